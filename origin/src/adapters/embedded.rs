@@ -1,0 +1,223 @@
+//! The embedded store: the table port over redb, a transactional single-file
+//! database. Writes are serialised by redb's single writer and committed with
+//! fsync before they return, so a crash never loses an acknowledged write.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::ports::store::{Condition, Index, Item, Key, Query, Store, StoreError, Write};
+
+/// (PK, SK) -> the row as JSON.
+const ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("items");
+/// (GSI1PK, GSI1SK, PK, SK) -> nothing: the index, kept in the same transaction.
+const GSI1: TableDefinition<(&str, &str, &str, &str), ()> = TableDefinition::new("gsi1");
+
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+fn failed(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn decode(bytes: &[u8]) -> Result<Item, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| failed(format!("corrupt row: {e}")))
+}
+
+fn holds(condition: &Condition, current: Option<&Item>) -> bool {
+    match condition {
+        Condition::None => true,
+        Condition::NotExists => current.is_none(),
+        Condition::Exists => current.is_some(),
+        Condition::VersionIs(v) => current.is_some_and(|i| i.version == *v),
+        Condition::StatusIs(s) => current.is_some_and(|i| i.status.as_deref() == Some(s)),
+    }
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store in `file`.
+    pub fn open(file: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(file).map_err(|e| {
+            StoreError::Failed(format!("cannot open the store at {}: {e}", file.display()))
+        })?;
+        let txn = db.begin_write().map_err(failed)?;
+        txn.open_table(ITEMS).map_err(failed)?;
+        txn.open_table(GSI1).map_err(failed)?;
+        txn.commit().map_err(failed)?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    fn get_sync(db: &Database, key: &Key) -> Result<Option<Item>, StoreError> {
+        let txn = db.begin_read().map_err(failed)?;
+        let table = txn.open_table(ITEMS).map_err(failed)?;
+        let row = table
+            .get((key.pk.as_str(), key.sk.as_str()))
+            .map_err(failed)?;
+        match row {
+            Some(bytes) => {
+                let item = decode(bytes.value())?;
+                Ok((!item.is_expired(now_secs())).then_some(item))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn query_sync(db: &Database, q: &Query) -> Result<Vec<Item>, StoreError> {
+        let txn = db.begin_read().map_err(failed)?;
+        let items = txn.open_table(ITEMS).map_err(failed)?;
+        let now = now_secs();
+        let mut out = Vec::new();
+        let mut keep = |bytes: &[u8]| -> Result<(), StoreError> {
+            let item = decode(bytes)?;
+            if !item.is_expired(now) {
+                out.push(item);
+            }
+            Ok(())
+        };
+        match q.index {
+            Index::Table => {
+                let range = items.range((q.pk.as_str(), "")..).map_err(failed)?;
+                for entry in range {
+                    let (k, v) = entry.map_err(failed)?;
+                    let (pk, sk) = k.value();
+                    if pk != q.pk {
+                        break;
+                    }
+                    if q.range.contains(sk) {
+                        keep(v.value())?;
+                    }
+                }
+            }
+            Index::Gsi1 => {
+                let index = txn.open_table(GSI1).map_err(failed)?;
+                let range = index.range((q.pk.as_str(), "", "", "")..).map_err(failed)?;
+                for entry in range {
+                    let (k, _) = entry.map_err(failed)?;
+                    let (gpk, gsk, pk, sk) = k.value();
+                    if gpk != q.pk {
+                        break;
+                    }
+                    if q.range.contains(gsk)
+                        && let Some(v) = items.get((pk, sk)).map_err(failed)?
+                    {
+                        keep(v.value())?;
+                    }
+                }
+            }
+        }
+        if q.descending {
+            out.reverse();
+        }
+        Ok(out)
+    }
+
+    fn transact_sync(db: &Database, writes: Vec<Write>) -> Result<(), StoreError> {
+        let txn = db.begin_write().map_err(failed)?;
+        {
+            let mut items = txn.open_table(ITEMS).map_err(failed)?;
+            let mut index = txn.open_table(GSI1).map_err(failed)?;
+            let now = now_secs();
+            for (i, write) in writes.into_iter().enumerate() {
+                let key = match &write {
+                    Write::Put { item, .. } => item.key(),
+                    Write::Delete { key, .. }
+                    | Write::Increment { key, .. }
+                    | Write::Check { key, .. } => key.clone(),
+                };
+                let current = match items
+                    .get((key.pk.as_str(), key.sk.as_str()))
+                    .map_err(failed)?
+                {
+                    Some(bytes) => Some(decode(bytes.value())?),
+                    None => None,
+                };
+                let live = current.as_ref().filter(|c| !c.is_expired(now));
+                let condition = match &write {
+                    Write::Put { condition, .. }
+                    | Write::Delete { condition, .. }
+                    | Write::Check { condition, .. } => condition.clone(),
+                    Write::Increment { .. } => Condition::None,
+                };
+                if !holds(&condition, live) {
+                    // Dropping the transaction without commit discards every write so far.
+                    return Err(StoreError::ConditionFailed { index: i });
+                }
+                let next = match write {
+                    Write::Put { item, .. } => Some(item),
+                    Write::Delete { .. } => None,
+                    Write::Increment {
+                        key,
+                        entity_type,
+                        by,
+                    } => {
+                        let mut row = live.cloned().unwrap_or(Item {
+                            pk: key.pk,
+                            sk: key.sk,
+                            entity_type,
+                            ..Item::default()
+                        });
+                        row.count += by;
+                        Some(row)
+                    }
+                    Write::Check { .. } => continue,
+                };
+                if let Some(old) = &current
+                    && let (Some(gpk), Some(gsk)) = (&old.gsi1pk, &old.gsi1sk)
+                {
+                    index
+                        .remove((gpk.as_str(), gsk.as_str(), key.pk.as_str(), key.sk.as_str()))
+                        .map_err(failed)?;
+                }
+                match next {
+                    Some(row) => {
+                        if let (Some(gpk), Some(gsk)) = (&row.gsi1pk, &row.gsi1sk) {
+                            index
+                                .insert(
+                                    (gpk.as_str(), gsk.as_str(), row.pk.as_str(), row.sk.as_str()),
+                                    (),
+                                )
+                                .map_err(failed)?;
+                        }
+                        let bytes = serde_json::to_vec(&row).map_err(failed)?;
+                        items
+                            .insert((row.pk.as_str(), row.sk.as_str()), bytes.as_slice())
+                            .map_err(failed)?;
+                    }
+                    None => {
+                        items
+                            .remove((key.pk.as_str(), key.sk.as_str()))
+                            .map_err(failed)?;
+                    }
+                }
+            }
+        }
+        txn.commit().map_err(failed)
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        // Reads are MVCC snapshots of memory-mapped pages: short enough to run inline.
+        Self::get_sync(&self.db, key)
+    }
+
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        Self::query_sync(&self.db, query)
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        // Commits wait for fsync: keep them off the async worker threads.
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || Self::transact_sync(&db, writes))
+            .await
+            .map_err(|e| failed(format!("store task failed: {e}")))?
+    }
+}

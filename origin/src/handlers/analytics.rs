@@ -1,0 +1,183 @@
+//! Visitor and view tracking, counts and trends.
+
+use folio_shared::domain::{ContentKind, ItemId, Status, bounded_int, today_utc};
+use folio_shared::routes::Matched;
+use folio_shared::{ApiError, ApiResponse};
+use http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use crate::app::{App, Caller, is_owner};
+use crate::repo::content as content_repo;
+use crate::repo::tracking::{self, Outcome};
+use crate::request::Request;
+
+pub fn kind_param(matched: &Matched<'_>) -> Result<ContentKind, ApiError> {
+    Ok(ContentKind::parse(
+        matched.param("contentType").unwrap_or(""),
+    )?)
+}
+
+pub async fn track_visit(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let outcome = app
+        .tracker
+        .track_visit(
+            app.store.as_ref(),
+            today_utc(),
+            &request.client_address,
+            request.user_agent(),
+        )
+        .await?;
+    let count = tracking::visitor_count(app.store.as_ref()).await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "count": count, "tracked": outcome == Outcome::Counted }),
+    ))
+}
+
+pub async fn visitor_count(app: &App) -> Result<ApiResponse, ApiError> {
+    let count = tracking::visitor_count(app.store.as_ref()).await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "count": count }),
+    ))
+}
+
+pub async fn daily_trends(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let days = bounded_int(&request.query, "days", 30, 1, 90)?;
+    let today = today_utc();
+    let first = today - chrono::Duration::days(days as i64 - 1);
+    let rows = tracking::visits_per_day(app.store.as_ref(), first, today).await?;
+    let trends: Vec<Value> = rows
+        .iter()
+        .map(|(day, n)| json!({ "date": day.format("%b %d").to_string(), "visitors": n, "day": day.to_string() }))
+        .collect();
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "trends": trends }),
+    ))
+}
+
+pub async fn monthly_trends(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let months = bounded_int(&request.query, "months", 6, 1, 12)?;
+    let rows = tracking::visits_per_month(app.store.as_ref(), today_utc(), months as u32).await?;
+    let trends: Vec<Value> = rows
+        .iter()
+        .map(|(month, n)| {
+            json!({ "month": month.format("%b").to_string(), "visitors": n, "yearMonth": month.format("%Y-%m").to_string() })
+        })
+        .collect();
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "trends": trends }),
+    ))
+}
+
+pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let fields = request.json_fields(&["contentId", "contentType"])?;
+    let kind = ContentKind::parse(&fields.required_text("contentType", 1, 20)?)?;
+    let id = ItemId::parse("contentId", &fields.required_text("contentId", 1, 64)?)?;
+    let outcome = app
+        .tracker
+        .track_view(
+            app.store.as_ref(),
+            today_utc(),
+            &request.client_address,
+            request.user_agent(),
+            kind,
+            &id,
+        )
+        .await?;
+    if outcome == Outcome::Bot {
+        // Bots are not counted, but the item must still be public to answer.
+        published_or_404(app, kind, &id).await?;
+    }
+    let views = tracking::views_of(app.store.as_ref(), kind, &id).await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "views": views, "tracked": outcome == Outcome::Counted }),
+    ))
+}
+
+async fn published_or_404(app: &App, kind: ContentKind, id: &ItemId) -> Result<(), ApiError> {
+    let ids = content_repo::ids(app.store.as_ref(), kind).await?;
+    if ids
+        .iter()
+        .any(|(i, s)| i == id.as_str() && *s == Status::Published)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+pub async fn content_views(
+    app: &App,
+    kind: ContentKind,
+    id: &ItemId,
+    caller: &Caller,
+) -> Result<ApiResponse, ApiError> {
+    let ids = content_repo::ids(app.store.as_ref(), kind).await?;
+    let visible = ids
+        .iter()
+        .any(|(i, s)| i == id.as_str() && (*s == Status::Published || is_owner(caller)));
+    if !visible {
+        return Err(ApiError::NotFound);
+    }
+    let views = tracking::views_of(app.store.as_ref(), kind, id).await?;
+    let body = json!({ "contentId": id, "contentType": kind, "views": views });
+    Ok(ApiResponse::json(StatusCode::OK, &body))
+}
+
+/// Views of every existing item of a kind (0 for items never viewed).
+async fn stats(app: &App, kind: ContentKind) -> Result<Vec<(String, i64)>, ApiError> {
+    let views = tracking::views_by_item(app.store.as_ref(), kind).await?;
+    let ids = content_repo::ids(app.store.as_ref(), kind).await?;
+    Ok(ids
+        .into_iter()
+        .map(|(id, _)| {
+            let n = views.get(&id).copied().unwrap_or(0);
+            (id, n)
+        })
+        .collect())
+}
+
+pub async fn content_type_views(app: &App, kind: ContentKind) -> Result<ApiResponse, ApiError> {
+    let stats: Map<String, Value> = stats(app, kind)
+        .await?
+        .into_iter()
+        .map(|(id, n)| (id, json!(n)))
+        .collect();
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "contentType": kind, "stats": stats }),
+    ))
+}
+
+pub async fn top_content(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let limit = bounded_int(&request.query, "limit", 5, 1, 20)?;
+    let mut body = json!({});
+    for (kind, field) in [
+        (ContentKind::Blog, "blogs"),
+        (ContentKind::Project, "projects"),
+        (ContentKind::Certification, "certifications"),
+    ] {
+        let mut rows = stats(app, kind).await?;
+        rows.retain(|(_, n)| *n > 0);
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let top: Vec<Value> = rows
+            .into_iter()
+            .take(limit)
+            .map(|(id, n)| json!({ "contentId": id, "views": n }))
+            .collect();
+        body[field] = Value::Array(top);
+    }
+    Ok(ApiResponse::json(StatusCode::OK, &body))
+}
+
+pub async fn total_views(app: &App) -> Result<ApiResponse, ApiError> {
+    let total = tracking::total_views(app.store.as_ref()).await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "totalViews": total }),
+    ))
+}

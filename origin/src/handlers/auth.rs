@@ -1,0 +1,111 @@
+//! Sign-in, refresh, sign-out and the current user.
+
+use folio_shared::domain::Email;
+use folio_shared::jwt::Identity;
+use folio_shared::response::PRIVATE_NO_STORE;
+use folio_shared::{ApiError, ApiResponse};
+use http::StatusCode;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::app::{App, Caller};
+use crate::keys::{self, entity};
+use crate::ports::Session;
+use crate::ports::store::{Condition, Item, Write};
+use crate::request::Request;
+
+#[derive(Serialize)]
+struct User<'a> {
+    id: &'a str,
+    email: &'a str,
+    name: &'a str,
+    role: &'static str,
+}
+
+fn user_of(identity: &Identity) -> User<'_> {
+    let email = identity.email.as_deref().unwrap_or("");
+    User {
+        id: &identity.subject,
+        email,
+        name: identity.name.as_deref().unwrap_or(email),
+        role: if identity.is_owner { "owner" } else { "public" },
+    }
+}
+
+fn signed_in(identity: &Identity, session: &Session) -> ApiResponse {
+    let body = json!({
+        "user": user_of(identity),
+        "token": session.id_token,
+        "refreshToken": session.refresh_token,
+        "expiresIn": session.expires_in,
+    });
+    ApiResponse::json(StatusCode::OK, &body).cache_control(PRIVATE_NO_STORE)
+}
+
+/// The identity of a token the identity provider just issued.
+async fn identity_of(app: &App, session: &Session) -> Result<Identity, ApiError> {
+    app.verifier
+        .verify(&session.id_token)
+        .await
+        .map_err(|rejection| {
+            ApiError::Internal(format!(
+                "identity provider issued a token we refuse: {}",
+                rejection.reason()
+            ))
+        })
+}
+
+pub async fn login(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let fields = request.json_fields(&["email", "password"])?;
+    let email = Email::parse("email", &fields.required_text("email", 1, 254)?)?;
+    let password = fields.required_secret("password")?;
+    let session = app.identity.sign_in(&email, &password).await?;
+    let identity = identity_of(app, &session).await?;
+    Ok(signed_in(&identity, &session))
+}
+
+pub async fn refresh(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let fields = request.json_fields(&["refreshToken"])?;
+    let token = fields.required_secret("refreshToken")?;
+    let session = app.identity.refresh(&token).await?;
+    let identity = identity_of(app, &session).await?;
+    Ok(signed_in(&identity, &session))
+}
+
+/// Revokes the user's refresh tokens and refuses the presented token until it expires.
+pub async fn logout(app: &App, caller: &Caller) -> Result<ApiResponse, ApiError> {
+    let identity = caller
+        .as_ref()
+        .ok_or_else(|| ApiError::Unauthorized("Not signed in".into()))?;
+    let username = identity
+        .username
+        .as_deref()
+        .or(identity.email.as_deref())
+        .unwrap_or(&identity.subject);
+    app.identity.sign_out(username).await?;
+    if let Some(jti) = &identity.token_id {
+        let key = keys::revoked_token(jti);
+        let row = Item {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: entity::REVOKED_TOKEN.into(),
+            expires_at: Some(identity.expires_at),
+            ..Item::default()
+        };
+        app.store
+            .transact(vec![Write::Put {
+                item: row,
+                condition: Condition::None,
+            }])
+            .await?;
+    }
+    let body = json!({ "message": "Successfully logged out" });
+    Ok(ApiResponse::json(StatusCode::OK, &body).cache_control(PRIVATE_NO_STORE))
+}
+
+pub fn me(caller: &Caller) -> Result<ApiResponse, ApiError> {
+    let identity = caller
+        .as_ref()
+        .ok_or_else(|| ApiError::Unauthorized("Not signed in".into()))?;
+    Ok(ApiResponse::json(StatusCode::OK, &user_of(identity)))
+}

@@ -1,0 +1,200 @@
+//! Blog posts, projects and certifications: one set of handlers for every kind.
+
+use folio_shared::domain::{
+    BlogPost, Content, ContentKind, ItemId, ListQuery, Meta, Status, Timestamp, today_utc,
+};
+use folio_shared::{ApiError, ApiResponse};
+use http::{StatusCode, header};
+use serde_json::json;
+
+use crate::app::{App, Caller, is_owner};
+use crate::repo::content::{self as repo, Stored};
+use crate::request::{Request, etag, etag_matches};
+
+/// The name of the list field in a collection answer.
+fn list_field(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Blog => "posts",
+        ContentKind::Project => "projects",
+        ContentKind::Certification => "certifications",
+    }
+}
+
+/// The cached public paths a change to an item affects: its collection (one
+/// wildcard covers lists, the item, slugs and categories) and its view count.
+pub fn public_paths(kind: ContentKind, id: &ItemId) -> Vec<String> {
+    vec![
+        format!("{}*", kind.collection_path()),
+        format!("/v1/analytics/views/{kind}/{id}"),
+    ]
+}
+
+fn item_response<T: Content>(status: StatusCode, item: &T) -> ApiResponse {
+    ApiResponse::json(status, item)
+}
+
+/// Loads an item; drafts exist only for the owner (the public gets 404, not 403).
+async fn load_visible<T: Content>(
+    app: &App,
+    id: &ItemId,
+    caller: &Caller,
+) -> Result<Stored<T>, ApiError> {
+    let stored = repo::get::<T>(app.store.as_ref(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if stored.item.status() == Status::Draft && !is_owner(caller) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(stored)
+}
+
+pub async fn list<T: Content>(
+    app: &App,
+    request: &Request,
+    caller: &Caller,
+) -> Result<ApiResponse, ApiError> {
+    let query = ListQuery::parse(&request.query)?;
+    if query.status.statuses().contains(&Status::Draft) && !is_owner(caller) {
+        return Err(match caller {
+            None => ApiError::Unauthorized("Only the owner may list drafts".into()),
+            Some(_) => ApiError::Forbidden("Only the owner may list drafts".into()),
+        });
+    }
+    let items = repo::list::<T>(app.store.as_ref(), query.status.statuses()).await?;
+    let matching: Vec<&T> = items.iter().filter(|i| i.matches(&query)).collect();
+    let page: Vec<&&T> = matching
+        .iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
+    let mut body = json!({ "total": matching.len(), "limit": query.limit, "offset": query.offset });
+    body[list_field(T::KIND)] =
+        serde_json::to_value(&page).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(ApiResponse::json(StatusCode::OK, &body))
+}
+
+pub async fn get<T: Content>(
+    app: &App,
+    id: &ItemId,
+    caller: &Caller,
+) -> Result<ApiResponse, ApiError> {
+    let stored = load_visible::<T>(app, id, caller).await?;
+    Ok(item_response(StatusCode::OK, &stored.item))
+}
+
+pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiResponse, ApiError> {
+    let stored = repo::get_by_slug::<BlogPost>(app.store.as_ref(), slug)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if stored.item.status() == Status::Draft && !is_owner(caller) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(item_response(StatusCode::OK, &stored.item))
+}
+
+pub async fn categories(app: &App) -> Result<ApiResponse, ApiError> {
+    let posts = repo::list::<BlogPost>(app.store.as_ref(), &[Status::Published]).await?;
+    let mut categories: Vec<String> = Vec::new();
+    for post in posts {
+        if !categories
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&post.category))
+        {
+            categories.push(post.category);
+        }
+    }
+    categories.sort_by_key(|c| c.to_lowercase());
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "categories": categories }),
+    ))
+}
+
+pub async fn create<T: Content>(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let fields = request.json_fields(T::WRITABLE)?;
+    let item = T::create(&fields, Meta::new_draft())?;
+    let item = repo::create(app.store.as_ref(), item).await?;
+    let location = format!("{}/{}", request.path.trim_end_matches('/'), item.id());
+    // A new item is a draft: nothing public changed, nothing to invalidate.
+    Ok(item_response(StatusCode::CREATED, &item).header(header::LOCATION, &location))
+}
+
+/// Checks `If-Match` against the stored item's current representation.
+fn check_if_match<T: Content>(request: &Request, stored: &Stored<T>) -> Result<(), ApiError> {
+    let Some(expected) = request.header(header::IF_MATCH) else {
+        return Ok(());
+    };
+    let current =
+        serde_json::to_vec(&stored.item).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if etag_matches(expected, &etag(&current)) {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed)
+    }
+}
+
+async fn invalidate_if_public<T: Content>(app: &App, before: &T, after: Option<&T>) {
+    let was_public = before.status() == Status::Published;
+    let is_public = after.is_some_and(|a| a.status() == Status::Published);
+    if was_public || is_public {
+        app.invalidator
+            .invalidate(public_paths(T::KIND, before.id()))
+            .await;
+    }
+}
+
+pub async fn update<T: Content>(
+    app: &App,
+    id: &ItemId,
+    request: &Request,
+) -> Result<ApiResponse, ApiError> {
+    let fields = request.json_fields(T::WRITABLE)?;
+    if fields.is_empty() {
+        return Err(ApiError::BadRequest(
+            "Request body must name at least one field to change".into(),
+        ));
+    }
+    let stored = repo::get::<T>(app.store.as_ref(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    check_if_match(request, &stored)?;
+    let mut next = stored.item.clone();
+    next.update(&fields)?;
+    next.meta_mut().updated_at = Timestamp::now();
+    let saved = repo::replace(app.store.as_ref(), &stored, next).await?;
+    invalidate_if_public(app, &stored.item, Some(&saved)).await;
+    Ok(item_response(StatusCode::OK, &saved))
+}
+
+pub async fn delete<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, ApiError> {
+    let stored = repo::get::<T>(app.store.as_ref(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    repo::delete(app.store.as_ref(), &stored).await?;
+    invalidate_if_public(app, &stored.item, None).await;
+    Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
+}
+
+pub async fn set_status<T: Content>(
+    app: &App,
+    id: &ItemId,
+    publish: bool,
+) -> Result<ApiResponse, ApiError> {
+    let target = if publish {
+        Status::Published
+    } else {
+        Status::Draft
+    };
+    let stored = repo::get::<T>(app.store.as_ref(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if stored.item.status() == target {
+        return Ok(item_response(StatusCode::OK, &stored.item));
+    }
+    let mut next = stored.item.clone();
+    next.set_status(target, today_utc());
+    next.meta_mut().updated_at = Timestamp::now();
+    let saved = repo::replace(app.store.as_ref(), &stored, next).await?;
+    invalidate_if_public(app, &stored.item, Some(&saved)).await;
+    Ok(item_response(StatusCode::OK, &saved))
+}

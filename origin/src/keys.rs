@@ -1,0 +1,162 @@
+//! Every key of the single-table design, in one place. Both store adapters and all
+//! domain code build keys only through these functions.
+//!
+//! | entity            | PK                          | SK                   | GSI1PK            | GSI1SK          |
+//! |-------------------|-----------------------------|----------------------|-------------------|-----------------|
+//! | content item      | `BLOG#<id>` / `PROJECT#` / `CERT#` | `META`        | `BLOG#<status>`   | sort key (date) |
+//! | blog slug         | `SLUG#<slug>`               | `BLOG`               |                   |                 |
+//! | user (local)      | `USER#<email>`              | `PROFILE`            |                   |                 |
+//! | refresh token     | `REFRESH#<sha256>`          | `TOKEN`              |                   |                 |
+//! | revoked ID token  | `REVOKED#<jti>`             | `TOKEN`              |                   |                 |
+//! | daily salt        | `SALT`                      | `<YYYY-MM-DD>`       |                   |                 |
+//! | visit marker      | `VISIT#<YYYY-MM-DD>`        | `<visitor key>`      |                   |                 |
+//! | view marker       | `VIEW#<YYYY-MM-DD>#<visitor>` | `<kind>#<id>`      |                   |                 |
+//! | visit counters    | `STATS#VISITS`              | `DAY#<date>#<region>`, `TOTAL#<region>` |   |                 |
+//! | view counters     | `STATS#VIEWS#<kind>`        | `ITEM#<id>#<region>` |                   |                 |
+//! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
+//!
+//! Counters carry the Region in their sort key: with a global table, each Region
+//! increments only its own rows (last-writer-wins never loses a count) and reads sum
+//! every Region's rows with one Query.
+
+use chrono::NaiveDate;
+use folio_shared::domain::{ContentKind, ItemId, Status};
+
+use crate::ports::store::{Key, SortKeyRange};
+
+pub const META: &str = "META";
+
+fn kind_prefix(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Blog => "BLOG",
+        ContentKind::Project => "PROJECT",
+        ContentKind::Certification => "CERT",
+    }
+}
+
+pub fn content(kind: ContentKind, id: &ItemId) -> Key {
+    Key::new(format!("{}#{id}", kind_prefix(kind)), META)
+}
+
+/// The GSI1 partition listing every item of a kind in one status.
+pub fn content_by_status(kind: ContentKind, status: Status) -> String {
+    format!("{}#{}", kind_prefix(kind), status.as_str())
+}
+
+pub fn slug(slug: &str) -> Key {
+    Key::new(format!("SLUG#{slug}"), "BLOG")
+}
+
+pub fn user(email: &str) -> Key {
+    Key::new(format!("USER#{email}"), "PROFILE")
+}
+
+pub fn refresh_token(token_hash: &str) -> Key {
+    Key::new(format!("REFRESH#{token_hash}"), "TOKEN")
+}
+
+pub fn revoked_token(token_id: &str) -> Key {
+    Key::new(format!("REVOKED#{token_id}"), "TOKEN")
+}
+
+pub const SALT_PARTITION: &str = "SALT";
+
+pub fn salt(day: NaiveDate) -> Key {
+    Key::new(SALT_PARTITION, day.to_string())
+}
+
+pub fn visit_marker(day: NaiveDate, visitor: &str) -> Key {
+    Key::new(format!("VISIT#{day}"), visitor)
+}
+
+pub fn view_marker(day: NaiveDate, visitor: &str, kind: ContentKind, id: &ItemId) -> Key {
+    Key::new(format!("VIEW#{day}#{visitor}"), format!("{kind}#{id}"))
+}
+
+pub const VISITS: &str = "STATS#VISITS";
+pub const TOTAL_VIEWS: &str = "STATS#VIEWS";
+
+pub fn visits_on(day: NaiveDate, region: &str) -> Key {
+    Key::new(VISITS, format!("DAY#{day}#{region}"))
+}
+
+/// Every Region's daily visit rows from `first` to `last` inclusive.
+pub fn visits_between(first: NaiveDate, last: NaiveDate) -> SortKeyRange {
+    // '$' sorts after '#', so the upper bound includes every Region of `last`.
+    SortKeyRange::Between(format!("DAY#{first}#"), format!("DAY#{last}$"))
+}
+
+/// The date of a daily visit row's sort key.
+pub fn day_of_visits_row(sk: &str) -> Option<NaiveDate> {
+    let date = sk.strip_prefix("DAY#")?.split('#').next()?;
+    date.parse().ok()
+}
+
+pub fn total(partition: &'static str, region: &str) -> Key {
+    Key::new(partition, format!("TOTAL#{region}"))
+}
+
+pub fn totals() -> SortKeyRange {
+    SortKeyRange::BeginsWith("TOTAL#".into())
+}
+
+pub fn views_partition(kind: ContentKind) -> String {
+    format!("STATS#VIEWS#{kind}")
+}
+
+pub fn views_of(kind: ContentKind, id: &ItemId, region: &str) -> Key {
+    Key::new(views_partition(kind), format!("ITEM#{id}#{region}"))
+}
+
+/// Every Region's view rows of one item (ids never contain '#').
+pub fn views_of_item(id: &ItemId) -> SortKeyRange {
+    SortKeyRange::BeginsWith(format!("ITEM#{id}#"))
+}
+
+pub fn views_of_all_items() -> SortKeyRange {
+    SortKeyRange::BeginsWith("ITEM#".into())
+}
+
+/// The item id of a view row's sort key.
+pub fn item_of_views_row(sk: &str) -> Option<&str> {
+    sk.strip_prefix("ITEM#")?.split('#').next()
+}
+
+pub mod entity {
+    pub const USER: &str = "User";
+    pub const REFRESH_TOKEN: &str = "RefreshToken";
+    pub const REVOKED_TOKEN: &str = "RevokedToken";
+    pub const SLUG: &str = "Slug";
+    pub const SALT: &str = "Salt";
+    pub const VISIT_MARKER: &str = "VisitMarker";
+    pub const VIEW_MARKER: &str = "ViewMarker";
+    pub const COUNTER: &str = "Counter";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visit_range_covers_every_region_of_both_end_days() {
+        let d1: NaiveDate = "2026-11-01".parse().unwrap();
+        let d2: NaiveDate = "2026-11-03".parse().unwrap();
+        let range = visits_between(d1, d2);
+        assert!(range.contains(&visits_on(d1, "us-east-1").sk));
+        assert!(range.contains(&visits_on(d2, "eu-west-1").sk));
+        assert!(!range.contains(&visits_on(d2.succ_opt().unwrap(), "a").sk));
+        assert!(!range.contains(&visits_on(d1.pred_opt().unwrap(), "z").sk));
+        assert_eq!(day_of_visits_row(&visits_on(d2, "local").sk), Some(d2));
+    }
+
+    #[test]
+    fn item_view_prefix_does_not_match_longer_ids() {
+        let one = ItemId::parse("id", "1").unwrap();
+        let ten = ItemId::parse("id", "10").unwrap();
+        assert!(!views_of_item(&one).contains(&views_of(ContentKind::Blog, &ten, "r").sk));
+        assert_eq!(
+            item_of_views_row(&views_of(ContentKind::Blog, &ten, "r").sk),
+            Some("10")
+        );
+    }
+}

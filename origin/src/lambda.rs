@@ -1,0 +1,88 @@
+//! The edge of the program: Lambda Function URL events in and out.
+
+use aws_lambda_events::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use folio_shared::ApiResponse;
+use http::Method;
+
+use crate::request::Request;
+
+/// The viewer address CloudFront forwards (`ip:port`, IPv6 bare or bracketed).
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
+fn viewer_ip(value: &str) -> &str {
+    let without_port = value.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(value);
+    without_port.trim_start_matches('[').trim_end_matches(']')
+}
+
+pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, String> {
+    let http = &event.request_context.http;
+    let method: Method = http
+        .method
+        .as_deref()
+        .unwrap_or("GET")
+        .parse()
+        .map_err(|_| "bad method".to_string())?;
+    let path = event
+        .raw_path
+        .clone()
+        .or_else(|| http.path.clone())
+        .unwrap_or_else(|| "/".into());
+    let query =
+        url::form_urlencoded::parse(event.raw_query_string.as_deref().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let body = match (&event.body, event.is_base64_encoded) {
+        (None, _) => Vec::new(),
+        (Some(b), true) => STANDARD
+            .decode(b)
+            .map_err(|_| "body is not valid base64".to_string())?,
+        (Some(b), false) => b.clone().into_bytes(),
+    };
+    let client_address = event
+        .headers
+        .get(VIEWER_ADDRESS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| viewer_ip(v).to_string())
+        .or_else(|| http.source_ip.clone())
+        .unwrap_or_default();
+    Ok(Request {
+        method,
+        path,
+        query,
+        headers: event.headers,
+        body,
+        client_address,
+        request_id: event.request_context.request_id.unwrap_or_default(),
+    })
+}
+
+pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
+    let mut out = LambdaFunctionUrlResponse::default();
+    out.status_code = i64::from(response.status);
+    out.headers = response.headers;
+    if !response.body.is_empty() {
+        match String::from_utf8(response.body) {
+            Ok(text) => out.body = Some(text),
+            Err(e) => {
+                out.body = Some(STANDARD.encode(e.into_bytes()));
+                out.is_base64_encoded = true;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viewer_address_loses_its_port() {
+        assert_eq!(viewer_ip("203.0.113.7:4431"), "203.0.113.7");
+        assert_eq!(viewer_ip("[2001:db8::1]:443"), "2001:db8::1");
+    }
+}

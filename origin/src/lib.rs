@@ -1,0 +1,21 @@
+//! The folio origin: the `/v1` API behind a Lambda Function URL.
+//!
+//! - `app`: request → route → auth → handler → caching, in one place
+//! - `handlers`: one function per operation
+//! - `ports`: the store, identity and invalidator traits; `adapters`: their implementations
+//! - `repo`: domain operations over the store; `keys`: the single-table key layout
+//! - `lambda`: Function URL events in and out
+
+pub mod adapters;
+pub mod app;
+mod handlers;
+pub mod keys;
+pub mod lambda;
+pub mod local;
+pub mod openapi;
+pub mod ports;
+pub mod repo;
+pub mod request;
+
+pub use app::App;
+pub use handlers::public_paths;

@@ -1,0 +1,524 @@
+//! folio's OpenAPI 3.0 document, served at `GET /v1/openapi.json`.
+//!
+//! Paths and operations come from the route table, so every route is described and
+//! nothing described is missing; this module adds parameters, bodies and schemas.
+//! It is a superset of the reference API: same paths, methods, fields and codes,
+//! plus folio's additions (refresh, slug lookup, health, this document).
+
+use folio_shared::domain::ContentKind;
+use folio_shared::routes::{Access, ROUTES, Route, RouteId};
+use serde_json::{Map, Value, json};
+
+fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn content_schema(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Blog => "BlogPost",
+        ContentKind::Project => "Project",
+        ContentKind::Certification => "Certification",
+    }
+}
+
+fn ok(description: &str, body: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": body } } })
+}
+
+fn error_ref(code: u16) -> Value {
+    let name = match code {
+        400 => "BadRequestError",
+        401 => "UnauthorizedError",
+        403 => "ForbiddenError",
+        404 => "NotFoundError",
+        412 => "PreconditionFailedError",
+        415 => "UnsupportedMediaTypeError",
+        _ => "Error",
+    };
+    json!({ "$ref": format!("#/components/responses/{name}") })
+}
+
+fn query_param(name: &str, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+fn int(min: u32, max: u32, default: u32) -> Value {
+    json!({ "type": "integer", "minimum": min, "maximum": max, "default": default })
+}
+
+fn body(schema_value: Value) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema_value } } })
+}
+
+fn list_schema(field: &str, item: &str) -> Value {
+    json!({ "type": "object", "required": [field, "total", "limit", "offset"], "properties": {
+        field: { "type": "array", "items": schema(item) },
+        "total": { "type": "integer" }, "limit": { "type": "integer" }, "offset": { "type": "integer" } } })
+}
+
+fn status_filter() -> Value {
+    query_param(
+        "status",
+        json!({ "type": "string", "enum": ["published", "draft", "all"], "default": "published" }),
+        "Filter by status; draft and all need the owner's token",
+    )
+}
+
+fn pagination() -> Vec<Value> {
+    vec![
+        query_param(
+            "limit",
+            int(1, 100, 20),
+            "Maximum number of items to return",
+        ),
+        query_param(
+            "offset",
+            json!({ "type": "integer", "minimum": 0, "default": 0 }),
+            "Number of items to skip",
+        ),
+    ]
+}
+
+fn content_type_param() -> Value {
+    json!({ "name": "contentType", "in": "path", "required": true,
+            "schema": { "type": "string", "enum": ["blog", "project", "certification"] } })
+}
+
+fn path_params(path: &str) -> Vec<Value> {
+    path.split(['{', '}'])
+        .skip(1)
+        .step_by(2)
+        .filter(|name| *name != "contentType")
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect()
+}
+
+/// Parameters, request body and responses of one operation.
+fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
+    use RouteId::*;
+    let mut params = path_params(route.path);
+    let mut request = None;
+    let responses: Vec<(u16, Value)> = match route.id {
+        Login => {
+            request = Some(body(schema("LoginRequest")));
+            vec![
+                (200, ok("Signed in", schema("AuthSession"))),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+            ]
+        }
+        Refresh => {
+            request = Some(body(schema("RefreshRequest")));
+            vec![
+                (200, ok("New ID token", schema("AuthSession"))),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+            ]
+        }
+        Logout => vec![
+            (
+                200,
+                ok(
+                    "Signed out",
+                    json!({ "type": "object", "properties": { "message": { "type": "string" } } }),
+                ),
+            ),
+            (401, error_ref(401)),
+        ],
+        Me => vec![
+            (200, ok("The signed-in user", schema("User"))),
+            (401, error_ref(401)),
+        ],
+        List(kind) => {
+            params.push(status_filter());
+            match kind {
+                ContentKind::Blog => {
+                    params.push(query_param(
+                        "category",
+                        json!({ "type": "string" }),
+                        "Filter by category",
+                    ));
+                    params.push(query_param(
+                        "tag",
+                        json!({ "type": "string" }),
+                        "Filter by tag",
+                    ));
+                }
+                ContentKind::Project => params.push(query_param(
+                    "featured",
+                    json!({ "type": "boolean" }),
+                    "Filter by featured",
+                )),
+                ContentKind::Certification => {
+                    params.push(query_param(
+                        "type",
+                        json!({ "type": "string", "enum": ["certification", "course"] }),
+                        "Filter by type",
+                    ));
+                    params.push(query_param(
+                        "featured",
+                        json!({ "type": "boolean" }),
+                        "Filter by featured",
+                    ));
+                }
+            }
+            params.extend(pagination());
+            let field = match kind {
+                ContentKind::Blog => "posts",
+                ContentKind::Project => "projects",
+                ContentKind::Certification => "certifications",
+            };
+            vec![
+                (
+                    200,
+                    ok(
+                        "The matching items",
+                        list_schema(field, content_schema(kind)),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        Create(kind) => {
+            request = Some(body(schema(&format!("{}Create", content_schema(kind)))));
+            vec![
+                (201, ok("Created as a draft", schema(content_schema(kind)))),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (415, error_ref(415)),
+            ]
+        }
+        Get(kind) => vec![
+            (200, ok("The item", schema(content_schema(kind)))),
+            (
+                304,
+                json!({ "description": "Not modified (If-None-Match)" }),
+            ),
+            (404, error_ref(404)),
+        ],
+        Update(kind) => {
+            params.push(json!({ "name": "If-Match", "in": "header", "required": false, "schema": { "type": "string" }, "description": "ETag of the version being replaced" }));
+            request = Some(body(schema(&format!("{}Update", content_schema(kind)))));
+            vec![
+                (200, ok("Updated", schema(content_schema(kind)))),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+                (412, error_ref(412)),
+                (415, error_ref(415)),
+            ]
+        }
+        Delete(_) => vec![
+            (204, json!({ "description": "Deleted" })),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
+        Publish(kind) | Unpublish(kind) => vec![
+            (
+                200,
+                ok("The item in its new status", schema(content_schema(kind))),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
+        GetBlogPostBySlug => vec![
+            (200, ok("The post", schema("BlogPost"))),
+            (404, error_ref(404)),
+        ],
+        ListBlogCategories => vec![(
+            200,
+            ok(
+                "Categories of published posts",
+                json!({ "type": "object", "properties": { "categories": { "type": "array", "items": { "type": "string" } } } }),
+            ),
+        )],
+        TrackVisit => vec![(
+            200,
+            ok(
+                "Visit tracked",
+                json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+            ),
+        )],
+        VisitorCount => vec![(
+            200,
+            ok(
+                "Total visitors",
+                json!({ "type": "object", "required": ["count"], "properties": { "count": { "type": "integer" } } }),
+            ),
+        )],
+        DailyVisitorTrends => {
+            params.push(query_param("days", int(1, 90, 30), "Number of days"));
+            vec![
+                (
+                    200,
+                    ok(
+                        "Visitors per day, oldest first",
+                        json!({ "type": "object", "properties": { "trends": { "type": "array", "items": schema("DailyVisitors") } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        MonthlyVisitorTrends => {
+            params.push(query_param("months", int(1, 12, 6), "Number of months"));
+            vec![
+                (
+                    200,
+                    ok(
+                        "Visitors per month, oldest first",
+                        json!({ "type": "object", "properties": { "trends": { "type": "array", "items": schema("MonthlyVisitors") } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        TrackView => {
+            request = Some(body(schema("TrackViewRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        "View tracked",
+                        json!({ "type": "object", "required": ["views", "tracked"], "properties": { "views": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (404, error_ref(404)),
+            ]
+        }
+        ContentViews => {
+            params.insert(0, content_type_param());
+            vec![
+                (
+                    200,
+                    ok(
+                        "Views of one item",
+                        json!({ "type": "object", "required": ["contentId", "contentType", "views"], "properties": { "contentId": { "type": "string" }, "contentType": { "type": "string" }, "views": { "type": "integer" } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (404, error_ref(404)),
+            ]
+        }
+        ContentTypeViews => {
+            params.insert(0, content_type_param());
+            vec![
+                (
+                    200,
+                    ok(
+                        "Views per item",
+                        json!({ "type": "object", "required": ["contentType", "stats"], "properties": { "contentType": { "type": "string" }, "stats": { "type": "object", "additionalProperties": { "type": "integer" } } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        TopContent => {
+            params.push(query_param("limit", int(1, 20, 5), "Items per type"));
+            let list = json!({ "type": "array", "items": schema("ContentViewStat") });
+            vec![
+                (
+                    200,
+                    ok(
+                        "Most viewed items per type",
+                        json!({ "type": "object", "required": ["blogs", "projects", "certifications"], "properties": { "blogs": list, "projects": list, "certifications": list } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        TotalViews => vec![
+            (
+                200,
+                ok(
+                    "Views of all content",
+                    json!({ "type": "object", "required": ["totalViews"], "properties": { "totalViews": { "type": "integer" } } }),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+        ],
+        Health => vec![
+            (
+                200,
+                ok(
+                    "The service and its store answer",
+                    json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" }, "version": { "type": "string" } } }),
+                ),
+            ),
+            (
+                503,
+                json!({ "$ref": "#/components/responses/UnavailableError" }),
+            ),
+        ],
+        OpenApi => vec![(200, ok("This document", json!({ "type": "object" })))],
+    };
+    (params, request, responses)
+}
+
+fn operation(route: &Route) -> Value {
+    let (params, request, responses) = describe(route);
+    let mut op = json!({ "operationId": route.operation_id, "responses": {} });
+    for (code, response) in responses {
+        op["responses"][code.to_string()] = response;
+    }
+    if matches!(route.access, Access::Owner | Access::Authenticated) {
+        op["security"] = json!([{ "bearerAuth": [] }]);
+    }
+    if !params.is_empty() {
+        op["parameters"] = Value::Array(params);
+    }
+    if let Some(request) = request {
+        op["requestBody"] = request;
+    }
+    op
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema("Error") } } })
+}
+
+fn nullable_uri() -> Value {
+    json!({ "type": "string", "format": "uri", "nullable": true })
+}
+
+fn text(min: u32, max: Option<u32>) -> Value {
+    match max {
+        Some(max) => json!({ "type": "string", "minLength": min, "maxLength": max }),
+        None => json!({ "type": "string", "minLength": min }),
+    }
+}
+
+fn strings() -> Value {
+    json!({ "type": "array", "minItems": 1, "items": { "type": "string" } })
+}
+
+fn meta_properties(extra: Value) -> Value {
+    let mut props = json!({
+        "id": { "type": "string" },
+        "status": { "type": "string", "enum": ["draft", "published"] },
+        "createdAt": { "type": "string", "format": "date-time" },
+        "updatedAt": { "type": "string", "format": "date-time" },
+    });
+    if let (Some(p), Value::Object(e)) = (props.as_object_mut(), extra) {
+        p.extend(e);
+    }
+    props
+}
+
+/// An update schema: the create schema's properties, none required, no unknown fields.
+fn update_of(create: &Value) -> Value {
+    json!({ "type": "object", "additionalProperties": false, "properties": create["properties"].clone() })
+}
+
+fn schemas() -> Value {
+    let blog_create = json!({ "type": "object", "additionalProperties": false,
+        "required": ["title", "excerpt", "content", "category", "tags"],
+        "properties": { "title": text(1, Some(200)), "excerpt": text(1, Some(500)), "content": text(1, None),
+                        "category": text(1, Some(100)), "tags": strings() } });
+    let project_create = json!({ "type": "object", "additionalProperties": false,
+        "required": ["name", "description", "longDescription", "tech", "company"],
+        "properties": { "name": text(1, Some(200)), "description": text(1, Some(500)), "longDescription": text(1, None),
+                        "tech": strings(), "company": text(1, Some(200)), "featured": { "type": "boolean", "default": false },
+                        "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() } });
+    let cert_create = json!({ "type": "object", "additionalProperties": false,
+        "required": ["name", "issuer", "icon", "type", "description", "dateEarned"],
+        "properties": { "name": text(1, Some(200)), "issuer": text(1, Some(200)), "icon": text(1, Some(10)),
+                        "type": { "type": "string", "enum": ["certification", "course"] },
+                        "featured": { "type": "boolean", "default": false }, "description": text(1, Some(2000)),
+                        "credentialUrl": nullable_uri(), "dateEarned": { "type": "string", "format": "date" } } });
+    json!({
+        "User": { "type": "object", "required": ["id", "email", "name", "role"], "properties": {
+            "id": { "type": "string" }, "email": { "type": "string", "format": "email" },
+            "name": { "type": "string" }, "role": { "type": "string", "enum": ["owner", "public"] } } },
+        "LoginRequest": { "type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {
+            "email": { "type": "string", "format": "email" }, "password": { "type": "string", "format": "password" } } },
+        "RefreshRequest": { "type": "object", "required": ["refreshToken"], "additionalProperties": false, "properties": {
+            "refreshToken": { "type": "string" } } },
+        "AuthSession": { "type": "object", "required": ["user", "token", "refreshToken", "expiresIn"], "properties": {
+            "user": schema("User"), "token": { "type": "string", "description": "ID token (JWT, RS256)" },
+            "refreshToken": { "type": "string" }, "expiresIn": { "type": "integer", "description": "Seconds until the token expires" } } },
+        "BlogPost": { "type": "object",
+            "required": ["id", "slug", "title", "excerpt", "content", "category", "readTime", "publishedAt", "tags", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "slug": { "type": "string" }, "title": { "type": "string" },
+                "excerpt": { "type": "string" }, "content": { "type": "string" }, "category": { "type": "string" },
+                "readTime": { "type": "string", "example": "5 min read" },
+                "publishedAt": { "type": "string", "description": "YYYY-MM-DD, empty for drafts" },
+                "tags": { "type": "array", "items": { "type": "string" } } })) },
+        "BlogPostUpdate": update_of(&blog_create),
+        "BlogPostCreate": blog_create,
+        "Project": { "type": "object",
+            "required": ["id", "name", "description", "longDescription", "tech", "company", "featured", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "name": { "type": "string" }, "description": { "type": "string" },
+                "longDescription": { "type": "string" }, "tech": { "type": "array", "items": { "type": "string" } },
+                "company": { "type": "string" }, "featured": { "type": "boolean" },
+                "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() })) },
+        "ProjectUpdate": update_of(&project_create),
+        "ProjectCreate": project_create,
+        "Certification": { "type": "object",
+            "required": ["id", "name", "issuer", "icon", "type", "featured", "description", "dateEarned", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "name": { "type": "string" }, "issuer": { "type": "string" },
+                "icon": { "type": "string" }, "type": { "type": "string", "enum": ["certification", "course"] },
+                "featured": { "type": "boolean" }, "description": { "type": "string" }, "credentialUrl": nullable_uri(),
+                "dateEarned": { "type": "string", "format": "date" } })) },
+        "CertificationUpdate": update_of(&cert_create),
+        "CertificationCreate": cert_create,
+        "TrackViewRequest": { "type": "object", "required": ["contentId", "contentType"], "additionalProperties": false, "properties": {
+            "contentId": { "type": "string" }, "contentType": { "type": "string", "enum": ["blog", "project", "certification"] } } },
+        "DailyVisitors": { "type": "object", "required": ["date", "visitors"], "properties": {
+            "date": { "type": "string", "description": "MMM DD" }, "day": { "type": "string", "format": "date" },
+            "visitors": { "type": "integer", "minimum": 0 } } },
+        "MonthlyVisitors": { "type": "object", "required": ["month", "visitors"], "properties": {
+            "month": { "type": "string", "description": "Month abbreviation" }, "yearMonth": { "type": "string" },
+            "visitors": { "type": "integer", "minimum": 0 } } },
+        "ContentViewStat": { "type": "object", "required": ["contentId", "views"], "properties": {
+            "contentId": { "type": "string" }, "views": { "type": "integer", "minimum": 0 } } },
+        "Error": { "type": "object", "required": ["error", "message", "statusCode"], "properties": {
+            "error": { "type": "string" }, "message": { "type": "string" }, "statusCode": { "type": "integer" },
+            "details": { "type": "object", "nullable": true } } },
+    })
+}
+
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let path = route.path.strip_prefix("/v1").unwrap_or(route.path);
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[route.method.as_str().to_lowercase()] = operation(route);
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "folio API", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "Edge-first backend for a personal portfolio: posts, projects, certifications, visitor and view counts." },
+        "servers": [{ "url": "/v1" }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearerAuth": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
+            "schemas": schemas(),
+            "responses": {
+                "BadRequestError": error_response("Invalid input; details names the field"),
+                "UnauthorizedError": error_response("Token missing, invalid, expired or revoked"),
+                "ForbiddenError": error_response("Signed in, but not the owner"),
+                "NotFoundError": error_response("No such resource (drafts are not found by the public)"),
+                "PreconditionFailedError": error_response("If-Match does not match the current ETag"),
+                "UnsupportedMediaTypeError": error_response("The body is not application/json"),
+                "UnavailableError": error_response("Try again after Retry-After seconds"),
+                "Error": error_response("Error"),
+            }
+        }
+    })
+}

@@ -1,0 +1,11 @@
+//! The cache-invalidator port: tells the shared cache in front of the origin that
+//! some paths changed.
+
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait Invalidator: Send + Sync {
+    /// Invalidates the paths (a trailing `*` is a prefix wildcard). Failures are the
+    /// adapter's to retry and log: a write never fails because of them.
+    async fn invalidate(&self, paths: Vec<String>);
+}

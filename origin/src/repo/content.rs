@@ -1,0 +1,231 @@
+//! Content items in the single table: one row per item, listed through GSI1 by
+//! kind and status, blog slugs held unique by a row of their own.
+
+use folio_shared::ApiError;
+use folio_shared::domain::{Content, ContentKind, ItemId, Status, slugify};
+
+use crate::keys;
+use crate::ports::store::{Condition, Item, Query, Store, StoreError, Write};
+
+/// An item with the version its row had when read.
+#[derive(Debug, Clone)]
+pub struct Stored<T> {
+    pub item: T,
+    pub version: u64,
+}
+
+fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, ApiError> {
+    let meta = item.meta();
+    let data = serde_json::to_string(item).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let key = keys::content(T::KIND, &meta.id);
+    Ok(Item {
+        pk: key.pk,
+        sk: key.sk,
+        gsi1pk: Some(keys::content_by_status(T::KIND, meta.status)),
+        gsi1sk: Some(format!("{}#{}", item.sort_key(), meta.id)),
+        entity_type: T::KIND.as_str().to_string(),
+        status: Some(meta.status.as_str().to_string()),
+        created_at: Some(meta.created_at.as_str().to_string()),
+        updated_at: Some(meta.updated_at.as_str().to_string()),
+        data: Some(data),
+        version,
+        ..Item::default()
+    })
+}
+
+fn from_row<T: Content>(row: &Item) -> Result<Stored<T>, ApiError> {
+    let data = row.data.as_deref().unwrap_or("null");
+    let item = serde_json::from_str(data)
+        .map_err(|e| ApiError::Internal(format!("corrupt {} row {}: {e}", T::KIND, row.pk)))?;
+    Ok(Stored {
+        item,
+        version: row.version,
+    })
+}
+
+pub async fn get<T: Content>(
+    store: &dyn Store,
+    id: &ItemId,
+) -> Result<Option<Stored<T>>, ApiError> {
+    match store.get(&keys::content(T::KIND, id)).await? {
+        Some(row) => Ok(Some(from_row(&row)?)),
+        None => Ok(None),
+    }
+}
+
+/// The item a slug row points at.
+pub async fn get_by_slug<T: Content>(
+    store: &dyn Store,
+    slug: &str,
+) -> Result<Option<Stored<T>>, ApiError> {
+    let Some(row) = store.get(&keys::slug(slug)).await? else {
+        return Ok(None);
+    };
+    let Some(id) = row
+        .data
+        .as_deref()
+        .and_then(|d| ItemId::parse("id", d).ok())
+    else {
+        return Ok(None);
+    };
+    get(store, &id).await
+}
+
+/// Every item in the given statuses, newest first (one GSI1 Query per status).
+pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<Vec<T>, ApiError> {
+    let mut rows = Vec::new();
+    for status in statuses {
+        rows.extend(
+            store
+                .query(&Query::gsi1(keys::content_by_status(T::KIND, *status)))
+                .await?,
+        );
+    }
+    if statuses.len() > 1 {
+        rows.sort_by(|a, b| b.gsi1sk.cmp(&a.gsi1sk));
+    }
+    rows.iter()
+        .map(|row| from_row::<T>(row).map(|s| s.item))
+        .collect()
+}
+
+/// The ids and statuses of every item of a kind, without decoding the items.
+pub async fn ids(store: &dyn Store, kind: ContentKind) -> Result<Vec<(String, Status)>, ApiError> {
+    let mut out = Vec::new();
+    for status in [Status::Published, Status::Draft] {
+        for row in store
+            .query(&Query::gsi1(keys::content_by_status(kind, status)))
+            .await?
+        {
+            if let Some(id) = row.pk.split_once('#').map(|(_, id)| id.to_string()) {
+                out.push((id, status));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn slug_row(slug: &str, id: &ItemId) -> Item {
+    let key = keys::slug(slug);
+    Item {
+        pk: key.pk,
+        sk: key.sk,
+        entity_type: keys::entity::SLUG.into(),
+        data: Some(id.to_string()),
+        ..Item::default()
+    }
+}
+
+/// Slug candidates: the base, then `base-2`, `base-3`, ...
+fn slug_candidate(base: &str, attempt: usize) -> String {
+    if attempt == 0 {
+        base.to_string()
+    } else {
+        format!("{base}-{}", attempt + 1)
+    }
+}
+
+const SLUG_ATTEMPTS: usize = 100;
+
+/// Writes `writes` plus a fresh unique slug row for `item` (first write), retrying
+/// with the next candidate while the slug is taken.
+async fn write_with_new_slug<T: Content>(
+    store: &dyn Store,
+    item: &mut T,
+    base: &str,
+    version: u64,
+    extra: Vec<Write>,
+    content_condition: Condition,
+) -> Result<(), ApiError> {
+    for attempt in 0..SLUG_ATTEMPTS {
+        let slug = slug_candidate(base, attempt);
+        item.set_slug(slug.clone());
+        let mut writes = vec![
+            Write::Put {
+                item: slug_row(&slug, &item.meta().id),
+                condition: Condition::NotExists,
+            },
+            Write::Put {
+                item: to_row(item, version)?,
+                condition: content_condition.clone(),
+            },
+        ];
+        writes.extend(extra.iter().cloned());
+        match store.transact(writes).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::ConditionFailed { index: 0 }) => continue,
+            Err(StoreError::ConditionFailed { .. }) => return Err(ApiError::PreconditionFailed),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict(format!("No free slug near '{base}'")))
+}
+
+pub async fn create<T: Content>(store: &dyn Store, mut item: T) -> Result<T, ApiError> {
+    match item.slug().map(str::to_string) {
+        Some(base) => {
+            write_with_new_slug(store, &mut item, &base, 1, Vec::new(), Condition::NotExists)
+                .await?
+        }
+        None => {
+            let put = Write::Put {
+                item: to_row(&item, 1)?,
+                condition: Condition::NotExists,
+            };
+            store.transact(vec![put]).await?;
+        }
+    }
+    Ok(item)
+}
+
+/// Replaces `old` with `new` if nobody wrote the item since `old` was read;
+/// otherwise `PreconditionFailed`. A draft's slug follows its title.
+pub async fn replace<T: Content>(
+    store: &dyn Store,
+    old: &Stored<T>,
+    mut new: T,
+) -> Result<T, ApiError> {
+    let version = old.version + 1;
+    let condition = Condition::VersionIs(old.version);
+    let reslug = match (old.item.slug_source(), new.slug_source(), old.item.slug()) {
+        (Some(before), Some(after), Some(old_slug)) if slugify(before) != slugify(after) => {
+            Some((slugify(after), old_slug.to_string()))
+        }
+        _ => None,
+    };
+    if let Some((base, old_slug)) = reslug {
+        let drop_old = Write::Delete {
+            key: keys::slug(&old_slug),
+            condition: Condition::None,
+        };
+        write_with_new_slug(store, &mut new, &base, version, vec![drop_old], condition).await?;
+        return Ok(new);
+    }
+    let put = Write::Put {
+        item: to_row(&new, version)?,
+        condition,
+    };
+    match store.transact(vec![put]).await {
+        Ok(()) => Ok(new),
+        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete<T: Content>(store: &dyn Store, old: &Stored<T>) -> Result<(), ApiError> {
+    let mut writes = vec![Write::Delete {
+        key: keys::content(T::KIND, &old.item.meta().id),
+        condition: Condition::VersionIs(old.version),
+    }];
+    if let Some(slug) = old.item.slug() {
+        writes.push(Write::Delete {
+            key: keys::slug(slug),
+            condition: Condition::None,
+        });
+    }
+    match store.transact(writes).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,28 @@
+//! Domain operations over the store port, written once for every adapter.
+
+pub mod content;
+pub mod tracking;
+
+use folio_shared::ApiError;
+
+use crate::ports::StoreError;
+
+/// The one mapping from store failures to API errors. Condition failures are
+/// handled where they mean something; reaching here they are a lost race.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::ConditionFailed { .. } => {
+                ApiError::Conflict("The item changed concurrently; retry the request".into())
+            }
+            StoreError::Unavailable(message) => {
+                tracing::warn!(error = %message, "store unavailable");
+                ApiError::Unavailable {
+                    message: "The data store is temporarily unavailable".into(),
+                    retry_after_secs: 2,
+                }
+            }
+            StoreError::Failed(message) => ApiError::Internal(message),
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The request every handler sees, whatever event it arrived in.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use folio_shared::ApiError;
+use folio_shared::domain::Fields;
+use http::{HeaderMap, Method, header};
+use ring::digest;
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// The viewer's address, used only inside the visitor hash; never stored or logged.
+    pub client_address: String,
+    pub request_id: String,
+}
+
+impl Request {
+    pub fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn user_agent(&self) -> &str {
+        self.header(header::USER_AGENT).unwrap_or("")
+    }
+
+    /// The body as a JSON object with only `allowed` fields; 415 unless JSON.
+    pub fn json_fields(&self, allowed: &[&str]) -> Result<Fields, ApiError> {
+        let content_type = self.header(header::CONTENT_TYPE).unwrap_or("");
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        if !mime.eq_ignore_ascii_case("application/json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        Fields::parse(&self.body, allowed)
+    }
+}
+
+/// A strong ETag of a representation.
+pub fn etag(body: &[u8]) -> String {
+    let hash = digest::digest(&digest::SHA256, body);
+    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16]))
+}
+
+/// Whether an `If-None-Match` / `If-Match` header value names `etag` (or `*`).
+pub fn etag_matches(header_value: &str, etag: &str) -> bool {
+    header_value
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}

@@ -1,0 +1,174 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Content, ContentKind, Fields, ListQuery, Meta, Status};
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlogPost {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub slug: String,
+    pub title: String,
+    pub excerpt: String,
+    pub content: String,
+    pub category: String,
+    pub read_time: String,
+    /// `YYYY-MM-DD` once published, `""` while a draft.
+    pub published_at: String,
+    pub tags: Vec<String>,
+}
+
+/// `"N min read"` at 200 words a minute, at least one minute.
+pub fn read_time(text: &str) -> String {
+    let words = text.split_whitespace().count();
+    format!("{} min read", words.div_ceil(200).max(1))
+}
+
+/// A URL-friendly slug: lower-case ASCII letters and digits joined by single dashes.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::with_capacity(title.len());
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 80 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() {
+        "post".to_string()
+    } else {
+        slug
+    }
+}
+
+impl Content for BlogPost {
+    const KIND: ContentKind = ContentKind::Blog;
+    const WRITABLE: &'static [&'static str] = &["title", "excerpt", "content", "category", "tags"];
+
+    fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
+        let title = f.required_text("title", 1, 200)?;
+        let content = f.required_text("content", 1, 0)?;
+        Ok(Self {
+            meta,
+            slug: slugify(&title),
+            excerpt: f.required_text("excerpt", 1, 500)?,
+            category: f.required_text("category", 1, 100)?,
+            tags: f.required_string_list("tags")?,
+            read_time: read_time(&content),
+            published_at: String::new(),
+            title,
+            content,
+        })
+    }
+
+    fn update(&mut self, f: &Fields) -> Result<(), FieldError> {
+        // Read everything first so a failure leaves the post untouched.
+        let title = f.text("title", 1, 200)?;
+        let excerpt = f.text("excerpt", 1, 500)?;
+        let content = f.text("content", 1, 0)?;
+        let category = f.text("category", 1, 100)?;
+        let tags = f.string_list("tags")?;
+        if let Some(v) = title {
+            self.title = v;
+        }
+        if let Some(v) = excerpt {
+            self.excerpt = v;
+        }
+        if let Some(v) = content {
+            self.read_time = read_time(&v);
+            self.content = v;
+        }
+        if let Some(v) = category {
+            self.category = v;
+        }
+        if let Some(v) = tags {
+            self.tags = v;
+        }
+        Ok(())
+    }
+
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    fn meta_mut(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+
+    fn set_status(&mut self, status: Status, today: NaiveDate) {
+        self.meta.status = status;
+        self.published_at = match status {
+            Status::Published => today.format("%Y-%m-%d").to_string(),
+            Status::Draft => String::new(),
+        };
+    }
+
+    fn matches(&self, q: &ListQuery) -> bool {
+        q.category
+            .as_ref()
+            .is_none_or(|c| self.category.eq_ignore_ascii_case(c))
+            && q.tag
+                .as_ref()
+                .is_none_or(|t| self.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+    }
+
+    fn sort_key(&self) -> String {
+        format!("{}#{}", self.published_at, self.meta.created_at.as_str())
+    }
+
+    fn slug(&self) -> Option<&str> {
+        Some(&self.slug)
+    }
+
+    /// Slugs follow the title while the post is a draft, and freeze once it has
+    /// been published so that shared links keep working.
+    fn slug_source(&self) -> Option<&str> {
+        (self.meta.status == Status::Draft).then_some(self.title.as_str())
+    }
+
+    fn set_slug(&mut self, slug: String) {
+        self.slug = slug;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_time_rounds_up_and_is_at_least_one_minute() {
+        assert_eq!(read_time(""), "1 min read");
+        assert_eq!(read_time(&"w ".repeat(200)), "1 min read");
+        assert_eq!(read_time(&"w ".repeat(201)), "2 min read");
+    }
+
+    #[test]
+    fn slugs_are_url_safe() {
+        assert_eq!(
+            slugify("Building Scalable APIs with FastAPI!"),
+            "building-scalable-apis-with-fastapi"
+        );
+        assert_eq!(slugify("  --Rust & Lambda@Edge--  "), "rust-lambda-edge");
+        assert_eq!(slugify("日本語"), "post");
+    }
+
+    #[test]
+    fn failed_update_leaves_the_post_unchanged() {
+        let body = br#"{"title":"T","excerpt":"E","content":"C","category":"X","tags":["a"]}"#;
+        let mut post = BlogPost::create(
+            &Fields::parse(body, BlogPost::WRITABLE).unwrap(),
+            Meta::new_draft(),
+        )
+        .unwrap();
+        let before = post.clone();
+        let bad = Fields::parse(br#"{"title":"New","tags":null}"#, BlogPost::WRITABLE).unwrap();
+        assert!(post.update(&bad).is_err());
+        assert_eq!(post, before);
+    }
+}

@@ -1,0 +1,73 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::domain::{ContentKind, Fields, ItemId, ListQuery, Status, Timestamp};
+use crate::error::FieldError;
+
+/// The fields every content item carries, whatever its kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    pub id: ItemId,
+    pub status: Status,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Meta {
+    /// A new item: a fresh id, created as a draft now.
+    pub fn new_draft() -> Self {
+        let now = Timestamp::now();
+        Self {
+            id: ItemId::generate(),
+            status: Status::Draft,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
+/// A kind of portfolio content. The origin's handlers and the store are written once,
+/// generic over this trait; each kind supplies its fields and rules.
+pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    const KIND: ContentKind;
+    /// Every field a create or update body may carry.
+    const WRITABLE: &'static [&'static str];
+
+    fn create(fields: &Fields, meta: Meta) -> Result<Self, FieldError>;
+    /// Applies a partial update; on error the item must be left as it was.
+    fn update(&mut self, fields: &Fields) -> Result<(), FieldError>;
+    fn meta(&self) -> &Meta;
+    fn meta_mut(&mut self) -> &mut Meta;
+
+    /// Moves the item to `status`; kinds with a publication date maintain it here.
+    fn set_status(&mut self, status: Status, _today: NaiveDate) {
+        self.meta_mut().status = status;
+    }
+
+    /// Whether the item passes the kind-specific list filters (category, tag, ...).
+    fn matches(&self, query: &ListQuery) -> bool;
+
+    /// Sort key within a status: lists are returned in descending order of it.
+    fn sort_key(&self) -> String;
+
+    /// The URL slug, for kinds that have one.
+    fn slug(&self) -> Option<&str> {
+        None
+    }
+
+    /// The text a slug is derived from, and whether it may still change.
+    fn slug_source(&self) -> Option<&str> {
+        None
+    }
+
+    fn set_slug(&mut self, _slug: String) {}
+
+    fn id(&self) -> &ItemId {
+        &self.meta().id
+    }
+
+    fn status(&self) -> Status {
+        self.meta().status
+    }
+}

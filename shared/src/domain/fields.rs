@@ -1,0 +1,255 @@
+//! Reading a JSON request body field by field, so that every rule (required,
+//! non-null, length, type, no unknown fields) is written once and every failure
+//! names its field.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use crate::domain::types::HttpUrl;
+use crate::error::{ApiError, FieldError};
+
+pub struct Fields {
+    map: Map<String, Value>,
+}
+
+impl Fields {
+    /// Parses a JSON object and refuses any key not in `allowed`.
+    pub fn parse(body: &[u8], allowed: &[&str]) -> Result<Self, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::BadRequest("Request body is required".into()));
+        }
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::BadRequest(format!("Request body is not valid JSON: {e}")))?;
+        let Value::Object(map) = value else {
+            return Err(ApiError::BadRequest(
+                "Request body must be a JSON object".into(),
+            ));
+        };
+        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(FieldError::new(unknown.as_str(), "unknown field").into());
+        }
+        Ok(Self { map })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// `None` when absent; explicit `null` is refused (these fields are not nullable).
+    fn present(&self, name: &str) -> Result<Option<&Value>, FieldError> {
+        match self.map.get(name) {
+            None => Ok(None),
+            Some(Value::Null) => Err(FieldError::new(name, "must not be null")),
+            Some(v) => Ok(Some(v)),
+        }
+    }
+
+    fn required<T>(name: &str, value: Option<T>) -> Result<T, FieldError> {
+        value.ok_or_else(|| FieldError::new(name, "is required"))
+    }
+
+    /// A trimmed string of `min..=max` characters (`max` 0 = unbounded).
+    pub fn text(&self, name: &str, min: usize, max: usize) -> Result<Option<String>, FieldError> {
+        let Some(value) = self.present(name)? else {
+            return Ok(None);
+        };
+        let Value::String(s) = value else {
+            return Err(FieldError::new(name, "must be a string"));
+        };
+        let s = s.trim();
+        let len = s.chars().count();
+        if len < min {
+            return Err(FieldError::new(name, "must not be empty"));
+        }
+        if max > 0 && len > max {
+            return Err(FieldError::new(
+                name,
+                format!("must be at most {max} characters"),
+            ));
+        }
+        Ok(Some(s.to_string()))
+    }
+
+    /// A secret (password, token): taken exactly as sent, never trimmed, at most 4 KB.
+    pub fn required_secret(&self, name: &str) -> Result<String, FieldError> {
+        match self.present(name)? {
+            None => Err(FieldError::new(name, "is required")),
+            Some(Value::String(s)) if s.is_empty() => {
+                Err(FieldError::new(name, "must not be empty"))
+            }
+            Some(Value::String(s)) if s.len() > 4096 => Err(FieldError::new(name, "is too long")),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(FieldError::new(name, "must be a string")),
+        }
+    }
+
+    pub fn required_text(&self, name: &str, min: usize, max: usize) -> Result<String, FieldError> {
+        Self::required(name, self.text(name, min, max)?)
+    }
+
+    /// A list of 1..=50 non-empty strings of at most 50 characters, deduplicated in order.
+    pub fn string_list(&self, name: &str) -> Result<Option<Vec<String>>, FieldError> {
+        let Some(value) = self.present(name)? else {
+            return Ok(None);
+        };
+        let Value::Array(items) = value else {
+            return Err(FieldError::new(name, "must be an array of strings"));
+        };
+        if items.is_empty() {
+            return Err(FieldError::new(name, "must contain at least one item"));
+        }
+        if items.len() > 50 {
+            return Err(FieldError::new(name, "must contain at most 50 items"));
+        }
+        let mut out: Vec<String> = Vec::with_capacity(items.len());
+        for item in items {
+            let Value::String(s) = item else {
+                return Err(FieldError::new(name, "must be an array of strings"));
+            };
+            let s = s.trim();
+            if s.is_empty() || s.chars().count() > 50 {
+                return Err(FieldError::new(name, "items must be 1-50 characters"));
+            }
+            if !out.iter().any(|o| o == s) {
+                out.push(s.to_string());
+            }
+        }
+        Ok(Some(out))
+    }
+
+    pub fn required_string_list(&self, name: &str) -> Result<Vec<String>, FieldError> {
+        Self::required(name, self.string_list(name)?)
+    }
+
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, FieldError> {
+        match self.present(name)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(FieldError::new(name, "must be true or false")),
+        }
+    }
+
+    /// A nullable URL: `None` when absent, `Some(None)` for explicit null (clear it).
+    pub fn nullable_url(&self, name: &str) -> Result<Option<Option<HttpUrl>>, FieldError> {
+        match self.map.get(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(Some(None)),
+            Some(Value::String(s)) => Ok(Some(Some(HttpUrl::parse(name, s.trim())?))),
+            Some(_) => Err(FieldError::new(name, "must be a URL string or null")),
+        }
+    }
+
+    /// A calendar date `YYYY-MM-DD`.
+    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, FieldError> {
+        let Some(s) = self.text(name, 1, 10)? else {
+            return Ok(None);
+        };
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| FieldError::new(name, "must be a date YYYY-MM-DD"))
+    }
+
+    pub fn required_date(&self, name: &str) -> Result<NaiveDate, FieldError> {
+        Self::required(name, self.date(name)?)
+    }
+
+    /// One of a fixed set of strings.
+    pub fn one_of<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        allowed: &str,
+    ) -> Result<Option<T>, FieldError> {
+        let Some(value) = self.present(name)? else {
+            return Ok(None);
+        };
+        value
+            .as_str()
+            .and_then(&parse)
+            .map(Some)
+            .ok_or_else(|| FieldError::new(name, format!("must be one of {allowed}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(json: &str) -> Result<Fields, ApiError> {
+        Fields::parse(json.as_bytes(), &["title", "tags", "url", "flag", "day"])
+    }
+
+    fn field_of(err: ApiError) -> String {
+        match err {
+            ApiError::Validation(e) => e.field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_name() {
+        assert_eq!(
+            field_of(fields(r#"{"title":"a","bogus":1}"#).err().unwrap()),
+            "bogus"
+        );
+    }
+
+    #[test]
+    fn explicit_null_for_a_non_nullable_field_is_refused() {
+        let f = fields(r#"{"title":null}"#).unwrap();
+        assert_eq!(f.text("title", 1, 10).unwrap_err().field, "title");
+    }
+
+    #[test]
+    fn non_objects_and_bad_json_are_bad_requests() {
+        assert!(matches!(fields("[1]"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(fields("{"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(fields(""), Err(ApiError::BadRequest(_))));
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        let f = fields(r#"{"title":"  hi  "}"#).unwrap();
+        assert_eq!(f.text("title", 1, 2).unwrap().as_deref(), Some("hi"));
+        assert!(f.text("title", 1, 1).is_err());
+        assert!(
+            fields(r#"{"title":"   "}"#)
+                .unwrap()
+                .text("title", 1, 0)
+                .is_err()
+        );
+        assert!(
+            fields(r#"{"title":5}"#)
+                .unwrap()
+                .text("title", 1, 0)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn lists_urls_and_dates_are_typed() {
+        let f = fields(r#"{"tags":["a","a","b"],"url":null,"day":"2024-02-30"}"#).unwrap();
+        assert_eq!(f.string_list("tags").unwrap().unwrap(), vec!["a", "b"]);
+        assert_eq!(f.nullable_url("url").unwrap(), Some(None));
+        assert!(f.date("day").is_err());
+        assert!(
+            fields(r#"{"tags":[]}"#)
+                .unwrap()
+                .string_list("tags")
+                .is_err()
+        );
+        assert!(
+            fields(r#"{"url":"nope"}"#)
+                .unwrap()
+                .nullable_url("url")
+                .is_err()
+        );
+        assert!(
+            fields(r#"{"flag":"yes"}"#)
+                .unwrap()
+                .boolean("flag")
+                .is_err()
+        );
+    }
+}

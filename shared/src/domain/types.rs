@@ -1,0 +1,239 @@
+use std::fmt;
+
+use chrono::{NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+
+/// The three kinds of portfolio content; each has its own collection under `/v1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentKind {
+    Blog,
+    Project,
+    Certification,
+}
+
+impl ContentKind {
+    pub const ALL: [ContentKind; 3] = [
+        ContentKind::Blog,
+        ContentKind::Project,
+        ContentKind::Certification,
+    ];
+
+    /// The name used in the API (`contentType`) and in analytics paths.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentKind::Blog => "blog",
+            ContentKind::Project => "project",
+            ContentKind::Certification => "certification",
+        }
+    }
+
+    /// The URL prefix of the collection: every cached path of this kind starts with it.
+    pub fn collection_path(self) -> &'static str {
+        match self {
+            ContentKind::Blog => "/v1/blog/",
+            ContentKind::Project => "/v1/projects",
+            ContentKind::Certification => "/v1/certifications",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        match value {
+            "blog" => Ok(ContentKind::Blog),
+            "project" => Ok(ContentKind::Project),
+            "certification" => Ok(ContentKind::Certification),
+            _ => Err(FieldError::new(
+                "contentType",
+                "must be one of blog, project, certification",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ContentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Published,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Published => "published",
+        }
+    }
+}
+
+/// An item id as it may appear in a path and a store key: 1–64 characters of
+/// `[A-Za-z0-9_-]`, so it can never smuggle a key separator (`#`) or a path segment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ItemId(String);
+
+impl ItemId {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let ok = !value.is_empty()
+            && value.len() <= 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(value.to_string()))
+        } else {
+            Err(FieldError::new(
+                field,
+                "must be 1-64 characters of letters, digits, '-' or '_'",
+            ))
+        }
+    }
+
+    /// A fresh, time-ordered id.
+    pub fn generate() -> Self {
+        Self(uuid_v7_like())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 48 bits of milliseconds then 80 random bits, hex: sortable by creation, unguessable.
+fn uuid_v7_like() -> String {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let millis = Utc::now().timestamp_millis().max(0) as u64;
+    let mut random = [0u8; 10];
+    // SystemRandom only fails if the OS has no entropy source, which we cannot run without.
+    let _ = SystemRandom::new().fill(&mut random);
+    let mut out = format!("{:012x}", millis & 0xFFFF_FFFF_FFFF);
+    for b in random {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// A normalised (lower-case, trimmed) e-mail address with a plausible shape.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let v = value.trim().to_ascii_lowercase();
+        let valid = v.len() <= 254
+            && v.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            })
+            && !v.chars().any(|c| c.is_whitespace() || c.is_control());
+        if valid {
+            Ok(Self(v))
+        } else {
+            Err(FieldError::new(field, "must be an e-mail address"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An absolute http(s) URL, as stored in `githubUrl`, `liveUrl`, `imageUrl`, `credentialUrl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HttpUrl(String);
+
+impl HttpUrl {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let bad = || FieldError::new(field, "must be an absolute http or https URL");
+        if value.len() > 2048 {
+            return Err(FieldError::new(field, "must be at most 2048 characters"));
+        }
+        let url = url::Url::parse(value).map_err(|_| bad())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+
+/// RFC 3339 UTC timestamp with second precision, e.g. `2024-03-15T10:30:00Z`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(String);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub fn today_utc() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_ids_refuse_key_separators_and_paths() {
+        assert!(ItemId::parse("id", "proj-1").is_ok());
+        for bad in ["", "a#b", "a/b", "a b", &"x".repeat(65)] {
+            assert!(ItemId::parse("id", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn generated_ids_are_valid_and_distinct() {
+        let a = ItemId::generate();
+        let b = ItemId::generate();
+        assert_ne!(a, b);
+        assert!(ItemId::parse("id", a.as_str()).is_ok());
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        assert!(HttpUrl::parse("u", "https://github.com/x/y").is_ok());
+        for bad in [
+            "github.com/x",
+            "javascript:alert(1)",
+            "ftp://x.org/a",
+            "",
+            "https://",
+        ] {
+            assert!(HttpUrl::parse("u", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn emails_are_normalised() {
+        assert_eq!(
+            Email::parse("e", " Owner@Example.COM ").unwrap().as_str(),
+            "owner@example.com"
+        );
+        assert!(Email::parse("e", "no-at-sign").is_err());
+        assert!(Email::parse("e", "a@b").is_err());
+    }
+}

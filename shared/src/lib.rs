@@ -1,0 +1,11 @@
+//! What the edge and the origin share: the domain and its validation rules, the API
+//! error type and its one mapping to HTTP, the route table, and the JWT verifier.
+
+pub mod domain;
+pub mod error;
+pub mod jwt;
+pub mod response;
+pub mod routes;
+
+pub use error::{ApiError, FieldError};
+pub use response::ApiResponse;

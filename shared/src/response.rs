@@ -1,0 +1,60 @@
+//! The response both handlers produce before it is turned into a Lambda event shape.
+
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::Serialize;
+
+/// `Cache-Control` for anything that must never be stored by a shared cache.
+pub const NO_STORE: &str = "no-store";
+/// `Cache-Control` for answers that depend on who asked (owner views, auth).
+pub const PRIVATE_NO_STORE: &str = "private, no-store";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Self {
+        // Serialising our own plain data types cannot fail; fall back to an empty
+        // object rather than panic if it ever did.
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Self {
+            status: status.as_u16(),
+            headers,
+            body,
+        }
+    }
+
+    pub fn empty(status: StatusCode) -> Self {
+        Self {
+            status: status.as_u16(),
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn cache_control(mut self, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(header::CACHE_CONTROL, v);
+        }
+        self
+    }
+
+    pub fn no_store(self) -> Self {
+        self.cache_control(NO_STORE)
+    }
+
+    pub fn header(mut self, name: http::HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+}

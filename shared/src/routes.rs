@@ -1,0 +1,285 @@
+//! The route table: every operation of the API once, with who may call it and
+//! whether a shared cache may keep its answer. The edge reads it to decide what a
+//! request needs; the origin builds its router and dispatch from it.
+
+use http::Method;
+
+use crate::domain::ContentKind;
+use crate::error::ApiError;
+
+/// Which operation a request names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteId {
+    Login,
+    Refresh,
+    Logout,
+    Me,
+    List(ContentKind),
+    Create(ContentKind),
+    Get(ContentKind),
+    Update(ContentKind),
+    Delete(ContentKind),
+    Publish(ContentKind),
+    Unpublish(ContentKind),
+    GetBlogPostBySlug,
+    ListBlogCategories,
+    TrackVisit,
+    VisitorCount,
+    DailyVisitorTrends,
+    MonthlyVisitorTrends,
+    TrackView,
+    ContentViews,
+    ContentTypeViews,
+    TopContent,
+    TotalViews,
+    Health,
+    OpenApi,
+}
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone; a token, if sent, must still be valid.
+    Public,
+    /// Anyone; the owner's valid token reveals drafts.
+    PublicOwnerSeesMore,
+    /// Anyone; counts the caller (never cached).
+    Tracking,
+    /// Any signed-in user with a valid token.
+    Authenticated,
+    /// Only a valid token carrying the owner group.
+    Owner,
+}
+
+/// Whether a shared cache (CloudFront, the edge, `folio serve`) may keep the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// Public answers may be kept for `s_maxage` seconds (owner answers never are).
+    Shared {
+        s_maxage: u32,
+    },
+    Never,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    pub method: Method,
+    /// matchit syntax, e.g. `/v1/blog/posts/{id}`.
+    pub path: &'static str,
+    pub id: RouteId,
+    pub access: Access,
+    pub caching: Caching,
+    pub operation_id: &'static str,
+}
+
+/// Content lists and items: long-lived, purged by invalidation on every public change.
+const CONTENT: Caching = Caching::Shared { s_maxage: 300 };
+/// Counters change on every visit: a short shared lifetime bounds staleness.
+const COUNTER: Caching = Caching::Shared { s_maxage: 10 };
+
+macro_rules! route {
+    ($method:ident $path:literal => $id:expr, $access:ident, $caching:expr, $op:literal) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            id: $id,
+            access: Access::$access,
+            caching: $caching,
+            operation_id: $op,
+        }
+    };
+}
+
+use Caching::Never;
+use ContentKind::{Blog, Certification, Project};
+use RouteId::*;
+
+pub static ROUTES: &[Route] = &[
+    route!(POST "/v1/auth/login" => Login, Public, Never, "login"),
+    route!(POST "/v1/auth/refresh" => Refresh, Public, Never, "refreshSession"),
+    route!(POST "/v1/auth/logout" => Logout, Authenticated, Never, "logout"),
+    route!(GET "/v1/auth/me" => Me, Authenticated, Never, "getCurrentUser"),
+    route!(GET "/v1/blog/posts" => List(Blog), PublicOwnerSeesMore, CONTENT, "listBlogPosts"),
+    route!(POST "/v1/blog/posts" => Create(Blog), Owner, Never, "createBlogPost"),
+    route!(GET "/v1/blog/posts/{postId}" => Get(Blog), PublicOwnerSeesMore, CONTENT, "getBlogPost"),
+    route!(PUT "/v1/blog/posts/{postId}" => Update(Blog), Owner, Never, "updateBlogPost"),
+    route!(DELETE "/v1/blog/posts/{postId}" => Delete(Blog), Owner, Never, "deleteBlogPost"),
+    route!(POST "/v1/blog/posts/{postId}/publish" => Publish(Blog), Owner, Never, "publishBlogPost"),
+    route!(POST "/v1/blog/posts/{postId}/unpublish" => Unpublish(Blog), Owner, Never, "unpublishBlogPost"),
+    route!(GET "/v1/blog/posts/by-slug/{slug}" => GetBlogPostBySlug, PublicOwnerSeesMore, CONTENT, "getBlogPostBySlug"),
+    route!(GET "/v1/blog/categories" => ListBlogCategories, Public, CONTENT, "listBlogCategories"),
+    route!(GET "/v1/projects" => List(Project), PublicOwnerSeesMore, CONTENT, "listProjects"),
+    route!(POST "/v1/projects" => Create(Project), Owner, Never, "createProject"),
+    route!(GET "/v1/projects/{projectId}" => Get(Project), PublicOwnerSeesMore, CONTENT, "getProject"),
+    route!(PUT "/v1/projects/{projectId}" => Update(Project), Owner, Never, "updateProject"),
+    route!(DELETE "/v1/projects/{projectId}" => Delete(Project), Owner, Never, "deleteProject"),
+    route!(POST "/v1/projects/{projectId}/publish" => Publish(Project), Owner, Never, "publishProject"),
+    route!(POST "/v1/projects/{projectId}/unpublish" => Unpublish(Project), Owner, Never, "unpublishProject"),
+    route!(GET "/v1/certifications" => List(Certification), PublicOwnerSeesMore, CONTENT, "listCertifications"),
+    route!(POST "/v1/certifications" => Create(Certification), Owner, Never, "createCertification"),
+    route!(GET "/v1/certifications/{certificationId}" => Get(Certification), PublicOwnerSeesMore, CONTENT, "getCertification"),
+    route!(PUT "/v1/certifications/{certificationId}" => Update(Certification), Owner, Never, "updateCertification"),
+    route!(DELETE "/v1/certifications/{certificationId}" => Delete(Certification), Owner, Never, "deleteCertification"),
+    route!(POST "/v1/certifications/{certificationId}/publish" => Publish(Certification), Owner, Never, "publishCertification"),
+    route!(POST "/v1/certifications/{certificationId}/unpublish" => Unpublish(Certification), Owner, Never, "unpublishCertification"),
+    route!(POST "/v1/visitors/track" => TrackVisit, Tracking, Never, "trackVisit"),
+    route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
+    route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends"),
+    route!(GET "/v1/visitors/trends/monthly" => MonthlyVisitorTrends, Owner, Never, "getMonthlyVisitorTrends"),
+    route!(POST "/v1/analytics/track" => TrackView, Tracking, Never, "trackContentView"),
+    route!(GET "/v1/analytics/views/{contentType}/{contentId}" => ContentViews, Public, COUNTER, "getContentViewCount"),
+    route!(GET "/v1/analytics/views/{contentType}" => ContentTypeViews, Owner, Never, "getAllViewStats"),
+    route!(GET "/v1/analytics/top-content" => TopContent, Owner, Never, "getTopContent"),
+    route!(GET "/v1/analytics/total-views" => TotalViews, Owner, Never, "getTotalViews"),
+    route!(GET "/v1/health" => Health, Public, Never, "getHealth"),
+    route!(GET "/v1/openapi.json" => OpenApi, Public, CONTENT, "getOpenApiDocument"),
+];
+
+/// A request matched to its route, with the path parameters it carried.
+#[derive(Debug)]
+pub struct Matched<'a> {
+    pub route: &'static Route,
+    pub params: Vec<(&'static str, &'a str)>,
+}
+
+impl Matched<'_> {
+    /// The first path parameter (the item id of item routes).
+    pub fn first_param(&self) -> Option<&str> {
+        self.params.first().map(|(_, v)| *v)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// The route table compiled into a matchit router: one entry per path, holding
+/// every method that path accepts (so a wrong method can answer 405 with `Allow`).
+pub struct RouteTable {
+    router: matchit::Router<Vec<&'static Route>>,
+}
+
+impl RouteTable {
+    pub fn new() -> Self {
+        let mut by_path: Vec<(&'static str, Vec<&'static Route>)> = Vec::new();
+        for route in ROUTES {
+            match by_path.iter_mut().find(|(p, _)| *p == route.path) {
+                Some((_, routes)) => routes.push(route),
+                None => by_path.push((route.path, vec![route])),
+            }
+        }
+        let mut router = matchit::Router::new();
+        for (path, routes) in by_path {
+            // The table is static and covered by tests: a conflict is a programming error.
+            if let Err(e) = router.insert(path, routes) {
+                panic!("route table conflict at {path}: {e}");
+            }
+        }
+        Self { router }
+    }
+
+    /// Finds the operation for a method and path: 404 for an unknown path, 405 (with
+    /// the allowed methods) for a known path and another method.
+    pub fn resolve<'p>(&self, method: &Method, path: &'p str) -> Result<Matched<'p>, ApiError> {
+        let found = self.router.at(path).map_err(|_| ApiError::NotFound)?;
+        let route = found
+            .value
+            .iter()
+            .find(|r| r.method == method)
+            .ok_or_else(|| ApiError::MethodNotAllowed {
+                allow: found.value.iter().map(|r| r.method.clone()).collect(),
+            })?;
+        let params = found
+            .params
+            .iter()
+            .map(|(k, v)| (static_param_name(route.path, k), v))
+            .collect();
+        Ok(Matched { route, params })
+    }
+}
+
+impl Default for RouteTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Maps a parameter name borrowed from the router to the `'static` name in the route path.
+fn static_param_name(path: &'static str, name: &str) -> &'static str {
+    path.split(['{', '}'])
+        .skip(1)
+        .step_by(2)
+        .find(|p| *p == name)
+        .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_covers_the_34_reference_operations_plus_folio_extras() {
+        let ops: std::collections::HashSet<_> = ROUTES.iter().map(|r| r.operation_id).collect();
+        assert_eq!(ops.len(), ROUTES.len(), "duplicate operation ids");
+        let extras = [
+            "refreshSession",
+            "getBlogPostBySlug",
+            "getHealth",
+            "getOpenApiDocument",
+        ];
+        assert_eq!(ROUTES.len() - extras.len(), 34);
+    }
+
+    #[test]
+    fn resolves_params_static_segments_and_methods() {
+        let table = RouteTable::new();
+        let m = table.resolve(&Method::GET, "/v1/blog/posts/abc").unwrap();
+        assert_eq!(m.route.id, RouteId::Get(ContentKind::Blog));
+        assert_eq!(m.param("postId"), Some("abc"));
+        let m = table
+            .resolve(&Method::GET, "/v1/blog/posts/by-slug/hello")
+            .unwrap();
+        assert_eq!(m.route.id, RouteId::GetBlogPostBySlug);
+        assert_eq!(m.param("slug"), Some("hello"));
+        let m = table
+            .resolve(&Method::GET, "/v1/analytics/views/blog/7")
+            .unwrap();
+        assert_eq!(
+            (m.param("contentType"), m.param("contentId")),
+            (Some("blog"), Some("7"))
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
+        let table = RouteTable::new();
+        assert_eq!(
+            table.resolve(&Method::GET, "/v1/nope").unwrap_err(),
+            ApiError::NotFound
+        );
+        match table
+            .resolve(&Method::PATCH, "/v1/projects/p1")
+            .unwrap_err()
+        {
+            ApiError::MethodNotAllowed { allow } => {
+                assert_eq!(allow, vec![Method::GET, Method::PUT, Method::DELETE])
+            }
+            other => panic!("expected 405, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn writes_and_owner_routes_are_never_cached() {
+        for r in ROUTES {
+            if r.method != Method::GET
+                || r.access == Access::Owner
+                || r.access == Access::Authenticated
+            {
+                assert_eq!(r.caching, Caching::Never, "{} {}", r.method, r.path);
+            }
+        }
+    }
+}

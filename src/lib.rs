@@ -1,0 +1,5 @@
+//! The `folio` command: `folio serve` runs the whole pipeline locally; `folio seed`
+//! loads sample content.
+
+pub mod seed;
+pub mod serve;

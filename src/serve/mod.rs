@@ -1,0 +1,195 @@
+//! `folio serve`: edge, a CloudFront-like cache and origin in one process, over
+//! the embedded store and the local issuer, on one HTTP port.
+
+pub mod cache;
+pub mod pipeline;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use folio_edge::{Edge, EdgeConfig};
+use folio_origin::local::{Local, LocalConfig};
+use folio_shared::ApiError;
+use http::{Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use cache::ResponseCache;
+use pipeline::{Pipeline, Reply, Stats};
+
+/// Bodies above this are refused with 413 (CloudFront's limit for the edge).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub allowed_origins: Vec<String>,
+    pub token_ttl_secs: u64,
+}
+
+/// A running server: where it listens and handles to what it runs.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub local: Arc<Local>,
+    pub cache: Arc<ResponseCache>,
+    pub stats: Arc<Stats>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish (up to 10 s), and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+fn to_http(reply: Reply) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(reply.body));
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    *response.headers_mut() = reply.headers;
+    response
+}
+
+fn error_http(error: ApiError) -> Response<Full<Bytes>> {
+    let r = error.to_response();
+    to_http(Reply {
+        status: r.status,
+        headers: r.headers,
+        body: Bytes::from(r.body),
+    })
+}
+
+async fn serve_one(
+    pipeline: Arc<Pipeline>,
+    local: Arc<Local>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    let (parts, body) = request.into_parts();
+    // The issuer's JWKS lives beside the API, like Cognito's well-known URL.
+    if parts.uri.path() == "/.well-known/jwks.json" {
+        let jwks = serde_json::to_vec(local.issuer.jwks()).unwrap_or_default();
+        let mut r = Response::new(Full::new(Bytes::from(jwks)));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        return Ok(r);
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Ok(error_http(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        }));
+    }
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Ok(error_http(ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            }));
+        }
+        Err(_) => {
+            return Ok(error_http(ApiError::BadRequest(
+                "Could not read the request body".into(),
+            )));
+        }
+    };
+    let reply = pipeline
+        .handle(parts.method, &parts.uri, &parts.headers, body, peer)
+        .await;
+    Ok(to_http(reply))
+}
+
+/// Binds, opens the data directory and starts serving in the background.
+pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let base_url = format!("http://{addr}");
+    let local_config = LocalConfig {
+        data_dir: config.data_dir.clone(),
+        issuer: base_url.clone(),
+        token_ttl_secs: config.token_ttl_secs,
+    };
+    let local = Arc::new(
+        tokio::task::spawn_blocking(move || Local::open(&local_config))
+            .await
+            .map_err(|e| e.to_string())??,
+    );
+    let cache = Arc::new(ResponseCache::new(CACHE_BYTES));
+    let purge_target = Arc::clone(&cache);
+    local.purge.connect(move |paths| purge_target.purge(paths));
+    let edge = Edge::new(
+        Arc::clone(&local.verifier),
+        EdgeConfig {
+            allowed_origins: config.allowed_origins.clone(),
+        },
+    );
+    let pipeline = Arc::new(Pipeline::new(
+        edge,
+        Arc::clone(&local.app),
+        Arc::clone(&cache),
+        config.allowed_origins,
+    ));
+    let stats = Arc::clone(&pipeline.stats);
+    let (tx, mut rx) = oneshot::channel::<()>();
+    let serve_local = Arc::clone(&local);
+    let task = tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    let pipeline = Arc::clone(&pipeline);
+                    let local = Arc::clone(&serve_local);
+                    let service = service_fn(move |req| serve_one(Arc::clone(&pipeline), Arc::clone(&local), req, peer));
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(30))
+                        .serve_connection(TokioIo::new(stream), service);
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+                _ = &mut rx => break,
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    });
+    let _ = TokioExecutor::new();
+    Ok(RunningServer {
+        addr,
+        base_url,
+        local,
+        cache,
+        stats,
+        shutdown: Some(tx),
+        task,
+    })
+}
