@@ -1,0 +1,193 @@
+//! Test support: a real `folio serve` on a random port, an HTTP client, token
+//! forging with the local issuer's key, and response checks against the
+//! project's own OpenAPI document.
+#![allow(dead_code)]
+
+pub mod schema;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use folio::serve::{self, RunningServer, ServeConfig};
+use folio_shared::domain::Email;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+pub const OWNER_EMAIL: &str = "owner@folio.test";
+pub const OWNER_PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestServer {
+    pub server: RunningServer,
+    pub client: reqwest::Client,
+    pub base: String,
+    pub owner_token: String,
+    pub refresh_token: String,
+    pub data_dir: tempfile::TempDir,
+    spec: std::sync::OnceLock<Arc<Value>>,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the shape of a folio error body and returns it.
+    pub fn error(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "unexpected status; body {}", self.body);
+        assert_eq!(self.body["statusCode"], status, "{}", self.body);
+        assert!(self.body["error"].is_string() && self.body["message"].is_string(), "{}", self.body);
+        &self.body
+    }
+}
+
+impl TestServer {
+    pub async fn spawn() -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let server = serve::start(ServeConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data_dir.path().to_path_buf(),
+            allowed_origins: vec!["https://portfolio.example".into()],
+            token_ttl_secs: 3600,
+        })
+        .await
+        .expect("server starts");
+        let email = Email::parse("email", OWNER_EMAIL).unwrap();
+        server.local.issuer.ensure_owner(&email, Some(OWNER_PASSWORD)).await.expect("owner");
+        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+        let base = server.base_url.clone();
+        let mut this = Self {
+            server,
+            client,
+            base,
+            owner_token: String::new(),
+            refresh_token: String::new(),
+            data_dir,
+            spec: std::sync::OnceLock::new(),
+        };
+        let login = this
+            .send(Method::POST, "/v1/auth/login", None, Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })))
+            .await;
+        assert_eq!(login.status, 200, "owner login: {}", login.body);
+        this.owner_token = login.body["token"].as_str().unwrap().to_string();
+        this.refresh_token = login.body["refreshToken"].as_str().unwrap().to_string();
+        this
+    }
+
+    pub async fn raw(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.base)).header("user-agent", "Mozilla/5.0 (folio tests)");
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::finish(req).await
+    }
+
+    pub async fn finish(req: reqwest::RequestBuilder) -> Resp {
+        let response = req.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body read");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
+        };
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(Method::GET, path, token, None).await
+    }
+
+    pub async fn owner(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        self.send(method, path, Some(&self.owner_token.clone()), body).await
+    }
+
+    pub fn origin_requests(&self) -> u64 {
+        self.server.stats.origin_requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The project's own OpenAPI document, as served.
+    pub async fn spec(&self) -> Arc<Value> {
+        if let Some(s) = self.spec.get() {
+            return Arc::clone(s);
+        }
+        let doc = self.get("/v1/openapi.json", None).await;
+        assert_eq!(doc.status, 200);
+        let doc = Arc::new(doc.body);
+        let _ = self.spec.set(Arc::clone(&doc));
+        doc
+    }
+
+    /// Asserts that `resp` is documented for `method path` (spec path, no /v1) and
+    /// that its body matches the documented schema.
+    pub async fn conforms(&self, resp: &Resp, method: &str, path: &str) {
+        let spec = self.spec().await;
+        schema::check_response(&spec, method, path, resp.status, &resp.body);
+    }
+
+    /// Signs arbitrary claims with the local issuer's real key.
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(self.server.local.issuer.key_id().to_string());
+        jsonwebtoken::encode(&header, claims, self.server.local.issuer.signing_key()).expect("sign")
+    }
+
+    /// Valid ID-token claims for `groups`, as the local issuer would issue them.
+    pub fn claims(&self, groups: &[&str]) -> Value {
+        let now = chrono::Utc::now().timestamp();
+        json!({
+            "sub": "user-123", "iss": self.base, "aud": folio_origin::local::LOCAL_CLIENT_ID, "token_use": "id",
+            "email": "visitor@folio.test", "cognito:username": "visitor@folio.test", "cognito:groups": groups,
+            "iat": now, "exp": now + 600, "jti": format!("jti-{now}-{}", groups.len())
+        })
+    }
+
+    /// A valid token of a signed-in user who is not the owner.
+    pub fn non_owner_token(&self) -> String {
+        self.sign(&self.claims(&["readers"]))
+    }
+
+    pub async fn create(&self, collection: &str, body: Value) -> Value {
+        let r = self.owner(Method::POST, collection, Some(body)).await;
+        assert_eq!(r.status, 201, "create {collection}: {}", r.body);
+        r.body
+    }
+
+    pub async fn publish(&self, collection: &str, id: &str) -> Value {
+        let r = self.owner(Method::POST, &format!("{collection}/{id}/publish"), None).await;
+        assert_eq!(r.status, 200, "publish: {}", r.body);
+        r.body
+    }
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn blog_body(title: &str) -> Value {
+    json!({ "title": title, "excerpt": "An excerpt", "content": "Some words here", "category": "Backend", "tags": ["rust"] })
+}
+
+pub fn project_body(name: &str) -> Value {
+    json!({ "name": name, "description": "d", "longDescription": "ld", "tech": ["Rust"], "company": "Acme", "featured": false })
+}
+
+pub fn cert_body(name: &str) -> Value {
+    json!({ "name": name, "issuer": "AWS", "icon": "🏆", "type": "certification", "featured": true,
+            "description": "desc", "dateEarned": "2024-06-15" })
+}
