@@ -1,0 +1,128 @@
+//! Restart safety: the real binary, killed with SIGKILL while writing, loses no
+//! acknowledged write and restarts on an intact store.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn start(data_dir: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
+        .env("FOLIO_OWNER_PASSWORD", "restart-password")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("folio starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines.next().expect("folio printed its address").unwrap();
+        if let Some(rest) = line.strip_prefix("folio is serving ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+async fn login(client: &reqwest::Client, base: &str) -> String {
+    let r: Value = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({ "email": "owner@folio.test", "password": "restart-password" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["token"].as_str().expect("login works after restart").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_writes_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut acknowledged: Vec<String> = Vec::new();
+    let mut visits_acknowledged = 0;
+    for round in 0..3 {
+        let mut server = start(dir.path());
+        let token = login(&client, &server.base).await;
+        // Write until killed: a background writer, then SIGKILL mid-stream.
+        let writer = {
+            let client = client.clone();
+            let base = server.base.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                let mut visits = 0;
+                for i in 0.. {
+                    let body = json!({ "name": format!("r{round}-{i}"), "description": "d", "longDescription": "l", "tech": ["t"], "company": "c" });
+                    let Ok(r) = client.post(format!("{base}/v1/projects")).bearer_auth(&token).json(&body).send().await else { break };
+                    if r.status() != 201 {
+                        break;
+                    }
+                    let Ok(v) = r.json::<Value>().await else { break };
+                    ids.push(v["id"].as_str().unwrap().to_string());
+                    let Ok(t) = client.post(format!("{base}/v1/visitors/track")).header("user-agent", format!("Mozilla/5.0 r{round}-{i}")).send().await else { break };
+                    if t.status() == 200 {
+                        visits += 1;
+                    }
+                }
+                (ids, visits)
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        server.child.kill().expect("SIGKILL"); // std's kill() is SIGKILL on Unix
+        let _ = server.child.wait();
+        let (ids, visits) = writer.await.unwrap();
+        assert!(!ids.is_empty(), "round {round} wrote something before the kill");
+        acknowledged.extend(ids);
+        visits_acknowledged += visits;
+    }
+    let mut server = start(dir.path());
+    let token = login(&client, &server.base).await;
+    let all: Value = client
+        .get(format!("{}/v1/projects?status=all&limit=100&offset=0", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut stored: Vec<String> = Vec::new();
+    let mut offset = 0;
+    let total = all["total"].as_u64().unwrap() as usize;
+    while offset < total {
+        let page: Value = client
+            .get(format!("{}/v1/projects?status=all&limit=100&offset={offset}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stored.extend(page["projects"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()));
+        offset += 100;
+    }
+    for id in &acknowledged {
+        assert!(stored.contains(id), "acknowledged project {id} was lost");
+        let r = client.get(format!("{}/v1/projects/{id}", server.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200, "project {id} unreadable after restart");
+    }
+    let count: Value = client.get(format!("{}/v1/visitors/count", server.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert!(count["count"].as_i64().unwrap() >= visits_acknowledged, "acknowledged visits lost");
+    server.child.kill().unwrap();
+    let _ = server.child.wait();
+}
