@@ -40,6 +40,8 @@ enum Command {
         #[arg(long)]
         seed: bool,
     },
+    /// Print folio's OpenAPI document (JSON) to stdout.
+    Openapi,
     /// Load sample content into a data directory (while no server uses it).
     Seed {
         #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
@@ -175,6 +177,9 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Seed { data_dir } => seed_command(data_dir).await,
+        Command::Openapi => serde_json::to_string_pretty(&folio_origin::openapi::document())
+            .map(|doc| println!("{doc}"))
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

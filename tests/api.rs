@@ -15,10 +15,24 @@ async fn every_operation_answers_with_its_documented_shape() {
     let _ = check;
 
     // Auth
-    let r = s.send(Method::POST, "/v1/auth/login", None, Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD }))).await;
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+        )
+        .await;
     s.conforms(&r, "post", "/auth/login").await;
     assert_eq!(r.body["user"]["role"], "owner");
-    let r = s.send(Method::POST, "/v1/auth/refresh", None, Some(json!({ "refreshToken": s.refresh_token }))).await;
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/auth/refresh",
+            None,
+            Some(json!({ "refreshToken": s.refresh_token })),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     s.conforms(&r, "post", "/auth/refresh").await;
     let r = s.get("/v1/auth/me", Some(&t)).await;
@@ -29,7 +43,11 @@ async fn every_operation_answers_with_its_documented_shape() {
     for (collection, spec_path, body) in [
         ("/v1/blog/posts", "/blog/posts", blog_body("Shapes post")),
         ("/v1/projects", "/projects", project_body("Shapes project")),
-        ("/v1/certifications", "/certifications", cert_body("Shapes cert")),
+        (
+            "/v1/certifications",
+            "/certifications",
+            cert_body("Shapes cert"),
+        ),
     ] {
         let item_path: &'static str = match spec_path {
             "/blog/posts" => "/blog/posts/{postId}",
@@ -41,7 +59,10 @@ async fn every_operation_answers_with_its_documented_shape() {
         s.conforms(&r, "post", spec_path).await;
         let id = r.body["id"].as_str().unwrap().to_string();
         assert_eq!(r.body["status"], "draft");
-        assert_eq!(r.header("location"), Some(format!("{collection}/{id}").as_str()));
+        assert_eq!(
+            r.header("location"),
+            Some(format!("{collection}/{id}").as_str())
+        );
         let r = s.get(&format!("{collection}/{id}"), Some(&t)).await;
         s.conforms(&r, "get", item_path).await;
         let update = match spec_path {
@@ -49,21 +70,39 @@ async fn every_operation_answers_with_its_documented_shape() {
             "/projects" => json!({ "company": "Changed" }),
             _ => json!({ "issuer": "Changed" }),
         };
-        let r = s.owner(Method::PUT, &format!("{collection}/{id}"), Some(update)).await;
+        let r = s
+            .owner(Method::PUT, &format!("{collection}/{id}"), Some(update))
+            .await;
         assert_eq!(r.status, 200, "{}", r.body);
         s.conforms(&r, "put", item_path).await;
-        let r = s.owner(Method::POST, &format!("{collection}/{id}/publish"), None).await;
-        s.conforms(&r, "post", Box::leak(format!("{item_path}/publish").into_boxed_str())).await;
+        let r = s
+            .owner(Method::POST, &format!("{collection}/{id}/publish"), None)
+            .await;
+        s.conforms(
+            &r,
+            "post",
+            Box::leak(format!("{item_path}/publish").into_boxed_str()),
+        )
+        .await;
         assert_eq!(r.body["status"], "published");
         let r = s.get(collection, None).await;
         s.conforms(&r, "get", spec_path).await;
         assert_eq!(r.body["total"], 1);
         let r = s.get(&format!("{collection}/{id}"), None).await;
         assert_eq!(r.status, 200);
-        let r = s.owner(Method::POST, &format!("{collection}/{id}/unpublish"), None).await;
-        s.conforms(&r, "post", Box::leak(format!("{item_path}/unpublish").into_boxed_str())).await;
+        let r = s
+            .owner(Method::POST, &format!("{collection}/{id}/unpublish"), None)
+            .await;
+        s.conforms(
+            &r,
+            "post",
+            Box::leak(format!("{item_path}/unpublish").into_boxed_str()),
+        )
+        .await;
         assert_eq!(r.body["status"], "draft");
-        let r = s.owner(Method::DELETE, &format!("{collection}/{id}"), None).await;
+        let r = s
+            .owner(Method::DELETE, &format!("{collection}/{id}"), None)
+            .await;
         assert_eq!(r.status, 204);
         s.conforms(&r, "delete", item_path).await;
         let r = s.get(&format!("{collection}/{id}"), Some(&t)).await;
@@ -91,19 +130,31 @@ async fn every_operation_answers_with_its_documented_shape() {
     let r = s.get("/v1/visitors/trends/daily?days=7", Some(&t)).await;
     s.conforms(&r, "get", "/visitors/trends/daily").await;
     assert_eq!(r.body["trends"].as_array().unwrap().len(), 7);
-    assert_eq!(r.body["trends"][6]["visitors"], 1, "today is last and counts the visit");
+    assert_eq!(
+        r.body["trends"][6]["visitors"], 1,
+        "today is last and counts the visit"
+    );
     let r = s.get("/v1/visitors/trends/monthly", Some(&t)).await;
     s.conforms(&r, "get", "/visitors/trends/monthly").await;
     assert_eq!(r.body["trends"].as_array().unwrap().len(), 6);
     assert_eq!(r.body["trends"][5]["visitors"], 1);
-    let r = s.send(Method::POST, "/v1/analytics/track", None, Some(json!({ "contentId": id, "contentType": "blog" }))).await;
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/analytics/track",
+            None,
+            Some(json!({ "contentId": id, "contentType": "blog" })),
+        )
+        .await;
     s.conforms(&r, "post", "/analytics/track").await;
     assert_eq!(r.body, json!({ "views": 1, "tracked": true }));
     let r = s.get(&format!("/v1/analytics/views/blog/{id}"), None).await;
-    s.conforms(&r, "get", "/analytics/views/{contentType}/{contentId}").await;
+    s.conforms(&r, "get", "/analytics/views/{contentType}/{contentId}")
+        .await;
     assert_eq!(r.body["views"], 1);
     let r = s.get("/v1/analytics/views/blog", Some(&t)).await;
-    s.conforms(&r, "get", "/analytics/views/{contentType}").await;
+    s.conforms(&r, "get", "/analytics/views/{contentType}")
+        .await;
     assert_eq!(r.body["stats"][id], 1);
     let r = s.get("/v1/analytics/top-content", Some(&t)).await;
     s.conforms(&r, "get", "/analytics/top-content").await;
@@ -127,7 +178,11 @@ async fn the_document_covers_every_route_of_the_table() {
     for route in ROUTES {
         let path = route.path.strip_prefix("/v1").unwrap();
         let op = &spec["paths"][path][route.method.as_str().to_lowercase()];
-        assert_eq!(op["operationId"], route.operation_id, "{} {}", route.method, route.path);
+        assert_eq!(
+            op["operationId"], route.operation_id,
+            "{} {}",
+            route.method, route.path
+        );
     }
 }
 
@@ -138,31 +193,69 @@ async fn drafts_are_invisible_to_the_public_everywhere() {
     let mut draft = blog_body("Secret Plans");
     draft["category"] = json!("Hidden");
     let post = s.create("/v1/blog/posts", draft).await;
-    let project = s.create("/v1/projects", project_body("Secret project")).await;
-    let cert = s.create("/v1/certifications", cert_body("Secret cert")).await;
+    let project = s
+        .create("/v1/projects", project_body("Secret project"))
+        .await;
+    let cert = s
+        .create("/v1/certifications", cert_body("Secret cert"))
+        .await;
     let ids = [
         ("/v1/blog/posts", "blog", post["id"].as_str().unwrap()),
         ("/v1/projects", "project", project["id"].as_str().unwrap()),
-        ("/v1/certifications", "certification", cert["id"].as_str().unwrap()),
+        (
+            "/v1/certifications",
+            "certification",
+            cert["id"].as_str().unwrap(),
+        ),
     ];
     for (collection, kind, id) in ids {
         for token in [None, Some(reader.as_str())] {
             let list = s.get(collection, token).await;
             assert_eq!(list.body["total"], 0, "{collection} lists a draft");
             s.get(&format!("{collection}/{id}"), token).await.error(404);
-            s.get(&format!("/v1/analytics/views/{kind}/{id}"), token).await.error(404);
+            s.get(&format!("/v1/analytics/views/{kind}/{id}"), token)
+                .await
+                .error(404);
         }
-        let tracked = s.send(Method::POST, "/v1/analytics/track", None, Some(json!({ "contentId": id, "contentType": kind }))).await;
+        let tracked = s
+            .send(
+                Method::POST,
+                "/v1/analytics/track",
+                None,
+                Some(json!({ "contentId": id, "contentType": kind })),
+            )
+            .await;
         tracked.error(404);
-        s.get(&format!("{collection}?status=draft"), None).await.error(401);
-        s.get(&format!("{collection}?status=all"), Some(&reader)).await.error(403);
-        let owner_view = s.get(&format!("{collection}?status=all"), Some(&s.owner_token)).await;
+        s.get(&format!("{collection}?status=draft"), None)
+            .await
+            .error(401);
+        s.get(&format!("{collection}?status=all"), Some(&reader))
+            .await
+            .error(403);
+        let owner_view = s
+            .get(&format!("{collection}?status=all"), Some(&s.owner_token))
+            .await;
         assert_eq!(owner_view.body["total"], 1);
-        assert_eq!(s.get(&format!("{collection}/{id}"), Some(&s.owner_token)).await.status, 200);
+        assert_eq!(
+            s.get(&format!("{collection}/{id}"), Some(&s.owner_token))
+                .await
+                .status,
+            200
+        );
     }
-    s.get("/v1/blog/posts/by-slug/secret-plans", None).await.error(404);
-    assert_eq!(s.get("/v1/blog/categories", None).await.body["categories"], json!([]));
-    assert_eq!(s.get("/v1/analytics/views/blog", Some(&s.owner_token)).await.body["stats"][ids[0].2], 0);
+    s.get("/v1/blog/posts/by-slug/secret-plans", None)
+        .await
+        .error(404);
+    assert_eq!(
+        s.get("/v1/blog/categories", None).await.body["categories"],
+        json!([])
+    );
+    assert_eq!(
+        s.get("/v1/analytics/views/blog", Some(&s.owner_token))
+            .await
+            .body["stats"][ids[0].2],
+        0
+    );
 }
 
 #[tokio::test]
@@ -180,41 +273,107 @@ async fn owner_operations_refuse_anonymous_with_401_and_others_with_403() {
         let anon = s.send(method.clone(), &path, None, Some(json!({}))).await;
         anon.error(401);
         assert_eq!(anon.header("www-authenticate"), Some("Bearer"), "{path}");
-        s.send(method, &path, Some(&reader), Some(json!({}))).await.error(403);
+        s.send(method, &path, Some(&reader), Some(json!({})))
+            .await
+            .error(403);
     }
     let me = s.get("/v1/auth/me", Some(&reader)).await;
-    assert_eq!(me.body["role"], "public", "non-owners are signed in, with the public role");
+    assert_eq!(
+        me.body["role"], "public",
+        "non-owners are signed in, with the public role"
+    );
 }
 
 #[tokio::test]
 async fn invalid_input_is_400_naming_the_field() {
     let s = TestServer::spawn().await;
     let cases = [
-        ("/v1/blog/posts", json!({ "excerpt": "e", "content": "c", "category": "x", "tags": ["a"] }), "title"),
-        ("/v1/blog/posts", json!({ "title": "t".repeat(201), "excerpt": "e", "content": "c", "category": "x", "tags": ["a"] }), "title"),
-        ("/v1/blog/posts", json!({ "title": "t", "excerpt": "e", "content": "c", "category": "x", "tags": [] }), "tags"),
-        ("/v1/projects", json!({ "name": "n", "description": "d", "longDescription": "l", "tech": ["r"], "company": "c", "githubUrl": "not a url" }), "githubUrl"),
-        ("/v1/projects", json!({ "name": "n", "description": "d", "longDescription": "l", "tech": ["r"], "company": "c", "featured": "yes" }), "featured"),
-        ("/v1/certifications", json!({ "name": "n", "issuer": "i", "icon": "x", "type": "badge", "description": "d", "dateEarned": "2024-01-01" }), "type"),
-        ("/v1/certifications", json!({ "name": "n", "issuer": "i", "icon": "x", "type": "course", "description": "d", "dateEarned": "15/06/2024" }), "dateEarned"),
+        (
+            "/v1/blog/posts",
+            json!({ "excerpt": "e", "content": "c", "category": "x", "tags": ["a"] }),
+            "title",
+        ),
+        (
+            "/v1/blog/posts",
+            json!({ "title": "t".repeat(201), "excerpt": "e", "content": "c", "category": "x", "tags": ["a"] }),
+            "title",
+        ),
+        (
+            "/v1/blog/posts",
+            json!({ "title": "t", "excerpt": "e", "content": "c", "category": "x", "tags": [] }),
+            "tags",
+        ),
+        (
+            "/v1/projects",
+            json!({ "name": "n", "description": "d", "longDescription": "l", "tech": ["r"], "company": "c", "githubUrl": "not a url" }),
+            "githubUrl",
+        ),
+        (
+            "/v1/projects",
+            json!({ "name": "n", "description": "d", "longDescription": "l", "tech": ["r"], "company": "c", "featured": "yes" }),
+            "featured",
+        ),
+        (
+            "/v1/certifications",
+            json!({ "name": "n", "issuer": "i", "icon": "x", "type": "badge", "description": "d", "dateEarned": "2024-01-01" }),
+            "type",
+        ),
+        (
+            "/v1/certifications",
+            json!({ "name": "n", "issuer": "i", "icon": "x", "type": "course", "description": "d", "dateEarned": "15/06/2024" }),
+            "dateEarned",
+        ),
     ];
     for (path, body, field) in cases {
         let r = s.owner(Method::POST, path, Some(body.clone())).await;
         assert_eq!(r.error(400)["details"]["field"], field, "{path} {body}");
-        s.conforms(&r, "post", path.strip_prefix("/v1").unwrap()).await;
+        s.conforms(&r, "post", path.strip_prefix("/v1").unwrap())
+            .await;
     }
-    for (query, field) in [("limit=0", "limit"), ("limit=101", "limit"), ("offset=x", "offset"), ("status=nope", "status")] {
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("offset=x", "offset"),
+        ("status=nope", "status"),
+    ] {
         let r = s.get(&format!("/v1/blog/posts?{query}"), None).await;
         assert_eq!(r.error(400)["details"]["field"], field);
     }
-    let r = s.get("/v1/visitors/trends/daily?days=91", Some(&s.owner_token)).await;
+    let r = s
+        .get("/v1/visitors/trends/daily?days=91", Some(&s.owner_token))
+        .await;
     assert_eq!(r.error(400)["details"]["field"], "days");
-    let r = s.send(Method::POST, "/v1/analytics/track", None, Some(json!({ "contentId": "1", "contentType": "video" }))).await;
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/analytics/track",
+            None,
+            Some(json!({ "contentId": "1", "contentType": "video" })),
+        )
+        .await;
     assert_eq!(r.error(400)["details"]["field"], "contentType");
-    let r = s.send(Method::POST, "/v1/auth/login", None, Some(json!({ "email": OWNER_EMAIL, "password": "wrong" }))).await;
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({ "email": OWNER_EMAIL, "password": "wrong" })),
+        )
+        .await;
     r.error(401);
-    let r = s.send(Method::POST, "/v1/auth/login", None, Some(json!({ "email": "nobody@folio.test", "password": "wrong" }))).await;
-    assert_eq!(r.error(401)["message"], "Invalid email or password", "unknown users look like wrong passwords");
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({ "email": "nobody@folio.test", "password": "wrong" })),
+        )
+        .await;
+    assert_eq!(
+        r.error(401)["message"],
+        "Invalid email or password",
+        "unknown users look like wrong passwords"
+    );
 }
 
 #[tokio::test]
@@ -229,16 +388,25 @@ async fn unknown_fields_and_explicit_nulls_are_refused_and_the_item_is_unchanged
         (json!({ "name": "Changed", "tech": null }), "tech"),
         (json!({ "name": null }), "name"),
         (json!({ "featured": null }), "featured"),
-        (json!({ "name": "Changed", "liveUrl": "ftp://nope" }), "liveUrl"),
+        (
+            json!({ "name": "Changed", "liveUrl": "ftp://nope" }),
+            "liveUrl",
+        ),
     ] {
         let r = s.owner(Method::PUT, &path, Some(bad)).await;
         assert_eq!(r.error(400)["details"]["field"], field);
-        assert_eq!(s.get(&path, Some(&s.owner_token)).await.body, project, "item changed by a refused update");
+        assert_eq!(
+            s.get(&path, Some(&s.owner_token)).await.body,
+            project,
+            "item changed by a refused update"
+        );
     }
     let create = s.owner(Method::POST, "/v1/blog/posts", Some(json!({ "title": "t", "excerpt": "e", "content": "c", "category": "x", "tags": ["a"], "author": "me" }))).await;
     assert_eq!(create.error(400)["details"]["field"], "author");
     // Nullable URLs: null clears them, and a cleared URL reads back as null.
-    let cleared = s.owner(Method::PUT, &path, Some(json!({ "githubUrl": null }))).await;
+    let cleared = s
+        .owner(Method::PUT, &path, Some(json!({ "githubUrl": null })))
+        .await;
     assert_eq!(cleared.status, 200);
     assert!(cleared.body["githubUrl"].is_null());
 }
@@ -251,31 +419,62 @@ async fn if_match_guards_updates_and_if_none_match_answers_304() {
     let path = format!("/v1/blog/posts/{id}");
     s.publish("/v1/blog/posts", id).await;
     let first = s.get(&path, None).await;
-    let etag = first.header("etag").expect("public GET has an ETag").to_string();
+    let etag = first
+        .header("etag")
+        .expect("public GET has an ETag")
+        .to_string();
     assert!(etag.starts_with('"'), "strong ETag");
-    let not_modified = TestServer::finish(s.raw(Method::GET, &path).await.header("if-none-match", &etag)).await;
+    let not_modified = TestServer::finish(
+        s.raw(Method::GET, &path)
+            .await
+            .header("if-none-match", &etag),
+    )
+    .await;
     assert_eq!(not_modified.status, 304);
     let stale = "\"stale\"";
     let r = TestServer::finish(
-        s.raw(Method::PUT, &path).await.bearer_auth(&s.owner_token).header("if-match", stale).json(&json!({ "title": "Lost update" })),
+        s.raw(Method::PUT, &path)
+            .await
+            .bearer_auth(&s.owner_token)
+            .header("if-match", stale)
+            .json(&json!({ "title": "Lost update" })),
     )
     .await;
     r.error(412);
-    let owner_etag = s.get(&path, Some(&s.owner_token)).await.header("etag").unwrap().to_string();
+    let owner_etag = s
+        .get(&path, Some(&s.owner_token))
+        .await
+        .header("etag")
+        .unwrap()
+        .to_string();
     assert_eq!(owner_etag, etag, "one representation, one ETag");
     let ok = TestServer::finish(
-        s.raw(Method::PUT, &path).await.bearer_auth(&s.owner_token).header("if-match", &etag).json(&json!({ "title": "Kept update" })),
+        s.raw(Method::PUT, &path)
+            .await
+            .bearer_auth(&s.owner_token)
+            .header("if-match", &etag)
+            .json(&json!({ "title": "Kept update" })),
     )
     .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    assert_eq!(ok.body["slug"], "conditional", "published slugs do not follow the title");
+    assert_eq!(
+        ok.body["slug"], "conditional",
+        "published slugs do not follow the title"
+    );
     let again = TestServer::finish(
-        s.raw(Method::PUT, &path).await.bearer_auth(&s.owner_token).header("if-match", &etag).json(&json!({ "title": "Second" })),
+        s.raw(Method::PUT, &path)
+            .await
+            .bearer_auth(&s.owner_token)
+            .header("if-match", &etag)
+            .json(&json!({ "title": "Second" })),
     )
     .await;
     again.error(412);
     let fresh = s.get(&path, None).await;
-    assert_eq!(fresh.body["title"], "Kept update", "the publish-side invalidation purged the cached copy");
+    assert_eq!(
+        fresh.body["title"], "Kept update",
+        "the publish-side invalidation purged the cached copy"
+    );
 }
 
 #[tokio::test]
@@ -284,19 +483,49 @@ async fn lists_filter_sort_and_paginate() {
     for i in 0..5 {
         let mut body = blog_body(&format!("Post {i}"));
         body["category"] = json!(if i % 2 == 0 { "Even" } else { "Odd" });
-        body["tags"] = json!(if i == 4 { vec!["special", "rust"] } else { vec!["rust"] });
+        body["tags"] = json!(if i == 4 {
+            vec!["special", "rust"]
+        } else {
+            vec!["rust"]
+        });
         let post = s.create("/v1/blog/posts", body).await;
-        s.publish("/v1/blog/posts", post["id"].as_str().unwrap()).await;
+        s.publish("/v1/blog/posts", post["id"].as_str().unwrap())
+            .await;
     }
     let page = s.get("/v1/blog/posts?limit=2&offset=1", None).await;
-    assert_eq!((page.body["total"].as_i64(), page.body["limit"].as_i64(), page.body["offset"].as_i64()), (Some(5), Some(2), Some(1)));
+    assert_eq!(
+        (
+            page.body["total"].as_i64(),
+            page.body["limit"].as_i64(),
+            page.body["offset"].as_i64()
+        ),
+        (Some(5), Some(2), Some(1))
+    );
     assert_eq!(page.body["posts"].as_array().unwrap().len(), 2);
-    assert_eq!(s.get("/v1/blog/posts?category=even", None).await.body["total"], 3);
-    assert_eq!(s.get("/v1/blog/posts?tag=special", None).await.body["posts"][0]["title"], "Post 4");
+    assert_eq!(
+        s.get("/v1/blog/posts?category=even", None).await.body["total"],
+        3
+    );
+    assert_eq!(
+        s.get("/v1/blog/posts?tag=special", None).await.body["posts"][0]["title"],
+        "Post 4"
+    );
     let all = s.get("/v1/blog/posts", None).await;
-    let titles: Vec<&str> = all.body["posts"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap()).collect();
-    assert_eq!(titles, ["Post 4", "Post 3", "Post 2", "Post 1", "Post 0"], "newest first");
-    assert_eq!(s.get("/v1/blog/categories", None).await.body["categories"], json!(["Even", "Odd"]));
+    let titles: Vec<&str> = all.body["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Post 4", "Post 3", "Post 2", "Post 1", "Post 0"],
+        "newest first"
+    );
+    assert_eq!(
+        s.get("/v1/blog/categories", None).await.body["categories"],
+        json!(["Even", "Odd"])
+    );
 
     let a = s.create("/v1/projects", project_body("A")).await;
     let mut featured = project_body("B");
@@ -306,14 +535,24 @@ async fn lists_filter_sort_and_paginate() {
         s.publish("/v1/projects", p["id"].as_str().unwrap()).await;
     }
     let only = s.get("/v1/projects?featured=true", None).await;
-    assert_eq!((only.body["total"].as_i64(), only.body["projects"][0]["name"].as_str()), (Some(1), Some("B")));
+    assert_eq!(
+        (
+            only.body["total"].as_i64(),
+            only.body["projects"][0]["name"].as_str()
+        ),
+        (Some(1), Some("B"))
+    );
     let mut course = cert_body("Course");
     course["type"] = json!("course");
     for body in [cert_body("Cert"), course] {
         let c = s.create("/v1/certifications", body).await;
-        s.publish("/v1/certifications", c["id"].as_str().unwrap()).await;
+        s.publish("/v1/certifications", c["id"].as_str().unwrap())
+            .await;
     }
-    assert_eq!(s.get("/v1/certifications?type=course", None).await.body["certifications"][0]["name"], "Course");
+    assert_eq!(
+        s.get("/v1/certifications?type=course", None).await.body["certifications"][0]["name"],
+        "Course"
+    );
 }
 
 #[tokio::test]
@@ -321,33 +560,75 @@ async fn slugs_are_unique_and_follow_draft_titles() {
     let s = TestServer::spawn().await;
     let first = s.create("/v1/blog/posts", blog_body("Same Title")).await;
     let second = s.create("/v1/blog/posts", blog_body("Same Title")).await;
-    assert_eq!((first["slug"].as_str(), second["slug"].as_str()), (Some("same-title"), Some("same-title-2")));
+    assert_eq!(
+        (first["slug"].as_str(), second["slug"].as_str()),
+        (Some("same-title"), Some("same-title-2"))
+    );
     let path = format!("/v1/blog/posts/{}", second["id"].as_str().unwrap());
-    let renamed = s.owner(Method::PUT, &path, Some(json!({ "title": "Another Title" }))).await;
+    let renamed = s
+        .owner(
+            Method::PUT,
+            &path,
+            Some(json!({ "title": "Another Title" })),
+        )
+        .await;
     assert_eq!(renamed.body["slug"], "another-title");
     let third = s.create("/v1/blog/posts", blog_body("Same Title")).await;
     assert_eq!(third["slug"], "same-title-2", "the old slug was released");
     let long = "word ".repeat(401);
     let mut body = blog_body("Long read");
     body["content"] = json!(long);
-    assert_eq!(s.create("/v1/blog/posts", body).await["readTime"], "3 min read");
+    assert_eq!(
+        s.create("/v1/blog/posts", body).await["readTime"],
+        "3 min read"
+    );
 }
 
 #[tokio::test]
 async fn logout_revokes_the_token_and_refresh_tokens() {
     let s = TestServer::spawn().await;
-    let refreshed = s.send(Method::POST, "/v1/auth/refresh", None, Some(json!({ "refreshToken": s.refresh_token }))).await;
+    let refreshed = s
+        .send(
+            Method::POST,
+            "/v1/auth/refresh",
+            None,
+            Some(json!({ "refreshToken": s.refresh_token })),
+        )
+        .await;
     assert_eq!(refreshed.status, 200);
     let second_token = refreshed.body["token"].as_str().unwrap().to_string();
-    assert_eq!(s.owner(Method::POST, "/v1/auth/logout", None).await.status, 200);
+    assert_eq!(
+        s.owner(Method::POST, "/v1/auth/logout", None).await.status,
+        200
+    );
     s.get("/v1/auth/me", Some(&s.owner_token)).await.error(401);
-    s.owner(Method::POST, "/v1/projects", Some(project_body("after logout"))).await.error(401);
-    let r = s.send(Method::POST, "/v1/auth/refresh", None, Some(json!({ "refreshToken": s.refresh_token }))).await;
+    s.owner(
+        Method::POST,
+        "/v1/projects",
+        Some(project_body("after logout")),
+    )
+    .await
+    .error(401);
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/auth/refresh",
+            None,
+            Some(json!({ "refreshToken": s.refresh_token })),
+        )
+        .await;
     r.error(401);
     // Other ID tokens already issued stay valid until they expire (as with Cognito);
     // signing in again works.
     assert_eq!(s.get("/v1/auth/me", Some(&second_token)).await.status, 200);
-    let again = s.send(Method::POST, "/v1/auth/login", None, Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD }))).await;
+    let again = s
+        .send(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+        )
+        .await;
     assert_eq!(again.status, 200);
 }
 
@@ -360,19 +641,51 @@ async fn protocol_errors_are_json_with_the_right_status() {
     wrong.error(405);
     assert_eq!(wrong.header("allow"), Some("GET, POST"));
     let big = "x".repeat(1024 * 1024 + 10);
-    let r = TestServer::finish(s.raw(Method::POST, "/v1/projects").await.bearer_auth(&s.owner_token).header("content-type", "application/json").body(big)).await;
+    let r = TestServer::finish(
+        s.raw(Method::POST, "/v1/projects")
+            .await
+            .bearer_auth(&s.owner_token)
+            .header("content-type", "application/json")
+            .body(big),
+    )
+    .await;
     r.error(413);
-    let r = TestServer::finish(s.raw(Method::POST, "/v1/projects").await.bearer_auth(&s.owner_token).header("content-type", "text/plain").body("name=x")).await;
+    let r = TestServer::finish(
+        s.raw(Method::POST, "/v1/projects")
+            .await
+            .bearer_auth(&s.owner_token)
+            .header("content-type", "text/plain")
+            .body("name=x"),
+    )
+    .await;
     r.error(415);
-    let r = TestServer::finish(s.raw(Method::POST, "/v1/projects").await.bearer_auth(&s.owner_token).header("content-type", "application/json").body("{not json")).await;
+    let r = TestServer::finish(
+        s.raw(Method::POST, "/v1/projects")
+            .await
+            .bearer_auth(&s.owner_token)
+            .header("content-type", "application/json")
+            .body("{not json"),
+    )
+    .await;
     r.error(400);
     let pre = TestServer::finish(
-        s.raw(Method::OPTIONS, "/v1/projects").await.header("origin", "https://portfolio.example").header("access-control-request-method", "POST"),
+        s.raw(Method::OPTIONS, "/v1/projects")
+            .await
+            .header("origin", "https://portfolio.example")
+            .header("access-control-request-method", "POST"),
     )
     .await;
     assert_eq!(pre.status, 204);
-    assert_eq!(pre.header("access-control-allow-origin"), Some("https://portfolio.example"));
-    let denied = TestServer::finish(s.raw(Method::OPTIONS, "/v1/projects").await.header("origin", "https://evil.example")).await;
+    assert_eq!(
+        pre.header("access-control-allow-origin"),
+        Some("https://portfolio.example")
+    );
+    let denied = TestServer::finish(
+        s.raw(Method::OPTIONS, "/v1/projects")
+            .await
+            .header("origin", "https://evil.example"),
+    )
+    .await;
     denied.error(403);
 }
 
@@ -383,17 +696,35 @@ async fn public_reads_are_cached_and_publishing_purges_them() {
     let first = s.get("/v1/projects", None).await;
     let second = s.get("/v1/projects", None).await;
     assert_eq!(first.body, second.body);
-    assert_eq!(s.origin_requests() - before, 1, "the second read was answered from the cache");
+    assert_eq!(
+        s.origin_requests() - before,
+        1,
+        "the second read was answered from the cache"
+    );
     assert_eq!(second.header("x-cache"), Some("Hit from folio"));
     assert!(first.header("cache-control").unwrap().contains("s-maxage="));
     let owner_read = s.get("/v1/projects", Some(&s.owner_token)).await;
-    assert_eq!(owner_read.header("cache-control"), Some("private, no-store"));
+    assert_eq!(
+        owner_read.header("cache-control"),
+        Some("private, no-store")
+    );
     let p = s.create("/v1/projects", project_body("Fresh")).await;
-    assert_eq!(s.get("/v1/projects", None).await.body["total"], 0, "a draft changes nothing public");
+    assert_eq!(
+        s.get("/v1/projects", None).await.body["total"],
+        0,
+        "a draft changes nothing public"
+    );
     s.publish("/v1/projects", p["id"].as_str().unwrap()).await;
-    assert_eq!(s.get("/v1/projects", None).await.body["total"], 1, "publish invalidated the cached list");
+    assert_eq!(
+        s.get("/v1/projects", None).await.body["total"],
+        1,
+        "publish invalidated the cached list"
+    );
     let invalidated = s.server.local.purge.invalidated();
-    assert!(invalidated.contains(&"/v1/projects*".to_string()), "{invalidated:?}");
+    assert!(
+        invalidated.contains(&"/v1/projects*".to_string()),
+        "{invalidated:?}"
+    );
 }
 
 #[tokio::test]
@@ -402,19 +733,56 @@ async fn tracking_counts_people_not_bots_and_answers_integers() {
     let post = s.create("/v1/blog/posts", blog_body("Counted")).await;
     let id = post["id"].as_str().unwrap();
     s.publish("/v1/blog/posts", id).await;
-    let bot = TestServer::finish(s.raw(Method::POST, "/v1/visitors/track").await.header("user-agent", "Googlebot/2.1")).await;
+    let bot = TestServer::finish(
+        s.raw(Method::POST, "/v1/visitors/track")
+            .await
+            .header("user-agent", "Googlebot/2.1"),
+    )
+    .await;
     assert_eq!(bot.body, json!({ "count": 0, "tracked": false }));
     let view = json!({ "contentId": id, "contentType": "blog" });
-    let bot_view = TestServer::finish(s.raw(Method::POST, "/v1/analytics/track").await.header("user-agent", "curl/8.5").json(&view)).await;
+    let bot_view = TestServer::finish(
+        s.raw(Method::POST, "/v1/analytics/track")
+            .await
+            .header("user-agent", "curl/8.5")
+            .json(&view),
+    )
+    .await;
     assert_eq!(bot_view.body, json!({ "views": 0, "tracked": false }));
     for ua in ["Mozilla/5.0 A", "Mozilla/5.0 A", "Mozilla/5.0 B"] {
-        TestServer::finish(s.raw(Method::POST, "/v1/visitors/track").await.header("user-agent", ua)).await;
-        TestServer::finish(s.raw(Method::POST, "/v1/analytics/track").await.header("user-agent", ua).json(&view)).await;
+        TestServer::finish(
+            s.raw(Method::POST, "/v1/visitors/track")
+                .await
+                .header("user-agent", ua),
+        )
+        .await;
+        TestServer::finish(
+            s.raw(Method::POST, "/v1/analytics/track")
+                .await
+                .header("user-agent", ua)
+                .json(&view),
+        )
+        .await;
     }
     let count = s.get("/v1/visitors/count", Some(&s.owner_token)).await;
-    assert!(count.body["count"].is_i64(), "counts are numbers, not strings");
+    assert!(
+        count.body["count"].is_i64(),
+        "counts are numbers, not strings"
+    );
     assert_eq!(count.body["count"], 2);
-    assert_eq!(s.get(&format!("/v1/analytics/views/blog/{id}"), None).await.body["views"], 2);
-    let missing = s.send(Method::POST, "/v1/analytics/track", None, Some(json!({ "contentId": "nope", "contentType": "blog" }))).await;
+    assert_eq!(
+        s.get(&format!("/v1/analytics/views/blog/{id}"), None)
+            .await
+            .body["views"],
+        2
+    );
+    let missing = s
+        .send(
+            Method::POST,
+            "/v1/analytics/track",
+            None,
+            Some(json!({ "contentId": "nope", "contentType": "blog" })),
+        )
+        .await;
     missing.error(404);
 }

@@ -9,7 +9,9 @@ use support::*;
 
 async fn owner_count(s: &TestServer, path: &str, field: &str) -> i64 {
     // The owner's reads bypass the shared cache, so they see the store as it is now.
-    s.get(path, Some(&s.owner_token)).await.body[field].as_i64().expect("integer count")
+    s.get(path, Some(&s.owner_token)).await.body[field]
+        .as_i64()
+        .expect("integer count")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -17,14 +19,26 @@ async fn five_hundred_concurrent_visits_from_fifty_visitors_count_fifty() {
     let s = TestServer::spawn().await;
     let before = owner_count(&s, "/v1/visitors/count", "count").await;
     let requests = (0..500).map(|i| {
-        let req = s.client.post(format!("{}/v1/visitors/track", s.base)).header("user-agent", format!("Mozilla/5.0 visitor-{}", i % 50));
+        let req = s
+            .client
+            .post(format!("{}/v1/visitors/track", s.base))
+            .header("user-agent", format!("Mozilla/5.0 visitor-{}", i % 50));
         TestServer::finish(req)
     });
     let responses = join_all(requests).await;
-    assert!(responses.iter().all(|r| r.status == 200), "every track call succeeds");
-    let counted = responses.iter().filter(|r| r.body["tracked"] == true).count();
+    assert!(
+        responses.iter().all(|r| r.status == 200),
+        "every track call succeeds"
+    );
+    let counted = responses
+        .iter()
+        .filter(|r| r.body["tracked"] == true)
+        .count();
     assert_eq!(counted, 50, "exactly one tracked=true per visitor");
-    assert_eq!(owner_count(&s, "/v1/visitors/count", "count").await - before, 50);
+    assert_eq!(
+        owner_count(&s, "/v1/visitors/count", "count").await - before,
+        50
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -44,9 +58,21 @@ async fn five_hundred_concurrent_views_from_fifty_visitors_count_fifty() {
     });
     let responses = join_all(requests).await;
     assert!(responses.iter().all(|r| r.status == 200));
-    assert_eq!(responses.iter().filter(|r| r.body["tracked"] == true).count(), 50);
-    assert_eq!(owner_count(&s, &format!("/v1/analytics/views/blog/{id}"), "views").await, 50);
-    assert_eq!(owner_count(&s, "/v1/analytics/total-views", "totalViews").await, 50);
+    assert_eq!(
+        responses
+            .iter()
+            .filter(|r| r.body["tracked"] == true)
+            .count(),
+        50
+    );
+    assert_eq!(
+        owner_count(&s, &format!("/v1/analytics/views/blog/{id}"), "views").await,
+        50
+    );
+    assert_eq!(
+        owner_count(&s, "/v1/analytics/total-views", "totalViews").await,
+        50
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -54,7 +80,12 @@ async fn concurrent_updates_with_the_same_if_match_let_exactly_one_win() {
     let s = TestServer::spawn().await;
     let project = s.create("/v1/projects", project_body("Raced")).await;
     let path = format!("/v1/projects/{}", project["id"].as_str().unwrap());
-    let etag = s.get(&path, Some(&s.owner_token)).await.header("etag").unwrap().to_string();
+    let etag = s
+        .get(&path, Some(&s.owner_token))
+        .await
+        .header("etag")
+        .unwrap()
+        .to_string();
     let requests = (0..20).map(|i| {
         let req = s
             .client
@@ -66,8 +97,16 @@ async fn concurrent_updates_with_the_same_if_match_let_exactly_one_win() {
     });
     let responses = join_all(requests).await;
     let winners: Vec<_> = responses.iter().filter(|r| r.status == 200).collect();
-    assert_eq!(winners.len(), 1, "statuses: {:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(
+        winners.len(),
+        1,
+        "statuses: {:?}",
+        responses.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     assert!(responses.iter().all(|r| r.status == 200 || r.status == 412));
     let stored = s.get(&path, Some(&s.owner_token)).await;
-    assert_eq!(stored.body["name"], winners[0].body["name"], "the winner's write is the stored one");
+    assert_eq!(
+        stored.body["name"], winners[0].body["name"],
+        "the winner's write is the stored one"
+    );
 }

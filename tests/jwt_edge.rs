@@ -21,7 +21,11 @@ async fn assert_refused_at_edge(s: &TestServer, token: &str, case: &str) {
     let r = s.get("/v1/auth/me", Some(token)).await;
     assert_eq!(r.status, 401, "{case}: {}", r.body);
     assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{case}");
-    assert_eq!(s.origin_requests(), before, "{case}: the origin was reached");
+    assert_eq!(
+        s.origin_requests(),
+        before,
+        "{case}: the origin was reached"
+    );
 }
 
 #[tokio::test]
@@ -35,29 +39,69 @@ async fn every_design_rejection_case_is_refused_at_the_edge() {
     let mut cases: Vec<(String, String)> = Vec::new();
     let claims = s.claims(&["owner"]);
     // alg none, unsigned.
-    cases.push(("alg none".into(), compact(&json!({ "alg": "none", "typ": "JWT", "kid": kid }), &claims, b"")));
+    cases.push((
+        "alg none".into(),
+        compact(
+            &json!({ "alg": "none", "typ": "JWT", "kid": kid }),
+            &claims,
+            b"",
+        ),
+    ));
     // HS256 keyed with the public key material (algorithm confusion).
     let jwks = serde_json::to_value(s.server.local.issuer.jwks()).unwrap();
     let public_n = jwks["keys"][0]["n"].as_str().unwrap().to_string();
     let header = json!({ "alg": "HS256", "typ": "JWT", "kid": kid });
-    let signing_input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+    let signing_input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
     let key = hmac::Key::new(hmac::HMAC_SHA256, public_n.as_bytes());
     let tag = hmac::sign(&key, signing_input.as_bytes());
-    cases.push(("HS256 with the public key".into(), format!("{signing_input}.{}", b64(tag.as_ref()))));
+    cases.push((
+        "HS256 with the public key".into(),
+        format!("{signing_input}.{}", b64(tag.as_ref())),
+    ));
     // Unknown kid, and no kid at all.
     let parts: Vec<&str> = good.split('.').collect();
     let signature = parts[2];
-    cases.push(("unknown kid".into(), format!("{}.{}.{signature}", b64(json!({ "alg": "RS256", "kid": "nope" }).to_string().as_bytes()), parts[1])));
-    cases.push(("missing kid".into(), format!("{}.{}.{signature}", b64(json!({ "alg": "RS256" }).to_string().as_bytes()), parts[1])));
+    cases.push((
+        "unknown kid".into(),
+        format!(
+            "{}.{}.{signature}",
+            b64(json!({ "alg": "RS256", "kid": "nope" })
+                .to_string()
+                .as_bytes()),
+            parts[1]
+        ),
+    ));
+    cases.push((
+        "missing kid".into(),
+        format!(
+            "{}.{}.{signature}",
+            b64(json!({ "alg": "RS256" }).to_string().as_bytes()),
+            parts[1]
+        ),
+    ));
     // Tampered payload (owner claims swapped in), tampered signature.
     let mut elevated = claims.clone();
     elevated["sub"] = json!("someone-else");
-    cases.push(("tampered payload".into(), format!("{}.{}.{signature}", parts[0], b64(elevated.to_string().as_bytes()))));
+    cases.push((
+        "tampered payload".into(),
+        format!(
+            "{}.{}.{signature}",
+            parts[0],
+            b64(elevated.to_string().as_bytes())
+        ),
+    ));
     let mut sig = signature.to_string();
     let flipped = if sig.ends_with('A') { 'B' } else { 'A' };
     sig.pop();
     sig.push(flipped);
-    cases.push(("tampered signature".into(), format!("{}.{}.{sig}", parts[0], parts[1])));
+    cases.push((
+        "tampered signature".into(),
+        format!("{}.{}.{sig}", parts[0], parts[1]),
+    ));
     // Claims.
     let now = chrono::Utc::now().timestamp();
     let with = |f: &dyn Fn(&mut Value)| {
@@ -66,21 +110,55 @@ async fn every_design_rejection_case_is_refused_at_the_edge() {
         s.sign(&c)
     };
     cases.push(("expired".into(), with(&|c| c["exp"] = json!(now - 3600))));
-    cases.push(("not yet valid".into(), with(&|c| c["nbf"] = json!(now + 3600))));
-    cases.push(("missing exp".into(), with(&|c| { c.as_object_mut().unwrap().remove("exp"); })));
-    cases.push(("wrong iss".into(), with(&|c| c["iss"] = json!("https://cognito-idp.us-east-1.amazonaws.com/evil"))));
-    cases.push(("wrong aud".into(), with(&|c| c["aud"] = json!("another-client"))));
-    cases.push(("wrong token_use".into(), with(&|c| c["token_use"] = json!("refresh"))));
-    cases.push(("access token for another client".into(), with(&|c| { c["token_use"] = json!("access"); c["client_id"] = json!("other"); })));
+    cases.push((
+        "not yet valid".into(),
+        with(&|c| c["nbf"] = json!(now + 3600)),
+    ));
+    cases.push((
+        "missing exp".into(),
+        with(&|c| {
+            c.as_object_mut().unwrap().remove("exp");
+        }),
+    ));
+    cases.push((
+        "wrong iss".into(),
+        with(&|c| c["iss"] = json!("https://cognito-idp.us-east-1.amazonaws.com/evil")),
+    ));
+    cases.push((
+        "wrong aud".into(),
+        with(&|c| c["aud"] = json!("another-client")),
+    ));
+    cases.push((
+        "wrong token_use".into(),
+        with(&|c| c["token_use"] = json!("refresh")),
+    ));
+    cases.push((
+        "access token for another client".into(),
+        with(&|c| {
+            c["token_use"] = json!("access");
+            c["client_id"] = json!("other");
+        }),
+    ));
     // Shape.
-    cases.push(("oversized".into(), format!("{}.{}.{}", parts[0], "a".repeat(9000), signature)));
+    cases.push((
+        "oversized".into(),
+        format!("{}.{}.{}", parts[0], "a".repeat(9000), signature),
+    ));
     cases.push(("two parts".into(), format!("{}.{}", parts[0], parts[1])));
     cases.push(("garbage".into(), "not-a-token".into()));
-    cases.push(("bad base64 header".into(), format!("%%%.{}.{signature}", parts[1])));
+    cases.push((
+        "bad base64 header".into(),
+        format!("%%%.{}.{signature}", parts[1]),
+    ));
     for (case, token) in &cases {
         assert_refused_at_edge(&s, token, case).await;
     }
-    let malformed_scheme = TestServer::finish(s.raw(reqwest::Method::GET, "/v1/auth/me").await.header("authorization", "Basic abc")).await;
+    let malformed_scheme = TestServer::finish(
+        s.raw(reqwest::Method::GET, "/v1/auth/me")
+            .await
+            .header("authorization", "Basic abc"),
+    )
+    .await;
     assert_eq!(malformed_scheme.status, 401);
 }
 
@@ -88,7 +166,14 @@ async fn every_design_rejection_case_is_refused_at_the_edge() {
 async fn owner_routes_refuse_valid_non_owner_tokens_at_the_edge() {
     let s = TestServer::spawn().await;
     let before = s.origin_requests();
-    let r = s.send(reqwest::Method::POST, "/v1/projects", Some(&s.non_owner_token()), Some(project_body("x"))).await;
+    let r = s
+        .send(
+            reqwest::Method::POST,
+            "/v1/projects",
+            Some(&s.non_owner_token()),
+            Some(project_body("x")),
+        )
+        .await;
     r.error(403);
     assert_eq!(s.origin_requests(), before);
 }
@@ -108,7 +193,11 @@ async fn a_flood_of_unknown_kids_causes_at_most_one_jwks_fetch() {
     let checks = tokens.iter().map(|t| verifier.verify(t));
     let results = futures::future::join_all(checks).await;
     assert!(results.iter().all(|r| r.is_err()));
-    assert!(verifier.fetch_count() - fetches_before <= 1, "fetched {} times", verifier.fetch_count() - fetches_before);
+    assert!(
+        verifier.fetch_count() - fetches_before <= 1,
+        "fetched {} times",
+        verifier.fetch_count() - fetches_before
+    );
     // Known keys keep verifying meanwhile.
     assert!(verifier.verify(&s.sign(&claims)).await.is_ok());
 }

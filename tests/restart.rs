@@ -45,7 +45,10 @@ async fn login(client: &reqwest::Client, base: &str) -> String {
         .json()
         .await
         .unwrap();
-    r["token"].as_str().expect("login works after restart").to_string()
+    r["token"]
+        .as_str()
+        .expect("login works after restart")
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,13 +70,30 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
                 let mut visits = 0;
                 for i in 0.. {
                     let body = json!({ "name": format!("r{round}-{i}"), "description": "d", "longDescription": "l", "tech": ["t"], "company": "c" });
-                    let Ok(r) = client.post(format!("{base}/v1/projects")).bearer_auth(&token).json(&body).send().await else { break };
+                    let Ok(r) = client
+                        .post(format!("{base}/v1/projects"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                    else {
+                        break;
+                    };
                     if r.status() != 201 {
                         break;
                     }
-                    let Ok(v) = r.json::<Value>().await else { break };
+                    let Ok(v) = r.json::<Value>().await else {
+                        break;
+                    };
                     ids.push(v["id"].as_str().unwrap().to_string());
-                    let Ok(t) = client.post(format!("{base}/v1/visitors/track")).header("user-agent", format!("Mozilla/5.0 r{round}-{i}")).send().await else { break };
+                    let Ok(t) = client
+                        .post(format!("{base}/v1/visitors/track"))
+                        .header("user-agent", format!("Mozilla/5.0 r{round}-{i}"))
+                        .send()
+                        .await
+                    else {
+                        break;
+                    };
                     if t.status() == 200 {
                         visits += 1;
                     }
@@ -85,14 +105,20 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
         server.child.kill().expect("SIGKILL"); // std's kill() is SIGKILL on Unix
         let _ = server.child.wait();
         let (ids, visits) = writer.await.unwrap();
-        assert!(!ids.is_empty(), "round {round} wrote something before the kill");
+        assert!(
+            !ids.is_empty(),
+            "round {round} wrote something before the kill"
+        );
         acknowledged.extend(ids);
         visits_acknowledged += visits;
     }
     let mut server = start(dir.path());
     let token = login(&client, &server.base).await;
     let all: Value = client
-        .get(format!("{}/v1/projects?status=all&limit=100&offset=0", server.base))
+        .get(format!(
+            "{}/v1/projects?status=all&limit=100&offset=0",
+            server.base
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -105,7 +131,10 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
     let total = all["total"].as_u64().unwrap() as usize;
     while offset < total {
         let page: Value = client
-            .get(format!("{}/v1/projects?status=all&limit=100&offset={offset}", server.base))
+            .get(format!(
+                "{}/v1/projects?status=all&limit=100&offset={offset}",
+                server.base
+            ))
             .bearer_auth(&token)
             .send()
             .await
@@ -113,16 +142,38 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
             .json()
             .await
             .unwrap();
-        stored.extend(page["projects"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()));
+        stored.extend(
+            page["projects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_string()),
+        );
         offset += 100;
     }
     for id in &acknowledged {
         assert!(stored.contains(id), "acknowledged project {id} was lost");
-        let r = client.get(format!("{}/v1/projects/{id}", server.base)).bearer_auth(&token).send().await.unwrap();
+        let r = client
+            .get(format!("{}/v1/projects/{id}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "project {id} unreadable after restart");
     }
-    let count: Value = client.get(format!("{}/v1/visitors/count", server.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    assert!(count["count"].as_i64().unwrap() >= visits_acknowledged, "acknowledged visits lost");
+    let count: Value = client
+        .get(format!("{}/v1/visitors/count", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        count["count"].as_i64().unwrap() >= visits_acknowledged,
+        "acknowledged visits lost"
+    );
     server.child.kill().unwrap();
     let _ = server.child.wait();
 }

@@ -17,7 +17,7 @@ use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -44,6 +44,8 @@ pub struct RunningServer {
     pub local: Arc<Local>,
     pub cache: Arc<ResponseCache>,
     pub stats: Arc<Stats>,
+    /// The in-process pipeline (cache → edge → origin), for benchmarks.
+    pub pipeline: Arc<Pipeline>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -156,6 +158,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         config.allowed_origins,
     ));
     let stats = Arc::clone(&pipeline.stats);
+    let handle = Arc::clone(&pipeline);
     let (tx, mut rx) = oneshot::channel::<()>();
     let serve_local = Arc::clone(&local);
     let task = tokio::spawn(async move {
@@ -182,13 +185,13 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     });
-    let _ = TokioExecutor::new();
     Ok(RunningServer {
         addr,
         base_url,
         local,
         cache,
         stats,
+        pipeline: handle,
         shutdown: Some(tx),
         task,
     })

@@ -43,7 +43,11 @@ impl Resp {
     pub fn error(&self, status: u16) -> &Value {
         assert_eq!(self.status, status, "unexpected status; body {}", self.body);
         assert_eq!(self.body["statusCode"], status, "{}", self.body);
-        assert!(self.body["error"].is_string() && self.body["message"].is_string(), "{}", self.body);
+        assert!(
+            self.body["error"].is_string() && self.body["message"].is_string(),
+            "{}",
+            self.body
+        );
         &self.body
     }
 }
@@ -60,8 +64,16 @@ impl TestServer {
         .await
         .expect("server starts");
         let email = Email::parse("email", OWNER_EMAIL).unwrap();
-        server.local.issuer.ensure_owner(&email, Some(OWNER_PASSWORD)).await.expect("owner");
-        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+        server
+            .local
+            .issuer
+            .ensure_owner(&email, Some(OWNER_PASSWORD))
+            .await
+            .expect("owner");
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap();
         let base = server.base_url.clone();
         let mut this = Self {
             server,
@@ -73,7 +85,12 @@ impl TestServer {
             spec: std::sync::OnceLock::new(),
         };
         let login = this
-            .send(Method::POST, "/v1/auth/login", None, Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })))
+            .send(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+            )
             .await;
         assert_eq!(login.status, 200, "owner login: {}", login.body);
         this.owner_token = login.body["token"].as_str().unwrap().to_string();
@@ -85,8 +102,17 @@ impl TestServer {
         self.client.request(method, format!("{}{path}", self.base))
     }
 
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
-        let mut req = self.client.request(method, format!("{}{path}", self.base)).header("user-agent", "Mozilla/5.0 (folio tests)");
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("user-agent", "Mozilla/5.0 (folio tests)");
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -104,9 +130,14 @@ impl TestServer {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
         };
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -114,11 +145,15 @@ impl TestServer {
     }
 
     pub async fn owner(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        self.send(method, path, Some(&self.owner_token.clone()), body).await
+        self.send(method, path, Some(&self.owner_token.clone()), body)
+            .await
     }
 
     pub fn origin_requests(&self) -> u64 {
-        self.server.stats.origin_requests.load(std::sync::atomic::Ordering::SeqCst)
+        self.server
+            .stats
+            .origin_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The project's own OpenAPI document, as served.
@@ -169,7 +204,9 @@ impl TestServer {
     }
 
     pub async fn publish(&self, collection: &str, id: &str) -> Value {
-        let r = self.owner(Method::POST, &format!("{collection}/{id}/publish"), None).await;
+        let r = self
+            .owner(Method::POST, &format!("{collection}/{id}/publish"), None)
+            .await;
         assert_eq!(r.status, 200, "publish: {}", r.body);
         r.body
     }

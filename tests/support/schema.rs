@@ -21,7 +21,11 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
 pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
     let schema = resolve(doc, schema);
     if value.is_null() {
-        return if schema["nullable"] == true { Ok(()) } else { Err(format!("{at}: null where not nullable")) };
+        return if schema["nullable"] == true {
+            Ok(())
+        } else {
+            Err(format!("{at}: null where not nullable"))
+        };
     }
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
         && !allowed.contains(value)
@@ -30,7 +34,9 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
     }
     match schema.get("type").and_then(Value::as_str) {
         Some("object") => {
-            let obj = value.as_object().ok_or(format!("{at}: expected object, got {value}"))?;
+            let obj = value
+                .as_object()
+                .ok_or(format!("{at}: expected object, got {value}"))?;
             for name in schema["required"].as_array().into_iter().flatten() {
                 let name = name.as_str().unwrap_or_default();
                 if !obj.contains_key(name) {
@@ -39,24 +45,35 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
             }
             let props = schema.get("properties").and_then(Value::as_object);
             for (k, v) in obj {
-                match (props.and_then(|p| p.get(k)), schema.get("additionalProperties")) {
+                match (
+                    props.and_then(|p| p.get(k)),
+                    schema.get("additionalProperties"),
+                ) {
                     (Some(s), _) => validate(doc, s, v, &format!("{at}.{k}"))?,
-                    (None, Some(Value::Bool(false))) => return Err(format!("{at}: undocumented '{k}'")),
-                    (None, Some(extra)) if extra.is_object() => validate(doc, extra, v, &format!("{at}.{k}"))?,
+                    (None, Some(Value::Bool(false))) => {
+                        return Err(format!("{at}: undocumented '{k}'"));
+                    }
+                    (None, Some(extra)) if extra.is_object() => {
+                        validate(doc, extra, v, &format!("{at}.{k}"))?
+                    }
                     (None, _) => {}
                 }
             }
             Ok(())
         }
         Some("array") => {
-            let items = value.as_array().ok_or(format!("{at}: expected array, got {value}"))?;
+            let items = value
+                .as_array()
+                .ok_or(format!("{at}: expected array, got {value}"))?;
             for (i, item) in items.iter().enumerate() {
                 validate(doc, &schema["items"], item, &format!("{at}[{i}]"))?;
             }
             Ok(())
         }
         Some("string") => {
-            let s = value.as_str().ok_or(format!("{at}: expected string, got {value}"))?;
+            let s = value
+                .as_str()
+                .ok_or(format!("{at}: expected string, got {value}"))?;
             match schema.get("format").and_then(Value::as_str) {
                 Some("date") if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err() => {
                     Err(format!("{at}: '{s}' is not a date"))
@@ -68,13 +85,18 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
             }
         }
         Some("integer") => {
-            let n = value.as_i64().ok_or(format!("{at}: expected integer, got {value}"))?;
+            let n = value
+                .as_i64()
+                .ok_or(format!("{at}: expected integer, got {value}"))?;
             match schema.get("minimum").and_then(Value::as_i64) {
                 Some(min) if n < min => Err(format!("{at}: {n} below minimum {min}")),
                 _ => Ok(()),
             }
         }
-        Some("boolean") => value.as_bool().map(|_| ()).ok_or(format!("{at}: expected boolean, got {value}")),
+        Some("boolean") => value
+            .as_bool()
+            .map(|_| ())
+            .ok_or(format!("{at}: expected boolean, got {value}")),
         _ => Ok(()),
     }
 }
@@ -83,9 +105,15 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
 /// operation, and a JSON body must match its schema.
 pub fn check_response(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
     let op = &doc["paths"][path][method];
-    assert!(op.is_object(), "operation {method} {path} is not documented");
+    assert!(
+        op.is_object(),
+        "operation {method} {path} is not documented"
+    );
     let response = &op["responses"][status.to_string()];
-    assert!(!response.is_null(), "{method} {path} answered {status}, which is not documented: {body}");
+    assert!(
+        !response.is_null(),
+        "{method} {path} answered {status}, which is not documented: {body}"
+    );
     let response = resolve(doc, response);
     match response.pointer("/content/application~1json/schema") {
         Some(schema) => {
@@ -93,6 +121,9 @@ pub fn check_response(doc: &Value, method: &str, path: &str, status: u16, body: 
                 panic!("{method} {path} {status}: {e}\n{body}");
             }
         }
-        None => assert!(body.is_null(), "{method} {path} {status} should have no body: {body}"),
+        None => assert!(
+            body.is_null(),
+            "{method} {path} {status} should have no body: {body}"
+        ),
     }
 }

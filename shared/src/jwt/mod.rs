@@ -321,7 +321,7 @@ impl Verifier {
             }
             _ => return Err(JwtRejection::WrongTokenUse),
         }
-        let is_owner = claims.groups.iter().any(|g| *g == self.config.owner_group);
+        let is_owner = claims.groups.contains(&self.config.owner_group);
         Ok(Identity {
             subject: claims.sub,
             email: claims.email,
