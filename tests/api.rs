@@ -11,9 +11,6 @@ use support::*;
 async fn every_operation_answers_with_its_documented_shape() {
     let s = TestServer::spawn().await;
     let t = s.owner_token.clone();
-    let check = |r: Resp, m: &'static str, p: &'static str| async move { (r, m, p) };
-    let _ = check;
-
     // Auth
     let r = s
         .send(

@@ -84,12 +84,20 @@ fn http_headers(headers: &CfHeaders) -> HeaderMap {
     out
 }
 
+/// A Lambda response body, text or base64, as bytes.
+fn decode_body(body: Option<String>, base64: bool) -> Bytes {
+    match body {
+        None => Bytes::new(),
+        Some(b) if base64 => Bytes::from(STANDARD.decode(b).unwrap_or_default()),
+        Some(b) => Bytes::from(b),
+    }
+}
+
 fn reply_from_cf(response: CfResponse) -> Reply {
-    let body = match (response.body, response.body_encoding.as_deref()) {
-        (None, _) => Bytes::new(),
-        (Some(b), Some("base64")) => Bytes::from(STANDARD.decode(b).unwrap_or_default()),
-        (Some(b), _) => Bytes::from(b),
-    };
+    let body = decode_body(
+        response.body,
+        response.body_encoding.as_deref() == Some("base64"),
+    );
     Reply {
         status: response.status.parse().unwrap_or(502),
         headers: http_headers(&response.headers),
@@ -219,11 +227,7 @@ impl Pipeline {
             Ok(request) => response_to_event(self.origin.handle(request).await),
             Err(e) => return error_reply(ApiError::BadRequest(e)),
         };
-        let body = match (response.body, response.is_base64_encoded) {
-            (None, _) => Bytes::new(),
-            (Some(b), true) => Bytes::from(STANDARD.decode(b).unwrap_or_default()),
-            (Some(b), false) => Bytes::from(b),
-        };
+        let body = decode_body(response.body, response.is_base64_encoded);
         let reply = Reply {
             status: u16::try_from(response.status_code).unwrap_or(502),
             headers: response.headers,
