@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
-use folio::serve::{self, ServeConfig};
+use folio::serve::{self, Backend, ServeConfig};
 use http::{HeaderMap, Method, Uri};
 
 fn pipeline(c: &mut Criterion) {
@@ -23,10 +23,11 @@ fn pipeline(c: &mut Criterion) {
             data_dir: dir.path().to_path_buf(),
             allowed_origins: vec![],
             token_ttl_secs: 3600,
+            backend: Backend::Embedded,
         })
         .await
         .expect("server");
-        folio::seed::seed(&server.local.app).await.expect("seed");
+        folio::seed::seed(&server.app).await.expect("seed");
         server
     });
     let pipeline = server.pipeline.clone();

@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use folio::serve::{self, ServeConfig};
+use folio::aws_cli;
+use folio::serve::{self, Backend, ServeConfig};
 use folio_origin::local::{Local, LocalConfig};
 use folio_shared::domain::Email;
 
@@ -39,6 +40,30 @@ enum Command {
         /// Load sample content when the store has none.
         #[arg(long)]
         seed: bool,
+        /// Run the origin on DynamoDB, Cognito and CloudFront, configured like the
+        /// origin Lambda (TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID, AWS_REGION,
+        /// …; AWS_ENDPOINT_URL points it at moto).
+        #[arg(long)]
+        aws: bool,
+    },
+    /// The DynamoDB table: create it, or print the definition template.yaml uses.
+    Table {
+        #[command(subcommand)]
+        command: TableCommand,
+    },
+    /// The owner in the Cognito user pool (AWS settings as for `serve --aws`).
+    Owner {
+        #[command(subcommand)]
+        command: OwnerCommand,
+    },
+    /// For work against moto (or a first deploy without the template): create a
+    /// table, a user pool with its app client and owner group, and the owner, then
+    /// print the settings `serve --aws` needs.
+    AwsInit {
+        #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+        region: String,
+        #[arg(long, env = "TABLE_NAME", default_value = "folio")]
+        table: String,
     },
     /// Print folio's OpenAPI document (JSON) to stdout.
     Openapi,
@@ -47,6 +72,21 @@ enum Command {
         #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
         data_dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum TableCommand {
+    /// Create the table named by TABLE_NAME (with its GSI and TTL) and wait for it.
+    Create,
+    /// Print the table definition (JSON) that `create` uses and the template declares.
+    Definition,
+}
+
+#[derive(Subcommand)]
+enum OwnerCommand {
+    /// Create the owner (FOLIO_OWNER_EMAIL, FOLIO_OWNER_PASSWORD) in the user pool,
+    /// confirmed, in the owner group. Re-running resets the password.
+    Create,
 }
 
 fn init_logging() {
@@ -63,52 +103,63 @@ fn owner_email() -> Result<Email, String> {
     Email::parse("FOLIO_OWNER_EMAIL", &raw).map_err(|e| format!("FOLIO_OWNER_EMAIL: {}", e.issue))
 }
 
+fn owner_password() -> Option<String> {
+    std::env::var("FOLIO_OWNER_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+}
+
 async fn serve_command(config: ServeConfig, seed: bool) -> Result<(), String> {
     let email = owner_email()?;
-    let password = std::env::var("FOLIO_OWNER_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty());
     let server = serve::start(config.clone()).await?;
-    let owner = server
-        .local
-        .issuer
-        .ensure_owner(&email, password.as_deref())
-        .await
-        .map_err(|e| format!("cannot create the owner: {e}"))?;
+    let url = &server.base_url;
+    let owner_email = match &server.local {
+        Some(local) => {
+            let owner = local
+                .issuer
+                .ensure_owner(&email, owner_password().as_deref())
+                .await
+                .map_err(|e| format!("cannot create the owner: {e}"))?;
+            println!(
+                "folio is serving {url}  (data in {})",
+                config.data_dir.display()
+            );
+            match (&owner.generated_password, owner.created) {
+                (Some(generated), _) => println!(
+                    "Created the owner {} with password {generated}\n  (shown once; set FOLIO_OWNER_PASSWORD before the first start to choose it)",
+                    owner.email
+                ),
+                (None, true) => println!(
+                    "Created the owner {} with the password from FOLIO_OWNER_PASSWORD",
+                    owner.email
+                ),
+                (None, false) => println!("Owner: {}", owner.email),
+            }
+            owner.email
+        }
+        None => {
+            println!("folio is serving {url}  (origin on AWS adapters)");
+            println!("Owner: as created with `folio owner create`");
+            email.as_str().to_string()
+        }
+    };
     if seed {
         let empty = folio_origin::repo::content::ids(
-            server.local.app.store.as_ref(),
+            server.app.store.as_ref(),
             folio_shared::domain::ContentKind::Blog,
         )
         .await
         .map_err(|e| e.to_string())?
         .is_empty();
         if empty {
-            let n = folio::seed::seed(&server.local.app)
+            let n = folio::seed::seed(&server.app)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("Loaded {n} sample items.");
         }
     }
-    let url = &server.base_url;
     println!(
-        "folio is serving {url}  (data in {})",
-        config.data_dir.display()
-    );
-    match (&owner.generated_password, owner.created) {
-        (Some(generated), _) => println!(
-            "Created the owner {} with password {generated}\n  (shown once; set FOLIO_OWNER_PASSWORD before the first start to choose it)",
-            owner.email
-        ),
-        (None, true) => println!(
-            "Created the owner {} with the password from FOLIO_OWNER_PASSWORD",
-            owner.email
-        ),
-        (None, false) => println!("Owner: {}", owner.email),
-    }
-    println!(
-        "Sign in:  curl -s -X POST {url}/v1/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"{}\",\"password\":\"…\"}}'",
-        owner.email
+        "Sign in:  curl -s -X POST {url}/v1/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"{owner_email}\",\"password\":\"…\"}}'"
     );
     println!("API spec: {url}/v1/openapi.json\nPress Ctrl-C to stop.");
     shutdown_signal().await;
@@ -164,18 +215,48 @@ async fn main() -> ExitCode {
             data_dir,
             allow_origin,
             seed,
+            aws,
         } => {
-            serve_command(
-                ServeConfig {
-                    addr,
-                    data_dir,
-                    allowed_origins: allow_origin,
-                    token_ttl_secs: 3600,
-                },
-                seed,
-            )
-            .await
+            let backend = if aws {
+                aws_cli::backend().await
+            } else {
+                Ok(Backend::Embedded)
+            };
+            match backend {
+                Ok(backend) => {
+                    serve_command(
+                        ServeConfig {
+                            addr,
+                            data_dir,
+                            allowed_origins: allow_origin,
+                            token_ttl_secs: 3600,
+                            backend,
+                        },
+                        seed,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            }
         }
+        Command::Table {
+            command: TableCommand::Create,
+        } => aws_cli::create_table().await,
+        Command::Table {
+            command: TableCommand::Definition,
+        } => aws_cli::print_table_definition(),
+        Command::Owner {
+            command: OwnerCommand::Create,
+        } => match (owner_email(), owner_password()) {
+            (Ok(email), Some(password)) => aws_cli::create_owner(&email, &password).await,
+            (Err(e), _) => Err(e),
+            (_, None) => Err("missing setting FOLIO_OWNER_PASSWORD: the owner's password".into()),
+        },
+        Command::AwsInit { region, table } => match (owner_email(), owner_password()) {
+            (Ok(email), Some(password)) => aws_cli::init(&region, &table, &email, &password).await,
+            (Err(e), _) => Err(e),
+            (_, None) => Err("missing setting FOLIO_OWNER_PASSWORD: the owner's password".into()),
+        },
         Command::Seed { data_dir } => seed_command(data_dir).await,
         Command::Openapi => serde_json::to_string_pretty(&folio_origin::openapi::document())
             .map(|doc| println!("{doc}"))

@@ -186,7 +186,7 @@ async fn the_document_covers_every_route_of_the_table() {
 #[tokio::test]
 async fn drafts_are_invisible_to_the_public_everywhere() {
     let s = TestServer::spawn().await;
-    let reader = s.non_owner_token();
+    let reader = s.non_owner_token().await;
     let mut draft = blog_body("Secret Plans");
     draft["category"] = json!("Hidden");
     let post = s.create("/v1/blog/posts", draft).await;
@@ -258,7 +258,7 @@ async fn drafts_are_invisible_to_the_public_everywhere() {
 #[tokio::test]
 async fn owner_operations_refuse_anonymous_with_401_and_others_with_403() {
     let s = TestServer::spawn().await;
-    let reader = s.non_owner_token();
+    let reader = s.non_owner_token().await;
     for route in ROUTES.iter().filter(|r| r.access == Access::Owner) {
         let path = route
             .path
@@ -717,7 +717,7 @@ async fn public_reads_are_cached_and_publishing_purges_them() {
         1,
         "publish invalidated the cached list"
     );
-    let invalidated = s.server.local.purge.invalidated();
+    let invalidated = s.server.purge.invalidated();
     assert!(
         invalidated.contains(&"/v1/projects*".to_string()),
         "{invalidated:?}"

@@ -14,6 +14,18 @@ async fn owner_count(s: &TestServer, path: &str, field: &str) -> i64 {
         .expect("integer count")
 }
 
+fn assert_all_ok(responses: &[Resp]) {
+    let failed: Vec<_> = responses
+        .iter()
+        .filter(|r| r.status != 200)
+        .map(|r| (r.status, r.body.to_string()))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "every track call succeeds; failed: {failed:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn five_hundred_concurrent_visits_from_fifty_visitors_count_fifty() {
     let s = TestServer::spawn().await;
@@ -26,10 +38,7 @@ async fn five_hundred_concurrent_visits_from_fifty_visitors_count_fifty() {
         TestServer::finish(req)
     });
     let responses = join_all(requests).await;
-    assert!(
-        responses.iter().all(|r| r.status == 200),
-        "every track call succeeds"
-    );
+    assert_all_ok(&responses);
     let counted = responses
         .iter()
         .filter(|r| r.body["tracked"] == true)
@@ -57,7 +66,7 @@ async fn five_hundred_concurrent_views_from_fifty_visitors_count_fifty() {
         TestServer::finish(req)
     });
     let responses = join_all(requests).await;
-    assert!(responses.iter().all(|r| r.status == 200));
+    assert_all_ok(&responses);
     assert_eq!(
         responses
             .iter()

@@ -31,7 +31,7 @@ async fn assert_refused_at_edge(s: &TestServer, token: &str, case: &str) {
 #[tokio::test]
 async fn every_design_rejection_case_is_refused_at_the_edge() {
     let s = TestServer::spawn().await;
-    let kid = s.server.local.issuer.key_id().to_string();
+    let kid = s.local().issuer.key_id().to_string();
     let good = s.sign(&s.claims(&["owner"]));
     let ok = s.get("/v1/auth/me", Some(&good)).await;
     assert_eq!(ok.status, 200, "the control token is valid: {}", ok.body);
@@ -48,7 +48,7 @@ async fn every_design_rejection_case_is_refused_at_the_edge() {
         ),
     ));
     // HS256 keyed with the public key material (algorithm confusion).
-    let jwks = serde_json::to_value(s.server.local.issuer.jwks()).unwrap();
+    let jwks = serde_json::to_value(s.local().issuer.jwks()).unwrap();
     let public_n = jwks["keys"][0]["n"].as_str().unwrap().to_string();
     let header = json!({ "alg": "HS256", "typ": "JWT", "kid": kid });
     let signing_input = format!(
@@ -170,7 +170,7 @@ async fn owner_routes_refuse_valid_non_owner_tokens_at_the_edge() {
         .send(
             reqwest::Method::POST,
             "/v1/projects",
-            Some(&s.non_owner_token()),
+            Some(&s.non_owner_token().await),
             Some(project_body("x")),
         )
         .await;
@@ -181,7 +181,7 @@ async fn owner_routes_refuse_valid_non_owner_tokens_at_the_edge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flood_of_unknown_kids_causes_at_most_one_jwks_fetch() {
     let s = TestServer::spawn().await;
-    let verifier = &s.server.local.verifier;
+    let verifier = &s.local().verifier;
     let fetches_before = verifier.fetch_count();
     let claims = s.claims(&["owner"]);
     let tokens: Vec<String> = (0..2000)

@@ -8,6 +8,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod aws;
 mod handlers;
 pub mod keys;
 pub mod lambda;

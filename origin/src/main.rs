@@ -1,17 +1,37 @@
 //! The origin Lambda: Function URL events through lambda_runtime into the App.
 //!
-//! Configuration (read once, here): `FOLIO_DATA_DIR` (embedded store directory,
-//! default `/tmp/folio`), `FOLIO_ISSUER` (the `iss` of accepted tokens, default
-//! `folio-local`).
+//! With `TABLE_NAME` set it runs on DynamoDB, Cognito and CloudFront (settings in
+//! `folio_origin::aws`); without, on the local adapters under `FOLIO_DATA_DIR`
+//! (default `/tmp/folio`) with tokens of `FOLIO_ISSUER` (default `folio-local`).
 
 use std::sync::Arc;
 
 use aws_lambda_events::lambda_function_urls::{
     LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
 };
+use folio_origin::App;
+use folio_origin::aws::{Aws, AwsSettings, sdk_loader};
 use folio_origin::lambda::{request_from_event, response_to_event};
 use folio_origin::local::{Local, LocalConfig};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+/// Builds the App once per execution environment (SDK clients and keys are reused
+/// by every invocation).
+async fn build_app() -> Result<Arc<App>, String> {
+    if std::env::var_os("TABLE_NAME").is_some() {
+        let settings = AwsSettings::from_env().map_err(|e| e.to_string())?;
+        let sdk = sdk_loader(&settings.region).load().await;
+        return Ok(Aws::connect(&settings, &sdk, Vec::new()).await?.app);
+    }
+    let config = LocalConfig {
+        data_dir: std::env::var("FOLIO_DATA_DIR")
+            .unwrap_or_else(|_| "/tmp/folio".into())
+            .into(),
+        issuer: std::env::var("FOLIO_ISSUER").unwrap_or_else(|_| "folio-local".into()),
+        token_ttl_secs: 3600,
+    };
+    Ok(Local::open(&config)?.app)
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -24,15 +44,9 @@ async fn main() -> Result<(), Error> {
         .with_current_span(true)
         .without_time()
         .init();
-    let config = LocalConfig {
-        data_dir: std::env::var("FOLIO_DATA_DIR")
-            .unwrap_or_else(|_| "/tmp/folio".into())
-            .into(),
-        issuer: std::env::var("FOLIO_ISSUER").unwrap_or_else(|_| "folio-local".into()),
-        token_ttl_secs: 3600,
-    };
-    let local = Local::open(&config).map_err(|e| format!("origin start-up failed: {e}"))?;
-    let app = Arc::clone(&local.app);
+    let app = build_app()
+        .await
+        .map_err(|e| format!("origin start-up failed: {e}"))?;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<LambdaFunctionUrlRequest>| {
             let app = Arc::clone(&app);

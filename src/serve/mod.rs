@@ -1,5 +1,6 @@
-//! `folio serve`: edge, a CloudFront-like cache and origin in one process, over
-//! the embedded store and the local issuer, on one HTTP port.
+//! `folio serve`: edge, a CloudFront-like cache and origin in one process on one
+//! HTTP port, over the embedded store and the local issuer (default) or over the
+//! AWS adapters (`--aws`: DynamoDB, Cognito, CloudFront; moto works too).
 
 pub mod cache;
 pub mod pipeline;
@@ -11,8 +12,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use folio_edge::{Edge, EdgeConfig};
+use folio_origin::App;
+use folio_origin::adapters::local_purge::LocalPurge;
+use folio_origin::aws::{Aws, AwsSettings};
 use folio_origin::local::{Local, LocalConfig};
 use folio_shared::ApiError;
+use folio_shared::jwt::Verifier;
 use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -35,13 +40,32 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub allowed_origins: Vec<String>,
     pub token_ttl_secs: u64,
+    pub backend: Backend,
+}
+
+/// What the origin runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// The embedded store and the local issuer under `data_dir`.
+    Embedded,
+    /// DynamoDB, Cognito and (with a distribution id) CloudFront.
+    Aws {
+        settings: AwsSettings,
+        sdk: Box<aws_config::SdkConfig>,
+    },
 }
 
 /// A running server: where it listens and handles to what it runs.
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub base_url: String,
-    pub local: Arc<Local>,
+    pub app: Arc<App>,
+    /// The local issuer and store (embedded backend only).
+    pub local: Option<Arc<Local>>,
+    /// The AWS adapters (AWS backend only).
+    pub aws: Option<Arc<Aws>>,
+    /// Purges the in-process cache; every invalidation of the origin goes here too.
+    pub purge: Arc<LocalPurge>,
     pub cache: Arc<ResponseCache>,
     pub stats: Arc<Stats>,
     /// The in-process pipeline (cache → edge → origin), for benchmarks.
@@ -78,13 +102,13 @@ fn error_http(error: ApiError) -> Response<Full<Bytes>> {
 
 async fn serve_one(
     pipeline: Arc<Pipeline>,
-    local: Arc<Local>,
+    local: Option<Arc<Local>>,
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = request.into_parts();
     // The issuer's JWKS lives beside the API, like Cognito's well-known URL.
-    if parts.uri.path() == "/.well-known/jwks.json" {
+    if let Some(local) = local.filter(|_| parts.uri.path() == "/.well-known/jwks.json") {
         let jwks = serde_json::to_vec(local.issuer.jwks()).unwrap_or_default();
         let mut r = Response::new(Full::new(Bytes::from(jwks)));
         r.headers_mut().insert(
@@ -132,35 +156,49 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base_url = format!("http://{addr}");
-    let local_config = LocalConfig {
-        data_dir: config.data_dir.clone(),
-        issuer: base_url.clone(),
-        token_ttl_secs: config.token_ttl_secs,
-    };
-    let local = Arc::new(
-        tokio::task::spawn_blocking(move || Local::open(&local_config))
-            .await
-            .map_err(|e| e.to_string())??,
-    );
     let cache = Arc::new(ResponseCache::new(CACHE_BYTES));
+    let (app, verifier, local, aws, purge) = match &config.backend {
+        Backend::Embedded => {
+            let local_config = LocalConfig {
+                data_dir: config.data_dir.clone(),
+                issuer: base_url.clone(),
+                token_ttl_secs: config.token_ttl_secs,
+            };
+            let local = Arc::new(
+                tokio::task::spawn_blocking(move || Local::open(&local_config))
+                    .await
+                    .map_err(|e| e.to_string())??,
+            );
+            let purge = Arc::clone(&local.purge);
+            let (app, verifier) = (Arc::clone(&local.app), Arc::clone(&local.verifier));
+            (app, verifier, Some(local), None, purge)
+        }
+        Backend::Aws { settings, sdk } => {
+            let purge = Arc::new(LocalPurge::new());
+            let aws = Arc::new(Aws::connect(settings, sdk, vec![purge.clone()]).await?);
+            let (app, verifier): (Arc<App>, Arc<Verifier>) =
+                (Arc::clone(&aws.app), Arc::clone(&aws.verifier));
+            (app, verifier, None, Some(aws), purge)
+        }
+    };
     let purge_target = Arc::clone(&cache);
-    local.purge.connect(move |paths| purge_target.purge(paths));
+    purge.connect(move |paths| purge_target.purge(paths));
     let edge = Edge::new(
-        Arc::clone(&local.verifier),
+        verifier,
         EdgeConfig {
             allowed_origins: config.allowed_origins.clone(),
         },
     );
     let pipeline = Arc::new(Pipeline::new(
         edge,
-        Arc::clone(&local.app),
+        Arc::clone(&app),
         Arc::clone(&cache),
         config.allowed_origins,
     ));
     let stats = Arc::clone(&pipeline.stats);
     let handle = Arc::clone(&pipeline);
     let (tx, mut rx) = oneshot::channel::<()>();
-    let serve_local = Arc::clone(&local);
+    let serve_local = local.clone();
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         loop {
@@ -169,8 +207,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                     let Ok((stream, peer)) = accepted else { continue };
                     let _ = stream.set_nodelay(true);
                     let pipeline = Arc::clone(&pipeline);
-                    let local = Arc::clone(&serve_local);
-                    let service = service_fn(move |req| serve_one(Arc::clone(&pipeline), Arc::clone(&local), req, peer));
+                    let local = serve_local.clone();
+                    let service = service_fn(move |req| serve_one(Arc::clone(&pipeline), local.clone(), req, peer));
                     let conn = hyper::server::conn::http1::Builder::new()
                         .timer(hyper_util::rt::TokioTimer::new())
                         .header_read_timeout(Duration::from_secs(30))
@@ -188,7 +226,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
     Ok(RunningServer {
         addr,
         base_url,
+        app,
         local,
+        aws,
+        purge,
         cache,
         stats,
         pipeline: handle,

@@ -3,19 +3,29 @@
 //! project's own OpenAPI document.
 #![allow(dead_code)]
 
+pub mod moto;
 pub mod schema;
 
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use folio::serve::{self, RunningServer, ServeConfig};
+use folio::serve::{self, Backend, RunningServer, ServeConfig};
+use folio_origin::local::Local;
 use folio_shared::domain::Email;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 pub const OWNER_EMAIL: &str = "owner@folio.test";
-pub const OWNER_PASSWORD: &str = "correct horse battery staple";
+pub const OWNER_PASSWORD: &str = "Correct-horse-battery-st4ple";
+pub const READER_EMAIL: &str = "reader@folio.test";
+
+/// Which adapters the end-to-end suites run on: `FOLIO_TEST_BACKEND=moto` runs them
+/// on DynamoDB, Cognito and CloudFront as served by moto; anything else (or unset)
+/// on the embedded store and local issuer.
+pub fn backend_is_moto() -> bool {
+    std::env::var("FOLIO_TEST_BACKEND").is_ok_and(|b| b == "moto")
+}
 
 pub struct TestServer {
     pub server: RunningServer,
@@ -24,6 +34,8 @@ pub struct TestServer {
     pub owner_token: String,
     pub refresh_token: String,
     pub data_dir: tempfile::TempDir,
+    /// The moto server and what was created on it (moto backend only).
+    pub moto: Option<(moto::Moto, moto::AwsFixture)>,
     spec: std::sync::OnceLock<Arc<Value>>,
 }
 
@@ -53,23 +65,46 @@ impl Resp {
 }
 
 impl TestServer {
+    /// A server on the backend `FOLIO_TEST_BACKEND` names, with the owner signed in.
     pub async fn spawn() -> Self {
+        Self::spawn_on(backend_is_moto()).await
+    }
+
+    /// A server on the AWS adapters against its own moto, whatever the environment.
+    pub async fn spawn_moto() -> Self {
+        Self::spawn_on(true).await
+    }
+
+    async fn spawn_on(moto: bool) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
+        let (backend, moto) = if moto {
+            let moto = moto::Moto::start();
+            let fixture = moto::AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+            let backend = Backend::Aws {
+                settings: fixture.settings.clone(),
+                sdk: Box::new(fixture.sdk.clone()),
+            };
+            (backend, Some((moto, fixture)))
+        } else {
+            (Backend::Embedded, None)
+        };
         let server = serve::start(ServeConfig {
             addr: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.path().to_path_buf(),
             allowed_origins: vec!["https://portfolio.example".into()],
             token_ttl_secs: 3600,
+            backend,
         })
         .await
         .expect("server starts");
-        let email = Email::parse("email", OWNER_EMAIL).unwrap();
-        server
-            .local
-            .issuer
-            .ensure_owner(&email, Some(OWNER_PASSWORD))
-            .await
-            .expect("owner");
+        if let Some(local) = &server.local {
+            let email = Email::parse("email", OWNER_EMAIL).unwrap();
+            local
+                .issuer
+                .ensure_owner(&email, Some(OWNER_PASSWORD))
+                .await
+                .expect("owner");
+        }
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()
@@ -82,6 +117,7 @@ impl TestServer {
             owner_token: String::new(),
             refresh_token: String::new(),
             data_dir,
+            moto,
             spec: std::sync::OnceLock::new(),
         };
         let login = this
@@ -175,11 +211,20 @@ impl TestServer {
         schema::check_response(&spec, method, path, resp.status, &resp.body);
     }
 
+    /// The local issuer and store; tests that forge tokens run on the embedded backend.
+    pub fn local(&self) -> &Local {
+        self.server
+            .local
+            .as_deref()
+            .expect("this test forges tokens with the local issuer: embedded backend only")
+    }
+
     /// Signs arbitrary claims with the local issuer's real key.
     pub fn sign(&self, claims: &Value) -> String {
+        let issuer = &self.local().issuer;
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = Some(self.server.local.issuer.key_id().to_string());
-        jsonwebtoken::encode(&header, claims, self.server.local.issuer.signing_key()).expect("sign")
+        header.kid = Some(issuer.key_id().to_string());
+        jsonwebtoken::encode(&header, claims, issuer.signing_key()).expect("sign")
     }
 
     /// Valid ID-token claims for `groups`, as the local issuer would issue them.
@@ -192,9 +237,23 @@ impl TestServer {
         })
     }
 
-    /// A valid token of a signed-in user who is not the owner.
-    pub fn non_owner_token(&self) -> String {
-        self.sign(&self.claims(&["readers"]))
+    /// A valid token of a signed-in user who is not the owner: forged with the local
+    /// issuer's key, or from a real sign-in of a second Cognito user on moto.
+    pub async fn non_owner_token(&self) -> String {
+        let Some((_, fixture)) = &self.moto else {
+            return self.sign(&self.claims(&["readers"]));
+        };
+        fixture.add_user(READER_EMAIL, OWNER_PASSWORD).await;
+        let login = self
+            .send(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({ "email": READER_EMAIL, "password": OWNER_PASSWORD })),
+            )
+            .await;
+        assert_eq!(login.status, 200, "reader login: {}", login.body);
+        login.body["token"].as_str().unwrap().to_string()
     }
 
     pub async fn create(&self, collection: &str, body: Value) -> Value {

@@ -24,7 +24,7 @@ use ring::{digest, pbkdf2};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{self, entity};
-use crate::ports::identity::{IdentityProvider, Session};
+use crate::ports::identity::{IdentityProvider, Session, WRONG_CREDENTIALS};
 use crate::ports::store::{Condition, Item, Store, StoreError, Write};
 
 const KEY_FILE: &str = "issuer-key.der";
@@ -149,7 +149,7 @@ fn sha256_b64(text: &str) -> String {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized("Invalid email or password".into())
+    ApiError::Unauthorized(WRONG_CREDENTIALS.into())
 }
 
 /// Loads the RSA key from `dir`, or generates and saves one (mode 0600).

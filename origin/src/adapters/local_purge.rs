@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::ports::Invalidator;
+use crate::ports::invalidator::normalise;
 
 type Purge = Box<dyn Fn(&[String]) + Send + Sync>;
 
@@ -43,6 +44,7 @@ impl Default for LocalPurge {
 #[async_trait]
 impl Invalidator for LocalPurge {
     async fn invalidate(&self, paths: Vec<String>) {
+        let paths = normalise(paths);
         tracing::info!(paths = ?paths, "invalidating cached paths");
         if let Ok(slot) = self.purge.lock()
             && let Some(purge) = slot.as_ref()

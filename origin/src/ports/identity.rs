@@ -3,6 +3,10 @@
 use async_trait::async_trait;
 use folio_shared::{ApiError, domain::Email};
 
+/// The one answer to a wrong password and to an unknown user alike, so sign-in does
+/// not reveal which accounts exist.
+pub const WRONG_CREDENTIALS: &str = "Invalid email or password";
+
 /// Tokens handed to a client after sign-in or refresh.
 #[derive(Debug, Clone)]
 pub struct Session {

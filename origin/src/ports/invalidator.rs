@@ -9,3 +9,10 @@ pub trait Invalidator: Send + Sync {
     /// adapter's to retry and log: a write never fails because of them.
     async fn invalidate(&self, paths: Vec<String>);
 }
+
+/// The paths of one change as every adapter sends them: sorted, each once.
+pub fn normalise(mut paths: Vec<String>) -> Vec<String> {
+    paths.sort();
+    paths.dedup();
+    paths
+}

@@ -8,6 +8,8 @@
 //! time and at most one per refetch interval; known keys keep serving meanwhile.
 
 mod crypto;
+#[cfg(feature = "jwks-http")]
+pub mod jwks_http;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,0 +1,565 @@
+//! The production store: a DynamoDB (global) table with the single-table layout of
+//! `crate::keys`. Every read is a GetItem or a Query, every write a conditional
+//! TransactWriteItems, so the port's guarantees hold exactly as on the embedded store.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem, Update,
+};
+use serde::Serialize;
+
+use crate::ports::store::{
+    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, Write,
+};
+
+/// Attribute names of the table, the one place they are spelled.
+pub mod attr {
+    pub const PK: &str = "PK";
+    pub const SK: &str = "SK";
+    pub const GSI1PK: &str = "GSI1PK";
+    pub const GSI1SK: &str = "GSI1SK";
+    pub const ENTITY_TYPE: &str = "EntityType";
+    pub const STATUS: &str = "Status";
+    pub const CREATED_AT: &str = "CreatedAt";
+    pub const UPDATED_AT: &str = "UpdatedAt";
+    pub const DATA: &str = "Data";
+    pub const VERSION: &str = "Version";
+    pub const COUNT: &str = "Count";
+    pub const EXPIRES_AT: &str = "ExpiresAt";
+}
+
+pub const GSI1: &str = "GSI1";
+
+/// The table's definition: what `folio table create` creates and what
+/// `template.yaml` must declare (a test holds the two together).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableDefinition {
+    pub attribute_definitions: Vec<(String, String)>,
+    pub key_schema: Vec<(String, String)>,
+    pub global_secondary_indexes: Vec<(String, Vec<(String, String)>)>,
+    pub time_to_live_attribute: String,
+    pub billing_mode: String,
+}
+
+pub fn table_definition() -> TableDefinition {
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    TableDefinition {
+        attribute_definitions: vec![
+            pair(attr::PK, "S"),
+            pair(attr::SK, "S"),
+            pair(attr::GSI1PK, "S"),
+            pair(attr::GSI1SK, "S"),
+        ],
+        key_schema: vec![pair(attr::PK, "HASH"), pair(attr::SK, "RANGE")],
+        global_secondary_indexes: vec![(
+            GSI1.into(),
+            vec![pair(attr::GSI1PK, "HASH"), pair(attr::GSI1SK, "RANGE")],
+        )],
+        time_to_live_attribute: attr::EXPIRES_AT.into(),
+        billing_mode: "PAY_PER_REQUEST".into(),
+    }
+}
+
+/// Attempts of a transaction cancelled by a conflicting concurrent transaction
+/// (the SDK does not retry those: they are not transient errors to it).
+const CONFLICT_ATTEMPTS: u32 = 8;
+
+/// Requests in flight to DynamoDB at once from one process. A Lambda instance
+/// handles one event at a time and never gets near it; `folio serve --aws` under a
+/// burst queues here instead of opening hundreds of connections.
+const MAX_IN_FLIGHT: usize = 32;
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    in_flight: tokio::sync::Semaphore,
+}
+
+type Attrs = HashMap<String, AttributeValue>;
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_string())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Maps any SDK failure: unreachable, timed out or throttled is `Unavailable`
+/// (retry later), the rest `Failed`.
+fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
+    operation: &str,
+    error: SdkError<E>,
+) -> StoreError {
+    match &error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            StoreError::Unavailable(format!("{operation}: {error:?}"))
+        }
+        SdkError::ResponseError(_) => StoreError::Unavailable(format!("{operation}: {error:?}")),
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown");
+            let message = service.err().message().unwrap_or("");
+            let text = format!("{operation}: {code}: {message}");
+            match code {
+                "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded"
+                | "ThrottlingException"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+                | "TransactionInProgressException" => StoreError::Unavailable(text),
+                _ => StoreError::Failed(text),
+            }
+        }
+        _ => StoreError::Failed(format!("{operation}: {error:?}")),
+    }
+}
+
+fn to_attrs(item: &Item) -> Attrs {
+    let mut attrs = Attrs::new();
+    attrs.insert(attr::PK.into(), s(&item.pk));
+    attrs.insert(attr::SK.into(), s(&item.sk));
+    attrs.insert(attr::ENTITY_TYPE.into(), s(&item.entity_type));
+    attrs.insert(attr::VERSION.into(), n(item.version));
+    attrs.insert(attr::COUNT.into(), n(item.count));
+    let optional = [
+        (attr::GSI1PK, &item.gsi1pk),
+        (attr::GSI1SK, &item.gsi1sk),
+        (attr::STATUS, &item.status),
+        (attr::CREATED_AT, &item.created_at),
+        (attr::UPDATED_AT, &item.updated_at),
+        (attr::DATA, &item.data),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            attrs.insert(name.into(), s(value));
+        }
+    }
+    if let Some(expires_at) = item.expires_at {
+        attrs.insert(attr::EXPIRES_AT.into(), n(expires_at));
+    }
+    attrs
+}
+
+fn text(attrs: &Attrs, name: &str) -> Option<String> {
+    attrs.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn number<T: std::str::FromStr>(attrs: &Attrs, name: &str) -> Result<Option<T>, StoreError> {
+    match attrs.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .as_n()
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Some)
+            .ok_or_else(|| StoreError::Failed(format!("attribute {name} is not a number"))),
+    }
+}
+
+fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
+    let required = |name: &str| {
+        text(attrs, name).ok_or_else(|| StoreError::Failed(format!("row without {name}")))
+    };
+    Ok(Item {
+        pk: required(attr::PK)?,
+        sk: required(attr::SK)?,
+        gsi1pk: text(attrs, attr::GSI1PK),
+        gsi1sk: text(attrs, attr::GSI1SK),
+        entity_type: text(attrs, attr::ENTITY_TYPE).unwrap_or_default(),
+        status: text(attrs, attr::STATUS),
+        created_at: text(attrs, attr::CREATED_AT),
+        updated_at: text(attrs, attr::UPDATED_AT),
+        data: text(attrs, attr::DATA),
+        version: number(attrs, attr::VERSION)?.unwrap_or(0),
+        count: number(attrs, attr::COUNT)?.unwrap_or(0),
+        expires_at: number(attrs, attr::EXPIRES_AT)?,
+    })
+}
+
+fn key_attrs(key: &Key) -> Attrs {
+    HashMap::from([(attr::PK.into(), s(&key.pk)), (attr::SK.into(), s(&key.sk))])
+}
+
+/// A condition expression with its names and values; `None` when unconditional.
+struct Expression {
+    text: String,
+    names: HashMap<String, String>,
+    values: Attrs,
+}
+
+/// Translates a port condition. Rows past their `ExpiresAt` count as absent, as
+/// TTL deletes them only eventually.
+fn condition_expression(condition: &Condition, now: i64) -> Option<Expression> {
+    let mut names = HashMap::from([
+        ("#pk".to_string(), attr::PK.to_string()),
+        ("#exp".to_string(), attr::EXPIRES_AT.to_string()),
+    ]);
+    let mut values = HashMap::from([(":now".to_string(), n(now))]);
+    let alive = "(attribute_exists(#pk) AND (attribute_not_exists(#exp) OR #exp > :now))";
+    let text = match condition {
+        Condition::None => return None,
+        Condition::NotExists => "(attribute_not_exists(#pk) OR #exp <= :now)".to_string(),
+        Condition::Exists => alive.to_string(),
+        Condition::VersionIs(version) => {
+            names.insert("#ver".into(), attr::VERSION.into());
+            values.insert(":ver".into(), n(version));
+            format!("{alive} AND #ver = :ver")
+        }
+        Condition::StatusIs(status) => {
+            names.insert("#st".into(), attr::STATUS.into());
+            values.insert(":st".into(), s(status));
+            format!("{alive} AND #st = :st")
+        }
+    };
+    Some(Expression {
+        text,
+        names,
+        values,
+    })
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+        }
+    }
+
+    /// Waits for a slot under `MAX_IN_FLIGHT`.
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
+        self.in_flight
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Failed(e.to_string()))
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table of `table_definition()` with TTL on, and waits until it is
+    /// active. An existing table is left as it is.
+    pub async fn create_table(&self) -> Result<bool, StoreError> {
+        let definition = table_definition();
+        let key_schema = |pairs: &[(String, String)]| -> Result<Vec<KeySchemaElement>, StoreError> {
+            pairs
+                .iter()
+                .map(|(name, kind)| {
+                    KeySchemaElement::builder()
+                        .attribute_name(name)
+                        .key_type(KeyType::from(kind.as_str()))
+                        .build()
+                        .map_err(|e| StoreError::Failed(e.to_string()))
+                })
+                .collect()
+        };
+        let mut request = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::from(definition.billing_mode.as_str()))
+            .set_key_schema(Some(key_schema(&definition.key_schema)?));
+        for (name, kind) in &definition.attribute_definitions {
+            request = request.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(name)
+                    .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                    .build()
+                    .map_err(|e| StoreError::Failed(e.to_string()))?,
+            );
+        }
+        for (index, keys) in &definition.global_secondary_indexes {
+            request = request.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index)
+                    .set_key_schema(Some(key_schema(keys)?))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(|e| StoreError::Failed(e.to_string()))?,
+            );
+        }
+        match request.send().await {
+            Ok(_) => {}
+            Err(SdkError::ServiceError(e)) if e.err().code() == Some("ResourceInUseException") => {
+                return Ok(false);
+            }
+            Err(e) => return Err(sdk_error("CreateTable", e)),
+        }
+        for _ in 0..120 {
+            let described = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTable", e))?;
+            let active = described
+                .table()
+                .and_then(|t| t.table_status())
+                .is_some_and(|status| status.as_str() == "ACTIVE");
+            if active {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(&definition.time_to_live_attribute)
+                    .build()
+                    .map_err(|e| StoreError::Failed(e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateTimeToLive", e))?;
+        Ok(true)
+    }
+
+    fn transact_item(&self, write: &Write, now: i64) -> Result<TransactWriteItem, StoreError> {
+        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
+        let item = match write {
+            Write::Put { item, condition } => {
+                let mut put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(to_attrs(item)));
+                if let Some(expr) = condition_expression(condition, now) {
+                    put = put
+                        .condition_expression(expr.text)
+                        .set_expression_attribute_names(Some(expr.names))
+                        .set_expression_attribute_values(Some(expr.values));
+                }
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(built)?)
+                    .build()
+            }
+            Write::Delete { key, condition } => {
+                let mut delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attrs(key)));
+                if let Some(expr) = condition_expression(condition, now) {
+                    delete = delete
+                        .condition_expression(expr.text)
+                        .set_expression_attribute_names(Some(expr.names))
+                        .set_expression_attribute_values(Some(expr.values));
+                }
+                TransactWriteItem::builder()
+                    .delete(delete.build().map_err(built)?)
+                    .build()
+            }
+            Write::Increment {
+                key,
+                entity_type,
+                by,
+            } => {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attrs(key)))
+                    .update_expression("SET #et = :et ADD #count :by")
+                    .expression_attribute_names("#et", attr::ENTITY_TYPE)
+                    .expression_attribute_names("#count", attr::COUNT)
+                    .expression_attribute_values(":et", s(entity_type))
+                    .expression_attribute_values(":by", n(by))
+                    .build()
+                    .map_err(built)?;
+                TransactWriteItem::builder().update(update).build()
+            }
+            Write::Check { key, condition } => {
+                let expr = condition_expression(condition, now).unwrap_or(Expression {
+                    text: "attribute_exists(#pk) OR attribute_not_exists(#pk)".into(),
+                    names: HashMap::from([("#pk".into(), attr::PK.into())]),
+                    values: Attrs::new(),
+                });
+                let mut check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attrs(key)))
+                    .condition_expression(expr.text)
+                    .set_expression_attribute_names(Some(expr.names));
+                if !expr.values.is_empty() {
+                    check = check.set_expression_attribute_values(Some(expr.values));
+                }
+                TransactWriteItem::builder()
+                    .condition_check(check.build().map_err(built)?)
+                    .build()
+            }
+        };
+        Ok(item)
+    }
+}
+
+/// What a cancelled transaction means: a condition of ours failed (the index of the
+/// first such write), or a concurrent transaction got in the way (retry).
+enum Cancelled {
+    Condition(usize),
+    Conflict,
+    Other(String),
+}
+
+fn cancellation(error: &TransactWriteItemsError) -> Option<Cancelled> {
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = error else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    if let Some(index) = reasons
+        .iter()
+        .position(|r| r.code() == Some("ConditionalCheckFailed"))
+    {
+        return Some(Cancelled::Condition(index));
+    }
+    if reasons
+        .iter()
+        .any(|r| matches!(r.code(), Some("TransactionConflict" | "ThrottlingError")))
+    {
+        return Some(Cancelled::Conflict);
+    }
+    Some(Cancelled::Other(
+        cancelled
+            .message()
+            .unwrap_or("transaction cancelled")
+            .into(),
+    ))
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let _slot = self.slot().await?;
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        match output.item() {
+            None => Ok(None),
+            Some(attrs) => {
+                let item = from_attrs(attrs)?;
+                Ok((!item.is_expired(now_secs())).then_some(item))
+            }
+        }
+    }
+
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        let (pk_name, sk_name, index) = match query.index {
+            Index::Table => (attr::PK, attr::SK, None),
+            Index::Gsi1 => (attr::GSI1PK, attr::GSI1SK, Some(GSI1)),
+        };
+        let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
+        let mut names = HashMap::from([("#pk".to_string(), pk_name.to_string())]);
+        let condition = match &query.range {
+            SortKeyRange::All => "#pk = :pk".to_string(),
+            SortKeyRange::BeginsWith(prefix) => {
+                names.insert("#sk".into(), sk_name.into());
+                values.insert(":prefix".into(), s(prefix));
+                "#pk = :pk AND begins_with(#sk, :prefix)".to_string()
+            }
+            SortKeyRange::Between(low, high) => {
+                names.insert("#sk".into(), sk_name.into());
+                values.insert(":low".into(), s(low));
+                values.insert(":high".into(), s(high));
+                "#pk = :pk AND #sk BETWEEN :low AND :high".to_string()
+            }
+        };
+        let now = now_secs();
+        let mut items = Vec::new();
+        let mut start: Option<Attrs> = None;
+        loop {
+            let _slot = self.slot().await?;
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(String::from))
+                // GSIs are eventually consistent only; the table is read consistently.
+                .consistent_read(index.is_none())
+                .key_condition_expression(&condition)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(!query.descending)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            for attrs in output.items() {
+                let item = from_attrs(attrs)?;
+                if !item.is_expired(now) {
+                    items.push(item);
+                }
+            }
+            match output.last_evaluated_key() {
+                Some(last) if !last.is_empty() => start = Some(last.clone()),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut attempt = 0;
+        loop {
+            let now = now_secs();
+            let items = writes
+                .iter()
+                .map(|w| self.transact_item(w, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            let result = {
+                let _slot = self.slot().await?;
+                self.client
+                    .transact_write_items()
+                    .set_transact_items(Some(items))
+                    .send()
+                    .await
+            };
+            let error = match result {
+                Ok(_) => return Ok(()),
+                Err(error) => error,
+            };
+            match error.as_service_error().and_then(cancellation) {
+                Some(Cancelled::Condition(index)) => {
+                    return Err(StoreError::ConditionFailed { index });
+                }
+                Some(Cancelled::Conflict) if attempt + 1 < CONFLICT_ATTEMPTS => {
+                    attempt += 1;
+                    // Jittered exponential backoff: 10 ms, 20 ms, ... up to ~640 ms.
+                    let base = 10u64 << attempt.min(6);
+                    let jitter = u64::from(uuid::Uuid::now_v7().as_u128() as u8) % base.max(1);
+                    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+                }
+                Some(Cancelled::Conflict) => {
+                    return Err(StoreError::Unavailable(
+                        "transaction kept conflicting with concurrent writes".into(),
+                    ));
+                }
+                Some(Cancelled::Other(message)) => return Err(StoreError::Failed(message)),
+                None => return Err(sdk_error("TransactWriteItems", error)),
+            }
+        }
+    }
+}

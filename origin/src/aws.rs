@@ -1,0 +1,267 @@
+//! AWS mode: the origin wired to DynamoDB, Cognito and CloudFront. Used by the
+//! origin Lambda when `TABLE_NAME` is set and by `folio serve --aws`.
+//!
+//! Settings are read once, here, from the environment of the Lambda:
+//!
+//! | variable                  | meaning                                                  |
+//! |---------------------------|----------------------------------------------------------|
+//! | `TABLE_NAME`              | the DynamoDB table (required)                            |
+//! | `USER_POOL_ID`            | the Cognito user pool (required)                         |
+//! | `USER_POOL_CLIENT_ID`     | its app client (required)                                |
+//! | `USER_POOL_CLIENT_SECRET` | the app client's secret, when it has one                 |
+//! | `OWNER_GROUP`             | Cognito group of the owner (default `owner`)             |
+//! | `DISTRIBUTION_ID`         | CloudFront distribution to invalidate (none: no invalidation) |
+//! | `AWS_REGION`              | Region of the SDK clients and of this origin's counter rows (required) |
+//! | `JWKS_URL`                | override of the pool's JWKS URL (moto serves its own)    |
+//!
+//! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, … are honoured by the SDK.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+use folio_shared::jwt::jwks_http::HttpJwks;
+use folio_shared::jwt::{JwksSource, Verifier, VerifierConfig};
+use jsonwebtoken::jwk::JwkSet;
+
+use crate::adapters::cloudfront::CloudFrontInvalidator;
+use crate::adapters::cognito::{CognitoConfig, CognitoIdentity};
+use crate::adapters::dynamo::DynamoStore;
+use crate::app::App;
+use crate::ports::{Invalidator, Store};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing setting {0}: set it in the environment")]
+    Missing(&'static str),
+    #[error("setting {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// A pool id is `<region>_<suffix>`; its tokens and JWKS live in that Region.
+fn pool_region(user_pool_id: &str) -> &str {
+    user_pool_id.split('_').next().unwrap_or(user_pool_id)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub table_name: String,
+    pub user_pool_id: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub owner_group: String,
+    pub distribution_id: Option<String>,
+    pub region: String,
+    pub jwks_url: String,
+}
+
+impl AwsSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, in production).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| optional(name).ok_or(ConfigError::Missing(name));
+        let region = required("AWS_REGION")?;
+        let user_pool_id = required("USER_POOL_ID")?;
+        if !user_pool_id.contains('_') {
+            return Err(ConfigError::Invalid {
+                name: "USER_POOL_ID",
+                reason: format!("{user_pool_id:?} is not a pool id like us-east-1_AbCdEf123"),
+            });
+        }
+        let jwks_url = optional("JWKS_URL")
+            .unwrap_or_else(|| HttpJwks::cognito_url(pool_region(&user_pool_id), &user_pool_id));
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            client_id: required("USER_POOL_CLIENT_ID")?,
+            client_secret: optional("USER_POOL_CLIENT_SECRET"),
+            owner_group: optional("OWNER_GROUP").unwrap_or_else(|| "owner".into()),
+            distribution_id: optional("DISTRIBUTION_ID"),
+            user_pool_id,
+            region,
+            jwks_url,
+        })
+    }
+
+    /// `iss` of the pool's tokens. Cognito (and moto) always use the AWS URL.
+    pub fn issuer(&self) -> String {
+        format!(
+            "https://cognito-idp.{}.amazonaws.com/{}",
+            pool_region(&self.user_pool_id),
+            self.user_pool_id
+        )
+    }
+
+    pub fn verifier_config(&self) -> VerifierConfig {
+        VerifierConfig::new(&self.issuer(), &self.client_id, &self.owner_group)
+    }
+}
+
+/// The SDK configuration every client shares: the standard retry mode (3 attempts
+/// with jittered exponential backoff on throttling and transient errors) and short
+/// timeouts, so an unreachable service turns into a 503 within seconds rather
+/// than a Lambda timeout. Credentials, endpoints and the rest come from the
+/// environment as usual.
+pub fn sdk_loader(region: &str) -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(50)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(3))
+                .operation_timeout(Duration::from_secs(8))
+                .build(),
+        )
+}
+
+/// Sends a change to several invalidators (the local cache of `folio serve` and
+/// CloudFront, say).
+pub struct Fanout(pub Vec<Arc<dyn Invalidator>>);
+
+#[async_trait]
+impl Invalidator for Fanout {
+    async fn invalidate(&self, paths: Vec<String>) {
+        for target in &self.0 {
+            target.invalidate(paths.clone()).await;
+        }
+    }
+}
+
+/// Everything AWS mode is made of; clients are built once and reused.
+pub struct Aws {
+    pub app: Arc<App>,
+    pub verifier: Arc<Verifier>,
+    pub store: Arc<DynamoStore>,
+    pub identity: Arc<CognitoIdentity>,
+}
+
+impl Aws {
+    /// Wires the adapters. `also_invalidate` receives every invalidation besides
+    /// CloudFront (the local cache of `folio serve`).
+    pub async fn connect(
+        settings: &AwsSettings,
+        sdk: &SdkConfig,
+        also_invalidate: Vec<Arc<dyn Invalidator>>,
+    ) -> Result<Self, String> {
+        let store = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &settings.table_name,
+        ));
+        let identity = Arc::new(CognitoIdentity::new(
+            aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            CognitoConfig {
+                user_pool_id: settings.user_pool_id.clone(),
+                client_id: settings.client_id.clone(),
+                client_secret: settings.client_secret.clone(),
+                owner_group: settings.owner_group.clone(),
+            },
+        ));
+        let mut invalidators = also_invalidate;
+        if let Some(distribution) = &settings.distribution_id {
+            invalidators.push(Arc::new(CloudFrontInvalidator::new(
+                aws_sdk_cloudfront::Client::new(sdk),
+                distribution,
+            )));
+        }
+        let jwks = Arc::new(HttpJwks::new(&settings.jwks_url)?);
+        let config = settings.verifier_config();
+        // Keys known at start-up; when the endpoint is down the verifier starts
+        // empty and fetches on the first token (single-flight, rate-limited).
+        let initial = match tokio::time::timeout(config.fetch_timeout, jwks.fetch()).await {
+            Ok(Ok(keys)) => keys,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "JWKS not loaded at start-up");
+                JwkSet { keys: Vec::new() }
+            }
+            Err(_) => {
+                tracing::warn!("JWKS fetch timed out at start-up");
+                JwkSet { keys: Vec::new() }
+            }
+        };
+        let verifier = Arc::new(Verifier::new(config, &initial, jwks));
+        let app = Arc::new(App::new(
+            Arc::clone(&store) as Arc<dyn Store>,
+            identity.clone(),
+            Arc::new(Fanout(invalidators)),
+            Arc::clone(&verifier),
+            &settings.region,
+        ));
+        Ok(Self {
+            app,
+            verifier,
+            store,
+            identity,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const FULL: &[(&str, &str)] = &[
+        ("AWS_REGION", "eu-west-1"),
+        ("TABLE_NAME", "folio"),
+        ("USER_POOL_ID", "us-east-1_Abc123"),
+        ("USER_POOL_CLIENT_ID", "client"),
+    ];
+
+    #[test]
+    fn settings_name_the_missing_variable() {
+        for missing in [
+            "AWS_REGION",
+            "TABLE_NAME",
+            "USER_POOL_ID",
+            "USER_POOL_CLIENT_ID",
+        ] {
+            let pairs: Vec<_> = FULL
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != missing)
+                .collect();
+            assert_eq!(
+                AwsSettings::from_lookup(env(&pairs)),
+                Err(ConfigError::Missing(match missing {
+                    "AWS_REGION" => "AWS_REGION",
+                    "TABLE_NAME" => "TABLE_NAME",
+                    "USER_POOL_ID" => "USER_POOL_ID",
+                    _ => "USER_POOL_CLIENT_ID",
+                }))
+            );
+        }
+    }
+
+    #[test]
+    fn issuer_and_jwks_follow_the_pool_region_not_the_function_region() {
+        let settings = AwsSettings::from_lookup(env(FULL)).unwrap();
+        assert_eq!(
+            settings.issuer(),
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc123"
+        );
+        assert_eq!(settings.owner_group, "owner");
+        assert_eq!(settings.distribution_id, None);
+        assert_eq!(
+            settings.jwks_url,
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc123/.well-known/jwks.json"
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The origin `bootstrap` binary as Lambda runs it: started as a process, fed
+//! Function URL events through a Runtime API served by this test, on DynamoDB and
+//! Cognito as moto serves them.
+
+mod support;
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::moto::{AwsFixture, Moto};
+use support::runtime_api::{Outcome, RuntimeApi};
+use support::*;
+
+struct Answer {
+    status: u64,
+    headers: Value,
+    body: Value,
+}
+
+async fn call(api: &RuntimeApi, event: Value) -> Answer {
+    match api.invoke(event, Duration::from_secs(30)).await {
+        Outcome::Response(r) => Answer {
+            status: r["statusCode"].as_u64().expect("statusCode"),
+            headers: r["headers"].clone(),
+            body: r["body"]
+                .as_str()
+                .filter(|b| !b.is_empty())
+                .map(|b| serde_json::from_str(b).expect("JSON body"))
+                .unwrap_or(Value::Null),
+        },
+        Outcome::Error(e) => panic!("the function reported an error: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let api = RuntimeApi::start().await;
+    let mut child = start_bootstrap(&api.endpoint(), &moto, &fixture);
+
+    let login = call(
+        &api,
+        url_event(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+        ),
+    )
+    .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert_eq!(login.body["user"]["role"], "owner");
+    let token = login.body["token"].as_str().unwrap().to_string();
+
+    let created = call(
+        &api,
+        url_event(
+            "POST",
+            "/v1/projects",
+            Some(&token),
+            Some(
+                json!({ "name": "Lambda", "description": "d", "longDescription": "ld",
+                         "tech": ["Rust"], "company": "Acme", "featured": true }),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+
+    let public = call(&api, url_event("GET", "/v1/projects", None, None)).await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.body["total"], 0, "a draft is not public");
+    let published = call(
+        &api,
+        url_event(
+            "POST",
+            &format!("/v1/projects/{id}/publish"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{}", published.body);
+    let public = call(
+        &api,
+        url_event("GET", "/v1/projects?featured=true", None, None),
+    )
+    .await;
+    assert_eq!(public.body["total"], 1);
+    assert!(
+        public.headers["cache-control"]
+            .as_str()
+            .is_some_and(|c| c.contains("s-maxage")),
+        "public answers are cacheable: {}",
+        public.headers
+    );
+
+    let first = call(&api, url_event("POST", "/v1/visitors/track", None, None)).await;
+    let again = call(&api, url_event("POST", "/v1/visitors/track", None, None)).await;
+    assert_eq!(
+        (first.body["tracked"].clone(), again.body["tracked"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(again.body["count"], 1);
+
+    let bad = call(
+        &api,
+        url_event(
+            "POST",
+            "/v1/projects",
+            Some(&token),
+            Some(json!({"name": null})),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    let missing = call(&api, url_event("GET", "/v1/nothing-here", None, None)).await;
+    assert_eq!(missing.status, 404);
+    let forged = call(&api, url_event("GET", "/v1/auth/me", Some("a.b.c"), None)).await;
+    assert_eq!(forged.status, 401);
+
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut logs = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("every log line is JSON"))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.to_string().contains("req-0001")),
+        "log lines carry the Lambda request id"
+    );
+    assert!(!logs.contains(&token), "no token is ever logged");
+    assert!(
+        !logs.contains("203.0.113.7"),
+        "no client address is ever logged"
+    );
+}
+
+#[tokio::test]
+async fn bootstrap_reports_missing_settings_as_an_init_error_naming_them() {
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let api = RuntimeApi::start().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "folio-origin")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("TABLE_NAME", &fixture.settings.table_name)
+        .env("AWS_REGION", "us-east-1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "start-up without USER_POOL_ID fails");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("USER_POOL_ID"),
+        "the error names the setting: {err}"
+    );
+}

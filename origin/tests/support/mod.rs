@@ -1,0 +1,86 @@
+//! The origin binary under a Runtime API served by the test, against moto. The
+//! moto and Runtime API helpers are the workspace's (`tests/support`).
+#![allow(dead_code)]
+
+#[path = "../../../tests/support/moto.rs"]
+pub mod moto;
+#[path = "../../../tests/support/runtime_api.rs"]
+pub mod runtime_api;
+
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+pub const OWNER_EMAIL: &str = "owner@folio.test";
+pub const OWNER_PASSWORD: &str = "Correct-horse-battery-st4ple";
+
+/// Starts the `bootstrap` binary as Lambda would: the Runtime API address and the
+/// function's configuration in its environment, stdout captured (its logs).
+pub fn start_bootstrap(runtime_api: &str, moto: &moto::Moto, fixture: &moto::AwsFixture) -> Child {
+    let s = &fixture.settings;
+    Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "folio-origin")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/folio-origin")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_REGION", moto::REGION)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("TABLE_NAME", &s.table_name)
+        .env("USER_POOL_ID", &s.user_pool_id)
+        .env("USER_POOL_CLIENT_ID", &s.client_id)
+        .env("JWKS_URL", &s.jwks_url)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bootstrap starts")
+}
+
+/// A Function URL event (payload format 2.0) as CloudFront's origin request makes it.
+pub fn url_event(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Value {
+    let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut headers = json!({
+        "host": "abcdefg.lambda-url.us-east-1.on.aws",
+        "user-agent": "Mozilla/5.0 (bootstrap test)",
+        "cloudfront-viewer-address": "203.0.113.7:50123",
+        "x-forwarded-proto": "https",
+    });
+    if let Some(t) = token {
+        headers["authorization"] = json!(format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        headers["content-type"] = json!("application/json");
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "abcdefg",
+            "domainName": "abcdefg.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "abcdefg",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "15.158.0.1",
+                "userAgent": "Amazon CloudFront"
+            },
+            "requestId": "4a7f0c2e-0000-0000-0000-000000000000",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1795514400000u64
+        },
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false
+    })
+}

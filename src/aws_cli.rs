@@ -1,0 +1,113 @@
+//! The AWS side of the `folio` command: `serve --aws`, `table`, `owner`, `aws-init`.
+//! Settings come from the environment exactly as for the origin Lambda.
+
+use crate::serve::Backend;
+use folio_origin::adapters::cognito::{CognitoConfig, CognitoIdentity, create_pool};
+use folio_origin::adapters::dynamo::{DynamoStore, table_definition};
+use folio_origin::aws::{AwsSettings, sdk_loader};
+use folio_shared::domain::Email;
+
+fn settings() -> Result<AwsSettings, String> {
+    AwsSettings::from_env().map_err(|e| e.to_string())
+}
+
+pub async fn backend() -> Result<Backend, String> {
+    let settings = settings()?;
+    let sdk = sdk_loader(&settings.region).load().await;
+    Ok(Backend::Aws {
+        settings,
+        sdk: Box::new(sdk),
+    })
+}
+
+fn required_env(name: &'static str) -> Result<String, String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("missing setting {name}: set it in the environment"))
+}
+
+async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
+    let sdk = sdk_loader(region).load().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    println!("Creating table {table} in {region}…");
+    let created = store.create_table().await.map_err(|e| e.to_string())?;
+    if created {
+        println!("Table {table} is active, TTL on ExpiresAt.");
+    } else {
+        println!("Table {table} exists already; left as it is.");
+    }
+    Ok(())
+}
+
+/// `folio table create`: needs only TABLE_NAME and AWS_REGION.
+pub async fn create_table() -> Result<(), String> {
+    create_table_named(&required_env("AWS_REGION")?, &required_env("TABLE_NAME")?).await
+}
+
+pub fn print_table_definition() -> Result<(), String> {
+    let json = serde_json::to_string_pretty(&table_definition()).map_err(|e| e.to_string())?;
+    println!("{json}");
+    Ok(())
+}
+
+fn cognito(settings: &AwsSettings, sdk: &aws_config::SdkConfig) -> CognitoIdentity {
+    CognitoIdentity::new(
+        aws_sdk_cognitoidentityprovider::Client::new(sdk),
+        CognitoConfig {
+            user_pool_id: settings.user_pool_id.clone(),
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+            owner_group: settings.owner_group.clone(),
+        },
+    )
+}
+
+pub async fn create_owner(email: &Email, password: &str) -> Result<(), String> {
+    let settings = settings()?;
+    let sdk = sdk_loader(&settings.region).load().await;
+    cognito(&settings, &sdk)
+        .ensure_owner(email, password)
+        .await
+        .map_err(|e| format!("cannot create the owner: {e}"))?;
+    println!(
+        "Owner {} is confirmed and in group {} of {}.",
+        email.as_str(),
+        settings.owner_group,
+        settings.user_pool_id
+    );
+    Ok(())
+}
+
+/// `folio aws-init`: everything `serve --aws` needs, created from nothing.
+pub async fn init(region: &str, table: &str, email: &Email, password: &str) -> Result<(), String> {
+    create_table_named(region, table).await?;
+    let sdk = sdk_loader(region).load().await;
+    let client = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    println!("Creating user pool folio…");
+    let (pool_id, client_id) = create_pool(&client, "folio")
+        .await
+        .map_err(|e| format!("cannot create the user pool: {e}"))?;
+    let lookup = |name: &str| match name {
+        "AWS_REGION" => Some(region.to_string()),
+        "TABLE_NAME" => Some(table.to_string()),
+        "USER_POOL_ID" => Some(pool_id.clone()),
+        "USER_POOL_CLIENT_ID" => Some(client_id.clone()),
+        other => std::env::var(other).ok(),
+    };
+    let settings = AwsSettings::from_lookup(lookup).map_err(|e| e.to_string())?;
+    cognito(&settings, &sdk)
+        .ensure_owner(email, password)
+        .await
+        .map_err(|e| format!("cannot create the owner: {e}"))?;
+    println!(
+        "Owner {} created. Settings for `folio serve --aws`:\n",
+        email.as_str()
+    );
+    println!("export AWS_REGION={region} TABLE_NAME={table}");
+    println!("export USER_POOL_ID={pool_id} USER_POOL_CLIENT_ID={client_id}");
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+        println!("export JWKS_URL={endpoint}/{pool_id}/.well-known/jwks.json");
+    }
+    Ok(())
+}

@@ -1,0 +1,469 @@
+//! One contract per port, run against both of its adapters: the embedded store and
+//! DynamoDB, the local issuer and Cognito, the local purge and CloudFront (the AWS
+//! ones on moto). The assertions are written once, in the `*_contract` functions.
+
+mod support;
+
+use std::sync::Arc;
+
+use folio_origin::adapters::cloudfront::CloudFrontInvalidator;
+use folio_origin::adapters::dynamo::DynamoStore;
+use folio_origin::adapters::embedded::EmbeddedStore;
+use folio_origin::adapters::local_purge::LocalPurge;
+use folio_origin::aws::Aws;
+use folio_origin::local::{Local, LocalConfig};
+use folio_origin::ports::identity::WRONG_CREDENTIALS;
+use folio_origin::ports::{
+    Condition, IdentityProvider, Invalidator, Item, Key, Query, SortKeyRange, Store, StoreError,
+    Write,
+};
+use folio_shared::ApiError;
+use folio_shared::domain::Email;
+use folio_shared::jwt::Verifier;
+use support::moto::{AwsFixture, Moto};
+use support::{OWNER_EMAIL, OWNER_PASSWORD};
+
+// ---------------------------------------------------------------- store
+
+fn row(pk: &str, sk: &str) -> Item {
+    Item {
+        pk: pk.into(),
+        sk: sk.into(),
+        entity_type: "Test".into(),
+        version: 1,
+        ..Item::default()
+    }
+}
+
+fn put(item: Item, condition: Condition) -> Write {
+    Write::Put { item, condition }
+}
+
+async fn store_contract(store: &dyn Store) {
+    let a = row("P#1", "A");
+    assert_eq!(store.get(&a.key()).await, Ok(None), "missing rows are None");
+
+    // Conditional creation: the second NotExists put is refused.
+    store
+        .transact(vec![put(a.clone(), Condition::NotExists)])
+        .await
+        .unwrap();
+    assert_eq!(store.get(&a.key()).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store
+            .transact(vec![put(a.clone(), Condition::NotExists)])
+            .await,
+        Err(StoreError::ConditionFailed { index: 0 })
+    );
+
+    // All or nothing, and the failing write is named by its index.
+    let b = row("P#1", "B");
+    assert_eq!(
+        store
+            .transact(vec![
+                put(b.clone(), Condition::None),
+                put(a.clone(), Condition::NotExists),
+            ])
+            .await,
+        Err(StoreError::ConditionFailed { index: 1 })
+    );
+    assert_eq!(
+        store.get(&b.key()).await,
+        Ok(None),
+        "nothing of a failed transaction lands"
+    );
+
+    // Optimistic concurrency on Version, and Status conditions.
+    let mut a2 = a.clone();
+    a2.version = 2;
+    a2.status = Some("published".into());
+    assert_eq!(
+        store
+            .transact(vec![put(a2.clone(), Condition::VersionIs(7))])
+            .await,
+        Err(StoreError::ConditionFailed { index: 0 })
+    );
+    store
+        .transact(vec![put(a2.clone(), Condition::VersionIs(1))])
+        .await
+        .unwrap();
+    assert_eq!(store.get(&a.key()).await.unwrap().unwrap().version, 2);
+    assert_eq!(
+        store
+            .transact(vec![Write::Check {
+                key: a.key(),
+                condition: Condition::StatusIs("draft".into()),
+            }])
+            .await,
+        Err(StoreError::ConditionFailed { index: 0 })
+    );
+    store
+        .transact(vec![Write::Check {
+            key: a.key(),
+            condition: Condition::StatusIs("published".into()),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .transact(vec![Write::Delete {
+                key: Key::new("P#1", "nope"),
+                condition: Condition::Exists,
+            }])
+            .await,
+        Err(StoreError::ConditionFailed { index: 0 })
+    );
+
+    // Counters start at zero and add up, several in one transaction.
+    let counter = |sk: &str| Write::Increment {
+        key: Key::new("C", sk),
+        entity_type: "Counter".into(),
+        by: 1,
+    };
+    store
+        .transact(vec![counter("x"), counter("y")])
+        .await
+        .unwrap();
+    store.transact(vec![counter("x")]).await.unwrap();
+    assert_eq!(
+        store.get(&Key::new("C", "x")).await.unwrap().unwrap().count,
+        2
+    );
+    assert_eq!(
+        store.get(&Key::new("C", "y")).await.unwrap().unwrap().count,
+        1
+    );
+
+    // Queries: one partition, sort-key ranges, both orders, never other partitions.
+    for sk in [
+        "DAY#2026-01-01",
+        "DAY#2026-01-02",
+        "DAY#2026-01-03",
+        "TOTAL",
+    ] {
+        store
+            .transact(vec![put(row("Q", sk), Condition::None)])
+            .await
+            .unwrap();
+    }
+    store
+        .transact(vec![put(row("Q2", "DAY#2026-01-02"), Condition::None)])
+        .await
+        .unwrap();
+    let sks = |items: Vec<Item>| items.into_iter().map(|i| i.sk).collect::<Vec<_>>();
+    assert_eq!(
+        sks(store
+            .query(&Query::table("Q", SortKeyRange::BeginsWith("DAY#".into())))
+            .await
+            .unwrap()),
+        ["DAY#2026-01-01", "DAY#2026-01-02", "DAY#2026-01-03"]
+    );
+    let mut between = Query::table(
+        "Q",
+        SortKeyRange::Between("DAY#2026-01-02".into(), "DAY#2026-01-03".into()),
+    );
+    between.descending = true;
+    assert_eq!(
+        sks(store.query(&between).await.unwrap()),
+        ["DAY#2026-01-03", "DAY#2026-01-02"]
+    );
+
+    // GSI1: only rows that carry the index keys, newest first, and they move when
+    // the keys change.
+    let indexed = |sk: &str, gsi_pk: &str, gsi_sk: &str| Item {
+        gsi1pk: Some(gsi_pk.into()),
+        gsi1sk: Some(gsi_sk.into()),
+        ..row(&format!("ITEM#{sk}"), "META")
+    };
+    for (id, date) in [
+        ("1", "2026-01-01"),
+        ("2", "2026-03-01"),
+        ("3", "2026-02-01"),
+    ] {
+        store
+            .transact(vec![put(
+                indexed(id, "KIND#published", date),
+                Condition::None,
+            )])
+            .await
+            .unwrap();
+    }
+    let pks = |items: Vec<Item>| items.into_iter().map(|i| i.pk).collect::<Vec<_>>();
+    assert_eq!(
+        pks(store.query(&Query::gsi1("KIND#published")).await.unwrap()),
+        ["ITEM#2", "ITEM#3", "ITEM#1"]
+    );
+    store
+        .transact(vec![put(
+            indexed("2", "KIND#draft", "2026-03-01"),
+            Condition::None,
+        )])
+        .await
+        .unwrap();
+    assert_eq!(
+        pks(store.query(&Query::gsi1("KIND#published")).await.unwrap()),
+        ["ITEM#3", "ITEM#1"]
+    );
+    assert_eq!(
+        pks(store.query(&Query::gsi1("KIND#draft")).await.unwrap()),
+        ["ITEM#2"]
+    );
+
+    // Expired rows are gone for reads and for NotExists, before TTL deletes them.
+    let past = chrono::Utc::now().timestamp() - 10;
+    let expired = Item {
+        expires_at: Some(past),
+        ..row("E", "1")
+    };
+    store
+        .transact(vec![put(expired.clone(), Condition::None)])
+        .await
+        .unwrap();
+    assert_eq!(store.get(&expired.key()).await, Ok(None));
+    assert!(
+        store
+            .query(&Query::table("E", SortKeyRange::All))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .transact(vec![put(row("E", "1"), Condition::NotExists)])
+        .await
+        .expect("an expired row does not block NotExists");
+
+    // Large partitions come back whole (DynamoDB pages at 1 MB).
+    let big = "x".repeat(100_000);
+    for i in 0..15 {
+        let item = Item {
+            data: Some(big.clone()),
+            ..row("BIG", &format!("{i:02}"))
+        };
+        store
+            .transact(vec![put(item, Condition::None)])
+            .await
+            .unwrap();
+    }
+    let all = store
+        .query(&Query::table("BIG", SortKeyRange::All))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 15, "every page of a large partition is read");
+}
+
+#[tokio::test]
+async fn embedded_store_honours_the_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
+    store_contract(&store).await;
+}
+
+#[tokio::test]
+async fn dynamodb_store_honours_the_store_contract() {
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&fixture.sdk),
+        &fixture.settings.table_name,
+    );
+    store_contract(&store).await;
+}
+
+// ---------------------------------------------------------------- identity
+
+async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier) {
+    let email = Email::parse("email", OWNER_EMAIL).unwrap();
+    let session = identity.sign_in(&email, OWNER_PASSWORD).await.unwrap();
+    let who = verifier
+        .verify(&session.id_token)
+        .await
+        .expect("issued tokens verify");
+    assert!(who.is_owner, "the owner is in the owner group");
+    assert_eq!(
+        who.email.as_deref().or(who.username.as_deref()),
+        Some(OWNER_EMAIL)
+    );
+    assert!(session.expires_in > 0);
+
+    let wrong = identity.sign_in(&email, "not-the-password-1A!").await;
+    assert_eq!(
+        wrong.unwrap_err(),
+        ApiError::Unauthorized(WRONG_CREDENTIALS.into())
+    );
+    let stranger = Email::parse("email", "nobody@folio.test").unwrap();
+    let unknown = identity.sign_in(&stranger, OWNER_PASSWORD).await;
+    assert_eq!(
+        unknown.unwrap_err(),
+        ApiError::Unauthorized(WRONG_CREDENTIALS.into()),
+        "unknown users and wrong passwords look the same"
+    );
+
+    let refreshed = identity.refresh(&session.refresh_token).await.unwrap();
+    assert!(verifier.verify(&refreshed.id_token).await.unwrap().is_owner);
+    assert!(matches!(
+        identity.refresh("not-a-refresh-token").await,
+        Err(ApiError::Unauthorized(_))
+    ));
+
+    let username = who.username.clone().unwrap_or(who.subject.clone());
+    identity.sign_out(&username).await.unwrap();
+    assert!(
+        matches!(
+            identity.refresh(&session.refresh_token).await,
+            Err(ApiError::Unauthorized(_))
+        ),
+        "sign-out revokes refresh tokens"
+    );
+    identity
+        .sign_in(&email, OWNER_PASSWORD)
+        .await
+        .expect("signing in again works after sign-out");
+}
+
+#[tokio::test]
+async fn local_issuer_honours_the_identity_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = Local::open(&LocalConfig {
+        data_dir: dir.path().to_path_buf(),
+        issuer: "http://127.0.0.1/test".into(),
+        token_ttl_secs: 600,
+    })
+    .unwrap();
+    let email = Email::parse("email", OWNER_EMAIL).unwrap();
+    local
+        .issuer
+        .ensure_owner(&email, Some(OWNER_PASSWORD))
+        .await
+        .unwrap();
+    identity_contract(local.issuer.as_ref(), &local.verifier).await;
+}
+
+#[tokio::test]
+async fn cognito_honours_the_identity_contract() {
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let aws = Aws::connect(&fixture.settings, &fixture.sdk, Vec::new())
+        .await
+        .unwrap();
+    identity_contract(aws.identity.as_ref(), &aws.verifier).await;
+}
+
+// ---------------------------------------------------------------- invalidator
+
+/// The contract: one change's paths reach the cache, each exactly once, and a
+/// change that cannot be delivered neither fails nor hangs the caller.
+async fn invalidator_contract<F, Fut>(invalidator: &dyn Invalidator, delivered: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    let paths = vec![
+        "/v1/projects*".to_string(),
+        "/v1/analytics/views/project/p1".to_string(),
+        "/v1/projects*".to_string(),
+    ];
+    invalidator.invalidate(paths).await;
+    let mut got = delivered().await;
+    got.sort();
+    assert_eq!(got, ["/v1/analytics/views/project/p1", "/v1/projects*"]);
+}
+
+#[tokio::test]
+async fn local_purge_honours_the_invalidator_contract() {
+    let purge = Arc::new(LocalPurge::new());
+    let purged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&purged);
+    purge.connect(move |paths| sink.lock().unwrap().extend(paths.iter().cloned()));
+    invalidator_contract(purge.as_ref(), || {
+        let purged = Arc::clone(&purged);
+        async move { purged.lock().unwrap().clone() }
+    })
+    .await;
+}
+
+async fn moto_distribution(sdk: &aws_config::SdkConfig) -> String {
+    use aws_sdk_cloudfront::types::{
+        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
+        Origins, ViewerProtocolPolicy,
+    };
+    let origin = Origin::builder()
+        .id("origin")
+        .domain_name("origin.example.com")
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let config = DistributionConfig::builder()
+        .caller_reference(support::moto::uuid_suffix())
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .unwrap(),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("origin")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
+                .build()
+                .unwrap(),
+        )
+        .comment("folio test")
+        .enabled(true)
+        .build()
+        .unwrap();
+    let created = aws_sdk_cloudfront::Client::new(sdk)
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .expect("distribution created on moto");
+    created.distribution().unwrap().id().to_string()
+}
+
+#[tokio::test]
+async fn cloudfront_honours_the_invalidator_contract() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let distribution = moto_distribution(&sdk).await;
+    let client = aws_sdk_cloudfront::Client::new(&sdk);
+    let invalidator = CloudFrontInvalidator::new(client.clone(), &distribution);
+    invalidator_contract(&invalidator, || async {
+        let list = client
+            .list_invalidations()
+            .distribution_id(&distribution)
+            .send()
+            .await
+            .unwrap();
+        let summaries = list
+            .invalidation_list()
+            .map(|l| l.items())
+            .unwrap_or_default();
+        assert_eq!(summaries.len(), 1, "one CreateInvalidation per change");
+        let one = client
+            .get_invalidation()
+            .distribution_id(&distribution)
+            .id(summaries[0].id())
+            .send()
+            .await
+            .unwrap();
+        let invalidation = one.invalidation().unwrap();
+        assert_eq!(invalidation.status(), "COMPLETED");
+        let batch = invalidation.invalidation_batch().unwrap();
+        assert!(batch.caller_reference().starts_with("folio-"));
+        batch.paths().unwrap().items().to_vec()
+    })
+    .await;
+
+    // A distribution that does not exist: logged and retried, never an error.
+    let broken = CloudFrontInvalidator::new(client, "EDOESNOTEXIST");
+    broken.invalidate(vec!["/v1/projects*".into()]).await;
+}

@@ -1,0 +1,190 @@
+//! moto in server mode, started per test on a free port of 127.0.0.1 from the
+//! project's venv (`./scripts/test` installs it) through `scripts/moto_server.py`,
+//! which makes each request atomic as DynamoDB's are. A missing moto fails the
+//! test: the AWS adapters are never silently skipped.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::config::Credentials;
+
+pub const REGION: &str = "us-east-1";
+
+pub struct Moto {
+    pub endpoint: String,
+    child: Child,
+}
+
+/// The repository root (tests of the root package and of workspace members).
+fn repo_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if here.join("scripts/moto_server.py").exists() {
+        here
+    } else {
+        here.join("..")
+    }
+}
+
+/// `(venv python, launcher script)`.
+fn moto_command() -> (PathBuf, PathBuf) {
+    let root = repo_root();
+    let python = root.join(".venv/bin/python");
+    let has_moto = root.join(".venv/bin/moto_server").exists();
+    assert!(
+        python.exists() && has_moto,
+        "moto is not installed in .venv: run ./scripts/test (it installs moto[server]) \
+         or `python3 -m venv .venv && .venv/bin/pip install -r scripts/requirements-test.txt`"
+    );
+    (python, root.join("scripts/moto_server.py"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// Starts moto on `port` and waits until it answers.
+    pub fn start_on(port: u16) -> Self {
+        let (python, script) = moto_command();
+        let child = Command::new(python)
+            .arg(script)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on {endpoint}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { endpoint, child }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.endpoint
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server (what "moto stopped mid-run" means).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The SDK configuration of the origin (same retry and timeouts), pointed at moto.
+    pub async fn sdk(&self) -> SdkConfig {
+        folio_origin::aws::sdk_loader(REGION)
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A table, a user pool with its app client and owner group, and the owner, created
+/// on a moto server: what a deployment gets from the template.
+pub struct AwsFixture {
+    pub settings: folio_origin::aws::AwsSettings,
+    pub sdk: SdkConfig,
+}
+
+impl AwsFixture {
+    pub async fn create(moto: &Moto, owner_email: &str, owner_password: &str) -> Self {
+        use folio_origin::adapters::cognito::{CognitoConfig, CognitoIdentity, create_pool};
+        use folio_origin::adapters::dynamo::DynamoStore;
+        let sdk = moto.sdk().await;
+        let table = format!("folio-{}", uuid_suffix());
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table)
+            .create_table()
+            .await
+            .expect("table created on moto");
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let (pool, client) = create_pool(&cognito, &table).await.expect("pool created");
+        let jwks = format!("{}/{pool}/.well-known/jwks.json", moto.endpoint);
+        let lookup = |name: &str| -> Option<String> {
+            Some(match name {
+                "AWS_REGION" => REGION.to_string(),
+                "TABLE_NAME" => table.clone(),
+                "USER_POOL_ID" => pool.clone(),
+                "USER_POOL_CLIENT_ID" => client.clone(),
+                "JWKS_URL" => jwks.clone(),
+                _ => return None,
+            })
+        };
+        let settings = folio_origin::aws::AwsSettings::from_lookup(lookup).expect("settings");
+        let identity = CognitoIdentity::new(
+            cognito,
+            CognitoConfig {
+                user_pool_id: settings.user_pool_id.clone(),
+                client_id: settings.client_id.clone(),
+                client_secret: None,
+                owner_group: settings.owner_group.clone(),
+            },
+        );
+        let email = folio_shared::domain::Email::parse("email", owner_email).expect("email");
+        identity
+            .ensure_owner(&email, owner_password)
+            .await
+            .expect("owner created");
+        Self { settings, sdk }
+    }
+
+    /// A confirmed user with a permanent password who is in no group.
+    pub async fn add_user(&self, email: &str, password: &str) {
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&self.sdk);
+        cognito
+            .admin_create_user()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(email)
+            .send()
+            .await
+            .expect("user created");
+        cognito
+            .admin_set_user_password()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(email)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("password set");
+    }
+}
+
+pub fn uuid_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}-{nanos}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
