@@ -50,7 +50,7 @@ fn pipeline(c: &mut Criterion) {
     let n = AtomicU64::new(0);
     c.bench_function("pipeline/public_list_uncached", |b| {
         b.iter(|| {
-            let uri: Uri = format!("/v1/projects?bust={}", n.fetch_add(1, Ordering::Relaxed))
+            let uri: Uri = format!("/v1/projects?offset={}", n.fetch_add(1, Ordering::Relaxed))
                 .parse()
                 .unwrap();
             rt.block_on(pipeline.handle(Method::GET, &uri, &headers, Bytes::new(), peer))

@@ -47,8 +47,7 @@ pub async fn create_table() -> Result<(), String> {
 
 pub fn print_table_definition() -> Result<(), String> {
     let json = serde_json::to_string_pretty(&table_definition()).map_err(|e| e.to_string())?;
-    println!("{json}");
-    Ok(())
+    crate::print_document(&json)
 }
 
 fn cognito(settings: &AwsSettings, sdk: &aws_config::SdkConfig) -> CognitoIdentity {

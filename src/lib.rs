@@ -2,5 +2,17 @@
 //! loads sample content.
 
 pub mod aws_cli;
+pub mod package;
 pub mod seed;
 pub mod serve;
+
+/// Writes a document to stdout. A closed pipe (`folio openapi | head`) ends the
+/// output quietly instead of panicking as `println!` does.
+pub fn print_document(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}

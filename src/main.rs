@@ -67,11 +67,84 @@ enum Command {
     },
     /// Print folio's OpenAPI document (JSON) to stdout.
     Openapi,
+    /// Build the deployable zips into dist/: origin.zip (provided.al2023) and
+    /// edge.zip (Lambda@Edge, python3.12, configuration and JWKS baked in).
+    Package {
+        /// What to build.
+        #[arg(value_enum, default_value = "all")]
+        what: PackageWhat,
+        #[command(flatten)]
+        edge: EdgePackageArgs,
+    },
     /// Load sample content into a data directory (while no server uses it).
     Seed {
         #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
         data_dir: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PackageWhat {
+    All,
+    Origin,
+    Edge,
+}
+
+/// What the edge zip bakes in (Lambda@Edge has no environment variables).
+#[derive(clap::Args)]
+struct EdgePackageArgs {
+    /// The Cognito user pool whose tokens the edge accepts.
+    #[arg(long, env = "USER_POOL_ID")]
+    user_pool_id: Option<String>,
+    /// Its app client id.
+    #[arg(long, env = "USER_POOL_CLIENT_ID")]
+    client_id: Option<String>,
+    #[arg(long, env = "OWNER_GROUP", default_value = "owner")]
+    owner_group: String,
+    /// Browser origins allowed to call the API (comma-separated; * for any).
+    #[arg(long, env = "FOLIO_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allow_origin: Vec<String>,
+    /// exec: the handler execs the binary (default); pipe: the binary stays a child.
+    #[arg(long, default_value = "exec")]
+    mode: String,
+    /// Longest time a public answer stays in the edge cache, in seconds.
+    #[arg(long, default_value_t = 30)]
+    edge_ttl: u64,
+    /// JWKS snapshot to bake in (default: fetched from the pool now).
+    #[arg(long)]
+    jwks_file: Option<PathBuf>,
+    /// JWKS URL override for refetches (default: the pool's).
+    #[arg(long, env = "JWKS_URL")]
+    jwks_url: Option<String>,
+}
+
+impl EdgePackageArgs {
+    fn settings(&self) -> Result<folio_edge::config::EdgeSettings, String> {
+        use folio_edge::config::RunMode;
+        let required = |value: &Option<String>, name: &str| {
+            value.clone().filter(|v| !v.is_empty()).ok_or_else(|| {
+                format!(
+                    "missing setting {name} (or --{}) for the edge package",
+                    name.to_lowercase().replace('_', "-")
+                )
+            })
+        };
+        let mode = match self.mode.as_str() {
+            "exec" => RunMode::Exec,
+            "pipe" => RunMode::Pipe,
+            other => return Err(format!("--mode must be exec or pipe, not {other:?}")),
+        };
+        Ok(folio_edge::config::EdgeSettings {
+            user_pool_id: required(&self.user_pool_id, "USER_POOL_ID")?,
+            client_id: required(&self.client_id, "USER_POOL_CLIENT_ID")?,
+            owner_group: self.owner_group.clone(),
+            allowed_origins: self.allow_origin.clone(),
+            jwks_url: self.jwks_url.clone(),
+            issuer: None,
+            edge_ttl_secs: self.edge_ttl,
+            mode,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -190,6 +263,17 @@ async fn shutdown_signal() {
     }
 }
 
+async fn package_command(what: PackageWhat, edge: &EdgePackageArgs) -> Result<(), String> {
+    if matches!(what, PackageWhat::All | PackageWhat::Origin) {
+        folio::package::origin()?;
+    }
+    if matches!(what, PackageWhat::All | PackageWhat::Edge) {
+        let settings = edge.settings()?;
+        folio::package::edge(&settings, edge.jwks_file.as_deref()).await?;
+    }
+    Ok(())
+}
+
 async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
     let config = LocalConfig {
         data_dir: data_dir.clone(),
@@ -239,6 +323,7 @@ async fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
+        Command::Package { what, edge } => package_command(what, &edge).await,
         Command::Table {
             command: TableCommand::Create,
         } => aws_cli::create_table().await,
@@ -259,8 +344,8 @@ async fn main() -> ExitCode {
         },
         Command::Seed { data_dir } => seed_command(data_dir).await,
         Command::Openapi => serde_json::to_string_pretty(&folio_origin::openapi::document())
-            .map(|doc| println!("{doc}"))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| e.to_string())
+            .and_then(|doc| folio::print_document(&doc)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

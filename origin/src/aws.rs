@@ -24,7 +24,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use folio_shared::jwt::jwks_http::HttpJwks;
-use folio_shared::jwt::{JwksSource, Verifier, VerifierConfig};
+use folio_shared::jwt::{JwksSource, Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url};
 use jsonwebtoken::jwk::JwkSet;
 
 use crate::adapters::cloudfront::CloudFrontInvalidator;
@@ -39,11 +39,6 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("setting {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
-}
-
-/// A pool id is `<region>_<suffix>`; its tokens and JWKS live in that Region.
-fn pool_region(user_pool_id: &str) -> &str {
-    user_pool_id.split('_').next().unwrap_or(user_pool_id)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +70,7 @@ impl AwsSettings {
                 reason: format!("{user_pool_id:?} is not a pool id like us-east-1_AbCdEf123"),
             });
         }
-        let jwks_url = optional("JWKS_URL")
-            .unwrap_or_else(|| HttpJwks::cognito_url(pool_region(&user_pool_id), &user_pool_id));
+        let jwks_url = optional("JWKS_URL").unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             client_id: required("USER_POOL_CLIENT_ID")?,
@@ -91,11 +85,7 @@ impl AwsSettings {
 
     /// `iss` of the pool's tokens. Cognito (and moto) always use the AWS URL.
     pub fn issuer(&self) -> String {
-        format!(
-            "https://cognito-idp.{}.amazonaws.com/{}",
-            pool_region(&self.user_pool_id),
-            self.user_pool_id
-        )
+        cognito_issuer(&self.user_pool_id)
     }
 
     pub fn verifier_config(&self) -> VerifierConfig {

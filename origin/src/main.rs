@@ -44,6 +44,7 @@ async fn main() -> Result<(), Error> {
         .with_current_span(true)
         .without_time()
         .init();
+    folio_shared::metrics::enable(folio_shared::metrics::Sink::Stdout);
     let app = build_app()
         .await
         .map_err(|e| format!("origin start-up failed: {e}"))?;

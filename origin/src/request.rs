@@ -1,11 +1,8 @@
 //! The request every handler sees, whatever event it arrived in.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use folio_shared::ApiError;
 use folio_shared::domain::Fields;
 use http::{HeaderMap, Method, header};
-use ring::digest;
 
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -39,16 +36,4 @@ impl Request {
     }
 }
 
-/// A strong ETag of a representation.
-pub fn etag(body: &[u8]) -> String {
-    let hash = digest::digest(&digest::SHA256, body);
-    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16]))
-}
-
-/// Whether an `If-None-Match` / `If-Match` header value names `etag` (or `*`).
-pub fn etag_matches(header_value: &str, etag: &str) -> bool {
-    header_value
-        .split(',')
-        .map(str::trim)
-        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
-}
+pub use folio_shared::caching::{etag, etag_matches};

@@ -141,6 +141,11 @@ async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
         "log lines carry the Lambda request id"
     );
     assert!(!logs.contains(&token), "no token is ever logged");
+    let emf = lines
+        .iter()
+        .find(|l| l.get("VisitsTracked").is_some())
+        .expect("a tracked visit is an embedded-metric-format line");
+    assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "folio");
     assert!(
         !logs.contains("203.0.113.7"),
         "no client address is ever logged"

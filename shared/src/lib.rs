@@ -1,9 +1,11 @@
 //! What the edge and the origin share: the domain and its validation rules, the API
 //! error type and its one mapping to HTTP, the route table, and the JWT verifier.
 
+pub mod caching;
 pub mod domain;
 pub mod error;
 pub mod jwt;
+pub mod metrics;
 pub mod response;
 pub mod routes;
 

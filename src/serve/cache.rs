@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use folio_shared::caching;
 use http::{HeaderMap, header};
 use moka::sync::Cache;
 
@@ -42,28 +43,7 @@ pub struct ResponseCache {
 
 /// How long a shared cache may keep a response, from its `Cache-Control`.
 pub fn shared_ttl(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(header::CACHE_CONTROL)?.to_str().ok()?;
-    let mut ttl = None;
-    for directive in value.split(',').map(str::trim) {
-        match directive {
-            "private" | "no-store" | "no-cache" => return None,
-            d => {
-                if let Some(n) = d.strip_prefix("s-maxage=") {
-                    ttl = n.parse::<u64>().ok();
-                } else if let Some(n) = d.strip_prefix("max-age=")
-                    && ttl.is_none()
-                {
-                    ttl = n.parse::<u64>().ok();
-                }
-            }
-        }
-    }
-    ttl.filter(|t| *t > 0).map(Duration::from_secs)
-}
-
-/// The path part of a cache key.
-fn key_path(key: &str) -> &str {
-    key.split(['?', '|']).next().unwrap_or(key)
+    caching::shared_ttl(headers.get(header::CACHE_CONTROL)?.to_str().ok()?)
 }
 
 impl ResponseCache {
@@ -81,17 +61,10 @@ impl ResponseCache {
         Self { entries }
     }
 
-    /// The cache key: path, query parameters in sorted order, and a hash of the
+    /// The cache key: path, known query parameters in sorted order, and a hash of the
     /// `Authorization` header (CloudFront's cache policy puts it in the key).
     pub fn key(path: &str, query: Option<&str>, authorization: Option<&[u8]>) -> String {
-        let mut key = String::with_capacity(path.len() + 16);
-        key.push_str(path);
-        if let Some(q) = query.filter(|q| !q.is_empty()) {
-            let mut pairs: Vec<&str> = q.split('&').filter(|p| !p.is_empty()).collect();
-            pairs.sort_unstable();
-            key.push('?');
-            key.push_str(&pairs.join("&"));
-        }
+        let mut key = caching::cache_key(path, query.unwrap_or(""));
         if let Some(auth) = authorization {
             let hash = ring::digest::digest(&ring::digest::SHA256, auth);
             key.push('|');
@@ -114,12 +87,9 @@ impl ResponseCache {
     pub fn purge(&self, paths: &[String]) {
         for path in paths {
             let path = path.clone();
-            let result =
-                self.entries
-                    .invalidate_entries_if(move |key, _| match path.strip_suffix('*') {
-                        Some(prefix) => key_path(key).starts_with(prefix),
-                        None => key_path(key) == path,
-                    });
+            let result = self
+                .entries
+                .invalidate_entries_if(move |key, _| caching::invalidation_covers(&path, key));
             if result.is_err() {
                 // Closures are enabled at build time; failing that, drop everything.
                 self.entries.invalidate_all();
@@ -131,24 +101,6 @@ impl ResponseCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cc(value: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::CACHE_CONTROL, value.parse().unwrap());
-        h
-    }
-
-    #[test]
-    fn only_shared_cacheable_answers_get_a_ttl() {
-        assert_eq!(
-            shared_ttl(&cc("public, max-age=0, s-maxage=300")),
-            Some(Duration::from_secs(300))
-        );
-        assert_eq!(shared_ttl(&cc("private, no-store")), None);
-        assert_eq!(shared_ttl(&cc("no-store")), None);
-        assert_eq!(shared_ttl(&cc("public, max-age=0")), None);
-        assert_eq!(shared_ttl(&HeaderMap::new()), None);
-    }
 
     #[test]
     fn keys_sort_the_query_and_separate_callers() {

@@ -183,10 +183,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
     };
     let purge_target = Arc::clone(&cache);
     purge.connect(move |paths| purge_target.purge(paths));
+    // The cache above stands in for CloudFront's and takes invalidations at once;
+    // the edge's own cache fills only from origin-response events, which this
+    // pipeline does not send, so a publish is visible here immediately.
     let edge = Edge::new(
         verifier,
         EdgeConfig {
             allowed_origins: config.allowed_origins.clone(),
+            ..EdgeConfig::default()
         },
     );
     let pipeline = Arc::new(Pipeline::new(

@@ -293,7 +293,7 @@ fn hit_reply(hit: &CachedResponse, request_headers: &HeaderMap) -> Reply {
             .and_then(|v| v.to_str().ok()),
         hit.etag(),
     ) {
-        (Some(sent), Some(tag)) => sent.split(',').any(|c| c.trim() == tag || c.trim() == "*"),
+        (Some(sent), Some(tag)) => folio_shared::caching::etag_matches(sent, tag),
         _ => false,
     };
     if not_modified {

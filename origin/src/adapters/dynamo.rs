@@ -38,34 +38,91 @@ pub mod attr {
 
 pub const GSI1: &str = "GSI1";
 
-/// The table's definition: what `folio table create` creates and what
-/// `template.yaml` must declare (a test holds the two together).
+/// The table's definition, in CloudFormation's shape: what `folio table create`
+/// creates, what `folio table definition` prints and what `template.yaml` declares
+/// (tests/template_test.py holds the template to it).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
 pub struct TableDefinition {
-    pub attribute_definitions: Vec<(String, String)>,
-    pub key_schema: Vec<(String, String)>,
-    pub global_secondary_indexes: Vec<(String, Vec<(String, String)>)>,
-    pub time_to_live_attribute: String,
-    pub billing_mode: String,
+    pub billing_mode: &'static str,
+    pub attribute_definitions: Vec<AttributeDefinitionSpec>,
+    pub key_schema: Vec<KeySpec>,
+    pub global_secondary_indexes: Vec<IndexSpec>,
+    pub time_to_live_specification: TtlSpec,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeDefinitionSpec {
+    pub attribute_name: &'static str,
+    pub attribute_type: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeySpec {
+    pub attribute_name: &'static str,
+    pub key_type: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexSpec {
+    pub index_name: &'static str,
+    pub key_schema: Vec<KeySpec>,
+    pub projection: ProjectionSpec,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProjectionSpec {
+    pub projection_type: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct TtlSpec {
+    pub attribute_name: &'static str,
+    pub enabled: bool,
 }
 
 pub fn table_definition() -> TableDefinition {
-    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    let string = |attribute_name| AttributeDefinitionSpec {
+        attribute_name,
+        attribute_type: "S",
+    };
+    let keys = |hash, range| {
+        vec![
+            KeySpec {
+                attribute_name: hash,
+                key_type: "HASH",
+            },
+            KeySpec {
+                attribute_name: range,
+                key_type: "RANGE",
+            },
+        ]
+    };
     TableDefinition {
+        billing_mode: "PAY_PER_REQUEST",
         attribute_definitions: vec![
-            pair(attr::PK, "S"),
-            pair(attr::SK, "S"),
-            pair(attr::GSI1PK, "S"),
-            pair(attr::GSI1SK, "S"),
+            string(attr::PK),
+            string(attr::SK),
+            string(attr::GSI1PK),
+            string(attr::GSI1SK),
         ],
-        key_schema: vec![pair(attr::PK, "HASH"), pair(attr::SK, "RANGE")],
-        global_secondary_indexes: vec![(
-            GSI1.into(),
-            vec![pair(attr::GSI1PK, "HASH"), pair(attr::GSI1SK, "RANGE")],
-        )],
-        time_to_live_attribute: attr::EXPIRES_AT.into(),
-        billing_mode: "PAY_PER_REQUEST".into(),
+        key_schema: keys(attr::PK, attr::SK),
+        global_secondary_indexes: vec![IndexSpec {
+            index_name: GSI1,
+            key_schema: keys(attr::GSI1PK, attr::GSI1SK),
+            projection: ProjectionSpec {
+                projection_type: "ALL",
+            },
+        }],
+        time_to_live_specification: TtlSpec {
+            attribute_name: attr::EXPIRES_AT,
+            enabled: true,
+        },
     }
 }
 
@@ -256,13 +313,12 @@ impl DynamoStore {
     /// active. An existing table is left as it is.
     pub async fn create_table(&self) -> Result<bool, StoreError> {
         let definition = table_definition();
-        let key_schema = |pairs: &[(String, String)]| -> Result<Vec<KeySchemaElement>, StoreError> {
-            pairs
-                .iter()
-                .map(|(name, kind)| {
+        let key_schema = |keys: &[KeySpec]| -> Result<Vec<KeySchemaElement>, StoreError> {
+            keys.iter()
+                .map(|key| {
                     KeySchemaElement::builder()
-                        .attribute_name(name)
-                        .key_type(KeyType::from(kind.as_str()))
+                        .attribute_name(key.attribute_name)
+                        .key_type(KeyType::from(key.key_type))
                         .build()
                         .map_err(|e| StoreError::Failed(e.to_string()))
                 })
@@ -272,25 +328,25 @@ impl DynamoStore {
             .client
             .create_table()
             .table_name(&self.table)
-            .billing_mode(BillingMode::from(definition.billing_mode.as_str()))
+            .billing_mode(BillingMode::from(definition.billing_mode))
             .set_key_schema(Some(key_schema(&definition.key_schema)?));
-        for (name, kind) in &definition.attribute_definitions {
+        for attribute in &definition.attribute_definitions {
             request = request.attribute_definitions(
                 AttributeDefinition::builder()
-                    .attribute_name(name)
-                    .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                    .attribute_name(attribute.attribute_name)
+                    .attribute_type(ScalarAttributeType::from(attribute.attribute_type))
                     .build()
                     .map_err(|e| StoreError::Failed(e.to_string()))?,
             );
         }
-        for (index, keys) in &definition.global_secondary_indexes {
+        for index in &definition.global_secondary_indexes {
             request = request.global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
-                    .index_name(index)
-                    .set_key_schema(Some(key_schema(keys)?))
+                    .index_name(index.index_name)
+                    .set_key_schema(Some(key_schema(&index.key_schema)?))
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::All)
+                            .projection_type(ProjectionType::from(index.projection.projection_type))
                             .build(),
                     )
                     .build()
@@ -326,8 +382,8 @@ impl DynamoStore {
             .table_name(&self.table)
             .time_to_live_specification(
                 TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name(&definition.time_to_live_attribute)
+                    .enabled(definition.time_to_live_specification.enabled)
+                    .attribute_name(definition.time_to_live_specification.attribute_name)
                     .build()
                     .map_err(|e| StoreError::Failed(e.to_string()))?,
             )

@@ -1,6 +1,7 @@
 //! Visitor and view tracking, counts and trends.
 
 use folio_shared::domain::{ContentKind, ItemId, Status, bounded_int, today_utc};
+use folio_shared::metrics;
 use folio_shared::routes::Matched;
 use folio_shared::{ApiError, ApiResponse};
 use http::StatusCode;
@@ -27,6 +28,9 @@ pub async fn track_visit(app: &App, request: &Request) -> Result<ApiResponse, Ap
             request.user_agent(),
         )
         .await?;
+    if outcome == Outcome::Counted {
+        metrics::count("VisitsTracked", &[("Function", "origin")]);
+    }
     let count = tracking::visitor_count(app.store.as_ref()).await?;
     Ok(ApiResponse::json(
         StatusCode::OK,
@@ -87,6 +91,12 @@ pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, Api
             &id,
         )
         .await?;
+    if outcome == Outcome::Counted {
+        metrics::count(
+            "ViewsTracked",
+            &[("Function", "origin"), ("ContentType", kind.as_str())],
+        );
+    }
     if outcome == Outcome::Bot {
         // Bots are not counted, but the item must still be public to answer.
         published_or_404(app, kind, &id).await?;

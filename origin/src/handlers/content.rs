@@ -3,6 +3,7 @@
 use folio_shared::domain::{
     BlogPost, Content, ContentKind, ItemId, ListQuery, Meta, Status, Timestamp, today_utc,
 };
+use folio_shared::metrics;
 use folio_shared::{ApiError, ApiResponse};
 use http::{StatusCode, header};
 use serde_json::json;
@@ -137,6 +138,7 @@ async fn invalidate_if_public<T: Content>(app: &App, before: &T, after: Option<&
     let was_public = before.status() == Status::Published;
     let is_public = after.is_some_and(|a| a.status() == Status::Published);
     if was_public || is_public {
+        metrics::count("Invalidations", &[("Function", "origin")]);
         app.invalidator
             .invalidate(public_paths(T::KIND, before.id()))
             .await;

@@ -14,6 +14,89 @@ use super::JwksSource;
 /// A JWKS document larger than this is refused (Cognito's is about 1 KB).
 const MAX_JWKS_BYTES: usize = 64 * 1024;
 
+/// The TLS a JWKS fetch needs, and no more: X25519 key exchange and RSA/Ed25519
+/// certificates (Cognito's endpoints present RSA chains). Leaving out the NIST
+/// curves drops ring's P-256 tables, about 150 KB of the edge binary, which is
+/// what keeps the Lambda@Edge zip under 1 MB. Named explicitly also because the
+/// AWS SDK in the origin enables aws-lc-rs, and rustls will not pick between two.
+fn tls_provider() -> rustls::crypto::CryptoProvider {
+    use rustls::SignatureScheme as Scheme;
+    use rustls::crypto::ring::{cipher_suite, kx_group};
+    use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+    use webpki::ring as alg;
+    static VERIFY: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+        all: &[
+            alg::RSA_PKCS1_2048_8192_SHA256,
+            alg::RSA_PKCS1_2048_8192_SHA384,
+            alg::RSA_PKCS1_2048_8192_SHA512,
+            alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            alg::ED25519,
+        ],
+        mapping: &[
+            (
+                Scheme::RSA_PSS_SHA512,
+                &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+            ),
+            (
+                Scheme::RSA_PSS_SHA384,
+                &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+            ),
+            (
+                Scheme::RSA_PSS_SHA256,
+                &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+            ),
+            (Scheme::ED25519, &[alg::ED25519]),
+            (Scheme::RSA_PKCS1_SHA512, &[alg::RSA_PKCS1_2048_8192_SHA512]),
+            (Scheme::RSA_PKCS1_SHA384, &[alg::RSA_PKCS1_2048_8192_SHA384]),
+            (Scheme::RSA_PKCS1_SHA256, &[alg::RSA_PKCS1_2048_8192_SHA256]),
+        ],
+    };
+    CryptoProvider {
+        cipher_suites: vec![
+            cipher_suite::TLS13_AES_128_GCM_SHA256,
+            cipher_suite::TLS13_AES_256_GCM_SHA384,
+            cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ],
+        kx_groups: vec![kx_group::X25519],
+        signature_verification_algorithms: VERIFY,
+        secure_random: &RingRandom,
+        key_provider: &NoClientCertificates,
+    }
+}
+
+/// rustls' own ring provider would link its ECDSA key loading (and so the P-256
+/// tables) for client certificates, which a JWKS fetch never presents.
+#[derive(Debug)]
+struct NoClientCertificates;
+
+impl rustls::crypto::KeyProvider for NoClientCertificates {
+    fn load_private_key(
+        &self,
+        _: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<std::sync::Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "client certificates are not used".into(),
+        ))
+    }
+}
+
+#[derive(Debug)]
+struct RingRandom;
+
+impl rustls::crypto::SecureRandom for RingRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        use ring::rand::SecureRandom;
+        ring::rand::SystemRandom::new()
+            .fill(buf)
+            .map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
 pub struct HttpJwks {
     url: http::Uri,
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
@@ -26,10 +109,8 @@ impl HttpJwks {
         let url: http::Uri = url
             .parse()
             .map_err(|e| format!("invalid JWKS URL {url:?}: {e}"))?;
-        // ring named explicitly: the AWS SDK in the same binary enables aws-lc-rs,
-        // and rustls refuses to guess between two providers.
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .with_provider_and_webpki_roots(tls_provider())
             .map_err(|e| format!("TLS set-up failed: {e}"))?
             .https_or_http()
             .enable_http1()
@@ -38,11 +119,6 @@ impl HttpJwks {
             url,
             client: Client::builder(TokioExecutor::new()).build(connector),
         })
-    }
-
-    /// The pool's JWKS URL as Cognito publishes it.
-    pub fn cognito_url(region: &str, user_pool_id: &str) -> String {
-        format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}/.well-known/jwks.json")
     }
 }
 

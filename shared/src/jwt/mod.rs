@@ -114,6 +114,24 @@ impl VerifierConfig {
     }
 }
 
+/// The Region of a Cognito user pool id (`<region>_<suffix>`).
+pub fn cognito_pool_region(user_pool_id: &str) -> &str {
+    user_pool_id.split('_').next().unwrap_or(user_pool_id)
+}
+
+/// `iss` of a Cognito user pool's tokens.
+pub fn cognito_issuer(user_pool_id: &str) -> String {
+    format!(
+        "https://cognito-idp.{}.amazonaws.com/{user_pool_id}",
+        cognito_pool_region(user_pool_id)
+    )
+}
+
+/// Where a Cognito user pool publishes its keys.
+pub fn cognito_jwks_url(user_pool_id: &str) -> String {
+    format!("{}/.well-known/jwks.json", cognito_issuer(user_pool_id))
+}
+
 /// Where fresh keys come from when a token names a key we do not know.
 #[async_trait]
 pub trait JwksSource: Send + Sync {

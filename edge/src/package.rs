@@ -1,0 +1,163 @@
+//! The Lambda@Edge package: `handler.py` (python3.12), the `bootstrap` binary, the
+//! baked `folio-edge.json` and the `jwks.json` snapshot, zipped. The binary is
+//! checked first: Lambda@Edge runs x86_64 only, on Amazon Linux 2023 (glibc 2.34).
+
+use std::io::Write;
+use std::path::Path;
+
+use jsonwebtoken::jwk::JwkSet;
+use zip::write::SimpleFileOptions;
+
+use crate::config::{CONFIG_FILE, EdgeSettings, JWKS_FILE};
+
+pub const HANDLER_MODULE: &str = include_str!("../python/handler.py");
+/// The quota for viewer triggers; origin triggers allow 50 MB.
+pub const VIEWER_TRIGGER_LIMIT: u64 = 1024 * 1024;
+pub const ORIGIN_TRIGGER_LIMIT: u64 = 50 * 1024 * 1024;
+/// The newest glibc symbol version a binary may need (Amazon Linux 2023).
+pub const MAX_GLIBC: (u32, u32) = (2, 34);
+
+const ELF_MAGIC: &[u8] = b"\x7fELF";
+const ELF_CLASS_64: u8 = 2;
+const EM_X86_64: u16 = 62;
+
+/// The newest `GLIBC_x.y` symbol version named in the binary, if any.
+pub fn newest_glibc(binary: &[u8]) -> Option<(u32, u32)> {
+    let needle = b"GLIBC_";
+    let mut newest = None;
+    let mut i = 0;
+    while let Some(pos) = binary[i..].windows(needle.len()).position(|w| w == needle) {
+        let start = i + pos + needle.len();
+        let version: String = binary[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || **b == b'.')
+            .map(|b| *b as char)
+            .collect();
+        let mut parts = version.split('.').filter_map(|p| p.parse::<u32>().ok());
+        if let (Some(major), Some(minor)) = (parts.next(), parts.next()) {
+            newest = newest.max(Some((major, minor)));
+        }
+        i = start;
+    }
+    newest
+}
+
+/// Refuses what Lambda@Edge cannot run: not a 64-bit ELF for x86_64, or one that
+/// needs a newer glibc than Amazon Linux 2023's. Returns the glibc it needs.
+pub fn check_binary(binary: &[u8]) -> Result<Option<(u32, u32)>, String> {
+    if binary.len() < 20 || &binary[..4] != ELF_MAGIC {
+        return Err("the edge binary is not an ELF executable (build it for Linux)".into());
+    }
+    let machine = u16::from_le_bytes([binary[18], binary[19]]);
+    if binary[4] != ELF_CLASS_64 || machine != EM_X86_64 {
+        return Err(format!(
+            "the edge binary is for ELF machine {machine}, not x86_64 (Lambda@Edge runs x86_64 only); \
+             build with --target x86_64-unknown-linux-gnu"
+        ));
+    }
+    let glibc = newest_glibc(binary);
+    if let Some((major, minor)) = glibc
+        && (major, minor) > MAX_GLIBC
+    {
+        return Err(format!(
+            "the edge binary needs glibc {major}.{minor}, Lambda runs {}.{}; build it with \
+             `cargo zigbuild --target x86_64-unknown-linux-gnu.2.17` (pip install cargo-zigbuild ziglang)",
+            MAX_GLIBC.0, MAX_GLIBC.1
+        ));
+    }
+    Ok(glibc)
+}
+
+#[derive(Debug, Clone)]
+pub struct PackageReport {
+    pub zip_bytes: u64,
+    pub binary_bytes: u64,
+    pub glibc: Option<(u32, u32)>,
+}
+
+/// Checks `binary` and writes the package to `out`.
+pub fn write_zip(
+    binary: &Path,
+    settings: &EdgeSettings,
+    jwks: &JwkSet,
+    out: &Path,
+) -> Result<PackageReport, String> {
+    let bytes = std::fs::read(binary)
+        .map_err(|e| format!("cannot read the edge binary {}: {e}", binary.display()))?;
+    let glibc = check_binary(&bytes)?;
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let file =
+        std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let text = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .unix_permissions(0o644);
+    let executable = text.unix_permissions(0o755);
+    let entries: [(&str, Vec<u8>, SimpleFileOptions); 4] = [
+        ("handler.py", HANDLER_MODULE.as_bytes().to_vec(), text),
+        ("bootstrap", bytes, executable),
+        (CONFIG_FILE, pretty(settings)?, text),
+        (JWKS_FILE, pretty(jwks)?, text),
+    ];
+    let binary_bytes = entries[1].1.len() as u64;
+    for (name, content, options) in entries {
+        zip.start_file(name, options)
+            .and_then(|()| zip.write_all(&content).map_err(Into::into))
+            .map_err(|e| format!("cannot write {name} into {}: {e}", out.display()))?;
+    }
+    zip.finish()
+        .map_err(|e| format!("cannot finish {}: {e}", out.display()))?;
+    let zip_bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    Ok(PackageReport {
+        zip_bytes,
+        binary_bytes,
+        glibc,
+    })
+}
+
+/// Unpacks a package (for tests and for `folio package` to inspect what it built).
+pub fn unzip(package: &Path, into: &Path) -> Result<(), String> {
+    let file = std::fs::File::open(package)
+        .map_err(|e| format!("cannot open {}: {e}", package.display()))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
+    archive.extract(into).map_err(|e| e.to_string())
+}
+
+fn pretty<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    serde_json::to_vec_pretty(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elf(machine: u16, tail: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; 64];
+        b[..4].copy_from_slice(ELF_MAGIC);
+        b[4] = ELF_CLASS_64;
+        b[18..20].copy_from_slice(&machine.to_le_bytes());
+        b.extend_from_slice(tail);
+        b
+    }
+
+    #[test]
+    fn refuses_other_architectures_and_non_elf_files() {
+        assert!(check_binary(b"#!/bin/sh\n").is_err());
+        let arm = check_binary(&elf(183, b"")).unwrap_err();
+        assert!(arm.contains("x86_64"), "{arm}");
+        assert_eq!(check_binary(&elf(EM_X86_64, b"")), Ok(None));
+    }
+
+    #[test]
+    fn refuses_binaries_needing_a_newer_glibc_than_lambda() {
+        let ok = elf(EM_X86_64, b"\0GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_2.17\0");
+        assert_eq!(check_binary(&ok), Ok(Some((2, 34))));
+        let new = elf(EM_X86_64, b"\0GLIBC_2.34\0GLIBC_2.38\0");
+        let error = check_binary(&new).unwrap_err();
+        assert!(error.contains("glibc 2.38"), "{error}");
+    }
+}

@@ -1,0 +1,116 @@
+//! Shared-cache rules both caches in front of the origin follow (the edge's
+//! in-function cache and `folio serve`'s CloudFront stand-in): what may be kept,
+//! for how long, and under which key.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::digest;
+
+/// A strong ETag of a representation.
+pub fn etag(body: &[u8]) -> String {
+    let hash = digest::digest(&digest::SHA256, body);
+    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16]))
+}
+
+/// Whether an `If-None-Match` / `If-Match` header value names `etag` (or `*`).
+pub fn etag_matches(header_value: &str, etag: &str) -> bool {
+    header_value
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
+
+/// Query parameters the API reads. Anything else (`utm_*`, `fbclid`, cache
+/// busters…) cannot change an answer, so it is dropped from cache keys.
+pub const KNOWN_QUERY_PARAMS: &[&str] = &[
+    "status", "featured", "type", "category", "tag", "limit", "offset", "days", "months",
+];
+
+/// How long a shared cache may keep a response with this `Cache-Control`:
+/// `s-maxage` (else `max-age`), never for `private`, `no-store` or `no-cache`.
+pub fn shared_ttl(cache_control: &str) -> Option<Duration> {
+    let mut ttl = None;
+    for directive in cache_control.split(',').map(str::trim) {
+        match directive {
+            "private" | "no-store" | "no-cache" => return None,
+            d => {
+                if let Some(n) = d.strip_prefix("s-maxage=") {
+                    ttl = n.parse::<u64>().ok();
+                } else if let Some(n) = d.strip_prefix("max-age=")
+                    && ttl.is_none()
+                {
+                    ttl = n.parse::<u64>().ok();
+                }
+            }
+        }
+    }
+    ttl.filter(|t| *t > 0).map(Duration::from_secs)
+}
+
+/// `path?known params, sorted`: the key of a public answer.
+pub fn cache_key(path: &str, query: &str) -> String {
+    let mut pairs: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or("");
+            KNOWN_QUERY_PARAMS.contains(&name)
+        })
+        .collect();
+    if pairs.is_empty() {
+        return path.to_string();
+    }
+    pairs.sort_unstable();
+    format!("{path}?{}", pairs.join("&"))
+}
+
+/// The path of a cache key.
+pub fn key_path(key: &str) -> &str {
+    key.split(['?', '|']).next().unwrap_or(key)
+}
+
+/// Whether an invalidation path (`/x*` a prefix, `/x` one path) covers a key.
+pub fn invalidation_covers(path: &str, key: &str) -> bool {
+    match path.strip_suffix('*') {
+        Some(prefix) => key_path(key).starts_with(prefix),
+        None => key_path(key) == path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_shared_cacheable_answers_get_a_ttl() {
+        let secs = |s| Some(Duration::from_secs(s));
+        assert_eq!(shared_ttl("public, max-age=0, s-maxage=300"), secs(300));
+        assert_eq!(shared_ttl("public, max-age=60"), secs(60));
+        assert_eq!(shared_ttl("private, no-store"), None);
+        assert_eq!(shared_ttl("no-store"), None);
+        assert_eq!(shared_ttl("public, max-age=0"), None);
+        assert_eq!(shared_ttl(""), None);
+    }
+
+    #[test]
+    fn keys_sort_known_parameters_and_drop_the_rest() {
+        let key = cache_key(
+            "/v1/projects",
+            "utm_source=x&limit=5&featured=true&fbclid=1",
+        );
+        assert_eq!(key, "/v1/projects?featured=true&limit=5");
+        assert_eq!(key, cache_key("/v1/projects", "featured=true&limit=5"));
+        assert_eq!(cache_key("/v1/projects", "utm_campaign=a"), "/v1/projects");
+    }
+
+    #[test]
+    fn invalidations_cover_prefixes_and_exact_paths_only() {
+        assert!(invalidation_covers("/v1/blog/*", "/v1/blog/posts?limit=1"));
+        assert!(invalidation_covers(
+            "/v1/projects",
+            "/v1/projects?limit=1|abc"
+        ));
+        assert!(!invalidation_covers("/v1/projects", "/v1/projects/1"));
+    }
+}

@@ -1,0 +1,200 @@
+"""What the linters cannot know about template.yaml: the platform rules of
+DESIGN §3 and that the template, the code and cloudfront/ agree.
+
+Run by ./scripts/test (after the Rust build) with the venv's Python:
+    .venv/bin/python -m unittest tests/template_test.py
+"""
+
+import json
+import os
+import re
+import subprocess
+import unittest
+from pathlib import Path
+
+from cfnlint.decode import decode_str
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE, _ = decode_str((ROOT / "template.yaml").read_text())
+RESOURCES = TEMPLATE["Resources"]
+
+
+def props(name):
+    return RESOURCES[name]["Properties"]
+
+
+def refs(value):
+    """Every Ref / GetAtt / Sub target named anywhere inside a value."""
+    found = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref":
+                found.add(str(inner))
+            elif key == "Fn::GetAtt":
+                found.add(str(inner[0] if isinstance(inner, list) else inner).split(".")[0])
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text)))
+            found |= refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= refs(inner)
+    return found
+
+
+def folio(*args):
+    binary = Path(os.environ.get("FOLIO_BIN", ROOT / "target/debug/folio"))
+    if not binary.exists():
+        raise AssertionError(f"{binary} is missing: build it first (./scripts/test does)")
+    return subprocess.run([str(binary), *args], check=True, capture_output=True, text=True).stdout
+
+
+def distribution():
+    return props("Distribution")["DistributionConfig"]
+
+
+class EdgeFunction(unittest.TestCase):
+    def test_edge_runs_python312_on_x86_64_from_the_packaged_zip(self):
+        edge = props("EdgeFunction")
+        self.assertEqual(edge["Runtime"], "python3.12")
+        self.assertEqual(edge["Architectures"], ["x86_64"])
+        self.assertEqual(edge["Handler"], "handler.handler")
+        self.assertEqual(edge["CodeUri"], "dist/edge.zip")
+
+    def test_edge_has_no_environment_variables(self):
+        self.assertNotIn("Environment", props("EdgeFunction"))
+        self.assertNotIn("Globals", TEMPLATE, "Globals could add an environment to the edge")
+
+    def test_edge_is_associated_by_a_published_version(self):
+        self.assertIn("AutoPublishAlias", props("EdgeFunction"))
+        associations = json.dumps(distribution()["DefaultCacheBehavior"]["LambdaFunctionAssociations"])
+        arns = re.findall(r'"LambdaFunctionARN": (\{[^}]*\})', associations)
+        self.assertTrue(arns)
+        for arn in arns:
+            self.assertEqual(json.loads(arn), {"Ref": "EdgeFunction.Version"})
+        self.assertIn('"origin-request"', associations)
+        self.assertIn('"viewer-request"', associations, "the viewer-request option exists")
+
+    def test_edge_role_can_be_assumed_by_lambda_at_edge(self):
+        statement = props("EdgeRole")["AssumeRolePolicyDocument"]["Statement"][0]
+        self.assertIn("edgelambda.amazonaws.com", statement["Principal"]["Service"])
+
+
+class Origin(unittest.TestCase):
+    def test_origin_is_provided_al2023_on_x86_64_from_the_packaged_zip(self):
+        origin = props("OriginFunction")
+        self.assertEqual(origin["Runtime"], "provided.al2023")
+        self.assertEqual(origin["Architectures"], ["x86_64"])
+        self.assertEqual(origin["CodeUri"], "dist/origin.zip")
+        env = origin["Environment"]["Variables"]
+        for name in ["TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID", "OWNER_GROUP"]:
+            self.assertIn(name, env)
+
+    def test_function_url_is_iam_authed_behind_origin_access_control(self):
+        self.assertEqual(props("OriginFunctionUrl")["AuthType"], "AWS_IAM")
+        oac = props("OriginAccessControl")["OriginAccessControlConfig"]
+        self.assertEqual(oac["OriginAccessControlOriginType"], "lambda")
+        self.assertEqual(oac["SigningBehavior"], "always")
+        origin = distribution()["Origins"][0]
+        self.assertEqual(origin["OriginAccessControlId"], {"Fn::GetAtt": ["OriginAccessControl", "Id"]})
+        self.assertIn("OriginFunctionUrl", refs(origin["DomainName"]))
+        permission = props("OriginUrlFromCloudFront")
+        self.assertEqual(permission["Principal"], "cloudfront.amazonaws.com")
+        self.assertEqual(permission["FunctionUrlAuthType"], "AWS_IAM")
+        self.assertIn("Distribution", refs(permission["SourceArn"]))
+
+    def test_iam_policies_name_only_the_resources_they_need(self):
+        statements = props("OriginFunction")["Policies"][0]["Statement"]
+        flat = []
+        for statement in statements:
+            if "Fn::If" in statement:
+                flat.append(statement["Fn::If"][1])
+            else:
+                flat.append(statement)
+        allowed_targets = {"Table", "UserPool", "DistributionId"}
+        for statement in flat:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in actions:
+                self.assertNotIn("*", action, f"wildcard action {action}")
+            self.assertNotEqual(statement["Resource"], "*")
+            names = refs(statement["Resource"]) - {"AWS::Partition", "AWS::Region", "AWS::AccountId"}
+            self.assertTrue(names, f"{statement['Sid']} names a resource")
+            self.assertLessEqual(names, allowed_targets, f"{statement['Sid']} reaches {names}")
+        sids = {s["Sid"] for s in flat}
+        self.assertEqual(sids, {"SingleTable", "OwnerSignInAndOut", "InvalidateThisDistribution"})
+        for statement in RESOURCES["EdgeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+            self.assertTrue(all(a.startswith("logs:") for a in statement["Action"]))
+
+
+class Table(unittest.TestCase):
+    def test_gsi_key_attributes_are_defined(self):
+        table = props("Table")
+        defined = {a["AttributeName"] for a in table["AttributeDefinitions"]}
+        for index in table["GlobalSecondaryIndexes"]:
+            for key in index["KeySchema"]:
+                self.assertIn(key["AttributeName"], defined)
+
+    def test_ttl_is_on_expires_at_and_pitr_is_on(self):
+        table = props("Table")
+        self.assertEqual(table["TimeToLiveSpecification"], {"AttributeName": "ExpiresAt", "Enabled": True})
+        self.assertTrue(table["Replicas"][0]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"])
+        self.assertEqual(table["BillingMode"], "PAY_PER_REQUEST")
+
+    def test_table_is_the_one_folio_table_create_makes(self):
+        definition = json.loads(folio("table", "definition"))
+        table = props("Table")
+        for key, value in definition.items():
+            self.assertEqual(json.loads(json.dumps(table[key])), value, key)
+
+
+class CloudFront(unittest.TestCase):
+    def test_viewer_function_in_the_template_is_cloudfront_viewer_request_js(self):
+        code = props("ViewerRequestFunction")["FunctionCode"]
+        self.assertEqual(code.strip(), (ROOT / "cloudfront/viewer-request.js").read_text().strip())
+        self.assertEqual(props("ViewerRequestFunction")["FunctionConfig"]["Runtime"], "cloudfront-js-2.0")
+
+    def test_cache_key_parameters_agree_everywhere(self):
+        rust = (ROOT / "shared/src/caching.rs").read_text()
+        rust_list = re.findall(r'"([a-z]+)"', re.search(r"KNOWN_QUERY_PARAMS: &\[&str\] = &\[(.*?)\];", rust, re.S).group(1))
+        js = (ROOT / "cloudfront/viewer-request.js").read_text()
+        js_list = json.loads(re.search(r"var KNOWN_QUERY_PARAMS = (\[.*?\]);", js).group(1))
+        policy = props("ApiCachePolicy")["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
+        self.assertEqual(js_list, rust_list)
+        self.assertEqual(policy["QueryStringsConfig"]["QueryStrings"], rust_list)
+
+    def test_cache_policy_keys_on_authorization_and_honours_no_store(self):
+        config = props("ApiCachePolicy")["CachePolicyConfig"]
+        self.assertEqual(config["MinTTL"], 0, "a MinTTL above 0 would override no-store")
+        headers = config["ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"]["Headers"]
+        self.assertIn("Authorization", headers)
+
+    def test_origin_gets_the_viewer_address(self):
+        headers = props("ApiOriginRequestPolicy")["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
+        self.assertIn("CloudFront-Viewer-Address", headers)
+
+    def test_log_groups_have_retention(self):
+        for name, resource in RESOURCES.items():
+            if resource["Type"] == "AWS::Logs::LogGroup":
+                self.assertIn("RetentionInDays", resource["Properties"], name)
+
+
+class Alarms(unittest.TestCase):
+    def test_the_design_metrics_have_alarms(self):
+        metrics = {
+            (r["Properties"]["Namespace"], r["Properties"]["MetricName"])
+            for r in RESOURCES.values()
+            if r["Type"] == "AWS::CloudWatch::Alarm"
+        }
+        for wanted in [
+            ("AWS/Lambda", "Errors"),
+            ("AWS/Lambda", "Duration"),
+            ("AWS/Lambda", "Throttles"),
+            ("AWS/CloudFront", "4xxErrorRate"),
+            ("AWS/CloudFront", "5xxErrorRate"),
+            ("AWS/DynamoDB", "ThrottledRequests"),
+        ]:
+            self.assertIn(wanted, metrics)
+
+
+if __name__ == "__main__":
+    unittest.main()
