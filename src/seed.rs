@@ -22,7 +22,7 @@ async fn add<T: Content>(
             .ok_or(ApiError::NotFound)?;
         let mut next = stored.item.clone();
         next.set_status(Status::Published, today_utc());
-        repo::replace(app.store.as_ref(), &stored, next).await?;
+        repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     }
     Ok(())
 }

@@ -783,3 +783,51 @@ async fn tracking_counts_people_not_bots_and_answers_integers() {
         .await;
     missing.error(404);
 }
+
+#[tokio::test]
+async fn categories_follow_publish_edit_unpublish_and_delete() {
+    let s = TestServer::spawn().await;
+    let categories =
+        || async { s.get("/v1/blog/categories", None).await.body["categories"].clone() };
+    let mut body = blog_body("Alpha");
+    body["category"] = json!("Rust");
+    let a = s.create("/v1/blog/posts", body).await;
+    let a = a["id"].as_str().unwrap().to_string();
+    assert_eq!(categories().await, json!([]), "a draft lists no category");
+    s.publish("/v1/blog/posts", &a).await;
+    assert_eq!(categories().await, json!(["Rust"]));
+
+    let mut body = blog_body("Beta");
+    body["category"] = json!("rust");
+    let b = s.create("/v1/blog/posts", body).await;
+    let b = b["id"].as_str().unwrap().to_string();
+    s.publish("/v1/blog/posts", &b).await;
+    let one = categories().await;
+    assert_eq!(
+        one.as_array().unwrap().len(),
+        1,
+        "categories fold case: {one}"
+    );
+
+    let moved = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{a}"),
+            Some(json!({ "category": "Go" })),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(categories().await, json!(["Go", "rust"]));
+
+    let unpublished = s
+        .owner(Method::POST, &format!("/v1/blog/posts/{b}/unpublish"), None)
+        .await;
+    assert_eq!(unpublished.status, 200);
+    assert_eq!(categories().await, json!(["Go"]));
+
+    let deleted = s
+        .owner(Method::DELETE, &format!("/v1/blog/posts/{a}"), None)
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(categories().await, json!([]));
+}

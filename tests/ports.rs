@@ -114,24 +114,25 @@ async fn store_contract(store: &dyn Store) {
         Err(StoreError::ConditionFailed { index: 0 })
     );
 
-    // Counters start at zero and add up, several in one transaction.
-    let counter = |sk: &str| Write::Increment {
+    // Counters start at zero and add up (or down), several in one transaction; a
+    // label replaces the row's Data, no label leaves it.
+    let counter = |sk: &str, by: i64, label: Option<&str>| Write::Increment {
         key: Key::new("C", sk),
         entity_type: "Counter".into(),
-        by: 1,
+        by,
+        label: label.map(String::from),
     };
     store
-        .transact(vec![counter("x"), counter("y")])
+        .transact(vec![counter("x", 1, Some("Rust")), counter("y", 1, None)])
         .await
         .unwrap();
-    store.transact(vec![counter("x")]).await.unwrap();
-    assert_eq!(
-        store.get(&Key::new("C", "x")).await.unwrap().unwrap().count,
-        2
-    );
+    store.transact(vec![counter("x", 1, None)]).await.unwrap();
+    store.transact(vec![counter("y", -1, None)]).await.unwrap();
+    let x = store.get(&Key::new("C", "x")).await.unwrap().unwrap();
+    assert_eq!((x.count, x.data.as_deref()), (2, Some("Rust")));
     assert_eq!(
         store.get(&Key::new("C", "y")).await.unwrap().unwrap().count,
-        1
+        0
     );
 
     // Queries: one partition, sort-key ranges, both orders, never other partitions.

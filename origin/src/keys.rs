@@ -14,6 +14,7 @@
 //! | visit counters    | `STATS#VISITS`              | `DAY#<date>#<region>`, `TOTAL#<region>` |   |                 |
 //! | view counters     | `STATS#VIEWS#<kind>`        | `ITEM#<id>#<region>` |                   |                 |
 //! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
+//! | category counts   | `STATS#CATEGORIES`          | `CAT#<category>#<region>` |              |                 |
 //!
 //! Counters carry the Region in their sort key: with a global table, each Region
 //! increments only its own rows (last-writer-wins never loses a count) and reads sum
@@ -122,6 +123,27 @@ pub fn item_of_views_row(sk: &str) -> Option<&str> {
     sk.strip_prefix("ITEM#")?.split('#').next()
 }
 
+pub const CATEGORIES: &str = "STATS#CATEGORIES";
+
+/// One Region's count of published posts in a category (case-insensitive); its
+/// `Data` is the category as last written.
+pub fn category_count(category: &str, region: &str) -> Key {
+    Key::new(
+        CATEGORIES,
+        format!("CAT#{}#{region}", category.to_lowercase()),
+    )
+}
+
+pub fn every_category() -> SortKeyRange {
+    SortKeyRange::BeginsWith("CAT#".into())
+}
+
+/// The lower-case category of a category row's sort key (categories may hold '#';
+/// Regions do not).
+pub fn category_of_row(sk: &str) -> Option<&str> {
+    sk.strip_prefix("CAT#")?.rsplit_once('#').map(|(c, _)| c)
+}
+
 pub mod entity {
     pub const USER: &str = "User";
     pub const REFRESH_TOKEN: &str = "RefreshToken";
@@ -131,6 +153,7 @@ pub mod entity {
     pub const VISIT_MARKER: &str = "VisitMarker";
     pub const VIEW_MARKER: &str = "ViewMarker";
     pub const COUNTER: &str = "Counter";
+    pub const CATEGORY_COUNT: &str = "CategoryCount";
 }
 
 #[cfg(test)]
@@ -147,6 +170,14 @@ mod tests {
         assert!(!range.contains(&visits_on(d2.succ_opt().unwrap(), "a").sk));
         assert!(!range.contains(&visits_on(d1.pred_opt().unwrap(), "z").sk));
         assert_eq!(day_of_visits_row(&visits_on(d2, "local").sk), Some(d2));
+    }
+
+    #[test]
+    fn category_rows_fold_case_and_keep_hashes_in_names() {
+        let key = category_count("C#", "eu-west-1");
+        assert_eq!(key, category_count("c#", "eu-west-1"));
+        assert_eq!(category_of_row(&key.sk), Some("c#"));
+        assert!(every_category().contains(&key.sk));
     }
 
     #[test]

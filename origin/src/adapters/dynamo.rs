@@ -428,17 +428,23 @@ impl DynamoStore {
                 key,
                 entity_type,
                 by,
+                label,
             } => {
-                let update = Update::builder()
+                let mut update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(key_attrs(key)))
-                    .update_expression("SET #et = :et ADD #count :by")
                     .expression_attribute_names("#et", attr::ENTITY_TYPE)
                     .expression_attribute_names("#count", attr::COUNT)
                     .expression_attribute_values(":et", s(entity_type))
-                    .expression_attribute_values(":by", n(by))
-                    .build()
-                    .map_err(built)?;
+                    .expression_attribute_values(":by", n(by));
+                update = match label {
+                    Some(label) => update
+                        .update_expression("SET #et = :et, #data = :label ADD #count :by")
+                        .expression_attribute_names("#data", attr::DATA)
+                        .expression_attribute_values(":label", s(label)),
+                    None => update.update_expression("SET #et = :et ADD #count :by"),
+                };
+                let update = update.build().map_err(built)?;
                 TransactWriteItem::builder().update(update).build()
             }
             Write::Check { key, condition } => {

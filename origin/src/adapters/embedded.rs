@@ -156,6 +156,7 @@ impl EmbeddedStore {
                         key,
                         entity_type,
                         by,
+                        label,
                     } => {
                         let mut row = live.cloned().unwrap_or(Item {
                             pk: key.pk,
@@ -164,6 +165,9 @@ impl EmbeddedStore {
                             ..Item::default()
                         });
                         row.count += by;
+                        if label.is_some() {
+                            row.data = label;
+                        }
                         Some(row)
                     }
                     Write::Check { .. } => continue,

@@ -94,17 +94,7 @@ pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiRe
 }
 
 pub async fn categories(app: &App) -> Result<ApiResponse, ApiError> {
-    let posts = repo::list::<BlogPost>(app.store.as_ref(), &[Status::Published]).await?;
-    let mut categories: Vec<String> = Vec::new();
-    for post in posts {
-        if !categories
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(&post.category))
-        {
-            categories.push(post.category);
-        }
-    }
-    categories.sort_by_key(|c| c.to_lowercase());
+    let categories = repo::categories(app.store.as_ref()).await?;
     Ok(ApiResponse::json(
         StatusCode::OK,
         &json!({ "categories": categories }),
@@ -163,7 +153,7 @@ pub async fn update<T: Content>(
     let mut next = stored.item.clone();
     next.update(&fields)?;
     next.meta_mut().updated_at = Timestamp::now();
-    let saved = repo::replace(app.store.as_ref(), &stored, next).await?;
+    let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, Some(&saved)).await;
     Ok(item_response(StatusCode::OK, &saved))
 }
@@ -172,7 +162,7 @@ pub async fn delete<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, A
     let stored = repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    repo::delete(app.store.as_ref(), &stored).await?;
+    repo::delete(app.store.as_ref(), &stored, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, None).await;
     Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
@@ -196,7 +186,7 @@ pub async fn set_status<T: Content>(
     let mut next = stored.item.clone();
     next.set_status(target, today_utc());
     next.meta_mut().updated_at = Timestamp::now();
-    let saved = repo::replace(app.store.as_ref(), &stored, next).await?;
+    let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, Some(&saved)).await;
     Ok(item_response(StatusCode::OK, &saved))
 }

@@ -78,11 +78,13 @@ pub enum Write {
         key: Key,
         condition: Condition,
     },
-    /// Adds `by` to the row's `Count`, creating the row at 0 first if needed.
+    /// Adds `by` to the row's `Count`, creating the row at 0 first if needed; a
+    /// `label` replaces the row's `Data`.
     Increment {
         key: Key,
         entity_type: String,
         by: i64,
+        label: Option<String>,
     },
     /// Writes nothing; fails the transaction unless the condition holds.
     Check {

@@ -1,5 +1,6 @@
 //! Content items in the single table: one row per item, listed through GSI1 by
-//! kind and status, blog slugs held unique by a row of their own.
+//! kind and status, blog slugs held unique by a row of their own, and the public
+//! category list kept as count rows written in the same transaction.
 
 use folio_shared::ApiError;
 use folio_shared::domain::{Content, ContentKind, ItemId, Status, slugify};
@@ -41,6 +42,54 @@ fn from_row<T: Content>(row: &Item) -> Result<Stored<T>, ApiError> {
         item,
         version: row.version,
     })
+}
+
+/// The category-count changes of a write from `before` to `after` (`None`: no item),
+/// as increments of this Region's rows; empty when the public list is unchanged.
+fn category_changes<T: Content>(before: Option<&T>, after: Option<&T>, region: &str) -> Vec<Write> {
+    let old = before.and_then(Content::listed_category);
+    let new = after.and_then(Content::listed_category);
+    let same = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
+    if let (Some(a), Some(b)) = (old, new)
+        && same(a, b)
+    {
+        return Vec::new();
+    }
+    let change = |category: &str, by: i64| Write::Increment {
+        key: keys::category_count(category, region),
+        entity_type: keys::entity::CATEGORY_COUNT.into(),
+        by,
+        label: (by > 0).then(|| category.to_string()),
+    };
+    old.map(|c| change(c, -1))
+        .into_iter()
+        .chain(new.map(|c| change(c, 1)))
+        .collect()
+}
+
+/// The categories of published posts, summed over every Region's rows, in
+/// case-insensitive order: one Query on the aggregate rows.
+pub async fn categories(store: &dyn Store) -> Result<Vec<String>, ApiError> {
+    let rows = store
+        .query(&Query::table(keys::CATEGORIES, keys::every_category()))
+        .await?;
+    let mut totals: std::collections::BTreeMap<String, (i64, Option<String>)> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        let Some(name) = keys::category_of_row(&row.sk) else {
+            continue;
+        };
+        let entry = totals.entry(name.to_string()).or_default();
+        entry.0 += row.count;
+        if entry.1.is_none() {
+            entry.1 = row.data.clone();
+        }
+    }
+    Ok(totals
+        .into_iter()
+        .filter(|(_, (count, _))| *count > 0)
+        .map(|(name, (_, label))| label.unwrap_or(name))
+        .collect())
 }
 
 pub async fn get<T: Content>(
@@ -184,9 +233,11 @@ pub async fn replace<T: Content>(
     store: &dyn Store,
     old: &Stored<T>,
     mut new: T,
+    region: &str,
 ) -> Result<T, ApiError> {
     let version = old.version + 1;
     let condition = Condition::VersionIs(old.version);
+    let aggregates = category_changes(Some(&old.item), Some(&new), region);
     let reslug = match (old.item.slug_source(), new.slug_source(), old.item.slug()) {
         (Some(before), Some(after), Some(old_slug)) if slugify(before) != slugify(after) => {
             Some((slugify(after), old_slug.to_string()))
@@ -194,25 +245,31 @@ pub async fn replace<T: Content>(
         _ => None,
     };
     if let Some((base, old_slug)) = reslug {
-        let drop_old = Write::Delete {
+        let mut extra = vec![Write::Delete {
             key: keys::slug(&old_slug),
             condition: Condition::None,
-        };
-        write_with_new_slug(store, &mut new, &base, version, vec![drop_old], condition).await?;
+        }];
+        extra.extend(aggregates);
+        write_with_new_slug(store, &mut new, &base, version, extra, condition).await?;
         return Ok(new);
     }
-    let put = Write::Put {
+    let mut writes = vec![Write::Put {
         item: to_row(&new, version)?,
         condition,
-    };
-    match store.transact(vec![put]).await {
+    }];
+    writes.extend(aggregates);
+    match store.transact(writes).await {
         Ok(()) => Ok(new),
         Err(StoreError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn delete<T: Content>(store: &dyn Store, old: &Stored<T>) -> Result<(), ApiError> {
+pub async fn delete<T: Content>(
+    store: &dyn Store,
+    old: &Stored<T>,
+    region: &str,
+) -> Result<(), ApiError> {
     let mut writes = vec![Write::Delete {
         key: keys::content(T::KIND, &old.item.meta().id),
         condition: Condition::VersionIs(old.version),
@@ -223,6 +280,7 @@ pub async fn delete<T: Content>(store: &dyn Store, old: &Stored<T>) -> Result<()
             condition: Condition::None,
         });
     }
+    writes.extend(category_changes(Some(&old.item), None, region));
     match store.transact(writes).await {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed),

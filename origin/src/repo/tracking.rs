@@ -239,6 +239,7 @@ fn counter(key: crate::ports::Key) -> Write {
         key,
         entity_type: entity::COUNTER.into(),
         by: 1,
+        label: None,
     }
 }
 

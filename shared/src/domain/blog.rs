@@ -135,6 +135,10 @@ impl Content for BlogPost {
     fn set_slug(&mut self, slug: String) {
         self.slug = slug;
     }
+
+    fn listed_category(&self) -> Option<&str> {
+        (self.status() == Status::Published).then_some(self.category.as_str())
+    }
 }
 
 #[cfg(test)]

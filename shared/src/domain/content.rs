@@ -63,6 +63,12 @@ pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
 
     fn set_slug(&mut self, _slug: String) {}
 
+    /// The category this item puts on the public category list: published blog
+    /// posts only.
+    fn listed_category(&self) -> Option<&str> {
+        None
+    }
+
     fn id(&self) -> &ItemId {
         &self.meta().id
     }
