@@ -2,7 +2,7 @@
 //! Settings come from the environment exactly as for the origin Lambda.
 
 use crate::serve::Backend;
-use folio_origin::adapters::cognito::{CognitoConfig, CognitoIdentity, create_pool};
+use folio_origin::adapters::cognito::{CognitoIdentity, create_pool};
 use folio_origin::adapters::dynamo::{DynamoStore, table_definition};
 use folio_origin::aws::{AwsSettings, sdk_loader};
 use folio_shared::domain::Email;
@@ -53,12 +53,7 @@ pub fn print_table_definition() -> Result<(), String> {
 fn cognito(settings: &AwsSettings, sdk: &aws_config::SdkConfig) -> CognitoIdentity {
     CognitoIdentity::new(
         aws_sdk_cognitoidentityprovider::Client::new(sdk),
-        CognitoConfig {
-            user_pool_id: settings.user_pool_id.clone(),
-            client_id: settings.client_id.clone(),
-            client_secret: settings.client_secret.clone(),
-            owner_group: settings.owner_group.clone(),
-        },
+        settings.cognito_config(),
     )
 }
 

@@ -12,14 +12,7 @@ async fn every_operation_answers_with_its_documented_shape() {
     let s = TestServer::spawn().await;
     let t = s.owner_token.clone();
     // Auth
-    let r = s
-        .send(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
-        )
-        .await;
+    let r = s.login(OWNER_EMAIL, OWNER_PASSWORD).await;
     s.conforms(&r, "post", "/auth/login").await;
     assert_eq!(r.body["user"]["role"], "owner");
     let r = s
@@ -349,23 +342,9 @@ async fn invalid_input_is_400_naming_the_field() {
         )
         .await;
     assert_eq!(r.error(400)["details"]["field"], "contentType");
-    let r = s
-        .send(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({ "email": OWNER_EMAIL, "password": "wrong" })),
-        )
-        .await;
+    let r = s.login(OWNER_EMAIL, "wrong").await;
     r.error(401);
-    let r = s
-        .send(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({ "email": "nobody@folio.test", "password": "wrong" })),
-        )
-        .await;
+    let r = s.login("nobody@folio.test", "wrong").await;
     assert_eq!(
         r.error(401)["message"],
         "Invalid email or password",
@@ -618,14 +597,7 @@ async fn logout_revokes_the_token_and_refresh_tokens() {
     // Other ID tokens already issued stay valid until they expire (as with Cognito);
     // signing in again works.
     assert_eq!(s.get("/v1/auth/me", Some(&second_token)).await.status, 200);
-    let again = s
-        .send(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
-        )
-        .await;
+    let again = s.login(OWNER_EMAIL, OWNER_PASSWORD).await;
     assert_eq!(again.status, 200);
 }
 
@@ -638,32 +610,22 @@ async fn protocol_errors_are_json_with_the_right_status() {
     wrong.error(405);
     assert_eq!(wrong.header("allow"), Some("GET, POST"));
     let big = "x".repeat(1024 * 1024 + 10);
-    let r = TestServer::finish(
-        s.raw(Method::POST, "/v1/projects")
-            .await
-            .bearer_auth(&s.owner_token)
-            .header("content-type", "application/json")
-            .body(big),
-    )
-    .await;
+    let r = s
+        .owner_raw_body(Method::POST, "/v1/projects", "application/json", big)
+        .await;
     r.error(413);
-    let r = TestServer::finish(
-        s.raw(Method::POST, "/v1/projects")
-            .await
-            .bearer_auth(&s.owner_token)
-            .header("content-type", "text/plain")
-            .body("name=x"),
-    )
-    .await;
+    let r = s
+        .owner_raw_body(Method::POST, "/v1/projects", "text/plain", "name=x")
+        .await;
     r.error(415);
-    let r = TestServer::finish(
-        s.raw(Method::POST, "/v1/projects")
-            .await
-            .bearer_auth(&s.owner_token)
-            .header("content-type", "application/json")
-            .body("{not json"),
-    )
-    .await;
+    let r = s
+        .owner_raw_body(
+            Method::POST,
+            "/v1/projects",
+            "application/json",
+            "{not json",
+        )
+        .await;
     r.error(400);
     let pre = TestServer::finish(
         s.raw(Method::OPTIONS, "/v1/projects")

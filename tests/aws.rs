@@ -40,14 +40,7 @@ async fn moto_stopped_mid_run_answers_503_with_retry_after() {
     assert_unavailable(&read, "owner read while DynamoDB is down");
     let track = s.send(Method::POST, "/v1/visitors/track", None, None).await;
     assert_unavailable(&track, "tracking while DynamoDB is down");
-    let login = s
-        .send(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(serde_json::json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
-        )
-        .await;
+    let login = s.login(OWNER_EMAIL, OWNER_PASSWORD).await;
     assert_unavailable(&login, "sign-in while Cognito is down");
 }
 

@@ -51,6 +51,11 @@ async fn login(client: &reqwest::Client, base: &str) -> String {
         .to_string()
 }
 
+/// An authenticated GET (the owner's reads bypass the cache).
+async fn owner_get(client: &reqwest::Client, token: &str, url: &str) -> reqwest::Response {
+    client.get(url).bearer_auth(token).send().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_writes_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
@@ -117,18 +122,18 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
     let mut stored: Vec<String> = Vec::new();
     let mut offset = 0;
     loop {
-        let page: Value = client
-            .get(format!(
+        let page = owner_get(
+            &client,
+            &token,
+            &format!(
                 "{}/v1/projects?status=all&limit=100&offset={offset}",
                 server.base
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            ),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
         stored.extend(
             page["projects"]
                 .as_array()
@@ -143,23 +148,23 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
     }
     for id in &acknowledged {
         assert!(stored.contains(id), "acknowledged project {id} was lost");
-        let r = client
-            .get(format!("{}/v1/projects/{id}", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let r = owner_get(
+            &client,
+            &token,
+            &format!("{}/v1/projects/{id}", server.base),
+        )
+        .await;
         assert_eq!(r.status(), 200, "project {id} unreadable after restart");
     }
-    let count: Value = client
-        .get(format!("{}/v1/visitors/count", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let count = owner_get(
+        &client,
+        &token,
+        &format!("{}/v1/visitors/count", server.base),
+    )
+    .await
+    .json::<Value>()
+    .await
+    .unwrap();
     assert!(
         count["count"].as_i64().unwrap() >= visits_acknowledged,
         "acknowledged visits lost"

@@ -88,6 +88,15 @@ impl AwsSettings {
         cognito_issuer(&self.user_pool_id)
     }
 
+    pub fn cognito_config(&self) -> CognitoConfig {
+        CognitoConfig {
+            user_pool_id: self.user_pool_id.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            owner_group: self.owner_group.clone(),
+        }
+    }
+
     pub fn verifier_config(&self) -> VerifierConfig {
         VerifierConfig::new(&self.issuer(), &self.client_id, &self.owner_group)
     }
@@ -150,12 +159,7 @@ impl Aws {
         ));
         let identity = Arc::new(CognitoIdentity::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
-            CognitoConfig {
-                user_pool_id: settings.user_pool_id.clone(),
-                client_id: settings.client_id.clone(),
-                client_secret: settings.client_secret.clone(),
-                owner_group: settings.owner_group.clone(),
-            },
+            settings.cognito_config(),
         ));
         let mut invalidators = also_invalidate;
         if let Some(distribution) = &settings.distribution_id {

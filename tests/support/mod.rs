@@ -120,18 +120,35 @@ impl TestServer {
             moto,
             spec: std::sync::OnceLock::new(),
         };
-        let login = this
-            .send(
-                Method::POST,
-                "/v1/auth/login",
-                None,
-                Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
-            )
-            .await;
+        let login = this.login(OWNER_EMAIL, OWNER_PASSWORD).await;
         assert_eq!(login.status, 200, "owner login: {}", login.body);
         this.owner_token = login.body["token"].as_str().unwrap().to_string();
         this.refresh_token = login.body["refreshToken"].as_str().unwrap().to_string();
         this
+    }
+
+    /// `POST /v1/auth/login` with these credentials.
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        let body = json!({ "email": email, "password": password });
+        self.send(Method::POST, "/v1/auth/login", None, Some(body))
+            .await
+    }
+
+    /// A request by the owner with a raw body of the given content type.
+    pub async fn owner_raw_body(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        let req = self
+            .raw(method, path)
+            .await
+            .bearer_auth(&self.owner_token)
+            .header("content-type", content_type)
+            .body(body);
+        Self::finish(req).await
     }
 
     pub async fn raw(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -244,14 +261,7 @@ impl TestServer {
             return self.sign(&self.claims(&["readers"]));
         };
         fixture.add_user(READER_EMAIL, OWNER_PASSWORD).await;
-        let login = self
-            .send(
-                Method::POST,
-                "/v1/auth/login",
-                None,
-                Some(json!({ "email": READER_EMAIL, "password": OWNER_PASSWORD })),
-            )
-            .await;
+        let login = self.login(READER_EMAIL, OWNER_PASSWORD).await;
         assert_eq!(login.status, 200, "reader login: {}", login.body);
         login.body["token"].as_str().unwrap().to_string()
     }

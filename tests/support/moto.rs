@@ -118,7 +118,7 @@ pub struct AwsFixture {
 
 impl AwsFixture {
     pub async fn create(moto: &Moto, owner_email: &str, owner_password: &str) -> Self {
-        use folio_origin::adapters::cognito::{CognitoConfig, CognitoIdentity, create_pool};
+        use folio_origin::adapters::cognito::{CognitoIdentity, create_pool};
         use folio_origin::adapters::dynamo::DynamoStore;
         let sdk = moto.sdk().await;
         let table = format!("folio-{}", uuid_suffix());
@@ -140,15 +140,7 @@ impl AwsFixture {
             })
         };
         let settings = folio_origin::aws::AwsSettings::from_lookup(lookup).expect("settings");
-        let identity = CognitoIdentity::new(
-            cognito,
-            CognitoConfig {
-                user_pool_id: settings.user_pool_id.clone(),
-                client_id: settings.client_id.clone(),
-                client_secret: None,
-                owner_group: settings.owner_group.clone(),
-            },
-        );
+        let identity = CognitoIdentity::new(cognito, settings.cognito_config());
         let email = folio_shared::domain::Email::parse("email", owner_email).expect("email");
         identity
             .ensure_owner(&email, owner_password)
