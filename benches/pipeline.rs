@@ -24,6 +24,7 @@ fn pipeline(c: &mut Criterion) {
             allowed_origins: vec![],
             token_ttl_secs: 3600,
             backend: Backend::Embedded,
+            standin: Default::default(),
         })
         .await
         .expect("server");

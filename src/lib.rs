@@ -1,10 +1,11 @@
-//! The `folio` command: `folio serve` runs the whole pipeline locally; `folio seed`
-//! loads sample content.
+//! The `folio` command: `folio serve` runs the whole pipeline locally through the
+//! CloudFront stand-in (`standin`); `folio seed` loads sample content.
 
 pub mod aws_cli;
 pub mod package;
 pub mod seed;
 pub mod serve;
+pub mod standin;
 
 /// Writes a document to stdout. A closed pipe (`folio openapi | head`) ends the
 /// output quietly instead of panicking as `println!` does.

@@ -107,9 +107,6 @@ struct EdgePackageArgs {
     /// exec: the handler execs the binary (default); pipe: the binary stays a child.
     #[arg(long, default_value = "exec")]
     mode: String,
-    /// Longest time a public answer stays in the edge cache, in seconds.
-    #[arg(long, default_value_t = 30)]
-    edge_ttl: u64,
     /// JWKS snapshot to bake in (default: fetched from the pool now).
     #[arg(long)]
     jwks_file: Option<PathBuf>,
@@ -141,7 +138,6 @@ impl EdgePackageArgs {
             allowed_origins: self.allow_origin.clone(),
             jwks_url: self.jwks_url.clone(),
             issuer: None,
-            edge_ttl_secs: self.edge_ttl,
             mode,
         })
     }
@@ -315,6 +311,7 @@ async fn main() -> ExitCode {
                             allowed_origins: allow_origin,
                             token_ttl_secs: 3600,
                             backend,
+                            standin: Default::default(),
                         },
                         seed,
                     )

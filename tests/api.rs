@@ -2,6 +2,9 @@
 
 mod support;
 
+#[path = "cases/standin.rs"]
+mod standin;
+
 use folio_shared::routes::{Access, ROUTES};
 use reqwest::Method;
 use serde_json::json;
@@ -660,7 +663,7 @@ async fn public_reads_are_cached_and_publishing_purges_them() {
         1,
         "the second read was answered from the cache"
     );
-    assert_eq!(second.header("x-cache"), Some("Hit from folio"));
+    assert_eq!(second.header("x-cache"), Some("Hit from cloudfront"));
     assert!(first.header("cache-control").unwrap().contains("s-maxage="));
     let owner_read = s.get("/v1/projects", Some(&s.owner_token)).await;
     assert_eq!(

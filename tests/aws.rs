@@ -105,6 +105,7 @@ async fn two_regions_writing_one_table_count_exactly() {
             settings: other_region,
             sdk: Box::new(fixture.sdk.clone()),
         },
+        standin: Default::default(),
     })
     .await
     .unwrap();

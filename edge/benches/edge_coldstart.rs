@@ -33,7 +33,6 @@ fn main() {
         allowed_origins: vec![],
         jwks_url: Some("http://127.0.0.1:9/jwks.json".into()),
         issuer: None,
-        edge_ttl_secs: 30,
         mode: RunMode::Exec,
     };
     let zip = dir.path().join("edge.zip");

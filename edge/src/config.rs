@@ -9,7 +9,6 @@ use folio_shared::jwt::{VerifierConfig, cognito_issuer, cognito_jwks_url};
 use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::CacheLimits;
 use crate::handler::EdgeConfig;
 
 pub const CONFIG_FILE: &str = "folio-edge.json";
@@ -42,19 +41,12 @@ pub struct EdgeSettings {
     /// Override of the issuer (local issuers); Cognito's is derived from the pool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
-    /// Longest time a public answer stays in the edge cache.
-    #[serde(default = "default_edge_ttl")]
-    pub edge_ttl_secs: u64,
     #[serde(default)]
     pub mode: RunMode,
 }
 
 fn default_owner_group() -> String {
     "owner".into()
-}
-
-fn default_edge_ttl() -> u64 {
-    30
 }
 
 impl EdgeSettings {
@@ -98,10 +90,6 @@ impl EdgeSettings {
     pub fn edge_config(&self) -> EdgeConfig {
         EdgeConfig {
             allowed_origins: self.allowed_origins.clone(),
-            cache: CacheLimits {
-                edge_ttl: Duration::from_secs(self.edge_ttl_secs),
-                ..CacheLimits::default()
-            },
         }
     }
 }

@@ -1,22 +1,25 @@
 //! The edge decisions. On a request (origin-request or viewer-request): answer it
-//! (CORS preflight, 401/403/404/405/413 with the origin's error bodies, or a public
-//! answer from the edge cache) or forward it to the origin. On an origin response:
-//! keep it in the edge cache when a shared cache may.
+//! (CORS preflight, 401/403/404/405/413 with the origin's error bodies) or forward
+//! it to the origin with the verified caller's token in the hand-off header.
+//!
+//! The edge keeps no response cache: CloudFront gives origin-response events no
+//! body ("Lambda@Edge event structure"), so such a cache could never fill in
+//! production. CloudFront's own cache, keyed by the cache policy, serves public
+//! reads; answers the edge generates at origin-request are cached by it too.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use folio_shared::caching::etag_matches;
 use folio_shared::jwt::{Verifier, bearer_token};
 use folio_shared::metrics;
-use folio_shared::routes::{Access, Caching, RouteTable};
+use folio_shared::policy::{CALLER_TOKEN_HEADER, CORS, Cors, EDGE_ONLY_HEADERS, normalise_query};
+use folio_shared::routes::{Access, RouteTable};
 use folio_shared::{ApiError, ApiResponse};
 use http::{Method, StatusCode};
 use ring::digest;
 
-use crate::cache::{CacheLimits, Cached, EdgeCache};
 use crate::events::{
     CfHeaders, CfRequest, CfResponse, CloudFrontEvent, EdgeResult, header, set_header,
 };
@@ -25,20 +28,15 @@ use crate::events::{
 /// arrives truncated and cannot be forwarded intact.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Headers only the edge may set: any copy from the viewer is dropped.
-const INTERNAL_HEADERS: &[&str] = &["x-folio-edge", "x-amz-content-sha256"];
-
 #[derive(Debug, Clone, Default)]
 pub struct EdgeConfig {
     /// Origins allowed to call the API from a browser (`*` allows any).
     pub allowed_origins: Vec<String>,
-    pub cache: CacheLimits,
 }
 
 /// What the edge did, for tests, benchmarks and metrics.
 #[derive(Debug, Default)]
 pub struct EdgeStats {
-    pub cache_hits: AtomicU64,
     pub forwarded: AtomicU64,
     pub refused: AtomicU64,
 }
@@ -47,7 +45,6 @@ pub struct Edge {
     verifier: Arc<Verifier>,
     routes: RouteTable,
     config: EdgeConfig,
-    cache: EdgeCache,
     pub stats: EdgeStats,
 }
 
@@ -58,8 +55,6 @@ pub enum EventError {
     NoRecord,
     #[error("event type {0:?} is not handled by folio's edge")]
     UnsupportedEventType(String),
-    #[error("origin-response event without a response")]
-    NoResponse,
 }
 
 fn to_cf_response(response: ApiResponse) -> CfResponse {
@@ -93,18 +88,14 @@ impl Edge {
         Self {
             verifier,
             routes: RouteTable::new(),
-            cache: EdgeCache::new(config.cache),
             config,
             stats: EdgeStats::default(),
         }
     }
 
-    pub fn cache(&self) -> &EdgeCache {
-        &self.cache
-    }
-
-    /// One Lambda@Edge event in, what CloudFront expects back: the request or a
-    /// generated response for request events, the response for origin-response.
+    /// One Lambda@Edge event in, what CloudFront expects back: the request (to
+    /// forward) or a generated response. Only request events are handled; the
+    /// template associates the function with origin-request (or viewer-request).
     pub async fn handle(&self, event: CloudFrontEvent) -> Result<serde_json::Value, EventError> {
         let record = event
             .records
@@ -112,67 +103,17 @@ impl Edge {
             .next()
             .ok_or(EventError::NoRecord)?;
         let cf = record.cf;
-        let out = match cf.config.event_type.as_str() {
-            "origin-request" | "viewer-request" => {
-                serde_json::to_value(self.origin_request(cf.request).await)
-            }
-            "origin-response" => {
-                let response = cf.response.ok_or(EventError::NoResponse)?;
-                serde_json::to_value(self.origin_response(&cf.request, response))
-            }
+        let result = match cf.config.event_type.as_str() {
+            "origin-request" => self.origin_request(cf.request).await,
+            "viewer-request" => self.viewer_request(cf.request).await,
             other => return Err(EventError::UnsupportedEventType(other.to_string())),
         };
         // Serialising our own plain structs cannot fail.
-        Ok(out.unwrap_or(serde_json::Value::Null))
-    }
-
-    /// Keeps a public answer in the edge cache; the response goes on unchanged.
-    pub fn origin_response(&self, request: &CfRequest, response: CfResponse) -> CfResponse {
-        let public_get = request.method == "GET"
-            && header(&request.headers, "authorization").is_none()
-            && self
-                .routes
-                .resolve(&Method::GET, &request.uri)
-                .is_ok_and(|m| matches!(m.route.caching, Caching::Shared { .. }));
-        if public_get {
-            self.cache.store(
-                EdgeCache::key(&request.uri, &request.querystring),
-                &response,
-            );
-        }
-        response
-    }
-
-    /// A cached answer, or 304 when the viewer has it already.
-    fn answer_from_cache(&self, hit: &Cached, request: &CfRequest) -> EdgeResult {
-        self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-        metrics::count("EdgeCacheHits", &[("Function", "edge")]);
-        let mut response = hit.response.clone();
-        set_header(
-            &mut response.headers,
-            "age",
-            &hit.stored_at.elapsed().as_secs().to_string(),
-        );
-        set_header(&mut response.headers, "x-edge-cache", "hit");
-        let revalidated = match (header(&request.headers, "if-none-match"), &hit.etag) {
-            (Some(sent), Some(tag)) => etag_matches(sent, tag),
-            _ => false,
-        };
-        if revalidated {
-            response.status = "304".into();
-            response.status_description = Some("Not Modified".into());
-            response.headers.remove("content-type");
-            response.body = None;
-            response.body_encoding = None;
-        }
-        EdgeResult::Response(response)
+        Ok(serde_json::to_value(result).unwrap_or(serde_json::Value::Null))
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
-        self.config
-            .allowed_origins
-            .iter()
-            .any(|o| o == "*" || o == origin)
+        Cors::origin_allowed(&self.config.allowed_origins, origin)
     }
 
     /// Answers a CORS preflight for an allowed origin; others get 403.
@@ -184,15 +125,9 @@ impl Edge {
         let mut response = ApiResponse::empty(StatusCode::NO_CONTENT).no_store();
         for (name, value) in [
             ("access-control-allow-origin", origin),
-            (
-                "access-control-allow-methods",
-                "GET, POST, PUT, DELETE, OPTIONS",
-            ),
-            (
-                "access-control-allow-headers",
-                "Authorization, Content-Type, If-Match, If-None-Match",
-            ),
-            ("access-control-max-age", "600"),
+            ("access-control-allow-methods", &CORS.allow_methods_value()),
+            ("access-control-allow-headers", &CORS.allow_headers_value()),
+            ("access-control-max-age", &CORS.max_age_secs.to_string()),
             ("vary", "Origin"),
         ] {
             response = response.header(http::HeaderName::from_static(name), value);
@@ -200,7 +135,17 @@ impl Edge {
         EdgeResult::Response(to_cf_response(response))
     }
 
-    /// The request decision (origin-request or viewer-request) for one request.
+    /// The decision at viewer-request, where no CloudFront Function may run beside
+    /// Lambda@Edge ("Restrictions on all edge functions"): the query string is first
+    /// normalised as the CloudFront Function would, before CloudFront builds the
+    /// cache key from it.
+    pub async fn viewer_request(&self, mut request: CfRequest) -> EdgeResult {
+        request.querystring = normalise_query(&request.querystring);
+        self.origin_request(request).await
+    }
+
+    /// The decision at origin-request. The query string is left as it is: the
+    /// cache key was built from it already, and the origin must read the same.
     pub async fn origin_request(&self, request: CfRequest) -> EdgeResult {
         let result = self.decide(request).await;
         let counter = match &result {
@@ -213,7 +158,7 @@ impl Edge {
     }
 
     async fn decide(&self, mut request: CfRequest) -> EdgeResult {
-        for name in INTERNAL_HEADERS {
+        for name in EDGE_ONLY_HEADERS {
             request.headers.remove(*name);
         }
         let Ok(method) = request.method.parse::<Method>() else {
@@ -226,27 +171,30 @@ impl Edge {
             Ok(matched) => matched.route,
             Err(error) => return refuse(error),
         };
-        let token = header(&request.headers, "authorization");
-        let identity = match token {
+        let token = match header(&request.headers, "authorization") {
             None => None,
-            Some(value) => {
-                let Some(token) = bearer_token(value) else {
+            Some(value) => match bearer_token(value) {
+                Some(token) => Some(token.to_string()),
+                None => {
                     return refuse(ApiError::Unauthorized(
                         "Authorization must be 'Bearer <token>'".into(),
                     ));
-                };
-                match self.verifier.verify(token).await {
-                    Ok(identity) => Some(identity),
-                    Err(rejection) => {
-                        tracing::info!(reason = rejection.reason(), "token rejected at the edge");
-                        metrics::count(
-                            "JwtRejected",
-                            &[("Function", "edge"), ("Reason", rejection.reason())],
-                        );
-                        return refuse(rejection.into());
-                    }
                 }
-            }
+            },
+        };
+        let identity = match &token {
+            None => None,
+            Some(token) => match self.verifier.verify(token).await {
+                Ok(identity) => Some(identity),
+                Err(rejection) => {
+                    tracing::info!(reason = rejection.reason(), "token rejected at the edge");
+                    metrics::count(
+                        "JwtRejected",
+                        &[("Function", "edge"), ("Reason", rejection.reason())],
+                    );
+                    return refuse(rejection.into());
+                }
+            },
         };
         match route.access {
             Access::Owner | Access::Authenticated if identity.is_none() => {
@@ -259,15 +207,10 @@ impl Edge {
             }
             _ => {}
         }
-        // Anonymous public reads may come from the edge cache.
-        if method == Method::GET
-            && token.is_none()
-            && matches!(route.caching, Caching::Shared { .. })
-            && let Some(hit) = self
-                .cache
-                .get(&EdgeCache::key(&request.uri, &request.querystring))
-        {
-            return self.answer_from_cache(&hit, &request);
+        // The verified caller travels on in a header OAC leaves alone (it replaces
+        // Authorization with its signature); the origin verifies the token again.
+        if let Some(token) = &token {
+            set_header(&mut request.headers, CALLER_TOKEN_HEADER, token);
         }
         if let Some(body) = &request.body {
             if body.input_truncated {

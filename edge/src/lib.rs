@@ -1,12 +1,11 @@
 //! The folio edge: a Lambda@Edge function that verifies JWTs, answers CORS
-//! preflights, refusals and cached public reads itself, and forwards the rest to
-//! the origin.
+//! preflights and refusals itself, and forwards the rest to the origin with the
+//! verified caller handed on.
 //!
 //! - `events`: CloudFront's Lambda@Edge event shapes
-//! - `handler`: the decisions; `cache`: the in-function response cache
+//! - `handler`: the decisions
 //! - `config`: the configuration baked into the package; `package`: building it
 
-pub mod cache;
 pub mod config;
 pub mod events;
 pub mod handler;

@@ -35,7 +35,6 @@ fn settings(mode: RunMode) -> EdgeSettings {
         allowed_origins: vec!["https://portfolio.example".into()],
         jwks_url: Some("http://127.0.0.1:9/.well-known/jwks.json".into()),
         issuer: None,
-        edge_ttl_secs: 30,
         mode,
     }
 }

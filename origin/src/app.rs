@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use folio_shared::jwt::{Identity, JwtRejection, Verifier, bearer_token};
+use folio_shared::jwt::{Identity, JwtRejection, Verifier};
+use folio_shared::policy::CALLER_TOKEN_HEADER;
 use folio_shared::response::PRIVATE_NO_STORE;
 use folio_shared::routes::{Access, Caching, RouteTable};
 use folio_shared::{ApiError, ApiResponse};
@@ -95,14 +96,17 @@ impl App {
         Ok(self.apply_caching(request, route.caching, &caller, response))
     }
 
-    /// Verifies the bearer token, if any, and enforces the route's access class.
+    /// Verifies the caller's token, if any, and enforces the route's access class.
+    ///
+    /// The token arrives in the edge's hand-off header, never in `Authorization`:
+    /// Origin Access Control puts its SigV4 signature there (and the Function URL
+    /// may drop it), so `Authorization` carries nothing the origin reads. The edge
+    /// strips viewers' copies of the hand-off header and sets it only from a token
+    /// it verified; the origin verifies it again, and checks revocation.
     async fn authenticate(&self, request: &Request, access: Access) -> Result<Caller, ApiError> {
-        let caller = match request.header(header::AUTHORIZATION) {
+        let caller = match request.header(CALLER_TOKEN_HEADER) {
             None => None,
-            Some(value) => {
-                let token = bearer_token(value).ok_or_else(|| {
-                    ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into())
-                })?;
+            Some(token) => {
                 let identity = self.verifier.verify(token).await.map_err(|rejection| {
                     tracing::info!(reason = rejection.reason(), "token rejected");
                     ApiError::from(rejection)

@@ -24,7 +24,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use folio_shared::jwt::jwks_http::HttpJwks;
-use folio_shared::jwt::{JwksSource, Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url};
+use folio_shared::jwt::{
+    JwksSource, Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url, cognito_pool_region,
+};
 use jsonwebtoken::jwk::JwkSet;
 
 use crate::adapters::cloudfront::CloudFrontInvalidator;
@@ -35,11 +37,22 @@ use crate::ports::{Invalidator, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("missing setting {0}: set it in the environment")]
-    Missing(&'static str),
+    #[error("missing setting{} {}: set {} in the environment", if .0.len() > 1 { "s" } else { "" }, .0.join(", "), if .0.len() > 1 { "them" } else { "it" })]
+    Missing(Vec<&'static str>),
     #[error("setting {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
 }
+
+/// The settings the AWS adapters cannot start without.
+pub const REQUIRED: &[&str] = &[
+    "AWS_REGION",
+    "TABLE_NAME",
+    "USER_POOL_ID",
+    "USER_POOL_CLIENT_ID",
+];
+
+/// CloudFront's API is global and signs in us-east-1.
+const CLOUDFRONT_REGION: &str = "us-east-1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsSettings {
@@ -61,9 +74,18 @@ impl AwsSettings {
     /// Reads the settings through `lookup` (the environment, in production).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| optional(name).ok_or(ConfigError::Missing(name));
-        let region = required("AWS_REGION")?;
-        let user_pool_id = required("USER_POOL_ID")?;
+        // Every missing setting is named at once, not one per attempt.
+        let missing: Vec<&'static str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|name| optional(name).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ConfigError::Missing(missing));
+        }
+        let required = |name: &'static str| optional(name).unwrap_or_default();
+        let region = required("AWS_REGION");
+        let user_pool_id = required("USER_POOL_ID");
         if !user_pool_id.contains('_') {
             return Err(ConfigError::Invalid {
                 name: "USER_POOL_ID",
@@ -72,8 +94,8 @@ impl AwsSettings {
         }
         let jwks_url = optional("JWKS_URL").unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
         Ok(Self {
-            table_name: required("TABLE_NAME")?,
-            client_id: required("USER_POOL_CLIENT_ID")?,
+            table_name: required("TABLE_NAME"),
+            client_id: required("USER_POOL_CLIENT_ID"),
             client_secret: optional("USER_POOL_CLIENT_SECRET"),
             owner_group: optional("OWNER_GROUP").unwrap_or_else(|| "owner".into()),
             distribution_id: optional("DISTRIBUTION_ID"),
@@ -81,6 +103,12 @@ impl AwsSettings {
             region,
             jwks_url,
         })
+    }
+
+    /// The Region of the user pool, from its id (`eu-west-1_AbC` → `eu-west-1`): the
+    /// Cognito client talks to it, wherever this origin runs.
+    pub fn pool_region(&self) -> &str {
+        cognito_pool_region(&self.user_pool_id)
     }
 
     /// `iss` of the pool's tokens. Cognito (and moto) always use the AWS URL.
@@ -157,14 +185,22 @@ impl Aws {
             aws_sdk_dynamodb::Client::new(sdk),
             &settings.table_name,
         ));
+        // Every client talks to the Region of the resource it calls: the table's
+        // replica here, the pool where it lives, CloudFront's global endpoint.
+        let cognito = aws_sdk_cognitoidentityprovider::config::Builder::from(sdk)
+            .region(Region::new(settings.pool_region().to_string()))
+            .build();
         let identity = Arc::new(CognitoIdentity::new(
-            aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            aws_sdk_cognitoidentityprovider::Client::from_conf(cognito),
             settings.cognito_config(),
         ));
         let mut invalidators = also_invalidate;
         if let Some(distribution) = &settings.distribution_id {
+            let cloudfront = aws_sdk_cloudfront::config::Builder::from(sdk)
+                .region(Region::new(CLOUDFRONT_REGION))
+                .build();
             invalidators.push(Arc::new(CloudFrontInvalidator::new(
-                aws_sdk_cloudfront::Client::new(sdk),
+                aws_sdk_cloudfront::Client::from_conf(cloudfront),
                 distribution,
             )));
         }
@@ -221,27 +257,29 @@ mod tests {
 
     #[test]
     fn settings_name_the_missing_variable() {
-        for missing in [
-            "AWS_REGION",
-            "TABLE_NAME",
-            "USER_POOL_ID",
-            "USER_POOL_CLIENT_ID",
-        ] {
-            let pairs: Vec<_> = FULL
-                .iter()
-                .copied()
-                .filter(|(k, _)| *k != missing)
-                .collect();
+        for missing in REQUIRED {
+            let pairs: Vec<_> = FULL.iter().copied().filter(|(k, _)| k != missing).collect();
             assert_eq!(
                 AwsSettings::from_lookup(env(&pairs)),
-                Err(ConfigError::Missing(match missing {
-                    "AWS_REGION" => "AWS_REGION",
-                    "TABLE_NAME" => "TABLE_NAME",
-                    "USER_POOL_ID" => "USER_POOL_ID",
-                    _ => "USER_POOL_CLIENT_ID",
-                }))
+                Err(ConfigError::Missing(vec![missing]))
             );
         }
+    }
+
+    #[test]
+    fn every_missing_setting_is_named_in_one_message() {
+        let error = AwsSettings::from_lookup(env(&[("AWS_REGION", "eu-west-1")])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "missing settings TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID: set them in the environment"
+        );
+    }
+
+    #[test]
+    fn the_cognito_client_uses_the_pool_region_not_the_function_region() {
+        let settings = AwsSettings::from_lookup(env(FULL)).unwrap();
+        assert_eq!(settings.region, "eu-west-1");
+        assert_eq!(settings.pool_region(), "us-east-1");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The origin Lambda: Function URL events through lambda_runtime into the App.
 //!
-//! With `TABLE_NAME` set it runs on DynamoDB, Cognito and CloudFront (settings in
-//! `folio_origin::aws`); without, on the local adapters under `FOLIO_DATA_DIR`
-//! (default `/tmp/folio`) with tokens of `FOLIO_ISSUER` (default `folio-local`).
+//! It runs on DynamoDB, Cognito and CloudFront (settings in `folio_origin::aws`) and
+//! refuses to start, naming every missing setting, when they are incomplete. The
+//! local adapters (the embedded store under `FOLIO_DATA_DIR`, default `/tmp/folio`,
+//! with tokens of `FOLIO_ISSUER`, default `folio-local`) run only when asked for by
+//! name with `FOLIO_ADAPTERS=local`: a typo in the template must never boot an
+//! empty store in production.
 
 use std::sync::Arc;
 
@@ -18,10 +21,18 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 /// Builds the App once per execution environment (SDK clients and keys are reused
 /// by every invocation).
 async fn build_app() -> Result<Arc<App>, String> {
-    if std::env::var_os("TABLE_NAME").is_some() {
-        let settings = AwsSettings::from_env().map_err(|e| e.to_string())?;
-        let sdk = sdk_loader(&settings.region).load().await;
-        return Ok(Aws::connect(&settings, &sdk, Vec::new()).await?.app);
+    match std::env::var("FOLIO_ADAPTERS").as_deref() {
+        Err(_) | Ok("aws") => {
+            let settings = AwsSettings::from_env().map_err(|e| e.to_string())?;
+            let sdk = sdk_loader(&settings.region).load().await;
+            return Ok(Aws::connect(&settings, &sdk, Vec::new()).await?.app);
+        }
+        Ok("local") => {}
+        Ok(other) => {
+            return Err(format!(
+                "setting FOLIO_ADAPTERS is {other:?}: use aws (the default) or local"
+            ));
+        }
     }
     let config = LocalConfig {
         data_dir: std::env::var("FOLIO_DATA_DIR")

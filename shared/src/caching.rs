@@ -1,6 +1,5 @@
-//! Shared-cache rules both caches in front of the origin follow (the edge's
-//! in-function cache and `folio serve`'s CloudFront stand-in): what may be kept,
-//! for how long, and under which key.
+//! Shared-cache rules of the CloudFront stand-in and the origin: ETags, what a
+//! shared cache may keep, for how long, and under which key.
 
 use std::time::Duration;
 
@@ -21,12 +20,6 @@ pub fn etag_matches(header_value: &str, etag: &str) -> bool {
         .map(str::trim)
         .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
 }
-
-/// Query parameters the API reads. Anything else (`utm_*`, `fbclid`, cache
-/// busters…) cannot change an answer, so it is dropped from cache keys.
-pub const KNOWN_QUERY_PARAMS: &[&str] = &[
-    "status", "featured", "type", "category", "tag", "limit", "offset", "days", "months",
-];
 
 /// How long a shared cache may keep a response with this `Cache-Control`:
 /// `s-maxage` (else `max-age`), never for `private`, `no-store` or `no-cache`.
@@ -49,20 +42,14 @@ pub fn shared_ttl(cache_control: &str) -> Option<Duration> {
     ttl.filter(|t| *t > 0).map(Duration::from_secs)
 }
 
-/// `path?known params, sorted`: the key of a public answer.
+/// The key of a public answer: the path and the query string as the API reads it
+/// (`policy::normalise_query`: decoded, de-duplicated, known names only, sorted).
 pub fn cache_key(path: &str, query: &str) -> String {
-    let mut pairs: Vec<&str> = query
-        .split('&')
-        .filter(|pair| {
-            let name = pair.split('=').next().unwrap_or("");
-            KNOWN_QUERY_PARAMS.contains(&name)
-        })
-        .collect();
-    if pairs.is_empty() {
+    let query = crate::policy::normalise_query(query);
+    if query.is_empty() {
         return path.to_string();
     }
-    pairs.sort_unstable();
-    format!("{path}?{}", pairs.join("&"))
+    format!("{path}?{query}")
 }
 
 /// The path of a cache key.
@@ -102,6 +89,10 @@ mod tests {
         assert_eq!(key, "/v1/projects?featured=true&limit=5");
         assert_eq!(key, cache_key("/v1/projects", "featured=true&limit=5"));
         assert_eq!(cache_key("/v1/projects", "utm_campaign=a"), "/v1/projects");
+        assert_ne!(
+            cache_key("/v1/projects", "%6fffset=1000"),
+            cache_key("/v1/projects", "")
+        );
     }
 
     #[test]

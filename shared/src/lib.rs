@@ -6,6 +6,7 @@ pub mod domain;
 pub mod error;
 pub mod jwt;
 pub mod metrics;
+pub mod policy;
 pub mod response;
 pub mod routes;
 

@@ -1,9 +1,6 @@
-//! `folio serve`: edge, a CloudFront-like cache and origin in one process on one
-//! HTTP port, over the embedded store and the local issuer (default) or over the
-//! AWS adapters (`--aws`: DynamoDB, Cognito, CloudFront; moto works too).
-
-pub mod cache;
-pub mod pipeline;
+//! `folio serve`: the CloudFront stand-in, the edge and the origin in one process
+//! on one HTTP port, over the embedded store and the local issuer (default) or over
+//! the AWS adapters (`--aws`: DynamoDB, Cognito, CloudFront; moto works too).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,8 +24,10 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use cache::ResponseCache;
-use pipeline::{Pipeline, Reply, Stats};
+use crate::standin::cache::ResponseCache;
+use crate::standin::{
+    Distribution, InProcessEdge, InProcessOrigin, LambdaFunction, Reply, StandinConfig, Stats,
+};
 
 /// Bodies above this are refused with 413 (CloudFront's limit for the edge).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -41,6 +40,9 @@ pub struct ServeConfig {
     pub allowed_origins: Vec<String>,
     pub token_ttl_secs: u64,
     pub backend: Backend,
+    /// How the CloudFront stand-in is set up (edge trigger, what OAC leaves in
+    /// `Authorization`); `allowed_origins` above overrides its CORS list.
+    pub standin: StandinConfig,
 }
 
 /// What the origin runs on.
@@ -68,8 +70,8 @@ pub struct RunningServer {
     pub purge: Arc<LocalPurge>,
     pub cache: Arc<ResponseCache>,
     pub stats: Arc<Stats>,
-    /// The in-process pipeline (cache → edge → origin), for benchmarks.
-    pub pipeline: Arc<Pipeline>,
+    /// The CloudFront stand-in with the edge and origin behind it, for benchmarks.
+    pub pipeline: Arc<Distribution>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -101,7 +103,7 @@ fn error_http(error: ApiError) -> Response<Full<Bytes>> {
 }
 
 async fn serve_one(
-    pipeline: Arc<Pipeline>,
+    pipeline: Arc<Distribution>,
     local: Option<Arc<Local>>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -181,23 +183,26 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
             (app, verifier, None, Some(aws), purge)
         }
     };
+    // The stand-in's cache takes invalidations at once (CloudFront's take tens of
+    // seconds to minutes: clients must not rely on faster).
     let purge_target = Arc::clone(&cache);
     purge.connect(move |paths| purge_target.purge(paths));
-    // The cache above stands in for CloudFront's and takes invalidations at once;
-    // the edge's own cache fills only from origin-response events, which this
-    // pipeline does not send, so a publish is visible here immediately.
     let edge = Edge::new(
         verifier,
         EdgeConfig {
             allowed_origins: config.allowed_origins.clone(),
-            ..EdgeConfig::default()
         },
     );
-    let pipeline = Arc::new(Pipeline::new(
+    let edge: Arc<dyn LambdaFunction> = Arc::new(InProcessEdge(edge));
+    let origin: Arc<dyn LambdaFunction> = Arc::new(InProcessOrigin(Arc::clone(&app)));
+    let pipeline = Arc::new(Distribution::new(
         edge,
-        Arc::clone(&app),
+        origin,
         Arc::clone(&cache),
-        config.allowed_origins,
+        StandinConfig {
+            allowed_origins: config.allowed_origins.clone(),
+            ..config.standin.clone()
+        },
     ));
     let stats = Arc::clone(&pipeline.stats);
     let handle = Arc::clone(&pipeline);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use folio::serve::{self, Backend, RunningServer, ServeConfig};
+use folio::standin::StandinConfig;
 use folio_origin::local::Local;
 use folio_shared::domain::Email;
 use reqwest::Method;
@@ -67,15 +68,20 @@ impl Resp {
 impl TestServer {
     /// A server on the backend `FOLIO_TEST_BACKEND` names, with the owner signed in.
     pub async fn spawn() -> Self {
-        Self::spawn_on(backend_is_moto()).await
+        Self::spawn_on(backend_is_moto(), StandinConfig::default()).await
+    }
+
+    /// A server whose CloudFront stand-in is set up as given.
+    pub async fn spawn_standin(standin: StandinConfig) -> Self {
+        Self::spawn_on(backend_is_moto(), standin).await
     }
 
     /// A server on the AWS adapters against its own moto, whatever the environment.
     pub async fn spawn_moto() -> Self {
-        Self::spawn_on(true).await
+        Self::spawn_on(true, StandinConfig::default()).await
     }
 
-    async fn spawn_on(moto: bool) -> Self {
+    async fn spawn_on(moto: bool, standin: StandinConfig) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let (backend, moto) = if moto {
             let moto = moto::Moto::start();
@@ -94,6 +100,7 @@ impl TestServer {
             allowed_origins: vec!["https://portfolio.example".into()],
             token_ttl_secs: 3600,
             backend,
+            standin,
         })
         .await
         .expect("server starts");

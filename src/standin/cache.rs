@@ -1,5 +1,8 @@
-//! A CloudFront-like response cache: keeps public GET answers for their
-//! `s-maxage`, never keeps private or no-store ones, and drops paths on invalidation.
+//! CloudFront's cache in the stand-in: keyed as the cache policy says, keeps an
+//! answer as long as its `Cache-Control` allows ("Manage how long content stays in
+//! the cache (expiration)": `s-maxage`, else `max-age`, bounded by the policy's
+//! MinTTL/MaxTTL; MinTTL 0 honours `no-store`), keeps error answers for the
+//! distribution's error caching minimum TTL, and drops paths on invalidation.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,8 +64,8 @@ impl ResponseCache {
         Self { entries }
     }
 
-    /// The cache key: path, known query parameters in sorted order, and a hash of the
-    /// `Authorization` header (CloudFront's cache policy puts it in the key).
+    /// The cache key: the path, the query string as the API reads it, and a hash of
+    /// the `Authorization` header (the cache policy puts it in the key).
     pub fn key(path: &str, query: Option<&str>, authorization: Option<&[u8]>) -> String {
         let mut key = caching::cache_key(path, query.unwrap_or(""));
         if let Some(auth) = authorization {

@@ -1,0 +1,669 @@
+//! The CloudFront stand-in: what happens between the viewer, the edge function and
+//! the origin's Function URL, as AWS documents it. `folio serve` and every
+//! end-to-end test go through it; the edge and the origin are called through their
+//! Lambda event shapes (in process, or as real processes under a Runtime API in
+//! the packaged-artifact test).
+//!
+//! One request:
+//! 1. the viewer-request CloudFront Function (`cloudfront/viewer-request.js`, its
+//!    Rust twin `policy::normalise_query`): the query string as the API reads it;
+//!    an oversized `Authorization` refused;
+//! 2. the cache, keyed by the cache policy (path, that query string,
+//!    `Authorization`);
+//! 3. on a miss, the origin-request event: only the headers the cache and origin
+//!    request policies forward, plus those CloudFront adds (`rules`), the body
+//!    base64-encoded and truncated at 1 MB with `inputTruncated`;
+//! 4. the function's result validated (`rules`); a broken one is a 502; a
+//!    generated response is cached under the cache policy;
+//! 5. Origin Access Control signs the request, replacing `Authorization`
+//!    (`function_url`); the Function URL checks the signature and payload hash and
+//!    builds the payload 2.0 event;
+//! 6. the origin's answer cached per its `Cache-Control`, then the response headers
+//!    policy (CORS, security headers) applied.
+
+pub mod cache;
+pub mod function_url;
+pub mod rules;
+pub mod sigv4;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlRequest;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use folio_edge::Edge;
+use folio_edge::events::{
+    Cf, CfBody, CfConfig, CfHeader, CfHeaders, CfRecord, CfRequest, CfResponse, CloudFrontEvent,
+};
+use folio_origin::App;
+use folio_origin::lambda::{VIEWER_ADDRESS_HEADER, request_from_event, response_to_event};
+use folio_shared::policy::{self, CORS, Cors, SECURITY_HEADERS};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
+use serde_json::Value;
+
+use cache::{CachedResponse, ResponseCache, shared_ttl};
+use function_url::{AuthorizationAfterOac, FunctionUrl, OriginAccessControl, OriginRequest};
+pub use rules::EventType;
+use sigv4::Credentials;
+
+/// A Lambda function as CloudFront and a Function URL call it: JSON in, JSON out.
+#[async_trait]
+pub trait LambdaFunction: Send + Sync {
+    async fn invoke(&self, event: Value) -> Result<Value, String>;
+}
+
+/// The edge handler in this process, behind its event shape.
+pub struct InProcessEdge(pub Edge);
+
+#[async_trait]
+impl LambdaFunction for InProcessEdge {
+    async fn invoke(&self, event: Value) -> Result<Value, String> {
+        let event: CloudFrontEvent = serde_json::from_value(event).map_err(|e| e.to_string())?;
+        self.0.handle(event).await.map_err(|e| e.to_string())
+    }
+}
+
+/// The origin application in this process, behind the Function URL event shape.
+pub struct InProcessOrigin(pub Arc<App>);
+
+#[async_trait]
+impl LambdaFunction for InProcessOrigin {
+    async fn invoke(&self, event: Value) -> Result<Value, String> {
+        let event: LambdaFunctionUrlRequest =
+            serde_json::from_value(event).map_err(|e| e.to_string())?;
+        let request = request_from_event(event)?;
+        serde_json::to_value(response_to_event(self.0.handle(request).await))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// What the HTTP layer sends back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Counters for tests and the load report.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub cache_hits: AtomicU64,
+    pub edge_answers: AtomicU64,
+    pub origin_requests: AtomicU64,
+    /// Function results CloudFront would have refused (answered 502).
+    pub validation_failures: AtomicU64,
+    /// Requests the Function URL refused (answered 403).
+    pub iam_refusals: AtomicU64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StandinConfig {
+    /// The response headers policy's allowed browser origins (`*` for any).
+    pub allowed_origins: Vec<String>,
+    /// Where the edge function is associated (the template's `EdgeTrigger`).
+    pub edge_event: EventType,
+    pub authorization_after_oac: AuthorizationAfterOac,
+}
+
+impl Default for StandinConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: vec!["*".into()],
+            edge_event: EventType::OriginRequest,
+            authorization_after_oac: AuthorizationAfterOac::Signature,
+        }
+    }
+}
+
+pub struct Distribution {
+    edge: Arc<dyn LambdaFunction>,
+    origin: Arc<dyn LambdaFunction>,
+    oac: OriginAccessControl,
+    function_url: FunctionUrl,
+    pub cache: Arc<ResponseCache>,
+    pub stats: Arc<Stats>,
+    config: StandinConfig,
+    request_prefix: String,
+}
+
+/// The viewer-request CloudFront Function's limit on `Authorization`.
+const MAX_AUTHORIZATION_BYTES: usize = 8192;
+
+fn reply(status: u16, content_type: &str, body: impl Into<Bytes>) -> Reply {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Reply {
+        status,
+        headers,
+        body: body.into(),
+    }
+}
+
+/// CloudFront's own error page, as it answers when a function result fails
+/// validation or the origin refuses it.
+fn cloudfront_error(status: u16, what: &str) -> Reply {
+    reply(
+        status,
+        "text/html",
+        format!(
+            "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\n<HTML><HEAD><TITLE>ERROR: The request could not be satisfied</TITLE></HEAD><BODY><H1>{status} ERROR</H1><H2>The request could not be satisfied.</H2><HR noshade size=\"1px\">{what}</BODY></HTML>\n"
+        ),
+    )
+}
+
+fn cf_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> CfHeaders {
+    let mut out = CfHeaders::new();
+    for (name, value) in headers {
+        out.entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(CfHeader {
+                key: Some(name.to_string()),
+                value: value.to_string(),
+            });
+    }
+    out
+}
+
+fn http_headers(headers: &CfHeaders) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for (name, values) in headers {
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        for value in values {
+            if let Ok(v) = HeaderValue::from_str(&value.value) {
+                out.append(name.clone(), v);
+            }
+        }
+    }
+    out
+}
+
+fn reply_from_cf(response: CfResponse) -> Reply {
+    let body = match (response.body, response.body_encoding.as_deref()) {
+        (None, _) => Bytes::new(),
+        (Some(b), Some("base64")) => Bytes::from(STANDARD.decode(b).unwrap_or_default()),
+        (Some(b), _) => Bytes::from(b),
+    };
+    Reply {
+        status: response.status.parse().unwrap_or(502),
+        headers: http_headers(&response.headers),
+        body,
+    }
+}
+
+fn event(event_type: EventType, request: &CfRequest, request_id: &str) -> Value {
+    let event = CloudFrontEvent {
+        records: vec![CfRecord {
+            cf: Cf {
+                config: CfConfig {
+                    distribution_domain_name: "d111111abcdef8.cloudfront.net".into(),
+                    distribution_id: "EDFDVBD6EXAMPLE".into(),
+                    event_type: event_type.name().into(),
+                    request_id: request_id.into(),
+                },
+                request: request.clone(),
+                response: None,
+            },
+        }],
+    };
+    serde_json::to_value(event).unwrap_or(Value::Null)
+}
+
+/// The body as a request event exposes it ("Restrictions on Lambda@Edge", include
+/// body: base64, truncated at the event's limit with `inputTruncated`).
+fn exposed_body(body: &Bytes, event: EventType) -> Option<CfBody> {
+    if body.is_empty() {
+        return None;
+    }
+    let limit = event.body_exposed_limit();
+    let shown = &body[..body.len().min(limit)];
+    Some(CfBody {
+        input_truncated: body.len() > limit,
+        action: "read-only".into(),
+        encoding: "base64".into(),
+        data: STANDARD.encode(shown),
+    })
+}
+
+enum Decided {
+    Forward(CfRequest),
+    Answer(Reply),
+}
+
+impl Distribution {
+    pub fn new(
+        edge: Arc<dyn LambdaFunction>,
+        origin: Arc<dyn LambdaFunction>,
+        cache: Arc<ResponseCache>,
+        config: StandinConfig,
+    ) -> Self {
+        // The distribution's OAC signs as CloudFront's service principal; the
+        // Function URL trusts exactly these credentials.
+        let secret = format!("{:032x}", random_u128());
+        let credentials = Credentials {
+            access_key_id: "ASIACLOUDFRONTOAC".into(),
+            secret_access_key: secret,
+        };
+        Self {
+            edge,
+            origin,
+            oac: OriginAccessControl::new(credentials.clone()),
+            function_url: FunctionUrl::new(credentials, config.authorization_after_oac),
+            cache,
+            stats: Arc::new(Stats::default()),
+            config,
+            request_prefix: format!("{:08x}", random_u128() as u32),
+        }
+    }
+
+    fn request_id(&self, n: u64) -> String {
+        format!("{}-{n:012x}", self.request_prefix)
+    }
+
+    pub async fn handle(
+        &self,
+        method: Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: Bytes,
+        peer: SocketAddr,
+    ) -> Reply {
+        let n = self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let mut reply = self.respond(method, uri, headers, body, peer, n).await;
+        self.response_headers_policy(headers, &mut reply);
+        reply
+    }
+
+    async fn respond(
+        &self,
+        method: Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: Bytes,
+        peer: SocketAddr,
+        n: u64,
+    ) -> Reply {
+        let request_id = self.request_id(n);
+        let viewer_headers: Vec<(&str, &str)> = headers
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
+            // Disallowed headers are never exposed to functions nor forwarded.
+            .filter(|(k, _)| !rules::is_disallowed(k))
+            .collect();
+        let mut request = CfRequest {
+            client_ip: peer.ip().to_string(),
+            headers: cf_headers(viewer_headers.iter().copied()),
+            method: method.as_str().to_string(),
+            querystring: uri.query().unwrap_or("").to_string(),
+            uri: uri.path().to_string(),
+            body: None,
+            origin: None,
+        };
+        match self.config.edge_event {
+            EventType::OriginRequest => {
+                // The CloudFront Function on viewer-request.
+                if let Some(refusal) = viewer_function(&mut request) {
+                    return refusal;
+                }
+            }
+            EventType::ViewerRequest => {
+                request.body = exposed_body(&body, EventType::ViewerRequest);
+                match self
+                    .run_edge(EventType::ViewerRequest, request, &request_id)
+                    .await
+                {
+                    // Answers generated at viewer-request are never cached.
+                    Decided::Answer(reply) => return reply,
+                    Decided::Forward(forwarded) => request = forwarded,
+                }
+            }
+        }
+        let cacheable = method == Method::GET || method == Method::HEAD;
+        let key = cacheable.then(|| {
+            ResponseCache::key(
+                &request.uri,
+                Some(&request.querystring),
+                events_header(&request.headers, "authorization").map(String::as_bytes),
+            )
+        });
+        if let Some(key) = &key
+            && let Some(hit) = self.cache.get(key)
+        {
+            self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return hit_reply(&hit, headers);
+        }
+        // What reaches the origin request: the policies' headers and CloudFront's own.
+        let at_viewer = self.config.edge_event == EventType::ViewerRequest;
+        request
+            .headers
+            .retain(|name, _| policy::forwarded_to_origin(name, at_viewer));
+        let address = peer.to_string();
+        let forwarded_for = peer.ip().to_string();
+        for (name, value) in [
+            (VIEWER_ADDRESS_HEADER, address.as_str()),
+            ("x-forwarded-for", forwarded_for.as_str()),
+            ("via", "2.0 standin.cloudfront.net (CloudFront)"),
+            ("host", function_url::FUNCTION_URL_HOST),
+        ] {
+            folio_edge::events::set_header(&mut request.headers, name, value);
+        }
+        if !body.is_empty() {
+            folio_edge::events::set_header(
+                &mut request.headers,
+                "content-length",
+                &body.len().to_string(),
+            );
+        }
+        let forwarded = match self.config.edge_event {
+            EventType::OriginRequest => {
+                request.body = exposed_body(&body, EventType::OriginRequest);
+                match self
+                    .run_edge(EventType::OriginRequest, request, &request_id)
+                    .await
+                {
+                    Decided::Answer(reply) => {
+                        // Responses generated at origin-request are cached by
+                        // CloudFront ("Generate HTTP responses in request triggers").
+                        self.keep(key, &reply);
+                        return reply;
+                    }
+                    Decided::Forward(forwarded) => forwarded,
+                }
+            }
+            EventType::ViewerRequest => request,
+        };
+        let reply = self.to_origin(forwarded, body, &request_id).await;
+        self.keep(key, &reply);
+        reply
+    }
+
+    /// Calls the edge function and validates its result as CloudFront does.
+    async fn run_edge(
+        &self,
+        event_type: EventType,
+        request: CfRequest,
+        request_id: &str,
+    ) -> Decided {
+        let result = match self
+            .edge
+            .invoke(event(event_type, &request, request_id))
+            .await
+        {
+            Ok(result) => result,
+            Err(error) => {
+                tracing::warn!(%error, "edge function failed");
+                // "Lambda@Edge function errors" surface as 502 (or 503 when throttled).
+                return Decided::Answer(cloudfront_error(
+                    502,
+                    "The Lambda function returned an error.",
+                ));
+            }
+        };
+        let checked = if result.get("status").is_some() {
+            serde_json::from_value::<CfResponse>(result)
+                .map_err(|_| rules::Violation::Shape)
+                .and_then(|response| {
+                    rules::check_response(event_type, &response).map(|()| {
+                        self.stats.edge_answers.fetch_add(1, Ordering::Relaxed);
+                        Decided::Answer(reply_from_cf(response))
+                    })
+                })
+        } else {
+            serde_json::from_value::<CfRequest>(result)
+                .map_err(|_| rules::Violation::Shape)
+                .and_then(|returned| {
+                    rules::check_request(event_type, &request, &returned)
+                        .map(|()| Decided::Forward(returned))
+                })
+        };
+        checked.unwrap_or_else(|violation| {
+            self.stats
+                .validation_failures
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%violation, "edge function result failed validation");
+            Decided::Answer(cloudfront_error(
+                502,
+                &format!("The Lambda function result failed validation: {violation}."),
+            ))
+        })
+    }
+
+    /// OAC signs; the Function URL checks and invokes the origin function.
+    async fn to_origin(&self, forwarded: CfRequest, body: Bytes, request_id: &str) -> Reply {
+        self.stats.origin_requests.fetch_add(1, Ordering::Relaxed);
+        let mut origin_request = OriginRequest {
+            method: forwarded.method,
+            path: forwarded.uri,
+            query: forwarded.querystring,
+            headers: forwarded
+                .headers
+                .iter()
+                .filter(|(name, _)| *name != "content-length")
+                .map(|(name, values)| {
+                    let joined: Vec<&str> = values.iter().map(|v| v.value.as_str()).collect();
+                    (name.clone(), joined.join(","))
+                })
+                .collect(),
+            // With IncludeBody read-only, the viewer's whole body goes to the origin.
+            body,
+        };
+        let now = chrono::Utc::now();
+        self.oac.sign(&mut origin_request, now);
+        let event = match self.function_url.accept(origin_request, request_id, now) {
+            Ok(event) => event,
+            Err(refused) => {
+                self.stats.iam_refusals.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%refused, "Function URL refused the origin request");
+                return reply(403, "application/json", r#"{"Message":"Forbidden"}"#);
+            }
+        };
+        let result = match serde_json::to_value(event) {
+            Ok(event) => self.origin.invoke(event).await,
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(value) => function_url_response(value),
+            Err(error) => {
+                tracing::warn!(%error, "origin function failed");
+                reply(
+                    502,
+                    "application/json",
+                    r#"{"Message":"Internal Server Error"}"#,
+                )
+            }
+        }
+    }
+
+    /// Keeps an answer as CloudFront's cache would.
+    fn keep(&self, key: Option<String>, reply: &Reply) {
+        let Some(key) = key else { return };
+        let ttl = match reply.status {
+            200 => shared_ttl(&reply.headers),
+            status => policy::ERROR_CACHING_MIN_TTL
+                .iter()
+                .find(|(code, _)| *code == status)
+                .map(|(_, ttl)| Duration::from_secs(*ttl))
+                .filter(|ttl| !ttl.is_zero()),
+        };
+        let Some(ttl) = ttl.map(|t| t.min(Duration::from_secs(policy::MAX_TTL_SECS))) else {
+            return;
+        };
+        self.cache.insert(
+            key,
+            CachedResponse {
+                status: reply.status,
+                headers: reply.headers.clone(),
+                body: reply.body.clone(),
+                stored_at: Instant::now(),
+                ttl,
+            },
+        );
+    }
+
+    /// The response headers policy: CORS for allowed browser origins (the origin's
+    /// own CORS headers win, `OriginOverride: false`) and the security headers.
+    fn response_headers_policy(&self, request_headers: &HeaderMap, reply: &mut Reply) {
+        for (name, value) in SECURITY_HEADERS {
+            reply.headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        let Some(origin) = request_headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return;
+        };
+        if reply
+            .headers
+            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            || !Cors::origin_allowed(&self.config.allowed_origins, origin)
+        {
+            return;
+        }
+        if let Ok(v) = HeaderValue::from_str(origin) {
+            reply.headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            reply
+                .headers
+                .append(header::VARY, HeaderValue::from_static("Origin"));
+            if let Ok(v) = HeaderValue::from_str(&CORS.expose_headers_value()) {
+                reply
+                    .headers
+                    .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, v);
+            }
+        }
+    }
+}
+
+/// The Function URL's reading of a function's answer ("Invoking Lambda function
+/// URLs", response payload format): `statusCode`, `headers`, `body`,
+/// `isBase64Encoded` and `cookies` are each optional; an answer without
+/// `statusCode` is a 200 whose body is the answer itself.
+fn function_url_response(value: Value) -> Reply {
+    if value.get("statusCode").is_none() {
+        let mut answer = reply(200, "application/json", value.to_string());
+        answer.headers.remove(header::CACHE_CONTROL);
+        return answer;
+    }
+    let status = value["statusCode"]
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (100..=599).contains(s));
+    let Some(status) = status else {
+        return reply(
+            502,
+            "application/json",
+            r#"{"Message":"Internal Server Error"}"#,
+        );
+    };
+    let mut headers = HeaderMap::new();
+    if let Some(map) = value["headers"].as_object() {
+        for (name, v) in map {
+            if let (Ok(n), Some(Ok(v))) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                v.as_str().map(HeaderValue::from_str),
+            ) {
+                headers.append(n, v);
+            }
+        }
+    }
+    for cookie in value["cookies"].as_array().into_iter().flatten() {
+        if let Some(Ok(v)) = cookie.as_str().map(HeaderValue::from_str) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    let body = match (value["body"].as_str(), value["isBase64Encoded"].as_bool()) {
+        (None, _) => Bytes::new(),
+        (Some(b), Some(true)) => match STANDARD.decode(b) {
+            Ok(bytes) => Bytes::from(bytes),
+            Err(_) => {
+                return reply(
+                    502,
+                    "application/json",
+                    r#"{"Message":"Internal Server Error"}"#,
+                );
+            }
+        },
+        (Some(b), _) => Bytes::from(b.to_string()),
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn events_header<'a>(headers: &'a CfHeaders, name: &str) -> Option<&'a String> {
+    headers.get(name).and_then(|v| v.first()).map(|h| &h.value)
+}
+
+/// The viewer-request CloudFront Function (`cloudfront/viewer-request.js`):
+/// normalises the query string, refuses an `Authorization` no token fits in.
+fn viewer_function(request: &mut CfRequest) -> Option<Reply> {
+    if events_header(&request.headers, "authorization")
+        .is_some_and(|v| v.len() > MAX_AUTHORIZATION_BYTES)
+    {
+        let mut refusal = reply(
+            401,
+            "application/json",
+            r#"{"error":"Unauthorized","message":"The token is too large","statusCode":401}"#,
+        );
+        refusal.headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+        return Some(refusal);
+    }
+    request.querystring = policy::normalise_query(&request.querystring);
+    None
+}
+
+fn hit_reply(hit: &CachedResponse, request_headers: &HeaderMap) -> Reply {
+    let mut headers = hit.headers.clone();
+    headers.insert(
+        header::AGE,
+        HeaderValue::from(hit.stored_at.elapsed().as_secs()),
+    );
+    headers.insert("x-cache", HeaderValue::from_static("Hit from cloudfront"));
+    let not_modified = match (
+        request_headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok()),
+        hit.etag(),
+    ) {
+        (Some(sent), Some(tag)) => folio_shared::caching::etag_matches(sent, tag),
+        _ => false,
+    };
+    if not_modified && hit.status == 200 {
+        headers.remove(header::CONTENT_TYPE);
+        return Reply {
+            status: 304,
+            headers,
+            body: Bytes::new(),
+        };
+    }
+    Reply {
+        status: hit.status,
+        headers,
+        body: hit.body.clone(),
+    }
+}
+
+fn random_u128() -> u128 {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut b = [0u8; 16];
+    let _ = SystemRandom::new().fill(&mut b);
+    u128::from_le_bytes(b)
+}
