@@ -25,6 +25,7 @@ fn pipeline(c: &mut Criterion) {
             token_ttl_secs: 3600,
             backend: Backend::Embedded,
             standin: Default::default(),
+            faults: None,
         })
         .await
         .expect("server");

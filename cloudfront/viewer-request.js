@@ -2,11 +2,15 @@
 //
 // Runs on every request before the cache: keeps the cache key small and honest and
 // refuses hopeless requests before they cost a Lambda@Edge invocation.
-// - The query string keeps only the parameters the API reads, in sorted order, so
-//   `?utm_source=x&limit=5` and `?limit=5` are one cache entry.
+// - The query string becomes exactly what the API will read: names and values
+//   decoded as the origin decodes them (application/x-www-form-urlencoded), only the
+//   parameters the API reads, the first value of a repeated name, sorted, encoded
+//   again. `?%6fffset=1000` is `offset=1000`, `?limit=1&limit=100` is `limit=1`, so
+//   two requests that get different answers never share a cache entry.
 // - An Authorization header over 8 KB cannot hold a token folio accepts: 401 here.
-// The same parameter list is in the template's cache policy and in
-// shared/src/caching.rs; tests/template_test.py holds the three together.
+// Its Rust twin is folio_shared::policy::normalise_query; both run the cases of
+// tests/fixtures/query_normalisation.json, and tests/template_test.py holds the
+// parameter list equal to the Rust one and to the cache policy.
 
 var KNOWN_QUERY_PARAMS = ["status", "featured", "type", "category", "tag", "limit", "offset", "days", "months"];
 var MAX_AUTHORIZATION_BYTES = 8192;
@@ -30,6 +34,53 @@ function refuse(statusCode, statusDescription, error, message, extraHeaders) {
     };
 }
 
+// '+' is a space; valid %XX sequences are bytes; anything else stays literal.
+// Returns null when the bytes are not UTF-8 (the parameter is then dropped).
+function decodeComponent(text) {
+    var parts = text.replace(/\+/g, " ").split(/(%[0-9A-Fa-f]{2})/);
+    var encoded = "";
+    for (var i = 0; i < parts.length; i++) {
+        encoded += i % 2 === 1 ? parts[i] : encodeURIComponent(parts[i]);
+    }
+    try {
+        return decodeURIComponent(encoded);
+    } catch (e) {
+        return null;
+    }
+}
+
+// application/x-www-form-urlencoded: alphanumerics and *-._ stay, space is '+'.
+function encodeComponent(text) {
+    return encodeURIComponent(text)
+        .replace(/[!'()~]/g, function (c) {
+            return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+        })
+        .replace(/%20/g, "+");
+}
+
+function normaliseQuery(querystring) {
+    var first = {};
+    var names = Object.keys(querystring);
+    for (var i = 0; i < names.length; i++) {
+        var name = decodeComponent(names[i]);
+        var entry = querystring[names[i]];
+        var raw = entry.multiValue && entry.multiValue.length ? entry.multiValue[0].value : entry.value;
+        var value = decodeComponent(raw === undefined ? "" : raw);
+        if (name === null || value === null || KNOWN_QUERY_PARAMS.indexOf(name) === -1) {
+            continue;
+        }
+        if (!(name in first)) {
+            first[name] = value;
+        }
+    }
+    var kept = {};
+    var sorted = Object.keys(first).sort();
+    for (var j = 0; j < sorted.length; j++) {
+        kept[encodeComponent(sorted[j])] = { value: encodeComponent(first[sorted[j]]) };
+    }
+    return kept;
+}
+
 function handler(event) {
     var request = event.request;
     var authorization = request.headers["authorization"];
@@ -37,13 +88,6 @@ function handler(event) {
         return refuse(401, "Unauthorized", "Unauthorized", "The token is too large",
             { "www-authenticate": { value: 'Bearer error="invalid_token"' } });
     }
-    var kept = {};
-    var names = Object.keys(request.querystring).sort();
-    for (var i = 0; i < names.length; i++) {
-        if (KNOWN_QUERY_PARAMS.indexOf(names[i]) !== -1) {
-            kept[names[i]] = request.querystring[names[i]];
-        }
-    }
-    request.querystring = kept;
+    request.querystring = normaliseQuery(request.querystring);
     return request;
 }

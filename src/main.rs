@@ -67,6 +67,10 @@ enum Command {
     },
     /// Print folio's OpenAPI document (JSON) to stdout.
     Openapi,
+    /// Print the CloudFront policies (cache key, origin request headers, CORS,
+    /// security headers, error caching) that template.yaml must declare and the
+    /// CloudFront stand-in of `folio serve` applies (JSON).
+    CloudfrontPolicies,
     /// Build the deployable zips into dist/: origin.zip (provided.al2023) and
     /// edge.zip (Lambda@Edge, python3.12, configuration and JWKS baked in).
     Package {
@@ -275,6 +279,7 @@ async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
         data_dir: data_dir.clone(),
         issuer: "folio-seed".into(),
         token_ttl_secs: 3600,
+        faults: None,
     };
     let local = tokio::task::spawn_blocking(move || Local::open(&config))
         .await
@@ -312,6 +317,7 @@ async fn main() -> ExitCode {
                             token_ttl_secs: 3600,
                             backend,
                             standin: Default::default(),
+                            faults: None,
                         },
                         seed,
                     )
@@ -340,6 +346,11 @@ async fn main() -> ExitCode {
             (_, None) => Err("missing setting FOLIO_OWNER_PASSWORD: the owner's password".into()),
         },
         Command::Seed { data_dir } => seed_command(data_dir).await,
+        Command::CloudfrontPolicies => {
+            serde_json::to_string_pretty(&folio_shared::policy::document())
+                .map_err(|e| e.to_string())
+                .and_then(|doc| folio::print_document(&doc))
+        }
         Command::Openapi => serde_json::to_string_pretty(&folio_origin::openapi::document())
             .map_err(|e| e.to_string())
             .and_then(|doc| folio::print_document(&doc)),

@@ -2,6 +2,8 @@
 
 mod support;
 
+#[path = "cases/data_path.rs"]
+mod data_path;
 #[path = "cases/standin.rs"]
 mod standin;
 

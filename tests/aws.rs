@@ -106,6 +106,7 @@ async fn two_regions_writing_one_table_count_exactly() {
             sdk: Box::new(fixture.sdk.clone()),
         },
         standin: Default::default(),
+        faults: None,
     })
     .await
     .unwrap();

@@ -250,6 +250,109 @@ async fn store_contract(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(all.len(), 15, "every page of a large partition is read");
+
+    dynamodb_limits_contract(store).await;
+}
+
+/// DynamoDB's documented limits ("Quotas in Amazon DynamoDB"), refused by every
+/// adapter before anything is written.
+async fn dynamodb_limits_contract(store: &dyn Store) {
+    use folio_origin::ports::store::{Limit, limits};
+    let over = Item {
+        data: Some("x".repeat(limits::MAX_ITEM_BYTES)),
+        ..row("LIMIT", "big")
+    };
+    let just_under = Item {
+        data: Some("x".repeat(limits::MAX_ITEM_BYTES - 500)),
+        ..row("LIMIT", "fits")
+    };
+    assert!(matches!(
+        store.transact(vec![put(over.clone(), Condition::None)]).await,
+        Err(StoreError::Limit(Limit::ItemSize { .. }))
+    ));
+    assert_eq!(store.get(&over.key()).await, Ok(None), "nothing written");
+    store
+        .transact(vec![put(just_under.clone(), Condition::None)])
+        .await
+        .expect("an item just under 400 KB is stored");
+
+    // One operation per item in a transaction: a Put and a Delete of one row.
+    let same = row("LIMIT", "same");
+    assert!(matches!(
+        store
+            .transact(vec![
+                put(same.clone(), Condition::None),
+                Write::Delete {
+                    key: same.key(),
+                    condition: Condition::None
+                },
+            ])
+            .await,
+        Err(StoreError::Limit(Limit::SameItemTwice(_)))
+    ));
+    assert_eq!(store.get(&same.key()).await, Ok(None));
+
+    // Key sizes: sort keys 1 to 1,024 bytes, partition keys 1 to 2,048.
+    let long_sort = row("LIMIT", &"s".repeat(limits::MAX_SORT_KEY_BYTES + 1));
+    assert!(matches!(
+        store.transact(vec![put(long_sort, Condition::None)]).await,
+        Err(StoreError::Limit(Limit::KeySize { .. }))
+    ));
+    let long_partition = row(&"p".repeat(limits::MAX_PARTITION_KEY_BYTES + 1), "A");
+    assert!(matches!(
+        store.transact(vec![put(long_partition, Condition::None)]).await,
+        Err(StoreError::Limit(Limit::KeySize { .. }))
+    ));
+
+    // At most 100 actions in one transaction.
+    let many: Vec<Write> = (0..=limits::MAX_TRANSACTION_ACTIONS)
+        .map(|i| put(row("LIMIT", &format!("many-{i}")), Condition::None))
+        .collect();
+    assert!(matches!(
+        store.transact(many).await,
+        Err(StoreError::Limit(Limit::TransactionActions(101)))
+    ));
+    assert_eq!(store.get(&row("LIMIT", "many-0").key()).await, Ok(None));
+}
+
+/// The engine itself (moto, or Amazon's DynamoDB Local) refuses what the port's
+/// rules refuse, so those rules are DynamoDB's and not folio's invention.
+#[tokio::test]
+async fn the_dynamodb_engine_refuses_what_the_port_rules_refuse() {
+    use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let client = aws_sdk_dynamodb::Client::new(&fixture.sdk);
+    let table = &fixture.settings.table_name;
+    let key = |sk: &str| {
+        std::collections::HashMap::from([
+            ("PK".to_string(), AttributeValue::S("RAW".into())),
+            ("SK".to_string(), AttributeValue::S(sk.into())),
+        ])
+    };
+    let put = |sk: &str, data: &str| {
+        let mut item = key(sk);
+        item.insert("Data".into(), AttributeValue::S(data.into()));
+        TransactWriteItem::builder()
+            .put(Put::builder().table_name(table).set_item(Some(item)).build().unwrap())
+            .build()
+    };
+    let delete = TransactWriteItem::builder()
+        .delete(Delete::builder().table_name(table).set_key(Some(key("a"))).build().unwrap())
+        .build();
+    let same_item = client
+        .transact_write_items()
+        .transact_items(put("a", "x"))
+        .transact_items(delete)
+        .send()
+        .await;
+    assert!(same_item.is_err(), "two operations on one item are refused");
+    let too_big = client
+        .transact_write_items()
+        .transact_items(put("b", &"x".repeat(410 * 1024)))
+        .send()
+        .await;
+    assert!(too_big.is_err(), "an item over 400 KB is refused");
 }
 
 #[tokio::test]
@@ -328,6 +431,7 @@ async fn local_issuer_honours_the_identity_contract() {
         data_dir: dir.path().to_path_buf(),
         issuer: "http://127.0.0.1/test".into(),
         token_ttl_secs: 600,
+        faults: None,
     })
     .unwrap();
     let email = Email::parse("email", OWNER_EMAIL).unwrap();

@@ -154,13 +154,66 @@ class CloudFront(unittest.TestCase):
         self.assertEqual(props("ViewerRequestFunction")["FunctionConfig"]["Runtime"], "cloudfront-js-2.0")
 
     def test_cache_key_parameters_agree_everywhere(self):
-        rust = (ROOT / "shared/src/caching.rs").read_text()
-        rust_list = re.findall(r'"([a-z]+)"', re.search(r"KNOWN_QUERY_PARAMS: &\[&str\] = &\[(.*?)\];", rust, re.S).group(1))
+        policies = json.loads(folio("cloudfront-policies"))
+        rust_list = policies["cachePolicy"]["QueryStrings"]
         js = (ROOT / "cloudfront/viewer-request.js").read_text()
         js_list = json.loads(re.search(r"var KNOWN_QUERY_PARAMS = (\[.*?\]);", js).group(1))
         policy = props("ApiCachePolicy")["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
         self.assertEqual(js_list, rust_list)
         self.assertEqual(policy["QueryStringsConfig"]["QueryStrings"], rust_list)
+        self.assertEqual(policy["HeadersConfig"]["Headers"], policies["cachePolicy"]["Headers"])
+
+    def test_cache_policy_ttls_are_the_ones_the_stand_in_applies(self):
+        policies = json.loads(folio("cloudfront-policies"))["cachePolicy"]
+        config = props("ApiCachePolicy")["CachePolicyConfig"]
+        for ttl in ["MinTTL", "DefaultTTL", "MaxTTL"]:
+            self.assertEqual(config[ttl], policies[ttl], ttl)
+
+    def test_origin_request_policy_is_the_one_definition_in_both_edge_positions(self):
+        policies = json.loads(folio("cloudfront-policies"))["originRequestPolicy"]
+        headers = props("ApiOriginRequestPolicy")["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
+        condition, at_viewer, at_origin = headers["Fn::If"]
+        self.assertEqual(condition, "EdgeOnViewerRequest")
+        self.assertEqual(at_viewer, policies["HeadersWithEdgeAtViewerRequest"])
+        self.assertEqual(at_origin, policies["Headers"])
+        self.assertNotIn(json.loads(folio("cloudfront-policies"))["callerTokenHeader"], at_origin,
+                         "at origin-request a viewer's copy of the hand-off header must never be forwarded")
+
+    def test_cors_and_security_headers_are_the_one_definition(self):
+        policies = json.loads(folio("cloudfront-policies"))
+        config = props("ApiResponseHeadersPolicy")["ResponseHeadersPolicyConfig"]
+        cors = config["CorsConfig"]
+        for key in ["AccessControlAllowMethods", "AccessControlAllowHeaders", "AccessControlExposeHeaders"]:
+            self.assertEqual(cors[key]["Items"], policies["cors"][key], key)
+        self.assertEqual(cors["AccessControlMaxAgeSec"], policies["cors"]["AccessControlMaxAgeSec"])
+        security = dict(policies["securityHeaders"])
+        self.assertEqual(config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"],
+                         security["content-security-policy"])
+        self.assertEqual(config["SecurityHeadersConfig"]["FrameOptions"]["FrameOption"], security["x-frame-options"])
+        self.assertEqual(config["SecurityHeadersConfig"]["ReferrerPolicy"]["ReferrerPolicy"], security["referrer-policy"])
+
+    def test_error_caching_is_the_one_the_stand_in_applies(self):
+        policies = json.loads(folio("cloudfront-policies"))
+        self.assertEqual(distribution()["CustomErrorResponses"], policies["errorCachingMinTTL"])
+
+    def test_the_edge_sits_only_on_request_events(self):
+        # Origin-response events carry no body ("Lambda@Edge event structure"):
+        # the edge has nothing to do there.
+        associations = json.dumps(distribution()["DefaultCacheBehavior"]["LambdaFunctionAssociations"])
+        self.assertNotIn("origin-response", associations)
+        self.assertNotIn("viewer-response", associations)
+
+    def test_oac_signs_always_so_the_token_travels_in_the_hand_off_header(self):
+        oac = props("OriginAccessControl")["OriginAccessControlConfig"]
+        self.assertEqual(oac["SigningBehavior"], "always")
+        self.assertEqual(oac["OriginAccessControlOriginType"], "lambda")
+        self.assertEqual(props("OriginFunctionUrl")["AuthType"], "AWS_IAM")
+
+    def test_the_origin_runs_on_the_aws_adapters_by_name(self):
+        variables = props("OriginFunction")["Environment"]["Variables"]
+        self.assertEqual(variables.get("FOLIO_ADAPTERS"), "aws")
+        for name in ["TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"]:
+            self.assertIn(name, variables)
 
     def test_cache_policy_keys_on_authorization_and_honours_no_store(self):
         config = props("ApiCachePolicy")["CachePolicyConfig"]

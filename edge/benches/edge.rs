@@ -1,6 +1,6 @@
-//! Warm per-event cost of the edge handler: a cache hit, a pass-through (public
-//! GET, cache miss) and a verified owner request (JWT verification), each from
-//! the JSON event to the JSON result, as the binary handles them.
+//! Warm per-event cost of the edge handler: a pass-through (public GET) and a
+//! verified owner request (JWT verification), each from the JSON event to the
+//! JSON result, as the binary handles them.
 //!
 //! `cargo bench -p folio-edge --bench edge`
 
@@ -18,16 +18,6 @@ fn edge(c: &mut Criterion) {
         .expect("runtime");
     let keys = Keys::new();
     let edge = keys.edge(EdgeConfig::default());
-
-    let cached = get("/v1/projects", "", &[]);
-    let body = r#"{"projects":[],"total":0,"limit":20,"offset":0}"#;
-    rt.block_on(run(
-        &edge,
-        response_event(&cached, 200, "public, s-maxage=300", body),
-    ));
-    c.bench_function("edge/cache_hit", |b| {
-        b.iter(|| rt.block_on(run(&edge, cached.clone())))
-    });
 
     let miss = get("/v1/blog/posts", "featured=true", &[]);
     c.bench_function("edge/pass_through", |b| {

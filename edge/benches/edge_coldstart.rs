@@ -71,15 +71,17 @@ fn main() {
             samples.push(began.elapsed());
             assert!(matches!(first, Outcome::Response(_)), "{first:?}");
             if start + 1 == starts {
-                // The load run: cache fills and hits, pass-throughs, verified tokens.
+                // The load run: pass-throughs, bodies hashed for OAC, verified tokens.
                 for i in 0..events {
                     let event = match i % 4 {
                         0 => get(&format!("/v1/projects/p{}", i % 500), "", &[]),
-                        1 => response_event(
-                            &get(&format!("/v1/projects/p{}", i % 500), "", &[]),
-                            200,
-                            "public, s-maxage=300",
-                            &"x".repeat(2_000),
+                        1 => request_event(
+                            "origin-request",
+                            "POST",
+                            "/v1/visitors/track",
+                            "",
+                            &[],
+                            Some(&[b'x'; 2_000][..]),
                         ),
                         2 => owner_delete(&owner),
                         _ => get("/v1/blog/posts", &format!("offset={i}"), &[]),

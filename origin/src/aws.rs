@@ -32,6 +32,7 @@ use jsonwebtoken::jwk::JwkSet;
 use crate::adapters::cloudfront::CloudFrontInvalidator;
 use crate::adapters::cognito::{CognitoConfig, CognitoIdentity};
 use crate::adapters::dynamo::DynamoStore;
+use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
 use crate::app::App;
 use crate::ports::{Invalidator, Store};
 
@@ -181,6 +182,16 @@ impl Aws {
         sdk: &SdkConfig,
         also_invalidate: Vec<Arc<dyn Invalidator>>,
     ) -> Result<Self, String> {
+        Self::connect_with(settings, sdk, also_invalidate, None).await
+    }
+
+    /// `connect`, with failures injected into the store and identity ports (tests).
+    pub async fn connect_with(
+        settings: &AwsSettings,
+        sdk: &SdkConfig,
+        also_invalidate: Vec<Arc<dyn Invalidator>>,
+        faults: Option<FaultPlan>,
+    ) -> Result<Self, String> {
         let store = Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
             &settings.table_name,
@@ -221,8 +232,8 @@ impl Aws {
         };
         let verifier = Arc::new(Verifier::new(config, &initial, jwks));
         let app = Arc::new(App::new(
-            Arc::clone(&store) as Arc<dyn Store>,
-            identity.clone(),
+            wrap_store(Arc::clone(&store) as Arc<dyn Store>, faults.clone()),
+            wrap_identity(identity.clone(), faults),
             Arc::new(Fanout(invalidators)),
             Arc::clone(&verifier),
             &settings.region,

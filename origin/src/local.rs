@@ -12,6 +12,7 @@ use jsonwebtoken::jwk::JwkSet;
 use crate::adapters::embedded::EmbeddedStore;
 use crate::adapters::local_issuer::{IssuerConfig, LocalIssuer};
 use crate::adapters::local_purge::LocalPurge;
+use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
 use crate::app::App;
 use crate::ports::Store;
 
@@ -26,6 +27,8 @@ pub struct LocalConfig {
     /// `iss` of local tokens; `folio serve` uses its own base URL.
     pub issuer: String,
     pub token_ttl_secs: u64,
+    /// Failures to inject into the store and identity ports (tests only).
+    pub faults: Option<FaultPlan>,
 }
 
 /// Everything local mode is made of; `app` is what requests go through.
@@ -55,8 +58,9 @@ impl Local {
         let dir: &Path = &config.data_dir;
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))?;
-        let store: Arc<dyn Store> =
+        let embedded: Arc<dyn Store> =
             Arc::new(EmbeddedStore::open(&dir.join(STORE_FILE)).map_err(|e| e.to_string())?);
+        let store = wrap_store(embedded, config.faults.clone());
         let issuer = Arc::new(LocalIssuer::open(
             dir,
             Arc::clone(&store),
@@ -75,7 +79,7 @@ impl Local {
         let purge = Arc::new(LocalPurge::new());
         let app = Arc::new(App::new(
             store,
-            issuer.clone(),
+            wrap_identity(issuer.clone(), config.faults.clone()),
             purge.clone(),
             Arc::clone(&verifier),
             LOCAL_REGION,

@@ -40,6 +40,7 @@ async fn build_app() -> Result<Arc<App>, String> {
             .into(),
         issuer: std::env::var("FOLIO_ISSUER").unwrap_or_else(|_| "folio-local".into()),
         token_ttl_secs: 3600,
+        faults: None,
     };
     Ok(Local::open(&config)?.app)
 }

@@ -5,7 +5,7 @@
 //! It is a superset of the reference API: same paths, methods, fields and codes,
 //! plus folio's additions (refresh, slug lookup, health, this document).
 
-use folio_shared::domain::ContentKind;
+use folio_shared::domain::{ContentKind, MARKDOWN_MAX_CHARS};
 use folio_shared::routes::{Access, ROUTES, Route, RouteId};
 use serde_json::{Map, Value, json};
 
@@ -32,6 +32,7 @@ fn error_ref(code: u16) -> Value {
         403 => "ForbiddenError",
         404 => "NotFoundError",
         412 => "PreconditionFailedError",
+        413 => "PayloadTooLargeError",
         415 => "UnsupportedMediaTypeError",
         _ => "Error",
     };
@@ -188,6 +189,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (400, error_ref(400)),
                 (401, error_ref(401)),
                 (403, error_ref(403)),
+                (413, error_ref(413)),
                 (415, error_ref(415)),
             ]
         }
@@ -209,6 +211,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (403, error_ref(403)),
                 (404, error_ref(404)),
                 (412, error_ref(412)),
+                (413, error_ref(413)),
                 (415, error_ref(415)),
             ]
         }
@@ -403,6 +406,12 @@ fn text(min: u32, max: Option<u32>) -> Value {
     }
 }
 
+/// A Markdown body: its length limit, and the stored item's 400 KB limit (413).
+fn markdown() -> Value {
+    json!({ "type": "string", "minLength": 1, "maxLength": MARKDOWN_MAX_CHARS,
+            "description": "Markdown. The stored item is also limited to 400 KB (DynamoDB's item size): a body within maxLength whose characters take many bytes is refused with 413." })
+}
+
 fn strings() -> Value {
     json!({ "type": "array", "minItems": 1, "items": { "type": "string" } })
 }
@@ -428,11 +437,11 @@ fn update_of(create: &Value) -> Value {
 fn schemas() -> Value {
     let blog_create = json!({ "type": "object", "additionalProperties": false,
         "required": ["title", "excerpt", "content", "category", "tags"],
-        "properties": { "title": text(1, Some(200)), "excerpt": text(1, Some(500)), "content": text(1, None),
+        "properties": { "title": text(1, Some(200)), "excerpt": text(1, Some(500)), "content": markdown(),
                         "category": text(1, Some(100)), "tags": strings() } });
     let project_create = json!({ "type": "object", "additionalProperties": false,
         "required": ["name", "description", "longDescription", "tech", "company"],
-        "properties": { "name": text(1, Some(200)), "description": text(1, Some(500)), "longDescription": text(1, None),
+        "properties": { "name": text(1, Some(200)), "description": text(1, Some(500)), "longDescription": markdown(),
                         "tech": strings(), "company": text(1, Some(200)), "featured": { "type": "boolean", "default": false },
                         "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() } });
     let cert_create = json!({ "type": "object", "additionalProperties": false,
@@ -516,6 +525,7 @@ pub fn document() -> Value {
                 "NotFoundError": error_response("No such resource (drafts are not found by the public)"),
                 "PreconditionFailedError": error_response("If-Match does not match the current ETag"),
                 "UnsupportedMediaTypeError": error_response("The body is not application/json"),
+                "PayloadTooLargeError": error_response("The body is over 1 MB, or the item it makes is over the store's 400 KB per item"),
                 "UnavailableError": error_response("Try again after Retry-After seconds"),
                 "Error": error_response("Error"),
             }

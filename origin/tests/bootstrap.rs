@@ -156,30 +156,40 @@ async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
 async fn bootstrap_reports_missing_settings_as_an_init_error_naming_them() {
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
-    let api = RuntimeApi::start().await;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "folio-origin")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("TABLE_NAME", &fixture.settings.table_name)
-        .env("AWS_REGION", "us-east-1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "start-up without USER_POOL_ID fails");
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert!(
-        err.contains("USER_POOL_ID"),
-        "the error names the setting: {err}"
-    );
+    // A typo in the template (no TABLE_NAME at all) must not boot an empty local
+    // store: the local adapters run only when asked for by name.
+    let cases: [(&[(&str, &str)], &[&str]); 3] = [
+        (
+            &[("TABLE_NAME", &fixture.settings.table_name), ("AWS_REGION", "us-east-1")],
+            &["USER_POOL_ID", "USER_POOL_CLIENT_ID"],
+        ),
+        (&[], &["AWS_REGION", "TABLE_NAME", "USER_POOL_ID"]),
+        (&[("FOLIO_ADAPTERS", "locale")], &["FOLIO_ADAPTERS"]),
+    ];
+    for (settings, named) in cases {
+        let api = RuntimeApi::start().await;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "folio-origin")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .envs(settings.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "start-up with {settings:?} fails");
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        for name in named {
+            assert!(err.contains(name), "the error names {name}: {err}");
+        }
+    }
 }

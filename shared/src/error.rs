@@ -45,6 +45,11 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// What a write would store is over the store's per-item limit.
+    #[error(
+        "the item would take {size} bytes in the store; an item holds at most {limit} bytes (DynamoDB's 400 KB item size): shorten the content"
+    )]
+    ItemTooLarge { size: usize, limit: usize },
     #[error("request body must be application/json")]
     UnsupportedMediaType,
     #[error("{message}")]
@@ -78,7 +83,9 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::ItemTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,

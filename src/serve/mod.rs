@@ -11,6 +11,7 @@ use bytes::Bytes;
 use folio_edge::{Edge, EdgeConfig};
 use folio_origin::App;
 use folio_origin::adapters::local_purge::LocalPurge;
+use folio_origin::adapters::resilience::FaultPlan;
 use folio_origin::aws::{Aws, AwsSettings};
 use folio_origin::local::{Local, LocalConfig};
 use folio_shared::ApiError;
@@ -43,6 +44,8 @@ pub struct ServeConfig {
     /// How the CloudFront stand-in is set up (edge trigger, what OAC leaves in
     /// `Authorization`); `allowed_origins` above overrides its CORS list.
     pub standin: StandinConfig,
+    /// Failures to inject into the origin's store and identity ports (tests only).
+    pub faults: Option<FaultPlan>,
 }
 
 /// What the origin runs on.
@@ -165,6 +168,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                 data_dir: config.data_dir.clone(),
                 issuer: base_url.clone(),
                 token_ttl_secs: config.token_ttl_secs,
+                faults: config.faults.clone(),
             };
             let local = Arc::new(
                 tokio::task::spawn_blocking(move || Local::open(&local_config))
@@ -177,7 +181,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         }
         Backend::Aws { settings, sdk } => {
             let purge = Arc::new(LocalPurge::new());
-            let aws = Arc::new(Aws::connect(settings, sdk, vec![purge.clone()]).await?);
+            let aws = Arc::new(
+                Aws::connect_with(settings, sdk, vec![purge.clone()], config.faults.clone())
+                    .await?,
+            );
             let (app, verifier): (Arc<App>, Arc<Verifier>) =
                 (Arc::clone(&aws.app), Arc::clone(&aws.verifier));
             (app, verifier, None, Some(aws), purge)

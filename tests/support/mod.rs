@@ -12,6 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use folio::serve::{self, Backend, RunningServer, ServeConfig};
 use folio::standin::StandinConfig;
+use folio_origin::adapters::resilience::FaultPlan;
 use folio_origin::local::Local;
 use folio_shared::domain::Email;
 use reqwest::Method;
@@ -35,6 +36,8 @@ pub struct TestServer {
     pub owner_token: String,
     pub refresh_token: String,
     pub data_dir: tempfile::TempDir,
+    /// Failures to inject into the origin's store and identity ports.
+    pub faults: FaultPlan,
     /// The moto server and what was created on it (moto backend only).
     pub moto: Option<(moto::Moto, moto::AwsFixture)>,
     spec: std::sync::OnceLock<Arc<Value>>,
@@ -82,6 +85,7 @@ impl TestServer {
     }
 
     async fn spawn_on(moto: bool, standin: StandinConfig) -> Self {
+        let faults = FaultPlan::new();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let (backend, moto) = if moto {
             let moto = moto::Moto::start();
@@ -101,6 +105,7 @@ impl TestServer {
             token_ttl_secs: 3600,
             backend,
             standin,
+            faults: Some(faults.clone()),
         })
         .await
         .expect("server starts");
@@ -124,6 +129,7 @@ impl TestServer {
             owner_token: String::new(),
             refresh_token: String::new(),
             data_dir,
+            faults,
             moto,
             spec: std::sync::OnceLock::new(),
         };

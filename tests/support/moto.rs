@@ -126,6 +126,19 @@ impl AwsFixture {
             .create_table()
             .await
             .expect("table created on moto");
+        // Under scripts/dynamodb_local_suite DynamoDB is Amazon's DynamoDB Local:
+        // prove the table really is there, not on moto.
+        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+            let local = aws_sdk_dynamodb::config::Builder::from(&sdk)
+                .endpoint_url(&endpoint)
+                .build();
+            aws_sdk_dynamodb::Client::from_conf(local)
+                .describe_table()
+                .table_name(&table)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("the table is not on {endpoint}: {e:?}"));
+        }
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let (pool, client) = create_pool(&cognito, &table).await.expect("pool created");
         let jwks = format!("{}/{pool}/.well-known/jwks.json", moto.endpoint);

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 
 use crate::ports::store::{
-    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, Write,
+    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, Write, check_transaction,
 };
 
 /// Attribute names of the table, the one place they are spelled.
@@ -126,10 +126,6 @@ pub fn table_definition() -> TableDefinition {
     }
 }
 
-/// Attempts of a transaction cancelled by a conflicting concurrent transaction
-/// (the SDK does not retry those: they are not transient errors to it).
-const CONFLICT_ATTEMPTS: u32 = 8;
-
 /// Requests in flight to DynamoDB at once from one process. A Lambda instance
 /// handles one event at a time and never gets near it; `folio serve --aws` under a
 /// burst queues here instead of opening hundreds of connections.
@@ -171,6 +167,11 @@ fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
             let message = service.err().message().unwrap_or("");
             let text = format!("{operation}: {code}: {message}");
             match code {
+                // The table is missing (a wrong TABLE_NAME, a deleted stack): the
+                // service cannot work, but it is not a bug of the request.
+                "ResourceNotFoundException" => StoreError::Unavailable(format!(
+                    "{operation}: the table does not exist or is not active ({message}); check TABLE_NAME and the table's Region"
+                )),
                 "ProvisionedThroughputExceededException"
                 | "RequestLimitExceeded"
                 | "ThrottlingException"
@@ -584,44 +585,34 @@ impl Store for DynamoStore {
         if writes.is_empty() {
             return Ok(());
         }
-        let mut attempt = 0;
-        loop {
-            let now = now_secs();
-            let items = writes
-                .iter()
-                .map(|w| self.transact_item(w, now))
-                .collect::<Result<Vec<_>, _>>()?;
-            let result = {
-                let _slot = self.slot().await?;
-                self.client
-                    .transact_write_items()
-                    .set_transact_items(Some(items))
-                    .send()
-                    .await
-            };
-            let error = match result {
-                Ok(_) => return Ok(()),
-                Err(error) => error,
-            };
-            match error.as_service_error().and_then(cancellation) {
-                Some(Cancelled::Condition(index)) => {
-                    return Err(StoreError::ConditionFailed { index });
-                }
-                Some(Cancelled::Conflict) if attempt + 1 < CONFLICT_ATTEMPTS => {
-                    attempt += 1;
-                    // Jittered exponential backoff: 10 ms, 20 ms, ... up to ~640 ms.
-                    let base = 10u64 << attempt.min(6);
-                    let jitter = u64::from(uuid::Uuid::now_v7().as_u128() as u8) % base.max(1);
-                    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-                }
-                Some(Cancelled::Conflict) => {
-                    return Err(StoreError::Unavailable(
-                        "transaction kept conflicting with concurrent writes".into(),
-                    ));
-                }
-                Some(Cancelled::Other(message)) => return Err(StoreError::Failed(message)),
-                None => return Err(sdk_error("TransactWriteItems", error)),
-            }
+        // Refused here, as DynamoDB would refuse it (a ValidationException, a 500
+        // to the caller had it been sent).
+        check_transaction(&writes).map_err(StoreError::Limit)?;
+        let now = now_secs();
+        let items = writes
+            .iter()
+            .map(|w| self.transact_item(w, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = {
+            let _slot = self.slot().await?;
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+        };
+        let error = match result {
+            Ok(_) => return Ok(()),
+            Err(error) => error,
+        };
+        match error.as_service_error().and_then(cancellation) {
+            Some(Cancelled::Condition(index)) => Err(StoreError::ConditionFailed { index }),
+            // Retried by `resilience::RetryConflicts`, the same for every adapter.
+            Some(Cancelled::Conflict) => Err(StoreError::Conflict(
+                "a concurrent transaction touched the same items".into(),
+            )),
+            Some(Cancelled::Other(message)) => Err(StoreError::Failed(message)),
+            None => Err(sdk_error("TransactWriteItems", error)),
         }
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::ports::store::{Condition, Index, Item, Key, Query, Store, StoreError, Write};
+use crate::ports::store::{
+    Condition, Index, Item, Key, Query, Store, StoreError, Write, check_transaction,
+};
 
 /// (PK, SK) -> the row as JSON.
 const ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("items");
@@ -125,12 +127,7 @@ impl EmbeddedStore {
             let mut index = txn.open_table(GSI1).map_err(failed)?;
             let now = now_secs();
             for (i, write) in writes.into_iter().enumerate() {
-                let key = match &write {
-                    Write::Put { item, .. } => item.key(),
-                    Write::Delete { key, .. }
-                    | Write::Increment { key, .. }
-                    | Write::Check { key, .. } => key.clone(),
-                };
+                let key = write.key();
                 let current = match items
                     .get((key.pk.as_str(), key.sk.as_str()))
                     .map_err(failed)?
@@ -218,6 +215,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        // DynamoDB's limits hold here too, so local mode refuses what AWS would.
+        check_transaction(&writes).map_err(StoreError::Limit)?;
         // Commits wait for fsync: keep them off the async worker threads.
         let db = Arc::clone(&self.db);
         tokio::task::spawn_blocking(move || Self::transact_sync(&db, writes))

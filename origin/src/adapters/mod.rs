@@ -8,3 +8,4 @@ pub mod dynamo;
 pub mod embedded;
 pub mod local_issuer;
 pub mod local_purge;
+pub mod resilience;

@@ -154,6 +154,13 @@ pub enum StoreError {
     /// The store cannot be reached or is overloaded; the caller may retry later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A concurrent transaction on the same items cancelled this one; nothing was
+    /// written and the same transaction may be tried again at once.
+    #[error("transaction conflict: {0}")]
+    Conflict(String),
+    /// The request breaks one of DynamoDB's documented limits; nothing was written.
+    #[error("{0}")]
+    Limit(Limit),
     /// Anything else: a bug or corrupt data.
     #[error("store failure: {0}")]
     Failed(String),
@@ -161,6 +168,131 @@ pub enum StoreError {
 
 /// At most this many writes go into one transaction (DynamoDB allows 100).
 pub const MAX_TRANSACTION_WRITES: usize = 25;
+
+/// DynamoDB's documented limits ("Quotas in Amazon DynamoDB", Developer Guide),
+/// enforced by every adapter so the embedded store refuses what DynamoDB would.
+pub mod limits {
+    /// "Item size": 400 KB, attribute names and values included.
+    /// Counted as 400,000 bytes: the stricter reading of "400 KB" (moto refuses
+    /// above 405,000, DynamoDB itself near 409,600).
+    pub const MAX_ITEM_BYTES: usize = 400_000;
+    /// "Partition key value": 1 to 2,048 bytes.
+    pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
+    /// "Sort key value": 1 to 1,024 bytes.
+    pub const MAX_SORT_KEY_BYTES: usize = 1024;
+    /// "TransactWriteItems": at most 100 actions ...
+    pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+    /// ... of at most 4 MB in all ...
+    pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+    // ... and no two actions on the same item ("you can't target the same item
+    // with multiple operations within the same transaction").
+}
+
+/// Which documented DynamoDB limit a request broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Limit {
+    #[error("the item is {size} bytes; DynamoDB stores at most {max} bytes per item")]
+    ItemSize { size: usize, max: usize },
+    #[error("a key value is {size} bytes; DynamoDB allows 1 to {max}")]
+    KeySize { size: usize, max: usize },
+    #[error("a transaction of {0} writes; DynamoDB allows at most 100")]
+    TransactionActions(usize),
+    #[error("a transaction of {0} bytes; DynamoDB allows at most 4 MB")]
+    TransactionSize(usize),
+    #[error("two writes in one transaction touch {0:?}; DynamoDB allows one per item")]
+    SameItemTwice(Key),
+}
+
+/// An item's size as DynamoDB counts it: the UTF-8 bytes of every attribute name
+/// and string value; a number counts about one byte per two digits plus one
+/// (counted here as its digits plus one, never less than DynamoDB).
+pub fn item_size(item: &Item) -> usize {
+    let string = |name: &str, value: &str| name.len() + value.len();
+    let number = |name: &str, value: i128| name.len() + value.to_string().len() + 1;
+    let optional = [
+        ("GSI1PK", &item.gsi1pk),
+        ("GSI1SK", &item.gsi1sk),
+        ("Status", &item.status),
+        ("CreatedAt", &item.created_at),
+        ("UpdatedAt", &item.updated_at),
+        ("Data", &item.data),
+    ];
+    string("PK", &item.pk)
+        + string("SK", &item.sk)
+        + string("EntityType", &item.entity_type)
+        + optional
+            .iter()
+            .filter_map(|(n, v)| v.as_deref().map(|v| string(n, v)))
+            .sum::<usize>()
+        + number("Version", i128::from(item.version))
+        + number("Count", i128::from(item.count))
+        + item
+            .expires_at
+            .map_or(0, |t| number("ExpiresAt", i128::from(t)))
+}
+
+fn check_key(pk: &str, sk: &str) -> Result<(), Limit> {
+    for (value, max) in [
+        (pk, limits::MAX_PARTITION_KEY_BYTES),
+        (sk, limits::MAX_SORT_KEY_BYTES),
+    ] {
+        if value.is_empty() || value.len() > max {
+            return Err(Limit::KeySize {
+                size: value.len(),
+                max,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a transaction against DynamoDB's limits before any adapter runs it.
+pub fn check_transaction(writes: &[Write]) -> Result<(), Limit> {
+    if writes.len() > limits::MAX_TRANSACTION_ACTIONS {
+        return Err(Limit::TransactionActions(writes.len()));
+    }
+    let mut total = 0;
+    let mut seen: Vec<&Key> = Vec::with_capacity(writes.len());
+    let keys: Vec<Key> = writes.iter().map(Write::key).collect();
+    for (write, key) in writes.iter().zip(&keys) {
+        check_key(&key.pk, &key.sk)?;
+        if seen.contains(&key) {
+            return Err(Limit::SameItemTwice(key.clone()));
+        }
+        seen.push(key);
+        if let Write::Put { item, .. } = write {
+            if let (Some(pk), Some(sk)) = (&item.gsi1pk, &item.gsi1sk) {
+                check_key(pk, sk)?;
+            }
+            let size = item_size(item);
+            if size > limits::MAX_ITEM_BYTES {
+                return Err(Limit::ItemSize {
+                    size,
+                    max: limits::MAX_ITEM_BYTES,
+                });
+            }
+            total += size;
+        } else {
+            total += key.pk.len() + key.sk.len();
+        }
+    }
+    if total > limits::MAX_TRANSACTION_BYTES {
+        return Err(Limit::TransactionSize(total));
+    }
+    Ok(())
+}
+
+impl Write {
+    /// The item a write touches.
+    pub fn key(&self) -> Key {
+        match self {
+            Write::Put { item, .. } => item.key(),
+            Write::Delete { key, .. } | Write::Increment { key, .. } | Write::Check { key, .. } => {
+                key.clone()
+            }
+        }
+    }
+}
 
 #[async_trait]
 pub trait Store: Send + Sync {

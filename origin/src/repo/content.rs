@@ -176,8 +176,11 @@ fn slug_candidate(base: &str, attempt: usize) -> String {
 
 const SLUG_ATTEMPTS: usize = 100;
 
-/// Writes `writes` plus a fresh unique slug row for `item` (first write), retrying
-/// with the next candidate while the slug is taken.
+/// Writes `item` with a unique slug from `base` (the first free candidate) and
+/// `extra`, retrying with the next candidate while the slug is taken. `current` is
+/// the slug the item holds now: its row is released, or kept as it is when a
+/// candidate is that same slug (DynamoDB allows one operation per item in a
+/// transaction, so the row is neither put nor deleted then).
 async fn write_with_new_slug<T: Content>(
     store: &dyn Store,
     item: &mut T,
@@ -185,24 +188,33 @@ async fn write_with_new_slug<T: Content>(
     version: u64,
     extra: Vec<Write>,
     content_condition: Condition,
+    current: Option<&str>,
 ) -> Result<(), ApiError> {
     for attempt in 0..SLUG_ATTEMPTS {
         let slug = slug_candidate(base, attempt);
+        let keeps_current = current == Some(slug.as_str());
         item.set_slug(slug.clone());
-        let mut writes = vec![
-            Write::Put {
+        let mut writes = Vec::new();
+        if !keeps_current {
+            writes.push(Write::Put {
                 item: slug_row(&slug, &item.meta().id),
                 condition: Condition::NotExists,
-            },
-            Write::Put {
-                item: to_row(item, version)?,
-                condition: content_condition.clone(),
-            },
-        ];
+            });
+        }
+        writes.push(Write::Put {
+            item: to_row(item, version)?,
+            condition: content_condition.clone(),
+        });
+        if let Some(old) = current.filter(|_| !keeps_current) {
+            writes.push(Write::Delete {
+                key: keys::slug(old),
+                condition: Condition::None,
+            });
+        }
         writes.extend(extra.iter().cloned());
         match store.transact(writes).await {
             Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed { index: 0 }) => continue,
+            Err(StoreError::ConditionFailed { index: 0 }) if !keeps_current => continue,
             Err(StoreError::ConditionFailed { .. }) => return Err(ApiError::PreconditionFailed),
             Err(e) => return Err(e.into()),
         }
@@ -213,8 +225,16 @@ async fn write_with_new_slug<T: Content>(
 pub async fn create<T: Content>(store: &dyn Store, mut item: T) -> Result<T, ApiError> {
     match item.slug().map(str::to_string) {
         Some(base) => {
-            write_with_new_slug(store, &mut item, &base, 1, Vec::new(), Condition::NotExists)
-                .await?
+            write_with_new_slug(
+                store,
+                &mut item,
+                &base,
+                1,
+                Vec::new(),
+                Condition::NotExists,
+                None,
+            )
+            .await?
         }
         None => {
             let put = Write::Put {
@@ -245,12 +265,16 @@ pub async fn replace<T: Content>(
         _ => None,
     };
     if let Some((base, old_slug)) = reslug {
-        let mut extra = vec![Write::Delete {
-            key: keys::slug(&old_slug),
-            condition: Condition::None,
-        }];
-        extra.extend(aggregates);
-        write_with_new_slug(store, &mut new, &base, version, extra, condition).await?;
+        write_with_new_slug(
+            store,
+            &mut new,
+            &base,
+            version,
+            aggregates,
+            condition,
+            Some(&old_slug),
+        )
+        .await?;
         return Ok(new);
     }
     let mut writes = vec![Write::Put {

@@ -6,6 +6,7 @@ pub mod tracking;
 use folio_shared::ApiError;
 
 use crate::ports::StoreError;
+use crate::ports::store::Limit;
 
 /// The one mapping from store failures to API errors. Condition failures are
 /// handled where they mean something; reaching here they are a lost race.
@@ -22,6 +23,18 @@ impl From<StoreError> for ApiError {
                     retry_after_secs: 2,
                 }
             }
+            StoreError::Conflict(message) => {
+                tracing::warn!(error = %message, "transaction kept conflicting");
+                ApiError::Unavailable {
+                    message: "The data store is busy with concurrent writes; retry shortly".into(),
+                    retry_after_secs: 1,
+                }
+            }
+            StoreError::Limit(Limit::ItemSize { size, max }) => ApiError::ItemTooLarge {
+                size,
+                limit: max,
+            },
+            StoreError::Limit(limit) => ApiError::BadRequest(limit.to_string()),
             StoreError::Failed(message) => ApiError::Internal(message),
         }
     }

@@ -41,7 +41,9 @@ pub fn start_bootstrap(runtime_api: &str, moto: &moto::Moto, fixture: &moto::Aws
         .expect("bootstrap starts")
 }
 
-/// A Function URL event (payload format 2.0) as CloudFront's origin request makes it.
+/// A Function URL event (payload format 2.0) as CloudFront's origin request makes
+/// it: OAC's SigV4 value in `Authorization`, the caller's token (if any) in the
+/// edge's hand-off header.
 pub fn url_event(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Value {
     let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
     let mut headers = json!({
@@ -49,9 +51,11 @@ pub fn url_event(method: &str, path: &str, token: Option<&str>, body: Option<Val
         "user-agent": "Mozilla/5.0 (bootstrap test)",
         "cloudfront-viewer-address": "203.0.113.7:50123",
         "x-forwarded-proto": "https",
+        "x-amz-date": "20261124T100000Z",
+        "authorization": "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261124/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123456789abcdef",
     });
     if let Some(t) = token {
-        headers["authorization"] = json!(format!("Bearer {t}"));
+        headers[folio_shared::policy::CALLER_TOKEN_HEADER] = json!(t);
     }
     if body.is_some() {
         headers["content-type"] = json!("application/json");

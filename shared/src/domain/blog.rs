@@ -53,7 +53,7 @@ impl Content for BlogPost {
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
         let title = f.required_text("title", 1, 200)?;
-        let content = f.required_text("content", 1, 0)?;
+        let content = f.required_text("content", 1, super::MARKDOWN_MAX_CHARS)?;
         Ok(Self {
             meta,
             slug: slugify(&title),
@@ -71,7 +71,7 @@ impl Content for BlogPost {
         // Read everything first so a failure leaves the post untouched.
         let title = f.text("title", 1, 200)?;
         let excerpt = f.text("excerpt", 1, 500)?;
-        let content = f.text("content", 1, 0)?;
+        let content = f.text("content", 1, super::MARKDOWN_MAX_CHARS)?;
         let category = f.text("category", 1, 100)?;
         let tags = f.string_list("tags")?;
         if let Some(v) = title {

@@ -9,6 +9,12 @@ mod query;
 mod types;
 
 pub use blog::{BlogPost, read_time, slugify};
+
+/// The longest Markdown body (blog `content`, project `longDescription`), in
+/// characters. What is stored is also held to DynamoDB's 400 KB per item, so a
+/// body within this length can still be refused with 413 when its characters
+/// take many bytes.
+pub const MARKDOWN_MAX_CHARS: usize = 200_000;
 pub use certification::{CertType, Certification};
 pub use content::{Content, Meta};
 pub use fields::Fields;

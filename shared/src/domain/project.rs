@@ -38,7 +38,7 @@ impl Content for Project {
             meta,
             name: f.required_text("name", 1, 200)?,
             description: f.required_text("description", 1, 500)?,
-            long_description: f.required_text("longDescription", 1, 0)?,
+            long_description: f.required_text("longDescription", 1, super::MARKDOWN_MAX_CHARS)?,
             tech: f.required_string_list("tech")?,
             company: f.required_text("company", 1, 200)?,
             featured: f.boolean("featured")?.unwrap_or(false),
@@ -51,7 +51,7 @@ impl Content for Project {
     fn update(&mut self, f: &Fields) -> Result<(), FieldError> {
         let name = f.text("name", 1, 200)?;
         let description = f.text("description", 1, 500)?;
-        let long_description = f.text("longDescription", 1, 0)?;
+        let long_description = f.text("longDescription", 1, super::MARKDOWN_MAX_CHARS)?;
         let tech = f.string_list("tech")?;
         let company = f.text("company", 1, 200)?;
         let featured = f.boolean("featured")?;
