@@ -5,6 +5,7 @@ pub mod aws_cli;
 pub mod package;
 pub mod seed;
 pub mod serve;
+pub mod smoke;
 pub mod standin;
 
 /// Writes a document to stdout. A closed pipe (`folio openapi | head`) ends the

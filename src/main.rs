@@ -65,6 +65,15 @@ enum Command {
         #[arg(long, env = "TABLE_NAME", default_value = "folio")]
         table: String,
     },
+    /// Check a running folio (a fresh deploy, or `folio serve`) end to end: health,
+    /// a public list, owner sign-in, a draft created, published, read publicly with
+    /// ETag/304, a tracked visit, unpublished and deleted. The owner's credentials
+    /// come from FOLIO_OWNER_EMAIL and FOLIO_OWNER_PASSWORD. Exits non-zero naming
+    /// the failing step.
+    Smoke {
+        /// The API's base URL, e.g. https://d111111abcdef8.cloudfront.net
+        base_url: String,
+    },
     /// Print folio's OpenAPI document (JSON) to stdout.
     Openapi,
     /// Print the CloudFront policies (cache key, origin request headers, CORS,
@@ -346,6 +355,20 @@ async fn main() -> ExitCode {
             (_, None) => Err("missing setting FOLIO_OWNER_PASSWORD: the owner's password".into()),
         },
         Command::Seed { data_dir } => seed_command(data_dir).await,
+        Command::Smoke { base_url } => match (owner_email(), owner_password()) {
+            (Ok(email), Some(password)) => {
+                let credentials = folio::smoke::Credentials {
+                    email: email.as_str().to_string(),
+                    password,
+                };
+                folio::smoke::run(&base_url, &credentials).await
+            }
+            (Err(e), _) => Err(e),
+            (_, None) => Err(
+                "missing setting FOLIO_OWNER_PASSWORD: the owner's password, for the sign-in step"
+                    .into(),
+            ),
+        },
         Command::CloudfrontPolicies => {
             serde_json::to_string_pretty(&folio_shared::policy::document())
                 .map_err(|e| e.to_string())

@@ -267,7 +267,9 @@ async fn dynamodb_limits_contract(store: &dyn Store) {
         ..row("LIMIT", "fits")
     };
     assert!(matches!(
-        store.transact(vec![put(over.clone(), Condition::None)]).await,
+        store
+            .transact(vec![put(over.clone(), Condition::None)])
+            .await,
         Err(StoreError::Limit(Limit::ItemSize { .. }))
     ));
     assert_eq!(store.get(&over.key()).await, Ok(None), "nothing written");
@@ -300,7 +302,9 @@ async fn dynamodb_limits_contract(store: &dyn Store) {
     ));
     let long_partition = row(&"p".repeat(limits::MAX_PARTITION_KEY_BYTES + 1), "A");
     assert!(matches!(
-        store.transact(vec![put(long_partition, Condition::None)]).await,
+        store
+            .transact(vec![put(long_partition, Condition::None)])
+            .await,
         Err(StoreError::Limit(Limit::KeySize { .. }))
     ));
 
@@ -334,11 +338,23 @@ async fn the_dynamodb_engine_refuses_what_the_port_rules_refuse() {
         let mut item = key(sk);
         item.insert("Data".into(), AttributeValue::S(data.into()));
         TransactWriteItem::builder()
-            .put(Put::builder().table_name(table).set_item(Some(item)).build().unwrap())
+            .put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item))
+                    .build()
+                    .unwrap(),
+            )
             .build()
     };
     let delete = TransactWriteItem::builder()
-        .delete(Delete::builder().table_name(table).set_key(Some(key("a"))).build().unwrap())
+        .delete(
+            Delete::builder()
+                .table_name(table)
+                .set_key(Some(key("a")))
+                .build()
+                .unwrap(),
+        )
         .build();
     let same_item = client
         .transact_write_items()

@@ -158,9 +158,14 @@ async fn bootstrap_reports_missing_settings_as_an_init_error_naming_them() {
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
     // A typo in the template (no TABLE_NAME at all) must not boot an empty local
     // store: the local adapters run only when asked for by name.
-    let cases: [(&[(&str, &str)], &[&str]); 3] = [
+    // (the settings given, the names the error must mention)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 3] = [
         (
-            &[("TABLE_NAME", &fixture.settings.table_name), ("AWS_REGION", "us-east-1")],
+            &[
+                ("TABLE_NAME", &fixture.settings.table_name),
+                ("AWS_REGION", "us-east-1"),
+            ],
             &["USER_POOL_ID", "USER_POOL_CLIENT_ID"],
         ),
         (&[], &["AWS_REGION", "TABLE_NAME", "USER_POOL_ID"]),

@@ -667,3 +667,176 @@ fn random_u128() -> u128 {
     let _ = SystemRandom::new().fill(&mut b);
     u128::from_le_bytes(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// An edge that forwards every request unchanged.
+    struct PassThrough;
+
+    #[async_trait]
+    impl LambdaFunction for PassThrough {
+        async fn invoke(&self, mut event: Value) -> Result<Value, String> {
+            Ok(event["Records"][0]["cf"]["request"].take())
+        }
+    }
+
+    /// An edge that answers every request itself with the given status.
+    struct Answers(&'static str, &'static str);
+
+    #[async_trait]
+    impl LambdaFunction for Answers {
+        async fn invoke(&self, _: Value) -> Result<Value, String> {
+            Ok(json_response(self.0, self.1))
+        }
+    }
+
+    fn json_response(status: &str, cache_control: &str) -> Value {
+        serde_json::json!({
+            "status": status,
+            "headers": { "cache-control": [{ "key": "Cache-Control", "value": cache_control }] },
+            "body": "{}",
+            "bodyEncoding": "text",
+        })
+    }
+
+    /// An origin that records the Function URL events it gets.
+    #[derive(Default)]
+    struct Recorder {
+        events: Mutex<Vec<Value>>,
+        status: u16,
+        cache_control: &'static str,
+    }
+
+    #[async_trait]
+    impl LambdaFunction for Recorder {
+        async fn invoke(&self, event: Value) -> Result<Value, String> {
+            if let Ok(mut events) = self.events.lock() {
+                events.push(event);
+            }
+            Ok(serde_json::json!({
+                "statusCode": self.status,
+                "headers": { "cache-control": self.cache_control, "content-type": "application/json" },
+                "body": "{}",
+            }))
+        }
+    }
+
+    fn distribution(edge: Arc<dyn LambdaFunction>, origin: Arc<Recorder>) -> Distribution {
+        Distribution::new(
+            edge,
+            origin,
+            Arc::new(ResponseCache::new(1 << 20)),
+            StandinConfig::default(),
+        )
+    }
+
+    async fn get(d: &Distribution, uri: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        d.handle(
+            Method::GET,
+            &uri.parse().unwrap(),
+            &map,
+            Bytes::new(),
+            "198.51.100.4:5000".parse().unwrap(),
+        )
+        .await
+    }
+
+    /// "Control origin requests with a policy" / "Add CloudFront request headers":
+    /// only the cache key's and the origin request policy's headers reach the
+    /// origin; CloudFront-Viewer-Address is CloudFront's, never the viewer's copy.
+    #[tokio::test]
+    async fn only_policy_headers_reach_the_origin_and_the_viewer_address_is_cloudfronts() {
+        let origin = Arc::new(Recorder {
+            status: 200,
+            cache_control: "no-store",
+            ..Recorder::default()
+        });
+        let d = distribution(Arc::new(PassThrough), Arc::clone(&origin));
+        get(
+            &d,
+            "/v1/projects",
+            &[
+                ("cookie", "session=1"),
+                ("x-custom", "1"),
+                ("user-agent", "Mozilla/5.0"),
+                ("cloudfront-viewer-address", "10.9.9.9:1"),
+            ],
+        )
+        .await;
+        let events = origin.events.lock().unwrap();
+        let headers = &events[0]["headers"];
+        assert!(headers.get("cookie").is_none() && headers.get("x-custom").is_none());
+        assert_eq!(headers["user-agent"], "Mozilla/5.0");
+        assert_eq!(headers["cloudfront-viewer-address"], "198.51.100.4:5000");
+        assert_eq!(
+            events[0]["requestContext"]["http"]["sourceIp"],
+            function_url::CLOUDFRONT_SOURCE_IP
+        );
+    }
+
+    /// "Manage how long content stays in the cache": s-maxage decides; MinTTL 0
+    /// means no-store is honoured.
+    #[tokio::test]
+    async fn the_cache_keeps_what_cache_control_allows_and_nothing_else() {
+        for (cache_control, origin_calls) in [("public, s-maxage=60", 1), ("no-store", 2)] {
+            let origin = Arc::new(Recorder {
+                status: 200,
+                cache_control,
+                ..Recorder::default()
+            });
+            let d = distribution(Arc::new(PassThrough), Arc::clone(&origin));
+            get(&d, "/v1/projects?utm_source=x", &[]).await;
+            let second = get(&d, "/v1/projects", &[]).await;
+            assert_eq!(
+                origin.events.lock().unwrap().len(),
+                origin_calls,
+                "{cache_control}"
+            );
+            if origin_calls == 1 {
+                assert_eq!(second.headers["x-cache"], "Hit from cloudfront");
+            }
+        }
+    }
+
+    /// "Generate HTTP responses in request triggers": a response generated at
+    /// origin-request is cached like an origin's; the distribution's error caching
+    /// minimum TTL keeps a 404 even with no-store ("How CloudFront processes HTTP 4xx
+    /// and 5xx status codes", the stricter reading).
+    #[tokio::test]
+    async fn generated_answers_and_404s_are_cached_by_their_rules() {
+        let origin = Arc::new(Recorder::default());
+        let edge = Arc::new(Answers("404", "no-store"));
+        let d = distribution(edge, Arc::clone(&origin));
+        get(&d, "/v1/nope", &[]).await;
+        let again = get(&d, "/v1/nope", &[]).await;
+        assert_eq!(again.status, 404);
+        assert_eq!(again.headers["x-cache"], "Hit from cloudfront");
+        let refusing = distribution(Arc::new(Answers("401", "no-store")), origin);
+        get(&refusing, "/v1/auth/me", &[]).await;
+        let again = get(&refusing, "/v1/auth/me", &[]).await;
+        assert!(again.headers.get("x-cache").is_none(), "a 401 is not kept");
+    }
+
+    /// The viewer-request CloudFront Function: an Authorization no token fits in
+    /// is refused before anything else runs.
+    #[tokio::test]
+    async fn an_oversized_authorization_is_refused_by_the_viewer_function() {
+        let origin = Arc::new(Recorder::default());
+        let d = distribution(Arc::new(PassThrough), Arc::clone(&origin));
+        let huge = format!("Bearer {}", "a".repeat(9000));
+        let reply = get(&d, "/v1/auth/me", &[("authorization", &huge)]).await;
+        assert_eq!(reply.status, 401);
+        assert!(origin.events.lock().unwrap().is_empty());
+    }
+}

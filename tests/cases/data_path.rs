@@ -60,7 +60,9 @@ async fn a_post_over_the_400_kb_item_limit_is_413_naming_the_limit() {
         error["message"].as_str().unwrap().contains("400000 bytes"),
         "{error}"
     );
-    let all = s.get("/v1/blog/posts?status=all", Some(&s.owner_token)).await;
+    let all = s
+        .get("/v1/blog/posts?status=all", Some(&s.owner_token))
+        .await;
     assert_eq!(all.body["total"], 0, "nothing stored");
     let mut long = blog_body("Too long");
     long["content"] = json!("x".repeat(folio_shared::domain::MARKDOWN_MAX_CHARS + 1));
@@ -74,8 +76,14 @@ async fn a_post_over_the_400_kb_item_limit_is_413_naming_the_limit() {
 async fn transaction_conflicts_are_retried_and_persistent_ones_are_503() {
     let s = TestServer::spawn().await;
     s.faults.fail_next(3, Fault::TransactionConflict);
-    let created = s.create("/v1/projects", project_body("After conflicts")).await;
-    assert_eq!(s.faults.pending(), 0, "the three conflicts were met and retried");
+    let created = s
+        .create("/v1/projects", project_body("After conflicts"))
+        .await;
+    assert_eq!(
+        s.faults.pending(),
+        0,
+        "the three conflicts were met and retried"
+    );
     assert_eq!(created["name"], "After conflicts");
 
     s.faults.fail_next(20, Fault::TransactionConflict);

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod moto;
+pub mod runtime_api;
 pub mod schema;
 
 use std::sync::Arc;

@@ -93,7 +93,6 @@ async fn handle(
                 h.insert("content-type", "application/json".parse().unwrap());
                 return Ok(r);
             }
-            state.lock().unwrap().next_calls -= 1;
             notified.await;
         },
         (
@@ -179,6 +178,11 @@ impl RuntimeApi {
                 self.state.lock().unwrap().init_error
             ),
         }
+    }
+
+    /// Whether the function has polled `/next` (finished its init).
+    pub fn ready(&self) -> bool {
+        self.state.lock().unwrap().next_calls > 0
     }
 
     /// Waits until the function polls `/next` (it has finished its init).

@@ -106,7 +106,9 @@ pub enum Fault {
 impl Fault {
     fn store_error(&self) -> StoreError {
         match self {
-            Fault::TransactionConflict => StoreError::Conflict("TransactionConflict (injected)".into()),
+            Fault::TransactionConflict => {
+                StoreError::Conflict("TransactionConflict (injected)".into())
+            }
             Fault::Throttled => StoreError::Unavailable("ThrottlingException (injected)".into()),
             Fault::Timeout => StoreError::Unavailable("operation timed out (injected)".into()),
             Fault::Unreachable => StoreError::Unavailable("dispatch failure (injected)".into()),

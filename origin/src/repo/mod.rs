@@ -30,10 +30,9 @@ impl From<StoreError> for ApiError {
                     retry_after_secs: 1,
                 }
             }
-            StoreError::Limit(Limit::ItemSize { size, max }) => ApiError::ItemTooLarge {
-                size,
-                limit: max,
-            },
+            StoreError::Limit(Limit::ItemSize { size, max }) => {
+                ApiError::ItemTooLarge { size, limit: max }
+            }
             StoreError::Limit(limit) => ApiError::BadRequest(limit.to_string()),
             StoreError::Failed(message) => ApiError::Internal(message),
         }

@@ -102,6 +102,17 @@ pub struct HttpJwks {
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
 }
 
+/// An HTTP/1.1 connector for `https://` (rustls on ring, the webpki roots) and
+/// plain `http://` URLs; the JWKS fetcher's, and `folio smoke`'s.
+pub fn https_connector() -> Result<hyper_rustls::HttpsConnector<HttpConnector>, String> {
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(tls_provider())
+        .map_err(|e| format!("TLS set-up failed: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .build())
+}
+
 impl HttpJwks {
     /// `url` is `https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`
     /// in production; plain `http://` is accepted for local endpoints such as moto.
@@ -109,12 +120,7 @@ impl HttpJwks {
         let url: http::Uri = url
             .parse()
             .map_err(|e| format!("invalid JWKS URL {url:?}: {e}"))?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(tls_provider())
-            .map_err(|e| format!("TLS set-up failed: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let connector = https_connector()?;
         Ok(Self {
             url,
             client: Client::builder(TokioExecutor::new()).build(connector),

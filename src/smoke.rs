@@ -1,0 +1,296 @@
+//! `folio smoke <base URL>`: the checks to run right after a first real deploy (or
+//! against `folio serve`). Each step is printed with its timing; the first that
+//! fails ends the run, names itself, and the command exits non-zero. What the run
+//! created is deleted again, whether it passed or not.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+/// How long a step waits for CloudFront to reflect a change (invalidations take
+/// tens of seconds to minutes on AWS; `folio serve` purges at once).
+const PROPAGATION: Duration = Duration::from_secs(180);
+/// One request's limit.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+struct Answer {
+    status: StatusCode,
+    etag: Option<String>,
+    body: Value,
+}
+
+struct Smoke {
+    base: String,
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    token: Option<String>,
+}
+
+impl Smoke {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, String> {
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(format!("{}{path}", self.base))
+            .header(header::USER_AGENT, "Mozilla/5.0 (folio smoke)");
+        if let Some(token) = &self.token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let payload = match body {
+            Some(b) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Bytes::from(b.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let request = request
+            .body(Full::new(payload))
+            .map_err(|e| format!("cannot build the request: {e}"))?;
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
+            .await
+            .map_err(|_| format!("{method} {path}: no answer within {REQUEST_TIMEOUT:?}"))?
+            .map_err(|e| format!("{method} {path}: {e}"))?;
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("{method} {path}: body unreadable: {e}"))?
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Answer { status, etag, body })
+    }
+
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        want: StatusCode,
+    ) -> Result<Answer, String> {
+        let answer = self.send(method.clone(), path, body, &[]).await?;
+        if answer.status != want {
+            return Err(format!(
+                "{method} {path} answered {} (wanted {want}): {}",
+                answer.status, answer.body
+            ));
+        }
+        Ok(answer)
+    }
+
+    /// Repeats an anonymous GET until it answers `want` (CloudFront's cache may hold
+    /// the previous answer until the invalidation lands).
+    async fn eventually(&self, path: &str, want: StatusCode) -> Result<Answer, String> {
+        let deadline = Instant::now() + PROPAGATION;
+        loop {
+            let answer = self.send(Method::GET, path, None, &[]).await?;
+            if answer.status == want {
+                return Ok(answer);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "GET {path} still answered {} after {PROPAGATION:?} (wanted {want})",
+                    answer.status
+                ));
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    }
+}
+
+async fn step<T>(
+    name: &str,
+    work: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    let started = Instant::now();
+    let result = work.await;
+    let ms = started.elapsed().as_millis();
+    match &result {
+        Ok(_) => println!("  ok    {name:<28} {ms:>6} ms"),
+        Err(e) => println!("  FAIL  {name:<28} {ms:>6} ms  {e}"),
+    }
+    result.map_err(|e| format!("step '{name}' failed: {e}"))
+}
+
+/// Runs every check against `base` (e.g. `https://d111.cloudfront.net`).
+pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
+    let connector = folio_shared::jwt::jwks_http::https_connector()?;
+    let mut smoke = Smoke {
+        base: base.trim_end_matches('/').to_string(),
+        client: Client::builder(TokioExecutor::new()).build(connector),
+        token: None,
+    };
+    println!("folio smoke {}", smoke.base);
+    let started = Instant::now();
+    step("health", async {
+        let a = smoke
+            .expect(Method::GET, "/v1/health", None, StatusCode::OK)
+            .await?;
+        Ok(a.body["status"].clone())
+    })
+    .await?;
+    step("public list", async {
+        let a = smoke
+            .expect(Method::GET, "/v1/blog/posts", None, StatusCode::OK)
+            .await?;
+        a.body["posts"]
+            .as_array()
+            .map(|_| ())
+            .ok_or_else(|| format!("no posts array: {}", a.body))
+    })
+    .await?;
+    let token = step("owner sign-in", async {
+        let body = json!({ "email": credentials.email, "password": credentials.password });
+        let a = smoke
+            .expect(Method::POST, "/v1/auth/login", Some(body), StatusCode::OK)
+            .await?;
+        a.body["token"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| "no token in the answer".to_string())
+    })
+    .await?;
+    smoke.token = Some(token);
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let post = json!({
+        "title": format!("folio smoke test {stamp}"),
+        "excerpt": "Written and deleted by folio smoke",
+        "content": "If you can read this, `folio smoke` stopped half-way: delete this post.",
+        "category": "Smoke",
+        "tags": ["smoke"],
+    });
+    let id = step("create draft", async {
+        let a = smoke
+            .expect(
+                Method::POST,
+                "/v1/blog/posts",
+                Some(post),
+                StatusCode::CREATED,
+            )
+            .await?;
+        a.body["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| "no id in the answer".to_string())
+    })
+    .await?;
+    let checks = checks_on(&mut smoke, &id).await;
+    // Clean up whatever happened, then report the first failure.
+    let cleanup = step("delete", async {
+        let a = smoke
+            .send(Method::DELETE, &format!("/v1/blog/posts/{id}"), None, &[])
+            .await?;
+        if a.status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("DELETE answered {}: {}", a.status, a.body))
+        }
+    })
+    .await;
+    checks?;
+    cleanup?;
+    println!("all checks passed in {} ms", started.elapsed().as_millis());
+    Ok(())
+}
+
+/// The checks between creating the draft and deleting it.
+async fn checks_on(smoke: &mut Smoke, id: &str) -> Result<(), String> {
+    let item = format!("/v1/blog/posts/{id}");
+    step("draft hidden from public", async {
+        let owner = smoke.token.take();
+        let a = smoke.send(Method::GET, &item, None, &[]).await;
+        smoke.token = owner;
+        match a?.status {
+            StatusCode::NOT_FOUND => Ok(()),
+            other => Err(format!("the public got {other} for a draft")),
+        }
+    })
+    .await?;
+    step("publish", async {
+        smoke
+            .expect(
+                Method::POST,
+                &format!("{item}/publish"),
+                None,
+                StatusCode::OK,
+            )
+            .await
+            .map(|_| ())
+    })
+    .await?;
+    let owner = smoke.token.take();
+    let etag = step("public read", async {
+        let a = smoke.eventually(&item, StatusCode::OK).await?;
+        a.etag.ok_or_else(|| "no ETag on a public read".to_string())
+    })
+    .await;
+    let result = async {
+        let etag = etag?;
+        step("ETag / 304", async {
+            let a = smoke
+                .send(Method::GET, &item, None, &[("if-none-match", &etag)])
+                .await?;
+            match a.status {
+                StatusCode::NOT_MODIFIED => Ok(()),
+                other => Err(format!("If-None-Match answered {other}, not 304")),
+            }
+        })
+        .await?;
+        step("tracked visit", async {
+            let a = smoke
+                .expect(Method::POST, "/v1/visitors/track", None, StatusCode::OK)
+                .await?;
+            a.body["count"]
+                .as_i64()
+                .map(|_| ())
+                .ok_or_else(|| format!("no integer count: {}", a.body))
+        })
+        .await
+    }
+    .await;
+    smoke.token = owner;
+    result?;
+    step("unpublish", async {
+        smoke
+            .expect(
+                Method::POST,
+                &format!("{item}/unpublish"),
+                None,
+                StatusCode::OK,
+            )
+            .await
+            .map(|_| ())
+    })
+    .await?;
+    let owner = smoke.token.take();
+    let hidden = step(
+        "unpublished hidden",
+        smoke.eventually(&item, StatusCode::NOT_FOUND),
+    )
+    .await;
+    smoke.token = owner;
+    hidden.map(|_| ())
+}

@@ -1,0 +1,343 @@
+//! What ships, end to end: `dist/edge.zip` under the real `awslambdaric` and the
+//! origin `bootstrap` from `dist/origin.zip`, each behind a Runtime API served by
+//! this test, with the CloudFront stand-in between them, on the AWS adapters
+//! against moto. Run twice: with OAC's SigV4 value reaching the origin in
+//! `Authorization`, and with no `Authorization` at all.
+//!
+//! `folio package all` must have built `dist/` first (`./scripts/test` does).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use folio::standin::cache::ResponseCache;
+use folio::standin::function_url::AuthorizationAfterOac;
+use folio::standin::{Distribution, LambdaFunction, StandinConfig};
+use folio_edge::config::{EdgeSettings, RunMode};
+use http::{HeaderMap, HeaderValue, Method};
+use serde_json::{Value, json};
+use support::moto::{AwsFixture, Moto, REGION};
+use support::runtime_api::{Outcome, RuntimeApi};
+use support::{OWNER_EMAIL, OWNER_PASSWORD, blog_body};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shipped(name: &str) -> PathBuf {
+    let zip = root().join("dist").join(name);
+    assert!(
+        zip.exists(),
+        "{} is missing: build the packages first with `folio package all` (./scripts/test does)",
+        zip.display()
+    );
+    zip
+}
+
+fn unpack(zip: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    folio_edge::package::unzip(zip, dir.path()).expect("the zip unpacks");
+    dir
+}
+
+/// A function running as its own process, invoked through a Runtime API.
+struct ViaRuntimeApi(RuntimeApi);
+
+#[async_trait]
+impl LambdaFunction for ViaRuntimeApi {
+    async fn invoke(&self, event: Value) -> Result<Value, String> {
+        match self.0.invoke(event, Duration::from_secs(30)).await {
+            Outcome::Response(value) => Ok(value),
+            Outcome::Error(error) => Err(error.to_string()),
+        }
+    }
+}
+
+/// The function's output, kept beside it to explain a failed start.
+fn log(task: &Path) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(task.join("function.log"))
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null())
+}
+
+/// Waits for a function's first `/next`, or fails with what it printed.
+async fn ready(api: &RuntimeApi, task: &Path, name: &str, process: &mut Running) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !api.ready() {
+        if std::time::Instant::now() > deadline || api.init_error().is_some() {
+            let output = std::fs::read_to_string(task.join("function.log")).unwrap_or_default();
+            panic!(
+                "the {name} never asked for an event (init error {:?}, process {:?}); it printed:\n{output}",
+                api.init_error(),
+                process.0.try_wait()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The origin as Lambda runs `provided.al2023`: `bootstrap` from the zip, with the
+/// template's environment.
+fn start_origin(task: &Path, api: &RuntimeApi, moto: &Moto, fixture: &AwsFixture) -> Running {
+    let s = &fixture.settings;
+    let child = Command::new(task.join("bootstrap"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "folio-origin")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("FOLIO_ADAPTERS", "aws")
+        .env("TABLE_NAME", &s.table_name)
+        .env("USER_POOL_ID", &s.user_pool_id)
+        .env("USER_POOL_CLIENT_ID", &s.client_id)
+        .env("JWKS_URL", &s.jwks_url)
+        .stdout(log(task))
+        .stderr(log(task))
+        .spawn()
+        .expect("the origin bootstrap starts");
+    Running(child)
+}
+
+/// The edge as Lambda@Edge runs python3.12: `python -m awslambdaric
+/// handler.handler` in the unpacked zip, its settings baked for this user pool.
+async fn start_edge(task: &Path, api: &RuntimeApi, fixture: &AwsFixture) -> Running {
+    let s = &fixture.settings;
+    let settings = EdgeSettings {
+        user_pool_id: s.user_pool_id.clone(),
+        client_id: s.client_id.clone(),
+        owner_group: s.owner_group.clone(),
+        allowed_origins: vec!["https://portfolio.example".into()],
+        jwks_url: Some(s.jwks_url.clone()),
+        issuer: None,
+        mode: RunMode::Exec,
+    };
+    let jwks = reqwest::get(&s.jwks_url)
+        .await
+        .expect("moto serves the pool's JWKS")
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(
+        task.join(folio_edge::config::CONFIG_FILE),
+        serde_json::to_vec(&settings).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(task.join(folio_edge::config::JWKS_FILE), jwks).unwrap();
+    let python = root().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "the venv with awslambdaric is missing: run ./scripts/test (it installs it)"
+    );
+    let child = Command::new(python)
+        .args(["-m", "awslambdaric", "handler.handler"])
+        .current_dir(task)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+        .env("LAMBDA_TASK_ROOT", task)
+        .env("_HANDLER", "handler.handler")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "us-east-1.folio-edge")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(log(task))
+        .stderr(log(task))
+        .spawn()
+        .expect("awslambdaric starts");
+    Running(child)
+}
+
+struct Viewer<'a> {
+    distribution: &'a Distribution,
+}
+
+impl Viewer<'_> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut map = HeaderMap::new();
+        map.insert(
+            "user-agent",
+            HeaderValue::from_static("Mozilla/5.0 (artifacts)"),
+        );
+        for (name, value) in headers {
+            map.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let body = match body {
+            Some(b) => {
+                map.insert("content-type", HeaderValue::from_static("application/json"));
+                Bytes::from(b.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let reply = self
+            .distribution
+            .handle(
+                method,
+                &path.parse().unwrap(),
+                &map,
+                body,
+                "203.0.113.50:41000".parse().unwrap(),
+            )
+            .await;
+        let value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+        (reply.status, value)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto() {
+    let edge_zip = shipped("edge.zip");
+    let origin_zip = shipped("origin.zip");
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+
+    for after_oac in [
+        AuthorizationAfterOac::Signature,
+        AuthorizationAfterOac::Absent,
+    ] {
+        let origin_task = unpack(&origin_zip);
+        let edge_task = unpack(&edge_zip);
+        let origin_api = RuntimeApi::start().await;
+        let edge_api = RuntimeApi::start().await;
+        let mut origin = start_origin(origin_task.path(), &origin_api, &moto, &fixture);
+        let mut edge = start_edge(edge_task.path(), &edge_api, &fixture).await;
+        ready(&origin_api, origin_task.path(), "origin", &mut origin).await;
+        ready(&edge_api, edge_task.path(), "edge", &mut edge).await;
+        let distribution = Distribution::new(
+            Arc::new(ViaRuntimeApi(edge_api)),
+            Arc::new(ViaRuntimeApi(origin_api)),
+            Arc::new(ResponseCache::new(1 << 20)),
+            StandinConfig {
+                allowed_origins: vec!["https://portfolio.example".into()],
+                authorization_after_oac: after_oac,
+                ..StandinConfig::default()
+            },
+        );
+        let viewer = Viewer {
+            distribution: &distribution,
+        };
+        let case = format!("{after_oac:?}");
+
+        let (status, login) = viewer
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                &[],
+                Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+            )
+            .await;
+        assert_eq!(status, 200, "{case}: owner sign-in: {login}");
+        let bearer = format!("Bearer {}", login["token"].as_str().unwrap());
+        let owner = [("authorization", bearer.as_str())];
+
+        let title = format!("Shipped {case}");
+        let (status, post) = viewer
+            .call(
+                Method::POST,
+                "/v1/blog/posts",
+                &owner,
+                Some(blog_body(&title)),
+            )
+            .await;
+        assert_eq!(status, 201, "{case}: create: {post}");
+        let id = post["id"].as_str().unwrap().to_string();
+        let (status, draft) = viewer
+            .call(Method::GET, &format!("/v1/blog/posts/{id}"), &owner, None)
+            .await;
+        assert_eq!(
+            (status, draft["status"].as_str()),
+            (200, Some("draft")),
+            "{case}"
+        );
+        let (status, _) = viewer
+            .call(Method::GET, &format!("/v1/blog/posts/{id}"), &[], None)
+            .await;
+        assert_eq!(status, 404, "{case}: the public never sees a draft");
+        let (status, published) = viewer
+            .call(
+                Method::POST,
+                &format!("/v1/blog/posts/{id}/publish"),
+                &owner,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{case}: publish: {published}");
+        let (status, list) = viewer.call(Method::GET, "/v1/blog/posts", &[], None).await;
+        assert_eq!(status, 200, "{case}");
+        assert!(
+            list["posts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["title"] == title.as_str()),
+            "{case}: {list}"
+        );
+        // A new visitor per variant (one table for both): a browser of its own.
+        let agent = format!("Mozilla/5.0 (artifacts {case})");
+        let (status, tracked) = viewer
+            .call(
+                Method::POST,
+                "/v1/visitors/track",
+                &[("user-agent", &agent)],
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, tracked["tracked"].as_bool()),
+            (200, Some(true)),
+            "{case}"
+        );
+
+        // A viewer who sends the hand-off header with a stolen (valid) token and no
+        // valid Authorization creates nothing.
+        let stolen = login["token"].as_str().unwrap();
+        for extra in [None, Some("Bearer forged.token.value")] {
+            let mut headers = vec![("x-folio-caller-token", stolen)];
+            if let Some(a) = extra {
+                headers.push(("authorization", a));
+            }
+            let (status, _) = viewer
+                .call(
+                    Method::POST,
+                    "/v1/blog/posts",
+                    &headers,
+                    Some(blog_body("Smuggled")),
+                )
+                .await;
+            assert_eq!(status, 401, "{case}: smuggled caller header");
+        }
+        let stats = &distribution.stats;
+        use std::sync::atomic::Ordering::Relaxed;
+        assert_eq!(stats.validation_failures.load(Relaxed), 0, "{case}");
+        assert_eq!(stats.iam_refusals.load(Relaxed), 0, "{case}");
+    }
+}
