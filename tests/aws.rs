@@ -129,7 +129,7 @@ async fn two_regions_writing_one_table_count_exactly() {
     assert_eq!(tracked, 100);
 
     let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&fixture.sdk),
+        fixture.settings.dynamodb_client(&fixture.sdk),
         &fixture.settings.table_name,
     ));
     let totals = store

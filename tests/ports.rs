@@ -326,7 +326,7 @@ async fn the_dynamodb_engine_refuses_what_the_port_rules_refuse() {
     use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
-    let client = aws_sdk_dynamodb::Client::new(&fixture.sdk);
+    let client = fixture.settings.dynamodb_client(&fixture.sdk);
     let table = &fixture.settings.table_name;
     let key = |sk: &str| {
         std::collections::HashMap::from([
@@ -383,7 +383,7 @@ async fn dynamodb_store_honours_the_store_contract() {
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
     let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&fixture.sdk),
+        fixture.settings.dynamodb_client(&fixture.sdk),
         &fixture.settings.table_name,
     );
     store_contract(&store).await;

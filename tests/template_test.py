@@ -223,7 +223,9 @@ class CloudFront(unittest.TestCase):
 
     def test_origin_gets_the_viewer_address(self):
         headers = props("ApiOriginRequestPolicy")["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
-        self.assertIn("CloudFront-Viewer-Address", headers)
+        _, at_viewer, at_origin = headers["Fn::If"]
+        self.assertIn("CloudFront-Viewer-Address", at_viewer)
+        self.assertIn("CloudFront-Viewer-Address", at_origin)
 
     def test_log_groups_have_retention(self):
         for name, resource in RESOURCES.items():

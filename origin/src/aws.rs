@@ -65,6 +65,10 @@ pub struct AwsSettings {
     pub distribution_id: Option<String>,
     pub region: String,
     pub jwks_url: String,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`: DynamoDB elsewhere than the other services (the
+    /// test suite's DynamoDB Local beside moto). Read here, not left to the SDK,
+    /// because an endpoint set in code for every service would win over it.
+    pub dynamodb_endpoint: Option<String>,
 }
 
 impl AwsSettings {
@@ -100,6 +104,7 @@ impl AwsSettings {
             client_secret: optional("USER_POOL_CLIENT_SECRET"),
             owner_group: optional("OWNER_GROUP").unwrap_or_else(|| "owner".into()),
             distribution_id: optional("DISTRIBUTION_ID"),
+            dynamodb_endpoint: optional("AWS_ENDPOINT_URL_DYNAMODB"),
             user_pool_id,
             region,
             jwks_url,
@@ -124,6 +129,16 @@ impl AwsSettings {
             client_secret: self.client_secret.clone(),
             owner_group: self.owner_group.clone(),
         }
+    }
+
+    /// The DynamoDB client: the shared SDK configuration, and its own endpoint when
+    /// one is set.
+    pub fn dynamodb_client(&self, sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+        let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
+        if let Some(endpoint) = &self.dynamodb_endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        aws_sdk_dynamodb::Client::from_conf(config.build())
     }
 
     pub fn verifier_config(&self) -> VerifierConfig {
@@ -193,7 +208,7 @@ impl Aws {
         faults: Option<FaultPlan>,
     ) -> Result<Self, String> {
         let store = Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
+            settings.dynamodb_client(sdk),
             &settings.table_name,
         ));
         // Every client talks to the Region of the resource it calls: the table's

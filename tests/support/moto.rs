@@ -122,23 +122,20 @@ impl AwsFixture {
         use folio_origin::adapters::dynamo::DynamoStore;
         let sdk = moto.sdk().await;
         let table = format!("folio-{}", uuid_suffix());
-        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table)
-            .create_table()
-            .await
-            .expect("table created on moto");
-        // Under scripts/dynamodb_local_suite DynamoDB is Amazon's DynamoDB Local:
-        // prove the table really is there, not on moto.
-        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
-            let local = aws_sdk_dynamodb::config::Builder::from(&sdk)
-                .endpoint_url(&endpoint)
-                .build();
-            aws_sdk_dynamodb::Client::from_conf(local)
-                .describe_table()
-                .table_name(&table)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("the table is not on {endpoint}: {e:?}"));
+        // Under scripts/dynamodb_local_suite, DynamoDB is Amazon's DynamoDB Local
+        // (AWS_ENDPOINT_URL_DYNAMODB) and the rest moto.
+        let dynamodb_endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok();
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        if let Some(endpoint) = &dynamodb_endpoint {
+            dynamodb = dynamodb.endpoint_url(endpoint);
         }
+        DynamoStore::new(
+            aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            &table,
+        )
+        .create_table()
+        .await
+        .expect("table created");
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let (pool, client) = create_pool(&cognito, &table).await.expect("pool created");
         let jwks = format!("{}/{pool}/.well-known/jwks.json", moto.endpoint);
@@ -149,10 +146,19 @@ impl AwsFixture {
                 "USER_POOL_ID" => pool.clone(),
                 "USER_POOL_CLIENT_ID" => client.clone(),
                 "JWKS_URL" => jwks.clone(),
+                "AWS_ENDPOINT_URL_DYNAMODB" => dynamodb_endpoint.clone()?,
                 _ => return None,
             })
         };
         let settings = folio_origin::aws::AwsSettings::from_lookup(lookup).expect("settings");
+        // Prove the table is where the adapters will look for it.
+        settings
+            .dynamodb_client(&sdk)
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the table is not where the settings point: {e:?}"));
         let identity = CognitoIdentity::new(cognito, settings.cognito_config());
         let email = folio_shared::domain::Email::parse("email", owner_email).expect("email");
         identity
