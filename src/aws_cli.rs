@@ -15,7 +15,7 @@ pub async fn backend() -> Result<Backend, String> {
     let settings = settings()?;
     let sdk = sdk_loader(&settings.region).load().await;
     Ok(Backend::Aws {
-        settings,
+        settings: Box::new(settings),
         sdk: Box::new(sdk),
     })
 }

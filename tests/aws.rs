@@ -102,7 +102,7 @@ async fn two_regions_writing_one_table_count_exactly() {
         allowed_origins: vec![],
         token_ttl_secs: 600,
         backend: Backend::Aws {
-            settings: other_region,
+            settings: Box::new(other_region),
             sdk: Box::new(fixture.sdk.clone()),
         },
         standin: Default::default(),

@@ -55,7 +55,7 @@ pub enum Backend {
     Embedded,
     /// DynamoDB, Cognito and (with a distribution id) CloudFront.
     Aws {
-        settings: AwsSettings,
+        settings: Box<AwsSettings>,
         sdk: Box<aws_config::SdkConfig>,
     },
 }

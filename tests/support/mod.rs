@@ -92,7 +92,7 @@ impl TestServer {
             let moto = moto::Moto::start();
             let fixture = moto::AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
             let backend = Backend::Aws {
-                settings: fixture.settings.clone(),
+                settings: Box::new(fixture.settings.clone()),
                 sdk: Box::new(fixture.sdk.clone()),
             };
             (backend, Some((moto, fixture)))
