@@ -26,6 +26,7 @@ fn pipeline(c: &mut Criterion) {
             backend: Backend::Embedded,
             standin: Default::default(),
             faults: None,
+            owner: None,
         })
         .await
         .expect("server");

@@ -85,7 +85,7 @@ function handler(event) {
     var request = event.request;
     var authorization = request.headers["authorization"];
     if (authorization && authorization.value.length > MAX_AUTHORIZATION_BYTES) {
-        return refuse(401, "Unauthorized", "Unauthorized", "The token is too large",
+        return refuse(401, "Unauthorized", "Unauthorized", "The authentication token is invalid or expired",
             { "www-authenticate": { value: 'Bearer error="invalid_token"' } });
     }
     request.querystring = normaliseQuery(request.querystring);

@@ -92,6 +92,8 @@ test("an oversized Authorization header is refused with a JSON 401", () => {
     const body = JSON.parse(out.body.data);
     assert.equal(body.statusCode, 401);
     assert.equal(body.error, "Unauthorized");
+    // The one message every refused token gets (folio_shared::jwt::INVALID_TOKEN_MESSAGE).
+    assert.equal(body.message, "The authentication token is invalid or expired");
 });
 
 test("a normal Authorization header reaches the edge function", () => {

@@ -22,9 +22,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run edge, cache and origin locally over the embedded store.
+    #[command(after_help = "Environment:\n  \
+        FOLIO_OWNER_EMAIL     the owner created on first start (default owner@folio.local)\n  \
+        FOLIO_OWNER_PASSWORD  that owner's password (none: one is generated and printed once)\n  \
+        FOLIO_LOG             log filter, e.g. info (default warn)\n  \
+        With --aws: TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID, AWS_REGION (required),\n  \
+        USER_POOL_CLIENT_SECRET, OWNER_GROUP, DISTRIBUTION_ID, JWKS_URL, AWS_ENDPOINT_URL")]
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "FOLIO_ADDR", default_value = "127.0.0.1:8080")]
+        /// Address to listen on: host:port, or a port alone for 127.0.0.1:PORT.
+        #[arg(long, env = "FOLIO_ADDR", default_value = "127.0.0.1:8080", value_parser = parse_addr)]
         addr: SocketAddr,
         /// Directory holding the store and the local issuer's key.
         #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
@@ -171,6 +177,16 @@ enum OwnerCommand {
     Create,
 }
 
+/// `127.0.0.1:8080`, `[::1]:8080`, or `8080` alone (on 127.0.0.1).
+fn parse_addr(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = value.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    value.parse().map_err(|_| {
+        format!("{value:?} is not an address: use host:port (127.0.0.1:8080) or a port (8080)")
+    })
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -191,17 +207,13 @@ fn owner_password() -> Option<String> {
         .filter(|p| !p.is_empty())
 }
 
-async fn serve_command(config: ServeConfig, seed: bool) -> Result<(), String> {
+async fn serve_command(mut config: ServeConfig, seed: bool) -> Result<(), String> {
     let email = owner_email()?;
+    config.owner = Some((email.clone(), owner_password()));
     let server = serve::start(config.clone()).await?;
     let url = &server.base_url;
-    let owner_email = match &server.local {
-        Some(local) => {
-            let owner = local
-                .issuer
-                .ensure_owner(&email, owner_password().as_deref())
-                .await
-                .map_err(|e| format!("cannot create the owner: {e}"))?;
+    let owner_email = match &server.owner {
+        Some(owner) => {
             println!(
                 "folio is serving {url}  (data in {})",
                 config.data_dir.display()
@@ -217,7 +229,7 @@ async fn serve_command(config: ServeConfig, seed: bool) -> Result<(), String> {
                 ),
                 (None, false) => println!("Owner: {}", owner.email),
             }
-            owner.email
+            owner.email.clone()
         }
         None => {
             println!("folio is serving {url}  (origin on AWS adapters)");
@@ -226,22 +238,23 @@ async fn serve_command(config: ServeConfig, seed: bool) -> Result<(), String> {
         }
     };
     if seed {
-        let empty = folio_origin::repo::content::ids(
-            server.app.store.as_ref(),
-            folio_shared::domain::ContentKind::Blog,
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .is_empty();
-        if empty {
-            let n = folio::seed::seed(&server.app)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("Loaded {n} sample items.");
-        }
+        let seeded = folio::seed::seed_if_empty(&server.app)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("{seeded}");
     }
+    // A command that works as pasted: the password comes from the environment
+    // variable it was set in, or from the one printed above.
+    let password = match server
+        .owner
+        .as_ref()
+        .and_then(|o| o.generated_password.clone())
+    {
+        Some(generated) => generated,
+        None => "$FOLIO_OWNER_PASSWORD".to_string(),
+    };
     println!(
-        "Sign in:  curl -s -X POST {url}/v1/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"{owner_email}\",\"password\":\"…\"}}'"
+        "Sign in (prints a token):\n  curl -s -X POST {url}/v1/auth/login -H 'Content-Type: application/json' \\\n    -d \"{{\\\"email\\\":\\\"{owner_email}\\\",\\\"password\\\":\\\"{password}\\\"}}\"\nUse it:  curl -s {url}/v1/auth/me -H \"Authorization: Bearer $TOKEN\""
     );
     println!("API spec: {url}/v1/openapi.json\nPress Ctrl-C to stop.");
     shutdown_signal().await;
@@ -293,10 +306,10 @@ async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
     let local = tokio::task::spawn_blocking(move || Local::open(&config))
         .await
         .map_err(|e| e.to_string())??;
-    let n = folio::seed::seed(&local.app)
+    let seeded = folio::seed::seed_if_empty(&local.app)
         .await
         .map_err(|e| e.to_string())?;
-    println!("Loaded {n} sample items into {}.", data_dir.display());
+    println!("{seeded} ({})", data_dir.display());
     Ok(())
 }
 
@@ -327,6 +340,7 @@ async fn main() -> ExitCode {
                             backend,
                             standin: Default::default(),
                             faults: None,
+                            owner: None,
                         },
                         seed,
                     )

@@ -27,6 +27,40 @@ async fn add<T: Content>(
     Ok(())
 }
 
+/// What `seed_if_empty` did, in words a person reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seeded {
+    Loaded(usize),
+    /// The store has content already: nothing was added, nothing doubled.
+    Skipped {
+        posts: usize,
+    },
+}
+
+impl std::fmt::Display for Seeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seeded::Loaded(n) => write!(f, "Loaded {n} sample items."),
+            Seeded::Skipped { posts } => write!(
+                f,
+                "The store already has content ({posts} blog posts): no samples added."
+            ),
+        }
+    }
+}
+
+/// The samples, only into a store without blog posts: `folio seed` and
+/// `folio serve --seed` both run this, so neither ever doubles them.
+pub async fn seed_if_empty(app: &App) -> Result<Seeded, ApiError> {
+    let posts = repo::ids(app.store.as_ref(), folio_shared::domain::ContentKind::Blog)
+        .await?
+        .len();
+    if posts > 0 {
+        return Ok(Seeded::Skipped { posts });
+    }
+    Ok(Seeded::Loaded(seed(app).await?))
+}
+
 /// Adds three posts (one a draft), two projects and two certifications.
 pub async fn seed(app: &App) -> Result<usize, ApiError> {
     add::<BlogPost>(app, json!({

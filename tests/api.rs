@@ -613,7 +613,7 @@ async fn protocol_errors_are_json_with_the_right_status() {
     unknown.error(404);
     let wrong = s.send(Method::PATCH, "/v1/projects", None, None).await;
     wrong.error(405);
-    assert_eq!(wrong.header("allow"), Some("GET, POST"));
+    assert_eq!(wrong.header("allow"), Some("GET, POST, HEAD"));
     let big = "x".repeat(1024 * 1024 + 10);
     let r = s
         .owner_raw_body(Method::POST, "/v1/projects", "application/json", big)
@@ -797,4 +797,128 @@ async fn categories_follow_publish_edit_unpublish_and_delete() {
         .await;
     assert_eq!(deleted.status, 204);
     assert_eq!(categories().await, json!([]));
+}
+
+#[tokio::test]
+async fn head_answers_every_get_route_without_a_body() {
+    let s = TestServer::spawn().await;
+    for path in ["/v1/health", "/v1/projects", "/v1/visitors/count"] {
+        let r = TestServer::finish(s.raw(Method::HEAD, path).await).await;
+        assert_eq!(r.status, 200, "HEAD {path}");
+        assert_eq!(r.body, serde_json::Value::Null, "HEAD {path} has no body");
+    }
+    let listed = TestServer::finish(s.raw(Method::HEAD, "/v1/projects").await).await;
+    assert!(listed.header("etag").is_some());
+    let r = s.send(Method::PATCH, "/v1/health", None, None).await;
+    r.error(405);
+    assert!(
+        r.header("allow").unwrap().contains("HEAD"),
+        "{:?}",
+        r.header("allow")
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_its_secrets_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = TestServer::spawn().await;
+    if s.server.local.is_none() {
+        return; // the AWS backend keeps nothing on disk
+    }
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = &s.data_dir.path().join("folio");
+    assert_eq!(mode(dir), 0o700);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+}
+
+/// A flood of clients that announce a body and never send it neither stalls the
+/// server nor holds its connections: health keeps answering, and each slow client
+/// is answered 408 and dropped once the body-read timeout passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_neither_stall_the_server_nor_hold_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::spawn().await;
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut stream = tokio::net::TcpStream::connect(s.server.addr).await.unwrap();
+        stream
+            .write_all(
+                b"POST /v1/visitors/track HTTP/1.1\r\nHost: folio\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        let health = client
+            .get(format!("{}/v1/health", s.base))
+            .send()
+            .await
+            .expect("health answers during the flood");
+        assert_eq!(health.status(), 200);
+    }
+    for mut stream in slow {
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(
+            folio::serve::BODY_READ_TIMEOUT + std::time::Duration::from_secs(20),
+            stream.read_to_end(&mut answer),
+        )
+        .await;
+        assert!(read.is_ok(), "the slow connection was closed");
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+}
+
+/// Sign-in neither tells which emails exist (an unknown one costs the same
+/// password-hash work as a known one) nor lets a password be guessed at will
+/// (429 with Retry-After after repeated failures, the right password included).
+#[tokio::test]
+async fn sign_in_hides_which_accounts_exist_and_stops_guessing() {
+    let s = TestServer::spawn().await;
+    let timed = |email: String, password: &'static str| {
+        let s = &s;
+        async move {
+            let started = std::time::Instant::now();
+            let r = s.login(&email, password).await;
+            (r.status, started.elapsed())
+        }
+    };
+    let mut unknown = Vec::new();
+    let mut known = Vec::new();
+    for i in 0..4 {
+        unknown.push(timed(format!("nobody{i}@folio.test"), "Wrong-passw0rd-123").await);
+        known.push(timed(OWNER_EMAIL.to_string(), "Wrong-passw0rd-123").await);
+    }
+    assert!(
+        unknown
+            .iter()
+            .chain(&known)
+            .all(|(status, _)| *status == 401)
+    );
+    // The timing is the local issuer's; on moto, Cognito's own answers it.
+    if s.moto.is_none() {
+        let median = |v: &mut Vec<(u16, std::time::Duration)>| {
+            v.sort_by_key(|(_, d)| *d);
+            v[v.len() / 2].1
+        };
+        let (u, k) = (median(&mut unknown), median(&mut known));
+        // Same order of magnitude: before, an unknown email took 0.3 ms and a
+        // known one 15-35 ms.
+        assert!(u * 10 > k && k * 10 > u, "unknown {u:?} vs known {k:?}");
+    }
+    // The fifth failure for the account locks it; the right password waits too.
+    let fifth = s.login(OWNER_EMAIL, "Wrong-passw0rd-123").await;
+    assert_eq!(fifth.status, 401);
+    let locked = s.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    locked.error(429);
+    assert!(locked.header("retry-after").is_some());
 }

@@ -107,6 +107,7 @@ async fn two_regions_writing_one_table_count_exactly() {
         },
         standin: Default::default(),
         faults: None,
+        owner: None,
     })
     .await
     .unwrap();

@@ -20,6 +20,11 @@ async fn assert_refused_at_edge(s: &TestServer, token: &str, case: &str) {
     let before = s.origin_requests();
     let r = s.get("/v1/auth/me", Some(token)).await;
     assert_eq!(r.status, 401, "{case}: {}", r.body);
+    assert_eq!(
+        r.body["message"],
+        folio_shared::jwt::INVALID_TOKEN_MESSAGE,
+        "{case}: one message for every refusal; the reason goes to logs only"
+    );
     // The oversized case is refused earlier, by the viewer-request CloudFront
     // Function, with an RFC 6750 error attribute; every other case by the edge.
     assert!(

@@ -172,3 +172,88 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
     server.child.kill().unwrap();
     let _ = server.child.wait();
 }
+
+/// Ready means ready: on a cold start, the first sign-in right after the first 200
+/// from `/v1/health` succeeds (the owner exists before any request is accepted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_sign_in_after_the_first_healthy_answer_always_succeeds() {
+    let client = reqwest::Client::new();
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+            .args([
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
+            .env("FOLIO_OWNER_PASSWORD", "restart-password")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("folio starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let healthy = client
+                .get(format!("{base}/v1/health"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if healthy {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "never healthy");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let login = client
+            .post(format!("{base}/v1/auth/login"))
+            .json(&json!({ "email": "owner@folio.test", "password": "restart-password" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200, "the owner exists once healthy");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// `folio seed` on a populated store adds nothing and says so; the samples are
+/// never doubled (`hello-from-folio-2`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeding_twice_adds_the_samples_once_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+            .args(["seed", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .expect("folio seed runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(seed().contains("Loaded 7 sample items"));
+    let again = seed();
+    assert!(again.contains("already has content"), "{again}");
+    let mut server = start(dir.path());
+    let client = reqwest::Client::new();
+    let token = login(&client, &server.base).await;
+    let all: Value = owner_get(
+        &client,
+        &token,
+        &format!("{}/v1/blog/posts?status=all", server.base),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(all["total"], 3, "{all}");
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+}

@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use crate::handlers;
 use crate::keys;
+use crate::login_throttle::LoginThrottle;
 use crate::ports::{IdentityProvider, Invalidator, Store};
 use crate::repo::tracking::Tracker;
 use crate::request::{Request, etag, etag_matches};
@@ -26,6 +27,7 @@ pub struct App {
     pub invalidator: Arc<dyn Invalidator>,
     pub verifier: Arc<Verifier>,
     pub tracker: Tracker,
+    pub login_throttle: LoginThrottle,
     routes: RouteTable,
 }
 
@@ -50,6 +52,7 @@ impl App {
             invalidator,
             verifier,
             tracker: Tracker::new(region),
+            login_throttle: LoginThrottle::default(),
             routes: RouteTable::new(),
         }
     }
@@ -74,6 +77,9 @@ impl App {
             };
             if let Ok(id) = request.request_id.parse() {
                 response.headers.insert("x-request-id", id);
+            }
+            if request.method == Method::HEAD {
+                response.body.clear();
             }
             tracing::Span::current().record("status", response.status);
             tracing::info!("handled");
@@ -138,7 +144,8 @@ impl App {
         caller: &Caller,
         mut response: ApiResponse,
     ) -> ApiResponse {
-        if request.method != Method::GET || response.status != 200 {
+        let read = request.method == Method::GET || request.method == Method::HEAD;
+        if !read || response.status != 200 {
             if !response.headers.contains_key(header::CACHE_CONTROL) {
                 response = response.no_store();
             }

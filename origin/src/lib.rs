@@ -13,8 +13,10 @@ mod handlers;
 pub mod keys;
 pub mod lambda;
 pub mod local;
+pub mod login_throttle;
 pub mod openapi;
 pub mod ports;
+pub mod private_files;
 pub mod repo;
 pub mod request;
 

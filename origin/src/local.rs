@@ -56,8 +56,10 @@ pub fn verifier_config(issuer: &str) -> VerifierConfig {
 impl Local {
     pub fn open(config: &LocalConfig) -> Result<Self, String> {
         let dir: &Path = &config.data_dir;
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))?;
+        // Password hashes, visitor salts and the signing key live here: private
+        // from creation.
+        crate::private_files::ensure_dir(dir)?;
+        crate::private_files::ensure_file(&dir.join(STORE_FILE))?;
         let embedded: Arc<dyn Store> =
             Arc::new(EmbeddedStore::open(&dir.join(STORE_FILE)).map_err(|e| e.to_string())?);
         let store = wrap_store(embedded, config.faults.clone());

@@ -106,6 +106,10 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (200, ok("Signed in", schema("AuthSession"))),
                 (400, error_ref(400)),
                 (401, error_ref(401)),
+                (
+                    429,
+                    json!({ "$ref": "#/components/responses/TooManyRequestsError" }),
+                ),
             ]
         }
         Refresh => {
@@ -525,6 +529,9 @@ pub fn document() -> Value {
                 "NotFoundError": error_response("No such resource (drafts are not found by the public)"),
                 "PreconditionFailedError": error_response("If-Match does not match the current ETag"),
                 "UnsupportedMediaTypeError": error_response("The body is not application/json"),
+                "TooManyRequestsError": { "description": "Too many failed sign-ins from this account or address; retry after Retry-After seconds",
+                    "headers": { "Retry-After": { "schema": { "type": "integer" } } },
+                    "content": { "application/json": { "schema": schema("Error") } } },
                 "PayloadTooLargeError": error_response("The body is over 1 MB, or the item it makes is over the store's 400 KB per item"),
                 "UnavailableError": error_response("Try again after Retry-After seconds"),
                 "Error": error_response("Error"),

@@ -52,6 +52,9 @@ pub enum ApiError {
     ItemTooLarge { size: usize, limit: usize },
     #[error("request body must be application/json")]
     UnsupportedMediaType,
+    /// The client did not send the body it announced in time.
+    #[error("the request body did not arrive within {secs} s")]
+    RequestTimeout { secs: u64 },
     #[error("{message}")]
     TooManyRequests {
         message: String,
@@ -87,6 +90,7 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

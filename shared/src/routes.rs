@@ -182,15 +182,26 @@ impl RouteTable {
     }
 
     /// Finds the operation for a method and path: 404 for an unknown path, 405 (with
-    /// the allowed methods) for a known path and another method.
+    /// the allowed methods) for a known path and another method. `HEAD` is the `GET`
+    /// of the same path (RFC 9110 §9.3.2), answered without a body: uptime monitors
+    /// send it.
     pub fn resolve<'p>(&self, method: &Method, path: &'p str) -> Result<Matched<'p>, ApiError> {
         let found = self.router.at(path).map_err(|_| ApiError::NotFound)?;
+        let wanted = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
         let route = found
             .value
             .iter()
-            .find(|r| r.method == method)
-            .ok_or_else(|| ApiError::MethodNotAllowed {
-                allow: found.value.iter().map(|r| r.method.clone()).collect(),
+            .find(|r| r.method == wanted)
+            .ok_or_else(|| {
+                let mut allow: Vec<Method> = found.value.iter().map(|r| r.method.clone()).collect();
+                if allow.contains(&Method::GET) {
+                    allow.push(Method::HEAD);
+                }
+                ApiError::MethodNotAllowed { allow }
             })?;
         let params = found
             .params
@@ -265,10 +276,26 @@ mod tests {
             .unwrap_err()
         {
             ApiError::MethodNotAllowed { allow } => {
-                assert_eq!(allow, vec![Method::GET, Method::PUT, Method::DELETE])
+                assert_eq!(
+                    allow,
+                    vec![Method::GET, Method::PUT, Method::DELETE, Method::HEAD]
+                )
             }
             other => panic!("expected 405, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn head_is_the_get_of_the_same_path() {
+        let table = RouteTable::new();
+        let head = table.resolve(&Method::HEAD, "/v1/health").unwrap();
+        assert_eq!(head.route.id, RouteId::Health);
+        let item = table.resolve(&Method::HEAD, "/v1/projects/p1").unwrap();
+        assert_eq!(item.route.id, RouteId::Get(ContentKind::Project));
+        assert!(matches!(
+            table.resolve(&Method::HEAD, "/v1/auth/login"),
+            Err(ApiError::MethodNotAllowed { .. })
+        ));
     }
 
     #[test]

@@ -10,11 +10,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use folio_edge::{Edge, EdgeConfig};
 use folio_origin::App;
+use folio_origin::adapters::local_issuer::OwnerSetup;
 use folio_origin::adapters::local_purge::LocalPurge;
 use folio_origin::adapters::resilience::FaultPlan;
 use folio_origin::aws::{Aws, AwsSettings};
 use folio_origin::local::{Local, LocalConfig};
 use folio_shared::ApiError;
+use folio_shared::domain::Email;
 use folio_shared::jwt::Verifier;
 use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
@@ -32,6 +34,17 @@ use crate::standin::{
 
 /// Bodies above this are refused with 413 (CloudFront's limit for the edge).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Headers must arrive within this (idle keep-alive connections are closed too).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// A body must arrive within this once its headers have: a client announcing a
+/// body it never sends is answered 408 and its connection closed.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more wait in the listen backlog, so a flood of
+/// slow clients cannot take every file descriptor.
+pub const MAX_CONNECTIONS: usize = 512;
+/// After a failed accept (out of file descriptors, say), wait this long before
+/// the next: retrying at once spins a core and frees nothing.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
@@ -46,6 +59,9 @@ pub struct ServeConfig {
     pub standin: StandinConfig,
     /// Failures to inject into the origin's store and identity ports (tests only).
     pub faults: Option<FaultPlan>,
+    /// The owner to create on the embedded backend before the first request is
+    /// accepted (email, and the password; none: one is generated and reported).
+    pub owner: Option<(Email, Option<String>)>,
 }
 
 /// What the origin runs on.
@@ -69,6 +85,8 @@ pub struct RunningServer {
     pub local: Option<Arc<Local>>,
     /// The AWS adapters (AWS backend only).
     pub aws: Option<Arc<Aws>>,
+    /// What was done about the owner before the first request (embedded backend).
+    pub owner: Option<OwnerSetup>,
     /// Purges the in-process cache; every invalidation of the origin goes here too.
     pub purge: Arc<LocalPurge>,
     pub cache: Arc<ResponseCache>,
@@ -132,7 +150,21 @@ async fn serve_one(
             limit: MAX_BODY_BYTES,
         }));
     }
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+    let collected = tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        Limited::new(body, MAX_BODY_BYTES).collect(),
+    )
+    .await;
+    let Ok(collected) = collected else {
+        let mut response = error_http(ApiError::RequestTimeout {
+            secs: BODY_READ_TIMEOUT.as_secs(),
+        });
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+        return Ok(response);
+    };
+    let body = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -158,10 +190,17 @@ async fn serve_one(
 pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
     let listener = TcpListener::bind(config.addr)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "cannot listen on {}: another program uses that port; choose another with --addr 127.0.0.1:PORT (or FOLIO_ADDR)",
+                config.addr
+            ),
+            _ => format!("cannot listen on {}: {e}", config.addr),
+        })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base_url = format!("http://{addr}");
     let cache = Arc::new(ResponseCache::new(CACHE_BYTES));
+    let mut owner = None;
     let (app, verifier, local, aws, purge) = match &config.backend {
         Backend::Embedded => {
             let local_config = LocalConfig {
@@ -175,6 +214,17 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                     .await
                     .map_err(|e| e.to_string())??,
             );
+            // Ready means ready: the owner exists before any request is accepted,
+            // so the first sign-in after the first 200 from /v1/health succeeds.
+            if let Some((email, password)) = &config.owner {
+                owner = Some(
+                    local
+                        .issuer
+                        .ensure_owner(email, password.as_deref())
+                        .await
+                        .map_err(|e| format!("cannot create the owner: {e}"))?,
+                );
+            }
             let purge = Arc::clone(&local.purge);
             let (app, verifier) = (Arc::clone(&local.app), Arc::clone(&local.verifier));
             (app, verifier, Some(local), None, purge)
@@ -217,21 +267,37 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
     let serve_local = local.clone();
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         loop {
+            // Wait for a free slot before accepting: excess clients queue in the
+            // kernel's backlog instead of holding descriptors here.
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot,
+                _ = &mut rx => break,
+            };
+            let Ok(slot) = slot else { break };
             tokio::select! {
                 accepted = listener.accept() => {
-                    let Ok((stream, peer)) = accepted else { continue };
+                    let (stream, peer) = match accepted {
+                        Ok(accepted) => accepted,
+                        Err(error) => {
+                            tracing::warn!(%error, "accept failed");
+                            tokio::time::sleep(ACCEPT_BACKOFF).await;
+                            continue;
+                        }
+                    };
                     let _ = stream.set_nodelay(true);
                     let pipeline = Arc::clone(&pipeline);
                     let local = serve_local.clone();
                     let service = service_fn(move |req| serve_one(Arc::clone(&pipeline), local.clone(), req, peer));
                     let conn = hyper::server::conn::http1::Builder::new()
                         .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(30))
+                        .header_read_timeout(HEADER_READ_TIMEOUT)
                         .serve_connection(TokioIo::new(stream), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
                         let _ = conn.await;
+                        drop(slot);
                     });
                 }
                 _ = &mut rx => break,
@@ -245,6 +311,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         app,
         local,
         aws,
+        owner,
         purge,
         cache,
         stats,

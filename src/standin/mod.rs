@@ -329,7 +329,9 @@ impl Distribution {
                 }
             }
         }
-        let cacheable = method == Method::GET || method == Method::HEAD;
+        // CloudFront caches HEAD too (CachedMethods GET, HEAD); the stand-in keeps
+        // only GET answers, so a body-less HEAD answer can never be served to a GET.
+        let cacheable = method == Method::GET;
         let key = cacheable.then(|| {
             ResponseCache::key(
                 &request.uri,
@@ -615,11 +617,12 @@ fn viewer_function(request: &mut CfRequest) -> Option<Reply> {
     if events_header(&request.headers, "authorization")
         .is_some_and(|v| v.len() > MAX_AUTHORIZATION_BYTES)
     {
-        let mut refusal = reply(
-            401,
-            "application/json",
-            r#"{"error":"Unauthorized","message":"The token is too large","statusCode":401}"#,
-        );
+        let body = serde_json::json!({
+            "error": "Unauthorized",
+            "message": folio_shared::jwt::INVALID_TOKEN_MESSAGE,
+            "statusCode": 401,
+        });
+        let mut refusal = reply(401, "application/json", body.to_string());
         refusal.headers.insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer error=\"invalid_token\""),

@@ -101,23 +101,20 @@ impl TestServer {
         };
         let server = serve::start(ServeConfig {
             addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data_dir.path().to_path_buf(),
+            // A directory folio creates itself, so its mode is folio's doing.
+            data_dir: data_dir.path().join("folio"),
             allowed_origins: vec!["https://portfolio.example".into()],
             token_ttl_secs: 3600,
             backend,
             standin,
             faults: Some(faults.clone()),
+            owner: Some((
+                Email::parse("email", OWNER_EMAIL).unwrap(),
+                Some(OWNER_PASSWORD.to_string()),
+            )),
         })
         .await
         .expect("server starts");
-        if let Some(local) = &server.local {
-            let email = Email::parse("email", OWNER_EMAIL).unwrap();
-            local
-                .issuer
-                .ensure_owner(&email, Some(OWNER_PASSWORD))
-                .await
-                .expect("owner");
-        }
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()

@@ -46,8 +46,12 @@ fn holds(condition: &Condition, current: Option<&Item>) -> bool {
 impl EmbeddedStore {
     /// Opens (or creates) the store in `file`.
     pub fn open(file: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(file).map_err(|e| {
-            StoreError::Failed(format!("cannot open the store at {}: {e}", file.display()))
+        let db = Database::create(file).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Failed(format!(
+                "another folio is using {}: stop it, or give this one another --data-dir",
+                file.parent().unwrap_or(file).display()
+            )),
+            e => StoreError::Failed(format!("cannot open the store at {}: {e}", file.display())),
         })?;
         let txn = db.begin_write().map_err(failed)?;
         txn.open_table(ITEMS).map_err(failed)?;

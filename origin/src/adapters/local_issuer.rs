@@ -144,6 +144,16 @@ fn password_matches(stored: &str, password: &str) -> bool {
     .is_ok()
 }
 
+/// A hash no password matches, with the real iteration count: what an unknown
+/// email's attempt is checked against.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password(&URL_SAFE_NO_PAD.encode(random_bytes::<32>().unwrap_or([7; 32])))
+            .unwrap_or_default()
+    })
+}
+
 fn sha256_b64(text: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, text.as_bytes()))
 }
@@ -157,6 +167,7 @@ fn load_or_create_key(dir: &Path) -> Result<Vec<u8>, String> {
     use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
     let path = dir.join(KEY_FILE);
     if path.exists() {
+        crate::private_files::ensure_file(&path)?;
         let der =
             std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         rsa::RsaPrivateKey::from_pkcs1_der(&der)
@@ -170,14 +181,7 @@ fn load_or_create_key(dir: &Path) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())?
         .as_bytes()
         .to_vec();
-    let tmp = dir.join(format!("{KEY_FILE}.tmp"));
-    std::fs::write(&tmp, &der).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
-    }
-    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    crate::private_files::write_new(&path, &der)?;
     Ok(der)
 }
 
@@ -380,8 +384,18 @@ impl LocalIssuer {
 impl IdentityProvider for LocalIssuer {
     async fn sign_in(&self, email: &Email, password: &str) -> Result<Session, ApiError> {
         let user = self.load_user(email.as_str()).await?;
-        let Some((user, _)) = user.filter(|(u, _)| password_matches(&u.password_hash, password))
-        else {
+        // The same PBKDF2 work for an unknown email as for a known one (against a
+        // hash of nothing), so timing does not tell which accounts exist; and off
+        // the async workers, which must keep serving other requests meanwhile.
+        let stored = user.as_ref().map_or_else(
+            || dummy_hash().to_string(),
+            |(u, _)| u.password_hash.clone(),
+        );
+        let attempt = password.to_string();
+        let matches = tokio::task::spawn_blocking(move || password_matches(&stored, &attempt))
+            .await
+            .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+        let Some((user, _)) = user.filter(|_| matches) else {
             return Err(invalid_credentials());
         };
         Ok(Session {

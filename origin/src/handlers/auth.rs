@@ -59,7 +59,19 @@ pub async fn login(app: &App, request: &Request) -> Result<ApiResponse, ApiError
     let fields = request.json_fields(&["email", "password"])?;
     let email = Email::parse("email", &fields.required_text("email", 1, 254)?)?;
     let password = fields.required_secret("password")?;
-    let session = app.identity.sign_in(&email, &password).await?;
+    let address = &request.client_address;
+    app.login_throttle.check(email.as_str(), address)?;
+    let session = match app.identity.sign_in(&email, &password).await {
+        Ok(session) => {
+            app.login_throttle.succeeded(email.as_str());
+            session
+        }
+        Err(error @ ApiError::Unauthorized(_)) => {
+            app.login_throttle.failed(email.as_str(), address);
+            return Err(error);
+        }
+        Err(error) => return Err(error),
+    };
     let identity = identity_of(app, &session).await?;
     Ok(signed_in(&identity, &session))
 }

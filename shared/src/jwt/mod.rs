@@ -79,9 +79,14 @@ impl JwtRejection {
     }
 }
 
+/// What a client is told about any refused token. Why it was refused (`reason()`)
+/// goes to the logs and the `JwtRejected` metric only: a reason would tell an
+/// attacker which part of a forgery to fix next.
+pub const INVALID_TOKEN_MESSAGE: &str = "The authentication token is invalid or expired";
+
 impl From<JwtRejection> for ApiError {
-    fn from(r: JwtRejection) -> Self {
-        ApiError::Unauthorized(format!("Authentication token is invalid: {r}"))
+    fn from(_: JwtRejection) -> Self {
+        ApiError::Unauthorized(INVALID_TOKEN_MESSAGE.into())
     }
 }
 

@@ -1,0 +1,100 @@
+//! Files of the data directory that hold secrets (password hashes, the daily
+//! visitor salts, the issuer's signing key) are private from the moment they exist:
+//! the directory is created 0700 and each file 0600 by the call that creates it,
+//! never widened first and narrowed after. An existing directory or file that
+//! others can read is narrowed at start-up, and a failure to do so is an error.
+
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+pub const DIR_MODE: u32 = 0o700;
+pub const FILE_MODE: u32 = 0o600;
+
+fn narrow(path: &Path, mode: u32) -> Result<(), String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| {
+            format!(
+                "{} can be read by other users and cannot be made private: {e}",
+                path.display()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) private, or makes an existing one private.
+pub fn ensure_dir(dir: &Path) -> Result<(), String> {
+    if !dir.exists() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(DIR_MODE)
+            .create(dir)
+            .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    }
+    narrow(dir, DIR_MODE)
+}
+
+/// Makes sure `path` exists and is private: created empty with mode 0600 if it is
+/// missing (for stores that fill an empty file themselves), narrowed if it exists.
+pub fn ensure_file(path: &Path) -> Result<(), String> {
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => narrow(path, FILE_MODE),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
+}
+
+/// Writes `bytes` to `path` through a private temporary file, then renames it in.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut file: File = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .open(&tmp)
+        .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn directories_and_files_are_private_from_creation_and_narrowed_when_found_open() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data/nested");
+        ensure_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), DIR_MODE);
+        let store = dir.join("folio.redb");
+        ensure_file(&store).unwrap();
+        assert_eq!(mode(&store), FILE_MODE);
+        let key = dir.join("issuer.key");
+        write_new(&key, b"secret").unwrap();
+        assert_eq!(mode(&key), FILE_MODE);
+        assert_eq!(std::fs::read(&key).unwrap(), b"secret");
+
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).unwrap();
+        ensure_dir(&dir).unwrap();
+        ensure_file(&store).unwrap();
+        assert_eq!((mode(&dir), mode(&store)), (DIR_MODE, FILE_MODE));
+    }
+}
