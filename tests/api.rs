@@ -922,3 +922,68 @@ async fn sign_in_hides_which_accounts_exist_and_stops_guessing() {
     locked.error(429);
     assert!(locked.header("retry-after").is_some());
 }
+
+/// Every tracking answer about a non-public item is the same 404, also for a
+/// visitor whose view of it was counted while it was published.
+#[tokio::test]
+async fn tracking_a_view_of_an_unpublished_item_is_404_for_everyone() {
+    let s = TestServer::spawn().await;
+    let post = s.create("/v1/blog/posts", blog_body("Soon gone")).await;
+    let id = post["id"].as_str().unwrap();
+    s.publish("/v1/blog/posts", id).await;
+    let view = json!({ "contentId": id, "contentType": "blog" });
+    let first = s
+        .send(
+            Method::POST,
+            "/v1/analytics/track",
+            None,
+            Some(view.clone()),
+        )
+        .await;
+    assert_eq!(first.body["tracked"], true, "{}", first.body);
+    let r = s
+        .owner(
+            Method::POST,
+            &format!("/v1/blog/posts/{id}/unpublish"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let again = s
+        .send(Method::POST, "/v1/analytics/track", None, Some(view))
+        .await;
+    again.error(404);
+}
+
+/// One client rotating User-Agents adds at most the per-minute limit of new
+/// visitors; past it 429 with Retry-After, while a visitor counted already is
+/// still answered normally.
+#[tokio::test]
+async fn a_client_rotating_user_agents_is_limited_and_counted_visitors_are_not() {
+    use folio_origin::tracking_limit::VISITS_PER_MINUTE;
+    let s = TestServer::spawn().await;
+    let track = |agent: String| {
+        let s = &s;
+        async move {
+            TestServer::finish(
+                s.raw(Method::POST, "/v1/visitors/track")
+                    .await
+                    .header("user-agent", agent),
+            )
+            .await
+        }
+    };
+    for i in 0..VISITS_PER_MINUTE {
+        let r = track(format!("Mozilla/5.0 rotating-{i}")).await;
+        assert_eq!(r.status, 200, "visitor {i}: {}", r.body);
+    }
+    let over = track("Mozilla/5.0 rotating-over".into()).await;
+    over.error(429);
+    assert!(over.header("retry-after").is_some());
+    let known = track("Mozilla/5.0 rotating-0".into()).await;
+    assert_eq!(
+        known.status, 200,
+        "an already counted visitor is never refused"
+    );
+    assert_eq!(known.body["tracked"], false);
+}

@@ -19,6 +19,7 @@ pub mod ports;
 pub mod private_files;
 pub mod repo;
 pub mod request;
+pub mod tracking_limit;
 
 pub use app::App;
 pub use handlers::public_paths;

@@ -33,6 +33,7 @@ fn error_ref(code: u16) -> Value {
         404 => "NotFoundError",
         412 => "PreconditionFailedError",
         413 => "PayloadTooLargeError",
+        429 => "TooManyRequestsError",
         415 => "UnsupportedMediaTypeError",
         _ => "Error",
     };
@@ -106,10 +107,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (200, ok("Signed in", schema("AuthSession"))),
                 (400, error_ref(400)),
                 (401, error_ref(401)),
-                (
-                    429,
-                    json!({ "$ref": "#/components/responses/TooManyRequestsError" }),
-                ),
+                (429, error_ref(429)),
             ]
         }
         Refresh => {
@@ -245,13 +243,16 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 json!({ "type": "object", "properties": { "categories": { "type": "array", "items": { "type": "string" } } } }),
             ),
         )],
-        TrackVisit => vec![(
-            200,
-            ok(
-                "Visit tracked",
-                json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+        TrackVisit => vec![
+            (
+                200,
+                ok(
+                    "Visit tracked",
+                    json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+                ),
             ),
-        )],
+            (429, error_ref(429)),
+        ],
         VisitorCount => vec![(
             200,
             ok(
@@ -301,6 +302,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 ),
                 (400, error_ref(400)),
                 (404, error_ref(404)),
+                (429, error_ref(429)),
             ]
         }
         ContentViews => {
@@ -315,6 +317,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 ),
                 (400, error_ref(400)),
                 (404, error_ref(404)),
+                (429, error_ref(429)),
             ]
         }
         ContentTypeViews => {
@@ -529,7 +532,7 @@ pub fn document() -> Value {
                 "NotFoundError": error_response("No such resource (drafts are not found by the public)"),
                 "PreconditionFailedError": error_response("If-Match does not match the current ETag"),
                 "UnsupportedMediaTypeError": error_response("The body is not application/json"),
-                "TooManyRequestsError": { "description": "Too many failed sign-ins from this account or address; retry after Retry-After seconds",
+                "TooManyRequestsError": { "description": "Too many requests: failed sign-ins from this account or address, or new visitors and views from this network; retry after Retry-After seconds",
                     "headers": { "Retry-After": { "schema": { "type": "integer" } } },
                     "content": { "application/json": { "schema": schema("Error") } } },
                 "PayloadTooLargeError": error_response("The body is over 1 MB, or the item it makes is over the store's 400 KB per item"),

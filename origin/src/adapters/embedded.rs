@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use crate::ports::store::{
     Condition, Index, Item, Key, Query, Store, StoreError, Write, check_transaction,
@@ -16,6 +16,9 @@ use crate::ports::store::{
 const ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("items");
 /// (GSI1PK, GSI1SK, PK, SK) -> nothing: the index, kept in the same transaction.
 const GSI1: TableDefinition<(&str, &str, &str, &str), ()> = TableDefinition::new("gsi1");
+
+/// How often expired rows are deleted from disk.
+const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub struct EmbeddedStore {
     db: Arc<Database>,
@@ -57,7 +60,75 @@ impl EmbeddedStore {
         txn.open_table(ITEMS).map_err(failed)?;
         txn.open_table(GSI1).map_err(failed)?;
         txn.commit().map_err(failed)?;
-        Ok(Self { db: Arc::new(db) })
+        let db = Arc::new(db);
+        Self::sweep_expired(&db, now_secs())?;
+        Self::start_sweeper(Arc::downgrade(&db));
+        Ok(Self { db })
+    }
+
+    /// Deletes every row past its `ExpiresAt`, as DynamoDB's TTL does (visit and
+    /// view markers, old salts, refresh tokens, deny-list rows); returns how many.
+    /// Reads already treat such rows as absent; this makes them gone from disk.
+    pub fn sweep_expired(db: &Database, now: i64) -> Result<usize, StoreError> {
+        let txn = db.begin_write().map_err(failed)?;
+        let mut swept = 0;
+        {
+            let mut items = txn.open_table(ITEMS).map_err(failed)?;
+            let mut index = txn.open_table(GSI1).map_err(failed)?;
+            let mut expired: Vec<Item> = Vec::new();
+            for entry in items.iter().map_err(failed)? {
+                let (_, v) = entry.map_err(failed)?;
+                let item = decode(v.value())?;
+                if item.is_expired(now) {
+                    expired.push(item);
+                }
+            }
+            for item in expired {
+                if let (Some(gpk), Some(gsk)) = (&item.gsi1pk, &item.gsi1sk) {
+                    index
+                        .remove((
+                            gpk.as_str(),
+                            gsk.as_str(),
+                            item.pk.as_str(),
+                            item.sk.as_str(),
+                        ))
+                        .map_err(failed)?;
+                }
+                items
+                    .remove((item.pk.as_str(), item.sk.as_str()))
+                    .map_err(failed)?;
+                swept += 1;
+            }
+        }
+        txn.commit().map_err(failed)?;
+        Ok(swept)
+    }
+
+    /// Sweeps every `SWEEP_INTERVAL` for as long as the store is open.
+    fn start_sweeper(db: std::sync::Weak<Database>) {
+        let _ = std::thread::Builder::new()
+            .name("folio-ttl-sweeper".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(SWEEP_INTERVAL);
+                    let Some(db) = db.upgrade() else { return };
+                    if let Err(error) = Self::sweep_expired(&db, now_secs()) {
+                        tracing::warn!(%error, "expired rows not swept");
+                    }
+                }
+            });
+    }
+
+    /// Rows in the store, expired or not (what is on disk).
+    pub fn row_count(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read().map_err(failed)?;
+        let items = txn.open_table(ITEMS).map_err(failed)?;
+        items.len().map_err(failed)
+    }
+
+    /// Runs the TTL sweep now (tests, and `now` in the future to age the store).
+    pub fn sweep_now(&self, now: i64) -> Result<usize, StoreError> {
+        Self::sweep_expired(&self.db, now)
     }
 
     fn get_sync(db: &Database, key: &Key) -> Result<Option<Item>, StoreError> {
@@ -226,5 +297,58 @@ impl Store for EmbeddedStore {
         tokio::task::spawn_blocking(move || Self::transact_sync(&db, writes))
             .await
             .map_err(|e| failed(format!("store task failed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(sk: &str, expires_at: Option<i64>) -> Item {
+        Item {
+            pk: "TTL".into(),
+            sk: sk.into(),
+            entity_type: "Test".into(),
+            gsi1pk: Some("G".into()),
+            gsi1sk: Some(sk.into()),
+            expires_at,
+            ..Item::default()
+        }
+    }
+
+    /// DynamoDB's TTL deletes rows past `ExpiresAt`: so does the embedded store,
+    /// from disk and from the index, whatever days the server was down.
+    #[tokio::test]
+    async fn expired_rows_are_deleted_from_disk_and_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
+        let now = now_secs();
+        let writes = vec![
+            Write::Put {
+                item: row("old", Some(now - 10)),
+                condition: Condition::None,
+            },
+            Write::Put {
+                item: row("soon", Some(now + 3_600)),
+                condition: Condition::None,
+            },
+            Write::Put {
+                item: row("kept", None),
+                condition: Condition::None,
+            },
+        ];
+        store.transact(writes).await.unwrap();
+        assert_eq!(
+            store.row_count().unwrap(),
+            3,
+            "an expired row stays until swept"
+        );
+        assert_eq!(store.sweep_now(now).unwrap(), 1);
+        assert_eq!(store.row_count().unwrap(), 2);
+        // A week later (the server down meanwhile), the next sweep takes the rest.
+        assert_eq!(store.sweep_now(now + 7 * 86_400).unwrap(), 1);
+        let indexed = store.query(&Query::gsi1("G")).await.unwrap();
+        assert_eq!(indexed.len(), 1);
+        assert_eq!(indexed[0].sk, "kept");
     }
 }

@@ -8,6 +8,7 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::app::{App, Caller, is_owner};
+use crate::keys;
 use crate::repo::content as content_repo;
 use crate::repo::tracking::{self, Outcome};
 use crate::request::Request;
@@ -97,9 +98,10 @@ pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, Api
             &[("Function", "origin"), ("ContentType", kind.as_str())],
         );
     }
-    if outcome == Outcome::Bot {
-        // Bots are not counted, but the item must still be public to answer.
-        published_or_404(app, kind, &id).await?;
+    if outcome != Outcome::Counted {
+        // Every answer about a non-public item is the same 404: a visitor who
+        // viewed a post before it was unpublished learns nothing more than others.
+        published_or_404(app, kind, &id, &None).await?;
     }
     let views = tracking::views_of(app.store.as_ref(), kind, &id).await?;
     Ok(ApiResponse::json(
@@ -108,15 +110,18 @@ pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, Api
     ))
 }
 
-async fn published_or_404(app: &App, kind: ContentKind, id: &ItemId) -> Result<(), ApiError> {
-    let ids = content_repo::ids(app.store.as_ref(), kind).await?;
-    if ids
-        .iter()
-        .any(|(i, s)| i == id.as_str() && *s == Status::Published)
-    {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound)
+/// One GetItem: the item exists and is published (or the caller is the owner).
+async fn published_or_404(
+    app: &App,
+    kind: ContentKind,
+    id: &ItemId,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    let row = app.store.get(&keys::content(kind, id)).await?;
+    let published = Some(Status::Published.as_str());
+    match row {
+        Some(row) if row.status.as_deref() == published || is_owner(caller) => Ok(()),
+        _ => Err(ApiError::NotFound),
     }
 }
 
@@ -126,13 +131,7 @@ pub async fn content_views(
     id: &ItemId,
     caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
-    let ids = content_repo::ids(app.store.as_ref(), kind).await?;
-    let visible = ids
-        .iter()
-        .any(|(i, s)| i == id.as_str() && (*s == Status::Published || is_owner(caller)));
-    if !visible {
-        return Err(ApiError::NotFound);
-    }
+    published_or_404(app, kind, id, caller).await?;
     let views = tracking::views_of(app.store.as_ref(), kind, id).await?;
     let body = json!({ "contentId": id, "contentType": kind, "views": views });
     Ok(ApiResponse::json(StatusCode::OK, &body))

@@ -18,6 +18,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write};
+use crate::tracking_limit::{Kind, TrackingLimiter, network_of};
 
 /// Substrings of User-Agents that are not people: crawlers, previewers, HTTP libraries.
 const BOT_MARKERS: &[&str] = &[
@@ -61,8 +62,13 @@ pub enum Outcome {
     Bot,
 }
 
+/// How far back a new day's salt deletes old salts explicitly.
+const SALT_CLEANUP_DAYS: i64 = 31;
+
 pub struct Tracker {
     region: String,
+    /// What one network may add to the counters (429 past it).
+    pub limiter: TrackingLimiter,
     /// Today's salt, cached: one store read per process per day.
     salt: Mutex<Option<(NaiveDate, hmac::Key)>>,
 }
@@ -71,6 +77,7 @@ impl Tracker {
     pub fn new(region: impl Into<String>) -> Self {
         Self {
             region: region.into(),
+            limiter: TrackingLimiter::default(),
             salt: Mutex::new(None),
         }
     }
@@ -114,7 +121,10 @@ impl Tracker {
             item: row,
             condition: Condition::NotExists,
         }];
-        for age in 2..=3 {
+        // Salts two or more days old go in the same write, back a month, so days
+        // the service was down leave none behind (their rows have also expired:
+        // the embedded store sweeps them, DynamoDB's TTL deletes them later).
+        for age in 2..=SALT_CLEANUP_DAYS {
             let old = keys::salt(day - Duration::days(age));
             writes.push(Write::Delete {
                 key: old,
@@ -143,7 +153,8 @@ impl Tracker {
     ) -> Result<String, ApiError> {
         let salt = self.salt_for(store, day).await?;
         let mut ctx = hmac::Context::with_key(&salt);
-        ctx.update(client_address.as_bytes());
+        // An IPv6 client is one visitor across its /64, which it can rotate through.
+        ctx.update(network_of(client_address).as_bytes());
         ctx.update(b"\n");
         ctx.update(user_agent.as_bytes());
         Ok(URL_SAFE_NO_PAD.encode(&ctx.sign().as_ref()[..20]))
@@ -163,6 +174,14 @@ impl Tracker {
             .visitor_key(store, day, client_address, user_agent)
             .await?;
         let marker = keys::visit_marker(day, &visitor);
+        let network = network_of(client_address);
+        if self.limiter.check(&network, Kind::Visit).is_err() {
+            // A visitor counted already is answered as usual; only new counts wait.
+            if store.get(&marker).await?.is_some() {
+                return Ok(Outcome::Duplicate);
+            }
+            self.limiter.check(&network, Kind::Visit)?;
+        }
         let writes = vec![
             Write::Put {
                 item: marker_row(marker, entity::VISIT_MARKER, day),
@@ -171,7 +190,11 @@ impl Tracker {
             counter(keys::visits_on(day, &self.region)),
             counter(keys::total(keys::VISITS, &self.region)),
         ];
-        commit_once(store, writes).await
+        let outcome = commit_once(store, writes).await?;
+        if outcome == Outcome::Counted {
+            self.limiter.counted(&network, Kind::Visit);
+        }
+        Ok(outcome)
     }
 
     /// Counts a view of a published item; `NotFound` if it is not (or no longer) published.
@@ -191,6 +214,13 @@ impl Tracker {
             .visitor_key(store, day, client_address, user_agent)
             .await?;
         let marker = keys::view_marker(day, &visitor, kind, id);
+        let network = network_of(client_address);
+        if self.limiter.check(&network, Kind::View).is_err() {
+            if store.get(&marker).await?.is_some() {
+                return Ok(Outcome::Duplicate);
+            }
+            self.limiter.check(&network, Kind::View)?;
+        }
         let writes = vec![
             Write::Put {
                 item: marker_row(marker, entity::VIEW_MARKER, day),
@@ -204,7 +234,10 @@ impl Tracker {
             },
         ];
         match store.transact(writes).await {
-            Ok(()) => Ok(Outcome::Counted),
+            Ok(()) => {
+                self.limiter.counted(&network, Kind::View);
+                Ok(Outcome::Counted)
+            }
             Err(StoreError::ConditionFailed { index: 0 }) => Ok(Outcome::Duplicate),
             Err(StoreError::ConditionFailed { .. }) => Err(ApiError::NotFound),
             Err(e) => Err(e.into()),
@@ -351,5 +384,47 @@ mod tests {
             assert!(is_bot(ua), "{ua:?} not seen as a bot");
         }
         assert!(!is_bot("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"));
+    }
+
+    /// Yesterday's visitor keys must not be recomputable: a new day's salt deletes
+    /// every salt two or more days old, even after days nobody visited.
+    #[tokio::test]
+    async fn a_new_salt_deletes_old_salts_whatever_days_were_skipped() {
+        use crate::adapters::embedded::EmbeddedStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
+        let day = chrono::Utc::now().date_naive();
+        // Salts left by a server that last ran ten and three days ago (written
+        // without expiry, as a store from before expiry was kept would hold them).
+        for age in [10, 3] {
+            let key = keys::salt(day - Duration::days(age));
+            let row = Item {
+                pk: key.pk,
+                sk: key.sk,
+                entity_type: entity::SALT.into(),
+                data: Some(URL_SAFE_NO_PAD.encode([1u8; 32])),
+                ..Item::default()
+            };
+            store
+                .transact(vec![Write::Put {
+                    item: row,
+                    condition: Condition::None,
+                }])
+                .await
+                .unwrap();
+        }
+        let tracker = Tracker::new("local");
+        tracker
+            .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0")
+            .await
+            .unwrap();
+        for age in [10, 3] {
+            let old = store
+                .get(&keys::salt(day - Duration::days(age)))
+                .await
+                .unwrap();
+            assert!(old.is_none(), "the salt of {age} days ago is gone");
+        }
+        assert!(store.get(&keys::salt(day)).await.unwrap().is_some());
     }
 }
