@@ -11,6 +11,40 @@ fn settings() -> Result<AwsSettings, String> {
     AwsSettings::from_env().map_err(|e| e.to_string())
 }
 
+/// The SDK configuration for a command, refused at once (in one line, with the
+/// fix) when no credentials can be found.
+async fn sdk_for(region: &str) -> Result<aws_config::SdkConfig, String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let sdk = sdk_loader(region).load().await;
+    let provider = sdk.credentials_provider().ok_or_else(no_credentials)?;
+    provider
+        .provide_credentials()
+        .await
+        .map_err(|_| no_credentials())?;
+    Ok(sdk)
+}
+
+fn no_credentials() -> String {
+    "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        .into()
+}
+
+/// An identity-provider failure as the command's one line: the API's generic
+/// "unavailable" says nothing to the person at the terminal.
+fn owner_error(error: folio_shared::ApiError, region: &str) -> String {
+    match error {
+        folio_shared::ApiError::Unavailable { .. } => {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL")
+                .map(|e| format!(" at {e}"))
+                .unwrap_or_default();
+            format!(
+                "cannot create the owner: Cognito in {region}{endpoint} cannot be reached: check the network, AWS_REGION and AWS_ENDPOINT_URL"
+            )
+        }
+        other => format!("cannot create the owner: {other}"),
+    }
+}
+
 pub async fn backend() -> Result<Backend, String> {
     let settings = settings()?;
     let sdk = sdk_loader(&settings.region).load().await;
@@ -28,7 +62,7 @@ fn required_env(name: &'static str) -> Result<String, String> {
 }
 
 async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
-    let sdk = sdk_loader(region).load().await;
+    let sdk = sdk_for(region).await?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     println!("Creating table {table} in {region}…");
     let created = store.create_table().await.map_err(|e| e.to_string())?;
@@ -59,11 +93,11 @@ fn cognito(settings: &AwsSettings, sdk: &aws_config::SdkConfig) -> CognitoIdenti
 
 pub async fn create_owner(email: &Email, password: &str) -> Result<(), String> {
     let settings = settings()?;
-    let sdk = sdk_loader(&settings.region).load().await;
+    let sdk = sdk_for(&settings.region).await?;
     cognito(&settings, &sdk)
         .ensure_owner(email, password)
         .await
-        .map_err(|e| format!("cannot create the owner: {e}"))?;
+        .map_err(|e| owner_error(e, settings.pool_region()))?;
     println!(
         "Owner {} is confirmed and in group {} of {}.",
         email.as_str(),
@@ -76,7 +110,7 @@ pub async fn create_owner(email: &Email, password: &str) -> Result<(), String> {
 /// `folio aws-init`: everything `serve --aws` needs, created from nothing.
 pub async fn init(region: &str, table: &str, email: &Email, password: &str) -> Result<(), String> {
     create_table_named(region, table).await?;
-    let sdk = sdk_loader(region).load().await;
+    let sdk = sdk_for(region).await?;
     let client = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     println!("Creating user pool folio…");
     let (pool_id, client_id) = create_pool(&client, "folio")
@@ -93,7 +127,7 @@ pub async fn init(region: &str, table: &str, email: &Email, password: &str) -> R
     cognito(&settings, &sdk)
         .ensure_owner(email, password)
         .await
-        .map_err(|e| format!("cannot create the owner: {e}"))?;
+        .map_err(|e| owner_error(e, region))?;
     println!(
         "Owner {} created. Settings for `folio serve --aws`:\n",
         email.as_str()

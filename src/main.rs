@@ -187,9 +187,11 @@ fn parse_addr(value: &str) -> Result<SocketAddr, String> {
     })
 }
 
-fn init_logging() {
+/// `FOLIO_LOG` if set; else warnings for the server, and nothing but errors for
+/// one-shot commands, whose failure is the one line they print.
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
@@ -315,8 +317,12 @@ async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging();
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    init_logging(match cli.command {
+        Command::Serve { .. } => "warn",
+        _ => "off",
+    });
+    let result = match cli.command {
         Command::Serve {
             addr,
             data_dir,

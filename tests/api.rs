@@ -599,11 +599,14 @@ async fn logout_revokes_the_token_and_refresh_tokens() {
         )
         .await;
     r.error(401);
-    // Other ID tokens already issued stay valid until they expire (as with Cognito);
-    // signing in again works.
-    assert_eq!(s.get("/v1/auth/me", Some(&second_token)).await.status, 200);
+    // Sign-out is everywhere: another ID token of the owner (another device, a
+    // refresh) issued before it is refused too, on both identity adapters.
+    s.get("/v1/auth/me", Some(&second_token)).await.error(401);
+    // Signing in again works at once, and the new token is accepted.
     let again = s.login(OWNER_EMAIL, OWNER_PASSWORD).await;
     assert_eq!(again.status, 200);
+    let fresh = again.body["token"].as_str().unwrap();
+    assert_eq!(s.get("/v1/auth/me", Some(fresh)).await.status, 200);
 }
 
 #[tokio::test]

@@ -122,6 +122,13 @@ impl App {
                 {
                     return Err(JwtRejection::Revoked.into());
                 }
+                // Signed out everywhere: every token issued in or before that second.
+                if let Some(row) = self.store.get(&keys::signed_out(&identity.subject)).await?
+                    && identity.issued_at <= row.count
+                {
+                    tracing::info!(reason = "signed_out", "token rejected");
+                    return Err(JwtRejection::Revoked.into());
+                }
                 Some(identity)
             }
         };

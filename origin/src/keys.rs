@@ -60,6 +60,11 @@ pub fn revoked_token(token_id: &str) -> Key {
     Key::new(format!("REVOKED#{token_id}"), "TOKEN")
 }
 
+/// When a user last signed out everywhere (`Count`: seconds since the epoch).
+pub fn signed_out(subject: &str) -> Key {
+    Key::new(format!("SIGNOUT#{subject}"), "USER")
+}
+
 pub const SALT_PARTITION: &str = "SALT";
 
 pub fn salt(day: NaiveDate) -> Key {

@@ -122,7 +122,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (
                 200,
                 ok(
-                    "Signed out",
+                    "Signed out everywhere: the user's refresh tokens are revoked, and every ID token of the user issued up to now is refused from now on (on every device) until it would have expired. A sign-in in the same second as the sign-out waits for the next second.",
                     json!({ "type": "object", "properties": { "message": { "type": "string" } } }),
                 ),
             ),

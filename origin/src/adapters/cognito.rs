@@ -6,6 +6,8 @@
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+
+use crate::adapters::aws_error::explain;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
     ExplicitAuthFlowsType, MessageActionType,
@@ -39,7 +41,7 @@ const WRAPPED_PREFIX: &str = "folio1.";
 
 /// One mapping from Cognito failures to API errors: nothing here is a 500 unless
 /// Cognito itself is broken.
-fn cognito_error<E: ProvideErrorMetadata + std::fmt::Debug>(
+fn cognito_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     operation: &str,
     error: SdkError<E>,
 ) -> ApiError {
@@ -70,16 +72,13 @@ fn cognito_error<E: ProvideErrorMetadata + std::fmt::Debug>(
                     retry_after_secs: 30,
                 },
                 "InternalErrorException" => unavailable(code.to_string()),
-                _ => ApiError::Internal(format!(
-                    "{operation}: {code}: {}",
-                    service.err().message().unwrap_or("")
-                )),
+                _ => ApiError::Internal(explain(operation, &error)),
             }
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            unavailable(format!("{operation}: {error:?}"))
+            unavailable(explain(operation, &error))
         }
-        _ => ApiError::Internal(format!("{operation}: {error:?}")),
+        _ => ApiError::Internal(explain(operation, &error)),
     }
 }
 

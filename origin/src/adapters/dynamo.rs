@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::Serialize;
 
+use crate::adapters::aws_error::explain;
 use crate::ports::store::{
     Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, Write, check_transaction,
 };
@@ -153,15 +154,14 @@ fn now_secs() -> i64 {
 
 /// Maps any SDK failure: unreachable, timed out or throttled is `Unavailable`
 /// (retry later), the rest `Failed`.
-fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
+fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     operation: &str,
     error: SdkError<E>,
 ) -> StoreError {
     match &error {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            StoreError::Unavailable(format!("{operation}: {error:?}"))
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            StoreError::Unavailable(explain(operation, &error))
         }
-        SdkError::ResponseError(_) => StoreError::Unavailable(format!("{operation}: {error:?}")),
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("Unknown");
             let message = service.err().message().unwrap_or("");
@@ -178,10 +178,10 @@ fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
                 | "InternalServerError"
                 | "ServiceUnavailable"
                 | "TransactionInProgressException" => StoreError::Unavailable(text),
-                _ => StoreError::Failed(text),
+                _ => StoreError::Failed(explain(operation, &error)),
             }
         }
-        _ => StoreError::Failed(format!("{operation}: {error:?}")),
+        _ => StoreError::Failed(explain(operation, &error)),
     }
 }
 

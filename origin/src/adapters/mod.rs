@@ -2,6 +2,7 @@
 //! local mode (`folio serve`); `dynamo`, `cognito` and
 //! `cloudfront` are the production adapters (AWS mode, `crate::aws`).
 
+pub mod aws_error;
 pub mod cloudfront;
 pub mod cognito;
 pub mod dynamo;

@@ -72,7 +72,19 @@ pub async fn login(app: &App, request: &Request) -> Result<ApiResponse, ApiError
         }
         Err(error) => return Err(error),
     };
-    let identity = identity_of(app, &session).await?;
+    let mut identity = identity_of(app, &session).await?;
+    let mut session = session;
+    // Tokens carry `iat` in whole seconds, and sign-out refuses every token issued
+    // in or before its second: a sign-in in that same second waits for the next
+    // one and signs in again, so its token is not born refused.
+    if let Some(row) = app.store.get(&keys::signed_out(&identity.subject)).await?
+        && identity.issued_at <= row.count
+    {
+        let wait = (row.count + 1 - chrono::Utc::now().timestamp()).clamp(0, 1) as u64;
+        tokio::time::sleep(std::time::Duration::from_millis(wait * 1000 + 50)).await;
+        session = app.identity.sign_in(&email, &password).await?;
+        identity = identity_of(app, &session).await?;
+    }
     Ok(signed_in(&identity, &session))
 }
 
@@ -84,7 +96,9 @@ pub async fn refresh(app: &App, request: &Request) -> Result<ApiResponse, ApiErr
     Ok(signed_in(&identity, &session))
 }
 
-/// Revokes the user's refresh tokens and refuses the presented token until it expires.
+/// Signs out everywhere: revokes the user's refresh tokens (in the identity
+/// provider), refuses the presented token, and refuses every token of the user
+/// issued before this second, on every device, until it would have expired.
 pub async fn logout(app: &App, caller: &Caller) -> Result<ApiResponse, ApiError> {
     let identity = caller
         .as_ref()
@@ -95,25 +109,40 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<ApiResponse, ApiError>
         .or(identity.email.as_deref())
         .unwrap_or(&identity.subject);
     app.identity.sign_out(username).await?;
+    let now = chrono::Utc::now().timestamp();
+    let everywhere = keys::signed_out(&identity.subject);
+    let mut writes = vec![Write::Put {
+        item: Item {
+            pk: everywhere.pk,
+            sk: everywhere.sk,
+            entity_type: entity::REVOKED_TOKEN.into(),
+            count: now,
+            // No ID token outlives a day (Cognito's maximum); then the row may go.
+            expires_at: Some(now + MAX_TOKEN_LIFETIME_SECS),
+            ..Item::default()
+        },
+        condition: Condition::None,
+    }];
     if let Some(jti) = &identity.token_id {
         let key = keys::revoked_token(jti);
-        let row = Item {
-            pk: key.pk,
-            sk: key.sk,
-            entity_type: entity::REVOKED_TOKEN.into(),
-            expires_at: Some(identity.expires_at),
-            ..Item::default()
-        };
-        app.store
-            .transact(vec![Write::Put {
-                item: row,
-                condition: Condition::None,
-            }])
-            .await?;
+        writes.push(Write::Put {
+            item: Item {
+                pk: key.pk,
+                sk: key.sk,
+                entity_type: entity::REVOKED_TOKEN.into(),
+                expires_at: Some(identity.expires_at),
+                ..Item::default()
+            },
+            condition: Condition::None,
+        });
     }
+    app.store.transact(writes).await?;
     let body = json!({ "message": "Successfully logged out" });
     Ok(ApiResponse::json(StatusCode::OK, &body).cache_control(PRIVATE_NO_STORE))
 }
+
+/// The longest an ID token can live (Cognito allows up to one day).
+const MAX_TOKEN_LIFETIME_SECS: i64 = 86_400;
 
 pub fn me(caller: &Caller) -> Result<ApiResponse, ApiError> {
     let identity = caller

@@ -166,6 +166,8 @@ pub struct Identity {
     pub token_id: Option<String>,
     /// `exp`, seconds since the epoch.
     pub expires_at: i64,
+    /// `iat`, seconds since the epoch (0 when the token has none).
+    pub issued_at: i64,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +191,9 @@ struct Claims {
     #[serde(rename = "cognito:groups", default)]
     groups: Vec<String>,
     jti: Option<String>,
+    /// Absent counts as issued at the epoch: before any sign-out.
+    #[serde(default)]
+    iat: i64,
 }
 
 type KeyMap = HashMap<String, Arc<DecodingKey>>;
@@ -356,6 +361,7 @@ impl Verifier {
             is_owner,
             token_id: claims.jti,
             expires_at: claims.exp,
+            issued_at: claims.iat,
         })
     }
 }

@@ -1,5 +1,6 @@
-//! Restart safety: the real binary, killed with SIGKILL while writing, loses no
-//! acknowledged write and restarts on an intact store.
+//! The `folio` binary as a process: killed with SIGKILL while writing it loses no
+//! acknowledged write and restarts on an intact store; it is ready only when it
+//! can do its job; seeding never doubles; its errors are one line with the fix.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -256,4 +257,53 @@ async fn seeding_twice_adds_the_samples_once_and_says_so() {
     assert_eq!(all["total"], 3, "{all}");
     let _ = server.child.kill();
     let _ = server.child.wait();
+}
+
+/// Every AWS command's failure is one line naming the cause and the fix, never a
+/// Rust debug dump.
+#[test]
+fn aws_command_failures_are_one_line_with_the_cause_and_the_fix() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", "/nonexistent")
+            // Never ask an instance metadata endpoint: nothing but loopback here.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_REGION", "us-east-1")
+            .env("TABLE_NAME", "folio-cli-test")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(
+            !err.contains("DispatchFailure") && !err.contains("{ "),
+            "{err}"
+        );
+        err
+    };
+    let unreachable = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    ];
+    assert!(run(&["table", "create"], &[]).contains("no AWS credentials"));
+    assert!(run(&["table", "create"], &unreachable).contains("cannot reach"));
+    let owner = [
+        unreachable[0],
+        unreachable[1],
+        unreachable[2],
+        ("USER_POOL_ID", "us-east-1_Example"),
+        ("USER_POOL_CLIENT_ID", "client"),
+        ("FOLIO_OWNER_PASSWORD", "Long-enough-passw0rd"),
+    ];
+    assert!(run(&["owner", "create"], &owner).contains("cannot be reached"));
+    let missing = run(&["serve", "--aws"], &[]);
+    assert!(
+        missing.contains("USER_POOL_ID") && missing.contains("USER_POOL_CLIENT_ID"),
+        "every missing setting at once: {missing}"
+    );
 }
