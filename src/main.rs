@@ -94,6 +94,19 @@ enum Command {
         what: PackageWhat,
         #[command(flatten)]
         edge: EdgePackageArgs,
+        /// Build with `cargo zigbuild` against glibc 2.17, for hosts whose toolchain
+        /// links a newer glibc than Lambda's 2.34 (pip install cargo-zigbuild ziglang).
+        #[arg(long, conflicts_with_all = ["origin_binary", "edge_binary"])]
+        zigbuild: bool,
+        /// Package this origin `bootstrap` (built elsewhere) instead of building it.
+        #[arg(long)]
+        origin_binary: Option<PathBuf>,
+        /// Package this edge binary (built elsewhere) instead of building it.
+        #[arg(long)]
+        edge_binary: Option<PathBuf>,
+        /// Where the zips go.
+        #[arg(long, default_value = folio::package::DIST)]
+        dist: PathBuf,
     },
     /// Load sample content into a data directory (while no server uses it).
     Seed {
@@ -287,13 +300,36 @@ async fn shutdown_signal() {
     }
 }
 
-async fn package_command(what: PackageWhat, edge: &EdgePackageArgs) -> Result<(), String> {
+struct PackageOptions {
+    zigbuild: bool,
+    origin_binary: Option<PathBuf>,
+    edge_binary: Option<PathBuf>,
+    dist: PathBuf,
+}
+
+impl PackageOptions {
+    fn build(&self, prebuilt: &Option<PathBuf>) -> folio::package::Build {
+        use folio::package::Build;
+        match (prebuilt, self.zigbuild) {
+            (Some(path), _) => Build::Prebuilt(path.clone()),
+            (None, true) => Build::Zigbuild,
+            (None, false) => Build::Cargo,
+        }
+    }
+}
+
+async fn package_command(
+    what: PackageWhat,
+    edge: &EdgePackageArgs,
+    options: &PackageOptions,
+) -> Result<(), String> {
     if matches!(what, PackageWhat::All | PackageWhat::Origin) {
-        folio::package::origin()?;
+        folio::package::origin(&options.build(&options.origin_binary), &options.dist)?;
     }
     if matches!(what, PackageWhat::All | PackageWhat::Edge) {
         let settings = edge.settings()?;
-        folio::package::edge(&settings, edge.jwks_file.as_deref()).await?;
+        let build = options.build(&options.edge_binary);
+        folio::package::edge(&settings, edge.jwks_file.as_deref(), &build, &options.dist).await?;
     }
     Ok(())
 }
@@ -355,7 +391,22 @@ async fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
-        Command::Package { what, edge } => package_command(what, &edge).await,
+        Command::Package {
+            what,
+            edge,
+            zigbuild,
+            origin_binary,
+            edge_binary,
+            dist,
+        } => {
+            let options = PackageOptions {
+                zigbuild,
+                origin_binary,
+                edge_binary,
+                dist,
+            };
+            package_command(what, &edge, &options).await
+        }
         Command::Table {
             command: TableCommand::Create,
         } => aws_cli::create_table().await,

@@ -5,6 +5,9 @@
 //!   built with the size profile, the baked configuration and a JWKS snapshot).
 //!
 //! Both binaries are checked for x86_64 and glibc ≤ 2.34 before they are zipped.
+//! They are built with cargo, or with `cargo zigbuild` against glibc 2.17 when the
+//! host's toolchain links too new a glibc (`--zigbuild`), or taken as built
+//! elsewhere (`--origin-binary`, `--edge-binary`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,52 @@ use jsonwebtoken::jwk::JwkSet;
 use zip::write::SimpleFileOptions;
 
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
+/// zigbuild's target: the same triple, linked against glibc 2.17.
+pub const ZIG_TARGET: &str = "x86_64-unknown-linux-gnu.2.17";
 pub const DIST: &str = "dist";
+
+/// Where a package's binary comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Build {
+    Cargo,
+    /// `cargo zigbuild --target x86_64-unknown-linux-gnu.2.17` (pip install
+    /// cargo-zigbuild ziglang).
+    Zigbuild,
+    /// A binary built elsewhere, checked like one built here.
+    Prebuilt(PathBuf),
+}
+
+impl Build {
+    /// The cargo arguments that build `bin` of `package` with `profile`.
+    pub fn cargo_args<'a>(&self, profile: &'a str, package: &'a str, bin: &'a str) -> Vec<&'a str> {
+        let (command, target) = match self {
+            Build::Zigbuild => ("zigbuild", ZIG_TARGET),
+            _ => ("build", TARGET),
+        };
+        vec![
+            command,
+            "--profile",
+            profile,
+            "--locked",
+            "-p",
+            package,
+            "--bin",
+            bin,
+            "--target",
+            target,
+        ]
+    }
+
+    /// Builds (unless prebuilt) and returns the binary's path.
+    fn binary(&self, profile: &str, package: &str, bin: &str) -> Result<PathBuf, String> {
+        if let Build::Prebuilt(path) = self {
+            return Ok(path.clone());
+        }
+        cargo_build(&self.cargo_args(profile, package, bin))?;
+        // zigbuild writes under the plain triple's directory.
+        Ok(target_dir().join(TARGET).join(profile).join(bin))
+    }
+}
 
 fn kib(bytes: u64) -> String {
     format!("{:.1} KiB", bytes as f64 / 1024.0)
@@ -32,6 +80,11 @@ fn cargo_build(args: &[&str]) -> Result<(), String> {
         .args(args)
         .status()
         .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+    if !status.success() && args.first() == Some(&"zigbuild") {
+        return Err(format!(
+            "cargo zigbuild failed ({status}): is it installed? `pip install cargo-zigbuild ziglang`"
+        ));
+    }
     if status.success() {
         Ok(())
     } else {
@@ -45,26 +98,14 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-/// Builds and zips the origin Lambda.
-pub fn origin() -> Result<PathBuf, String> {
-    cargo_build(&[
-        "build",
-        "--profile",
-        "lambda",
-        "--locked",
-        "-p",
-        "folio-origin",
-        "--bin",
-        "bootstrap",
-        "--target",
-        TARGET,
-    ])?;
-    let binary = target_dir().join(TARGET).join("lambda/bootstrap");
+/// Builds and zips the origin Lambda into `dist`.
+pub fn origin(build: &Build, dist: &Path) -> Result<PathBuf, String> {
+    let binary = build.binary("lambda", "folio-origin", "bootstrap")?;
     let bytes =
         std::fs::read(&binary).map_err(|e| format!("cannot read {}: {e}", binary.display()))?;
-    let glibc = check_binary(&bytes)?;
-    let out = Path::new(DIST).join("origin.zip");
-    std::fs::create_dir_all(DIST).map_err(|e| format!("cannot create {DIST}: {e}"))?;
+    let glibc = check_binary(&bytes, "the origin binary")?;
+    let out = dist.join("origin.zip");
+    std::fs::create_dir_all(dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
     let file =
         std::fs::File::create(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let mut zip = zip::ZipWriter::new(file);
@@ -108,26 +149,19 @@ async fn snapshot(settings: &EdgeSettings, file: Option<&Path>) -> Result<JwkSet
         .map_err(|e| format!("cannot fetch the JWKS snapshot ({e}); pass --jwks-file"))
 }
 
-/// Builds and zips the edge with `settings` baked in.
-pub async fn edge(settings: &EdgeSettings, jwks_file: Option<&Path>) -> Result<PathBuf, String> {
+/// Builds and zips the edge with `settings` baked in, into `dist`.
+pub async fn edge(
+    settings: &EdgeSettings,
+    jwks_file: Option<&Path>,
+    build: &Build,
+    dist: &Path,
+) -> Result<PathBuf, String> {
     let jwks = snapshot(settings, jwks_file).await?;
     if jwks.keys.is_empty() {
         return Err("the JWKS snapshot has no keys".into());
     }
-    cargo_build(&[
-        "build",
-        "--profile",
-        "edge",
-        "--locked",
-        "-p",
-        "folio-edge",
-        "--bin",
-        "edge-bootstrap",
-        "--target",
-        TARGET,
-    ])?;
-    let binary = target_dir().join(TARGET).join("edge/edge-bootstrap");
-    let out = Path::new(DIST).join("edge.zip");
+    let binary = build.binary("edge", "folio-edge", "edge-bootstrap")?;
+    let out = dist.join("edge.zip");
     let report = write_zip(&binary, settings, &jwks, &out)?;
     println!(
         "{}: {} (binary {}, x86_64, glibc {}, {} key(s), mode {:?})",
@@ -152,4 +186,29 @@ pub async fn edge(settings: &EdgeSettings, jwks_file: Option<&Path>) -> Result<P
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zigbuild_links_against_glibc_2_17_and_a_prebuilt_binary_is_checked_not_built() {
+        let zig = Build::Zigbuild.cargo_args("lambda", "folio-origin", "bootstrap");
+        assert_eq!(zig[0], "zigbuild");
+        assert!(zig.contains(&ZIG_TARGET));
+        assert_eq!(
+            Build::Cargo.cargo_args("edge", "folio-edge", "edge-bootstrap")[0],
+            "build"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("bootstrap");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        let error = origin(&Build::Prebuilt(script), dir.path()).unwrap_err();
+        assert!(
+            error.starts_with("the origin binary is not an ELF"),
+            "{error}"
+        );
+        assert!(!dir.path().join("origin.zip").exists());
+    }
 }

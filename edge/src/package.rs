@@ -42,16 +42,19 @@ pub fn newest_glibc(binary: &[u8]) -> Option<(u32, u32)> {
     newest
 }
 
-/// Refuses what Lambda@Edge cannot run: not a 64-bit ELF for x86_64, or one that
-/// needs a newer glibc than Amazon Linux 2023's. Returns the glibc it needs.
-pub fn check_binary(binary: &[u8]) -> Result<Option<(u32, u32)>, String> {
+/// Refuses what Lambda cannot run: not a 64-bit ELF for x86_64, or one that needs
+/// a newer glibc than Amazon Linux 2023's. `what` names the binary in the error
+/// ("the origin binary", "the edge binary"). Returns the glibc it needs.
+pub fn check_binary(binary: &[u8], what: &str) -> Result<Option<(u32, u32)>, String> {
     if binary.len() < 20 || &binary[..4] != ELF_MAGIC {
-        return Err("the edge binary is not an ELF executable (build it for Linux)".into());
+        return Err(format!(
+            "{what} is not an ELF executable (build it for Linux)"
+        ));
     }
     let machine = u16::from_le_bytes([binary[18], binary[19]]);
     if binary[4] != ELF_CLASS_64 || machine != EM_X86_64 {
         return Err(format!(
-            "the edge binary is for ELF machine {machine}, not x86_64 (Lambda@Edge runs x86_64 only); \
+            "{what} is for ELF machine {machine}, not x86_64 (Lambda here runs x86_64 only); \
              build with --target x86_64-unknown-linux-gnu"
         ));
     }
@@ -60,8 +63,9 @@ pub fn check_binary(binary: &[u8]) -> Result<Option<(u32, u32)>, String> {
         && (major, minor) > MAX_GLIBC
     {
         return Err(format!(
-            "the edge binary needs glibc {major}.{minor}, Lambda runs {}.{}; build it with \
-             `cargo zigbuild --target x86_64-unknown-linux-gnu.2.17` (pip install cargo-zigbuild ziglang)",
+            "{what} needs glibc {major}.{minor}, Lambda runs {}.{}: run `folio package --zigbuild` \
+             (after `pip install cargo-zigbuild ziglang`) to link against glibc 2.17, \
+             or pass a binary built elsewhere with --origin-binary / --edge-binary",
             MAX_GLIBC.0, MAX_GLIBC.1
         ));
     }
@@ -84,7 +88,7 @@ pub fn write_zip(
 ) -> Result<PackageReport, String> {
     let bytes = std::fs::read(binary)
         .map_err(|e| format!("cannot read the edge binary {}: {e}", binary.display()))?;
-    let glibc = check_binary(&bytes)?;
+    let glibc = check_binary(&bytes, "the edge binary")?;
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -146,18 +150,23 @@ mod tests {
 
     #[test]
     fn refuses_other_architectures_and_non_elf_files() {
-        assert!(check_binary(b"#!/bin/sh\n").is_err());
-        let arm = check_binary(&elf(183, b"")).unwrap_err();
+        assert!(check_binary(b"#!/bin/sh\n", "the edge binary").is_err());
+        let arm = check_binary(&elf(183, b""), "the origin binary").unwrap_err();
+        assert!(arm.starts_with("the origin binary"), "{arm}");
         assert!(arm.contains("x86_64"), "{arm}");
-        assert_eq!(check_binary(&elf(EM_X86_64, b"")), Ok(None));
+        assert_eq!(check_binary(&elf(EM_X86_64, b""), "x"), Ok(None));
     }
 
     #[test]
     fn refuses_binaries_needing_a_newer_glibc_than_lambda() {
         let ok = elf(EM_X86_64, b"\0GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_2.17\0");
-        assert_eq!(check_binary(&ok), Ok(Some((2, 34))));
+        assert_eq!(check_binary(&ok, "x"), Ok(Some((2, 34))));
         let new = elf(EM_X86_64, b"\0GLIBC_2.34\0GLIBC_2.38\0");
-        let error = check_binary(&new).unwrap_err();
+        let error = check_binary(&new, "the origin binary").unwrap_err();
         assert!(error.contains("glibc 2.38"), "{error}");
+        assert!(
+            error.contains("folio package --zigbuild"),
+            "advice that works: {error}"
+        );
     }
 }
