@@ -185,9 +185,27 @@ enum TableCommand {
 
 #[derive(Subcommand)]
 enum OwnerCommand {
-    /// Create the owner (FOLIO_OWNER_EMAIL, FOLIO_OWNER_PASSWORD) in the user pool,
-    /// confirmed, in the owner group. Re-running resets the password.
+    /// Cognito: create the owner (FOLIO_OWNER_EMAIL, FOLIO_OWNER_PASSWORD) in the
+    /// user pool, confirmed, in the owner group. Re-running resets the password.
+    /// Needs TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID, AWS_REGION and AWS
+    /// credentials.
     Create,
+    /// Local store: set the owner's password to FOLIO_OWNER_PASSWORD (or a
+    /// generated one, printed once) and sign every session out. Run it while no
+    /// `folio serve` uses the directory.
+    ResetPassword {
+        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        data_dir: PathBuf,
+    },
+    /// Local store: move the owner to another email (same account, same password).
+    SetEmail {
+        email: String,
+        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        data_dir: PathBuf,
+    },
+    /// Print the password policy (JSON) the local issuer enforces and the user pool
+    /// in template.yaml declares.
+    PasswordPolicy,
 }
 
 /// `127.0.0.1:8080`, `[::1]:8080`, or `8080` alone (on 127.0.0.1).
@@ -243,6 +261,9 @@ async fn serve_command(mut config: ServeConfig, seed: bool) -> Result<(), String
                     owner.email
                 ),
                 (None, false) => println!("Owner: {}", owner.email),
+            }
+            for note in &owner.notes {
+                println!("Note: {note}");
             }
             owner.email.clone()
         }
@@ -334,6 +355,71 @@ async fn package_command(
     Ok(())
 }
 
+/// The local store of `data_dir`, opened for a one-shot command.
+async fn open_local(data_dir: PathBuf) -> Result<Local, String> {
+    let config = LocalConfig {
+        data_dir,
+        issuer: "folio-cli".into(),
+        token_ttl_secs: 3600,
+        faults: None,
+    };
+    tokio::task::spawn_blocking(move || Local::open(&config))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+async fn owner_reset_password(data_dir: PathBuf) -> Result<(), String> {
+    let local = open_local(data_dir).await?;
+    let owner = local
+        .issuer
+        .owner_email()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("this data directory has no owner yet: `folio serve` creates it")?;
+    let (password, shown) = match owner_password() {
+        Some(password) => (password, None),
+        None => {
+            use base64::Engine;
+            use ring::rand::SecureRandom;
+            let mut bytes = [0u8; 12];
+            ring::rand::SystemRandom::new()
+                .fill(&mut bytes)
+                .map_err(|_| "no entropy for a password".to_string())?;
+            // 96 random bits, and one character of each class the policy asks for.
+            let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            let generated = format!("{encoded}-Aa1");
+            (generated.clone(), Some(generated))
+        }
+    };
+    local
+        .issuer
+        .set_password(&owner, &password)
+        .await
+        .map_err(|e| format!("cannot set the password: {e}"))?;
+    match shown {
+        Some(p) => println!("The password of {owner} is now {p}  (shown once)."),
+        None => println!("The password of {owner} is now the one in FOLIO_OWNER_PASSWORD."),
+    }
+    println!("Refresh tokens are revoked; sign in again.");
+    Ok(())
+}
+
+async fn owner_set_email(email: &str, data_dir: PathBuf) -> Result<(), String> {
+    let email = Email::parse("email", email).map_err(|e| format!("{email:?}: {}", e.issue))?;
+    let local = open_local(data_dir).await?;
+    let old = local
+        .issuer
+        .set_owner_email(&email)
+        .await
+        .map_err(|e| format!("cannot change the owner's email: {e}"))?;
+    println!(
+        "The owner is now {} (was {old}); the password is unchanged. Set FOLIO_OWNER_EMAIL={} for `folio serve`.",
+        email.as_str(),
+        email.as_str()
+    );
+    Ok(())
+}
+
 async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
     let config = LocalConfig {
         data_dir: data_dir.clone(),
@@ -420,6 +506,17 @@ async fn main() -> ExitCode {
             (Err(e), _) => Err(e),
             (_, None) => Err("missing setting FOLIO_OWNER_PASSWORD: the owner's password".into()),
         },
+        Command::Owner {
+            command: OwnerCommand::ResetPassword { data_dir },
+        } => owner_reset_password(data_dir).await,
+        Command::Owner {
+            command: OwnerCommand::SetEmail { email, data_dir },
+        } => owner_set_email(&email, data_dir).await,
+        Command::Owner {
+            command: OwnerCommand::PasswordPolicy,
+        } => serde_json::to_string_pretty(&folio_shared::domain::PASSWORD_POLICY.document())
+            .map_err(|e| e.to_string())
+            .and_then(|doc| folio::print_document(&doc)),
         Command::AwsInit { region, table } => match (owner_email(), owner_password()) {
             (Ok(email), Some(password)) => aws_cli::init(&region, &table, &email, &password).await,
             (Err(e), _) => Err(e),

@@ -990,3 +990,51 @@ async fn a_client_rotating_user_agents_is_limited_and_counted_visitors_are_not()
     );
     assert_eq!(known.body["tracked"], false);
 }
+
+/// The owner changes their password: the current one is checked, the new one
+/// must meet the policy, and every session ends (both identity adapters).
+#[tokio::test]
+async fn the_owner_changes_the_password_and_every_session_ends() {
+    let s = TestServer::spawn().await;
+    let change =
+        |current: &str, new: &str| json!({ "currentPassword": current, "newPassword": new });
+    let weak = s
+        .owner(
+            Method::POST,
+            "/v1/auth/password",
+            Some(change(OWNER_PASSWORD, "short")),
+        )
+        .await;
+    assert_eq!(weak.error(400)["details"]["field"], "newPassword");
+    let wrong = s
+        .owner(
+            Method::POST,
+            "/v1/auth/password",
+            Some(change("Not-the-passw0rd", "Another-passw0rd-9")),
+        )
+        .await;
+    assert_eq!(wrong.error(400)["details"]["field"], "currentPassword");
+    let reader = s.non_owner_token().await;
+    s.send(
+        Method::POST,
+        "/v1/auth/password",
+        Some(&reader),
+        Some(change(OWNER_PASSWORD, "Another-passw0rd-9")),
+    )
+    .await
+    .error(403);
+    let done = s
+        .owner(
+            Method::POST,
+            "/v1/auth/password",
+            Some(change(OWNER_PASSWORD, "Another-passw0rd-9")),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    s.get("/v1/auth/me", Some(&s.owner_token)).await.error(401);
+    s.login(OWNER_EMAIL, OWNER_PASSWORD).await.error(401);
+    let again = s.login(OWNER_EMAIL, "Another-passw0rd-9").await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let token = again.body["token"].as_str().unwrap();
+    assert_eq!(s.get("/v1/auth/me", Some(token)).await.status, 200);
+}

@@ -18,7 +18,7 @@ fn start(data_dir: &std::path::Path) -> Server {
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
-        .env("FOLIO_OWNER_PASSWORD", "restart-password")
+        .env("FOLIO_OWNER_PASSWORD", "Restart-passw0rd-ok")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -39,7 +39,7 @@ fn start(data_dir: &std::path::Path) -> Server {
 async fn login(client: &reqwest::Client, base: &str) -> String {
     let r: Value = client
         .post(format!("{base}/v1/auth/login"))
-        .json(&json!({ "email": "owner@folio.test", "password": "restart-password" }))
+        .json(&json!({ "email": "owner@folio.test", "password": "Restart-passw0rd-ok" }))
         .send()
         .await
         .unwrap()
@@ -194,7 +194,7 @@ async fn the_first_sign_in_after_the_first_healthy_answer_always_succeeds() {
             ])
             .arg(dir.path())
             .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
-            .env("FOLIO_OWNER_PASSWORD", "restart-password")
+            .env("FOLIO_OWNER_PASSWORD", "Restart-passw0rd-ok")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -215,7 +215,7 @@ async fn the_first_sign_in_after_the_first_healthy_answer_always_succeeds() {
         }
         let login = client
             .post(format!("{base}/v1/auth/login"))
-            .json(&json!({ "email": "owner@folio.test", "password": "restart-password" }))
+            .json(&json!({ "email": "owner@folio.test", "password": "Restart-passw0rd-ok" }))
             .send()
             .await
             .unwrap();
@@ -305,5 +305,120 @@ fn aws_command_failures_are_one_line_with_the_cause_and_the_fix() {
     assert!(
         missing.contains("USER_POOL_ID") && missing.contains("USER_POOL_CLIENT_ID"),
         "every missing setting at once: {missing}"
+    );
+}
+
+fn folio(args: &[&str], dir: &std::path::Path, env: &[(&str, &str)]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("FOLIO_OWNER_PASSWORD")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+async fn login_as(client: &reqwest::Client, base: &str, email: &str, password: &str) -> u16 {
+    client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The owner can be managed: a lost password reset, the email changed, one owner
+/// at a time, and start-up says what it did not apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_is_managed_by_folio_owner_and_never_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    // First start creates owner@folio.test.
+    let mut server = start(dir.path());
+    assert_eq!(
+        login_as(
+            &client,
+            &server.base,
+            "owner@folio.test",
+            "Restart-passw0rd-ok"
+        )
+        .await,
+        200
+    );
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+
+    // A lost password: reset it, offline.
+    let (ok, out) = folio(
+        &["owner", "reset-password"],
+        dir.path(),
+        &[("FOLIO_OWNER_PASSWORD", "Brand-new-passw0rd")],
+    );
+    assert!(ok, "{out}");
+    let (ok, weak) = folio(
+        &["owner", "reset-password"],
+        dir.path(),
+        &[("FOLIO_OWNER_PASSWORD", "weak")],
+    );
+    assert!(!ok && weak.contains("12 characters"), "{weak}");
+
+    // Another email: moved, not a second owner.
+    let (ok, out) = folio(&["owner", "set-email", "me@folio.test"], dir.path(), &[]);
+    assert!(ok && out.contains("me@folio.test"), "{out}");
+
+    // A start with the old email and a password set: neither is applied, and it says so.
+    let mut server = start(dir.path());
+    assert_eq!(
+        login_as(&client, &server.base, "me@folio.test", "Brand-new-passw0rd").await,
+        200
+    );
+    assert_eq!(
+        login_as(
+            &client,
+            &server.base,
+            "owner@folio.test",
+            "Restart-passw0rd-ok"
+        )
+        .await,
+        401,
+        "no second owner was created"
+    );
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
+        .env("FOLIO_OWNER_PASSWORD", "Restart-passw0rd-ok")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut said = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(said.contains("Owner: me@folio.test"), "{said}");
+    assert!(
+        said.contains("FOLIO_OWNER_EMAIL=owner@folio.test is not applied"),
+        "{said}"
+    );
+    assert!(
+        said.contains("FOLIO_OWNER_PASSWORD is not applied"),
+        "{said}"
     );
 }

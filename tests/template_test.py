@@ -121,7 +121,7 @@ class Origin(unittest.TestCase):
             self.assertTrue(names, f"{statement['Sid']} names a resource")
             self.assertLessEqual(names, allowed_targets, f"{statement['Sid']} reaches {names}")
         sids = {s["Sid"] for s in flat}
-        self.assertEqual(sids, {"SingleTable", "OwnerSignInAndOut", "InvalidateThisDistribution"})
+        self.assertEqual(sids, {"SingleTable", "OwnerSignOutAndPassword", "InvalidateThisDistribution"})
         for statement in RESOURCES["EdgeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
             self.assertTrue(all(a.startswith("logs:") for a in statement["Action"]))
 
@@ -191,6 +191,10 @@ class CloudFront(unittest.TestCase):
                          security["content-security-policy"])
         self.assertEqual(config["SecurityHeadersConfig"]["FrameOptions"]["FrameOption"], security["x-frame-options"])
         self.assertEqual(config["SecurityHeadersConfig"]["ReferrerPolicy"]["ReferrerPolicy"], security["referrer-policy"])
+
+    def test_the_user_pool_password_policy_is_the_one_folio_enforces(self):
+        policy = json.loads(folio("owner", "password-policy"))
+        self.assertEqual(props("UserPool")["Policies"]["PasswordPolicy"], policy)
 
     def test_error_caching_is_the_one_the_stand_in_applies(self):
         policies = json.loads(folio("cloudfront-policies"))

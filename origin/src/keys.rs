@@ -60,6 +60,11 @@ pub fn revoked_token(token_id: &str) -> Key {
     Key::new(format!("REVOKED#{token_id}"), "TOKEN")
 }
 
+/// Which local user is the owner (`Data`: the email): one owner at a time.
+pub fn owner_pointer() -> Key {
+    Key::new("OWNER", "POINTER")
+}
+
 /// When a user last signed out everywhere (`Count`: seconds since the epoch).
 pub fn signed_out(subject: &str) -> Key {
     Key::new(format!("SIGNOUT#{subject}"), "USER")

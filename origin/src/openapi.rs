@@ -5,7 +5,7 @@
 //! It is a superset of the reference API: same paths, methods, fields and codes,
 //! plus folio's additions (refresh, slug lookup, health, this document).
 
-use folio_shared::domain::{ContentKind, MARKDOWN_MAX_CHARS};
+use folio_shared::domain::{ContentKind, MARKDOWN_MAX_CHARS, PASSWORD_POLICY};
 use folio_shared::routes::{Access, ROUTES, Route, RouteId};
 use serde_json::{Map, Value, json};
 
@@ -116,6 +116,23 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (200, ok("New ID token", schema("AuthSession"))),
                 (400, error_ref(400)),
                 (401, error_ref(401)),
+            ]
+        }
+        ChangePassword => {
+            request = Some(body(schema("ChangePasswordRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        "Password changed; every session of the owner is signed out (as by logout)",
+                        json!({ "type": "object", "properties": { "message": { "type": "string" } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (415, error_ref(415)),
+                (429, error_ref(429)),
             ]
         }
         Logout => vec![
@@ -463,6 +480,11 @@ fn schemas() -> Value {
             "name": { "type": "string" }, "role": { "type": "string", "enum": ["owner", "public"] } } },
         "LoginRequest": { "type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {
             "email": { "type": "string", "format": "email" }, "password": { "type": "string", "format": "password" } } },
+        "ChangePasswordRequest": { "type": "object", "required": ["currentPassword", "newPassword"], "additionalProperties": false, "properties": {
+            "currentPassword": { "type": "string", "format": "password", "minLength": 1 },
+            "newPassword": { "type": "string", "format": "password",
+                "minLength": PASSWORD_POLICY.min_length, "maxLength": folio_shared::domain::password::MAX_PASSWORD_CHARS,
+                "description": "At least 12 characters with a lower-case letter, an upper-case letter and a digit (the user pool's policy)" } } },
         "RefreshRequest": { "type": "object", "required": ["refreshToken"], "additionalProperties": false, "properties": {
             "refreshToken": { "type": "string" } } },
         "AuthSession": { "type": "object", "required": ["user", "token", "refreshToken", "expiresIn"], "properties": {

@@ -13,6 +13,7 @@ pub enum RouteId {
     Login,
     Refresh,
     Logout,
+    ChangePassword,
     Me,
     List(ContentKind),
     Create(ContentKind),
@@ -98,6 +99,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/auth/login" => Login, Public, Never, "login"),
     route!(POST "/v1/auth/refresh" => Refresh, Public, Never, "refreshSession"),
     route!(POST "/v1/auth/logout" => Logout, Authenticated, Never, "logout"),
+    route!(POST "/v1/auth/password" => ChangePassword, Owner, Never, "changePassword"),
     route!(GET "/v1/auth/me" => Me, Authenticated, Never, "getCurrentUser"),
     route!(GET "/v1/blog/posts" => List(Blog), PublicOwnerSeesMore, CONTENT, "listBlogPosts"),
     route!(POST "/v1/blog/posts" => Create(Blog), Owner, Never, "createBlogPost"),
@@ -237,6 +239,7 @@ mod tests {
         assert_eq!(ops.len(), ROUTES.len(), "duplicate operation ids");
         let extras = [
             "refreshSession",
+            "changePassword",
             "getBlogPostBySlug",
             "getHealth",
             "getOpenApiDocument",

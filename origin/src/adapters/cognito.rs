@@ -322,4 +322,35 @@ impl IdentityProvider for CognitoIdentity {
             .map_err(|e| cognito_error("AdminUserGlobalSignOut", e))?;
         Ok(())
     }
+
+    /// Cognito's own ChangePassword wants the access token, which clients do not
+    /// send: the current password is checked by signing in with it, then the new
+    /// one is set by the admin API (`cognito-idp:AdminSetUserPassword`, granted on
+    /// this pool only in template.yaml) and the user's refresh tokens are revoked.
+    async fn change_password(
+        &self,
+        email: &Email,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ApiError> {
+        self.sign_in(email, current).await?;
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&self.config.user_pool_id)
+            .username(email.as_str())
+            .password(new)
+            .permanent(true)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error().and_then(|s| s.code()) {
+                Some("InvalidPasswordException") => {
+                    ApiError::Validation(folio_shared::FieldError::new(
+                        "newPassword",
+                        "does not meet the user pool's password policy",
+                    ))
+                }
+                _ => cognito_error("AdminSetUserPassword", e),
+            })?;
+        self.sign_out(email.as_str()).await
+    }
 }

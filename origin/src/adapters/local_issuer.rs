@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use folio_shared::ApiError;
-use folio_shared::domain::Email;
+use folio_shared::domain::{Email, PASSWORD_POLICY};
 use folio_shared::jwt::install_crypto_provider;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse,
@@ -85,6 +85,17 @@ pub struct OwnerSetup {
     /// Set when the owner was created now with a generated password.
     pub generated_password: Option<String>,
     pub created: bool,
+    /// What was asked for and not done, with how to do it.
+    pub notes: Vec<String>,
+}
+
+/// A random password the policy accepts.
+fn generated_password() -> Result<String, ApiError> {
+    // 96 random bits, and one character of each class the policy asks for.
+    Ok(format!(
+        "{}-Aa1",
+        URL_SAFE_NO_PAD.encode(random_bytes::<12>()?)
+    ))
 }
 
 pub struct LocalIssuer {
@@ -291,23 +302,75 @@ impl LocalIssuer {
         }
     }
 
-    /// Creates the owner on first start. With no password given, one is generated
-    /// and returned so it can be shown once.
+    /// The owner's email, as recorded when the owner was created.
+    pub async fn owner_email(&self) -> Result<Option<String>, ApiError> {
+        Ok(self
+            .store
+            .get(&keys::owner_pointer())
+            .await?
+            .and_then(|row| row.data))
+    }
+
+    fn pointer_write(email: &str) -> Write {
+        let key = keys::owner_pointer();
+        Write::Put {
+            item: Item {
+                pk: key.pk,
+                sk: key.sk,
+                entity_type: entity::USER.into(),
+                data: Some(email.to_string()),
+                ..Item::default()
+            },
+            condition: Condition::None,
+        }
+    }
+
+    /// Creates the owner on first start (one owner at a time). With no password
+    /// given, one is generated and returned so it can be shown once. What is asked
+    /// for and not done on an existing owner (another email, a new password) is
+    /// reported in `notes`, with the command that does it.
     pub async fn ensure_owner(
         &self,
         email: &Email,
         password: Option<&str>,
     ) -> Result<OwnerSetup, ApiError> {
-        if self.load_user(email.as_str()).await?.is_some() {
+        let mut notes = Vec::new();
+        if password.is_some() {
+            notes.push(
+                "FOLIO_OWNER_PASSWORD is not applied to an existing owner: change the password with `folio owner reset-password --data-dir DIR` or POST /v1/auth/password".to_string(),
+            );
+        }
+        let existing = match self.owner_email().await? {
+            Some(owner) => Some(owner),
+            // A store from before the owner was recorded: adopt the user if it exists.
+            None if self.load_user(email.as_str()).await?.is_some() => {
+                self.store
+                    .transact(vec![Self::pointer_write(email.as_str())])
+                    .await?;
+                Some(email.as_str().to_string())
+            }
+            None => None,
+        };
+        if let Some(owner) = existing {
+            if owner != email.as_str() {
+                notes.push(format!(
+                    "The owner is {owner}; FOLIO_OWNER_EMAIL={email} is not applied (one owner at a time): change it with `folio owner set-email {email} --data-dir DIR`",
+                    email = email.as_str()
+                ));
+            }
             return Ok(OwnerSetup {
-                email: email.as_str().into(),
+                email: owner,
                 generated_password: None,
                 created: false,
+                notes,
             });
         }
         let generated = match password {
-            Some(_) => None,
-            None => Some(URL_SAFE_NO_PAD.encode(random_bytes::<12>()?)),
+            Some(given) => {
+                PASSWORD_POLICY.check("FOLIO_OWNER_PASSWORD", given)?;
+                None
+            }
+            None => Some(generated_password()?),
         };
         let password = password.or(generated.as_deref()).unwrap_or_default();
         let name = email
@@ -323,11 +386,83 @@ impl LocalIssuer {
             vec![self.config.owner_group.clone()],
         )
         .await?;
+        self.store
+            .transact(vec![Self::pointer_write(email.as_str())])
+            .await?;
         Ok(OwnerSetup {
             email: email.as_str().into(),
             generated_password: generated,
             created: true,
+            notes: Vec::new(),
         })
+    }
+
+    /// Sets a user's password (the policy's), revoking their refresh tokens.
+    pub async fn set_password(&self, email: &str, new: &str) -> Result<(), ApiError> {
+        PASSWORD_POLICY.check("password", new)?;
+        let new = new.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&new))
+            .await
+            .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))??;
+        for _ in 0..5 {
+            let Some((mut user, version)) = self.load_user(email).await? else {
+                return Err(ApiError::NotFound);
+            };
+            user.password_hash = hash.clone();
+            user.generation += 1;
+            let put = Write::Put {
+                item: Self::user_row(&user, version + 1)?,
+                condition: Condition::VersionIs(version),
+            };
+            match self.store.transact(vec![put]).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::Conflict(
+            "The password change raced with another change; retry".into(),
+        ))
+    }
+
+    /// Moves the owner to another email (the same user: `sub`, groups, password);
+    /// refresh tokens of the old email stop working.
+    pub async fn set_owner_email(&self, new: &Email) -> Result<String, ApiError> {
+        let old = self
+            .owner_email()
+            .await?
+            .ok_or_else(|| ApiError::BadRequest("This store has no owner yet".into()))?;
+        let (mut user, version) = self
+            .load_user(&old)
+            .await?
+            .ok_or_else(|| ApiError::Internal(format!("the owner {old} has no user row")))?;
+        if old == new.as_str() {
+            return Ok(old);
+        }
+        user.email = new.as_str().to_string();
+        user.generation += 1;
+        let writes = vec![
+            Write::Put {
+                item: Self::user_row(&user, 1)?,
+                condition: Condition::NotExists,
+            },
+            Write::Delete {
+                key: keys::user(&old),
+                condition: Condition::VersionIs(version),
+            },
+            Self::pointer_write(new.as_str()),
+        ];
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(old),
+            Err(StoreError::ConditionFailed { index: 0 }) => Err(ApiError::Conflict(format!(
+                "A user {} exists already",
+                new.as_str()
+            ))),
+            Err(StoreError::ConditionFailed { .. }) => Err(ApiError::Conflict(
+                "The owner changed meanwhile; retry".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn id_token(&self, user: &UserRecord) -> Result<String, ApiError> {
@@ -423,6 +558,27 @@ impl IdentityProvider for LocalIssuer {
             refresh_token: refresh_token.to_string(),
             expires_in: self.config.token_ttl_secs,
         })
+    }
+
+    async fn change_password(
+        &self,
+        email: &Email,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ApiError> {
+        let user = self.load_user(email.as_str()).await?;
+        let stored = user.as_ref().map_or_else(
+            || dummy_hash().to_string(),
+            |(u, _)| u.password_hash.clone(),
+        );
+        let attempt = current.to_string();
+        let matches = tokio::task::spawn_blocking(move || password_matches(&stored, &attempt))
+            .await
+            .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+        if user.is_none() || !matches {
+            return Err(invalid_credentials());
+        }
+        self.set_password(email.as_str(), new).await
     }
 
     async fn sign_out(&self, username: &str) -> Result<(), ApiError> {

@@ -248,4 +248,16 @@ impl IdentityProvider for FaultyIdentity {
             None => self.inner.sign_out(username).await,
         }
     }
+
+    async fn change_password(
+        &self,
+        email: &Email,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ApiError> {
+        match self.plan.next(false).await {
+            Some(fault) => Err(fault.identity_error()),
+            None => self.inner.change_password(email, current, new).await,
+        }
+    }
 }

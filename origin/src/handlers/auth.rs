@@ -1,9 +1,9 @@
 //! Sign-in, refresh, sign-out and the current user.
 
-use folio_shared::domain::Email;
+use folio_shared::domain::{Email, PASSWORD_POLICY};
 use folio_shared::jwt::Identity;
 use folio_shared::response::PRIVATE_NO_STORE;
-use folio_shared::{ApiError, ApiResponse};
+use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
@@ -109,6 +109,48 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<ApiResponse, ApiError>
         .or(identity.email.as_deref())
         .unwrap_or(&identity.subject);
     app.identity.sign_out(username).await?;
+    refuse_tokens_issued_until_now(app, identity).await?;
+    let body = json!({ "message": "Successfully logged out" });
+    Ok(ApiResponse::json(StatusCode::OK, &body).cache_control(PRIVATE_NO_STORE))
+}
+
+/// The owner changes their password: the current one is checked (and counted by
+/// the sign-in limit), the new one must meet the policy, and every session ends.
+pub async fn change_password(
+    app: &App,
+    request: &Request,
+    caller: &Caller,
+) -> Result<ApiResponse, ApiError> {
+    let identity = caller
+        .as_ref()
+        .ok_or_else(|| ApiError::Unauthorized("Not signed in".into()))?;
+    let fields = request.json_fields(&["currentPassword", "newPassword"])?;
+    let current = fields.required_secret("currentPassword")?;
+    let new = fields.required_secret("newPassword")?;
+    PASSWORD_POLICY.check("newPassword", &new)?;
+    let raw = identity.email.as_deref().unwrap_or_default();
+    let email = Email::parse("email", raw)?;
+    let address = &request.client_address;
+    app.login_throttle.check(email.as_str(), address)?;
+    match app.identity.change_password(&email, &current, &new).await {
+        Ok(()) => app.login_throttle.succeeded(email.as_str()),
+        Err(ApiError::Unauthorized(_)) => {
+            app.login_throttle.failed(email.as_str(), address);
+            return Err(ApiError::Validation(FieldError::new(
+                "currentPassword",
+                "is not the current password",
+            )));
+        }
+        Err(error) => return Err(error),
+    }
+    refuse_tokens_issued_until_now(app, identity).await?;
+    let body = json!({ "message": "Password changed; every session is signed out: sign in again" });
+    Ok(ApiResponse::json(StatusCode::OK, &body).cache_control(PRIVATE_NO_STORE))
+}
+
+/// Every token of the user issued up to this second is refused from now on, and
+/// the presented one by its id too.
+async fn refuse_tokens_issued_until_now(app: &App, identity: &Identity) -> Result<(), ApiError> {
     let now = chrono::Utc::now().timestamp();
     let everywhere = keys::signed_out(&identity.subject);
     let mut writes = vec![Write::Put {
@@ -137,8 +179,7 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<ApiResponse, ApiError>
         });
     }
     app.store.transact(writes).await?;
-    let body = json!({ "message": "Successfully logged out" });
-    Ok(ApiResponse::json(StatusCode::OK, &body).cache_control(PRIVATE_NO_STORE))
+    Ok(())
 }
 
 /// The longest an ID token can live (Cognito allows up to one day).

@@ -54,6 +54,7 @@ pub async fn handle(
         Login => auth::login(app, request).await,
         Refresh => auth::refresh(app, request).await,
         Logout => auth::logout(app, caller).await,
+        ChangePassword => auth::change_password(app, request, caller).await,
         Me => auth::me(caller),
         List(kind) => with_kind!(kind, T => content::list::<T>(app, request, caller).await),
         Create(kind) => with_kind!(kind, T => content::create::<T>(app, request).await),

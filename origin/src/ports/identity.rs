@@ -25,4 +25,12 @@ pub trait IdentityProvider: Send + Sync {
     async fn refresh(&self, refresh_token: &str) -> Result<Session, ApiError>;
     /// Revokes every refresh token of the user (`username` or `sub` from the token).
     async fn sign_out(&self, username: &str) -> Result<(), ApiError>;
+    /// Replaces the password after checking the current one (a wrong one is
+    /// `Unauthorized`), and revokes the user's refresh tokens.
+    async fn change_password(
+        &self,
+        email: &Email,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ApiError>;
 }

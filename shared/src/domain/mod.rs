@@ -8,7 +8,10 @@ mod project;
 mod query;
 mod types;
 
+pub mod password;
+
 pub use blog::{BlogPost, read_time, slugify};
+pub use password::{PASSWORD_POLICY, PasswordPolicy};
 
 /// The longest Markdown body (blog `content`, project `longDescription`), in
 /// characters. What is stored is also held to DynamoDB's 400 KB per item, so a

@@ -1,0 +1,98 @@
+//! The password policy, once: the local issuer enforces it, the change-password
+//! operation checks it before any identity provider sees the password, and
+//! `template.yaml`'s user pool declares the same (tests/template_test.py, through
+//! `folio owner password-policy`).
+
+use serde_json::{Value, json};
+
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    pub require_lowercase: bool,
+    pub require_uppercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+}
+
+pub const PASSWORD_POLICY: PasswordPolicy = PasswordPolicy {
+    min_length: 12,
+    require_lowercase: true,
+    require_uppercase: true,
+    require_numbers: true,
+    require_symbols: false,
+};
+
+/// Cognito's limit on a password's length.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+impl PasswordPolicy {
+    /// Checks `password`; the error names `field` and what is missing.
+    pub fn check(&self, field: &str, password: &str) -> Result<(), FieldError> {
+        let length = password.chars().count();
+        let mut missing = Vec::new();
+        if length < self.min_length {
+            missing.push(format!("at least {} characters", self.min_length));
+        }
+        if self.require_lowercase && !password.chars().any(char::is_lowercase) {
+            missing.push("a lower-case letter".to_string());
+        }
+        if self.require_uppercase && !password.chars().any(char::is_uppercase) {
+            missing.push("an upper-case letter".to_string());
+        }
+        if self.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
+            missing.push("a digit".to_string());
+        }
+        if self.require_symbols && password.chars().all(char::is_alphanumeric) {
+            missing.push("a symbol".to_string());
+        }
+        if length > MAX_PASSWORD_CHARS {
+            return Err(FieldError::new(
+                field,
+                format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+            ));
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                field,
+                format!("needs {}", missing.join(", ")),
+            ))
+        }
+    }
+
+    /// The policy in the shape of the template's `Policies.PasswordPolicy`.
+    pub fn document(&self) -> Value {
+        json!({
+            "MinimumLength": self.min_length,
+            "RequireLowercase": self.require_lowercase,
+            "RequireUppercase": self.require_uppercase,
+            "RequireNumbers": self.require_numbers,
+            "RequireSymbols": self.require_symbols,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_names_what_a_password_lacks() {
+        assert!(
+            PASSWORD_POLICY
+                .check("p", "Correct-horse-battery-st4ple")
+                .is_ok()
+        );
+        let short = PASSWORD_POLICY.check("newPassword", "Ab1").unwrap_err();
+        assert_eq!(short.field, "newPassword");
+        assert!(short.issue.contains("12 characters"), "{}", short.issue);
+        let no_digit = PASSWORD_POLICY
+            .check("p", "Long-enough-password")
+            .unwrap_err();
+        assert!(no_digit.issue.contains("digit"));
+        assert!(PASSWORD_POLICY.check("p", "all-lower-case-1").is_err());
+    }
+}
