@@ -177,7 +177,9 @@ impl EdgePackageArgs {
 
 #[derive(Subcommand)]
 enum TableCommand {
-    /// Create the table named by TABLE_NAME (with its GSI and TTL) and wait for it.
+    /// Create the table named by TABLE_NAME (with its GSI and TTL) in AWS_REGION and
+    /// wait for it. Needs AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY); AWS_ENDPOINT_URL points it at moto.
     Create,
     /// Print the table definition (JSON) that `create` uses and the template declares.
     Definition,
