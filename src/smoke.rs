@@ -30,6 +30,12 @@ struct Answer {
     body: Value,
 }
 
+#[derive(Debug, Clone, Copy)]
+enum As {
+    Owner,
+    Public,
+}
+
 struct Smoke {
     base: String,
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
@@ -37,8 +43,10 @@ struct Smoke {
 }
 
 impl Smoke {
+    /// One request, as the owner (with the token, once signed in) or as the public.
     async fn send(
         &self,
+        who: As,
         method: Method,
         path: &str,
         body: Option<Value>,
@@ -48,7 +56,7 @@ impl Smoke {
             .method(method.clone())
             .uri(format!("{}{path}", self.base))
             .header(header::USER_AGENT, "Mozilla/5.0 (folio smoke)");
-        if let Some(token) = &self.token {
+        if let (As::Owner, Some(token)) = (who, &self.token) {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         for (name, value) in headers {
@@ -86,12 +94,13 @@ impl Smoke {
 
     async fn expect(
         &self,
+        who: As,
         method: Method,
         path: &str,
         body: Option<Value>,
         want: StatusCode,
     ) -> Result<Answer, String> {
-        let answer = self.send(method.clone(), path, body, &[]).await?;
+        let answer = self.send(who, method.clone(), path, body, &[]).await?;
         if answer.status != want {
             return Err(format!(
                 "{method} {path} answered {} (wanted {want}): {}",
@@ -106,7 +115,7 @@ impl Smoke {
     async fn eventually(&self, path: &str, want: StatusCode) -> Result<Answer, String> {
         let deadline = Instant::now() + PROPAGATION;
         loop {
-            let answer = self.send(Method::GET, path, None, &[]).await?;
+            let answer = self.send(As::Public, Method::GET, path, None, &[]).await?;
             if answer.status == want {
                 return Ok(answer);
             }
@@ -147,14 +156,20 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
     let started = Instant::now();
     step("health", async {
         let a = smoke
-            .expect(Method::GET, "/v1/health", None, StatusCode::OK)
+            .expect(As::Public, Method::GET, "/v1/health", None, StatusCode::OK)
             .await?;
         Ok(a.body["status"].clone())
     })
     .await?;
     step("public list", async {
         let a = smoke
-            .expect(Method::GET, "/v1/blog/posts", None, StatusCode::OK)
+            .expect(
+                As::Public,
+                Method::GET,
+                "/v1/blog/posts",
+                None,
+                StatusCode::OK,
+            )
             .await?;
         a.body["posts"]
             .as_array()
@@ -165,7 +180,13 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
     let token = step("owner sign-in", async {
         let body = json!({ "email": credentials.email, "password": credentials.password });
         let a = smoke
-            .expect(Method::POST, "/v1/auth/login", Some(body), StatusCode::OK)
+            .expect(
+                As::Public,
+                Method::POST,
+                "/v1/auth/login",
+                Some(body),
+                StatusCode::OK,
+            )
             .await?;
         a.body["token"]
             .as_str()
@@ -185,6 +206,7 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
     let id = step("create draft", async {
         let a = smoke
             .expect(
+                As::Owner,
                 Method::POST,
                 "/v1/blog/posts",
                 Some(post),
@@ -197,11 +219,12 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
             .ok_or_else(|| "no id in the answer".to_string())
     })
     .await?;
-    let checks = checks_on(&mut smoke, &id).await;
+    let checks = checks_on(&smoke, &id).await;
     // Clean up whatever happened, then report the first failure.
     let cleanup = step("delete", async {
+        let path = format!("/v1/blog/posts/{id}");
         let a = smoke
-            .send(Method::DELETE, &format!("/v1/blog/posts/{id}"), None, &[])
+            .send(As::Owner, Method::DELETE, &path, None, &[])
             .await?;
         if a.status.is_success() {
             Ok(())
@@ -217,80 +240,67 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
 }
 
 /// The checks between creating the draft and deleting it.
-async fn checks_on(smoke: &mut Smoke, id: &str) -> Result<(), String> {
+async fn checks_on(smoke: &Smoke, id: &str) -> Result<(), String> {
     let item = format!("/v1/blog/posts/{id}");
+    let owner_post = |action: &'static str| {
+        let path = format!("{item}/{action}");
+        async move {
+            smoke
+                .expect(As::Owner, Method::POST, &path, None, StatusCode::OK)
+                .await
+                .map(|_| ())
+        }
+    };
     step("draft hidden from public", async {
-        let owner = smoke.token.take();
-        let a = smoke.send(Method::GET, &item, None, &[]).await;
-        smoke.token = owner;
-        match a?.status {
+        match smoke
+            .send(As::Public, Method::GET, &item, None, &[])
+            .await?
+            .status
+        {
             StatusCode::NOT_FOUND => Ok(()),
             other => Err(format!("the public got {other} for a draft")),
         }
     })
     .await?;
-    step("publish", async {
-        smoke
-            .expect(
-                Method::POST,
-                &format!("{item}/publish"),
-                None,
-                StatusCode::OK,
-            )
-            .await
-            .map(|_| ())
-    })
-    .await?;
-    let owner = smoke.token.take();
+    step("publish", owner_post("publish")).await?;
     let etag = step("public read", async {
         let a = smoke.eventually(&item, StatusCode::OK).await?;
         a.etag.ok_or_else(|| "no ETag on a public read".to_string())
     })
-    .await;
-    let result = async {
-        let etag = etag?;
-        step("ETag / 304", async {
-            let a = smoke
-                .send(Method::GET, &item, None, &[("if-none-match", &etag)])
-                .await?;
-            match a.status {
-                StatusCode::NOT_MODIFIED => Ok(()),
-                other => Err(format!("If-None-Match answered {other}, not 304")),
-            }
-        })
-        .await?;
-        step("tracked visit", async {
-            let a = smoke
-                .expect(Method::POST, "/v1/visitors/track", None, StatusCode::OK)
-                .await?;
-            a.body["count"]
-                .as_i64()
-                .map(|_| ())
-                .ok_or_else(|| format!("no integer count: {}", a.body))
-        })
-        .await
-    }
-    .await;
-    smoke.token = owner;
-    result?;
-    step("unpublish", async {
-        smoke
+    .await?;
+    step("ETag / 304", async {
+        let headers = [("if-none-match", etag.as_str())];
+        match smoke
+            .send(As::Public, Method::GET, &item, None, &headers)
+            .await?
+            .status
+        {
+            StatusCode::NOT_MODIFIED => Ok(()),
+            other => Err(format!("If-None-Match answered {other}, not 304")),
+        }
+    })
+    .await?;
+    step("tracked visit", async {
+        let a = smoke
             .expect(
+                As::Public,
                 Method::POST,
-                &format!("{item}/unpublish"),
+                "/v1/visitors/track",
                 None,
                 StatusCode::OK,
             )
-            .await
+            .await?;
+        a.body["count"]
+            .as_i64()
             .map(|_| ())
+            .ok_or_else(|| format!("no integer count: {}", a.body))
     })
     .await?;
-    let owner = smoke.token.take();
-    let hidden = step(
+    step("unpublish", owner_post("unpublish")).await?;
+    step(
         "unpublished hidden",
         smoke.eventually(&item, StatusCode::NOT_FOUND),
     )
-    .await;
-    smoke.token = owner;
-    hidden.map(|_| ())
+    .await
+    .map(|_| ())
 }

@@ -404,24 +404,44 @@ impl LocalIssuer {
         let hash = tokio::task::spawn_blocking(move || hash_password(&new))
             .await
             .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))??;
+        let found = self
+            .update_user(email, |user| {
+                user.password_hash = hash.clone();
+                user.generation += 1;
+            })
+            .await?;
+        if found {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound)
+        }
+    }
+
+    /// Changes a user's row with `change`, retrying on a concurrent change of the
+    /// row (two rounds always suffice unless someone changes it in a loop).
+    /// Returns whether the user exists.
+    async fn update_user(
+        &self,
+        email: &str,
+        change: impl Fn(&mut UserRecord),
+    ) -> Result<bool, ApiError> {
         for _ in 0..5 {
             let Some((mut user, version)) = self.load_user(email).await? else {
-                return Err(ApiError::NotFound);
+                return Ok(false);
             };
-            user.password_hash = hash.clone();
-            user.generation += 1;
+            change(&mut user);
             let put = Write::Put {
                 item: Self::user_row(&user, version + 1)?,
                 condition: Condition::VersionIs(version),
             };
             match self.store.transact(vec![put]).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(true),
                 Err(StoreError::ConditionFailed { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(ApiError::Conflict(
-            "The password change raced with another change; retry".into(),
+            "The account changed concurrently; retry".into(),
         ))
     }
 
@@ -582,26 +602,10 @@ impl IdentityProvider for LocalIssuer {
     }
 
     async fn sign_out(&self, username: &str) -> Result<(), ApiError> {
-        // Retry on a concurrent change of the user row; two rounds always suffice
-        // unless someone signs out in a loop.
-        for _ in 0..5 {
-            let Some((mut user, version)) = self.load_user(username).await? else {
-                return Ok(());
-            };
-            user.generation += 1;
-            let put = Write::Put {
-                item: Self::user_row(&user, version + 1)?,
-                condition: Condition::VersionIs(version),
-            };
-            match self.store.transact(vec![put]).await {
-                Ok(()) => return Ok(()),
-                Err(StoreError::ConditionFailed { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(ApiError::Conflict(
-            "Sign-out raced with another change; retry".into(),
-        ))
+        // Refresh tokens of older generations are dead.
+        self.update_user(username, |user| user.generation += 1)
+            .await
+            .map(|_| ())
     }
 }
 
