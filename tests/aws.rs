@@ -44,6 +44,30 @@ async fn moto_stopped_mid_run_answers_503_with_retry_after() {
     assert_unavailable(&login, "sign-in while Cognito is down");
 }
 
+/// A missing table (a wrong TABLE_NAME, a deleted stack) is a clear 503 with
+/// Retry-After on reads and writes, never a 500.
+#[tokio::test]
+async fn a_missing_table_answers_503_not_500() {
+    let s = TestServer::spawn_moto().await;
+    let fixture = &s.moto.as_ref().unwrap().1;
+    fixture
+        .settings
+        .dynamodb_client(&fixture.sdk)
+        .delete_table()
+        .table_name(&fixture.settings.table_name)
+        .send()
+        .await
+        .expect("table deleted");
+    let read = s
+        .get("/v1/projects?status=all", Some(&s.owner_token))
+        .await;
+    assert_unavailable(&read, "owner list without a table");
+    let write = s
+        .owner(Method::POST, "/v1/projects", Some(project_body("Nowhere")))
+        .await;
+    assert_unavailable(&write, "create without a table");
+}
+
 /// A write whose DynamoDB call times out answers 503; whatever DynamoDB did with
 /// it, the post and its slug row are there together or not at all.
 #[tokio::test]
