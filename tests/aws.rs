@@ -58,9 +58,7 @@ async fn a_missing_table_answers_503_not_500() {
         .send()
         .await
         .expect("table deleted");
-    let read = s
-        .get("/v1/projects?status=all", Some(&s.owner_token))
-        .await;
+    let read = s.get("/v1/projects?status=all", Some(&s.owner_token)).await;
     assert_unavailable(&read, "owner list without a table");
     let write = s
         .owner(Method::POST, "/v1/projects", Some(project_body("Nowhere")))
