@@ -381,15 +381,8 @@ async fn owner_reset_password(data_dir: PathBuf) -> Result<(), String> {
     let (password, shown) = match owner_password() {
         Some(password) => (password, None),
         None => {
-            use base64::Engine;
-            use ring::rand::SecureRandom;
-            let mut bytes = [0u8; 12];
-            ring::rand::SystemRandom::new()
-                .fill(&mut bytes)
-                .map_err(|_| "no entropy for a password".to_string())?;
-            // 96 random bits, and one character of each class the policy asks for.
-            let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-            let generated = format!("{encoded}-Aa1");
+            let generated = folio_origin::adapters::local_issuer::generated_password()
+                .map_err(|e| e.to_string())?;
             (generated.clone(), Some(generated))
         }
     };

@@ -39,6 +39,7 @@ use bytes::Bytes;
 use folio_edge::Edge;
 use folio_edge::events::{
     Cf, CfBody, CfConfig, CfHeader, CfHeaders, CfRecord, CfRequest, CfResponse, CloudFrontEvent,
+    header as cf_header,
 };
 use folio_origin::App;
 use folio_origin::lambda::{VIEWER_ADDRESS_HEADER, request_from_event, response_to_event};
@@ -336,7 +337,7 @@ impl Distribution {
             ResponseCache::key(
                 &request.uri,
                 Some(&request.querystring),
-                events_header(&request.headers, "authorization").map(String::as_bytes),
+                cf_header(&request.headers, "authorization").map(str::as_bytes),
             )
         });
         if let Some(key) = &key
@@ -607,14 +608,10 @@ fn function_url_response(value: Value) -> Reply {
     }
 }
 
-fn events_header<'a>(headers: &'a CfHeaders, name: &str) -> Option<&'a String> {
-    headers.get(name).and_then(|v| v.first()).map(|h| &h.value)
-}
-
 /// The viewer-request CloudFront Function (`cloudfront/viewer-request.js`):
 /// normalises the query string, refuses an `Authorization` no token fits in.
 fn viewer_function(request: &mut CfRequest) -> Option<Reply> {
-    if events_header(&request.headers, "authorization")
+    if cf_header(&request.headers, "authorization")
         .is_some_and(|v| v.len() > MAX_AUTHORIZATION_BYTES)
     {
         let body = serde_json::json!({

@@ -90,7 +90,7 @@ pub struct OwnerSetup {
 }
 
 /// A random password the policy accepts.
-fn generated_password() -> Result<String, ApiError> {
+pub fn generated_password() -> Result<String, ApiError> {
     // 96 random bits, and one character of each class the policy asks for.
     Ok(format!(
         "{}-Aa1",
@@ -397,6 +397,26 @@ impl LocalIssuer {
         })
     }
 
+    /// The user whose password this is; the one `WRONG_CREDENTIALS` answer for a
+    /// wrong password and for an unknown email alike. Both cost the same PBKDF2 work
+    /// (an unknown email is checked against a hash of nothing), so timing does not
+    /// tell which accounts exist; the work runs off the async workers.
+    async fn checked_user(&self, email: &Email, password: &str) -> Result<UserRecord, ApiError> {
+        let user = self.load_user(email.as_str()).await?;
+        let stored = user.as_ref().map_or_else(
+            || dummy_hash().to_string(),
+            |(u, _)| u.password_hash.clone(),
+        );
+        let attempt = password.to_string();
+        let matches = tokio::task::spawn_blocking(move || password_matches(&stored, &attempt))
+            .await
+            .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+        match user {
+            Some((user, _)) if matches => Ok(user),
+            _ => Err(invalid_credentials()),
+        }
+    }
+
     /// Sets a user's password (the policy's), revoking their refresh tokens.
     pub async fn set_password(&self, email: &str, new: &str) -> Result<(), ApiError> {
         PASSWORD_POLICY.check("password", new)?;
@@ -538,21 +558,7 @@ impl LocalIssuer {
 #[async_trait]
 impl IdentityProvider for LocalIssuer {
     async fn sign_in(&self, email: &Email, password: &str) -> Result<Session, ApiError> {
-        let user = self.load_user(email.as_str()).await?;
-        // The same PBKDF2 work for an unknown email as for a known one (against a
-        // hash of nothing), so timing does not tell which accounts exist; and off
-        // the async workers, which must keep serving other requests meanwhile.
-        let stored = user.as_ref().map_or_else(
-            || dummy_hash().to_string(),
-            |(u, _)| u.password_hash.clone(),
-        );
-        let attempt = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || password_matches(&stored, &attempt))
-            .await
-            .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
-        let Some((user, _)) = user.filter(|_| matches) else {
-            return Err(invalid_credentials());
-        };
+        let user = self.checked_user(email, password).await?;
         Ok(Session {
             id_token: self.id_token(&user)?,
             refresh_token: self.new_refresh_token(&user).await?,
@@ -586,18 +592,7 @@ impl IdentityProvider for LocalIssuer {
         current: &str,
         new: &str,
     ) -> Result<(), ApiError> {
-        let user = self.load_user(email.as_str()).await?;
-        let stored = user.as_ref().map_or_else(
-            || dummy_hash().to_string(),
-            |(u, _)| u.password_hash.clone(),
-        );
-        let attempt = current.to_string();
-        let matches = tokio::task::spawn_blocking(move || password_matches(&stored, &attempt))
-            .await
-            .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
-        if user.is_none() || !matches {
-            return Err(invalid_credentials());
-        }
+        self.checked_user(email, current).await?;
         self.set_password(email.as_str(), new).await
     }
 

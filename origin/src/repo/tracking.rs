@@ -175,12 +175,8 @@ impl Tracker {
             .await?;
         let marker = keys::visit_marker(day, &visitor);
         let network = network_of(client_address);
-        if self.limiter.check(&network, Kind::Visit).is_err() {
-            // A visitor counted already is answered as usual; only new counts wait.
-            if store.get(&marker).await?.is_some() {
-                return Ok(Outcome::Duplicate);
-            }
-            self.limiter.check(&network, Kind::Visit)?;
+        if let Some(outcome) = self.limit(store, &network, Kind::Visit, &marker).await? {
+            return Ok(outcome);
         }
         let writes = vec![
             Write::Put {
@@ -195,6 +191,25 @@ impl Tracker {
             self.limiter.counted(&network, Kind::Visit);
         }
         Ok(outcome)
+    }
+
+    /// The tracking limit: nothing to say while the network may still add counts;
+    /// past it, a visitor counted already (its marker exists) is a duplicate as
+    /// usual, and anyone else is refused with the limiter's 429.
+    async fn limit(
+        &self,
+        store: &dyn Store,
+        network: &str,
+        kind: Kind,
+        marker: &crate::ports::Key,
+    ) -> Result<Option<Outcome>, ApiError> {
+        let Err(refused) = self.limiter.check(network, kind) else {
+            return Ok(None);
+        };
+        if store.get(marker).await?.is_some() {
+            return Ok(Some(Outcome::Duplicate));
+        }
+        Err(refused)
     }
 
     /// Counts a view of a published item; `NotFound` if it is not (or no longer) published.
@@ -215,11 +230,8 @@ impl Tracker {
             .await?;
         let marker = keys::view_marker(day, &visitor, kind, id);
         let network = network_of(client_address);
-        if self.limiter.check(&network, Kind::View).is_err() {
-            if store.get(&marker).await?.is_some() {
-                return Ok(Outcome::Duplicate);
-            }
-            self.limiter.check(&network, Kind::View)?;
+        if let Some(outcome) = self.limit(store, &network, Kind::View, &marker).await? {
+            return Ok(outcome);
         }
         let writes = vec![
             Write::Put {
