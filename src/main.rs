@@ -291,8 +291,9 @@ async fn serve_command(mut config: ServeConfig, seed: bool) -> Result<(), String
         Some(generated) => generated,
         None => "$FOLIO_OWNER_PASSWORD".to_string(),
     };
+    println!("Owner's console: {url}/admin/  (sign in as {owner_email})");
     println!(
-        "Sign in (prints a token):\n  curl -s -X POST {url}/v1/auth/login -H 'Content-Type: application/json' \\\n    -d \"{{\\\"email\\\":\\\"{owner_email}\\\",\\\"password\\\":\\\"{password}\\\"}}\"\nUse it:  curl -s {url}/v1/auth/me -H \"Authorization: Bearer $TOKEN\""
+        "Or sign in from a shell (prints a token):\n  curl -s -X POST {url}/v1/auth/login -H 'Content-Type: application/json' \\\n    -d \"{{\\\"email\\\":\\\"{owner_email}\\\",\\\"password\\\":\\\"{password}\\\"}}\"\nUse it:  curl -s {url}/v1/auth/me -H \"Authorization: Bearer $TOKEN\""
     );
     println!("API spec: {url}/v1/openapi.json\nPress Ctrl-C to stop.");
     shutdown_signal().await;

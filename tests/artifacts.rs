@@ -301,6 +301,27 @@ async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto(
                 .any(|p| p["title"] == title.as_str()),
             "{case}: {list}"
         );
+        // The owner's console ships inside the origin zip and keeps its own CSP
+        // through the response headers policy (`Override: false` for that header).
+        let page = distribution
+            .handle(
+                Method::GET,
+                &"/admin/".parse().unwrap(),
+                &HeaderMap::new(),
+                Bytes::new(),
+                "203.0.113.50:41000".parse().unwrap(),
+            )
+            .await;
+        assert_eq!(page.status, 200, "{case}: console page");
+        assert_eq!(
+            page.headers["content-security-policy"],
+            folio_shared::policy::CONSOLE_CSP,
+            "{case}"
+        );
+        assert!(
+            String::from_utf8_lossy(&page.body).contains("<title>folio console</title>"),
+            "{case}"
+        );
         // A new visitor per variant (one table for both): a browser of its own.
         let agent = format!("Mozilla/5.0 (artifacts {case})");
         let (status, tracked) = viewer

@@ -191,6 +191,18 @@ class CloudFront(unittest.TestCase):
                          security["content-security-policy"])
         self.assertEqual(config["SecurityHeadersConfig"]["FrameOptions"]["FrameOption"], security["x-frame-options"])
         self.assertEqual(config["SecurityHeadersConfig"]["ReferrerPolicy"]["ReferrerPolicy"], security["referrer-policy"])
+        # Override: false exactly where the origin may send its own (the console's CSP).
+        by_header = {
+            "strict-transport-security": "StrictTransportSecurity",
+            "x-content-type-options": "ContentTypeOptions",
+            "x-frame-options": "FrameOptions",
+            "referrer-policy": "ReferrerPolicy",
+            "content-security-policy": "ContentSecurityPolicy",
+        }
+        self.assertEqual(sorted(by_header), sorted(security))
+        for name, key in by_header.items():
+            self.assertEqual(config["SecurityHeadersConfig"][key]["Override"],
+                             name not in policies["securityHeadersOriginMaySet"], name)
 
     def test_the_user_pool_password_policy_is_the_one_folio_enforces(self):
         policy = json.loads(folio("owner", "password-policy"))

@@ -167,6 +167,8 @@ impl App {
                 "public, max-age=0, s-maxage={s_maxage}, stale-while-revalidate=60, stale-if-error=86400"
             )),
             Caching::Never => response.cache_control(PRIVATE_NO_STORE),
+            Caching::Immutable => response
+                .cache_control("public, max-age=31536000, s-maxage=31536000, immutable"),
         };
         if request
             .header(header::IF_NONE_MATCH)

@@ -75,6 +75,18 @@ pub const MAX_TTL_SECS: u64 = 86_400;
 pub const ERROR_CACHING_MIN_TTL: &[(u16, u64)] =
     &[(404, 10), (500, 0), (502, 0), (503, 0), (504, 0)];
 
+/// Security headers the policy adds only when the origin sent none (`Override:
+/// false`: "whether CloudFront overrides the … header received from the origin",
+/// CloudFront API Reference, ResponseHeadersPolicyContentSecurityPolicy): the
+/// console at `/admin/` runs scripts and so sends its own [`CONSOLE_CSP`]; every
+/// API answer sends none and gets the policy's `default-src 'none'`.
+pub const ORIGIN_MAY_SET: &[&str] = &["content-security-policy"];
+
+/// The console's Content-Security-Policy: its own scripts, styles and the API on
+/// the same origin, nothing else (no inline code, no third party, no framing).
+pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 /// Viewer headers the origin request policy forwards besides the cache key's.
 pub const ORIGIN_REQUEST_HEADERS: &[&str] = &[
     "CloudFront-Viewer-Address",
@@ -87,7 +99,8 @@ pub const ORIGIN_REQUEST_HEADERS: &[&str] = &[
     "Access-Control-Request-Headers",
 ];
 
-/// Security headers of the response headers policy (name, value), overriding the origin's.
+/// Security headers of the response headers policy (name, value). Each overrides
+/// the origin's (`Override: true`) but those in [`ORIGIN_MAY_SET`].
 pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     (
         "strict-transport-security",
@@ -171,6 +184,7 @@ pub fn document() -> Value {
             "AccessControlMaxAgeSec": CORS.max_age_secs,
         },
         "securityHeaders": SECURITY_HEADERS.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+        "securityHeadersOriginMaySet": ORIGIN_MAY_SET,
     })
 }
 

@@ -35,6 +35,11 @@ pub enum RouteId {
     TotalViews,
     Health,
     OpenApi,
+    /// The owner's console page (`/admin/`); `/admin` redirects to it.
+    ConsolePage,
+    ConsoleRedirect,
+    /// One of the console's content-hashed assets.
+    ConsoleAsset,
 }
 
 /// Who may call an operation.
@@ -60,6 +65,9 @@ pub enum Caching {
         s_maxage: u32,
     },
     Never,
+    /// Content-addressed files (the name carries a hash of the bytes): kept by
+    /// browsers and shared caches for as long as they like.
+    Immutable,
 }
 
 #[derive(Debug)]
@@ -137,6 +145,20 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/openapi.json" => OpenApi, Public, CONTENT, "getOpenApiDocument"),
 ];
 
+/// The owner's console: a web page, not part of the API (nor of its document). The
+/// page itself is never cached by a shared cache (it is the same for everyone, but a
+/// deploy must reach the owner at once); its assets are named by their hash.
+pub static CONSOLE_ROUTES: &[Route] = &[
+    route!(GET "/admin" => ConsoleRedirect, Public, Never, "consoleRedirect"),
+    route!(GET "/admin/" => ConsolePage, Public, Never, "consolePage"),
+    route!(GET "/admin/assets/{file}" => ConsoleAsset, Public, Caching::Immutable, "consoleAsset"),
+];
+
+/// Every route the edge and the origin answer: the API, then the console.
+pub fn all_routes() -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().chain(CONSOLE_ROUTES)
+}
+
 /// A request matched to its route, with the path parameters it carried.
 #[derive(Debug)]
 pub struct Matched<'a> {
@@ -167,7 +189,7 @@ pub struct RouteTable {
 impl RouteTable {
     pub fn new() -> Self {
         let mut by_path: Vec<(&'static str, Vec<&'static Route>)> = Vec::new();
-        for route in ROUTES {
+        for route in all_routes() {
             match by_path.iter_mut().find(|(p, _)| *p == route.path) {
                 Some((_, routes)) => routes.push(route),
                 None => by_path.push((route.path, vec![route])),
@@ -302,8 +324,28 @@ mod tests {
     }
 
     #[test]
+    fn console_paths_resolve_beside_the_api() {
+        let table = RouteTable::new();
+        let page = table.resolve(&Method::GET, "/admin/").unwrap();
+        assert_eq!(page.route.id, RouteId::ConsolePage);
+        let asset = table
+            .resolve(&Method::GET, "/admin/assets/app.0123abcd.js")
+            .unwrap();
+        assert_eq!(asset.route.id, RouteId::ConsoleAsset);
+        assert_eq!(asset.param("file"), Some("app.0123abcd.js"));
+        assert_eq!(
+            table.resolve(&Method::GET, "/admin").unwrap().route.id,
+            RouteId::ConsoleRedirect
+        );
+        assert!(matches!(
+            table.resolve(&Method::POST, "/admin/"),
+            Err(ApiError::MethodNotAllowed { .. })
+        ));
+    }
+
+    #[test]
     fn writes_and_owner_routes_are_never_cached() {
-        for r in ROUTES {
+        for r in all_routes() {
             if r.method != Method::GET
                 || r.access == Access::Owner
                 || r.access == Access::Authenticated

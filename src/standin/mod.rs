@@ -515,9 +515,13 @@ impl Distribution {
     }
 
     /// The response headers policy: CORS for allowed browser origins (the origin's
-    /// own CORS headers win, `OriginOverride: false`) and the security headers.
+    /// own CORS headers win, `OriginOverride: false`) and the security headers
+    /// (replacing the origin's, but those the origin may set: `Override: false`).
     fn response_headers_policy(&self, request_headers: &HeaderMap, reply: &mut Reply) {
         for (name, value) in SECURITY_HEADERS {
+            if policy::ORIGIN_MAY_SET.contains(name) && reply.headers.contains_key(*name) {
+                continue;
+            }
             reply.headers.insert(
                 HeaderName::from_static(name),
                 HeaderValue::from_static(value),

@@ -235,3 +235,79 @@ async fn cors_exposes_the_headers_of_the_one_definition() {
         "security headers"
     );
 }
+
+/// The console is served through the same distribution as the API. Its page keeps
+/// its own Content-Security-Policy because the response headers policy sets that
+/// header with `Override: false` (CloudFront API Reference,
+/// ResponseHeadersPolicyContentSecurityPolicy), while API answers still get
+/// `default-src 'none'`; the page is never kept by the shared cache, its hashed
+/// assets are.
+#[tokio::test]
+async fn the_console_keeps_its_csp_its_page_is_never_cached_and_its_assets_are() {
+    let s = TestServer::spawn().await;
+    let stats = &s.server.pipeline.stats;
+    let fetch = |path: &str| {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let url = format!("{}{path}", s.base);
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            let headers = r.headers().clone();
+            (r.status().as_u16(), headers, r.text().await.unwrap())
+        }
+    };
+    let (status, headers, html) = fetch("/admin/").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-security-policy"],
+        folio_shared::policy::CONSOLE_CSP
+    );
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let api = s.get("/v1/health", None).await;
+    assert_eq!(
+        api.header("content-security-policy"),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
+    let hits = stats.cache_hits.load(Ordering::Relaxed);
+    fetch("/admin/").await;
+    assert_eq!(
+        stats.cache_hits.load(Ordering::Relaxed),
+        hits,
+        "the page must not be served from the shared cache"
+    );
+    let script = html
+        .split('"')
+        .find(|part| part.starts_with("/admin/assets/app.") && part.ends_with(".js"))
+        .expect("the page links its script by hashed name")
+        .to_string();
+    let (status, headers, _) = fetch(&script).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    fetch(&script).await;
+    assert_eq!(
+        stats.cache_hits.load(Ordering::Relaxed),
+        hits + 1,
+        "a hashed asset is served from the cache the second time"
+    );
+    let (status, headers, _) = fetch("/admin").await;
+    assert_eq!(
+        (status, &headers["location"]),
+        (
+            301,
+            &"/admin/".parse::<reqwest::header::HeaderValue>().unwrap()
+        )
+    );
+    assert_eq!(fetch("/admin/assets/app.0000.js").await.0, 404);
+}

@@ -2,6 +2,7 @@
 
 mod analytics;
 mod auth;
+mod console;
 mod content;
 mod meta;
 
@@ -99,5 +100,8 @@ pub async fn handle(
         TotalViews => analytics::total_views(app).await,
         Health => meta::health(app).await,
         OpenApi => Ok(meta::openapi()),
+        ConsolePage => Ok(console::page()),
+        ConsoleRedirect => Ok(console::redirect()),
+        ConsoleAsset => console::asset(matched.param("file").unwrap_or("")),
     }
 }

@@ -1,0 +1,482 @@
+"""The owner's console (/admin/) in a real headless Chromium, driven by Selenium.
+
+Each test class starts its own `folio serve` on 127.0.0.1 (the embedded store, or
+the AWS adapters against a moto server it also starts) and signs in through the
+page like an owner would. Every test saves a screenshot under
+target/browser-screenshots/ for a person to look at; any error the browser logs
+(a script error, a Content-Security-Policy violation) fails the test.
+
+Run: .venv/bin/python -m unittest tests/browser/console_test.py (scripts/test does).
+Needs target/debug/folio, /usr/bin/chromium and /usr/bin/chromedriver.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLIO = ROOT / "target" / "debug" / "folio"
+SHOTS = ROOT / "target" / "browser-screenshots"
+EMAIL = "owner@console.test"
+PASSWORD = "Console-test-passw0rd"
+WAIT = 15
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Server:
+    """A `folio serve` (and, for the AWS adapters, a moto) on free local ports."""
+
+    def __init__(self, aws: bool):
+        self.dir = Path(tempfile.mkdtemp(prefix="folio-console-"))
+        self.procs = []
+        env = dict(os.environ, FOLIO_OWNER_EMAIL=EMAIL, FOLIO_OWNER_PASSWORD=PASSWORD, FOLIO_LOG="warn")
+        args = [str(FOLIO), "serve", "--data-dir", str(self.dir / "data")]
+        if aws:
+            moto_port = free_port()
+            self.spawn([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "moto_server.py"),
+                        str(moto_port)], "moto.log", env)
+            env.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}", AWS_ACCESS_KEY_ID="testing",
+                       AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
+            wait_for(lambda: self.answers(f"http://127.0.0.1:{moto_port}/moto-api/"), "moto")
+            init = subprocess.run([str(FOLIO), "aws-init"], env=env, capture_output=True, text=True, timeout=120)
+            if init.returncode != 0:
+                raise AssertionError(f"folio aws-init failed: {init.stderr}")
+            for line in init.stdout.splitlines():
+                if line.startswith("export "):
+                    for setting in shlex.split(line[len("export "):]):
+                        name, _, value = setting.partition("=")
+                        env[name] = value
+            args.append("--aws")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        args += ["--addr", f"127.0.0.1:{self.port}"]
+        self.serve = self.spawn(args, "serve.log", env)
+        wait_for(lambda: self.answers(f"{self.base}/v1/health"), "folio serve", timeout=60)
+
+    def spawn(self, args, log, env):
+        out = open(self.dir / log, "wb")
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.dir)
+        self.procs.append(proc)
+        return proc
+
+    @staticmethod
+    def answers(url) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError, OSError):
+            return False
+
+    def request(self, method, path, body=None, token=None, headers=None):
+        """(status, headers, JSON body or None) of one API call."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if body is not None:
+            req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                raw = r.read()
+                return r.status, r.headers, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            return e.code, e.headers, json.loads(raw) if raw else None
+
+    def owner_token(self) -> str:
+        status, _, body = self.request("POST", "/v1/auth/login", {"email": EMAIL, "password": PASSWORD})
+        assert status == 200, (status, body)
+        return body["token"]
+
+    def stop(self):
+        for proc in reversed(self.procs):
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def chromium() -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    # The flags that keep Chromium from reaching for the network at start.
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1280,900"]:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='folio-chromium-')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+class ConsoleTests:
+    """The owner's journeys; run once per backend by the classes below."""
+
+    aws = False
+    server: Server
+    browser: webdriver.Chrome
+
+    @classmethod
+    def setUpClass(cls):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        cls.server = Server(cls.aws)
+        cls.browser = chromium()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.server.stop()
+
+    def setUp(self):
+        # A fresh tab state: no session left from another test (cleared on a page of
+        # the same origin that runs no console script that could write it back).
+        self.browser.get(self.server.base + "/v1/health")
+        self.browser.execute_script("sessionStorage.clear()")
+        self.browser.get(self.server.base + "/admin/")
+        self.browser.get_log("browser")
+
+    def tearDown(self):
+        backend = "moto" if self.aws else "embedded"
+        self.browser.save_screenshot(str(SHOTS / f"{backend}-{self._testMethodName}.png"))
+        problems = [entry for entry in self.browser.get_log("browser")
+                    if entry["level"] == "SEVERE" and "401" not in entry["message"]
+                    and "412" not in entry["message"] and "400" not in entry["message"]]
+        self.assertEqual(problems, [], "the browser logged errors")
+
+    # ------------------------------------------------------------------ helpers
+    def wait(self, condition, timeout=WAIT):
+        return WebDriverWait(self.browser, timeout).until(condition)
+
+    def visible(self, css):
+        return self.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+    def text_in(self, css, text):
+        self.wait(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+
+    def sign_in(self, password=PASSWORD):
+        self.visible("#sign-in-email")
+        email = self.browser.find_element(By.ID, "sign-in-email")
+        email.clear()
+        email.send_keys(EMAIL)
+        self.browser.find_element(By.ID, "sign-in-password").send_keys(password + Keys.ENTER)
+
+    def signed_in(self):
+        self.sign_in()
+        self.wait(EC.invisibility_of_element_located((By.ID, "sign-in")))
+        self.visible("#nav")
+
+    def go(self, hash_):
+        self.browser.execute_script("location.hash = arguments[0]", hash_)
+
+    def fill(self, name, value):
+        field = self.visible(f"#field-{name}")
+        field.clear()
+        field.send_keys(value)
+
+    def new_post(self, title):
+        self.go("#/blog/new")
+        self.visible("#field-title")
+        self.fill("title", title)
+        self.fill("excerpt", "What the post is about")
+        self.fill("content", "# Heading\n\nSome **bold** words.")
+        self.fill("category", "Notes")
+        self.fill("tags", "one, two")
+        self.browser.find_element(By.ID, "save").click()
+        self.wait(lambda b: "/blog/" in b.current_url and not b.current_url.endswith("/new"))
+        self.visible("#publish")
+        return self.browser.current_url.rsplit("/", 1)[1]
+
+    # -------------------------------------------------------------------- tests
+    def test_sign_in_refuses_a_wrong_password_then_signs_in_and_out_everywhere(self):
+        self.sign_in("Wrong-password-123")
+        self.text_in("#sign-in-error", "do not match")
+        self.browser.find_element(By.ID, "sign-in-password").clear()
+        self.signed_in()
+        self.visible("#stat-visitors")
+        # The token lives in memory only: nothing in storage a page of another site
+        # (or this one) could lift as a bearer token.
+        stored = self.browser.execute_script(
+            "return Object.keys(localStorage).concat(Object.keys(sessionStorage))")
+        self.assertEqual(stored, ["folio.console.refreshToken"])
+        self.assertEqual(self.browser.get_cookies(), [])
+        self.browser.find_element(By.ID, "sign-out").click()
+        self.visible("#sign-in-email")
+        self.text_in("#main", "Signed out on every device")
+
+    def test_a_draft_is_written_edited_published_unpublished_and_deleted(self):
+        self.signed_in()
+        post_id = self.new_post("Console draft")
+        self.text_in("aside.meta", "Draft")
+        status, _, _ = self.server.request("GET", f"/v1/blog/posts/{post_id}")
+        self.assertEqual(status, 404, "a draft must be invisible to the public")
+        # The live preview renders the Markdown, and shows raw HTML as text.
+        self.fill("content", "## Preview\n\n<img src=x onerror=alert(1)> **strong**")
+        self.text_in("#preview-content h2", "Preview")
+        self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "#preview-content img"), [])
+        self.fill("title", "Console draft, edited")
+        self.browser.find_element(By.ID, "save").click()
+        self.text_in("#toast", "Saved")
+        token = self.server.owner_token()
+        _, _, stored = self.server.request("GET", f"/v1/blog/posts/{post_id}", token=token)
+        self.assertEqual(stored["title"], "Console draft, edited")
+        self.assertIn("**strong**", stored["content"])
+
+        self.browser.find_element(By.ID, "publish").click()
+        self.visible("#unpublish")
+        status, _, public = self.server.request("GET", f"/v1/blog/posts/{post_id}")
+        self.assertEqual((status, public["title"]), (200, "Console draft, edited"))
+        status, _, listed = self.server.request("GET", "/v1/blog/posts")
+        self.assertIn(post_id, [p["id"] for p in listed["posts"]])
+
+        self.browser.find_element(By.ID, "unpublish").click()
+        self.visible("#publish")
+        status, _, _ = self.server.request("GET", f"/v1/blog/posts/{post_id}")
+        self.assertEqual(status, 404, "unpublished: the public answer must be gone (cache invalidated)")
+
+        self.browser.find_element(By.ID, "delete").click()
+        self.visible("#confirm-ok").click()
+        self.wait(lambda b: b.current_url.endswith("#/blog"))
+        status, _, _ = self.server.request("GET", f"/v1/blog/posts/{post_id}", token=token)
+        self.assertEqual(status, 404)
+
+    def test_a_concurrent_edit_is_a_conflict_and_the_owners_text_is_kept(self):
+        self.signed_in()
+        post_id = self.new_post("Conflict post")
+        # Someone else (another tab) saves first.
+        token = self.server.owner_token()
+        _, headers, _ = self.server.request("GET", f"/v1/blog/posts/{post_id}", token=token)
+        status, _, _ = self.server.request("PUT", f"/v1/blog/posts/{post_id}", {"title": "Their title"}, token=token,
+                                           headers={"If-Match": headers["ETag"]})
+        self.assertEqual(status, 200)
+        self.fill("content", "My careful paragraph that must not be lost.")
+        self.browser.find_element(By.ID, "save").click()
+        self.visible("#conflict-keep-mine")
+        self.text_in("#editor-messages", "changed somewhere else")
+        self.assertEqual(self.browser.find_element(By.ID, "field-content").get_attribute("value"),
+                         "My careful paragraph that must not be lost.")
+        self.browser.save_screenshot(str(SHOTS / f"{'moto' if self.aws else 'embedded'}-conflict.png"))
+        self.browser.find_element(By.ID, "conflict-keep-mine").click()
+        self.text_in("#toast", "Saved your version")
+        _, _, stored = self.server.request("GET", f"/v1/blog/posts/{post_id}", token=token)
+        self.assertEqual(stored["content"], "My careful paragraph that must not be lost.")
+        self.assertEqual(stored["title"], "Conflict post", "the owner chose their own version, title included")
+
+    def test_a_validation_error_is_shown_beside_the_field_the_api_names(self):
+        self.signed_in()
+        self.go("#/project/new")
+        self.fill("name", "Validated project")
+        self.fill("description", "Short")
+        self.fill("longDescription", "Long *text*")
+        self.fill("tech", "rust")
+        self.fill("company", "Me")
+        self.fill("githubUrl", "ftp://example.com/repo")
+        self.browser.find_element(By.ID, "save").click()
+        self.text_in("#field-githubUrl-error", "Git")
+        self.assertEqual(self.browser.find_element(By.ID, "field-githubUrl").get_attribute("aria-invalid"), "true")
+        self.assertEqual(self.browser.switch_to.active_element.get_attribute("id"), "field-githubUrl")
+        self.fill("githubUrl", "https://example.com/repo")
+        self.browser.find_element(By.ID, "save").click()
+        self.visible("#publish")
+
+    def test_a_401_returns_to_sign_in_and_keeps_what_was_typed(self):
+        self.signed_in()
+        self.go("#/certification/new")
+        self.fill("name", "Kept across sign-in")
+        self.fill("issuer", "Issuer")
+        self.fill("icon", "A")
+        Select(self.browser.find_element(By.ID, "field-type")).select_by_value("course")
+        self.fill("description", "Typed before the session ended")
+        self.fill("dateEarned", "01022025")
+        # Sign-out everywhere from elsewhere revokes the console's tokens too.
+        self.server.request("POST", "/v1/auth/logout", token=self.server.owner_token())
+        self.browser.find_element(By.ID, "save").click()
+        self.text_in("#sign-in-reason", "session has ended")
+        self.sign_in()
+        self.visible("#publish")
+        token = self.server.owner_token()
+        _, _, listed = self.server.request("GET", "/v1/certifications?status=draft", token=token)
+        kept = [c for c in listed["certifications"] if c["name"] == "Kept across sign-in"]
+        self.assertEqual(len(kept), 1)
+        self.assertEqual(kept[0]["description"], "Typed before the session ended")
+        self.assertEqual(kept[0]["type"], "course")
+
+    def test_changing_the_password_signs_out_and_the_new_one_signs_in(self):
+        new_password = "Changed-in-console-9"
+        self.signed_in()
+        self.go("#/account")
+        self.visible("#current-password").send_keys(PASSWORD)
+        self.browser.find_element(By.ID, "new-password").send_keys(new_password)
+        self.browser.find_element(By.ID, "repeat-password").send_keys(new_password)
+        self.browser.find_element(By.ID, "change-password-submit").click()
+        self.visible("#sign-in-email")
+        self.text_in("#main", "Password changed")
+        try:
+            status, _, _ = self.server.request("POST", "/v1/auth/login", {"email": EMAIL, "password": PASSWORD})
+            self.assertEqual(status, 401, "the old password must no longer sign in")
+            self.sign_in(new_password)
+            self.wait(EC.invisibility_of_element_located((By.ID, "sign-in")))
+            self.visible("#change-password")
+        finally:
+            # Put the password back for the other tests.
+            _, _, session = self.server.request("POST", "/v1/auth/login", {"email": EMAIL, "password": new_password})
+            status, _, body = self.server.request(
+                "POST", "/v1/auth/password", {"currentPassword": new_password, "newPassword": PASSWORD},
+                token=session["token"])
+            self.assertEqual(status, 200, body)
+
+    def test_the_dashboard_charts_tracked_visits_and_names_top_content(self):
+        token = self.server.owner_token()
+        status, _, post = self.server.request("POST", "/v1/blog/posts", {
+            "title": "Most read post", "excerpt": "e", "content": "c", "category": "Notes", "tags": ["t"]}, token=token)
+        self.assertEqual(status, 201)
+        self.server.request("POST", f"/v1/blog/posts/{post['id']}/publish", token=token)
+        reader = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
+        _, _, visit = self.server.request("POST", "/v1/visitors/track", headers=reader)
+        self.assertTrue(visit["tracked"], visit)
+        _, _, view = self.server.request("POST", "/v1/analytics/track",
+                                         {"contentType": "blog", "contentId": post["id"]}, headers=reader)
+        self.assertTrue(view["tracked"], view)
+        self.signed_in()
+        self.go("#/dashboard")
+        bars = self.visible("#daily-chart")
+        values = [int(b.get_attribute("data-value")) for b in bars.find_elements(By.CSS_SELECTOR, "rect.bar")]
+        self.assertEqual(len(values), 30)
+        self.assertGreaterEqual(values[-1], 1, "today's visit is the last bar")
+        self.visible("#monthly-chart")
+        self.text_in("#top-content", "Most read post")
+        self.assertGreaterEqual(int(self.browser.find_element(By.ID, "stat-visitors").text.replace(",", "")), 1)
+        self.browser.find_element(By.XPATH, "//button[text()='7 days']").click()
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#daily-chart rect.bar")) == 7)
+        # The list shows views per item, by title.
+        self.go("#/blog")
+        self.text_in("#items", "Most read post")
+        row = self.browser.find_element(By.CSS_SELECTOR, f"#items tr[data-id='{post['id']}'] td.num")
+        self.assertEqual(row.text, "1")
+
+    def test_every_field_of_every_type_has_a_labelled_control(self):
+        self.signed_in()
+        _, _, spec = self.server.request("GET", "/v1/openapi.json")
+        for kind, schema in [("blog", "BlogPostCreate"), ("project", "ProjectCreate"),
+                             ("certification", "CertificationCreate")]:
+            self.go(f"#/{kind}/new")
+            self.visible("#save")
+            for name in spec["components"]["schemas"][schema]["properties"]:
+                control = self.browser.find_element(By.ID, f"field-{name}")
+                labels = self.browser.find_elements(By.CSS_SELECTOR, f"label[for='field-{name}']")
+                self.assertEqual(len(labels), 1, f"{kind}.{name} has no label")
+                limit = spec["components"]["schemas"][schema]["properties"][name].get("maxLength")
+                if limit:
+                    self.assertEqual(control.get_attribute("maxlength"), str(limit), f"{kind}.{name}")
+
+    def test_search_and_filters_narrow_the_list(self):
+        token = self.server.owner_token()
+        for title, category in [("Alpha search target", "Searchable"), ("Beta other", "Elsewhere")]:
+            self.server.request("POST", "/v1/blog/posts", {
+                "title": title, "excerpt": "e", "content": "c", "category": category, "tags": ["x"]}, token=token)
+        self.signed_in()
+        self.go("#/blog")
+        self.text_in("#items", "Beta other")
+        search = self.browser.find_element(By.ID, "search")
+        search.send_keys("alpha")
+        self.wait(lambda b: "Beta other" not in b.find_element(By.ID, "items").text)
+        self.text_in("#items", "Alpha search target")
+        search.send_keys(Keys.CONTROL, "a")
+        search.send_keys(Keys.BACKSPACE)
+        self.text_in("#items", "Beta other")
+        category = self.browser.find_element(By.ID, "filter-category")
+        category.send_keys("Elsewhere" + Keys.TAB)
+        self.wait(lambda b: "Alpha search target" not in b.find_element(By.ID, "main").text)
+        self.text_in("#items", "Beta other")
+        Select(self.browser.find_element(By.ID, "filter-status")).select_by_value("published")
+        self.text_in("#main", "Nothing matches these filters")
+
+    def test_keyboard_and_phone_layout(self):
+        self.signed_in()
+        # The skip link comes first in the tab order and moves focus to the content.
+        first = self.browser.execute_script(
+            "return [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')]"
+            ".find(e => e.tabIndex >= 0 && e.offsetParent !== null || e.classList.contains('skip'))")
+        self.assertEqual(first.get_attribute("class"), "skip")
+        self.browser.execute_script("arguments[0].focus()", first)
+        self.assertTrue(first.is_displayed(), "the skip link shows when it has focus")
+        self.browser.switch_to.active_element.send_keys(Keys.ENTER)
+        self.assertEqual(self.browser.switch_to.active_element.get_attribute("id"), "main")
+        self.browser.set_window_size(390, 844)
+        try:
+            for where, ready in [("#/dashboard", "#stat-visitors"), ("#/blog/new", "#field-content")]:
+                self.go(where)
+                self.visible(ready)
+                overflow = self.browser.execute_script(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                self.assertLessEqual(overflow, 0, f"{where} scrolls sideways on a phone")
+            self.browser.save_screenshot(str(SHOTS / f"{'moto' if self.aws else 'embedded'}-phone-editor.png"))
+        finally:
+            self.browser.set_window_size(1280, 900)
+
+    def test_the_page_has_its_own_csp_and_is_never_cached_publicly(self):
+        status, headers, _ = self.raw("/admin/")
+        self.assertEqual(status, 200)
+        self.assertIn("script-src 'self'", headers["Content-Security-Policy"])
+        self.assertIn("private", headers["Cache-Control"])
+        _, api_headers, _ = self.server.request("GET", "/v1/health")
+        self.assertEqual(api_headers["Content-Security-Policy"], "default-src 'none'; frame-ancestors 'none'")
+        page = self.browser.page_source
+        script = [s.get_attribute("src") for s in self.browser.find_elements(By.CSS_SELECTOR, "script[src]")]
+        self.assertTrue(all("/admin/assets/" in s for s in script), script)
+        _, asset_headers, _ = self.raw(script[-1].replace(self.server.base, ""))
+        self.assertIn("immutable", asset_headers["Cache-Control"])
+        self.assertNotIn("http://", page.replace(self.server.base, "").replace("http://www.w3.org", ""),
+                         "the console must fetch nothing from another origin")
+
+    def raw(self, path):
+        with urllib.request.urlopen(self.server.base + path, timeout=10) as r:
+            return r.status, r.headers, r.read()
+
+
+class EmbeddedConsoleTest(ConsoleTests, unittest.TestCase):
+    aws = False
+
+
+class MotoConsoleTest(ConsoleTests, unittest.TestCase):
+    aws = True
+
+
+if __name__ == "__main__":
+    sys.exit(unittest.main())
