@@ -14,7 +14,7 @@ async fn add<T: Content>(
     publish: bool,
 ) -> Result<(), ApiError> {
     let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let item = T::create(&Fields::parse(&bytes, T::WRITABLE)?, Meta::new_draft())?;
+    let item = T::create(&Fields::parse(&bytes, &T::writable())?, Meta::new_draft())?;
     let created = repo::create(app.store.as_ref(), item).await?;
     if publish {
         let stored = repo::get::<T>(app.store.as_ref(), created.id())

@@ -2,6 +2,8 @@
 
 mod support;
 
+#[path = "cases/contract.rs"]
+mod contract;
 #[path = "cases/data_path.rs"]
 mod data_path;
 #[path = "cases/standin.rs"]
@@ -1013,7 +1015,7 @@ async fn the_owner_changes_the_password_and_every_session_ends() {
             Some(change("Not-the-passw0rd", "Another-passw0rd-9")),
         )
         .await;
-    assert_eq!(wrong.error(400)["details"]["field"], "currentPassword");
+    assert_eq!(wrong.error(403)["message"], "The current password is wrong");
     let reader = s.non_owner_token().await;
     s.send(
         Method::POST,

@@ -524,6 +524,9 @@
     return names.map((name) => ({ name, schema: schema.properties[name], required: (schema.required || []).includes(name) }));
   }
 
+  /// A URL field: http(s) URL or nothing (the document says so with anyOf).
+  const isUrl = (schema) => schema.format === "uri" || (schema.anyOf || []).some((b) => b.format === "uri");
+
   function fieldControl(kind, field, value) {
     const { name, schema } = field;
     const id = `field-${name}`;
@@ -539,7 +542,7 @@
     }
     if (schema.type === "array") return h("input", { ...common, type: "text", value: (value || []).join(", ") });
     if (schema.format === "date") return h("input", { ...common, type: "date", value: value || "" });
-    if (schema.format === "uri") return h("input", { ...common, type: "url", value: value || "", placeholder: "https://" });
+    if (isUrl(schema)) return h("input", { ...common, type: "url", value: value || "", placeholder: "https://" });
     if (KINDS[kind].markdown.includes(name)) {
       const area = h("textarea", { ...common, class: "markdown", spellcheck: "true" }, value || "");
       return area;
@@ -552,6 +555,9 @@
     const parts = [];
     if (HINTS[field.name]) parts.push(HINTS[field.name]);
     if (field.schema.maxLength) parts.push(`Up to ${field.schema.maxLength.toLocaleString()} characters.`);
+    if (field.schema.maxItems) {
+      parts.push(`Up to ${field.schema.maxItems} items of ${field.schema.items.maxLength} characters each.`);
+    }
     if (field.schema.nullable) parts.push("Optional.");
     return parts.join(" ");
   }
@@ -560,7 +566,8 @@
     const el = form.elements[field.name];
     if (field.schema.type === "boolean") return el.checked;
     if (field.schema.type === "array") return el.value.split(",").map((s) => s.trim()).filter(Boolean);
-    if (field.schema.format === "uri" && el.value.trim() === "") return null;
+    if (isUrl(field.schema) && el.value.trim() === "") return null;
+    if (isUrl(field.schema)) return el.value.trim();
     if (field.schema.enum && el.value === "") return null;
     return el.value;
   }

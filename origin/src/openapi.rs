@@ -5,7 +5,11 @@
 //! It is a superset of the reference API: same paths, methods, fields and codes,
 //! plus folio's additions (refresh, slug lookup, health, this document).
 
-use folio_shared::domain::{ContentKind, MARKDOWN_MAX_CHARS, PASSWORD_POLICY};
+use folio_shared::domain::rules::{create_schema, update_schema};
+use folio_shared::domain::{
+    BlogPost, Certification, Content, ContentKind, ItemId, MAX_SECRET_CHARS, PASSWORD_POLICY,
+    Project,
+};
 use folio_shared::routes::{Access, ROUTES, Route, RouteId};
 use serde_json::{Map, Value, json};
 
@@ -40,14 +44,6 @@ fn error_ref(code: u16) -> Value {
     json!({ "$ref": format!("#/components/responses/{name}") })
 }
 
-fn query_param(name: &str, schema: Value, description: &str) -> Value {
-    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
-}
-
-fn int(min: u32, max: u32, default: u32) -> Value {
-    json!({ "type": "integer", "minimum": min, "maximum": max, "default": default })
-}
-
 fn body(schema_value: Value) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": schema_value } } })
 }
@@ -56,29 +52,6 @@ fn list_schema(field: &str, item: &str) -> Value {
     json!({ "type": "object", "required": [field, "total", "limit", "offset"], "properties": {
         field: { "type": "array", "items": schema(item) },
         "total": { "type": "integer" }, "limit": { "type": "integer" }, "offset": { "type": "integer" } } })
-}
-
-fn status_filter() -> Value {
-    query_param(
-        "status",
-        json!({ "type": "string", "enum": ["published", "draft", "all"], "default": "published" }),
-        "Filter by status; draft and all need the owner's token",
-    )
-}
-
-fn pagination() -> Vec<Value> {
-    vec![
-        query_param(
-            "limit",
-            int(1, 100, 20),
-            "Maximum number of items to return",
-        ),
-        query_param(
-            "offset",
-            json!({ "type": "integer", "minimum": 0, "default": 0 }),
-            "Number of items to skip",
-        ),
-    ]
 }
 
 fn content_type_param() -> Value {
@@ -99,6 +72,7 @@ fn path_params(path: &str) -> Vec<Value> {
 fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
     use RouteId::*;
     let mut params = path_params(route.path);
+    params.extend(route.query.iter().map(|p| p.document()));
     let mut request = None;
     let responses: Vec<(u16, Value)> = match route.id {
         Login => {
@@ -150,39 +124,6 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (401, error_ref(401)),
         ],
         List(kind) => {
-            params.push(status_filter());
-            match kind {
-                ContentKind::Blog => {
-                    params.push(query_param(
-                        "category",
-                        json!({ "type": "string" }),
-                        "Filter by category",
-                    ));
-                    params.push(query_param(
-                        "tag",
-                        json!({ "type": "string" }),
-                        "Filter by tag",
-                    ));
-                }
-                ContentKind::Project => params.push(query_param(
-                    "featured",
-                    json!({ "type": "boolean" }),
-                    "Filter by featured",
-                )),
-                ContentKind::Certification => {
-                    params.push(query_param(
-                        "type",
-                        json!({ "type": "string", "enum": ["certification", "course"] }),
-                        "Filter by type",
-                    ));
-                    params.push(query_param(
-                        "featured",
-                        json!({ "type": "boolean" }),
-                        "Filter by featured",
-                    ));
-                }
-            }
-            params.extend(pagination());
             let field = match kind {
                 ContentKind::Blog => "posts",
                 ContentKind::Project => "projects",
@@ -278,7 +219,6 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             ),
         )],
         DailyVisitorTrends => {
-            params.push(query_param("days", int(1, 90, 30), "Number of days"));
             vec![
                 (
                     200,
@@ -293,7 +233,6 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             ]
         }
         MonthlyVisitorTrends => {
-            params.push(query_param("months", int(1, 12, 6), "Number of months"));
             vec![
                 (
                     200,
@@ -353,7 +292,6 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             ]
         }
         TopContent => {
-            params.push(query_param("limit", int(1, 20, 5), "Items per type"));
             let list = json!({ "type": "array", "items": schema("ContentViewStat") });
             vec![
                 (
@@ -412,6 +350,8 @@ fn operation(route: &Route) -> Value {
         op["parameters"] = Value::Array(params);
     }
     if let Some(request) = request {
+        // A body that is not `application/json` (or no body at all) is a 415.
+        op["responses"]["415"] = error_ref(415);
         op["requestBody"] = request;
     }
     op
@@ -423,23 +363,6 @@ fn error_response(description: &str) -> Value {
 
 fn nullable_uri() -> Value {
     json!({ "type": "string", "format": "uri", "nullable": true })
-}
-
-fn text(min: u32, max: Option<u32>) -> Value {
-    match max {
-        Some(max) => json!({ "type": "string", "minLength": min, "maxLength": max }),
-        None => json!({ "type": "string", "minLength": min }),
-    }
-}
-
-/// A Markdown body: its length limit, and the stored item's 400 KB limit (413).
-fn markdown() -> Value {
-    json!({ "type": "string", "minLength": 1, "maxLength": MARKDOWN_MAX_CHARS,
-            "description": "Markdown. The stored item is also limited to 400 KB (DynamoDB's item size): a body within maxLength whose characters take many bytes is refused with 413." })
-}
-
-fn strings() -> Value {
-    json!({ "type": "array", "minItems": 1, "items": { "type": "string" } })
 }
 
 fn meta_properties(extra: Value) -> Value {
@@ -455,40 +378,25 @@ fn meta_properties(extra: Value) -> Value {
     props
 }
 
-/// An update schema: the create schema's properties, none required, no unknown fields.
-fn update_of(create: &Value) -> Value {
-    json!({ "type": "object", "additionalProperties": false, "properties": create["properties"].clone() })
-}
-
 fn schemas() -> Value {
-    let blog_create = json!({ "type": "object", "additionalProperties": false,
-        "required": ["title", "excerpt", "content", "category", "tags"],
-        "properties": { "title": text(1, Some(200)), "excerpt": text(1, Some(500)), "content": markdown(),
-                        "category": text(1, Some(100)), "tags": strings() } });
-    let project_create = json!({ "type": "object", "additionalProperties": false,
-        "required": ["name", "description", "longDescription", "tech", "company"],
-        "properties": { "name": text(1, Some(200)), "description": text(1, Some(500)), "longDescription": markdown(),
-                        "tech": strings(), "company": text(1, Some(200)), "featured": { "type": "boolean", "default": false },
-                        "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() } });
-    let cert_create = json!({ "type": "object", "additionalProperties": false,
-        "required": ["name", "issuer", "icon", "type", "description", "dateEarned"],
-        "properties": { "name": text(1, Some(200)), "issuer": text(1, Some(200)), "icon": text(1, Some(10)),
-                        "type": { "type": "string", "enum": ["certification", "course"] },
-                        "featured": { "type": "boolean", "default": false }, "description": text(1, Some(2000)),
-                        "credentialUrl": nullable_uri(), "dateEarned": { "type": "string", "format": "date" } } });
+    let secret = |description: &str| {
+        json!({ "type": "string", "format": "password", "minLength": 1,
+                "maxLength": MAX_SECRET_CHARS, "description": description })
+    };
     json!({
         "User": { "type": "object", "required": ["id", "email", "name", "role"], "properties": {
             "id": { "type": "string" }, "email": { "type": "string", "format": "email" },
             "name": { "type": "string" }, "role": { "type": "string", "enum": ["owner", "public"] } } },
         "LoginRequest": { "type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {
-            "email": { "type": "string", "format": "email" }, "password": { "type": "string", "format": "password" } } },
+            "email": { "type": "string", "format": "email", "maxLength": 254 }, "password": secret("The password, exactly as set") } },
         "ChangePasswordRequest": { "type": "object", "required": ["currentPassword", "newPassword"], "additionalProperties": false, "properties": {
-            "currentPassword": { "type": "string", "format": "password", "minLength": 1 },
+            "currentPassword": secret("The password now"),
             "newPassword": { "type": "string", "format": "password",
                 "minLength": PASSWORD_POLICY.min_length, "maxLength": folio_shared::domain::password::MAX_PASSWORD_CHARS,
+                "pattern": PASSWORD_POLICY.pattern(),
                 "description": "At least 12 characters with a lower-case letter, an upper-case letter and a digit (the user pool's policy)" } } },
         "RefreshRequest": { "type": "object", "required": ["refreshToken"], "additionalProperties": false, "properties": {
-            "refreshToken": { "type": "string" } } },
+            "refreshToken": { "type": "string", "minLength": 1, "maxLength": MAX_SECRET_CHARS } } },
         "AuthSession": { "type": "object", "required": ["user", "token", "refreshToken", "expiresIn"], "properties": {
             "user": schema("User"), "token": { "type": "string", "description": "ID token (JWT, RS256)" },
             "refreshToken": { "type": "string" }, "expiresIn": { "type": "integer", "description": "Seconds until the token expires" } } },
@@ -499,26 +407,27 @@ fn schemas() -> Value {
                 "readTime": { "type": "string", "example": "5 min read" },
                 "publishedAt": { "type": "string", "description": "YYYY-MM-DD, empty for drafts" },
                 "tags": { "type": "array", "items": { "type": "string" } } })) },
-        "BlogPostUpdate": update_of(&blog_create),
-        "BlogPostCreate": blog_create,
+        "BlogPostUpdate": update_schema(BlogPost::FIELDS),
+        "BlogPostCreate": create_schema(BlogPost::FIELDS),
         "Project": { "type": "object",
             "required": ["id", "name", "description", "longDescription", "tech", "company", "featured", "status", "createdAt", "updatedAt"],
             "properties": meta_properties(json!({ "name": { "type": "string" }, "description": { "type": "string" },
                 "longDescription": { "type": "string" }, "tech": { "type": "array", "items": { "type": "string" } },
                 "company": { "type": "string" }, "featured": { "type": "boolean" },
                 "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() })) },
-        "ProjectUpdate": update_of(&project_create),
-        "ProjectCreate": project_create,
+        "ProjectUpdate": update_schema(Project::FIELDS),
+        "ProjectCreate": create_schema(Project::FIELDS),
         "Certification": { "type": "object",
             "required": ["id", "name", "issuer", "icon", "type", "featured", "description", "dateEarned", "status", "createdAt", "updatedAt"],
             "properties": meta_properties(json!({ "name": { "type": "string" }, "issuer": { "type": "string" },
                 "icon": { "type": "string" }, "type": { "type": "string", "enum": ["certification", "course"] },
                 "featured": { "type": "boolean" }, "description": { "type": "string" }, "credentialUrl": nullable_uri(),
                 "dateEarned": { "type": "string", "format": "date" } })) },
-        "CertificationUpdate": update_of(&cert_create),
-        "CertificationCreate": cert_create,
+        "CertificationUpdate": update_schema(Certification::FIELDS),
+        "CertificationCreate": create_schema(Certification::FIELDS),
         "TrackViewRequest": { "type": "object", "required": ["contentId", "contentType"], "additionalProperties": false, "properties": {
-            "contentId": { "type": "string" }, "contentType": { "type": "string", "enum": ["blog", "project", "certification"] } } },
+            "contentId": { "type": "string", "minLength": 1, "maxLength": ItemId::MAX_LEN, "pattern": ItemId::PATTERN },
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] } } },
         "DailyVisitors": { "type": "object", "required": ["date", "visitors"], "properties": {
             "date": { "type": "string", "description": "MMM DD" }, "day": { "type": "string", "format": "date" },
             "visitors": { "type": "integer", "minimum": 0 } } },

@@ -5,6 +5,9 @@
 use http::Method;
 
 use crate::domain::ContentKind;
+use crate::domain::query::{
+    BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PROJECT_LIST, QueryParam, TOP_LIMIT,
+};
 use crate::error::ApiError;
 
 /// Which operation a request names.
@@ -79,6 +82,9 @@ pub struct Route {
     pub access: Access,
     pub caching: Caching,
     pub operation_id: &'static str,
+    /// The query parameters the operation reads: its handler parses them through
+    /// these definitions and the API document lists exactly these.
+    pub query: &'static [QueryParam],
 }
 
 /// Content lists and items: long-lived, purged by invalidation on every public change.
@@ -88,6 +94,9 @@ const COUNTER: Caching = Caching::Shared { s_maxage: 10 };
 
 macro_rules! route {
     ($method:ident $path:literal => $id:expr, $access:ident, $caching:expr, $op:literal) => {
+        route!($method $path => $id, $access, $caching, $op, query = &[])
+    };
+    ($method:ident $path:literal => $id:expr, $access:ident, $caching:expr, $op:literal, query = $query:expr) => {
         Route {
             method: Method::$method,
             path: $path,
@@ -95,6 +104,7 @@ macro_rules! route {
             access: Access::$access,
             caching: $caching,
             operation_id: $op,
+            query: $query,
         }
     };
 }
@@ -109,7 +119,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/auth/logout" => Logout, Authenticated, Never, "logout"),
     route!(POST "/v1/auth/password" => ChangePassword, Owner, Never, "changePassword"),
     route!(GET "/v1/auth/me" => Me, Authenticated, Never, "getCurrentUser"),
-    route!(GET "/v1/blog/posts" => List(Blog), PublicOwnerSeesMore, CONTENT, "listBlogPosts"),
+    route!(GET "/v1/blog/posts" => List(Blog), PublicOwnerSeesMore, CONTENT, "listBlogPosts", query = BLOG_LIST),
     route!(POST "/v1/blog/posts" => Create(Blog), Owner, Never, "createBlogPost"),
     route!(GET "/v1/blog/posts/{postId}" => Get(Blog), PublicOwnerSeesMore, CONTENT, "getBlogPost"),
     route!(PUT "/v1/blog/posts/{postId}" => Update(Blog), Owner, Never, "updateBlogPost"),
@@ -118,14 +128,14 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/blog/posts/{postId}/unpublish" => Unpublish(Blog), Owner, Never, "unpublishBlogPost"),
     route!(GET "/v1/blog/posts/by-slug/{slug}" => GetBlogPostBySlug, PublicOwnerSeesMore, CONTENT, "getBlogPostBySlug"),
     route!(GET "/v1/blog/categories" => ListBlogCategories, Public, CONTENT, "listBlogCategories"),
-    route!(GET "/v1/projects" => List(Project), PublicOwnerSeesMore, CONTENT, "listProjects"),
+    route!(GET "/v1/projects" => List(Project), PublicOwnerSeesMore, CONTENT, "listProjects", query = PROJECT_LIST),
     route!(POST "/v1/projects" => Create(Project), Owner, Never, "createProject"),
     route!(GET "/v1/projects/{projectId}" => Get(Project), PublicOwnerSeesMore, CONTENT, "getProject"),
     route!(PUT "/v1/projects/{projectId}" => Update(Project), Owner, Never, "updateProject"),
     route!(DELETE "/v1/projects/{projectId}" => Delete(Project), Owner, Never, "deleteProject"),
     route!(POST "/v1/projects/{projectId}/publish" => Publish(Project), Owner, Never, "publishProject"),
     route!(POST "/v1/projects/{projectId}/unpublish" => Unpublish(Project), Owner, Never, "unpublishProject"),
-    route!(GET "/v1/certifications" => List(Certification), PublicOwnerSeesMore, CONTENT, "listCertifications"),
+    route!(GET "/v1/certifications" => List(Certification), PublicOwnerSeesMore, CONTENT, "listCertifications", query = CERTIFICATION_LIST),
     route!(POST "/v1/certifications" => Create(Certification), Owner, Never, "createCertification"),
     route!(GET "/v1/certifications/{certificationId}" => Get(Certification), PublicOwnerSeesMore, CONTENT, "getCertification"),
     route!(PUT "/v1/certifications/{certificationId}" => Update(Certification), Owner, Never, "updateCertification"),
@@ -134,12 +144,12 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/certifications/{certificationId}/unpublish" => Unpublish(Certification), Owner, Never, "unpublishCertification"),
     route!(POST "/v1/visitors/track" => TrackVisit, Tracking, Never, "trackVisit"),
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
-    route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends"),
-    route!(GET "/v1/visitors/trends/monthly" => MonthlyVisitorTrends, Owner, Never, "getMonthlyVisitorTrends"),
+    route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends", query = &[DAYS]),
+    route!(GET "/v1/visitors/trends/monthly" => MonthlyVisitorTrends, Owner, Never, "getMonthlyVisitorTrends", query = &[MONTHS]),
     route!(POST "/v1/analytics/track" => TrackView, Tracking, Never, "trackContentView"),
     route!(GET "/v1/analytics/views/{contentType}/{contentId}" => ContentViews, Public, COUNTER, "getContentViewCount"),
     route!(GET "/v1/analytics/views/{contentType}" => ContentTypeViews, Owner, Never, "getAllViewStats"),
-    route!(GET "/v1/analytics/top-content" => TopContent, Owner, Never, "getTopContent"),
+    route!(GET "/v1/analytics/top-content" => TopContent, Owner, Never, "getTopContent", query = &[TOP_LIMIT]),
     route!(GET "/v1/analytics/total-views" => TotalViews, Owner, Never, "getTotalViews"),
     route!(GET "/v1/health" => Health, Public, Never, "getHealth"),
     route!(GET "/v1/openapi.json" => OpenApi, Public, CONTENT, "getOpenApiDocument"),
@@ -321,6 +331,21 @@ mod tests {
             table.resolve(&Method::HEAD, "/v1/auth/login"),
             Err(ApiError::MethodNotAllowed { .. })
         ));
+    }
+
+    /// The viewer function and the cache policy keep exactly the parameters some
+    /// route reads: one fewer and the origin never sees it, one more and the cache
+    /// key splits for nothing.
+    #[test]
+    fn the_cache_key_whitelist_is_the_parameters_the_routes_read() {
+        let read: std::collections::BTreeSet<&str> = all_routes()
+            .flat_map(|r| r.query.iter().map(|p| p.name))
+            .collect();
+        let whitelisted: std::collections::BTreeSet<&str> = crate::policy::CACHE_KEY_QUERY_STRINGS
+            .iter()
+            .copied()
+            .collect();
+        assert_eq!(read, whitelisted);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A small validator for the OpenAPI 3.0 schema subset folio's document uses:
 //! `$ref`, `type`, `required`, `properties`, `additionalProperties`, `items`,
-//! `enum`, `nullable`, `minimum`, and the `date` / `date-time` formats.
+//! `enum`, `nullable`, `anyOf`, `minimum`/`maximum`, `minLength`/`maxLength`,
+//! `minItems`/`maxItems`, `minProperties`, and the `date` / `date-time` formats.
 
 use serde_json::Value;
 
@@ -18,6 +19,7 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     }
 }
 
+/// Whether `value` conforms to `schema` (resolved against `doc`).
 pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
     let schema = resolve(doc, schema);
     if value.is_null() {
@@ -27,6 +29,20 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
             Err(format!("{at}: null where not nullable"))
         };
     }
+    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+        // Each branch narrows the schema around it (same type).
+        let fits = branches.iter().any(|branch| {
+            let mut merged = branch.clone();
+            if let (Some(m), Some(t)) = (merged.as_object_mut(), schema.get("type")) {
+                m.insert("type".into(), t.clone());
+            }
+            validate(doc, &merged, value, at).is_ok()
+        });
+        if !fits {
+            return Err(format!("{at}: {value} matches no branch of anyOf"));
+        }
+    }
+    let bound = |name: &str| schema.get(name).and_then(Value::as_u64);
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
         && !allowed.contains(value)
     {
@@ -42,6 +58,11 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
                 if !obj.contains_key(name) {
                     return Err(format!("{at}: missing required '{name}'"));
                 }
+            }
+            if let Some(min) = bound("minProperties")
+                && (obj.len() as u64) < min
+            {
+                return Err(format!("{at}: fewer than {min} properties"));
             }
             let props = schema.get("properties").and_then(Value::as_object);
             for (k, v) in obj {
@@ -65,6 +86,12 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
             let items = value
                 .as_array()
                 .ok_or(format!("{at}: expected array, got {value}"))?;
+            let n = items.len() as u64;
+            if bound("minItems").is_some_and(|min| n < min)
+                || bound("maxItems").is_some_and(|max| n > max)
+            {
+                return Err(format!("{at}: {n} items outside minItems/maxItems"));
+            }
             for (i, item) in items.iter().enumerate() {
                 validate(doc, &schema["items"], item, &format!("{at}[{i}]"))?;
             }
@@ -74,6 +101,14 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
             let s = value
                 .as_str()
                 .ok_or(format!("{at}: expected string, got {value}"))?;
+            let chars = s.chars().count() as u64;
+            if bound("minLength").is_some_and(|min| chars < min)
+                || bound("maxLength").is_some_and(|max| chars > max)
+            {
+                return Err(format!(
+                    "{at}: {chars} characters outside minLength/maxLength"
+                ));
+            }
             match schema.get("format").and_then(Value::as_str) {
                 Some("date") if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err() => {
                     Err(format!("{at}: '{s}' is not a date"))
@@ -88,8 +123,12 @@ pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<
             let n = value
                 .as_i64()
                 .ok_or(format!("{at}: expected integer, got {value}"))?;
-            match schema.get("minimum").and_then(Value::as_i64) {
-                Some(min) if n < min => Err(format!("{at}: {n} below minimum {min}")),
+            match (
+                schema.get("minimum").and_then(Value::as_i64),
+                schema.get("maximum").and_then(Value::as_i64),
+            ) {
+                (Some(min), _) if n < min => Err(format!("{at}: {n} below minimum {min}")),
+                (_, Some(max)) if n > max => Err(format!("{at}: {n} above maximum {max}")),
                 _ => Ok(()),
             }
         }

@@ -1,6 +1,7 @@
 //! Visitor and view tracking, counts and trends.
 
-use folio_shared::domain::{ContentKind, ItemId, Status, bounded_int, today_utc};
+use folio_shared::domain::query::{DAYS, MONTHS, TOP_LIMIT};
+use folio_shared::domain::{ContentKind, ItemId, Status, today_utc};
 use folio_shared::metrics;
 use folio_shared::routes::Matched;
 use folio_shared::{ApiError, ApiResponse};
@@ -48,7 +49,7 @@ pub async fn visitor_count(app: &App) -> Result<ApiResponse, ApiError> {
 }
 
 pub async fn daily_trends(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let days = bounded_int(&request.query, "days", 30, 1, 90)?;
+    let days = DAYS.int(&request.query)?;
     let today = today_utc();
     let first = today - chrono::Duration::days(days as i64 - 1);
     let rows = tracking::visits_per_day(app.store.as_ref(), first, today).await?;
@@ -63,7 +64,7 @@ pub async fn daily_trends(app: &App, request: &Request) -> Result<ApiResponse, A
 }
 
 pub async fn monthly_trends(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let months = bounded_int(&request.query, "months", 6, 1, 12)?;
+    let months = MONTHS.int(&request.query)?;
     let rows = tracking::visits_per_month(app.store.as_ref(), today_utc(), months as u32).await?;
     let trends: Vec<Value> = rows
         .iter()
@@ -163,7 +164,7 @@ pub async fn content_type_views(app: &App, kind: ContentKind) -> Result<ApiRespo
 }
 
 pub async fn top_content(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let limit = bounded_int(&request.query, "limit", 5, 1, 20)?;
+    let limit = TOP_LIMIT.int(&request.query)?;
     let mut body = json!({});
     for (kind, field) in [
         (ContentKind::Blog, "blogs"),

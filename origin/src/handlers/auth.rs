@@ -3,7 +3,7 @@
 use folio_shared::domain::{Email, PASSWORD_POLICY};
 use folio_shared::jwt::Identity;
 use folio_shared::response::PRIVATE_NO_STORE;
-use folio_shared::{ApiError, ApiResponse, FieldError};
+use folio_shared::{ApiError, ApiResponse};
 use http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
@@ -136,10 +136,9 @@ pub async fn change_password(
         Ok(()) => app.login_throttle.succeeded(email.as_str()),
         Err(ApiError::Unauthorized(_)) => {
             app.login_throttle.failed(email.as_str(), address);
-            return Err(ApiError::Validation(FieldError::new(
-                "currentPassword",
-                "is not the current password",
-            )));
+            // 403, not 400: the request is well-formed, the caller lacks the secret
+            // (and not 401: the session itself is still valid).
+            return Err(ApiError::Forbidden("The current password is wrong".into()));
         }
         Err(error) => return Err(error),
     }

@@ -102,7 +102,7 @@ pub async fn categories(app: &App) -> Result<ApiResponse, ApiError> {
 }
 
 pub async fn create<T: Content>(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let fields = request.json_fields(T::WRITABLE)?;
+    let fields = request.json_fields(&T::writable())?;
     let item = T::create(&fields, Meta::new_draft())?;
     let item = repo::create(app.store.as_ref(), item).await?;
     let location = format!("{}/{}", request.path.trim_end_matches('/'), item.id());
@@ -140,7 +140,7 @@ pub async fn update<T: Content>(
     id: &ItemId,
     request: &Request,
 ) -> Result<ApiResponse, ApiError> {
-    let fields = request.json_fields(T::WRITABLE)?;
+    let fields = request.json_fields(&T::writable())?;
     if fields.is_empty() {
         return Err(ApiError::BadRequest(
             "Request body must name at least one field to change".into(),
@@ -149,9 +149,10 @@ pub async fn update<T: Content>(
     let stored = repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    check_if_match(request, &stored)?;
+    // An invalid body is a 400 whatever `If-Match` says: validate, then compare.
     let mut next = stored.item.clone();
     next.update(&fields)?;
+    check_if_match(request, &stored)?;
     next.meta_mut().updated_at = Timestamp::now();
     let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, Some(&saved)).await;

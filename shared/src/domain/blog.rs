@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::rules::{FieldKind, FieldRule};
 use crate::domain::{Content, ContentKind, Fields, ListQuery, Meta, Status};
 use crate::error::FieldError;
 
@@ -47,19 +48,25 @@ pub fn slugify(title: &str) -> String {
     }
 }
 
+const TITLE: FieldRule = FieldRule::required("title", FieldKind::Text { max: 200 });
+const EXCERPT: FieldRule = FieldRule::required("excerpt", FieldKind::Text { max: 500 });
+const CONTENT: FieldRule = FieldRule::required("content", FieldKind::Markdown);
+const CATEGORY: FieldRule = FieldRule::required("category", FieldKind::Text { max: 100 });
+const TAGS: FieldRule = FieldRule::required("tags", FieldKind::List);
+
 impl Content for BlogPost {
     const KIND: ContentKind = ContentKind::Blog;
-    const WRITABLE: &'static [&'static str] = &["title", "excerpt", "content", "category", "tags"];
+    const FIELDS: &'static [FieldRule] = &[TITLE, EXCERPT, CONTENT, CATEGORY, TAGS];
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
-        let title = f.required_text("title", 1, 200)?;
-        let content = f.required_text("content", 1, super::MARKDOWN_MAX_CHARS)?;
+        let title = f.required_text_field(&TITLE)?;
+        let content = f.required_text_field(&CONTENT)?;
         Ok(Self {
             meta,
             slug: slugify(&title),
-            excerpt: f.required_text("excerpt", 1, 500)?,
-            category: f.required_text("category", 1, 100)?,
-            tags: f.required_string_list("tags")?,
+            excerpt: f.required_text_field(&EXCERPT)?,
+            category: f.required_text_field(&CATEGORY)?,
+            tags: f.required_list_field(&TAGS)?,
             read_time: read_time(&content),
             published_at: String::new(),
             title,
@@ -69,11 +76,11 @@ impl Content for BlogPost {
 
     fn update(&mut self, f: &Fields) -> Result<(), FieldError> {
         // Read everything first so a failure leaves the post untouched.
-        let title = f.text("title", 1, 200)?;
-        let excerpt = f.text("excerpt", 1, 500)?;
-        let content = f.text("content", 1, super::MARKDOWN_MAX_CHARS)?;
-        let category = f.text("category", 1, 100)?;
-        let tags = f.string_list("tags")?;
+        let title = f.text_field(&TITLE)?;
+        let excerpt = f.text_field(&EXCERPT)?;
+        let content = f.text_field(&CONTENT)?;
+        let category = f.text_field(&CATEGORY)?;
+        let tags = f.list_field(&TAGS)?;
         if let Some(v) = title {
             self.title = v;
         }
@@ -166,12 +173,12 @@ mod tests {
     fn failed_update_leaves_the_post_unchanged() {
         let body = br#"{"title":"T","excerpt":"E","content":"C","category":"X","tags":["a"]}"#;
         let mut post = BlogPost::create(
-            &Fields::parse(body, BlogPost::WRITABLE).unwrap(),
+            &Fields::parse(body, &BlogPost::writable()).unwrap(),
             Meta::new_draft(),
         )
         .unwrap();
         let before = post.clone();
-        let bad = Fields::parse(br#"{"title":"New","tags":null}"#, BlogPost::WRITABLE).unwrap();
+        let bad = Fields::parse(br#"{"title":"New","tags":null}"#, &BlogPost::writable()).unwrap();
         assert!(post.update(&bad).is_err());
         assert_eq!(post, before);
     }

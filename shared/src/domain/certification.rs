@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::rules::{FieldKind, FieldRule};
 use crate::domain::{Content, ContentKind, Fields, HttpUrl, ListQuery, Meta};
 use crate::error::FieldError;
 
@@ -39,44 +40,53 @@ pub struct Certification {
 
 const TYPES: &str = "certification, course";
 
+const NAME: FieldRule = FieldRule::required("name", FieldKind::Text { max: 200 });
+const ISSUER: FieldRule = FieldRule::required("issuer", FieldKind::Text { max: 200 });
+const ICON: FieldRule = FieldRule::required("icon", FieldKind::Text { max: 10 });
+const TYPE: FieldRule = FieldRule::required("type", FieldKind::OneOf(&["certification", "course"]));
+const FEATURED: FieldRule = FieldRule::optional("featured", FieldKind::Bool);
+const DESCRIPTION: FieldRule = FieldRule::required("description", FieldKind::Text { max: 2000 });
+const CREDENTIAL_URL: FieldRule = FieldRule::optional("credentialUrl", FieldKind::Url);
+const DATE_EARNED: FieldRule = FieldRule::required("dateEarned", FieldKind::Date);
+
 impl Content for Certification {
     const KIND: ContentKind = ContentKind::Certification;
-    const WRITABLE: &'static [&'static str] = &[
-        "name",
-        "issuer",
-        "icon",
-        "type",
-        "featured",
-        "description",
-        "credentialUrl",
-        "dateEarned",
+    const FIELDS: &'static [FieldRule] = &[
+        NAME,
+        ISSUER,
+        ICON,
+        TYPE,
+        FEATURED,
+        DESCRIPTION,
+        CREDENTIAL_URL,
+        DATE_EARNED,
     ];
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
         Ok(Self {
             meta,
-            name: f.required_text("name", 1, 200)?,
-            issuer: f.required_text("issuer", 1, 200)?,
-            icon: f.required_text("icon", 1, 10)?,
+            name: f.required_text_field(&NAME)?,
+            issuer: f.required_text_field(&ISSUER)?,
+            icon: f.required_text_field(&ICON)?,
             cert_type: f
-                .one_of("type", CertType::parse, TYPES)?
-                .ok_or_else(|| FieldError::new("type", "is required"))?,
-            featured: f.boolean("featured")?.unwrap_or(false),
-            description: f.required_text("description", 1, 2000)?,
-            credential_url: f.nullable_url("credentialUrl")?.flatten(),
-            date_earned: f.required_date("dateEarned")?,
+                .one_of(TYPE.name, CertType::parse, TYPES)?
+                .ok_or_else(|| FieldError::new(TYPE.name, "is required"))?,
+            featured: f.boolean(FEATURED.name)?.unwrap_or(false),
+            description: f.required_text_field(&DESCRIPTION)?,
+            credential_url: f.nullable_url(CREDENTIAL_URL.name)?.flatten(),
+            date_earned: f.required_date(DATE_EARNED.name)?,
         })
     }
 
     fn update(&mut self, f: &Fields) -> Result<(), FieldError> {
-        let name = f.text("name", 1, 200)?;
-        let issuer = f.text("issuer", 1, 200)?;
-        let icon = f.text("icon", 1, 10)?;
-        let cert_type = f.one_of("type", CertType::parse, TYPES)?;
-        let featured = f.boolean("featured")?;
-        let description = f.text("description", 1, 2000)?;
-        let credential_url = f.nullable_url("credentialUrl")?;
-        let date_earned = f.date("dateEarned")?;
+        let name = f.text_field(&NAME)?;
+        let issuer = f.text_field(&ISSUER)?;
+        let icon = f.text_field(&ICON)?;
+        let cert_type = f.one_of(TYPE.name, CertType::parse, TYPES)?;
+        let featured = f.boolean(FEATURED.name)?;
+        let description = f.text_field(&DESCRIPTION)?;
+        let credential_url = f.nullable_url(CREDENTIAL_URL.name)?;
+        let date_earned = f.date(DATE_EARNED.name)?;
         if let Some(v) = name {
             self.name = v;
         }

@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use crate::domain::rules::FieldRule;
 use crate::domain::{ContentKind, Fields, ItemId, ListQuery, Status, Timestamp};
 use crate::error::FieldError;
 
@@ -31,8 +32,14 @@ impl Meta {
 /// generic over this trait; each kind supplies its fields and rules.
 pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     const KIND: ContentKind;
-    /// Every field a create or update body may carry.
-    const WRITABLE: &'static [&'static str];
+    /// Every field a create or update body may carry, with its rules: validation
+    /// and the API document's request schemas are both derived from it.
+    const FIELDS: &'static [FieldRule];
+
+    /// The names of `FIELDS`: what a body may carry.
+    fn writable() -> Vec<&'static str> {
+        Self::FIELDS.iter().map(|r| r.name).collect()
+    }
 
     fn create(fields: &Fields, meta: Meta) -> Result<Self, FieldError>;
     /// Applies a partial update; on error the item must be left as it was.

@@ -5,8 +5,12 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use crate::domain::rules::{FieldRule, MAX_LIST_ITEM_CHARS, MAX_LIST_ITEMS};
 use crate::domain::types::HttpUrl;
 use crate::error::{ApiError, FieldError};
+
+/// The longest password or token accepted, in characters.
+pub const MAX_SECRET_CHARS: usize = 4096;
 
 pub struct Fields {
     map: Map<String, Value>,
@@ -48,7 +52,9 @@ impl Fields {
         value.ok_or_else(|| FieldError::new(name, "is required"))
     }
 
-    /// A trimmed string of `min..=max` characters (`max` 0 = unbounded).
+    /// A string of at most `max` characters as sent (`max` 0 = unbounded), stored
+    /// trimmed, with at least `min` characters left after trimming (the document's
+    /// `maxLength` counts what is sent; its `pattern` says "not blank").
     pub fn text(&self, name: &str, min: usize, max: usize) -> Result<Option<String>, FieldError> {
         let Some(value) = self.present(name)? else {
             return Ok(None);
@@ -56,18 +62,26 @@ impl Fields {
         let Value::String(s) = value else {
             return Err(FieldError::new(name, "must be a string"));
         };
-        let s = s.trim();
-        let len = s.chars().count();
-        if len < min {
-            return Err(FieldError::new(name, "must not be empty"));
-        }
-        if max > 0 && len > max {
+        if max > 0 && s.chars().count() > max {
             return Err(FieldError::new(
                 name,
                 format!("must be at most {max} characters"),
             ));
         }
+        let s = s.trim();
+        if s.chars().count() < min {
+            return Err(FieldError::new(name, "must not be empty"));
+        }
         Ok(Some(s.to_string()))
+    }
+
+    /// A text or Markdown field by its rule.
+    pub fn text_field(&self, rule: &FieldRule) -> Result<Option<String>, FieldError> {
+        self.text(rule.name, 1, rule.max_chars())
+    }
+
+    pub fn required_text_field(&self, rule: &FieldRule) -> Result<String, FieldError> {
+        Self::required(rule.name, self.text_field(rule)?)
     }
 
     /// A secret (password, token): taken exactly as sent, never trimmed, at most 4 KB.
@@ -77,7 +91,9 @@ impl Fields {
             Some(Value::String(s)) if s.is_empty() => {
                 Err(FieldError::new(name, "must not be empty"))
             }
-            Some(Value::String(s)) if s.len() > 4096 => Err(FieldError::new(name, "is too long")),
+            Some(Value::String(s)) if s.chars().count() > MAX_SECRET_CHARS => {
+                Err(FieldError::new(name, "is too long"))
+            }
             Some(Value::String(s)) => Ok(s.clone()),
             Some(_) => Err(FieldError::new(name, "must be a string")),
         }
@@ -87,7 +103,8 @@ impl Fields {
         Self::required(name, self.text(name, min, max)?)
     }
 
-    /// A list of 1..=50 non-empty strings of at most 50 characters, deduplicated in order.
+    /// A list of 1..=`MAX_LIST_ITEMS` strings, each of at most `MAX_LIST_ITEM_CHARS`
+    /// as sent and not blank, stored trimmed and deduplicated in order.
     pub fn string_list(&self, name: &str) -> Result<Option<Vec<String>>, FieldError> {
         let Some(value) = self.present(name)? else {
             return Ok(None);
@@ -98,18 +115,24 @@ impl Fields {
         if items.is_empty() {
             return Err(FieldError::new(name, "must contain at least one item"));
         }
-        if items.len() > 50 {
-            return Err(FieldError::new(name, "must contain at most 50 items"));
+        if items.len() > MAX_LIST_ITEMS {
+            return Err(FieldError::new(
+                name,
+                format!("must contain at most {MAX_LIST_ITEMS} items"),
+            ));
         }
         let mut out: Vec<String> = Vec::with_capacity(items.len());
         for item in items {
             let Value::String(s) = item else {
                 return Err(FieldError::new(name, "must be an array of strings"));
             };
-            let s = s.trim();
-            if s.is_empty() || s.chars().count() > 50 {
-                return Err(FieldError::new(name, "items must be 1-50 characters"));
+            if s.chars().count() > MAX_LIST_ITEM_CHARS || s.trim().is_empty() {
+                return Err(FieldError::new(
+                    name,
+                    format!("items must be 1-{MAX_LIST_ITEM_CHARS} characters and not blank"),
+                ));
             }
+            let s = s.trim();
             if !out.iter().any(|o| o == s) {
                 out.push(s.to_string());
             }
@@ -117,8 +140,12 @@ impl Fields {
         Ok(Some(out))
     }
 
-    pub fn required_string_list(&self, name: &str) -> Result<Vec<String>, FieldError> {
-        Self::required(name, self.string_list(name)?)
+    pub fn list_field(&self, rule: &FieldRule) -> Result<Option<Vec<String>>, FieldError> {
+        self.string_list(rule.name)
+    }
+
+    pub fn required_list_field(&self, rule: &FieldRule) -> Result<Vec<String>, FieldError> {
+        Self::required(rule.name, self.string_list(rule.name)?)
     }
 
     pub fn boolean(&self, name: &str) -> Result<Option<bool>, FieldError> {
@@ -129,13 +156,14 @@ impl Fields {
         }
     }
 
-    /// A nullable URL: `None` when absent, `Some(None)` for explicit null (clear it).
+    /// A nullable URL: `None` when absent, `Some(None)` for explicit null or an
+    /// empty string (clear it). Taken exactly as sent: no trimming.
     pub fn nullable_url(&self, name: &str) -> Result<Option<Option<HttpUrl>>, FieldError> {
         match self.map.get(name) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(None)),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(Some(None)),
-            Some(Value::String(s)) => Ok(Some(Some(HttpUrl::parse(name, s.trim())?))),
+            Some(Value::String(s)) if s.is_empty() => Ok(Some(None)),
+            Some(Value::String(s)) => Ok(Some(Some(HttpUrl::parse(name, s)?))),
             Some(_) => Err(FieldError::new(name, "must be a URL string or null")),
         }
     }
@@ -145,9 +173,22 @@ impl Fields {
         let Some(s) = self.text(name, 1, 10)? else {
             return Ok(None);
         };
+        // RFC 3339's full-date exactly (the document's `format: date`): four-digit
+        // year from 0001, no sign, no shorter fields; chrono alone accepts more.
+        let shaped = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+            && !s.starts_with("0000");
         NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .ok()
+            .filter(|_| shaped)
             .map(Some)
-            .map_err(|_| FieldError::new(name, "must be a date YYYY-MM-DD"))
+            .ok_or_else(|| FieldError::new(name, "must be a date YYYY-MM-DD"))
     }
 
     pub fn required_date(&self, name: &str) -> Result<NaiveDate, FieldError> {
@@ -209,10 +250,11 @@ mod tests {
     }
 
     #[test]
-    fn text_is_trimmed_and_bounded() {
+    fn text_is_bounded_as_sent_and_stored_trimmed() {
         let f = fields(r#"{"title":"  hi  "}"#).unwrap();
-        assert_eq!(f.text("title", 1, 2).unwrap().as_deref(), Some("hi"));
-        assert!(f.text("title", 1, 1).is_err());
+        assert_eq!(f.text("title", 1, 6).unwrap().as_deref(), Some("hi"));
+        // maxLength counts what was sent, as the document's schema does.
+        assert!(f.text("title", 1, 5).is_err());
         assert!(
             fields(r#"{"title":"   "}"#)
                 .unwrap()

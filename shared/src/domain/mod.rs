@@ -5,7 +5,8 @@ mod certification;
 mod content;
 mod fields;
 mod project;
-mod query;
+pub mod query;
+pub mod rules;
 mod types;
 
 pub mod password;
@@ -20,7 +21,7 @@ pub use password::{PASSWORD_POLICY, PasswordPolicy};
 pub const MARKDOWN_MAX_CHARS: usize = 200_000;
 pub use certification::{CertType, Certification};
 pub use content::{Content, Meta};
-pub use fields::Fields;
+pub use fields::{Fields, MAX_SECRET_CHARS};
 pub use project::Project;
 pub use query::{ListQuery, StatusFilter, bounded_int};
 pub use types::{ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, today_utc};

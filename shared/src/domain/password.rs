@@ -28,6 +28,43 @@ pub const PASSWORD_POLICY: PasswordPolicy = PasswordPolicy {
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 impl PasswordPolicy {
+    /// The document's `pattern` of a new password: one of each required class, in
+    /// any order (every ordering spelled out: generators of test data cannot read
+    /// lookaheads). `None` when no class is required.
+    pub fn pattern(&self) -> Option<String> {
+        let classes: Vec<&str> = [
+            (self.require_lowercase, "[a-z]"),
+            (self.require_uppercase, "[A-Z]"),
+            (self.require_numbers, "[0-9]"),
+        ]
+        .into_iter()
+        .filter_map(|(on, class)| on.then_some(class))
+        .collect();
+        if classes.is_empty() {
+            return None;
+        }
+        // Every ordering of the classes (at most 3! = 6).
+        let mut orders: Vec<Vec<&str>> = vec![Vec::new()];
+        for _ in 0..classes.len() {
+            let mut longer = Vec::new();
+            for order in &orders {
+                for class in classes.iter().filter(|c| !order.contains(c)) {
+                    let mut next = order.clone();
+                    next.push(class);
+                    longer.push(next);
+                }
+            }
+            orders = longer;
+        }
+        Some(
+            orders
+                .iter()
+                .map(|order| order.join("[\\s\\S]*"))
+                .collect::<Vec<_>>()
+                .join("|"),
+        )
+    }
+
     /// Checks `password`; the error names `field` and what is missing.
     pub fn check(&self, field: &str, password: &str) -> Result<(), FieldError> {
         let length = password.chars().count();
@@ -35,10 +72,12 @@ impl PasswordPolicy {
         if length < self.min_length {
             missing.push(format!("at least {} characters", self.min_length));
         }
-        if self.require_lowercase && !password.chars().any(char::is_lowercase) {
+        // Letters of the basic Latin alphabet: the stricter reading of Cognito's
+        // "lowercase letter", and what the document's `pattern` says.
+        if self.require_lowercase && !password.chars().any(|c| c.is_ascii_lowercase()) {
             missing.push("a lower-case letter".to_string());
         }
-        if self.require_uppercase && !password.chars().any(char::is_uppercase) {
+        if self.require_uppercase && !password.chars().any(|c| c.is_ascii_uppercase()) {
             missing.push("an upper-case letter".to_string());
         }
         if self.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {

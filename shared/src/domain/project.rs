@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::domain::rules::{FieldKind, FieldRule};
 use crate::domain::{Content, ContentKind, Fields, HttpUrl, ListQuery, Meta};
 use crate::error::FieldError;
 
@@ -19,45 +20,55 @@ pub struct Project {
     pub image_url: Option<HttpUrl>,
 }
 
+const NAME: FieldRule = FieldRule::required("name", FieldKind::Text { max: 200 });
+const DESCRIPTION: FieldRule = FieldRule::required("description", FieldKind::Text { max: 500 });
+const LONG_DESCRIPTION: FieldRule = FieldRule::required("longDescription", FieldKind::Markdown);
+const TECH: FieldRule = FieldRule::required("tech", FieldKind::List);
+const COMPANY: FieldRule = FieldRule::required("company", FieldKind::Text { max: 200 });
+const FEATURED: FieldRule = FieldRule::optional("featured", FieldKind::Bool);
+const GITHUB_URL: FieldRule = FieldRule::optional("githubUrl", FieldKind::Url);
+const LIVE_URL: FieldRule = FieldRule::optional("liveUrl", FieldKind::Url);
+const IMAGE_URL: FieldRule = FieldRule::optional("imageUrl", FieldKind::Url);
+
 impl Content for Project {
     const KIND: ContentKind = ContentKind::Project;
-    const WRITABLE: &'static [&'static str] = &[
-        "name",
-        "description",
-        "longDescription",
-        "tech",
-        "company",
-        "featured",
-        "githubUrl",
-        "liveUrl",
-        "imageUrl",
+    const FIELDS: &'static [FieldRule] = &[
+        NAME,
+        DESCRIPTION,
+        LONG_DESCRIPTION,
+        TECH,
+        COMPANY,
+        FEATURED,
+        GITHUB_URL,
+        LIVE_URL,
+        IMAGE_URL,
     ];
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
         Ok(Self {
             meta,
-            name: f.required_text("name", 1, 200)?,
-            description: f.required_text("description", 1, 500)?,
-            long_description: f.required_text("longDescription", 1, super::MARKDOWN_MAX_CHARS)?,
-            tech: f.required_string_list("tech")?,
-            company: f.required_text("company", 1, 200)?,
-            featured: f.boolean("featured")?.unwrap_or(false),
-            github_url: f.nullable_url("githubUrl")?.flatten(),
-            live_url: f.nullable_url("liveUrl")?.flatten(),
-            image_url: f.nullable_url("imageUrl")?.flatten(),
+            name: f.required_text_field(&NAME)?,
+            description: f.required_text_field(&DESCRIPTION)?,
+            long_description: f.required_text_field(&LONG_DESCRIPTION)?,
+            tech: f.required_list_field(&TECH)?,
+            company: f.required_text_field(&COMPANY)?,
+            featured: f.boolean(FEATURED.name)?.unwrap_or(false),
+            github_url: f.nullable_url(GITHUB_URL.name)?.flatten(),
+            live_url: f.nullable_url(LIVE_URL.name)?.flatten(),
+            image_url: f.nullable_url(IMAGE_URL.name)?.flatten(),
         })
     }
 
     fn update(&mut self, f: &Fields) -> Result<(), FieldError> {
-        let name = f.text("name", 1, 200)?;
-        let description = f.text("description", 1, 500)?;
-        let long_description = f.text("longDescription", 1, super::MARKDOWN_MAX_CHARS)?;
-        let tech = f.string_list("tech")?;
-        let company = f.text("company", 1, 200)?;
-        let featured = f.boolean("featured")?;
-        let github_url = f.nullable_url("githubUrl")?;
-        let live_url = f.nullable_url("liveUrl")?;
-        let image_url = f.nullable_url("imageUrl")?;
+        let name = f.text_field(&NAME)?;
+        let description = f.text_field(&DESCRIPTION)?;
+        let long_description = f.text_field(&LONG_DESCRIPTION)?;
+        let tech = f.list_field(&TECH)?;
+        let company = f.text_field(&COMPANY)?;
+        let featured = f.boolean(FEATURED.name)?;
+        let github_url = f.nullable_url(GITHUB_URL.name)?;
+        let live_url = f.nullable_url(LIVE_URL.name)?;
+        let image_url = f.nullable_url(IMAGE_URL.name)?;
         if let Some(v) = name {
             self.name = v;
         }

@@ -1,8 +1,157 @@
-//! List query parameters, validated once for every collection.
+//! Query parameters: each defined once ([`QueryParam`]), with its bounds and
+//! default. The route table says which a route reads; the handlers parse through
+//! these definitions, the API document describes them, and the cache-key whitelist
+//! is held equal to their names by a test.
+
+use serde_json::{Value, json};
 
 use crate::domain::certification::CertType;
 use crate::domain::types::Status;
 use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// An integer in `min..=max`, `default` when absent.
+    Int {
+        min: usize,
+        max: usize,
+        default: usize,
+    },
+    /// One of these strings, `default` when absent.
+    OneOf {
+        values: &'static [&'static str],
+        default: Option<&'static str>,
+    },
+    /// `true` or `false`.
+    Bool,
+    /// Any text; blank is the same as absent.
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryParam {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub description: &'static str,
+}
+
+impl QueryParam {
+    /// The parameter's JSON Schema in the API document.
+    pub fn schema(&self) -> Value {
+        match self.kind {
+            ParamKind::Int { min, max, default } => {
+                json!({ "type": "integer", "minimum": min, "maximum": max, "default": default })
+            }
+            ParamKind::OneOf { values, default } => {
+                let mut s = json!({ "type": "string", "enum": values });
+                if let Some(d) = default {
+                    s["default"] = json!(d);
+                }
+                s
+            }
+            ParamKind::Bool => json!({ "type": "boolean" }),
+            ParamKind::Text => json!({ "type": "string" }),
+        }
+    }
+
+    /// The parameter as the document's `parameters` entry.
+    pub fn document(&self) -> Value {
+        json!({ "name": self.name, "in": "query", "required": false,
+                "description": self.description, "schema": self.schema() })
+    }
+
+    /// An integer parameter's value (its default when absent).
+    pub fn int(&self, query: &[(String, String)]) -> Result<usize, FieldError> {
+        match self.kind {
+            ParamKind::Int { min, max, default } => {
+                bounded_int(query, self.name, default, min, max)
+            }
+            _ => Err(FieldError::new(self.name, "is not an integer parameter")),
+        }
+    }
+}
+
+pub const STATUS: QueryParam = QueryParam {
+    name: "status",
+    kind: ParamKind::OneOf {
+        values: &["published", "draft", "all"],
+        default: Some("published"),
+    },
+    description: "Filter by status; draft and all need the owner's token",
+};
+pub const CATEGORY: QueryParam = QueryParam {
+    name: "category",
+    kind: ParamKind::Text,
+    description: "Filter by category (case-insensitive)",
+};
+pub const TAG: QueryParam = QueryParam {
+    name: "tag",
+    kind: ParamKind::Text,
+    description: "Filter by tag (case-insensitive)",
+};
+pub const FEATURED: QueryParam = QueryParam {
+    name: "featured",
+    kind: ParamKind::Bool,
+    description: "Only featured (true) or only not featured (false)",
+};
+pub const CERT_TYPE: QueryParam = QueryParam {
+    name: "type",
+    kind: ParamKind::OneOf {
+        values: &["certification", "course"],
+        default: None,
+    },
+    description: "Filter by type",
+};
+pub const LIMIT: QueryParam = QueryParam {
+    name: "limit",
+    kind: ParamKind::Int {
+        min: 1,
+        max: 100,
+        default: 20,
+    },
+    description: "Maximum number of items to return",
+};
+pub const OFFSET: QueryParam = QueryParam {
+    name: "offset",
+    kind: ParamKind::Int {
+        min: 0,
+        max: 1_000_000,
+        default: 0,
+    },
+    description: "Number of items to skip",
+};
+pub const DAYS: QueryParam = QueryParam {
+    name: "days",
+    kind: ParamKind::Int {
+        min: 1,
+        max: 90,
+        default: 30,
+    },
+    description: "Number of days",
+};
+pub const MONTHS: QueryParam = QueryParam {
+    name: "months",
+    kind: ParamKind::Int {
+        min: 1,
+        max: 12,
+        default: 6,
+    },
+    description: "Number of months",
+};
+pub const TOP_LIMIT: QueryParam = QueryParam {
+    name: "limit",
+    kind: ParamKind::Int {
+        min: 1,
+        max: 20,
+        default: 5,
+    },
+    description: "Items per type",
+};
+
+/// The parameters each list reads.
+pub const BLOG_LIST: &[QueryParam] = &[STATUS, CATEGORY, TAG, LIMIT, OFFSET];
+pub const PROJECT_LIST: &[QueryParam] = &[STATUS, FEATURED, LIMIT, OFFSET];
+pub const CERTIFICATION_LIST: &[QueryParam] = &[STATUS, CERT_TYPE, FEATURED, LIMIT, OFFSET];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusFilter {
@@ -61,44 +210,43 @@ pub fn bounded_int(
 
 impl ListQuery {
     pub fn parse(query: &[(String, String)]) -> Result<Self, FieldError> {
-        let status = match param(query, "status") {
+        let status = match param(query, STATUS.name) {
             None | Some("published") => StatusFilter::Published,
             Some("draft") => StatusFilter::Draft,
             Some("all") => StatusFilter::All,
             Some(_) => {
                 return Err(FieldError::new(
-                    "status",
+                    STATUS.name,
                     "must be one of published, draft, all",
                 ));
             }
         };
-        let featured = match param(query, "featured") {
+        let featured = match param(query, FEATURED.name) {
             None => None,
             Some("true") => Some(true),
             Some("false") => Some(false),
-            Some(_) => return Err(FieldError::new("featured", "must be true or false")),
+            Some(_) => return Err(FieldError::new(FEATURED.name, "must be true or false")),
         };
-        let cert_type =
-            match param(query, "type") {
-                None => None,
-                Some(t) => Some(CertType::parse(t).ok_or_else(|| {
-                    FieldError::new("type", "must be one of certification, course")
-                })?),
-            };
-        let text = |name: &str| {
-            param(query, name)
+        let cert_type = match param(query, CERT_TYPE.name) {
+            None => None,
+            Some(t) => Some(CertType::parse(t).ok_or_else(|| {
+                FieldError::new(CERT_TYPE.name, "must be one of certification, course")
+            })?),
+        };
+        let text = |p: QueryParam| {
+            param(query, p.name)
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
         Ok(Self {
             status,
-            category: text("category"),
-            tag: text("tag"),
+            category: text(CATEGORY),
+            tag: text(TAG),
             featured,
             cert_type,
-            limit: bounded_int(query, "limit", 20, 1, 100)?,
-            offset: bounded_int(query, "offset", 0, 0, 1_000_000)?,
+            limit: LIMIT.int(query)?,
+            offset: OFFSET.int(query)?,
         })
     }
 }

@@ -3,6 +3,8 @@ use std::fmt;
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::rules::MAX_URL_CHARS;
+
 use crate::error::FieldError;
 
 /// The three kinds of portfolio content; each has its own collection under `/v1`.
@@ -81,9 +83,13 @@ impl Status {
 pub struct ItemId(String);
 
 impl ItemId {
+    /// The longest id, and the document's `pattern` of one.
+    pub const MAX_LEN: usize = 64;
+    pub const PATTERN: &'static str = "^[A-Za-z0-9_-]+$";
+
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let ok = !value.is_empty()
-            && value.len() <= 64
+            && value.len() <= Self::MAX_LEN
             && value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -163,8 +169,16 @@ pub struct HttpUrl(String);
 impl HttpUrl {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let bad = || FieldError::new(field, "must be an absolute http or https URL");
-        if value.len() > 2048 {
-            return Err(FieldError::new(field, "must be at most 2048 characters"));
+        if value.len() > MAX_URL_CHARS {
+            return Err(FieldError::new(
+                field,
+                format!("must be at most {MAX_URL_CHARS} characters"),
+            ));
+        }
+        // An RFC 3986 URI (the document's `format: uri` and `URL_PATTERN`): the
+        // WHATWG parser below would quietly repair much that is not one.
+        if !is_rfc3986_http_uri(value) {
+            return Err(bad());
         }
         let url = url::Url::parse(value).map_err(|_| bad())?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -172,6 +186,97 @@ impl HttpUrl {
         }
         Ok(Self(value.to_string()))
     }
+}
+
+/// Whether `value` is an absolute `http`/`https` URI by RFC 3986's grammar, with a
+/// non-empty host: `scheme "://" [userinfo "@"] host [":" port] path ["?" query]
+/// ["#" fragment]`, every other character unreserved, a sub-delimiter or a valid
+/// percent-escape.
+fn is_rfc3986_http_uri(value: &str) -> bool {
+    fn unreserved_or_sub(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b)
+    }
+    /// Every byte in `allowed` (or a `%XX` escape).
+    fn all(part: &[u8], allowed: impl Fn(u8) -> bool) -> bool {
+        let mut i = 0;
+        while i < part.len() {
+            if part[i] == b'%' {
+                if i + 2 >= part.len()
+                    || !(part[i + 1].is_ascii_hexdigit() && part[i + 2].is_ascii_hexdigit())
+                {
+                    return false;
+                }
+                i += 3;
+            } else if allowed(part[i]) {
+                i += 1;
+            } else {
+                return false;
+            }
+        }
+        true
+    }
+    let bytes = value.as_bytes();
+    let rest = if bytes.len() > 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
+        &bytes[8..]
+    } else if bytes.len() > 7 && bytes[..7].eq_ignore_ascii_case(b"http://") {
+        &bytes[7..]
+    } else {
+        return false;
+    };
+    let authority_end = rest
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host_port = match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => {
+            if !all(&authority[..at], |b| unreserved_or_sub(b) || b == b':') {
+                return false;
+            }
+            &authority[at + 1..]
+        }
+        None => authority,
+    };
+    let host = if host_port.first() == Some(&b'[') {
+        let Some(close) = host_port.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let inner = &host_port[1..close];
+        let port = &host_port[close + 1..];
+        if inner.is_empty()
+            || !inner
+                .iter()
+                .all(|b| b.is_ascii_hexdigit() || b":.".contains(b))
+            || !(port.is_empty() || (port[0] == b':' && port[1..].iter().all(u8::is_ascii_digit)))
+        {
+            return false;
+        }
+        inner
+    } else {
+        let (host, port) = match host_port.iter().rposition(|&b| b == b':') {
+            Some(colon) => (&host_port[..colon], &host_port[colon + 1..]),
+            None => (host_port, &[][..]),
+        };
+        if !port.iter().all(u8::is_ascii_digit) || !all(host, unreserved_or_sub) {
+            return false;
+        }
+        host
+    };
+    if host.is_empty() {
+        return false;
+    }
+    let (before_fragment, fragment) = match tail.iter().position(|&b| b == b'#') {
+        Some(hash) => (&tail[..hash], &tail[hash + 1..]),
+        None => (tail, &[][..]),
+    };
+    let pchar = |b: u8| unreserved_or_sub(b) || b":@".contains(&b);
+    let (path, query) = match before_fragment.iter().position(|&b| b == b'?') {
+        Some(q) => (&before_fragment[..q], &before_fragment[q + 1..]),
+        None => (before_fragment, &[][..]),
+    };
+    all(path, |b| pchar(b) || b == b'/')
+        && all(query, |b| pchar(b) || b"/?".contains(&b))
+        && all(fragment, |b| pchar(b) || b"/?".contains(&b))
 }
 
 /// RFC 3339 UTC timestamp with second precision, e.g. `2024-03-15T10:30:00Z`.
@@ -196,6 +301,33 @@ pub fn today_utc() -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_follow_rfc_3986_not_the_lenient_parser() {
+        for ok in [
+            "https://example.com",
+            "http://example.com:8080/a/b?c=d&e=%20#top",
+            "HTTPS://user:pw@example.com/",
+            "https://[2001:db8::1]:443/x",
+            "https://07/",
+        ] {
+            assert!(HttpUrl::parse("u", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "HttPs://_+eJ@G=NkAp@07",
+            "https://example.com/a b",
+            " https://example.com",
+            "https://",
+            "https://example.com/%zz",
+            "https://example.com/%2",
+            "ftp://example.com",
+            "https://exa\"mple.com",
+            "https://example.com/é",
+            "https://example.com:80a/",
+        ] {
+            assert!(HttpUrl::parse("u", bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn item_ids_refuse_key_separators_and_paths() {
