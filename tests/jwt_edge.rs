@@ -212,3 +212,31 @@ async fn a_flood_of_unknown_kids_causes_at_most_one_jwks_fetch() {
     // Known keys keep verifying meanwhile.
     assert!(verifier.verify(&s.sign(&claims)).await.is_ok());
 }
+
+/// The origin keeps tokens it verified so that the next request with the very same
+/// token skips the RSA check: a changed token is verified in full, and an entry
+/// never outlives its token's `exp`.
+#[tokio::test]
+async fn the_origins_cache_of_verified_tokens_never_outlives_a_token() {
+    let s = TestServer::spawn().await;
+    let tokens = &s.server.app.tokens;
+    let mut claims = s.claims(&["owner"]);
+    claims["exp"] = json!(chrono::Utc::now().timestamp() + 2);
+    let token = s.sign(&claims);
+    assert!(!tokens.is_cached(&token));
+    assert!(tokens.verify(&token).await.is_ok());
+    assert!(
+        tokens.is_cached(&token),
+        "kept after the first verification"
+    );
+    assert!(tokens.verify(&token).await.is_ok());
+    let (body, signature) = token.rsplit_once('.').unwrap();
+    let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
+    let tampered = format!("{body}.{flipped}{}", &signature[1..]);
+    assert!(
+        tokens.verify(&tampered).await.is_err(),
+        "another token is verified in full"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert!(!tokens.is_cached(&token), "gone once the token expired");
+}

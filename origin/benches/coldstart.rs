@@ -1,6 +1,7 @@
 //! Cold start of the origin binary: process start to the first answer through a
-//! Runtime API, against moto (a public list: one DynamoDB Query). SDK clients and
-//! the JWKS are set up once, in the init phase this measures.
+//! Runtime API, against moto (a public list: one DynamoDB Query). SDK clients are
+//! set up once, in the init phase this measures; the JWKS is fetched by the first
+//! token, not at start-up.
 //!
 //! `cargo bench -p folio-origin --bench coldstart` (20 starts, release build);
 //! under `cargo test` it runs one start as a smoke test.

@@ -17,6 +17,7 @@ use crate::login_throttle::LoginThrottle;
 use crate::ports::{IdentityProvider, Invalidator, Store};
 use crate::repo::tracking::Tracker;
 use crate::request::{Request, etag, etag_matches};
+use crate::verified_tokens::VerifiedTokens;
 
 /// Largest request body the origin accepts (CloudFront passes at most 1 MB to the edge).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -26,13 +27,15 @@ pub struct App {
     pub identity: Arc<dyn IdentityProvider>,
     pub invalidator: Arc<dyn Invalidator>,
     pub verifier: Arc<Verifier>,
+    /// The verifier behind a cache of tokens it already accepted.
+    pub tokens: VerifiedTokens,
     pub tracker: Tracker,
     pub login_throttle: LoginThrottle,
     routes: RouteTable,
 }
 
 /// Who is calling: nobody, or the holder of a verified, unrevoked token.
-pub type Caller = Option<Identity>;
+pub type Caller = Option<Arc<Identity>>;
 
 pub fn is_owner(caller: &Caller) -> bool {
     caller.as_ref().is_some_and(|c| c.is_owner)
@@ -50,6 +53,7 @@ impl App {
             store,
             identity,
             invalidator,
+            tokens: VerifiedTokens::new(Arc::clone(&verifier)),
             verifier,
             tracker: Tracker::new(region),
             login_throttle: LoginThrottle::default(),
@@ -113,7 +117,7 @@ impl App {
         let caller = match request.header(CALLER_TOKEN_HEADER) {
             None => None,
             Some(token) => {
-                let identity = self.verifier.verify(token).await.map_err(|rejection| {
+                let identity = self.tokens.verify(token).await.map_err(|rejection| {
                     tracing::info!(reason = rejection.reason(), "token rejected");
                     ApiError::from(rejection)
                 })?;

@@ -25,7 +25,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use folio_shared::jwt::jwks_http::HttpJwks;
 use folio_shared::jwt::{
-    JwksSource, Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url, cognito_pool_region,
+    Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url, cognito_pool_region,
 };
 use jsonwebtoken::jwk::JwkSet;
 
@@ -232,19 +232,10 @@ impl Aws {
         }
         let jwks = Arc::new(HttpJwks::new(&settings.jwks_url)?);
         let config = settings.verifier_config();
-        // Keys known at start-up; when the endpoint is down the verifier starts
-        // empty and fetches on the first token (single-flight, rate-limited).
-        let initial = match tokio::time::timeout(config.fetch_timeout, jwks.fetch()).await {
-            Ok(Ok(keys)) => keys,
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "JWKS not loaded at start-up");
-                JwkSet { keys: Vec::new() }
-            }
-            Err(_) => {
-                tracing::warn!("JWKS fetch timed out at start-up");
-                JwkSet { keys: Vec::new() }
-            }
-        };
+        // No JWKS fetch at start-up: most requests are public reads that need no key,
+        // and a cold start should not wait on Cognito. The first token fetches the
+        // keys (its kid is unknown: single flight, rate-limited, last keys kept).
+        let initial = JwkSet { keys: Vec::new() };
         let verifier = Arc::new(Verifier::new(config, &initial, jwks));
         let app = Arc::new(App::new(
             wrap_store(Arc::clone(&store) as Arc<dyn Store>, faults.clone()),

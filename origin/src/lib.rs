@@ -5,6 +5,7 @@
 //! - `ports`: the store, identity and invalidator traits; `adapters`: their implementations
 //! - `repo`: domain operations over the store; `keys`: the single-table key layout
 //! - `lambda`: Function URL events in and out
+//! - `verified_tokens`: tokens verified once, accepted again by a lookup until they expire
 
 pub mod adapters;
 pub mod app;
@@ -20,6 +21,7 @@ pub mod private_files;
 pub mod repo;
 pub mod request;
 pub mod tracking_limit;
+pub mod verified_tokens;
 
 pub use app::App;
 pub use handlers::public_paths;

@@ -45,7 +45,9 @@ pub const MAX_CONNECTIONS: usize = 512;
 /// After a failed accept (out of file descriptors, say), wait this long before
 /// the next: retrying at once spins a core and frees nothing.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// The stand-in cache's bound: what `folio serve` keeps of public answers (CloudFront keeps
+/// far more, but a laptop's process should stay small: BENCHMARKS.md, peak RSS).
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {

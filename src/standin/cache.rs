@@ -40,6 +40,19 @@ impl moka::Expiry<String, Arc<CachedResponse>> for TtlFromEntry {
     }
 }
 
+/// What an entry really holds on the heap: the key (moka keeps it in the entry and
+/// its queues), the body, every header, and about 1 KiB of fixed cost (the header
+/// map's table, the `Arc`, moka's node and timer). Weighing less than this let the
+/// bound be exceeded several times over (BENCHMARKS.md, peak RSS).
+fn entry_bytes(key: &str, value: &CachedResponse) -> usize {
+    let headers: usize = value
+        .headers
+        .iter()
+        .map(|(name, v)| name.as_str().len() + v.len() + 64)
+        .sum();
+    2 * key.len() + value.body.len() + headers + 1024
+}
+
 pub struct ResponseCache {
     entries: Cache<String, Arc<CachedResponse>>,
 }
@@ -54,9 +67,7 @@ impl ResponseCache {
         let entries = Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|k: &String, v: &Arc<CachedResponse>| {
-                (k.len() + v.body.len() + 256)
-                    .try_into()
-                    .unwrap_or(u32::MAX)
+                u32::try_from(entry_bytes(k, v)).unwrap_or(u32::MAX)
             })
             .expire_after(TtlFromEntry)
             .support_invalidation_closures()
