@@ -36,6 +36,18 @@ pub struct QueryParam {
 }
 
 impl QueryParam {
+    const fn integer(
+        name: &'static str,
+        (min, max, default): (usize, usize, usize),
+        description: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            kind: ParamKind::Int { min, max, default },
+            description,
+        }
+    }
+
     /// The parameter's JSON Schema in the API document.
     pub fn schema(&self) -> Value {
         match self.kind {
@@ -82,12 +94,12 @@ pub const STATUS: QueryParam = QueryParam {
 pub const CATEGORY: QueryParam = QueryParam {
     name: "category",
     kind: ParamKind::Text,
-    description: "Filter by category (case-insensitive)",
+    description: "Filter by category (A-Z and a-z match each other)",
 };
 pub const TAG: QueryParam = QueryParam {
     name: "tag",
     kind: ParamKind::Text,
-    description: "Filter by tag (case-insensitive)",
+    description: "Filter by tag (A-Z and a-z match each other)",
 };
 pub const FEATURED: QueryParam = QueryParam {
     name: "featured",
@@ -102,51 +114,13 @@ pub const CERT_TYPE: QueryParam = QueryParam {
     },
     description: "Filter by type",
 };
-pub const LIMIT: QueryParam = QueryParam {
-    name: "limit",
-    kind: ParamKind::Int {
-        min: 1,
-        max: 100,
-        default: 20,
-    },
-    description: "Maximum number of items to return",
-};
-pub const OFFSET: QueryParam = QueryParam {
-    name: "offset",
-    kind: ParamKind::Int {
-        min: 0,
-        max: 1_000_000,
-        default: 0,
-    },
-    description: "Number of items to skip",
-};
-pub const DAYS: QueryParam = QueryParam {
-    name: "days",
-    kind: ParamKind::Int {
-        min: 1,
-        max: 90,
-        default: 30,
-    },
-    description: "Number of days",
-};
-pub const MONTHS: QueryParam = QueryParam {
-    name: "months",
-    kind: ParamKind::Int {
-        min: 1,
-        max: 12,
-        default: 6,
-    },
-    description: "Number of months",
-};
-pub const TOP_LIMIT: QueryParam = QueryParam {
-    name: "limit",
-    kind: ParamKind::Int {
-        min: 1,
-        max: 20,
-        default: 5,
-    },
-    description: "Items per type",
-};
+pub const LIMIT: QueryParam =
+    QueryParam::integer("limit", (1, 100, 20), "Maximum number of items to return");
+pub const OFFSET: QueryParam =
+    QueryParam::integer("offset", (0, 1_000_000, 0), "Number of items to skip");
+pub const DAYS: QueryParam = QueryParam::integer("days", (1, 90, 30), "Number of days");
+pub const MONTHS: QueryParam = QueryParam::integer("months", (1, 12, 6), "Number of months");
+pub const TOP_LIMIT: QueryParam = QueryParam::integer("limit", (1, 20, 5), "Items per type");
 
 /// The parameters each list reads.
 pub const BLOG_LIST: &[QueryParam] = &[STATUS, CATEGORY, TAG, LIMIT, OFFSET];
