@@ -14,7 +14,7 @@
     blog: {
       plural: "Posts", one: "post", path: "/v1/blog/posts", listKey: "posts", viewType: "blog",
       schema: "BlogPostCreate", titleField: "title", markdown: ["content"],
-      order: ["title", "excerpt", "content", "category", "tags"], column: "category",
+      order: ["title", "excerpt", "content", "category", "tags", "publishedAt"], column: "category",
     },
     project: {
       plural: "Projects", one: "project", path: "/v1/projects", listKey: "projects", viewType: "project",
@@ -32,10 +32,12 @@
   const LABELS = {
     githubUrl: "GitHub URL", liveUrl: "Live URL", imageUrl: "Image URL", credentialUrl: "Credential URL",
     longDescription: "Long description", dateEarned: "Date earned", tech: "Technologies", icon: "Icon",
+    publishedAt: "Publication date",
   };
   const HINTS = {
     tags: "Separate tags with commas.", tech: "Separate technologies with commas.",
     icon: "An emoji or a few letters.", content: "Markdown; the preview shows how it reads.",
+    publishedAt: "Leave empty to use the day you publish; set it to keep an older post's date.",
     longDescription: "Markdown; the preview shows how it reads.",
   };
   const PAGE_SIZE = 100;
@@ -526,6 +528,8 @@
 
   /// A URL field: http(s) URL or nothing (the document says so with anyOf).
   const isUrl = (schema) => schema.format === "uri" || (schema.anyOf || []).some((b) => b.format === "uri");
+  /// A date field (`publishedAt` may also be empty: the document says so with anyOf).
+  const isDate = (schema) => schema.format === "date" || (schema.anyOf || []).some((b) => b.format === "date");
 
   function fieldControl(kind, field, value) {
     const { name, schema } = field;
@@ -541,7 +545,7 @@
         schema.enum.map((c) => h("option", { value: c, selected: value === c }, label(c))));
     }
     if (schema.type === "array") return h("input", { ...common, type: "text", value: (value || []).join(", ") });
-    if (schema.format === "date") return h("input", { ...common, type: "date", value: value || "" });
+    if (isDate(schema)) return h("input", { ...common, type: "date", value: value || "" });
     if (isUrl(schema)) return h("input", { ...common, type: "url", value: value || "", placeholder: "https://" });
     if (KINDS[kind].markdown.includes(name)) {
       const area = h("textarea", { ...common, class: "markdown", spellcheck: "true" }, value || "");

@@ -365,6 +365,20 @@ fn nullable_uri() -> Value {
     json!({ "type": "string", "format": "uri", "nullable": true })
 }
 
+/// An update schema: the kind's writable fields, and the read-only fields of its
+/// `GET` answer (so that answer may be sent back), marked `readOnly`.
+fn update_accepting_read_only<T: Content>(item: &Value) -> Value {
+    let mut schema = update_schema(T::FIELDS);
+    for name in T::READ_ONLY {
+        let mut property = item["properties"][*name].clone();
+        property["readOnly"] = json!(true);
+        property["description"] =
+            json!("Read-only: accepted when equal to the stored value, refused by name otherwise");
+        schema["properties"][*name] = property;
+    }
+    schema
+}
+
 fn meta_properties(extra: Value) -> Value {
     let mut props = json!({
         "id": { "type": "string" },
@@ -379,6 +393,25 @@ fn meta_properties(extra: Value) -> Value {
 }
 
 fn schemas() -> Value {
+    let blog_item = json!({ "type": "object",
+            "required": ["id", "slug", "title", "excerpt", "content", "category", "readTime", "publishedAt", "tags", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "slug": { "type": "string" }, "title": { "type": "string" },
+                "excerpt": { "type": "string" }, "content": { "type": "string" }, "category": { "type": "string" },
+                "readTime": { "type": "string", "example": "5 min read" },
+                "publishedAt": { "type": "string", "description": "YYYY-MM-DD: the owner's date, else the day of the first publication; empty until then" },
+                "tags": { "type": "array", "items": { "type": "string" } } })) });
+    let project_item = json!({ "type": "object",
+            "required": ["id", "name", "description", "longDescription", "tech", "company", "featured", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "name": { "type": "string" }, "description": { "type": "string" },
+                "longDescription": { "type": "string" }, "tech": { "type": "array", "items": { "type": "string" } },
+                "company": { "type": "string" }, "featured": { "type": "boolean" },
+                "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() })) });
+    let cert_item = json!({ "type": "object",
+            "required": ["id", "name", "issuer", "icon", "type", "featured", "description", "dateEarned", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "name": { "type": "string" }, "issuer": { "type": "string" },
+                "icon": { "type": "string" }, "type": { "type": "string", "enum": ["certification", "course"] },
+                "featured": { "type": "boolean" }, "description": { "type": "string" }, "credentialUrl": nullable_uri(),
+                "dateEarned": { "type": "string", "format": "date" } })) });
     let secret = |description: &str| {
         json!({ "type": "string", "format": "password", "minLength": 1,
                 "maxLength": MAX_SECRET_CHARS, "description": description })
@@ -400,30 +433,14 @@ fn schemas() -> Value {
         "AuthSession": { "type": "object", "required": ["user", "token", "refreshToken", "expiresIn"], "properties": {
             "user": schema("User"), "token": { "type": "string", "description": "ID token (JWT, RS256)" },
             "refreshToken": { "type": "string" }, "expiresIn": { "type": "integer", "description": "Seconds until the token expires" } } },
-        "BlogPost": { "type": "object",
-            "required": ["id", "slug", "title", "excerpt", "content", "category", "readTime", "publishedAt", "tags", "status", "createdAt", "updatedAt"],
-            "properties": meta_properties(json!({ "slug": { "type": "string" }, "title": { "type": "string" },
-                "excerpt": { "type": "string" }, "content": { "type": "string" }, "category": { "type": "string" },
-                "readTime": { "type": "string", "example": "5 min read" },
-                "publishedAt": { "type": "string", "description": "YYYY-MM-DD, empty for drafts" },
-                "tags": { "type": "array", "items": { "type": "string" } } })) },
-        "BlogPostUpdate": update_schema(BlogPost::FIELDS),
+        "BlogPost": blog_item.clone(),
+        "BlogPostUpdate": update_accepting_read_only::<BlogPost>(&blog_item),
         "BlogPostCreate": create_schema(BlogPost::FIELDS),
-        "Project": { "type": "object",
-            "required": ["id", "name", "description", "longDescription", "tech", "company", "featured", "status", "createdAt", "updatedAt"],
-            "properties": meta_properties(json!({ "name": { "type": "string" }, "description": { "type": "string" },
-                "longDescription": { "type": "string" }, "tech": { "type": "array", "items": { "type": "string" } },
-                "company": { "type": "string" }, "featured": { "type": "boolean" },
-                "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() })) },
-        "ProjectUpdate": update_schema(Project::FIELDS),
+        "Project": project_item.clone(),
+        "ProjectUpdate": update_accepting_read_only::<Project>(&project_item),
         "ProjectCreate": create_schema(Project::FIELDS),
-        "Certification": { "type": "object",
-            "required": ["id", "name", "issuer", "icon", "type", "featured", "description", "dateEarned", "status", "createdAt", "updatedAt"],
-            "properties": meta_properties(json!({ "name": { "type": "string" }, "issuer": { "type": "string" },
-                "icon": { "type": "string" }, "type": { "type": "string", "enum": ["certification", "course"] },
-                "featured": { "type": "boolean" }, "description": { "type": "string" }, "credentialUrl": nullable_uri(),
-                "dateEarned": { "type": "string", "format": "date" } })) },
-        "CertificationUpdate": update_schema(Certification::FIELDS),
+        "Certification": cert_item.clone(),
+        "CertificationUpdate": update_accepting_read_only::<Certification>(&cert_item),
         "CertificationCreate": create_schema(Certification::FIELDS),
         "TrackViewRequest": { "type": "object", "required": ["contentId", "contentType"], "additionalProperties": false, "properties": {
             "contentId": { "type": "string", "minLength": 1, "maxLength": ItemId::MAX_LEN, "pattern": ItemId::PATTERN },

@@ -4,7 +4,7 @@ use folio_shared::domain::{
     BlogPost, Content, ContentKind, ItemId, ListQuery, Meta, Status, Timestamp, today_utc,
 };
 use folio_shared::metrics;
-use folio_shared::{ApiError, ApiResponse};
+use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::{StatusCode, header};
 use serde_json::json;
 
@@ -101,8 +101,18 @@ pub async fn categories(app: &App) -> Result<ApiResponse, ApiError> {
     ))
 }
 
+/// The names a body may carry: the writable fields and the read-only ones.
+fn accepted<T: Content>() -> Vec<&'static str> {
+    let mut names = T::writable();
+    names.extend(T::READ_ONLY);
+    names
+}
+
 pub async fn create<T: Content>(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let fields = request.json_fields(&T::writable())?;
+    let fields = request.json_fields(&accepted::<T>())?;
+    if let Some(name) = T::READ_ONLY.iter().find(|n| fields.has(n)) {
+        return Err(FieldError::new(*name, "is set by the server; leave it out").into());
+    }
     let item = T::create(&fields, Meta::new_draft())?;
     let item = repo::create(app.store.as_ref(), item).await?;
     let location = format!("{}/{}", request.path.trim_end_matches('/'), item.id());
@@ -140,7 +150,7 @@ pub async fn update<T: Content>(
     id: &ItemId,
     request: &Request,
 ) -> Result<ApiResponse, ApiError> {
-    let fields = request.json_fields(&T::writable())?;
+    let mut fields = request.json_fields(&accepted::<T>())?;
     if fields.is_empty() {
         return Err(ApiError::BadRequest(
             "Request body must name at least one field to change".into(),
@@ -149,10 +159,29 @@ pub async fn update<T: Content>(
     let stored = repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    // A body read with GET may come back as it is: its read-only fields must
+    // still be the stored values (so a stale copy is refused by name).
+    let current =
+        serde_json::to_value(&stored.item).map_err(|e| ApiError::Internal(e.to_string()))?;
+    for name in T::READ_ONLY {
+        if let Some(sent) = fields.take(name)
+            && current.get(*name) != Some(&sent)
+        {
+            return Err(FieldError::new(
+                *name,
+                "is read-only: send the stored value or leave it out",
+            )
+            .into());
+        }
+    }
     // An invalid body is a 400 whatever `If-Match` says: validate, then compare.
     let mut next = stored.item.clone();
     next.update(&fields)?;
     check_if_match(request, &stored)?;
+    if fields.is_empty() {
+        // Only read-only fields, all matching: nothing to change.
+        return Ok(item_response(StatusCode::OK, &stored.item));
+    }
     next.meta_mut().updated_at = Timestamp::now();
     let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, Some(&saved)).await;

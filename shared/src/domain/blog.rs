@@ -53,10 +53,20 @@ const EXCERPT: FieldRule = FieldRule::required("excerpt", FieldKind::Text { max:
 const CONTENT: FieldRule = FieldRule::required("content", FieldKind::Markdown);
 const CATEGORY: FieldRule = FieldRule::required("category", FieldKind::Text { max: 100 });
 const TAGS: FieldRule = FieldRule::required("tags", FieldKind::List);
+/// The owner may date a post (an old post keeps its real date); publishing fills
+/// in today only when no date is set.
+const PUBLISHED_AT: FieldRule = FieldRule::optional("publishedAt", FieldKind::DateOrEmpty);
+
+fn date_text(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
 
 impl Content for BlogPost {
     const KIND: ContentKind = ContentKind::Blog;
-    const FIELDS: &'static [FieldRule] = &[TITLE, EXCERPT, CONTENT, CATEGORY, TAGS];
+    const FIELDS: &'static [FieldRule] = &[TITLE, EXCERPT, CONTENT, CATEGORY, TAGS, PUBLISHED_AT];
+    const READ_ONLY: &'static [&'static str] =
+        &["id", "status", "createdAt", "updatedAt", "slug", "readTime"];
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
         let title = f.required_text_field(&TITLE)?;
@@ -68,7 +78,7 @@ impl Content for BlogPost {
             category: f.required_text_field(&CATEGORY)?,
             tags: f.required_list_field(&TAGS)?,
             read_time: read_time(&content),
-            published_at: String::new(),
+            published_at: date_text(f.date_or_empty(PUBLISHED_AT.name)?.flatten()),
             title,
             content,
         })
@@ -81,6 +91,7 @@ impl Content for BlogPost {
         let content = f.text_field(&CONTENT)?;
         let category = f.text_field(&CATEGORY)?;
         let tags = f.list_field(&TAGS)?;
+        let published_at = f.date_or_empty(PUBLISHED_AT.name)?;
         if let Some(v) = title {
             self.title = v;
         }
@@ -97,6 +108,9 @@ impl Content for BlogPost {
         if let Some(v) = tags {
             self.tags = v;
         }
+        if let Some(v) = published_at {
+            self.published_at = date_text(v);
+        }
         Ok(())
     }
 
@@ -110,10 +124,11 @@ impl Content for BlogPost {
 
     fn set_status(&mut self, status: Status, today: NaiveDate) {
         self.meta.status = status;
-        self.published_at = match status {
-            Status::Published => today.format("%Y-%m-%d").to_string(),
-            Status::Draft => String::new(),
-        };
+        // The first publication dates the post, unless the owner dated it; the date
+        // stays through unpublishing (a post republished keeps its date).
+        if status == Status::Published && self.published_at.is_empty() {
+            self.published_at = date_text(Some(today));
+        }
     }
 
     fn matches(&self, q: &ListQuery) -> bool {

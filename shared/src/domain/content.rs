@@ -36,6 +36,10 @@ pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
     /// and the API document's request schemas are both derived from it.
     const FIELDS: &'static [FieldRule];
 
+    /// Fields a `GET` answer carries that a `PUT` may send back unchanged: accepted
+    /// when equal to the stored item's, refused by name otherwise.
+    const READ_ONLY: &'static [&'static str] = &["id", "status", "createdAt", "updatedAt"];
+
     /// The names of `FIELDS`: what a body may carry.
     fn writable() -> Vec<&'static str> {
         Self::FIELDS.iter().map(|r| r.name).collect()

@@ -39,6 +39,10 @@ impl Fields {
         self.map.is_empty()
     }
 
+    pub fn has(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
     /// `None` when absent; explicit `null` is refused (these fields are not nullable).
     fn present(&self, name: &str) -> Result<Option<&Value>, FieldError> {
         match self.map.get(name) {
@@ -189,6 +193,19 @@ impl Fields {
             .filter(|_| shaped)
             .map(Some)
             .ok_or_else(|| FieldError::new(name, "must be a date YYYY-MM-DD"))
+    }
+
+    /// A date, or `""` for none: `None` when absent, `Some(None)` for `""`.
+    pub fn date_or_empty(&self, name: &str) -> Result<Option<Option<NaiveDate>>, FieldError> {
+        match self.map.get(name) {
+            Some(Value::String(s)) if s.is_empty() => Ok(Some(None)),
+            _ => Ok(self.date(name)?.map(Some)),
+        }
+    }
+
+    /// Removes a field (a read-only one, once it has been checked) and returns it.
+    pub fn take(&mut self, name: &str) -> Option<Value> {
+        self.map.remove(name)
     }
 
     pub fn required_date(&self, name: &str) -> Result<NaiveDate, FieldError> {

@@ -42,6 +42,8 @@ pub enum FieldKind {
     Url,
     /// A calendar date `YYYY-MM-DD`.
     Date,
+    /// A calendar date, or `""` for none.
+    DateOrEmpty,
     /// One of these strings.
     OneOf(&'static [&'static str]),
 }
@@ -78,7 +80,7 @@ impl FieldRule {
             FieldKind::Markdown => MARKDOWN_MAX_CHARS,
             FieldKind::List => MAX_LIST_ITEM_CHARS,
             FieldKind::Url => MAX_URL_CHARS,
-            FieldKind::Date => 10,
+            FieldKind::Date | FieldKind::DateOrEmpty => 10,
             FieldKind::Bool | FieldKind::OneOf(_) => 0,
         }
     }
@@ -109,6 +111,8 @@ impl FieldRule {
                     { "maxLength": 0 }
                 ] }),
             FieldKind::Date => json!({ "type": "string", "format": "date" }),
+            FieldKind::DateOrEmpty => json!({ "type": "string",
+                "anyOf": [ { "format": "date" }, { "maxLength": 0 } ] }),
             FieldKind::OneOf(values) => json!({ "type": "string", "enum": values }),
         }
     }
