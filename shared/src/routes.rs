@@ -252,6 +252,27 @@ impl Default for RouteTable {
     }
 }
 
+/// A path parameter as the client meant it: `%XX` escapes decoded (a slug in any
+/// script arrives percent-encoded UTF-8). `None` when the escapes are not valid
+/// UTF-8 or not escapes at all: such a parameter names nothing.
+pub fn decode_param(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Maps a parameter name borrowed from the router to the `'static` name in the route path.
 fn static_param_name(path: &'static str, name: &str) -> &'static str {
     path.split(['{', '}'])
@@ -318,6 +339,15 @@ mod tests {
             }
             other => panic!("expected 405, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn parameters_are_percent_decoded_or_name_nothing() {
+        assert_eq!(decode_param("hello-world").as_deref(), Some("hello-world"));
+        assert_eq!(decode_param("%E6%97%A5%E6%9C%AC").as_deref(), Some("日本"));
+        assert_eq!(decode_param("%E6%97"), None, "cut UTF-8");
+        assert_eq!(decode_param("%zz"), None);
+        assert_eq!(decode_param("%4"), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod content;
 mod meta;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
-use folio_shared::routes::{Matched, RouteId};
+use folio_shared::routes::{Matched, RouteId, decode_param};
 use folio_shared::{ApiError, ApiResponse};
 
 use crate::app::{App, Caller};
@@ -77,7 +77,11 @@ pub async fn handle(
             with_kind!(kind, T => content::set_status::<T>(app, &id, publish).await)
         }
         GetBlogPostBySlug => {
-            content::get_by_slug(app, matched.param("slug").unwrap_or(""), caller).await
+            let slug = matched
+                .param("slug")
+                .and_then(decode_param)
+                .ok_or(ApiError::NotFound)?;
+            content::get_by_slug(app, &slug, caller).await
         }
         ListBlogCategories => content::categories(app).await,
         TrackVisit => analytics::track_visit(app, request).await,

@@ -27,17 +27,65 @@ pub fn read_time(text: &str) -> String {
     format!("{} min read", words.div_ceil(200).max(1))
 }
 
-/// A URL-friendly slug: lower-case ASCII letters and digits joined by single dashes.
+/// The ASCII spelling of a lower-case Latin letter with a diacritic (Latin-1 and
+/// Latin Extended-A), or `None` for any other character.
+fn latin_ascii(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à'..='å' | 'ā' | 'ă' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'ð' | 'ď' | 'đ' => "d",
+        'è'..='ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'ĥ' | 'ħ' => "h",
+        'ì'..='ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
+        'ĳ' => "ij",
+        'ĵ' => "j",
+        'ķ' | 'ĸ' => "k",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'ñ' | 'ń' | 'ņ' | 'ň' | 'ŉ' | 'ŋ' => "n",
+        'ò'..='ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
+        'œ' => "oe",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'ß' => "ss",
+        'ś' | 'ŝ' | 'ş' | 'š' | 'ſ' => "s",
+        'ţ' | 'ť' | 'ŧ' => "t",
+        'þ' => "th",
+        'ù'..='ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
+        'ŵ' => "w",
+        'ý' | 'ÿ' | 'ŷ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => return None,
+    })
+}
+
+/// Longest slug, in characters.
+const MAX_SLUG_CHARS: usize = 80;
+
+/// A URL-friendly slug in any language: lower case, Latin letters with diacritics
+/// spelled in ASCII (`Héllo` → `hello`), letters and digits of other scripts kept
+/// as they are (a URL carries them percent-encoded), everything else a single
+/// dash between words. Never empty: a title with nothing to keep gives `post`.
 pub fn slugify(title: &str) -> String {
     let mut slug = String::with_capacity(title.len());
+    let mut chars = 0;
     for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
+        if chars >= MAX_SLUG_CHARS {
+            break;
+        }
+        // Combining marks (as in `i̇`, the lower case of `İ`) belong to their letter.
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            continue;
+        }
+        if let Some(ascii) = latin_ascii(c) {
+            slug.push_str(ascii);
+            chars += ascii.len();
+        } else if c.is_alphanumeric() {
             slug.push(c);
+            chars += 1;
         } else if !slug.is_empty() && !slug.ends_with('-') {
             slug.push('-');
-        }
-        if slug.len() >= 80 {
-            break;
+            chars += 1;
         }
     }
     let slug = slug.trim_end_matches('-').to_string();
@@ -181,7 +229,19 @@ mod tests {
             "building-scalable-apis-with-fastapi"
         );
         assert_eq!(slugify("  --Rust & Lambda@Edge--  "), "rust-lambda-edge");
-        assert_eq!(slugify("日本語"), "post");
+    }
+
+    #[test]
+    fn slugs_spell_latin_in_ascii_and_keep_other_scripts() {
+        assert_eq!(slugify("Héllo Wörld! 日本"), "hello-world-日本");
+        assert_eq!(
+            slugify("Straße, Æsir, Łódź, İstanbul"),
+            "strasse-aesir-lodz-istanbul"
+        );
+        assert_eq!(slugify("Привет, мир"), "привет-мир");
+        assert_eq!(slugify("日本語"), "日本語");
+        assert_eq!(slugify("!!! ???"), "post", "never empty");
+        assert_eq!(slugify(&"é".repeat(200)).len(), 80, "at most 80 characters");
     }
 
     #[test]
