@@ -13,7 +13,7 @@ fn settings() -> Result<AwsSettings, String> {
 
 /// The SDK configuration for a command, refused at once (in one line, with the
 /// fix) when no credentials can be found.
-async fn sdk_for(region: &str) -> Result<aws_config::SdkConfig, String> {
+pub async fn sdk_for(region: &str) -> Result<aws_config::SdkConfig, String> {
     use aws_credential_types::provider::ProvideCredentials;
     let sdk = sdk_loader(region).load().await;
     let provider = sdk.credentials_provider().ok_or_else(no_credentials)?;
@@ -72,6 +72,11 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
         println!("Table {table} exists already; left as it is.");
     }
     Ok(())
+}
+
+/// The table a data command works on: AWS_REGION and TABLE_NAME, nothing else.
+pub fn table_settings() -> Result<(String, String), String> {
+    Ok((required_env("AWS_REGION")?, required_env("TABLE_NAME")?))
 }
 
 /// `folio table create`: needs only TABLE_NAME and AWS_REGION.

@@ -3,6 +3,7 @@
 
 pub mod aws_cli;
 pub mod package;
+pub mod portable;
 pub mod seed;
 pub mod serve;
 pub mod smoke;

@@ -108,6 +108,32 @@ enum Command {
         #[arg(long, default_value = folio::package::DIST)]
         dist: PathBuf,
     },
+    /// Write everything of a store (content with ids, slugs, statuses and dates; view
+    /// and visitor counts; daily visitor rows) to a file in folio's portable format
+    /// (JSON Lines). The same content always gives the same bytes.
+    Export {
+        /// The embedded store of this data directory (while no server uses it).
+        #[arg(long, conflicts_with = "aws", required_unless_present = "aws")]
+        data_dir: Option<PathBuf>,
+        /// The DynamoDB table (TABLE_NAME, AWS_REGION; AWS_ENDPOINT_URL for moto).
+        #[arg(long)]
+        aws: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Read a file written by `folio export` into a store. Idempotent: ids, slugs and
+    /// dates are kept, counts are set (never added twice), and importing again
+    /// changes nothing. Invalid records are named and skipped.
+    Import {
+        #[arg(long, conflicts_with = "aws", required_unless_present = "aws")]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        aws: bool,
+        /// Say what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
     /// Load sample content into a data directory (while no server uses it).
     Seed {
         #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
@@ -416,6 +442,13 @@ async fn owner_set_email(email: &str, data_dir: PathBuf) -> Result<(), String> {
     Ok(())
 }
 
+fn target(data_dir: Option<PathBuf>, aws: bool) -> folio::portable::Target {
+    match (data_dir, aws) {
+        (Some(dir), false) => folio::portable::Target::DataDir(dir),
+        _ => folio::portable::Target::Aws,
+    }
+}
+
 async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
     let config = LocalConfig {
         data_dir: data_dir.clone(),
@@ -519,6 +552,15 @@ async fn main() -> ExitCode {
             (_, None) => Err("missing setting FOLIO_OWNER_PASSWORD: the owner's password".into()),
         },
         Command::Seed { data_dir } => seed_command(data_dir).await,
+        Command::Export { data_dir, aws, out } => {
+            folio::portable::export(target(data_dir, aws), &out).await
+        }
+        Command::Import {
+            data_dir,
+            aws,
+            dry_run,
+            file,
+        } => folio::portable::import(target(data_dir, aws), &file, dry_run).await,
         Command::Smoke { base_url } => match (owner_email(), owner_password()) {
             (Ok(email), Some(password)) => {
                 let credentials = folio::smoke::Credentials {

@@ -422,3 +422,83 @@ async fn the_owner_is_managed_by_folio_owner_and_never_doubled() {
         "{said}"
     );
 }
+
+/// An import killed with SIGKILL halfway and run again ends with exactly the store
+/// an uninterrupted import gives: each record is a transaction of its own, and a
+/// record already there is compared, not written twice.
+#[test]
+fn an_import_killed_halfway_and_run_again_ends_as_an_uninterrupted_one() {
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("content.jsonl");
+    let total = 400;
+    let mut text =
+        String::from("{\"type\":\"header\",\"format\":\"folio-export\",\"version\":1}\n");
+    for i in 0..total {
+        let item = json!({ "type": "blog", "item": {
+            "id": format!("imported-{i:04}"), "status": "published",
+            "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-02T00:00:00Z",
+            "slug": format!("post-{i}"), "title": format!("Post {i}"), "excerpt": "e",
+            "content": "Some *Markdown*.", "category": format!("Topic {}", i % 7),
+            "readTime": "1 min read", "publishedAt": "2024-01-01", "tags": ["a", "b"] } });
+        text.push_str(&format!("{item}\n"));
+        text.push_str(&format!(
+            "{}\n",
+            json!({ "type": "views", "contentType": "blog",
+                    "contentId": format!("imported-{i:04}"), "views": i + 1 })
+        ));
+    }
+    text.push_str("{\"type\":\"visitors\",\"total\":41}\n");
+    std::fs::write(&file, &text).unwrap();
+    let file = file.to_str().unwrap();
+    let export = |dir: &std::path::Path| {
+        let out = dir.with_extension("jsonl");
+        let (ok, said) = folio(&["export", "--out", out.to_str().unwrap()], dir, &[]);
+        assert!(ok, "{said}");
+        std::fs::read_to_string(out).unwrap()
+    };
+
+    let whole = work.path().join("whole");
+    let (ok, said) = folio(&["import", file], &whole, &[]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains(&format!("Imported: {} created", 2 * total + 1)),
+        "{said}"
+    );
+
+    let cut = work.path().join("cut");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["import", file, "--data-dir"])
+        .arg(&cut)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill it at its first progress report: part of the file is in, part is not.
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while std::io::Read::read(&mut stderr, &mut byte).unwrap_or(0) == 1 {
+        seen.push(byte[0]);
+        if byte[0] == b'\r' && seen.len() > 1 {
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    let report = String::from_utf8_lossy(&seen).to_string();
+    let done: usize = report
+        .trim_matches('\r')
+        .split('/')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        done < 2 * total + 2,
+        "the import was killed before the end: {report:?}"
+    );
+    let (ok, said) = folio(&["import", file], &cut, &[]);
+    assert!(ok, "{said}");
+    assert_eq!(export(&cut), export(&whole), "after the rerun: {said}");
+    let (ok, said) = folio(&["import", file], &cut, &[]);
+    assert!(ok && said.contains(" 0 created, 0 updated"), "{said}");
+}

@@ -5,6 +5,7 @@
 //! - `ports`: the store, identity and invalidator traits; `adapters`: their implementations
 //! - `repo`: domain operations over the store; `keys`: the single-table key layout
 //! - `lambda`: Function URL events in and out
+//! - `portable`: the export format, and export and import over any store
 //! - `verified_tokens`: tokens verified once, accepted again by a lookup until they expire
 
 pub mod adapters;
@@ -16,6 +17,7 @@ pub mod lambda;
 pub mod local;
 pub mod login_throttle;
 pub mod openapi;
+pub mod portable;
 pub mod ports;
 pub mod private_files;
 pub mod repo;

@@ -247,6 +247,46 @@ pub async fn create<T: Content>(store: &dyn Store, mut item: T) -> Result<T, Api
     Ok(item)
 }
 
+/// Writes an item exactly as given (an import: its id, dates, status and slug
+/// kept; a slug another item holds gets the next free candidate), with the category
+/// count a published post adds. Refused if the id exists.
+pub async fn create_as_is<T: Content>(
+    store: &dyn Store,
+    mut item: T,
+    region: &str,
+) -> Result<T, ApiError> {
+    let categories = category_changes(None, Some(&item), region);
+    match item.slug().map(str::to_string) {
+        Some(base) => {
+            write_with_new_slug(
+                store,
+                &mut item,
+                &base,
+                1,
+                categories,
+                Condition::NotExists,
+                None,
+            )
+            .await?
+        }
+        None => {
+            let mut writes = vec![Write::Put {
+                item: to_row(&item, 1)?,
+                condition: Condition::NotExists,
+            }];
+            writes.extend(categories);
+            match store.transact(writes).await {
+                Ok(()) => {}
+                Err(StoreError::ConditionFailed { .. }) => {
+                    return Err(ApiError::Conflict(format!("{} exists", item.id())));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(item)
+}
+
 /// Replaces `old` with `new` if nobody wrote the item since `old` was read;
 /// otherwise `PreconditionFailed`. A draft's slug follows its title.
 pub async fn replace<T: Content>(

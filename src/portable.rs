@@ -1,0 +1,91 @@
+//! `folio export` and `folio import`: the portable format (`folio_origin::portable`)
+//! to and from a file, on the embedded store of a data directory or on the AWS
+//! table (`--aws`: TABLE_NAME and AWS_REGION, AWS_ENDPOINT_URL for moto).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use folio_origin::adapters::dynamo::DynamoStore;
+use folio_origin::adapters::embedded::EmbeddedStore;
+use folio_origin::local::{LOCAL_REGION, STORE_FILE};
+use folio_origin::portable;
+use folio_origin::ports::Store;
+
+/// Which store a command works on.
+pub enum Target {
+    DataDir(PathBuf),
+    Aws,
+}
+
+/// The store of the target. A data directory without one gets a new (private) one
+/// when `create` (import), and is an error otherwise (export).
+async fn open(target: &Target, create: bool) -> Result<(Arc<dyn Store>, String), String> {
+    match target {
+        Target::DataDir(dir) => {
+            let file = dir.join(STORE_FILE);
+            if create {
+                folio_origin::private_files::ensure_dir(dir)?;
+                folio_origin::private_files::ensure_file(&file)?;
+            } else if !file.exists() {
+                return Err(format!(
+                    "no folio store in {}: give the data directory of a folio serve (--data-dir)",
+                    dir.display()
+                ));
+            }
+            let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&file))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            Ok((Arc::new(store), LOCAL_REGION.to_string()))
+        }
+        Target::Aws => {
+            let (region, table) = crate::aws_cli::table_settings()?;
+            let sdk = crate::aws_cli::sdk_for(&region).await?;
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
+            Ok((Arc::new(store), region))
+        }
+    }
+}
+
+pub async fn export(target: Target, out: &Path) -> Result<(), String> {
+    let (store, _) = open(&target, false).await?;
+    let records = portable::export(store.as_ref())
+        .await
+        .map_err(|e| format!("cannot read the store: {e}"))?;
+    let text = portable::to_lines(&records).map_err(|e| e.to_string())?;
+    // Written beside the target and renamed: an interrupted export leaves no half file.
+    let partial = out.with_extension("partial");
+    std::fs::write(&partial, text)
+        .and_then(|()| std::fs::rename(&partial, out))
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    eprintln!(
+        "Exported {} records to {}",
+        records.len() - 1,
+        out.display()
+    );
+    Ok(())
+}
+
+pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let (store, region) = open(&target, !dry_run).await?;
+    let mut last_report = std::time::Instant::now();
+    let summary = portable::import(store.as_ref(), &text, &region, dry_run, |done, total| {
+        if last_report.elapsed().as_millis() >= 250 || done == total {
+            last_report = std::time::Instant::now();
+            eprint!("\r{done}/{total} lines");
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .await
+    .map_err(|e| format!("{}: {e}", file.display()))?;
+    eprintln!();
+    for skipped in &summary.skipped {
+        eprintln!("skipped {}: {skipped}", file.display());
+    }
+    let verb = if dry_run { "Would import" } else { "Imported" };
+    println!("{verb}: {summary}");
+    Ok(())
+}

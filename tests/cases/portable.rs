@@ -1,0 +1,135 @@
+//! Content in and out: `folio_origin::portable` between the embedded store and
+//! DynamoDB (moto), both ways. Nothing lost, nothing doubled: the second export is
+//! the first one byte for byte, and importing again changes nothing.
+
+use folio_origin::portable::{self, Summary};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A store with something of everything: drafts and published items of each kind,
+/// a dated post, views and a visit.
+async fn populated() -> TestServer {
+    let s = TestServer::spawn().await;
+    let mut dated = blog_body("Written in 2019");
+    dated["publishedAt"] = json!("2019-05-01");
+    let post = s.create("/v1/blog/posts", dated).await;
+    s.create("/v1/blog/posts", blog_body("Still a draft")).await;
+    let project = s.create("/v1/projects", project_body("Shipped")).await;
+    s.create("/v1/certifications", cert_body("Certified")).await;
+    for (collection, item) in [("/v1/blog/posts", &post), ("/v1/projects", &project)] {
+        s.publish(collection, item["id"].as_str().unwrap()).await;
+    }
+    s.send(Method::POST, "/v1/visitors/track", None, None).await;
+    let view = json!({ "contentType": "blog", "contentId": post["id"] });
+    let r = s
+        .send(Method::POST, "/v1/analytics/track", None, Some(view))
+        .await;
+    assert_eq!(r.body["tracked"], true, "{}", r.body);
+    s
+}
+
+async fn export_text(s: &TestServer) -> String {
+    let records = portable::export(s.server.app.store.as_ref()).await.unwrap();
+    portable::to_lines(&records).unwrap()
+}
+
+async fn import_text(s: &TestServer, text: &str, dry_run: bool) -> Summary {
+    portable::import(
+        s.server.app.store.as_ref(),
+        text,
+        "us-east-1",
+        dry_run,
+        |_, _| {},
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn embedded_to_dynamodb_and_back_loses_nothing_and_doubles_nothing() {
+    let source = populated().await;
+    let first = export_text(&source).await;
+    let lines: Vec<&str> = first.lines().collect();
+    assert_eq!(
+        lines[0],
+        r#"{"type":"header","format":"folio-export","version":1}"#
+    );
+    assert!(first.contains(r#""publishedAt":"2019-05-01""#));
+    assert!(first.contains(r#"{"type":"visitors","total":1}"#));
+    assert!(first.contains(r#"{"type":"totalViews","views":1}"#));
+
+    let aws = TestServer::spawn_moto().await;
+    let summary = import_text(&aws, &first, true).await;
+    assert!(summary.created >= 8, "dry run: {summary}");
+    assert_eq!(
+        export_text(&aws).await.lines().count(),
+        3,
+        "a dry run writes nothing (header and two zero totals)"
+    );
+    let summary = import_text(&aws, &first, false).await;
+    assert_eq!(
+        (summary.updated, summary.skipped.len()),
+        (0, 0),
+        "{summary}"
+    );
+    assert_eq!(
+        export_text(&aws).await,
+        first,
+        "DynamoDB holds what was exported"
+    );
+    let again = import_text(&aws, &first, false).await;
+    assert_eq!(
+        (again.created, again.updated),
+        (0, 0),
+        "importing again changes nothing: {again}"
+    );
+    assert_eq!(export_text(&aws).await, first);
+    // What the API serves from the imported table: the dated post, public, with its date.
+    let list = aws.get("/v1/blog/posts", None).await;
+    assert_eq!(list.body["posts"][0]["publishedAt"], "2019-05-01");
+    assert_eq!(aws.get("/v1/visitors/count", None).await.body["count"], 1);
+
+    // And back into a fresh embedded store.
+    let back = TestServer::spawn().await;
+    import_text(&back, &export_text(&aws).await, false).await;
+    assert_eq!(export_text(&back).await, first);
+}
+
+#[tokio::test]
+async fn an_invalid_record_is_named_and_skipped_and_nothing_of_it_is_written() {
+    let source = populated().await;
+    let text = export_text(&source).await;
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let blog = lines
+        .iter()
+        .position(|l| l.starts_with(r#"{"type":"blog""#))
+        .unwrap();
+    let mut record: Value = serde_json::from_str(&lines[blog]).unwrap();
+    record["item"]["title"] = json!("   ");
+    lines[blog] = record.to_string();
+    lines.push("not json".into());
+    let target = TestServer::spawn().await;
+    let summary = import_text(&target, &(lines.join("\n") + "\n"), false).await;
+    assert_eq!(summary.skipped.len(), 2, "{summary}: {:?}", summary.skipped);
+    assert!(
+        summary.skipped[0].starts_with(&format!("line {}: 'title'", blog + 1)),
+        "{:?}",
+        summary.skipped
+    );
+    let id = record["item"]["id"].as_str().unwrap();
+    target
+        .owner(Method::GET, &format!("/v1/blog/posts/{id}"), None)
+        .await
+        .error(404);
+    let wrong = portable::import(
+        target.server.app.store.as_ref(),
+        "{\"type\":\"visitors\",\"total\":1}\n",
+        "local",
+        false,
+        |_, _| {},
+    )
+    .await;
+    assert!(wrong.is_err(), "a file without the header is refused whole");
+}
