@@ -121,9 +121,10 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Read a file written by `folio export` into a store. Idempotent: ids, slugs and
-    /// dates are kept, counts are set (never added twice), and importing again
-    /// changes nothing. Invalid records are named and skipped.
+    /// Read a file written by `folio export` (or a directory of Markdown files with
+    /// front matter, as Hugo, Jekyll and Astro write them) into a store. Idempotent:
+    /// ids, slugs and dates are kept, counts are set (never added twice), and
+    /// importing again changes nothing. Invalid records are named and skipped.
     Import {
         #[arg(long, conflicts_with = "aws", required_unless_present = "aws")]
         data_dir: Option<PathBuf>,

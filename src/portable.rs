@@ -18,13 +18,30 @@ pub enum Target {
     Aws,
 }
 
-/// The store of the target. A data directory without one gets a new (private) one
-/// when `create` (import), and is an error otherwise (export).
-async fn open(target: &Target, create: bool) -> Result<(Arc<dyn Store>, String), String> {
+/// What a command does with the store it opens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Export,
+    Import,
+    DryRun,
+}
+
+/// The store of the target. For an import, a data directory without a store gets a
+/// new (private) one; a dry run compares with an empty scratch store instead and
+/// leaves the directory alone; an export needs a store.
+async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), String> {
     match target {
         Target::DataDir(dir) => {
-            let file = dir.join(STORE_FILE);
-            if create {
+            let mut file = dir.join(STORE_FILE);
+            if usage == Use::DryRun && !file.exists() {
+                // A dry run into a data directory that has no store yet: compare
+                // with an empty store of its own, and leave the directory alone.
+                let scratch =
+                    std::env::temp_dir().join(format!("folio-dry-run-{}", std::process::id()));
+                folio_origin::private_files::ensure_dir(&scratch)?;
+                file = scratch.join(STORE_FILE);
+                let _ = std::fs::remove_file(&file);
+            } else if usage == Use::Import {
                 folio_origin::private_files::ensure_dir(dir)?;
                 folio_origin::private_files::ensure_file(&file)?;
             } else if !file.exists() {
@@ -49,7 +66,7 @@ async fn open(target: &Target, create: bool) -> Result<(Arc<dyn Store>, String),
 }
 
 pub async fn export(target: Target, out: &Path) -> Result<(), String> {
-    let (store, _) = open(&target, false).await?;
+    let (store, _) = open(&target, Use::Export).await?;
     let records = portable::export(store.as_ref())
         .await
         .map_err(|e| format!("cannot read the store: {e}"))?;
@@ -67,10 +84,54 @@ pub async fn export(target: Target, out: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Prints what happened to one file or line, and the summary.
+fn report(summary: &portable::Summary, dry_run: bool) {
+    eprintln!();
+    for skipped in &summary.skipped {
+        eprintln!("skipped {skipped}");
+    }
+    let verb = if dry_run { "Would import" } else { "Imported" };
+    println!("{verb}: {summary}");
+}
+
+/// A directory of Markdown files (Hugo, Jekyll, Astro) as blog posts.
+async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<(), String> {
+    let converted = crate::markdown_import::convert_dir(dir)?;
+    let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
+    let mut summary = portable::Summary::default();
+    let total = converted.len();
+    for (done, file) in converted.into_iter().enumerate() {
+        let name = file.file.display().to_string();
+        for note in &file.notes {
+            eprintln!("{name}: {note}");
+        }
+        match file.record {
+            Err(why) => summary.skipped.push(format!("{name}: {why}")),
+            Ok(record) => {
+                match portable::import_record(store.as_ref(), record, &region, dry_run)
+                    .await
+                    .map_err(|e| format!("{name}: {e}"))?
+                {
+                    Ok(outcome) => summary.count(outcome),
+                    Err(e) => summary
+                        .skipped
+                        .push(format!("{name}: '{}' {}", e.field, e.issue)),
+                }
+            }
+        }
+        eprint!("\r{}/{total} files", done + 1);
+    }
+    report(&summary, dry_run);
+    Ok(())
+}
+
 pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), String> {
+    if file.is_dir() {
+        return import_markdown(target, file, dry_run).await;
+    }
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let (store, region) = open(&target, !dry_run).await?;
+    let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
     let mut last_report = std::time::Instant::now();
     let summary = portable::import(store.as_ref(), &text, &region, dry_run, |done, total| {
         if last_report.elapsed().as_millis() >= 250 || done == total {
@@ -81,11 +142,6 @@ pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), St
     })
     .await
     .map_err(|e| format!("{}: {e}", file.display()))?;
-    eprintln!();
-    for skipped in &summary.skipped {
-        eprintln!("skipped {}: {skipped}", file.display());
-    }
-    let verb = if dry_run { "Would import" } else { "Imported" };
-    println!("{verb}: {summary}");
+    report(&summary, dry_run);
     Ok(())
 }

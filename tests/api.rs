@@ -6,6 +6,8 @@ mod support;
 mod contract;
 #[path = "cases/data_path.rs"]
 mod data_path;
+#[path = "cases/markdown.rs"]
+mod markdown;
 #[path = "cases/portable.rs"]
 mod portable;
 #[path = "cases/standin.rs"]

@@ -182,7 +182,7 @@ pub enum Outcome {
 }
 
 impl Summary {
-    fn count(&mut self, outcome: Outcome) {
+    pub fn count(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Created => self.created += 1,
             Outcome::Updated => self.updated += 1,

@@ -1,0 +1,320 @@
+//! Markdown files with front matter (Hugo, Jekyll, Astro) as blog posts, ready for
+//! `folio import`. YAML front matter between `---` lines or TOML between `+++`
+//! lines. What maps:
+//!
+//! | front matter | post |
+//! |---|---|
+//! | `title` (else the first `# ` heading, else the file name) | `title` |
+//! | `date`, `pubDate`, `publishDate` (else a Jekyll `YYYY-MM-DD-` file name) | `publishedAt`, `createdAt` |
+//! | `lastmod`, `updated`, `updatedDate` | `updatedAt` |
+//! | `draft: true`, Jekyll's `published: false` | status draft (else published) |
+//! | `tags` (a list, or one string split on commas or spaces) | `tags` |
+//! | `categories` (the first), `category` | `category` |
+//! | `summary`, `description`, `excerpt` (else the first paragraph) | `excerpt` |
+//! | `slug` (else the Jekyll file name, else the title) | `slug` |
+//! | the body | `content` |
+//!
+//! Anything else is reported per file, as are the defaults a file needed. The id is
+//! derived from the file's path under the directory, so importing the same
+//! directory again updates the same posts instead of adding new ones.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use folio_origin::portable::Record;
+use folio_shared::domain::{BlogPost, Meta, Status, read_time, slugify};
+use serde_json::{Map, Value};
+
+/// One file, converted: the record, and what could not be mapped as it was.
+#[derive(Debug)]
+pub struct Converted {
+    pub file: PathBuf,
+    pub record: Result<Record, String>,
+    pub notes: Vec<String>,
+}
+
+const EXCERPT_CHARS: usize = 500;
+
+fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> Value {
+    use yaml_rust2::Yaml;
+    match yaml {
+        Yaml::Real(s) | Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Integer(n) => Value::from(*n),
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Array(items) => Value::Array(items.iter().map(yaml_to_json).collect()),
+        Yaml::Hash(map) => Value::Object(
+            map.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), yaml_to_json(v))))
+                .collect(),
+        ),
+        _ => Value::Null,
+    }
+}
+
+fn toml_to_json(value: &toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(n) => Value::from(*n),
+        toml::Value::Float(f) => Value::from(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(items.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The front matter (as JSON) and the body of a file's text.
+fn split(text: &str) -> Result<(Map<String, Value>, &str), String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (fence, is_toml) in [("---", false), ("+++", true)] {
+        let Some(rest) = text
+            .strip_prefix(fence)
+            .and_then(|r| r.strip_prefix("\r\n").or_else(|| r.strip_prefix('\n')))
+        else {
+            continue;
+        };
+        let mut offset = 0;
+        for line in rest.split_inclusive('\n') {
+            let bare = line.trim_end();
+            if bare == fence || (!is_toml && bare == "...") {
+                let matter = &rest[..offset];
+                let body = &rest[offset + line.len()..];
+                let value = if is_toml {
+                    let table: toml::Table =
+                        toml::from_str(matter).map_err(|e| format!("TOML front matter: {e}"))?;
+                    toml_to_json(&toml::Value::Table(table))
+                } else {
+                    let docs = yaml_rust2::YamlLoader::load_from_str(matter)
+                        .map_err(|e| format!("YAML front matter: {e}"))?;
+                    docs.first().map(yaml_to_json).unwrap_or(Value::Null)
+                };
+                return match value {
+                    Value::Object(map) => Ok((map, body)),
+                    Value::Null => Ok((Map::new(), body)),
+                    _ => Err("front matter is not a map of keys".into()),
+                };
+            }
+            offset += line.len();
+        }
+        return Err(format!("front matter opened with {fence} is never closed"));
+    }
+    Ok((Map::new(), text))
+}
+
+/// A date from the forms static-site generators write: `2021-03-04`, an RFC 3339
+/// date-time, or Astro's `Jul 08 2022`.
+fn date_of(value: &Value) -> Option<NaiveDate> {
+    let text = value.as_str()?.trim();
+    if let Some(day) = text
+        .get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    {
+        return Some(day);
+    }
+    ["%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y"]
+        .iter()
+        .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::trim).map(String::from))
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Value::String(s) if s.contains(',') => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Value::String(s) => s.split_whitespace().map(String::from).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The id of the post a file becomes: stable for the same path.
+fn id_of(relative: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, relative.as_bytes());
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("md-{hex}")
+}
+
+fn first_paragraph(body: &str) -> Option<String> {
+    body.split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty() && !p.starts_with('#') && !p.starts_with("```"))
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn timestamp(day: NaiveDate) -> String {
+    format!("{day}T00:00:00Z")
+}
+
+/// Converts one file; `relative` is its path under the imported directory.
+pub fn convert(file: &Path, relative: &str) -> Converted {
+    let mut notes = Vec::new();
+    let record = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read it: {e}"))
+        .and_then(|text| post_of(&text, file, relative, &mut notes));
+    Converted {
+        file: file.to_path_buf(),
+        record,
+        notes,
+    }
+}
+
+fn post_of(
+    text: &str,
+    file: &Path,
+    relative: &str,
+    notes: &mut Vec<String>,
+) -> Result<Record, String> {
+    let (mut matter, body) = split(text)?;
+    let mut take = |keys: &[&str]| keys.iter().find_map(|k| matter.remove(*k));
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("post");
+    // Jekyll: `_posts/2019-05-01-the-slug.md`.
+    let jekyll = stem
+        .get(..11)
+        .filter(|p| p.ends_with('-'))
+        .and_then(|p| NaiveDate::parse_from_str(&p[..10], "%Y-%m-%d").ok())
+        .map(|day| (day, &stem[11..]));
+    let content = body.trim().to_string();
+    if content.is_empty() {
+        return Err("it has no body to be the post's content".into());
+    }
+    let title = take(&["title"])
+        .and_then(|v| v.as_str().map(str::trim).map(String::from))
+        .filter(|t| !t.is_empty())
+        .or_else(|| {
+            content
+                .lines()
+                .find_map(|l| l.strip_prefix("# "))
+                .map(|t| t.trim().to_string())
+        })
+        .unwrap_or_else(|| {
+            notes.push("no title: the file name is the title".into());
+            stem.to_string()
+        });
+    let published = match take(&["date", "pubDate", "publishDate"]) {
+        Some(value) => match date_of(&value) {
+            Some(day) => Some(day),
+            None => {
+                notes.push(format!("date {value} is not a date it can read: left out"));
+                None
+            }
+        },
+        None => jekyll.map(|(day, _)| day),
+    };
+    let updated = take(&["lastmod", "updated", "updatedDate"]).and_then(|v| date_of(&v));
+    let draft = take(&["draft"]).and_then(|v| v.as_bool()).unwrap_or(false)
+        || take(&["published"]).and_then(|v| v.as_bool()) == Some(false);
+    let mut tags = take(&["tags"]).map(|v| strings(&v)).unwrap_or_default();
+    let mut categories = take(&["categories"])
+        .map(|v| strings(&v))
+        .unwrap_or_default();
+    if let Some(one) = take(&["category"]).and_then(|v| v.as_str().map(String::from)) {
+        categories.insert(0, one);
+    }
+    if categories.len() > 1 {
+        notes.push(format!(
+            "only the first category is kept ({}); dropped: {}",
+            categories[0],
+            categories[1..].join(", ")
+        ));
+    }
+    let category = categories.into_iter().next().unwrap_or_else(|| {
+        notes.push("no category: filed under Uncategorized".into());
+        "Uncategorized".into()
+    });
+    if tags.is_empty() {
+        notes.push("no tags: tagged untagged".into());
+        tags.push("untagged".into());
+    }
+    let mut excerpt = take(&["summary", "description", "excerpt"])
+        .and_then(|v| v.as_str().map(str::trim).map(String::from))
+        .filter(|e| !e.is_empty())
+        .or_else(|| first_paragraph(&content))
+        .unwrap_or_else(|| title.clone());
+    if excerpt.chars().count() > EXCERPT_CHARS {
+        notes.push(format!("the excerpt was cut to {EXCERPT_CHARS} characters"));
+        excerpt = excerpt.chars().take(EXCERPT_CHARS - 1).collect::<String>() + "…";
+    }
+    let slug = take(&["slug"])
+        .and_then(|v| v.as_str().map(slugify))
+        .or_else(|| jekyll.map(|(_, s)| slugify(s)))
+        .unwrap_or_else(|| slugify(&title));
+    let mut unmapped: Vec<&String> = matter.keys().collect();
+    unmapped.sort();
+    if !unmapped.is_empty() {
+        let names: Vec<&str> = unmapped.iter().map(|s| s.as_str()).collect();
+        notes.push(format!("not mapped: {}", names.join(", ")));
+    }
+    let modified = std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .map(|t| DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
+    let created = published.map(timestamp).unwrap_or_else(|| modified.clone());
+    let meta: Meta = serde_json::from_value(serde_json::json!({
+        "id": id_of(relative),
+        "status": if draft { Status::Draft } else { Status::Published },
+        "createdAt": created,
+        "updatedAt": updated.map(timestamp).unwrap_or_else(|| created.clone()),
+    }))
+    .map_err(|e| e.to_string())?;
+    Ok(Record::Blog {
+        item: BlogPost {
+            meta,
+            slug,
+            title,
+            excerpt,
+            read_time: read_time(&content),
+            published_at: published.map(|d| d.to_string()).unwrap_or_default(),
+            category,
+            tags,
+            content,
+        },
+    })
+}
+
+/// Every `.md` / `.markdown` file under `dir` (sorted, so runs are the same),
+/// converted.
+pub fn convert_dir(dir: &Path) -> Result<Vec<Converted>, String> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        let entries =
+            std::fs::read_dir(&next).map_err(|e| format!("cannot read {}: {e}", next.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "md" || e == "markdown")
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files
+        .iter()
+        .map(|file| {
+            let relative = file
+                .strip_prefix(dir)
+                .unwrap_or(file)
+                .to_string_lossy()
+                .replace('\\', "/");
+            convert(file, &relative)
+        })
+        .collect())
+}
