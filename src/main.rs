@@ -135,6 +135,21 @@ enum Command {
         dry_run: bool,
         file: PathBuf,
     },
+    /// Copy the embedded store of a data directory into a new file: one consistent
+    /// snapshot, taken while `folio serve` runs or not.
+    Backup {
+        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup (from `folio backup`) in place of a data directory's store. Stop
+    /// `folio serve` first; the backup is checked before anything is replaced.
+    Restore {
+        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        data_dir: PathBuf,
+        backup: PathBuf,
+    },
     /// Load sample content into a data directory (while no server uses it).
     Seed {
         #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
@@ -553,6 +568,8 @@ async fn main() -> ExitCode {
             (_, None) => Err("missing setting FOLIO_OWNER_PASSWORD: the owner's password".into()),
         },
         Command::Seed { data_dir } => seed_command(data_dir).await,
+        Command::Backup { data_dir, out } => folio::portable::backup(&data_dir, &out),
+        Command::Restore { data_dir, backup } => folio::portable::restore(&data_dir, &backup),
         Command::Export { data_dir, aws, out } => {
             folio::portable::export(target(data_dir, aws), &out).await
         }

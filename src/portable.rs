@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use folio_origin::adapters::dynamo::DynamoStore;
-use folio_origin::adapters::embedded::EmbeddedStore;
+use folio_origin::adapters::embedded::{EmbeddedSnapshot, EmbeddedStore};
 use folio_origin::local::{LOCAL_REGION, STORE_FILE};
 use folio_origin::portable;
 use folio_origin::ports::Store;
@@ -50,11 +50,19 @@ async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), S
                     dir.display()
                 ));
             }
-            let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&file))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
-            Ok((Arc::new(store), LOCAL_REGION.to_string()))
+            // An export reads a snapshot beside a running `folio serve`; an
+            // import writes, so it needs the store to itself.
+            let store: Arc<dyn Store> = if usage == Use::Export {
+                Arc::new(EmbeddedSnapshot::open(&file).map_err(|e| e.to_string())?)
+            } else {
+                Arc::new(
+                    tokio::task::spawn_blocking(move || EmbeddedStore::open(&file))
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .map_err(|e| e.to_string())?,
+                )
+            };
+            Ok((store, LOCAL_REGION.to_string()))
         }
         Target::Aws => {
             let (region, table) = crate::aws_cli::table_settings()?;
@@ -143,5 +151,50 @@ pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), St
     .await
     .map_err(|e| format!("{}: {e}", file.display()))?;
     report(&summary, dry_run);
+    Ok(())
+}
+
+/// `folio backup`: one consistent snapshot of a data directory's store, taken while
+/// `folio serve` runs (or not), into a new file.
+pub fn backup(data_dir: &Path, out: &Path) -> Result<(), String> {
+    let file = data_dir.join(STORE_FILE);
+    if out.exists() {
+        return Err(format!(
+            "{} exists: give a new file to back up into",
+            out.display()
+        ));
+    }
+    let snapshot = EmbeddedSnapshot::open(&file).map_err(|e| e.to_string())?;
+    // Secrets live in the store (password hashes, salts): the copy is private too.
+    folio_origin::private_files::ensure_file(out)?;
+    let _ = std::fs::remove_file(out);
+    let rows = snapshot.backup(out).map_err(|e| e.to_string())?;
+    folio_origin::private_files::ensure_file(out)?;
+    println!(
+        "Backed up {rows} rows of {} to {}",
+        data_dir.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// `folio restore`: puts a backup in place of a data directory's store. The
+/// server must be stopped; the backup is checked before anything is replaced.
+pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
+    EmbeddedSnapshot::open(backup)
+        .map_err(|e| format!("{} is not a folio backup: {e}", backup.display()))?;
+    let file = data_dir.join(STORE_FILE);
+    if file.exists() {
+        // Opening it for writing proves no server uses it.
+        EmbeddedStore::open(&file).map_err(|e| format!("cannot restore: {e}"))?;
+    }
+    folio_origin::private_files::ensure_dir(data_dir)?;
+    let staged = data_dir.join(format!("{STORE_FILE}.restoring"));
+    std::fs::copy(backup, &staged)
+        .and_then(|_| std::fs::File::open(&staged)?.sync_all())
+        .map_err(|e| format!("cannot copy {}: {e}", backup.display()))?;
+    folio_origin::private_files::ensure_file(&staged)?;
+    std::fs::rename(&staged, &file).map_err(|e| format!("cannot put the backup in place: {e}"))?;
+    println!("Restored {} into {}", backup.display(), data_dir.display());
     Ok(())
 }

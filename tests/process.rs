@@ -502,3 +502,73 @@ fn an_import_killed_halfway_and_run_again_ends_as_an_uninterrupted_one() {
     let (ok, said) = folio(&["import", file], &cut, &[]);
     assert!(ok && said.contains(" 0 created, 0 updated"), "{said}");
 }
+
+/// `folio export` and `folio backup` read one consistent snapshot beside a running
+/// `folio serve`; `folio restore` refuses while it runs and, once it has stopped,
+/// puts the backup in place: the server starts on it with everything there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_and_backup_run_beside_the_server_and_a_restore_brings_it_all_back() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let mut server = start(&data);
+    let client = reqwest::Client::new();
+    let token = login(&client, &server.base).await;
+    let created: Value = client
+        .post(format!("{}/v1/projects", server.base))
+        .bearer_auth(&token)
+        .json(
+            &json!({ "name": "Kept in the backup", "description": "d", "longDescription": "l",
+                       "tech": ["rust"], "company": "me" }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+
+    let exported = work.path().join("while-running.jsonl");
+    let (ok, said) = folio(&["export", "--out", exported.to_str().unwrap()], &data, &[]);
+    assert!(ok, "export beside the server: {said}");
+    assert!(
+        std::fs::read_to_string(&exported)
+            .unwrap()
+            .contains("Kept in the backup")
+    );
+    let backup = work.path().join("backup.redb");
+    let (ok, said) = folio(&["backup", "--out", backup.to_str().unwrap()], &data, &[]);
+    assert!(ok, "backup beside the server: {said}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the backup holds password hashes: private");
+    }
+    let (ok, said) = folio(&["restore", backup.to_str().unwrap()], &data, &[]);
+    assert!(!ok && said.contains("another folio is using"), "{said}");
+
+    // Lost after the backup: the project is deleted, then the server stops.
+    let r = client
+        .delete(format!("{}/v1/projects/{id}", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let (ok, said) = folio(&["restore", backup.to_str().unwrap()], &data, &[]);
+    assert!(ok, "{said}");
+    let mut server = start(&data);
+    let token = login(&client, &server.base).await;
+    let r = owner_get(
+        &client,
+        &token,
+        &format!("{}/v1/projects/{id}", server.base),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "the project is back");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}

@@ -6,7 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{
+    Builder, ConcurrencyMode, Database, ReadOnlyDatabase, ReadableDatabase, ReadableTable,
+    ReadableTableMetadata, TableDefinition,
+};
 
 use crate::ports::store::{
     Condition, Index, Item, Key, Query, Store, StoreError, Write, check_transaction,
@@ -46,16 +49,26 @@ fn holds(condition: &Condition, current: Option<&Item>) -> bool {
     }
 }
 
+/// One process writes (the server, or a command while no server runs); others may
+/// open the file read-only at the same time and read consistent snapshots of it
+/// (`folio export`, `folio backup` while `folio serve` runs).
+const MODE: ConcurrencyMode = ConcurrencyMode::SingleWriter;
+
 impl EmbeddedStore {
     /// Opens (or creates) the store in `file`.
     pub fn open(file: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(file).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Failed(format!(
-                "another folio is using {}: stop it, or give this one another --data-dir",
-                file.parent().unwrap_or(file).display()
-            )),
-            e => StoreError::Failed(format!("cannot open the store at {}: {e}", file.display())),
-        })?;
+        let db = Builder::new()
+            .set_concurrency_mode(MODE)
+            .create(file)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Failed(format!(
+                    "another folio is using {}: stop it, or give this one another --data-dir",
+                    file.parent().unwrap_or(file).display()
+                )),
+                e => {
+                    StoreError::Failed(format!("cannot open the store at {}: {e}", file.display()))
+                }
+            })?;
         let txn = db.begin_write().map_err(failed)?;
         txn.open_table(ITEMS).map_err(failed)?;
         txn.open_table(GSI1).map_err(failed)?;
@@ -131,7 +144,7 @@ impl EmbeddedStore {
         Self::sweep_expired(&self.db, now)
     }
 
-    fn get_sync(db: &Database, key: &Key) -> Result<Option<Item>, StoreError> {
+    fn get_sync(db: &impl ReadableDatabase, key: &Key) -> Result<Option<Item>, StoreError> {
         let txn = db.begin_read().map_err(failed)?;
         let table = txn.open_table(ITEMS).map_err(failed)?;
         let row = table
@@ -146,7 +159,7 @@ impl EmbeddedStore {
         }
     }
 
-    fn query_sync(db: &Database, q: &Query) -> Result<Vec<Item>, StoreError> {
+    fn query_sync(db: &impl ReadableDatabase, q: &Query) -> Result<Vec<Item>, StoreError> {
         let txn = db.begin_read().map_err(failed)?;
         let items = txn.open_table(ITEMS).map_err(failed)?;
         let now = now_secs();
@@ -278,15 +291,79 @@ impl EmbeddedStore {
     }
 }
 
+/// A read-only view of a store file, beside whatever process writes it: reads are
+/// snapshots of the last commit, writes are refused.
+pub struct EmbeddedSnapshot {
+    db: ReadOnlyDatabase,
+}
+
+impl EmbeddedSnapshot {
+    pub fn open(file: &Path) -> Result<Self, StoreError> {
+        let db = Builder::new()
+            .set_concurrency_mode(MODE)
+            .open_read_only(file)
+            .map_err(|e| {
+                StoreError::Failed(format!("cannot read the store at {}: {e}", file.display()))
+            })?;
+        Ok(Self { db })
+    }
+
+    /// Copies one snapshot of the whole store into a new file at `target` (fsync'd
+    /// before it returns); returns the rows copied. Consistent: one read transaction.
+    pub fn backup(&self, target: &Path) -> Result<u64, StoreError> {
+        let copy = Builder::new()
+            .set_concurrency_mode(MODE)
+            .create(target)
+            .map_err(|e| StoreError::Failed(format!("cannot create {}: {e}", target.display())))?;
+        let read = self.db.begin_read().map_err(failed)?;
+        let write = copy.begin_write().map_err(failed)?;
+        let mut rows = 0;
+        {
+            let from = read.open_table(ITEMS).map_err(failed)?;
+            let mut to = write.open_table(ITEMS).map_err(failed)?;
+            for entry in from.iter().map_err(failed)? {
+                let (key, value) = entry.map_err(failed)?;
+                to.insert(key.value(), value.value()).map_err(failed)?;
+                rows += 1;
+            }
+            let from = read.open_table(GSI1).map_err(failed)?;
+            let mut to = write.open_table(GSI1).map_err(failed)?;
+            for entry in from.iter().map_err(failed)? {
+                let (key, _) = entry.map_err(failed)?;
+                to.insert(key.value(), ()).map_err(failed)?;
+            }
+        }
+        write.commit().map_err(failed)?;
+        Ok(rows)
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedSnapshot {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        EmbeddedStore::get_sync(&self.db, key)
+    }
+
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        EmbeddedStore::query_sync(&self.db, query)
+    }
+
+    async fn transact(&self, _: Vec<Write>) -> Result<(), StoreError> {
+        Err(StoreError::Failed(
+            "this view of the store is read-only".into(),
+        ))
+    }
+}
+
 #[async_trait]
 impl Store for EmbeddedStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         // Reads are MVCC snapshots of memory-mapped pages: short enough to run inline.
-        Self::get_sync(&self.db, key)
+        Self::get_sync(self.db.as_ref(), key)
     }
 
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
-        Self::query_sync(&self.db, query)
+        Self::query_sync(self.db.as_ref(), query)
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
