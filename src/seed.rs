@@ -15,7 +15,7 @@ async fn add<T: Content>(
 ) -> Result<(), ApiError> {
     let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let item = T::create(&Fields::parse(&bytes, &T::writable())?, Meta::new_draft())?;
-    let created = repo::create(app.store.as_ref(), item).await?;
+    let created = repo::create(app.store.as_ref(), item, app.tracker.region()).await?;
     if publish {
         let stored = repo::get::<T>(app.store.as_ref(), created.id())
             .await?

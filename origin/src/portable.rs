@@ -223,7 +223,7 @@ async fn import_item<T: Content + PartialEq>(
         }
         None if dry_run => Ok(Outcome::Created),
         None => {
-            repo::create_as_is(store, item, region).await?;
+            repo::create(store, item, region).await?;
             Ok(Outcome::Created)
         }
     }

@@ -114,7 +114,7 @@ pub async fn create<T: Content>(app: &App, request: &Request) -> Result<ApiRespo
         return Err(FieldError::new(*name, "is set by the server; leave it out").into());
     }
     let item = T::create(&fields, Meta::new_draft())?;
-    let item = repo::create(app.store.as_ref(), item).await?;
+    let item = repo::create(app.store.as_ref(), item, app.tracker.region()).await?;
     let location = format!("{}/{}", request.path.trim_end_matches('/'), item.id());
     // A new item is a draft: nothing public changed, nothing to invalidate.
     Ok(item_response(StatusCode::CREATED, &item).header(header::LOCATION, &location))

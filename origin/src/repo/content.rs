@@ -222,35 +222,10 @@ async fn write_with_new_slug<T: Content>(
     Err(ApiError::Conflict(format!("No free slug near '{base}'")))
 }
 
-pub async fn create<T: Content>(store: &dyn Store, mut item: T) -> Result<T, ApiError> {
-    match item.slug().map(str::to_string) {
-        Some(base) => {
-            write_with_new_slug(
-                store,
-                &mut item,
-                &base,
-                1,
-                Vec::new(),
-                Condition::NotExists,
-                None,
-            )
-            .await?
-        }
-        None => {
-            let put = Write::Put {
-                item: to_row(&item, 1)?,
-                condition: Condition::NotExists,
-            };
-            store.transact(vec![put]).await?;
-        }
-    }
-    Ok(item)
-}
-
-/// Writes an item exactly as given (an import: its id, dates, status and slug
-/// kept; a slug another item holds gets the next free candidate), with the category
-/// count a published post adds. Refused if the id exists.
-pub async fn create_as_is<T: Content>(
+/// Writes a new item as given (a new draft, or an import: its id, dates, status
+/// and slug kept; a slug another item holds gets the next free candidate), with the
+/// category count a published post adds. Refused if the id exists.
+pub async fn create<T: Content>(
     store: &dyn Store,
     mut item: T,
     region: &str,
