@@ -222,10 +222,25 @@ async fn import_item<T: Content + PartialEq>(
             Ok(Outcome::Updated)
         }
         None if dry_run => Ok(Outcome::Created),
-        None => {
-            repo::create(store, item, region).await?;
-            Ok(Outcome::Created)
-        }
+        None => match repo::create(store, item.clone(), region).await {
+            Ok(_) => Ok(Outcome::Created),
+            // Written meanwhile: by an attempt whose answer was lost (a timeout, then
+            // the SDK's retry), or by someone else. Compare again instead of failing.
+            Err(ApiError::PreconditionFailed | ApiError::Conflict(_)) => {
+                match repo::get::<T>(store, item.id()).await? {
+                    Some(stored) if stored.item == item => Ok(Outcome::Created),
+                    Some(stored) => {
+                        repo::replace(store, &stored, item, region).await?;
+                        Ok(Outcome::Updated)
+                    }
+                    None => Err(ApiError::Conflict(format!(
+                        "{} could not be written: try the import again",
+                        item.id()
+                    ))),
+                }
+            }
+            Err(e) => Err(e),
+        },
     }
 }
 
