@@ -498,12 +498,7 @@ async fn lists_filter_sort_and_paginate() {
         "Post 4"
     );
     let all = s.get("/v1/blog/posts", None).await;
-    let titles: Vec<&str> = all.body["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["title"].as_str().unwrap())
-        .collect();
+    let titles = all.post_titles();
     assert_eq!(
         titles,
         ["Post 4", "Post 3", "Post 2", "Post 1", "Post 0"],

@@ -95,12 +95,7 @@ async fn hugo_jekyll_and_astro_posts_map_field_by_field_and_import_once() {
         );
     }
     let public = s.get("/v1/blog/posts", None).await;
-    let titles: Vec<&str> = public.body["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["title"].as_str().unwrap())
-        .collect();
+    let titles = public.post_titles();
     assert_eq!(
         titles,
         ["First post in Astro", "Hello from Hugo", "Jekyll days"],

@@ -52,6 +52,16 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The titles of a blog list answer, in the order listed.
+    pub fn post_titles(&self) -> Vec<&str> {
+        self.body["posts"]
+            .as_array()
+            .expect("a list of posts")
+            .iter()
+            .map(|p| p["title"].as_str().unwrap_or_default())
+            .collect()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
