@@ -112,12 +112,14 @@ enum Command {
     /// and visitor counts; daily visitor rows) to a file in folio's portable format
     /// (JSON Lines). The same content always gives the same bytes.
     Export {
-        /// The embedded store of this data directory (while no server uses it).
+        /// The embedded store of this data directory: one snapshot, read beside a
+        /// running `folio serve` if there is one.
         #[arg(long, conflicts_with = "aws", required_unless_present = "aws")]
         data_dir: Option<PathBuf>,
         /// The DynamoDB table (TABLE_NAME, AWS_REGION; AWS_ENDPOINT_URL for moto).
         #[arg(long)]
         aws: bool,
+        /// The file to write (replaced whole, never left half-written).
         #[arg(long)]
         out: PathBuf,
     },
@@ -126,13 +128,17 @@ enum Command {
     /// ids, slugs and dates are kept, counts are set (never added twice), and
     /// importing again changes nothing. Invalid records are named and skipped.
     Import {
+        /// The embedded store of this data directory (created if missing; no
+        /// `folio serve` may be using it).
         #[arg(long, conflicts_with = "aws", required_unless_present = "aws")]
         data_dir: Option<PathBuf>,
+        /// The DynamoDB table (TABLE_NAME, AWS_REGION; AWS_ENDPOINT_URL for moto).
         #[arg(long)]
         aws: bool,
         /// Say what would change, and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// A file from `folio export`, or a directory of Markdown files.
         file: PathBuf,
     },
     /// Copy the embedded store of a data directory into a new file: one consistent
@@ -140,6 +146,7 @@ enum Command {
     Backup {
         #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
         data_dir: PathBuf,
+        /// A new file (private, 0600: it holds password hashes).
         #[arg(long)]
         out: PathBuf,
     },
@@ -148,6 +155,7 @@ enum Command {
     Restore {
         #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
         data_dir: PathBuf,
+        /// A file written by `folio backup`.
         backup: PathBuf,
     },
     /// Load sample content into a data directory (while no server uses it).
