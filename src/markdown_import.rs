@@ -140,12 +140,10 @@ fn strings(value: &Value) -> Vec<String> {
 
 /// The id of the post a file becomes: stable for the same path.
 fn id_of(relative: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, relative.as_bytes());
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("md-{hex}")
+    format!(
+        "md-{}",
+        folio_shared::digest::sha256_hex_prefix(relative.as_bytes(), 16)
+    )
 }
 
 fn first_paragraph(body: &str) -> Option<String> {

@@ -18,7 +18,6 @@ use folio_shared::policy::{CALLER_TOKEN_HEADER, CORS, Cors, EDGE_ONLY_HEADERS, n
 use folio_shared::routes::{Access, RouteTable};
 use folio_shared::{ApiError, ApiResponse};
 use http::{Method, StatusCode};
-use ring::digest;
 
 use crate::events::{
     CfHeaders, CfRequest, CfResponse, CloudFrontEvent, EdgeResult, header, set_header,
@@ -230,9 +229,8 @@ impl Edge {
                 } else {
                     body.data.clone().into_bytes()
                 };
-                let hash = digest::digest(&digest::SHA256, &bytes);
-                let hex: String = hash.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-                set_header(&mut request.headers, "x-amz-content-sha256", &hex);
+                let hash = folio_shared::digest::sha256_hex(&bytes);
+                set_header(&mut request.headers, "x-amz-content-sha256", &hash);
             }
         }
         EdgeResult::Request(request)

@@ -2,6 +2,7 @@
 //! error type and its one mapping to HTTP, the route table, and the JWT verifier.
 
 pub mod caching;
+pub mod digest;
 pub mod domain;
 pub mod error;
 pub mod jwt;

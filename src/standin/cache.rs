@@ -80,11 +80,8 @@ impl ResponseCache {
     pub fn key(path: &str, query: Option<&str>, authorization: Option<&[u8]>) -> String {
         let mut key = caching::cache_key(path, query.unwrap_or(""));
         if let Some(auth) = authorization {
-            let hash = ring::digest::digest(&ring::digest::SHA256, auth);
             key.push('|');
-            for b in &hash.as_ref()[..12] {
-                key.push_str(&format!("{b:02x}"));
-            }
+            key.push_str(&folio_shared::digest::sha256_hex_prefix(auth, 12));
         }
         key
     }

@@ -18,6 +18,8 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use folio_shared::digest::sha256_hex;
+
 use super::sigv4::{self, Credentials, Signable, SignatureError};
 
 /// The stand-in's Function URL host, as CloudFront's origin domain.
@@ -72,7 +74,7 @@ impl OriginRequest {
     /// else the hash of an empty body.
     fn payload_hash(&self) -> String {
         self.header("x-amz-content-sha256")
-            .map_or_else(|| sigv4::sha256_hex(b""), str::to_string)
+            .map_or_else(|| sha256_hex(b""), str::to_string)
     }
 
     fn signable<'a>(&'a self, payload_hash: &'a str) -> Signable<'a> {
@@ -142,7 +144,7 @@ impl FunctionUrl {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<LambdaFunctionUrlRequest, Refused> {
         let hash = request.payload_hash();
-        if !request.body.is_empty() && hash != sigv4::sha256_hex(&request.body) {
+        if !request.body.is_empty() && hash != sha256_hex(&request.body) {
             return Err(Refused::PayloadHash);
         }
         sigv4::verify(
@@ -256,7 +258,7 @@ mod tests {
     fn oac_replaces_the_viewers_authorization_with_a_signature() {
         let oac = OriginAccessControl::new(credentials());
         let mut request = post("{}");
-        request.set_header("x-amz-content-sha256", &sigv4::sha256_hex(b"{}"));
+        request.set_header("x-amz-content-sha256", &sha256_hex(b"{}"));
         oac.sign(&mut request, chrono::Utc::now());
         let authorization = request.header("authorization").unwrap();
         assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=ASIASTANDIN/"));
@@ -280,14 +282,14 @@ mod tests {
             Refused::PayloadHash
         );
         let mut wrong = post("{\"a\":1}");
-        wrong.set_header("x-amz-content-sha256", &sigv4::sha256_hex(b"{}"));
+        wrong.set_header("x-amz-content-sha256", &sha256_hex(b"{}"));
         oac.sign(&mut wrong, now);
         assert_eq!(
             url.accept(wrong, "r", now).unwrap_err(),
             Refused::PayloadHash
         );
         let mut good = post("{\"a\":1}");
-        good.set_header("x-amz-content-sha256", &sigv4::sha256_hex(b"{\"a\":1}"));
+        good.set_header("x-amz-content-sha256", &sha256_hex(b"{\"a\":1}"));
         oac.sign(&mut good, now);
         let event = url.accept(good, "r", now).unwrap();
         assert_eq!(event.body.as_deref(), Some("{\"a\":1}"));

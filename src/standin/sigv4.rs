@@ -3,7 +3,8 @@
 //! Canonical request, string to sign and signing key as in the IAM User Guide's
 //! "Create a signed AWS API request" (Signature Version 4).
 
-use ring::{digest, hmac};
+use folio_shared::digest::{hex, sha256_hex};
+use ring::hmac;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The service name Lambda Function URLs are signed for.
@@ -26,14 +27,6 @@ pub struct Signable<'a> {
     /// Lower-case names; each value already joined as it travels.
     pub headers: &'a [(String, String)],
     pub payload_hash: &'a str,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(digest::digest(&digest::SHA256, bytes).as_ref())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn uri_encode(value: &str, keep_slash: bool) -> String {

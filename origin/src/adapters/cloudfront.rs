@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
-use ring::digest;
+use folio_shared::digest::sha256_hex_prefix;
 
 use crate::ports::Invalidator;
 use crate::ports::invalidator::normalise;
@@ -25,11 +25,7 @@ pub struct CloudFrontInvalidator {
 /// `folio-<hash of the paths>-<change id>`: unique per change, identical across
 /// retries of that change (CloudFront then answers with the first invalidation).
 fn caller_reference(paths: &[String], change_id: &str) -> String {
-    let digest = digest::digest(&digest::SHA256, paths.join("\n").as_bytes());
-    let hex: String = digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = sha256_hex_prefix(paths.join("\n").as_bytes(), 8);
     format!("folio-{hex}-{change_id}")
 }
 

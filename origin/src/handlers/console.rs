@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 
+use folio_shared::digest::sha256_hex_prefix;
 use folio_shared::policy::CONSOLE_CSP;
 use folio_shared::{ApiError, ApiResponse};
 use http::{HeaderValue, StatusCode, header};
@@ -48,11 +49,7 @@ struct Console {
 
 /// The first 16 hex digits of the SHA-256 of the bytes.
 fn content_hash(bytes: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex_prefix(bytes, 8)
 }
 
 fn hashed(name: &str, hash: &str) -> String {
