@@ -814,10 +814,7 @@ async fn categories_follow_publish_edit_unpublish_and_delete() {
     assert_eq!(moved.status, 200, "{}", moved.body);
     assert_eq!(categories().await, json!(["Go", "rust"]));
 
-    let unpublished = s
-        .owner(Method::POST, &format!("/v1/blog/posts/{b}/unpublish"), None)
-        .await;
-    assert_eq!(unpublished.status, 200);
+    s.unpublish("/v1/blog/posts", &b).await;
     assert_eq!(categories().await, json!(["Go"]));
 
     let deleted = s
@@ -969,14 +966,7 @@ async fn tracking_a_view_of_an_unpublished_item_is_404_for_everyone() {
         )
         .await;
     assert_eq!(first.body["tracked"], true, "{}", first.body);
-    let r = s
-        .owner(
-            Method::POST,
-            &format!("/v1/blog/posts/{id}/unpublish"),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200);
+    s.unpublish("/v1/blog/posts", id).await;
     let again = s
         .send(Method::POST, "/v1/analytics/track", None, Some(view))
         .await;

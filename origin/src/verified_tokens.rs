@@ -56,19 +56,22 @@ impl VerifiedTokens {
         &self.verifier
     }
 
-    /// Whether this very token would be accepted from the cache now.
-    pub fn is_cached(&self, token: &str) -> bool {
+    /// The identity of this very token, if it is cached and has not expired.
+    fn fresh(&self, token: &str) -> Option<Arc<Identity>> {
         self.cache
             .get(token)
-            .is_some_and(|identity| identity.expires_at > now_secs())
+            .filter(|identity| identity.expires_at > now_secs())
+    }
+
+    /// Whether this very token would be accepted from the cache now.
+    pub fn is_cached(&self, token: &str) -> bool {
+        self.fresh(token).is_some()
     }
 
     /// The identity of `token`: from the cache when this very token was verified
     /// before and has not expired since, otherwise by full verification.
     pub async fn verify(&self, token: &str) -> Result<Arc<Identity>, JwtRejection> {
-        if let Some(identity) = self.cache.get(token)
-            && identity.expires_at > now_secs()
-        {
+        if let Some(identity) = self.fresh(token) {
             return Ok(identity);
         }
         let identity = Arc::new(self.verifier.verify(token).await?);

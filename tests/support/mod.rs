@@ -300,6 +300,14 @@ impl TestServer {
         assert_eq!(r.status, 200, "publish: {}", r.body);
         r.body
     }
+
+    pub async fn unpublish(&self, collection: &str, id: &str) -> Value {
+        let r = self
+            .owner(Method::POST, &format!("{collection}/{id}/unpublish"), None)
+            .await;
+        assert_eq!(r.status, 200, "unpublish: {}", r.body);
+        r.body
+    }
 }
 
 pub fn b64(bytes: &[u8]) -> String {

@@ -160,13 +160,20 @@ pub async fn update<T: Content>(
         .await?
         .ok_or(ApiError::NotFound)?;
     // A body read with GET may come back as it is: its read-only fields must
-    // still be the stored values (so a stale copy is refused by name).
-    let current =
-        serde_json::to_value(&stored.item).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // still be the stored values (so a stale copy is refused by name). The stored
+    // item is serialised only when the body carries one of them.
+    let mut current = None;
     for name in T::READ_ONLY {
-        if let Some(sent) = fields.take(name)
-            && current.get(*name) != Some(&sent)
-        {
+        let Some(sent) = fields.take(name) else {
+            continue;
+        };
+        if current.is_none() {
+            current = Some(
+                serde_json::to_value(&stored.item)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+        }
+        if current.as_ref().and_then(|c| c.get(*name)) != Some(&sent) {
             return Err(FieldError::new(
                 *name,
                 "is read-only: send the stored value or leave it out",
