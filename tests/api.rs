@@ -10,6 +10,8 @@ mod data_path;
 mod markdown;
 #[path = "cases/portable.rs"]
 mod portable;
+#[path = "cases/publishing.rs"]
+mod publishing;
 #[path = "cases/standin.rs"]
 mod standin;
 

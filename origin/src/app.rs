@@ -15,6 +15,7 @@ use crate::handlers;
 use crate::keys;
 use crate::login_throttle::LoginThrottle;
 use crate::ports::{IdentityProvider, Invalidator, Store};
+use crate::render::Renderer;
 use crate::repo::tracking::Tracker;
 use crate::request::{Request, etag, etag_matches};
 use crate::verified_tokens::VerifiedTokens;
@@ -31,6 +32,8 @@ pub struct App {
     pub tokens: VerifiedTokens,
     pub tracker: Tracker,
     pub login_throttle: LoginThrottle,
+    /// Rendered HTML of the Markdown fields readers get beside them.
+    pub renderer: Renderer,
     routes: RouteTable,
 }
 
@@ -57,6 +60,7 @@ impl App {
             verifier,
             tracker: Tracker::new(region),
             login_throttle: LoginThrottle::default(),
+            renderer: Renderer::default(),
             routes: RouteTable::new(),
         }
     }

@@ -6,6 +6,7 @@
 //! - `repo`: domain operations over the store; `keys`: the single-table key layout
 //! - `lambda`: Function URL events in and out
 //! - `portable`: the export format, and export and import over any store
+//! - `render`: Markdown to sanitised HTML for readers
 //! - `verified_tokens`: tokens verified once, accepted again by a lookup until they expire
 
 pub mod adapters;
@@ -20,6 +21,7 @@ pub mod openapi;
 pub mod portable;
 pub mod ports;
 pub mod private_files;
+pub mod render;
 pub mod repo;
 pub mod request;
 pub mod tracking_limit;

@@ -7,8 +7,8 @@
 
 use folio_shared::domain::rules::{create_schema, update_schema};
 use folio_shared::domain::{
-    BlogPost, Certification, Content, ContentKind, ItemId, MAX_SECRET_CHARS, PASSWORD_POLICY,
-    Project,
+    BlogPost, CONTENT_HTML, Certification, Content, ContentKind, ItemId, LONG_DESCRIPTION_HTML,
+    MAX_SECRET_CHARS, PASSWORD_POLICY, Project,
 };
 use folio_shared::routes::{Access, ROUTES, Route, RouteId};
 use serde_json::{Map, Value, json};
@@ -379,6 +379,12 @@ fn update_accepting_read_only<T: Content>(item: &Value) -> Value {
     schema
 }
 
+/// An HTML field derived from a Markdown one.
+fn rendered_html(source: &str) -> Value {
+    json!({ "type": "string", "readOnly": true,
+            "description": format!("`{source}` rendered to HTML (CommonMark with GFM tables, strikethrough and autolinks) and sanitised against an allow-list: no scripts, event attributes, styles or non-http(s)/mailto links") })
+}
+
 fn meta_properties(extra: Value) -> Value {
     let mut props = json!({
         "id": { "type": "string" },
@@ -394,16 +400,18 @@ fn meta_properties(extra: Value) -> Value {
 
 fn schemas() -> Value {
     let blog_item = json!({ "type": "object",
-            "required": ["id", "slug", "title", "excerpt", "content", "category", "readTime", "publishedAt", "tags", "status", "createdAt", "updatedAt"],
+            "required": ["id", "slug", "title", "excerpt", "content", CONTENT_HTML, "category", "readTime", "publishedAt", "tags", "status", "createdAt", "updatedAt"],
             "properties": meta_properties(json!({ "slug": { "type": "string" }, "title": { "type": "string" },
-                "excerpt": { "type": "string" }, "content": { "type": "string" }, "category": { "type": "string" },
+                "excerpt": { "type": "string" }, "content": { "type": "string" },
+                CONTENT_HTML: rendered_html("content"), "category": { "type": "string" },
                 "readTime": { "type": "string", "example": "5 min read" },
                 "publishedAt": { "type": "string", "description": "YYYY-MM-DD: the owner's date, else the day of the first publication; empty until then" },
                 "tags": { "type": "array", "items": { "type": "string" } } })) });
     let project_item = json!({ "type": "object",
-            "required": ["id", "name", "description", "longDescription", "tech", "company", "featured", "status", "createdAt", "updatedAt"],
+            "required": ["id", "name", "description", "longDescription", LONG_DESCRIPTION_HTML, "tech", "company", "featured", "status", "createdAt", "updatedAt"],
             "properties": meta_properties(json!({ "name": { "type": "string" }, "description": { "type": "string" },
-                "longDescription": { "type": "string" }, "tech": { "type": "array", "items": { "type": "string" } },
+                "longDescription": { "type": "string" },
+                LONG_DESCRIPTION_HTML: rendered_html("longDescription"), "tech": { "type": "array", "items": { "type": "string" } },
                 "company": { "type": "string" }, "featured": { "type": "boolean" },
                 "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() })) });
     let cert_item = json!({ "type": "object",

@@ -6,7 +6,9 @@ use folio_shared::domain::{
 use folio_shared::metrics;
 use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::{StatusCode, header};
+use serde::Serialize;
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::app::{App, Caller, is_owner};
 use crate::repo::content::{self as repo, Stored};
@@ -30,8 +32,41 @@ pub fn public_paths(kind: ContentKind, id: &ItemId) -> Vec<String> {
     ]
 }
 
-fn item_response<T: Content>(status: StatusCode, item: &T) -> ApiResponse {
-    ApiResponse::json(status, item)
+/// An item as readers get it: its stored fields, and the HTML of its Markdown.
+#[derive(Serialize)]
+pub struct Representation<'a, T> {
+    #[serde(flatten)]
+    item: &'a T,
+    #[serde(flatten)]
+    rendered: Rendered,
+}
+
+/// The added HTML field, if the kind has one (a map of zero or one entry).
+struct Rendered(Option<(&'static str, Arc<str>)>);
+
+impl Serialize for Rendered {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(usize::from(self.0.is_some())))?;
+        if let Some((name, html)) = &self.0 {
+            map.serialize_entry(name, &**html)?;
+        }
+        map.end()
+    }
+}
+
+pub fn representation<'a, T: Content>(app: &App, item: &'a T) -> Representation<'a, T> {
+    let rendered = item
+        .markdown()
+        .map(|(name, markdown)| (name, app.renderer.render(markdown)));
+    Representation {
+        item,
+        rendered: Rendered(rendered),
+    }
+}
+
+fn item_response<T: Content>(app: &App, status: StatusCode, item: &T) -> ApiResponse {
+    ApiResponse::json(status, &representation(app, item))
 }
 
 /// Loads an item; drafts exist only for the owner (the public gets 404, not 403).
@@ -63,10 +98,11 @@ pub async fn list<T: Content>(
     }
     let items = repo::list::<T>(app.store.as_ref(), query.status.statuses()).await?;
     let matching: Vec<&T> = items.iter().filter(|i| i.matches(&query)).collect();
-    let page: Vec<&&T> = matching
+    let page: Vec<Representation<'_, T>> = matching
         .iter()
         .skip(query.offset)
         .take(query.limit)
+        .map(|item| representation(app, *item))
         .collect();
     let mut body = json!({ "total": matching.len(), "limit": query.limit, "offset": query.offset });
     body[list_field(T::KIND)] =
@@ -80,7 +116,7 @@ pub async fn get<T: Content>(
     caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
     let stored = load_visible::<T>(app, id, caller).await?;
-    Ok(item_response(StatusCode::OK, &stored.item))
+    Ok(item_response(app, StatusCode::OK, &stored.item))
 }
 
 pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiResponse, ApiError> {
@@ -90,7 +126,7 @@ pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiRe
     if stored.item.status() == Status::Draft && !is_owner(caller) {
         return Err(ApiError::NotFound);
     }
-    Ok(item_response(StatusCode::OK, &stored.item))
+    Ok(item_response(app, StatusCode::OK, &stored.item))
 }
 
 pub async fn categories(app: &App) -> Result<ApiResponse, ApiError> {
@@ -117,16 +153,20 @@ pub async fn create<T: Content>(app: &App, request: &Request) -> Result<ApiRespo
     let item = repo::create(app.store.as_ref(), item, app.tracker.region()).await?;
     let location = format!("{}/{}", request.path.trim_end_matches('/'), item.id());
     // A new item is a draft: nothing public changed, nothing to invalidate.
-    Ok(item_response(StatusCode::CREATED, &item).header(header::LOCATION, &location))
+    Ok(item_response(app, StatusCode::CREATED, &item).header(header::LOCATION, &location))
 }
 
 /// Checks `If-Match` against the stored item's current representation.
-fn check_if_match<T: Content>(request: &Request, stored: &Stored<T>) -> Result<(), ApiError> {
+fn check_if_match<T: Content>(
+    app: &App,
+    request: &Request,
+    stored: &Stored<T>,
+) -> Result<(), ApiError> {
     let Some(expected) = request.header(header::IF_MATCH) else {
         return Ok(());
     };
-    let current =
-        serde_json::to_vec(&stored.item).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let current = serde_json::to_vec(&representation(app, &stored.item))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     if etag_matches(expected, &etag(&current)) {
         Ok(())
     } else {
@@ -169,7 +209,7 @@ pub async fn update<T: Content>(
         };
         if current.is_none() {
             current = Some(
-                serde_json::to_value(&stored.item)
+                serde_json::to_value(representation(app, &stored.item))
                     .map_err(|e| ApiError::Internal(e.to_string()))?,
             );
         }
@@ -184,15 +224,15 @@ pub async fn update<T: Content>(
     // An invalid body is a 400 whatever `If-Match` says: validate, then compare.
     let mut next = stored.item.clone();
     next.update(&fields)?;
-    check_if_match(request, &stored)?;
+    check_if_match(app, request, &stored)?;
     if fields.is_empty() {
         // Only read-only fields, all matching: nothing to change.
-        return Ok(item_response(StatusCode::OK, &stored.item));
+        return Ok(item_response(app, StatusCode::OK, &stored.item));
     }
     next.meta_mut().updated_at = Timestamp::now();
     let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, Some(&saved)).await;
-    Ok(item_response(StatusCode::OK, &saved))
+    Ok(item_response(app, StatusCode::OK, &saved))
 }
 
 pub async fn delete<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, ApiError> {
@@ -218,12 +258,12 @@ pub async fn set_status<T: Content>(
         .await?
         .ok_or(ApiError::NotFound)?;
     if stored.item.status() == target {
-        return Ok(item_response(StatusCode::OK, &stored.item));
+        return Ok(item_response(app, StatusCode::OK, &stored.item));
     }
     let mut next = stored.item.clone();
     next.set_status(target, today_utc());
     next.meta_mut().updated_at = Timestamp::now();
     let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, Some(&saved)).await;
-    Ok(item_response(StatusCode::OK, &saved))
+    Ok(item_response(app, StatusCode::OK, &saved))
 }

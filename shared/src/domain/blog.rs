@@ -96,6 +96,9 @@ pub fn slugify(title: &str) -> String {
     }
 }
 
+/// The rendered form of `content`, beside it in every answer.
+pub const CONTENT_HTML: &str = "contentHtml";
+
 const TITLE: FieldRule = FieldRule::required("title", FieldKind::Text { max: 200 });
 const EXCERPT: FieldRule = FieldRule::required("excerpt", FieldKind::Text { max: 500 });
 const CONTENT: FieldRule = FieldRule::required("content", FieldKind::Markdown);
@@ -113,8 +116,15 @@ fn date_text(date: Option<NaiveDate>) -> String {
 impl Content for BlogPost {
     const KIND: ContentKind = ContentKind::Blog;
     const FIELDS: &'static [FieldRule] = &[TITLE, EXCERPT, CONTENT, CATEGORY, TAGS, PUBLISHED_AT];
-    const READ_ONLY: &'static [&'static str] =
-        &["id", "status", "createdAt", "updatedAt", "slug", "readTime"];
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "status",
+        "createdAt",
+        "updatedAt",
+        "slug",
+        "readTime",
+        CONTENT_HTML,
+    ];
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
         let title = f.required_text_field(&TITLE)?;
@@ -190,6 +200,10 @@ impl Content for BlogPost {
 
     fn sort_key(&self) -> String {
         format!("{}#{}", self.published_at, self.meta.created_at.as_str())
+    }
+
+    fn markdown(&self) -> Option<(&'static str, &str)> {
+        Some((CONTENT_HTML, &self.content))
     }
 
     fn slug(&self) -> Option<&str> {

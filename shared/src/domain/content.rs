@@ -40,6 +40,13 @@ pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
     /// when equal to the stored item's, refused by name otherwise.
     const READ_ONLY: &'static [&'static str] = &["id", "status", "createdAt", "updatedAt"];
 
+    /// The Markdown field a reader also gets as sanitised HTML, if the kind has one:
+    /// (the added HTML field's name, the Markdown). The HTML is derived on read,
+    /// never stored, so exports and imports carry the Markdown alone.
+    fn markdown(&self) -> Option<(&'static str, &str)> {
+        None
+    }
+
     /// The names of `FIELDS`: what a body may carry.
     fn writable() -> Vec<&'static str> {
         Self::FIELDS.iter().map(|r| r.name).collect()

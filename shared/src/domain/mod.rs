@@ -11,7 +11,7 @@ mod types;
 
 pub mod password;
 
-pub use blog::{BlogPost, read_time, slugify};
+pub use blog::{BlogPost, CONTENT_HTML, read_time, slugify};
 pub use password::{PASSWORD_POLICY, PasswordPolicy};
 
 /// The longest Markdown body (blog `content`, project `longDescription`), in
@@ -22,6 +22,6 @@ pub const MARKDOWN_MAX_CHARS: usize = 200_000;
 pub use certification::{CertType, Certification};
 pub use content::{Content, Meta};
 pub use fields::{Fields, MAX_SECRET_CHARS};
-pub use project::Project;
+pub use project::{LONG_DESCRIPTION_HTML, Project};
 pub use query::{ListQuery, StatusFilter, bounded_int};
 pub use types::{ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, today_utc};

@@ -30,8 +30,18 @@ const GITHUB_URL: FieldRule = FieldRule::optional("githubUrl", FieldKind::Url);
 const LIVE_URL: FieldRule = FieldRule::optional("liveUrl", FieldKind::Url);
 const IMAGE_URL: FieldRule = FieldRule::optional("imageUrl", FieldKind::Url);
 
+/// The rendered form of `longDescription`, beside it in every answer.
+pub const LONG_DESCRIPTION_HTML: &str = "longDescriptionHtml";
+
 impl Content for Project {
     const KIND: ContentKind = ContentKind::Project;
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "status",
+        "createdAt",
+        "updatedAt",
+        LONG_DESCRIPTION_HTML,
+    ];
     const FIELDS: &'static [FieldRule] = &[
         NAME,
         DESCRIPTION,
@@ -43,6 +53,10 @@ impl Content for Project {
         LIVE_URL,
         IMAGE_URL,
     ];
+
+    fn markdown(&self) -> Option<(&'static str, &str)> {
+        Some((LONG_DESCRIPTION_HTML, &self.long_description))
+    }
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
         Ok(Self {
