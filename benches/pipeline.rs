@@ -27,6 +27,7 @@ fn pipeline(c: &mut Criterion) {
             standin: Default::default(),
             faults: None,
             owner: None,
+            site: None,
         })
         .await
         .expect("server");

@@ -26,6 +26,9 @@ enum Command {
         FOLIO_OWNER_EMAIL     the owner created on first start (default owner@folio.local)\n  \
         FOLIO_OWNER_PASSWORD  that owner's password (none: one is generated and printed once)\n  \
         FOLIO_LOG             log filter, e.g. info (default warn)\n  \
+        FOLIO_SITE_URL        your frontend, which feeds and the sitemap link to (default: this server)\n  \
+        FOLIO_SITE_TITLE, FOLIO_SITE_POST_PATH (default /blog/{slug}), FOLIO_SITE_PROJECT_PATH,\n  \
+        FOLIO_SITE_CERTIFICATION_PATH, FOLIO_API_URL: the rest of the frontend's settings\n  \
         With --aws: TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID, AWS_REGION (required),\n  \
         USER_POOL_CLIENT_SECRET, OWNER_GROUP, DISTRIBUTION_ID, JWKS_URL, AWS_ENDPOINT_URL")]
     Serve {
@@ -415,6 +418,7 @@ async fn open_local(data_dir: PathBuf) -> Result<Local, String> {
         issuer: "folio-cli".into(),
         token_ttl_secs: 3600,
         faults: None,
+        site: None,
     };
     tokio::task::spawn_blocking(move || Local::open(&config))
         .await
@@ -479,6 +483,7 @@ async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
         issuer: "folio-seed".into(),
         token_ttl_secs: 3600,
         faults: None,
+        site: None,
     };
     let local = tokio::task::spawn_blocking(move || Local::open(&config))
         .await
@@ -505,6 +510,15 @@ async fn main() -> ExitCode {
             seed,
             aws,
         } => {
+            let site = match folio_origin::site::Site::from_lookup(|name| {
+                std::env::var(format!("FOLIO_{name}")).ok()
+            }) {
+                Ok(site) => site,
+                Err(e) => {
+                    eprintln!("folio: setting FOLIO_{} is invalid: {}", e.name, e.reason);
+                    return ExitCode::FAILURE;
+                }
+            };
             let backend = if aws {
                 aws_cli::backend().await
             } else {
@@ -522,6 +536,7 @@ async fn main() -> ExitCode {
                             standin: Default::default(),
                             faults: None,
                             owner: None,
+                            site,
                         },
                         seed,
                     )

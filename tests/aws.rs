@@ -130,6 +130,7 @@ async fn two_regions_writing_one_table_count_exactly() {
         standin: Default::default(),
         faults: None,
         owner: None,
+        site: None,
     })
     .await
     .unwrap();

@@ -210,6 +210,26 @@ async fn store_contract(store: &dyn Store) {
         ["ITEM#2"]
     );
 
+    // A bounded query returns the first items in its order, and no more.
+    assert_eq!(
+        pks(store
+            .query(&Query::gsi1("KIND#published").first(1))
+            .await
+            .unwrap()),
+        ["ITEM#3"]
+    );
+    assert_eq!(
+        sks(store.query(&between.clone().first(1)).await.unwrap()),
+        ["DAY#2026-01-03"]
+    );
+    assert_eq!(
+        sks(store
+            .query(&Query::table("Q", SortKeyRange::All).first(2))
+            .await
+            .unwrap()),
+        ["DAY#2026-01-01", "DAY#2026-01-02"]
+    );
+
     // Expired rows are gone for reads and for NotExists, before TTL deletes them.
     let past = chrono::Utc::now().timestamp() - 10;
     let expired = Item {
@@ -232,6 +252,28 @@ async fn store_contract(store: &dyn Store) {
         .transact(vec![put(row("E", "1"), Condition::NotExists)])
         .await
         .expect("an expired row does not block NotExists");
+    // A bound counts live rows only.
+    store
+        .transact(vec![
+            put(
+                Item {
+                    expires_at: Some(past),
+                    ..row("L", "1")
+                },
+                Condition::None,
+            ),
+            put(row("L", "2"), Condition::None),
+            put(row("L", "3"), Condition::None),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        sks(store
+            .query(&Query::table("L", SortKeyRange::All).first(1))
+            .await
+            .unwrap()),
+        ["2"]
+    );
 
     // Large partitions come back whole (DynamoDB pages at 1 MB).
     let big = "x".repeat(100_000);
@@ -250,6 +292,11 @@ async fn store_contract(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(all.len(), 15, "every page of a large partition is read");
+    let first = store
+        .query(&Query::table("BIG", SortKeyRange::All).first(12))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 12, "a bound spanning pages stops at the bound");
 
     dynamodb_limits_contract(store).await;
 }
@@ -448,6 +495,7 @@ async fn local_issuer_honours_the_identity_contract() {
         issuer: "http://127.0.0.1/test".into(),
         token_ttl_secs: 600,
         faults: None,
+        site: None,
     })
     .unwrap();
     let email = Email::parse("email", OWNER_EMAIL).unwrap();

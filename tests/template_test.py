@@ -231,6 +231,17 @@ class CloudFront(unittest.TestCase):
         for name in ["TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"]:
             self.assertIn(name, variables)
 
+    def test_every_frontend_setting_the_origin_reads_is_a_template_parameter(self):
+        # origin/src/site.rs documents each setting it reads in its table.
+        source = (ROOT / "origin" / "src" / "site.rs").read_text()
+        read = set(re.findall(r"^//! \| `([A-Z_]+)`", source, re.M))
+        self.assertIn("SITE_URL", read)
+        variables = props("OriginFunction")["Environment"]["Variables"]
+        for name in read:
+            self.assertIn(name, variables, f"the origin reads {name}; the template never sets it")
+            self.assertEqual(set(variables[name]), {"Ref"}, name)
+            self.assertIn(variables[name]["Ref"], TEMPLATE["Parameters"])
+
     def test_cache_policy_keys_on_authorization_and_honours_no_store(self):
         config = props("ApiCachePolicy")["CachePolicyConfig"]
         self.assertEqual(config["MinTTL"], 0, "a MinTTL above 0 would override no-store")

@@ -18,6 +18,7 @@ use crate::ports::{IdentityProvider, Invalidator, Store};
 use crate::render::Renderer;
 use crate::repo::tracking::Tracker;
 use crate::request::{Request, etag, etag_matches};
+use crate::site::Site;
 use crate::verified_tokens::VerifiedTokens;
 
 /// Largest request body the origin accepts (CloudFront passes at most 1 MB to the edge).
@@ -34,6 +35,8 @@ pub struct App {
     pub login_throttle: LoginThrottle,
     /// Rendered HTML of the Markdown fields readers get beside them.
     pub renderer: Renderer,
+    /// The owner's frontend, which feeds and the sitemap link to (none: no feeds).
+    pub site: Option<Site>,
     routes: RouteTable,
 }
 
@@ -61,8 +64,15 @@ impl App {
             tracker: Tracker::new(region),
             login_throttle: LoginThrottle::default(),
             renderer: Renderer::default(),
+            site: None,
             routes: RouteTable::new(),
         }
+    }
+
+    /// The same app, linking feeds and the sitemap to `site`.
+    pub fn with_site(mut self, site: Option<Site>) -> Self {
+        self.site = site;
+        self
     }
 
     pub async fn handle(&self, request: Request) -> ApiResponse {

@@ -13,6 +13,7 @@
 //! | `DISTRIBUTION_ID`         | CloudFront distribution to invalidate (none: no invalidation) |
 //! | `AWS_REGION`              | Region of the SDK clients and of this origin's counter rows (required) |
 //! | `JWKS_URL`                | override of the pool's JWKS URL (moto serves its own)    |
+//! | `SITE_URL`, `SITE_…`, `API_URL` | the owner's frontend, for feeds and the sitemap (`site`) |
 //!
 //! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, … are honoured by the SDK.
 
@@ -35,6 +36,7 @@ use crate::adapters::dynamo::DynamoStore;
 use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
 use crate::app::App;
 use crate::ports::{Invalidator, Store};
+use crate::site::Site;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -69,6 +71,8 @@ pub struct AwsSettings {
     /// test suite's DynamoDB Local beside moto). Read here, not left to the SDK,
     /// because an endpoint set in code for every service would win over it.
     pub dynamodb_endpoint: Option<String>,
+    /// The owner's frontend, for feeds and the sitemap.
+    pub site: Option<Site>,
 }
 
 impl AwsSettings {
@@ -97,6 +101,10 @@ impl AwsSettings {
                 reason: format!("{user_pool_id:?} is not a pool id like us-east-1_AbCdEf123"),
             });
         }
+        let site = Site::from_lookup(&lookup).map_err(|e| ConfigError::Invalid {
+            name: e.name,
+            reason: e.reason,
+        })?;
         let jwks_url = optional("JWKS_URL").unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
         Ok(Self {
             table_name: required("TABLE_NAME"),
@@ -108,6 +116,7 @@ impl AwsSettings {
             user_pool_id,
             region,
             jwks_url,
+            site,
         })
     }
 
@@ -237,13 +246,16 @@ impl Aws {
         // keys (its kid is unknown: single flight, rate-limited, last keys kept).
         let initial = JwkSet { keys: Vec::new() };
         let verifier = Arc::new(Verifier::new(config, &initial, jwks));
-        let app = Arc::new(App::new(
-            wrap_store(Arc::clone(&store) as Arc<dyn Store>, faults.clone()),
-            wrap_identity(identity.clone(), faults),
-            Arc::new(Fanout(invalidators)),
-            Arc::clone(&verifier),
-            &settings.region,
-        ));
+        let app = Arc::new(
+            App::new(
+                wrap_store(Arc::clone(&store) as Arc<dyn Store>, faults.clone()),
+                wrap_identity(identity.clone(), faults),
+                Arc::new(Fanout(invalidators)),
+                Arc::clone(&verifier),
+                &settings.region,
+            )
+            .with_site(settings.site.clone()),
+        );
         Ok(Self {
             app,
             verifier,

@@ -15,6 +15,7 @@ use crate::adapters::local_purge::LocalPurge;
 use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
 use crate::app::App;
 use crate::ports::Store;
+use crate::site::Site;
 
 pub const STORE_FILE: &str = "folio.redb";
 pub const LOCAL_CLIENT_ID: &str = "folio-local";
@@ -29,6 +30,8 @@ pub struct LocalConfig {
     pub token_ttl_secs: u64,
     /// Failures to inject into the store and identity ports (tests only).
     pub faults: Option<FaultPlan>,
+    /// The owner's frontend, for feeds and the sitemap.
+    pub site: Option<Site>,
 }
 
 /// Everything local mode is made of; `app` is what requests go through.
@@ -79,13 +82,16 @@ impl Local {
             Arc::new(IssuerKeys(Arc::clone(&issuer))),
         ));
         let purge = Arc::new(LocalPurge::new());
-        let app = Arc::new(App::new(
-            store,
-            wrap_identity(issuer.clone(), config.faults.clone()),
-            purge.clone(),
-            Arc::clone(&verifier),
-            LOCAL_REGION,
-        ));
+        let app = Arc::new(
+            App::new(
+                store,
+                wrap_identity(issuer.clone(), config.faults.clone()),
+                purge.clone(),
+                Arc::clone(&verifier),
+                LOCAL_REGION,
+            )
+            .with_site(config.site.clone()),
+        );
         Ok(Self {
             app,
             issuer,

@@ -41,6 +41,8 @@ async fn build_app() -> Result<Arc<App>, String> {
         issuer: std::env::var("FOLIO_ISSUER").unwrap_or_else(|_| "folio-local".into()),
         token_ttl_secs: 3600,
         faults: None,
+        site: folio_origin::site::Site::from_lookup(|name| std::env::var(name).ok())
+            .map_err(|e| e.to_string())?,
     };
     Ok(Local::open(&config)?.app)
 }

@@ -10,7 +10,9 @@ use folio_shared::domain::{
     BlogPost, CONTENT_HTML, Certification, Content, ContentKind, ItemId, LONG_DESCRIPTION_HTML,
     MAX_SECRET_CHARS, PASSWORD_POLICY, Project,
 };
-use folio_shared::routes::{Access, ROUTES, Route, RouteId};
+use folio_shared::routes::{Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE};
+
+use crate::handlers::feeds::FEED_ENTRIES;
 use serde_json::{Map, Value, json};
 
 fn schema(name: &str) -> Value {
@@ -201,6 +203,41 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 json!({ "type": "object", "properties": { "categories": { "type": "array", "items": { "type": "string" } } } }),
             ),
         )],
+        BlogFeed(format) => {
+            let schema = match format {
+                FeedFormat::Json => json_feed_schema(),
+                FeedFormat::Atom | FeedFormat::Rss => json!({ "type": "string" }),
+            };
+            let spec = match format {
+                FeedFormat::Atom => "Atom (RFC 4287)",
+                FeedFormat::Rss => "RSS 2.0",
+                FeedFormat::Json => "JSON Feed 1.1",
+            };
+            vec![
+                (
+                    200,
+                    document_of(
+                        &format!(
+                            "The newest {FEED_ENTRIES} published posts, newest first, as {spec}; links go to the owner's frontend (SITE_URL)"
+                        ),
+                        format.media_type(),
+                        schema,
+                    ),
+                ),
+                (404, no_site()),
+            ]
+        }
+        Sitemap => vec![
+            (
+                200,
+                document_of(
+                    "The frontend page of every published post, project and certification, and the home page (sitemaps.org protocol 0.9)",
+                    SITEMAP_MEDIA_TYPE,
+                    json!({ "type": "string" }),
+                ),
+            ),
+            (404, no_site()),
+        ],
         TrackVisit => vec![
             (
                 200,
@@ -355,6 +392,32 @@ fn operation(route: &Route) -> Value {
         op["requestBody"] = request;
     }
     op
+}
+
+/// A document in a media type other than JSON.
+fn document_of(description: &str, media_type: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { media_type: { "schema": schema } } })
+}
+
+/// Feeds and the sitemap exist only once the owner's frontend is configured.
+fn no_site() -> Value {
+    error_response("No frontend is configured: set SITE_URL (FOLIO_SITE_URL for folio serve)")
+}
+
+/// The parts of JSON Feed 1.1 (jsonfeed.org/version/1.1) folio writes.
+fn json_feed_schema() -> Value {
+    json!({ "type": "object", "required": ["version", "title", "items"], "properties": {
+        "version": { "type": "string", "enum": ["https://jsonfeed.org/version/1.1"] },
+        "title": { "type": "string" }, "home_page_url": { "type": "string", "format": "uri" },
+        "feed_url": { "type": "string", "format": "uri" }, "description": { "type": "string" },
+        "authors": { "type": "array", "items": { "type": "object", "properties": {
+            "name": { "type": "string" }, "url": { "type": "string", "format": "uri" } } } },
+        "items": { "type": "array", "maxItems": FEED_ENTRIES, "items": { "type": "object", "required": ["id"], "properties": {
+            "id": { "type": "string" }, "url": { "type": "string", "format": "uri" }, "title": { "type": "string" },
+            "content_html": { "type": "string" }, "summary": { "type": "string" },
+            "date_published": { "type": "string", "format": "date-time" },
+            "date_modified": { "type": "string", "format": "date-time" },
+            "tags": { "type": "array", "items": { "type": "string" } } } } } } })
 }
 
 fn error_response(description: &str) -> Value {

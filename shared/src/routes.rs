@@ -27,6 +27,10 @@ pub enum RouteId {
     Unpublish(ContentKind),
     GetBlogPostBySlug,
     ListBlogCategories,
+    /// Published posts, newest first, as a feed readers subscribe to.
+    BlogFeed(FeedFormat),
+    /// The frontend page of every published item, for search engines.
+    Sitemap,
     TrackVisit,
     VisitorCount,
     DailyVisitorTrends,
@@ -44,6 +48,31 @@ pub enum RouteId {
     /// One of the console's content-hashed assets.
     ConsoleAsset,
 }
+
+/// The syndication formats the blog feed is offered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeedFormat {
+    /// RFC 4287.
+    Atom,
+    /// RSS 2.0 (rssboard.org/rss-specification).
+    Rss,
+    /// JSON Feed 1.1 (jsonfeed.org/version/1.1).
+    Json,
+}
+
+impl FeedFormat {
+    /// The registered media type of the format.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            FeedFormat::Atom => "application/atom+xml",
+            FeedFormat::Rss => "application/rss+xml",
+            FeedFormat::Json => "application/feed+json",
+        }
+    }
+}
+
+/// The sitemap's media type (sitemaps.org: an XML document).
+pub const SITEMAP_MEDIA_TYPE: &str = "application/xml";
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +157,10 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/blog/posts/{postId}/unpublish" => Unpublish(Blog), Owner, Never, "unpublishBlogPost"),
     route!(GET "/v1/blog/posts/by-slug/{slug}" => GetBlogPostBySlug, PublicOwnerSeesMore, CONTENT, "getBlogPostBySlug"),
     route!(GET "/v1/blog/categories" => ListBlogCategories, Public, CONTENT, "listBlogCategories"),
+    route!(GET "/v1/blog/feed.atom" => BlogFeed(FeedFormat::Atom), Public, CONTENT, "getBlogFeedAtom"),
+    route!(GET "/v1/blog/feed.rss" => BlogFeed(FeedFormat::Rss), Public, CONTENT, "getBlogFeedRss"),
+    route!(GET "/v1/blog/feed.json" => BlogFeed(FeedFormat::Json), Public, CONTENT, "getBlogFeedJson"),
+    route!(GET "/v1/sitemap.xml" => Sitemap, Public, CONTENT, "getSitemap"),
     route!(GET "/v1/projects" => List(Project), PublicOwnerSeesMore, CONTENT, "listProjects", query = PROJECT_LIST),
     route!(POST "/v1/projects" => Create(Project), Owner, Never, "createProject"),
     route!(GET "/v1/projects/{projectId}" => Get(Project), PublicOwnerSeesMore, CONTENT, "getProject"),
@@ -296,6 +329,10 @@ mod tests {
             "getBlogPostBySlug",
             "getHealth",
             "getOpenApiDocument",
+            "getBlogFeedAtom",
+            "getBlogFeedRss",
+            "getBlogFeedJson",
+            "getSitemap",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }

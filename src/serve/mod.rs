@@ -15,6 +15,7 @@ use folio_origin::adapters::local_purge::LocalPurge;
 use folio_origin::adapters::resilience::FaultPlan;
 use folio_origin::aws::{Aws, AwsSettings};
 use folio_origin::local::{Local, LocalConfig};
+use folio_origin::site::Site;
 use folio_shared::ApiError;
 use folio_shared::domain::Email;
 use folio_shared::jwt::Verifier;
@@ -64,6 +65,9 @@ pub struct ServeConfig {
     /// The owner to create on the embedded backend before the first request is
     /// accepted (email, and the password; none: one is generated and reported).
     pub owner: Option<(Email, Option<String>)>,
+    /// The owner's frontend for feeds and the sitemap (none: this server's own
+    /// address, so the feeds work out of the box).
+    pub site: Option<Site>,
 }
 
 /// What the origin runs on.
@@ -202,6 +206,11 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base_url = format!("http://{addr}");
     let cache = Arc::new(ResponseCache::new(CACHE_BYTES));
+    let site = match &config.site {
+        Some(site) => site.clone(),
+        None => Site::at(&base_url).map_err(|e| e.to_string())?,
+    }
+    .with_api_url(&base_url);
     let mut owner = None;
     let (app, verifier, local, aws, purge) = match &config.backend {
         Backend::Embedded => {
@@ -210,6 +219,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                 issuer: base_url.clone(),
                 token_ttl_secs: config.token_ttl_secs,
                 faults: config.faults.clone(),
+                site: Some(site),
             };
             let local = Arc::new(
                 tokio::task::spawn_blocking(move || Local::open(&local_config))
@@ -233,8 +243,12 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         }
         Backend::Aws { settings, sdk } => {
             let purge = Arc::new(LocalPurge::new());
+            let settings = AwsSettings {
+                site: Some(site),
+                ..(**settings).clone()
+            };
             let aws = Arc::new(
-                Aws::connect_with(settings, sdk, vec![purge.clone()], config.faults.clone())
+                Aws::connect_with(&settings, sdk, vec![purge.clone()], config.faults.clone())
                     .await?,
             );
             let (app, verifier): (Arc<App>, Arc<Verifier>) =

@@ -48,7 +48,10 @@ pub struct TestServer {
 pub struct Resp {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
+    /// The body parsed, when it is JSON; `Null` otherwise.
     pub body: Value,
+    /// The body as text.
+    pub text: String,
 }
 
 impl Resp {
@@ -122,6 +125,7 @@ impl TestServer {
                 Email::parse("email", OWNER_EMAIL).unwrap(),
                 Some(OWNER_PASSWORD.to_string()),
             )),
+            site: Some(test_site()),
         })
         .await
         .expect("server starts");
@@ -201,7 +205,11 @@ impl TestServer {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body read");
-        let body = if bytes.is_empty() {
+        let json = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.contains("json"));
+        let body = if bytes.is_empty() || !json {
             Value::Null
         } else {
             serde_json::from_slice(&bytes)
@@ -211,6 +219,7 @@ impl TestServer {
             status,
             headers,
             body,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
@@ -308,6 +317,13 @@ impl TestServer {
         assert_eq!(r.status, 200, "unpublish: {}", r.body);
         r.body
     }
+}
+
+/// The frontend the test servers' feeds and sitemap link to.
+pub const SITE_URL: &str = "https://jane.example";
+
+pub fn test_site() -> folio_origin::site::Site {
+    folio_origin::site::Site::at(SITE_URL).expect("site URL")
 }
 
 pub fn b64(bytes: &[u8]) -> String {

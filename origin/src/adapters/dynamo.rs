@@ -563,17 +563,23 @@ impl Store for DynamoStore {
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(!query.descending)
+                .set_limit(
+                    query
+                        .limit
+                        .map(|l| i32::try_from(l.saturating_sub(items.len())).unwrap_or(i32::MAX)),
+                )
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(|e| sdk_error("Query", e))?;
             for attrs in output.items() {
                 let item = from_attrs(attrs)?;
-                if !item.is_expired(now) {
+                if !item.is_expired(now) && query.limit.is_none_or(|l| items.len() < l) {
                     items.push(item);
                 }
             }
             match output.last_evaluated_key() {
+                Some(_) if query.limit.is_some_and(|l| items.len() >= l) => break,
                 Some(last) if !last.is_empty() => start = Some(last.clone()),
                 _ => break,
             }

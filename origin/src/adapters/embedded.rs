@@ -163,47 +163,60 @@ impl EmbeddedStore {
         let txn = db.begin_read().map_err(failed)?;
         let items = txn.open_table(ITEMS).map_err(failed)?;
         let now = now_secs();
+        let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
-        let mut keep = |bytes: &[u8]| -> Result<(), StoreError> {
-            let item = decode(bytes)?;
-            if !item.is_expired(now) {
-                out.push(item);
-            }
-            Ok(())
-        };
+        // Keys of one partition lie between (pk, "") and (pk + "\0", ""): nothing
+        // sorts between a string and its first extension.
+        let end = format!("{}\0", q.pk);
         match q.index {
             Index::Table => {
-                let range = items.range((q.pk.as_str(), "")..).map_err(failed)?;
-                for entry in range {
-                    let (k, v) = entry.map_err(failed)?;
-                    let (pk, sk) = k.value();
-                    if pk != q.pk {
+                let range = items
+                    .range((q.pk.as_str(), "")..(end.as_str(), ""))
+                    .map_err(failed)?;
+                let entries: Box<dyn Iterator<Item = _>> = if q.descending {
+                    Box::new(range.rev())
+                } else {
+                    Box::new(range)
+                };
+                for entry in entries {
+                    if out.len() >= limit {
                         break;
                     }
-                    if q.range.contains(sk) {
-                        keep(v.value())?;
+                    let (k, v) = entry.map_err(failed)?;
+                    if q.range.contains(k.value().1) {
+                        let item = decode(v.value())?;
+                        if !item.is_expired(now) {
+                            out.push(item);
+                        }
                     }
                 }
             }
             Index::Gsi1 => {
                 let index = txn.open_table(GSI1).map_err(failed)?;
-                let range = index.range((q.pk.as_str(), "", "", "")..).map_err(failed)?;
-                for entry in range {
-                    let (k, _) = entry.map_err(failed)?;
-                    let (gpk, gsk, pk, sk) = k.value();
-                    if gpk != q.pk {
+                let range = index
+                    .range((q.pk.as_str(), "", "", "")..(end.as_str(), "", "", ""))
+                    .map_err(failed)?;
+                let entries: Box<dyn Iterator<Item = _>> = if q.descending {
+                    Box::new(range.rev())
+                } else {
+                    Box::new(range)
+                };
+                for entry in entries {
+                    if out.len() >= limit {
                         break;
                     }
+                    let (k, _) = entry.map_err(failed)?;
+                    let (_, gsk, pk, sk) = k.value();
                     if q.range.contains(gsk)
                         && let Some(v) = items.get((pk, sk)).map_err(failed)?
                     {
-                        keep(v.value())?;
+                        let item = decode(v.value())?;
+                        if !item.is_expired(now) {
+                            out.push(item);
+                        }
                     }
                 }
             }
-        }
-        if q.descending {
-            out.reverse();
         }
         Ok(out)
     }

@@ -24,13 +24,18 @@ fn list_field(kind: ContentKind) -> &'static str {
 }
 
 /// The cached public paths a change to an item affects: its collection (one
-/// wildcard covers lists, the item, slugs and categories) and its view count.
+/// wildcard covers lists, the item, slugs, categories and the blog's feeds), its
+/// view count and the sitemap.
 pub fn public_paths(kind: ContentKind, id: &ItemId) -> Vec<String> {
     vec![
         format!("{}*", kind.collection_path()),
         format!("/v1/analytics/views/{kind}/{id}"),
+        SITEMAP_PATH.to_string(),
     ]
 }
+
+/// The sitemap lists every kind: every public change purges it.
+const SITEMAP_PATH: &str = "/v1/sitemap.xml";
 
 /// An item as readers get it: its stored fields, and the HTML of its Markdown.
 #[derive(Serialize)]
@@ -266,4 +271,58 @@ pub async fn set_status<T: Content>(
     let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, Some(&saved)).await;
     Ok(item_response(app, StatusCode::OK, &saved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use folio_shared::routes::{Caching, ROUTES, RouteId};
+
+    /// CloudFront invalidation paths: exact, or a prefix ending in `*`.
+    fn covers(pattern: &str, path: &str) -> bool {
+        match pattern.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => pattern == path,
+        }
+    }
+
+    /// Every public answer kept for minutes that depends on content is purged by
+    /// a change to the content it shows: a new cached route without its
+    /// invalidation path fails here.
+    #[test]
+    fn every_cached_content_route_is_purged_by_the_changes_that_alter_it() {
+        let id = ItemId::parse("id", "item-1").unwrap();
+        for route in ROUTES {
+            let Caching::Shared { s_maxage } = route.caching else {
+                continue;
+            };
+            let kinds: Vec<ContentKind> = match route.id {
+                RouteId::List(k) | RouteId::Get(k) => vec![k],
+                RouteId::GetBlogPostBySlug | RouteId::ListBlogCategories | RouteId::BlogFeed(_) => {
+                    vec![ContentKind::Blog]
+                }
+                RouteId::Sitemap | RouteId::ContentViews => ContentKind::ALL.to_vec(),
+                // Counters live seconds; the document changes with a deploy.
+                RouteId::VisitorCount | RouteId::OpenApi => {
+                    assert!(s_maxage <= 10 || route.id == RouteId::OpenApi);
+                    continue;
+                }
+                other => panic!("{other:?} is cached: say what purges it"),
+            };
+            for kind in kinds {
+                let path = route
+                    .path
+                    .replace("{postId}", "item-1")
+                    .replace("{projectId}", "item-1")
+                    .replace("{certificationId}", "item-1")
+                    .replace("{slug}", "a-slug")
+                    .replace("{contentType}", kind.as_str())
+                    .replace("{contentId}", "item-1");
+                assert!(
+                    public_paths(kind, &id).iter().any(|p| covers(p, &path)),
+                    "a change to a {kind} does not purge {path}"
+                );
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@ mod analytics;
 mod auth;
 mod console;
 mod content;
+pub mod feeds;
 mod meta;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
@@ -84,6 +85,8 @@ pub async fn handle(
             content::get_by_slug(app, &slug, caller).await
         }
         ListBlogCategories => content::categories(app).await,
+        BlogFeed(format) => feeds::feed(app, format).await,
+        Sitemap => feeds::sitemap(app).await,
         TrackVisit => analytics::track_visit(app, request).await,
         VisitorCount => analytics::visitor_count(app).await,
         DailyVisitorTrends => analytics::daily_trends(app, request).await,

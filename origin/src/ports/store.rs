@@ -123,6 +123,9 @@ pub struct Query {
     pub pk: String,
     pub range: SortKeyRange,
     pub descending: bool,
+    /// At most this many items, the first in the query's order (DynamoDB's
+    /// `Limit`, applied after expired items are left out); none: every item.
+    pub limit: Option<usize>,
 }
 
 impl Query {
@@ -132,6 +135,7 @@ impl Query {
             pk: pk.into(),
             range,
             descending: false,
+            limit: None,
         }
     }
 
@@ -141,7 +145,14 @@ impl Query {
             pk: pk.into(),
             range: SortKeyRange::All,
             descending: true,
+            limit: None,
         }
+    }
+
+    /// The same query, stopping after `limit` items.
+    pub fn first(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
     }
 }
 

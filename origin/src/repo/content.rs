@@ -120,6 +120,20 @@ pub async fn get_by_slug<T: Content>(
     get(store, &id).await
 }
 
+/// The newest `limit` items in one status: one bounded GSI1 Query.
+pub async fn newest<T: Content>(
+    store: &dyn Store,
+    status: Status,
+    limit: usize,
+) -> Result<Vec<T>, ApiError> {
+    store
+        .query(&Query::gsi1(keys::content_by_status(T::KIND, status)).first(limit))
+        .await?
+        .iter()
+        .map(|row| from_row::<T>(row).map(|s| s.item))
+        .collect()
+}
+
 /// Every item in the given statuses, newest first (one GSI1 Query per status).
 pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<Vec<T>, ApiError> {
     let mut rows = Vec::new();
