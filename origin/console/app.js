@@ -659,9 +659,12 @@
         ? h("button", { type: "button", class: "secondary", id: "unpublish", onclick: () => setStatus(false) }, "Unpublish")
         : h("button", { type: "button", id: "publish", onclick: () => setStatus(true) }, "Publish");
       const views = h("dd", { id: "item-views" }, "…");
+      const previewBox = h("div", { id: "preview-link", "aria-live": "polite" });
       meta.replaceChildren(h("dl", {}, facts.flatMap(([n, v]) => [h("dt", {}, n), h("dd", {}, v)]), h("dt", {}, "Views"), views),
         h("div", { class: "actions" }, publish,
-          h("button", { type: "button", class: "danger", id: "delete", onclick: remove }, "Delete")));
+          h("button", { type: "button", class: "secondary", id: "make-preview", onclick: () => makePreview(previewBox) }, "Preview link"),
+          h("button", { type: "button", class: "danger", id: "delete", onclick: remove }, "Delete")),
+        previewBox);
       try {
         const r = await api("GET", `/v1/analytics/views/${k.viewType}/${encodeURIComponent(item.id)}`);
         views.textContent = r.data.views.toLocaleString();
@@ -743,6 +746,31 @@
       } catch (failure) {
         if (failure.status === 412) conflict(); else showFailure(failure);
       }
+    }
+
+    /// A link anyone may open to read this item (a draft, usually) for 72 hours,
+    /// until revoked. The token is shown once: only its hash is stored.
+    async function makePreview(box) {
+      try {
+        const r = await api("POST", `${k.path}/${encodeURIComponent(item.id)}/preview`, { body: {} });
+        const url = `${location.origin}${r.data.path}`;
+        const field = h("input", { id: "preview-url", type: "url", readonly: true, value: url, "aria-label": "Preview link" });
+        const revoke = h("button", { type: "button", class: "secondary", id: "revoke-preview", onclick: async () => {
+          try {
+            await api("DELETE", r.data.path);
+            box.replaceChildren(h("p", { class: "hint" }, "Preview link revoked: it opens nothing now."));
+          } catch (failure) { showFailure(failure); }
+        } }, "Revoke");
+        const copy = h("button", { type: "button", class: "secondary", onclick: async () => {
+          field.select();
+          try { await navigator.clipboard.writeText(url); toast("Preview link copied."); } catch { /* selected for copying by hand */ }
+        } }, "Copy");
+        box.replaceChildren(h("p", { class: "hint" },
+          `Anyone with this link can read this ${k.one} until ${formatDate(r.data.expiresAt)}. It is shown only now.`),
+          field, h("div", { class: "actions" }, copy, revoke));
+        field.focus();
+        field.select();
+      } catch (failure) { showFailure(failure); }
     }
 
     async function remove() {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use folio_shared::jwt::{Identity, JwtRejection, Verifier};
 use folio_shared::policy::CALLER_TOKEN_HEADER;
 use folio_shared::response::PRIVATE_NO_STORE;
-use folio_shared::routes::{Access, Caching, RouteTable};
+use folio_shared::routes::{Access, Caching, RouteTable, loggable_path};
 use folio_shared::{ApiError, ApiResponse};
 use http::{Method, StatusCode, header};
 use tracing::Instrument;
@@ -80,7 +80,7 @@ impl App {
             "request",
             request_id = %request.request_id,
             method = %request.method,
-            path = %request.path,
+            path = %loggable_path(&request.path),
             status = tracing::field::Empty,
         );
         async {

@@ -8,6 +8,7 @@
 //! | user (local)      | `USER#<email>`              | `PROFILE`            |                   |                 |
 //! | refresh token     | `REFRESH#<sha256>`          | `TOKEN`              |                   |                 |
 //! | revoked ID token  | `REVOKED#<jti>`             | `TOKEN`              |                   |                 |
+//! | preview link      | `PREVIEW#<sha256>`          | `LINK`               |                   |                 |
 //! | daily salt        | `SALT`                      | `<YYYY-MM-DD>`       |                   |                 |
 //! | visit marker      | `VISIT#<YYYY-MM-DD>`        | `<visitor key>`      |                   |                 |
 //! | view marker       | `VIEW#<YYYY-MM-DD>#<visitor>` | `<kind>#<id>`      |                   |                 |
@@ -54,6 +55,11 @@ pub fn user(email: &str) -> Key {
 
 pub fn refresh_token(token_hash: &str) -> Key {
     Key::new(format!("REFRESH#{token_hash}"), "TOKEN")
+}
+
+/// A preview link, by the SHA-256 of its token (the token itself is never stored).
+pub fn preview(token_hash: &str) -> Key {
+    Key::new(format!("PREVIEW#{token_hash}"), "LINK")
 }
 
 pub fn revoked_token(token_id: &str) -> Key {
@@ -164,6 +170,7 @@ pub mod entity {
     pub const VIEW_MARKER: &str = "ViewMarker";
     pub const COUNTER: &str = "Counter";
     pub const CATEGORY_COUNT: &str = "CategoryCount";
+    pub const PREVIEW: &str = "Preview";
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod portable;
 pub mod ports;
 pub mod private_files;
+pub mod random;
 pub mod render;
 pub mod repo;
 pub mod request;

@@ -13,6 +13,7 @@ use folio_shared::domain::{
 use folio_shared::routes::{Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE};
 
 use crate::handlers::feeds::FEED_ENTRIES;
+use crate::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
 use serde_json::{Map, Value, json};
 
 fn schema(name: &str) -> Value {
@@ -187,6 +188,43 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (
                 200,
                 ok("The item in its new status", schema(content_schema(kind))),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
+        CreatePreview(kind) => {
+            request = Some(body(schema("PreviewRequest")));
+            vec![
+                (
+                    201,
+                    ok(
+                        &format!(
+                            "A preview link to this {kind}: GET its path to read the item in any status until it expires or is revoked. The token is shown only now; only its hash is stored."
+                        ),
+                        schema("PreviewLink"),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+            ]
+        }
+        GetPreview => vec![
+            (
+                200,
+                ok(
+                    "The item the link was made for, drafts included; never cached, marked noindex",
+                    schema("Preview"),
+                ),
+            ),
+            (404, error_ref(404)),
+        ],
+        RevokePreview => vec![
+            (
+                204,
+                json!({ "description": "Revoked: the link no longer opens anything" }),
             ),
             (401, error_ref(401)),
             (403, error_ref(403)),
@@ -499,6 +537,19 @@ fn schemas() -> Value {
                 "minLength": PASSWORD_POLICY.min_length, "maxLength": folio_shared::domain::password::MAX_PASSWORD_CHARS,
                 "pattern": PASSWORD_POLICY.pattern(),
                 "description": "At least 12 characters with a lower-case letter, an upper-case letter and a digit (the user pool's policy)" } } },
+        "PreviewRequest": { "type": "object", "additionalProperties": false, "properties": {
+            EXPIRES_IN_HOURS: { "type": "integer", "minimum": 1, "maximum": MAX_PREVIEW_HOURS, "default": DEFAULT_PREVIEW_HOURS,
+                "description": "How long the link works" } } },
+        "PreviewLink": { "type": "object", "required": ["token", "path", "expiresAt", "contentType", "contentId"], "properties": {
+            "token": { "type": "string", "description": "The link's secret: 256 random bits" },
+            "path": { "type": "string", "description": "GET this path of the API to read the item" },
+            "expiresAt": { "type": "string", "format": "date-time" },
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "contentId": { "type": "string" } } },
+        "Preview": { "type": "object", "required": ["contentType", "expiresAt", "item"], "properties": {
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "expiresAt": { "type": "string", "format": "date-time" },
+            "item": { "anyOf": [schema("BlogPost"), schema("Project"), schema("Certification")] } } },
         "RefreshRequest": { "type": "object", "required": ["refreshToken"], "additionalProperties": false, "properties": {
             "refreshToken": { "type": "string", "minLength": 1, "maxLength": MAX_SECRET_CHARS } } },
         "AuthSession": { "type": "object", "required": ["user", "token", "refreshToken", "expiresIn"], "properties": {

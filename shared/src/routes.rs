@@ -25,6 +25,10 @@ pub enum RouteId {
     Delete(ContentKind),
     Publish(ContentKind),
     Unpublish(ContentKind),
+    /// A link that lets whoever holds it read one item, drafts included.
+    CreatePreview(ContentKind),
+    GetPreview,
+    RevokePreview,
     GetBlogPostBySlug,
     ListBlogCategories,
     /// Published posts, newest first, as a feed readers subscribe to.
@@ -155,6 +159,7 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/blog/posts/{postId}" => Delete(Blog), Owner, Never, "deleteBlogPost"),
     route!(POST "/v1/blog/posts/{postId}/publish" => Publish(Blog), Owner, Never, "publishBlogPost"),
     route!(POST "/v1/blog/posts/{postId}/unpublish" => Unpublish(Blog), Owner, Never, "unpublishBlogPost"),
+    route!(POST "/v1/blog/posts/{postId}/preview" => CreatePreview(Blog), Owner, Never, "createBlogPostPreview"),
     route!(GET "/v1/blog/posts/by-slug/{slug}" => GetBlogPostBySlug, PublicOwnerSeesMore, CONTENT, "getBlogPostBySlug"),
     route!(GET "/v1/blog/categories" => ListBlogCategories, Public, CONTENT, "listBlogCategories"),
     route!(GET "/v1/blog/feed.atom" => BlogFeed(FeedFormat::Atom), Public, CONTENT, "getBlogFeedAtom"),
@@ -168,6 +173,7 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/projects/{projectId}" => Delete(Project), Owner, Never, "deleteProject"),
     route!(POST "/v1/projects/{projectId}/publish" => Publish(Project), Owner, Never, "publishProject"),
     route!(POST "/v1/projects/{projectId}/unpublish" => Unpublish(Project), Owner, Never, "unpublishProject"),
+    route!(POST "/v1/projects/{projectId}/preview" => CreatePreview(Project), Owner, Never, "createProjectPreview"),
     route!(GET "/v1/certifications" => List(Certification), PublicOwnerSeesMore, CONTENT, "listCertifications", query = CERTIFICATION_LIST),
     route!(POST "/v1/certifications" => Create(Certification), Owner, Never, "createCertification"),
     route!(GET "/v1/certifications/{certificationId}" => Get(Certification), PublicOwnerSeesMore, CONTENT, "getCertification"),
@@ -175,6 +181,10 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/certifications/{certificationId}" => Delete(Certification), Owner, Never, "deleteCertification"),
     route!(POST "/v1/certifications/{certificationId}/publish" => Publish(Certification), Owner, Never, "publishCertification"),
     route!(POST "/v1/certifications/{certificationId}/unpublish" => Unpublish(Certification), Owner, Never, "unpublishCertification"),
+    route!(POST "/v1/certifications/{certificationId}/preview" => CreatePreview(Certification), Owner, Never, "createCertificationPreview"),
+    // The token is the credential: never cached, never logged (`loggable_path`).
+    route!(GET "/v1/preview/{previewToken}" => GetPreview, Public, Never, "getPreview"),
+    route!(DELETE "/v1/preview/{previewToken}" => RevokePreview, Owner, Never, "revokePreview"),
     route!(POST "/v1/visitors/track" => TrackVisit, Tracking, Never, "trackVisit"),
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
     route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends", query = &[DAYS]),
@@ -200,6 +210,18 @@ pub static CONSOLE_ROUTES: &[Route] = &[
 /// Every route the edge and the origin answer: the API, then the console.
 pub fn all_routes() -> impl Iterator<Item = &'static Route> {
     ROUTES.iter().chain(CONSOLE_ROUTES)
+}
+
+/// Where preview links live: the segment after it is a bearer token.
+pub const PREVIEW_PREFIX: &str = "/v1/preview/";
+
+/// The request path as logs may show it: a preview link's token replaced by its
+/// parameter name (whoever reads the logs must not be able to open drafts).
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix(PREVIEW_PREFIX) {
+        Some(_) => format!("{PREVIEW_PREFIX}{{previewToken}}").into(),
+        None => path.into(),
+    }
 }
 
 /// A request matched to its route, with the path parameters it carried.
@@ -333,6 +355,11 @@ mod tests {
             "getBlogFeedRss",
             "getBlogFeedJson",
             "getSitemap",
+            "createBlogPostPreview",
+            "createProjectPreview",
+            "createCertificationPreview",
+            "getPreview",
+            "revokePreview",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }
@@ -385,6 +412,24 @@ mod tests {
         assert_eq!(decode_param("%E6%97"), None, "cut UTF-8");
         assert_eq!(decode_param("%zz"), None);
         assert_eq!(decode_param("%4"), None);
+    }
+
+    #[test]
+    fn preview_tokens_never_reach_a_log() {
+        let preview: Vec<&Route> = ROUTES
+            .iter()
+            .filter(|r| matches!(r.id, RouteId::GetPreview | RouteId::RevokePreview))
+            .collect();
+        assert_eq!(preview.len(), 2);
+        for route in preview {
+            assert!(route.path.starts_with(PREVIEW_PREFIX), "{}", route.path);
+            assert_eq!(route.caching, Caching::Never);
+        }
+        let token = "3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let path = format!("/v1/preview/{token}");
+        let logged = loggable_path(&path);
+        assert!(!logged.contains(token), "{logged}");
+        assert_eq!(loggable_path("/v1/blog/posts"), "/v1/blog/posts");
     }
 
     #[test]

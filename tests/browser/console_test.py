@@ -276,6 +276,23 @@ class ConsoleTests:
         status, _, _ = self.server.request("GET", f"/v1/blog/posts/{post_id}", token=token)
         self.assertEqual(status, 404)
 
+    def test_a_preview_link_opens_the_draft_for_anyone_until_revoked(self):
+        self.signed_in()
+        post_id = self.new_post("Previewed draft")
+        self.browser.find_element(By.ID, "make-preview").click()
+        field = self.visible("#preview-url")
+        url = field.get_attribute("value")
+        self.assertTrue(url.startswith(self.server.base + "/v1/preview/"), url)
+        path = url[len(self.server.base):]
+        status, headers, preview = self.server.request("GET", path)
+        self.assertEqual(status, 200, preview)
+        self.assertEqual((preview["item"]["id"], preview["item"]["status"]), (post_id, "draft"))
+        self.assertEqual(headers["Cache-Control"], "private, no-store")
+        self.browser.find_element(By.ID, "revoke-preview").click()
+        self.text_in("#preview-link", "revoked")
+        status, _, _ = self.server.request("GET", path)
+        self.assertEqual(status, 404, "a revoked link opens nothing")
+
     def test_a_concurrent_edit_is_a_conflict_and_the_owners_text_is_kept(self):
         self.signed_in()
         post_id = self.new_post("Conflict post")

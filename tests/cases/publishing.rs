@@ -254,3 +254,123 @@ async fn the_sitemap_lists_every_published_item_and_follows_unpublish() {
     let r = s.get("/v1/sitemap.xml", None).await;
     assert_eq!(locs(&r.text).len(), 3, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_preview_link_reads_one_draft_until_it_expires_or_is_revoked() {
+    let s = TestServer::spawn().await;
+    let draft = s.create("/v1/blog/posts", blog_body("Secret draft")).await;
+    let id = draft["id"].as_str().unwrap();
+    let path = format!("/v1/blog/posts/{id}/preview");
+
+    for bad in [
+        json!({ "expiresInHours": 0 }),
+        json!({ "expiresInHours": 721 }),
+        json!({ "expiresInHours": "1" }),
+        json!({ "other": 1 }),
+    ] {
+        let r = s.owner(Method::POST, &path, Some(bad.clone())).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+    let r = s
+        .owner(Method::POST, "/v1/blog/posts/nope/preview", Some(json!({})))
+        .await;
+    assert_eq!(r.status, 404);
+    let r = s.send(Method::POST, &path, None, Some(json!({}))).await;
+    assert_eq!(r.status, 401, "only the owner makes links");
+
+    let r = s.owner(Method::POST, &path, Some(json!({}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    s.conforms(&r, "post", "/blog/posts/{postId}/preview").await;
+    let link = r.body.clone();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(link["expiresAt"].as_str().unwrap()).unwrap();
+    let hours =
+        (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 60.0;
+    assert!((71.9..=72.0).contains(&hours), "default 72 h, got {hours}");
+    let preview_path = link["path"].as_str().unwrap().to_string();
+
+    // Anyone holding the link reads the draft, with its HTML; nothing is cached.
+    let before = s.origin_requests();
+    for _ in 0..2 {
+        let r = s.get(&preview_path, None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["item"]["title"], "Secret draft");
+        assert_eq!(r.body["item"]["status"], "draft");
+        assert!(r.body["item"]["contentHtml"].is_string());
+        assert_eq!(r.header("cache-control"), Some("private, no-store"));
+        assert_eq!(r.header("x-robots-tag"), Some("noindex, nofollow"));
+        s.conforms(&r, "get", "/preview/{previewToken}").await;
+    }
+    assert_eq!(
+        s.origin_requests(),
+        before + 2,
+        "preview answers are never cached"
+    );
+    // The draft stays private everywhere else and is listed nowhere.
+    assert_eq!(
+        s.get(&format!("/v1/blog/posts/{id}"), None).await.status,
+        404
+    );
+    assert!(
+        !s.get("/v1/blog/posts", None)
+            .await
+            .post_titles()
+            .contains(&"Secret draft")
+    );
+    // A guessed or altered token opens nothing.
+    let token = link["token"].as_str().unwrap();
+    let flipped = format!(
+        "{}{}",
+        &token[..42],
+        if token.ends_with('A') { 'B' } else { 'A' }
+    );
+    assert_eq!(
+        s.get(&format!("/v1/preview/{flipped}"), None).await.status,
+        404
+    );
+    assert_eq!(s.get("/v1/preview/short", None).await.status, 404);
+
+    // Revoked: gone, and revoking again is a 404.
+    let r = s.owner(Method::DELETE, &preview_path, None).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(s.get(&preview_path, None).await.status, 404);
+    assert_eq!(
+        s.owner(Method::DELETE, &preview_path, None).await.status,
+        404
+    );
+
+    // Expired: a link whose time has passed opens nothing (its row is aged in the
+    // store, as an hour passing would).
+    let r = s
+        .owner(Method::POST, &path, Some(json!({ "expiresInHours": 1 })))
+        .await;
+    let short = r.body["path"].as_str().unwrap().to_string();
+    let key = folio_origin::keys::preview(&folio_shared::digest::sha256_hex(
+        r.body["token"].as_str().unwrap().as_bytes(),
+    ));
+    assert_eq!(s.get(&short, None).await.status, 200);
+    let store = &s.server.app.store;
+    let mut row = store.get(&key).await.unwrap().expect("the link's row");
+    row.expires_at = Some(chrono::Utc::now().timestamp() - 1);
+    store
+        .transact(vec![folio_origin::ports::store::Write::Put {
+            item: row,
+            condition: folio_origin::ports::store::Condition::None,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(s.get(&short, None).await.status, 404, "expired");
+
+    // Deleting the item takes its links with it.
+    let r = s
+        .owner(Method::POST, &path, Some(json!({ "expiresInHours": 2 })))
+        .await;
+    let live = r.body["path"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.owner(Method::DELETE, &format!("/v1/blog/posts/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(s.get(&live, None).await.status, 404);
+}

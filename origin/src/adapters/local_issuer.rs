@@ -19,13 +19,13 @@ use jsonwebtoken::jwk::{
     RSAKeyParameters, RSAKeyType,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use ring::rand::{SecureRandom, SystemRandom};
 use ring::{digest, pbkdf2};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{self, entity};
 use crate::ports::identity::{IdentityProvider, Session, WRONG_CREDENTIALS};
 use crate::ports::store::{Condition, Item, Store, StoreError, Write};
+use crate::random;
 
 const KEY_FILE: &str = "issuer-key.der";
 const PBKDF2_ITERATIONS: u32 = 100_000;
@@ -94,7 +94,7 @@ pub fn generated_password() -> Result<String, ApiError> {
     // 96 random bits, and one character of each class the policy asks for.
     Ok(format!(
         "{}-Aa1",
-        URL_SAFE_NO_PAD.encode(random_bytes::<12>()?)
+        URL_SAFE_NO_PAD.encode(random::bytes::<12>()?)
     ))
 }
 
@@ -106,16 +106,8 @@ pub struct LocalIssuer {
     jwks: JwkSet,
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
-    let mut out = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut out)
-        .map_err(|_| ApiError::Internal("no entropy".into()))?;
-    Ok(out)
-}
-
 fn hash_password(password: &str) -> Result<String, ApiError> {
-    let salt = random_bytes::<16>()?;
+    let salt = random::bytes::<16>()?;
     let mut out = [0u8; 32];
     let iterations =
         std::num::NonZeroU32::new(PBKDF2_ITERATIONS).unwrap_or(std::num::NonZeroU32::MIN);
@@ -160,7 +152,7 @@ fn password_matches(stored: &str, password: &str) -> bool {
 fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| {
-        hash_password(&URL_SAFE_NO_PAD.encode(random_bytes::<32>().unwrap_or([7; 32])))
+        hash_password(&URL_SAFE_NO_PAD.encode(random::bytes::<32>().unwrap_or([7; 32])))
             .unwrap_or_default()
     })
 }
@@ -529,7 +521,7 @@ impl LocalIssuer {
     }
 
     async fn new_refresh_token(&self, user: &UserRecord) -> Result<String, ApiError> {
-        let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
+        let token = random::token()?;
         let key = keys::refresh_token(&sha256_b64(&token));
         let record = RefreshRecord {
             email: user.email.clone(),

@@ -6,6 +6,7 @@ mod console;
 mod content;
 pub mod feeds;
 mod meta;
+pub mod preview;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
 use folio_shared::routes::{Matched, RouteId, decode_param};
@@ -77,6 +78,12 @@ pub async fn handle(
             let publish = matches!(route, Publish(_));
             with_kind!(kind, T => content::set_status::<T>(app, &id, publish).await)
         }
+        CreatePreview(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => preview::create::<T>(app, &id, request).await)
+        }
+        GetPreview => preview::read(app, matched.param("previewToken").unwrap_or("")).await,
+        RevokePreview => preview::revoke(app, matched.param("previewToken").unwrap_or("")).await,
         GetBlogPostBySlug => {
             let slug = matched
                 .param("slug")

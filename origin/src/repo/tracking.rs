@@ -14,7 +14,6 @@ use chrono::{Datelike, Duration, NaiveDate};
 use folio_shared::ApiError;
 use folio_shared::domain::{ContentKind, ItemId, Status};
 use ring::hmac;
-use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write};
@@ -104,10 +103,7 @@ impl Tracker {
     /// Creates the day's salt, deleting salts two or more days old in the same write.
     /// If another instance created it first, theirs is used.
     async fn create_salt(&self, store: &dyn Store, day: NaiveDate) -> Result<Vec<u8>, ApiError> {
-        let mut salt = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut salt)
-            .map_err(|_| ApiError::Internal("no entropy".into()))?;
+        let salt = crate::random::bytes::<32>()?;
         let key = keys::salt(day);
         let row = Item {
             pk: key.pk,
