@@ -355,6 +355,17 @@ async fn dynamodb_limits_contract(store: &dyn Store) {
         Err(StoreError::Limit(Limit::KeySize { .. }))
     ));
 
+    // Key conditions: no empty bound (DynamoDB answers ValidationException).
+    let empty_bound = Query::table("LIMIT", SortKeyRange::Between(String::new(), "z".into()));
+    assert!(matches!(
+        store.query(&empty_bound).await,
+        Err(StoreError::Limit(Limit::KeySize { size: 0, .. }))
+    ));
+    assert!(matches!(
+        store.query(&Query::table("", SortKeyRange::All)).await,
+        Err(StoreError::Limit(Limit::KeySize { size: 0, .. }))
+    ));
+
     // At most 100 actions in one transaction.
     let many: Vec<Write> = (0..=limits::MAX_TRANSACTION_ACTIONS)
         .map(|i| put(row("LIMIT", &format!("many-{i}")), Condition::None))

@@ -242,6 +242,24 @@ class CloudFront(unittest.TestCase):
             self.assertEqual(set(variables[name]), {"Ref"}, name)
             self.assertIn(variables[name]["Ref"], TEMPLATE["Parameters"])
 
+    def test_the_scheduler_ticks_the_origin_every_minute_with_least_privilege(self):
+        schedule = props("TickSchedule")
+        self.assertEqual(schedule["ScheduleExpression"], "rate(1 minute)")
+        target = schedule["Target"]
+        self.assertEqual(target["Arn"], {"Fn::GetAtt": ["OriginFunction", "Arn"]})
+        # The payload is the origin's tick, as origin/src/scheduler.rs defines it.
+        source = (ROOT / "origin" / "src" / "scheduler.rs").read_text()
+        tick = re.search(r'pub const TICK_EVENT: &str = r#"(.*?)"#;', source).group(1)
+        self.assertEqual(json.loads(target["Input"]), json.loads(tick))
+        self.assertEqual(target["RoleArn"], {"Fn::GetAtt": ["SchedulerRole", "Arn"]})
+        role = props("SchedulerRole")
+        trust = role["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual([s["Principal"]["Service"] for s in trust], ["scheduler.amazonaws.com"])
+        self.assertIn("aws:SourceAccount", trust[0]["Condition"]["StringEquals"])
+        statements = [st for p in role["Policies"] for st in p["PolicyDocument"]["Statement"]]
+        self.assertEqual([(st["Action"], st["Resource"]) for st in statements],
+                         [("lambda:InvokeFunction", {"Fn::GetAtt": ["OriginFunction", "Arn"]})])
+
     def test_cache_policy_keys_on_authorization_and_honours_no_store(self):
         config = props("ApiCachePolicy")["CachePolicyConfig"]
         self.assertEqual(config["MinTTL"], 0, "a MinTTL above 0 would override no-store")

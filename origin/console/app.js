@@ -92,7 +92,8 @@
   }
 
   function statusBadge(status) {
-    return h("span", { class: `badge ${status}` }, status === "published" ? "Published" : "Draft");
+    const names = { published: "Published", scheduled: "Scheduled", draft: "Draft" };
+    return h("span", { class: `badge ${status}` }, names[status] || status);
   }
 
   // ------------------------------------------------------------------- the API
@@ -653,18 +654,25 @@
         return;
       }
       const facts = [["Status", statusBadge(item.status)], ["Slug", item.slug], ["Read time", item.readTime],
-        ["Published", item.publishedAt ? formatDate(item.publishedAt) : null], ["Created", formatDate(item.createdAt)],
+        ["Published", item.publishedAt ? formatDate(item.publishedAt) : null],
+        ["Publishes", item.publishAt ? formatDate(item.publishAt) : null], ["Created", formatDate(item.createdAt)],
         ["Updated", formatDate(item.updatedAt)], ["Id", item.id]].filter(([, v]) => v);
       const publish = item.status === "published"
         ? h("button", { type: "button", class: "secondary", id: "unpublish", onclick: () => setStatus(false) }, "Unpublish")
         : h("button", { type: "button", id: "publish", onclick: () => setStatus(true) }, "Publish");
       const views = h("dd", { id: "item-views" }, "…");
       const previewBox = h("div", { id: "preview-link", "aria-live": "polite" });
+      // Publish later: the scheduler publishes it at that time (local time here).
+      const when = h("input", { id: "publish-at", type: "datetime-local", "aria-describedby": "publish-at-hint" });
+      const scheduleBox = item.status === "published" ? null : h("div", { class: "schedule" },
+        h("label", { for: "publish-at" }, item.status === "scheduled" ? "Publish at another time" : "Publish later"),
+        when, h("p", { class: "hint", id: "publish-at-hint" }, "Unpublish cancels a schedule."),
+        h("button", { type: "button", class: "secondary", id: "schedule", onclick: () => schedule(when.value) }, "Schedule"));
       meta.replaceChildren(h("dl", {}, facts.flatMap(([n, v]) => [h("dt", {}, n), h("dd", {}, v)]), h("dt", {}, "Views"), views),
         h("div", { class: "actions" }, publish,
           h("button", { type: "button", class: "secondary", id: "make-preview", onclick: () => makePreview(previewBox) }, "Preview link"),
           h("button", { type: "button", class: "danger", id: "delete", onclick: remove }, "Delete")),
-        previewBox);
+        scheduleBox, previewBox);
       try {
         const r = await api("GET", `/v1/analytics/views/${k.viewType}/${encodeURIComponent(item.id)}`);
         views.textContent = r.data.views.toLocaleString();
@@ -743,6 +751,21 @@
         adopt({ data: r.data, etag: fresh.etag });
         toast(publish ? `Published: readers can see this ${k.one} now.` : `Unpublished: this ${k.one} is a draft again.`);
         $(publish ? "unpublish" : "publish").focus();
+      } catch (failure) {
+        if (failure.status === 412) conflict(); else showFailure(failure);
+      }
+    }
+
+    async function schedule(local) {
+      clearErrors();
+      if (!local) { messages.replaceChildren(notice("error", "Choose when to publish.")); return; }
+      try {
+        if (dirty) adopt(await put(etag));
+        const publishAt = new Date(local).toISOString().replace(/\.\d{3}Z$/, "Z");
+        const r = await api("POST", `${k.path}/${encodeURIComponent(item.id)}/schedule`, { body: { publishAt } });
+        const fresh = await api("GET", `${k.path}/${encodeURIComponent(item.id)}`);
+        adopt({ data: r.data, etag: fresh.etag });
+        toast(`Scheduled: this ${k.one} is published ${formatDate(r.data.publishAt)}.`);
       } catch (failure) {
         if (failure.status === 412) conflict(); else showFailure(failure);
       }

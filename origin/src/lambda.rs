@@ -18,6 +18,30 @@ fn viewer_ip(value: &str) -> &str {
     without_port.trim_start_matches('[').trim_end_matches(']')
 }
 
+/// What the origin Lambda is invoked with: a Function URL request, or the
+/// scheduler's tick (`{"folio":"tick"}`, sent by EventBridge Scheduler with an
+/// IAM role; a Function URL request can never take this shape, its body is a
+/// string inside the event).
+#[derive(Debug)]
+pub enum Invocation {
+    Tick,
+    Http(Box<LambdaFunctionUrlRequest>),
+}
+
+impl Invocation {
+    pub fn parse(payload: serde_json::Value) -> Result<Self, String> {
+        let is_tick = payload.as_object().is_some_and(|o| {
+            o.len() == 1 && o.get("folio").and_then(|v| v.as_str()) == Some("tick")
+        });
+        if is_tick {
+            return Ok(Self::Tick);
+        }
+        serde_json::from_value(payload)
+            .map(|event| Self::Http(Box::new(event)))
+            .map_err(|e| format!("not a Function URL event nor a tick: {e}"))
+    }
+}
+
 pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, String> {
     let http = &event.request_context.http;
     let method: Method = http
@@ -79,6 +103,21 @@ pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tick_and_a_function_url_event_are_told_apart() {
+        let tick: serde_json::Value = serde_json::from_str(crate::scheduler::TICK_EVENT).unwrap();
+        assert!(matches!(Invocation::parse(tick), Ok(Invocation::Tick)));
+        // A Function URL request whose body is the tick's text is still a request.
+        let url = serde_json::json!({
+            "version": "2.0", "rawPath": "/v1/health", "rawQueryString": "",
+            "headers": {}, "isBase64Encoded": false, "body": crate::scheduler::TICK_EVENT,
+            "requestContext": { "http": { "method": "POST", "path": "/v1/health" }, "requestId": "r1" }
+        });
+        assert!(matches!(Invocation::parse(url), Ok(Invocation::Http(_))));
+        let extra = serde_json::json!({ "folio": "tick", "more": 1 });
+        assert!(Invocation::parse(extra).is_err());
+    }
 
     #[test]
     fn viewer_address_loses_its_port() {

@@ -7,6 +7,7 @@
 //! - `lambda`: Function URL events in and out
 //! - `portable`: the export format, and export and import over any store
 //! - `render`: Markdown to sanitised HTML for readers
+//! - `scheduler`: publishes scheduled items when they are due (one `tick`)
 //! - `site`: the owner's frontend, which feeds and the sitemap link to
 //! - `verified_tokens`: tokens verified once, accepted again by a lookup until they expire
 
@@ -26,6 +27,7 @@ pub mod random;
 pub mod render;
 pub mod repo;
 pub mod request;
+pub mod scheduler;
 pub mod site;
 pub mod tracking_limit;
 pub mod verified_tokens;

@@ -9,12 +9,10 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::lambda_function_urls::{
-    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
-};
+use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlResponse;
 use folio_origin::App;
 use folio_origin::aws::{Aws, AwsSettings, sdk_loader};
-use folio_origin::lambda::{request_from_event, response_to_event};
+use folio_origin::lambda::{Invocation, request_from_event, response_to_event};
 use folio_origin::local::{Local, LocalConfig};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -62,18 +60,29 @@ async fn main() -> Result<(), Error> {
     let app = build_app()
         .await
         .map_err(|e| format!("origin start-up failed: {e}"))?;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<LambdaFunctionUrlRequest>| {
-            let app = Arc::clone(&app);
-            async move {
-                let request_id = event.context.request_id.clone();
-                let mut request = request_from_event(event.payload)?;
-                if request.request_id.is_empty() {
-                    request.request_id = request_id;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let app = Arc::clone(&app);
+        async move {
+            let request_id = event.context.request_id.clone();
+            match Invocation::parse(event.payload)? {
+                // EventBridge Scheduler's tick: due work, nothing to answer.
+                Invocation::Tick => {
+                    let report = folio_origin::scheduler::tick(&app, chrono::Utc::now())
+                        .await
+                        .map_err(|e| format!("tick failed: {e}"))?;
+                    Ok(serde_json::json!({ "published": report.published.len() }))
                 }
-                Ok::<LambdaFunctionUrlResponse, Error>(response_to_event(app.handle(request).await))
+                Invocation::Http(payload) => {
+                    let mut request = request_from_event(*payload)?;
+                    if request.request_id.is_empty() {
+                        request.request_id = request_id;
+                    }
+                    let response: LambdaFunctionUrlResponse =
+                        response_to_event(app.handle(request).await);
+                    Ok::<serde_json::Value, Error>(serde_json::to_value(response)?)
+                }
             }
-        },
-    ))
+        }
+    }))
     .await
 }

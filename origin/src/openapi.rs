@@ -8,10 +8,11 @@
 use folio_shared::domain::rules::{create_schema, update_schema};
 use folio_shared::domain::{
     BlogPost, CONTENT_HTML, Certification, Content, ContentKind, ItemId, LONG_DESCRIPTION_HTML,
-    MAX_SECRET_CHARS, PASSWORD_POLICY, Project,
+    MAX_SECRET_CHARS, PASSWORD_POLICY, PUBLISH_AT, Project, Status,
 };
 use folio_shared::routes::{Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE};
 
+use crate::handlers::content::MAX_SCHEDULE_DAYS;
 use crate::handlers::feeds::FEED_ENTRIES;
 use crate::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
 use serde_json::{Map, Value, json};
@@ -193,6 +194,28 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (403, error_ref(403)),
             (404, error_ref(404)),
         ],
+        Schedule(kind) => {
+            request = Some(body(schema("ScheduleRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        &format!(
+                            "The {kind}, now scheduled: owner-only until publishAt, then published (with the same cache invalidation as a manual publish) by the scheduler within a minute in production, within a second under folio serve. Publish or unpublish cancels the schedule."
+                        ),
+                        schema(content_schema(kind)),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+                (
+                    409,
+                    error_response("Already published: unpublish it to schedule it"),
+                ),
+            ]
+        }
         CreatePreview(kind) => {
             request = Some(body(schema("PreviewRequest")));
             vec![
@@ -489,9 +512,11 @@ fn rendered_html(source: &str) -> Value {
 fn meta_properties(extra: Value) -> Value {
     let mut props = json!({
         "id": { "type": "string" },
-        "status": { "type": "string", "enum": ["draft", "published"] },
+        "status": { "type": "string", "enum": Status::ALL.map(Status::as_str) },
         "createdAt": { "type": "string", "format": "date-time" },
         "updatedAt": { "type": "string", "format": "date-time" },
+        PUBLISH_AT: { "type": "string", "format": "date-time", "readOnly": true,
+            "description": "While scheduled: when the item is published" },
     });
     if let (Some(p), Value::Object(e)) = (props.as_object_mut(), extra) {
         p.extend(e);
@@ -537,6 +562,9 @@ fn schemas() -> Value {
                 "minLength": PASSWORD_POLICY.min_length, "maxLength": folio_shared::domain::password::MAX_PASSWORD_CHARS,
                 "pattern": PASSWORD_POLICY.pattern(),
                 "description": "At least 12 characters with a lower-case letter, an upper-case letter and a digit (the user pool's policy)" } } },
+        "ScheduleRequest": { "type": "object", "required": [PUBLISH_AT], "additionalProperties": false, "properties": {
+            PUBLISH_AT: { "type": "string", "format": "date-time",
+                "description": format!("When to publish: an RFC 3339 date-time in the future, at most {MAX_SCHEDULE_DAYS} days ahead") } } },
         "PreviewRequest": { "type": "object", "additionalProperties": false, "properties": {
             EXPIRES_IN_HOURS: { "type": "integer", "minimum": 1, "maximum": MAX_PREVIEW_HOURS, "default": DEFAULT_PREVIEW_HOURS,
                 "description": "How long the link works" } } },

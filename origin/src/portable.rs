@@ -79,7 +79,7 @@ fn header() -> Record {
 }
 
 async fn items<T: Content>(store: &dyn Store) -> Result<Vec<T>, ApiError> {
-    let mut items = repo::list::<T>(store, &[Status::Published, Status::Draft]).await?;
+    let mut items = repo::list::<T>(store, &Status::ALL).await?;
     items.sort_by(|a, b| a.id().as_str().cmp(b.id().as_str()));
     Ok(items)
 }

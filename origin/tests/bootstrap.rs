@@ -98,6 +98,56 @@ async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
         public.headers
     );
 
+    // A scheduled item is published by the scheduler's tick (EventBridge
+    // Scheduler's payload), once: the second tick finds nothing due.
+    let draft = call(
+        &api,
+        url_event(
+            "POST",
+            "/v1/projects",
+            Some(&token),
+            Some(
+                json!({ "name": "Later", "description": "d", "longDescription": "ld",
+                         "tech": ["Rust"], "company": "Acme" }),
+            ),
+        ),
+    )
+    .await;
+    let later = draft.body["id"].as_str().unwrap().to_string();
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let scheduled = call(
+        &api,
+        url_event(
+            "POST",
+            &format!("/v1/projects/{later}/schedule"),
+            Some(&token),
+            Some(json!({ "publishAt": at })),
+        ),
+    )
+    .await;
+    assert_eq!(scheduled.status, 200, "{}", scheduled.body);
+    assert_eq!(scheduled.body["status"], "scheduled");
+    let tick: Value = serde_json::from_str(folio_origin::scheduler::TICK_EVENT).unwrap();
+    let tick_result = |outcome| match outcome {
+        Outcome::Response(r) => r,
+        Outcome::Error(e) => panic!("the tick failed: {e}"),
+    };
+    let early = tick_result(api.invoke(tick.clone(), Duration::from_secs(30)).await);
+    assert_eq!(early["published"], 0, "not due yet");
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let due = tick_result(api.invoke(tick.clone(), Duration::from_secs(30)).await);
+    assert_eq!(due["published"], 1);
+    let again = tick_result(api.invoke(tick, Duration::from_secs(30)).await);
+    assert_eq!(again["published"], 0, "published once");
+    let public = call(
+        &api,
+        url_event("GET", &format!("/v1/projects/{later}"), None, None),
+    )
+    .await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.body["status"], "published");
+
     let first = call(&api, url_event("POST", "/v1/visitors/track", None, None)).await;
     let again = call(&api, url_event("POST", "/v1/visitors/track", None, None)).await;
     assert_eq!(

@@ -26,6 +26,8 @@ pub enum RouteId {
     Publish(ContentKind),
     Unpublish(ContentKind),
     /// A link that lets whoever holds it read one item, drafts included.
+    /// Publication at a set time (`publishAt`); until then owner-only.
+    Schedule(ContentKind),
     CreatePreview(ContentKind),
     GetPreview,
     RevokePreview,
@@ -159,6 +161,7 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/blog/posts/{postId}" => Delete(Blog), Owner, Never, "deleteBlogPost"),
     route!(POST "/v1/blog/posts/{postId}/publish" => Publish(Blog), Owner, Never, "publishBlogPost"),
     route!(POST "/v1/blog/posts/{postId}/unpublish" => Unpublish(Blog), Owner, Never, "unpublishBlogPost"),
+    route!(POST "/v1/blog/posts/{postId}/schedule" => Schedule(Blog), Owner, Never, "scheduleBlogPost"),
     route!(POST "/v1/blog/posts/{postId}/preview" => CreatePreview(Blog), Owner, Never, "createBlogPostPreview"),
     route!(GET "/v1/blog/posts/by-slug/{slug}" => GetBlogPostBySlug, PublicOwnerSeesMore, CONTENT, "getBlogPostBySlug"),
     route!(GET "/v1/blog/categories" => ListBlogCategories, Public, CONTENT, "listBlogCategories"),
@@ -173,6 +176,7 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/projects/{projectId}" => Delete(Project), Owner, Never, "deleteProject"),
     route!(POST "/v1/projects/{projectId}/publish" => Publish(Project), Owner, Never, "publishProject"),
     route!(POST "/v1/projects/{projectId}/unpublish" => Unpublish(Project), Owner, Never, "unpublishProject"),
+    route!(POST "/v1/projects/{projectId}/schedule" => Schedule(Project), Owner, Never, "scheduleProject"),
     route!(POST "/v1/projects/{projectId}/preview" => CreatePreview(Project), Owner, Never, "createProjectPreview"),
     route!(GET "/v1/certifications" => List(Certification), PublicOwnerSeesMore, CONTENT, "listCertifications", query = CERTIFICATION_LIST),
     route!(POST "/v1/certifications" => Create(Certification), Owner, Never, "createCertification"),
@@ -181,6 +185,7 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/certifications/{certificationId}" => Delete(Certification), Owner, Never, "deleteCertification"),
     route!(POST "/v1/certifications/{certificationId}/publish" => Publish(Certification), Owner, Never, "publishCertification"),
     route!(POST "/v1/certifications/{certificationId}/unpublish" => Unpublish(Certification), Owner, Never, "unpublishCertification"),
+    route!(POST "/v1/certifications/{certificationId}/schedule" => Schedule(Certification), Owner, Never, "scheduleCertification"),
     route!(POST "/v1/certifications/{certificationId}/preview" => CreatePreview(Certification), Owner, Never, "createCertificationPreview"),
     // The token is the credential: never cached, never logged (`loggable_path`).
     route!(GET "/v1/preview/{previewToken}" => GetPreview, Public, Never, "getPreview"),
@@ -355,6 +360,9 @@ mod tests {
             "getBlogFeedRss",
             "getBlogFeedJson",
             "getSitemap",
+            "scheduleBlogPost",
+            "scheduleProject",
+            "scheduleCertification",
             "createBlogPostPreview",
             "createProjectPreview",
             "createCertificationPreview",

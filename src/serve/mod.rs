@@ -101,15 +101,35 @@ pub struct RunningServer {
     pub pipeline: Arc<Distribution>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// The local scheduler: ticks while the server runs.
+    scheduler: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
     /// Stops accepting, lets in-flight requests finish (up to 10 s), and returns.
     pub async fn shutdown(mut self) {
+        self.scheduler.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+    }
+}
+
+/// How often `folio serve` looks for due work (production: every minute, by
+/// EventBridge Scheduler).
+pub const SCHEDULER_PERIOD: Duration = Duration::from_millis(500);
+
+/// The local stand-in for EventBridge Scheduler: the same tick the origin Lambda
+/// runs, twice a second, so a scheduled item goes out within a second of its time.
+async fn run_scheduler(app: Arc<App>) {
+    let mut every = tokio::time::interval(SCHEDULER_PERIOD);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(error) = folio_origin::scheduler::tick(&app, chrono::Utc::now()).await {
+            tracing::warn!(%error, "scheduled publishing failed; retrying at the next tick");
+        }
     }
 }
 
@@ -321,7 +341,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     });
+    let scheduler = tokio::spawn(run_scheduler(Arc::clone(&app)));
     Ok(RunningServer {
+        scheduler,
         addr,
         base_url,
         app,

@@ -293,6 +293,20 @@ class ConsoleTests:
         status, _, _ = self.server.request("GET", path)
         self.assertEqual(status, 404, "a revoked link opens nothing")
 
+    def test_a_draft_scheduled_in_the_console_goes_out_on_time(self):
+        import datetime
+        self.signed_in()
+        post_id = self.new_post("Scheduled in the console")
+        when = (datetime.datetime.now() + datetime.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S")
+        field = self.visible("#publish-at")
+        self.browser.execute_script("arguments[0].step = 1; arguments[0].value = arguments[1]", field, when)
+        self.browser.find_element(By.ID, "schedule").click()
+        self.text_in("aside.meta", "Scheduled")
+        status, _, _ = self.server.request("GET", f"/v1/blog/posts/{post_id}")
+        self.assertEqual(status, 404, "owner-only until its time")
+        wait_for(lambda: self.server.request("GET", f"/v1/blog/posts/{post_id}")[0] == 200,
+                 "the scheduler to publish it", timeout=10)
+
     def test_a_concurrent_edit_is_a_conflict_and_the_owners_text_is_kept(self):
         self.signed_in()
         post_id = self.new_post("Conflict post")

@@ -374,3 +374,168 @@ async fn a_preview_link_reads_one_draft_until_it_expires_or_is_revoked() {
     );
     assert_eq!(s.get(&live, None).await.status, 404);
 }
+
+fn in_secs(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[tokio::test]
+async fn a_scheduled_post_is_published_on_time_by_the_local_scheduler_and_invalidated_once() {
+    let s = TestServer::spawn().await;
+    let post = s
+        .create("/v1/blog/posts", blog_body("Goes out later"))
+        .await;
+    let id = post["id"].as_str().unwrap().to_string();
+    let schedule = format!("/v1/blog/posts/{id}/schedule");
+
+    for bad in [
+        json!({ "publishAt": in_secs(-5) }),
+        json!({ "publishAt": "tomorrow" }),
+        json!({ "publishAt": in_secs(367 * 86_400) }),
+        json!({}),
+    ] {
+        let r = s.owner(Method::POST, &schedule, Some(bad.clone())).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+
+    // Read the public answers first, so the stand-in caches them.
+    assert_eq!(
+        s.get(&format!("/v1/blog/posts/{id}"), None).await.status,
+        404
+    );
+    assert_eq!(s.get("/v1/blog/posts", None).await.body["total"], 0);
+    let at = in_secs(2);
+    let r = s
+        .owner(Method::POST, &schedule, Some(json!({ "publishAt": at })))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s.conforms(&r, "post", "/blog/posts/{postId}/schedule")
+        .await;
+    assert_eq!(r.body["status"], "scheduled");
+    assert_eq!(r.body["publishAt"], at);
+    // Owner-only until then: not public, not in the feed, listed as scheduled.
+    assert_eq!(
+        s.get(&format!("/v1/blog/posts/{id}"), None).await.status,
+        404
+    );
+    assert!(
+        !s.get("/v1/blog/feed.atom", None)
+            .await
+            .text
+            .contains("Goes out later")
+    );
+    let r = s.get("/v1/blog/posts?status=scheduled", None).await;
+    assert_eq!(r.status, 401, "only the owner lists scheduled items");
+    let r = s
+        .get("/v1/blog/posts?status=scheduled", Some(&s.owner_token))
+        .await;
+    assert_eq!(r.post_titles(), ["Goes out later"]);
+
+    // Published by the scheduler within a second of its time, nobody online.
+    let due = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+    let published_at = loop {
+        let r = s.get(&format!("/v1/blog/posts/{id}"), None).await;
+        if r.status == 200 {
+            break chrono::Utc::now();
+        }
+        assert!(
+            chrono::Utc::now() < due + chrono::Duration::seconds(5),
+            "not published 5 s after its time"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let late = (published_at - due.with_timezone(&chrono::Utc)).num_milliseconds();
+    assert!(late <= 1_000, "published {late} ms after its time");
+    let r = s.get(&format!("/v1/blog/posts/{id}"), None).await;
+    assert_eq!(r.body["status"], "published");
+    assert!(r.body.get("publishAt").is_none(), "the schedule is spent");
+    assert_eq!(
+        s.get("/v1/blog/posts", None).await.post_titles(),
+        ["Goes out later"]
+    );
+    // The same invalidation as a manual publish, once.
+    let views = format!("/v1/analytics/views/blog/{id}");
+    let purges = s
+        .server
+        .purge
+        .invalidated()
+        .iter()
+        .filter(|p| **p == views)
+        .count();
+    assert_eq!(purges, 1, "{:?}", s.server.purge.invalidated());
+
+    // A published item cannot be scheduled; unpublishing cancels nothing twice.
+    let r = s
+        .owner(
+            Method::POST,
+            &schedule,
+            Some(json!({ "publishAt": in_secs(60) })),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+}
+
+#[tokio::test]
+async fn two_triggers_at_once_publish_a_scheduled_item_exactly_once() {
+    let s = TestServer::spawn().await;
+    let mut ids = Vec::new();
+    for title in [
+        "Twice triggered",
+        "Cancelled by unpublish",
+        "Published by hand",
+    ] {
+        let post = s.create("/v1/blog/posts", blog_body(title)).await;
+        let id = post["id"].as_str().unwrap().to_string();
+        let r = s
+            .owner(
+                Method::POST,
+                &format!("/v1/blog/posts/{id}/schedule"),
+                Some(json!({ "publishAt": in_secs(3600) })),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        ids.push(id);
+    }
+    // Unpublish takes a scheduled item back to draft; publish makes it public now.
+    let r = s.unpublish("/v1/blog/posts", &ids[1]).await;
+    assert_eq!(
+        (r["status"].as_str(), r.get("publishAt")),
+        (Some("draft"), None)
+    );
+    let r = s.publish("/v1/blog/posts", &ids[2]).await;
+    assert_eq!(r["status"], "published");
+
+    // Two ticks an hour ahead, racing (EventBridge retries, two Regions, the
+    // local loop): one publishes, the other finds nothing left to do.
+    let app = &s.server.app;
+    let later = chrono::Utc::now() + chrono::Duration::seconds(3700);
+    let (a, b) = tokio::join!(
+        folio_origin::scheduler::tick(app, later),
+        folio_origin::scheduler::tick(app, later)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a.published.len() + b.published.len(),
+        1,
+        "published once: {a:?} {b:?}"
+    );
+    let published = a.published.iter().chain(&b.published).next().unwrap();
+    assert_eq!(published.1.as_str(), ids[0]);
+    assert_eq!(
+        s.get(&format!("/v1/blog/posts/{}", ids[1]), None)
+            .await
+            .status,
+        404,
+        "the cancelled one stays a draft"
+    );
+    let views = format!("/v1/analytics/views/blog/{}", ids[0]);
+    let purges = s
+        .server
+        .purge
+        .invalidated()
+        .iter()
+        .filter(|p| **p == views)
+        .count();
+    assert_eq!(purges, 1);
+}

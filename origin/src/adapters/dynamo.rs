@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use crate::adapters::aws_error::explain;
 use crate::ports::store::{
-    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, Write, check_transaction,
+    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, Write, check_query,
+    check_transaction,
 };
 
 /// Attribute names of the table, the one place they are spelled.
@@ -527,6 +528,8 @@ impl Store for DynamoStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        // Refused here, as DynamoDB would refuse it.
+        check_query(query).map_err(StoreError::Limit)?;
         let (pk_name, sk_name, index) = match query.index {
             Index::Table => (attr::PK, attr::SK, None),
             Index::Gsi1 => (attr::GSI1PK, attr::GSI1SK, Some(GSI1)),

@@ -12,7 +12,7 @@ use redb::{
 };
 
 use crate::ports::store::{
-    Condition, Index, Item, Key, Query, Store, StoreError, Write, check_transaction,
+    Condition, Index, Item, Key, Query, Store, StoreError, Write, check_query, check_transaction,
 };
 
 /// (PK, SK) -> the row as JSON.
@@ -160,6 +160,7 @@ impl EmbeddedStore {
     }
 
     fn query_sync(db: &impl ReadableDatabase, q: &Query) -> Result<Vec<Item>, StoreError> {
+        check_query(q).map_err(StoreError::Limit)?;
         let txn = db.begin_read().map_err(failed)?;
         let items = txn.open_table(ITEMS).map_err(failed)?;
         let now = now_secs();

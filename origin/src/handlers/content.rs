@@ -1,7 +1,8 @@
 //! Blog posts, projects and certifications: one set of handlers for every kind.
 
 use folio_shared::domain::{
-    BlogPost, Content, ContentKind, ItemId, ListQuery, Meta, Status, Timestamp, today_utc,
+    BlogPost, Content, ContentKind, ItemId, ListQuery, Meta, PUBLISH_AT, Status, Timestamp,
+    today_utc,
 };
 use folio_shared::metrics;
 use folio_shared::{ApiError, ApiResponse, FieldError};
@@ -83,7 +84,7 @@ async fn load_visible<T: Content>(
     let stored = repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if stored.item.status() == Status::Draft && !is_owner(caller) {
+    if stored.item.status() != Status::Published && !is_owner(caller) {
         return Err(ApiError::NotFound);
     }
     Ok(stored)
@@ -95,7 +96,7 @@ pub async fn list<T: Content>(
     caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
     let query = ListQuery::parse(&request.query)?;
-    if query.status.statuses().contains(&Status::Draft) && !is_owner(caller) {
+    if query.status.statuses() != [Status::Published] && !is_owner(caller) {
         return Err(match caller {
             None => ApiError::Unauthorized("Only the owner may list drafts".into()),
             Some(_) => ApiError::Forbidden("Only the owner may list drafts".into()),
@@ -128,7 +129,7 @@ pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiRe
     let stored = repo::get_by_slug::<BlogPost>(app.store.as_ref(), slug)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if stored.item.status() == Status::Draft && !is_owner(caller) {
+    if stored.item.status() != Status::Published && !is_owner(caller) {
         return Err(ApiError::NotFound);
     }
     Ok(item_response(app, StatusCode::OK, &stored.item))
@@ -265,11 +266,72 @@ pub async fn set_status<T: Content>(
     if stored.item.status() == target {
         return Ok(item_response(app, StatusCode::OK, &stored.item));
     }
+    let saved = change_status(app, &stored, target).await?;
+    Ok(item_response(app, StatusCode::OK, &saved))
+}
+
+/// Moves a stored item to `target` (published or draft; a schedule is dropped) if
+/// nobody wrote it since it was read, and purges what readers saw.
+pub async fn change_status<T: Content>(
+    app: &App,
+    stored: &Stored<T>,
+    target: Status,
+) -> Result<T, ApiError> {
     let mut next = stored.item.clone();
     next.set_status(target, today_utc());
+    next.meta_mut().publish_at = None;
     next.meta_mut().updated_at = Timestamp::now();
-    let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
+    let saved = repo::replace(app.store.as_ref(), stored, next, app.tracker.region()).await?;
     invalidate_if_public(app, &stored.item, Some(&saved)).await;
+    Ok(saved)
+}
+
+/// How far ahead a publication may be scheduled.
+pub const MAX_SCHEDULE_DAYS: i64 = 366;
+
+/// Schedules an unpublished item to be published at `publishAt` (owner-only until
+/// then). A published item is refused: unpublish it first.
+pub async fn schedule<T: Content>(
+    app: &App,
+    id: &ItemId,
+    request: &Request,
+) -> Result<ApiResponse, ApiError> {
+    let mut fields = request.json_fields(&[PUBLISH_AT])?;
+    let at = match fields.take(PUBLISH_AT) {
+        Some(serde_json::Value::String(text)) => Timestamp::parse(PUBLISH_AT, &text)?,
+        _ => return Err(FieldError::new(PUBLISH_AT, "is required: an RFC 3339 date-time").into()),
+    };
+    let when = at
+        .to_utc()
+        .ok_or_else(|| FieldError::new(PUBLISH_AT, "is not a date-time"))?;
+    let now = chrono::Utc::now();
+    if when <= now {
+        return Err(
+            FieldError::new(PUBLISH_AT, "must be in the future: publish now instead").into(),
+        );
+    }
+    if when > now + chrono::Duration::days(MAX_SCHEDULE_DAYS) {
+        return Err(FieldError::new(
+            PUBLISH_AT,
+            format!("must be at most {MAX_SCHEDULE_DAYS} days ahead"),
+        )
+        .into());
+    }
+    let stored = repo::get::<T>(app.store.as_ref(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if stored.item.status() == Status::Published {
+        return Err(ApiError::Conflict(format!(
+            "This {} is already published: unpublish it to schedule it",
+            T::KIND
+        )));
+    }
+    let mut next = stored.item.clone();
+    next.meta_mut().status = Status::Scheduled;
+    next.meta_mut().publish_at = Some(at);
+    next.meta_mut().updated_at = Timestamp::now();
+    // Nothing public changes until the scheduler publishes it.
+    let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
     Ok(item_response(app, StatusCode::OK, &saved))
 }
 

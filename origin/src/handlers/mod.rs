@@ -3,7 +3,7 @@
 mod analytics;
 mod auth;
 mod console;
-mod content;
+pub mod content;
 pub mod feeds;
 mod meta;
 pub mod preview;
@@ -84,6 +84,10 @@ pub async fn handle(
         }
         GetPreview => preview::read(app, matched.param("previewToken").unwrap_or("")).await,
         RevokePreview => preview::revoke(app, matched.param("previewToken").unwrap_or("")).await,
+        Schedule(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => content::schedule::<T>(app, &id, request).await)
+        }
         GetBlogPostBySlug => {
             let slug = matched
                 .param("slug")

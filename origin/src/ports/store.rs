@@ -257,6 +257,22 @@ fn check_key(pk: &str, sk: &str) -> Result<(), Limit> {
     Ok(())
 }
 
+/// Checks a query's key condition as DynamoDB does: no key value may be empty (a
+/// `BETWEEN` from "" is a ValidationException, as moto and DynamoDB answer) or
+/// longer than a key may be.
+pub fn check_query(query: &Query) -> Result<(), Limit> {
+    let bounds: Vec<&str> = match &query.range {
+        SortKeyRange::All => Vec::new(),
+        SortKeyRange::BeginsWith(prefix) => vec![prefix],
+        SortKeyRange::Between(low, high) => vec![low, high],
+    };
+    check_key(&query.pk, bounds.first().copied().unwrap_or("-"))?;
+    for bound in bounds {
+        check_key(&query.pk, bound)?;
+    }
+    Ok(())
+}
+
 /// Checks a transaction against DynamoDB's limits before any adapter runs it.
 pub fn check_transaction(writes: &[Write]) -> Result<(), Limit> {
     if writes.len() > limits::MAX_TRANSACTION_ACTIONS {

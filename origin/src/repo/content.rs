@@ -6,7 +6,7 @@ use folio_shared::ApiError;
 use folio_shared::domain::{Content, ContentKind, ItemId, Status, slugify};
 
 use crate::keys;
-use crate::ports::store::{Condition, Item, Query, Store, StoreError, Write};
+use crate::ports::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write};
 
 /// An item with the version its row had when read.
 #[derive(Debug, Clone)]
@@ -23,7 +23,12 @@ fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, ApiError> {
         pk: key.pk,
         sk: key.sk,
         gsi1pk: Some(keys::content_by_status(T::KIND, meta.status)),
-        gsi1sk: Some(format!("{}#{}", item.sort_key(), meta.id)),
+        // Scheduled items are listed by when they go out: the scheduler reads the
+        // due ones first with one bounded query.
+        gsi1sk: Some(match (&meta.status, &meta.publish_at) {
+            (Status::Scheduled, Some(at)) => format!("{}#{}", at.as_str(), meta.id),
+            _ => format!("{}#{}", item.sort_key(), meta.id),
+        }),
         entity_type: T::KIND.as_str().to_string(),
         status: Some(meta.status.as_str().to_string()),
         created_at: Some(meta.created_at.as_str().to_string()),
@@ -134,6 +139,30 @@ pub async fn newest<T: Content>(
         .collect()
 }
 
+/// Scheduled items whose time has come (`publishAt` at or before `now`), the
+/// earliest first, at most `limit`: one bounded GSI1 Query. GSI reads are
+/// eventually consistent; callers read each item again before acting on it.
+pub async fn due<T: Content>(
+    store: &dyn Store,
+    now: &str,
+    limit: usize,
+) -> Result<Vec<T>, ApiError> {
+    let query = Query {
+        // Timestamps start with a digit: "0" is below all of them (DynamoDB refuses
+        // an empty bound).
+        range: SortKeyRange::Between("0".into(), format!("{now}~")),
+        descending: false,
+        ..Query::gsi1(keys::content_by_status(T::KIND, Status::Scheduled))
+    }
+    .first(limit);
+    store
+        .query(&query)
+        .await?
+        .iter()
+        .map(|row| from_row::<T>(row).map(|s| s.item))
+        .collect()
+}
+
 /// Every item in the given statuses, newest first (one GSI1 Query per status).
 pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<Vec<T>, ApiError> {
     let mut rows = Vec::new();
@@ -155,7 +184,7 @@ pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<
 /// The ids and statuses of every item of a kind, without decoding the items.
 pub async fn ids(store: &dyn Store, kind: ContentKind) -> Result<Vec<(String, Status)>, ApiError> {
     let mut out = Vec::new();
-    for status in [Status::Published, Status::Draft] {
+    for status in Status::ALL {
         for row in store
             .query(&Query::gsi1(keys::content_by_status(kind, status)))
             .await?

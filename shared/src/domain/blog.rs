@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::content::PUBLISH_AT;
 use crate::domain::rules::{FieldKind, FieldRule};
 use crate::domain::{Content, ContentKind, Fields, ListQuery, Meta, Status};
 use crate::error::FieldError;
@@ -121,6 +122,7 @@ impl Content for BlogPost {
         "status",
         "createdAt",
         "updatedAt",
+        PUBLISH_AT,
         "slug",
         "readTime",
         CONTENT_HTML,
@@ -213,7 +215,7 @@ impl Content for BlogPost {
     /// Slugs follow the title while the post is a draft, and freeze once it has
     /// been published so that shared links keep working.
     fn slug_source(&self) -> Option<&str> {
-        (self.meta.status == Status::Draft).then_some(self.title.as_str())
+        (self.meta.status != Status::Published).then_some(self.title.as_str())
     }
 
     fn set_slug(&mut self, slug: String) {

@@ -5,6 +5,9 @@ use crate::domain::rules::FieldRule;
 use crate::domain::{ContentKind, Fields, ItemId, ListQuery, Status, Timestamp};
 use crate::error::FieldError;
 
+/// The field naming when a scheduled item is published.
+pub const PUBLISH_AT: &str = "publishAt";
+
 /// The fields every content item carries, whatever its kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -13,6 +16,9 @@ pub struct Meta {
     pub status: Status,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When a scheduled item becomes published (RFC 3339, UTC); only while scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<Timestamp>,
 }
 
 impl Meta {
@@ -24,6 +30,7 @@ impl Meta {
             status: Status::Draft,
             created_at: now.clone(),
             updated_at: now,
+            publish_at: None,
         }
     }
 }
@@ -38,7 +45,8 @@ pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
 
     /// Fields a `GET` answer carries that a `PUT` may send back unchanged: accepted
     /// when equal to the stored item's, refused by name otherwise.
-    const READ_ONLY: &'static [&'static str] = &["id", "status", "createdAt", "updatedAt"];
+    const READ_ONLY: &'static [&'static str] =
+        &["id", "status", "createdAt", "updatedAt", PUBLISH_AT];
 
     /// The Markdown field a reader also gets as sanitised HTML, if the kind has one:
     /// (the added HTML field's name, the Markdown). The HTML is derived on read,

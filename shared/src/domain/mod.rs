@@ -20,7 +20,7 @@ pub use password::{PASSWORD_POLICY, PasswordPolicy};
 /// take many bytes.
 pub const MARKDOWN_MAX_CHARS: usize = 200_000;
 pub use certification::{CertType, Certification};
-pub use content::{Content, Meta};
+pub use content::{Content, Meta, PUBLISH_AT};
 pub use fields::{Fields, MAX_SECRET_CHARS};
 pub use project::{LONG_DESCRIPTION_HTML, Project};
 pub use query::{ListQuery, StatusFilter, bounded_int};

@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::domain::content::PUBLISH_AT;
 use crate::domain::rules::{FieldKind, FieldRule};
 use crate::domain::{Content, ContentKind, Fields, HttpUrl, ListQuery, Meta};
 use crate::error::FieldError;
@@ -40,6 +41,7 @@ impl Content for Project {
         "status",
         "createdAt",
         "updatedAt",
+        PUBLISH_AT,
         LONG_DESCRIPTION_HTML,
     ];
     const FIELDS: &'static [FieldRule] = &[

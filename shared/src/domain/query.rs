@@ -86,10 +86,10 @@ impl QueryParam {
 pub const STATUS: QueryParam = QueryParam {
     name: "status",
     kind: ParamKind::OneOf {
-        values: &["published", "draft", "all"],
+        values: &["published", "draft", "scheduled", "all"],
         default: Some("published"),
     },
-    description: "Filter by status; draft and all need the owner's token",
+    description: "Filter by status; draft, scheduled and all need the owner's token",
 };
 pub const CATEGORY: QueryParam = QueryParam {
     name: "category",
@@ -131,6 +131,7 @@ pub const CERTIFICATION_LIST: &[QueryParam] = &[STATUS, CERT_TYPE, FEATURED, LIM
 pub enum StatusFilter {
     Published,
     Draft,
+    Scheduled,
     All,
 }
 
@@ -139,7 +140,8 @@ impl StatusFilter {
         match self {
             StatusFilter::Published => &[Status::Published],
             StatusFilter::Draft => &[Status::Draft],
-            StatusFilter::All => &[Status::Published, Status::Draft],
+            StatusFilter::Scheduled => &[Status::Scheduled],
+            StatusFilter::All => &[Status::Published, Status::Scheduled, Status::Draft],
         }
     }
 }
@@ -187,11 +189,12 @@ impl ListQuery {
         let status = match param(query, STATUS.name) {
             None | Some("published") => StatusFilter::Published,
             Some("draft") => StatusFilter::Draft,
+            Some("scheduled") => StatusFilter::Scheduled,
             Some("all") => StatusFilter::All,
             Some(_) => {
                 return Err(FieldError::new(
                     STATUS.name,
-                    "must be one of published, draft, all",
+                    "must be one of published, draft, scheduled, all",
                 ));
             }
         };

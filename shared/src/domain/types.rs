@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::rules::MAX_URL_CHARS;
@@ -65,13 +65,18 @@ impl fmt::Display for ContentKind {
 pub enum Status {
     Draft,
     Published,
+    /// Owner-only until its `publishAt`, then published by the scheduler.
+    Scheduled,
 }
 
 impl Status {
+    pub const ALL: [Status; 3] = [Status::Published, Status::Scheduled, Status::Draft];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "draft",
             Status::Published => "published",
+            Status::Scheduled => "scheduled",
         }
     }
 }
@@ -291,6 +296,29 @@ impl Timestamp {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn from_utc(time: DateTime<Utc>) -> Self {
+        Self(time.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+
+    /// Any RFC 3339 date-time (any offset), as UTC to the second.
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        DateTime::parse_from_rfc3339(value)
+            .map(|t| Self::from_utc(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                FieldError::new(
+                    field,
+                    "must be an RFC 3339 date-time, e.g. 2030-01-31T09:00:00Z",
+                )
+            })
+    }
+
+    /// The instant, for comparisons with the clock.
+    pub fn to_utc(&self) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(&self.0)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
     }
 }
 
