@@ -28,6 +28,7 @@ fn pipeline(c: &mut Criterion) {
             faults: None,
             owner: None,
             site: None,
+            webhooks: None,
         })
         .await
         .expect("server");

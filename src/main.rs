@@ -29,6 +29,7 @@ enum Command {
         FOLIO_SITE_URL        your frontend, which feeds and the sitemap link to (default: this server)\n  \
         FOLIO_SITE_TITLE, FOLIO_SITE_POST_PATH (default /blog/{slug}), FOLIO_SITE_PROJECT_PATH,\n  \
         FOLIO_SITE_CERTIFICATION_PATH, FOLIO_API_URL: the rest of the frontend's settings\n  \
+        FOLIO_WEBHOOK_URLS, FOLIO_WEBHOOK_SECRET: rebuild hooks told of every public change\n  \
         With --aws: TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID, AWS_REGION (required),\n  \
         USER_POOL_CLIENT_SECRET, OWNER_GROUP, DISTRIBUTION_ID, JWKS_URL, AWS_ENDPOINT_URL")]
     Serve {
@@ -419,6 +420,7 @@ async fn open_local(data_dir: PathBuf) -> Result<Local, String> {
         token_ttl_secs: 3600,
         faults: None,
         site: None,
+        webhooks: None,
     };
     tokio::task::spawn_blocking(move || Local::open(&config))
         .await
@@ -484,6 +486,7 @@ async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
         token_ttl_secs: 3600,
         faults: None,
         site: None,
+        webhooks: None,
     };
     let local = tokio::task::spawn_blocking(move || Local::open(&config))
         .await
@@ -519,6 +522,15 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let webhooks = match folio_origin::webhooks::WebhookSettings::from_lookup(|name| {
+                std::env::var(format!("FOLIO_{name}")).ok()
+            }) {
+                Ok(hooks) => hooks,
+                Err(e) => {
+                    eprintln!("folio: setting FOLIO_{} is invalid: {}", e.name, e.reason);
+                    return ExitCode::FAILURE;
+                }
+            };
             let backend = if aws {
                 aws_cli::backend().await
             } else {
@@ -537,6 +549,7 @@ async fn main() -> ExitCode {
                             faults: None,
                             owner: None,
                             site,
+                            webhooks,
                         },
                         seed,
                     )

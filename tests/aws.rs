@@ -131,6 +131,7 @@ async fn two_regions_writing_one_table_count_exactly() {
         faults: None,
         owner: None,
         site: None,
+        webhooks: None,
     })
     .await
     .unwrap();

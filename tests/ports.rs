@@ -507,6 +507,7 @@ async fn local_issuer_honours_the_identity_contract() {
         token_ttl_secs: 600,
         faults: None,
         site: None,
+        webhooks: None,
     })
     .unwrap();
     let email = Email::parse("email", OWNER_EMAIL).unwrap();

@@ -231,11 +231,14 @@ class CloudFront(unittest.TestCase):
         for name in ["TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"]:
             self.assertIn(name, variables)
 
-    def test_every_frontend_setting_the_origin_reads_is_a_template_parameter(self):
-        # origin/src/site.rs documents each setting it reads in its table.
-        source = (ROOT / "origin" / "src" / "site.rs").read_text()
-        read = set(re.findall(r"^//! \| `([A-Z_]+)`", source, re.M))
-        self.assertIn("SITE_URL", read)
+    def test_every_frontend_and_hook_setting_the_origin_reads_is_a_template_parameter(self):
+        # origin/src/site.rs and webhooks.rs document each setting they read in a table.
+        read = set()
+        for module in ["site.rs", "webhooks.rs"]:
+            source = (ROOT / "origin" / "src" / module).read_text()
+            read |= set(re.findall(r"^//! \| `([A-Z_]+)`", source, re.M))
+        self.assertTrue({"SITE_URL", "WEBHOOK_URLS", "WEBHOOK_SECRET"} <= read, read)
+        self.assertTrue(TEMPLATE["Parameters"]["WebhookSecret"].get("NoEcho"), "the secret is NoEcho")
         variables = props("OriginFunction")["Environment"]["Variables"]
         for name in read:
             self.assertIn(name, variables, f"the origin reads {name}; the template never sets it")

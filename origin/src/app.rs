@@ -20,6 +20,7 @@ use crate::repo::tracking::Tracker;
 use crate::request::{Request, etag, etag_matches};
 use crate::site::Site;
 use crate::verified_tokens::VerifiedTokens;
+use crate::webhooks::Webhooks;
 
 /// Largest request body the origin accepts (CloudFront passes at most 1 MB to the edge).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -37,6 +38,8 @@ pub struct App {
     pub renderer: Renderer,
     /// The owner's frontend, which feeds and the sitemap link to (none: no feeds).
     pub site: Option<Site>,
+    /// Rebuild hooks to notify of public changes (none: no hooks).
+    pub webhooks: Option<Webhooks>,
     routes: RouteTable,
 }
 
@@ -65,8 +68,15 @@ impl App {
             login_throttle: LoginThrottle::default(),
             renderer: Renderer::default(),
             site: None,
+            webhooks: None,
             routes: RouteTable::new(),
         }
+    }
+
+    /// The same app, notifying `hooks` of public changes.
+    pub fn with_webhooks(mut self, hooks: Option<Webhooks>) -> Self {
+        self.webhooks = hooks;
+        self
     }
 
     /// The same app, linking feeds and the sitemap to `site`.

@@ -14,6 +14,7 @@
 //! | `AWS_REGION`              | Region of the SDK clients and of this origin's counter rows (required) |
 //! | `JWKS_URL`                | override of the pool's JWKS URL (moto serves its own)    |
 //! | `SITE_URL`, `SITE_…`, `API_URL` | the owner's frontend, for feeds and the sitemap (`site`) |
+//! | `WEBHOOK_URLS`, `WEBHOOK_SECRET` | rebuild hooks (`webhooks`)                   |
 //!
 //! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, … are honoured by the SDK.
 
@@ -37,6 +38,7 @@ use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
 use crate::app::App;
 use crate::ports::{Invalidator, Store};
 use crate::site::Site;
+use crate::webhooks::{WebhookSettings, Webhooks};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -73,6 +75,8 @@ pub struct AwsSettings {
     pub dynamodb_endpoint: Option<String>,
     /// The owner's frontend, for feeds and the sitemap.
     pub site: Option<Site>,
+    /// Rebuild hooks to notify of public changes.
+    pub webhooks: Option<WebhookSettings>,
 }
 
 impl AwsSettings {
@@ -105,6 +109,10 @@ impl AwsSettings {
             name: e.name,
             reason: e.reason,
         })?;
+        let webhooks = WebhookSettings::from_lookup(&lookup).map_err(|e| ConfigError::Invalid {
+            name: e.name,
+            reason: e.reason,
+        })?;
         let jwks_url = optional("JWKS_URL").unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
         Ok(Self {
             table_name: required("TABLE_NAME"),
@@ -117,6 +125,7 @@ impl AwsSettings {
             region,
             jwks_url,
             site,
+            webhooks,
         })
     }
 
@@ -254,7 +263,8 @@ impl Aws {
                 Arc::clone(&verifier),
                 &settings.region,
             )
-            .with_site(settings.site.clone()),
+            .with_site(settings.site.clone())
+            .with_webhooks(settings.webhooks.clone().map(Webhooks::new).transpose()?),
         );
         Ok(Self {
             app,

@@ -9,6 +9,7 @@
 //! | refresh token     | `REFRESH#<sha256>`          | `TOKEN`              |                   |                 |
 //! | revoked ID token  | `REVOKED#<jti>`             | `TOKEN`              |                   |                 |
 //! | preview link      | `PREVIEW#<sha256>`          | `LINK`               |                   |                 |
+//! | hook delivery     | `HOOK#<id>`                 | `DELIVERY`           | `HOOKS#pending` / `HOOKS#done` | next attempt / finish time |
 //! | daily salt        | `SALT`                      | `<YYYY-MM-DD>`       |                   |                 |
 //! | visit marker      | `VISIT#<YYYY-MM-DD>`        | `<visitor key>`      |                   |                 |
 //! | view marker       | `VIEW#<YYYY-MM-DD>#<visitor>` | `<kind>#<id>`      |                   |                 |
@@ -56,6 +57,16 @@ pub fn user(email: &str) -> Key {
 pub fn refresh_token(token_hash: &str) -> Key {
     Key::new(format!("REFRESH#{token_hash}"), "TOKEN")
 }
+
+/// A rebuild-hook delivery (one event to one URL): the outbox row.
+pub fn webhook_delivery(id: &str) -> Key {
+    Key::new(format!("HOOK#{id}"), "DELIVERY")
+}
+
+/// GSI1 partitions of deliveries: pending ones by next attempt, finished ones by
+/// when they finished.
+pub const WEBHOOKS_PENDING: &str = "HOOKS#pending";
+pub const WEBHOOKS_DONE: &str = "HOOKS#done";
 
 /// A preview link, by the SHA-256 of its token (the token itself is never stored).
 pub fn preview(token_hash: &str) -> Key {
@@ -171,6 +182,7 @@ pub mod entity {
     pub const COUNTER: &str = "Counter";
     pub const CATEGORY_COUNT: &str = "CategoryCount";
     pub const PREVIEW: &str = "Preview";
+    pub const WEBHOOK_DELIVERY: &str = "WebhookDelivery";
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! - `render`: Markdown to sanitised HTML for readers
 //! - `scheduler`: publishes scheduled items when they are due (one `tick`)
 //! - `site`: the owner's frontend, which feeds and the sitemap link to
+//! - `webhooks`: rebuild hooks, sent from an outbox by the scheduler's tick
 //! - `verified_tokens`: tokens verified once, accepted again by a lookup until they expire
 
 pub mod adapters;
@@ -31,6 +32,7 @@ pub mod scheduler;
 pub mod site;
 pub mod tracking_limit;
 pub mod verified_tokens;
+pub mod webhooks;
 
 pub use app::App;
 pub use handlers::public_paths;

@@ -16,6 +16,7 @@ use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
 use crate::app::App;
 use crate::ports::Store;
 use crate::site::Site;
+use crate::webhooks::{WebhookSettings, Webhooks};
 
 pub const STORE_FILE: &str = "folio.redb";
 pub const LOCAL_CLIENT_ID: &str = "folio-local";
@@ -32,6 +33,8 @@ pub struct LocalConfig {
     pub faults: Option<FaultPlan>,
     /// The owner's frontend, for feeds and the sitemap.
     pub site: Option<Site>,
+    /// Rebuild hooks to notify of public changes.
+    pub webhooks: Option<WebhookSettings>,
 }
 
 /// Everything local mode is made of; `app` is what requests go through.
@@ -90,7 +93,8 @@ impl Local {
                 Arc::clone(&verifier),
                 LOCAL_REGION,
             )
-            .with_site(config.site.clone()),
+            .with_site(config.site.clone())
+            .with_webhooks(config.webhooks.clone().map(Webhooks::new).transpose()?),
         );
         Ok(Self {
             app,

@@ -41,6 +41,10 @@ async fn build_app() -> Result<Arc<App>, String> {
         faults: None,
         site: folio_origin::site::Site::from_lookup(|name| std::env::var(name).ok())
             .map_err(|e| e.to_string())?,
+        webhooks: folio_origin::webhooks::WebhookSettings::from_lookup(|name| {
+            std::env::var(name).ok()
+        })
+        .map_err(|e| e.to_string())?,
     };
     Ok(Local::open(&config)?.app)
 }
@@ -70,7 +74,10 @@ async fn main() -> Result<(), Error> {
                     let report = folio_origin::scheduler::tick(&app, chrono::Utc::now())
                         .await
                         .map_err(|e| format!("tick failed: {e}"))?;
-                    Ok(serde_json::json!({ "published": report.published.len() }))
+                    Ok(serde_json::json!({
+                        "published": report.published.len(),
+                        "deliveries": report.deliveries,
+                    }))
                 }
                 Invocation::Http(payload) => {
                     let mut request = request_from_event(*payload)?;

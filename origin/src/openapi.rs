@@ -15,6 +15,7 @@ use folio_shared::routes::{Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_M
 use crate::handlers::content::MAX_SCHEDULE_DAYS;
 use crate::handlers::feeds::FEED_ENTRIES;
 use crate::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
+use crate::webhooks::{Change, MAX_ATTEMPTS, RECENT};
 use serde_json::{Map, Value, json};
 
 fn schema(name: &str) -> Value {
@@ -234,6 +235,19 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (404, error_ref(404)),
             ]
         }
+        WebhookDeliveries => vec![
+            (
+                200,
+                ok(
+                    &format!(
+                        "The configured hook URLs and the latest {RECENT} deliveries, newest first: every publish, unpublish, update of published content and delete, POSTed to each URL with an X-Folio-Signature (t=<unix seconds>,v1=<hex HMAC-SHA-256 of \"<t>.<body>\">), retried with exponential backoff up to {MAX_ATTEMPTS} attempts"
+                    ),
+                    schema("WebhookDeliveries"),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+        ],
         GetPreview => vec![
             (
                 200,
@@ -565,6 +579,22 @@ fn schemas() -> Value {
         "ScheduleRequest": { "type": "object", "required": [PUBLISH_AT], "additionalProperties": false, "properties": {
             PUBLISH_AT: { "type": "string", "format": "date-time",
                 "description": format!("When to publish: an RFC 3339 date-time in the future, at most {MAX_SCHEDULE_DAYS} days ahead") } } },
+        "WebhookDeliveries": { "type": "object", "required": ["urls", "deliveries"], "properties": {
+            "urls": { "type": "array", "items": { "type": "string" } },
+            "deliveries": { "type": "array", "maxItems": RECENT, "items": { "type": "object",
+                "required": ["id", "url", "event", "state", "attempts", "createdAt", "nextAttemptAt"], "properties": {
+                "id": { "type": "string" }, "url": { "type": "string" },
+                "event": { "type": "object", "required": ["id", "type", "occurredAt", "contentType", "contentId"], "properties": {
+                    "id": { "type": "string" },
+                    "type": { "type": "string", "enum": Change::ALL.map(Change::event_type) },
+                    "occurredAt": { "type": "string", "format": "date-time" },
+                    "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+                    "contentId": { "type": "string" }, "slug": { "type": "string" } } },
+                "state": { "type": "string", "enum": ["pending", "delivered", "failed"] },
+                "attempts": { "type": "integer" }, "lastStatus": { "type": "integer" }, "lastError": { "type": "string" },
+                "createdAt": { "type": "string", "format": "date-time" },
+                "nextAttemptAt": { "type": "string", "format": "date-time" },
+                "finishedAt": { "type": "string", "format": "date-time" } } } } } },
         "PreviewRequest": { "type": "object", "additionalProperties": false, "properties": {
             EXPIRES_IN_HOURS: { "type": "integer", "minimum": 1, "maximum": MAX_PREVIEW_HOURS, "default": DEFAULT_PREVIEW_HOURS,
                 "description": "How long the link works" } } },

@@ -1,5 +1,5 @@
 //! Work nobody asks for at the moment it is due: scheduled items are published
-//! when their time comes. One `tick` does it; in production EventBridge Scheduler
+//! when their time comes, and rebuild hooks are sent (`webhooks`). One `tick` does it; in production EventBridge Scheduler
 //! invokes the origin with a tick every minute (template.yaml), and `folio serve`
 //! ticks twice a second.
 //!
@@ -29,6 +29,8 @@ pub const TICK_EVENT: &str = r#"{"folio":"tick"}"#;
 pub struct TickReport {
     /// The items this tick published (not those another tick got to first).
     pub published: Vec<(ContentKind, ItemId)>,
+    /// Rebuild-hook deliveries this tick attempted.
+    pub deliveries: usize,
 }
 
 async fn publish_due_of<T: Content>(
@@ -72,5 +74,7 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, ApiError>
     publish_due_of::<BlogPost>(app, now, &mut report).await?;
     publish_due_of::<Project>(app, now, &mut report).await?;
     publish_due_of::<Certification>(app, now, &mut report).await?;
+    // After publishing: this tick's publications are announced at once.
+    report.deliveries = crate::webhooks::deliver_due(app, Utc::now()).await?;
     Ok(report)
 }

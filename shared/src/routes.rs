@@ -37,6 +37,8 @@ pub enum RouteId {
     BlogFeed(FeedFormat),
     /// The frontend page of every published item, for search engines.
     Sitemap,
+    /// The latest rebuild-hook deliveries, for the owner.
+    WebhookDeliveries,
     TrackVisit,
     VisitorCount,
     DailyVisitorTrends,
@@ -190,6 +192,7 @@ pub static ROUTES: &[Route] = &[
     // The token is the credential: never cached, never logged (`loggable_path`).
     route!(GET "/v1/preview/{previewToken}" => GetPreview, Public, Never, "getPreview"),
     route!(DELETE "/v1/preview/{previewToken}" => RevokePreview, Owner, Never, "revokePreview"),
+    route!(GET "/v1/webhooks/deliveries" => WebhookDeliveries, Owner, Never, "listWebhookDeliveries"),
     route!(POST "/v1/visitors/track" => TrackVisit, Tracking, Never, "trackVisit"),
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
     route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends", query = &[DAYS]),
@@ -368,6 +371,7 @@ mod tests {
             "createCertificationPreview",
             "getPreview",
             "revokePreview",
+            "listWebhookDeliveries",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }

@@ -16,6 +16,7 @@ use folio_origin::adapters::resilience::FaultPlan;
 use folio_origin::aws::{Aws, AwsSettings};
 use folio_origin::local::{Local, LocalConfig};
 use folio_origin::site::Site;
+use folio_origin::webhooks::WebhookSettings;
 use folio_shared::ApiError;
 use folio_shared::domain::Email;
 use folio_shared::jwt::Verifier;
@@ -68,6 +69,8 @@ pub struct ServeConfig {
     /// The owner's frontend for feeds and the sitemap (none: this server's own
     /// address, so the feeds work out of the box).
     pub site: Option<Site>,
+    /// Rebuild hooks to notify of public changes.
+    pub webhooks: Option<WebhookSettings>,
 }
 
 /// What the origin runs on.
@@ -240,6 +243,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                 token_ttl_secs: config.token_ttl_secs,
                 faults: config.faults.clone(),
                 site: Some(site),
+                webhooks: config.webhooks.clone(),
             };
             let local = Arc::new(
                 tokio::task::spawn_blocking(move || Local::open(&local_config))
@@ -265,6 +269,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
             let purge = Arc::new(LocalPurge::new());
             let settings = AwsSettings {
                 site: Some(site),
+                webhooks: config.webhooks.clone(),
                 ..(**settings).clone()
             };
             let aws = Arc::new(

@@ -4,6 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
+use crate::support::hooks;
 use crate::support::*;
 
 #[tokio::test]
@@ -538,4 +539,131 @@ async fn two_triggers_at_once_publish_a_scheduled_item_exactly_once() {
         .filter(|p| **p == views)
         .count();
     assert_eq!(purges, 1);
+}
+
+const HOOK_SECRET: &str = "a-test-secret-of-at-least-32-characters";
+
+/// Waits until `count` requests reached the receiver.
+async fn receive(receiver: &hooks::HookReceiver, count: usize) -> Vec<hooks::Received> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let got = receiver.received();
+        if got.len() >= count || std::time::Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn rebuild_hooks_get_one_signed_delivery_per_public_change_retried_after_a_500() {
+    // The receiver answers 500 to the first request: folio must retry it.
+    let receiver = hooks::HookReceiver::start(HOOK_SECRET, 1).await;
+    let settings = folio_origin::webhooks::WebhookSettings::new(
+        vec![receiver.url.clone()],
+        HOOK_SECRET.to_string(),
+    )
+    .unwrap();
+    let s = TestServer::spawn_with_webhooks(settings).await;
+
+    // A draft's life is private: no hook.
+    let post = s.create("/v1/blog/posts", blog_body("Hooked post")).await;
+    let id = post["id"].as_str().unwrap().to_string();
+    let r = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{id}"),
+            Some(json!({ "excerpt": "draft edit" })),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    // Four public changes: publish, update, unpublish, then publish and delete.
+    let started = std::time::Instant::now();
+    s.publish("/v1/blog/posts", &id).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the write is not delayed"
+    );
+    let first = receive(&receiver, 2).await;
+    assert_eq!(first[0].answered, 500);
+    assert_eq!(
+        first[1].delivery, first[0].delivery,
+        "the retry is the same delivery"
+    );
+    assert_eq!(first[1].event["type"], "content.published");
+    assert_eq!(first[1].event["contentId"], id.as_str());
+    assert_eq!(first[1].event["slug"], post["slug"]);
+    let r = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{id}"),
+            Some(json!({ "excerpt": "public edit" })),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    receive(&receiver, 3).await;
+    s.unpublish("/v1/blog/posts", &id).await;
+    receive(&receiver, 4).await;
+    s.publish("/v1/blog/posts", &id).await;
+    receive(&receiver, 5).await;
+    assert_eq!(
+        s.owner(Method::DELETE, &format!("/v1/blog/posts/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    let got = receive(&receiver, 6).await;
+    // Settle: nothing more arrives.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let got_later = receiver.received();
+    assert_eq!(
+        got_later.len(),
+        got.len(),
+        "no duplicate deliveries: {got_later:#?}"
+    );
+
+    assert!(
+        got.iter().all(|r| r.signature_ok),
+        "every request is signed: {got:#?}"
+    );
+    let delivered: Vec<&str> = got
+        .iter()
+        .filter(|r| r.answered == 200)
+        .map(|r| r.event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        delivered,
+        [
+            "content.published",
+            "content.updated",
+            "content.unpublished",
+            "content.published",
+            "content.deleted"
+        ]
+    );
+    let mut ids: Vec<&str> = got
+        .iter()
+        .filter(|r| r.answered == 200)
+        .map(|r| r.delivery.as_str())
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "one delivery per change");
+
+    // The owner sees the deliveries, with the retry counted.
+    let r = s.get("/v1/webhooks/deliveries", Some(&s.owner_token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s.conforms(&r, "get", "/webhooks/deliveries").await;
+    assert_eq!(r.body["urls"][0], receiver.url.as_str());
+    let deliveries = r.body["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 5);
+    assert!(deliveries.iter().all(|d| d["state"] == "delivered"));
+    let retried = deliveries
+        .iter()
+        .find(|d| d["id"] == first[0].delivery.as_str())
+        .unwrap();
+    assert_eq!(
+        (retried["attempts"].as_u64(), retried["lastStatus"].as_u64()),
+        (Some(2), Some(200))
+    );
+    assert_eq!(s.get("/v1/webhooks/deliveries", None).await.status, 401);
 }

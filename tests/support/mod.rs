@@ -3,6 +3,7 @@
 //! project's own OpenAPI document.
 #![allow(dead_code)]
 
+pub mod hooks;
 pub mod moto;
 pub mod runtime_api;
 pub mod schema;
@@ -98,7 +99,20 @@ impl TestServer {
         Self::spawn_on(true, StandinConfig::default()).await
     }
 
+    /// A server on the backend `FOLIO_TEST_BACKEND` names, notifying `hooks`.
+    pub async fn spawn_with_webhooks(hooks: folio_origin::webhooks::WebhookSettings) -> Self {
+        Self::spawn_full(backend_is_moto(), StandinConfig::default(), Some(hooks)).await
+    }
+
     async fn spawn_on(moto: bool, standin: StandinConfig) -> Self {
+        Self::spawn_full(moto, standin, None).await
+    }
+
+    async fn spawn_full(
+        moto: bool,
+        standin: StandinConfig,
+        webhooks: Option<folio_origin::webhooks::WebhookSettings>,
+    ) -> Self {
         let faults = FaultPlan::new();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let (backend, moto) = if moto {
@@ -126,6 +140,7 @@ impl TestServer {
                 Some(OWNER_PASSWORD.to_string()),
             )),
             site: Some(test_site()),
+            webhooks,
         })
         .await
         .expect("server starts");

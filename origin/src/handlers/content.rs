@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::app::{App, Caller, is_owner};
 use crate::repo::content::{self as repo, Stored};
 use crate::request::{Request, etag, etag_matches};
+use crate::webhooks::{self, Change};
 
 /// The name of the list field in a collection answer.
 fn list_field(kind: ContentKind) -> &'static str {
@@ -181,14 +182,33 @@ fn check_if_match<T: Content>(
 }
 
 async fn invalidate_if_public<T: Content>(app: &App, before: &T, after: Option<&T>) {
-    let was_public = before.status() == Status::Published;
-    let is_public = after.is_some_and(|a| a.status() == Status::Published);
-    if was_public || is_public {
+    if Change::between(before, after).is_some() {
         metrics::count("Invalidations", &[("Function", "origin")]);
         app.invalidator
             .invalidate(public_paths(T::KIND, before.id()))
             .await;
     }
+}
+
+/// Replaces the stored item with `next` if nobody wrote it since it was read,
+/// with the rebuild hooks' outbox for what readers see change in the same
+/// transaction; then purges what readers saw.
+async fn replace_and_announce<T: Content>(
+    app: &App,
+    stored: &Stored<T>,
+    next: T,
+) -> Result<T, ApiError> {
+    let outbox = webhooks::outbox(app, Change::between(&stored.item, Some(&next)), &next)?;
+    let saved = repo::replace_with(
+        app.store.as_ref(),
+        stored,
+        next,
+        app.tracker.region(),
+        outbox,
+    )
+    .await?;
+    invalidate_if_public(app, &stored.item, Some(&saved)).await;
+    Ok(saved)
 }
 
 pub async fn update<T: Content>(
@@ -236,8 +256,7 @@ pub async fn update<T: Content>(
         return Ok(item_response(app, StatusCode::OK, &stored.item));
     }
     next.meta_mut().updated_at = Timestamp::now();
-    let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
-    invalidate_if_public(app, &stored.item, Some(&saved)).await;
+    let saved = replace_and_announce(app, &stored, next).await?;
     Ok(item_response(app, StatusCode::OK, &saved))
 }
 
@@ -245,7 +264,8 @@ pub async fn delete<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, A
     let stored = repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    repo::delete(app.store.as_ref(), &stored, app.tracker.region()).await?;
+    let outbox = webhooks::outbox(app, Change::between(&stored.item, None), &stored.item)?;
+    repo::delete(app.store.as_ref(), &stored, app.tracker.region(), outbox).await?;
     invalidate_if_public(app, &stored.item, None).await;
     Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
@@ -281,9 +301,7 @@ pub async fn change_status<T: Content>(
     next.set_status(target, today_utc());
     next.meta_mut().publish_at = None;
     next.meta_mut().updated_at = Timestamp::now();
-    let saved = repo::replace(app.store.as_ref(), stored, next, app.tracker.region()).await?;
-    invalidate_if_public(app, &stored.item, Some(&saved)).await;
-    Ok(saved)
+    replace_and_announce(app, stored, next).await
 }
 
 /// How far ahead a publication may be scheduled.

@@ -82,6 +82,14 @@ pub async fn handle(
             let id = item_id(matched)?;
             with_kind!(kind, T => preview::create::<T>(app, &id, request).await)
         }
+        WebhookDeliveries => {
+            let deliveries = crate::webhooks::recent(app).await?;
+            let hooks = app.webhooks.as_ref().map_or(&[][..], |h| h.urls());
+            Ok(ApiResponse::json(
+                http::StatusCode::OK,
+                &serde_json::json!({ "urls": hooks, "deliveries": deliveries }),
+            ))
+        }
         GetPreview => preview::read(app, matched.param("previewToken").unwrap_or("")).await,
         RevokePreview => preview::revoke(app, matched.param("previewToken").unwrap_or("")).await,
         Schedule(kind) => {

@@ -310,12 +310,24 @@ pub async fn create<T: Content>(
 pub async fn replace<T: Content>(
     store: &dyn Store,
     old: &Stored<T>,
+    new: T,
+    region: &str,
+) -> Result<T, ApiError> {
+    replace_with(store, old, new, region, Vec::new()).await
+}
+
+/// `replace`, with `extra` writes (a webhook outbox) in the same transaction.
+pub async fn replace_with<T: Content>(
+    store: &dyn Store,
+    old: &Stored<T>,
     mut new: T,
     region: &str,
+    extra: Vec<Write>,
 ) -> Result<T, ApiError> {
     let version = old.version + 1;
     let condition = Condition::VersionIs(old.version);
-    let aggregates = category_changes(Some(&old.item), Some(&new), region);
+    let mut aggregates = category_changes(Some(&old.item), Some(&new), region);
+    aggregates.extend(extra);
     let reslug = match (old.item.slug_source(), new.slug_source(), old.item.slug()) {
         (Some(before), Some(after), Some(old_slug)) if slugify(before) != slugify(after) => {
             Some((slugify(after), old_slug.to_string()))
@@ -347,10 +359,13 @@ pub async fn replace<T: Content>(
     }
 }
 
+/// Deletes the item (and its slug and category count), with `extra` writes (a
+/// webhook outbox) in the same transaction.
 pub async fn delete<T: Content>(
     store: &dyn Store,
     old: &Stored<T>,
     region: &str,
+    extra: Vec<Write>,
 ) -> Result<(), ApiError> {
     let mut writes = vec![Write::Delete {
         key: keys::content(T::KIND, &old.item.meta().id),
@@ -363,6 +378,7 @@ pub async fn delete<T: Content>(
         });
     }
     writes.extend(category_changes(Some(&old.item), None, region));
+    writes.extend(extra);
     match store.transact(writes).await {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed),
