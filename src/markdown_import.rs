@@ -279,6 +279,7 @@ fn post_of(
             category,
             tags,
             content,
+            cover_image: None,
         },
     })
 }

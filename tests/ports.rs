@@ -648,3 +648,116 @@ async fn cloudfront_honours_the_invalidator_contract() {
     let broken = CloudFrontInvalidator::new(client, "EDOESNOTEXIST");
     broken.invalidate(vec!["/v1/projects*".into()]).await;
 }
+
+// ---------------------------------------------------------------- media
+
+/// The upload contract: a signed grant takes exactly the granted bytes, and the
+/// object is then there to read. (`folio serve`'s adapter is held to the same in
+/// tests/cases/publishing.rs, through its own `/media/` handler.)
+async fn media_contract<F, Fut>(media: &dyn folio_origin::media::MediaStore, read: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Option<Vec<u8>>>,
+{
+    use folio_origin::media::UploadGrant;
+    let png = b"\x89PNG\r\n\x1a\nnot really the rest of a png".to_vec();
+    let now = chrono::Utc::now();
+    let grant = UploadGrant {
+        key: format!("media/{}.png", support::moto::uuid_suffix()),
+        content_type: "image/png".into(),
+        size: png.len() as u64,
+        expires: now + chrono::Duration::minutes(15),
+    };
+    let signed = media.sign_upload(&grant, now).await.unwrap();
+    assert!(signed.url.ends_with(&grant.key), "{}", signed.url);
+    let mut put = reqwest::Client::new()
+        .put(&signed.upload_url)
+        .body(png.clone());
+    for (name, value) in &signed.headers {
+        put = put.header(name, value);
+    }
+    let answer = put.send().await.unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}: {}",
+        answer.status(),
+        answer.text().await.unwrap_or_default()
+    );
+    assert_eq!(read(grant.key.clone()).await, Some(png));
+}
+
+#[tokio::test]
+async fn s3_presigned_uploads_honour_the_media_contract_on_moto() {
+    use folio_origin::aws::MediaSettings;
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let bucket = format!("folio-media-{}", support::moto::uuid_suffix());
+    let http = reqwest::Client::new();
+    let created = http
+        .put(format!("{}/{bucket}", moto.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        created.status().is_success(),
+        "bucket: {}",
+        created.status()
+    );
+    let mut settings = fixture.settings.clone();
+    settings.media = Some(MediaSettings {
+        bucket: bucket.clone(),
+        public_base: "https://d111111abcdef8.cloudfront.net".into(),
+        endpoint: Some(moto.endpoint.clone()),
+    });
+    let aws = Aws::connect(&settings, &fixture.sdk, Vec::new())
+        .await
+        .unwrap();
+    let media = aws
+        .app
+        .media()
+        .expect("uploads are on with MEDIA_BUCKET and MEDIA_URL");
+    // The bucket is private (moto answers an anonymous GET 403, as S3 does): read
+    // with a presigned GET, as CloudFront's OAC reads with a signed one.
+    let endpoint = url::Url::parse(&moto.endpoint).unwrap();
+    let host = format!(
+        "{}:{}",
+        endpoint.host_str().unwrap(),
+        endpoint.port().unwrap()
+    );
+    let credentials = folio_origin::media::AwsCredentials {
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+        session_token: None,
+    };
+    media_contract(media.as_ref(), |key| {
+        let path = format!("/{bucket}/{key}");
+        let target = folio_origin::media::Target {
+            scheme: "http",
+            host: &host,
+            path: &path,
+        };
+        let url = folio_origin::media::presign(
+            &credentials,
+            "us-east-1",
+            "GET",
+            &target,
+            &[],
+            chrono::Utc::now(),
+            60,
+        );
+        let http = http.clone();
+        async move {
+            let r = http.get(&url).send().await.ok()?;
+            if !r.status().is_success() {
+                eprintln!(
+                    "GET {url}: {} {}",
+                    r.status(),
+                    r.text().await.unwrap_or_default()
+                );
+                return None;
+            }
+            Some(r.bytes().await.ok()?.to_vec())
+        }
+    })
+    .await;
+}

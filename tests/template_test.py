@@ -111,7 +111,7 @@ class Origin(unittest.TestCase):
                 flat.append(statement["Fn::If"][1])
             else:
                 flat.append(statement)
-        allowed_targets = {"Table", "UserPool", "DistributionId"}
+        allowed_targets = {"Table", "UserPool", "DistributionId", "MediaBucket"}
         for statement in flat:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             for action in actions:
@@ -121,7 +121,7 @@ class Origin(unittest.TestCase):
             self.assertTrue(names, f"{statement['Sid']} names a resource")
             self.assertLessEqual(names, allowed_targets, f"{statement['Sid']} reaches {names}")
         sids = {s["Sid"] for s in flat}
-        self.assertEqual(sids, {"SingleTable", "OwnerSignOutAndPassword", "InvalidateThisDistribution"})
+        self.assertEqual(sids, {"SingleTable", "SignImageUploads", "OwnerSignOutAndPassword", "InvalidateThisDistribution"})
         for statement in RESOURCES["EdgeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
             self.assertTrue(all(a.startswith("logs:") for a in statement["Action"]))
 
@@ -231,10 +231,10 @@ class CloudFront(unittest.TestCase):
         for name in ["TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"]:
             self.assertIn(name, variables)
 
-    def test_every_frontend_and_hook_setting_the_origin_reads_is_a_template_parameter(self):
-        # origin/src/site.rs and webhooks.rs document each setting they read in a table.
+    def test_every_frontend_hook_and_media_setting_the_origin_reads_is_set_by_the_template(self):
+        # origin/src/site.rs, webhooks.rs and media.rs document each setting they read in a table.
         read = set()
-        for module in ["site.rs", "webhooks.rs"]:
+        for module in ["site.rs", "webhooks.rs", "media.rs"]:
             source = (ROOT / "origin" / "src" / module).read_text()
             read |= set(re.findall(r"^//! \| `([A-Z_]+)`", source, re.M))
         self.assertTrue({"SITE_URL", "WEBHOOK_URLS", "WEBHOOK_SECRET"} <= read, read)
@@ -243,7 +243,7 @@ class CloudFront(unittest.TestCase):
         for name in read:
             self.assertIn(name, variables, f"the origin reads {name}; the template never sets it")
             self.assertEqual(set(variables[name]), {"Ref"}, name)
-            self.assertIn(variables[name]["Ref"], TEMPLATE["Parameters"])
+            self.assertIn(variables[name]["Ref"], {**TEMPLATE["Parameters"], **RESOURCES})
 
     def test_the_scheduler_ticks_the_origin_every_minute_with_least_privilege(self):
         schedule = props("TickSchedule")
@@ -262,6 +262,36 @@ class CloudFront(unittest.TestCase):
         statements = [st for p in role["Policies"] for st in p["PolicyDocument"]["Statement"]]
         self.assertEqual([(st["Action"], st["Resource"]) for st in statements],
                          [("lambda:InvokeFunction", {"Fn::GetAtt": ["OriginFunction", "Arn"]})])
+
+    def test_images_live_in_a_private_bucket_read_only_through_this_distribution(self):
+        bucket = props("MediaBucket")
+        self.assertTrue(all(bucket["PublicAccessBlockConfiguration"].values()))
+        # /media/* goes to the bucket, through an S3 Origin Access Control.
+        media_rs = (ROOT / "origin" / "src" / "media.rs").read_text()
+        prefix = re.search(r'pub const MEDIA_PREFIX: &str = "(.*?)";', media_rs).group(1)
+        behaviours = distribution()["CacheBehaviors"]
+        media = next(b for b in behaviours if b["PathPattern"] == f"/{prefix}*")
+        origin = next(o for o in distribution()["Origins"] if o["Id"] == media["TargetOriginId"])
+        self.assertEqual(origin["DomainName"], {"Fn::GetAtt": ["MediaBucket", "RegionalDomainName"]})
+        self.assertEqual(origin["OriginAccessControlId"], {"Fn::GetAtt": ["MediaOriginAccessControl", "Id"]})
+        self.assertEqual(props("MediaOriginAccessControl")["OriginAccessControlConfig"]["OriginAccessControlOriginType"], "s3")
+        self.assertEqual(media["AllowedMethods"], ["GET", "HEAD"])
+        # The bucket policy lets this distribution read media/*, and nothing else in.
+        statements = props("MediaBucketPolicy")["PolicyDocument"]["Statement"]
+        allows = [s for s in statements if s["Effect"] == "Allow"]
+        self.assertEqual(len(allows), 1)
+        self.assertEqual(allows[0]["Principal"], {"Service": "cloudfront.amazonaws.com"})
+        self.assertEqual(allows[0]["Action"], "s3:GetObject")
+        self.assertIn(f"/{prefix}*", json.dumps(allows[0]["Resource"]))
+        self.assertIn("Distribution", json.dumps(allows[0]["Condition"]["StringEquals"]["AWS:SourceArn"]))
+        # The origin may only put objects under media/ (to sign upload URLs).
+        statements = [st for p in props("OriginFunction")["Policies"] for st in p["Statement"] if isinstance(st, dict)]
+        puts = [st for st in statements if "s3:PutObject" in json.dumps(st.get("Action"))]
+        self.assertEqual(len(puts), 1)
+        self.assertEqual(puts[0]["Action"], "s3:PutObject")
+        self.assertIn(f"/{prefix}*", json.dumps(puts[0]["Resource"]))
+        variables = props("OriginFunction")["Environment"]["Variables"]
+        self.assertEqual(variables["MEDIA_BUCKET"], {"Ref": "MediaBucket"})
 
     def test_cache_policy_keys_on_authorization_and_honours_no_store(self):
         config = props("ApiCachePolicy")["CachePolicyConfig"]

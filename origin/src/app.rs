@@ -14,6 +14,7 @@ use tracing::Instrument;
 use crate::handlers;
 use crate::keys;
 use crate::login_throttle::LoginThrottle;
+use crate::media::MediaStore;
 use crate::ports::{IdentityProvider, Invalidator, Store};
 use crate::render::Renderer;
 use crate::repo::tracking::Tracker;
@@ -40,6 +41,9 @@ pub struct App {
     pub site: Option<Site>,
     /// Rebuild hooks to notify of public changes (none: no hooks).
     pub webhooks: Option<Webhooks>,
+    /// Where uploaded images go (unset: no uploads). Set once at start-up, by
+    /// whoever knows the storage (the AWS wiring, or `folio serve`).
+    media: std::sync::OnceLock<Arc<dyn MediaStore>>,
     routes: RouteTable,
 }
 
@@ -69,8 +73,18 @@ impl App {
             renderer: Renderer::default(),
             site: None,
             webhooks: None,
+            media: std::sync::OnceLock::new(),
             routes: RouteTable::new(),
         }
+    }
+
+    /// Stores uploaded images in `media`, unless storage was set already.
+    pub fn set_media(&self, media: Arc<dyn MediaStore>) {
+        let _ = self.media.set(media);
+    }
+
+    pub fn media(&self) -> Option<&Arc<dyn MediaStore>> {
+        self.media.get()
     }
 
     /// The same app, notifying `hooks` of public changes.

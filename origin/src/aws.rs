@@ -15,6 +15,7 @@
 //! | `JWKS_URL`                | override of the pool's JWKS URL (moto serves its own)    |
 //! | `SITE_URL`, `SITE_…`, `API_URL` | the owner's frontend, for feeds and the sitemap (`site`) |
 //! | `WEBHOOK_URLS`, `WEBHOOK_SECRET` | rebuild hooks (`webhooks`)                   |
+//! | `MEDIA_BUCKET`, `MEDIA_URL` | image uploads (`media`)                           |
 //!
 //! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, … are honoured by the SDK.
 
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+use folio_shared::ApiError;
 use folio_shared::jwt::jwks_http::HttpJwks;
 use folio_shared::jwt::{
     Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url, cognito_pool_region,
@@ -36,6 +38,7 @@ use crate::adapters::cognito::{CognitoConfig, CognitoIdentity};
 use crate::adapters::dynamo::DynamoStore;
 use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
 use crate::app::App;
+use crate::media::{AwsCredentials, CredentialSource, S3Media};
 use crate::ports::{Invalidator, Store};
 use crate::site::Site;
 use crate::webhooks::{WebhookSettings, Webhooks};
@@ -77,6 +80,40 @@ pub struct AwsSettings {
     pub site: Option<Site>,
     /// Rebuild hooks to notify of public changes.
     pub webhooks: Option<WebhookSettings>,
+    /// The bucket images are uploaded to, and where `/media/…` is served.
+    pub media: Option<MediaSettings>,
+}
+
+/// `MEDIA_BUCKET` and `MEDIA_URL` (`crate::media`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaSettings {
+    pub bucket: String,
+    pub public_base: String,
+    /// `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: S3 elsewhere (moto), path-style.
+    pub endpoint: Option<String>,
+}
+
+/// The SDK's credentials (the Lambda's role), for signing upload URLs.
+struct SdkCredentials(aws_credential_types::provider::SharedCredentialsProvider);
+
+#[async_trait]
+impl CredentialSource for SdkCredentials {
+    async fn credentials(&self) -> Result<AwsCredentials, ApiError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let c = self
+            .0
+            .provide_credentials()
+            .await
+            .map_err(|e| ApiError::Unavailable {
+                retry_after_secs: 1,
+                message: format!("no AWS credentials to sign an upload with: {e}"),
+            })?;
+        Ok(AwsCredentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+            session_token: c.session_token().map(String::from),
+        })
+    }
 }
 
 impl AwsSettings {
@@ -113,6 +150,23 @@ impl AwsSettings {
             name: e.name,
             reason: e.reason,
         })?;
+        // Uploads need both; MEDIA_URL is empty until the distribution exists (the
+        // first deploy), and uploads stay off until then.
+        let media = match (optional("MEDIA_BUCKET"), optional("MEDIA_URL")) {
+            (Some(bucket), Some(public_base)) => {
+                url::Url::parse(&public_base).map_err(|_| ConfigError::Invalid {
+                    name: "MEDIA_URL",
+                    reason: format!("{public_base:?} is not an absolute URL"),
+                })?;
+                Some(MediaSettings {
+                    bucket,
+                    public_base,
+                    endpoint: optional("AWS_ENDPOINT_URL_S3")
+                        .or_else(|| optional("AWS_ENDPOINT_URL")),
+                })
+            }
+            _ => None,
+        };
         let jwks_url = optional("JWKS_URL").unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
         Ok(Self {
             table_name: required("TABLE_NAME"),
@@ -126,6 +180,7 @@ impl AwsSettings {
             jwks_url,
             site,
             webhooks,
+            media,
         })
     }
 
@@ -266,6 +321,21 @@ impl Aws {
             .with_site(settings.site.clone())
             .with_webhooks(settings.webhooks.clone().map(Webhooks::new).transpose()?),
         );
+        if let (Some(media), Some(credentials)) = (&settings.media, sdk.credentials_provider()) {
+            let endpoint = media
+                .endpoint
+                .as_deref()
+                .map(url::Url::parse)
+                .transpose()
+                .map_err(|e| format!("setting AWS_ENDPOINT_URL is invalid: {e}"))?;
+            app.set_media(Arc::new(S3Media {
+                bucket: media.bucket.clone(),
+                region: settings.region.clone(),
+                endpoint,
+                public_base: media.public_base.clone(),
+                credentials: Box::new(SdkCredentials(credentials)),
+            }));
+        }
         Ok(Self {
             app,
             verifier,

@@ -106,15 +106,24 @@ mod tests {
 
     #[test]
     fn a_tick_and_a_function_url_event_are_told_apart() {
-        let tick: serde_json::Value = serde_json::from_str(crate::scheduler::TICK_EVENT).unwrap();
+        // The payload template.yaml's TickSchedule sends.
+        let tick: serde_json::Value =
+            serde_json::from_str(include_str!("../fixtures/scheduler-tick.json")).unwrap();
+        assert_eq!(
+            tick,
+            serde_json::from_str::<serde_json::Value>(crate::scheduler::TICK_EVENT).unwrap()
+        );
         assert!(matches!(Invocation::parse(tick), Ok(Invocation::Tick)));
         // A Function URL request whose body is the tick's text is still a request.
-        let url = serde_json::json!({
-            "version": "2.0", "rawPath": "/v1/health", "rawQueryString": "",
-            "headers": {}, "isBase64Encoded": false, "body": crate::scheduler::TICK_EVENT,
-            "requestContext": { "http": { "method": "POST", "path": "/v1/health" }, "requestId": "r1" }
-        });
-        assert!(matches!(Invocation::parse(url), Ok(Invocation::Http(_))));
+        let url: serde_json::Value =
+            serde_json::from_str(include_str!("../fixtures/function-url-request.json")).unwrap();
+        let parsed = Invocation::parse(url);
+        let Ok(Invocation::Http(event)) = parsed else {
+            panic!("{parsed:?}");
+        };
+        let request = request_from_event(*event).unwrap();
+        assert_eq!(request.body, crate::scheduler::TICK_EVENT.as_bytes());
+        assert_eq!(request.client_address, "203.0.113.7");
         let extra = serde_json::json!({ "folio": "tick", "more": 1 });
         assert!(Invocation::parse(extra).is_err());
     }

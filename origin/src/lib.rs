@@ -5,6 +5,7 @@
 //! - `ports`: the store, identity and invalidator traits; `adapters`: their implementations
 //! - `repo`: domain operations over the store; `keys`: the single-table key layout
 //! - `lambda`: Function URL events in and out
+//! - `media`: signed image uploads (S3 presigned PUTs, or `folio serve`'s own)
 //! - `portable`: the export format, and export and import over any store
 //! - `render`: Markdown to sanitised HTML for readers
 //! - `scheduler`: publishes scheduled items when they are due (one `tick`)
@@ -20,6 +21,7 @@ pub mod keys;
 pub mod lambda;
 pub mod local;
 pub mod login_throttle;
+pub mod media;
 pub mod openapi;
 pub mod portable;
 pub mod ports;

@@ -12,9 +12,10 @@ use folio_shared::domain::{
 };
 use folio_shared::routes::{Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE};
 
-use crate::handlers::content::MAX_SCHEDULE_DAYS;
 use crate::handlers::feeds::FEED_ENTRIES;
+use crate::handlers::media as media_handler;
 use crate::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
+use crate::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
 use crate::webhooks::{Change, MAX_ATTEMPTS, RECENT};
 use serde_json::{Map, Value, json};
 
@@ -233,6 +234,28 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (401, error_ref(401)),
                 (403, error_ref(403)),
                 (404, error_ref(404)),
+            ]
+        }
+        CreateUpload => {
+            request = Some(body(schema("UploadRequest")));
+            vec![
+                (
+                    201,
+                    ok(
+                        &format!(
+                            "Where to PUT the image (with exactly these headers, within {} minutes) and the URL readers will fetch it from; put that URL in a post's coverImage, a project's imageUrl or Markdown",
+                            UPLOAD_SECS / 60
+                        ),
+                        schema("Upload"),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (
+                    404,
+                    error_response("Uploads are not configured (MEDIA_BUCKET and MEDIA_URL)"),
+                ),
             ]
         }
         WebhookDeliveries => vec![
@@ -546,7 +569,8 @@ fn schemas() -> Value {
                 CONTENT_HTML: rendered_html("content"), "category": { "type": "string" },
                 "readTime": { "type": "string", "example": "5 min read" },
                 "publishedAt": { "type": "string", "description": "YYYY-MM-DD: the owner's date, else the day of the first publication; empty until then" },
-                "tags": { "type": "array", "items": { "type": "string" } } })) });
+                "tags": { "type": "array", "items": { "type": "string" } },
+                "coverImage": nullable_uri() })) });
     let project_item = json!({ "type": "object",
             "required": ["id", "name", "description", "longDescription", LONG_DESCRIPTION_HTML, "tech", "company", "featured", "status", "createdAt", "updatedAt"],
             "properties": meta_properties(json!({ "name": { "type": "string" }, "description": { "type": "string" },
@@ -578,7 +602,17 @@ fn schemas() -> Value {
                 "description": "At least 12 characters with a lower-case letter, an upper-case letter and a digit (the user pool's policy)" } } },
         "ScheduleRequest": { "type": "object", "required": [PUBLISH_AT], "additionalProperties": false, "properties": {
             PUBLISH_AT: { "type": "string", "format": "date-time",
-                "description": format!("When to publish: an RFC 3339 date-time in the future, at most {MAX_SCHEDULE_DAYS} days ahead") } } },
+                "description": "When to publish: an RFC 3339 date-time (any offset; kept in UTC to the second). A time already past is due: the next tick publishes it." } } },
+        "UploadRequest": { "type": "object", "required": [media_handler::CONTENT_TYPE, media_handler::SIZE], "additionalProperties": false, "properties": {
+            media_handler::CONTENT_TYPE: { "type": "string", "enum": IMAGE_TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>() },
+            media_handler::SIZE: { "type": "integer", "minimum": 1, "maximum": MAX_IMAGE_BYTES, "description": "The file's exact size in bytes" } } },
+        "Upload": { "type": "object", "required": ["uploadUrl", "method", "headers", "url", "key", "expiresAt"], "properties": {
+            "uploadUrl": { "type": "string", "format": "uri" },
+            "method": { "type": "string", "enum": ["PUT"] },
+            "headers": { "type": "object", "additionalProperties": { "type": "string" } },
+            "url": { "type": "string", "format": "uri" },
+            "key": { "type": "string" },
+            "expiresAt": { "type": "string", "format": "date-time" } } },
         "WebhookDeliveries": { "type": "object", "required": ["urls", "deliveries"], "properties": {
             "urls": { "type": "array", "items": { "type": "string" } },
             "deliveries": { "type": "array", "maxItems": RECENT, "items": { "type": "object",

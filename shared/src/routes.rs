@@ -37,6 +37,8 @@ pub enum RouteId {
     BlogFeed(FeedFormat),
     /// The frontend page of every published item, for search engines.
     Sitemap,
+    /// A signed URL to upload one image to.
+    CreateUpload,
     /// The latest rebuild-hook deliveries, for the owner.
     WebhookDeliveries,
     TrackVisit,
@@ -192,6 +194,7 @@ pub static ROUTES: &[Route] = &[
     // The token is the credential: never cached, never logged (`loggable_path`).
     route!(GET "/v1/preview/{previewToken}" => GetPreview, Public, Never, "getPreview"),
     route!(DELETE "/v1/preview/{previewToken}" => RevokePreview, Owner, Never, "revokePreview"),
+    route!(POST "/v1/media/uploads" => CreateUpload, Owner, Never, "createImageUpload"),
     route!(GET "/v1/webhooks/deliveries" => WebhookDeliveries, Owner, Never, "listWebhookDeliveries"),
     route!(POST "/v1/visitors/track" => TrackVisit, Tracking, Never, "trackVisit"),
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
@@ -372,6 +375,7 @@ mod tests {
             "getPreview",
             "revokePreview",
             "listWebhookDeliveries",
+            "createImageUpload",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }

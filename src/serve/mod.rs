@@ -2,6 +2,8 @@
 //! on one HTTP port, over the embedded store and the local issuer (default) or over
 //! the AWS adapters (`--aws`: DynamoDB, Cognito, CloudFront; moto works too).
 
+mod media;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use folio_origin::adapters::local_purge::LocalPurge;
 use folio_origin::adapters::resilience::FaultPlan;
 use folio_origin::aws::{Aws, AwsSettings};
 use folio_origin::local::{Local, LocalConfig};
+use folio_origin::media::LocalMedia;
 use folio_origin::site::Site;
 use folio_origin::webhooks::WebhookSettings;
 use folio_shared::ApiError;
@@ -155,10 +158,15 @@ fn error_http(error: ApiError) -> Response<Full<Bytes>> {
 async fn serve_one(
     pipeline: Arc<Distribution>,
     local: Option<Arc<Local>>,
+    media_site: Arc<media::MediaSite>,
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = request.into_parts();
+    // CloudFront's `/media/*` behaviour goes to the bucket, not to the API.
+    if parts.uri.path().starts_with("/media/") {
+        return Ok(media::handle(&media_site, &parts, body).await);
+    }
     // The issuer's JWKS lives beside the API, like Cognito's well-known URL.
     if let Some(local) = local.filter(|_| parts.uri.path() == "/.well-known/jwks.json") {
         let jwks = serde_json::to_vec(local.issuer.jwks()).unwrap_or_default();
@@ -302,6 +310,17 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
             ..config.standin.clone()
         },
     ));
+    // Images: the origin signs uploads, this server takes and serves them (the
+    // stand-in for the bucket behind `/media/*`), unless the origin already
+    // uploads to S3 (`folio serve --aws` with MEDIA_BUCKET).
+    let media_dir = config.data_dir.join("media");
+    folio_origin::private_files::ensure_dir(&media_dir)?;
+    let local_media = Arc::new(LocalMedia::new(&base_url).map_err(|e| e.to_string())?);
+    app.set_media(local_media.clone());
+    let media_site = Arc::new(media::MediaSite {
+        media: local_media,
+        dir: media_dir,
+    });
     let stats = Arc::clone(&pipeline.stats);
     let handle = Arc::clone(&pipeline);
     let (tx, mut rx) = oneshot::channel::<()>();
@@ -330,7 +349,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                     let _ = stream.set_nodelay(true);
                     let pipeline = Arc::clone(&pipeline);
                     let local = serve_local.clone();
-                    let service = service_fn(move |req| serve_one(Arc::clone(&pipeline), local.clone(), req, peer));
+                    let media_site = Arc::clone(&media_site);
+                    let service = service_fn(move |req| {
+                        serve_one(Arc::clone(&pipeline), local.clone(), Arc::clone(&media_site), req, peer)
+                    });
                     let conn = hyper::server::conn::http1::Builder::new()
                         .timer(hyper_util::rt::TokioTimer::new())
                         .header_read_timeout(HEADER_READ_TIMEOUT)

@@ -391,9 +391,9 @@ async fn a_scheduled_post_is_published_on_time_by_the_local_scheduler_and_invali
     let schedule = format!("/v1/blog/posts/{id}/schedule");
 
     for bad in [
-        json!({ "publishAt": in_secs(-5) }),
         json!({ "publishAt": "tomorrow" }),
-        json!({ "publishAt": in_secs(367 * 86_400) }),
+        json!({ "publishAt": "2030-02-30T09:00:00Z" }),
+        json!({ "publishAt": 1_900_000_000 }),
         json!({}),
     ] {
         let r = s.owner(Method::POST, &schedule, Some(bad.clone())).await;
@@ -466,7 +466,7 @@ async fn a_scheduled_post_is_published_on_time_by_the_local_scheduler_and_invali
         .count();
     assert_eq!(purges, 1, "{:?}", s.server.purge.invalidated());
 
-    // A published item cannot be scheduled; unpublishing cancels nothing twice.
+    // A published item cannot be scheduled.
     let r = s
         .owner(
             Method::POST,
@@ -475,6 +475,34 @@ async fn a_scheduled_post_is_published_on_time_by_the_local_scheduler_and_invali
         )
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
+
+    // A time already past is due: the next tick publishes it.
+    let late = s.create("/v1/blog/posts", blog_body("Overdue")).await;
+    let late_id = late["id"].as_str().unwrap();
+    let r = s
+        .owner(
+            Method::POST,
+            &format!("/v1/blog/posts/{late_id}/schedule"),
+            Some(json!({ "publishAt": "2000-01-01T00:00:00+01:00" })),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["publishAt"].as_str()),
+        (200, Some("1999-12-31T23:00:00Z"))
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while s
+        .get(&format!("/v1/blog/posts/{late_id}"), None)
+        .await
+        .status
+        != 200
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "an overdue post is published at the next tick"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -666,4 +694,134 @@ async fn rebuild_hooks_get_one_signed_delivery_per_public_change_retried_after_a
         (Some(2), Some(200))
     );
     assert_eq!(s.get("/v1/webhooks/deliveries", None).await.status, 401);
+}
+
+/// A small but real PNG (1×1, transparent).
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+#[tokio::test]
+async fn an_uploaded_image_is_stored_served_and_set_as_a_cover() {
+    let s = TestServer::spawn().await;
+    let ask = |body: serde_json::Value| s.owner(Method::POST, "/v1/media/uploads", Some(body));
+    for bad in [
+        json!({ "contentType": "image/svg+xml", "size": 10 }),
+        json!({ "contentType": "image/png", "size": 0 }),
+        json!({ "contentType": "image/png", "size": 5 * 1024 * 1024 + 1 }),
+        json!({ "contentType": "image/png" }),
+        json!({ "contentType": "image/png", "size": 10, "name": "x" }),
+    ] {
+        assert_eq!(ask(bad.clone()).await.status, 400, "{bad}");
+    }
+    let anonymous = s
+        .send(
+            Method::POST,
+            "/v1/media/uploads",
+            None,
+            Some(json!({ "contentType": "image/png", "size": 10 })),
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
+
+    let r = ask(json!({ "contentType": "image/png", "size": PNG.len() })).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    s.conforms(&r, "post", "/media/uploads").await;
+    let upload_url = r.body["uploadUrl"].as_str().unwrap().to_string();
+    let url = r.body["url"].as_str().unwrap().to_string();
+    assert!(
+        url.starts_with(&format!("{}/media/", s.base)) && url.ends_with(".png"),
+        "{url}"
+    );
+    let client = reqwest::Client::new();
+    let put = |body: Vec<u8>, content_type: &'static str, target: String| {
+        let client = client.clone();
+        async move {
+            client
+                .put(target)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // What the grant does not cover is refused, as S3 refuses it.
+    assert_eq!(
+        put(PNG.to_vec(), "image/gif", upload_url.clone()).await,
+        403,
+        "another type"
+    );
+    assert_eq!(
+        put(PNG[..40].to_vec(), "image/png", upload_url.clone()).await,
+        403,
+        "another size"
+    );
+    let tampered = upload_url.replace(&format!("size={}", PNG.len()), "size=40");
+    assert_eq!(
+        put(PNG[..40].to_vec(), "image/png", tampered).await,
+        403,
+        "a forged size"
+    );
+    let mut not_png = PNG.to_vec();
+    not_png[1] = b'X';
+    assert_eq!(
+        put(not_png, "image/png", upload_url.clone()).await,
+        400,
+        "not a PNG"
+    );
+    assert_eq!(
+        reqwest::get(&url).await.unwrap().status(),
+        403,
+        "nothing stored yet"
+    );
+
+    assert_eq!(
+        put(PNG.to_vec(), "image/png", upload_url.clone()).await,
+        200
+    );
+    let got = reqwest::get(&url).await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        got.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(got.bytes().await.unwrap().as_ref(), PNG);
+
+    // The URL goes into items: a post's cover, a project's image, Markdown.
+    let mut body = blog_body("With a cover");
+    body["coverImage"] = json!(url);
+    body["content"] = json!(format!("![a picture]({url})"));
+    let post = s.create("/v1/blog/posts", body).await;
+    assert_eq!(post["coverImage"], url.as_str());
+    assert!(
+        post["contentHtml"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("<img src=\"{url}\""))
+    );
+    let mut project = project_body("With an image");
+    project["imageUrl"] = json!(url);
+    assert_eq!(
+        s.create("/v1/projects", project).await["imageUrl"],
+        url.as_str()
+    );
+    let r = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{}", post["id"].as_str().unwrap()),
+            Some(json!({ "coverImage": null })),
+        )
+        .await;
+    assert_eq!(r.body["coverImage"], serde_json::Value::Null);
 }

@@ -5,6 +5,7 @@ mod auth;
 mod console;
 pub mod content;
 pub mod feeds;
+pub mod media;
 mod meta;
 pub mod preview;
 
@@ -82,6 +83,7 @@ pub async fn handle(
             let id = item_id(matched)?;
             with_kind!(kind, T => preview::create::<T>(app, &id, request).await)
         }
+        CreateUpload => media::create_upload(app, request).await,
         WebhookDeliveries => {
             let deliveries = crate::webhooks::recent(app).await?;
             let hooks = app.webhooks.as_ref().map_or(&[][..], |h| h.urls());

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::content::PUBLISH_AT;
 use crate::domain::rules::{FieldKind, FieldRule};
-use crate::domain::{Content, ContentKind, Fields, ListQuery, Meta, Status};
+use crate::domain::{Content, ContentKind, Fields, HttpUrl, ListQuery, Meta, Status};
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +20,9 @@ pub struct BlogPost {
     /// `YYYY-MM-DD` once published, `""` while a draft.
     pub published_at: String,
     pub tags: Vec<String>,
+    /// The post's cover image (an uploaded image's URL, or any http(s) URL).
+    #[serde(default)]
+    pub cover_image: Option<HttpUrl>,
 }
 
 /// `"N min read"` at 200 words a minute, at least one minute.
@@ -108,6 +111,7 @@ const TAGS: FieldRule = FieldRule::required("tags", FieldKind::List);
 /// The owner may date a post (an old post keeps its real date); publishing fills
 /// in today only when no date is set.
 const PUBLISHED_AT: FieldRule = FieldRule::optional("publishedAt", FieldKind::DateOrEmpty);
+const COVER_IMAGE: FieldRule = FieldRule::optional("coverImage", FieldKind::Url);
 
 fn date_text(date: Option<NaiveDate>) -> String {
     date.map(|d| d.format("%Y-%m-%d").to_string())
@@ -116,7 +120,15 @@ fn date_text(date: Option<NaiveDate>) -> String {
 
 impl Content for BlogPost {
     const KIND: ContentKind = ContentKind::Blog;
-    const FIELDS: &'static [FieldRule] = &[TITLE, EXCERPT, CONTENT, CATEGORY, TAGS, PUBLISHED_AT];
+    const FIELDS: &'static [FieldRule] = &[
+        TITLE,
+        EXCERPT,
+        CONTENT,
+        CATEGORY,
+        TAGS,
+        PUBLISHED_AT,
+        COVER_IMAGE,
+    ];
     const READ_ONLY: &'static [&'static str] = &[
         "id",
         "status",
@@ -139,6 +151,7 @@ impl Content for BlogPost {
             tags: f.required_list_field(&TAGS)?,
             read_time: read_time(&content),
             published_at: date_text(f.date_or_empty(PUBLISHED_AT.name)?.flatten()),
+            cover_image: f.nullable_url(COVER_IMAGE.name)?.flatten(),
             title,
             content,
         })
@@ -152,6 +165,7 @@ impl Content for BlogPost {
         let category = f.text_field(&CATEGORY)?;
         let tags = f.list_field(&TAGS)?;
         let published_at = f.date_or_empty(PUBLISHED_AT.name)?;
+        let cover_image = f.nullable_url(COVER_IMAGE.name)?;
         if let Some(v) = title {
             self.title = v;
         }
@@ -170,6 +184,9 @@ impl Content for BlogPost {
         }
         if let Some(v) = published_at {
             self.published_at = date_text(v);
+        }
+        if let Some(v) = cover_image {
+            self.cover_image = v;
         }
         Ok(())
     }

@@ -1,0 +1,194 @@
+//! `/media/…` under `folio serve`: the stand-in for the S3 bucket behind
+//! CloudFront's `/media/*` behaviour. It takes the uploads `LocalMedia` signed
+//! (as S3 takes presigned PUTs) and serves the files back (as CloudFront serves
+//! the bucket through Origin Access Control).
+//!
+//! Kept as strict as S3, or stricter:
+//! - the upload must carry the signed `Content-Type` and exactly the signed size,
+//!   before the URL expires; anything else is 403, as S3 answers a presigned URL
+//!   whose signed headers differ ("Authenticating Requests: Using Query
+//!   Parameters", Amazon S3 API Reference);
+//! - the bytes must start like the signed image type (S3 cannot check this; the
+//!   stand-in does, so a client that sends the wrong file fails here first);
+//! - a missing object is 403, not 404: S3 answers 403 to a caller without
+//!   `s3:ListBucket` (CloudFront's OAC policy grants only `s3:GetObject`), per
+//!   "How do I troubleshoot 403 errors from Amazon S3" and the GetObject reference.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use folio_origin::media::{
+    LocalMedia, MAX_IMAGE_BYTES, MEDIA_PREFIX, looks_like, type_of_extension,
+};
+use http::{HeaderValue, Method, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+/// The files and the key that signs their uploads.
+pub struct MediaSite {
+    pub media: std::sync::Arc<LocalMedia>,
+    pub dir: PathBuf,
+}
+
+fn answer(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Message>{message}</Message></Error>\n"
+    ))));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    response
+}
+
+/// `<name>.<ext>` of a key we issued: one segment of `[A-Za-z0-9_-]`, a known
+/// image extension. Anything else names nothing.
+fn file_name(path: &str) -> Option<(&str, &'static str)> {
+    let name = path.strip_prefix('/')?.strip_prefix(MEDIA_PREFIX)?;
+    let (stem, extension) = name.rsplit_once('.')?;
+    let safe = !stem.is_empty()
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let content_type = type_of_extension(extension)?;
+    safe.then_some((name, content_type))
+}
+
+fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub async fn handle(
+    site: &MediaSite,
+    parts: &http::request::Parts,
+    body: Incoming,
+) -> Response<Full<Bytes>> {
+    let Some((name, content_type)) = file_name(parts.uri.path()) else {
+        return answer(StatusCode::FORBIDDEN, "Access Denied");
+    };
+    let path = site.dir.join(name);
+    match parts.method {
+        Method::GET | Method::HEAD => {
+            serve(&path, content_type, parts.method == Method::HEAD).await
+        }
+        Method::PUT => upload(site, parts, body, name, content_type, &path).await,
+        _ => answer(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+    }
+}
+
+async fn serve(path: &Path, content_type: &'static str, head: bool) -> Response<Full<Bytes>> {
+    let Ok(bytes) = tokio::fs::read(path).await else {
+        return answer(StatusCode::FORBIDDEN, "Access Denied");
+    };
+    let length = bytes.len();
+    let mut response = Response::new(Full::new(if head {
+        Bytes::new()
+    } else {
+        Bytes::from(bytes)
+    }));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    // Keys are random and never rewritten: cache for good.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+async fn upload(
+    site: &MediaSite,
+    parts: &http::request::Parts,
+    body: Incoming,
+    name: &str,
+    content_type: &'static str,
+    path: &Path,
+) -> Response<Full<Bytes>> {
+    let query = parts.uri.query().unwrap_or("");
+    let (Some(size), Some(expires), Some(signature)) = (
+        query_value(query, "size").and_then(|v| v.parse::<u64>().ok()),
+        query_value(query, "expires").and_then(|v| v.parse::<i64>().ok()),
+        query_value(query, "signature"),
+    ) else {
+        return answer(
+            StatusCode::FORBIDDEN,
+            "Access Denied: not a signed upload URL",
+        );
+    };
+    let sent_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let key = format!("{MEDIA_PREFIX}{name}");
+    if let Err(reason) = site.media.verify(
+        &key,
+        sent_type,
+        size,
+        expires,
+        signature,
+        chrono::Utc::now(),
+    ) {
+        return answer(StatusCode::FORBIDDEN, reason);
+    }
+    if sent_type != content_type {
+        return answer(
+            StatusCode::FORBIDDEN,
+            "the Content-Type is not the one signed",
+        );
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared != Some(size) {
+        return answer(
+            StatusCode::FORBIDDEN,
+            "the Content-Length is not the size signed",
+        );
+    }
+    let limit = usize::try_from(size.min(MAX_IMAGE_BYTES)).unwrap_or(0);
+    let Ok(Ok(collected)) = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        Limited::new(body, limit).collect(),
+    )
+    .await
+    else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "the body is larger than signed, or too slow",
+        );
+    };
+    let bytes = collected.to_bytes();
+    if bytes.len() as u64 != size {
+        return answer(StatusCode::BAD_REQUEST, "the body is not the size signed");
+    }
+    if !looks_like(content_type, &bytes) {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "the body is not an image of the signed type",
+        );
+    }
+    // Written beside, then renamed: a reader never sees half a file.
+    let partial = path.with_extension("partial");
+    if tokio::fs::write(&partial, &bytes).await.is_err()
+        || tokio::fs::rename(&partial, path).await.is_err()
+    {
+        return answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "could not store the file",
+        );
+    }
+    answer(StatusCode::OK, "stored")
+}
