@@ -498,6 +498,24 @@ async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
     Ok(())
 }
 
+/// `folio serve`'s feature settings, read as the Lambda reads them but with a
+/// `FOLIO_` prefix: the frontend (feeds, sitemap) and the rebuild hooks.
+fn serve_features() -> Result<
+    (
+        Option<folio_origin::site::Site>,
+        Option<folio_origin::webhooks::WebhookSettings>,
+    ),
+    String,
+> {
+    let folio_env = |name: &str| std::env::var(format!("FOLIO_{name}")).ok();
+    let named = |name: &str, reason: String| format!("setting FOLIO_{name} is invalid: {reason}");
+    let site =
+        folio_origin::site::Site::from_lookup(folio_env).map_err(|e| named(e.name, e.reason))?;
+    let hooks = folio_origin::webhooks::WebhookSettings::from_lookup(folio_env)
+        .map_err(|e| named(e.name, e.reason))?;
+    Ok((site, hooks))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -513,21 +531,10 @@ async fn main() -> ExitCode {
             seed,
             aws,
         } => {
-            let site = match folio_origin::site::Site::from_lookup(|name| {
-                std::env::var(format!("FOLIO_{name}")).ok()
-            }) {
-                Ok(site) => site,
-                Err(e) => {
-                    eprintln!("folio: setting FOLIO_{} is invalid: {}", e.name, e.reason);
-                    return ExitCode::FAILURE;
-                }
-            };
-            let webhooks = match folio_origin::webhooks::WebhookSettings::from_lookup(|name| {
-                std::env::var(format!("FOLIO_{name}")).ok()
-            }) {
-                Ok(hooks) => hooks,
-                Err(e) => {
-                    eprintln!("folio: setting FOLIO_{} is invalid: {}", e.name, e.reason);
+            let (site, webhooks) = match serve_features() {
+                Ok(features) => features,
+                Err(message) => {
+                    eprintln!("folio: {message}");
                     return ExitCode::FAILURE;
                 }
             };

@@ -854,12 +854,38 @@ async fn the_data_directory_and_its_secrets_are_private() {
         return; // the AWS backend keeps nothing on disk
     }
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // An uploaded image too: the media directory holds drafts' pictures.
+    let upload = s
+        .owner(
+            Method::POST,
+            "/v1/media/uploads",
+            Some(json!({ "contentType": "image/gif", "size": 6 })),
+        )
+        .await;
+    let stored = reqwest::Client::new()
+        .put(upload.body["uploadUrl"].as_str().unwrap())
+        .header("content-type", "image/gif")
+        .body(b"GIF89a".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
     let dir = &s.data_dir.path().join("folio");
-    assert_eq!(mode(dir), 0o700);
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    let mut pending = vec![dir.clone()];
+    let mut files = 0;
+    while let Some(dir) = pending.pop() {
+        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files += 1;
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            }
+        }
     }
+    assert!(files >= 3, "the store, the key and the image were checked");
 }
 
 /// A flood of clients that announce a body and never send it neither stalls the

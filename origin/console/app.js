@@ -41,6 +41,10 @@
     longDescription: "Markdown; the preview shows how it reads.",
   };
   const PAGE_SIZE = 100;
+  /// Fields holding an image's URL: they get an upload button.
+  const IMAGE_FIELDS = ["coverImage", "imageUrl"];
+  /// The image types uploads accept, as the API document lists them.
+  const imageTypes = () => spec.components.schemas.UploadRequest.properties.contentType.enum;
 
   const session = { token: null, refreshToken: null, user: null, timer: null };
   let spec = null;
@@ -611,8 +615,34 @@
         return h("div", { class: "field" }, h("label", { for: control.id }, title), hint,
           h("div", { class: "md-pair" }, control, preview), error);
       }
+      if (IMAGE_FIELDS.includes(field.name)) {
+        // An image: a URL, or a file uploaded to the media store (signed upload).
+        const status = h("span", { class: "hint", id: `upload-${field.name}-status`, "aria-live": "polite" });
+        const file = h("input", { type: "file", id: `upload-${field.name}`, accept: imageTypes().join(","),
+          "aria-label": `Upload an image for ${label(field.name).toLowerCase()}`,
+          onchange: () => uploadInto(file, control, status) });
+        return h("div", { class: "field" }, h("label", { for: control.id }, title), control,
+          h("div", { class: "upload" }, file, status), hint, error);
+      }
       return h("div", { class: "field" }, h("label", { for: control.id }, title), control, hint, error);
     });
+
+    async function uploadInto(file, target, status) {
+      const chosen = file.files[0];
+      if (!chosen) return;
+      status.textContent = "Uploading…";
+      try {
+        const r = await api("POST", "/v1/media/uploads", { body: { contentType: chosen.type, size: chosen.size } });
+        const put = await fetch(r.data.uploadUrl, { method: "PUT", headers: r.data.headers, body: chosen, credentials: "omit" });
+        if (!put.ok) throw new ApiFailure(put.status, { message: "The image could not be stored; try again." });
+        target.value = r.data.url;
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+        status.textContent = "Uploaded. Save to keep it.";
+      } catch (failure) {
+        status.textContent = failure.status === 400 && failure.body && failure.body.details
+          ? `Not uploaded: ${failure.body.details.issue}.` : `Not uploaded: ${failure.message}`;
+      }
+    }
     const save = h("button", { type: "submit", id: "save" }, item ? "Save" : "Create draft");
     const meta = h("aside", { class: "meta", "aria-label": "About this item" });
     const form = h("form", { class: "editor", id: "editor", novalidate: true },

@@ -20,7 +20,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use folio_shared::ApiError;
-use folio_shared::digest::{hex, sha256_hex};
+use folio_shared::digest::{aws_signing_key, aws_uri_encode, hex, sha256_hex, unhex};
 use ring::hmac;
 
 /// Where media live, in keys and in URL paths (CloudFront's `/media/*`).
@@ -98,22 +98,6 @@ pub struct AwsCredentials {
     pub session_token: Option<String>,
 }
 
-/// S3's URI encoding: unreserved characters stay, everything else is `%XX`; `/`
-/// stays in the path and is encoded in query values.
-fn uri_encode(value: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 /// A presigned `PUT` of `path` on `host`, valid `expires_secs` from `now`, with
 /// `content-length`, `content-type` and `host` signed.
 #[allow(clippy::too_many_arguments)]
@@ -183,10 +167,10 @@ pub fn presign(
     query.sort();
     let canonical_query = query
         .iter()
-        .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
+        .map(|(k, v)| format!("{}={}", aws_uri_encode(k, false), aws_uri_encode(v, false)))
         .collect::<Vec<_>>()
         .join("&");
-    let canonical_path = uri_encode(target.path, true);
+    let canonical_path = aws_uri_encode(target.path, true);
     let canonical_request = format!(
         "{method}\n{canonical_path}\n{canonical_query}\n{canonical_headers}\n{signed_names}\nUNSIGNED-PAYLOAD"
     );
@@ -194,17 +178,8 @@ pub fn presign(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
         sha256_hex(canonical_request.as_bytes())
     );
-    let step = |key: &[u8], data: &str| {
-        hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data.as_bytes())
-    };
-    let k_date = step(
-        format!("AWS4{}", credentials.secret_access_key).as_bytes(),
-        date,
-    );
-    let k_region = step(k_date.as_ref(), region);
-    let k_service = step(k_region.as_ref(), "s3");
-    let k_signing = step(k_service.as_ref(), "aws4_request");
-    let signature = hex(step(k_signing.as_ref(), &string_to_sign).as_ref());
+    let key = aws_signing_key(&credentials.secret_access_key, date, region, "s3");
+    let signature = hex(hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
     format!(
         "{}://{}{canonical_path}?{canonical_query}&X-Amz-Signature={signature}",
         target.scheme, target.host
@@ -311,14 +286,7 @@ impl LocalMedia {
         signature: &str,
         now: DateTime<Utc>,
     ) -> Result<(), &'static str> {
-        let raw: Option<Vec<u8>> = (0..signature.len())
-            .step_by(2)
-            .map(|i| {
-                signature
-                    .get(i..i + 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            })
-            .collect();
+        let raw = unhex(signature);
         let message = Self::message(key, content_type, size, expires);
         // hmac::verify compares in constant time.
         if raw.is_none_or(|raw| hmac::verify(&self.key, message.as_bytes(), &raw).is_err()) {

@@ -195,6 +195,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (401, error_ref(401)),
             (403, error_ref(403)),
             (404, error_ref(404)),
+            (412, concurrent_change()),
         ],
         Schedule(kind) => {
             request = Some(body(schema("ScheduleRequest")));
@@ -216,6 +217,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                     409,
                     error_response("Already published: unpublish it to schedule it"),
                 ),
+                (412, concurrent_change()),
             ]
         }
         CreatePreview(kind) => {
@@ -490,6 +492,13 @@ fn operation(route: &Route) -> Value {
         op["requestBody"] = request;
     }
     op
+}
+
+/// A write that lost a race with another (the owner elsewhere, or the scheduler).
+fn concurrent_change() -> Value {
+    error_response(
+        "The item changed while this request ran (another write, or the scheduler publishing it): read it again and retry",
+    )
 }
 
 /// A document in a media type other than JSON.

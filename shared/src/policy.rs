@@ -83,9 +83,10 @@ pub const ERROR_CACHING_MIN_TTL: &[(u16, u64)] =
 pub const ORIGIN_MAY_SET: &[&str] = &["content-security-policy"];
 
 /// The console's Content-Security-Policy: its own scripts, styles and the API on
-/// the same origin, nothing else (no inline code, no third party, no framing).
+/// the same origin, nothing else (no inline code, no third party, no framing);
+/// uploads go to S3's presigned URLs (`https://<bucket>.s3.<region>.amazonaws.com`).
 pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+img-src 'self' data:; connect-src 'self' https://*.amazonaws.com; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Viewer headers the origin request policy forwards besides the cache key's.
 pub const ORIGIN_REQUEST_HEADERS: &[&str] = &[

@@ -14,6 +14,7 @@
 //!   `s3:ListBucket` (CloudFront's OAC policy grants only `s3:GetObject`), per
 //!   "How do I troubleshoot 403 errors from Amazon S3" and the GetObject reference.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -182,7 +183,9 @@ async fn upload(
     }
     // Written beside, then renamed: a reader never sees half a file.
     let partial = path.with_extension("partial");
+    let private = std::fs::Permissions::from_mode(0o600);
     if tokio::fs::write(&partial, &bytes).await.is_err()
+        || tokio::fs::set_permissions(&partial, private).await.is_err()
         || tokio::fs::rename(&partial, path).await.is_err()
     {
         return answer(

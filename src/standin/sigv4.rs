@@ -29,19 +29,7 @@ pub struct Signable<'a> {
     pub payload_hash: &'a str,
 }
 
-fn uri_encode(value: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
+use folio_shared::digest::aws_uri_encode as uri_encode;
 
 fn canonical_query(query: &str) -> String {
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
@@ -79,14 +67,7 @@ fn canonical_request(request: &Signable<'_>, signed: &[&str]) -> String {
 }
 
 fn signing_key(secret: &str, date: &str, region: &str) -> hmac::Key {
-    let step = |key: &[u8], data: &str| {
-        hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data.as_bytes())
-    };
-    let k_date = step(format!("AWS4{secret}").as_bytes(), date);
-    let k_region = step(k_date.as_ref(), region);
-    let k_service = step(k_region.as_ref(), SERVICE);
-    let k_signing = step(k_service.as_ref(), "aws4_request");
-    hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
+    folio_shared::digest::aws_signing_key(secret, date, region, SERVICE)
 }
 
 fn signature(

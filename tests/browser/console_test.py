@@ -307,6 +307,25 @@ class ConsoleTests:
         wait_for(lambda: self.server.request("GET", f"/v1/blog/posts/{post_id}")[0] == 200,
                  "the scheduler to publish it", timeout=10)
 
+    def test_a_cover_image_is_uploaded_from_the_editor(self):
+        self.signed_in()
+        post_id = self.new_post("Post with a cover")
+        png = bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6300010000050001 0d0a2db40000000049454e44ae426082".replace(" ", ""))
+        path = self.server.dir / "cover.png"
+        path.write_bytes(png)
+        self.visible("#upload-coverImage").send_keys(str(path))
+        self.text_in("#upload-coverImage-status", "Uploaded")
+        url = self.browser.find_element(By.ID, "field-coverImage").get_attribute("value")
+        self.assertTrue(url.startswith(self.server.base + "/media/") and url.endswith(".png"), url)
+        self.browser.find_element(By.ID, "save").click()
+        self.text_in("#toast", "Saved")
+        _, _, stored = self.server.request("GET", f"/v1/blog/posts/{post_id}", token=self.server.owner_token())
+        self.assertEqual(stored["coverImage"], url)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            self.assertEqual((r.headers["Content-Type"], r.read()), ("image/png", png))
+
     def test_a_concurrent_edit_is_a_conflict_and_the_owners_text_is_kept(self):
         self.signed_in()
         post_id = self.new_post("Conflict post")

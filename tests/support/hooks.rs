@@ -45,11 +45,7 @@ fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     let mut signed = format!("{ts}.").into_bytes();
     signed.extend_from_slice(body);
-    let Ok(raw) = (0..sig.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(sig.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<Vec<u8>, _>>()
-    else {
+    let Some(raw) = folio_shared::digest::unhex(&sig) else {
         return false;
     };
     ring::hmac::verify(&key, &signed, &raw).is_ok()

@@ -27,6 +27,18 @@ pub struct EmbeddedStore {
     db: Arc<Database>,
 }
 
+/// A key range in the query's order.
+fn in_order<'a, I>(range: I, descending: bool) -> Box<dyn Iterator<Item = I::Item> + 'a>
+where
+    I: DoubleEndedIterator + 'a,
+{
+    if descending {
+        Box::new(range.rev())
+    } else {
+        Box::new(range)
+    }
+}
+
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
 }
@@ -166,54 +178,43 @@ impl EmbeddedStore {
         let now = now_secs();
         let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
+        // Keeps a live row; says whether the query wants more.
+        let mut keep = |bytes: &[u8]| -> Result<bool, StoreError> {
+            let item = decode(bytes)?;
+            if !item.is_expired(now) {
+                out.push(item);
+            }
+            Ok(out.len() < limit)
+        };
         // Keys of one partition lie between (pk, "") and (pk + "\0", ""): nothing
         // sorts between a string and its first extension.
         let end = format!("{}\0", q.pk);
-        match q.index {
-            Index::Table => {
-                let range = items
-                    .range((q.pk.as_str(), "")..(end.as_str(), ""))
-                    .map_err(failed)?;
-                let entries: Box<dyn Iterator<Item = _>> = if q.descending {
-                    Box::new(range.rev())
-                } else {
-                    Box::new(range)
-                };
-                for entry in entries {
-                    if out.len() >= limit {
-                        break;
-                    }
-                    let (k, v) = entry.map_err(failed)?;
-                    if q.range.contains(k.value().1) {
-                        let item = decode(v.value())?;
-                        if !item.is_expired(now) {
-                            out.push(item);
+        if limit > 0 {
+            match q.index {
+                Index::Table => {
+                    let range = items
+                        .range((q.pk.as_str(), "")..(end.as_str(), ""))
+                        .map_err(failed)?;
+                    for entry in in_order(range, q.descending) {
+                        let (k, v) = entry.map_err(failed)?;
+                        if q.range.contains(k.value().1) && !keep(v.value())? {
+                            break;
                         }
                     }
                 }
-            }
-            Index::Gsi1 => {
-                let index = txn.open_table(GSI1).map_err(failed)?;
-                let range = index
-                    .range((q.pk.as_str(), "", "", "")..(end.as_str(), "", "", ""))
-                    .map_err(failed)?;
-                let entries: Box<dyn Iterator<Item = _>> = if q.descending {
-                    Box::new(range.rev())
-                } else {
-                    Box::new(range)
-                };
-                for entry in entries {
-                    if out.len() >= limit {
-                        break;
-                    }
-                    let (k, _) = entry.map_err(failed)?;
-                    let (_, gsk, pk, sk) = k.value();
-                    if q.range.contains(gsk)
-                        && let Some(v) = items.get((pk, sk)).map_err(failed)?
-                    {
-                        let item = decode(v.value())?;
-                        if !item.is_expired(now) {
-                            out.push(item);
+                Index::Gsi1 => {
+                    let index = txn.open_table(GSI1).map_err(failed)?;
+                    let range = index
+                        .range((q.pk.as_str(), "", "", "")..(end.as_str(), "", "", ""))
+                        .map_err(failed)?;
+                    for entry in in_order(range, q.descending) {
+                        let (k, _) = entry.map_err(failed)?;
+                        let (_, gsk, pk, sk) = k.value();
+                        if q.range.contains(gsk)
+                            && let Some(v) = items.get((pk, sk)).map_err(failed)?
+                            && !keep(v.value())?
+                        {
+                            break;
                         }
                     }
                 }
