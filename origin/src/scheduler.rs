@@ -69,12 +69,19 @@ async fn publish_due_of<T: Content>(
 }
 
 /// Publishes every scheduled item due at `now`.
-pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, ApiError> {
+pub async fn publish_due(app: &App, now: DateTime<Utc>) -> Result<TickReport, ApiError> {
     let mut report = TickReport::default();
     publish_due_of::<BlogPost>(app, now, &mut report).await?;
     publish_due_of::<Project>(app, now, &mut report).await?;
     publish_due_of::<Certification>(app, now, &mut report).await?;
-    // After publishing: this tick's publications are announced at once.
+    Ok(report)
+}
+
+/// The whole tick: publishes what is due, then sends the rebuild hooks that are
+/// due (this tick's publications among them). `folio serve` runs the two parts
+/// in loops of their own, so a slow hook receiver never delays a publication.
+pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, ApiError> {
+    let mut report = publish_due(app, now).await?;
     report.deliveries = crate::webhooks::deliver_due(app, Utc::now()).await?;
     Ok(report)
 }

@@ -51,7 +51,10 @@ pub const FIRST_RETRY: Duration = Duration::from_secs(2);
 /// How long a tick holds a delivery while sending it.
 const LEASE: Duration = Duration::from_secs(60);
 /// How long one request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+/// How long one tick spends sending: with one request's timeout on top, a tick
+/// stays inside the origin Lambda's 10 s timeout; the rest waits for the next.
+const SEND_BUDGET: Duration = Duration::from_secs(5);
 /// Deliveries sent per tick: a backlog drains over the next ticks.
 const BATCH: usize = 10;
 /// How long a finished delivery stays visible to the owner.
@@ -379,7 +382,11 @@ pub async fn deliver_due(app: &App, now: DateTime<Utc>) -> Result<usize, ApiErro
     }
     .first(BATCH);
     let mut attempted = 0;
+    let started = std::time::Instant::now();
     for candidate in app.store.query(&due).await? {
+        if started.elapsed() > SEND_BUDGET {
+            break;
+        }
         // The index may lag: read the row itself, then claim it.
         let Some(current) = app.store.get(&candidate.key()).await? else {
             continue;

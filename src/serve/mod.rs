@@ -126,15 +126,41 @@ impl RunningServer {
 /// EventBridge Scheduler).
 pub const SCHEDULER_PERIOD: Duration = Duration::from_millis(500);
 
-/// The local stand-in for EventBridge Scheduler: the same tick the origin Lambda
-/// runs, twice a second, so a scheduled item goes out within a second of its time.
+/// The local stand-in for EventBridge Scheduler: the two parts of the tick the
+/// origin Lambda runs, each twice a second in a loop of its own (so a scheduled
+/// item goes out within a second of its time, however slow a hook receiver is).
 async fn run_scheduler(app: Arc<App>) {
+    let hooks = Arc::clone(&app);
+    let publishing = every_period(move || {
+        let app = Arc::clone(&app);
+        async move {
+            folio_origin::scheduler::publish_due(&app, chrono::Utc::now())
+                .await
+                .map(|_| ())
+        }
+    });
+    let delivering = every_period(move || {
+        let app = Arc::clone(&hooks);
+        async move {
+            folio_origin::webhooks::deliver_due(&app, chrono::Utc::now())
+                .await
+                .map(|_| ())
+        }
+    });
+    tokio::join!(publishing, delivering);
+}
+
+async fn every_period<F, Fut>(work: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
     let mut every = tokio::time::interval(SCHEDULER_PERIOD);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(error) = folio_origin::scheduler::tick(&app, chrono::Utc::now()).await {
-            tracing::warn!(%error, "scheduled publishing failed; retrying at the next tick");
+        if let Err(error) = work().await {
+            tracing::warn!(%error, "scheduled work failed; retrying at the next tick");
         }
     }
 }

@@ -825,3 +825,47 @@ async fn an_uploaded_image_is_stored_served_and_set_as_a_cover() {
         .await;
     assert_eq!(r.body["coverImage"], serde_json::Value::Null);
 }
+
+#[tokio::test]
+async fn a_slow_hook_receiver_never_delays_a_scheduled_publication() {
+    // Every delivery takes 3 s to be answered (within folio's 4 s timeout).
+    let receiver =
+        hooks::HookReceiver::start_with_delay(HOOK_SECRET, 0, std::time::Duration::from_secs(3))
+            .await;
+    let settings = folio_origin::webhooks::WebhookSettings::new(
+        vec![receiver.url.clone()],
+        HOOK_SECRET.to_string(),
+    )
+    .unwrap();
+    let s = TestServer::spawn_with_webhooks(settings).await;
+    let first = s
+        .create("/v1/blog/posts", blog_body("Keeps the receiver busy"))
+        .await;
+    s.publish("/v1/blog/posts", first["id"].as_str().unwrap())
+        .await;
+    let later = s.create("/v1/blog/posts", blog_body("Still on time")).await;
+    let id = later["id"].as_str().unwrap().to_string();
+    let at = in_secs(1);
+    let r = s
+        .owner(
+            Method::POST,
+            &format!("/v1/blog/posts/{id}/schedule"),
+            Some(json!({ "publishAt": at })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let due = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+    loop {
+        if s.get(&format!("/v1/blog/posts/{id}"), None).await.status == 200 {
+            break;
+        }
+        let late = chrono::Utc::now() - due.with_timezone(&chrono::Utc);
+        assert!(
+            late.num_milliseconds() <= 1_000,
+            "publication waited on the hook receiver"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // And both changes still reach the receiver.
+    assert_eq!(receive(&receiver, 2).await.len(), 2);
+}

@@ -53,6 +53,15 @@ fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
 
 impl HookReceiver {
     pub async fn start(secret: &str, fail_first: usize) -> Self {
+        Self::start_with_delay(secret, fail_first, std::time::Duration::ZERO).await
+    }
+
+    /// A receiver that takes `delay` to answer each request.
+    pub async fn start_with_delay(
+        secret: &str,
+        fail_first: usize,
+        delay: std::time::Duration,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
@@ -80,6 +89,7 @@ impl HookReceiver {
                             let (signature, delivery) =
                                 (header("x-folio-signature"), header("x-folio-delivery"));
                             let body = req.into_body().collect().await.unwrap().to_bytes();
+                            tokio::time::sleep(delay).await;
                             let mut log = log.lock().unwrap();
                             let answered = if log.len() < fail_first { 500 } else { 200 };
                             log.push(Received {
