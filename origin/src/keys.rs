@@ -25,9 +25,22 @@
 use chrono::NaiveDate;
 use folio_shared::domain::{ContentKind, ItemId, Status};
 
-use crate::ports::store::{Key, SortKeyRange};
+use crate::ports::store::{Key, Query, SortKeyRange};
 
 pub const META: &str = "META";
+
+/// A GSI1 partition whose sort keys start with a timestamp (`<RFC 3339>#<id>`),
+/// read from the earliest up to `now` inclusive, at most `limit` rows: what is due.
+/// Timestamps start with a digit, so "0" is below all of them (DynamoDB refuses an
+/// empty bound), and `~` sorts after the `#` that ends the timestamp.
+pub fn due_by(index_pk: impl Into<String>, now: &str, limit: usize) -> Query {
+    Query {
+        range: SortKeyRange::Between("0".into(), format!("{now}~")),
+        descending: false,
+        ..Query::gsi1(index_pk)
+    }
+    .first(limit)
+}
 
 fn kind_prefix(kind: ContentKind) -> &'static str {
     match kind {

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::keys::{self, entity};
-use crate::ports::store::{Condition, Item, Query, SortKeyRange, StoreError, Write};
+use crate::ports::store::{Condition, Item, Query, StoreError, Write};
 use crate::random;
 
 /// At most this many hook URLs.
@@ -375,12 +375,7 @@ pub async fn deliver_due(app: &App, now: DateTime<Utc>) -> Result<usize, ApiErro
     let Some(hooks) = &app.webhooks else {
         return Ok(0);
     };
-    let due = Query {
-        range: SortKeyRange::Between("0".into(), format!("{}~", stamp(now))),
-        descending: false,
-        ..Query::gsi1(keys::WEBHOOKS_PENDING)
-    }
-    .first(BATCH);
+    let due = keys::due_by(keys::WEBHOOKS_PENDING, &stamp(now), BATCH);
     let mut attempted = 0;
     let started = std::time::Instant::now();
     for candidate in app.store.query(&due).await? {

@@ -181,12 +181,11 @@ fn check_if_match<T: Content>(
     }
 }
 
-async fn invalidate_if_public<T: Content>(app: &App, before: &T, after: Option<&T>) {
-    if Change::between(before, after).is_some() {
+/// Purges what readers saw of an item, when a write changed it for them.
+async fn invalidate_if_public(app: &App, change: Option<Change>, kind: ContentKind, id: &ItemId) {
+    if change.is_some() {
         metrics::count("Invalidations", &[("Function", "origin")]);
-        app.invalidator
-            .invalidate(public_paths(T::KIND, before.id()))
-            .await;
+        app.invalidator.invalidate(public_paths(kind, id)).await;
     }
 }
 
@@ -198,7 +197,8 @@ async fn replace_and_announce<T: Content>(
     stored: &Stored<T>,
     next: T,
 ) -> Result<T, ApiError> {
-    let outbox = webhooks::outbox(app, Change::between(&stored.item, Some(&next)), &next)?;
+    let change = Change::between(&stored.item, Some(&next));
+    let outbox = webhooks::outbox(app, change, &next)?;
     let saved = repo::replace_with(
         app.store.as_ref(),
         stored,
@@ -207,7 +207,7 @@ async fn replace_and_announce<T: Content>(
         outbox,
     )
     .await?;
-    invalidate_if_public(app, &stored.item, Some(&saved)).await;
+    invalidate_if_public(app, change, T::KIND, stored.item.id()).await;
     Ok(saved)
 }
 
@@ -264,9 +264,10 @@ pub async fn delete<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, A
     let stored = repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let outbox = webhooks::outbox(app, Change::between(&stored.item, None), &stored.item)?;
+    let change = Change::between(&stored.item, None);
+    let outbox = webhooks::outbox(app, change, &stored.item)?;
     repo::delete(app.store.as_ref(), &stored, app.tracker.region(), outbox).await?;
-    invalidate_if_public(app, &stored.item, None).await;
+    invalidate_if_public(app, change, T::KIND, stored.item.id()).await;
     Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
 

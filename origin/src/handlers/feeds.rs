@@ -2,7 +2,9 @@
 //! cached like content and purged with it, linking to the owner's frontend.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_shared::domain::{BlogPost, Certification, Content, ContentKind, Project, Status};
+use folio_shared::domain::{
+    BlogPost, Certification, Content, ContentKind, Project, Status, Timestamp,
+};
 use folio_shared::routes::{FeedFormat, ROUTES, RouteId, SITEMAP_MEDIA_TYPE};
 use folio_shared::{ApiError, ApiResponse};
 use http::{StatusCode, header};
@@ -60,27 +62,17 @@ fn xml(text: &str) -> String {
     out
 }
 
-fn parse_time(timestamp: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(timestamp)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
-}
-
 /// When a post was published: the owner's date at midnight UTC, else its creation.
 fn published(post: &BlogPost) -> DateTime<Utc> {
     NaiveDate::parse_from_str(&post.published_at, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())
-        .unwrap_or_else(|| parse_time(post.meta.created_at.as_str()))
+        .unwrap_or_else(|| post.meta.created_at.to_utc().unwrap_or_default())
 }
 
 fn updated(post: &BlogPost) -> DateTime<Utc> {
-    parse_time(post.meta.updated_at.as_str())
-}
-
-fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    post.meta.updated_at.to_utc().unwrap_or_default()
 }
 
 /// The post's category first, then its tags, each once.
@@ -137,7 +129,7 @@ fn atom(
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<id>{home}</id>\n<title>{title}</title>\n<updated>{updated}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{home}\"/>\n",
         title = xml(&site.title),
-        updated = rfc3339(updated_at),
+        updated = Timestamp::from_utc(updated_at).as_str(),
     );
     if let Some(url) = self_url {
         out.push_str(&format!(
@@ -155,8 +147,8 @@ fn atom(
         out.push_str(&format!(
             "<entry>\n<id>{url}</id>\n<title>{title}</title>\n<link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n<published>{published}</published>\n<updated>{updated}</updated>\n<summary>{summary}</summary>\n<content type=\"html\">{content}</content>\n",
             title = xml(&post.title),
-            published = rfc3339(published(post)),
-            updated = rfc3339(updated(post)),
+            published = Timestamp::from_utc(published(post)).as_str(),
+            updated = Timestamp::from_utc(updated(post)).as_str(),
             summary = xml(&post.excerpt),
             content = xml(&entry.html),
         ));
@@ -218,8 +210,8 @@ fn json_feed(site: &Site, entries: &[Entry], self_url: Option<&str>) -> String {
                 "title": post.title,
                 "content_html": &*entry.html,
                 "summary": post.excerpt,
-                "date_published": rfc3339(published(post)),
-                "date_modified": rfc3339(updated(post)),
+                "date_published": Timestamp::from_utc(published(post)),
+                "date_modified": Timestamp::from_utc(updated(post)),
                 "tags": terms(post),
             })
         })
@@ -247,31 +239,25 @@ fn url_entry(out: &mut String, loc: &str, lastmod: Option<&str>) {
     out.push_str("</url>\n");
 }
 
-async fn published_items<T: Content>(app: &App) -> Result<Vec<T>, ApiError> {
-    repo::list::<T>(app.store.as_ref(), &[Status::Published]).await
+/// The frontend page and last change of every published item of one kind.
+async fn pages_of<T: Content>(app: &App, site: &Site) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(repo::list::<T>(app.store.as_ref(), &[Status::Published])
+        .await?
+        .iter()
+        .map(|item| {
+            (
+                site.item_url(T::KIND, item.id().as_str(), item.slug()),
+                item.meta().updated_at.as_str().to_string(),
+            )
+        })
+        .collect())
 }
 
 pub async fn sitemap(app: &App) -> Result<ApiResponse, ApiError> {
     let site = site(app)?;
-    let mut urls: Vec<(String, String)> = Vec::new();
-    for post in published_items::<BlogPost>(app).await? {
-        urls.push((
-            site.item_url(ContentKind::Blog, post.id().as_str(), Some(&post.slug)),
-            post.meta.updated_at.as_str().to_string(),
-        ));
-    }
-    for item in published_items::<Project>(app).await? {
-        urls.push((
-            site.item_url(ContentKind::Project, item.id().as_str(), None),
-            item.meta().updated_at.as_str().to_string(),
-        ));
-    }
-    for item in published_items::<Certification>(app).await? {
-        urls.push((
-            site.item_url(ContentKind::Certification, item.id().as_str(), None),
-            item.meta().updated_at.as_str().to_string(),
-        ));
-    }
+    let mut urls = pages_of::<BlogPost>(app, site).await?;
+    urls.extend(pages_of::<Project>(app, site).await?);
+    urls.extend(pages_of::<Certification>(app, site).await?);
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );

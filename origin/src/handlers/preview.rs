@@ -2,9 +2,11 @@
 //! usually) until it expires or is revoked. The link's token is the credential:
 //! only its SHA-256 is stored, answers are never cached, and logs never show it.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use folio_shared::digest::sha256_hex;
-use folio_shared::domain::{BlogPost, Certification, Content, ContentKind, ItemId, Project};
+use folio_shared::domain::{
+    BlogPost, Certification, Content, ContentKind, ItemId, Project, Timestamp,
+};
 use folio_shared::routes::PREVIEW_PREFIX;
 use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::{HeaderName, StatusCode};
@@ -49,10 +51,6 @@ fn expires_in_hours(request: &Request) -> Result<u64, ApiError> {
     }
 }
 
-fn timestamp(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 pub async fn create<T: Content>(
     app: &App,
     id: &ItemId,
@@ -73,7 +71,7 @@ pub async fn create<T: Content>(
         pk: key.pk,
         sk: key.sk,
         entity_type: entity::PREVIEW.into(),
-        created_at: Some(timestamp(Utc::now())),
+        created_at: Some(Timestamp::now().as_str().to_string()),
         data: Some(serde_json::to_string(&target).map_err(|e| ApiError::Internal(e.to_string()))?),
         // The store stops returning the row at this second; DynamoDB's TTL deletes it later.
         expires_at: Some(expires.timestamp()),
@@ -90,7 +88,7 @@ pub async fn create<T: Content>(
         &json!({
             "token": token,
             "path": format!("{PREVIEW_PREFIX}{token}"),
-            "expiresAt": timestamp(expires),
+            "expiresAt": Timestamp::from_utc(expires),
             "contentType": T::KIND,
             "contentId": id,
         }),
@@ -133,7 +131,7 @@ pub async fn read(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
     let expires_at = row
         .expires_at
         .and_then(|t| DateTime::from_timestamp(t, 0))
-        .map(timestamp);
+        .map(Timestamp::from_utc);
     Ok(ApiResponse::json(
         StatusCode::OK,
         &json!({ "contentType": target.kind, "expiresAt": expires_at, "item": item }),

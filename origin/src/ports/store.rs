@@ -242,19 +242,20 @@ pub fn item_size(item: &Item) -> usize {
             .map_or(0, |t| number("ExpiresAt", i128::from(t)))
 }
 
-fn check_key(pk: &str, sk: &str) -> Result<(), Limit> {
-    for (value, max) in [
-        (pk, limits::MAX_PARTITION_KEY_BYTES),
-        (sk, limits::MAX_SORT_KEY_BYTES),
-    ] {
-        if value.is_empty() || value.len() > max {
-            return Err(Limit::KeySize {
-                size: value.len(),
-                max,
-            });
-        }
+/// A key value DynamoDB accepts: 1 to `max` bytes.
+fn check_key_value(value: &str, max: usize) -> Result<(), Limit> {
+    if value.is_empty() || value.len() > max {
+        return Err(Limit::KeySize {
+            size: value.len(),
+            max,
+        });
     }
     Ok(())
+}
+
+fn check_key(pk: &str, sk: &str) -> Result<(), Limit> {
+    check_key_value(pk, limits::MAX_PARTITION_KEY_BYTES)?;
+    check_key_value(sk, limits::MAX_SORT_KEY_BYTES)
 }
 
 /// Checks a query's key condition as DynamoDB does: no key value may be empty (a
@@ -266,11 +267,10 @@ pub fn check_query(query: &Query) -> Result<(), Limit> {
         SortKeyRange::BeginsWith(prefix) => vec![prefix],
         SortKeyRange::Between(low, high) => vec![low, high],
     };
-    check_key(&query.pk, bounds.first().copied().unwrap_or("-"))?;
-    for bound in bounds {
-        check_key(&query.pk, bound)?;
-    }
-    Ok(())
+    check_key_value(&query.pk, limits::MAX_PARTITION_KEY_BYTES)?;
+    bounds
+        .into_iter()
+        .try_for_each(|bound| check_key_value(bound, limits::MAX_SORT_KEY_BYTES))
 }
 
 /// Checks a transaction against DynamoDB's limits before any adapter runs it.

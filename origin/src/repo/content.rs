@@ -6,7 +6,7 @@ use folio_shared::ApiError;
 use folio_shared::domain::{Content, ContentKind, ItemId, Status, slugify};
 
 use crate::keys;
-use crate::ports::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write};
+use crate::ports::store::{Condition, Item, Query, Store, StoreError, Write};
 
 /// An item with the version its row had when read.
 #[derive(Debug, Clone)]
@@ -147,14 +147,11 @@ pub async fn due<T: Content>(
     now: &str,
     limit: usize,
 ) -> Result<Vec<T>, ApiError> {
-    let query = Query {
-        // Timestamps start with a digit: "0" is below all of them (DynamoDB refuses
-        // an empty bound).
-        range: SortKeyRange::Between("0".into(), format!("{now}~")),
-        descending: false,
-        ..Query::gsi1(keys::content_by_status(T::KIND, Status::Scheduled))
-    }
-    .first(limit);
+    let query = keys::due_by(
+        keys::content_by_status(T::KIND, Status::Scheduled),
+        now,
+        limit,
+    );
     store
         .query(&query)
         .await?
