@@ -68,8 +68,19 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
     let created = store.create_table().await.map_err(|e| e.to_string())?;
     if created {
         println!("Table {table} is active, TTL on ExpiresAt.");
+        // A new table holds no item: marking it indexed is all a migration does.
+        folio_origin::repo::content::migrate_all(
+            &store,
+            region,
+            folio_origin::repo::content::Walk::UnlessMarked,
+            |_, _| {},
+        )
+        .await
+        .map_err(|e| format!("cannot mark the new table indexed: {e}"))?;
     } else {
-        println!("Table {table} exists already; left as it is.");
+        println!(
+            "Table {table} exists already; left as it is (`folio migrate --aws` indexes it for lists)."
+        );
     }
     Ok(())
 }

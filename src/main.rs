@@ -145,6 +145,18 @@ enum Command {
         /// A file from `folio export`, or a directory of Markdown files.
         file: PathBuf,
     },
+    /// Give the items an older folio wrote their list index rows and their place in
+    /// the list tallies, then mark the store indexed, so lists read only what they
+    /// return. Safe while the service runs and safe to run again; on a global table,
+    /// run it in one Region. `folio serve` does it for its store on every start.
+    Migrate {
+        /// The embedded store of this data directory (no `folio serve` may be using it).
+        #[arg(long, conflicts_with = "aws", required_unless_present = "aws")]
+        data_dir: Option<PathBuf>,
+        /// The DynamoDB table (TABLE_NAME, AWS_REGION; AWS_ENDPOINT_URL for moto).
+        #[arg(long)]
+        aws: bool,
+    },
     /// Copy the embedded store of a data directory into a new file: one consistent
     /// snapshot, taken while `folio serve` runs or not.
     Backup {
@@ -616,6 +628,7 @@ async fn main() -> ExitCode {
         Command::Export { data_dir, aws, out } => {
             folio::portable::export(target(data_dir, aws), &out).await
         }
+        Command::Migrate { data_dir, aws } => folio::portable::migrate(target(data_dir, aws)).await,
         Command::Import {
             data_dir,
             aws,

@@ -198,3 +198,30 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
     println!("Restored {} into {}", backup.display(), data_dir.display());
     Ok(())
 }
+
+/// `folio migrate`: gives the items an older folio wrote their list index rows and
+/// their place in the tallies, then marks the store indexed. Safe beside a running
+/// service, and safe to run again.
+pub async fn migrate(target: Target) -> Result<(), String> {
+    let (store, region) = open(&target, Use::Import).await?;
+    let mut last = None;
+    let done = folio_origin::repo::content::migrate_all(
+        store.as_ref(),
+        &region,
+        folio_origin::repo::content::Walk::Everything,
+        |kind, m| {
+            let seen = m.indexed + m.already;
+            if seen % 100 == 0 && last != Some((kind, seen)) {
+                last = Some((kind, seen));
+                eprintln!("{kind}: {seen} items checked, {} indexed", m.indexed);
+            }
+        },
+    )
+    .await
+    .map_err(|e| format!("cannot migrate the store: {e}"))?;
+    println!(
+        "Indexed {} items for lists ({} had their index rows already); lists now read only what they return.",
+        done.indexed, done.already
+    );
+    Ok(())
+}

@@ -119,3 +119,96 @@ async fn concurrent_updates_with_the_same_if_match_let_exactly_one_win() {
         "the winner's write is the stored one"
     );
 }
+
+/// Every listed id of a list, page by page, as the owner (who bypasses the cache).
+async fn listed_ids(s: &TestServer, query: &str) -> (i64, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut total = 0;
+    for offset in (0..).step_by(7) {
+        let page = s
+            .get(
+                &format!("/v1/blog/posts?{query}&limit=7&offset={offset}"),
+                Some(&s.owner_token),
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        total = page.body["total"].as_i64().expect("total");
+        let posts = page.body["posts"].as_array().expect("posts").clone();
+        if posts.is_empty() {
+            break;
+        }
+        ids.extend(posts.iter().map(|p| p["id"].as_str().unwrap().to_string()));
+    }
+    (total, ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_publishing_keeps_list_totals_and_pages_exact() {
+    let s = TestServer::spawn().await;
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        let mut body = blog_body(&format!("Raced post {i}"));
+        body["tags"] = json!([
+            "shared",
+            format!("own-{i}"),
+            if i % 2 == 0 { "even" } else { "odd" }
+        ]);
+        ids.push(
+            s.create("/v1/blog/posts", body).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    // Every post published at once: all of them add to the same tally rows.
+    let publishes = ids.iter().map(|id| {
+        let req = s
+            .client
+            .request(
+                Method::POST,
+                format!("{}/v1/blog/posts/{id}/publish", s.base),
+            )
+            .bearer_auth(&s.owner_token);
+        TestServer::finish(req)
+    });
+    assert_all_ok(&join_all(publishes).await);
+    // A third taken back at once, while the others are retagged.
+    let changes = ids.iter().enumerate().map(|(i, id)| {
+        let req = if i % 3 == 0 {
+            s.client.request(
+                Method::POST,
+                format!("{}/v1/blog/posts/{id}/unpublish", s.base),
+            )
+        } else {
+            s.client
+                .request(Method::PUT, format!("{}/v1/blog/posts/{id}", s.base))
+                .json(&json!({ "tags": ["shared", "retagged"] }))
+        };
+        TestServer::finish(req.bearer_auth(&s.owner_token))
+    });
+    assert_all_ok(&join_all(changes).await);
+
+    for (query, expected) in [
+        ("status=published", 16),
+        ("status=draft", 8),
+        ("status=all", 24),
+        ("status=published&tag=shared", 16),
+        ("status=published&tag=retagged", 16),
+        ("status=published&tag=even", 0),
+        ("status=draft&tag=even", 4),
+        ("status=all&tag=odd", 4),
+        ("status=published&category=backend&tag=retagged", 16),
+    ] {
+        let (total, listed) = listed_ids(&s, query).await;
+        assert_eq!(total, expected, "{query}: total");
+        assert_eq!(
+            listed.len() as i64,
+            expected,
+            "{query}: pages list every item once"
+        );
+        let mut unique = listed.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), listed.len(), "{query}: no item twice");
+    }
+}

@@ -275,6 +275,43 @@ async fn store_contract(store: &dyn Store) {
         ["2"]
     );
 
+    // Tallies: one write adds to any number of named counts, creating the row
+    // and each name at 0 first; names are any text (a tag like `c++ & ü.x`).
+    let tally = Key::new("TALLY", "REGION#a");
+    let add = |by: &[(&str, i64)]| Write::Tally {
+        key: tally.clone(),
+        entity_type: "Tally".into(),
+        by: by.iter().map(|(n, b)| (n.to_string(), *b)).collect(),
+    };
+    store
+        .transact(vec![add(&[("all", 2), ("tag=c++ & ü.x", 1)])])
+        .await
+        .unwrap();
+    store
+        .transact(vec![add(&[("all", -1), ("tag=go", 1)])])
+        .await
+        .unwrap();
+    let counted = store.get(&tally).await.unwrap().expect("a tally row");
+    assert_eq!(
+        counted.tallies,
+        std::collections::BTreeMap::from([
+            ("all".to_string(), 1),
+            ("tag=c++ & ü.x".to_string(), 1),
+            ("tag=go".to_string(), 1),
+        ])
+    );
+    assert_eq!(counted.entity_type, "Tally");
+    // A row's layout comes back as written.
+    let laid = Item {
+        layout: 1,
+        ..row("LAYOUT", "1")
+    };
+    store
+        .transact(vec![put(laid.clone(), Condition::None)])
+        .await
+        .unwrap();
+    assert_eq!(store.get(&laid.key()).await.unwrap(), Some(laid));
+
     // Large partitions come back whole (DynamoDB pages at 1 MB).
     let big = "x".repeat(100_000);
     for i in 0..15 {
@@ -760,4 +797,334 @@ async fn s3_presigned_uploads_honour_the_media_contract_on_moto() {
         }
     })
     .await;
+}
+
+// ---------------------------------------------------------------- catalogue cost
+
+mod catalogue {
+    //! What one request reads from the store must not grow with the catalogue:
+    //! measured through a counting wrapper around the `Store` port, at two
+    //! catalogue sizes, for every kind of public and owner list read.
+
+    use super::*;
+    use folio_origin::app::App;
+    use folio_origin::local::LOCAL_REGION;
+    use folio_origin::repo::content as repo;
+    use folio_origin::request::Request;
+    use folio_shared::domain::{BlogPost, Content, Fields, Meta, Status, today_utc};
+    use folio_shared::policy::CALLER_TOKEN_HEADER;
+    use http::{HeaderMap, HeaderValue, Method};
+    use support::counting::{CountingStore, Reads};
+
+    struct Catalogue {
+        app: App,
+        counting: Arc<CountingStore>,
+        owner_token: String,
+        _dir: tempfile::TempDir,
+        first_id: Option<String>,
+    }
+
+    async fn open() -> Catalogue {
+        let dir = tempfile::tempdir().unwrap();
+        let local = Local::open(&LocalConfig {
+            data_dir: dir.path().to_path_buf(),
+            issuer: "http://127.0.0.1/test".into(),
+            token_ttl_secs: 600,
+            faults: None,
+            site: None,
+            webhooks: None,
+        })
+        .unwrap();
+        let email = Email::parse("email", OWNER_EMAIL).unwrap();
+        local
+            .issuer
+            .ensure_owner(&email, Some(OWNER_PASSWORD))
+            .await
+            .unwrap();
+        let session = local.issuer.sign_in(&email, OWNER_PASSWORD).await.unwrap();
+        let counting = Arc::new(CountingStore::new(Arc::clone(&local.app.store)));
+        let app = App::new(
+            counting.clone(),
+            local.issuer.clone(),
+            local.purge.clone(),
+            Arc::clone(&local.verifier),
+            LOCAL_REGION,
+        );
+        Catalogue {
+            app,
+            counting,
+            owner_token: session.id_token,
+            _dir: dir,
+            first_id: None,
+        }
+    }
+
+    /// A post numbered `n`: in one of three categories, tagged `common` and with
+    /// a tag of its own, every fourth one left a draft.
+    fn post(n: usize) -> BlogPost {
+        let category = ["Notes", "Rust", "Travel"][n % 3];
+        let body = serde_json::json!({
+            "title": format!("Post {n}"),
+            "excerpt": "An excerpt",
+            "content": format!("# Post {n}\n\n{}", "Some *Markdown* text. ".repeat(300)),
+            "category": category,
+            "tags": ["common", format!("own-{n}")],
+        });
+        let fields = Fields::parse(body.to_string().as_bytes(), &BlogPost::writable()).unwrap();
+        let mut post = BlogPost::create(&fields, Meta::new_draft()).unwrap();
+        if !n.is_multiple_of(4) {
+            post.set_status(Status::Published, today_utc());
+        }
+        post
+    }
+
+    impl Catalogue {
+        async fn add_posts(&mut self, range: std::ops::Range<usize>) {
+            for n in range {
+                let created = repo::create(self.app.store.as_ref(), post(n), LOCAL_REGION)
+                    .await
+                    .unwrap();
+                if created.status() == Status::Published && self.first_id.is_none() {
+                    self.first_id = Some(created.id().to_string());
+                }
+            }
+        }
+
+        /// The store reads of one request, and its answer.
+        async fn reads(&self, path_and_query: &str, owner: bool) -> (Reads, serde_json::Value) {
+            let (path, query) = path_and_query
+                .split_once('?')
+                .unwrap_or((path_and_query, ""));
+            let mut headers = HeaderMap::new();
+            if owner {
+                headers.insert(
+                    CALLER_TOKEN_HEADER,
+                    HeaderValue::from_str(&self.owner_token).unwrap(),
+                );
+            }
+            let request = Request {
+                method: Method::GET,
+                path: path.to_string(),
+                query: url::form_urlencoded::parse(query.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect(),
+                headers,
+                body: Vec::new(),
+                client_address: "203.0.113.7".into(),
+                request_id: "catalogue".into(),
+            };
+            self.counting.take();
+            let response = self.app.handle(request).await;
+            let reads = self.counting.take();
+            assert_eq!(response.status, 200, "{path_and_query}");
+            let body = serde_json::from_slice(&response.body).unwrap();
+            (reads, body)
+        }
+
+        /// Reads per request of every list shape whose cost must stay flat.
+        async fn flat_reads(&self) -> Vec<(String, Reads, u64)> {
+            let views = format!(
+                "/v1/analytics/views/blog/{}",
+                self.first_id.as_ref().unwrap()
+            );
+            let mut out = Vec::new();
+            for (path, owner) in [
+                ("/v1/blog/posts?limit=5", false),
+                ("/v1/blog/posts?limit=5&offset=5", false),
+                ("/v1/blog/posts?tag=common&limit=5", false),
+                ("/v1/blog/posts?category=rust&limit=5", false),
+                ("/v1/blog/posts?status=draft&limit=5", true),
+                ("/v1/blog/posts?status=all&tag=COMMON&limit=5", true),
+                ("/v1/blog/categories", false),
+                (views.as_str(), false),
+            ] {
+                let (reads, body) = self.reads(path, owner).await;
+                let total = body["total"].as_u64().unwrap_or(0);
+                out.push((path.to_string(), reads, total));
+            }
+            out
+        }
+    }
+
+    #[tokio::test]
+    async fn list_reads_do_not_grow_with_the_catalogue() {
+        let mut c = open().await;
+        repo::migrate_all(
+            c.app.store.as_ref(),
+            LOCAL_REGION,
+            repo::Walk::Everything,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        c.add_posts(0..24).await;
+        let small = c.flat_reads().await;
+        c.add_posts(24..240).await;
+        let large = c.flat_reads().await;
+        for ((path, few, few_total), (_, many, many_total)) in small.iter().zip(&large) {
+            assert_eq!(
+                few, many,
+                "{path}: reads per request grew with the catalogue (24 posts, then 240)"
+            );
+            // At most: three statuses' tallies and index rows, then the page.
+            assert!(
+                many.rows <= 3 * 2 + 3 * 5 + 5 && many.calls <= 3 + 3 + 5 + 2,
+                "{path}: {many:?} for a page of 5"
+            );
+            if path.contains("posts") && !path.contains("offset") {
+                assert!(
+                    many_total > few_total,
+                    "{path}: totals follow the catalogue"
+                );
+            }
+        }
+        // The totals are the counts, not the page: 240 posts, 180 published.
+        let (_, body) = c.reads("/v1/blog/posts?limit=1", false).await;
+        assert_eq!(body["total"], 180);
+        let (_, body) = c.reads("/v1/blog/posts?tag=own-7&limit=1", false).await;
+        assert_eq!(body["total"], 1);
+        let (_, body) = c.reads("/v1/blog/posts?status=all&limit=1", true).await;
+        assert_eq!(body["total"], 240);
+        let (_, body) = c
+            .reads("/v1/blog/posts?category=Travel&tag=common", false)
+            .await;
+        assert_eq!(body["total"], 60, "80 Travel posts, 60 of them published");
+        assert_eq!(body["posts"].as_array().unwrap().len(), 20);
+        // An offset past the end reads the tallies alone.
+        let (reads, body) = c.reads("/v1/blog/posts?offset=100000", false).await;
+        assert_eq!(body["posts"].as_array().unwrap().len(), 0);
+        assert_eq!(reads.calls, 1, "{reads:?}");
+    }
+
+    /// Takes a store back to what a folio before index rows wrote: content rows
+    /// of layout 0, no index rows, no tallies, no marker.
+    async fn as_written_before_index_rows(store: &dyn Store) {
+        for kind in folio_shared::domain::ContentKind::ALL {
+            for status in Status::ALL {
+                let tallies = format!("TALLY#{}#{}", kind_prefix(kind), status.as_str());
+                for row in store
+                    .query(&Query::table(tallies, SortKeyRange::All))
+                    .await
+                    .unwrap()
+                {
+                    store
+                        .transact(vec![Write::Delete {
+                            key: row.key(),
+                            condition: Condition::None,
+                        }])
+                        .await
+                        .unwrap();
+                }
+                let partition = format!("{}#{}", kind_prefix(kind), status.as_str());
+                for row in store.query(&Query::gsi1(partition)).await.unwrap() {
+                    let mut writes = vec![put(
+                        Item {
+                            layout: 0,
+                            ..row.clone()
+                        },
+                        Condition::None,
+                    )];
+                    for facet in store
+                        .query(&Query::table(
+                            row.pk.clone(),
+                            SortKeyRange::BeginsWith("FACET#".into()),
+                        ))
+                        .await
+                        .unwrap()
+                    {
+                        writes.push(Write::Delete {
+                            key: facet.key(),
+                            condition: Condition::None,
+                        });
+                    }
+                    store.transact(writes).await.unwrap();
+                }
+            }
+        }
+    }
+
+    fn kind_prefix(kind: folio_shared::domain::ContentKind) -> &'static str {
+        match kind {
+            folio_shared::domain::ContentKind::Blog => "BLOG",
+            folio_shared::domain::ContentKind::Project => "PROJECT",
+            folio_shared::domain::ContentKind::Certification => "CERT",
+        }
+    }
+
+    #[tokio::test]
+    async fn migrate_gives_an_older_store_its_index_rows_without_losing_a_count() {
+        let mut c = open().await;
+        c.add_posts(0..40).await;
+        as_written_before_index_rows(c.app.store.as_ref()).await;
+        // Before the migration lists still answer right, by reading everything.
+        let (before, body) = c.reads("/v1/blog/posts?tag=common&limit=5", false).await;
+        assert_eq!(body["total"], 30);
+        assert!(before.rows >= 30, "{before:?}");
+        // An edit of a not-yet-indexed post by this version indexes it alone.
+        let first = c.first_id.clone().unwrap();
+        let id = folio_shared::domain::ItemId::parse("id", &first).unwrap();
+        let stored = repo::get::<BlogPost>(c.app.store.as_ref(), &id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!stored.indexed);
+        let mut edited = stored.item.clone();
+        edited.tags.push("edited".into());
+        repo::replace(c.app.store.as_ref(), &stored, edited, LOCAL_REGION)
+            .await
+            .unwrap();
+
+        let done = repo::migrate_all(
+            c.app.store.as_ref(),
+            LOCAL_REGION,
+            repo::Walk::Everything,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!((done.indexed, done.already), (39, 1));
+        let again = repo::migrate_all(
+            c.app.store.as_ref(),
+            LOCAL_REGION,
+            repo::Walk::Everything,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (again.indexed, again.already),
+            (0, 40),
+            "a second run changes nothing"
+        );
+
+        for (path, owner, total) in [
+            ("/v1/blog/posts?limit=5", false, 30),
+            ("/v1/blog/posts?tag=common&limit=5", false, 30),
+            ("/v1/blog/posts?tag=edited&limit=5", false, 1),
+            ("/v1/blog/posts?category=notes&limit=5", false, 10),
+            ("/v1/blog/posts?status=draft&limit=5", true, 10),
+            ("/v1/blog/posts?status=all&limit=5", true, 40),
+        ] {
+            let (reads, body) = c.reads(path, owner).await;
+            assert_eq!(body["total"], total, "{path}");
+            assert!(
+                reads.rows <= 15,
+                "{path}: bounded after the migration: {reads:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_store_is_marked_indexed_by_its_first_list() {
+        let mut c = open().await;
+        c.add_posts(0..40).await;
+        // No migration ran: the first list reads every published post, finds each
+        // written with its index rows, and marks the list indexed.
+        let (first, body) = c.reads("/v1/blog/posts?limit=5", false).await;
+        assert_eq!(body["total"], 30);
+        assert!(first.rows >= 30, "{first:?}");
+        let (then, body) = c.reads("/v1/blog/posts?limit=5", false).await;
+        assert_eq!(body["total"], 30);
+        assert!(then.rows <= 7, "bounded once marked: {then:?}");
+    }
 }

@@ -4,6 +4,8 @@
 //! | entity            | PK                          | SK                   | GSI1PK            | GSI1SK          |
 //! |-------------------|-----------------------------|----------------------|-------------------|-----------------|
 //! | content item      | `BLOG#<id>` / `PROJECT#` / `CERT#` | `META`        | `BLOG#<status>`   | sort key (date) |
+//! | list index row    | `BLOG#<id>` / ...           | `FACET#<name>#<nn>`  | `BLOG#<status>#<facet>` | sort key (date) |
+//! | list tallies      | `TALLY#<kind>#<status>`     | `REGION#<region>`, `INDEXED` |           |                 |
 //! | blog slug         | `SLUG#<slug>`               | `BLOG`               |                   |                 |
 //! | user (local)      | `USER#<email>`              | `PROFILE`            |                   |                 |
 //! | refresh token     | `REFRESH#<sha256>`          | `TOKEN`              |                   |                 |
@@ -23,7 +25,7 @@
 //! every Region's rows with one Query.
 
 use chrono::NaiveDate;
-use folio_shared::domain::{ContentKind, ItemId, Status};
+use folio_shared::domain::{ContentKind, Facet, ItemId, Status};
 
 use crate::ports::store::{Key, Query, SortKeyRange};
 
@@ -58,6 +60,44 @@ pub fn content(kind: ContentKind, id: &ItemId) -> Key {
 pub fn content_by_status(kind: ContentKind, status: Status) -> String {
     format!("{}#{}", kind_prefix(kind), status.as_str())
 }
+
+/// An item's index row for the `slot`-th value of one filter (`tag`: 0 to 49):
+/// in the item's partition, so it is written in the item's transactions.
+pub fn facet_row(kind: ContentKind, id: &ItemId, name: &str, slot: usize) -> Key {
+    Key::new(
+        format!("{}#{id}", kind_prefix(kind)),
+        format!("FACET#{name}#{slot:02}"),
+    )
+}
+
+/// The sort keys of every index row of an item.
+pub fn facet_rows() -> SortKeyRange {
+    SortKeyRange::BeginsWith("FACET#".into())
+}
+
+/// The GSI1 partition listing the items of a kind in one status that carry one
+/// facet (`tag=rust`), in the same order as `content_by_status`.
+pub fn content_by_facet(kind: ContentKind, status: Status, facet: &Facet) -> String {
+    format!("{}#{}#{facet}", kind_prefix(kind), status.as_str())
+}
+
+/// The partition of the list tallies of a kind in one status: a row per Region
+/// (`all` and one tally per facet), and the `INDEXED` marker.
+pub fn tallies(kind: ContentKind, status: Status) -> String {
+    format!("TALLY#{}#{}", kind_prefix(kind), status.as_str())
+}
+
+pub fn tally(kind: ContentKind, status: Status, region: &str) -> Key {
+    Key::new(tallies(kind, status), format!("REGION#{region}"))
+}
+
+/// Present once every item of the kind and status has its index rows and is
+/// counted in the tallies (`folio migrate`); until then lists read everything.
+pub fn indexed_marker(kind: ContentKind, status: Status) -> Key {
+    Key::new(tallies(kind, status), INDEXED)
+}
+
+pub const INDEXED: &str = "INDEXED";
 
 pub fn slug(slug: &str) -> Key {
     Key::new(format!("SLUG#{slug}"), "BLOG")
@@ -196,6 +236,9 @@ pub mod entity {
     pub const CATEGORY_COUNT: &str = "CategoryCount";
     pub const PREVIEW: &str = "Preview";
     pub const WEBHOOK_DELIVERY: &str = "WebhookDelivery";
+    pub const LIST_INDEX: &str = "ListIndex";
+    pub const LIST_TALLY: &str = "ListTally";
+    pub const INDEXED_MARKER: &str = "IndexedMarker";
 }
 
 #[cfg(test)]

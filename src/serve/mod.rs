@@ -284,6 +284,19 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                     .await
                     .map_err(|e| e.to_string())??,
             );
+            // Lists read index rows and tallies: a store written by an older folio
+            // gets them now, before the first request (quick, and a no-op after).
+            let migrated = folio_origin::repo::content::migrate_all(
+                local.app.store.as_ref(),
+                folio_origin::local::LOCAL_REGION,
+                folio_origin::repo::content::Walk::UnlessMarked,
+                |_, _| {},
+            )
+            .await
+            .map_err(|e| format!("cannot index the store for lists: {e}"))?;
+            if migrated.indexed > 0 {
+                eprintln!("Indexed {} items for lists.", migrated.indexed);
+            }
             // Ready means ready: the owner exists before any request is accepted,
             // so the first sign-in after the first 200 from /v1/health succeeds.
             if let Some((email, password)) = &config.owner {

@@ -3,6 +3,7 @@
 //! project's own OpenAPI document.
 #![allow(dead_code)]
 
+pub mod counting;
 pub mod hooks;
 pub mod moto;
 pub mod runtime_api;

@@ -129,13 +129,20 @@ impl AwsFixture {
         if let Some(endpoint) = &dynamodb_endpoint {
             dynamodb = dynamodb.endpoint_url(endpoint);
         }
-        DynamoStore::new(
+        let store = DynamoStore::new(
             aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             &table,
+        );
+        store.create_table().await.expect("table created");
+        // As `folio table create` does: a new table is marked indexed for lists.
+        folio_origin::repo::content::migrate_all(
+            &store,
+            REGION,
+            folio_origin::repo::content::Walk::UnlessMarked,
+            |_, _| {},
         )
-        .create_table()
         .await
-        .expect("table created");
+        .expect("new table marked indexed");
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let (pool, client) = create_pool(&cognito, &table).await.expect("pool created");
         let jwks = format!("{}/{pool}/.well-known/jwks.json", moto.endpoint);

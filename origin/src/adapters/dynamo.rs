@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use crate::adapters::aws_error::explain;
 use crate::ports::store::{
-    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, Write, check_query,
-    check_transaction,
+    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, TALLY_PREFIX, Write,
+    check_query, check_transaction,
 };
 
 /// Attribute names of the table, the one place they are spelled.
@@ -36,6 +36,7 @@ pub mod attr {
     pub const VERSION: &str = "Version";
     pub const COUNT: &str = "Count";
     pub const EXPIRES_AT: &str = "ExpiresAt";
+    pub const LAYOUT: &str = "Layout";
 }
 
 pub const GSI1: &str = "GSI1";
@@ -209,6 +210,12 @@ fn to_attrs(item: &Item) -> Attrs {
     if let Some(expires_at) = item.expires_at {
         attrs.insert(attr::EXPIRES_AT.into(), n(expires_at));
     }
+    if item.layout > 0 {
+        attrs.insert(attr::LAYOUT.into(), n(item.layout));
+    }
+    for (name, count) in &item.tallies {
+        attrs.insert(format!("{TALLY_PREFIX}{name}"), n(count));
+    }
     attrs
 }
 
@@ -245,6 +252,12 @@ fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
         version: number(attrs, attr::VERSION)?.unwrap_or(0),
         count: number(attrs, attr::COUNT)?.unwrap_or(0),
         expires_at: number(attrs, attr::EXPIRES_AT)?,
+        layout: number(attrs, attr::LAYOUT)?.unwrap_or(0),
+        tallies: attrs
+            .keys()
+            .filter_map(|name| name.strip_prefix(TALLY_PREFIX).map(|t| (name, t)))
+            .map(|(name, tally)| Ok((tally.to_string(), number(attrs, name)?.unwrap_or(0))))
+            .collect::<Result<_, StoreError>>()?,
     })
 }
 
@@ -447,6 +460,39 @@ impl DynamoStore {
                     None => update.update_expression("SET #et = :et ADD #count :by"),
                 };
                 let update = update.build().map_err(built)?;
+                TransactWriteItem::builder().update(update).build()
+            }
+            Write::Tally {
+                key,
+                entity_type,
+                by,
+            } => {
+                // ADD creates a missing number attribute at 0 first, so one
+                // UpdateItem adds to every tally, existing or not.
+                let mut update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attrs(key)))
+                    .expression_attribute_names("#et", attr::ENTITY_TYPE)
+                    .expression_attribute_values(":et", s(entity_type));
+                let mut adds = Vec::with_capacity(by.len());
+                for (i, (name, count)) in by.iter().enumerate() {
+                    update = update
+                        .expression_attribute_names(
+                            format!("#t{i}"),
+                            format!("{TALLY_PREFIX}{name}"),
+                        )
+                        .expression_attribute_values(format!(":t{i}"), n(count));
+                    adds.push(format!("#t{i} :t{i}"));
+                }
+                let expression = if adds.is_empty() {
+                    "SET #et = :et".to_string()
+                } else {
+                    format!("SET #et = :et ADD {}", adds.join(", "))
+                };
+                let update = update
+                    .update_expression(expression)
+                    .build()
+                    .map_err(built)?;
                 TransactWriteItem::builder().update(update).build()
             }
             Write::Check { key, condition } => {

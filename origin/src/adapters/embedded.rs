@@ -243,7 +243,7 @@ impl EmbeddedStore {
                     Write::Put { condition, .. }
                     | Write::Delete { condition, .. }
                     | Write::Check { condition, .. } => condition.clone(),
-                    Write::Increment { .. } => Condition::None,
+                    Write::Increment { .. } | Write::Tally { .. } => Condition::None,
                 };
                 if !holds(&condition, live) {
                     // Dropping the transaction without commit discards every write so far.
@@ -267,6 +267,22 @@ impl EmbeddedStore {
                         row.count += by;
                         if label.is_some() {
                             row.data = label;
+                        }
+                        Some(row)
+                    }
+                    Write::Tally {
+                        key,
+                        entity_type,
+                        by,
+                    } => {
+                        let mut row = live.cloned().unwrap_or(Item {
+                            pk: key.pk,
+                            sk: key.sk,
+                            ..Item::default()
+                        });
+                        row.entity_type = entity_type;
+                        for (name, n) in by {
+                            *row.tallies.entry(name).or_default() += n;
                         }
                         Some(row)
                     }

@@ -103,17 +103,15 @@ pub async fn list<T: Content>(
             Some(_) => ApiError::Forbidden("Only the owner may list drafts".into()),
         });
     }
-    let items = repo::list::<T>(app.store.as_ref(), query.status.statuses()).await?;
-    let matching: Vec<&T> = items.iter().filter(|i| i.matches(&query)).collect();
-    let page: Vec<Representation<'_, T>> = matching
+    let page = repo::page::<T>(app.store.as_ref(), query.status.statuses(), &query).await?;
+    let items: Vec<Representation<'_, T>> = page
+        .items
         .iter()
-        .skip(query.offset)
-        .take(query.limit)
-        .map(|item| representation(app, *item))
+        .map(|item| representation(app, item))
         .collect();
-    let mut body = json!({ "total": matching.len(), "limit": query.limit, "offset": query.offset });
+    let mut body = json!({ "total": page.total, "limit": query.limit, "offset": query.offset });
     body[list_field(T::KIND)] =
-        serde_json::to_value(&page).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::to_value(&items).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(ApiResponse::json(StatusCode::OK, &body))
 }
 

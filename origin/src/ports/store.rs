@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Key {
@@ -41,6 +42,12 @@ pub struct Item {
     pub count: i64,
     /// Seconds since the epoch after which the row no longer exists (TTL).
     pub expires_at: Option<i64>,
+    /// Named counters of a tally row (one numeric attribute each on DynamoDB).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tallies: BTreeMap<String, i64>,
+    /// Which layout of derived rows the row's writer kept (0: written before any).
+    #[serde(default)]
+    pub layout: u32,
 }
 
 impl Item {
@@ -85,6 +92,13 @@ pub enum Write {
         entity_type: String,
         by: i64,
         label: Option<String>,
+    },
+    /// Adds each `(name, by)` to the row's tally of that name, creating the row
+    /// and the tallies at 0 first if needed: one write however many names.
+    Tally {
+        key: Key,
+        entity_type: String,
+        by: Vec<(String, i64)>,
     },
     /// Writes nothing; fails the transaction unless the condition holds.
     Check {
@@ -177,9 +191,6 @@ pub enum StoreError {
     Failed(String),
 }
 
-/// At most this many writes go into one transaction (DynamoDB allows 100).
-pub const MAX_TRANSACTION_WRITES: usize = 25;
-
 /// DynamoDB's documented limits ("Quotas in Amazon DynamoDB", Developer Guide),
 /// enforced by every adapter so the embedded store refuses what DynamoDB would.
 pub mod limits {
@@ -240,7 +251,21 @@ pub fn item_size(item: &Item) -> usize {
         + item
             .expires_at
             .map_or(0, |t| number("ExpiresAt", i128::from(t)))
+        + if item.layout > 0 {
+            number("Layout", i128::from(item.layout))
+        } else {
+            0
+        }
+        + item
+            .tallies
+            .iter()
+            .map(|(name, n)| number(name, i128::from(*n)) + TALLY_PREFIX.len())
+            .sum::<usize>()
 }
+
+/// What a tally's attribute name starts with on DynamoDB, so tallies never clash
+/// with the fixed attributes.
+pub const TALLY_PREFIX: &str = "T:";
 
 /// A key value DynamoDB accepts: 1 to `max` bytes.
 fn check_key_value(value: &str, max: usize) -> Result<(), Limit> {
@@ -314,9 +339,10 @@ impl Write {
     pub fn key(&self) -> Key {
         match self {
             Write::Put { item, .. } => item.key(),
-            Write::Delete { key, .. } | Write::Increment { key, .. } | Write::Check { key, .. } => {
-                key.clone()
-            }
+            Write::Delete { key, .. }
+            | Write::Increment { key, .. }
+            | Write::Tally { key, .. }
+            | Write::Check { key, .. } => key.clone(),
         }
     }
 }

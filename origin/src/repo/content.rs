@@ -1,18 +1,151 @@
 //! Content items in the single table: one row per item, listed through GSI1 by
 //! kind and status, blog slugs held unique by a row of their own, and the public
 //! category list kept as count rows written in the same transaction.
+//!
+//! Lists cost what they return, not what the catalogue holds: each item has an
+//! index row per filter value it carries (`tag=rust`), listed through GSI1 in the
+//! same order as the items, and every Region keeps one tally row per kind and
+//! status counting the items and each filter value, all written in the item's
+//! transactions. A page is one bounded Query (and, filtered, one GetItem per item
+//! returned); its `total` is one Query of the tally rows.
+
+use std::collections::BTreeMap;
 
 use folio_shared::ApiError;
-use folio_shared::domain::{Content, ContentKind, ItemId, Status, slugify};
+use folio_shared::domain::{Content, ContentKind, ItemId, ListQuery, Status, slugify};
 
 use crate::keys;
-use crate::ports::store::{Condition, Item, Query, Store, StoreError, Write};
+use crate::ports::store::{Condition, Item, Key, Query, SortKeyRange, Store, StoreError, Write};
+
+/// The layout of content rows whose index rows and tallies exist (rows written
+/// before it have layout 0 until `folio migrate` indexes them).
+pub const INDEXED_LAYOUT: u32 = 1;
+
+/// The tally of every item of a kind and status, beside one per facet.
+const ALL: &str = "all";
 
 /// An item with the version its row had when read.
 #[derive(Debug, Clone)]
 pub struct Stored<T> {
     pub item: T,
     pub version: u64,
+    /// Whether the item's index rows and tallies exist (a row written by this
+    /// version, or migrated).
+    pub indexed: bool,
+}
+
+/// The GSI1 sort key of an item and of its index rows: newest first when read
+/// descending. Scheduled items are listed by when they go out, so the scheduler
+/// reads the due ones first with one bounded query.
+fn list_order<T: Content>(item: &T) -> String {
+    let meta = item.meta();
+    match (&meta.status, &meta.publish_at) {
+        (Status::Scheduled, Some(at)) => format!("{}#{}", at.as_str(), meta.id),
+        _ => format!("{}#{}", item.sort_key(), meta.id),
+    }
+}
+
+/// The item's index rows: one per facet, numbered within each filter (tags 0 to
+/// 49), so a changed value rewrites its row in place and an edit touches at most
+/// one row per slot (DynamoDB allows 100 actions per transaction). A row's `Data`
+/// holds the item's single-valued facets, so a list asking for two filters checks
+/// the second on the rows of the first without reading the items.
+fn index_rows<T: Content>(item: &T) -> Vec<Item> {
+    let meta = item.meta();
+    let facets = item.facets();
+    let single: Vec<String> = facets
+        .iter()
+        .filter(|f| !f.is_multi_valued())
+        .map(ToString::to_string)
+        .collect();
+    let order = list_order(item);
+    let mut slot: BTreeMap<&str, usize> = BTreeMap::new();
+    facets
+        .iter()
+        .map(|facet| {
+            let n = slot.entry(facet.name).or_default();
+            let key = keys::facet_row(T::KIND, &meta.id, facet.name, *n);
+            *n += 1;
+            Item {
+                pk: key.pk,
+                sk: key.sk,
+                gsi1pk: Some(keys::content_by_facet(T::KIND, meta.status, facet)),
+                gsi1sk: Some(order.clone()),
+                entity_type: keys::entity::LIST_INDEX.into(),
+                data: Some(single.join("\n")),
+                ..Item::default()
+            }
+        })
+        .collect()
+}
+
+/// The tallies an item adds to its status's row: `all` and one per facet.
+fn tally_names<T: Content>(item: &T) -> Vec<String> {
+    std::iter::once(ALL.to_string())
+        .chain(item.facets().iter().map(ToString::to_string))
+        .collect()
+}
+
+/// The index-row and tally writes that take the store from `before` to `after`
+/// (`None`: no item, or an item written before index rows existed).
+fn list_changes<T: Content>(before: Option<&T>, after: Option<&T>, region: &str) -> Vec<Write> {
+    let old: BTreeMap<String, Item> = before
+        .map(index_rows)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|row| (row.sk.clone(), row))
+        .collect();
+    let new = after.map(index_rows).unwrap_or_default();
+    let mut writes = Vec::new();
+    for row in &new {
+        if old.get(&row.sk) != Some(row) {
+            writes.push(Write::Put {
+                item: row.clone(),
+                condition: Condition::None,
+            });
+        }
+    }
+    for (sk, row) in &old {
+        if !new.iter().any(|r| &r.sk == sk) {
+            writes.push(Write::Delete {
+                key: row.key(),
+                condition: Condition::None,
+            });
+        }
+    }
+    let mut tallies: BTreeMap<Status, BTreeMap<String, i64>> = BTreeMap::new();
+    for (item, by) in [(before, -1), (after, 1)] {
+        if let Some(item) = item {
+            let row = tallies.entry(item.status()).or_default();
+            for name in tally_names(item) {
+                *row.entry(name).or_default() += by;
+            }
+        }
+    }
+    for (status, by) in tallies {
+        let by: Vec<(String, i64)> = by.into_iter().filter(|(_, n)| *n != 0).collect();
+        if !by.is_empty() {
+            writes.push(Write::Tally {
+                key: keys::tally(T::KIND, status, region),
+                entity_type: keys::entity::LIST_TALLY.into(),
+                by,
+            });
+        }
+    }
+    writes
+}
+
+/// Every write that keeps what is derived from an item (category counts, index
+/// rows, tallies) in step with a change from `before` to `after`.
+fn derived_changes<T: Content>(
+    before: Option<&Stored<T>>,
+    after: Option<&T>,
+    region: &str,
+) -> Vec<Write> {
+    let mut writes = category_changes(before.map(|s| &s.item), after, region);
+    let indexed_before = before.filter(|s| s.indexed).map(|s| &s.item);
+    writes.extend(list_changes(indexed_before, after, region));
+    writes
 }
 
 fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, ApiError> {
@@ -23,12 +156,8 @@ fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, ApiError> {
         pk: key.pk,
         sk: key.sk,
         gsi1pk: Some(keys::content_by_status(T::KIND, meta.status)),
-        // Scheduled items are listed by when they go out: the scheduler reads the
-        // due ones first with one bounded query.
-        gsi1sk: Some(match (&meta.status, &meta.publish_at) {
-            (Status::Scheduled, Some(at)) => format!("{}#{}", at.as_str(), meta.id),
-            _ => format!("{}#{}", item.sort_key(), meta.id),
-        }),
+        gsi1sk: Some(list_order(item)),
+        layout: INDEXED_LAYOUT,
         entity_type: T::KIND.as_str().to_string(),
         status: Some(meta.status.as_str().to_string()),
         created_at: Some(meta.created_at.as_str().to_string()),
@@ -46,6 +175,7 @@ fn from_row<T: Content>(row: &Item) -> Result<Stored<T>, ApiError> {
     Ok(Stored {
         item,
         version: row.version,
+        indexed: row.layout >= INDEXED_LAYOUT,
     })
 }
 
@@ -160,8 +290,332 @@ pub async fn due<T: Content>(
         .collect()
 }
 
-/// Every item in the given statuses, newest first (one GSI1 Query per status).
-pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<Vec<T>, ApiError> {
+/// One page of a list and how many items the whole list holds.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+/// The tallies of one kind and status summed over every Region's row, or `None`
+/// while some item of it has no index rows yet (before `folio migrate`).
+async fn tallies(
+    store: &dyn Store,
+    kind: ContentKind,
+    status: Status,
+) -> Result<Option<BTreeMap<String, i64>>, ApiError> {
+    let rows = store
+        .query(&Query::table(
+            keys::tallies(kind, status),
+            SortKeyRange::All,
+        ))
+        .await?;
+    if !rows.iter().any(|row| row.sk == keys::INDEXED) {
+        return Ok(None);
+    }
+    let mut sum = BTreeMap::new();
+    for (name, n) in rows.iter().flat_map(|row| &row.tallies) {
+        *sum.entry(name.clone()).or_insert(0) += n;
+    }
+    Ok(Some(sum))
+}
+
+/// The items of `statuses` that `query` asks for, newest first, one page of them,
+/// with the total: read in proportion to the page (offset included), never the
+/// whole catalogue, once the store is indexed.
+pub async fn page<T: Content>(
+    store: &dyn Store,
+    statuses: &[Status],
+    query: &ListQuery,
+) -> Result<Page<T>, ApiError> {
+    let mut sums = Vec::with_capacity(statuses.len());
+    for status in statuses {
+        match tallies(store, T::KIND, *status).await? {
+            Some(sum) => sums.push(sum),
+            None => return page_by_reading_all(store, statuses, query).await,
+        }
+    }
+    let facets = query.facets();
+    let total_of = |name: &str| -> usize {
+        let n: i64 = sums.iter().filter_map(|s| s.get(name)).sum();
+        usize::try_from(n).unwrap_or(0)
+    };
+    let wanted = query.offset + query.limit;
+    match facets.as_slice() {
+        [] => {
+            let total = total_of(ALL);
+            if query.offset >= total {
+                return Ok(Page {
+                    items: Vec::new(),
+                    total,
+                });
+            }
+            let mut rows = Vec::new();
+            for status in statuses {
+                let partition = keys::content_by_status(T::KIND, *status);
+                rows.extend(store.query(&Query::gsi1(partition).first(wanted)).await?);
+            }
+            let rows = newest_page(rows, query);
+            let items = rows
+                .iter()
+                .map(|row| from_row::<T>(row).map(|s| s.item))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page {
+                items: still_listed(items, statuses, query),
+                total,
+            })
+        }
+        [facet] => {
+            let total = total_of(&facet.to_string());
+            if query.offset >= total {
+                return Ok(Page {
+                    items: Vec::new(),
+                    total,
+                });
+            }
+            let mut rows = Vec::new();
+            for status in statuses {
+                let partition = keys::content_by_facet(T::KIND, *status, facet);
+                rows.extend(store.query(&Query::gsi1(partition).first(wanted)).await?);
+            }
+            let items = items_of(store, &newest_page(rows, query)).await?;
+            Ok(Page {
+                items: still_listed(items, statuses, query),
+                total,
+            })
+        }
+        several => {
+            // Walks the index rows of one filter (the tag, whose rows carry the
+            // single-valued facets; else the rarest) and checks the others on them.
+            let walked = several
+                .iter()
+                .find(|f| f.is_multi_valued())
+                .or_else(|| several.iter().min_by_key(|f| total_of(&f.to_string())))
+                .ok_or_else(|| ApiError::Internal("no filter to walk".into()))?;
+            let others: Vec<String> = several
+                .iter()
+                .filter(|f| *f != walked)
+                .map(ToString::to_string)
+                .collect();
+            let mut rows = Vec::new();
+            for status in statuses {
+                let partition = keys::content_by_facet(T::KIND, *status, walked);
+                rows.extend(store.query(&Query::gsi1(partition)).await?);
+            }
+            rows.retain(|row| {
+                let single: Vec<&str> = row.data.as_deref().unwrap_or("").split('\n').collect();
+                others.iter().all(|f| single.contains(&f.as_str()))
+            });
+            let total = rows.len();
+            let items = items_of(store, &newest_page(rows, query)).await?;
+            Ok(Page {
+                items: still_listed(items, statuses, query),
+                total,
+            })
+        }
+    }
+}
+
+/// The rows of one page of rows read from one or more status partitions.
+fn newest_page(mut rows: Vec<Item>, query: &ListQuery) -> Vec<Item> {
+    rows.sort_by(|a, b| b.gsi1sk.cmp(&a.gsi1sk));
+    rows.into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect()
+}
+
+/// The items index rows point at, read at once (GetItems in parallel).
+async fn items_of<T: Content>(store: &dyn Store, rows: &[Item]) -> Result<Vec<T>, ApiError> {
+    let keys: Vec<Key> = rows
+        .iter()
+        .map(|row| Key::new(row.pk.clone(), keys::META))
+        .collect();
+    let reads = keys.iter().map(|key| store.get(key));
+    let mut items = Vec::with_capacity(rows.len());
+    for row in futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+    {
+        items.push(from_row::<T>(&row)?.item);
+    }
+    Ok(items)
+}
+
+/// GSI1 is eventually consistent: an item written a moment ago may still sit under
+/// its old status or filter value; such an item is left out rather than shown
+/// where it no longer belongs.
+fn still_listed<T: Content>(items: Vec<T>, statuses: &[Status], query: &ListQuery) -> Vec<T> {
+    items
+        .into_iter()
+        .filter(|item| statuses.contains(&item.status()) && item.matches(query))
+        .collect()
+}
+
+/// The list as read before index rows existed: every item, filtered and paged in
+/// memory, until the store is marked indexed. Having read every item of these
+/// statuses anyway, it marks them indexed when each was written with its index
+/// rows (a new table): lazily, what `folio migrate` would do.
+async fn page_by_reading_all<T: Content>(
+    store: &dyn Store,
+    statuses: &[Status],
+    query: &ListQuery,
+) -> Result<Page<T>, ApiError> {
+    let rows = rows_of::<T>(store, statuses).await?;
+    if rows.iter().all(|row| row.layout >= INDEXED_LAYOUT) {
+        let marked = store.transact(markers(T::KIND, statuses)).await;
+        if let Err(e) = marked {
+            tracing::warn!(error = %e, "could not mark the lists indexed");
+        }
+    }
+    let mut matching = Vec::new();
+    for row in &rows {
+        let item = from_row::<T>(row)?.item;
+        if item.matches(query) {
+            matching.push(item);
+        }
+    }
+    let total = matching.len();
+    let items = matching
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
+    Ok(Page { items, total })
+}
+
+/// The writes marking `statuses` of a kind indexed.
+fn markers(kind: ContentKind, statuses: &[Status]) -> Vec<Write> {
+    statuses
+        .iter()
+        .map(|status| {
+            let key = keys::indexed_marker(kind, *status);
+            Write::Put {
+                item: Item {
+                    pk: key.pk,
+                    sk: key.sk,
+                    entity_type: keys::entity::INDEXED_MARKER.into(),
+                    layout: INDEXED_LAYOUT,
+                    ..Item::default()
+                },
+                condition: Condition::None,
+            }
+        })
+        .collect()
+}
+
+/// Whether every status of a kind is marked indexed: one GetItem per status.
+async fn fully_indexed(store: &dyn Store, kind: ContentKind) -> Result<bool, ApiError> {
+    for status in Status::ALL {
+        if store
+            .get(&keys::indexed_marker(kind, status))
+            .await?
+            .is_none()
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Which items `migrate` looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// Nothing, when the kind is marked indexed already (`folio serve`'s start).
+    UnlessMarked,
+    /// Every item, to index any an older folio wrote after a first run (`folio
+    /// migrate`, run again after a deploy replaced the older version).
+    Everything,
+}
+
+/// What `migrate` did to one kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Migrated {
+    /// Items given their index rows and counted now.
+    pub indexed: usize,
+    /// Items that had them already.
+    pub already: usize,
+}
+
+/// Gives every item of a kind written before index rows existed its index rows
+/// and its place in this Region's tallies, each in one transaction conditional on
+/// the item's version (a concurrent write wins and the item is read again), then
+/// marks every status as indexed so lists read the bounded way. Safe beside a
+/// running service and safe to run again; run it in one Region of a global table.
+pub async fn migrate<T: Content>(
+    store: &dyn Store,
+    region: &str,
+    walk: Walk,
+    mut progress: impl FnMut(Migrated),
+) -> Result<Migrated, ApiError> {
+    let mut done = Migrated::default();
+    if walk == Walk::UnlessMarked && fully_indexed(store, T::KIND).await? {
+        return Ok(done);
+    }
+    for status in Status::ALL {
+        let rows = store
+            .query(&Query::gsi1(keys::content_by_status(T::KIND, status)))
+            .await?;
+        for row in rows {
+            let mut current = from_row::<T>(&row)?;
+            loop {
+                if current.indexed {
+                    done.already += 1;
+                    break;
+                }
+                let mut writes = vec![Write::Put {
+                    item: to_row(&current.item, current.version + 1)?,
+                    condition: Condition::VersionIs(current.version),
+                }];
+                writes.extend(list_changes(None, Some(&current.item), region));
+                match store.transact(writes).await {
+                    Ok(()) => {
+                        done.indexed += 1;
+                        break;
+                    }
+                    Err(StoreError::ConditionFailed { .. }) => {
+                        match get::<T>(store, current.item.id()).await? {
+                            Some(again) => current = again,
+                            None => break,
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            progress(done);
+        }
+    }
+    store.transact(markers(T::KIND, &Status::ALL)).await?;
+    Ok(done)
+}
+
+/// `migrate` for every kind; `progress` hears each kind's running figures.
+pub async fn migrate_all(
+    store: &dyn Store,
+    region: &str,
+    walk: Walk,
+    mut progress: impl FnMut(ContentKind, Migrated),
+) -> Result<Migrated, ApiError> {
+    use folio_shared::domain::{BlogPost, Certification, Project};
+    let blog = migrate::<BlogPost>(store, region, walk, |m| progress(ContentKind::Blog, m)).await?;
+    let projects =
+        migrate::<Project>(store, region, walk, |m| progress(ContentKind::Project, m)).await?;
+    let certifications = migrate::<Certification>(store, region, walk, |m| {
+        progress(ContentKind::Certification, m)
+    })
+    .await?;
+    Ok(Migrated {
+        indexed: blog.indexed + projects.indexed + certifications.indexed,
+        already: blog.already + projects.already + certifications.already,
+    })
+}
+
+/// Every row of a kind in the given statuses, newest first (one GSI1 Query per
+/// status).
+async fn rows_of<T: Content>(
+    store: &dyn Store,
+    statuses: &[Status],
+) -> Result<Vec<Item>, ApiError> {
     let mut rows = Vec::new();
     for status in statuses {
         rows.extend(
@@ -173,7 +627,15 @@ pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<
     if statuses.len() > 1 {
         rows.sort_by(|a, b| b.gsi1sk.cmp(&a.gsi1sk));
     }
-    rows.iter()
+    Ok(rows)
+}
+
+/// Every item in the given statuses, newest first: for what returns them all
+/// (the sitemap, an export).
+pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<Vec<T>, ApiError> {
+    rows_of::<T>(store, statuses)
+        .await?
+        .iter()
         .map(|row| from_row::<T>(row).map(|s| s.item))
         .collect()
 }
@@ -270,7 +732,7 @@ pub async fn create<T: Content>(
     mut item: T,
     region: &str,
 ) -> Result<T, ApiError> {
-    let categories = category_changes(None, Some(&item), region);
+    let categories = derived_changes(None, Some(&item), region);
     match item.slug().map(str::to_string) {
         Some(base) => {
             write_with_new_slug(
@@ -323,7 +785,7 @@ pub async fn replace_with<T: Content>(
 ) -> Result<T, ApiError> {
     let version = old.version + 1;
     let condition = Condition::VersionIs(old.version);
-    let mut aggregates = category_changes(Some(&old.item), Some(&new), region);
+    let mut aggregates = derived_changes(Some(old), Some(&new), region);
     aggregates.extend(extra);
     let reslug = match (old.item.slug_source(), new.slug_source(), old.item.slug()) {
         (Some(before), Some(after), Some(old_slug)) if slugify(before) != slugify(after) => {
@@ -374,7 +836,7 @@ pub async fn delete<T: Content>(
             condition: Condition::None,
         });
     }
-    writes.extend(category_changes(Some(&old.item), None, region));
+    writes.extend(derived_changes(Some(old), None, region));
     writes.extend(extra);
     match store.transact(writes).await {
         Ok(()) => Ok(()),

@@ -2,8 +2,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::content::PUBLISH_AT;
+use crate::domain::query::{self, Facet, distinct};
 use crate::domain::rules::{FieldKind, FieldRule};
-use crate::domain::{Content, ContentKind, Fields, HttpUrl, ListQuery, Meta, Status};
+use crate::domain::{Content, ContentKind, Fields, HttpUrl, Meta, Status};
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,13 +209,10 @@ impl Content for BlogPost {
         }
     }
 
-    fn matches(&self, q: &ListQuery) -> bool {
-        q.category
-            .as_ref()
-            .is_none_or(|c| self.category.eq_ignore_ascii_case(c))
-            && q.tag
-                .as_ref()
-                .is_none_or(|t| self.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+    fn facets(&self) -> Vec<Facet> {
+        let category = Facet::new(query::CATEGORY, &self.category);
+        let tags = self.tags.iter().map(|t| Facet::new(query::TAG, t));
+        distinct(std::iter::once(category).chain(tags).collect())
     }
 
     fn sort_key(&self) -> String {

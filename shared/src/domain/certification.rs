@@ -1,8 +1,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::query::{self, Facet, bool_text};
 use crate::domain::rules::{FieldKind, FieldRule};
-use crate::domain::{Content, ContentKind, Fields, HttpUrl, ListQuery, Meta};
+use crate::domain::{Content, ContentKind, Fields, HttpUrl, Meta};
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,13 @@ impl CertType {
             "certification" => Some(CertType::Certification),
             "course" => Some(CertType::Course),
             _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertType::Certification => "certification",
+            CertType::Course => "course",
         }
     }
 }
@@ -122,9 +130,11 @@ impl Content for Certification {
         &mut self.meta
     }
 
-    fn matches(&self, q: &ListQuery) -> bool {
-        q.featured.is_none_or(|f| self.featured == f)
-            && q.cert_type.is_none_or(|t| self.cert_type == t)
+    fn facets(&self) -> Vec<Facet> {
+        vec![
+            Facet::new(query::FEATURED, bool_text(self.featured)),
+            Facet::new(query::CERT_TYPE, self.cert_type.as_str()),
+        ]
     }
 
     fn sort_key(&self) -> String {

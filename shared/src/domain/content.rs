@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use crate::domain::query::Facet;
 use crate::domain::rules::FieldRule;
 use crate::domain::{ContentKind, Fields, ItemId, ListQuery, Status, Timestamp};
 use crate::error::FieldError;
@@ -71,8 +72,15 @@ pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
         self.meta_mut().status = status;
     }
 
-    /// Whether the item passes the kind-specific list filters (category, tag, ...).
-    fn matches(&self, query: &ListQuery) -> bool;
+    /// The list filters' values this item carries (its category, tags, ...), each
+    /// once: what the store indexes it under, and what `matches` checks.
+    fn facets(&self) -> Vec<Facet>;
+
+    /// Whether the item passes a list's filters: it carries each asked facet.
+    fn matches(&self, query: &ListQuery) -> bool {
+        let own = self.facets();
+        query.facets().iter().all(|f| own.contains(f))
+    }
 
     /// Sort key within a status: lists are returned in descending order of it.
     fn sort_key(&self) -> String;

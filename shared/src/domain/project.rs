@@ -1,8 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::content::PUBLISH_AT;
+use crate::domain::query::{self, Facet, bool_text};
 use crate::domain::rules::{FieldKind, FieldRule};
-use crate::domain::{Content, ContentKind, Fields, HttpUrl, ListQuery, Meta};
+use crate::domain::{Content, ContentKind, Fields, HttpUrl, Meta};
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,8 +124,8 @@ impl Content for Project {
         &mut self.meta
     }
 
-    fn matches(&self, q: &ListQuery) -> bool {
-        q.featured.is_none_or(|f| self.featured == f)
+    fn facets(&self) -> Vec<Facet> {
+        vec![Facet::new(query::FEATURED, bool_text(self.featured))]
     }
 
     fn sort_key(&self) -> String {

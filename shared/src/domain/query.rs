@@ -146,6 +146,49 @@ impl StatusFilter {
     }
 }
 
+/// One value of a list filter an item carries, as the store indexes it: the
+/// filter's parameter name and its value with A-Z folded to a-z (filters match
+/// ASCII case-insensitively). A published post tagged `Rust` carries
+/// `tag=rust`; `?tag=RUST` asks for the same facet.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Facet {
+    pub name: &'static str,
+    pub value: String,
+}
+
+impl Facet {
+    pub fn new(param: QueryParam, value: &str) -> Self {
+        Self {
+            name: param.name,
+            value: value.to_ascii_lowercase(),
+        }
+    }
+
+    /// Whether an item may carry several values of this filter (tags), so that its
+    /// index rows cannot carry the value for other filters to check.
+    pub fn is_multi_valued(&self) -> bool {
+        self.name == TAG.name
+    }
+}
+
+impl std::fmt::Display for Facet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.name, self.value)
+    }
+}
+
+/// A boolean filter's value as the query spells it.
+pub fn bool_text(value: bool) -> &'static str {
+    if value { "true" } else { "false" }
+}
+
+/// An item's facets, each once (`Rust` and `rust` are one tag), in order.
+pub fn distinct(mut facets: Vec<Facet>) -> Vec<Facet> {
+    facets.sort();
+    facets.dedup();
+    facets
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
     pub status: StatusFilter,
@@ -185,6 +228,24 @@ pub fn bounded_int(
 }
 
 impl ListQuery {
+    /// The facets an item must carry to be listed (none: every item).
+    pub fn facets(&self) -> Vec<Facet> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.category {
+            out.push(Facet::new(CATEGORY, c));
+        }
+        if let Some(t) = &self.tag {
+            out.push(Facet::new(TAG, t));
+        }
+        if let Some(f) = self.featured {
+            out.push(Facet::new(FEATURED, bool_text(f)));
+        }
+        if let Some(t) = self.cert_type {
+            out.push(Facet::new(CERT_TYPE, t.as_str()));
+        }
+        out
+    }
+
     pub fn parse(query: &[(String, String)]) -> Result<Self, FieldError> {
         let status = match param(query, STATUS.name) {
             None | Some("published") => StatusFilter::Published,

@@ -1,0 +1,335 @@
+//! What a public read costs as the catalogue grows: store rows read per request
+//! (a counting wrapper around the `Store` port) and median latency of an uncached
+//! list, a filtered list, one item's view count and the categories, at 10, 1,000
+//! and 10,000 published posts of 5 to 20 KB of Markdown, on the embedded store and
+//! on DynamoDB (moto). Requests go through the origin's `App::handle`, as the
+//! Lambda's do, with no cache in front.
+//!
+//! `cargo bench --bench catalogue` (sizes from CATALOGUE_SIZES, default
+//! 10,1000,10000; CATALOGUE_BACKENDS, default embedded,moto; with
+//! AWS_ENDPOINT_URL_DYNAMODB set, the moto backend's DynamoDB is that endpoint, e.g.
+//! DynamoDB Local). Each size also shows the list as an unmigrated store reads it
+//! (every item), for comparison.
+
+#[path = "../tests/support/counting.rs"]
+mod counting;
+#[path = "../tests/support/moto.rs"]
+#[allow(dead_code)]
+mod moto;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use counting::CountingStore;
+use folio_origin::adapters::dynamo::DynamoStore;
+use folio_origin::app::App;
+use folio_origin::local::{LOCAL_REGION, Local, LocalConfig};
+use folio_origin::ports::{Condition, Item, Key, Store, Write};
+use folio_origin::repo::content::{self as repo, Walk};
+use folio_origin::request::Request;
+use folio_shared::domain::{BlogPost, Content, ContentKind, Fields, Meta, Status, today_utc};
+use http::{HeaderMap, Method};
+
+const SAMPLES: usize = 50;
+
+fn sizes() -> Vec<usize> {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let default = if benchmarking { "10,1000,10000" } else { "10" };
+    std::env::var("CATALOGUE_SIZES")
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+/// CATALOGUE_SHORT=1: posts of about 300 bytes, like `folio seed`'s, to measure
+/// the app's own work per request rather than JSON and HTML of large bodies.
+fn short_posts() -> bool {
+    std::env::var("CATALOGUE_SHORT").is_ok_and(|v| v == "1")
+}
+
+/// A deterministic stream of numbers (no dependency on a random crate).
+fn mix(n: u64) -> u64 {
+    let mut x = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// Post `n`: 5 to 20 KB of Markdown, one of 8 categories, 3 of 30 tags.
+fn post(n: usize) -> BlogPost {
+    let r = mix(n as u64);
+    let paragraph = "Some *Markdown* with a [link](https://example.com) and `code`.\n\n";
+    let bytes = if short_posts() {
+        300
+    } else {
+        5_000 + (r % 15_000) as usize
+    };
+    let content = format!(
+        "# Post {n}\n\n{}",
+        paragraph.repeat(bytes / paragraph.len())
+    );
+    let tags: Vec<String> = (0..3)
+        .map(|i| format!("tag-{}", (r >> (8 * i)) % 30))
+        .collect();
+    let body = serde_json::json!({
+        "title": format!("Post number {n}"),
+        "excerpt": "What this post is about, in a sentence or two.",
+        "content": content,
+        "category": format!("category-{}", (r >> 32) % 8),
+        "tags": tags,
+    });
+    let fields = Fields::parse(body.to_string().as_bytes(), &BlogPost::writable()).unwrap();
+    let mut post = BlogPost::create(&fields, Meta::new_draft()).unwrap();
+    post.set_status(Status::Published, today_utc());
+    post
+}
+
+fn get(path_and_query: &str) -> Request {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    Request {
+        method: Method::GET,
+        path: path.to_string(),
+        query: url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        headers: HeaderMap::new(),
+        body: Vec::new(),
+        client_address: "203.0.113.7".into(),
+        request_id: "bench".into(),
+    }
+}
+
+struct Figure {
+    rows: usize,
+    median: Duration,
+    /// This process's CPU time per request (user + system): the app's own work,
+    /// SDK and HTTP client included; moto and DynamoDB Local run in processes of
+    /// their own.
+    cpu: Duration,
+}
+
+/// CPU time this process has used so far.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// Stands for "a new visitor's track" among the paths measured.
+const TRACK: &str = "track, new visitor";
+
+/// A number no visitor has had yet in this run.
+fn next_visitor() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A new visitor's visit: an address and a browser of its own per request.
+fn new_visitor(n: usize) -> Request {
+    let mut request = get("/v1/visitors/track");
+    request.method = Method::POST;
+    request.client_address = format!("198.51.{}.{}", (n / 250) % 250, n % 250);
+    request.headers.insert(
+        http::header::USER_AGENT,
+        format!("Mozilla/5.0 (X11; Linux x86_64) Firefox/{n}.0")
+            .parse()
+            .unwrap(),
+    );
+    request
+}
+
+async fn measure(app: &App, counting: &CountingStore, path: &str) -> Figure {
+    let request = |n: usize| {
+        if path == TRACK {
+            new_visitor(n)
+        } else {
+            get(path)
+        }
+    };
+    // Warm-up: the render cache holds the page's HTML, as it would in a warm Lambda.
+    for _ in 0..3 {
+        let r = app.handle(request(next_visitor())).await;
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let mut times = Vec::with_capacity(SAMPLES);
+    let mut rows = 0;
+    let cpu_before = cpu_time();
+    for _ in 0..SAMPLES {
+        let request = request(next_visitor());
+        counting.take();
+        let started = Instant::now();
+        let r = app.handle(request).await;
+        times.push(started.elapsed());
+        rows = counting.take().rows;
+        assert_eq!(r.status, 200);
+    }
+    let cpu = (cpu_time() - cpu_before) / SAMPLES as u32;
+    times.sort();
+    Figure {
+        rows,
+        median: times[SAMPLES / 2],
+        cpu,
+    }
+}
+
+/// Takes one published post back to a row an older folio wrote (layout 0), so
+/// lists read the way they did before index rows, or gives it its layout again.
+async fn set_legacy(store: &dyn Store, id: &str, legacy: bool) {
+    let key = Key::new(format!("BLOG#{id}"), "META");
+    let row = store.get(&key).await.unwrap().expect("the post");
+    let layout = if legacy { 0 } else { repo::INDEXED_LAYOUT };
+    let write = Write::Put {
+        item: Item { layout, ..row },
+        condition: Condition::None,
+    };
+    store.transact(vec![write]).await.unwrap();
+    if legacy {
+        let marker = Key::new(
+            format!("TALLY#BLOG#{}", Status::Published.as_str()),
+            "INDEXED",
+        );
+        let delete = Write::Delete {
+            key: marker,
+            condition: Condition::None,
+        };
+        store.transact(vec![delete]).await.unwrap();
+    }
+}
+
+async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
+    let dir = tempfile::tempdir().unwrap();
+    let local = Local::open(&LocalConfig {
+        data_dir: dir.path().to_path_buf(),
+        issuer: "http://127.0.0.1/bench".into(),
+        token_ttl_secs: 600,
+        faults: None,
+        site: None,
+        webhooks: None,
+    })
+    .unwrap();
+    repo::migrate_all(store.as_ref(), LOCAL_REGION, Walk::UnlessMarked, |_, _| {})
+        .await
+        .unwrap();
+    let counting = Arc::new(CountingStore::new(Arc::clone(&store)));
+    let app = App::new(
+        counting.clone(),
+        local.issuer.clone(),
+        local.purge.clone(),
+        Arc::clone(&local.verifier),
+        LOCAL_REGION,
+    );
+    let mut written = 0;
+    let mut some_id = None;
+    for &size in sizes {
+        let seeding = Instant::now();
+        while written < size {
+            match repo::create(store.as_ref(), post(written), LOCAL_REGION).await {
+                Ok(created) => {
+                    some_id.get_or_insert_with(|| created.id().to_string());
+                }
+                // moto ignores the idempotency token the SDK puts on every
+                // TransactWriteItems: a retry of a write that was applied (the
+                // first attempt timed out on a busy moto) finds the post there.
+                Err(folio_shared::ApiError::PreconditionFailed) => {}
+                Err(e) => panic!("post {written}: {e}"),
+            }
+            written += 1;
+        }
+        eprintln!(
+            "{backend}: {size} posts written in {:.1?}",
+            seeding.elapsed()
+        );
+        let id = some_id.clone().unwrap();
+        let views = format!("/v1/analytics/views/{}/{id}", ContentKind::Blog);
+        let shapes = [
+            ("list", "/v1/blog/posts".to_string()),
+            ("list, offset 100", "/v1/blog/posts?offset=100".to_string()),
+            ("filtered by tag", "/v1/blog/posts?tag=tag-7".to_string()),
+            (
+                "filtered by category",
+                "/v1/blog/posts?category=category-3".to_string(),
+            ),
+            ("item view count", views),
+            ("categories", "/v1/blog/categories".to_string()),
+            (TRACK, TRACK.to_string()),
+        ];
+        for (name, path) in &shapes {
+            let f = measure(&app, &counting, path).await;
+            println!(
+                "| {backend} | {size} | {name} | {} | {:.2} ms | {:.3} ms |",
+                f.rows,
+                f.median.as_secs_f64() * 1000.0,
+                f.cpu.as_secs_f64() * 1000.0
+            );
+        }
+        set_legacy(store.as_ref(), &id, true).await;
+        let f = measure(&app, &counting, "/v1/blog/posts").await;
+        println!(
+            "| {backend} | {size} | list, unmigrated store (reads everything) | {} | {:.2} ms | {:.3} ms |",
+            f.rows,
+            f.median.as_secs_f64() * 1000.0,
+            f.cpu.as_secs_f64() * 1000.0
+        );
+        set_legacy(store.as_ref(), &id, false).await;
+        repo::migrate_all(store.as_ref(), LOCAL_REGION, Walk::UnlessMarked, |_, _| {})
+            .await
+            .unwrap();
+    }
+}
+
+fn main() {
+    let sizes = sizes();
+    let backends = std::env::var("CATALOGUE_BACKENDS").unwrap_or_else(|_| "embedded,moto".into());
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    println!("| store | posts | request | rows read | median | app CPU |");
+    println!("|---|---|---|---|---|---|");
+    runtime.block_on(async {
+        for backend in backends.split(',') {
+            match backend.trim() {
+                "embedded" => {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = folio_origin::adapters::embedded::EmbeddedStore::open(
+                        &dir.path().join("bench.redb"),
+                    )
+                    .unwrap();
+                    run("embedded", Arc::new(store), &sizes).await;
+                }
+                "moto" => {
+                    let moto = moto::Moto::start();
+                    let fixture = moto::AwsFixture::create(
+                        &moto,
+                        "owner@folio.test",
+                        "Correct-horse-battery-st4ple",
+                    )
+                    .await;
+                    let store = DynamoStore::new(
+                        fixture.settings.dynamodb_client(&fixture.sdk),
+                        &fixture.settings.table_name,
+                    );
+                    // AWS_ENDPOINT_URL_DYNAMODB sends DynamoDB to DynamoDB Local
+                    // (moto copies every table on each transaction, so it cannot
+                    // hold 10,000 posts in reasonable time or memory).
+                    let name = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+                        "DynamoDB Local"
+                    } else {
+                        "moto"
+                    };
+                    run(name, Arc::new(store), &sizes).await;
+                }
+                other => panic!("CATALOGUE_BACKENDS: unknown backend {other:?}; use embedded,moto"),
+            }
+        }
+    });
+}

@@ -1,0 +1,63 @@
+//! A `Store` that counts what it reads: the rows each `get` and `query` returns.
+//! The catalogue-cost test and benchmark measure requests with it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use folio_origin::ports::{Item, Key, Query, Store, StoreError, Write};
+
+pub struct CountingStore {
+    inner: Arc<dyn Store>,
+    rows: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+/// What the store was asked for since the last `take`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// Rows returned (items read).
+    pub rows: usize,
+    /// GetItem and Query calls.
+    pub calls: usize,
+}
+
+impl CountingStore {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            rows: AtomicUsize::new(0),
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    /// The reads so far, starting the count again.
+    pub fn take(&self) -> Reads {
+        Reads {
+            rows: self.rows.swap(0, Ordering::SeqCst),
+            calls: self.calls.swap(0, Ordering::SeqCst),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let row = self.inner.get(key).await?;
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.rows
+            .fetch_add(usize::from(row.is_some()), Ordering::SeqCst);
+        Ok(row)
+    }
+
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        let rows = self.inner.query(query).await?;
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.rows.fetch_add(rows.len(), Ordering::SeqCst);
+        Ok(rows)
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.inner.transact(writes).await
+    }
+}
