@@ -210,26 +210,15 @@ async fn set_legacy(store: &dyn Store, id: &str, legacy: bool) {
 
 async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
     let dir = tempfile::tempdir().unwrap();
-    let local = Local::open(&LocalConfig {
-        data_dir: dir.path().to_path_buf(),
-        issuer: "http://127.0.0.1/bench".into(),
-        token_ttl_secs: 600,
-        faults: None,
-        site: None,
-        webhooks: None,
-    })
+    let local = Local::open(&LocalConfig::plain(
+        dir.path().to_path_buf(),
+        "http://127.0.0.1/bench",
+    ))
     .unwrap();
     repo::migrate_all(store.as_ref(), LOCAL_REGION, Walk::UnlessMarked, |_, _| {})
         .await
         .unwrap();
-    let counting = Arc::new(CountingStore::new(Arc::clone(&store)));
-    let app = App::new(
-        counting.clone(),
-        local.issuer.clone(),
-        local.purge.clone(),
-        Arc::clone(&local.verifier),
-        LOCAL_REGION,
-    );
+    let (app, counting) = counting::counted_app(&local, Arc::clone(&store));
     let mut written = 0;
     let mut some_id = None;
     for &size in sizes {

@@ -426,14 +426,7 @@ async fn package_command(
 
 /// The local store of `data_dir`, opened for a one-shot command.
 async fn open_local(data_dir: PathBuf) -> Result<Local, String> {
-    let config = LocalConfig {
-        data_dir,
-        issuer: "folio-cli".into(),
-        token_ttl_secs: 3600,
-        faults: None,
-        site: None,
-        webhooks: None,
-    };
+    let config = LocalConfig::plain(data_dir, "folio-cli");
     tokio::task::spawn_blocking(move || Local::open(&config))
         .await
         .map_err(|e| e.to_string())?
@@ -492,14 +485,7 @@ fn target(data_dir: Option<PathBuf>, aws: bool) -> folio::portable::Target {
 }
 
 async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
-    let config = LocalConfig {
-        data_dir: data_dir.clone(),
-        issuer: "folio-seed".into(),
-        token_ttl_secs: 3600,
-        faults: None,
-        site: None,
-        webhooks: None,
-    };
+    let config = LocalConfig::plain(data_dir.clone(), "folio-seed");
     let local = tokio::task::spawn_blocking(move || Local::open(&config))
         .await
         .map_err(|e| e.to_string())??;

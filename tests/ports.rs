@@ -538,14 +538,16 @@ async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier)
 #[tokio::test]
 async fn local_issuer_honours_the_identity_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let local = Local::open(&LocalConfig {
-        data_dir: dir.path().to_path_buf(),
-        issuer: "http://127.0.0.1/test".into(),
-        token_ttl_secs: 600,
-        faults: None,
-        site: None,
-        webhooks: None,
-    })
+    let local = local_with_owner(&dir).await;
+    identity_contract(local.issuer.as_ref(), &local.verifier).await;
+}
+
+/// Local mode in `dir`, its owner created.
+async fn local_with_owner(dir: &tempfile::TempDir) -> Local {
+    let local = Local::open(&LocalConfig::plain(
+        dir.path().to_path_buf(),
+        "http://127.0.0.1/test",
+    ))
     .unwrap();
     let email = Email::parse("email", OWNER_EMAIL).unwrap();
     local
@@ -553,7 +555,7 @@ async fn local_issuer_honours_the_identity_contract() {
         .ensure_owner(&email, Some(OWNER_PASSWORD))
         .await
         .unwrap();
-    identity_contract(local.issuer.as_ref(), &local.verifier).await;
+    local
 }
 
 #[tokio::test]
@@ -814,7 +816,7 @@ mod catalogue {
     use folio_shared::domain::{BlogPost, Content, Fields, Meta, Status, today_utc};
     use folio_shared::policy::CALLER_TOKEN_HEADER;
     use http::{HeaderMap, HeaderValue, Method};
-    use support::counting::{CountingStore, Reads};
+    use support::counting::{CountingStore, Reads, counted_app};
 
     struct Catalogue {
         app: App,
@@ -826,30 +828,10 @@ mod catalogue {
 
     async fn open() -> Catalogue {
         let dir = tempfile::tempdir().unwrap();
-        let local = Local::open(&LocalConfig {
-            data_dir: dir.path().to_path_buf(),
-            issuer: "http://127.0.0.1/test".into(),
-            token_ttl_secs: 600,
-            faults: None,
-            site: None,
-            webhooks: None,
-        })
-        .unwrap();
+        let local = local_with_owner(&dir).await;
         let email = Email::parse("email", OWNER_EMAIL).unwrap();
-        local
-            .issuer
-            .ensure_owner(&email, Some(OWNER_PASSWORD))
-            .await
-            .unwrap();
         let session = local.issuer.sign_in(&email, OWNER_PASSWORD).await.unwrap();
-        let counting = Arc::new(CountingStore::new(Arc::clone(&local.app.store)));
-        let app = App::new(
-            counting.clone(),
-            local.issuer.clone(),
-            local.purge.clone(),
-            Arc::clone(&local.verifier),
-            LOCAL_REGION,
-        );
+        let (app, counting) = counted_app(&local, Arc::clone(&local.app.store));
         Catalogue {
             app,
             counting,
@@ -879,6 +861,18 @@ mod catalogue {
     }
 
     impl Catalogue {
+        /// `folio migrate` on the catalogue's store.
+        async fn migrate(&self) -> repo::Migrated {
+            repo::migrate_all(
+                self.app.store.as_ref(),
+                LOCAL_REGION,
+                repo::Walk::Everything,
+                |_, _| {},
+            )
+            .await
+            .unwrap()
+        }
+
         async fn add_posts(&mut self, range: std::ops::Range<usize>) {
             for n in range {
                 let created = repo::create(self.app.store.as_ref(), post(n), LOCAL_REGION)
@@ -949,14 +943,7 @@ mod catalogue {
     #[tokio::test]
     async fn list_reads_do_not_grow_with_the_catalogue() {
         let mut c = open().await;
-        repo::migrate_all(
-            c.app.store.as_ref(),
-            LOCAL_REGION,
-            repo::Walk::Everything,
-            |_, _| {},
-        )
-        .await
-        .unwrap();
+        c.migrate().await;
         c.add_posts(0..24).await;
         let small = c.flat_reads().await;
         c.add_posts(24..240).await;
@@ -1074,23 +1061,9 @@ mod catalogue {
             .await
             .unwrap();
 
-        let done = repo::migrate_all(
-            c.app.store.as_ref(),
-            LOCAL_REGION,
-            repo::Walk::Everything,
-            |_, _| {},
-        )
-        .await
-        .unwrap();
+        let done = c.migrate().await;
         assert_eq!((done.indexed, done.already), (39, 1));
-        let again = repo::migrate_all(
-            c.app.store.as_ref(),
-            LOCAL_REGION,
-            repo::Walk::Everything,
-            |_, _| {},
-        )
-        .await
-        .unwrap();
+        let again = c.migrate().await;
         assert_eq!(
             (again.indexed, again.already),
             (0, 40),

@@ -37,6 +37,21 @@ pub struct LocalConfig {
     pub webhooks: Option<WebhookSettings>,
 }
 
+impl LocalConfig {
+    /// A store and issuer in `data_dir` and nothing more (no site, hooks or faults),
+    /// tokens valid for an hour: what one-shot commands, tests and benches open.
+    pub fn plain(data_dir: impl Into<PathBuf>, issuer: impl Into<String>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            issuer: issuer.into(),
+            token_ttl_secs: 3600,
+            faults: None,
+            site: None,
+            webhooks: None,
+        }
+    }
+}
+
 /// Everything local mode is made of; `app` is what requests go through.
 pub struct Local {
     pub app: Arc<App>,

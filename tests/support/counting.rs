@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use folio_origin::app::App;
+use folio_origin::local::{LOCAL_REGION, Local};
 use folio_origin::ports::{Item, Key, Query, Store, StoreError, Write};
 
 pub struct CountingStore {
@@ -60,4 +62,18 @@ impl Store for CountingStore {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         self.inner.transact(writes).await
     }
+}
+
+/// An app over `store`, counted, with `local`'s issuer, verifier and purge: the
+/// origin as the Lambda runs it, on whichever store is measured.
+pub fn counted_app(local: &Local, store: Arc<dyn Store>) -> (App, Arc<CountingStore>) {
+    let counting = Arc::new(CountingStore::new(store));
+    let app = App::new(
+        counting.clone(),
+        local.issuer.clone(),
+        local.purge.clone(),
+        Arc::clone(&local.verifier),
+        LOCAL_REGION,
+    );
+    (app, counting)
 }

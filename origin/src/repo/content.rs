@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use folio_shared::ApiError;
-use folio_shared::domain::{Content, ContentKind, ItemId, ListQuery, Status, slugify};
+use folio_shared::domain::{Content, ContentKind, Facet, ItemId, ListQuery, Status, slugify};
 
 use crate::keys;
 use crate::ports::store::{Condition, Item, Key, Query, SortKeyRange, Store, StoreError, Write};
@@ -340,79 +340,76 @@ pub async fn page<T: Content>(
         usize::try_from(n).unwrap_or(0)
     };
     let wanted = query.offset + query.limit;
-    match facets.as_slice() {
-        [] => {
-            let total = total_of(ALL);
-            if query.offset >= total {
-                return Ok(Page {
-                    items: Vec::new(),
-                    total,
-                });
-            }
-            let mut rows = Vec::new();
-            for status in statuses {
-                let partition = keys::content_by_status(T::KIND, *status);
-                rows.extend(store.query(&Query::gsi1(partition).first(wanted)).await?);
-            }
-            let rows = newest_page(rows, query);
-            let items = rows
-                .iter()
-                .map(|row| from_row::<T>(row).map(|s| s.item))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page {
-                items: still_listed(items, statuses, query),
-                total,
-            })
-        }
-        [facet] => {
-            let total = total_of(&facet.to_string());
-            if query.offset >= total {
-                return Ok(Page {
-                    items: Vec::new(),
-                    total,
-                });
-            }
-            let mut rows = Vec::new();
-            for status in statuses {
-                let partition = keys::content_by_facet(T::KIND, *status, facet);
-                rows.extend(store.query(&Query::gsi1(partition).first(wanted)).await?);
-            }
-            let items = items_of(store, &newest_page(rows, query)).await?;
-            Ok(Page {
-                items: still_listed(items, statuses, query),
-                total,
-            })
-        }
-        several => {
-            // Walks the index rows of one filter (the tag, whose rows carry the
-            // single-valued facets; else the rarest) and checks the others on them.
-            let walked = several
-                .iter()
-                .find(|f| f.is_multi_valued())
-                .or_else(|| several.iter().min_by_key(|f| total_of(&f.to_string())))
-                .ok_or_else(|| ApiError::Internal("no filter to walk".into()))?;
-            let others: Vec<String> = several
-                .iter()
-                .filter(|f| *f != walked)
-                .map(ToString::to_string)
-                .collect();
-            let mut rows = Vec::new();
-            for status in statuses {
-                let partition = keys::content_by_facet(T::KIND, *status, walked);
-                rows.extend(store.query(&Query::gsi1(partition)).await?);
-            }
-            rows.retain(|row| {
-                let single: Vec<&str> = row.data.as_deref().unwrap_or("").split('\n').collect();
-                others.iter().all(|f| single.contains(&f.as_str()))
-            });
-            let total = rows.len();
-            let items = items_of(store, &newest_page(rows, query)).await?;
-            Ok(Page {
-                items: still_listed(items, statuses, query),
-                total,
-            })
-        }
+    let one = match facets.as_slice() {
+        [] => None,
+        [facet] => Some(facet),
+        several => return walk_and_check(store, statuses, query, several, total_of).await,
+    };
+    let total = total_of(&one.map_or_else(|| ALL.to_string(), ToString::to_string));
+    if query.offset >= total {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+        });
     }
+    let mut rows = Vec::new();
+    for status in statuses {
+        let partition = match one {
+            None => keys::content_by_status(T::KIND, *status),
+            Some(facet) => keys::content_by_facet(T::KIND, *status, facet),
+        };
+        rows.extend(store.query(&Query::gsi1(partition).first(wanted)).await?);
+    }
+    let page = newest_page(rows, query);
+    let items = match one {
+        // Unfiltered, the rows are the items themselves.
+        None => page
+            .iter()
+            .map(|row| from_row::<T>(row).map(|s| s.item))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => items_of(store, &page).await?,
+    };
+    Ok(Page {
+        items: still_listed(items, statuses, query),
+        total,
+    })
+}
+
+/// Two filters at once: walks the index rows of one (the tag, whose rows carry the
+/// single-valued facets; else the rarer value) and checks the others on them,
+/// without reading the items.
+async fn walk_and_check<T: Content>(
+    store: &dyn Store,
+    statuses: &[Status],
+    query: &ListQuery,
+    several: &[Facet],
+    total_of: impl Fn(&str) -> usize,
+) -> Result<Page<T>, ApiError> {
+    let walked = several
+        .iter()
+        .find(|f| f.is_multi_valued())
+        .or_else(|| several.iter().min_by_key(|f| total_of(&f.to_string())))
+        .ok_or_else(|| ApiError::Internal("no filter to walk".into()))?;
+    let others: Vec<String> = several
+        .iter()
+        .filter(|f| *f != walked)
+        .map(ToString::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for status in statuses {
+        let partition = keys::content_by_facet(T::KIND, *status, walked);
+        rows.extend(store.query(&Query::gsi1(partition)).await?);
+    }
+    rows.retain(|row| {
+        let single: Vec<&str> = row.data.as_deref().unwrap_or("").split('\n').collect();
+        others.iter().all(|f| single.contains(&f.as_str()))
+    });
+    let total = rows.len();
+    let items = items_of(store, &newest_page(rows, query)).await?;
+    Ok(Page {
+        items: still_listed(items, statuses, query),
+        total,
+    })
 }
 
 /// The rows of one page of rows read from one or more status partitions.
