@@ -1100,4 +1100,46 @@ mod catalogue {
         assert_eq!(body["total"], 30);
         assert!(then.rows <= 7, "bounded once marked: {then:?}");
     }
+
+    #[tokio::test]
+    async fn a_post_with_fifty_tags_is_retagged_and_unpublished_in_one_transaction_each() {
+        let c = open().await;
+        c.migrate().await;
+        let store = c.app.store.as_ref();
+        let tags =
+            |prefix: &str| -> Vec<String> { (0..50).map(|i| format!("{prefix}-{i}")).collect() };
+        let mut first = post(1);
+        first.tags = tags("first");
+        let created = repo::create(store, first, LOCAL_REGION).await.unwrap();
+        let id = created.id().clone();
+        // Every tag replaced at once: 50 index rows rewritten in place, not 50
+        // deleted and 50 put (which would pass DynamoDB's 100 actions).
+        let stored = repo::get::<BlogPost>(store, &id).await.unwrap().unwrap();
+        let mut retagged = stored.item.clone();
+        retagged.tags = tags("second");
+        repo::replace(store, &stored, retagged, LOCAL_REGION)
+            .await
+            .expect("retagging 50 tags fits one transaction");
+        let stored = repo::get::<BlogPost>(store, &id).await.unwrap().unwrap();
+        let mut draft = stored.item.clone();
+        draft.set_status(Status::Draft, today_utc());
+        repo::replace(store, &stored, draft, LOCAL_REGION)
+            .await
+            .expect("unpublishing a post of 50 tags fits one transaction");
+
+        for (path, owner, total) in [
+            ("/v1/blog/posts?tag=second-49", false, 0),
+            ("/v1/blog/posts?tag=first-3", true, 0),
+            ("/v1/blog/posts?status=draft&tag=second-49", true, 1),
+            ("/v1/blog/posts?status=draft&tag=first-3", true, 0),
+            (
+                "/v1/blog/posts?status=draft&category=rust&tag=second-0",
+                true,
+                1,
+            ),
+        ] {
+            let (_, body) = c.reads(path, owner).await;
+            assert_eq!(body["total"], total, "{path}");
+        }
+    }
 }

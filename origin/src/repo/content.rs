@@ -58,6 +58,8 @@ fn index_rows<T: Content>(item: &T) -> Vec<Item> {
         .filter(|f| !f.is_multi_valued())
         .map(ToString::to_string)
         .collect();
+    // A JSON array: values are free text, so no separator could be trusted.
+    let single = serde_json::to_string(&single).unwrap_or_else(|_| "[]".into());
     let order = list_order(item);
     let mut slot: BTreeMap<&str, usize> = BTreeMap::new();
     facets
@@ -72,7 +74,7 @@ fn index_rows<T: Content>(item: &T) -> Vec<Item> {
                 gsi1pk: Some(keys::content_by_facet(T::KIND, meta.status, facet)),
                 gsi1sk: Some(order.clone()),
                 entity_type: keys::entity::LIST_INDEX.into(),
-                data: Some(single.join("\n")),
+                data: Some(single.clone()),
                 ..Item::default()
             }
         })
@@ -401,8 +403,12 @@ async fn walk_and_check<T: Content>(
         rows.extend(store.query(&Query::gsi1(partition)).await?);
     }
     rows.retain(|row| {
-        let single: Vec<&str> = row.data.as_deref().unwrap_or("").split('\n').collect();
-        others.iter().all(|f| single.contains(&f.as_str()))
+        let single: Vec<String> = row
+            .data
+            .as_deref()
+            .and_then(|data| serde_json::from_str(data).ok())
+            .unwrap_or_default();
+        others.iter().all(|f| single.contains(f))
     });
     let total = rows.len();
     let items = items_of(store, &newest_page(rows, query)).await?;
