@@ -946,6 +946,11 @@ mod catalogue {
         c.migrate().await;
         c.add_posts(0..24).await;
         let small = c.flat_reads().await;
+        // A list that fits one page is one Query: its length is its total.
+        let (reads, body) = c.reads("/v1/blog/posts?limit=100", false).await;
+        assert_eq!(body["total"], 18);
+        assert_eq!(body["posts"].as_array().unwrap().len(), 18);
+        assert_eq!(reads, Reads { rows: 18, calls: 1 });
         c.add_posts(24..240).await;
         let large = c.flat_reads().await;
         for ((path, few, few_total), (_, many, many_total)) in small.iter().zip(&large) {

@@ -329,6 +329,11 @@ pub async fn page<T: Content>(
     statuses: &[Status],
     query: &ListQuery,
 ) -> Result<Page<T>, ApiError> {
+    let first_page = match first_page(store, statuses, query).await? {
+        FirstPage::Whole(page) => return Ok(page),
+        FirstPage::Full(rows) => Some(rows),
+        FirstPage::NotAsked => None,
+    };
     let mut sums = Vec::with_capacity(statuses.len());
     for status in statuses {
         match tallies(store, T::KIND, *status).await? {
@@ -354,13 +359,15 @@ pub async fn page<T: Content>(
             total,
         });
     }
-    let mut rows = Vec::new();
-    for status in statuses {
-        let partition = match one {
-            None => keys::content_by_status(T::KIND, *status),
-            Some(facet) => keys::content_by_facet(T::KIND, *status, facet),
-        };
-        rows.extend(store.query(&Query::gsi1(partition).first(wanted)).await?);
+    let mut rows = first_page.unwrap_or_default();
+    if rows.is_empty() {
+        for status in statuses {
+            let partition = match one {
+                None => keys::content_by_status(T::KIND, *status),
+                Some(facet) => keys::content_by_facet(T::KIND, *status, facet),
+            };
+            rows.extend(store.query(&Query::gsi1(partition).first(wanted)).await?);
+        }
     }
     let page = newest_page(rows, query);
     let items = match one {
@@ -375,6 +382,48 @@ pub async fn page<T: Content>(
         items: still_listed(items, statuses, query),
         total,
     })
+}
+
+/// What reading an unfiltered list's first page first found.
+enum FirstPage<T> {
+    /// The page was not full: it is the whole list, and its length the total.
+    Whole(Page<T>),
+    /// A full page: the list goes on, and only its total is still to be read.
+    Full(Vec<Item>),
+    /// Not an unfiltered first page of one status.
+    NotAsked,
+}
+
+/// Reads the first page of an unfiltered list in one status before its tally. A
+/// portfolio's projects and certifications usually fit one page, so their lists
+/// cost one Query, with no tally read; a longer list reads the tally next.
+async fn first_page<T: Content>(
+    store: &dyn Store,
+    statuses: &[Status],
+    query: &ListQuery,
+) -> Result<FirstPage<T>, ApiError> {
+    let [status] = statuses else {
+        return Ok(FirstPage::NotAsked);
+    };
+    if query.offset > 0 || !query.facets().is_empty() {
+        return Ok(FirstPage::NotAsked);
+    }
+    let partition = keys::content_by_status(T::KIND, *status);
+    let rows = store
+        .query(&Query::gsi1(partition).first(query.limit))
+        .await?;
+    if rows.len() >= query.limit {
+        return Ok(FirstPage::Full(rows));
+    }
+    let items = rows
+        .iter()
+        .map(|row| from_row::<T>(row).map(|s| s.item))
+        .collect::<Result<Vec<_>, _>>()?;
+    let items = still_listed(items, statuses, query);
+    Ok(FirstPage::Whole(Page {
+        total: items.len(),
+        items,
+    }))
 }
 
 /// Two filters at once: walks the index rows of one (the tag, whose rows carry the
