@@ -335,6 +335,42 @@ async fn store_contract(store: &dyn Store) {
         .unwrap();
     assert_eq!(first.len(), 12, "a bound spanning pages stops at the bound");
 
+    // Many rows at once, in the order asked, missing and expired ones None, a key
+    // asked twice answered twice, past DynamoDB's 100 keys per BatchGetItem.
+    let gone = Item {
+        expires_at: Some(past),
+        ..row("GONE", "1")
+    };
+    store
+        .transact(vec![put(gone.clone(), Condition::None)])
+        .await
+        .unwrap();
+    let big: Vec<Key> = (0..15)
+        .map(|i| Key::new("BIG", format!("{i:02}")))
+        .collect();
+    let mut asked = vec![
+        big[3].clone(),
+        Key::new("NOPE", "1"),
+        gone.key(),
+        big[3].clone(),
+    ];
+    asked.extend((0..120).map(|i| Key::new("NOPE", format!("{i}"))));
+    asked.extend(big.iter().cloned());
+    let rows = store.get_many(&asked).await.unwrap();
+    assert_eq!(rows.len(), asked.len());
+    assert_eq!(rows[0].as_ref().map(|r| r.sk.as_str()), Some("03"));
+    assert_eq!(rows[1], None);
+    assert_eq!(rows[2], None, "an expired row is absent");
+    assert_eq!(rows[3], rows[0]);
+    assert!(rows[4..124].iter().all(Option::is_none));
+    let tail: Vec<String> = rows[124..]
+        .iter()
+        .map(|r| r.as_ref().unwrap().sk.clone())
+        .collect();
+    let expected: Vec<String> = (0..15).map(|i| format!("{i:02}")).collect();
+    assert_eq!(tail, expected);
+    assert_eq!(tail.len(), 15);
+
     dynamodb_limits_contract(store).await;
 }
 

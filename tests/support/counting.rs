@@ -20,7 +20,7 @@ pub struct CountingStore {
 pub struct Reads {
     /// Rows returned (items read).
     pub rows: usize,
-    /// GetItem and Query calls.
+    /// GetItem, BatchGetItem and Query calls.
     pub calls: usize,
 }
 
@@ -50,6 +50,14 @@ impl Store for CountingStore {
         self.rows
             .fetch_add(usize::from(row.is_some()), Ordering::SeqCst);
         Ok(row)
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let rows = self.inner.get_many(keys).await?;
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let found = rows.iter().filter(|row| row.is_some()).count();
+        self.rows.fetch_add(found, Ordering::SeqCst);
+        Ok(rows)
     }
 
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {

@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem, Update,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use serde::Serialize;
 
@@ -571,6 +571,68 @@ impl Store for DynamoStore {
                 Ok((!item.is_expired(now_secs())).then_some(item))
             }
         }
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        // BatchGetItem takes at most 100 distinct keys and may answer only some
+        // of them (UnprocessedKeys), which are asked again after a pause
+        // ("BatchGetItem", DynamoDB API Reference).
+        const BATCH: usize = 100;
+        let now = now_secs();
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        let mut distinct: Vec<&Key> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !distinct.contains(&key) {
+                distinct.push(key);
+            }
+        }
+        for chunk in distinct.chunks(BATCH) {
+            let mut pending = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.iter().map(|key| key_attrs(key)).collect()))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Failed(e.to_string()))?;
+            let mut pause = Duration::from_millis(20);
+            for attempt in 0.. {
+                let output = {
+                    let _slot = self.slot().await?;
+                    self.client
+                        .batch_get_item()
+                        .request_items(&self.table, pending.clone())
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("BatchGetItem", e))?
+                };
+                for attrs in output
+                    .responses()
+                    .and_then(|tables| tables.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    let item = from_attrs(attrs)?;
+                    if !item.is_expired(now) {
+                        found.insert(item.key(), item);
+                    }
+                }
+                match output
+                    .unprocessed_keys()
+                    .and_then(|tables| tables.get(&self.table))
+                {
+                    Some(rest) if !rest.keys().is_empty() => {
+                        if attempt >= 6 {
+                            return Err(StoreError::Unavailable(
+                                "BatchGetItem left keys unprocessed after 7 attempts".into(),
+                            ));
+                        }
+                        pending = rest.clone();
+                        tokio::time::sleep(pause).await;
+                        pause *= 2;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {

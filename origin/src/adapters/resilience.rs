@@ -67,6 +67,10 @@ impl Store for RetryConflicts {
         self.inner.get(key).await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.inner.get_many(keys).await
+    }
+
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
         self.inner.query(query).await
     }
@@ -197,6 +201,13 @@ impl Store for FaultyStore {
         match self.plan.next(false).await {
             Some(fault) => Err(fault.store_error()),
             None => self.inner.get(key).await,
+        }
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        match self.plan.next(false).await {
+            Some(fault) => Err(fault.store_error()),
+            None => self.inner.get_many(keys).await,
         }
     }
 

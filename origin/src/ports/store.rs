@@ -351,6 +351,16 @@ impl Write {
 pub trait Store: Send + Sync {
     /// A strongly consistent read of one row; expired rows are absent.
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    /// Strongly consistent reads of many rows, answered in the order of `keys`
+    /// (missing and expired rows are `None`): one BatchGetItem per 100 keys on
+    /// DynamoDB, rather than a request per row.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            rows.push(self.get(key).await?);
+        }
+        Ok(rows)
+    }
     /// All rows of one partition (table or GSI1) whose sort key is in range, in sort
     /// order; expired rows are absent. Never a scan.
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError>;

@@ -476,19 +476,14 @@ fn newest_page(mut rows: Vec<Item>, query: &ListQuery) -> Vec<Item> {
         .collect()
 }
 
-/// The items index rows point at, read at once (GetItems in parallel).
+/// The items index rows point at, in their order: one batch read.
 async fn items_of<T: Content>(store: &dyn Store, rows: &[Item]) -> Result<Vec<T>, ApiError> {
     let keys: Vec<Key> = rows
         .iter()
         .map(|row| Key::new(row.pk.clone(), keys::META))
         .collect();
-    let reads = keys.iter().map(|key| store.get(key));
     let mut items = Vec::with_capacity(rows.len());
-    for row in futures_util::future::try_join_all(reads)
-        .await?
-        .into_iter()
-        .flatten()
-    {
+    for row in store.get_many(&keys).await?.into_iter().flatten() {
         items.push(from_row::<T>(&row)?.item);
     }
     Ok(items)
