@@ -144,7 +144,19 @@ impl AwsFixture {
         .await
         .expect("new table marked indexed");
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-        let (pool, client) = create_pool(&cognito, &table).await.expect("pool created");
+        // moto answers slowly while a whole suite and DynamoDB Local share two
+        // cores: a timed-out creation is tried again (a stray pool is harmless).
+        let mut attempt = 0;
+        let (pool, client) = loop {
+            match create_pool(&cognito, &table).await {
+                Ok(created) => break created,
+                Err(folio_shared::ApiError::Unavailable { .. }) if attempt < 3 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                Err(e) => panic!("pool created: {e:?}"),
+            }
+        };
         let jwks = format!("{}/{pool}/.well-known/jwks.json", moto.endpoint);
         let lookup = |name: &str| -> Option<String> {
             Some(match name {
