@@ -10,6 +10,11 @@
 //! AWS_ENDPOINT_URL_DYNAMODB set, the moto backend's DynamoDB is that endpoint, e.g.
 //! DynamoDB Local). Each size also shows the list as an unmigrated store reads it
 //! (every item), for comparison.
+//!
+//! Requests run on the origin Lambda's runtime (`folio_origin::lambda::runtime`,
+//! one thread); CATALOGUE_RUNTIME=multi runs them on tokio's multi-threaded one
+//! instead. For profiling, CATALOGUE_ONLY=<request name> measures one request
+//! and CATALOGUE_SAMPLES=<n> sets how many times.
 
 #[path = "../tests/support/counting.rs"]
 mod counting;
@@ -23,16 +28,25 @@ use std::time::{Duration, Instant};
 use counting::CountingStore;
 use folio_origin::adapters::dynamo::DynamoStore;
 use folio_origin::app::App;
+use folio_origin::keys;
 use folio_origin::local::{LOCAL_REGION, Local, LocalConfig};
-use folio_origin::ports::{Condition, Item, Key, Store, Write};
+use folio_origin::ports::{Condition, Item, Store, Write};
 use folio_origin::repo::content::{self as repo, Walk};
 use folio_origin::request::Request;
-use folio_shared::domain::{BlogPost, Content, ContentKind, Fields, Meta, Status, today_utc};
+use folio_shared::domain::{
+    BlogPost, Content, ContentKind, Fields, ItemId, Meta, Status, today_utc,
+};
 use http::{HeaderMap, Method};
 
 /// Requests measured per shape (a few under `cargo test`, which runs this once
 /// as a smoke test of the bench itself).
 fn samples() -> usize {
+    if let Some(n) = std::env::var("CATALOGUE_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
     if benchmarking() { 50 } else { 3 }
 }
 
@@ -198,7 +212,8 @@ async fn measure(app: &App, counting: &CountingStore, path: &str) -> Figure {
 /// Takes one published post back to a row an older folio wrote (layout 0), so
 /// lists read the way they did before index rows, or gives it its layout again.
 async fn set_legacy(store: &dyn Store, id: &str, legacy: bool) {
-    let key = Key::new(format!("BLOG#{id}"), "META");
+    let id = ItemId::parse("id", id).expect("a post id");
+    let key = keys::content(ContentKind::Blog, &id);
     let row = store.get(&key).await.unwrap().expect("the post");
     let layout = if legacy { 0 } else { repo::INDEXED_LAYOUT };
     let write = Write::Put {
@@ -207,10 +222,7 @@ async fn set_legacy(store: &dyn Store, id: &str, legacy: bool) {
     };
     store.transact(vec![write]).await.unwrap();
     if legacy {
-        let marker = Key::new(
-            format!("TALLY#BLOG#{}", Status::Published.as_str()),
-            "INDEXED",
-        );
+        let marker = keys::indexed_marker(ContentKind::Blog, Status::Published);
         let delete = Write::Delete {
             key: marker,
             condition: Condition::None,
@@ -266,6 +278,9 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
             (TRACK, TRACK.to_string()),
         ];
         for (name, path) in &shapes {
+            if std::env::var("CATALOGUE_ONLY").is_ok_and(|only| only != *name) {
+                continue;
+            }
             let f = measure(&app, &counting, path).await;
             println!(
                 "| {backend} | {size} | {name} | {} | {:.2} ms | {:.3} ms |",
@@ -292,7 +307,14 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
 fn main() {
     let sizes = sizes();
     let backends = std::env::var("CATALOGUE_BACKENDS").unwrap_or_else(|_| "embedded,moto".into());
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    // The origin Lambda's own runtime, unless CATALOGUE_RUNTIME=multi asks for
+    // tokio's multi-threaded one (what the origin ran on before, for comparison).
+    let runtime = if std::env::var("CATALOGUE_RUNTIME").as_deref() == Ok("multi") {
+        tokio::runtime::Runtime::new()
+    } else {
+        folio_origin::lambda::runtime()
+    }
+    .expect("tokio runtime");
     println!("| store | posts | request | rows read | median | app CPU |");
     println!("|---|---|---|---|---|---|");
     runtime.block_on(async {

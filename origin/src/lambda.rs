@@ -84,6 +84,21 @@ pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, St
     })
 }
 
+/// The tokio runtime the origin Lambda runs on: one thread. Lambda hands an
+/// execution environment one invocation at a time ("this execution environment
+/// is busy and cannot process other requests",
+/// <https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html>), so
+/// worker threads add nothing but cross-thread wake-ups: on the multi-threaded
+/// runtime each DynamoDB call cost about 40 % more CPU (BENCHMARKS.md, "Work per
+/// request"). I/O still overlaps within an invocation; blocking work (password
+/// hashing) still goes to tokio's blocking pool. The benches build the same
+/// runtime, so they measure what ships.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
 pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
     let mut out = LambdaFunctionUrlResponse::default();
     out.status_code = i64::from(response.status);

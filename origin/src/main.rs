@@ -49,8 +49,11 @@ async fn build_app() -> Result<Arc<App>, String> {
     Ok(Local::open(&config)?.app)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    folio_origin::lambda::runtime()?.block_on(run())
+}
+
+async fn run() -> Result<(), Error> {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(

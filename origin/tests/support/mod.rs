@@ -18,8 +18,13 @@ pub const OWNER_PASSWORD: &str = "Correct-horse-battery-st4ple";
 /// function's configuration in its environment, stdout captured (its logs).
 pub fn start_bootstrap(runtime_api: &str, moto: &moto::Moto, fixture: &moto::AwsFixture) -> Child {
     let s = &fixture.settings;
-    Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-        .env_clear()
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    command.env_clear();
+    // The suite run against DynamoDB Local keeps the other services on moto.
+    if let Some(endpoint) = &s.dynamodb_endpoint {
+        command.env("AWS_ENDPOINT_URL_DYNAMODB", endpoint);
+    }
+    command
         .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
         .env("AWS_LAMBDA_FUNCTION_NAME", "folio-origin")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
