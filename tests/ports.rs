@@ -1029,9 +1029,11 @@ mod catalogue {
     async fn as_written_before_index_rows(store: &dyn Store) {
         for kind in folio_shared::domain::ContentKind::ALL {
             for status in Status::ALL {
-                let tallies = format!("TALLY#{}#{}", kind_prefix(kind), status.as_str());
                 for row in store
-                    .query(&Query::table(tallies, SortKeyRange::All))
+                    .query(&Query::table(
+                        folio_origin::keys::tallies(kind, status),
+                        SortKeyRange::All,
+                    ))
                     .await
                     .unwrap()
                 {
@@ -1043,7 +1045,7 @@ mod catalogue {
                         .await
                         .unwrap();
                 }
-                let partition = format!("{}#{}", kind_prefix(kind), status.as_str());
+                let partition = folio_origin::keys::content_by_status(kind, status);
                 for row in store.query(&Query::gsi1(partition)).await.unwrap() {
                     let mut writes = vec![put(
                         Item {
@@ -1055,7 +1057,7 @@ mod catalogue {
                     for facet in store
                         .query(&Query::table(
                             row.pk.clone(),
-                            SortKeyRange::BeginsWith("FACET#".into()),
+                            folio_origin::keys::facet_rows(),
                         ))
                         .await
                         .unwrap()
@@ -1068,14 +1070,6 @@ mod catalogue {
                     store.transact(writes).await.unwrap();
                 }
             }
-        }
-    }
-
-    fn kind_prefix(kind: folio_shared::domain::ContentKind) -> &'static str {
-        match kind {
-            folio_shared::domain::ContentKind::Blog => "BLOG",
-            folio_shared::domain::ContentKind::Project => "PROJECT",
-            folio_shared::domain::ContentKind::Certification => "CERT",
         }
     }
 

@@ -183,6 +183,13 @@ fn from_row<T: Content>(row: &Item) -> Result<Stored<T>, ApiError> {
 
 /// The category-count changes of a write from `before` to `after` (`None`: no item),
 /// as increments of this Region's rows; empty when the public list is unchanged.
+/// The items rows hold, in the rows' order.
+fn items_from_rows<T: Content>(rows: &[Item]) -> Result<Vec<T>, ApiError> {
+    rows.iter()
+        .map(|row| from_row::<T>(row).map(|s| s.item))
+        .collect()
+}
+
 fn category_changes<T: Content>(before: Option<&T>, after: Option<&T>, region: &str) -> Vec<Write> {
     let old = before.and_then(Content::listed_category);
     let new = after.and_then(Content::listed_category);
@@ -263,12 +270,10 @@ pub async fn newest<T: Content>(
     status: Status,
     limit: usize,
 ) -> Result<Vec<T>, ApiError> {
-    store
+    let rows = store
         .query(&Query::gsi1(keys::content_by_status(T::KIND, status)).first(limit))
-        .await?
-        .iter()
-        .map(|row| from_row::<T>(row).map(|s| s.item))
-        .collect()
+        .await?;
+    items_from_rows(&rows)
 }
 
 /// Scheduled items whose time has come (`publishAt` at or before `now`), the
@@ -284,12 +289,7 @@ pub async fn due<T: Content>(
         now,
         limit,
     );
-    store
-        .query(&query)
-        .await?
-        .iter()
-        .map(|row| from_row::<T>(row).map(|s| s.item))
-        .collect()
+    items_from_rows(&store.query(&query).await?)
 }
 
 /// One page of a list and how many items the whole list holds.
@@ -329,7 +329,8 @@ pub async fn page<T: Content>(
     statuses: &[Status],
     query: &ListQuery,
 ) -> Result<Page<T>, ApiError> {
-    let first_page = match first_page(store, statuses, query).await? {
+    let facets = query.facets();
+    let first_page = match first_page(store, statuses, query, &facets).await? {
         FirstPage::Whole(page) => return Ok(page),
         FirstPage::Full(rows) => Some(rows),
         FirstPage::NotAsked => None,
@@ -341,7 +342,6 @@ pub async fn page<T: Content>(
             None => return page_by_reading_all(store, statuses, query).await,
         }
     }
-    let facets = query.facets();
     let total_of = |name: &str| -> usize {
         let n: i64 = sums.iter().filter_map(|s| s.get(name)).sum();
         usize::try_from(n).unwrap_or(0)
@@ -372,10 +372,7 @@ pub async fn page<T: Content>(
     let page = newest_page(rows, query);
     let items = match one {
         // Unfiltered, the rows are the items themselves.
-        None => page
-            .iter()
-            .map(|row| from_row::<T>(row).map(|s| s.item))
-            .collect::<Result<Vec<_>, _>>()?,
+        None => items_from_rows(&page)?,
         Some(_) => items_of(store, &page).await?,
     };
     Ok(Page {
@@ -401,11 +398,12 @@ async fn first_page<T: Content>(
     store: &dyn Store,
     statuses: &[Status],
     query: &ListQuery,
+    facets: &[Facet],
 ) -> Result<FirstPage<T>, ApiError> {
     let [status] = statuses else {
         return Ok(FirstPage::NotAsked);
     };
-    if query.offset > 0 || !query.facets().is_empty() {
+    if query.offset > 0 || !facets.is_empty() {
         return Ok(FirstPage::NotAsked);
     }
     let partition = keys::content_by_status(T::KIND, *status);
@@ -415,11 +413,7 @@ async fn first_page<T: Content>(
     if rows.len() >= query.limit {
         return Ok(FirstPage::Full(rows));
     }
-    let items = rows
-        .iter()
-        .map(|row| from_row::<T>(row).map(|s| s.item))
-        .collect::<Result<Vec<_>, _>>()?;
-    let items = still_listed(items, statuses, query);
+    let items = still_listed(items_from_rows(&rows)?, statuses, query);
     Ok(FirstPage::Whole(Page {
         total: items.len(),
         items,
@@ -680,11 +674,7 @@ async fn rows_of<T: Content>(
 /// Every item in the given statuses, newest first: for what returns them all
 /// (the sitemap, an export).
 pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<Vec<T>, ApiError> {
-    rows_of::<T>(store, statuses)
-        .await?
-        .iter()
-        .map(|row| from_row::<T>(row).map(|s| s.item))
-        .collect()
+    items_from_rows(&rows_of::<T>(store, statuses).await?)
 }
 
 /// The ids and statuses of every item of a kind, without decoding the items.
