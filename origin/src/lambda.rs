@@ -89,8 +89,8 @@ pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, St
 /// is busy and cannot process other requests",
 /// <https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html>), so
 /// worker threads add nothing but cross-thread wake-ups: on the multi-threaded
-/// runtime each DynamoDB call cost about 40 % more CPU (BENCHMARKS.md, "Work per
-/// request"). I/O still overlaps within an invocation; blocking work (password
+/// runtime each DynamoDB call cost about 1.6 times the CPU (BENCHMARKS.md, "Work
+/// per request"). I/O still overlaps within an invocation; blocking work (password
 /// hashing) still goes to tokio's blocking pool. The benches build the same
 /// runtime, so they measure what ships.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

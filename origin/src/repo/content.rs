@@ -181,8 +181,6 @@ fn from_row<T: Content>(row: &Item) -> Result<Stored<T>, ApiError> {
     })
 }
 
-/// The category-count changes of a write from `before` to `after` (`None`: no item),
-/// as increments of this Region's rows; empty when the public list is unchanged.
 /// The items rows hold, in the rows' order.
 fn items_from_rows<T: Content>(rows: &[Item]) -> Result<Vec<T>, ApiError> {
     rows.iter()
@@ -190,6 +188,8 @@ fn items_from_rows<T: Content>(rows: &[Item]) -> Result<Vec<T>, ApiError> {
         .collect()
 }
 
+/// The category-count changes of a write from `before` to `after` (`None`: no item),
+/// as increments of this Region's rows; empty when the public list is unchanged.
 fn category_changes<T: Content>(before: Option<&T>, after: Option<&T>, region: &str) -> Vec<Write> {
     let old = before.and_then(Content::listed_category);
     let new = after.and_then(Content::listed_category);
