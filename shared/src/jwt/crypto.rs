@@ -91,10 +91,16 @@ mod parsed_keys {
 
     static KEYS: RwLock<Vec<Parsed>> = RwLock::new(Vec::new());
 
+    fn kept_key(keys: &[Parsed], n: &[u8], e: &[u8]) -> Option<Arc<ParsedPublicKey>> {
+        keys.iter()
+            .find(|(kn, ke, _)| kn == n && ke == e)
+            .map(|(_, _, key)| Arc::clone(key))
+    }
+
     fn parsed(n: &[u8], e: &[u8]) -> Result<Arc<ParsedPublicKey>, ()> {
         let keys = KEYS.read().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, _, key)) = keys.iter().find(|(kn, ke, _)| kn == n && ke == e) {
-            return Ok(Arc::clone(key));
+        if let Some(key) = kept_key(&keys, n, e) {
+            return Ok(key);
         }
         drop(keys);
         // The size range (2048 to 8192 bits) is checked by each verification.
@@ -103,6 +109,10 @@ mod parsed_keys {
             .map(Arc::new)
             .map_err(|_| ())?;
         let mut keys = KEYS.write().unwrap_or_else(|p| p.into_inner());
+        // Another thread may have parsed the same key meanwhile: keep one copy.
+        if let Some(kept) = kept_key(&keys, n, e) {
+            return Ok(kept);
+        }
         if keys.len() >= MAX_KEYS {
             keys.remove(0);
         }
