@@ -219,8 +219,12 @@ fn to_attrs(item: &Item) -> Attrs {
     attrs
 }
 
-fn text(attrs: &Attrs, name: &str) -> Option<String> {
-    attrs.get(name).and_then(|v| v.as_s().ok()).cloned()
+/// Moves a string attribute out: a row's `data` is a whole item, not copied.
+fn text(attrs: &mut Attrs, name: &str) -> Option<String> {
+    match attrs.remove(name)? {
+        AttributeValue::S(value) => Some(value),
+        _ => None,
+    }
 }
 
 fn number<T: std::str::FromStr>(attrs: &Attrs, name: &str) -> Result<Option<T>, StoreError> {
@@ -235,28 +239,29 @@ fn number<T: std::str::FromStr>(attrs: &Attrs, name: &str) -> Result<Option<T>, 
     }
 }
 
-fn from_attrs(attrs: &Attrs) -> Result<Item, StoreError> {
-    let required = |name: &str| {
-        text(attrs, name).ok_or_else(|| StoreError::Failed(format!("row without {name}")))
+fn from_attrs(mut attrs: Attrs) -> Result<Item, StoreError> {
+    let mut required = |name: &str| {
+        text(&mut attrs, name).ok_or_else(|| StoreError::Failed(format!("row without {name}")))
     };
+    let (pk, sk) = (required(attr::PK)?, required(attr::SK)?);
     Ok(Item {
-        pk: required(attr::PK)?,
-        sk: required(attr::SK)?,
-        gsi1pk: text(attrs, attr::GSI1PK),
-        gsi1sk: text(attrs, attr::GSI1SK),
-        entity_type: text(attrs, attr::ENTITY_TYPE).unwrap_or_default(),
-        status: text(attrs, attr::STATUS),
-        created_at: text(attrs, attr::CREATED_AT),
-        updated_at: text(attrs, attr::UPDATED_AT),
-        data: text(attrs, attr::DATA),
-        version: number(attrs, attr::VERSION)?.unwrap_or(0),
-        count: number(attrs, attr::COUNT)?.unwrap_or(0),
-        expires_at: number(attrs, attr::EXPIRES_AT)?,
-        layout: number(attrs, attr::LAYOUT)?.unwrap_or(0),
+        pk,
+        sk,
+        gsi1pk: text(&mut attrs, attr::GSI1PK),
+        gsi1sk: text(&mut attrs, attr::GSI1SK),
+        entity_type: text(&mut attrs, attr::ENTITY_TYPE).unwrap_or_default(),
+        status: text(&mut attrs, attr::STATUS),
+        created_at: text(&mut attrs, attr::CREATED_AT),
+        updated_at: text(&mut attrs, attr::UPDATED_AT),
+        data: text(&mut attrs, attr::DATA),
+        version: number(&attrs, attr::VERSION)?.unwrap_or(0),
+        count: number(&attrs, attr::COUNT)?.unwrap_or(0),
+        expires_at: number(&attrs, attr::EXPIRES_AT)?,
+        layout: number(&attrs, attr::LAYOUT)?.unwrap_or(0),
         tallies: attrs
             .keys()
             .filter_map(|name| name.strip_prefix(TALLY_PREFIX).map(|t| (name, t)))
-            .map(|(name, tally)| Ok((tally.to_string(), number(attrs, name)?.unwrap_or(0))))
+            .map(|(name, tally)| Ok((tally.to_string(), number(&attrs, name)?.unwrap_or(0))))
             .collect::<Result<_, StoreError>>()?,
     })
 }
@@ -564,7 +569,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error("GetItem", e))?;
-        match output.item() {
+        match output.item {
             None => Ok(None),
             Some(attrs) => {
                 let item = from_attrs(attrs)?;
@@ -594,7 +599,7 @@ impl Store for DynamoStore {
                 .map_err(|e| StoreError::Failed(e.to_string()))?;
             let mut pause = Duration::from_millis(20);
             for attempt in 0.. {
-                let output = {
+                let mut output = {
                     let _slot = self.slot().await?;
                     self.client
                         .batch_get_item()
@@ -604,8 +609,9 @@ impl Store for DynamoStore {
                         .map_err(|e| sdk_error("BatchGetItem", e))?
                 };
                 for attrs in output
-                    .responses()
-                    .and_then(|tables| tables.get(&self.table))
+                    .responses
+                    .as_mut()
+                    .and_then(|tables| tables.remove(&self.table))
                     .into_iter()
                     .flatten()
                 {
@@ -663,7 +669,7 @@ impl Store for DynamoStore {
         let mut start: Option<Attrs> = None;
         loop {
             let _slot = self.slot().await?;
-            let output = self
+            let mut output = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -683,15 +689,15 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(|e| sdk_error("Query", e))?;
-            for attrs in output.items() {
+            for attrs in output.items.take().into_iter().flatten() {
                 let item = from_attrs(attrs)?;
                 if !item.is_expired(now) && query.limit.is_none_or(|l| items.len() < l) {
                     items.push(item);
                 }
             }
-            match output.last_evaluated_key() {
+            match output.last_evaluated_key {
                 Some(_) if query.limit.is_some_and(|l| items.len() >= l) => break,
-                Some(last) if !last.is_empty() => start = Some(last.clone()),
+                Some(last) if !last.is_empty() => start = Some(last),
                 _ => break,
             }
         }

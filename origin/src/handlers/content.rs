@@ -109,10 +109,35 @@ pub async fn list<T: Content>(
         .iter()
         .map(|item| representation(app, item))
         .collect();
-    let mut body = json!({ "total": page.total, "limit": query.limit, "offset": query.offset });
-    body[list_field(T::KIND)] =
-        serde_json::to_value(&items).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = PageBody {
+        total: page.total,
+        query: &query,
+        field: list_field(T::KIND),
+        items,
+    };
     Ok(ApiResponse::json(StatusCode::OK, &body))
+}
+
+/// A page as the API returns it, serialised straight to bytes (through a
+/// `serde_json::Value` it cost an eighth of an uncached list's CPU).
+struct PageBody<'a, T> {
+    total: usize,
+    query: &'a ListQuery,
+    /// The kind's list field: `posts`, `projects` or `certifications`.
+    field: &'static str,
+    items: Vec<Representation<'a, T>>,
+}
+
+impl<T: Serialize> Serialize for PageBody<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("total", &self.total)?;
+        map.serialize_entry("limit", &self.query.limit)?;
+        map.serialize_entry("offset", &self.query.offset)?;
+        map.serialize_entry(self.field, &self.items)?;
+        map.end()
+    }
 }
 
 pub async fn get<T: Content>(
