@@ -9,6 +9,7 @@ use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::{StatusCode, header};
 use serde::Serialize;
 use serde_json::json;
+use serde_json::value::RawValue;
 use std::sync::Arc;
 
 use crate::app::{App, Caller, is_owner};
@@ -48,8 +49,9 @@ pub struct Representation<'a, T> {
     rendered: Rendered,
 }
 
-/// The added HTML field, if the kind has one (a map of zero or one entry).
-struct Rendered(Option<(&'static str, Arc<str>)>);
+/// The added HTML field, if the kind has one (a map of zero or one entry), its
+/// value already a JSON string.
+struct Rendered(Option<(&'static str, Arc<RawValue>)>);
 
 impl Serialize for Rendered {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -65,7 +67,7 @@ impl Serialize for Rendered {
 pub fn representation<'a, T: Content>(app: &App, item: &'a T) -> Representation<'a, T> {
     let rendered = item
         .markdown()
-        .map(|(name, markdown)| (name, app.renderer.render(markdown)));
+        .map(|(name, markdown)| (name, app.renderer.render_json(markdown)));
     Representation {
         item,
         rendered: Rendered(rendered),

@@ -88,7 +88,7 @@ fn terms(post: &BlogPost) -> Vec<&str> {
 
 struct Entry {
     url: String,
-    html: std::sync::Arc<str>,
+    html: String,
     post: BlogPost,
 }
 
