@@ -507,52 +507,23 @@ mod tests {
 
     #[test]
     fn each_claim_rule_gives_its_own_rejection() {
+        use JwtRejection as R;
         let now = now_secs();
-        let cases: Vec<(&str, String, JwtRejection)> = vec![
+        let set = |name: &str, value: Value| with(|c| _ = c.insert(name.into(), value.clone()));
+        let without = |name: &str| with(|c| _ = c.remove(name));
+        let cases = [
+            ("expired", set("exp", json!(now - 60)), R::Expired),
+            ("no exp", without("exp"), R::MissingExpiry),
+            ("exp a word", set("exp", json!("soon")), R::Malformed),
+            ("nbf ahead", set("nbf", json!(now + 60)), R::NotYetValid),
+            ("no iss", without("iss"), R::Malformed),
+            ("other iss", set("iss", json!("https://x")), R::WrongIssuer),
+            ("no sub", without("sub"), R::Malformed),
+            ("other aud", set("aud", json!("other")), R::WrongAudience),
             (
-                "expired",
-                with(|c| _ = c.insert("exp".into(), json!(now - 60))),
-                JwtRejection::Expired,
-            ),
-            (
-                "no exp",
-                with(|c| _ = c.remove("exp")),
-                JwtRejection::MissingExpiry,
-            ),
-            (
-                "exp not a number",
-                with(|c| _ = c.insert("exp".into(), json!("soon"))),
-                JwtRejection::Malformed,
-            ),
-            (
-                "nbf ahead",
-                with(|c| _ = c.insert("nbf".into(), json!(now + 60))),
-                JwtRejection::NotYetValid,
-            ),
-            (
-                "no iss",
-                with(|c| _ = c.remove("iss")),
-                JwtRejection::Malformed,
-            ),
-            (
-                "another iss",
-                with(|c| _ = c.insert("iss".into(), json!(format!("{ISSUER}x")))),
-                JwtRejection::WrongIssuer,
-            ),
-            (
-                "no sub",
-                with(|c| _ = c.remove("sub")),
-                JwtRejection::Malformed,
-            ),
-            (
-                "another aud",
-                with(|c| _ = c.insert("aud".into(), json!("other"))),
-                JwtRejection::WrongAudience,
-            ),
-            (
-                "refresh token_use",
-                with(|c| _ = c.insert("token_use".into(), json!("refresh"))),
-                JwtRejection::WrongTokenUse,
+                "refresh",
+                set("token_use", json!("refresh")),
+                R::WrongTokenUse,
             ),
         ];
         for (case, token, rejection) in cases {
