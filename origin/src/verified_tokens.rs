@@ -5,20 +5,15 @@
 //! checks it on every request after this lookup (`App::authenticate`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use folio_shared::domain::unix_now;
 use folio_shared::jwt::{Identity, JwtRejection, Verifier};
 use moka::Expiry;
 use moka::sync::Cache;
 
 /// At most this many bytes of tokens (and their identities) are kept.
 pub const MAX_CACHE_BYTES: u64 = 4 * 1024 * 1024;
-
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
 
 /// An entry lives until its token's `exp`, never past it.
 struct UntilExpiry;
@@ -30,7 +25,7 @@ impl Expiry<Arc<str>, Arc<Identity>> for UntilExpiry {
         identity: &Arc<Identity>,
         _created_at: Instant,
     ) -> Option<Duration> {
-        let left = identity.expires_at.saturating_sub(now_secs()).max(0);
+        let left = identity.expires_at.saturating_sub(unix_now()).max(0);
         Some(Duration::from_secs(left as u64))
     }
 }
@@ -60,7 +55,7 @@ impl VerifiedTokens {
     fn fresh(&self, token: &str) -> Option<Arc<Identity>> {
         self.cache
             .get(token)
-            .filter(|identity| identity.expires_at > now_secs())
+            .filter(|identity| identity.expires_at > unix_now())
     }
 
     /// Whether this very token would be accepted from the cache now.

@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::{
     KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
     ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
+use folio_shared::domain::unix_now;
 use serde::Serialize;
 
 use crate::adapters::aws_error::explain;
@@ -148,10 +149,6 @@ fn s(value: &str) -> AttributeValue {
 
 fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
-}
-
-fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 /// Maps any SDK failure: unreachable, timed out or throttled is `Unavailable`
@@ -573,7 +570,7 @@ impl Store for DynamoStore {
             None => Ok(None),
             Some(attrs) => {
                 let item = from_attrs(attrs)?;
-                Ok((!item.is_expired(now_secs())).then_some(item))
+                Ok((!item.is_expired(unix_now())).then_some(item))
             }
         }
     }
@@ -583,7 +580,7 @@ impl Store for DynamoStore {
         // of them (UnprocessedKeys), which are asked again after a pause
         // ("BatchGetItem", DynamoDB API Reference).
         const BATCH: usize = 100;
-        let now = now_secs();
+        let now = unix_now();
         let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
         let mut distinct: Vec<&Key> = Vec::with_capacity(keys.len());
         for key in keys {
@@ -664,7 +661,7 @@ impl Store for DynamoStore {
                 "#pk = :pk AND #sk BETWEEN :low AND :high".to_string()
             }
         };
-        let now = now_secs();
+        let now = unix_now();
         let mut items = Vec::new();
         let mut start: Option<Attrs> = None;
         loop {
@@ -711,7 +708,7 @@ impl Store for DynamoStore {
         // Refused here, as DynamoDB would refuse it (a ValidationException, a 500
         // to the caller had it been sent).
         check_transaction(&writes).map_err(StoreError::Limit)?;
-        let now = now_secs();
+        let now = unix_now();
         let items = writes
             .iter()
             .map(|w| self.transact_item(w, now))

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use folio_shared::domain::unix_now;
 use redb::{
     Builder, ConcurrencyMode, Database, ReadOnlyDatabase, ReadableDatabase, ReadableTable,
     ReadableTableMetadata, TableDefinition,
@@ -41,10 +42,6 @@ where
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
-}
-
-fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 fn decode(bytes: &[u8]) -> Result<Item, StoreError> {
@@ -86,7 +83,7 @@ impl EmbeddedStore {
         txn.open_table(GSI1).map_err(failed)?;
         txn.commit().map_err(failed)?;
         let db = Arc::new(db);
-        Self::sweep_expired(&db, now_secs())?;
+        Self::sweep_expired(&db, unix_now())?;
         Self::start_sweeper(Arc::downgrade(&db));
         Ok(Self { db })
     }
@@ -137,7 +134,7 @@ impl EmbeddedStore {
                 loop {
                     std::thread::sleep(SWEEP_INTERVAL);
                     let Some(db) = db.upgrade() else { return };
-                    if let Err(error) = Self::sweep_expired(&db, now_secs()) {
+                    if let Err(error) = Self::sweep_expired(&db, unix_now()) {
                         tracing::warn!(%error, "expired rows not swept");
                     }
                 }
@@ -165,7 +162,7 @@ impl EmbeddedStore {
         match row {
             Some(bytes) => {
                 let item = decode(bytes.value())?;
-                Ok((!item.is_expired(now_secs())).then_some(item))
+                Ok((!item.is_expired(unix_now())).then_some(item))
             }
             None => Ok(None),
         }
@@ -175,7 +172,7 @@ impl EmbeddedStore {
         check_query(q).map_err(StoreError::Limit)?;
         let txn = db.begin_read().map_err(failed)?;
         let items = txn.open_table(ITEMS).map_err(failed)?;
-        let now = now_secs();
+        let now = unix_now();
         let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         // Keeps a live row; says whether the query wants more.
@@ -228,7 +225,7 @@ impl EmbeddedStore {
         {
             let mut items = txn.open_table(ITEMS).map_err(failed)?;
             let mut index = txn.open_table(GSI1).map_err(failed)?;
-            let now = now_secs();
+            let now = unix_now();
             for (i, write) in writes.into_iter().enumerate() {
                 let key = write.key();
                 let current = match items
@@ -430,7 +427,7 @@ mod tests {
     async fn expired_rows_are_deleted_from_disk_and_index() {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
-        let now = now_secs();
+        let now = unix_now();
         let writes = vec![
             Write::Put {
                 item: row("old", Some(now - 10)),

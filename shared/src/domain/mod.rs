@@ -24,4 +24,4 @@ pub use content::{Content, Meta, PUBLISH_AT};
 pub use fields::{Fields, MAX_SECRET_CHARS};
 pub use project::{LONG_DESCRIPTION_HTML, Project};
 pub use query::{Facet, ListQuery, StatusFilter, bounded_int};
-pub use types::{ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, today_utc};
+pub use types::{ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, today_utc, unix_now};

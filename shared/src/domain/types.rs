@@ -326,6 +326,11 @@ pub fn today_utc() -> NaiveDate {
     Utc::now().date_naive()
 }
 
+/// Seconds since the Unix epoch, the unit of JWT times and of the stores' expiries.
+pub fn unix_now() -> i64 {
+    Utc::now().timestamp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 
 pub use crypto::install as install_crypto_provider;
 
+use crate::domain::unix_now;
 use crate::error::ApiError;
 
 /// Tokens longer than this are refused before any decoding.
@@ -330,7 +331,7 @@ impl Verifier {
             Err(_) => return Err(JwtRejection::Malformed),
         }
         let claims: Claims = decoded_json(payload)?;
-        let (subject, expires_at) = self.check_time_and_issuer(&claims, now_secs())?;
+        let (subject, expires_at) = self.check_time_and_issuer(&claims, unix_now())?;
         let client = &self.config.client_id;
         match claims.token_use.as_deref() {
             Some("id") => {
@@ -363,9 +364,7 @@ impl Verifier {
             issued_at: claims.iat,
         })
     }
-}
 
-impl Verifier {
     /// `exp` (required), `nbf`, `iss` (required, ours) and `sub` (required), with
     /// the configured leeway on both times. Returns the subject and the expiry.
     fn check_time_and_issuer<'c>(
@@ -400,12 +399,6 @@ fn decoded_json<T: DeserializeOwned>(part: &str) -> Result<T, JwtRejection> {
         .decode(part)
         .map_err(|_| JwtRejection::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| JwtRejection::Malformed)
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The bearer token of an `Authorization` header value, if it is one.
@@ -455,7 +448,7 @@ mod tests {
     }
 
     fn claims() -> Value {
-        let now = now_secs();
+        let now = unix_now();
         json!({ "sub": "user-1", "iss": ISSUER, "aud": CLIENT, "token_use": "id",
             "exp": now + 600, "iat": now, "cognito:groups": ["owner"], "jti": "t1" })
     }
@@ -508,7 +501,7 @@ mod tests {
     #[test]
     fn each_claim_rule_gives_its_own_rejection() {
         use JwtRejection as R;
-        let now = now_secs();
+        let now = unix_now();
         let set = |name: &str, value: Value| with(|c| _ = c.insert(name.into(), value.clone()));
         let without = |name: &str| with(|c| _ = c.remove(name));
         let cases = [
@@ -533,7 +526,7 @@ mod tests {
 
     #[test]
     fn times_within_the_leeway_are_accepted() {
-        let now = now_secs();
+        let now = unix_now();
         assert!(verdict(&with(|c| _ = c.insert("exp".into(), json!(now - 3)))).is_ok());
         assert!(verdict(&with(|c| _ = c.insert("nbf".into(), json!(now + 3)))).is_ok());
     }
