@@ -15,7 +15,7 @@ use moka::sync::Cache;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream};
 use serde_json::value::RawValue;
 
-/// What the render cache may hold, in bytes of HTML.
+/// What the render cache may hold, in bytes of HTML escaped as JSON strings.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// URL schemes a link or image may use; anything else (`javascript:`, `data:`,
