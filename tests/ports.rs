@@ -282,6 +282,7 @@ async fn store_contract(store: &dyn Store) {
         key: tally.clone(),
         entity_type: "Tally".into(),
         by: by.iter().map(|(n, b)| (n.to_string(), *b)).collect(),
+        listed_at: None,
     };
     store
         .transact(vec![add(&[("all", 2), ("tag=c++ & ü.x", 1)])])
@@ -301,6 +302,40 @@ async fn store_contract(store: &dyn Store) {
         ])
     );
     assert_eq!(counted.entity_type, "Tally");
+    assert_eq!(counted.gsi1pk, None, "listed only when asked");
+    // Listed: the row gets a GSI1 key (its tallies unchanged), and a GSI1 Query
+    // of that partition finds it above the rows that sort below it.
+    let list = "TALLY-LIST";
+    store
+        .transact(vec![put(
+            Item {
+                gsi1pk: Some(list.into()),
+                gsi1sk: Some("2026-01-01#a".into()),
+                ..row("TALLY-ITEM", "1")
+            },
+            Condition::None,
+        )])
+        .await
+        .unwrap();
+    store
+        .transact(vec![Write::Tally {
+            key: tally.clone(),
+            entity_type: "Tally".into(),
+            by: vec![("all".into(), 1)],
+            listed_at: Some(Key::new(list, "~REGION#a")),
+        }])
+        .await
+        .unwrap();
+    let counted = store.get(&tally).await.unwrap().expect("a tally row");
+    assert_eq!(counted.tallies["all"], 2);
+    let head = store.query(&Query::gsi1(list).first(1)).await.unwrap();
+    assert_eq!(head.len(), 1);
+    assert_eq!(
+        (head[0].pk.as_str(), head[0].sk.as_str()),
+        ("TALLY", "REGION#a")
+    );
+    assert_eq!(head[0].tallies, counted.tallies);
+    assert_eq!(head[0].gsi1sk.as_deref(), Some("~REGION#a"));
     // A row's layout comes back as written.
     let laid = Item {
         layout: 1,
@@ -982,11 +1017,22 @@ mod catalogue {
         c.migrate().await;
         c.add_posts(0..24).await;
         let small = c.flat_reads().await;
-        // A list that fits one page is one Query: its length is its total.
+        // A list that fits one page is one Query (of its 18 items and its head,
+        // the marker and this Region's tally row): its length is its total.
         let (reads, body) = c.reads("/v1/blog/posts?limit=100", false).await;
         assert_eq!(body["total"], 18);
         assert_eq!(body["posts"].as_array().unwrap().len(), 18);
-        assert_eq!(reads, Reads { rows: 18, calls: 1 });
+        assert_eq!(reads, Reads { rows: 20, calls: 1 });
+        // So is a list that exactly fills its page: the row after it is asked for.
+        let (reads, body) = c.reads("/v1/blog/posts?limit=18", false).await;
+        assert_eq!(body["total"], 18);
+        assert_eq!(reads, Reads { rows: 20, calls: 1 });
+        // And a longer one: its total is read from its head, in the same Query,
+        // with one item past the page.
+        let (reads, body) = c.reads("/v1/blog/posts?limit=5", false).await;
+        assert_eq!(body["total"], 18);
+        assert_eq!(body["posts"].as_array().unwrap().len(), 5);
+        assert_eq!(reads, Reads { rows: 8, calls: 1 });
         c.add_posts(24..240).await;
         let large = c.flat_reads().await;
         for ((path, few, few_total), (_, many, many_total)) in small.iter().zip(&large) {
@@ -1115,11 +1161,77 @@ mod catalogue {
         ] {
             let (reads, body) = c.reads(path, owner).await;
             assert_eq!(body["total"], total, "{path}");
+            // At most: each status's marker and tally row, five rows of each of
+            // the two statuses that hold posts.
             assert!(
-                reads.rows <= 15,
+                reads.rows <= 3 * 2 + 2 * 5,
                 "{path}: bounded after the migration: {reads:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_first_page_reads_its_total_from_the_head_once_every_region_listed_its_tally() {
+        use folio_shared::domain::ContentKind;
+        let mut c = open().await;
+        c.migrate().await;
+        c.add_posts(0..24).await;
+        let store = c.app.store.as_ref();
+        let tallies = folio_origin::keys::tallies(ContentKind::Blog, Status::Published);
+        // As the previous folio left them: tally rows and marker not listed, and
+        // another Region's row (two posts counted there) written by it too.
+        let mut rows = store
+            .query(&Query::table(tallies.clone(), SortKeyRange::All))
+            .await
+            .unwrap();
+        rows.push(Item {
+            sk: "REGION#eu-west-1".into(),
+            tallies: [("all".to_string(), 2)].into(),
+            ..rows[0].clone()
+        });
+        for row in rows {
+            let unlisted = Item {
+                gsi1pk: None,
+                gsi1sk: None,
+                ..row
+            };
+            store
+                .transact(vec![put(unlisted, Condition::None)])
+                .await
+                .unwrap();
+        }
+        let list = "/v1/blog/posts?limit=5";
+        let (reads, body) = c.reads(list, false).await;
+        assert_eq!(body["total"], 20, "every Region's tally, summed");
+        assert_eq!(reads.calls, 2, "the total from the tallies partition");
+
+        // This Region lists its own row, not the other's: the marker stays
+        // unlisted, and the total is still read from the tallies partition.
+        c.migrate().await;
+        let (reads, body) = c.reads(list, false).await;
+        assert_eq!(body["total"], 20);
+        assert_eq!(reads.calls, 2, "{reads:?}");
+
+        // Then the other Region runs it: the whole head is listed.
+        repo::migrate_all(store, "eu-west-1", repo::Walk::Everything, |_, _| {})
+            .await
+            .unwrap();
+        let (_, body) = c.reads(list, false).await;
+        assert_eq!(
+            body["total"], 20,
+            "a head longer than allowed for: read again"
+        );
+        let (reads, body) = c.reads(list, false).await;
+        assert_eq!(body["total"], 20);
+        assert_eq!(body["posts"].as_array().unwrap().len(), 5);
+        assert_eq!(
+            reads,
+            Reads {
+                rows: 3 + 5 + 1,
+                calls: 1
+            },
+            "the marker, two Regions' tallies, the page and one more"
+        );
     }
 
     #[tokio::test]
@@ -1133,7 +1245,8 @@ mod catalogue {
         assert!(first.rows >= 30, "{first:?}");
         let (then, body) = c.reads("/v1/blog/posts?limit=5", false).await;
         assert_eq!(body["total"], 30);
-        assert!(then.rows <= 7, "bounded once marked: {then:?}");
+        // One Query: the list's head, the page and the row after it.
+        assert_eq!(then, Reads { rows: 8, calls: 1 }, "bounded once marked");
     }
 
     #[tokio::test]

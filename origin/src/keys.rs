@@ -5,7 +5,7 @@
 //! |-------------------|-----------------------------|----------------------|-------------------|-----------------|
 //! | content item      | `BLOG#<id>` / `PROJECT#` / `CERT#` | `META`        | `BLOG#<status>`   | sort key (date) |
 //! | list index row    | `BLOG#<id>` / ...           | `FACET#<name>#<nn>`  | `BLOG#<status>#<facet>` | sort key (date) |
-//! | list tallies      | `TALLY#<kind>#<status>`     | `REGION#<region>`, `INDEXED` |           |                 |
+//! | list tallies      | `TALLY#<kind>#<status>`     | `REGION#<region>`, `INDEXED` | `BLOG#<status>` | `~REGION#<region>`, `~INDEXED` |
 //! | blog slug         | `SLUG#<slug>`               | `BLOG`               |                   |                 |
 //! | user (local)      | `USER#<email>`              | `PROFILE`            |                   |                 |
 //! | refresh token     | `REFRESH#<sha256>`          | `TOKEN`              |                   |                 |
@@ -98,6 +98,35 @@ pub fn indexed_marker(kind: ContentKind, status: Status) -> Key {
 }
 
 pub const INDEXED: &str = "INDEXED";
+
+/// Starts the GSI1 sort keys of a list's head: its tally rows and marker, listed
+/// in the list's own partition above every item (items sort by a date, and no
+/// date starts with `~`), so the newest-first Query of a first page reads the
+/// list's total with it.
+const LIST_HEAD: &str = "~";
+
+/// Where a row of the tallies partition (a Region's tally row, the marker) is
+/// listed: at the head of the list it counts.
+pub fn list_head(kind: ContentKind, status: Status, tally_sk: &str) -> Key {
+    Key::new(
+        content_by_status(kind, status),
+        format!("{LIST_HEAD}{tally_sk}"),
+    )
+}
+
+/// Whether a row read from a list's partition is of its head, not an item.
+pub fn is_list_head(row_gsi1sk: Option<&str>) -> bool {
+    row_gsi1sk.is_some_and(|sk| sk.starts_with(LIST_HEAD))
+}
+
+/// The items of a list's GSI1 partition (`content_by_status`), without its head:
+/// everything from the space up to `~`, where the head starts.
+pub fn list_items(partition: String) -> Query {
+    Query {
+        range: SortKeyRange::Between(" ".into(), LIST_HEAD.into()),
+        ..Query::gsi1(partition)
+    }
+}
 
 pub fn slug(slug: &str) -> Key {
     Key::new(format!("SLUG#{slug}"), "BLOG")

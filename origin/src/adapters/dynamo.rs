@@ -468,6 +468,7 @@ impl DynamoStore {
                 key,
                 entity_type,
                 by,
+                listed_at,
             } => {
                 // ADD creates a missing number attribute at 0 first, so one
                 // UpdateItem adds to every tally, existing or not.
@@ -486,10 +487,19 @@ impl DynamoStore {
                         .expression_attribute_values(format!(":t{i}"), n(count));
                     adds.push(format!("#t{i} :t{i}"));
                 }
+                let mut set = "SET #et = :et".to_string();
+                if let Some(at) = listed_at {
+                    update = update
+                        .expression_attribute_names("#gpk", attr::GSI1PK)
+                        .expression_attribute_names("#gsk", attr::GSI1SK)
+                        .expression_attribute_values(":gpk", s(&at.pk))
+                        .expression_attribute_values(":gsk", s(&at.sk));
+                    set.push_str(", #gpk = :gpk, #gsk = :gsk");
+                }
                 let expression = if adds.is_empty() {
-                    "SET #et = :et".to_string()
+                    set
                 } else {
-                    format!("SET #et = :et ADD {}", adds.join(", "))
+                    format!("{set} ADD {}", adds.join(", "))
                 };
                 let update = update
                     .update_expression(expression)

@@ -271,6 +271,7 @@ impl EmbeddedStore {
                         key,
                         entity_type,
                         by,
+                        listed_at,
                     } => {
                         let mut row = live.cloned().unwrap_or(Item {
                             pk: key.pk,
@@ -278,6 +279,10 @@ impl EmbeddedStore {
                             ..Item::default()
                         });
                         row.entity_type = entity_type;
+                        if let Some(at) = listed_at {
+                            row.gsi1pk = Some(at.pk);
+                            row.gsi1sk = Some(at.sk);
+                        }
                         for (name, n) in by {
                             *row.tallies.entry(name).or_default() += n;
                         }

@@ -95,10 +95,12 @@ pub enum Write {
     },
     /// Adds each `(name, by)` to the row's tally of that name, creating the row
     /// and the tallies at 0 first if needed: one write however many names.
+    /// `listed_at`, when given, becomes the row's GSI1 key (set, not added to).
     Tally {
         key: Key,
         entity_type: String,
         by: Vec<(String, i64)>,
+        listed_at: Option<Key>,
     },
     /// Writes nothing; fails the transaction unless the condition holds.
     Check {

@@ -7,7 +7,9 @@
 //! same order as the items, and every Region keeps one tally row per kind and
 //! status counting the items and each filter value, all written in the item's
 //! transactions. A page is one bounded Query (and, filtered, one GetItem per item
-//! returned); its `total` is one Query of the tally rows.
+//! returned); its `total` is one Query of the tally rows. The tally rows are also
+//! listed at the head of their list's GSI1 partition, so an unfiltered first page
+//! reads its items and its total with one Query.
 
 use std::collections::BTreeMap;
 
@@ -127,14 +129,22 @@ fn list_changes<T: Content>(before: Option<&T>, after: Option<&T>, region: &str)
     for (status, by) in tallies {
         let by: Vec<(String, i64)> = by.into_iter().filter(|(_, n)| *n != 0).collect();
         if !by.is_empty() {
-            writes.push(Write::Tally {
-                key: keys::tally(T::KIND, status, region),
-                entity_type: keys::entity::LIST_TALLY.into(),
-                by,
-            });
+            writes.push(listed_tally(T::KIND, status, region, by));
         }
     }
     writes
+}
+
+/// Adds `by` to this Region's tally row of a kind and status, and lists the row at
+/// the head of the list it counts.
+fn listed_tally(kind: ContentKind, status: Status, region: &str, by: Vec<(String, i64)>) -> Write {
+    let key = keys::tally(kind, status, region);
+    Write::Tally {
+        listed_at: Some(keys::list_head(kind, status, &key.sk)),
+        key,
+        entity_type: keys::entity::LIST_TALLY.into(),
+        by,
+    }
 }
 
 /// Every write that keeps what is derived from an item (category counts, index
@@ -271,7 +281,7 @@ pub async fn newest<T: Content>(
     limit: usize,
 ) -> Result<Vec<T>, ApiError> {
     let rows = store
-        .query(&Query::gsi1(keys::content_by_status(T::KIND, status)).first(limit))
+        .query(&keys::list_items(keys::content_by_status(T::KIND, status)).first(limit))
         .await?;
     items_from_rows(&rows)
 }
@@ -314,11 +324,16 @@ async fn tallies(
     if !rows.iter().any(|row| row.sk == keys::INDEXED) {
         return Ok(None);
     }
+    Ok(Some(sum_tallies(&rows)))
+}
+
+/// Every tally of the Regions' rows, summed by name.
+fn sum_tallies(rows: &[Item]) -> BTreeMap<String, i64> {
     let mut sum = BTreeMap::new();
     for (name, n) in rows.iter().flat_map(|row| &row.tallies) {
         *sum.entry(name.clone()).or_insert(0) += n;
     }
-    Ok(Some(sum))
+    sum
 }
 
 /// The items of `statuses` that `query` asks for, newest first, one page of them,
@@ -366,7 +381,11 @@ pub async fn page<T: Content>(
                 None => keys::content_by_status(T::KIND, *status),
                 Some(facet) => keys::content_by_facet(T::KIND, *status, facet),
             };
-            rows.extend(store.query(&Query::gsi1(partition).first(wanted)).await?);
+            rows.extend(
+                store
+                    .query(&keys::list_items(partition).first(wanted))
+                    .await?,
+            );
         }
     }
     let page = newest_page(rows, query);
@@ -383,17 +402,29 @@ pub async fn page<T: Content>(
 
 /// What reading an unfiltered list's first page first found.
 enum FirstPage<T> {
-    /// The page was not full: it is the whole list, and its length the total.
+    /// The page and its total: the whole list fitted, or its head held the total.
     Whole(Page<T>),
-    /// A full page: the list goes on, and only its total is still to be read.
+    /// More rows than the page: the list goes on, and only its total is still to
+    /// be read.
     Full(Vec<Item>),
     /// Not an unfiltered first page of one status.
     NotAsked,
 }
 
-/// Reads the first page of an unfiltered list in one status before its tally. A
-/// portfolio's projects and certifications usually fit one page, so their lists
-/// cost one Query, with no tally read; a longer list reads the tally next.
+thread_local! {
+    /// How many rows a first page's Query allows for the list's head: the marker
+    /// and a tally row per Region, so two in one Region, until a longer head is
+    /// met (a global table with more Regions); then the longest met, so the items
+    /// read past the page stay one, not one per Region that might exist. Kept per
+    /// thread: the origin Lambda runs on one, and a worker learns it at most once.
+    static LIST_HEAD_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(2) };
+}
+
+/// Reads the first page of an unfiltered list in one status with one Query: the
+/// list's head (its tally rows and marker, listed above every item), the page, and
+/// one row more, which tells a list that fits its page from a longer one. Only
+/// while the head is not listed yet (a store before `folio migrate`) does a longer
+/// list read its tallies next.
 async fn first_page<T: Content>(
     store: &dyn Store,
     statuses: &[Status],
@@ -407,16 +438,35 @@ async fn first_page<T: Content>(
         return Ok(FirstPage::NotAsked);
     }
     let partition = keys::content_by_status(T::KIND, *status);
-    let rows = store
-        .query(&Query::gsi1(partition).first(query.limit))
-        .await?;
-    if rows.len() >= query.limit {
+    let head_rows = LIST_HEAD_ROWS.get();
+    let asked = head_rows + query.limit + 1;
+    let rows = store.query(&Query::gsi1(partition).first(asked)).await?;
+    let read_to_the_end = rows.len() < asked;
+    let (head, rows): (Vec<Item>, Vec<Item>) = rows
+        .into_iter()
+        .partition(|row| keys::is_list_head(row.gsi1sk.as_deref()));
+    if head.len() > head_rows {
+        LIST_HEAD_ROWS.set(head.len());
+    }
+    if read_to_the_end {
+        let mut items = still_listed(items_from_rows(&rows)?, statuses, query);
+        let total = items.len();
+        items.truncate(query.limit);
+        return Ok(FirstPage::Whole(Page { items, total }));
+    }
+    if rows.len() <= query.limit {
+        // A head longer than this read allowed for: the page is read again (and
+        // the next first page allows for it).
+        return Ok(FirstPage::NotAsked);
+    }
+    if !head.iter().any(|row| row.sk == keys::INDEXED) {
         return Ok(FirstPage::Full(rows));
     }
-    let items = still_listed(items_from_rows(&rows)?, statuses, query);
+    let total = sum_tallies(&head).get(ALL).copied().unwrap_or(0);
+    let page = newest_page(rows, query);
     Ok(FirstPage::Whole(Page {
-        total: items.len(),
-        items,
+        items: still_listed(items_from_rows(&page)?, statuses, query),
+        total: usize::try_from(total).unwrap_or(0),
     }))
 }
 
@@ -503,11 +553,10 @@ async fn page_by_reading_all<T: Content>(
     query: &ListQuery,
 ) -> Result<Page<T>, ApiError> {
     let rows = rows_of::<T>(store, statuses).await?;
-    if rows.iter().all(|row| row.layout >= INDEXED_LAYOUT) {
-        let marked = store.transact(markers(T::KIND, statuses)).await;
-        if let Err(e) = marked {
-            tracing::warn!(error = %e, "could not mark the lists indexed");
-        }
+    if rows.iter().all(|row| row.layout >= INDEXED_LAYOUT)
+        && let Err(e) = mark_indexed(store, T::KIND, statuses).await
+    {
+        tracing::warn!(error = %e, "could not mark the lists indexed");
     }
     let mut matching = Vec::new();
     for row in &rows {
@@ -525,44 +574,77 @@ async fn page_by_reading_all<T: Content>(
     Ok(Page { items, total })
 }
 
-/// The writes marking `statuses` of a kind indexed.
-fn markers(kind: ContentKind, statuses: &[Status]) -> Vec<Write> {
-    statuses
-        .iter()
-        .map(|status| {
-            let key = keys::indexed_marker(kind, *status);
-            Write::Put {
-                item: Item {
-                    pk: key.pk,
-                    sk: key.sk,
-                    entity_type: keys::entity::INDEXED_MARKER.into(),
-                    layout: INDEXED_LAYOUT,
-                    ..Item::default()
-                },
-                condition: Condition::None,
-            }
-        })
-        .collect()
+/// Marks `statuses` of a kind indexed, once every item of them is counted. The
+/// marker is listed at the head of its list too (a first page then reads its total
+/// there) when every Region's tally row is: each Region lists its own row when it
+/// next counts, or when `folio migrate` runs there, never another Region's (on a
+/// global table two Regions writing one row can lose a count).
+async fn mark_indexed(
+    store: &dyn Store,
+    kind: ContentKind,
+    statuses: &[Status],
+) -> Result<(), ApiError> {
+    let mut writes = Vec::with_capacity(statuses.len());
+    for status in statuses {
+        let tally_rows = store
+            .query(&Query::table(
+                keys::tallies(kind, *status),
+                SortKeyRange::All,
+            ))
+            .await?;
+        let listed = tally_rows
+            .iter()
+            .all(|row| row.sk == keys::INDEXED || row.gsi1pk.is_some());
+        let key = keys::indexed_marker(kind, *status);
+        let at = listed.then(|| keys::list_head(kind, *status, &key.sk));
+        writes.push(Write::Put {
+            item: Item {
+                gsi1pk: at.as_ref().map(|k| k.pk.clone()),
+                gsi1sk: at.map(|k| k.sk),
+                pk: key.pk,
+                sk: key.sk,
+                entity_type: keys::entity::INDEXED_MARKER.into(),
+                layout: INDEXED_LAYOUT,
+                ..Item::default()
+            },
+            condition: Condition::None,
+        });
+    }
+    store.transact(writes).await?;
+    Ok(())
 }
 
-/// Whether every status of a kind is marked indexed: one GetItem per status.
-async fn fully_indexed(store: &dyn Store, kind: ContentKind) -> Result<bool, ApiError> {
+/// How far the markers of a kind go: one GetItem per status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marked {
+    /// Some status is not marked: some item may not be counted.
+    No,
+    /// Every status is marked, and some marker is not listed at its list's head.
+    Indexed,
+    /// Every status is marked and every marker listed.
+    Listed,
+}
+
+async fn marked(store: &dyn Store, kind: ContentKind) -> Result<Marked, ApiError> {
+    let mut listed = true;
     for status in Status::ALL {
-        if store
-            .get(&keys::indexed_marker(kind, status))
-            .await?
-            .is_none()
-        {
-            return Ok(false);
+        match store.get(&keys::indexed_marker(kind, status)).await? {
+            None => return Ok(Marked::No),
+            Some(marker) => listed &= marker.gsi1pk.is_some(),
         }
     }
-    Ok(true)
+    Ok(if listed {
+        Marked::Listed
+    } else {
+        Marked::Indexed
+    })
 }
 
 /// Which items `migrate` looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Walk {
-    /// Nothing, when the kind is marked indexed already (`folio serve`'s start).
+    /// No item when the kind is marked indexed already, and nothing at all when
+    /// its markers are listed too (`folio serve`'s start).
     UnlessMarked,
     /// Every item, to index any an older folio wrote after a first run (`folio
     /// migrate`, run again after a deploy replaced the older version).
@@ -581,8 +663,11 @@ pub struct Migrated {
 /// Gives every item of a kind written before index rows existed its index rows
 /// and its place in this Region's tallies, each in one transaction conditional on
 /// the item's version (a concurrent write wins and the item is read again), then
-/// marks every status as indexed so lists read the bounded way. Safe beside a
-/// running service and safe to run again; run it in one Region of a global table.
+/// lists this Region's tally rows at the head of their lists and marks every
+/// status as indexed so lists read the bounded way. Safe beside a running service
+/// and safe to run again. On a global table, run it in one Region, then (with
+/// nothing left to index, only its own tally rows to list) in each other Region
+/// that runs an origin.
 pub async fn migrate<T: Content>(
     store: &dyn Store,
     region: &str,
@@ -590,12 +675,16 @@ pub async fn migrate<T: Content>(
     mut progress: impl FnMut(Migrated),
 ) -> Result<Migrated, ApiError> {
     let mut done = Migrated::default();
-    if walk == Walk::UnlessMarked && fully_indexed(store, T::KIND).await? {
+    let marked = match walk {
+        Walk::UnlessMarked => marked(store, T::KIND).await?,
+        Walk::Everything => Marked::No,
+    };
+    if marked == Marked::Listed {
         return Ok(done);
     }
-    for status in Status::ALL {
+    for status in Status::ALL.into_iter().filter(|_| marked == Marked::No) {
         let rows = store
-            .query(&Query::gsi1(keys::content_by_status(T::KIND, status)))
+            .query(&keys::list_items(keys::content_by_status(T::KIND, status)))
             .await?;
         for row in rows {
             let mut current = from_row::<T>(&row)?;
@@ -626,7 +715,14 @@ pub async fn migrate<T: Content>(
             progress(done);
         }
     }
-    store.transact(markers(T::KIND, &Status::ALL)).await?;
+    // This Region's tally rows are listed at the head of their lists (created at
+    // zero where it has counted nothing yet), then the markers.
+    let own_rows = Status::ALL
+        .into_iter()
+        .map(|status| listed_tally(T::KIND, status, region, Vec::new()))
+        .collect();
+    store.transact(own_rows).await?;
+    mark_indexed(store, T::KIND, &Status::ALL).await?;
     Ok(done)
 }
 
@@ -661,7 +757,7 @@ async fn rows_of<T: Content>(
     for status in statuses {
         rows.extend(
             store
-                .query(&Query::gsi1(keys::content_by_status(T::KIND, *status)))
+                .query(&keys::list_items(keys::content_by_status(T::KIND, *status)))
                 .await?,
         );
     }
@@ -682,7 +778,7 @@ pub async fn ids(store: &dyn Store, kind: ContentKind) -> Result<Vec<(String, St
     let mut out = Vec::new();
     for status in Status::ALL {
         for row in store
-            .query(&Query::gsi1(keys::content_by_status(kind, status)))
+            .query(&keys::list_items(keys::content_by_status(kind, status)))
             .await?
         {
             if let Some(id) = row.pk.split_once('#').map(|(_, id)| id.to_string()) {
