@@ -224,8 +224,25 @@ impl AwsSettings {
 /// timeouts, so an unreachable service turns into a 503 within seconds rather
 /// than a Lambda timeout. Credentials, endpoints and the rest come from the
 /// environment as usual.
+///
+/// Lambda hands a function its execution role's keys in `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>).
+/// When they are there, they are what the default chain would pick first, so
+/// they are read directly: building the chain also builds providers a Lambda
+/// never asks (profile, SSO, web identity with an STS client of its own, ECS,
+/// IMDS). Without them (a laptop with a profile, SSO), the default chain.
 pub fn sdk_loader(region: &str) -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
+    let loader = aws_config::defaults(BehaviorVersion::latest());
+    let has = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let loader = if has("AWS_ACCESS_KEY_ID") && has("AWS_SECRET_ACCESS_KEY") {
+        loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+    } else {
+        loader
+    };
+    loader
         .region(Region::new(region.to_string()))
         .retry_config(
             RetryConfig::standard()

@@ -18,6 +18,41 @@ fn viewer_ip(value: &str) -> &str {
     without_port.trim_start_matches('[').trim_end_matches(']')
 }
 
+/// The CA bundle file to read the system's trusted roots from, if the environment
+/// names no certificate location itself: the bundle the system keeps (what
+/// `openssl-probe` finds, as rustls-native-certs would), so the trust store stays
+/// the system's. Without `SSL_CERT_FILE`, rustls-native-certs reads the bundle *and*
+/// every file of the certificate directory, which on Amazon Linux 2023 (like
+/// Debian) holds one file per root already in the bundle: about 150 more files to
+/// open and parse for no new root, most of the origin's cold start.
+pub fn system_ca_bundle(
+    env_file: Option<&std::ffi::OsStr>,
+    env_dir: Option<&std::ffi::OsStr>,
+    probed_bundle: Option<std::path::PathBuf>,
+) -> Option<std::path::PathBuf> {
+    if env_file.is_some() || env_dir.is_some() {
+        return None;
+    }
+    probed_bundle
+}
+
+/// Sets `SSL_CERT_FILE` to `system_ca_bundle`'s choice.
+///
+/// # Safety
+///
+/// Sets an environment variable: call it before any other thread exists.
+pub unsafe fn read_roots_from_the_system_bundle() {
+    let bundle = system_ca_bundle(
+        std::env::var_os("SSL_CERT_FILE").as_deref(),
+        std::env::var_os("SSL_CERT_DIR").as_deref(),
+        openssl_probe::probe().cert_file,
+    );
+    if let Some(bundle) = bundle {
+        // SAFETY: the caller guarantees no other thread reads the environment.
+        unsafe { std::env::set_var("SSL_CERT_FILE", bundle) };
+    }
+}
+
 /// What the origin Lambda is invoked with: a Function URL request, or the
 /// scheduler's tick (`{"folio":"tick"}`, sent by EventBridge Scheduler with an
 /// IAM role; a Function URL request can never take this shape, its body is a
@@ -118,6 +153,20 @@ pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_roots_are_read_from_the_system_bundle_unless_the_environment_names_a_location() {
+        use std::ffi::OsStr;
+        use std::path::PathBuf;
+        let bundle = || Some(PathBuf::from("/etc/pki/tls/certs/ca-bundle.crt"));
+        assert_eq!(system_ca_bundle(None, None, bundle()), bundle());
+        // The owner's own choice stands, file or directory.
+        let mine = Some(OsStr::new("/opt/my-roots.pem"));
+        assert_eq!(system_ca_bundle(mine, None, bundle()), None);
+        assert_eq!(system_ca_bundle(None, mine, bundle()), None);
+        // No bundle on the system: rustls-native-certs searches as before.
+        assert_eq!(system_ca_bundle(None, None, None), None);
+    }
 
     #[test]
     fn a_tick_and_a_function_url_event_are_told_apart() {

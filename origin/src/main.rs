@@ -50,6 +50,8 @@ async fn build_app() -> Result<Arc<App>, String> {
 }
 
 fn main() -> Result<(), Error> {
+    // SAFETY: no other thread exists yet; the runtime is built after.
+    unsafe { folio_origin::lambda::read_roots_from_the_system_bundle() };
     folio_origin::lambda::runtime()?.block_on(run())
 }
 
