@@ -67,6 +67,11 @@ fn sizes() -> Vec<usize> {
         .collect()
 }
 
+/// Whether CATALOGUE_ONLY names another request than `name`.
+fn skipped(name: &str) -> bool {
+    std::env::var("CATALOGUE_ONLY").is_ok_and(|only| only != name)
+}
+
 /// CATALOGUE_SHORT=1: posts of about 300 bytes, like `folio seed`'s, to measure
 /// the app's own work per request rather than JSON and HTML of large bodies.
 fn short_posts() -> bool {
@@ -278,7 +283,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
             (TRACK, TRACK.to_string()),
         ];
         for (name, path) in &shapes {
-            if std::env::var("CATALOGUE_ONLY").is_ok_and(|only| only != *name) {
+            if skipped(name) {
                 continue;
             }
             let f = measure(&app, &counting, path).await;
@@ -290,7 +295,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
             );
         }
         const UNMIGRATED: &str = "list, unmigrated store (reads everything)";
-        if std::env::var("CATALOGUE_ONLY").is_ok_and(|only| only != UNMIGRATED) {
+        if skipped(UNMIGRATED) {
             continue;
         }
         set_legacy(store.as_ref(), &id, true).await;

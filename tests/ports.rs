@@ -278,18 +278,18 @@ async fn store_contract(store: &dyn Store) {
     // Tallies: one write adds to any number of named counts, creating the row
     // and each name at 0 first; names are any text (a tag like `c++ & ü.x`).
     let tally = Key::new("TALLY", "REGION#a");
-    let add = |by: &[(&str, i64)]| Write::Tally {
+    let add = |by: &[(&str, i64)], listed_at: Option<Key>| Write::Tally {
         key: tally.clone(),
         entity_type: "Tally".into(),
         by: by.iter().map(|(n, b)| (n.to_string(), *b)).collect(),
-        listed_at: None,
+        listed_at,
     };
     store
-        .transact(vec![add(&[("all", 2), ("tag=c++ & ü.x", 1)])])
+        .transact(vec![add(&[("all", 2), ("tag=c++ & ü.x", 1)], None)])
         .await
         .unwrap();
     store
-        .transact(vec![add(&[("all", -1), ("tag=go", 1)])])
+        .transact(vec![add(&[("all", -1), ("tag=go", 1)], None)])
         .await
         .unwrap();
     let counted = store.get(&tally).await.unwrap().expect("a tally row");
@@ -318,12 +318,7 @@ async fn store_contract(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .transact(vec![Write::Tally {
-            key: tally.clone(),
-            entity_type: "Tally".into(),
-            by: vec![("all".into(), 1)],
-            listed_at: Some(Key::new(list, "~REGION#a")),
-        }])
+        .transact(vec![add(&[("all", 1)], Some(Key::new(list, "~REGION#a")))])
         .await
         .unwrap();
     let counted = store.get(&tally).await.unwrap().expect("a tally row");

@@ -23,17 +23,18 @@ fn viewer_ip(value: &str) -> &str {
 /// `openssl-probe` finds, as rustls-native-certs would), so the trust store stays
 /// the system's. Without `SSL_CERT_FILE`, rustls-native-certs reads the bundle *and*
 /// every file of the certificate directory, which on Amazon Linux 2023 (like
-/// Debian) holds one file per root already in the bundle: about 150 more files to
-/// open and parse for no new root, most of the origin's cold start.
+/// Debian) holds one file per root already in the bundle (the layout golang/go#79018
+/// describes): about 150 more files to open and parse for no new root, most of the
+/// origin's cold start. `probe` runs only when its answer is needed.
 pub fn system_ca_bundle(
     env_file: Option<&std::ffi::OsStr>,
     env_dir: Option<&std::ffi::OsStr>,
-    probed_bundle: Option<std::path::PathBuf>,
+    probe: impl FnOnce() -> Option<std::path::PathBuf>,
 ) -> Option<std::path::PathBuf> {
     if env_file.is_some() || env_dir.is_some() {
         return None;
     }
-    probed_bundle
+    probe()
 }
 
 /// Sets `SSL_CERT_FILE` to `system_ca_bundle`'s choice.
@@ -45,7 +46,7 @@ pub unsafe fn read_roots_from_the_system_bundle() {
     let bundle = system_ca_bundle(
         std::env::var_os("SSL_CERT_FILE").as_deref(),
         std::env::var_os("SSL_CERT_DIR").as_deref(),
-        openssl_probe::probe().cert_file,
+        || openssl_probe::probe().cert_file,
     );
     if let Some(bundle) = bundle {
         // SAFETY: the caller guarantees no other thread reads the environment.
@@ -159,13 +160,14 @@ mod tests {
         use std::ffi::OsStr;
         use std::path::PathBuf;
         let bundle = || Some(PathBuf::from("/etc/pki/tls/certs/ca-bundle.crt"));
-        assert_eq!(system_ca_bundle(None, None, bundle()), bundle());
-        // The owner's own choice stands, file or directory.
+        assert_eq!(system_ca_bundle(None, None, bundle), bundle());
+        // The owner's own choice stands, file or directory, and nothing is probed.
         let mine = Some(OsStr::new("/opt/my-roots.pem"));
-        assert_eq!(system_ca_bundle(mine, None, bundle()), None);
-        assert_eq!(system_ca_bundle(None, mine, bundle()), None);
+        let not_probed = || -> Option<PathBuf> { panic!("probed for an unused bundle") };
+        assert_eq!(system_ca_bundle(mine, None, not_probed), None);
+        assert_eq!(system_ca_bundle(None, mine, not_probed), None);
         // No bundle on the system: rustls-native-certs searches as before.
-        assert_eq!(system_ca_bundle(None, None, None), None);
+        assert_eq!(system_ca_bundle(None, None, || None), None);
     }
 
     #[test]

@@ -321,10 +321,16 @@ async fn tallies(
             SortKeyRange::All,
         ))
         .await?;
-    if !rows.iter().any(|row| row.sk == keys::INDEXED) {
+    if !holds_the_marker(&rows) {
         return Ok(None);
     }
     Ok(Some(sum_tallies(&rows)))
+}
+
+/// Whether these tally rows include the list's `INDEXED` marker: every item of the
+/// list has its index rows, so the summed tallies are its counts.
+fn holds_the_marker(rows: &[Item]) -> bool {
+    rows.iter().any(|row| row.sk == keys::INDEXED)
 }
 
 /// Every tally of the Regions' rows, summed by name.
@@ -459,7 +465,7 @@ async fn first_page<T: Content>(
         // the next first page allows for it).
         return Ok(FirstPage::NotAsked);
     }
-    if !head.iter().any(|row| row.sk == keys::INDEXED) {
+    if !holds_the_marker(&head) {
         return Ok(FirstPage::Full(rows));
     }
     let total = sum_tallies(&head).get(ALL).copied().unwrap_or(0);
