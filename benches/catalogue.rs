@@ -1,9 +1,11 @@
 //! What a public read costs as the catalogue grows: store rows read per request
 //! (a counting wrapper around the `Store` port) and median latency of an uncached
-//! list, a filtered list, one item's view count and the categories, at 10, 1,000
-//! and 10,000 published posts of 5 to 20 KB of Markdown, on the embedded store and
-//! on DynamoDB (moto). Requests go through the origin's `App::handle`, as the
-//! Lambda's do, with no cache in front.
+//! list, a filtered list, one item's view count, the categories and the sitemap,
+//! at 10, 1,000 and 10,000 published posts of 5 to 20 KB of Markdown, on the
+//! embedded store and on DynamoDB (moto, seeded in bulk: see `BulkSeed`). *Data
+//! read* is the bytes of the rows' `Data` (the items' JSON) the store returned.
+//! Requests go through the origin's `App::handle`, as the Lambda's do, with no
+//! cache in front.
 //!
 //! `cargo bench --bench catalogue` (sizes from CATALOGUE_SIZES, default
 //! 10,1000,10000; CATALOGUE_BACKENDS, default embedded,moto; with
@@ -13,16 +15,18 @@
 //!
 //! Requests run on the origin Lambda's runtime (`folio_origin::lambda::runtime`,
 //! one thread); CATALOGUE_RUNTIME=multi runs them on tokio's multi-threaded one
-//! instead. For profiling, CATALOGUE_ONLY=<request name> measures one request
-//! and CATALOGUE_SAMPLES=<n> sets how many times.
+//! instead. CATALOGUE_ONLY=<request name>[;<request name>…] measures only those
+//! requests and CATALOGUE_SAMPLES=<n> sets how many times each.
 
 #[path = "../tests/support/counting.rs"]
+#[allow(dead_code)]
 mod counting;
 #[path = "../tests/support/moto.rs"]
 #[allow(dead_code)]
 mod moto;
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use counting::CountingStore;
@@ -30,7 +34,7 @@ use folio_origin::adapters::dynamo::DynamoStore;
 use folio_origin::app::App;
 use folio_origin::keys;
 use folio_origin::local::{LOCAL_REGION, Local, LocalConfig};
-use folio_origin::ports::{Condition, Item, Store, Write};
+use folio_origin::ports::{Condition, Item, Key, Query, Store, StoreError, Write};
 use folio_origin::repo::content::{self as repo, Walk};
 use folio_origin::request::Request;
 use folio_shared::domain::{
@@ -67,9 +71,9 @@ fn sizes() -> Vec<usize> {
         .collect()
 }
 
-/// Whether CATALOGUE_ONLY names another request than `name`.
+/// Whether CATALOGUE_ONLY (request names, separated by `;`) leaves `name` out.
 fn skipped(name: &str) -> bool {
-    std::env::var("CATALOGUE_ONLY").is_ok_and(|only| only != name)
+    std::env::var("CATALOGUE_ONLY").is_ok_and(|only| !only.split(';').any(|n| n == name))
 }
 
 /// CATALOGUE_SHORT=1: posts of about 300 bytes, like `folio seed`'s, to measure
@@ -134,6 +138,8 @@ fn get(path_and_query: &str) -> Request {
 
 struct Figure {
     rows: usize,
+    /// Bytes of the rows' `Data` (the items' JSON) read per request.
+    data_bytes: usize,
     median: Duration,
     /// This process's CPU time per request (user + system): the app's own work,
     /// SDK and HTTP client included; moto and DynamoDB Local run in processes of
@@ -175,6 +181,17 @@ fn new_visitor(n: usize) -> Request {
     request
 }
 
+/// One line of the table.
+fn report(backend: &str, size: usize, name: &str, f: &Figure) {
+    println!(
+        "| {backend} | {size} | {name} | {} | {:.1} KB | {:.2} ms | {:.3} ms |",
+        f.rows,
+        f.data_bytes as f64 / 1000.0,
+        f.median.as_secs_f64() * 1000.0,
+        f.cpu.as_secs_f64() * 1000.0
+    );
+}
+
 async fn measure(app: &App, counting: &CountingStore, path: &str) -> Figure {
     let request = |n: usize| {
         if path == TRACK {
@@ -195,20 +212,24 @@ async fn measure(app: &App, counting: &CountingStore, path: &str) -> Figure {
     }
     let mut times = Vec::with_capacity(samples());
     let mut rows = 0;
+    let mut data_bytes = 0;
     let cpu_before = cpu_time();
     for _ in 0..samples() {
         let request = request(next_visitor());
         counting.take();
+        counting.take_data_bytes();
         let started = Instant::now();
         let r = app.handle(request).await;
         times.push(started.elapsed());
         rows = counting.take().rows;
+        data_bytes = counting.take_data_bytes();
         assert_eq!(r.status, 200);
     }
     let cpu = (cpu_time() - cpu_before) / samples() as u32;
     times.sort();
     Figure {
         rows,
+        data_bytes,
         median: times[samples() / 2],
         cpu,
     }
@@ -236,7 +257,116 @@ async fn set_legacy(store: &dyn Store, id: &str, legacy: bool) {
     }
 }
 
-async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
+/// Seeds moto in bulk: the writes of each `repo::create` are kept, not sent.
+/// `flush` then loads the new rows with BatchWriteItem, and the tally and
+/// counter rows as the summed changes leave them. moto copies every table on
+/// each TransactWriteItems to be able to roll it back, so 10,000 posts written
+/// one transaction each would take hours and many GB (and at 10,000 posts one
+/// such copy outlasts the SDK's timeout). The rows that result are the ones the
+/// per-post transactions would have left; `run` checks the totals they give.
+struct BulkSeed {
+    target: Arc<DynamoStore>,
+    rows: Mutex<Vec<Item>>,
+    /// Every tally and counter change so far, summed by row.
+    changes: Mutex<BTreeMap<(String, String), Write>>,
+}
+
+impl BulkSeed {
+    fn new(target: Arc<DynamoStore>) -> Self {
+        Self {
+            target,
+            rows: Mutex::default(),
+            changes: Mutex::default(),
+        }
+    }
+
+    async fn flush(&self) {
+        let mut rows = std::mem::take(&mut *self.rows.lock().unwrap());
+        // What an ADD to a row that did not exist leaves: the sums.
+        for change in self.changes.lock().unwrap().values() {
+            rows.push(match change.clone() {
+                Write::Tally {
+                    key,
+                    entity_type,
+                    by,
+                    listed_at,
+                } => Item {
+                    pk: key.pk,
+                    sk: key.sk,
+                    entity_type,
+                    tallies: by.into_iter().collect(),
+                    gsi1pk: listed_at.as_ref().map(|at| at.pk.clone()),
+                    gsi1sk: listed_at.map(|at| at.sk),
+                    ..Item::default()
+                },
+                Write::Increment {
+                    key,
+                    entity_type,
+                    by,
+                    label,
+                } => Item {
+                    pk: key.pk,
+                    sk: key.sk,
+                    entity_type,
+                    count: by,
+                    data: label,
+                    ..Item::default()
+                },
+                other => unreachable!("only tallies and counters are summed: {other:?}"),
+            });
+        }
+        self.target.load_rows(&rows).await.unwrap();
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for BulkSeed {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.target.get(key).await
+    }
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        self.target.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut changes = self.changes.lock().unwrap();
+        for write in writes {
+            let key = write.key();
+            let key = (key.pk, key.sk);
+            match (write, changes.get_mut(&key)) {
+                // A new post's rows: the bench's titles and ids are all distinct.
+                (Write::Put { item, .. }, _) => self.rows.lock().unwrap().push(item),
+                (Write::Tally { by, .. }, Some(Write::Tally { by: sum, .. })) => {
+                    for (name, n) in by {
+                        match sum.iter_mut().find(|(known, _)| *known == name) {
+                            Some((_, total)) => *total += n,
+                            None => sum.push((name, n)),
+                        }
+                    }
+                }
+                (
+                    Write::Increment { by, label, .. },
+                    Some(Write::Increment {
+                        by: sum,
+                        label: last,
+                        ..
+                    }),
+                ) => {
+                    *sum += by;
+                    if label.is_some() {
+                        *last = label;
+                    }
+                }
+                (write @ (Write::Tally { .. } | Write::Increment { .. }), None) => {
+                    changes.insert(key, write);
+                }
+                (other, _) => panic!("a new post wrote {other:?}"),
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run(backend: &str, store: Arc<dyn Store>, bulk: Option<BulkSeed>, sizes: &[usize]) {
     let dir = tempfile::tempdir().unwrap();
     let local = Local::open(&LocalConfig::plain(
         dir.path().to_path_buf(),
@@ -247,12 +377,22 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
         .await
         .unwrap();
     let (app, counting) = counting::counted_app(&local, Arc::clone(&store));
+    // The sitemap needs a site to link to.
+    let site = folio_origin::site::Site::from_lookup(|name| {
+        (name == "SITE_URL").then(|| "https://jane.dev".to_string())
+    })
+    .unwrap();
+    let app = app.with_site(site);
     let mut written = 0;
     let mut some_id = None;
     for &size in sizes {
         let seeding = Instant::now();
+        let writer: &dyn Store = match &bulk {
+            Some(bulk) => bulk,
+            None => store.as_ref(),
+        };
         while written < size {
-            match repo::create(store.as_ref(), post(written), LOCAL_REGION).await {
+            match repo::create(writer, post(written), LOCAL_REGION).await {
                 Ok(created) => {
                     some_id.get_or_insert_with(|| created.id().to_string());
                 }
@@ -263,6 +403,20 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
                 Err(e) => panic!("post {written}: {e}"),
             }
             written += 1;
+        }
+        if let Some(bulk) = &bulk {
+            bulk.flush().await;
+        }
+        // However the posts were written, the list counts every one of them
+        // (with a filter too, so the tallies were summed per name).
+        for path in ["/v1/blog/posts?limit=1", "/v1/blog/posts?limit=1&tag=tag-7"] {
+            let listed = app.handle(get(path)).await;
+            let listed: serde_json::Value = serde_json::from_slice(&listed.body).unwrap();
+            let total = listed["total"].as_u64().unwrap() as usize;
+            let expected = (0..written)
+                .filter(|&n| !path.contains("tag=") || post(n).tags.iter().any(|t| t == "tag-7"))
+                .count();
+            assert_eq!(total, expected, "{backend}, {path}: the total");
         }
         eprintln!(
             "{backend}: {size} posts written in {:.1?}",
@@ -280,6 +434,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
             ),
             ("item view count", views),
             ("categories", "/v1/blog/categories".to_string()),
+            ("sitemap", "/v1/sitemap.xml".to_string()),
             (TRACK, TRACK.to_string()),
         ];
         for (name, path) in &shapes {
@@ -287,12 +442,25 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
                 continue;
             }
             let f = measure(&app, &counting, path).await;
-            println!(
-                "| {backend} | {size} | {name} | {} | {:.2} ms | {:.3} ms |",
-                f.rows,
-                f.median.as_secs_f64() * 1000.0,
-                f.cpu.as_secs_f64() * 1000.0
-            );
+            report(backend, size, name, &f);
+        }
+        // The sitemap as a store without page rows answers it: from the items.
+        const SITEMAP_FROM_ITEMS: &str = "sitemap, before page rows (reads the posts)";
+        if !skipped(SITEMAP_FROM_ITEMS) {
+            let marker = keys::pages_marker(ContentKind::Blog);
+            let saved = store.get(&marker).await.unwrap().expect("the pages marker");
+            let delete = Write::Delete {
+                key: marker,
+                condition: Condition::None,
+            };
+            store.transact(vec![delete]).await.unwrap();
+            let f = measure(&app, &counting, "/v1/sitemap.xml").await;
+            report(backend, size, SITEMAP_FROM_ITEMS, &f);
+            let put_back = Write::Put {
+                item: saved,
+                condition: Condition::None,
+            };
+            store.transact(vec![put_back]).await.unwrap();
         }
         const UNMIGRATED: &str = "list, unmigrated store (reads everything)";
         if skipped(UNMIGRATED) {
@@ -300,12 +468,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, sizes: &[usize]) {
         }
         set_legacy(store.as_ref(), &id, true).await;
         let f = measure(&app, &counting, "/v1/blog/posts").await;
-        println!(
-            "| {backend} | {size} | {UNMIGRATED} | {} | {:.2} ms | {:.3} ms |",
-            f.rows,
-            f.median.as_secs_f64() * 1000.0,
-            f.cpu.as_secs_f64() * 1000.0
-        );
+        report(backend, size, UNMIGRATED, &f);
         set_legacy(store.as_ref(), &id, false).await;
         repo::migrate_all(store.as_ref(), LOCAL_REGION, Walk::UnlessMarked, |_, _| {})
             .await
@@ -324,8 +487,8 @@ fn main() {
         folio_origin::lambda::runtime()
     }
     .expect("tokio runtime");
-    println!("| store | posts | request | rows read | median | app CPU |");
-    println!("|---|---|---|---|---|---|");
+    println!("| store | posts | request | rows read | data read | median | app CPU |");
+    println!("|---|---|---|---|---|---|---|");
     runtime.block_on(async {
         for backend in backends.split(',') {
             match backend.trim() {
@@ -335,7 +498,7 @@ fn main() {
                         &dir.path().join("bench.redb"),
                     )
                     .unwrap();
-                    run("embedded", Arc::new(store), &sizes).await;
+                    run("embedded", Arc::new(store), None, &sizes).await;
                 }
                 "moto" => {
                     let moto = moto::Moto::start();
@@ -345,19 +508,19 @@ fn main() {
                         "Correct-horse-battery-st4ple",
                     )
                     .await;
-                    let store = DynamoStore::new(
+                    let store = Arc::new(DynamoStore::new(
                         fixture.settings.dynamodb_client(&fixture.sdk),
                         &fixture.settings.table_name,
-                    );
-                    // AWS_ENDPOINT_URL_DYNAMODB sends DynamoDB to DynamoDB Local
-                    // (moto copies every table on each transaction, so it cannot
-                    // hold 10,000 posts in reasonable time or memory).
-                    let name = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
-                        "DynamoDB Local"
+                    ));
+                    // AWS_ENDPOINT_URL_DYNAMODB sends DynamoDB to DynamoDB Local,
+                    // which is written post by post as the origin writes; moto is
+                    // seeded in bulk (`BulkSeed`).
+                    if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+                        run("DynamoDB Local", store, None, &sizes).await;
                     } else {
-                        "moto"
-                    };
-                    run(name, Arc::new(store), &sizes).await;
+                        let bulk = BulkSeed::new(Arc::clone(&store));
+                        run("moto", store, Some(bulk), &sizes).await;
+                    }
                 }
                 other => panic!("CATALOGUE_BACKENDS: unknown backend {other:?}; use embedded,moto"),
             }

@@ -200,8 +200,8 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
 }
 
 /// `folio migrate`: gives the items an older folio wrote their list index rows and
-/// their place in the tallies, then marks the store indexed. Safe beside a running
-/// service, and safe to run again.
+/// their place in the tallies, and every published item its page row, then marks
+/// the store indexed. Safe beside a running service, and safe to run again.
 pub async fn migrate(target: Target) -> Result<(), String> {
     let (store, region) = open(&target, Use::Import).await?;
     let mut last = None;
@@ -211,17 +211,20 @@ pub async fn migrate(target: Target) -> Result<(), String> {
         folio_origin::repo::content::Walk::Everything,
         |kind, m| {
             let seen = m.indexed + m.already;
-            if seen % 100 == 0 && last != Some((kind, seen)) {
-                last = Some((kind, seen));
-                eprintln!("{kind}: {seen} items checked, {} indexed", m.indexed);
+            if (seen + m.pages) % 100 == 0 && last != Some((kind, seen, m.pages)) {
+                last = Some((kind, seen, m.pages));
+                eprintln!(
+                    "{kind}: {} page rows written, {seen} items checked, {} indexed",
+                    m.pages, m.indexed
+                );
             }
         },
     )
     .await
     .map_err(|e| format!("cannot migrate the store: {e}"))?;
     println!(
-        "Indexed {} items for lists ({} had their index rows already); lists now read only what they return.",
-        done.indexed, done.already
+        "Indexed {} items for lists ({} had their index rows already) and wrote {} page rows for the sitemap; lists and the sitemap now read only what they return.",
+        done.indexed, done.already, done.pages
     );
     Ok(())
 }

@@ -13,6 +13,8 @@ pub struct CountingStore {
     inner: Arc<dyn Store>,
     rows: AtomicUsize,
     calls: AtomicUsize,
+    /// Bytes of `Data` in the rows returned: what a read costs beyond its count.
+    data_bytes: AtomicUsize,
 }
 
 /// What the store was asked for since the last `take`.
@@ -30,7 +32,22 @@ impl CountingStore {
             inner,
             rows: AtomicUsize::new(0),
             calls: AtomicUsize::new(0),
+            data_bytes: AtomicUsize::new(0),
         }
+    }
+
+    /// The bytes of `Data` read so far, starting that count again.
+    pub fn take_data_bytes(&self) -> usize {
+        self.data_bytes.swap(0, Ordering::SeqCst)
+    }
+
+    fn count_data(&self, rows: &[&Item]) {
+        let bytes = rows
+            .iter()
+            .filter_map(|row| row.data.as_ref())
+            .map(String::len)
+            .sum();
+        self.data_bytes.fetch_add(bytes, Ordering::SeqCst);
     }
 
     /// The reads so far, starting the count again.
@@ -46,6 +63,7 @@ impl CountingStore {
 impl Store for CountingStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let row = self.inner.get(key).await?;
+        self.count_data(&row.iter().collect::<Vec<_>>());
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.rows
             .fetch_add(usize::from(row.is_some()), Ordering::SeqCst);
@@ -54,6 +72,7 @@ impl Store for CountingStore {
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         let rows = self.inner.get_many(keys).await?;
+        self.count_data(&rows.iter().flatten().collect::<Vec<_>>());
         self.calls.fetch_add(1, Ordering::SeqCst);
         let found = rows.iter().filter(|row| row.is_some()).count();
         self.rows.fetch_add(found, Ordering::SeqCst);
@@ -62,6 +81,7 @@ impl Store for CountingStore {
 
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
         let rows = self.inner.query(query).await?;
+        self.count_data(&rows.iter().collect::<Vec<_>>());
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.rows.fetch_add(rows.len(), Ordering::SeqCst);
         Ok(rows)

@@ -239,8 +239,21 @@ fn url_entry(out: &mut String, loc: &str, lastmod: Option<&str>) {
     out.push_str("</url>\n");
 }
 
-/// The frontend page and last change of every published item of one kind.
+/// The frontend page and last change of every published item of a kind, newest first: from
+/// the page rows (a hundred bytes or so each), or, in a store `folio migrate` has
+/// not given them yet, from the items themselves.
 async fn pages_of<T: Content>(app: &App, site: &Site) -> Result<Vec<(String, String)>, ApiError> {
+    if let Some(pages) = repo::published_pages::<T>(app.store.as_ref()).await? {
+        return Ok(pages
+            .into_iter()
+            .map(|page| {
+                (
+                    site.item_url(T::KIND, &page.id, page.slug.as_deref()),
+                    page.updated_at,
+                )
+            })
+            .collect());
+    }
     Ok(repo::list::<T>(app.store.as_ref(), &[Status::Published])
         .await?
         .iter()

@@ -157,7 +157,95 @@ fn derived_changes<T: Content>(
     let mut writes = category_changes(before.map(|s| &s.item), after, region);
     let indexed_before = before.filter(|s| s.indexed).map(|s| &s.item);
     writes.extend(list_changes(indexed_before, after, region));
+    writes.extend(page_change(before.map(|s| &s.item), after));
     writes
+}
+
+/// A published item's page row: what the sitemap needs of it, a hundred bytes
+/// or so in place of the whole item.
+fn page_row<T: Content>(item: &T) -> Item {
+    let key = keys::page(T::KIND, item.id());
+    let page = PageRow {
+        slug: item.slug().map(str::to_string),
+        updated_at: item.meta().updated_at.as_str().to_string(),
+        order: list_order(item),
+    };
+    Item {
+        pk: key.pk,
+        sk: key.sk,
+        entity_type: keys::entity::PAGE.into(),
+        // A struct of three strings always serialises.
+        data: serde_json::to_string(&page).ok(),
+        ..Item::default()
+    }
+}
+
+/// The page-row write of a change from `before` to `after`: written while the
+/// item is published (its slug or date may have changed), deleted by every other
+/// write of it. The Delete also clears a row an older folio left behind when it
+/// unpublished the item; of a row that is not there, it deletes nothing.
+fn page_change<T: Content>(before: Option<&T>, after: Option<&T>) -> Option<Write> {
+    match after.or(before) {
+        Some(item) if after.is_some_and(|a| a.status() == Status::Published) => Some(Write::Put {
+            item: page_row(item),
+            condition: Condition::None,
+        }),
+        Some(item) => Some(Write::Delete {
+            key: keys::page(T::KIND, item.id()),
+            condition: Condition::None,
+        }),
+        None => None,
+    }
+}
+
+/// The `Data` of a page row.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageRow {
+    slug: Option<String>,
+    updated_at: String,
+    /// The item's place in its list (`list_order`): the sitemap lists newest first.
+    order: String,
+}
+
+/// A published item as the sitemap lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedPage {
+    pub id: String,
+    pub slug: Option<String>,
+    pub updated_at: String,
+}
+
+/// Every published item of a kind as the sitemap lists it, newest first, read
+/// from the page rows: one Query of small rows. `None` while some published item
+/// may lack its row (before `folio migrate`).
+pub async fn published_pages<T: Content>(
+    store: &dyn Store,
+) -> Result<Option<Vec<PublishedPage>>, ApiError> {
+    let rows = store
+        .query(&Query::table(keys::pages(T::KIND), SortKeyRange::All))
+        .await?;
+    if !rows.iter().any(|row| row.sk == keys::PAGES_COMPLETE) {
+        return Ok(None);
+    }
+    let mut pages = Vec::with_capacity(rows.len());
+    for row in rows
+        .into_iter()
+        .filter(|row| row.sk != keys::PAGES_COMPLETE)
+    {
+        let page: PageRow = serde_json::from_str(row.data.as_deref().unwrap_or("null"))
+            .map_err(|e| ApiError::Internal(format!("corrupt page row {}: {e}", row.sk)))?;
+        pages.push((
+            page.order,
+            PublishedPage {
+                id: row.sk,
+                slug: page.slug,
+                updated_at: page.updated_at,
+            },
+        ));
+    }
+    pages.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(Some(pages.into_iter().map(|(_, page)| page).collect()))
 }
 
 fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, ApiError> {
@@ -664,9 +752,13 @@ pub struct Migrated {
     pub indexed: usize,
     /// Items that had them already.
     pub already: usize,
+    /// Published items whose page row was written (or written again).
+    pub pages: usize,
 }
 
-/// Gives every item of a kind written before index rows existed its index rows
+/// Gives every published item of a kind its page row (`write_pages`), unless the
+/// kind's pages are marked complete already. Then gives every item of a kind
+/// written before index rows existed its index rows
 /// and its place in this Region's tallies, each in one transaction conditional on
 /// the item's version (a concurrent write wins and the item is read again), then
 /// lists this Region's tally rows at the head of their lists and marks every
@@ -681,10 +773,16 @@ pub async fn migrate<T: Content>(
     mut progress: impl FnMut(Migrated),
 ) -> Result<Migrated, ApiError> {
     let mut done = Migrated::default();
-    let marked = match walk {
-        Walk::UnlessMarked => marked(store, T::KIND).await?,
-        Walk::Everything => Marked::No,
+    let (marked, paged) = match walk {
+        Walk::UnlessMarked => (
+            marked(store, T::KIND).await?,
+            store.get(&keys::pages_marker(T::KIND)).await?.is_some(),
+        ),
+        Walk::Everything => (Marked::No, false),
     };
+    if !paged {
+        write_pages::<T>(store, &mut done, &mut progress).await?;
+    }
     if marked == Marked::Listed {
         return Ok(done);
     }
@@ -732,6 +830,65 @@ pub async fn migrate<T: Content>(
     Ok(done)
 }
 
+/// Writes the page row of every published item, each in a transaction that checks
+/// the item's version (a concurrent write wins: the item is read again, and a
+/// writer of this version keeps the row itself), then the marker that lets the
+/// sitemap read the page rows.
+async fn write_pages<T: Content>(
+    store: &dyn Store,
+    done: &mut Migrated,
+    progress: &mut impl FnMut(Migrated),
+) -> Result<(), ApiError> {
+    let rows = store
+        .query(&keys::list_items(keys::content_by_status(
+            T::KIND,
+            Status::Published,
+        )))
+        .await?;
+    for row in rows {
+        let mut current = from_row::<T>(&row)?;
+        while current.item.status() == Status::Published {
+            let writes = vec![
+                Write::Check {
+                    key: keys::content(T::KIND, current.item.id()),
+                    condition: Condition::VersionIs(current.version),
+                },
+                Write::Put {
+                    item: page_row(&current.item),
+                    condition: Condition::None,
+                },
+            ];
+            match store.transact(writes).await {
+                Ok(()) => {
+                    done.pages += 1;
+                    break;
+                }
+                Err(StoreError::ConditionFailed { .. }) => {
+                    match get::<T>(store, current.item.id()).await? {
+                        Some(again) => current = again,
+                        None => break,
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        progress(*done);
+    }
+    let marker = keys::pages_marker(T::KIND);
+    store
+        .transact(vec![Write::Put {
+            item: Item {
+                pk: marker.pk,
+                sk: marker.sk,
+                entity_type: keys::entity::PAGES_MARKER.into(),
+                ..Item::default()
+            },
+            condition: Condition::None,
+        }])
+        .await?;
+    Ok(())
+}
+
 /// `migrate` for every kind; `progress` hears each kind's running figures.
 pub async fn migrate_all(
     store: &dyn Store,
@@ -750,6 +907,7 @@ pub async fn migrate_all(
     Ok(Migrated {
         indexed: blog.indexed + projects.indexed + certifications.indexed,
         already: blog.already + projects.already + certifications.already,
+        pages: blog.pages + projects.pages + certifications.pages,
     })
 }
 
