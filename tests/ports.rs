@@ -1070,22 +1070,7 @@ mod catalogue {
     async fn as_written_before_index_rows(store: &dyn Store) {
         for kind in folio_shared::domain::ContentKind::ALL {
             for status in Status::ALL {
-                for row in store
-                    .query(&Query::table(
-                        folio_origin::keys::tallies(kind, status),
-                        SortKeyRange::All,
-                    ))
-                    .await
-                    .unwrap()
-                {
-                    store
-                        .transact(vec![Write::Delete {
-                            key: row.key(),
-                            condition: Condition::None,
-                        }])
-                        .await
-                        .unwrap();
-                }
+                delete_partition(store, folio_origin::keys::tallies(kind, status)).await;
                 let partition = folio_origin::keys::content_by_status(kind, status);
                 for row in store.query(&Query::gsi1(partition)).await.unwrap() {
                     if folio_origin::keys::is_list_head(row.gsi1sk.as_deref()) {
@@ -1121,20 +1106,24 @@ mod catalogue {
     /// no marker.
     async fn as_written_before_page_rows(store: &dyn Store) {
         for kind in folio_shared::domain::ContentKind::ALL {
-            let partition = folio_origin::keys::pages(kind);
-            for row in store
-                .query(&Query::table(partition, SortKeyRange::All))
+            delete_partition(store, folio_origin::keys::pages(kind)).await;
+        }
+    }
+
+    /// Deletes every row of a table partition.
+    async fn delete_partition(store: &dyn Store, partition: String) {
+        for row in store
+            .query(&Query::table(partition, SortKeyRange::All))
+            .await
+            .unwrap()
+        {
+            store
+                .transact(vec![Write::Delete {
+                    key: row.key(),
+                    condition: Condition::None,
+                }])
                 .await
-                .unwrap()
-            {
-                store
-                    .transact(vec![Write::Delete {
-                        key: row.key(),
-                        condition: Condition::None,
-                    }])
-                    .await
-                    .unwrap();
-            }
+                .unwrap();
         }
     }
 

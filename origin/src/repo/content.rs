@@ -791,30 +791,22 @@ pub async fn migrate<T: Content>(
             .query(&keys::list_items(keys::content_by_status(T::KIND, status)))
             .await?;
         for row in rows {
-            let mut current = from_row::<T>(&row)?;
-            loop {
+            let written = write_unless_changed(store, from_row::<T>(&row)?, |current| {
                 if current.indexed {
-                    done.already += 1;
-                    break;
+                    return Ok(None);
                 }
                 let mut writes = vec![Write::Put {
                     item: to_row(&current.item, current.version + 1)?,
                     condition: Condition::VersionIs(current.version),
                 }];
                 writes.extend(list_changes(None, Some(&current.item), region));
-                match store.transact(writes).await {
-                    Ok(()) => {
-                        done.indexed += 1;
-                        break;
-                    }
-                    Err(StoreError::ConditionFailed { .. }) => {
-                        match get::<T>(store, current.item.id()).await? {
-                            Some(again) => current = again,
-                            None => break,
-                        }
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                Ok(Some(writes))
+            })
+            .await?;
+            match written {
+                Written::Yes => done.indexed += 1,
+                Written::NotNeeded => done.already += 1,
+                Written::Gone => {}
             }
             progress(done);
         }
@@ -846,9 +838,11 @@ async fn write_pages<T: Content>(
         )))
         .await?;
     for row in rows {
-        let mut current = from_row::<T>(&row)?;
-        while current.item.status() == Status::Published {
-            let writes = vec![
+        let written = write_unless_changed(store, from_row::<T>(&row)?, |current| {
+            if current.item.status() != Status::Published {
+                return Ok(None);
+            }
+            Ok(Some(vec![
                 Write::Check {
                     key: keys::content(T::KIND, current.item.id()),
                     condition: Condition::VersionIs(current.version),
@@ -857,20 +851,11 @@ async fn write_pages<T: Content>(
                     item: page_row(&current.item),
                     condition: Condition::None,
                 },
-            ];
-            match store.transact(writes).await {
-                Ok(()) => {
-                    done.pages += 1;
-                    break;
-                }
-                Err(StoreError::ConditionFailed { .. }) => {
-                    match get::<T>(store, current.item.id()).await? {
-                        Some(again) => current = again,
-                        None => break,
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            }
+            ]))
+        })
+        .await?;
+        if written == Written::Yes {
+            done.pages += 1;
         }
         progress(*done);
     }
@@ -887,6 +872,41 @@ async fn write_pages<T: Content>(
         }])
         .await?;
     Ok(())
+}
+
+/// What `write_unless_changed` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    Yes,
+    /// The item, as last read, needed no write.
+    NotNeeded,
+    /// The item was deleted meanwhile.
+    Gone,
+}
+
+/// Applies the writes `writes_for` asks for an item (`None`: none needed), in a
+/// transaction whose writes check the item's version: when a concurrent write
+/// changed the item first, the item is read again and asked about again.
+async fn write_unless_changed<T: Content>(
+    store: &dyn Store,
+    mut current: Stored<T>,
+    writes_for: impl Fn(&Stored<T>) -> Result<Option<Vec<Write>>, ApiError>,
+) -> Result<Written, ApiError> {
+    loop {
+        let Some(writes) = writes_for(&current)? else {
+            return Ok(Written::NotNeeded);
+        };
+        match store.transact(writes).await {
+            Ok(()) => return Ok(Written::Yes),
+            Err(StoreError::ConditionFailed { .. }) => {
+                match get::<T>(store, current.item.id()).await? {
+                    Some(again) => current = again,
+                    None => return Ok(Written::Gone),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// `migrate` for every kind; `progress` hears each kind's running figures.
