@@ -444,11 +444,16 @@ async fn run(backend: &str, store: Arc<dyn Store>, bulk: Option<BulkSeed>, sizes
             let f = measure(&app, &counting, path).await;
             report(backend, size, name, &f);
         }
-        // The sitemap as a store without page rows answers it: from the items.
-        const SITEMAP_FROM_ITEMS: &str = "sitemap, before page rows (reads the posts)";
+        // The sitemap as a store without catalogue entries answers it: from the
+        // items.
+        const SITEMAP_FROM_ITEMS: &str = "sitemap, before catalogue entries (reads the posts)";
         if !skipped(SITEMAP_FROM_ITEMS) {
-            let marker = keys::pages_marker(ContentKind::Blog);
-            let saved = store.get(&marker).await.unwrap().expect("the pages marker");
+            let marker = keys::catalogue_marker(ContentKind::Blog);
+            let saved = store
+                .get(&marker)
+                .await
+                .unwrap()
+                .expect("the catalogue marker");
             let delete = Write::Delete {
                 key: marker,
                 condition: Condition::None,

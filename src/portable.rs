@@ -200,7 +200,7 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
 }
 
 /// `folio migrate`: gives the items an older folio wrote their list index rows and
-/// their place in the tallies, and every published item its page row, then marks
+/// their place in the tallies, and every item its catalogue entry, then marks
 /// the store indexed. Safe beside a running service, and safe to run again.
 pub async fn migrate(target: Target) -> Result<(), String> {
     let (store, region) = open(&target, Use::Import).await?;
@@ -211,11 +211,11 @@ pub async fn migrate(target: Target) -> Result<(), String> {
         folio_origin::repo::content::Walk::Everything,
         |kind, m| {
             let seen = m.indexed + m.already;
-            if (seen + m.pages) % 100 == 0 && last != Some((kind, seen, m.pages)) {
-                last = Some((kind, seen, m.pages));
+            if (seen + m.entries) % 100 == 0 && last != Some((kind, seen, m.entries)) {
+                last = Some((kind, seen, m.entries));
                 eprintln!(
-                    "{kind}: {} page rows written, {seen} items checked, {} indexed",
-                    m.pages, m.indexed
+                    "{kind}: {} catalogue entries written, {seen} items checked, {} indexed",
+                    m.entries, m.indexed
                 );
             }
         },
@@ -223,8 +223,8 @@ pub async fn migrate(target: Target) -> Result<(), String> {
     .await
     .map_err(|e| format!("cannot migrate the store: {e}"))?;
     println!(
-        "Indexed {} items for lists ({} had their index rows already) and wrote {} page rows for the sitemap; lists and the sitemap now read only what they return.",
-        done.indexed, done.already, done.pages
+        "Indexed {} items for lists ({} had their index rows already) and wrote {} catalogue entries; lists, the sitemap and the view statistics now read only what they return.",
+        done.indexed, done.already, done.entries
     );
     Ok(())
 }

@@ -1102,11 +1102,11 @@ mod catalogue {
         }
     }
 
-    /// Takes a store back to what a folio before page rows wrote: no page rows,
-    /// no marker.
-    async fn as_written_before_page_rows(store: &dyn Store) {
+    /// Takes a store back to what a folio before catalogue entries wrote: no
+    /// entries, no marker.
+    async fn as_written_before_catalogue_entries(store: &dyn Store) {
         for kind in folio_shared::domain::ContentKind::ALL {
-            delete_partition(store, folio_origin::keys::pages(kind)).await;
+            delete_partition(store, folio_origin::keys::catalogue(kind)).await;
         }
     }
 
@@ -1128,6 +1128,15 @@ mod catalogue {
     }
 
     impl Catalogue {
+        /// The owner's view statistics of the blog, and the bytes of `Data` they
+        /// read from the store.
+        async fn view_stats(&self) -> (serde_json::Map<String, serde_json::Value>, usize) {
+            self.counting.take_data_bytes();
+            let (_, body) = self.reads("/v1/analytics/views/blog", true).await;
+            let stats = body["stats"].as_object().unwrap().clone();
+            (stats, self.counting.take_data_bytes())
+        }
+
         /// The sitemap's answer, and the bytes of `Data` it read from the store.
         async fn sitemap(&self, app: &App) -> (String, usize) {
             self.counting.take();
@@ -1152,7 +1161,7 @@ mod catalogue {
     }
 
     #[tokio::test]
-    async fn the_sitemap_reads_a_small_row_per_published_post_not_the_posts() {
+    async fn the_sitemap_and_the_view_statistics_read_a_small_entry_per_post_not_the_posts() {
         let mut c = open().await;
         c.migrate().await;
         c.add_posts(0..40).await;
@@ -1172,14 +1181,14 @@ mod catalogue {
         let url_count = |xml: &str| xml.matches("<url>").count();
         let listed = |xml: &str, slug: &str| xml.contains(&format!("/blog/{slug}</loc>"));
         // 30 of the 40 posts are published; each post carries about 6 KB of
-        // Markdown, its page row about a hundred bytes.
+        // Markdown, its catalogue entry about a hundred bytes.
         let (before_unpublish, bytes) = c.sitemap(&app).await;
         assert_eq!(
             url_count(&before_unpublish),
             1 + 30,
             "the home page and every published post"
         );
-        assert!(bytes < 30 * 200, "{bytes} bytes read for 30 posts");
+        assert!(bytes < 40 * 200, "{bytes} bytes read for 40 posts");
         // Unpublishing takes a post out of it; publishing puts it back, and an
         // edit of a published post (a new slug) moves it.
         let id = folio_shared::domain::ItemId::parse("id", c.first_id.as_ref().unwrap()).unwrap();
@@ -1209,20 +1218,32 @@ mod catalogue {
         assert_eq!(url_count(&xml), 31);
         let stored = repo::get::<BlogPost>(store, &id).await.unwrap().unwrap();
         assert!(listed(&xml, &stored.item.slug), "{xml}");
-        // A store from before page rows: the sitemap reads the posts, and says
-        // the same; `folio migrate` gives it its page rows.
+        // A store from before catalogue entries: the sitemap and the statistics
+        // read the posts, and say the same; `folio migrate` gives it its entries.
         let before = xml;
-        as_written_before_page_rows(store).await;
+        let stats_before = c.view_stats().await.0;
+        as_written_before_catalogue_entries(store).await;
+        let (stats, bytes) = c.view_stats().await;
+        assert_eq!(stats, stats_before);
+        assert!(bytes > 40 * 5_000, "read from the posts: {bytes} bytes");
         let (xml, bytes) = c.sitemap(&app).await;
         assert_eq!(xml, before);
         assert!(bytes > 30 * 5_000, "read from the posts: {bytes} bytes");
         let done = c.migrate().await;
-        assert_eq!(done.pages, 30);
+        assert_eq!(done.entries, 40);
         let (xml, bytes) = c.sitemap(&app).await;
         assert_eq!(xml, before);
-        assert!(bytes < 30 * 200, "{bytes} bytes read after the migration");
-        assert_eq!(c.migrate().await.pages, 30, "written again, the same rows");
-        // Deleting a published post takes it out.
+        assert!(bytes < 40 * 200, "{bytes} bytes read after the migration");
+        let (stats, bytes) = c.view_stats().await;
+        assert_eq!(stats, stats_before);
+        assert_eq!(stats.len(), 40, "every post, drafts included: {stats:?}");
+        assert!(bytes < 40 * 200, "{bytes} bytes read for the statistics");
+        assert_eq!(
+            c.migrate().await.entries,
+            40,
+            "written again, the same rows"
+        );
+        // Deleting a published post takes it out of both.
         let stored = repo::get::<BlogPost>(store, &id).await.unwrap().unwrap();
         repo::delete(store, &stored, LOCAL_REGION, Vec::new())
             .await
@@ -1230,6 +1251,9 @@ mod catalogue {
         let (xml, _) = c.sitemap(&app).await;
         assert_eq!(url_count(&xml), 30);
         assert!(!listed(&xml, &stored.item.slug));
+        let (stats, _) = c.view_stats().await;
+        assert_eq!(stats.len(), 39);
+        assert!(!stats.contains_key(id.as_str()));
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@
 //! | content item      | `BLOG#<id>` / `PROJECT#` / `CERT#` | `META`        | `BLOG#<status>`   | sort key (date) |
 //! | list index row    | `BLOG#<id>` / ...           | `FACET#<name>#<nn>`  | `BLOG#<status>#<facet>` | sort key (date) |
 //! | list tallies      | `TALLY#<kind>#<status>`     | `REGION#<region>`, `INDEXED` | `BLOG#<status>` | `~REGION#<region>`, `~INDEXED` |
-//! | published page    | `PAGES#<kind>`              | `<id>`, `~COMPLETE`  |                   |                 |
+//! | catalogue entry   | `CATALOGUE#<kind>`          | `<id>`, `~COMPLETE`  |                   |                 |
 //! | blog slug         | `SLUG#<slug>`               | `BLOG`               |                   |                 |
 //! | user (local)      | `USER#<email>`              | `PROFILE`            |                   |                 |
 //! | refresh token     | `REFRESH#<sha256>`          | `TOKEN`              |                   |                 |
@@ -129,23 +129,24 @@ pub fn list_items(partition: String) -> Query {
     }
 }
 
-/// The partition of a kind's published pages: a small row per published item
-/// (what the sitemap needs of it), and the `~COMPLETE` marker once every published
-/// item has its row. Ids are letters, digits, `-` and `_`, all below `~`.
-pub fn pages(kind: ContentKind) -> String {
-    format!("PAGES#{}", kind_prefix(kind))
+/// The partition of a kind's catalogue: a small entry per item (its status, slug
+/// and last change, for the sitemap and the owner's statistics), and the
+/// `~COMPLETE` marker once every item has its entry. Ids are letters, digits, `-`
+/// and `_`, all below `~`.
+pub fn catalogue(kind: ContentKind) -> String {
+    format!("CATALOGUE#{}", kind_prefix(kind))
 }
 
-pub fn page(kind: ContentKind, id: &ItemId) -> Key {
-    Key::new(pages(kind), id.as_str())
+pub fn catalogue_entry(kind: ContentKind, id: &ItemId) -> Key {
+    Key::new(catalogue(kind), id.as_str())
 }
 
-pub const PAGES_COMPLETE: &str = "~COMPLETE";
+pub const CATALOGUE_COMPLETE: &str = "~COMPLETE";
 
-/// Present once every published item of the kind has its page row (`folio
-/// migrate`); until then the sitemap reads the items.
-pub fn pages_marker(kind: ContentKind) -> Key {
-    Key::new(pages(kind), PAGES_COMPLETE)
+/// Present once every item of the kind has its catalogue entry (`folio migrate`);
+/// until then the sitemap and the statistics read the items.
+pub fn catalogue_marker(kind: ContentKind) -> Key {
+    Key::new(catalogue(kind), CATALOGUE_COMPLETE)
 }
 
 pub fn slug(slug: &str) -> Key {
@@ -288,8 +289,8 @@ pub mod entity {
     pub const LIST_INDEX: &str = "ListIndex";
     pub const LIST_TALLY: &str = "ListTally";
     pub const INDEXED_MARKER: &str = "IndexedMarker";
-    pub const PAGE: &str = "Page";
-    pub const PAGES_MARKER: &str = "PagesMarker";
+    pub const CATALOGUE_ENTRY: &str = "CatalogueEntry";
+    pub const CATALOGUE_MARKER: &str = "CatalogueMarker";
 }
 
 #[cfg(test)]

@@ -240,16 +240,17 @@ fn url_entry(out: &mut String, loc: &str, lastmod: Option<&str>) {
 }
 
 /// The frontend page and last change of every published item of a kind, newest first: from
-/// the page rows (a hundred bytes or so each), or, in a store `folio migrate` has
-/// not given them yet, from the items themselves.
+/// the catalogue entries (a hundred bytes or so each), or, in a store `folio
+/// migrate` has not given them yet, from the items themselves.
 async fn pages_of<T: Content>(app: &App, site: &Site) -> Result<Vec<(String, String)>, ApiError> {
-    if let Some(pages) = repo::published_pages::<T>(app.store.as_ref()).await? {
-        return Ok(pages
+    if let Some(entries) = repo::catalogue(app.store.as_ref(), T::KIND).await? {
+        return Ok(entries
             .into_iter()
-            .map(|page| {
+            .filter(|entry| entry.status == Status::Published)
+            .map(|entry| {
                 (
-                    site.item_url(T::KIND, &page.id, page.slug.as_deref()),
-                    page.updated_at,
+                    site.item_url(T::KIND, &entry.id, entry.slug.as_deref()),
+                    entry.updated_at,
                 )
             })
             .collect());

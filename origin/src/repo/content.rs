@@ -157,15 +157,17 @@ fn derived_changes<T: Content>(
     let mut writes = category_changes(before.map(|s| &s.item), after, region);
     let indexed_before = before.filter(|s| s.indexed).map(|s| &s.item);
     writes.extend(list_changes(indexed_before, after, region));
-    writes.extend(page_change(before.map(|s| &s.item), after));
+    writes.extend(catalogue_change(before.map(|s| &s.item), after));
     writes
 }
 
-/// A published item's page row: what the sitemap needs of it, a hundred bytes
-/// or so in place of the whole item.
-fn page_row<T: Content>(item: &T) -> Item {
-    let key = keys::page(T::KIND, item.id());
-    let page = PageRow {
+/// An item's catalogue entry: what the sitemap and the owner's view statistics
+/// need of it (status, slug, last change), a hundred bytes or so in place of the
+/// whole item.
+fn catalogue_row<T: Content>(item: &T) -> Item {
+    let key = keys::catalogue_entry(T::KIND, item.id());
+    let entry = EntryData {
+        status: item.status(),
         slug: item.slug().map(str::to_string),
         updated_at: item.meta().updated_at.as_str().to_string(),
         order: list_order(item),
@@ -173,79 +175,82 @@ fn page_row<T: Content>(item: &T) -> Item {
     Item {
         pk: key.pk,
         sk: key.sk,
-        entity_type: keys::entity::PAGE.into(),
-        // A struct of three strings always serialises.
-        data: serde_json::to_string(&page).ok(),
+        entity_type: keys::entity::CATALOGUE_ENTRY.into(),
+        // A struct of strings always serialises.
+        data: serde_json::to_string(&entry).ok(),
         ..Item::default()
     }
 }
 
-/// The page-row write of a change from `before` to `after`: written while the
-/// item is published (its slug or date may have changed), deleted by every other
-/// write of it. The Delete also clears a row an older folio left behind when it
-/// unpublished the item; of a row that is not there, it deletes nothing.
-fn page_change<T: Content>(before: Option<&T>, after: Option<&T>) -> Option<Write> {
-    match after.or(before) {
-        Some(item) if after.is_some_and(|a| a.status() == Status::Published) => Some(Write::Put {
-            item: page_row(item),
+/// The catalogue-entry write of a change from `before` to `after`: written with
+/// every write of an item (its status, slug or date may have changed), deleted
+/// with the item.
+fn catalogue_change<T: Content>(before: Option<&T>, after: Option<&T>) -> Option<Write> {
+    match (before, after) {
+        (_, Some(item)) => Some(Write::Put {
+            item: catalogue_row(item),
             condition: Condition::None,
         }),
-        Some(item) => Some(Write::Delete {
-            key: keys::page(T::KIND, item.id()),
+        (Some(item), None) => Some(Write::Delete {
+            key: keys::catalogue_entry(T::KIND, item.id()),
             condition: Condition::None,
         }),
-        None => None,
+        (None, None) => None,
     }
 }
 
-/// The `Data` of a page row.
+/// The `Data` of a catalogue entry.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PageRow {
+struct EntryData {
+    status: Status,
     slug: Option<String>,
     updated_at: String,
     /// The item's place in its list (`list_order`): the sitemap lists newest first.
     order: String,
 }
 
-/// A published item as the sitemap lists it.
+/// One item as its catalogue entry describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishedPage {
+pub struct Entry {
     pub id: String,
+    pub status: Status,
     pub slug: Option<String>,
     pub updated_at: String,
 }
 
-/// Every published item of a kind as the sitemap lists it, newest first, read
-/// from the page rows: one Query of small rows. `None` while some published item
-/// may lack its row (before `folio migrate`).
-pub async fn published_pages<T: Content>(
+/// Every item of a kind, newest first, read from the catalogue entries: one
+/// Query of small rows. `None` while some item may lack its entry (before
+/// `folio migrate`).
+pub async fn catalogue(
     store: &dyn Store,
-) -> Result<Option<Vec<PublishedPage>>, ApiError> {
+    kind: ContentKind,
+) -> Result<Option<Vec<Entry>>, ApiError> {
     let rows = store
-        .query(&Query::table(keys::pages(T::KIND), SortKeyRange::All))
+        .query(&Query::table(keys::catalogue(kind), SortKeyRange::All))
         .await?;
-    if !rows.iter().any(|row| row.sk == keys::PAGES_COMPLETE) {
+    if !rows.iter().any(|row| row.sk == keys::CATALOGUE_COMPLETE) {
         return Ok(None);
     }
-    let mut pages = Vec::with_capacity(rows.len());
+    let mut entries = Vec::with_capacity(rows.len());
     for row in rows
         .into_iter()
-        .filter(|row| row.sk != keys::PAGES_COMPLETE)
+        .filter(|row| row.sk != keys::CATALOGUE_COMPLETE)
     {
-        let page: PageRow = serde_json::from_str(row.data.as_deref().unwrap_or("null"))
-            .map_err(|e| ApiError::Internal(format!("corrupt page row {}: {e}", row.sk)))?;
-        pages.push((
-            page.order,
-            PublishedPage {
+        let data: EntryData = serde_json::from_str(row.data.as_deref().unwrap_or("null"))
+            .map_err(|e| ApiError::Internal(format!("corrupt catalogue entry {}: {e}", row.sk)))?;
+        entries.push((
+            data.order,
+            Entry {
                 id: row.sk,
-                slug: page.slug,
-                updated_at: page.updated_at,
+                status: data.status,
+                slug: data.slug,
+                updated_at: data.updated_at,
             },
         ));
     }
-    pages.sort_by(|a, b| b.0.cmp(&a.0));
-    Ok(Some(pages.into_iter().map(|(_, page)| page).collect()))
+    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(Some(entries.into_iter().map(|(_, entry)| entry).collect()))
 }
 
 fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, ApiError> {
@@ -752,12 +757,12 @@ pub struct Migrated {
     pub indexed: usize,
     /// Items that had them already.
     pub already: usize,
-    /// Published items whose page row was written (or written again).
-    pub pages: usize,
+    /// Items whose catalogue entry was written (or written again).
+    pub entries: usize,
 }
 
-/// Gives every published item of a kind its page row (`write_pages`), unless the
-/// kind's pages are marked complete already. Then gives every item of a kind
+/// Gives every item of a kind its catalogue entry (`write_catalogue`), unless the
+/// kind's catalogue is marked complete already. Then gives every item of a kind
 /// written before index rows existed its index rows
 /// and its place in this Region's tallies, each in one transaction conditional on
 /// the item's version (a concurrent write wins and the item is read again), then
@@ -773,15 +778,15 @@ pub async fn migrate<T: Content>(
     mut progress: impl FnMut(Migrated),
 ) -> Result<Migrated, ApiError> {
     let mut done = Migrated::default();
-    let (marked, paged) = match walk {
+    let (marked, catalogued) = match walk {
         Walk::UnlessMarked => (
             marked(store, T::KIND).await?,
-            store.get(&keys::pages_marker(T::KIND)).await?.is_some(),
+            store.get(&keys::catalogue_marker(T::KIND)).await?.is_some(),
         ),
         Walk::Everything => (Marked::No, false),
     };
-    if !paged {
-        write_pages::<T>(store, &mut done, &mut progress).await?;
+    if !catalogued {
+        write_catalogue::<T>(store, &mut done, &mut progress).await?;
     }
     if marked == Marked::Listed {
         return Ok(done);
@@ -822,50 +827,46 @@ pub async fn migrate<T: Content>(
     Ok(done)
 }
 
-/// Writes the page row of every published item, each in a transaction that checks
+/// Writes the catalogue entry of every item, each in a transaction that checks
 /// the item's version (a concurrent write wins: the item is read again, and a
-/// writer of this version keeps the row itself), then the marker that lets the
-/// sitemap read the page rows.
-async fn write_pages<T: Content>(
+/// writer of this version keeps the entry itself), then the marker that lets the
+/// sitemap and the statistics read the entries.
+async fn write_catalogue<T: Content>(
     store: &dyn Store,
     done: &mut Migrated,
     progress: &mut impl FnMut(Migrated),
 ) -> Result<(), ApiError> {
-    let rows = store
-        .query(&keys::list_items(keys::content_by_status(
-            T::KIND,
-            Status::Published,
-        )))
-        .await?;
-    for row in rows {
-        let written = write_unless_changed(store, from_row::<T>(&row)?, |current| {
-            if current.item.status() != Status::Published {
-                return Ok(None);
+    for status in Status::ALL {
+        let rows = store
+            .query(&keys::list_items(keys::content_by_status(T::KIND, status)))
+            .await?;
+        for row in rows {
+            let written = write_unless_changed(store, from_row::<T>(&row)?, |current| {
+                Ok(Some(vec![
+                    Write::Check {
+                        key: keys::content(T::KIND, current.item.id()),
+                        condition: Condition::VersionIs(current.version),
+                    },
+                    Write::Put {
+                        item: catalogue_row(&current.item),
+                        condition: Condition::None,
+                    },
+                ]))
+            })
+            .await?;
+            if written == Written::Yes {
+                done.entries += 1;
             }
-            Ok(Some(vec![
-                Write::Check {
-                    key: keys::content(T::KIND, current.item.id()),
-                    condition: Condition::VersionIs(current.version),
-                },
-                Write::Put {
-                    item: page_row(&current.item),
-                    condition: Condition::None,
-                },
-            ]))
-        })
-        .await?;
-        if written == Written::Yes {
-            done.pages += 1;
+            progress(*done);
         }
-        progress(*done);
     }
-    let marker = keys::pages_marker(T::KIND);
+    let marker = keys::catalogue_marker(T::KIND);
     store
         .transact(vec![Write::Put {
             item: Item {
                 pk: marker.pk,
                 sk: marker.sk,
-                entity_type: keys::entity::PAGES_MARKER.into(),
+                entity_type: keys::entity::CATALOGUE_MARKER.into(),
                 ..Item::default()
             },
             condition: Condition::None,
@@ -927,7 +928,7 @@ pub async fn migrate_all(
     Ok(Migrated {
         indexed: blog.indexed + projects.indexed + certifications.indexed,
         already: blog.already + projects.already + certifications.already,
-        pages: blog.pages + projects.pages + certifications.pages,
+        entries: blog.entries + projects.entries + certifications.entries,
     })
 }
 
@@ -957,8 +958,12 @@ pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<
     items_from_rows(&rows_of::<T>(store, statuses).await?)
 }
 
-/// The ids and statuses of every item of a kind, without decoding the items.
+/// The ids and statuses of every item of a kind: from the catalogue entries, or,
+/// in a store `folio migrate` has not given them yet, from the items.
 pub async fn ids(store: &dyn Store, kind: ContentKind) -> Result<Vec<(String, Status)>, ApiError> {
+    if let Some(entries) = catalogue(store, kind).await? {
+        return Ok(entries.into_iter().map(|e| (e.id, e.status)).collect());
+    }
     let mut out = Vec::new();
     for status in Status::ALL {
         for row in store
