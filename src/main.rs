@@ -147,8 +147,10 @@ enum Command {
     },
     /// Give the items an older folio wrote their list index rows and their place in
     /// the list tallies, and every item its catalogue entry, then mark the store
-    /// indexed, so lists, the sitemap and the statistics read only what they return. Safe while the service runs and safe to run again; on a global table,
-    /// run it in one Region. `folio serve` does it for its store on every start.
+    /// indexed, so lists, the sitemap and the statistics read only what they
+    /// return. Safe while the service runs and safe to run again; on a global
+    /// table, run it in one Region. `folio serve` does it for its store on every
+    /// start.
     Migrate {
         /// The embedded store of this data directory (no `folio serve` may be using it).
         #[arg(long, conflicts_with = "aws", required_unless_present = "aws")]

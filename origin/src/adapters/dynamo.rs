@@ -263,6 +263,43 @@ fn from_attrs(mut attrs: Attrs) -> Result<Item, StoreError> {
     })
 }
 
+/// The attempts of a batch request (BatchGetItem, BatchWriteItem) that DynamoDB
+/// may answer only in part: what it left unprocessed is sent again after a pause
+/// that doubles, 7 attempts in all ("BatchGetItem", "BatchWriteItem", DynamoDB API
+/// Reference).
+struct Unprocessed {
+    what_is_left: &'static str,
+    attempts: u32,
+    pause: Duration,
+}
+
+impl Unprocessed {
+    const ATTEMPTS: u32 = 7;
+
+    fn new(what_is_left: &'static str) -> Self {
+        Self {
+            what_is_left,
+            attempts: 1,
+            pause: Duration::from_millis(20),
+        }
+    }
+
+    /// Waits before the next attempt, or fails when the last one left some.
+    async fn pause(&mut self) -> Result<(), StoreError> {
+        if self.attempts >= Self::ATTEMPTS {
+            return Err(StoreError::Unavailable(format!(
+                "{} unprocessed after {} attempts",
+                self.what_is_left,
+                Self::ATTEMPTS
+            )));
+        }
+        self.attempts += 1;
+        tokio::time::sleep(self.pause).await;
+        self.pause *= 2;
+        Ok(())
+    }
+}
+
 fn key_attrs(key: &Key) -> Attrs {
     HashMap::from([(attr::PK.into(), s(&key.pk)), (attr::SK.into(), s(&key.sk))])
 }
@@ -345,8 +382,8 @@ impl DynamoStore {
                     Ok(WriteRequest::builder().put_request(put).build())
                 })
                 .collect::<Result<_, StoreError>>()?;
-            let mut pause = Duration::from_millis(20);
-            for attempt in 0.. {
+            let mut retry = Unprocessed::new("BatchWriteItem left items");
+            loop {
                 let output = {
                     let _slot = self.slot().await?;
                     self.client
@@ -361,14 +398,8 @@ impl DynamoStore {
                     .and_then(|mut tables| tables.remove(&self.table))
                 {
                     Some(rest) if !rest.is_empty() => {
-                        if attempt >= 6 {
-                            return Err(StoreError::Unavailable(
-                                "BatchWriteItem left items unprocessed after 7 attempts".into(),
-                            ));
-                        }
+                        retry.pause().await?;
                         pending = rest;
-                        tokio::time::sleep(pause).await;
-                        pause *= 2;
                     }
                     _ => break,
                 }
@@ -655,8 +686,8 @@ impl Store for DynamoStore {
                 .consistent_read(true)
                 .build()
                 .map_err(|e| StoreError::Failed(e.to_string()))?;
-            let mut pause = Duration::from_millis(20);
-            for attempt in 0.. {
+            let mut retry = Unprocessed::new("BatchGetItem left keys");
+            loop {
                 let mut output = {
                     let _slot = self.slot().await?;
                     self.client
@@ -683,14 +714,8 @@ impl Store for DynamoStore {
                     .and_then(|tables| tables.get(&self.table))
                 {
                     Some(rest) if !rest.keys().is_empty() => {
-                        if attempt >= 6 {
-                            return Err(StoreError::Unavailable(
-                                "BatchGetItem left keys unprocessed after 7 attempts".into(),
-                            ));
-                        }
+                        retry.pause().await?;
                         pending = rest.clone();
-                        tokio::time::sleep(pause).await;
-                        pause *= 2;
                     }
                     _ => break,
                 }
