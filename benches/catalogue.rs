@@ -34,6 +34,7 @@ use folio_origin::adapters::dynamo::DynamoStore;
 use folio_origin::app::App;
 use folio_origin::keys;
 use folio_origin::local::{LOCAL_REGION, Local, LocalConfig};
+use folio_origin::ports::store::limits;
 use folio_origin::ports::{Condition, Item, Key, Query, Store, StoreError, Write};
 use folio_origin::repo::content::{self as repo, Walk};
 use folio_origin::request::Request;
@@ -258,16 +259,18 @@ async fn set_legacy(store: &dyn Store, id: &str, legacy: bool) {
 }
 
 /// Seeds moto in bulk: the writes of each `repo::create` are kept, not sent.
-/// `flush` then loads the new rows with BatchWriteItem, and the tally and
-/// counter rows as the summed changes leave them. moto copies every table on
-/// each TransactWriteItems to be able to roll it back, so 10,000 posts written
-/// one transaction each would take hours and many GB (and at 10,000 posts one
-/// such copy outlasts the SDK's timeout). The rows that result are the ones the
-/// per-post transactions would have left; `run` checks the totals they give.
+/// `flush` then sends the tally and counter changes summed by row, through the
+/// adapter's own writes (one ADD of each sum), and loads the new rows with
+/// BatchWriteItem. moto copies every table on each TransactWriteItems to be able
+/// to roll it back, so 10,000 posts written one transaction each would take
+/// hours and many GB (and at 10,000 posts one such copy outlasts the SDK's
+/// timeout); the few summed transactions go first, while the table is small. The
+/// rows that result are the ones the per-post transactions would have left;
+/// `run` checks the totals they give.
 struct BulkSeed {
     target: Arc<DynamoStore>,
     rows: Mutex<Vec<Item>>,
-    /// Every tally and counter change so far, summed by row.
+    /// Every tally and counter change since the last flush, summed by row.
     changes: Mutex<BTreeMap<(String, String), Write>>,
 }
 
@@ -281,40 +284,13 @@ impl BulkSeed {
     }
 
     async fn flush(&self) {
-        let mut rows = std::mem::take(&mut *self.rows.lock().unwrap());
-        // What an ADD to a row that did not exist leaves: the sums.
-        for change in self.changes.lock().unwrap().values() {
-            rows.push(match change.clone() {
-                Write::Tally {
-                    key,
-                    entity_type,
-                    by,
-                    listed_at,
-                } => Item {
-                    pk: key.pk,
-                    sk: key.sk,
-                    entity_type,
-                    tallies: by.into_iter().collect(),
-                    gsi1pk: listed_at.as_ref().map(|at| at.pk.clone()),
-                    gsi1sk: listed_at.map(|at| at.sk),
-                    ..Item::default()
-                },
-                Write::Increment {
-                    key,
-                    entity_type,
-                    by,
-                    label,
-                } => Item {
-                    pk: key.pk,
-                    sk: key.sk,
-                    entity_type,
-                    count: by,
-                    data: label,
-                    ..Item::default()
-                },
-                other => unreachable!("only tallies and counters are summed: {other:?}"),
-            });
+        let sums: Vec<Write> = std::mem::take(&mut *self.changes.lock().unwrap())
+            .into_values()
+            .collect();
+        for chunk in sums.chunks(limits::MAX_TRANSACTION_ACTIONS) {
+            self.target.transact(chunk.to_vec()).await.unwrap();
         }
+        let rows = std::mem::take(&mut *self.rows.lock().unwrap());
         self.target.load_rows(&rows).await.unwrap();
     }
 }

@@ -146,8 +146,8 @@ enum Command {
         file: PathBuf,
     },
     /// Give the items an older folio wrote their list index rows and their place in
-    /// the list tallies, and every item its catalogue entry, then mark the store
-    /// indexed, so lists, the sitemap and the statistics read only what they
+    /// the list tallies, and every item a catalogue entry that matches it (removing
+    /// those of deleted items), then mark the store indexed, so lists, the sitemap and the statistics read only what they
     /// return. Safe while the service runs and safe to run again; on a global
     /// table, run it in one Region. `folio serve` does it for its store on every
     /// start.

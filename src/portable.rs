@@ -200,8 +200,8 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
 }
 
 /// `folio migrate`: gives the items an older folio wrote their list index rows and
-/// their place in the tallies, and every item its catalogue entry, then marks
-/// the store indexed. Safe beside a running service, and safe to run again.
+/// their place in the tallies, and every item a catalogue entry that matches it
+/// (removing those of deleted items), then marks the store indexed. Safe beside a running service, and safe to run again.
 pub async fn migrate(target: Target) -> Result<(), String> {
     let (store, region) = open(&target, Use::Import).await?;
     let mut last = None;
@@ -223,8 +223,8 @@ pub async fn migrate(target: Target) -> Result<(), String> {
     .await
     .map_err(|e| format!("cannot migrate the store: {e}"))?;
     println!(
-        "Indexed {} items for lists ({} had their index rows already) and wrote {} catalogue entries; lists, the sitemap and the view statistics now read only what they return.",
-        done.indexed, done.already, done.entries
+        "Indexed {} items for lists ({} had their index rows already), wrote {} catalogue entries (missing or out of date) and removed {} left by deleted items; lists, the sitemap and the view statistics now read only what they return.",
+        done.indexed, done.already, done.entries, done.orphans
     );
     Ok(())
 }

@@ -1239,9 +1239,12 @@ mod catalogue {
         assert_eq!(stats.len(), 40, "every post, drafts included: {stats:?}");
         assert!(bytes < 40 * 200, "{bytes} bytes read for the statistics");
         assert_eq!(
-            c.migrate().await.entries,
-            40,
-            "written again, the same rows"
+            c.migrate().await,
+            repo::Migrated {
+                already: 40,
+                ..repo::Migrated::default()
+            },
+            "run again: every entry is right, nothing is written"
         );
         // Deleting a published post takes it out of both.
         let stored = repo::get::<BlogPost>(store, &id).await.unwrap().unwrap();
@@ -1254,6 +1257,90 @@ mod catalogue {
         let (stats, _) = c.view_stats().await;
         assert_eq!(stats.len(), 39);
         assert!(!stats.contains_key(id.as_str()));
+    }
+
+    #[tokio::test]
+    async fn migrate_mends_the_entries_of_items_an_older_folio_unpublished_or_deleted() {
+        use folio_shared::domain::ContentKind;
+        let mut c = open().await;
+        c.migrate().await;
+        c.add_posts(0..8).await;
+        let store = c.app.store.as_ref();
+        let (before, _) = c.view_stats().await;
+        assert_eq!(before.len(), 8);
+        // An older folio knows nothing of entries: it unpublishes a post by
+        // writing the post alone, and deletes another with its rows but not its
+        // entry.
+        let ids: Vec<_> = repo::list::<BlogPost>(store, &[Status::Published])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|post| post.id().clone())
+            .collect();
+        let (unpublished, deleted) = (&ids[0], &ids[1]);
+        let entry_of = |id| folio_origin::keys::catalogue_entry(ContentKind::Blog, id);
+        // What an older folio leaves: this version's change, with the entry as
+        // it was before.
+        let stored = repo::get::<BlogPost>(store, unpublished)
+            .await
+            .unwrap()
+            .unwrap();
+        let entry_before = store.get(&entry_of(unpublished)).await.unwrap().unwrap();
+        let mut draft = stored.item.clone();
+        draft.set_status(Status::Draft, today_utc());
+        repo::replace(store, &stored, draft, LOCAL_REGION)
+            .await
+            .unwrap();
+        store
+            .transact(vec![put(entry_before, Condition::None)])
+            .await
+            .unwrap();
+        let stored = repo::get::<BlogPost>(store, deleted)
+            .await
+            .unwrap()
+            .unwrap();
+        let orphan = store.get(&entry_of(deleted)).await.unwrap().unwrap();
+        repo::delete(store, &stored, LOCAL_REGION, Vec::new())
+            .await
+            .unwrap();
+        store
+            .transact(vec![put(orphan, Condition::None)])
+            .await
+            .unwrap();
+        let (stale, _) = c.view_stats().await;
+        assert!(
+            stale.contains_key(deleted.as_str()),
+            "the older folio's leftover"
+        );
+
+        let done = c.migrate().await;
+        assert_eq!(
+            (done.entries, done.orphans, done.already),
+            (1, 1, 7),
+            "the stale entry rewritten, the orphan removed, nothing else written"
+        );
+        let (after, _) = c.view_stats().await;
+        assert_eq!(after.len(), 7);
+        assert!(!after.contains_key(deleted.as_str()));
+        let site = folio_origin::site::Site::from_lookup(|name| {
+            (name == "SITE_URL").then(|| "https://jane.dev".to_string())
+        })
+        .unwrap();
+        let app = App::new(
+            c.counting.clone(),
+            c.app.identity.clone(),
+            c.app.invalidator.clone(),
+            Arc::clone(&c.app.verifier),
+            LOCAL_REGION,
+        )
+        .with_site(site);
+        let (xml, _) = c.sitemap(&app).await;
+        assert_eq!(
+            xml.matches("<url>").count(),
+            1 + 4,
+            "the home page and the six published posts less the two: {xml}"
+        );
+        assert!(!xml.contains(&stored.item.slug));
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@
 //! listed at the head of their list's GSI1 partition, so an unfiltered first page
 //! reads its items and its total with one Query.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use folio_shared::ApiError;
 use folio_shared::domain::{Content, ContentKind, Facet, ItemId, ListQuery, Status, slugify};
@@ -745,8 +745,9 @@ pub enum Walk {
     /// No item when the kind is marked indexed already, and nothing at all when
     /// its markers are listed too (`folio serve`'s start).
     UnlessMarked,
-    /// Every item, to index any an older folio wrote after a first run (`folio
-    /// migrate`, run again after a deploy replaced the older version).
+    /// Every item, to index any an older folio wrote after a first run and to mend
+    /// the catalogue entries it left out of date (`folio migrate`, run again after
+    /// a deploy replaced the older version).
     Everything,
 }
 
@@ -757,20 +758,29 @@ pub struct Migrated {
     pub indexed: usize,
     /// Items that had them already.
     pub already: usize,
-    /// Items whose catalogue entry was written (or written again).
+    /// Catalogue entries written: missing, or not matching their item.
     pub entries: usize,
+    /// Catalogue entries removed: their item was deleted (by an older folio,
+    /// which knew nothing of entries).
+    pub orphans: usize,
 }
 
-/// Gives every item of a kind its catalogue entry (`write_catalogue`), unless the
-/// kind's catalogue is marked complete already. Then gives every item of a kind
-/// written before index rows existed its index rows
-/// and its place in this Region's tallies, each in one transaction conditional on
-/// the item's version (a concurrent write wins and the item is read again), then
-/// lists this Region's tally rows at the head of their lists and marks every
-/// status as indexed so lists read the bounded way. Safe beside a running service
-/// and safe to run again. On a global table, run it in one Region, then (with
-/// nothing left to index, only its own tally rows to list) in each other Region
-/// that runs an origin.
+/// Walks every item of a kind once and brings it up to date, each item in one
+/// transaction conditional on its version (a concurrent write wins and the item
+/// is read again):
+///
+/// - its catalogue entry, where it is missing or does not match the item (an
+///   older folio wrote the item), unless the kind's catalogue is marked complete
+///   already; entries whose item is gone are removed, and the catalogue is
+///   marked complete;
+/// - its index rows and its place in this Region's tallies, where an older folio
+///   wrote it without them; then this Region's tally rows are listed at the head
+///   of their lists and every status is marked indexed, so lists read the
+///   bounded way.
+///
+/// Safe beside a running service and safe to run again. On a global table, run
+/// it in one Region, then (with nothing left to index, only its own tally rows to
+/// list) in each other Region that runs an origin.
 pub async fn migrate<T: Content>(
     store: &dyn Store,
     region: &str,
@@ -785,36 +795,93 @@ pub async fn migrate<T: Content>(
         ),
         Walk::Everything => (Marked::No, false),
     };
-    if !catalogued {
-        write_catalogue::<T>(store, &mut done, &mut progress).await?;
+    let index = marked == Marked::No;
+    if index || !catalogued {
+        // The entries as they are, read before the items: an item created after
+        // this read was written with its entry, so an entry read here whose item
+        // the walk does not meet is checked, not assumed, to be an orphan.
+        let mut entries: HashMap<String, Item> = HashMap::new();
+        if !catalogued {
+            for row in store
+                .query(&Query::table(keys::catalogue(T::KIND), SortKeyRange::All))
+                .await?
+            {
+                entries.insert(row.sk.clone(), row);
+            }
+        }
+        for status in Status::ALL {
+            let rows = store
+                .query(&keys::list_items(keys::content_by_status(T::KIND, status)))
+                .await?;
+            for row in rows {
+                let stored = from_row::<T>(&row)?;
+                let existing = entries.remove(stored.item.id().as_str());
+                let wants_entry = |item: &T| {
+                    let entry = catalogue_row(item);
+                    let current = existing.as_ref().map(|row| (&row.entity_type, &row.data));
+                    (!catalogued && current != Some((&entry.entity_type, &entry.data)))
+                        .then_some(entry)
+                };
+                // What the last attempt wrote: (index rows, entry).
+                let attempted = std::cell::Cell::new((false, false));
+                let written = write_unless_changed(store, stored, |current| {
+                    let entry = wants_entry(&current.item);
+                    let index_rows = index && !current.indexed;
+                    attempted.set((index_rows, entry.is_some()));
+                    let mut writes = Vec::new();
+                    if index_rows {
+                        writes.push(Write::Put {
+                            item: to_row(&current.item, current.version + 1)?,
+                            condition: Condition::VersionIs(current.version),
+                        });
+                        writes.extend(list_changes(None, Some(&current.item), region));
+                    }
+                    if let Some(entry) = entry {
+                        if writes.is_empty() {
+                            writes.push(Write::Check {
+                                key: keys::content(T::KIND, current.item.id()),
+                                condition: Condition::VersionIs(current.version),
+                            });
+                        }
+                        writes.push(Write::Put {
+                            item: entry,
+                            condition: Condition::None,
+                        });
+                    }
+                    Ok((!writes.is_empty()).then_some(writes))
+                })
+                .await?;
+                let (index_rows, entry) = attempted.get();
+                match written {
+                    Written::Gone => {}
+                    Written::Yes | Written::NotNeeded => {
+                        let wrote = written == Written::Yes;
+                        if index {
+                            if wrote && index_rows {
+                                done.indexed += 1;
+                            } else {
+                                done.already += 1;
+                            }
+                        }
+                        done.entries += usize::from(wrote && entry);
+                    }
+                }
+                progress(done);
+            }
+        }
+        if !catalogued {
+            for sk in entries
+                .into_keys()
+                .filter(|sk| sk.as_str() != keys::CATALOGUE_COMPLETE)
+            {
+                done.orphans += remove_orphan(store, T::KIND, &sk).await?;
+                progress(done);
+            }
+            mark_catalogued(store, T::KIND).await?;
+        }
     }
     if marked == Marked::Listed {
         return Ok(done);
-    }
-    for status in Status::ALL.into_iter().filter(|_| marked == Marked::No) {
-        let rows = store
-            .query(&keys::list_items(keys::content_by_status(T::KIND, status)))
-            .await?;
-        for row in rows {
-            let written = write_unless_changed(store, from_row::<T>(&row)?, |current| {
-                if current.indexed {
-                    return Ok(None);
-                }
-                let mut writes = vec![Write::Put {
-                    item: to_row(&current.item, current.version + 1)?,
-                    condition: Condition::VersionIs(current.version),
-                }];
-                writes.extend(list_changes(None, Some(&current.item), region));
-                Ok(Some(writes))
-            })
-            .await?;
-            match written {
-                Written::Yes => done.indexed += 1,
-                Written::NotNeeded => done.already += 1,
-                Written::Gone => {}
-            }
-            progress(done);
-        }
     }
     // This Region's tally rows are listed at the head of their lists (created at
     // zero where it has counted nothing yet), then the markers.
@@ -827,40 +894,33 @@ pub async fn migrate<T: Content>(
     Ok(done)
 }
 
-/// Writes the catalogue entry of every item, each in a transaction that checks
-/// the item's version (a concurrent write wins: the item is read again, and a
-/// writer of this version keeps the entry itself), then the marker that lets the
-/// sitemap and the statistics read the entries.
-async fn write_catalogue<T: Content>(
-    store: &dyn Store,
-    done: &mut Migrated,
-    progress: &mut impl FnMut(Migrated),
-) -> Result<(), ApiError> {
-    for status in Status::ALL {
-        let rows = store
-            .query(&keys::list_items(keys::content_by_status(T::KIND, status)))
-            .await?;
-        for row in rows {
-            let written = write_unless_changed(store, from_row::<T>(&row)?, |current| {
-                Ok(Some(vec![
-                    Write::Check {
-                        key: keys::content(T::KIND, current.item.id()),
-                        condition: Condition::VersionIs(current.version),
-                    },
-                    Write::Put {
-                        item: catalogue_row(&current.item),
-                        condition: Condition::None,
-                    },
-                ]))
-            })
-            .await?;
-            if written == Written::Yes {
-                done.entries += 1;
-            }
-            progress(*done);
-        }
+/// Removes the catalogue entry `sk` unless its item exists (the walk missed an
+/// item that moved between statuses meanwhile): 1 if it was removed.
+async fn remove_orphan(store: &dyn Store, kind: ContentKind, sk: &str) -> Result<usize, ApiError> {
+    let entry = Key::new(keys::catalogue(kind), sk);
+    let Ok(id) = ItemId::parse("id", sk) else {
+        return Ok(0);
+    };
+    let removal = vec![
+        Write::Check {
+            key: keys::content(kind, &id),
+            condition: Condition::NotExists,
+        },
+        Write::Delete {
+            key: entry,
+            condition: Condition::None,
+        },
+    ];
+    match store.transact(removal).await {
+        Ok(()) => Ok(1),
+        Err(StoreError::ConditionFailed { .. }) => Ok(0),
+        Err(e) => Err(e.into()),
     }
-    let marker = keys::catalogue_marker(T::KIND);
+}
+
+/// The marker that lets the sitemap and the statistics read a kind's entries.
+async fn mark_catalogued(store: &dyn Store, kind: ContentKind) -> Result<(), ApiError> {
+    let marker = keys::catalogue_marker(kind);
     store
         .transact(vec![Write::Put {
             item: Item {
@@ -929,6 +989,7 @@ pub async fn migrate_all(
         indexed: blog.indexed + projects.indexed + certifications.indexed,
         already: blog.already + projects.already + certifications.already,
         entries: blog.entries + projects.entries + certifications.entries,
+        orphans: blog.orphans + projects.orphans + certifications.orphans,
     })
 }
 
