@@ -159,6 +159,9 @@ fn cpu_time() -> Duration {
     time(usage.ru_utime) + time(usage.ru_stime)
 }
 
+/// The name `CATALOGUE_ONLY` knows the comparison of one DynamoDB call by.
+const CALL_FLOOR: &str = "one GetItem";
+
 /// Stands for "a new visitor's track" among the paths measured.
 const TRACK: &str = "track, new visitor";
 
@@ -496,15 +499,227 @@ fn main() {
                     // AWS_ENDPOINT_URL_DYNAMODB sends DynamoDB to DynamoDB Local,
                     // which is written post by post as the origin writes; moto is
                     // seeded in bulk (`BulkSeed`).
-                    if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
-                        run("DynamoDB Local", store, None, &sizes).await;
+                    let name = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+                        run("DynamoDB Local", store.clone(), None, &sizes).await;
+                        "DynamoDB Local"
                     } else {
                         let bulk = BulkSeed::new(Arc::clone(&store));
-                        run("moto", store, Some(bulk), &sizes).await;
+                        run("moto", store.clone(), Some(bulk), &sizes).await;
+                        "moto"
+                    };
+                    if !skipped(CALL_FLOOR) {
+                        let settings = &fixture.settings;
+                        let endpoint = settings
+                            .dynamodb_endpoint
+                            .as_deref()
+                            .or(fixture.sdk.endpoint_url())
+                            .expect("a DynamoDB endpoint");
+                        let target = call_floor::Target {
+                            endpoint,
+                            region: &settings.region,
+                            table: &settings.table_name,
+                            credentials: call_floor::credentials(&fixture.sdk).await,
+                        };
+                        let row = keys::indexed_marker(ContentKind::Blog, Status::Published);
+                        let list = keys::content_by_status(ContentKind::Blog, Status::Published);
+                        call_floor::report(name, &store, target, row, &list).await;
                     }
                 }
                 other => panic!("CATALOGUE_BACKENDS: unknown backend {other:?}; use embedded,moto"),
             }
         }
     });
+}
+
+/// What one DynamoDB call costs this process at the least, beside what it costs
+/// through the SDK: the same GetItem of the same row, and the same Query of a
+/// list's first 24 rows, sent by `DynamoStore` and as bare HTTP/1.1 requests
+/// (signed with aws-sigv4, the SDK's own signer, on a kept-alive hyper
+/// connection, the JSON answer parsed). It tells how much of a request's CPU a
+/// leaner DynamoDB client could save; folio ships the SDK.
+mod call_floor {
+    use std::time::{Duration, Instant, SystemTime};
+
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::ProvideCredentials;
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+    use bytes::Bytes;
+    use folio_origin::adapters::dynamo::{DynamoStore, GSI1, attr};
+    use folio_origin::ports::{Key, Store};
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+    use serde_json::json;
+
+    use super::{cpu_time, samples};
+
+    pub struct Target<'a> {
+        pub endpoint: &'a str,
+        pub region: &'a str,
+        pub table: &'a str,
+        pub credentials: Credentials,
+    }
+
+    /// Rows a list's first page reads: its head and 20 items and one more.
+    const PAGE: usize = 24;
+
+    /// `(median, CPU)` per call of `call`, after a warm-up.
+    async fn per_call<F: AsyncFnMut()>(mut call: F) -> (Duration, Duration) {
+        for _ in 0..20 {
+            call().await;
+        }
+        let mut times = Vec::with_capacity(samples());
+        let cpu_before = cpu_time();
+        for _ in 0..samples() {
+            let started = Instant::now();
+            call().await;
+            times.push(started.elapsed());
+        }
+        let cpu = (cpu_time() - cpu_before) / samples() as u32;
+        times.sort();
+        (times[samples() / 2], cpu)
+    }
+
+    /// A signed DynamoDB request of `operation` with `body`.
+    fn bare_request(
+        target: &Target<'_>,
+        operation: &str,
+        body: &serde_json::Value,
+    ) -> http::Request<Full<Bytes>> {
+        let body = body.to_string();
+        let host = target
+            .endpoint
+            .split_once("://")
+            .map_or(target.endpoint, |(_, rest)| rest)
+            .trim_end_matches('/');
+        let mut request = http::Request::post(target.endpoint)
+            .header("host", host)
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
+            .body(Full::new(Bytes::from(body.clone())))
+            .unwrap();
+        let identity = target.credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(target.region)
+            .name("dynamodb")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let headers = request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.to_str().unwrap()));
+        let signable = SignableRequest::new(
+            "POST",
+            target.endpoint,
+            headers,
+            SignableBody::Bytes(body.as_bytes()),
+        )
+        .unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        request
+    }
+
+    /// Prints the rows of the table: a GetItem of `row` and a Query of the first
+    /// rows of the GSI1 partition `list`, each through the SDK and bare.
+    pub async fn report(
+        backend: &str,
+        store: &DynamoStore,
+        target: Target<'_>,
+        row: Key,
+        list: &str,
+    ) {
+        let client: Client<HttpConnector, Full<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
+        let bare = async |operation: &str, body: &serde_json::Value| {
+            let response = client
+                .request(bare_request(&target, operation, body))
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "{}", response.status());
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+        };
+
+        let (median, cpu) = per_call(async || {
+            store.get(&row).await.unwrap().expect("the row");
+        })
+        .await;
+        line(backend, "one GetItem through the SDK", 1, median, cpu);
+        let get = json!({
+            "TableName": target.table,
+            "Key": {attr::PK: {"S": row.pk}, attr::SK: {"S": row.sk}},
+            "ConsistentRead": true,
+        });
+        let (median, cpu) = per_call(async || {
+            assert!(bare("GetItem", &get).await["Item"].is_object());
+        })
+        .await;
+        line(
+            backend,
+            "one GetItem, bare signed HTTP request",
+            1,
+            median,
+            cpu,
+        );
+
+        let query = folio_origin::ports::Query::gsi1(list).first(PAGE);
+        // PAGE, or fewer when the catalogue is small.
+        let rows = store.query(&query).await.unwrap().len();
+        let (median, cpu) = per_call(async || {
+            assert_eq!(store.query(&query).await.unwrap().len(), rows);
+        })
+        .await;
+        line(
+            backend,
+            "one Query of a page through the SDK",
+            rows,
+            median,
+            cpu,
+        );
+        let query = json!({
+            "TableName": target.table,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": attr::GSI1PK},
+            "ExpressionAttributeValues": {":pk": {"S": list}},
+            "ScanIndexForward": false,
+            "Limit": PAGE,
+        });
+        let (median, cpu) = per_call(async || {
+            let answer = bare("Query", &query).await;
+            assert_eq!(answer["Items"].as_array().map(Vec::len), Some(rows));
+        })
+        .await;
+        line(
+            backend,
+            "one Query of a page, bare signed HTTP request",
+            rows,
+            median,
+            cpu,
+        );
+    }
+
+    fn line(backend: &str, name: &str, rows: usize, median: Duration, cpu: Duration) {
+        println!(
+            "| {backend} | | {name} | {rows} | | {:.2} ms | {:.3} ms |",
+            median.as_secs_f64() * 1000.0,
+            cpu.as_secs_f64() * 1000.0
+        );
+    }
+
+    /// The credentials the SDK would sign with.
+    pub async fn credentials(sdk: &aws_config::SdkConfig) -> Credentials {
+        sdk.credentials_provider()
+            .expect("credentials")
+            .provide_credentials()
+            .await
+            .expect("credentials")
+    }
 }
