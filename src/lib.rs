@@ -5,6 +5,7 @@ pub mod aws_cli;
 pub mod markdown_import;
 pub mod package;
 pub mod portable;
+pub mod progress;
 pub mod seed;
 pub mod serve;
 pub mod smoke;

@@ -2,7 +2,6 @@
 //! to and from a file, on the embedded store of a data directory or on the AWS
 //! table (`--aws`: TABLE_NAME and AWS_REGION, AWS_ENDPOINT_URL for moto).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,6 +10,8 @@ use folio_origin::adapters::embedded::{EmbeddedSnapshot, EmbeddedStore};
 use folio_origin::local::{LOCAL_REGION, STORE_FILE};
 use folio_origin::portable;
 use folio_origin::ports::Store;
+
+use crate::progress::Progress;
 
 /// Which store a command works on.
 pub enum Target {
@@ -94,7 +95,6 @@ pub async fn export(target: Target, out: &Path) -> Result<(), String> {
 
 /// Prints what happened to one file or line, and the summary.
 fn report(summary: &portable::Summary, dry_run: bool) {
-    eprintln!();
     for skipped in &summary.skipped {
         eprintln!("skipped {skipped}");
     }
@@ -107,11 +107,11 @@ async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<()
     let converted = crate::markdown_import::convert_dir(dir)?;
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
     let mut summary = portable::Summary::default();
-    let total = converted.len();
+    let mut progress = Progress::new("files", converted.len());
     for (done, file) in converted.into_iter().enumerate() {
         let name = file.file.display().to_string();
         for note in &file.notes {
-            eprintln!("{name}: {note}");
+            progress.note(&format!("{name}: {note}"));
         }
         match file.record {
             Err(why) => summary.skipped.push(format!("{name}: {why}")),
@@ -127,8 +127,9 @@ async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<()
                 }
             }
         }
-        eprint!("\r{}/{total} files", done + 1);
+        progress.update(done + 1);
     }
+    drop(progress);
     report(&summary, dry_run);
     Ok(())
 }
@@ -140,16 +141,15 @@ pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), St
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
-    let mut last_report = std::time::Instant::now();
+    let mut progress = None;
     let summary = portable::import(store.as_ref(), &text, &region, dry_run, |done, total| {
-        if last_report.elapsed().as_millis() >= 250 || done == total {
-            last_report = std::time::Instant::now();
-            eprint!("\r{done}/{total} lines");
-            let _ = std::io::stderr().flush();
-        }
+        progress
+            .get_or_insert_with(|| Progress::new("lines", total))
+            .update(done);
     })
     .await
     .map_err(|e| format!("{}: {e}", file.display()))?;
+    drop(progress);
     report(&summary, dry_run);
     Ok(())
 }
