@@ -1128,6 +1128,23 @@ mod catalogue {
     }
 
     impl Catalogue {
+        /// The catalogue's app, reading through the counting wrapper, with a site
+        /// for the sitemap to link to.
+        fn app_with_site(&self) -> App {
+            let site = folio_origin::site::Site::from_lookup(|name| {
+                (name == "SITE_URL").then(|| "https://jane.dev".to_string())
+            })
+            .unwrap();
+            App::new(
+                self.counting.clone(),
+                self.app.identity.clone(),
+                self.app.invalidator.clone(),
+                Arc::clone(&self.app.verifier),
+                LOCAL_REGION,
+            )
+            .with_site(site)
+        }
+
         /// The owner's view statistics of the blog, and the bytes of `Data` they
         /// read from the store.
         async fn view_stats(&self) -> (serde_json::Map<String, serde_json::Value>, usize) {
@@ -1165,19 +1182,7 @@ mod catalogue {
         let mut c = open().await;
         c.migrate().await;
         c.add_posts(0..40).await;
-        let site = folio_origin::site::Site::from_lookup(|name| {
-            (name == "SITE_URL").then(|| "https://jane.dev".to_string())
-        })
-        .unwrap();
-        let counting: Arc<dyn Store> = c.counting.clone();
-        let app = App::new(
-            counting,
-            c.app.identity.clone(),
-            c.app.invalidator.clone(),
-            Arc::clone(&c.app.verifier),
-            LOCAL_REGION,
-        )
-        .with_site(site);
+        let app = c.app_with_site();
         let url_count = |xml: &str| xml.matches("<url>").count();
         let listed = |xml: &str, slug: &str| xml.contains(&format!("/blog/{slug}</loc>"));
         // 30 of the 40 posts are published; each post carries about 6 KB of
@@ -1322,18 +1327,7 @@ mod catalogue {
         let (after, _) = c.view_stats().await;
         assert_eq!(after.len(), 7);
         assert!(!after.contains_key(deleted.as_str()));
-        let site = folio_origin::site::Site::from_lookup(|name| {
-            (name == "SITE_URL").then(|| "https://jane.dev".to_string())
-        })
-        .unwrap();
-        let app = App::new(
-            c.counting.clone(),
-            c.app.identity.clone(),
-            c.app.invalidator.clone(),
-            Arc::clone(&c.app.verifier),
-            LOCAL_REGION,
-        )
-        .with_site(site);
+        let app = c.app_with_site();
         let (xml, _) = c.sitemap(&app).await;
         assert_eq!(
             xml.matches("<url>").count(),
