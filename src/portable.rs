@@ -204,24 +204,24 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
 /// (removing those of deleted items), then marks the store indexed. Safe beside a running service, and safe to run again.
 pub async fn migrate(target: Target) -> Result<(), String> {
     let (store, region) = open(&target, Use::Import).await?;
-    let mut last = None;
+    let mut progress = Progress::open_ended();
     let done = folio_origin::repo::content::migrate_all(
         store.as_ref(),
         &region,
         folio_origin::repo::content::Walk::Everything,
         |kind, m| {
-            let seen = m.indexed + m.already;
-            if (seen + m.entries) % 100 == 0 && last != Some((kind, seen, m.entries)) {
-                last = Some((kind, seen, m.entries));
-                eprintln!(
-                    "{kind}: {} catalogue entries written, {seen} items checked, {} indexed",
-                    m.entries, m.indexed
-                );
-            }
+            progress.update_text(format!(
+                "{kind}: {} items checked, {} indexed, {} catalogue entries written, {} removed",
+                m.indexed + m.already,
+                m.indexed,
+                m.entries,
+                m.orphans
+            ));
         },
     )
     .await
     .map_err(|e| format!("cannot migrate the store: {e}"))?;
+    drop(progress);
     println!(
         "Indexed {} items for lists ({} had their index rows already), wrote {} catalogue entries (missing or out of date) and removed {} left by deleted items; lists, the sitemap and the view statistics now read only what they return.",
         done.indexed, done.already, done.entries, done.orphans
