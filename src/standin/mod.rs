@@ -295,6 +295,23 @@ impl Distribution {
         peer: SocketAddr,
         n: u64,
     ) -> Reply {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+        let sizes = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        match rules::viewer_request_size(method.as_str(), host, path_and_query, sizes) {
+            Ok(()) => {}
+            Err(too_big @ rules::Oversize::Url(_)) => {
+                return cloudfront_error(414, &too_big.to_string());
+            }
+            Err(too_big @ rules::Oversize::Request(_)) => {
+                return cloudfront_error(431, &too_big.to_string());
+            }
+        }
         let request_id = self.request_id(n);
         let viewer_headers: Vec<(&str, &str)> = headers
             .iter()
@@ -842,5 +859,39 @@ mod tests {
         let reply = get(&d, "/v1/auth/me", &[("authorization", &huge)]).await;
         assert_eq!(reply.status, 401);
         assert!(origin.events.lock().unwrap().is_empty());
+    }
+
+    /// "Quotas" (CloudFront Developer Guide): a URL of at most 8,192 bytes and a
+    /// request (line and headers) of at most 20,480, refused before any function
+    /// or the origin runs; requests at the limits pass.
+    #[tokio::test]
+    async fn requests_past_cloudfronts_size_quotas_are_refused_before_the_origin() {
+        let origin = Arc::new(Recorder {
+            status: 200,
+            cache_control: "no-store",
+            ..Recorder::default()
+        });
+        let d = distribution(Arc::new(PassThrough), Arc::clone(&origin));
+        let host = [("host", "folio.example")];
+        // "https://folio.example" is 21 bytes.
+        let path = |len: usize| format!("/v1/blog/posts?tag={}", "a".repeat(len - 21 - 19));
+        let reply = get(&d, &path(rules::MAX_VIEWER_URL_BYTES + 1), &host).await;
+        assert_eq!(reply.status, 414);
+        assert!(String::from_utf8_lossy(&reply.body).contains("8,192"));
+        let reply = get(&d, &path(rules::MAX_VIEWER_URL_BYTES), &host).await;
+        assert_eq!(reply.status, 200, "a URL at the quota");
+        assert_eq!(origin.events.lock().unwrap().len(), 1);
+
+        // GET / HTTP/1.1 (16 bytes with its line end), host (21), the blank line
+        // (2), and the cookie's line ("cookie: " and the line end, 10).
+        let cookie = |request: usize| "c".repeat(request - 16 - 21 - 2 - 10);
+        let too_big = cookie(rules::MAX_VIEWER_REQUEST_BYTES + 1);
+        let reply = get(&d, "/", &[host[0], ("cookie", &too_big)]).await;
+        assert_eq!(reply.status, 431);
+        assert!(String::from_utf8_lossy(&reply.body).contains("20,480"));
+        let at_quota = cookie(rules::MAX_VIEWER_REQUEST_BYTES);
+        let reply = get(&d, "/", &[host[0], ("cookie", &at_quota)]).await;
+        assert_ne!(reply.status, 431, "a request at the quota");
+        assert_eq!(origin.events.lock().unwrap().len(), 2);
     }
 }

@@ -98,6 +98,48 @@ pub const DISALLOWED_HEADERS: &[&str] = &[
 /// string must stay under 8,192 characters.
 pub const MAX_URI_AND_QUERY: usize = 8192;
 
+/// "Quotas" (CloudFront Developer Guide), general quotas: a URL of at most 8,192
+/// bytes, and a request of at most 20,480 bytes "including headers and query
+/// strings, but not including the body content". The page names the limits, not
+/// CloudFront's answer past them; the stand-in refuses with the statuses HTTP has
+/// for them (414, RFC 9110 §15.5.15; 431, RFC 6585 §5), so that a client that
+/// grows its headers (cookies, tokens) fails here as it would behind CloudFront.
+pub const MAX_VIEWER_URL_BYTES: usize = 8192;
+pub const MAX_VIEWER_REQUEST_BYTES: usize = 20_480;
+
+/// A viewer request past CloudFront's size quotas.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Oversize {
+    #[error("the URL is {0} bytes; CloudFront's quota is 8,192")]
+    Url(usize),
+    #[error("the request line and headers are {0} bytes; CloudFront's quota is 20,480")]
+    Request(usize),
+}
+
+/// Checks a viewer request against the size quotas, counted the stricter way: the
+/// URL with its scheme and host, the request as its bytes on the wire (request
+/// line, each `name: value` line, the blank line).
+pub fn viewer_request_size<'a>(
+    method: &str,
+    host: &str,
+    path_and_query: &str,
+    headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+) -> Result<(), Oversize> {
+    let url = "https://".len() + host.len() + path_and_query.len();
+    if url > MAX_VIEWER_URL_BYTES {
+        return Err(Oversize::Url(url));
+    }
+    let request_line = method.len() + 1 + path_and_query.len() + " HTTP/1.1\r\n".len();
+    let header_lines: usize = headers
+        .map(|(name, value)| name.len() + ": ".len() + value.len() + "\r\n".len())
+        .sum();
+    let request = request_line + header_lines + "\r\n".len();
+    if request > MAX_VIEWER_REQUEST_BYTES {
+        return Err(Oversize::Request(request));
+    }
+    Ok(())
+}
+
 pub fn is_disallowed(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     DISALLOWED_HEADERS
