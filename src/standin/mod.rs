@@ -732,6 +732,17 @@ mod tests {
         cache_control: &'static str,
     }
 
+    impl Recorder {
+        /// An origin answering 200 with `Cache-Control: no-store`.
+        fn answering_ok() -> Arc<Self> {
+            Arc::new(Recorder {
+                status: 200,
+                cache_control: "no-store",
+                ..Recorder::default()
+            })
+        }
+    }
+
     #[async_trait]
     impl LambdaFunction for Recorder {
         async fn invoke(&self, event: Value) -> Result<Value, String> {
@@ -778,11 +789,7 @@ mod tests {
     /// origin; CloudFront-Viewer-Address is CloudFront's, never the viewer's copy.
     #[tokio::test]
     async fn only_policy_headers_reach_the_origin_and_the_viewer_address_is_cloudfronts() {
-        let origin = Arc::new(Recorder {
-            status: 200,
-            cache_control: "no-store",
-            ..Recorder::default()
-        });
+        let origin = Recorder::answering_ok();
         let d = distribution(Arc::new(PassThrough), Arc::clone(&origin));
         get(
             &d,
@@ -866,11 +873,7 @@ mod tests {
     /// or the origin runs; requests at the limits pass.
     #[tokio::test]
     async fn requests_past_cloudfronts_size_quotas_are_refused_before_the_origin() {
-        let origin = Arc::new(Recorder {
-            status: 200,
-            cache_control: "no-store",
-            ..Recorder::default()
-        });
+        let origin = Recorder::answering_ok();
         let d = distribution(Arc::new(PassThrough), Arc::clone(&origin));
         let host = [("host", "folio.example")];
         // "https://folio.example" is 21 bytes.
