@@ -492,10 +492,12 @@ fn main() {
                         "Correct-horse-battery-st4ple",
                     )
                     .await;
-                    let store = Arc::new(DynamoStore::new(
-                        fixture.settings.dynamodb_client(&fixture.sdk),
-                        &fixture.settings.table_name,
-                    ));
+                    let store = Arc::new(
+                        fixture
+                            .settings
+                            .dynamodb_store(&fixture.sdk)
+                            .expect("store"),
+                    );
                     // AWS_ENDPOINT_URL_DYNAMODB sends DynamoDB to DynamoDB Local,
                     // which is written post by post as the origin writes; moto is
                     // seeded in bulk (`BulkSeed`).
@@ -522,7 +524,8 @@ fn main() {
                         };
                         let row = keys::indexed_marker(ContentKind::Blog, Status::Published);
                         let list = keys::content_by_status(ContentKind::Blog, Status::Published);
-                        call_floor::report(name, &store, target, row, &list).await;
+                        let sdk = settings.dynamodb_client(&fixture.sdk);
+                        call_floor::report(name, &store, &sdk, target, row, &list).await;
                     }
                 }
                 other => panic!("CATALOGUE_BACKENDS: unknown backend {other:?}; use embedded,moto"),
@@ -542,6 +545,7 @@ mod call_floor {
 
     use aws_credential_types::Credentials;
     use aws_credential_types::provider::ProvideCredentials;
+    use aws_sdk_dynamodb::types::AttributeValue;
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
     use bytes::Bytes;
@@ -631,6 +635,7 @@ mod call_floor {
     pub async fn report(
         backend: &str,
         store: &DynamoStore,
+        sdk: &aws_sdk_dynamodb::Client,
         target: Target<'_>,
         row: Key,
         list: &str,
@@ -651,7 +656,27 @@ mod call_floor {
             store.get(&row).await.unwrap().expect("the row");
         })
         .await;
-        line(backend, "one GetItem through the SDK", 1, median, cpu);
+        line(backend, "one GetItem through DynamoStore", 1, median, cpu);
+        let (median, cpu) = per_call(async || {
+            sdk.get_item()
+                .table_name(target.table)
+                .key(attr::PK, AttributeValue::S(row.pk.clone()))
+                .key(attr::SK, AttributeValue::S(row.sk.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap()
+                .item
+                .expect("the row");
+        })
+        .await;
+        line(
+            backend,
+            "one GetItem through aws-sdk-dynamodb",
+            1,
+            median,
+            cpu,
+        );
         let get = json!({
             "TableName": target.table,
             "Key": {attr::PK: {"S": row.pk}, attr::SK: {"S": row.sk}},
@@ -678,7 +703,30 @@ mod call_floor {
         .await;
         line(
             backend,
-            "one Query of a page through the SDK",
+            "one Query of a page through DynamoStore",
+            rows,
+            median,
+            cpu,
+        );
+        let (median, cpu) = per_call(async || {
+            let answer = sdk
+                .query()
+                .table_name(target.table)
+                .index_name(GSI1)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", attr::GSI1PK)
+                .expression_attribute_values(":pk", AttributeValue::S(list.to_string()))
+                .scan_index_forward(false)
+                .limit(PAGE as i32)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.items().len(), rows);
+        })
+        .await;
+        line(
+            backend,
+            "one Query of a page through aws-sdk-dynamodb",
             rows,
             median,
             cpu,

@@ -63,9 +63,12 @@ fn required_env(name: &'static str) -> Result<String, String> {
 
 async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
     let sdk = sdk_for(region).await?;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     println!("Creating table {table} in {region}…");
-    let created = store.create_table().await.map_err(|e| e.to_string())?;
+    let created =
+        folio_origin::adapters::dynamo::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table)
+            .await
+            .map_err(|e| e.to_string())?;
+    let store = DynamoStore::connect(&sdk, dynamodb_endpoint().as_deref(), table)?;
     if created {
         println!("Table {table} is active, TTL on ExpiresAt.");
         // A new table holds no item: marking it indexed is all a migration does.
@@ -83,6 +86,14 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// `AWS_ENDPOINT_URL_DYNAMODB`, which the SDK's clients read themselves and
+/// folio's own DynamoDB calls are given.
+pub fn dynamodb_endpoint() -> Option<String> {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 /// The table a data command works on: AWS_REGION and TABLE_NAME, nothing else.

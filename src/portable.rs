@@ -68,7 +68,8 @@ async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), S
         Target::Aws => {
             let (region, table) = crate::aws_cli::table_settings()?;
             let sdk = crate::aws_cli::sdk_for(&region).await?;
-            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
+            let endpoint = crate::aws_cli::dynamodb_endpoint();
+            let store = DynamoStore::connect(&sdk, endpoint.as_deref(), &table)?;
             Ok((Arc::new(store), region))
         }
     }

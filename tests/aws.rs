@@ -6,7 +6,6 @@ mod support;
 use std::sync::Arc;
 
 use folio::serve::{self, Backend, ServeConfig};
-use folio_origin::adapters::dynamo::DynamoStore;
 use folio_origin::keys;
 use folio_origin::ports::{Query, Store};
 use futures::future::join_all;
@@ -153,10 +152,12 @@ async fn two_regions_writing_one_table_count_exactly() {
         .count();
     assert_eq!(tracked, 100);
 
-    let store = Arc::new(DynamoStore::new(
-        fixture.settings.dynamodb_client(&fixture.sdk),
-        &fixture.settings.table_name,
-    ));
+    let store = Arc::new(
+        fixture
+            .settings
+            .dynamodb_store(&fixture.sdk)
+            .expect("store"),
+    );
     let totals = store
         .query(&Query::table(keys::VISITS, keys::totals()))
         .await

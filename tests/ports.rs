@@ -7,7 +7,6 @@ mod support;
 use std::sync::Arc;
 
 use folio_origin::adapters::cloudfront::CloudFrontInvalidator;
-use folio_origin::adapters::dynamo::DynamoStore;
 use folio_origin::adapters::embedded::EmbeddedStore;
 use folio_origin::adapters::local_purge::LocalPurge;
 use folio_origin::aws::Aws;
@@ -543,10 +542,10 @@ async fn embedded_store_honours_the_store_contract() {
 async fn dynamodb_store_honours_the_store_contract() {
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
-    let store = DynamoStore::new(
-        fixture.settings.dynamodb_client(&fixture.sdk),
-        &fixture.settings.table_name,
-    );
+    let store = fixture
+        .settings
+        .dynamodb_store(&fixture.sdk)
+        .expect("store");
     store_contract(&store).await;
 }
 

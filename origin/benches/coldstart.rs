@@ -20,7 +20,6 @@ use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use folio_origin::adapters::dynamo::DynamoStore;
 use folio_origin::repo::content as repo;
 use folio_shared::domain::{BlogPost, Content, Fields, Meta, Status, today_utc};
 
@@ -120,10 +119,10 @@ type EventOf = fn(usize) -> serde_json::Value;
 
 /// The warm bootstrap's CPU per invocation of each request.
 async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
-    let store = DynamoStore::new(
-        fixture.settings.dynamodb_client(&fixture.sdk),
-        &fixture.settings.table_name,
-    );
+    let store = fixture
+        .settings
+        .dynamodb_store(&fixture.sdk)
+        .expect("store");
     let store: Arc<dyn folio_origin::ports::Store> = Arc::new(store);
     for n in 0..20 {
         let body = serde_json::json!({

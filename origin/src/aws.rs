@@ -20,7 +20,6 @@
 //! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, … are honoured by the SDK.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
@@ -33,6 +32,7 @@ use folio_shared::jwt::{
 };
 use jsonwebtoken::jwk::JwkSet;
 
+use crate::adapters::call_policy::CallPolicy;
 use crate::adapters::cloudfront::CloudFrontInvalidator;
 use crate::adapters::cognito::{CognitoConfig, CognitoIdentity};
 use crate::adapters::dynamo::DynamoStore;
@@ -204,8 +204,14 @@ impl AwsSettings {
         }
     }
 
-    /// The DynamoDB client: the shared SDK configuration, and its own endpoint when
-    /// one is set.
+    /// The store: the table, reached at its own endpoint when one is set, signed
+    /// with the shared SDK configuration's credentials.
+    pub fn dynamodb_store(&self, sdk: &SdkConfig) -> Result<DynamoStore, String> {
+        DynamoStore::connect(sdk, self.dynamodb_endpoint.as_deref(), &self.table_name)
+    }
+
+    /// An SDK client of the table's endpoint: for creating the table
+    /// (`dynamo::create_table`) and for tests that look at rows as DynamoDB holds them.
     pub fn dynamodb_client(&self, sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
         let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
         if let Some(endpoint) = &self.dynamodb_endpoint {
@@ -219,11 +225,9 @@ impl AwsSettings {
     }
 }
 
-/// The SDK configuration every client shares: the standard retry mode (3 attempts
-/// with jittered exponential backoff on throttling and transient errors) and short
-/// timeouts, so an unreachable service turns into a 503 within seconds rather
-/// than a Lambda timeout. Credentials, endpoints and the rest come from the
-/// environment as usual.
+/// The SDK configuration every client shares: the retry mode and timeouts of
+/// `CallPolicy::AWS`, which folio's own DynamoDB calls follow too. Credentials,
+/// endpoints and the rest come from the environment as usual.
 ///
 /// Lambda hands a function its execution role's keys in `AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`
@@ -233,6 +237,7 @@ impl AwsSettings {
 /// never asks (profile, SSO, web identity with an STS client of its own, ECS,
 /// IMDS). Without them (a laptop with a profile, SSO), the default chain.
 pub fn sdk_loader(region: &str) -> ConfigLoader {
+    const POLICY: CallPolicy = CallPolicy::AWS;
     let loader = aws_config::defaults(BehaviorVersion::latest());
     let has = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     let loader = if has("AWS_ACCESS_KEY_ID") && has("AWS_SECRET_ACCESS_KEY") {
@@ -246,14 +251,14 @@ pub fn sdk_loader(region: &str) -> ConfigLoader {
         .region(Region::new(region.to_string()))
         .retry_config(
             RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(50)),
+                .with_max_attempts(POLICY.max_attempts)
+                .with_initial_backoff(POLICY.initial_backoff),
         )
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(3))
-                .operation_timeout(Duration::from_secs(8))
+                .connect_timeout(POLICY.connect_timeout)
+                .operation_attempt_timeout(POLICY.attempt_timeout)
+                .operation_timeout(POLICY.operation_timeout)
                 .build(),
         )
 }
@@ -297,10 +302,7 @@ impl Aws {
         also_invalidate: Vec<Arc<dyn Invalidator>>,
         faults: Option<FaultPlan>,
     ) -> Result<Self, String> {
-        let store = Arc::new(DynamoStore::new(
-            settings.dynamodb_client(sdk),
-            &settings.table_name,
-        ));
+        let store = Arc::new(settings.dynamodb_store(sdk)?);
         // Every client talks to the Region of the resource it calls: the table's
         // replica here, the pool where it lives, CloudFront's global endpoint.
         let cognito = aws_sdk_cognitoidentityprovider::config::Builder::from(sdk)

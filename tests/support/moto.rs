@@ -119,7 +119,7 @@ pub struct AwsFixture {
 impl AwsFixture {
     pub async fn create(moto: &Moto, owner_email: &str, owner_password: &str) -> Self {
         use folio_origin::adapters::cognito::{CognitoIdentity, create_pool};
-        use folio_origin::adapters::dynamo::DynamoStore;
+        use folio_origin::adapters::dynamo::{DynamoStore, create_table};
         let sdk = moto.sdk().await;
         let table = format!("folio-{}", uuid_suffix());
         // Under scripts/dynamodb_local_suite, DynamoDB is Amazon's DynamoDB Local
@@ -129,11 +129,10 @@ impl AwsFixture {
         if let Some(endpoint) = &dynamodb_endpoint {
             dynamodb = dynamodb.endpoint_url(endpoint);
         }
-        let store = DynamoStore::new(
-            aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
-            &table,
-        );
-        store.create_table().await.expect("table created");
+        let admin = aws_sdk_dynamodb::Client::from_conf(dynamodb.build());
+        create_table(&admin, &table).await.expect("table created");
+        let store = DynamoStore::connect(&sdk, dynamodb_endpoint.as_deref(), &table)
+            .expect("store connected");
         // As `folio table create` does: a new table is marked indexed for lists.
         folio_origin::repo::content::migrate_all(
             &store,

@@ -15,6 +15,24 @@ fn deepest(error: &(dyn Error + 'static)) -> String {
     current.to_string()
 }
 
+/// What to do about a service error code, as a clause to append ("" when
+/// nothing general can be said).
+pub fn fix_for(code: &str) -> &'static str {
+    match code {
+        "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => {
+            " (the credentials lack this permission: grant it in IAM)"
+        }
+        "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "ExpiredTokenException"
+        | "InvalidClientTokenId" => {
+            " (the credentials are not valid here: check AWS_PROFILE or AWS_ACCESS_KEY_ID, and AWS_REGION)"
+        }
+        "ResourceNotFoundException" => " (check the name and AWS_REGION)",
+        _ => "",
+    }
+}
+
 pub fn explain<E, R>(operation: &str, error: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + Error + 'static,
@@ -24,19 +42,7 @@ where
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("Unknown");
             let message = service.err().message().unwrap_or("");
-            let fix = match code {
-                "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => {
-                    " (the credentials lack this permission: grant it in IAM)"
-                }
-                "UnrecognizedClientException"
-                | "InvalidSignatureException"
-                | "ExpiredTokenException"
-                | "InvalidClientTokenId" => {
-                    " (the credentials are not valid here: check AWS_PROFILE or AWS_ACCESS_KEY_ID, and AWS_REGION)"
-                }
-                "ResourceNotFoundException" => " (check the name and AWS_REGION)",
-                _ => "",
-            };
+            let fix = fix_for(code);
             format!("{operation}: {code}: {message}{fix}")
         }
         SdkError::TimeoutError(_) => format!(

@@ -1,27 +1,30 @@
 //! The production store: a DynamoDB (global) table with the single-table layout of
-//! `crate::keys`. Every read is a GetItem or a Query, every write a conditional
-//! TransactWriteItems, so the port's guarantees hold exactly as on the embedded store.
+//! `crate::keys`. Every read is a GetItem, a BatchGetItem or a Query, every write a
+//! conditional TransactWriteItems, so the port's guarantees hold exactly as on the
+//! embedded store. The calls go out through `http` in the shapes of `wire`;
+//! `admin` creates the table with the SDK.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update, WriteRequest,
-};
+use aws_config::SdkConfig;
 use folio_shared::domain::unix_now;
 use serde::Serialize;
 
-use crate::adapters::aws_error::explain;
 use crate::ports::store::{
     Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, TALLY_PREFIX, Write,
     check_query, check_transaction,
 };
+
+mod admin;
+pub mod http;
+pub mod wire;
+
+use crate::adapters::call_policy::CallPolicy;
+pub use admin::create_table;
+use http::{CallError, DynamoHttp, Operation};
+use wire::{KeyAttrs, Placeholders, Value};
 
 /// Attribute names of the table, the one place they are spelled.
 pub mod attr {
@@ -136,36 +139,37 @@ pub fn table_definition() -> TableDefinition {
 const MAX_IN_FLIGHT: usize = 32;
 
 pub struct DynamoStore {
-    client: Client,
+    http: DynamoHttp,
     table: String,
     in_flight: tokio::sync::Semaphore,
 }
 
-type Attrs = HashMap<String, AttributeValue>;
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_string())
+/// DynamoDB's public endpoint in `region` ("Amazon DynamoDB endpoints and
+/// quotas", AWS General Reference); the China Regions are under `amazonaws.com.cn`.
+pub fn regional_endpoint(region: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://dynamodb.{region}.{domain}")
 }
 
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-/// Maps any SDK failure: unreachable, timed out or throttled is `Unavailable`
-/// (retry later), the rest `Failed`.
-fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    operation: &str,
-    error: SdkError<E>,
-) -> StoreError {
-    match &error {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            StoreError::Unavailable(explain(operation, &error))
-        }
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown");
-            let message = service.err().message().unwrap_or("");
+/// Maps a failed call: unreachable, timed out or throttled is `Unavailable` (retry
+/// later), the rest `Failed`, each in one line that names the fix where there is one.
+fn call_error(operation: Operation, error: CallError) -> StoreError {
+    let operation = operation.name();
+    match error {
+        CallError::Transport(cause) => StoreError::Unavailable(format!("{operation}: {cause}")),
+        CallError::Malformed(cause) => StoreError::Failed(format!("{operation}: {cause}")),
+        CallError::Service {
+            status,
+            code,
+            message,
+            ..
+        } => {
             let text = format!("{operation}: {code}: {message}");
-            match code {
+            match code.as_str() {
                 // The table is missing (a wrong TABLE_NAME, a deleted stack): the
                 // service cannot work, but it is not a bug of the request.
                 "ResourceNotFoundException" => StoreError::Unavailable(format!(
@@ -174,93 +178,15 @@ fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
                 "ProvisionedThroughputExceededException"
                 | "RequestLimitExceeded"
                 | "ThrottlingException"
-                | "InternalServerError"
-                | "ServiceUnavailable"
                 | "TransactionInProgressException" => StoreError::Unavailable(text),
-                _ => StoreError::Failed(explain(operation, &error)),
+                _ if status >= 500 => StoreError::Unavailable(text),
+                _ => StoreError::Failed(format!(
+                    "{text}{}",
+                    crate::adapters::aws_error::fix_for(&code)
+                )),
             }
         }
-        _ => StoreError::Failed(explain(operation, &error)),
     }
-}
-
-fn to_attrs(item: &Item) -> Attrs {
-    let mut attrs = Attrs::new();
-    attrs.insert(attr::PK.into(), s(&item.pk));
-    attrs.insert(attr::SK.into(), s(&item.sk));
-    attrs.insert(attr::ENTITY_TYPE.into(), s(&item.entity_type));
-    attrs.insert(attr::VERSION.into(), n(item.version));
-    attrs.insert(attr::COUNT.into(), n(item.count));
-    let optional = [
-        (attr::GSI1PK, &item.gsi1pk),
-        (attr::GSI1SK, &item.gsi1sk),
-        (attr::STATUS, &item.status),
-        (attr::CREATED_AT, &item.created_at),
-        (attr::UPDATED_AT, &item.updated_at),
-        (attr::DATA, &item.data),
-    ];
-    for (name, value) in optional {
-        if let Some(value) = value {
-            attrs.insert(name.into(), s(value));
-        }
-    }
-    if let Some(expires_at) = item.expires_at {
-        attrs.insert(attr::EXPIRES_AT.into(), n(expires_at));
-    }
-    if item.layout > 0 {
-        attrs.insert(attr::LAYOUT.into(), n(item.layout));
-    }
-    for (name, count) in &item.tallies {
-        attrs.insert(format!("{TALLY_PREFIX}{name}"), n(count));
-    }
-    attrs
-}
-
-/// Moves a string attribute out: a row's `data` is a whole item, not copied.
-fn text(attrs: &mut Attrs, name: &str) -> Option<String> {
-    match attrs.remove(name)? {
-        AttributeValue::S(value) => Some(value),
-        _ => None,
-    }
-}
-
-fn number<T: std::str::FromStr>(attrs: &Attrs, name: &str) -> Result<Option<T>, StoreError> {
-    match attrs.get(name) {
-        None => Ok(None),
-        Some(value) => value
-            .as_n()
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Some)
-            .ok_or_else(|| StoreError::Failed(format!("attribute {name} is not a number"))),
-    }
-}
-
-fn from_attrs(mut attrs: Attrs) -> Result<Item, StoreError> {
-    let mut required = |name: &str| {
-        text(&mut attrs, name).ok_or_else(|| StoreError::Failed(format!("row without {name}")))
-    };
-    let (pk, sk) = (required(attr::PK)?, required(attr::SK)?);
-    Ok(Item {
-        pk,
-        sk,
-        gsi1pk: text(&mut attrs, attr::GSI1PK),
-        gsi1sk: text(&mut attrs, attr::GSI1SK),
-        entity_type: text(&mut attrs, attr::ENTITY_TYPE).unwrap_or_default(),
-        status: text(&mut attrs, attr::STATUS),
-        created_at: text(&mut attrs, attr::CREATED_AT),
-        updated_at: text(&mut attrs, attr::UPDATED_AT),
-        data: text(&mut attrs, attr::DATA),
-        version: number(&attrs, attr::VERSION)?.unwrap_or(0),
-        count: number(&attrs, attr::COUNT)?.unwrap_or(0),
-        expires_at: number(&attrs, attr::EXPIRES_AT)?,
-        layout: number(&attrs, attr::LAYOUT)?.unwrap_or(0),
-        tallies: attrs
-            .keys()
-            .filter_map(|name| name.strip_prefix(TALLY_PREFIX).map(|t| (name, t)))
-            .map(|(name, tally)| Ok((tally.to_string(), number(&attrs, name)?.unwrap_or(0))))
-            .collect::<Result<_, StoreError>>()?,
-    })
 }
 
 /// The attempts of a batch request (BatchGetItem, BatchWriteItem) that DynamoDB
@@ -300,25 +226,20 @@ impl Unprocessed {
     }
 }
 
-fn key_attrs(key: &Key) -> Attrs {
-    HashMap::from([(attr::PK.into(), s(&key.pk)), (attr::SK.into(), s(&key.sk))])
-}
-
-/// A condition expression with its names and values; `None` when unconditional.
+/// A condition expression with its placeholders.
 struct Expression {
     text: String,
-    names: HashMap<String, String>,
-    values: Attrs,
+    placeholders: Placeholders,
 }
 
-/// Translates a port condition. Rows past their `ExpiresAt` count as absent, as
-/// TTL deletes them only eventually.
+/// Translates a port condition; `None` when unconditional. Rows past their
+/// `ExpiresAt` count as absent, as TTL deletes them only eventually.
 fn condition_expression(condition: &Condition, now: i64) -> Option<Expression> {
-    let mut names = HashMap::from([
+    let mut names = BTreeMap::from([
         ("#pk".to_string(), attr::PK.to_string()),
         ("#exp".to_string(), attr::EXPIRES_AT.to_string()),
     ]);
-    let mut values = HashMap::from([(":now".to_string(), n(now))]);
+    let mut values = BTreeMap::from([(":now".to_string(), Value::n(now))]);
     let alive = "(attribute_exists(#pk) AND (attribute_not_exists(#exp) OR #exp > :now))";
     let text = match condition {
         Condition::None => return None,
@@ -326,29 +247,148 @@ fn condition_expression(condition: &Condition, now: i64) -> Option<Expression> {
         Condition::Exists => alive.to_string(),
         Condition::VersionIs(version) => {
             names.insert("#ver".into(), attr::VERSION.into());
-            values.insert(":ver".into(), n(version));
+            values.insert(":ver".into(), Value::n(version));
             format!("{alive} AND #ver = :ver")
         }
         Condition::StatusIs(status) => {
             names.insert("#st".into(), attr::STATUS.into());
-            values.insert(":st".into(), s(status));
+            values.insert(":st".into(), Value::s(status));
             format!("{alive} AND #st = :st")
         }
     };
     Some(Expression {
         text,
-        names,
-        values,
+        placeholders: Placeholders {
+            expression_attribute_names: names,
+            expression_attribute_values: values,
+        },
     })
 }
 
+/// `Write::Increment` as an Update.
+fn increment<'a>(
+    table: &'a str,
+    key: &'a Key,
+    entity_type: &str,
+    by: i64,
+    label: Option<&str>,
+) -> wire::Update<'a> {
+    let mut names = BTreeMap::from([
+        ("#et".to_string(), attr::ENTITY_TYPE.to_string()),
+        ("#count".to_string(), attr::COUNT.to_string()),
+    ]);
+    let mut values = BTreeMap::from([
+        (":et".to_string(), Value::s(entity_type)),
+        (":by".to_string(), Value::n(by)),
+    ]);
+    let update_expression = match label {
+        Some(label) => {
+            names.insert("#data".into(), attr::DATA.into());
+            values.insert(":label".into(), Value::s(label));
+            "SET #et = :et, #data = :label ADD #count :by".to_string()
+        }
+        None => "SET #et = :et ADD #count :by".to_string(),
+    };
+    wire::Update {
+        table_name: table,
+        key: KeyAttrs(key),
+        update_expression,
+        placeholders: Placeholders {
+            expression_attribute_names: names,
+            expression_attribute_values: values,
+        },
+    }
+}
+
+/// `Write::Tally` as an Update. ADD creates a missing number attribute at 0
+/// first, so one UpdateItem adds to every tally, existing or not.
+fn tally<'a>(
+    table: &'a str,
+    key: &'a Key,
+    entity_type: &str,
+    by: &[(String, i64)],
+    listed_at: Option<&Key>,
+) -> wire::Update<'a> {
+    let mut names = BTreeMap::from([("#et".to_string(), attr::ENTITY_TYPE.to_string())]);
+    let mut values = BTreeMap::from([(":et".to_string(), Value::s(entity_type))]);
+    let mut adds = Vec::with_capacity(by.len());
+    for (i, (name, count)) in by.iter().enumerate() {
+        names.insert(format!("#t{i}"), format!("{TALLY_PREFIX}{name}"));
+        values.insert(format!(":t{i}"), Value::n(count));
+        adds.push(format!("#t{i} :t{i}"));
+    }
+    let mut set = "SET #et = :et".to_string();
+    if let Some(at) = listed_at {
+        names.insert("#gpk".into(), attr::GSI1PK.into());
+        names.insert("#gsk".into(), attr::GSI1SK.into());
+        values.insert(":gpk".into(), Value::s(&at.pk));
+        values.insert(":gsk".into(), Value::s(&at.sk));
+        set.push_str(", #gpk = :gpk, #gsk = :gsk");
+    }
+    let update_expression = if adds.is_empty() {
+        set
+    } else {
+        format!("{set} ADD {}", adds.join(", "))
+    };
+    wire::Update {
+        table_name: table,
+        key: KeyAttrs(key),
+        update_expression,
+        placeholders: Placeholders {
+            expression_attribute_names: names,
+            expression_attribute_values: values,
+        },
+    }
+}
+
+/// The condition of a Delete or a ConditionCheck, split as the protocol writes it.
+fn conditional<'a>(
+    table: &'a str,
+    key: &'a Key,
+    expression: Option<Expression>,
+) -> wire::Conditional<'a> {
+    let (condition_expression, placeholders) = match expression {
+        Some(e) => (Some(e.text), Some(e.placeholders)),
+        None => (None, None),
+    };
+    wire::Conditional {
+        table_name: table,
+        key: KeyAttrs(key),
+        condition_expression,
+        placeholders,
+    }
+}
+
 impl DynamoStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(http: DynamoHttp, table: impl Into<String>) -> Self {
         Self {
-            client,
+            http,
             table: table.into(),
             in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
         }
+    }
+
+    /// The store of `table`, reached at `endpoint` when one is set (moto, DynamoDB
+    /// Local, `AWS_ENDPOINT_URL_DYNAMODB`), else at the SDK configuration's
+    /// endpoint (`AWS_ENDPOINT_URL`), else at the Region's; signed with the SDK
+    /// configuration's credentials.
+    pub fn connect(
+        sdk: &SdkConfig,
+        endpoint: Option<&str>,
+        table: impl Into<String>,
+    ) -> Result<Self, String> {
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("no AWS Region for DynamoDB: set AWS_REGION")?;
+        let endpoint = endpoint
+            .or(sdk.endpoint_url())
+            .map_or_else(|| regional_endpoint(&region), String::from);
+        let credentials = sdk
+            .credentials_provider()
+            .ok_or("no AWS credentials provider for DynamoDB: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")?;
+        let http = DynamoHttp::new(&endpoint, &region, credentials, CallPolicy::AWS)?;
+        Ok(Self::new(http, table))
     }
 
     /// Waits for a slot under `MAX_IN_FLIGHT`.
@@ -363,6 +403,21 @@ impl DynamoStore {
         &self.table
     }
 
+    /// One call under a slot, its failure mapped to the port's.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: Operation,
+        request: &impl Serialize,
+    ) -> Result<T, StoreError> {
+        let body = serde_json::to_vec(request)
+            .map_err(|e| StoreError::Failed(format!("{}: {e}", operation.name())))?;
+        let _slot = self.slot().await?;
+        self.http
+            .call(operation, body)
+            .await
+            .map_err(|e| call_error(operation, e))
+    }
+
     /// Writes rows as they are, 25 to a BatchWriteItem, without conditions and
     /// outside any transaction: a bulk load into a table that nothing else writes
     /// meanwhile. The catalogue bench seeds moto with it (moto copies every table
@@ -372,34 +427,24 @@ impl DynamoStore {
     pub async fn load_rows(&self, rows: &[Item]) -> Result<(), StoreError> {
         const BATCH: usize = 25;
         for chunk in rows.chunks(BATCH) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|row| {
-                    let put = PutRequest::builder()
-                        .set_item(Some(to_attrs(row)))
-                        .build()
-                        .map_err(|e| StoreError::Failed(e.to_string()))?;
-                    Ok(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<_, StoreError>>()?;
+            let requests: Vec<wire::PutRequest<'_>> = chunk.iter().map(wire::PutRequest).collect();
+            let mut output: wire::BatchWriteItemOutput = self
+                .call(
+                    Operation::BatchWriteItem,
+                    &wire::RequestItems(&self.table, &requests),
+                )
+                .await?;
             let mut retry = Unprocessed::new("BatchWriteItem left items");
             loop {
-                let output = {
-                    let _slot = self.slot().await?;
-                    self.client
-                        .batch_write_item()
-                        .request_items(&self.table, pending)
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error("BatchWriteItem", e))?
-                };
-                match output
-                    .unprocessed_items
-                    .and_then(|mut tables| tables.remove(&self.table))
-                {
+                match output.unprocessed_items.remove(&self.table) {
                     Some(rest) if !rest.is_empty() => {
                         retry.pause().await?;
-                        pending = rest;
+                        output = self
+                            .call(
+                                Operation::BatchWriteItem,
+                                &wire::RequestItems(&self.table, &rest),
+                            )
+                            .await?;
                     }
                     _ => break,
                 }
@@ -408,263 +453,132 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Creates the table of `table_definition()` with TTL on, and waits until it is
-    /// active. An existing table is left as it is.
-    pub async fn create_table(&self) -> Result<bool, StoreError> {
-        let definition = table_definition();
-        let key_schema = |keys: &[KeySpec]| -> Result<Vec<KeySchemaElement>, StoreError> {
-            keys.iter()
-                .map(|key| {
-                    KeySchemaElement::builder()
-                        .attribute_name(key.attribute_name)
-                        .key_type(KeyType::from(key.key_type))
-                        .build()
-                        .map_err(|e| StoreError::Failed(e.to_string()))
-                })
-                .collect()
-        };
-        let mut request = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::from(definition.billing_mode))
-            .set_key_schema(Some(key_schema(&definition.key_schema)?));
-        for attribute in &definition.attribute_definitions {
-            request = request.attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(attribute.attribute_name)
-                    .attribute_type(ScalarAttributeType::from(attribute.attribute_type))
-                    .build()
-                    .map_err(|e| StoreError::Failed(e.to_string()))?,
-            );
-        }
-        for index in &definition.global_secondary_indexes {
-            request = request.global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(index.index_name)
-                    .set_key_schema(Some(key_schema(&index.key_schema)?))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::from(index.projection.projection_type))
-                            .build(),
-                    )
-                    .build()
-                    .map_err(|e| StoreError::Failed(e.to_string()))?,
-            );
-        }
-        match request.send().await {
-            Ok(_) => {}
-            Err(SdkError::ServiceError(e)) if e.err().code() == Some("ResourceInUseException") => {
-                return Ok(false);
-            }
-            Err(e) => return Err(sdk_error("CreateTable", e)),
-        }
-        for _ in 0..120 {
-            let described = self
-                .client
-                .describe_table()
-                .table_name(&self.table)
-                .send()
-                .await
-                .map_err(|e| sdk_error("DescribeTable", e))?;
-            let active = described
-                .table()
-                .and_then(|t| t.table_status())
-                .is_some_and(|status| status.as_str() == "ACTIVE");
-            if active {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        self.client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .enabled(definition.time_to_live_specification.enabled)
-                    .attribute_name(definition.time_to_live_specification.attribute_name)
-                    .build()
-                    .map_err(|e| StoreError::Failed(e.to_string()))?,
-            )
-            .send()
-            .await
-            .map_err(|e| sdk_error("UpdateTimeToLive", e))?;
-        Ok(true)
-    }
-
-    fn transact_item(&self, write: &Write, now: i64) -> Result<TransactWriteItem, StoreError> {
-        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
-        let item = match write {
+    fn transact_item<'a>(&'a self, write: &'a Write, now: i64) -> wire::TransactItem<'a> {
+        let table = self.table.as_str();
+        match write {
             Write::Put { item, condition } => {
-                let mut put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(to_attrs(item)));
-                if let Some(expr) = condition_expression(condition, now) {
-                    put = put
-                        .condition_expression(expr.text)
-                        .set_expression_attribute_names(Some(expr.names))
-                        .set_expression_attribute_values(Some(expr.values));
-                }
-                TransactWriteItem::builder()
-                    .put(put.build().map_err(built)?)
-                    .build()
+                let (condition_expression, placeholders) =
+                    match condition_expression(condition, now) {
+                        Some(e) => (Some(e.text), Some(e.placeholders)),
+                        None => (None, None),
+                    };
+                wire::TransactItem::Put(wire::Put {
+                    table_name: table,
+                    item: wire::ItemAttrs(item),
+                    condition_expression,
+                    placeholders,
+                })
             }
-            Write::Delete { key, condition } => {
-                let mut delete = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key_attrs(key)));
-                if let Some(expr) = condition_expression(condition, now) {
-                    delete = delete
-                        .condition_expression(expr.text)
-                        .set_expression_attribute_names(Some(expr.names))
-                        .set_expression_attribute_values(Some(expr.values));
-                }
-                TransactWriteItem::builder()
-                    .delete(delete.build().map_err(built)?)
-                    .build()
-            }
+            Write::Delete { key, condition } => wire::TransactItem::Delete(conditional(
+                table,
+                key,
+                condition_expression(condition, now),
+            )),
             Write::Increment {
                 key,
                 entity_type,
                 by,
                 label,
-            } => {
-                let mut update = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key_attrs(key)))
-                    .expression_attribute_names("#et", attr::ENTITY_TYPE)
-                    .expression_attribute_names("#count", attr::COUNT)
-                    .expression_attribute_values(":et", s(entity_type))
-                    .expression_attribute_values(":by", n(by));
-                update = match label {
-                    Some(label) => update
-                        .update_expression("SET #et = :et, #data = :label ADD #count :by")
-                        .expression_attribute_names("#data", attr::DATA)
-                        .expression_attribute_values(":label", s(label)),
-                    None => update.update_expression("SET #et = :et ADD #count :by"),
-                };
-                let update = update.build().map_err(built)?;
-                TransactWriteItem::builder().update(update).build()
-            }
+            } => wire::TransactItem::Update(increment(
+                table,
+                key,
+                entity_type,
+                *by,
+                label.as_deref(),
+            )),
             Write::Tally {
                 key,
                 entity_type,
                 by,
                 listed_at,
-            } => {
-                // ADD creates a missing number attribute at 0 first, so one
-                // UpdateItem adds to every tally, existing or not.
-                let mut update = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key_attrs(key)))
-                    .expression_attribute_names("#et", attr::ENTITY_TYPE)
-                    .expression_attribute_values(":et", s(entity_type));
-                let mut adds = Vec::with_capacity(by.len());
-                for (i, (name, count)) in by.iter().enumerate() {
-                    update = update
-                        .expression_attribute_names(
-                            format!("#t{i}"),
-                            format!("{TALLY_PREFIX}{name}"),
-                        )
-                        .expression_attribute_values(format!(":t{i}"), n(count));
-                    adds.push(format!("#t{i} :t{i}"));
-                }
-                let mut set = "SET #et = :et".to_string();
-                if let Some(at) = listed_at {
-                    update = update
-                        .expression_attribute_names("#gpk", attr::GSI1PK)
-                        .expression_attribute_names("#gsk", attr::GSI1SK)
-                        .expression_attribute_values(":gpk", s(&at.pk))
-                        .expression_attribute_values(":gsk", s(&at.sk));
-                    set.push_str(", #gpk = :gpk, #gsk = :gsk");
-                }
-                let expression = if adds.is_empty() {
-                    set
-                } else {
-                    format!("{set} ADD {}", adds.join(", "))
-                };
-                let update = update
-                    .update_expression(expression)
-                    .build()
-                    .map_err(built)?;
-                TransactWriteItem::builder().update(update).build()
-            }
+            } => wire::TransactItem::Update(tally(table, key, entity_type, by, listed_at.as_ref())),
             Write::Check { key, condition } => {
-                let expr = condition_expression(condition, now).unwrap_or(Expression {
+                let expression = condition_expression(condition, now).unwrap_or(Expression {
                     text: "attribute_exists(#pk) OR attribute_not_exists(#pk)".into(),
-                    names: HashMap::from([("#pk".into(), attr::PK.into())]),
-                    values: Attrs::new(),
+                    placeholders: Placeholders {
+                        expression_attribute_names: BTreeMap::from([(
+                            "#pk".into(),
+                            attr::PK.into(),
+                        )]),
+                        expression_attribute_values: BTreeMap::new(),
+                    },
                 });
-                let mut check = ConditionCheck::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key_attrs(key)))
-                    .condition_expression(expr.text)
-                    .set_expression_attribute_names(Some(expr.names));
-                if !expr.values.is_empty() {
-                    check = check.set_expression_attribute_values(Some(expr.values));
-                }
-                TransactWriteItem::builder()
-                    .condition_check(check.build().map_err(built)?)
-                    .build()
+                wire::TransactItem::ConditionCheck(conditional(table, key, Some(expression)))
             }
-        };
-        Ok(item)
+        }
     }
 }
 
 /// What a cancelled transaction means: a condition of ours failed (the index of the
 /// first such write), or a concurrent transaction got in the way (retry).
+#[derive(Debug, PartialEq)]
 enum Cancelled {
     Condition(usize),
     Conflict,
     Other(String),
 }
 
-fn cancellation(error: &TransactWriteItemsError) -> Option<Cancelled> {
-    let TransactWriteItemsError::TransactionCanceledException(cancelled) = error else {
+/// Reads a `TransactionCanceledException`: one reason per action, in order
+/// ("TransactWriteItems", DynamoDB API Reference: CancellationReasons).
+fn cancellation(error: &CallError) -> Option<Cancelled> {
+    let CallError::Service {
+        code,
+        message,
+        cancellation_reasons,
+        ..
+    } = error
+    else {
         return None;
     };
-    let reasons = cancelled.cancellation_reasons();
-    if let Some(index) = reasons
+    if code != "TransactionCanceledException" {
+        return None;
+    }
+    if let Some(index) = cancellation_reasons
         .iter()
-        .position(|r| r.code() == Some("ConditionalCheckFailed"))
+        .position(|r| r.as_deref() == Some("ConditionalCheckFailed"))
     {
         return Some(Cancelled::Condition(index));
     }
-    if reasons
-        .iter()
-        .any(|r| matches!(r.code(), Some("TransactionConflict" | "ThrottlingError")))
-    {
+    if cancellation_reasons.iter().any(|r| {
+        matches!(
+            r.as_deref(),
+            Some("TransactionConflict" | "ThrottlingError")
+        )
+    }) {
         return Some(Cancelled::Conflict);
     }
-    Some(Cancelled::Other(
-        cancelled
-            .message()
-            .unwrap_or("transaction cancelled")
-            .into(),
-    ))
+    Some(Cancelled::Other(if message.is_empty() {
+        "transaction cancelled".into()
+    } else {
+        message.clone()
+    }))
+}
+
+/// A `ClientRequestToken`: 32 hex digits from the OS's generator (1 to 36
+/// characters allowed).
+fn request_token() -> Result<String, StoreError> {
+    let bytes = crate::random::bytes::<16>()
+        .map_err(|_| StoreError::Failed("no entropy for a transaction token".into()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[async_trait]
 impl Store for DynamoStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let _slot = self.slot().await?;
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attrs(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        match output.item {
-            None => Ok(None),
-            Some(attrs) => {
-                let item = from_attrs(attrs)?;
-                Ok((!item.is_expired(unix_now())).then_some(item))
-            }
-        }
+        let output: wire::GetItemOutput = self
+            .call(
+                Operation::GetItem,
+                &wire::GetItem {
+                    table_name: &self.table,
+                    key: KeyAttrs(key),
+                    consistent_read: true,
+                },
+            )
+            .await?;
+        Ok(output
+            .item
+            .map(|row| row.0)
+            .filter(|item| !item.is_expired(unix_now())))
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -681,41 +595,38 @@ impl Store for DynamoStore {
             }
         }
         for chunk in distinct.chunks(BATCH) {
-            let mut pending = KeysAndAttributes::builder()
-                .set_keys(Some(chunk.iter().map(|key| key_attrs(key)).collect()))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Failed(e.to_string()))?;
+            let request = wire::KeysAndAttributes {
+                keys: chunk.iter().map(|key| KeyAttrs(key)).collect(),
+                consistent_read: true,
+            };
+            let mut output: wire::BatchGetItemOutput = self
+                .call(
+                    Operation::BatchGetItem,
+                    &wire::RequestItems(&self.table, &request),
+                )
+                .await?;
             let mut retry = Unprocessed::new("BatchGetItem left keys");
             loop {
-                let mut output = {
-                    let _slot = self.slot().await?;
-                    self.client
-                        .batch_get_item()
-                        .request_items(&self.table, pending.clone())
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error("BatchGetItem", e))?
-                };
-                for attrs in output
-                    .responses
-                    .as_mut()
-                    .and_then(|tables| tables.remove(&self.table))
-                    .into_iter()
-                    .flatten()
-                {
-                    let item = from_attrs(attrs)?;
-                    if !item.is_expired(now) {
-                        found.insert(item.key(), item);
+                for row in output.responses.remove(&self.table).into_iter().flatten() {
+                    if !row.0.is_expired(now) {
+                        found.insert(row.0.key(), row.0);
                     }
                 }
-                match output
-                    .unprocessed_keys()
-                    .and_then(|tables| tables.get(&self.table))
-                {
-                    Some(rest) if !rest.keys().is_empty() => {
+                let rest = output.unprocessed_keys.remove(&self.table);
+                let any_left = rest.as_ref().is_some_and(|rest| {
+                    rest.get("Keys")
+                        .and_then(|keys| keys.as_array())
+                        .is_some_and(|keys| !keys.is_empty())
+                });
+                match rest {
+                    Some(rest) if any_left => {
                         retry.pause().await?;
-                        pending = rest.clone();
+                        output = self
+                            .call(
+                                Operation::BatchGetItem,
+                                &wire::RequestItems(&self.table, &rest),
+                            )
+                            .await?;
                     }
                     _ => break,
                 }
@@ -731,56 +642,57 @@ impl Store for DynamoStore {
             Index::Table => (attr::PK, attr::SK, None),
             Index::Gsi1 => (attr::GSI1PK, attr::GSI1SK, Some(GSI1)),
         };
-        let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
-        let mut names = HashMap::from([("#pk".to_string(), pk_name.to_string())]);
+        let mut names = BTreeMap::from([("#pk".to_string(), pk_name.to_string())]);
+        let mut values = BTreeMap::from([(":pk".to_string(), Value::s(&query.pk))]);
         let condition = match &query.range {
-            SortKeyRange::All => "#pk = :pk".to_string(),
+            SortKeyRange::All => "#pk = :pk",
             SortKeyRange::BeginsWith(prefix) => {
                 names.insert("#sk".into(), sk_name.into());
-                values.insert(":prefix".into(), s(prefix));
-                "#pk = :pk AND begins_with(#sk, :prefix)".to_string()
+                values.insert(":prefix".into(), Value::s(prefix));
+                "#pk = :pk AND begins_with(#sk, :prefix)"
             }
             SortKeyRange::Between(low, high) => {
                 names.insert("#sk".into(), sk_name.into());
-                values.insert(":low".into(), s(low));
-                values.insert(":high".into(), s(high));
-                "#pk = :pk AND #sk BETWEEN :low AND :high".to_string()
+                values.insert(":low".into(), Value::s(low));
+                values.insert(":high".into(), Value::s(high));
+                "#pk = :pk AND #sk BETWEEN :low AND :high"
             }
+        };
+        let placeholders = Placeholders {
+            expression_attribute_names: names,
+            expression_attribute_values: values,
         };
         let now = unix_now();
         let mut items = Vec::new();
-        let mut start: Option<Attrs> = None;
+        let mut start = None;
         loop {
-            let _slot = self.slot().await?;
-            let mut output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(String::from))
-                // GSIs are eventually consistent only; the table is read consistently.
-                .consistent_read(index.is_none())
-                .key_condition_expression(&condition)
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(!query.descending)
-                .set_limit(
-                    query
-                        .limit
-                        .map(|l| i32::try_from(l.saturating_sub(items.len())).unwrap_or(i32::MAX)),
+            let output: wire::QueryOutput = self
+                .call(
+                    Operation::Query,
+                    &wire::Query {
+                        table_name: &self.table,
+                        index_name: index,
+                        // GSIs are eventually consistent only; the table is read
+                        // consistently.
+                        consistent_read: index.is_none(),
+                        key_condition_expression: condition,
+                        placeholders: &placeholders,
+                        scan_index_forward: !query.descending,
+                        limit: query.limit.map(|l| l.saturating_sub(items.len())),
+                        exclusive_start_key: start.take(),
+                    },
                 )
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query", e))?;
-            for attrs in output.items.take().into_iter().flatten() {
-                let item = from_attrs(attrs)?;
-                if !item.is_expired(now) && query.limit.is_none_or(|l| items.len() < l) {
-                    items.push(item);
+                .await?;
+            for row in output.items {
+                if !row.0.is_expired(now) && query.limit.is_none_or(|l| items.len() < l) {
+                    items.push(row.0);
                 }
             }
             match output.last_evaluated_key {
                 Some(_) if query.limit.is_some_and(|l| items.len() >= l) => break,
-                Some(last) if !last.is_empty() => start = Some(last),
+                Some(last) if last.as_object().is_some_and(|key| !key.is_empty()) => {
+                    start = Some(last);
+                }
                 _ => break,
             }
         }
@@ -795,30 +707,80 @@ impl Store for DynamoStore {
         // to the caller had it been sent).
         check_transaction(&writes).map_err(StoreError::Limit)?;
         let now = unix_now();
-        let items = writes
-            .iter()
-            .map(|w| self.transact_item(w, now))
-            .collect::<Result<Vec<_>, _>>()?;
+        let request = wire::TransactWriteItems {
+            transact_items: writes.iter().map(|w| self.transact_item(w, now)).collect(),
+            client_request_token: request_token()?,
+        };
+        let body = serde_json::to_vec(&request)
+            .map_err(|e| StoreError::Failed(format!("TransactWriteItems: {e}")))?;
         let result = {
             let _slot = self.slot().await?;
-            self.client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
+            self.http
+                .call::<wire::Ignored>(Operation::TransactWriteItems, body)
                 .await
         };
         let error = match result {
             Ok(_) => return Ok(()),
             Err(error) => error,
         };
-        match error.as_service_error().and_then(cancellation) {
+        match cancellation(&error) {
             Some(Cancelled::Condition(index)) => Err(StoreError::ConditionFailed { index }),
             // Retried by `resilience::RetryConflicts`, the same for every adapter.
             Some(Cancelled::Conflict) => Err(StoreError::Conflict(
                 "a concurrent transaction touched the same items".into(),
             )),
             Some(Cancelled::Other(message)) => Err(StoreError::Failed(message)),
-            None => Err(sdk_error("TransactWriteItems", error)),
+            None => Err(call_error(Operation::TransactWriteItems, error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cancelled(reasons: &[Option<&str>]) -> CallError {
+        CallError::Service {
+            status: 400,
+            code: "TransactionCanceledException".into(),
+            message: "Transaction cancelled".into(),
+            cancellation_reasons: reasons.iter().map(|r| r.map(String::from)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_cancelled_transaction_names_the_first_failed_condition_or_a_conflict() {
+        assert_eq!(
+            cancellation(&cancelled(&[Some("None"), Some("ConditionalCheckFailed")])),
+            Some(Cancelled::Condition(1))
+        );
+        assert_eq!(
+            cancellation(&cancelled(&[Some("TransactionConflict"), None])),
+            Some(Cancelled::Conflict)
+        );
+        assert_eq!(
+            cancellation(&cancelled(&[Some("ValidationError")])),
+            Some(Cancelled::Other("Transaction cancelled".into()))
+        );
+        assert_eq!(cancellation(&CallError::Transport("x".into())), None);
+    }
+
+    #[test]
+    fn every_transaction_carries_a_fresh_idempotency_token_within_dynamodbs_limit() {
+        let (a, b) = (request_token().unwrap(), request_token().unwrap());
+        assert_ne!(a, b);
+        assert!((1..=36).contains(&a.len()));
+    }
+
+    #[test]
+    fn the_regional_endpoint_follows_the_partition() {
+        assert_eq!(
+            regional_endpoint("eu-west-1"),
+            "https://dynamodb.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            regional_endpoint("cn-north-1"),
+            "https://dynamodb.cn-north-1.amazonaws.com.cn"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! `cloudfront` are the production adapters (AWS mode, `crate::aws`).
 
 pub mod aws_error;
+pub mod call_policy;
 pub mod cloudfront;
 pub mod cognito;
 pub mod dynamo;

@@ -1,0 +1,406 @@
+//! DynamoDB's JSON protocol (`DynamoDB_20120810`, `application/x-amz-json-1.0`)
+//! on a pool of kept-alive HTTP/1.1 connections, each request signed with SigV4
+//! by `aws-sigv4`, the SDK's own signer. The store's four calls (GetItem,
+//! BatchGetItem, Query, TransactWriteItems) go this way rather than through
+//! aws-sdk-dynamodb, whose per-call machinery costs more CPU than the rest of a
+//! request (README, "Crates"; BENCHMARKS.md). What the SDK would do for them is
+//! done here too, and said where: the retry policy and timeouts of
+//! `aws::CALL_POLICY`, an idempotency token per transaction, credentials from the
+//! SDK's own provider chain, refreshed before they expire.
+
+use std::sync::RwLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use http::{HeaderValue, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::adapters::call_policy::CallPolicy;
+
+/// How a call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// DynamoDB answered with an error: the code is the part of `__type` after
+    /// `#` ("Errors", DynamoDB Developer Guide, "Error components").
+    Service {
+        status: u16,
+        code: String,
+        message: String,
+        /// One per action of a cancelled transaction, in order: `"None"`,
+        /// `"ConditionalCheckFailed"`, `"TransactionConflict"`, …
+        cancellation_reasons: Vec<Option<String>>,
+    },
+    /// No answer: unreachable, timed out, or the connection failed.
+    Transport(String),
+    /// An answer folio cannot read (a proxy in the way, or a bug).
+    Malformed(String),
+}
+
+impl CallError {
+    /// Worth another attempt after a pause: the SDK's standard retry mode retries
+    /// transient failures (no answer, 5xx) and throttling errors ("Retry behavior",
+    /// AWS SDKs and Tools Reference Guide; "Error retries and exponential backoff",
+    /// DynamoDB Developer Guide).
+    fn is_transient(&self) -> bool {
+        match self {
+            CallError::Transport(_) => true,
+            CallError::Service { status, code, .. } => {
+                *status >= 500
+                    || matches!(
+                        code.as_str(),
+                        "ThrottlingException"
+                            | "Throttling"
+                            | "ProvisionedThroughputExceededException"
+                            | "RequestLimitExceeded"
+                            | "TransactionInProgressException"
+                            | "LimitExceededException"
+                    )
+            }
+            CallError::Malformed(_) => false,
+        }
+    }
+
+    /// The credentials were refused as expired: fetched again and tried once more.
+    fn is_expired_credentials(&self) -> bool {
+        matches!(self, CallError::Service { code, .. } if code == "ExpiredTokenException")
+    }
+}
+
+/// The error body DynamoDB sends with a 4xx or 5xx.
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(rename = "__type", default)]
+    kind: String,
+    // DynamoDB spells it `message`; some errors (and moto) `Message`.
+    #[serde(alias = "Message", default)]
+    message: String,
+    #[serde(rename = "CancellationReasons", default)]
+    cancellation_reasons: Vec<Reason>,
+}
+
+#[derive(Deserialize)]
+struct Reason {
+    #[serde(rename = "Code")]
+    code: Option<String>,
+}
+
+/// The signing identity, kept until five minutes before it expires: the SDK's
+/// identity cache does the same ("Identity caching", AWS SDK for Rust guide).
+/// Lambda's role credentials come from the environment and do not expire while
+/// the instance lives.
+struct CachedCredentials {
+    provider: SharedCredentialsProvider,
+    current: RwLock<Option<Credentials>>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+
+impl CachedCredentials {
+    fn fresh(credentials: &Credentials) -> bool {
+        credentials
+            .expiry()
+            .is_none_or(|expiry| expiry > SystemTime::now() + REFRESH_BEFORE_EXPIRY)
+    }
+
+    fn cached(&self) -> Option<Credentials> {
+        let current = self.current.read().ok()?;
+        current.as_ref().filter(|c| Self::fresh(c)).cloned()
+    }
+
+    async fn get(&self) -> Result<Credentials, CallError> {
+        if let Some(credentials) = self.cached() {
+            return Ok(credentials);
+        }
+        // One refresh at a time; the others wait and take its result.
+        let _refreshing = self.refresh.lock().await;
+        if let Some(credentials) = self.cached() {
+            return Ok(credentials);
+        }
+        let credentials = self.provider.provide_credentials().await.map_err(|e| {
+            CallError::Transport(format!(
+                "no AWS credentials to sign with ({e}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ))
+        })?;
+        if let Ok(mut current) = self.current.write() {
+            *current = Some(credentials.clone());
+        }
+        Ok(credentials)
+    }
+
+    fn forget(&self) {
+        if let Ok(mut current) = self.current.write() {
+            *current = None;
+        }
+    }
+}
+
+/// One DynamoDB endpoint in one Region, signed with one set of credentials.
+pub struct DynamoHttp {
+    endpoint: Uri,
+    endpoint_text: String,
+    host: HeaderValue,
+    region: String,
+    policy: CallPolicy,
+    credentials: CachedCredentials,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+/// The operations folio sends, each named as `X-Amz-Target` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    GetItem,
+    BatchGetItem,
+    Query,
+    TransactWriteItems,
+    BatchWriteItem,
+}
+
+impl Operation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::GetItem => "GetItem",
+            Operation::BatchGetItem => "BatchGetItem",
+            Operation::Query => "Query",
+            Operation::TransactWriteItems => "TransactWriteItems",
+            Operation::BatchWriteItem => "BatchWriteItem",
+        }
+    }
+
+    fn target(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Operation::GetItem => "DynamoDB_20120810.GetItem",
+            Operation::BatchGetItem => "DynamoDB_20120810.BatchGetItem",
+            Operation::Query => "DynamoDB_20120810.Query",
+            Operation::TransactWriteItems => "DynamoDB_20120810.TransactWriteItems",
+            Operation::BatchWriteItem => "DynamoDB_20120810.BatchWriteItem",
+        })
+    }
+}
+
+impl DynamoHttp {
+    /// `endpoint` is `https://dynamodb.<region>.amazonaws.com` in production
+    /// ("Amazon DynamoDB endpoints and quotas", AWS General Reference), or a local
+    /// `http://` one (moto, DynamoDB Local).
+    pub fn new(
+        endpoint: &str,
+        region: &str,
+        provider: SharedCredentialsProvider,
+        policy: CallPolicy,
+    ) -> Result<Self, String> {
+        let endpoint_text = endpoint.trim_end_matches('/').to_string() + "/";
+        let uri: Uri = endpoint_text
+            .parse()
+            .map_err(|e| format!("the DynamoDB endpoint {endpoint:?} is not a URL: {e}"))?;
+        let host = uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+            .ok_or_else(|| format!("the DynamoDB endpoint {endpoint:?} names no host"))?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(policy.connect_timeout));
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .map_err(|e| format!("TLS set-up for DynamoDB failed: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Self {
+            endpoint: uri,
+            endpoint_text,
+            host,
+            region: region.to_string(),
+            policy,
+            credentials: CachedCredentials {
+                provider,
+                current: RwLock::new(None),
+                refresh: tokio::sync::Mutex::new(()),
+            },
+            // DynamoDB closes a connection idle for a while; a request that finds
+            // its pooled connection closed before sending is sent on a new one.
+            client: Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .build(connector),
+        })
+    }
+
+    /// Sends `body` as `operation` and reads the answer as `T`, under the call
+    /// policy: each attempt bounded, transient failures tried again after a
+    /// jittered pause that doubles, all within the operation's deadline.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        body: Vec<u8>,
+    ) -> Result<T, CallError> {
+        let body = Bytes::from(body);
+        let deadline = Instant::now() + self.policy.operation_timeout;
+        let mut attempt = 1;
+        let mut refreshed = false;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let limit = self.policy.attempt_timeout.min(left);
+            let result = match tokio::time::timeout(limit, self.attempt(operation, &body)).await {
+                Ok(result) => result,
+                Err(_) => Err(CallError::Transport(format!(
+                    "no answer within {} ms: check the network, AWS_REGION and AWS_ENDPOINT_URL",
+                    limit.as_millis()
+                ))),
+            };
+            let error = match result {
+                Ok(bytes) => {
+                    return serde_json::from_slice(&bytes).map_err(|e| {
+                        CallError::Malformed(format!("an answer folio cannot read: {e}"))
+                    });
+                }
+                Err(error) => error,
+            };
+            if error.is_expired_credentials() && !refreshed {
+                refreshed = true;
+                self.credentials.forget();
+                continue;
+            }
+            if !error.is_transient() || attempt >= self.policy.max_attempts {
+                return Err(error);
+            }
+            let pause = self.policy.backoff(attempt);
+            if Instant::now() + pause >= deadline {
+                return Err(error);
+            }
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
+    }
+
+    /// One signed request; the body of a 200, or the error DynamoDB answered.
+    async fn attempt(&self, operation: Operation, body: &Bytes) -> Result<Bytes, CallError> {
+        let request = self.signed(operation, body).await?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| CallError::Transport(transport_cause(&e)))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| CallError::Transport(format!("the answer was cut off: {e}")))?
+            .to_bytes();
+        if status == StatusCode::OK {
+            return Ok(bytes);
+        }
+        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(error) => CallError::Service {
+                status: status.as_u16(),
+                code: error
+                    .kind
+                    .rsplit_once('#')
+                    .map_or(error.kind.as_str(), |(_, code)| code)
+                    .to_string(),
+                message: error.message,
+                cancellation_reasons: error
+                    .cancellation_reasons
+                    .into_iter()
+                    .map(|r| r.code)
+                    .collect(),
+            },
+            // A 5xx from something in front of DynamoDB: transient all the same.
+            Err(_) => CallError::Service {
+                status: status.as_u16(),
+                code: format!("HTTP {}", status.as_u16()),
+                message: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+                cancellation_reasons: Vec::new(),
+            },
+        })
+    }
+
+    async fn signed(
+        &self,
+        operation: Operation,
+        body: &Bytes,
+    ) -> Result<Request<Full<Bytes>>, CallError> {
+        let credentials = self.credentials.get().await?;
+        let mut request = Request::post(self.endpoint.clone())
+            .header(http::header::HOST, self.host.clone())
+            .header(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-amz-json-1.0"),
+            )
+            .header("x-amz-target", operation.target())
+            .body(Full::new(body.clone()))
+            .map_err(|e| CallError::Malformed(e.to_string()))?;
+        let identity = credentials.into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name("dynamodb")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| CallError::Malformed(format!("signing: {e}")))?
+            .into();
+        let headers = request
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| value.to_str().ok().map(|value| (name.as_str(), value)));
+        let signable = SignableRequest::new(
+            "POST",
+            &self.endpoint_text,
+            headers,
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| CallError::Malformed(format!("signing: {e}")))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| CallError::Malformed(format!("signing: {e}")))?
+            .into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
+    }
+}
+
+/// The innermost cause of a transport error, which says what happened.
+fn transport_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    format!("cannot reach DynamoDB ({current}): check the network, AWS_REGION and AWS_ENDPOINT_URL")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(status: u16, code: &str) -> CallError {
+        CallError::Service {
+            status,
+            code: code.into(),
+            message: String::new(),
+            cancellation_reasons: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn throttling_server_errors_and_silence_are_tried_again_and_nothing_else() {
+        assert!(service(400, "ProvisionedThroughputExceededException").is_transient());
+        assert!(service(400, "ThrottlingException").is_transient());
+        assert!(service(500, "InternalServerError").is_transient());
+        assert!(service(503, "HTTP 503").is_transient());
+        assert!(CallError::Transport("reset".into()).is_transient());
+        assert!(!service(400, "ConditionalCheckFailedException").is_transient());
+        assert!(!service(400, "TransactionCanceledException").is_transient());
+        assert!(!service(400, "ValidationException").is_transient());
+        assert!(!CallError::Malformed("x".into()).is_transient());
+    }
+}
