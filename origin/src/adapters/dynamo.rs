@@ -265,6 +265,25 @@ fn condition_expression(condition: &Condition, now: i64) -> Option<Expression> {
     })
 }
 
+/// An Update of `key` by `expression` with its placeholders.
+fn update<'a>(
+    table: &'a str,
+    key: &'a Key,
+    expression: String,
+    names: BTreeMap<String, String>,
+    values: BTreeMap<String, Value>,
+) -> wire::Update<'a> {
+    wire::Update {
+        table_name: table,
+        key: KeyAttrs(key),
+        update_expression: expression,
+        placeholders: Placeholders {
+            expression_attribute_names: names,
+            expression_attribute_values: values,
+        },
+    }
+}
+
 /// `Write::Increment` as an Update.
 fn increment<'a>(
     table: &'a str,
@@ -289,15 +308,7 @@ fn increment<'a>(
         }
         None => "SET #et = :et ADD #count :by".to_string(),
     };
-    wire::Update {
-        table_name: table,
-        key: KeyAttrs(key),
-        update_expression,
-        placeholders: Placeholders {
-            expression_attribute_names: names,
-            expression_attribute_values: values,
-        },
-    }
+    update(table, key, update_expression, names, values)
 }
 
 /// `Write::Tally` as an Update. ADD creates a missing number attribute at 0
@@ -330,15 +341,7 @@ fn tally<'a>(
     } else {
         format!("{set} ADD {}", adds.join(", "))
     };
-    wire::Update {
-        table_name: table,
-        key: KeyAttrs(key),
-        update_expression,
-        placeholders: Placeholders {
-            expression_attribute_names: names,
-            expression_attribute_values: values,
-        },
-    }
+    update(table, key, update_expression, names, values)
 }
 
 /// The condition of a Delete or a ConditionCheck, split as the protocol writes it.
