@@ -7,7 +7,7 @@ use std::error::Error;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 /// The innermost cause of an error chain, which is the one that says what happened.
-fn deepest(error: &(dyn Error + 'static)) -> String {
+pub fn deepest(error: &(dyn Error + 'static)) -> String {
     let mut current = error;
     while let Some(source) = current.source() {
         current = source;

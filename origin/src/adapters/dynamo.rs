@@ -344,16 +344,21 @@ fn tally<'a>(
     update(table, key, update_expression, names, values)
 }
 
+/// A condition split as the protocol writes it: the expression, its placeholders.
+fn split(expression: Option<Expression>) -> (Option<String>, Option<Placeholders>) {
+    match expression {
+        Some(e) => (Some(e.text), Some(e.placeholders)),
+        None => (None, None),
+    }
+}
+
 /// The condition of a Delete or a ConditionCheck, split as the protocol writes it.
 fn conditional<'a>(
     table: &'a str,
     key: &'a Key,
     expression: Option<Expression>,
 ) -> wire::Conditional<'a> {
-    let (condition_expression, placeholders) = match expression {
-        Some(e) => (Some(e.text), Some(e.placeholders)),
-        None => (None, None),
-    };
+    let (condition_expression, placeholders) = split(expression);
     wire::Conditional {
         table_name: table,
         key: KeyAttrs(key),
@@ -461,10 +466,7 @@ impl DynamoStore {
         match write {
             Write::Put { item, condition } => {
                 let (condition_expression, placeholders) =
-                    match condition_expression(condition, now) {
-                        Some(e) => (Some(e.text), Some(e.placeholders)),
-                        None => (None, None),
-                    };
+                    split(condition_expression(condition, now));
                 wire::TransactItem::Put(wire::Put {
                     table_name: table,
                     item: wire::ItemAttrs(item),

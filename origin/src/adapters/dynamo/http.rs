@@ -25,6 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::adapters::aws_error::deepest;
 use crate::adapters::call_policy::CallPolicy;
 
 /// How a call failed.
@@ -369,13 +370,12 @@ impl DynamoHttp {
     }
 }
 
-/// The innermost cause of a transport error, which says what happened.
+/// A transport error by its innermost cause, which says what happened.
 fn transport_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(source) = current.source() {
-        current = source;
-    }
-    format!("cannot reach DynamoDB ({current}): check the network, AWS_REGION and AWS_ENDPOINT_URL")
+    format!(
+        "cannot reach DynamoDB ({}): check the network, AWS_REGION and AWS_ENDPOINT_URL",
+        deepest(error)
+    )
 }
 
 #[cfg(test)]
