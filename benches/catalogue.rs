@@ -17,6 +17,10 @@
 //! one thread); CATALOGUE_RUNTIME=multi runs them on tokio's multi-threaded one
 //! instead. CATALOGUE_ONLY=<request name>[;<request name>…] measures only those
 //! requests and CATALOGUE_SAMPLES=<n> sets how many times each.
+//!
+//! CATALOGUE_TLS=1 sends the store's DynamoDB calls over TLS, as to the real
+//! endpoint: through a TLS-terminating proxy (`tests/support/tls.rs`) run in a
+//! child process, so its CPU is not counted as the app's.
 
 #[path = "../tests/support/counting.rs"]
 #[allow(dead_code)]
@@ -24,6 +28,8 @@ mod counting;
 #[path = "../tests/support/moto.rs"]
 #[allow(dead_code)]
 mod moto;
+#[path = "../tests/support/tls.rs"]
+mod tls;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -460,7 +466,62 @@ async fn run(backend: &str, store: Arc<dyn Store>, bulk: Option<BulkSeed>, sizes
     }
 }
 
+/// Whether CATALOGUE_TLS=1 asks for the store's calls over TLS.
+fn over_tls() -> bool {
+    std::env::var("CATALOGUE_TLS").as_deref() == Ok("1")
+}
+
+/// Set in the child process that runs the TLS proxy: the engine to forward to.
+const PROXY_UPSTREAM: &str = "CATALOGUE_TLS_PROXY_UPSTREAM";
+
+/// The child's part: runs a `tls::TlsProxy` in front of `upstream`, prints its
+/// endpoint and CA file, and runs until the parent closes its standard input.
+fn serve_tls_proxy(upstream: &str) {
+    use std::io::{Read, Write as _};
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let proxy = runtime.block_on(tls::TlsProxy::start(upstream));
+    println!("{}\n{}", proxy.endpoint, proxy.ca_file().display());
+    std::io::stdout().flush().expect("stdout");
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    drop(proxy);
+}
+
+/// The TLS proxy's child process; killed when dropped.
+struct ProxyProcess(std::process::Child);
+
+impl ProxyProcess {
+    /// Starts it in front of `upstream`: its endpoint and its CA file.
+    fn start(upstream: &str) -> (Self, folio_origin::adapters::dynamo::DynamoEndpoint) {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(std::env::current_exe().expect("this bench"))
+            .env(PROXY_UPSTREAM, upstream)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("TLS proxy started");
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut line = || lines.next().expect("a line").expect("readable");
+        let (url, ca_file) = (line(), line());
+        let endpoint = folio_origin::adapters::dynamo::DynamoEndpoint {
+            url: Some(url),
+            ca_bundle: Some(ca_file.into()),
+        };
+        (Self(child), endpoint)
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn main() {
+    if let Ok(upstream) = std::env::var(PROXY_UPSTREAM) {
+        return serve_tls_proxy(&upstream);
+    }
     let sizes = sizes();
     let backends = std::env::var("CATALOGUE_BACKENDS").unwrap_or_else(|_| "embedded,moto".into());
     // The origin Lambda's own runtime, unless CATALOGUE_RUNTIME=multi asks for
@@ -492,27 +553,41 @@ fn main() {
                         "Correct-horse-battery-st4ple",
                     )
                     .await;
-                    let store = Arc::new(
-                        fixture
-                            .settings
-                            .dynamodb_store(&fixture.sdk)
-                            .expect("store"),
-                    );
+                    let mut settings = fixture.settings.clone();
+                    let engine = settings
+                        .dynamodb
+                        .url
+                        .clone()
+                        .unwrap_or(moto.endpoint.clone());
+                    let _proxy = over_tls().then(|| {
+                        let (process, endpoint) = ProxyProcess::start(&engine);
+                        settings.dynamodb = endpoint;
+                        process
+                    });
+                    let store = Arc::new(settings.dynamodb_store(&fixture.sdk).expect("store"));
                     // AWS_ENDPOINT_URL_DYNAMODB sends DynamoDB to DynamoDB Local,
                     // which is written post by post as the origin writes; moto is
                     // seeded in bulk (`BulkSeed`).
-                    let name = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
-                        run("DynamoDB Local", store.clone(), None, &sizes).await;
-                        "DynamoDB Local"
+                    let name = match (
+                        std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some(),
+                        over_tls(),
+                    ) {
+                        (true, false) => "DynamoDB Local",
+                        (true, true) => "DynamoDB Local, over TLS",
+                        (false, false) => "moto",
+                        (false, true) => "moto, over TLS",
+                    };
+                    if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+                        run(name, store.clone(), None, &sizes).await;
                     } else {
                         let bulk = BulkSeed::new(Arc::clone(&store));
-                        run("moto", store.clone(), Some(bulk), &sizes).await;
-                        "moto"
-                    };
-                    if !skipped(CALL_FLOOR) {
-                        let settings = &fixture.settings;
+                        run(name, store.clone(), Some(bulk), &sizes).await;
+                    }
+                    // The bare and SDK rows of the call floor send plain HTTP.
+                    if !skipped(CALL_FLOOR) && !over_tls() {
                         let endpoint = settings
-                            .dynamodb_endpoint
+                            .dynamodb
+                            .url
                             .as_deref()
                             .or(fixture.sdk.endpoint_url())
                             .expect("a DynamoDB endpoint");

@@ -3,7 +3,7 @@
 
 use crate::serve::Backend;
 use folio_origin::adapters::cognito::{CognitoIdentity, create_pool};
-use folio_origin::adapters::dynamo::{DynamoStore, table_definition};
+use folio_origin::adapters::dynamo::{DynamoEndpoint, DynamoStore, table_definition};
 use folio_origin::aws::{AwsSettings, sdk_loader};
 use folio_shared::domain::Email;
 
@@ -68,7 +68,7 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
         folio_origin::adapters::dynamo::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table)
             .await
             .map_err(|e| e.to_string())?;
-    let store = DynamoStore::connect(&sdk, dynamodb_endpoint().as_deref(), table)?;
+    let store = DynamoStore::connect(&sdk, &DynamoEndpoint::from_env(), table)?;
     if created {
         println!("Table {table} is active, TTL on ExpiresAt.");
         // A new table holds no item: marking it indexed is all a migration does.
@@ -86,14 +86,6 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-/// `AWS_ENDPOINT_URL_DYNAMODB`, which the SDK's clients read themselves and
-/// folio's own DynamoDB calls are given.
-pub fn dynamodb_endpoint() -> Option<String> {
-    std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-        .ok()
-        .filter(|v| !v.is_empty())
 }
 
 /// The table a data command works on: AWS_REGION and TABLE_NAME, nothing else.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use folio_origin::adapters::dynamo::DynamoStore;
+use folio_origin::adapters::dynamo::{DynamoEndpoint, DynamoStore};
 use folio_origin::adapters::embedded::{EmbeddedSnapshot, EmbeddedStore};
 use folio_origin::local::{LOCAL_REGION, STORE_FILE};
 use folio_origin::portable;
@@ -68,8 +68,7 @@ async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), S
         Target::Aws => {
             let (region, table) = crate::aws_cli::table_settings()?;
             let sdk = crate::aws_cli::sdk_for(&region).await?;
-            let endpoint = crate::aws_cli::dynamodb_endpoint();
-            let store = DynamoStore::connect(&sdk, endpoint.as_deref(), &table)?;
+            let store = DynamoStore::connect(&sdk, &DynamoEndpoint::from_env(), &table)?;
             Ok((Arc::new(store), region))
         }
     }

@@ -549,6 +549,83 @@ async fn dynamodb_store_honours_the_store_contract() {
     store_contract(&store).await;
 }
 
+/// The real endpoint is HTTPS only; the local engines are plain HTTP. Through a
+/// TLS proxy with a certificate authority of its own, the store keeps its
+/// contract when `AWS_CA_BUNDLE` names that authority, and refuses the
+/// connection, naming the setting, when it does not: Mozilla's roots are trusted
+/// by default and nothing else.
+#[tokio::test]
+async fn dynamodb_store_honours_the_store_contract_over_tls() {
+    use folio_origin::adapters::dynamo::{DynamoEndpoint, DynamoStore};
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let engine = fixture
+        .settings
+        .dynamodb
+        .url
+        .clone()
+        .unwrap_or_else(|| moto.endpoint.clone());
+    let proxy = support::tls::TlsProxy::start(&engine).await;
+    let table = &fixture.settings.table_name;
+
+    let untrusted = DynamoStore::connect(
+        &fixture.sdk,
+        &DynamoEndpoint {
+            url: Some(proxy.endpoint.clone()),
+            ca_bundle: None,
+        },
+        table,
+    )
+    .expect("store");
+    match untrusted.get(&Key::new("P#1", "A")).await {
+        Err(StoreError::Unavailable(message)) => {
+            assert!(message.contains("AWS_CA_BUNDLE"), "{message}")
+        }
+        other => panic!("an unknown certificate authority is refused: {other:?}"),
+    }
+
+    let trusted = DynamoStore::connect(
+        &fixture.sdk,
+        &DynamoEndpoint {
+            url: Some(proxy.endpoint.clone()),
+            ca_bundle: Some(proxy.ca_file().to_path_buf()),
+        },
+        table,
+    )
+    .expect("store");
+    store_contract(&trusted).await;
+}
+
+#[test]
+fn a_ca_bundle_that_is_not_pem_certificates_is_refused_at_start_naming_the_setting() {
+    use folio_origin::adapters::dynamo::{DynamoEndpoint, DynamoStore};
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("bundle.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let sdk = aws_config::SdkConfig::builder()
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::for_tests(),
+            ),
+        )
+        .build();
+    for bundle in [not_pem, dir.path().join("missing.pem")] {
+        let endpoint = DynamoEndpoint {
+            url: None,
+            ca_bundle: Some(bundle.clone()),
+        };
+        let error = DynamoStore::connect(&sdk, &endpoint, "t")
+            .err()
+            .expect("refused");
+        assert!(
+            error.starts_with("setting AWS_CA_BUNDLE: ")
+                && error.contains(&*bundle.to_string_lossy()),
+            "{error}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- identity
 
 async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier) {

@@ -35,7 +35,7 @@ use jsonwebtoken::jwk::JwkSet;
 use crate::adapters::call_policy::CallPolicy;
 use crate::adapters::cloudfront::CloudFrontInvalidator;
 use crate::adapters::cognito::{CognitoConfig, CognitoIdentity};
-use crate::adapters::dynamo::DynamoStore;
+use crate::adapters::dynamo::{DynamoEndpoint, DynamoStore};
 use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
 use crate::app::App;
 use crate::media::{AwsCredentials, CredentialSource, S3Media};
@@ -72,10 +72,8 @@ pub struct AwsSettings {
     pub distribution_id: Option<String>,
     pub region: String,
     pub jwks_url: String,
-    /// `AWS_ENDPOINT_URL_DYNAMODB`: DynamoDB elsewhere than the other services (the
-    /// test suite's DynamoDB Local beside moto). Read here, not left to the SDK,
-    /// because an endpoint set in code for every service would win over it.
-    pub dynamodb_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_CA_BUNDLE`, for the store's own calls.
+    pub dynamodb: DynamoEndpoint,
     /// The owner's frontend, for feeds and the sitemap.
     pub site: Option<Site>,
     /// Rebuild hooks to notify of public changes.
@@ -174,7 +172,7 @@ impl AwsSettings {
             client_secret: optional("USER_POOL_CLIENT_SECRET"),
             owner_group: optional("OWNER_GROUP").unwrap_or_else(|| "owner".into()),
             distribution_id: optional("DISTRIBUTION_ID"),
-            dynamodb_endpoint: optional("AWS_ENDPOINT_URL_DYNAMODB"),
+            dynamodb: DynamoEndpoint::from_lookup(&lookup),
             user_pool_id,
             region,
             jwks_url,
@@ -207,14 +205,14 @@ impl AwsSettings {
     /// The store: the table, reached at its own endpoint when one is set, signed
     /// with the shared SDK configuration's credentials.
     pub fn dynamodb_store(&self, sdk: &SdkConfig) -> Result<DynamoStore, String> {
-        DynamoStore::connect(sdk, self.dynamodb_endpoint.as_deref(), &self.table_name)
+        DynamoStore::connect(sdk, &self.dynamodb, &self.table_name)
     }
 
     /// An SDK client of the table's endpoint: for creating the table
     /// (`dynamo::create_table`) and for tests that look at rows as DynamoDB holds them.
     pub fn dynamodb_client(&self, sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
         let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
-        if let Some(endpoint) = &self.dynamodb_endpoint {
+        if let Some(endpoint) = &self.dynamodb.url {
             config = config.endpoint_url(endpoint);
         }
         aws_sdk_dynamodb::Client::from_conf(config.build())

@@ -8,6 +8,7 @@ pub mod hooks;
 pub mod moto;
 pub mod runtime_api;
 pub mod schema;
+pub mod tls;
 
 use std::sync::Arc;
 

@@ -131,8 +131,11 @@ impl AwsFixture {
         }
         let admin = aws_sdk_dynamodb::Client::from_conf(dynamodb.build());
         create_table(&admin, &table).await.expect("table created");
-        let store = DynamoStore::connect(&sdk, dynamodb_endpoint.as_deref(), &table)
-            .expect("store connected");
+        let endpoint = folio_origin::adapters::dynamo::DynamoEndpoint {
+            url: dynamodb_endpoint.clone(),
+            ca_bundle: None,
+        };
+        let store = DynamoStore::connect(&sdk, &endpoint, &table).expect("store connected");
         // As `folio table create` does: a new table is marked indexed for lists.
         folio_origin::repo::content::migrate_all(
             &store,

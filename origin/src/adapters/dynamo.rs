@@ -23,6 +23,7 @@ pub mod wire;
 
 use crate::adapters::call_policy::CallPolicy;
 pub use admin::create_table;
+pub use http::DynamoEndpoint;
 use http::{CallError, DynamoHttp, Operation};
 use wire::{KeyAttrs, Placeholders, Value};
 
@@ -155,37 +156,29 @@ pub fn regional_endpoint(region: &str) -> String {
     format!("https://dynamodb.{region}.{domain}")
 }
 
-/// Maps a failed call: unreachable, timed out or throttled is `Unavailable` (retry
-/// later), the rest `Failed`, each in one line that names the fix where there is one.
+/// Maps a failed call: what `CallError::is_transient` would try again (no answer,
+/// a 5xx, throttling) is `Unavailable` (retry later), the rest `Failed`, each in
+/// one line that names the fix where there is one.
 fn call_error(operation: Operation, error: CallError) -> StoreError {
     let operation = operation.name();
+    let transient = error.is_transient();
     match error {
         CallError::Transport(cause) => StoreError::Unavailable(format!("{operation}: {cause}")),
         CallError::Malformed(cause) => StoreError::Failed(format!("{operation}: {cause}")),
-        CallError::Service {
-            status,
-            code,
-            message,
-            ..
-        } => {
-            let text = format!("{operation}: {code}: {message}");
-            match code.as_str() {
-                // The table is missing (a wrong TABLE_NAME, a deleted stack): the
-                // service cannot work, but it is not a bug of the request.
-                "ResourceNotFoundException" => StoreError::Unavailable(format!(
-                    "{operation}: the table does not exist or is not active ({message}); check TABLE_NAME and the table's Region"
-                )),
-                "ProvisionedThroughputExceededException"
-                | "RequestLimitExceeded"
-                | "ThrottlingException"
-                | "TransactionInProgressException" => StoreError::Unavailable(text),
-                _ if status >= 500 => StoreError::Unavailable(text),
-                _ => StoreError::Failed(format!(
-                    "{text}{}",
-                    crate::adapters::aws_error::fix_for(&code)
-                )),
-            }
+        // The table is missing (a wrong TABLE_NAME, a deleted stack): the service
+        // cannot work, but it is not a bug of the request.
+        CallError::Service { code, message, .. } if code == "ResourceNotFoundException" => {
+            StoreError::Unavailable(format!(
+                "{operation}: the table does not exist or is not active ({message}); check TABLE_NAME and the table's Region"
+            ))
         }
+        CallError::Service { code, message, .. } if transient => {
+            StoreError::Unavailable(format!("{operation}: {code}: {message}"))
+        }
+        CallError::Service { code, message, .. } => StoreError::Failed(format!(
+            "{operation}: {code}: {message}{}",
+            crate::adapters::aws_error::fix_for(&code)
+        )),
     }
 }
 
@@ -376,26 +369,34 @@ impl DynamoStore {
         }
     }
 
-    /// The store of `table`, reached at `endpoint` when one is set (moto, DynamoDB
-    /// Local, `AWS_ENDPOINT_URL_DYNAMODB`), else at the SDK configuration's
+    /// The store of `table`, reached at `endpoint.url` when one is set (moto,
+    /// DynamoDB Local, `AWS_ENDPOINT_URL_DYNAMODB`), else at the SDK configuration's
     /// endpoint (`AWS_ENDPOINT_URL`), else at the Region's; signed with the SDK
     /// configuration's credentials.
     pub fn connect(
         sdk: &SdkConfig,
-        endpoint: Option<&str>,
+        endpoint: &DynamoEndpoint,
         table: impl Into<String>,
     ) -> Result<Self, String> {
         let region = sdk
             .region()
             .map(|r| r.to_string())
             .ok_or("no AWS Region for DynamoDB: set AWS_REGION")?;
-        let endpoint = endpoint
+        let url = endpoint
+            .url
+            .as_deref()
             .or(sdk.endpoint_url())
             .map_or_else(|| regional_endpoint(&region), String::from);
         let credentials = sdk
             .credentials_provider()
             .ok_or("no AWS credentials provider for DynamoDB: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")?;
-        let http = DynamoHttp::new(&endpoint, &region, credentials, CallPolicy::AWS)?;
+        let http = DynamoHttp::new(
+            &url,
+            endpoint.ca_bundle.as_deref(),
+            &region,
+            credentials,
+            CallPolicy::AWS,
+        )?;
         Ok(Self::new(http, table))
     }
 
@@ -417,13 +418,23 @@ impl DynamoStore {
         operation: Operation,
         request: &impl Serialize,
     ) -> Result<T, StoreError> {
+        self.send(operation, request)
+            .await?
+            .map_err(|e| call_error(operation, e))
+    }
+
+    /// One call under a slot. The outer error is folio's own, before anything is
+    /// sent; the inner one is the call's, unmapped, for callers that read more of
+    /// it than `call_error` does (a transaction's cancellation reasons).
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: Operation,
+        request: &impl Serialize,
+    ) -> Result<Result<T, CallError>, StoreError> {
         let body = serde_json::to_vec(request)
             .map_err(|e| StoreError::Failed(format!("{}: {e}", operation.name())))?;
         let _slot = self.slot().await?;
-        self.http
-            .call(operation, body)
-            .await
-            .map_err(|e| call_error(operation, e))
+        Ok(self.http.call(operation, body).await)
     }
 
     /// Writes rows as they are, 25 to a BatchWriteItem, without conditions and
@@ -716,15 +727,10 @@ impl Store for DynamoStore {
             transact_items: writes.iter().map(|w| self.transact_item(w, now)).collect(),
             client_request_token: request_token()?,
         };
-        let body = serde_json::to_vec(&request)
-            .map_err(|e| StoreError::Failed(format!("TransactWriteItems: {e}")))?;
-        let result = {
-            let _slot = self.slot().await?;
-            self.http
-                .call::<wire::Ignored>(Operation::TransactWriteItems, body)
-                .await
-        };
-        let error = match result {
+        let error = match self
+            .send::<wire::Ignored>(Operation::TransactWriteItems, &request)
+            .await?
+        {
             Ok(_) => return Ok(()),
             Err(error) => error,
         };
@@ -768,6 +774,54 @@ mod tests {
             Some(Cancelled::Other("Transaction cancelled".into()))
         );
         assert_eq!(cancellation(&CallError::Transport("x".into())), None);
+    }
+
+    fn service(status: u16, code: &str) -> CallError {
+        CallError::Service {
+            status,
+            code: code.into(),
+            message: "m".into(),
+            cancellation_reasons: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn what_is_tried_again_answers_unavailable_once_the_attempts_run_out() {
+        let retried = aws_runtime::retries::classifiers::THROTTLING_ERRORS
+            .iter()
+            .map(|code| service(400, code))
+            .chain([
+                service(500, "InternalServerError"),
+                service(502, "HTTP 502"),
+            ])
+            .chain([CallError::Transport("reset".into())]);
+        for error in retried {
+            assert!(error.is_transient(), "{error:?}");
+            assert!(
+                matches!(
+                    call_error(Operation::Query, error.clone()),
+                    StoreError::Unavailable(_)
+                ),
+                "{error:?}"
+            );
+        }
+        for code in ["ValidationException", "AccessDeniedException"] {
+            let error = service(400, code);
+            assert!(!error.is_transient());
+            assert!(matches!(
+                call_error(Operation::Query, error),
+                StoreError::Failed(_)
+            ));
+        }
+        // Not tried again, yet the service cannot work: a 503, not a 500.
+        assert!(matches!(
+            call_error(Operation::Query, service(400, "ResourceNotFoundException")),
+            StoreError::Unavailable(m) if m.contains("check TABLE_NAME")
+        ));
+        assert!(matches!(
+            call_error(Operation::Query, service(400, "AccessDeniedException")),
+            StoreError::Failed(m) if m.contains("grant it in IAM")
+        ));
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub fn start_bootstrap(runtime_api: &str, moto: &moto::Moto, fixture: &moto::Aws
     let mut command = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
     command.env_clear();
     // The suite run against DynamoDB Local keeps the other services on moto.
-    if let Some(endpoint) = &s.dynamodb_endpoint {
+    if let Some(endpoint) = &s.dynamodb.url {
         command.env("AWS_ENDPOINT_URL_DYNAMODB", endpoint);
     }
     command

@@ -8,11 +8,13 @@
 //! `aws::CALL_POLICY`, an idempotency token per transaction, credentials from the
 //! SDK's own provider chain, refreshed before they expire.
 
+use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
@@ -22,6 +24,8 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -48,24 +52,19 @@ pub enum CallError {
 }
 
 impl CallError {
-    /// Worth another attempt after a pause: the SDK's standard retry mode retries
-    /// transient failures (no answer, 5xx) and throttling errors ("Retry behavior",
-    /// AWS SDKs and Tools Reference Guide; "Error retries and exponential backoff",
-    /// DynamoDB Developer Guide).
-    fn is_transient(&self) -> bool {
+    /// Worth another attempt after a pause, and `Unavailable` to the caller once
+    /// the attempts run out: no answer, a 5xx, or a code the SDK's standard retry
+    /// mode counts as throttling or transient. The codes are the SDK's own lists
+    /// (`aws_runtime::retries::classifiers`), so both clients agree ("Retry
+    /// behavior", AWS SDKs and Tools Reference Guide; "Error retries and
+    /// exponential backoff", DynamoDB Developer Guide).
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
             CallError::Transport(_) => true,
             CallError::Service { status, code, .. } => {
                 *status >= 500
-                    || matches!(
-                        code.as_str(),
-                        "ThrottlingException"
-                            | "Throttling"
-                            | "ProvisionedThroughputExceededException"
-                            | "RequestLimitExceeded"
-                            | "TransactionInProgressException"
-                            | "LimitExceededException"
-                    )
+                    || THROTTLING_ERRORS.contains(&code.as_str())
+                    || TRANSIENT_ERRORS.contains(&code.as_str())
             }
             CallError::Malformed(_) => false,
         }
@@ -189,12 +188,71 @@ impl Operation {
     }
 }
 
+/// Where folio's own DynamoDB calls go and which roots their TLS trusts, beyond
+/// what the SDK configuration says (Region, credentials, `AWS_ENDPOINT_URL`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DynamoEndpoint {
+    /// `AWS_ENDPOINT_URL_DYNAMODB`: DynamoDB elsewhere than the other services (the
+    /// test suite's DynamoDB Local beside moto). Read here, not left to the SDK,
+    /// because an endpoint set in code for every service would win over it.
+    pub url: Option<String>,
+    /// `AWS_CA_BUNDLE`: a PEM file of the certificate authorities to trust instead
+    /// of Mozilla's roots (a proxy that inspects TLS, a local endpoint with its own
+    /// CA), the setting the AWS SDKs and CLI read for it ("General configuration
+    /// settings", AWS SDKs and Tools Reference Guide).
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl DynamoEndpoint {
+    /// Reads both settings through `lookup` (the environment); empty is unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        Self {
+            url: optional("AWS_ENDPOINT_URL_DYNAMODB"),
+            ca_bundle: optional("AWS_CA_BUNDLE").map(PathBuf::from),
+        }
+    }
+
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// The TLS settings of the calls: Mozilla's roots (`webpki-roots`, compiled in,
+/// so a cold start parses no certificate file), or those of `AWS_CA_BUNDLE`.
+fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS set-up for DynamoDB failed: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_bundle {
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(path) => {
+            let fix = "name a PEM file of CA certificates, or unset it";
+            let unreadable = |e: &dyn std::fmt::Display| {
+                format!("setting AWS_CA_BUNDLE: {}: {e}: {fix}", path.display())
+            };
+            for certificate in CertificateDer::pem_file_iter(path).map_err(|e| unreadable(&e))? {
+                let certificate = certificate.map_err(|e| unreadable(&e))?;
+                roots.add(certificate).map_err(|e| unreadable(&e))?;
+            }
+            if roots.is_empty() {
+                return Err(unreadable(&"no certificate in it"));
+            }
+        }
+    }
+    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
 impl DynamoHttp {
     /// `endpoint` is `https://dynamodb.<region>.amazonaws.com` in production
     /// ("Amazon DynamoDB endpoints and quotas", AWS General Reference), or a local
-    /// `http://` one (moto, DynamoDB Local).
+    /// `http://` one (moto, DynamoDB Local). TLS trusts Mozilla's roots, or the
+    /// PEM file `ca_bundle` names.
     pub fn new(
         endpoint: &str,
+        ca_bundle: Option<&Path>,
         region: &str,
         provider: SharedCredentialsProvider,
         policy: CallPolicy,
@@ -212,8 +270,7 @@ impl DynamoHttp {
         http.set_connect_timeout(Some(policy.connect_timeout));
         http.set_nodelay(true);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| format!("TLS set-up for DynamoDB failed: {e}"))?
+            .with_tls_config(tls_config(ca_bundle)?)
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
@@ -372,10 +429,13 @@ impl DynamoHttp {
 
 /// A transport error by its innermost cause, which says what happened.
 fn transport_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    format!(
-        "cannot reach DynamoDB ({}): check the network, AWS_REGION and AWS_ENDPOINT_URL",
-        deepest(error)
-    )
+    let cause = deepest(error);
+    let fix = if cause.contains("certificate") {
+        "if a proxy or the endpoint has its own certificate authority, name its PEM file in AWS_CA_BUNDLE"
+    } else {
+        "check the network, AWS_REGION and AWS_ENDPOINT_URL"
+    };
+    format!("cannot reach DynamoDB ({cause}): {fix}")
 }
 
 #[cfg(test)]
@@ -395,6 +455,9 @@ mod tests {
     fn throttling_server_errors_and_silence_are_tried_again_and_nothing_else() {
         assert!(service(400, "ProvisionedThroughputExceededException").is_transient());
         assert!(service(400, "ThrottlingException").is_transient());
+        assert!(service(400, "RequestLimitExceeded").is_transient());
+        assert!(service(400, "TransactionInProgressException").is_transient());
+        assert!(service(408, "RequestTimeoutException").is_transient());
         assert!(service(500, "InternalServerError").is_transient());
         assert!(service(503, "HTTP 503").is_transient());
         assert!(CallError::Transport("reset".into()).is_transient());
