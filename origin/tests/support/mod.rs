@@ -16,9 +16,13 @@ pub const OWNER_PASSWORD: &str = "Correct-horse-battery-st4ple";
 
 /// Starts the `bootstrap` binary as Lambda would: the Runtime API address and the
 /// function's configuration in its environment, stdout captured (its logs).
+/// FOLIO_ORIGIN_BINARY runs another build of it, e.g. the one `folio package`
+/// zipped (the `lambda` profile).
 pub fn start_bootstrap(runtime_api: &str, moto: &moto::Moto, fixture: &moto::AwsFixture) -> Child {
     let s = &fixture.settings;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    let binary = std::env::var_os("FOLIO_ORIGIN_BINARY")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
+    let mut command = Command::new(binary);
     command.env_clear();
     // The suite run against DynamoDB Local keeps the other services on moto.
     if let Some(endpoint) = &s.dynamodb.url {
