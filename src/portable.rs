@@ -201,7 +201,8 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
 
 /// `folio migrate`: gives the items an older folio wrote their list index rows and
 /// their place in the tallies, and every item a catalogue entry that matches it
-/// (removing those of deleted items), then marks the store indexed. Safe beside a running service, and safe to run again.
+/// (removing those of deleted items), then marks the store indexed. Safe beside a
+/// running service, and safe to run again.
 pub async fn migrate(target: Target) -> Result<(), String> {
     let (store, region) = open(&target, Use::Import).await?;
     let mut progress = Progress::open_ended();

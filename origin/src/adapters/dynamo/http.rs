@@ -440,6 +440,10 @@ fn transport_cause(error: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
     use super::*;
 
     fn service(status: u16, code: &str) -> CallError {
@@ -449,6 +453,194 @@ mod tests {
             message: String::new(),
             cancellation_reasons: Vec::new(),
         }
+    }
+
+    /// A DynamoDB stand-in on 127.0.0.1 that answers each request with the next
+    /// scripted `(status, body)` and keeps the `Authorization` header of each.
+    struct Scripted {
+        endpoint: String,
+        signed_with: Arc<Mutex<Vec<String>>>,
+        _serving: tokio::task::JoinHandle<()>,
+    }
+
+    impl Scripted {
+        async fn start(answers: &[(u16, &str)]) -> Self {
+            use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+            let answers: Arc<Mutex<VecDeque<(u16, String)>>> = Arc::new(Mutex::new(
+                answers.iter().map(|(s, b)| (*s, b.to_string())).collect(),
+            ));
+            let signed_with = Arc::new(Mutex::new(Vec::new()));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let endpoint = format!("http://{}", listener.local_addr().unwrap());
+            let log = Arc::clone(&signed_with);
+            let serving = tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let (answers, log) = (Arc::clone(&answers), Arc::clone(&log));
+                    tokio::spawn(async move {
+                        let mut stream = BufReader::new(stream);
+                        loop {
+                            let (mut length, mut authorization) = (0, String::new());
+                            loop {
+                                let mut line = String::new();
+                                if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                let line = line.trim_end();
+                                if line.is_empty() {
+                                    break;
+                                }
+                                let (name, value) = line.split_once(':').unwrap_or((line, ""));
+                                match name.to_ascii_lowercase().as_str() {
+                                    "content-length" => length = value.trim().parse().unwrap(),
+                                    "authorization" => authorization = value.trim().into(),
+                                    _ => {}
+                                }
+                            }
+                            let mut body = vec![0; length];
+                            stream.read_exact(&mut body).await.unwrap();
+                            log.lock().unwrap().push(authorization);
+                            let next = answers.lock().unwrap().pop_front();
+                            let (status, body) = next.expect("no answer left in the script");
+                            let answer = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+                                body.len()
+                            );
+                            stream.get_mut().write_all(answer.as_bytes()).await.unwrap();
+                        }
+                    });
+                }
+            });
+            Self {
+                endpoint,
+                signed_with,
+                _serving: serving,
+            }
+        }
+
+        fn requests(&self) -> usize {
+            self.signed_with.lock().unwrap().len()
+        }
+
+        /// The access key each request was signed with, in order.
+        fn access_keys(&self) -> Vec<String> {
+            let log = self.signed_with.lock().unwrap();
+            log.iter()
+                .map(|a| {
+                    let credential = a.split("Credential=").nth(1).unwrap_or("");
+                    credential.split('/').next().unwrap_or("").to_string()
+                })
+                .collect()
+        }
+    }
+
+    /// Hands out `AK1`, `AK2`, … each expiring `lifetime` from now.
+    #[derive(Debug)]
+    struct Issued {
+        lifetime: Duration,
+        count: Arc<AtomicUsize>,
+    }
+
+    impl ProvideCredentials for Issued {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+            let expiry = SystemTime::now() + self.lifetime;
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+                format!("AK{n}"),
+                "secret",
+                None,
+                Some(expiry),
+                "test",
+            )))
+        }
+    }
+
+    /// A client of `endpoint`, and how many times it fetched credentials.
+    fn client(endpoint: &str, lifetime: Duration) -> (DynamoHttp, Arc<AtomicUsize>) {
+        let issued = Arc::new(AtomicUsize::new(0));
+        let provider = SharedCredentialsProvider::new(Issued {
+            lifetime,
+            count: Arc::clone(&issued),
+        });
+        let http = DynamoHttp::new(endpoint, None, "eu-west-1", provider, CallPolicy::AWS)
+            .expect("client");
+        (http, issued)
+    }
+
+    async fn get(http: &DynamoHttp) -> Result<serde_json::Value, CallError> {
+        http.call(Operation::GetItem, b"{}".to_vec()).await
+    }
+
+    const EXPIRED: &str = r#"{"__type":"com.amazon.coral.service#ExpiredTokenException","message":"The security token included in the request is expired"}"#;
+
+    #[tokio::test]
+    async fn refused_credentials_are_fetched_again_and_the_call_sent_once_more() {
+        let dynamo =
+            Scripted::start(&[(400, EXPIRED), (200, "{}"), (400, EXPIRED), (400, EXPIRED)]).await;
+        let (http, issued) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        assert_eq!(get(&http).await, Ok(serde_json::json!({})));
+        assert_eq!(dynamo.access_keys(), ["AK1", "AK2"]);
+        // Refused again right after a fetch: one more fetch, then the error.
+        let error = get(&http).await.unwrap_err();
+        assert!(error.is_expired_credentials(), "{error:?}");
+        assert_eq!(dynamo.access_keys(), ["AK1", "AK2", "AK2", "AK3"]);
+        assert_eq!(issued.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn credentials_are_kept_until_five_minutes_before_they_expire() {
+        let dynamo = Scripted::start(&[(200, "{}"); 6]).await;
+        let (lasting, issued) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        for _ in 0..3 {
+            get(&lasting).await.unwrap();
+        }
+        assert_eq!(issued.load(Ordering::SeqCst), 1, "kept while fresh");
+        let (expiring, issued) = client(&dynamo.endpoint, Duration::from_secs(120));
+        for _ in 0..3 {
+            get(&expiring).await.unwrap();
+        }
+        assert_eq!(
+            issued.load(Ordering::SeqCst),
+            3,
+            "fetched again inside 5 minutes of expiry"
+        );
+    }
+
+    #[tokio::test]
+    async fn transient_answers_are_tried_three_times_in_all_and_others_once() {
+        const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}"#;
+        const INVALID: &str =
+            r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"bad"}"#;
+        let dynamo = Scripted::start(&[(500, "{}"), (400, THROTTLED), (200, "{}")]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        assert!(get(&http).await.is_ok(), "the third attempt answers");
+        assert_eq!(dynamo.requests(), 3);
+
+        let dynamo = Scripted::start(&[(503, "busy"), (503, "busy"), (503, "busy")]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        let error = get(&http).await.unwrap_err();
+        assert!(
+            matches!(&error, CallError::Service { status: 503, .. }),
+            "{error:?}"
+        );
+        assert_eq!(dynamo.requests(), 3, "three attempts in all");
+
+        let dynamo = Scripted::start(&[(400, INVALID)]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        let error = get(&http).await.unwrap_err();
+        assert!(
+            matches!(&error, CallError::Service { code, .. } if code == "ValidationException"),
+            "{error:?}"
+        );
+        assert_eq!(dynamo.requests(), 1, "not tried again");
+
+        let dynamo = Scripted::start(&[(200, "not json")]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        assert!(matches!(get(&http).await, Err(CallError::Malformed(_))));
     }
 
     #[test]
