@@ -25,6 +25,11 @@ use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use folio_shared::ApiError;
 use folio_shared::jwt::jwks_http::HttpJwks;
 use folio_shared::jwt::{
@@ -246,6 +251,7 @@ pub fn sdk_loader(region: &str) -> ConfigLoader {
         loader
     };
     loader
+        .http_client(SharedHttpClient::new(RootsOnFirstCall(sdk_https_client())))
         .region(Region::new(region.to_string()))
         .retry_config(
             RetryConfig::standard()
@@ -259,6 +265,46 @@ pub fn sdk_loader(region: &str) -> ConfigLoader {
                 .operation_timeout(POLICY.operation_timeout)
                 .build(),
         )
+}
+
+/// The SDK's default HTTPS client, built as `aws-smithy-runtime` builds it (rustls
+/// on aws-lc, the proxy the environment names).
+fn sdk_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
+/// An HTTP client that reads the trusted roots on its first call, not while the
+/// SDK clients are built at start-up. The default client builds a connector, and
+/// so reads and decodes the CA bundle (about 1.5 ms, BENCHMARKS.md), in
+/// `validate_base_client_config`; here that is the trait's no-op. Cognito and
+/// CloudFront are called by sign-in and publishing only, so a cold start that
+/// answers a public read never reads the bundle.
+#[derive(Debug)]
+struct RootsOnFirstCall(SharedHttpClient);
+
+impl HttpClient for RootsOnFirstCall {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// Sends a change to several invalidators (the local cache of `folio serve` and

@@ -248,3 +248,65 @@ async fn bootstrap_reports_missing_settings_as_an_init_error_naming_them() {
         }
     }
 }
+
+/// Every AWS endpoint is HTTPS in production; moto and DynamoDB Local are plain
+/// HTTP. Here each sits behind a TLS proxy with a CA of its own, and the binary
+/// trusts it as a user would: `SSL_CERT_FILE` for the SDK's clients (Cognito),
+/// `AWS_CA_BUNDLE` for the store's own DynamoDB calls. Sign-in, a write and a
+/// public read then cross TLS in the binary that ships, including the SDK's
+/// client that reads its roots only on its first call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_makes_its_aws_calls_over_tls() {
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let services = tls::TlsProxy::start(&moto.endpoint).await;
+    let dynamodb = match &fixture.settings.dynamodb.url {
+        Some(engine) => tls::TlsProxy::start(engine).await,
+        None => tls::TlsProxy::start(&moto.endpoint).await,
+    };
+    let api = RuntimeApi::start().await;
+    let services_ca = services.ca_file().to_string_lossy().into_owned();
+    let dynamodb_ca = dynamodb.ca_file().to_string_lossy().into_owned();
+    let mut child = start_bootstrap_with(
+        &api.endpoint(),
+        &moto,
+        &fixture,
+        &[
+            ("AWS_ENDPOINT_URL", &services.endpoint),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb.endpoint),
+            ("SSL_CERT_FILE", &services_ca),
+            ("AWS_CA_BUNDLE", &dynamodb_ca),
+        ],
+    );
+
+    let public = call(&api, url_event("GET", "/v1/projects", None, None)).await;
+    assert_eq!(public.status, 200, "a public read: {}", public.body);
+    let login = call(
+        &api,
+        url_event(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+        ),
+    )
+    .await;
+    assert_eq!(login.status, 200, "sign-in through Cognito: {}", login.body);
+    let token = login.body["token"].as_str().unwrap().to_string();
+    let created = call(
+        &api,
+        url_event(
+            "POST",
+            "/v1/projects",
+            Some(&token),
+            Some(
+                json!({ "name": "Over TLS", "description": "d", "longDescription": "ld",
+                         "tech": ["Rust"], "company": "Acme" }),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "a write: {}", created.body);
+    let _ = child.kill();
+    let _ = child.wait();
+}

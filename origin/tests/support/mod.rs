@@ -6,6 +6,8 @@
 pub mod moto;
 #[path = "../../../tests/support/runtime_api.rs"]
 pub mod runtime_api;
+#[path = "../../../tests/support/tls.rs"]
+pub mod tls;
 
 use std::process::{Child, Command, Stdio};
 
@@ -19,6 +21,16 @@ pub const OWNER_PASSWORD: &str = "Correct-horse-battery-st4ple";
 /// FOLIO_ORIGIN_BINARY runs another build of it, e.g. the one `folio package`
 /// zipped (the `lambda` profile).
 pub fn start_bootstrap(runtime_api: &str, moto: &moto::Moto, fixture: &moto::AwsFixture) -> Child {
+    start_bootstrap_with(runtime_api, moto, fixture, &[])
+}
+
+/// `start_bootstrap`, with `extra` settings added or put in place of its own.
+pub fn start_bootstrap_with(
+    runtime_api: &str,
+    moto: &moto::Moto,
+    fixture: &moto::AwsFixture,
+    extra: &[(&str, &str)],
+) -> Child {
     let s = &fixture.settings;
     let binary = std::env::var_os("FOLIO_ORIGIN_BINARY")
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
@@ -44,6 +56,7 @@ pub fn start_bootstrap(runtime_api: &str, moto: &moto::Moto, fixture: &moto::Aws
         .env("USER_POOL_CLIENT_ID", &s.client_id)
         .env("JWKS_URL", &s.jwks_url)
         .env("RUST_LOG", "info")
+        .envs(extra.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
