@@ -33,6 +33,27 @@ async fn call(api: &RuntimeApi, event: Value) -> Answer {
     }
 }
 
+/// The owner's sign-in, through the function (Cognito behind it).
+async fn sign_in(api: &RuntimeApi) -> Answer {
+    let credentials = json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD });
+    call(
+        api,
+        url_event("POST", "/v1/auth/login", None, Some(credentials)),
+    )
+    .await
+}
+
+/// A draft project named `name`, created by the owner; `featured` as given.
+async fn create_project(api: &RuntimeApi, token: &str, name: &str, featured: bool) -> Answer {
+    let project = json!({ "name": name, "description": "d", "longDescription": "ld",
+                          "tech": ["Rust"], "company": "Acme", "featured": featured });
+    call(
+        api,
+        url_event("POST", "/v1/projects", Some(token), Some(project)),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
     let moto = Moto::start();
@@ -40,33 +61,12 @@ async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
     let api = RuntimeApi::start().await;
     let mut child = start_bootstrap(&api.endpoint(), &moto, &fixture);
 
-    let login = call(
-        &api,
-        url_event(
-            "POST",
-            "/v1/auth/login",
-            None,
-            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
-        ),
-    )
-    .await;
+    let login = sign_in(&api).await;
     assert_eq!(login.status, 200, "{}", login.body);
     assert_eq!(login.body["user"]["role"], "owner");
     let token = login.body["token"].as_str().unwrap().to_string();
 
-    let created = call(
-        &api,
-        url_event(
-            "POST",
-            "/v1/projects",
-            Some(&token),
-            Some(
-                json!({ "name": "Lambda", "description": "d", "longDescription": "ld",
-                         "tech": ["Rust"], "company": "Acme", "featured": true }),
-            ),
-        ),
-    )
-    .await;
+    let created = create_project(&api, &token, "Lambda", true).await;
     assert_eq!(created.status, 201, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_string();
 
@@ -100,19 +100,7 @@ async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
 
     // A scheduled item is published by the scheduler's tick (EventBridge
     // Scheduler's payload), once: the second tick finds nothing due.
-    let draft = call(
-        &api,
-        url_event(
-            "POST",
-            "/v1/projects",
-            Some(&token),
-            Some(
-                json!({ "name": "Later", "description": "d", "longDescription": "ld",
-                         "tech": ["Rust"], "company": "Acme" }),
-            ),
-        ),
-    )
-    .await;
+    let draft = create_project(&api, &token, "Later", false).await;
     let later = draft.body["id"].as_str().unwrap().to_string();
     let at = (chrono::Utc::now() + chrono::Duration::seconds(2))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -281,31 +269,10 @@ async fn bootstrap_makes_its_aws_calls_over_tls() {
 
     let public = call(&api, url_event("GET", "/v1/projects", None, None)).await;
     assert_eq!(public.status, 200, "a public read: {}", public.body);
-    let login = call(
-        &api,
-        url_event(
-            "POST",
-            "/v1/auth/login",
-            None,
-            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
-        ),
-    )
-    .await;
+    let login = sign_in(&api).await;
     assert_eq!(login.status, 200, "sign-in through Cognito: {}", login.body);
     let token = login.body["token"].as_str().unwrap().to_string();
-    let created = call(
-        &api,
-        url_event(
-            "POST",
-            "/v1/projects",
-            Some(&token),
-            Some(
-                json!({ "name": "Over TLS", "description": "d", "longDescription": "ld",
-                         "tech": ["Rust"], "company": "Acme" }),
-            ),
-        ),
-    )
-    .await;
+    let created = create_project(&api, &token, "Over TLS", false).await;
     assert_eq!(created.status, 201, "a write: {}", created.body);
     let _ = child.kill();
     let _ = child.wait();
