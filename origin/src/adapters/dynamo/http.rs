@@ -5,7 +5,7 @@
 //! aws-sdk-dynamodb, whose per-call machinery costs more CPU than the rest of a
 //! request (README, "Crates"; BENCHMARKS.md). What the SDK would do for them is
 //! done here too, and said where: the retry policy and timeouts of
-//! `aws::CALL_POLICY`, an idempotency token per transaction, credentials from the
+//! `CallPolicy::AWS`, an idempotency token per transaction, credentials from the
 //! SDK's own provider chain, refreshed before they expire.
 
 use std::path::{Path, PathBuf};
