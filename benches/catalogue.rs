@@ -13,13 +13,13 @@
 //! DynamoDB Local). Each size also shows the list as an unmigrated store reads it
 //! (every item), for comparison.
 //!
-//! Requests run on the origin Lambda's runtime (`folio_origin::lambda::runtime`,
+//! Requests run on the origin Lambda's runtime (`folio_origin::http::lambda::runtime`,
 //! one thread); CATALOGUE_RUNTIME=multi runs them on tokio's multi-threaded one
 //! instead. CATALOGUE_ONLY=<request name>[;<request name>…] measures only those
 //! requests and CATALOGUE_SAMPLES=<n> sets how many times each.
 //!
 //! CATALOGUE_TLS=1 sends the store's DynamoDB calls over TLS, as to the real
-//! endpoint: through a TLS-terminating proxy (`tests/support/tls.rs`) run in a
+//! endpoint: through a TLS-terminating proxy (`folio_testkit::tls`) run in a
 //! child process, so its CPU is not counted as the app's.
 
 #[path = "../tests/support/counting.rs"]
@@ -28,22 +28,21 @@ mod counting;
 #[path = "../tests/support/moto.rs"]
 #[allow(dead_code)]
 mod moto;
-#[path = "../tests/support/tls.rs"]
-mod tls;
+use folio_testkit::tls;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use counting::CountingStore;
-use folio_origin::adapters::dynamo::DynamoStore;
-use folio_origin::app::App;
-use folio_origin::keys;
-use folio_origin::local::{LOCAL_REGION, Local, LocalConfig};
+use folio_origin::adapters::aws::dynamo::DynamoStore;
+use folio_origin::http::request::Request;
+use folio_origin::ports::keys;
 use folio_origin::ports::store::limits;
 use folio_origin::ports::{Condition, Item, Key, Query, Store, StoreError, Write};
 use folio_origin::repo::content::{self as repo, Walk};
-use folio_origin::request::Request;
+use folio_origin::usecases::app::App;
+use folio_origin::wiring::local::{LOCAL_REGION, Local, LocalConfig};
 use folio_shared::domain::{
     BlogPost, Content, ContentKind, Fields, ItemId, Meta, Status, today_utc,
 };
@@ -212,7 +211,7 @@ async fn measure(app: &App, counting: &CountingStore, path: &str) -> Figure {
     };
     // Warm-up: the render cache holds the page's HTML, as it would in a warm Lambda.
     for _ in 0..3 {
-        let r = app.handle(request(next_visitor())).await;
+        let r = folio_origin::http::handle(app, request(next_visitor())).await;
         assert_eq!(
             r.status,
             200,
@@ -229,7 +228,7 @@ async fn measure(app: &App, counting: &CountingStore, path: &str) -> Figure {
         counting.take();
         counting.take_data_bytes();
         let started = Instant::now();
-        let r = app.handle(request).await;
+        let r = folio_origin::http::handle(app, request).await;
         times.push(started.elapsed());
         rows = counting.take().rows;
         data_bytes = counting.take_data_bytes();
@@ -363,7 +362,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, bulk: Option<BulkSeed>, sizes
         .unwrap();
     let (app, counting) = counting::counted_app(&local, Arc::clone(&store));
     // The sitemap needs a site to link to.
-    let site = folio_origin::site::Site::from_lookup(|name| {
+    let site = folio_origin::usecases::site::Site::from_lookup(|name| {
         (name == "SITE_URL").then(|| "https://jane.dev".to_string())
     })
     .unwrap();
@@ -395,7 +394,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, bulk: Option<BulkSeed>, sizes
         // However the posts were written, the list counts every one of them
         // (with a filter too, so the tallies were summed per name).
         for path in ["/v1/blog/posts?limit=1", "/v1/blog/posts?limit=1&tag=tag-7"] {
-            let listed = app.handle(get(path)).await;
+            let listed = folio_origin::http::handle(&app, get(path)).await;
             let listed: serde_json::Value = serde_json::from_slice(&listed.body).unwrap();
             let total = listed["total"].as_u64().unwrap() as usize;
             let expected = (0..written)
@@ -491,7 +490,7 @@ struct ProxyProcess(std::process::Child);
 
 impl ProxyProcess {
     /// Starts it in front of `upstream`: its endpoint and its CA file.
-    fn start(upstream: &str) -> (Self, folio_origin::adapters::dynamo::DynamoEndpoint) {
+    fn start(upstream: &str) -> (Self, folio_origin::adapters::aws::dynamo::DynamoEndpoint) {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
         let mut child = Command::new(std::env::current_exe().expect("this bench"))
@@ -503,7 +502,7 @@ impl ProxyProcess {
         let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut line = || lines.next().expect("a line").expect("readable");
         let (url, ca_file) = (line(), line());
-        let endpoint = folio_origin::adapters::dynamo::DynamoEndpoint {
+        let endpoint = folio_origin::adapters::aws::dynamo::DynamoEndpoint {
             url: Some(url),
             ca_bundle: Some(ca_file.into()),
         };
@@ -529,7 +528,7 @@ fn main() {
     let runtime = if std::env::var("CATALOGUE_RUNTIME").as_deref() == Ok("multi") {
         tokio::runtime::Runtime::new()
     } else {
-        folio_origin::lambda::runtime()
+        folio_origin::http::lambda::runtime()
     }
     .expect("tokio runtime");
     println!("| store | posts | request | rows read | data read | median | app CPU |");
@@ -539,7 +538,7 @@ fn main() {
             match backend.trim() {
                 "embedded" => {
                     let dir = tempfile::tempdir().unwrap();
-                    let store = folio_origin::adapters::embedded::EmbeddedStore::open(
+                    let store = folio_origin::adapters::local::embedded::EmbeddedStore::open(
                         &dir.path().join("bench.redb"),
                     )
                     .unwrap();
@@ -624,7 +623,7 @@ mod call_floor {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
     use bytes::Bytes;
-    use folio_origin::adapters::dynamo::{DynamoStore, GSI1, attr};
+    use folio_origin::adapters::aws::dynamo::{DynamoStore, GSI1, attr};
     use folio_origin::ports::{Key, Store};
     use http_body_util::{BodyExt, Full};
     use hyper_util::client::legacy::Client;

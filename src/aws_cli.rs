@@ -2,9 +2,9 @@
 //! Settings come from the environment exactly as for the origin Lambda.
 
 use crate::serve::Backend;
-use folio_origin::adapters::cognito::{CognitoIdentity, create_pool};
-use folio_origin::adapters::dynamo::{DynamoEndpoint, DynamoStore, table_definition};
-use folio_origin::aws::{AwsSettings, sdk_loader};
+use folio_origin::adapters::aws::cognito::{CognitoIdentity, create_pool};
+use folio_origin::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore, table_definition};
+use folio_origin::wiring::aws::{AwsSettings, sdk_loader};
 use folio_shared::domain::Email;
 
 fn settings() -> Result<AwsSettings, String> {
@@ -64,10 +64,12 @@ fn required_env(name: &'static str) -> Result<String, String> {
 async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
     let sdk = sdk_for(region).await?;
     println!("Creating table {table} in {region}…");
-    let created =
-        folio_origin::adapters::dynamo::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table)
-            .await
-            .map_err(|e| e.to_string())?;
+    let created = folio_origin::adapters::aws::dynamo::create_table(
+        &aws_sdk_dynamodb::Client::new(&sdk),
+        table,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let store = DynamoStore::connect(&sdk, &DynamoEndpoint::from_env(), table)?;
     if created {
         println!("Table {table} is active, TTL on ExpiresAt.");

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use folio::aws_cli;
 use folio::serve::{self, Backend, ServeConfig};
-use folio_origin::local::{Local, LocalConfig};
+use folio_origin::wiring::local::{Local, LocalConfig};
 use folio_shared::domain::Email;
 
 #[derive(Parser)]
@@ -445,7 +445,7 @@ async fn owner_reset_password(data_dir: PathBuf) -> Result<(), String> {
     let (password, shown) = match owner_password() {
         Some(password) => (password, None),
         None => {
-            let generated = folio_origin::adapters::local_issuer::generated_password()
+            let generated = folio_origin::adapters::local::issuer::generated_password()
                 .map_err(|e| e.to_string())?;
             (generated.clone(), Some(generated))
         }
@@ -502,16 +502,16 @@ async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
 /// `FOLIO_` prefix: the frontend (feeds, sitemap) and the rebuild hooks.
 fn serve_features() -> Result<
     (
-        Option<folio_origin::site::Site>,
-        Option<folio_origin::webhooks::WebhookSettings>,
+        Option<folio_origin::usecases::site::Site>,
+        Option<folio_origin::usecases::webhooks::WebhookSettings>,
     ),
     String,
 > {
     let folio_env = |name: &str| std::env::var(format!("FOLIO_{name}")).ok();
     let named = |name: &str, reason: String| format!("setting FOLIO_{name} is invalid: {reason}");
-    let site =
-        folio_origin::site::Site::from_lookup(folio_env).map_err(|e| named(e.name, e.reason))?;
-    let hooks = folio_origin::webhooks::WebhookSettings::from_lookup(folio_env)
+    let site = folio_origin::usecases::site::Site::from_lookup(folio_env)
+        .map_err(|e| named(e.name, e.reason))?;
+    let hooks = folio_origin::usecases::webhooks::WebhookSettings::from_lookup(folio_env)
         .map_err(|e| named(e.name, e.reason))?;
     Ok((site, hooks))
 }
@@ -642,7 +642,7 @@ async fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
                 .and_then(|doc| folio::print_document(&doc))
         }
-        Command::Openapi => serde_json::to_string_pretty(&folio_origin::openapi::document())
+        Command::Openapi => serde_json::to_string_pretty(&folio_origin::http::openapi::document())
             .map_err(|e| e.to_string())
             .and_then(|doc| folio::print_document(&doc)),
     };

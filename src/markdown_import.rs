@@ -21,7 +21,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use folio_origin::portable::Record;
+use folio_origin::usecases::portable::Record;
 use folio_shared::domain::{BlogPost, Meta, Status, read_time, slugify};
 use serde_json::{Map, Value};
 

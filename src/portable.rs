@@ -1,15 +1,15 @@
-//! `folio export` and `folio import`: the portable format (`folio_origin::portable`)
+//! `folio export` and `folio import`: the portable format (`folio_origin::usecases::portable`)
 //! to and from a file, on the embedded store of a data directory or on the AWS
 //! table (`--aws`: TABLE_NAME and AWS_REGION, AWS_ENDPOINT_URL for moto).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use folio_origin::adapters::dynamo::{DynamoEndpoint, DynamoStore};
-use folio_origin::adapters::embedded::{EmbeddedSnapshot, EmbeddedStore};
-use folio_origin::local::{LOCAL_REGION, STORE_FILE};
-use folio_origin::portable;
+use folio_origin::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore};
+use folio_origin::adapters::local::embedded::{EmbeddedSnapshot, EmbeddedStore};
 use folio_origin::ports::Store;
+use folio_origin::usecases::portable;
+use folio_origin::wiring::local::{LOCAL_REGION, STORE_FILE};
 
 use crate::progress::Progress;
 
@@ -39,12 +39,12 @@ async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), S
                 // with an empty store of its own, and leave the directory alone.
                 let scratch =
                     std::env::temp_dir().join(format!("folio-dry-run-{}", std::process::id()));
-                folio_origin::private_files::ensure_dir(&scratch)?;
+                folio_origin::support::private_files::ensure_dir(&scratch)?;
                 file = scratch.join(STORE_FILE);
                 let _ = std::fs::remove_file(&file);
             } else if usage == Use::Import {
-                folio_origin::private_files::ensure_dir(dir)?;
-                folio_origin::private_files::ensure_file(&file)?;
+                folio_origin::support::private_files::ensure_dir(dir)?;
+                folio_origin::support::private_files::ensure_file(&file)?;
             } else if !file.exists() {
                 return Err(format!(
                     "no folio store in {}: give the data directory of a folio serve (--data-dir)",
@@ -166,10 +166,10 @@ pub fn backup(data_dir: &Path, out: &Path) -> Result<(), String> {
     }
     let snapshot = EmbeddedSnapshot::open(&file).map_err(|e| e.to_string())?;
     // Secrets live in the store (password hashes, salts): the copy is private too.
-    folio_origin::private_files::ensure_file(out)?;
+    folio_origin::support::private_files::ensure_file(out)?;
     let _ = std::fs::remove_file(out);
     let rows = snapshot.backup(out).map_err(|e| e.to_string())?;
-    folio_origin::private_files::ensure_file(out)?;
+    folio_origin::support::private_files::ensure_file(out)?;
     println!(
         "Backed up {rows} rows of {} to {}",
         data_dir.display(),
@@ -188,12 +188,12 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
         // Opening it for writing proves no server uses it.
         EmbeddedStore::open(&file).map_err(|e| format!("cannot restore: {e}"))?;
     }
-    folio_origin::private_files::ensure_dir(data_dir)?;
+    folio_origin::support::private_files::ensure_dir(data_dir)?;
     let staged = data_dir.join(format!("{STORE_FILE}.restoring"));
     std::fs::copy(backup, &staged)
         .and_then(|_| std::fs::File::open(&staged)?.sync_all())
         .map_err(|e| format!("cannot copy {}: {e}", backup.display()))?;
-    folio_origin::private_files::ensure_file(&staged)?;
+    folio_origin::support::private_files::ensure_file(&staged)?;
     std::fs::rename(&staged, &file).map_err(|e| format!("cannot put the backup in place: {e}"))?;
     println!("Restored {} into {}", backup.display(), data_dir.display());
     Ok(())

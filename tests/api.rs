@@ -1,7 +1,5 @@
 //! The whole /v1 API through a real `folio serve` (edge → cache → origin).
 
-mod support;
-
 #[path = "cases/contract.rs"]
 mod contract;
 #[path = "cases/data_path.rs"]
@@ -15,10 +13,10 @@ mod publishing;
 #[path = "cases/standin.rs"]
 mod standin;
 
+use crate::support::*;
 use folio_shared::routes::{Access, ROUTES};
 use reqwest::Method;
 use serde_json::json;
-use support::*;
 
 #[tokio::test]
 async fn every_operation_answers_with_its_documented_shape() {
@@ -1006,7 +1004,7 @@ async fn tracking_a_view_of_an_unpublished_item_is_404_for_everyone() {
 /// still answered normally.
 #[tokio::test]
 async fn a_client_rotating_user_agents_is_limited_and_counted_visitors_are_not() {
-    use folio_origin::tracking_limit::VISITS_PER_MINUTE;
+    use folio_origin::usecases::tracking_limit::VISITS_PER_MINUTE;
     let s = TestServer::spawn().await;
     let track = |agent: String| {
         let s = &s;

@@ -6,13 +6,14 @@
 //!
 //! `folio package all` must have built `dist/` first (`./scripts/test` does).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::moto::{AwsFixture, Moto, REGION};
+use crate::support::runtime_api::{Outcome, RuntimeApi};
+use crate::support::{OWNER_EMAIL, OWNER_PASSWORD, blog_body};
 use async_trait::async_trait;
 use bytes::Bytes;
 use folio::standin::cache::ResponseCache;
@@ -21,9 +22,6 @@ use folio::standin::{Distribution, LambdaFunction, StandinConfig};
 use folio_edge::config::{EdgeSettings, RunMode};
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Value, json};
-use support::moto::{AwsFixture, Moto, REGION};
-use support::runtime_api::{Outcome, RuntimeApi};
-use support::{OWNER_EMAIL, OWNER_PASSWORD, blog_body};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,16 +1,14 @@
 //! What only the AWS adapters can show: failures of the services themselves, and
 //! several Regions writing one (global) table.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use folio::serve::{self, Backend, ServeConfig};
-use folio_origin::keys;
+use folio_origin::ports::keys;
 use folio_origin::ports::{Query, Store};
 use futures::future::join_all;
 use reqwest::Method;
-use support::*;
 
 fn assert_unavailable(r: &Resp, what: &str) {
     assert_eq!(r.status, 503, "{what}: {}", r.body);

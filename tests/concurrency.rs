@@ -1,11 +1,9 @@
 //! Exactness under concurrency: duplicates count once, one of racing updates wins.
 
-mod support;
-
+use crate::support::*;
 use futures::future::join_all;
 use reqwest::Method;
 use serde_json::json;
-use support::*;
 
 async fn owner_count(s: &TestServer, path: &str, field: &str) -> i64 {
     // The owner's reads bypass the shared cache, so they see the store as it is now.

@@ -36,7 +36,7 @@ import jsonschema
 import xmlschema
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLIO = ROOT / "target" / "debug" / "folio"
+FOLIO = Path(os.environ.get("FOLIO_BIN", ROOT / "target" / "debug" / "folio"))
 SCHEMAS = ROOT / "target" / "feed-schemas"
 SITEMAP_XSD = SCHEMAS / "sitemap" / "package" / "schema" / "sitemap.xsd"
 JSONFEED_SCHEMA = SCHEMAS / "jsonfeed-schema" / "package" / "schema-v1.1.json"

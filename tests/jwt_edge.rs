@@ -1,11 +1,9 @@
 //! The JWT attack suite at the edge: every bad token is refused with 401 by the
 //! edge, and the origin never sees the request.
 
-mod support;
-
+use crate::support::*;
 use ring::hmac;
 use serde_json::{Value, json};
-use support::*;
 
 fn compact(header: &Value, claims: &Value, signature: &[u8]) -> String {
     format!(

@@ -2,25 +2,23 @@
 //! DynamoDB, the local issuer and Cognito, the local purge and CloudFront (the AWS
 //! ones on moto). The assertions are written once, in the `*_contract` functions.
 
-mod support;
-
 use std::sync::Arc;
 
-use folio_origin::adapters::cloudfront::CloudFrontInvalidator;
-use folio_origin::adapters::embedded::EmbeddedStore;
-use folio_origin::adapters::local_purge::LocalPurge;
-use folio_origin::aws::Aws;
-use folio_origin::local::{Local, LocalConfig};
+use crate::support::moto::{AwsFixture, Moto};
+use crate::support::{OWNER_EMAIL, OWNER_PASSWORD};
+use folio_origin::adapters::aws::cloudfront::CloudFrontInvalidator;
+use folio_origin::adapters::local::embedded::EmbeddedStore;
+use folio_origin::adapters::local::purge::LocalPurge;
 use folio_origin::ports::identity::WRONG_CREDENTIALS;
 use folio_origin::ports::{
     Condition, IdentityProvider, Invalidator, Item, Key, Query, SortKeyRange, Store, StoreError,
     Write,
 };
+use folio_origin::wiring::aws::Aws;
+use folio_origin::wiring::local::{Local, LocalConfig};
 use folio_shared::ApiError;
 use folio_shared::domain::Email;
 use folio_shared::jwt::Verifier;
-use support::moto::{AwsFixture, Moto};
-use support::{OWNER_EMAIL, OWNER_PASSWORD};
 
 // ---------------------------------------------------------------- store
 
@@ -556,7 +554,7 @@ async fn dynamodb_store_honours_the_store_contract() {
 /// by default and nothing else.
 #[tokio::test]
 async fn dynamodb_store_honours_the_store_contract_over_tls() {
-    use folio_origin::adapters::dynamo::{DynamoEndpoint, DynamoStore};
+    use folio_origin::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore};
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
     let engine = fixture
@@ -565,7 +563,7 @@ async fn dynamodb_store_honours_the_store_contract_over_tls() {
         .url
         .clone()
         .unwrap_or_else(|| moto.endpoint.clone());
-    let proxy = support::tls::TlsProxy::start(&engine).await;
+    let proxy = crate::support::tls::TlsProxy::start(&engine).await;
     let table = &fixture.settings.table_name;
 
     let untrusted = DynamoStore::connect(
@@ -598,7 +596,7 @@ async fn dynamodb_store_honours_the_store_contract_over_tls() {
 
 #[test]
 fn a_ca_bundle_that_is_not_pem_certificates_is_refused_at_start_naming_the_setting() {
-    use folio_origin::adapters::dynamo::{DynamoEndpoint, DynamoStore};
+    use folio_origin::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore};
     let dir = tempfile::tempdir().unwrap();
     let not_pem = dir.path().join("bundle.pem");
     std::fs::write(&not_pem, "not a certificate").unwrap();
@@ -762,7 +760,7 @@ async fn moto_distribution(sdk: &aws_config::SdkConfig) -> String {
         .build()
         .unwrap();
     let config = DistributionConfig::builder()
-        .caller_reference(support::moto::uuid_suffix())
+        .caller_reference(crate::support::moto::uuid_suffix())
         .origins(
             Origins::builder()
                 .quantity(1)
@@ -835,16 +833,16 @@ async fn cloudfront_honours_the_invalidator_contract() {
 /// The upload contract: a signed grant takes exactly the granted bytes, and the
 /// object is then there to read. (`folio serve`'s adapter is held to the same in
 /// tests/cases/publishing.rs, through its own `/media/` handler.)
-async fn media_contract<F, Fut>(media: &dyn folio_origin::media::MediaStore, read: F)
+async fn media_contract<F, Fut>(media: &dyn folio_origin::ports::media::MediaStore, read: F)
 where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Option<Vec<u8>>>,
 {
-    use folio_origin::media::UploadGrant;
+    use folio_origin::ports::media::UploadGrant;
     let png = b"\x89PNG\r\n\x1a\nnot really the rest of a png".to_vec();
     let now = chrono::Utc::now();
     let grant = UploadGrant {
-        key: format!("media/{}.png", support::moto::uuid_suffix()),
+        key: format!("media/{}.png", crate::support::moto::uuid_suffix()),
         content_type: "image/png".into(),
         size: png.len() as u64,
         expires: now + chrono::Duration::minutes(15),
@@ -869,10 +867,10 @@ where
 
 #[tokio::test]
 async fn s3_presigned_uploads_honour_the_media_contract_on_moto() {
-    use folio_origin::aws::MediaSettings;
+    use folio_origin::wiring::aws::MediaSettings;
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
-    let bucket = format!("folio-media-{}", support::moto::uuid_suffix());
+    let bucket = format!("folio-media-{}", crate::support::moto::uuid_suffix());
     let http = reqwest::Client::new();
     let created = http
         .put(format!("{}/{bucket}", moto.endpoint))
@@ -905,19 +903,19 @@ async fn s3_presigned_uploads_honour_the_media_contract_on_moto() {
         endpoint.host_str().unwrap(),
         endpoint.port().unwrap()
     );
-    let credentials = folio_origin::media::AwsCredentials {
+    let credentials = folio_origin::adapters::aws::s3::AwsCredentials {
         access_key_id: "testing".into(),
         secret_access_key: "testing".into(),
         session_token: None,
     };
     media_contract(media.as_ref(), |key| {
         let path = format!("/{bucket}/{key}");
-        let target = folio_origin::media::Target {
+        let target = folio_origin::adapters::aws::s3::Target {
             scheme: "http",
             host: &host,
             path: &path,
         };
-        let url = folio_origin::media::presign(
+        let url = folio_origin::adapters::aws::s3::presign(
             &credentials,
             "us-east-1",
             "GET",
@@ -951,14 +949,14 @@ mod catalogue {
     //! catalogue sizes, for every kind of public and owner list read.
 
     use super::*;
-    use folio_origin::app::App;
-    use folio_origin::local::LOCAL_REGION;
+    use crate::support::counting::{CountingStore, Reads, counted_app};
+    use folio_origin::http::request::Request;
     use folio_origin::repo::content as repo;
-    use folio_origin::request::Request;
+    use folio_origin::usecases::app::App;
+    use folio_origin::wiring::local::LOCAL_REGION;
     use folio_shared::domain::{BlogPost, Content, Fields, Meta, Status, today_utc};
     use folio_shared::policy::CALLER_TOKEN_HEADER;
     use http::{HeaderMap, HeaderValue, Method};
-    use support::counting::{CountingStore, Reads, counted_app};
 
     struct Catalogue {
         app: App,
@@ -1050,7 +1048,7 @@ mod catalogue {
                 request_id: "catalogue".into(),
             };
             self.counting.take();
-            let response = self.app.handle(request).await;
+            let response = folio_origin::http::handle(&self.app, request).await;
             let reads = self.counting.take();
             assert_eq!(response.status, 200, "{path_and_query}");
             let body = serde_json::from_slice(&response.body).unwrap();
@@ -1146,10 +1144,10 @@ mod catalogue {
     async fn as_written_before_index_rows(store: &dyn Store) {
         for kind in folio_shared::domain::ContentKind::ALL {
             for status in Status::ALL {
-                delete_partition(store, folio_origin::keys::tallies(kind, status)).await;
-                let partition = folio_origin::keys::content_by_status(kind, status);
+                delete_partition(store, folio_origin::ports::keys::tallies(kind, status)).await;
+                let partition = folio_origin::ports::keys::content_by_status(kind, status);
                 for row in store.query(&Query::gsi1(partition)).await.unwrap() {
-                    if folio_origin::keys::is_list_head(row.gsi1sk.as_deref()) {
+                    if folio_origin::ports::keys::is_list_head(row.gsi1sk.as_deref()) {
                         continue;
                     }
                     let mut writes = vec![put(
@@ -1162,7 +1160,7 @@ mod catalogue {
                     for facet in store
                         .query(&Query::table(
                             row.pk.clone(),
-                            folio_origin::keys::facet_rows(),
+                            folio_origin::ports::keys::facet_rows(),
                         ))
                         .await
                         .unwrap()
@@ -1182,7 +1180,7 @@ mod catalogue {
     /// entries, no marker.
     async fn as_written_before_catalogue_entries(store: &dyn Store) {
         for kind in folio_shared::domain::ContentKind::ALL {
-            delete_partition(store, folio_origin::keys::catalogue(kind)).await;
+            delete_partition(store, folio_origin::ports::keys::catalogue(kind)).await;
         }
     }
 
@@ -1207,7 +1205,7 @@ mod catalogue {
         /// The catalogue's app, reading through the counting wrapper, with a site
         /// for the sitemap to link to.
         fn app_with_site(&self) -> App {
-            let site = folio_origin::site::Site::from_lookup(|name| {
+            let site = folio_origin::usecases::site::Site::from_lookup(|name| {
                 (name == "SITE_URL").then(|| "https://jane.dev".to_string())
             })
             .unwrap();
@@ -1234,7 +1232,7 @@ mod catalogue {
         async fn sitemap(&self, app: &App) -> (String, usize) {
             self.counting.take();
             self.counting.take_data_bytes();
-            let response = app.handle(get_request("/v1/sitemap.xml")).await;
+            let response = folio_origin::http::handle(app, get_request("/v1/sitemap.xml")).await;
             assert_eq!(response.status, 200);
             let body = String::from_utf8(response.body).unwrap();
             (body, self.counting.take_data_bytes())
@@ -1359,7 +1357,7 @@ mod catalogue {
             .map(|post| post.id().clone())
             .collect();
         let (unpublished, deleted) = (&ids[0], &ids[1]);
-        let entry_of = |id| folio_origin::keys::catalogue_entry(ContentKind::Blog, id);
+        let entry_of = |id| folio_origin::ports::keys::catalogue_entry(ContentKind::Blog, id);
         // What an older folio leaves: this version's change, with the entry as
         // it was before.
         let stored = repo::get::<BlogPost>(store, unpublished)
@@ -1471,7 +1469,7 @@ mod catalogue {
         c.migrate().await;
         c.add_posts(0..24).await;
         let store = c.app.store.as_ref();
-        let tallies = folio_origin::keys::tallies(ContentKind::Blog, Status::Published);
+        let tallies = folio_origin::ports::keys::tallies(ContentKind::Blog, Status::Published);
         // As the previous folio left them: tally rows and marker not listed, and
         // another Region's row (two posts counted there) written by it too.
         let mut rows = store

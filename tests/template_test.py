@@ -232,9 +232,9 @@ class CloudFront(unittest.TestCase):
             self.assertIn(name, variables)
 
     def test_every_frontend_hook_and_media_setting_the_origin_reads_is_set_by_the_template(self):
-        # origin/src/site.rs, webhooks.rs and media.rs document each setting they read in a table.
+        # origin/src/usecases/site.rs, usecases/webhooks.rs and ports/media.rs document each setting they read in a table.
         read = set()
-        for module in ["site.rs", "webhooks.rs", "media.rs"]:
+        for module in ["usecases/site.rs", "usecases/webhooks.rs", "ports/media.rs"]:
             source = (ROOT / "origin" / "src" / module).read_text()
             read |= set(re.findall(r"^//! \| `([A-Z_]+)`", source, re.M))
         self.assertTrue({"SITE_URL", "WEBHOOK_URLS", "WEBHOOK_SECRET"} <= read, read)
@@ -250,8 +250,8 @@ class CloudFront(unittest.TestCase):
         self.assertEqual(schedule["ScheduleExpression"], "rate(1 minute)")
         target = schedule["Target"]
         self.assertEqual(target["Arn"], {"Fn::GetAtt": ["OriginFunction", "Arn"]})
-        # The payload is the origin's tick, as origin/src/scheduler.rs defines it.
-        source = (ROOT / "origin" / "src" / "scheduler.rs").read_text()
+        # The payload is the origin's tick, as origin/src/usecases/scheduler.rs defines it.
+        source = (ROOT / "origin" / "src" / "usecases" / "scheduler.rs").read_text()
         tick = re.search(r'pub const TICK_EVENT: &str = r#"(.*?)"#;', source).group(1)
         self.assertEqual(json.loads(target["Input"]), json.loads(tick))
         self.assertEqual(target["RoleArn"], {"Fn::GetAtt": ["SchedulerRole", "Arn"]})
@@ -267,7 +267,7 @@ class CloudFront(unittest.TestCase):
         bucket = props("MediaBucket")
         self.assertTrue(all(bucket["PublicAccessBlockConfiguration"].values()))
         # /media/* goes to the bucket, through an S3 Origin Access Control.
-        media_rs = (ROOT / "origin" / "src" / "media.rs").read_text()
+        media_rs = (ROOT / "origin" / "src" / "ports" / "media.rs").read_text()
         prefix = re.search(r'pub const MEDIA_PREFIX: &str = "(.*?)";', media_rs).group(1)
         behaviours = distribution()["CacheBehaviors"]
         media = next(b for b in behaviours if b["PathPattern"] == f"/{prefix}*")

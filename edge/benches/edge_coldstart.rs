@@ -6,9 +6,6 @@
 //! edge_coldstart` (the shipped size-profile binary; 20 starts, then 20,000 events).
 //! Under `cargo test` it runs one start and a few events of the test build.
 
-#[allow(dead_code)]
-#[path = "../../tests/support/runtime_api.rs"]
-mod runtime_api;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -18,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use folio_edge::config::{EdgeSettings, RunMode};
 use folio_edge::package::{unzip, write_zip};
-use runtime_api::{Outcome, RuntimeApi};
+use folio_testkit::runtime_api::{Outcome, RuntimeApi};
 use support::*;
 
 fn main() {

@@ -23,9 +23,7 @@ use crate::events::{
     CfHeaders, CfRequest, CfResponse, CloudFrontEvent, EdgeResult, header, set_header,
 };
 
-/// Largest body CloudFront hands an origin-request function; beyond it the body
-/// arrives truncated and cannot be forwarded intact.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub use folio_shared::policy::MAX_BODY_BYTES;
 
 #[derive(Debug, Clone, Default)]
 pub struct EdgeConfig {

@@ -1,18 +1,16 @@
 //! Every decision of the edge, driven by CloudFront Lambda@Edge events in the
 //! documented shapes (multi-value headers, base64 bodies, query strings).
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::support::*;
 use async_trait::async_trait;
 use folio_edge::{CloudFrontEvent, EdgeConfig};
 use folio_shared::jwt::JwksSource;
 use folio_shared::jwt::jwks_http::HttpJwks;
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::{Value, json};
-use support::*;
 
 fn config() -> EdgeConfig {
     EdgeConfig {

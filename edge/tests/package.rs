@@ -4,19 +4,15 @@
 //! stays a child of Python).
 
 #[allow(dead_code)]
-#[path = "../../tests/support/runtime_api.rs"]
-mod runtime_api;
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::support::*;
 use folio_edge::config::{EdgeSettings, RunMode};
 use folio_edge::package::{unzip, write_zip};
-use runtime_api::{Outcome, RuntimeApi};
+use folio_testkit::runtime_api::{Outcome, RuntimeApi};
 use serde_json::Value;
-use support::*;
 
 fn venv_python() -> PathBuf {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");

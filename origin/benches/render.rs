@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use folio_origin::render::{Renderer, markdown_to_html};
+use folio_origin::usecases::render::{Renderer, markdown_to_html};
 
 /// About `kb` KB of realistic Markdown: headings, paragraphs with emphasis and
 /// links, a list, a table and fenced code.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use folio_origin::verified_tokens::VerifiedTokens;
+use folio_origin::usecases::verified_tokens::VerifiedTokens;
 use folio_shared::jwt::{NoRefetch, Verifier, VerifierConfig, install_crypto_provider};
 use jsonwebtoken::jwk::JwkSet;
 use rsa::pkcs1::EncodeRsaPrivateKey;

@@ -1,6 +1,6 @@
 //! The origin Lambda: Function URL events through lambda_runtime into the App.
 //!
-//! It runs on DynamoDB, Cognito and CloudFront (settings in `folio_origin::aws`) and
+//! It runs on DynamoDB, Cognito and CloudFront (settings in `folio_origin::wiring::aws`) and
 //! refuses to start, naming every missing setting, when they are incomplete. The
 //! local adapters (the embedded store under `FOLIO_DATA_DIR`, default `/tmp/folio`,
 //! with tokens of `FOLIO_ISSUER`, default `folio-local`) run only when asked for by
@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlResponse;
 use folio_origin::App;
-use folio_origin::aws::{Aws, AwsSettings, sdk_loader};
-use folio_origin::lambda::{Invocation, request_from_event, response_to_event};
-use folio_origin::local::{Local, LocalConfig};
+use folio_origin::http::lambda::{Invocation, request_from_event, response_to_event};
+use folio_origin::wiring::aws::{Aws, AwsSettings, sdk_loader};
+use folio_origin::wiring::local::{Local, LocalConfig};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 /// Builds the App once per execution environment (SDK clients and keys are reused
@@ -39,9 +39,9 @@ async fn build_app() -> Result<Arc<App>, String> {
         issuer: std::env::var("FOLIO_ISSUER").unwrap_or_else(|_| "folio-local".into()),
         token_ttl_secs: 3600,
         faults: None,
-        site: folio_origin::site::Site::from_lookup(|name| std::env::var(name).ok())
+        site: folio_origin::usecases::site::Site::from_lookup(|name| std::env::var(name).ok())
             .map_err(|e| e.to_string())?,
-        webhooks: folio_origin::webhooks::WebhookSettings::from_lookup(|name| {
+        webhooks: folio_origin::usecases::webhooks::WebhookSettings::from_lookup(|name| {
             std::env::var(name).ok()
         })
         .map_err(|e| e.to_string())?,
@@ -51,8 +51,8 @@ async fn build_app() -> Result<Arc<App>, String> {
 
 fn main() -> Result<(), Error> {
     // SAFETY: no other thread exists yet; the runtime is built after.
-    unsafe { folio_origin::lambda::read_roots_from_the_system_bundle() };
-    folio_origin::lambda::runtime()?.block_on(run())
+    unsafe { folio_origin::http::lambda::read_roots_from_the_system_bundle() };
+    folio_origin::http::lambda::runtime()?.block_on(run())
 }
 
 async fn run() -> Result<(), Error> {
@@ -76,7 +76,7 @@ async fn run() -> Result<(), Error> {
             match Invocation::parse(event.payload)? {
                 // EventBridge Scheduler's tick: due work, nothing to answer.
                 Invocation::Tick => {
-                    let report = folio_origin::scheduler::tick(&app, chrono::Utc::now())
+                    let report = folio_origin::usecases::scheduler::tick(&app, chrono::Utc::now())
                         .await
                         .map_err(|e| format!("tick failed: {e}"))?;
                     Ok(serde_json::json!({
@@ -90,7 +90,7 @@ async fn run() -> Result<(), Error> {
                         request.request_id = request_id;
                     }
                     let response: LambdaFunctionUrlResponse =
-                        response_to_event(app.handle(request).await);
+                        response_to_event(folio_origin::http::handle(&app, request).await);
                     Ok::<serde_json::Value, Error>(serde_json::to_value(response)?)
                 }
             }

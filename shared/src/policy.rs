@@ -16,6 +16,12 @@ use serde_json::{Value, json};
 /// `X-Amzn-*`, `X-Edge-*`, …).
 pub const CALLER_TOKEN_HEADER: &str = "x-folio-caller-token";
 
+/// The largest request body folio accepts, everywhere: the edge, the origin and
+/// `folio serve`. CloudFront hands an origin-request function at most 1 MB of
+/// body, truncated beyond ("Restrictions on Lambda@Edge", body size with the
+/// include-body option), so a larger one cannot be forwarded intact.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// Headers only the edge may set: a viewer's copy is dropped before anything reads it.
 pub const EDGE_ONLY_HEADERS: &[&str] = &[CALLER_TOKEN_HEADER, "x-amz-content-sha256"];
 

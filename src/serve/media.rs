@@ -18,9 +18,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use folio_origin::media::{
-    LocalMedia, MAX_IMAGE_BYTES, MEDIA_PREFIX, looks_like, type_of_extension,
-};
+use folio_origin::adapters::local::media::LocalMedia;
+use folio_origin::ports::media::{MAX_IMAGE_BYTES, MEDIA_PREFIX, looks_like, type_of_extension};
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;

@@ -12,14 +12,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use folio_edge::{Edge, EdgeConfig};
 use folio_origin::App;
-use folio_origin::adapters::local_issuer::OwnerSetup;
-use folio_origin::adapters::local_purge::LocalPurge;
+use folio_origin::adapters::local::issuer::OwnerSetup;
+use folio_origin::adapters::local::media::LocalMedia;
+use folio_origin::adapters::local::purge::LocalPurge;
 use folio_origin::adapters::resilience::FaultPlan;
-use folio_origin::aws::{Aws, AwsSettings};
-use folio_origin::local::{Local, LocalConfig};
-use folio_origin::media::LocalMedia;
-use folio_origin::site::Site;
-use folio_origin::webhooks::WebhookSettings;
+use folio_origin::usecases::site::Site;
+use folio_origin::usecases::webhooks::WebhookSettings;
+use folio_origin::wiring::aws::{Aws, AwsSettings};
+use folio_origin::wiring::local::{Local, LocalConfig};
 use folio_shared::ApiError;
 use folio_shared::domain::Email;
 use folio_shared::jwt::Verifier;
@@ -37,8 +37,7 @@ use crate::standin::{
     Distribution, InProcessEdge, InProcessOrigin, LambdaFunction, Reply, StandinConfig, Stats,
 };
 
-/// Bodies above this are refused with 413 (CloudFront's limit for the edge).
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+use folio_shared::policy::MAX_BODY_BYTES;
 /// Headers must arrive within this (idle keep-alive connections are closed too).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// A body must arrive within this once its headers have: a client announcing a
@@ -134,7 +133,7 @@ async fn run_scheduler(app: Arc<App>) {
     let publishing = every_period(move || {
         let app = Arc::clone(&app);
         async move {
-            folio_origin::scheduler::publish_due(&app, chrono::Utc::now())
+            folio_origin::usecases::scheduler::publish_due(&app, chrono::Utc::now())
                 .await
                 .map(|_| ())
         }
@@ -142,9 +141,13 @@ async fn run_scheduler(app: Arc<App>) {
     let delivering = every_period(move || {
         let app = Arc::clone(&hooks);
         async move {
-            folio_origin::webhooks::deliver_due(&app, chrono::Utc::now())
-                .await
-                .map(|_| ())
+            folio_origin::usecases::webhooks::deliver_due(
+                app.store.as_ref(),
+                app.webhooks.as_ref(),
+                chrono::Utc::now(),
+            )
+            .await
+            .map(|_| ())
         }
     });
     tokio::join!(publishing, delivering);
@@ -288,7 +291,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
             // gets them now, before the first request (quick, and a no-op after).
             let migrated = folio_origin::repo::content::migrate_all(
                 local.app.store.as_ref(),
-                folio_origin::local::LOCAL_REGION,
+                folio_origin::wiring::local::LOCAL_REGION,
                 folio_origin::repo::content::Walk::UnlessMarked,
                 |_, _| {},
             )
@@ -353,7 +356,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
     // stand-in for the bucket behind `/media/*`), unless the origin already
     // uploads to S3 (`folio serve --aws` with MEDIA_BUCKET).
     let media_dir = config.data_dir.join("media");
-    folio_origin::private_files::ensure_dir(&media_dir)?;
+    folio_origin::support::private_files::ensure_dir(&media_dir)?;
     let local_media = Arc::new(LocalMedia::new(&base_url).map_err(|e| e.to_string())?);
     app.set_media(local_media.clone());
     let media_site = Arc::new(media::MediaSite {

@@ -42,7 +42,7 @@ use folio_edge::events::{
     header as cf_header,
 };
 use folio_origin::App;
-use folio_origin::lambda::{VIEWER_ADDRESS_HEADER, request_from_event, response_to_event};
+use folio_origin::http::lambda::{VIEWER_ADDRESS_HEADER, request_from_event, response_to_event};
 use folio_shared::policy::{self, CORS, Cors, SECURITY_HEADERS};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use serde_json::Value;
@@ -78,8 +78,10 @@ impl LambdaFunction for InProcessOrigin {
         let event: LambdaFunctionUrlRequest =
             serde_json::from_value(event).map_err(|e| e.to_string())?;
         let request = request_from_event(event)?;
-        serde_json::to_value(response_to_event(self.0.handle(request).await))
-            .map_err(|e| e.to_string())
+        serde_json::to_value(response_to_event(
+            folio_origin::http::handle(&self.0, request).await,
+        ))
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -34,7 +34,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLIO = ROOT / "target" / "debug" / "folio"
+FOLIO = Path(os.environ.get("FOLIO_BIN", ROOT / "target" / "debug" / "folio"))
 SHOTS = ROOT / "target" / "browser-screenshots"
 EMAIL = "owner@console.test"
 PASSWORD = "Console-test-passw0rd"

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use folio::markdown_import::{Converted, convert_dir};
-use folio_origin::portable::{self, Record};
+use folio_origin::usecases::portable::{self, Record};
 use folio_shared::domain::{BlogPost, Status};
 
 use crate::support::*;

@@ -1,8 +1,8 @@
-//! Content in and out: `folio_origin::portable` between the embedded store and
+//! Content in and out: `folio_origin::usecases::portable` between the embedded store and
 //! DynamoDB (moto), both ways. Nothing lost, nothing doubled: the second export is
 //! the first one byte for byte, and importing again changes nothing.
 
-use folio_origin::portable::{self, Summary};
+use folio_origin::usecases::portable::{self, Summary};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -346,7 +346,7 @@ async fn a_preview_link_reads_one_draft_until_it_expires_or_is_revoked() {
         .owner(Method::POST, &path, Some(json!({ "expiresInHours": 1 })))
         .await;
     let short = r.body["path"].as_str().unwrap().to_string();
-    let key = folio_origin::keys::preview(&folio_shared::digest::sha256_hex(
+    let key = folio_origin::ports::keys::preview(&folio_shared::digest::sha256_hex(
         r.body["token"].as_str().unwrap().as_bytes(),
     ));
     assert_eq!(s.get(&short, None).await.status, 200);
@@ -540,8 +540,8 @@ async fn two_triggers_at_once_publish_a_scheduled_item_exactly_once() {
     let app = &s.server.app;
     let later = chrono::Utc::now() + chrono::Duration::seconds(3700);
     let (a, b) = tokio::join!(
-        folio_origin::scheduler::tick(app, later),
-        folio_origin::scheduler::tick(app, later)
+        folio_origin::usecases::scheduler::tick(app, later),
+        folio_origin::usecases::scheduler::tick(app, later)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(
@@ -587,7 +587,7 @@ async fn receive(receiver: &hooks::HookReceiver, count: usize) -> Vec<hooks::Rec
 async fn rebuild_hooks_get_one_signed_delivery_per_public_change_retried_after_a_500() {
     // The receiver answers 500 to the first request: folio must retry it.
     let receiver = hooks::HookReceiver::start(HOOK_SECRET, 1).await;
-    let settings = folio_origin::webhooks::WebhookSettings::new(
+    let settings = folio_origin::usecases::webhooks::WebhookSettings::new(
         vec![receiver.url.clone()],
         HOOK_SECRET.to_string(),
     )
@@ -832,7 +832,7 @@ async fn a_slow_hook_receiver_never_delays_a_scheduled_publication() {
     let receiver =
         hooks::HookReceiver::start_with_delay(HOOK_SECRET, 0, std::time::Duration::from_secs(3))
             .await;
-    let settings = folio_origin::webhooks::WebhookSettings::new(
+    let settings = folio_origin::usecases::webhooks::WebhookSettings::new(
         vec![receiver.url.clone()],
         HOOK_SECRET.to_string(),
     )

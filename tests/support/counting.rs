@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use folio_origin::app::App;
-use folio_origin::local::{LOCAL_REGION, Local};
 use folio_origin::ports::{Item, Key, Query, Store, StoreError, Write};
+use folio_origin::usecases::app::App;
+use folio_origin::wiring::local::{LOCAL_REGION, Local};
 
 pub struct CountingStore {
     inner: Arc<dyn Store>,

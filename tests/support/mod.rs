@@ -3,12 +3,15 @@
 //! project's own OpenAPI document.
 #![allow(dead_code)]
 
+pub mod bins;
+pub mod bootstrap;
 pub mod counting;
 pub mod hooks;
 pub mod moto;
-pub mod runtime_api;
 pub mod schema;
-pub mod tls;
+
+#[allow(unused_imports)] // the coldstart bench includes this module and uses only runtime_api
+pub use folio_testkit::{runtime_api, tls};
 
 use std::sync::Arc;
 
@@ -17,7 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use folio::serve::{self, Backend, RunningServer, ServeConfig};
 use folio::standin::StandinConfig;
 use folio_origin::adapters::resilience::FaultPlan;
-use folio_origin::local::Local;
+use folio_origin::wiring::local::Local;
 use folio_shared::domain::Email;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -102,7 +105,9 @@ impl TestServer {
     }
 
     /// A server on the backend `FOLIO_TEST_BACKEND` names, notifying `hooks`.
-    pub async fn spawn_with_webhooks(hooks: folio_origin::webhooks::WebhookSettings) -> Self {
+    pub async fn spawn_with_webhooks(
+        hooks: folio_origin::usecases::webhooks::WebhookSettings,
+    ) -> Self {
         Self::spawn_full(backend_is_moto(), StandinConfig::default(), Some(hooks)).await
     }
 
@@ -113,7 +118,7 @@ impl TestServer {
     async fn spawn_full(
         moto: bool,
         standin: StandinConfig,
-        webhooks: Option<folio_origin::webhooks::WebhookSettings>,
+        webhooks: Option<folio_origin::usecases::webhooks::WebhookSettings>,
     ) -> Self {
         let faults = FaultPlan::new();
         let data_dir = tempfile::tempdir().expect("temp dir");
@@ -295,7 +300,7 @@ impl TestServer {
     pub fn claims(&self, groups: &[&str]) -> Value {
         let now = chrono::Utc::now().timestamp();
         json!({
-            "sub": "user-123", "iss": self.base, "aud": folio_origin::local::LOCAL_CLIENT_ID, "token_use": "id",
+            "sub": "user-123", "iss": self.base, "aud": folio_origin::wiring::local::LOCAL_CLIENT_ID, "token_use": "id",
             "email": "visitor@folio.test", "cognito:username": "visitor@folio.test", "cognito:groups": groups,
             "iat": now, "exp": now + 600, "jti": format!("jti-{now}-{}", groups.len())
         })
@@ -339,8 +344,8 @@ impl TestServer {
 /// The frontend the test servers' feeds and sitemap link to.
 pub const SITE_URL: &str = "https://jane.example";
 
-pub fn test_site() -> folio_origin::site::Site {
-    folio_origin::site::Site::at(SITE_URL).expect("site URL")
+pub fn test_site() -> folio_origin::usecases::site::Site {
+    folio_origin::usecases::site::Site::at(SITE_URL).expect("site URL")
 }
 
 pub fn b64(bytes: &[u8]) -> String {

@@ -95,7 +95,7 @@ impl Moto {
 
     /// The SDK configuration of the origin (same retry and timeouts), pointed at moto.
     pub async fn sdk(&self) -> SdkConfig {
-        folio_origin::aws::sdk_loader(REGION)
+        folio_origin::wiring::aws::sdk_loader(REGION)
             .endpoint_url(&self.endpoint)
             .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
             .load()
@@ -112,14 +112,14 @@ impl Drop for Moto {
 /// A table, a user pool with its app client and owner group, and the owner, created
 /// on a moto server: what a deployment gets from the template.
 pub struct AwsFixture {
-    pub settings: folio_origin::aws::AwsSettings,
+    pub settings: folio_origin::wiring::aws::AwsSettings,
     pub sdk: SdkConfig,
 }
 
 impl AwsFixture {
     pub async fn create(moto: &Moto, owner_email: &str, owner_password: &str) -> Self {
-        use folio_origin::adapters::cognito::{CognitoIdentity, create_pool};
-        use folio_origin::adapters::dynamo::{DynamoStore, create_table};
+        use folio_origin::adapters::aws::cognito::{CognitoIdentity, create_pool};
+        use folio_origin::adapters::aws::dynamo::{DynamoStore, create_table};
         let sdk = moto.sdk().await;
         let table = format!("folio-{}", uuid_suffix());
         // Under scripts/dynamodb_local_suite, DynamoDB is Amazon's DynamoDB Local
@@ -131,7 +131,7 @@ impl AwsFixture {
         }
         let admin = aws_sdk_dynamodb::Client::from_conf(dynamodb.build());
         create_table(&admin, &table).await.expect("table created");
-        let endpoint = folio_origin::adapters::dynamo::DynamoEndpoint {
+        let endpoint = folio_origin::adapters::aws::dynamo::DynamoEndpoint {
             url: dynamodb_endpoint.clone(),
             ca_bundle: None,
         };
@@ -171,7 +171,8 @@ impl AwsFixture {
                 _ => return None,
             })
         };
-        let settings = folio_origin::aws::AwsSettings::from_lookup(lookup).expect("settings");
+        let settings =
+            folio_origin::wiring::aws::AwsSettings::from_lookup(lookup).expect("settings");
         // Prove the table is where the adapters will look for it.
         settings
             .dynamodb_client(&sdk)

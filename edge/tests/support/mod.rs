@@ -5,10 +5,8 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use folio_edge::{CloudFrontEvent, Edge, EdgeConfig};
-use folio_origin::adapters::embedded::EmbeddedStore;
-use folio_origin::adapters::local_issuer::{IssuerConfig, LocalIssuer};
 use folio_shared::jwt::{JwksSource, NoRefetch, Verifier, VerifierConfig};
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::{Value, json};
@@ -16,31 +14,37 @@ use serde_json::{Value, json};
 pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Test";
 pub const CLIENT_ID: &str = "edge-test-client";
 
+/// An RS256 key pair of the test's own, published as a JWKS the way Cognito
+/// publishes its keys (`kty=RSA`, `use=sig`, `alg=RS256`, a `kid`).
 pub struct Keys {
-    pub issuer: LocalIssuer,
-    _dir: tempfile::TempDir,
+    signing_key: jsonwebtoken::EncodingKey,
+    kid: String,
+    jwks: JwkSet,
 }
 
 impl Keys {
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(EmbeddedStore::open(&dir.path().join("s.redb")).unwrap());
-        let issuer = LocalIssuer::open(
-            dir.path(),
-            store,
-            IssuerConfig {
-                issuer: ISSUER.into(),
-                client_id: CLIENT_ID.into(),
-                owner_group: "owner".into(),
-                token_ttl_secs: 600,
-            },
-        )
-        .unwrap();
-        Self { issuer, _dir: dir }
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        use rsa::traits::PublicKeyParts;
+        folio_shared::jwt::install_crypto_provider();
+        let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("an RSA key");
+        let der = private.to_pkcs1_der().expect("PKCS#1 DER");
+        let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
+        let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
+        let kid = folio_shared::digest::sha256_hex(n.as_bytes())[..16].to_string();
+        let jwks = serde_json::from_value(json!({ "keys": [
+            { "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e }
+        ] }))
+        .expect("a JWKS");
+        Self {
+            signing_key: jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes()),
+            kid,
+            jwks,
+        }
     }
 
     pub fn jwks(&self) -> JwkSet {
-        self.issuer.jwks().clone()
+        self.jwks.clone()
     }
 
     pub fn claims(&self, groups: &[&str]) -> Value {
@@ -53,11 +57,11 @@ impl Keys {
     pub fn sign_with_kid(&self, claims: &Value, kid: &str) -> String {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         header.kid = Some(kid.to_string());
-        jsonwebtoken::encode(&header, claims, self.issuer.signing_key()).unwrap()
+        jsonwebtoken::encode(&header, claims, &self.signing_key).unwrap()
     }
 
     pub fn token(&self, groups: &[&str]) -> String {
-        self.sign_with_kid(&self.claims(groups), self.issuer.key_id())
+        self.sign_with_kid(&self.claims(groups), &self.kid)
     }
 
     pub fn verifier(&self, source: Arc<dyn JwksSource>) -> Arc<Verifier> {

@@ -1,13 +1,8 @@
-//! Adapters of the ports. `embedded`, `local_issuer` and `local_purge` make up the
-//! local mode (`folio serve`); `dynamo`, `cognito` and
-//! `cloudfront` are the production adapters (AWS mode, `crate::aws`).
+//! Adapters of the ports (`crate::ports`), one folder per environment:
+//! `local` makes up `folio serve` (embedded store, local issuer, local purge,
+//! media under the data directory), `aws` is production (DynamoDB, Cognito,
+//! CloudFront, S3). `resilience` wraps either to inject faults in tests.
 
-pub mod aws_error;
-pub mod call_policy;
-pub mod cloudfront;
-pub mod cognito;
-pub mod dynamo;
-pub mod embedded;
-pub mod local_issuer;
-pub mod local_purge;
+pub mod aws;
+pub mod local;
 pub mod resilience;

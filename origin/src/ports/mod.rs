@@ -3,6 +3,8 @@
 
 pub mod identity;
 pub mod invalidator;
+pub mod keys;
+pub mod media;
 pub mod store;
 
 pub use identity::{IdentityProvider, Session};

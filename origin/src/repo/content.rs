@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use folio_shared::ApiError;
 use folio_shared::domain::{Content, ContentKind, Facet, ItemId, ListQuery, Status, slugify};
 
-use crate::keys;
+use crate::ports::keys;
 use crate::ports::store::{Condition, Item, Key, Query, SortKeyRange, Store, StoreError, Write};
 
 /// The layout of content rows whose index rows and tallies exist (rows written

@@ -1,7 +1,6 @@
 //! Domain operations over the store port, written once for every adapter.
 
 pub mod content;
-pub mod tracking;
 
 use folio_shared::ApiError;
 

@@ -3,32 +3,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::query::{self, Facet, bool_text};
 use crate::domain::rules::{FieldKind, FieldRule};
-use crate::domain::{Content, ContentKind, Fields, HttpUrl, Meta};
+use crate::domain::{CertType, Content, ContentKind, Fields, HttpUrl, Meta};
 use crate::error::FieldError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CertType {
-    Certification,
-    Course,
-}
-
-impl CertType {
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "certification" => Some(CertType::Certification),
-            "course" => Some(CertType::Course),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CertType::Certification => "certification",
-            CertType::Course => "course",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -19,9 +19,11 @@ pub use password::{PASSWORD_POLICY, PasswordPolicy};
 /// body within this length can still be refused with 413 when its characters
 /// take many bytes.
 pub const MARKDOWN_MAX_CHARS: usize = 200_000;
-pub use certification::{CertType, Certification};
+pub use certification::Certification;
 pub use content::{Content, Meta, PUBLISH_AT};
 pub use fields::{Fields, MAX_SECRET_CHARS};
 pub use project::{LONG_DESCRIPTION_HTML, Project};
 pub use query::{Facet, ListQuery, StatusFilter, bounded_int};
-pub use types::{ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, today_utc, unix_now};
+pub use types::{
+    CertType, ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, today_utc, unix_now,
+};

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::certification::CertType;
+use crate::domain::types::CertType;
 use crate::domain::types::Status;
 use crate::error::FieldError;
 

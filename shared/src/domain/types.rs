@@ -331,6 +331,31 @@ pub fn unix_now() -> i64 {
     Utc::now().timestamp()
 }
 
+/// What a certification is: a certification or a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CertType {
+    Certification,
+    Course,
+}
+
+impl CertType {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "certification" => Some(CertType::Certification),
+            "course" => Some(CertType::Course),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertType::Certification => "certification",
+            CertType::Course => "course",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

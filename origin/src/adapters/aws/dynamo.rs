@@ -1,0 +1,845 @@
+//! The production store: a DynamoDB (global) table with the single-table layout of
+//! `crate::ports::keys`. Every read is a GetItem, a BatchGetItem or a Query, every write a
+//! conditional TransactWriteItems, so the port's guarantees hold exactly as on the
+//! embedded store. The calls go out through `http` in the shapes of `wire`;
+//! `admin` creates the table with the SDK.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use folio_shared::domain::unix_now;
+use serde::Serialize;
+
+use crate::ports::store::{
+    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, TALLY_PREFIX, Write,
+    check_query, check_transaction,
+};
+
+mod admin;
+pub mod http;
+pub mod wire;
+
+use crate::adapters::aws::call_policy::CallPolicy;
+pub use admin::create_table;
+pub use http::DynamoEndpoint;
+use http::{CallError, DynamoHttp, Operation};
+use wire::{KeyAttrs, Placeholders, Value};
+
+/// Attribute names of the table, the one place they are spelled.
+pub mod attr {
+    pub const PK: &str = "PK";
+    pub const SK: &str = "SK";
+    pub const GSI1PK: &str = "GSI1PK";
+    pub const GSI1SK: &str = "GSI1SK";
+    pub const ENTITY_TYPE: &str = "EntityType";
+    pub const STATUS: &str = "Status";
+    pub const CREATED_AT: &str = "CreatedAt";
+    pub const UPDATED_AT: &str = "UpdatedAt";
+    pub const DATA: &str = "Data";
+    pub const VERSION: &str = "Version";
+    pub const COUNT: &str = "Count";
+    pub const EXPIRES_AT: &str = "ExpiresAt";
+    pub const LAYOUT: &str = "Layout";
+}
+
+pub const GSI1: &str = "GSI1";
+
+/// The table's definition, in CloudFormation's shape: what `folio table create`
+/// creates, what `folio table definition` prints and what `template.yaml` declares
+/// (tests/template_test.py holds the template to it).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableDefinition {
+    pub billing_mode: &'static str,
+    pub attribute_definitions: Vec<AttributeDefinitionSpec>,
+    pub key_schema: Vec<KeySpec>,
+    pub global_secondary_indexes: Vec<IndexSpec>,
+    pub time_to_live_specification: TtlSpec,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeDefinitionSpec {
+    pub attribute_name: &'static str,
+    pub attribute_type: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeySpec {
+    pub attribute_name: &'static str,
+    pub key_type: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexSpec {
+    pub index_name: &'static str,
+    pub key_schema: Vec<KeySpec>,
+    pub projection: ProjectionSpec,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProjectionSpec {
+    pub projection_type: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct TtlSpec {
+    pub attribute_name: &'static str,
+    pub enabled: bool,
+}
+
+pub fn table_definition() -> TableDefinition {
+    let string = |attribute_name| AttributeDefinitionSpec {
+        attribute_name,
+        attribute_type: "S",
+    };
+    let keys = |hash, range| {
+        vec![
+            KeySpec {
+                attribute_name: hash,
+                key_type: "HASH",
+            },
+            KeySpec {
+                attribute_name: range,
+                key_type: "RANGE",
+            },
+        ]
+    };
+    TableDefinition {
+        billing_mode: "PAY_PER_REQUEST",
+        attribute_definitions: vec![
+            string(attr::PK),
+            string(attr::SK),
+            string(attr::GSI1PK),
+            string(attr::GSI1SK),
+        ],
+        key_schema: keys(attr::PK, attr::SK),
+        global_secondary_indexes: vec![IndexSpec {
+            index_name: GSI1,
+            key_schema: keys(attr::GSI1PK, attr::GSI1SK),
+            projection: ProjectionSpec {
+                projection_type: "ALL",
+            },
+        }],
+        time_to_live_specification: TtlSpec {
+            attribute_name: attr::EXPIRES_AT,
+            enabled: true,
+        },
+    }
+}
+
+/// Requests in flight to DynamoDB at once from one process. A Lambda instance
+/// handles one event at a time and never gets near it; `folio serve --aws` under a
+/// burst queues here instead of opening hundreds of connections.
+const MAX_IN_FLIGHT: usize = 32;
+
+pub struct DynamoStore {
+    http: DynamoHttp,
+    table: String,
+    in_flight: tokio::sync::Semaphore,
+}
+
+/// DynamoDB's public endpoint in `region` ("Amazon DynamoDB endpoints and
+/// quotas", AWS General Reference); the China Regions are under `amazonaws.com.cn`.
+pub fn regional_endpoint(region: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://dynamodb.{region}.{domain}")
+}
+
+/// Maps a failed call: what `CallError::is_transient` would try again (no answer,
+/// a 5xx, throttling) is `Unavailable` (retry later), the rest `Failed`, each in
+/// one line that names the fix where there is one.
+fn call_error(operation: Operation, error: CallError) -> StoreError {
+    let operation = operation.name();
+    let transient = error.is_transient();
+    match error {
+        CallError::Transport(cause) => StoreError::Unavailable(format!("{operation}: {cause}")),
+        CallError::Malformed(cause) => StoreError::Failed(format!("{operation}: {cause}")),
+        // The table is missing (a wrong TABLE_NAME, a deleted stack): the service
+        // cannot work, but it is not a bug of the request.
+        CallError::Service { code, message, .. } if code == "ResourceNotFoundException" => {
+            StoreError::Unavailable(format!(
+                "{operation}: the table does not exist or is not active ({message}); check TABLE_NAME and the table's Region"
+            ))
+        }
+        CallError::Service { code, message, .. } if transient => {
+            StoreError::Unavailable(format!("{operation}: {code}: {message}"))
+        }
+        CallError::Service { code, message, .. } => StoreError::Failed(format!(
+            "{operation}: {code}: {message}{}",
+            crate::adapters::aws::error::fix_for(&code)
+        )),
+    }
+}
+
+/// The attempts of a batch request (BatchGetItem, BatchWriteItem) that DynamoDB
+/// may answer only in part: what it left unprocessed is sent again after a pause
+/// that doubles, 7 attempts in all ("BatchGetItem", "BatchWriteItem", DynamoDB API
+/// Reference).
+struct Unprocessed {
+    what_is_left: &'static str,
+    attempts: u32,
+    pause: Duration,
+}
+
+impl Unprocessed {
+    const ATTEMPTS: u32 = 7;
+
+    fn new(what_is_left: &'static str) -> Self {
+        Self {
+            what_is_left,
+            attempts: 1,
+            pause: Duration::from_millis(20),
+        }
+    }
+
+    /// Waits before the next attempt, or fails when the last one left some.
+    async fn pause(&mut self) -> Result<(), StoreError> {
+        if self.attempts >= Self::ATTEMPTS {
+            return Err(StoreError::Unavailable(format!(
+                "{} unprocessed after {} attempts",
+                self.what_is_left,
+                Self::ATTEMPTS
+            )));
+        }
+        self.attempts += 1;
+        tokio::time::sleep(self.pause).await;
+        self.pause *= 2;
+        Ok(())
+    }
+}
+
+/// A condition expression with its placeholders.
+struct Expression {
+    text: String,
+    placeholders: Placeholders,
+}
+
+/// Translates a port condition; `None` when unconditional. Rows past their
+/// `ExpiresAt` count as absent, as TTL deletes them only eventually.
+fn condition_expression(condition: &Condition, now: i64) -> Option<Expression> {
+    let mut names = BTreeMap::from([
+        ("#pk".to_string(), attr::PK.to_string()),
+        ("#exp".to_string(), attr::EXPIRES_AT.to_string()),
+    ]);
+    let mut values = BTreeMap::from([(":now".to_string(), Value::n(now))]);
+    let alive = "(attribute_exists(#pk) AND (attribute_not_exists(#exp) OR #exp > :now))";
+    let text = match condition {
+        Condition::None => return None,
+        Condition::NotExists => "(attribute_not_exists(#pk) OR #exp <= :now)".to_string(),
+        Condition::Exists => alive.to_string(),
+        Condition::VersionIs(version) => {
+            names.insert("#ver".into(), attr::VERSION.into());
+            values.insert(":ver".into(), Value::n(version));
+            format!("{alive} AND #ver = :ver")
+        }
+        Condition::StatusIs(status) => {
+            names.insert("#st".into(), attr::STATUS.into());
+            values.insert(":st".into(), Value::s(status));
+            format!("{alive} AND #st = :st")
+        }
+    };
+    Some(Expression {
+        text,
+        placeholders: Placeholders {
+            expression_attribute_names: names,
+            expression_attribute_values: values,
+        },
+    })
+}
+
+/// An Update of `key` by `expression` with its placeholders.
+fn update<'a>(
+    table: &'a str,
+    key: &'a Key,
+    expression: String,
+    names: BTreeMap<String, String>,
+    values: BTreeMap<String, Value>,
+) -> wire::Update<'a> {
+    wire::Update {
+        table_name: table,
+        key: KeyAttrs(key),
+        update_expression: expression,
+        placeholders: Placeholders {
+            expression_attribute_names: names,
+            expression_attribute_values: values,
+        },
+    }
+}
+
+/// `Write::Increment` as an Update.
+fn increment<'a>(
+    table: &'a str,
+    key: &'a Key,
+    entity_type: &str,
+    by: i64,
+    label: Option<&str>,
+) -> wire::Update<'a> {
+    let mut names = BTreeMap::from([
+        ("#et".to_string(), attr::ENTITY_TYPE.to_string()),
+        ("#count".to_string(), attr::COUNT.to_string()),
+    ]);
+    let mut values = BTreeMap::from([
+        (":et".to_string(), Value::s(entity_type)),
+        (":by".to_string(), Value::n(by)),
+    ]);
+    let update_expression = match label {
+        Some(label) => {
+            names.insert("#data".into(), attr::DATA.into());
+            values.insert(":label".into(), Value::s(label));
+            "SET #et = :et, #data = :label ADD #count :by".to_string()
+        }
+        None => "SET #et = :et ADD #count :by".to_string(),
+    };
+    update(table, key, update_expression, names, values)
+}
+
+/// `Write::Tally` as an Update. ADD creates a missing number attribute at 0
+/// first, so one UpdateItem adds to every tally, existing or not.
+fn tally<'a>(
+    table: &'a str,
+    key: &'a Key,
+    entity_type: &str,
+    by: &[(String, i64)],
+    listed_at: Option<&Key>,
+) -> wire::Update<'a> {
+    let mut names = BTreeMap::from([("#et".to_string(), attr::ENTITY_TYPE.to_string())]);
+    let mut values = BTreeMap::from([(":et".to_string(), Value::s(entity_type))]);
+    let mut adds = Vec::with_capacity(by.len());
+    for (i, (name, count)) in by.iter().enumerate() {
+        names.insert(format!("#t{i}"), format!("{TALLY_PREFIX}{name}"));
+        values.insert(format!(":t{i}"), Value::n(count));
+        adds.push(format!("#t{i} :t{i}"));
+    }
+    let mut set = "SET #et = :et".to_string();
+    if let Some(at) = listed_at {
+        names.insert("#gpk".into(), attr::GSI1PK.into());
+        names.insert("#gsk".into(), attr::GSI1SK.into());
+        values.insert(":gpk".into(), Value::s(&at.pk));
+        values.insert(":gsk".into(), Value::s(&at.sk));
+        set.push_str(", #gpk = :gpk, #gsk = :gsk");
+    }
+    let update_expression = if adds.is_empty() {
+        set
+    } else {
+        format!("{set} ADD {}", adds.join(", "))
+    };
+    update(table, key, update_expression, names, values)
+}
+
+/// A condition split as the protocol writes it: the expression, its placeholders.
+fn split(expression: Option<Expression>) -> (Option<String>, Option<Placeholders>) {
+    match expression {
+        Some(e) => (Some(e.text), Some(e.placeholders)),
+        None => (None, None),
+    }
+}
+
+/// The condition of a Delete or a ConditionCheck, split as the protocol writes it.
+fn conditional<'a>(
+    table: &'a str,
+    key: &'a Key,
+    expression: Option<Expression>,
+) -> wire::Conditional<'a> {
+    let (condition_expression, placeholders) = split(expression);
+    wire::Conditional {
+        table_name: table,
+        key: KeyAttrs(key),
+        condition_expression,
+        placeholders,
+    }
+}
+
+impl DynamoStore {
+    pub fn new(http: DynamoHttp, table: impl Into<String>) -> Self {
+        Self {
+            http,
+            table: table.into(),
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+        }
+    }
+
+    /// The store of `table`, reached at `endpoint.url` when one is set (moto,
+    /// DynamoDB Local, `AWS_ENDPOINT_URL_DYNAMODB`), else at the SDK configuration's
+    /// endpoint (`AWS_ENDPOINT_URL`), else at the Region's; signed with the SDK
+    /// configuration's credentials.
+    pub fn connect(
+        sdk: &SdkConfig,
+        endpoint: &DynamoEndpoint,
+        table: impl Into<String>,
+    ) -> Result<Self, String> {
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("no AWS Region for DynamoDB: set AWS_REGION")?;
+        let url = endpoint
+            .url
+            .as_deref()
+            .or(sdk.endpoint_url())
+            .map_or_else(|| regional_endpoint(&region), String::from);
+        let credentials = sdk
+            .credentials_provider()
+            .ok_or("no AWS credentials provider for DynamoDB: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")?;
+        let http = DynamoHttp::new(
+            &url,
+            endpoint.ca_bundle.as_deref(),
+            &region,
+            credentials,
+            CallPolicy::AWS,
+        )?;
+        Ok(Self::new(http, table))
+    }
+
+    /// Waits for a slot under `MAX_IN_FLIGHT`.
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
+        self.in_flight
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Failed(e.to_string()))
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// One call under a slot, its failure mapped to the port's.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: Operation,
+        request: &impl Serialize,
+    ) -> Result<T, StoreError> {
+        self.send(operation, request)
+            .await?
+            .map_err(|e| call_error(operation, e))
+    }
+
+    /// One call under a slot. The outer error is folio's own, before anything is
+    /// sent; the inner one is the call's, unmapped, for callers that read more of
+    /// it than `call_error` does (a transaction's cancellation reasons).
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: Operation,
+        request: &impl Serialize,
+    ) -> Result<Result<T, CallError>, StoreError> {
+        let body = serde_json::to_vec(request)
+            .map_err(|e| StoreError::Failed(format!("{}: {e}", operation.name())))?;
+        let _slot = self.slot().await?;
+        Ok(self.http.call(operation, body).await)
+    }
+
+    /// Writes rows as they are, 25 to a BatchWriteItem, without conditions and
+    /// outside any transaction: a bulk load into a table that nothing else writes
+    /// meanwhile. The catalogue bench seeds moto with it (moto copies every table
+    /// on each TransactWriteItems, so 10,000 posts written one transaction each
+    /// would take hours). Unprocessed items are sent again after a pause
+    /// ("BatchWriteItem", DynamoDB API Reference).
+    pub async fn load_rows(&self, rows: &[Item]) -> Result<(), StoreError> {
+        const BATCH: usize = 25;
+        for chunk in rows.chunks(BATCH) {
+            let requests: Vec<wire::PutRequest<'_>> = chunk.iter().map(wire::PutRequest).collect();
+            let mut output: wire::BatchWriteItemOutput = self
+                .call(
+                    Operation::BatchWriteItem,
+                    &wire::RequestItems(&self.table, &requests),
+                )
+                .await?;
+            let mut retry = Unprocessed::new("BatchWriteItem left items");
+            loop {
+                match output.unprocessed_items.remove(&self.table) {
+                    Some(rest) if !rest.is_empty() => {
+                        retry.pause().await?;
+                        output = self
+                            .call(
+                                Operation::BatchWriteItem,
+                                &wire::RequestItems(&self.table, &rest),
+                            )
+                            .await?;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn transact_item<'a>(&'a self, write: &'a Write, now: i64) -> wire::TransactItem<'a> {
+        let table = self.table.as_str();
+        match write {
+            Write::Put { item, condition } => {
+                let (condition_expression, placeholders) =
+                    split(condition_expression(condition, now));
+                wire::TransactItem::Put(wire::Put {
+                    table_name: table,
+                    item: wire::ItemAttrs(item),
+                    condition_expression,
+                    placeholders,
+                })
+            }
+            Write::Delete { key, condition } => wire::TransactItem::Delete(conditional(
+                table,
+                key,
+                condition_expression(condition, now),
+            )),
+            Write::Increment {
+                key,
+                entity_type,
+                by,
+                label,
+            } => wire::TransactItem::Update(increment(
+                table,
+                key,
+                entity_type,
+                *by,
+                label.as_deref(),
+            )),
+            Write::Tally {
+                key,
+                entity_type,
+                by,
+                listed_at,
+            } => wire::TransactItem::Update(tally(table, key, entity_type, by, listed_at.as_ref())),
+            Write::Check { key, condition } => {
+                let expression = condition_expression(condition, now).unwrap_or(Expression {
+                    text: "attribute_exists(#pk) OR attribute_not_exists(#pk)".into(),
+                    placeholders: Placeholders {
+                        expression_attribute_names: BTreeMap::from([(
+                            "#pk".into(),
+                            attr::PK.into(),
+                        )]),
+                        expression_attribute_values: BTreeMap::new(),
+                    },
+                });
+                wire::TransactItem::ConditionCheck(conditional(table, key, Some(expression)))
+            }
+        }
+    }
+}
+
+/// What a cancelled transaction means: a condition of ours failed (the index of the
+/// first such write), or a concurrent transaction got in the way (retry).
+#[derive(Debug, PartialEq)]
+enum Cancelled {
+    Condition(usize),
+    Conflict,
+    Other(String),
+}
+
+/// Reads a `TransactionCanceledException`: one reason per action, in order
+/// ("TransactWriteItems", DynamoDB API Reference: CancellationReasons).
+fn cancellation(error: &CallError) -> Option<Cancelled> {
+    let CallError::Service {
+        code,
+        message,
+        cancellation_reasons,
+        ..
+    } = error
+    else {
+        return None;
+    };
+    if code != "TransactionCanceledException" {
+        return None;
+    }
+    if let Some(index) = cancellation_reasons
+        .iter()
+        .position(|r| r.as_deref() == Some("ConditionalCheckFailed"))
+    {
+        return Some(Cancelled::Condition(index));
+    }
+    if cancellation_reasons.iter().any(|r| {
+        matches!(
+            r.as_deref(),
+            Some("TransactionConflict" | "ThrottlingError")
+        )
+    }) {
+        return Some(Cancelled::Conflict);
+    }
+    Some(Cancelled::Other(if message.is_empty() {
+        "transaction cancelled".into()
+    } else {
+        message.clone()
+    }))
+}
+
+/// A `ClientRequestToken`: 32 hex digits from the OS's generator (1 to 36
+/// characters allowed).
+fn request_token() -> Result<String, StoreError> {
+    let bytes = crate::support::random::bytes::<16>()
+        .map_err(|_| StoreError::Failed("no entropy for a transaction token".into()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let output: wire::GetItemOutput = self
+            .call(
+                Operation::GetItem,
+                &wire::GetItem {
+                    table_name: &self.table,
+                    key: KeyAttrs(key),
+                    consistent_read: true,
+                },
+            )
+            .await?;
+        Ok(output
+            .item
+            .map(|row| row.0)
+            .filter(|item| !item.is_expired(unix_now())))
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        // BatchGetItem takes at most 100 distinct keys and may answer only some
+        // of them (UnprocessedKeys), which are asked again after a pause
+        // ("BatchGetItem", DynamoDB API Reference).
+        const BATCH: usize = 100;
+        let now = unix_now();
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        let mut distinct: Vec<&Key> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !distinct.contains(&key) {
+                distinct.push(key);
+            }
+        }
+        for chunk in distinct.chunks(BATCH) {
+            let request = wire::KeysAndAttributes {
+                keys: chunk.iter().map(|key| KeyAttrs(key)).collect(),
+                consistent_read: true,
+            };
+            let mut output: wire::BatchGetItemOutput = self
+                .call(
+                    Operation::BatchGetItem,
+                    &wire::RequestItems(&self.table, &request),
+                )
+                .await?;
+            let mut retry = Unprocessed::new("BatchGetItem left keys");
+            loop {
+                for row in output.responses.remove(&self.table).into_iter().flatten() {
+                    if !row.0.is_expired(now) {
+                        found.insert(row.0.key(), row.0);
+                    }
+                }
+                let rest = output.unprocessed_keys.remove(&self.table);
+                let any_left = rest.as_ref().is_some_and(|rest| {
+                    rest.get("Keys")
+                        .and_then(|keys| keys.as_array())
+                        .is_some_and(|keys| !keys.is_empty())
+                });
+                match rest {
+                    Some(rest) if any_left => {
+                        retry.pause().await?;
+                        output = self
+                            .call(
+                                Operation::BatchGetItem,
+                                &wire::RequestItems(&self.table, &rest),
+                            )
+                            .await?;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+    }
+
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        // Refused here, as DynamoDB would refuse it.
+        check_query(query).map_err(StoreError::Limit)?;
+        let (pk_name, sk_name, index) = match query.index {
+            Index::Table => (attr::PK, attr::SK, None),
+            Index::Gsi1 => (attr::GSI1PK, attr::GSI1SK, Some(GSI1)),
+        };
+        let mut names = BTreeMap::from([("#pk".to_string(), pk_name.to_string())]);
+        let mut values = BTreeMap::from([(":pk".to_string(), Value::s(&query.pk))]);
+        let condition = match &query.range {
+            SortKeyRange::All => "#pk = :pk",
+            SortKeyRange::BeginsWith(prefix) => {
+                names.insert("#sk".into(), sk_name.into());
+                values.insert(":prefix".into(), Value::s(prefix));
+                "#pk = :pk AND begins_with(#sk, :prefix)"
+            }
+            SortKeyRange::Between(low, high) => {
+                names.insert("#sk".into(), sk_name.into());
+                values.insert(":low".into(), Value::s(low));
+                values.insert(":high".into(), Value::s(high));
+                "#pk = :pk AND #sk BETWEEN :low AND :high"
+            }
+        };
+        let placeholders = Placeholders {
+            expression_attribute_names: names,
+            expression_attribute_values: values,
+        };
+        let now = unix_now();
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output: wire::QueryOutput = self
+                .call(
+                    Operation::Query,
+                    &wire::Query {
+                        table_name: &self.table,
+                        index_name: index,
+                        // GSIs are eventually consistent only; the table is read
+                        // consistently.
+                        consistent_read: index.is_none(),
+                        key_condition_expression: condition,
+                        placeholders: &placeholders,
+                        scan_index_forward: !query.descending,
+                        limit: query.limit.map(|l| l.saturating_sub(items.len())),
+                        exclusive_start_key: start.take(),
+                    },
+                )
+                .await?;
+            for row in output.items {
+                if !row.0.is_expired(now) && query.limit.is_none_or(|l| items.len() < l) {
+                    items.push(row.0);
+                }
+            }
+            match output.last_evaluated_key {
+                Some(_) if query.limit.is_some_and(|l| items.len() >= l) => break,
+                Some(last) if last.as_object().is_some_and(|key| !key.is_empty()) => {
+                    start = Some(last);
+                }
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        // Refused here, as DynamoDB would refuse it (a ValidationException, a 500
+        // to the caller had it been sent).
+        check_transaction(&writes).map_err(StoreError::Limit)?;
+        let now = unix_now();
+        let request = wire::TransactWriteItems {
+            transact_items: writes.iter().map(|w| self.transact_item(w, now)).collect(),
+            client_request_token: request_token()?,
+        };
+        let error = match self
+            .send::<wire::Ignored>(Operation::TransactWriteItems, &request)
+            .await?
+        {
+            Ok(_) => return Ok(()),
+            Err(error) => error,
+        };
+        match cancellation(&error) {
+            Some(Cancelled::Condition(index)) => Err(StoreError::ConditionFailed { index }),
+            // Retried by `resilience::RetryConflicts`, the same for every adapter.
+            Some(Cancelled::Conflict) => Err(StoreError::Conflict(
+                "a concurrent transaction touched the same items".into(),
+            )),
+            Some(Cancelled::Other(message)) => Err(StoreError::Failed(message)),
+            None => Err(call_error(Operation::TransactWriteItems, error)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cancelled(reasons: &[Option<&str>]) -> CallError {
+        CallError::Service {
+            status: 400,
+            code: "TransactionCanceledException".into(),
+            message: "Transaction cancelled".into(),
+            cancellation_reasons: reasons.iter().map(|r| r.map(String::from)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_cancelled_transaction_names_the_first_failed_condition_or_a_conflict() {
+        assert_eq!(
+            cancellation(&cancelled(&[Some("None"), Some("ConditionalCheckFailed")])),
+            Some(Cancelled::Condition(1))
+        );
+        assert_eq!(
+            cancellation(&cancelled(&[Some("TransactionConflict"), None])),
+            Some(Cancelled::Conflict)
+        );
+        assert_eq!(
+            cancellation(&cancelled(&[Some("ValidationError")])),
+            Some(Cancelled::Other("Transaction cancelled".into()))
+        );
+        assert_eq!(cancellation(&CallError::Transport("x".into())), None);
+    }
+
+    fn service(status: u16, code: &str) -> CallError {
+        CallError::Service {
+            status,
+            code: code.into(),
+            message: "m".into(),
+            cancellation_reasons: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn what_is_tried_again_answers_unavailable_once_the_attempts_run_out() {
+        let retried = aws_runtime::retries::classifiers::THROTTLING_ERRORS
+            .iter()
+            .map(|code| service(400, code))
+            .chain([
+                service(500, "InternalServerError"),
+                service(502, "HTTP 502"),
+            ])
+            .chain([CallError::Transport("reset".into())]);
+        for error in retried {
+            assert!(error.is_transient(), "{error:?}");
+            assert!(
+                matches!(
+                    call_error(Operation::Query, error.clone()),
+                    StoreError::Unavailable(_)
+                ),
+                "{error:?}"
+            );
+        }
+        for code in ["ValidationException", "AccessDeniedException"] {
+            let error = service(400, code);
+            assert!(!error.is_transient());
+            assert!(matches!(
+                call_error(Operation::Query, error),
+                StoreError::Failed(_)
+            ));
+        }
+        // Not tried again, yet the service cannot work: a 503, not a 500.
+        assert!(matches!(
+            call_error(Operation::Query, service(400, "ResourceNotFoundException")),
+            StoreError::Unavailable(m) if m.contains("check TABLE_NAME")
+        ));
+        assert!(matches!(
+            call_error(Operation::Query, service(400, "AccessDeniedException")),
+            StoreError::Failed(m) if m.contains("grant it in IAM")
+        ));
+    }
+
+    #[test]
+    fn every_transaction_carries_a_fresh_idempotency_token_within_dynamodbs_limit() {
+        let (a, b) = (request_token().unwrap(), request_token().unwrap());
+        assert_ne!(a, b);
+        assert!((1..=36).contains(&a.len()));
+    }
+
+    #[test]
+    fn the_regional_endpoint_follows_the_partition() {
+        assert_eq!(
+            regional_endpoint("eu-west-1"),
+            "https://dynamodb.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            regional_endpoint("cn-north-1"),
+            "https://dynamodb.cn-north-1.amazonaws.com.cn"
+        );
+    }
+}

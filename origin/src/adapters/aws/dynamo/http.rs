@@ -1,0 +1,661 @@
+//! DynamoDB's JSON protocol (`DynamoDB_20120810`, `application/x-amz-json-1.0`)
+//! on a pool of kept-alive HTTP/1.1 connections, each request signed with SigV4
+//! by `aws-sigv4`, the SDK's own signer. The store's four calls (GetItem,
+//! BatchGetItem, Query, TransactWriteItems) go this way rather than through
+//! aws-sdk-dynamodb, whose per-call machinery costs more CPU than the rest of a
+//! request (README, "Crates"; BENCHMARKS.md). What the SDK would do for them is
+//! done here too, and said where: the retry policy and timeouts of
+//! `CallPolicy::AWS`, an idempotency token per transaction, credentials from the
+//! SDK's own provider chain, refreshed before they expire.
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use http::{HeaderValue, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::adapters::aws::call_policy::CallPolicy;
+use crate::adapters::aws::error::deepest;
+
+/// How a call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// DynamoDB answered with an error: the code is the part of `__type` after
+    /// `#` ("Errors", DynamoDB Developer Guide, "Error components").
+    Service {
+        status: u16,
+        code: String,
+        message: String,
+        /// One per action of a cancelled transaction, in order: `"None"`,
+        /// `"ConditionalCheckFailed"`, `"TransactionConflict"`, …
+        cancellation_reasons: Vec<Option<String>>,
+    },
+    /// No answer: unreachable, timed out, or the connection failed.
+    Transport(String),
+    /// An answer folio cannot read (a proxy in the way, or a bug).
+    Malformed(String),
+}
+
+impl CallError {
+    /// Worth another attempt after a pause, and `Unavailable` to the caller once
+    /// the attempts run out: no answer, a 5xx, or a code the SDK's standard retry
+    /// mode counts as throttling or transient. The codes are the SDK's own lists
+    /// (`aws_runtime::retries::classifiers`), so both clients agree ("Retry
+    /// behavior", AWS SDKs and Tools Reference Guide; "Error retries and
+    /// exponential backoff", DynamoDB Developer Guide).
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            CallError::Transport(_) => true,
+            CallError::Service { status, code, .. } => {
+                *status >= 500
+                    || THROTTLING_ERRORS.contains(&code.as_str())
+                    || TRANSIENT_ERRORS.contains(&code.as_str())
+            }
+            CallError::Malformed(_) => false,
+        }
+    }
+
+    /// The credentials were refused as expired: fetched again and tried once more.
+    fn is_expired_credentials(&self) -> bool {
+        matches!(self, CallError::Service { code, .. } if code == "ExpiredTokenException")
+    }
+}
+
+/// The error body DynamoDB sends with a 4xx or 5xx.
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(rename = "__type", default)]
+    kind: String,
+    // DynamoDB spells it `message`; some errors (and moto) `Message`.
+    #[serde(alias = "Message", default)]
+    message: String,
+    #[serde(rename = "CancellationReasons", default)]
+    cancellation_reasons: Vec<Reason>,
+}
+
+#[derive(Deserialize)]
+struct Reason {
+    #[serde(rename = "Code")]
+    code: Option<String>,
+}
+
+/// The signing identity, kept until five minutes before it expires: the SDK's
+/// identity cache does the same ("Identity caching", AWS SDK for Rust guide).
+/// Lambda's role credentials come from the environment and do not expire while
+/// the instance lives.
+struct CachedCredentials {
+    provider: SharedCredentialsProvider,
+    current: RwLock<Option<Credentials>>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+
+impl CachedCredentials {
+    fn fresh(credentials: &Credentials) -> bool {
+        credentials
+            .expiry()
+            .is_none_or(|expiry| expiry > SystemTime::now() + REFRESH_BEFORE_EXPIRY)
+    }
+
+    fn cached(&self) -> Option<Credentials> {
+        let current = self.current.read().ok()?;
+        current.as_ref().filter(|c| Self::fresh(c)).cloned()
+    }
+
+    async fn get(&self) -> Result<Credentials, CallError> {
+        if let Some(credentials) = self.cached() {
+            return Ok(credentials);
+        }
+        // One refresh at a time; the others wait and take its result.
+        let _refreshing = self.refresh.lock().await;
+        if let Some(credentials) = self.cached() {
+            return Ok(credentials);
+        }
+        let credentials = self.provider.provide_credentials().await.map_err(|e| {
+            CallError::Transport(format!(
+                "no AWS credentials to sign with ({e}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ))
+        })?;
+        if let Ok(mut current) = self.current.write() {
+            *current = Some(credentials.clone());
+        }
+        Ok(credentials)
+    }
+
+    fn forget(&self) {
+        if let Ok(mut current) = self.current.write() {
+            *current = None;
+        }
+    }
+}
+
+/// One DynamoDB endpoint in one Region, signed with one set of credentials.
+pub struct DynamoHttp {
+    endpoint: Uri,
+    endpoint_text: String,
+    host: HeaderValue,
+    region: String,
+    policy: CallPolicy,
+    credentials: CachedCredentials,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+/// The operations folio sends, each named as `X-Amz-Target` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    GetItem,
+    BatchGetItem,
+    Query,
+    TransactWriteItems,
+    BatchWriteItem,
+}
+
+impl Operation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::GetItem => "GetItem",
+            Operation::BatchGetItem => "BatchGetItem",
+            Operation::Query => "Query",
+            Operation::TransactWriteItems => "TransactWriteItems",
+            Operation::BatchWriteItem => "BatchWriteItem",
+        }
+    }
+
+    fn target(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Operation::GetItem => "DynamoDB_20120810.GetItem",
+            Operation::BatchGetItem => "DynamoDB_20120810.BatchGetItem",
+            Operation::Query => "DynamoDB_20120810.Query",
+            Operation::TransactWriteItems => "DynamoDB_20120810.TransactWriteItems",
+            Operation::BatchWriteItem => "DynamoDB_20120810.BatchWriteItem",
+        })
+    }
+}
+
+/// Where folio's own DynamoDB calls go and which roots their TLS trusts, beyond
+/// what the SDK configuration says (Region, credentials, `AWS_ENDPOINT_URL`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DynamoEndpoint {
+    /// `AWS_ENDPOINT_URL_DYNAMODB`: DynamoDB elsewhere than the other services (the
+    /// test suite's DynamoDB Local beside moto). Read here, not left to the SDK,
+    /// because an endpoint set in code for every service would win over it.
+    pub url: Option<String>,
+    /// `AWS_CA_BUNDLE`: a PEM file of the certificate authorities to trust instead
+    /// of Mozilla's roots (a proxy that inspects TLS, a local endpoint with its own
+    /// CA), the setting the AWS SDKs and CLI read for it ("General configuration
+    /// settings", AWS SDKs and Tools Reference Guide).
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl DynamoEndpoint {
+    /// Reads both settings through `lookup` (the environment); empty is unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        Self {
+            url: optional("AWS_ENDPOINT_URL_DYNAMODB"),
+            ca_bundle: optional("AWS_CA_BUNDLE").map(PathBuf::from),
+        }
+    }
+
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// The TLS settings of the calls: Mozilla's roots (`webpki-roots`, compiled in,
+/// so a cold start parses no certificate file), or those of `AWS_CA_BUNDLE`.
+fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS set-up for DynamoDB failed: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_bundle {
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(path) => {
+            let fix = "name a PEM file of CA certificates, or unset it";
+            let unreadable = |e: &dyn std::fmt::Display| {
+                format!("setting AWS_CA_BUNDLE: {}: {e}: {fix}", path.display())
+            };
+            for certificate in CertificateDer::pem_file_iter(path).map_err(|e| unreadable(&e))? {
+                let certificate = certificate.map_err(|e| unreadable(&e))?;
+                roots.add(certificate).map_err(|e| unreadable(&e))?;
+            }
+            if roots.is_empty() {
+                return Err(unreadable(&"no certificate in it"));
+            }
+        }
+    }
+    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+impl DynamoHttp {
+    /// `endpoint` is `https://dynamodb.<region>.amazonaws.com` in production
+    /// ("Amazon DynamoDB endpoints and quotas", AWS General Reference), or a local
+    /// `http://` one (moto, DynamoDB Local). TLS trusts Mozilla's roots, or the
+    /// PEM file `ca_bundle` names.
+    pub fn new(
+        endpoint: &str,
+        ca_bundle: Option<&Path>,
+        region: &str,
+        provider: SharedCredentialsProvider,
+        policy: CallPolicy,
+    ) -> Result<Self, String> {
+        let endpoint_text = endpoint.trim_end_matches('/').to_string() + "/";
+        let uri: Uri = endpoint_text
+            .parse()
+            .map_err(|e| format!("the DynamoDB endpoint {endpoint:?} is not a URL: {e}"))?;
+        let host = uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+            .ok_or_else(|| format!("the DynamoDB endpoint {endpoint:?} names no host"))?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(policy.connect_timeout));
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(ca_bundle)?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Self {
+            endpoint: uri,
+            endpoint_text,
+            host,
+            region: region.to_string(),
+            policy,
+            credentials: CachedCredentials {
+                provider,
+                current: RwLock::new(None),
+                refresh: tokio::sync::Mutex::new(()),
+            },
+            // DynamoDB closes a connection idle for a while; a request that finds
+            // its pooled connection closed before sending is sent on a new one.
+            client: Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .build(connector),
+        })
+    }
+
+    /// Sends `body` as `operation` and reads the answer as `T`, under the call
+    /// policy: each attempt bounded, transient failures tried again after a
+    /// jittered pause that doubles, all within the operation's deadline.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        body: Vec<u8>,
+    ) -> Result<T, CallError> {
+        let body = Bytes::from(body);
+        let deadline = Instant::now() + self.policy.operation_timeout;
+        let mut attempt = 1;
+        let mut refreshed = false;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let limit = self.policy.attempt_timeout.min(left);
+            let result = match tokio::time::timeout(limit, self.attempt(operation, &body)).await {
+                Ok(result) => result,
+                Err(_) => Err(CallError::Transport(format!(
+                    "no answer within {} ms: check the network, AWS_REGION and AWS_ENDPOINT_URL",
+                    limit.as_millis()
+                ))),
+            };
+            let error = match result {
+                Ok(bytes) => {
+                    return serde_json::from_slice(&bytes).map_err(|e| {
+                        CallError::Malformed(format!("an answer folio cannot read: {e}"))
+                    });
+                }
+                Err(error) => error,
+            };
+            if error.is_expired_credentials() && !refreshed {
+                refreshed = true;
+                self.credentials.forget();
+                continue;
+            }
+            if !error.is_transient() || attempt >= self.policy.max_attempts {
+                return Err(error);
+            }
+            let pause = self.policy.backoff(attempt);
+            if Instant::now() + pause >= deadline {
+                return Err(error);
+            }
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
+    }
+
+    /// One signed request; the body of a 200, or the error DynamoDB answered.
+    async fn attempt(&self, operation: Operation, body: &Bytes) -> Result<Bytes, CallError> {
+        let request = self.signed(operation, body).await?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| CallError::Transport(transport_cause(&e)))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| CallError::Transport(format!("the answer was cut off: {e}")))?
+            .to_bytes();
+        if status == StatusCode::OK {
+            return Ok(bytes);
+        }
+        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(error) => CallError::Service {
+                status: status.as_u16(),
+                code: error
+                    .kind
+                    .rsplit_once('#')
+                    .map_or(error.kind.as_str(), |(_, code)| code)
+                    .to_string(),
+                message: error.message,
+                cancellation_reasons: error
+                    .cancellation_reasons
+                    .into_iter()
+                    .map(|r| r.code)
+                    .collect(),
+            },
+            // A 5xx from something in front of DynamoDB: transient all the same.
+            Err(_) => CallError::Service {
+                status: status.as_u16(),
+                code: format!("HTTP {}", status.as_u16()),
+                message: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+                cancellation_reasons: Vec::new(),
+            },
+        })
+    }
+
+    async fn signed(
+        &self,
+        operation: Operation,
+        body: &Bytes,
+    ) -> Result<Request<Full<Bytes>>, CallError> {
+        let credentials = self.credentials.get().await?;
+        let mut request = Request::post(self.endpoint.clone())
+            .header(http::header::HOST, self.host.clone())
+            .header(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-amz-json-1.0"),
+            )
+            .header("x-amz-target", operation.target())
+            .body(Full::new(body.clone()))
+            .map_err(|e| CallError::Malformed(e.to_string()))?;
+        let identity = credentials.into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name("dynamodb")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| CallError::Malformed(format!("signing: {e}")))?
+            .into();
+        let headers = request
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| value.to_str().ok().map(|value| (name.as_str(), value)));
+        let signable = SignableRequest::new(
+            "POST",
+            &self.endpoint_text,
+            headers,
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| CallError::Malformed(format!("signing: {e}")))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| CallError::Malformed(format!("signing: {e}")))?
+            .into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
+    }
+}
+
+/// A transport error by its innermost cause, which says what happened.
+fn transport_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let cause = deepest(error);
+    let fix = if cause.contains("certificate") {
+        "if a proxy or the endpoint has its own certificate authority, name its PEM file in AWS_CA_BUNDLE"
+    } else {
+        "check the network, AWS_REGION and AWS_ENDPOINT_URL"
+    };
+    format!("cannot reach DynamoDB ({cause}): {fix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    fn service(status: u16, code: &str) -> CallError {
+        CallError::Service {
+            status,
+            code: code.into(),
+            message: String::new(),
+            cancellation_reasons: Vec::new(),
+        }
+    }
+
+    /// A DynamoDB stand-in on 127.0.0.1 that answers each request with the next
+    /// scripted `(status, body)` and keeps the `Authorization` header of each.
+    struct Scripted {
+        endpoint: String,
+        signed_with: Arc<Mutex<Vec<String>>>,
+        _serving: tokio::task::JoinHandle<()>,
+    }
+
+    impl Scripted {
+        async fn start(answers: &[(u16, &str)]) -> Self {
+            use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+            let answers: Arc<Mutex<VecDeque<(u16, String)>>> = Arc::new(Mutex::new(
+                answers.iter().map(|(s, b)| (*s, b.to_string())).collect(),
+            ));
+            let signed_with = Arc::new(Mutex::new(Vec::new()));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let endpoint = format!("http://{}", listener.local_addr().unwrap());
+            let log = Arc::clone(&signed_with);
+            let serving = tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let (answers, log) = (Arc::clone(&answers), Arc::clone(&log));
+                    tokio::spawn(async move {
+                        let mut stream = BufReader::new(stream);
+                        loop {
+                            let (mut length, mut authorization) = (0, String::new());
+                            loop {
+                                let mut line = String::new();
+                                if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                let line = line.trim_end();
+                                if line.is_empty() {
+                                    break;
+                                }
+                                let (name, value) = line.split_once(':').unwrap_or((line, ""));
+                                match name.to_ascii_lowercase().as_str() {
+                                    "content-length" => length = value.trim().parse().unwrap(),
+                                    "authorization" => authorization = value.trim().into(),
+                                    _ => {}
+                                }
+                            }
+                            let mut body = vec![0; length];
+                            stream.read_exact(&mut body).await.unwrap();
+                            log.lock().unwrap().push(authorization);
+                            let next = answers.lock().unwrap().pop_front();
+                            let (status, body) = next.expect("no answer left in the script");
+                            let answer = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+                                body.len()
+                            );
+                            stream.get_mut().write_all(answer.as_bytes()).await.unwrap();
+                        }
+                    });
+                }
+            });
+            Self {
+                endpoint,
+                signed_with,
+                _serving: serving,
+            }
+        }
+
+        fn requests(&self) -> usize {
+            self.signed_with.lock().unwrap().len()
+        }
+
+        /// The access key each request was signed with, in order.
+        fn access_keys(&self) -> Vec<String> {
+            let log = self.signed_with.lock().unwrap();
+            log.iter()
+                .map(|a| {
+                    let credential = a.split("Credential=").nth(1).unwrap_or("");
+                    credential.split('/').next().unwrap_or("").to_string()
+                })
+                .collect()
+        }
+    }
+
+    /// Hands out `AK1`, `AK2`, … each expiring `lifetime` from now.
+    #[derive(Debug)]
+    struct Issued {
+        lifetime: Duration,
+        count: Arc<AtomicUsize>,
+    }
+
+    impl ProvideCredentials for Issued {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+            let expiry = SystemTime::now() + self.lifetime;
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+                format!("AK{n}"),
+                "secret",
+                None,
+                Some(expiry),
+                "test",
+            )))
+        }
+    }
+
+    /// A client of `endpoint`, and how many times it fetched credentials.
+    fn client(endpoint: &str, lifetime: Duration) -> (DynamoHttp, Arc<AtomicUsize>) {
+        let issued = Arc::new(AtomicUsize::new(0));
+        let provider = SharedCredentialsProvider::new(Issued {
+            lifetime,
+            count: Arc::clone(&issued),
+        });
+        let http = DynamoHttp::new(endpoint, None, "eu-west-1", provider, CallPolicy::AWS)
+            .expect("client");
+        (http, issued)
+    }
+
+    async fn get(http: &DynamoHttp) -> Result<serde_json::Value, CallError> {
+        http.call(Operation::GetItem, b"{}".to_vec()).await
+    }
+
+    const EXPIRED: &str = r#"{"__type":"com.amazon.coral.service#ExpiredTokenException","message":"The security token included in the request is expired"}"#;
+
+    #[tokio::test]
+    async fn refused_credentials_are_fetched_again_and_the_call_sent_once_more() {
+        let dynamo =
+            Scripted::start(&[(400, EXPIRED), (200, "{}"), (400, EXPIRED), (400, EXPIRED)]).await;
+        let (http, issued) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        assert_eq!(get(&http).await, Ok(serde_json::json!({})));
+        assert_eq!(dynamo.access_keys(), ["AK1", "AK2"]);
+        // Refused again right after a fetch: one more fetch, then the error.
+        let error = get(&http).await.unwrap_err();
+        assert!(error.is_expired_credentials(), "{error:?}");
+        assert_eq!(dynamo.access_keys(), ["AK1", "AK2", "AK2", "AK3"]);
+        assert_eq!(issued.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn credentials_are_kept_until_five_minutes_before_they_expire() {
+        let dynamo = Scripted::start(&[(200, "{}"); 6]).await;
+        let (lasting, issued) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        for _ in 0..3 {
+            get(&lasting).await.unwrap();
+        }
+        assert_eq!(issued.load(Ordering::SeqCst), 1, "kept while fresh");
+        let (expiring, issued) = client(&dynamo.endpoint, Duration::from_secs(120));
+        for _ in 0..3 {
+            get(&expiring).await.unwrap();
+        }
+        assert_eq!(
+            issued.load(Ordering::SeqCst),
+            3,
+            "fetched again inside 5 minutes of expiry"
+        );
+    }
+
+    #[tokio::test]
+    async fn transient_answers_are_tried_three_times_in_all_and_others_once() {
+        const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}"#;
+        const INVALID: &str =
+            r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"bad"}"#;
+        let dynamo = Scripted::start(&[(500, "{}"), (400, THROTTLED), (200, "{}")]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        assert!(get(&http).await.is_ok(), "the third attempt answers");
+        assert_eq!(dynamo.requests(), 3);
+
+        let dynamo = Scripted::start(&[(503, "busy"), (503, "busy"), (503, "busy")]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        let error = get(&http).await.unwrap_err();
+        assert!(
+            matches!(&error, CallError::Service { status: 503, .. }),
+            "{error:?}"
+        );
+        assert_eq!(dynamo.requests(), 3, "three attempts in all");
+
+        let dynamo = Scripted::start(&[(400, INVALID)]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        let error = get(&http).await.unwrap_err();
+        assert!(
+            matches!(&error, CallError::Service { code, .. } if code == "ValidationException"),
+            "{error:?}"
+        );
+        assert_eq!(dynamo.requests(), 1, "not tried again");
+
+        let dynamo = Scripted::start(&[(200, "not json")]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        assert!(matches!(get(&http).await, Err(CallError::Malformed(_))));
+    }
+
+    #[test]
+    fn throttling_server_errors_and_silence_are_tried_again_and_nothing_else() {
+        assert!(service(400, "ProvisionedThroughputExceededException").is_transient());
+        assert!(service(400, "ThrottlingException").is_transient());
+        assert!(service(400, "RequestLimitExceeded").is_transient());
+        assert!(service(400, "TransactionInProgressException").is_transient());
+        assert!(service(408, "RequestTimeoutException").is_transient());
+        assert!(service(500, "InternalServerError").is_transient());
+        assert!(service(503, "HTTP 503").is_transient());
+        assert!(CallError::Transport("reset".into()).is_transient());
+        assert!(!service(400, "ConditionalCheckFailedException").is_transient());
+        assert!(!service(400, "TransactionCanceledException").is_transient());
+        assert!(!service(400, "ValidationException").is_transient());
+        assert!(!CallError::Malformed("x".into()).is_transient());
+    }
+}

@@ -1,0 +1,151 @@
+//! The owner's console at `/admin/`: one page and its assets, embedded in the
+//! binary so that `folio serve` and the origin Lambda serve the same bytes. Asset
+//! names carry a hash of their content, so they can be cached for ever and a deploy
+//! is seen at once (the page itself is never kept by a shared cache).
+
+use std::sync::OnceLock;
+
+use folio_shared::digest::sha256_hex_prefix;
+use folio_shared::policy::CONSOLE_CSP;
+use folio_shared::{ApiError, ApiResponse};
+use http::{HeaderValue, StatusCode, header};
+
+/// The files under `origin/console/`, with the name the page refers to them by.
+const SOURCES: &[(&str, &str, &[u8])] = &[
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../console/app.js"),
+    ),
+    (
+        "markdown.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../console/markdown.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../console/app.css"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_bytes!("../../../console/icon.svg"),
+    ),
+];
+const PAGE: &str = include_str!("../../../console/index.html");
+
+struct Asset {
+    /// `app.<hash>.js`: the name the page links to.
+    hashed_name: String,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+struct Console {
+    page: Vec<u8>,
+    assets: Vec<Asset>,
+}
+
+/// The first 16 hex digits of the SHA-256 of the bytes.
+fn content_hash(bytes: &[u8]) -> String {
+    sha256_hex_prefix(bytes, 8)
+}
+
+fn hashed(name: &str, hash: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
+        None => format!("{name}.{hash}"),
+    }
+}
+
+fn console() -> &'static Console {
+    static CONSOLE: OnceLock<Console> = OnceLock::new();
+    CONSOLE.get_or_init(|| {
+        let assets: Vec<Asset> = SOURCES
+            .iter()
+            .map(|(name, content_type, bytes)| Asset {
+                hashed_name: hashed(name, &content_hash(bytes)),
+                content_type,
+                bytes,
+            })
+            .collect();
+        // `{{asset:app.js}}` in the page becomes `/admin/assets/app.<hash>.js`.
+        let mut page = PAGE.to_string();
+        for ((name, _, _), asset) in SOURCES.iter().zip(&assets) {
+            page = page.replace(
+                &format!("{{{{asset:{name}}}}}"),
+                &format!("/admin/assets/{}", asset.hashed_name),
+            );
+        }
+        Console {
+            page: page.into_bytes(),
+            assets,
+        }
+    })
+}
+
+fn with_type(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> ApiResponse {
+    let mut response = ApiResponse::empty(status);
+    response.body = body;
+    response
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONSOLE_CSP),
+    );
+    response
+}
+
+pub fn page() -> ApiResponse {
+    with_type(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        console().page.clone(),
+    )
+}
+
+/// `/admin` → `/admin/`, so that the page's relative world starts at the folder.
+pub fn redirect() -> ApiResponse {
+    ApiResponse::empty(StatusCode::MOVED_PERMANENTLY).header(header::LOCATION, "/admin/")
+}
+
+/// An asset by its hashed name; any other name (an older deploy's, say) is a 404.
+pub fn asset(file: &str) -> Result<ApiResponse, ApiError> {
+    let asset = console()
+        .assets
+        .iter()
+        .find(|a| a.hashed_name == file)
+        .ok_or(ApiError::NotFound)?;
+    Ok(with_type(
+        StatusCode::OK,
+        asset.content_type,
+        asset.bytes.to_vec(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_links_every_asset_by_its_hash_and_each_is_served() {
+        let page = String::from_utf8(page().body).unwrap();
+        assert!(!page.contains("{{"), "a placeholder was left in the page");
+        for asset in &console().assets {
+            let link = format!("/admin/assets/{}", asset.hashed_name);
+            assert!(page.contains(&link), "{link} is not linked");
+            let served = self::asset(&asset.hashed_name).unwrap();
+            assert_eq!(served.body, asset.bytes);
+            assert_eq!(served.headers[header::CONTENT_TYPE], asset.content_type);
+        }
+        assert_eq!(asset("app.js").unwrap_err(), ApiError::NotFound);
+    }
+
+    #[test]
+    fn a_changed_file_gets_another_name() {
+        assert_ne!(content_hash(b"one"), content_hash(b"two"));
+        assert_eq!(hashed("app.js", "abcd"), "app.abcd.js");
+    }
+}

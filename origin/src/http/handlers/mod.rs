@@ -1,0 +1,134 @@
+//! One handler per operation; `handle` maps each route of the table to its handler.
+
+mod analytics;
+mod auth;
+mod console;
+pub mod content;
+pub mod feeds;
+pub mod media;
+mod meta;
+pub mod preview;
+
+use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
+use folio_shared::routes::{Matched, RouteId, decode_param};
+use folio_shared::{ApiError, ApiResponse};
+
+use crate::http::caller::Caller;
+use crate::http::request::Request;
+use crate::usecases::app::App;
+
+/// Runs `$body` with `$t` bound to the content type of `$kind`.
+macro_rules! with_kind {
+    ($kind:expr, $t:ident => $body:expr) => {
+        match $kind {
+            ContentKind::Blog => {
+                type $t = BlogPost;
+                $body
+            }
+            ContentKind::Project => {
+                type $t = Project;
+                $body
+            }
+            ContentKind::Certification => {
+                type $t = Certification;
+                $body
+            }
+        }
+    };
+}
+
+/// The item id of an item route. A malformed id names nothing: 404.
+fn item_id(matched: &Matched<'_>) -> Result<ItemId, ApiError> {
+    matched
+        .first_param()
+        .and_then(|v| ItemId::parse("id", v).ok())
+        .ok_or(ApiError::NotFound)
+}
+
+pub async fn handle(
+    app: &App,
+    route: RouteId,
+    matched: &Matched<'_>,
+    request: &Request,
+    caller: &Caller,
+) -> Result<ApiResponse, ApiError> {
+    use RouteId::*;
+    match route {
+        Login => auth::login(app, request).await,
+        Refresh => auth::refresh(app, request).await,
+        Logout => auth::logout(app, caller).await,
+        ChangePassword => auth::change_password(app, request, caller).await,
+        Me => auth::me(caller),
+        List(kind) => with_kind!(kind, T => content::list::<T>(app, request, caller).await),
+        Create(kind) => with_kind!(kind, T => content::create::<T>(app, request).await),
+        Get(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => content::get::<T>(app, &id, caller).await)
+        }
+        Update(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => content::update::<T>(app, &id, request).await)
+        }
+        Delete(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => content::delete::<T>(app, &id).await)
+        }
+        Publish(kind) | Unpublish(kind) => {
+            let id = item_id(matched)?;
+            let publish = matches!(route, Publish(_));
+            with_kind!(kind, T => content::set_status::<T>(app, &id, publish).await)
+        }
+        CreatePreview(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => preview::create::<T>(app, &id, request).await)
+        }
+        CreateUpload => media::create_upload(app, request).await,
+        WebhookDeliveries => {
+            let deliveries = crate::usecases::webhooks::recent(app.store.as_ref()).await?;
+            let hooks = app.webhooks.as_ref().map_or(&[][..], |h| h.urls());
+            Ok(ApiResponse::json(
+                http::StatusCode::OK,
+                &serde_json::json!({ "urls": hooks, "deliveries": deliveries }),
+            ))
+        }
+        GetPreview => preview::read(app, matched.param("previewToken").unwrap_or("")).await,
+        RevokePreview => preview::revoke(app, matched.param("previewToken").unwrap_or("")).await,
+        Schedule(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => content::schedule::<T>(app, &id, request).await)
+        }
+        GetBlogPostBySlug => {
+            let slug = matched
+                .param("slug")
+                .and_then(decode_param)
+                .ok_or(ApiError::NotFound)?;
+            content::get_by_slug(app, &slug, caller).await
+        }
+        ListBlogCategories => content::categories(app).await,
+        BlogFeed(format) => feeds::feed(app, format).await,
+        Sitemap => feeds::sitemap(app).await,
+        TrackVisit => analytics::track_visit(app, request).await,
+        VisitorCount => analytics::visitor_count(app).await,
+        DailyVisitorTrends => analytics::daily_trends(app, request).await,
+        MonthlyVisitorTrends => analytics::monthly_trends(app, request).await,
+        TrackView => analytics::track_view(app, request).await,
+        ContentViews => {
+            let kind = analytics::kind_param(matched)?;
+            let id = matched
+                .param("contentId")
+                .and_then(|v| ItemId::parse("contentId", v).ok())
+                .ok_or(ApiError::NotFound)?;
+            analytics::content_views(app, kind, &id, caller).await
+        }
+        ContentTypeViews => {
+            analytics::content_type_views(app, analytics::kind_param(matched)?).await
+        }
+        TopContent => analytics::top_content(app, request).await,
+        TotalViews => analytics::total_views(app).await,
+        Health => meta::health(app).await,
+        OpenApi => Ok(meta::openapi()),
+        ConsolePage => Ok(console::page()),
+        ConsoleRedirect => Ok(console::redirect()),
+        ConsoleAsset => console::asset(matched.param("file").unwrap_or("")),
+    }
+}

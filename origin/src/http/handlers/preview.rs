@@ -1,0 +1,158 @@
+//! Preview links: the owner hands someone a link that reads one item (a draft,
+//! usually) until it expires or is revoked. The link's token is the credential:
+//! only its SHA-256 is stored, answers are never cached, and logs never show it.
+
+use chrono::{DateTime, Duration, Utc};
+use folio_shared::digest::sha256_hex;
+use folio_shared::domain::{
+    BlogPost, Certification, Content, ContentKind, ItemId, Project, Timestamp,
+};
+use folio_shared::routes::PREVIEW_PREFIX;
+use folio_shared::{ApiError, ApiResponse, FieldError};
+use http::{HeaderName, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::http::handlers::content::representation;
+use crate::http::request::Request;
+use crate::ports::keys::{self, entity};
+use crate::ports::store::{Condition, Item, StoreError, Write};
+use crate::repo::content as repo;
+use crate::support::random;
+use crate::usecases::app::App;
+
+/// How long a link lives unless the owner says otherwise, and at most.
+pub const DEFAULT_PREVIEW_HOURS: u64 = 72;
+pub const MAX_PREVIEW_HOURS: u64 = 720;
+/// The body field naming a link's lifetime.
+pub const EXPIRES_IN_HOURS: &str = "expiresInHours";
+
+/// What a preview row points at.
+#[derive(Serialize, Deserialize)]
+struct Target {
+    kind: ContentKind,
+    id: String,
+}
+
+fn expires_in_hours(request: &Request) -> Result<u64, ApiError> {
+    let mut fields = request.json_fields(&[EXPIRES_IN_HOURS])?;
+    match fields.take(EXPIRES_IN_HOURS) {
+        None => Ok(DEFAULT_PREVIEW_HOURS),
+        Some(value) => value
+            .as_u64()
+            .filter(|h| (1..=MAX_PREVIEW_HOURS).contains(h))
+            .ok_or_else(|| {
+                FieldError::new(
+                    EXPIRES_IN_HOURS,
+                    format!("must be an integer from 1 to {MAX_PREVIEW_HOURS}"),
+                )
+                .into()
+            }),
+    }
+}
+
+pub async fn create<T: Content>(
+    app: &App,
+    id: &ItemId,
+    request: &Request,
+) -> Result<ApiResponse, ApiError> {
+    let hours = expires_in_hours(request)?;
+    repo::get::<T>(app.store.as_ref(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let token = random::token()?;
+    let expires = Utc::now() + Duration::hours(i64::try_from(hours).unwrap_or(1));
+    let key = keys::preview(&sha256_hex(token.as_bytes()));
+    let target = Target {
+        kind: T::KIND,
+        id: id.to_string(),
+    };
+    let row = Item {
+        pk: key.pk,
+        sk: key.sk,
+        entity_type: entity::PREVIEW.into(),
+        created_at: Some(Timestamp::now().as_str().to_string()),
+        data: Some(serde_json::to_string(&target).map_err(|e| ApiError::Internal(e.to_string()))?),
+        // The store stops returning the row at this second; DynamoDB's TTL deletes it later.
+        expires_at: Some(expires.timestamp()),
+        ..Item::default()
+    };
+    app.store
+        .transact(vec![Write::Put {
+            item: row,
+            condition: Condition::NotExists,
+        }])
+        .await?;
+    Ok(ApiResponse::json(
+        StatusCode::CREATED,
+        &json!({
+            "token": token,
+            "path": format!("{PREVIEW_PREFIX}{token}"),
+            "expiresAt": Timestamp::from_utc(expires),
+            "contentType": T::KIND,
+            "contentId": id,
+        }),
+    ))
+}
+
+/// The preview row a token names, if it is live.
+async fn find(app: &App, token: &str) -> Result<Item, ApiError> {
+    if !random::is_token_shaped(token) {
+        return Err(ApiError::NotFound);
+    }
+    app.store
+        .get(&keys::preview(&sha256_hex(token.as_bytes())))
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn item_json<T: Content>(app: &App, id: &ItemId) -> Result<serde_json::Value, ApiError> {
+    let stored = repo::get::<T>(app.store.as_ref(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    serde_json::to_value(representation(app, &stored.item))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+pub async fn read(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
+    let row = find(app, token).await?;
+    let target: Target = row
+        .data
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .ok_or_else(|| ApiError::Internal("unreadable preview row".into()))?;
+    let id = ItemId::parse("id", &target.id).map_err(|_| ApiError::NotFound)?;
+    // A deleted item takes its links with it.
+    let item = match target.kind {
+        ContentKind::Blog => item_json::<BlogPost>(app, &id).await?,
+        ContentKind::Project => item_json::<Project>(app, &id).await?,
+        ContentKind::Certification => item_json::<Certification>(app, &id).await?,
+    };
+    let expires_at = row
+        .expires_at
+        .and_then(|t| DateTime::from_timestamp(t, 0))
+        .map(Timestamp::from_utc);
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "contentType": target.kind, "expiresAt": expires_at, "item": item }),
+    )
+    // A draft must not turn up in a search engine through a shared link.
+    .header(HeaderName::from_static("x-robots-tag"), "noindex, nofollow"))
+}
+
+pub async fn revoke(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
+    let row = find(app, token).await?;
+    match app
+        .store
+        .transact(vec![Write::Delete {
+            key: row.key(),
+            condition: Condition::Exists,
+        }])
+        .await
+    {
+        Ok(()) => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
+        // Revoked (or expired) by someone else in the meantime: gone either way.
+        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}

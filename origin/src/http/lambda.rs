@@ -1,0 +1,206 @@
+//! The edge of the program: Lambda Function URL events in and out.
+
+use aws_lambda_events::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use folio_shared::ApiResponse;
+use http::Method;
+
+use crate::http::request::Request;
+
+/// The viewer address CloudFront forwards (`ip:port`, IPv6 bare or bracketed).
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
+fn viewer_ip(value: &str) -> &str {
+    let without_port = value.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(value);
+    without_port.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// The CA bundle file to read the system's trusted roots from, if the environment
+/// names no certificate location itself: the bundle the system keeps (what
+/// `openssl-probe` finds, as rustls-native-certs would), so the trust store stays
+/// the system's. Without `SSL_CERT_FILE`, rustls-native-certs reads the bundle *and*
+/// every file of the certificate directory, which on Amazon Linux 2023 (like
+/// Debian) holds one file per root already in the bundle (the layout golang/go#79018
+/// describes): about 150 more files to open and parse for no new root, most of the
+/// origin's cold start. `probe` runs only when its answer is needed.
+pub fn system_ca_bundle(
+    env_file: Option<&std::ffi::OsStr>,
+    env_dir: Option<&std::ffi::OsStr>,
+    probe: impl FnOnce() -> Option<std::path::PathBuf>,
+) -> Option<std::path::PathBuf> {
+    if env_file.is_some() || env_dir.is_some() {
+        return None;
+    }
+    probe()
+}
+
+/// Sets `SSL_CERT_FILE` to `system_ca_bundle`'s choice.
+///
+/// # Safety
+///
+/// Sets an environment variable: call it before any other thread exists.
+pub unsafe fn read_roots_from_the_system_bundle() {
+    let bundle = system_ca_bundle(
+        std::env::var_os("SSL_CERT_FILE").as_deref(),
+        std::env::var_os("SSL_CERT_DIR").as_deref(),
+        || openssl_probe::probe().cert_file,
+    );
+    if let Some(bundle) = bundle {
+        // SAFETY: the caller guarantees no other thread reads the environment.
+        unsafe { std::env::set_var("SSL_CERT_FILE", bundle) };
+    }
+}
+
+/// What the origin Lambda is invoked with: a Function URL request, or the
+/// scheduler's tick (`{"folio":"tick"}`, sent by EventBridge Scheduler with an
+/// IAM role; a Function URL request can never take this shape, its body is a
+/// string inside the event).
+#[derive(Debug)]
+pub enum Invocation {
+    Tick,
+    Http(Box<LambdaFunctionUrlRequest>),
+}
+
+impl Invocation {
+    pub fn parse(payload: serde_json::Value) -> Result<Self, String> {
+        let is_tick = payload.as_object().is_some_and(|o| {
+            o.len() == 1 && o.get("folio").and_then(|v| v.as_str()) == Some("tick")
+        });
+        if is_tick {
+            return Ok(Self::Tick);
+        }
+        serde_json::from_value(payload)
+            .map(|event| Self::Http(Box::new(event)))
+            .map_err(|e| format!("not a Function URL event nor a tick: {e}"))
+    }
+}
+
+pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, String> {
+    let http = &event.request_context.http;
+    let method: Method = http
+        .method
+        .as_deref()
+        .unwrap_or("GET")
+        .parse()
+        .map_err(|_| "bad method".to_string())?;
+    let path = event
+        .raw_path
+        .clone()
+        .or_else(|| http.path.clone())
+        .unwrap_or_else(|| "/".into());
+    let query =
+        url::form_urlencoded::parse(event.raw_query_string.as_deref().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let body = match (&event.body, event.is_base64_encoded) {
+        (None, _) => Vec::new(),
+        (Some(b), true) => STANDARD
+            .decode(b)
+            .map_err(|_| "body is not valid base64".to_string())?,
+        (Some(b), false) => b.clone().into_bytes(),
+    };
+    let client_address = event
+        .headers
+        .get(VIEWER_ADDRESS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| viewer_ip(v).to_string())
+        .or_else(|| http.source_ip.clone())
+        .unwrap_or_default();
+    Ok(Request {
+        method,
+        path,
+        query,
+        headers: event.headers,
+        body,
+        client_address,
+        request_id: event.request_context.request_id.unwrap_or_default(),
+    })
+}
+
+/// The tokio runtime the origin Lambda runs on: one thread. Lambda hands an
+/// execution environment one invocation at a time ("this execution environment
+/// is busy and cannot process other requests",
+/// <https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html>), so
+/// worker threads add nothing but cross-thread wake-ups: on the multi-threaded
+/// runtime each DynamoDB call cost about 1.6 times the CPU (BENCHMARKS.md, "Work
+/// per request"). I/O still overlaps within an invocation; blocking work (password
+/// hashing) still goes to tokio's blocking pool. The benches build the same
+/// runtime, so they measure what ships.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
+    let mut out = LambdaFunctionUrlResponse::default();
+    out.status_code = i64::from(response.status);
+    out.headers = response.headers;
+    if !response.body.is_empty() {
+        match String::from_utf8(response.body) {
+            Ok(text) => out.body = Some(text),
+            Err(e) => {
+                out.body = Some(STANDARD.encode(e.into_bytes()));
+                out.is_base64_encoded = true;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_roots_are_read_from_the_system_bundle_unless_the_environment_names_a_location() {
+        use std::ffi::OsStr;
+        use std::path::PathBuf;
+        let bundle = || Some(PathBuf::from("/etc/pki/tls/certs/ca-bundle.crt"));
+        assert_eq!(system_ca_bundle(None, None, bundle), bundle());
+        // The owner's own choice stands, file or directory, and nothing is probed.
+        let mine = Some(OsStr::new("/opt/my-roots.pem"));
+        let not_probed = || -> Option<PathBuf> { panic!("probed for an unused bundle") };
+        assert_eq!(system_ca_bundle(mine, None, not_probed), None);
+        assert_eq!(system_ca_bundle(None, mine, not_probed), None);
+        // No bundle on the system: rustls-native-certs searches as before.
+        assert_eq!(system_ca_bundle(None, None, || None), None);
+    }
+
+    #[test]
+    fn a_tick_and_a_function_url_event_are_told_apart() {
+        // The payload template.yaml's TickSchedule sends.
+        let tick: serde_json::Value =
+            serde_json::from_str(include_str!("../../fixtures/scheduler-tick.json")).unwrap();
+        assert_eq!(
+            tick,
+            serde_json::from_str::<serde_json::Value>(crate::usecases::scheduler::TICK_EVENT)
+                .unwrap()
+        );
+        assert!(matches!(Invocation::parse(tick), Ok(Invocation::Tick)));
+        // A Function URL request whose body is the tick's text is still a request.
+        let url: serde_json::Value =
+            serde_json::from_str(include_str!("../../fixtures/function-url-request.json")).unwrap();
+        let parsed = Invocation::parse(url);
+        let Ok(Invocation::Http(event)) = parsed else {
+            panic!("{parsed:?}");
+        };
+        let request = request_from_event(*event).unwrap();
+        assert_eq!(
+            request.body,
+            crate::usecases::scheduler::TICK_EVENT.as_bytes()
+        );
+        assert_eq!(request.client_address, "203.0.113.7");
+        let extra = serde_json::json!({ "folio": "tick", "more": 1 });
+        assert!(Invocation::parse(extra).is_err());
+    }
+
+    #[test]
+    fn viewer_address_loses_its_port() {
+        assert_eq!(viewer_ip("203.0.113.7:4431"), "203.0.113.7");
+        assert_eq!(viewer_ip("[2001:db8::1]:443"), "2001:db8::1");
+    }
+}

@@ -1,0 +1,717 @@
+//! folio's OpenAPI 3.0 document, served at `GET /v1/openapi.json`.
+//!
+//! Paths and operations come from the route table, so every route is described and
+//! nothing described is missing; this module adds parameters, bodies and schemas.
+//! It is a superset of the reference API: same paths, methods, fields and codes,
+//! plus folio's additions (refresh, slug lookup, health, this document).
+
+use folio_shared::domain::rules::{create_schema, update_schema};
+use folio_shared::domain::{
+    BlogPost, CONTENT_HTML, Certification, Content, ContentKind, ItemId, LONG_DESCRIPTION_HTML,
+    MAX_SECRET_CHARS, PASSWORD_POLICY, PUBLISH_AT, Project, Status,
+};
+use folio_shared::routes::{Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE};
+
+use crate::http::handlers::feeds::FEED_ENTRIES;
+use crate::http::handlers::media as media_handler;
+use crate::http::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
+use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
+use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
+use serde_json::{Map, Value, json};
+
+fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn content_schema(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Blog => "BlogPost",
+        ContentKind::Project => "Project",
+        ContentKind::Certification => "Certification",
+    }
+}
+
+fn ok(description: &str, body: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": body } } })
+}
+
+fn error_ref(code: u16) -> Value {
+    let name = match code {
+        400 => "BadRequestError",
+        401 => "UnauthorizedError",
+        403 => "ForbiddenError",
+        404 => "NotFoundError",
+        412 => "PreconditionFailedError",
+        413 => "PayloadTooLargeError",
+        429 => "TooManyRequestsError",
+        415 => "UnsupportedMediaTypeError",
+        _ => "Error",
+    };
+    json!({ "$ref": format!("#/components/responses/{name}") })
+}
+
+fn body(schema_value: Value) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema_value } } })
+}
+
+fn list_schema(field: &str, item: &str) -> Value {
+    json!({ "type": "object", "required": [field, "total", "limit", "offset"], "properties": {
+        field: { "type": "array", "items": schema(item) },
+        "total": { "type": "integer" }, "limit": { "type": "integer" }, "offset": { "type": "integer" } } })
+}
+
+fn content_type_param() -> Value {
+    json!({ "name": "contentType", "in": "path", "required": true,
+            "schema": { "type": "string", "enum": ["blog", "project", "certification"] } })
+}
+
+fn path_params(path: &str) -> Vec<Value> {
+    path.split(['{', '}'])
+        .skip(1)
+        .step_by(2)
+        .filter(|name| *name != "contentType")
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect()
+}
+
+/// Parameters, request body and responses of one operation.
+fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
+    use RouteId::*;
+    let mut params = path_params(route.path);
+    params.extend(route.query.iter().map(|p| p.document()));
+    let mut request = None;
+    let responses: Vec<(u16, Value)> = match route.id {
+        Login => {
+            request = Some(body(schema("LoginRequest")));
+            vec![
+                (200, ok("Signed in", schema("AuthSession"))),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (429, error_ref(429)),
+            ]
+        }
+        Refresh => {
+            request = Some(body(schema("RefreshRequest")));
+            vec![
+                (200, ok("New ID token", schema("AuthSession"))),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+            ]
+        }
+        ChangePassword => {
+            request = Some(body(schema("ChangePasswordRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        "Password changed; every session of the owner is signed out (as by logout)",
+                        json!({ "type": "object", "properties": { "message": { "type": "string" } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (415, error_ref(415)),
+                (429, error_ref(429)),
+            ]
+        }
+        Logout => vec![
+            (
+                200,
+                ok(
+                    "Signed out everywhere: the user's refresh tokens are revoked, and every ID token of the user issued up to now is refused from now on (on every device) until it would have expired. A sign-in in the same second as the sign-out waits for the next second.",
+                    json!({ "type": "object", "properties": { "message": { "type": "string" } } }),
+                ),
+            ),
+            (401, error_ref(401)),
+        ],
+        Me => vec![
+            (200, ok("The signed-in user", schema("User"))),
+            (401, error_ref(401)),
+        ],
+        List(kind) => {
+            let field = match kind {
+                ContentKind::Blog => "posts",
+                ContentKind::Project => "projects",
+                ContentKind::Certification => "certifications",
+            };
+            vec![
+                (
+                    200,
+                    ok(
+                        "The matching items",
+                        list_schema(field, content_schema(kind)),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        Create(kind) => {
+            request = Some(body(schema(&format!("{}Create", content_schema(kind)))));
+            vec![
+                (201, ok("Created as a draft", schema(content_schema(kind)))),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (413, error_ref(413)),
+                (415, error_ref(415)),
+            ]
+        }
+        Get(kind) => vec![
+            (200, ok("The item", schema(content_schema(kind)))),
+            (
+                304,
+                json!({ "description": "Not modified (If-None-Match)" }),
+            ),
+            (404, error_ref(404)),
+        ],
+        Update(kind) => {
+            params.push(json!({ "name": "If-Match", "in": "header", "required": false, "schema": { "type": "string" }, "description": "ETag of the version being replaced" }));
+            request = Some(body(schema(&format!("{}Update", content_schema(kind)))));
+            vec![
+                (200, ok("Updated", schema(content_schema(kind)))),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+                (412, error_ref(412)),
+                (413, error_ref(413)),
+                (415, error_ref(415)),
+            ]
+        }
+        Delete(_) => vec![
+            (204, json!({ "description": "Deleted" })),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
+        Publish(kind) | Unpublish(kind) => vec![
+            (
+                200,
+                ok("The item in its new status", schema(content_schema(kind))),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+            (412, concurrent_change()),
+        ],
+        Schedule(kind) => {
+            request = Some(body(schema("ScheduleRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        &format!(
+                            "The {kind}, now scheduled: owner-only until publishAt, then published (with the same cache invalidation as a manual publish) by the scheduler within a minute in production, within a second under folio serve. Publish or unpublish cancels the schedule."
+                        ),
+                        schema(content_schema(kind)),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+                (
+                    409,
+                    error_response("Already published: unpublish it to schedule it"),
+                ),
+                (412, concurrent_change()),
+            ]
+        }
+        CreatePreview(kind) => {
+            request = Some(body(schema("PreviewRequest")));
+            vec![
+                (
+                    201,
+                    ok(
+                        &format!(
+                            "A preview link to this {kind}: GET its path to read the item in any status until it expires or is revoked. The token is shown only now; only its hash is stored."
+                        ),
+                        schema("PreviewLink"),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+            ]
+        }
+        CreateUpload => {
+            request = Some(body(schema("UploadRequest")));
+            vec![
+                (
+                    201,
+                    ok(
+                        &format!(
+                            "Where to PUT the image (with exactly these headers, within {} minutes) and the URL readers will fetch it from; put that URL in a post's coverImage, a project's imageUrl or Markdown",
+                            UPLOAD_SECS / 60
+                        ),
+                        schema("Upload"),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (
+                    404,
+                    error_response("Uploads are not configured (MEDIA_BUCKET and MEDIA_URL)"),
+                ),
+            ]
+        }
+        WebhookDeliveries => vec![
+            (
+                200,
+                ok(
+                    &format!(
+                        "The configured hook URLs and the latest {RECENT} deliveries, newest first: every publish, unpublish, update of published content and delete, POSTed to each URL with an X-Folio-Signature (t=<unix seconds>,v1=<hex HMAC-SHA-256 of \"<t>.<body>\">), retried with exponential backoff up to {MAX_ATTEMPTS} attempts"
+                    ),
+                    schema("WebhookDeliveries"),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+        ],
+        GetPreview => vec![
+            (
+                200,
+                ok(
+                    "The item the link was made for, drafts included; never cached, marked noindex",
+                    schema("Preview"),
+                ),
+            ),
+            (404, error_ref(404)),
+        ],
+        RevokePreview => vec![
+            (
+                204,
+                json!({ "description": "Revoked: the link no longer opens anything" }),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
+        GetBlogPostBySlug => vec![
+            (200, ok("The post", schema("BlogPost"))),
+            (404, error_ref(404)),
+        ],
+        ListBlogCategories => vec![(
+            200,
+            ok(
+                "Categories of published posts",
+                json!({ "type": "object", "properties": { "categories": { "type": "array", "items": { "type": "string" } } } }),
+            ),
+        )],
+        BlogFeed(format) => {
+            let schema = match format {
+                FeedFormat::Json => json_feed_schema(),
+                FeedFormat::Atom | FeedFormat::Rss => json!({ "type": "string" }),
+            };
+            let spec = match format {
+                FeedFormat::Atom => "Atom (RFC 4287)",
+                FeedFormat::Rss => "RSS 2.0",
+                FeedFormat::Json => "JSON Feed 1.1",
+            };
+            vec![
+                (
+                    200,
+                    document_of(
+                        &format!(
+                            "The newest {FEED_ENTRIES} published posts, newest first, as {spec}; links go to the owner's frontend (SITE_URL)"
+                        ),
+                        format.media_type(),
+                        schema,
+                    ),
+                ),
+                (404, no_site()),
+            ]
+        }
+        Sitemap => vec![
+            (
+                200,
+                document_of(
+                    "The frontend page of every published post, project and certification, and the home page (sitemaps.org protocol 0.9)",
+                    SITEMAP_MEDIA_TYPE,
+                    json!({ "type": "string" }),
+                ),
+            ),
+            (404, no_site()),
+        ],
+        TrackVisit => vec![
+            (
+                200,
+                ok(
+                    "Visit tracked",
+                    json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+                ),
+            ),
+            (429, error_ref(429)),
+        ],
+        VisitorCount => vec![(
+            200,
+            ok(
+                "Total visitors",
+                json!({ "type": "object", "required": ["count"], "properties": { "count": { "type": "integer" } } }),
+            ),
+        )],
+        DailyVisitorTrends => {
+            vec![
+                (
+                    200,
+                    ok(
+                        "Visitors per day, oldest first",
+                        json!({ "type": "object", "properties": { "trends": { "type": "array", "items": schema("DailyVisitors") } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        MonthlyVisitorTrends => {
+            vec![
+                (
+                    200,
+                    ok(
+                        "Visitors per month, oldest first",
+                        json!({ "type": "object", "properties": { "trends": { "type": "array", "items": schema("MonthlyVisitors") } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        TrackView => {
+            request = Some(body(schema("TrackViewRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        "View tracked",
+                        json!({ "type": "object", "required": ["views", "tracked"], "properties": { "views": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (404, error_ref(404)),
+                (429, error_ref(429)),
+            ]
+        }
+        ContentViews => {
+            params.insert(0, content_type_param());
+            vec![
+                (
+                    200,
+                    ok(
+                        "Views of one item",
+                        json!({ "type": "object", "required": ["contentId", "contentType", "views"], "properties": { "contentId": { "type": "string" }, "contentType": { "type": "string" }, "views": { "type": "integer" } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (404, error_ref(404)),
+                (429, error_ref(429)),
+            ]
+        }
+        ContentTypeViews => {
+            params.insert(0, content_type_param());
+            vec![
+                (
+                    200,
+                    ok(
+                        "Views per item",
+                        json!({ "type": "object", "required": ["contentType", "stats"], "properties": { "contentType": { "type": "string" }, "stats": { "type": "object", "additionalProperties": { "type": "integer" } } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        TopContent => {
+            let list = json!({ "type": "array", "items": schema("ContentViewStat") });
+            vec![
+                (
+                    200,
+                    ok(
+                        "Most viewed items per type",
+                        json!({ "type": "object", "required": ["blogs", "projects", "certifications"], "properties": { "blogs": list, "projects": list, "certifications": list } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+            ]
+        }
+        TotalViews => vec![
+            (
+                200,
+                ok(
+                    "Views of all content",
+                    json!({ "type": "object", "required": ["totalViews"], "properties": { "totalViews": { "type": "integer" } } }),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+        ],
+        Health => vec![
+            (
+                200,
+                ok(
+                    "The service and its store answer",
+                    json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" }, "version": { "type": "string" } } }),
+                ),
+            ),
+            (
+                503,
+                json!({ "$ref": "#/components/responses/UnavailableError" }),
+            ),
+        ],
+        OpenApi => vec![(200, ok("This document", json!({ "type": "object" })))],
+        // The console is a web page beside the API, not in `ROUTES`: never described.
+        ConsolePage | ConsoleRedirect | ConsoleAsset => Vec::new(),
+    };
+    (params, request, responses)
+}
+
+fn operation(route: &Route) -> Value {
+    let (params, request, responses) = describe(route);
+    let mut op = json!({ "operationId": route.operation_id, "responses": {} });
+    for (code, response) in responses {
+        op["responses"][code.to_string()] = response;
+    }
+    if matches!(route.access, Access::Owner | Access::Authenticated) {
+        op["security"] = json!([{ "bearerAuth": [] }]);
+    }
+    if !params.is_empty() {
+        op["parameters"] = Value::Array(params);
+    }
+    if let Some(request) = request {
+        // A body that is not `application/json` (or no body at all) is a 415.
+        op["responses"]["415"] = error_ref(415);
+        op["requestBody"] = request;
+    }
+    op
+}
+
+/// A write that lost a race with another (the owner elsewhere, or the scheduler).
+fn concurrent_change() -> Value {
+    error_response(
+        "The item changed while this request ran (another write, or the scheduler publishing it): read it again and retry",
+    )
+}
+
+/// A document in a media type other than JSON.
+fn document_of(description: &str, media_type: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { media_type: { "schema": schema } } })
+}
+
+/// Feeds and the sitemap exist only once the owner's frontend is configured.
+fn no_site() -> Value {
+    error_response("No frontend is configured: set SITE_URL (FOLIO_SITE_URL for folio serve)")
+}
+
+/// The parts of JSON Feed 1.1 (jsonfeed.org/version/1.1) folio writes.
+fn json_feed_schema() -> Value {
+    json!({ "type": "object", "required": ["version", "title", "items"], "properties": {
+        "version": { "type": "string", "enum": ["https://jsonfeed.org/version/1.1"] },
+        "title": { "type": "string" }, "home_page_url": { "type": "string", "format": "uri" },
+        "feed_url": { "type": "string", "format": "uri" }, "description": { "type": "string" },
+        "authors": { "type": "array", "items": { "type": "object", "properties": {
+            "name": { "type": "string" }, "url": { "type": "string", "format": "uri" } } } },
+        "items": { "type": "array", "maxItems": FEED_ENTRIES, "items": { "type": "object", "required": ["id"], "properties": {
+            "id": { "type": "string" }, "url": { "type": "string", "format": "uri" }, "title": { "type": "string" },
+            "content_html": { "type": "string" }, "summary": { "type": "string" },
+            "date_published": { "type": "string", "format": "date-time" },
+            "date_modified": { "type": "string", "format": "date-time" },
+            "tags": { "type": "array", "items": { "type": "string" } } } } } } })
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema("Error") } } })
+}
+
+fn nullable_uri() -> Value {
+    json!({ "type": "string", "format": "uri", "nullable": true })
+}
+
+/// An update schema: the kind's writable fields, and the read-only fields of its
+/// `GET` answer (so that answer may be sent back), marked `readOnly`.
+fn update_accepting_read_only<T: Content>(item: &Value) -> Value {
+    let mut schema = update_schema(T::FIELDS);
+    for name in T::READ_ONLY {
+        let mut property = item["properties"][*name].clone();
+        property["readOnly"] = json!(true);
+        property["description"] =
+            json!("Read-only: accepted when equal to the stored value, refused by name otherwise");
+        schema["properties"][*name] = property;
+    }
+    schema
+}
+
+/// An HTML field derived from a Markdown one.
+fn rendered_html(source: &str) -> Value {
+    json!({ "type": "string", "readOnly": true,
+            "description": format!("`{source}` rendered to HTML (CommonMark with GFM tables, strikethrough and autolinks) and sanitised against an allow-list: no scripts, event attributes, styles or non-http(s)/mailto links") })
+}
+
+fn meta_properties(extra: Value) -> Value {
+    let mut props = json!({
+        "id": { "type": "string" },
+        "status": { "type": "string", "enum": Status::ALL.map(Status::as_str) },
+        "createdAt": { "type": "string", "format": "date-time" },
+        "updatedAt": { "type": "string", "format": "date-time" },
+        PUBLISH_AT: { "type": "string", "format": "date-time", "readOnly": true,
+            "description": "While scheduled: when the item is published" },
+    });
+    if let (Some(p), Value::Object(e)) = (props.as_object_mut(), extra) {
+        p.extend(e);
+    }
+    props
+}
+
+fn schemas() -> Value {
+    let blog_item = json!({ "type": "object",
+            "required": ["id", "slug", "title", "excerpt", "content", CONTENT_HTML, "category", "readTime", "publishedAt", "tags", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "slug": { "type": "string" }, "title": { "type": "string" },
+                "excerpt": { "type": "string" }, "content": { "type": "string" },
+                CONTENT_HTML: rendered_html("content"), "category": { "type": "string" },
+                "readTime": { "type": "string", "example": "5 min read" },
+                "publishedAt": { "type": "string", "description": "YYYY-MM-DD: the owner's date, else the day of the first publication; empty until then" },
+                "tags": { "type": "array", "items": { "type": "string" } },
+                "coverImage": nullable_uri() })) });
+    let project_item = json!({ "type": "object",
+            "required": ["id", "name", "description", "longDescription", LONG_DESCRIPTION_HTML, "tech", "company", "featured", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "name": { "type": "string" }, "description": { "type": "string" },
+                "longDescription": { "type": "string" },
+                LONG_DESCRIPTION_HTML: rendered_html("longDescription"), "tech": { "type": "array", "items": { "type": "string" } },
+                "company": { "type": "string" }, "featured": { "type": "boolean" },
+                "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() })) });
+    let cert_item = json!({ "type": "object",
+            "required": ["id", "name", "issuer", "icon", "type", "featured", "description", "dateEarned", "status", "createdAt", "updatedAt"],
+            "properties": meta_properties(json!({ "name": { "type": "string" }, "issuer": { "type": "string" },
+                "icon": { "type": "string" }, "type": { "type": "string", "enum": ["certification", "course"] },
+                "featured": { "type": "boolean" }, "description": { "type": "string" }, "credentialUrl": nullable_uri(),
+                "dateEarned": { "type": "string", "format": "date" } })) });
+    let secret = |description: &str| {
+        json!({ "type": "string", "format": "password", "minLength": 1,
+                "maxLength": MAX_SECRET_CHARS, "description": description })
+    };
+    json!({
+        "User": { "type": "object", "required": ["id", "email", "name", "role"], "properties": {
+            "id": { "type": "string" }, "email": { "type": "string", "format": "email" },
+            "name": { "type": "string" }, "role": { "type": "string", "enum": ["owner", "public"] } } },
+        "LoginRequest": { "type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {
+            "email": { "type": "string", "format": "email", "maxLength": 254 }, "password": secret("The password, exactly as set") } },
+        "ChangePasswordRequest": { "type": "object", "required": ["currentPassword", "newPassword"], "additionalProperties": false, "properties": {
+            "currentPassword": secret("The password now"),
+            "newPassword": { "type": "string", "format": "password",
+                "minLength": PASSWORD_POLICY.min_length, "maxLength": folio_shared::domain::password::MAX_PASSWORD_CHARS,
+                "pattern": PASSWORD_POLICY.pattern(),
+                "description": "At least 12 characters with a lower-case letter, an upper-case letter and a digit (the user pool's policy)" } } },
+        "ScheduleRequest": { "type": "object", "required": [PUBLISH_AT], "additionalProperties": false, "properties": {
+            PUBLISH_AT: { "type": "string", "format": "date-time",
+                "description": "When to publish: an RFC 3339 date-time (any offset; kept in UTC to the second). A time already past is due: the next tick publishes it." } } },
+        "UploadRequest": { "type": "object", "required": [media_handler::CONTENT_TYPE, media_handler::SIZE], "additionalProperties": false, "properties": {
+            media_handler::CONTENT_TYPE: { "type": "string", "enum": IMAGE_TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>() },
+            media_handler::SIZE: { "type": "integer", "minimum": 1, "maximum": MAX_IMAGE_BYTES, "description": "The file's exact size in bytes" } } },
+        "Upload": { "type": "object", "required": ["uploadUrl", "method", "headers", "url", "key", "expiresAt"], "properties": {
+            "uploadUrl": { "type": "string", "format": "uri" },
+            "method": { "type": "string", "enum": ["PUT"] },
+            "headers": { "type": "object", "additionalProperties": { "type": "string" } },
+            "url": { "type": "string", "format": "uri" },
+            "key": { "type": "string" },
+            "expiresAt": { "type": "string", "format": "date-time" } } },
+        "WebhookDeliveries": { "type": "object", "required": ["urls", "deliveries"], "properties": {
+            "urls": { "type": "array", "items": { "type": "string" } },
+            "deliveries": { "type": "array", "maxItems": RECENT, "items": { "type": "object",
+                "required": ["id", "url", "event", "state", "attempts", "createdAt", "nextAttemptAt"], "properties": {
+                "id": { "type": "string" }, "url": { "type": "string" },
+                "event": { "type": "object", "required": ["id", "type", "occurredAt", "contentType", "contentId"], "properties": {
+                    "id": { "type": "string" },
+                    "type": { "type": "string", "enum": Change::ALL.map(Change::event_type) },
+                    "occurredAt": { "type": "string", "format": "date-time" },
+                    "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+                    "contentId": { "type": "string" }, "slug": { "type": "string" } } },
+                "state": { "type": "string", "enum": ["pending", "delivered", "failed"] },
+                "attempts": { "type": "integer" }, "lastStatus": { "type": "integer" }, "lastError": { "type": "string" },
+                "createdAt": { "type": "string", "format": "date-time" },
+                "nextAttemptAt": { "type": "string", "format": "date-time" },
+                "finishedAt": { "type": "string", "format": "date-time" } } } } } },
+        "PreviewRequest": { "type": "object", "additionalProperties": false, "properties": {
+            EXPIRES_IN_HOURS: { "type": "integer", "minimum": 1, "maximum": MAX_PREVIEW_HOURS, "default": DEFAULT_PREVIEW_HOURS,
+                "description": "How long the link works" } } },
+        "PreviewLink": { "type": "object", "required": ["token", "path", "expiresAt", "contentType", "contentId"], "properties": {
+            "token": { "type": "string", "description": "The link's secret: 256 random bits" },
+            "path": { "type": "string", "description": "GET this path of the API to read the item" },
+            "expiresAt": { "type": "string", "format": "date-time" },
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "contentId": { "type": "string" } } },
+        "Preview": { "type": "object", "required": ["contentType", "expiresAt", "item"], "properties": {
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "expiresAt": { "type": "string", "format": "date-time" },
+            "item": { "anyOf": [schema("BlogPost"), schema("Project"), schema("Certification")] } } },
+        "RefreshRequest": { "type": "object", "required": ["refreshToken"], "additionalProperties": false, "properties": {
+            "refreshToken": { "type": "string", "minLength": 1, "maxLength": MAX_SECRET_CHARS } } },
+        "AuthSession": { "type": "object", "required": ["user", "token", "refreshToken", "expiresIn"], "properties": {
+            "user": schema("User"), "token": { "type": "string", "description": "ID token (JWT, RS256)" },
+            "refreshToken": { "type": "string" }, "expiresIn": { "type": "integer", "description": "Seconds until the token expires" } } },
+        "BlogPost": blog_item.clone(),
+        "BlogPostUpdate": update_accepting_read_only::<BlogPost>(&blog_item),
+        "BlogPostCreate": create_schema(BlogPost::FIELDS),
+        "Project": project_item.clone(),
+        "ProjectUpdate": update_accepting_read_only::<Project>(&project_item),
+        "ProjectCreate": create_schema(Project::FIELDS),
+        "Certification": cert_item.clone(),
+        "CertificationUpdate": update_accepting_read_only::<Certification>(&cert_item),
+        "CertificationCreate": create_schema(Certification::FIELDS),
+        "TrackViewRequest": { "type": "object", "required": ["contentId", "contentType"], "additionalProperties": false, "properties": {
+            "contentId": { "type": "string", "minLength": 1, "maxLength": ItemId::MAX_LEN, "pattern": ItemId::PATTERN },
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] } } },
+        "DailyVisitors": { "type": "object", "required": ["date", "visitors"], "properties": {
+            "date": { "type": "string", "description": "MMM DD" }, "day": { "type": "string", "format": "date" },
+            "visitors": { "type": "integer", "minimum": 0 } } },
+        "MonthlyVisitors": { "type": "object", "required": ["month", "visitors"], "properties": {
+            "month": { "type": "string", "description": "Month abbreviation" }, "yearMonth": { "type": "string" },
+            "visitors": { "type": "integer", "minimum": 0 } } },
+        "ContentViewStat": { "type": "object", "required": ["contentId", "views"], "properties": {
+            "contentId": { "type": "string" }, "views": { "type": "integer", "minimum": 0 } } },
+        "Error": { "type": "object", "required": ["error", "message", "statusCode"], "properties": {
+            "error": { "type": "string" }, "message": { "type": "string" }, "statusCode": { "type": "integer" },
+            "details": { "type": "object", "nullable": true } } },
+    })
+}
+
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let path = route.path.strip_prefix("/v1").unwrap_or(route.path);
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[route.method.as_str().to_lowercase()] = operation(route);
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "folio API", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "Edge-first backend for a personal portfolio: posts, projects, certifications, visitor and view counts." },
+        "servers": [{ "url": "/v1" }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearerAuth": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
+            "schemas": schemas(),
+            "responses": {
+                "BadRequestError": error_response("Invalid input; details names the field"),
+                "UnauthorizedError": error_response("Token missing, invalid, expired or revoked"),
+                "ForbiddenError": error_response("Signed in, but not the owner"),
+                "NotFoundError": error_response("No such resource (drafts are not found by the public)"),
+                "PreconditionFailedError": error_response("If-Match does not match the current ETag"),
+                "UnsupportedMediaTypeError": error_response("The body is not application/json"),
+                "TooManyRequestsError": { "description": "Too many requests: failed sign-ins from this account or address, or new visitors and views from this network; retry after Retry-After seconds",
+                    "headers": { "Retry-After": { "schema": { "type": "integer" } } },
+                    "content": { "application/json": { "schema": schema("Error") } } },
+                "PayloadTooLargeError": error_response("The body is over 1 MB, or the item it makes is over the store's 400 KB per item"),
+                "UnavailableError": error_response("Try again after Retry-After seconds"),
+                "Error": error_response("Error"),
+            }
+        }
+    })
+}

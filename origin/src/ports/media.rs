@@ -1,0 +1,101 @@
+//! Images the owner uploads (a post's cover, a project's image, pictures inside
+//! Markdown): the origin hands out a short-lived, signed upload URL for one object
+//! of one type and one size; the bytes go straight to storage, never through the
+//! API; readers fetch them from `/media/…` through the same distribution.
+//!
+//! - Production: an S3 presigned `PUT` (Signature Version 4 in the query string,
+//!   "Authenticating Requests: Using Query Parameters", Amazon S3 API Reference).
+//!   `Content-Type` and `Content-Length` are signed, so S3 refuses any other type
+//!   or size. The bucket is private; CloudFront reads it through Origin Access
+//!   Control on the `/media/*` behaviour (template.yaml).
+//! - `folio serve`: the same contract, kept by `folio serve` itself: an
+//!   HMAC-signed URL to `/media/<key>` on its own address, the file written under
+//!   the data directory, served back like CloudFront would serve the bucket.
+//!
+//! | setting        | meaning                                                            |
+//! |----------------|--------------------------------------------------------------------|
+//! | `MEDIA_BUCKET` | the S3 bucket uploads go to (none: no uploads)                     |
+//! | `MEDIA_URL`    | the public address `/media/…` is served at (the distribution's)    |
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use folio_shared::ApiError;
+
+/// Where media live, in keys and in URL paths (CloudFront's `/media/*`).
+pub const MEDIA_PREFIX: &str = "media/";
+/// The largest image accepted.
+pub const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
+/// How long an upload URL works.
+pub const UPLOAD_SECS: i64 = 15 * 60;
+/// The image types accepted, with their file extension. No SVG: it can carry script.
+pub const IMAGE_TYPES: &[(&str, &str)] = &[
+    ("image/jpeg", "jpg"),
+    ("image/png", "png"),
+    ("image/webp", "webp"),
+    ("image/gif", "gif"),
+    ("image/avif", "avif"),
+];
+
+/// The media type of an extension we issued.
+pub fn type_of_extension(extension: &str) -> Option<&'static str> {
+    IMAGE_TYPES
+        .iter()
+        .find(|(_, ext)| *ext == extension)
+        .map(|(t, _)| *t)
+}
+
+/// Whether `bytes` start like an image of `content_type` (its magic number).
+pub fn looks_like(content_type: &str, bytes: &[u8]) -> bool {
+    match content_type {
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
+        "image/webp" => bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
+        "image/avif" => bytes.len() >= 12 && &bytes[4..8] == b"ftyp" && &bytes[8..12] == b"avif",
+        _ => false,
+    }
+}
+
+/// An upload the owner may make: one object, one type, one size, until `expires`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadGrant {
+    /// `media/<random>.<ext>`.
+    pub key: String,
+    pub content_type: String,
+    pub size: u64,
+    pub expires: DateTime<Utc>,
+}
+
+/// Where to send the bytes, and what readers will fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedUpload {
+    pub upload_url: String,
+    /// Headers the upload must carry exactly (they are signed).
+    pub headers: Vec<(String, String)>,
+    /// The image's public address.
+    pub url: String,
+}
+
+/// Storage for uploaded images: S3 in production, the data directory locally.
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    async fn sign_upload(
+        &self,
+        grant: &UploadGrant,
+        now: DateTime<Utc>,
+    ) -> Result<SignedUpload, ApiError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_recognised_by_their_first_bytes() {
+        assert!(looks_like("image/png", b"\x89PNG\r\n\x1a\n...."));
+        assert!(looks_like("image/jpeg", &[0xFF, 0xD8, 0xFF, 0xE0]));
+        assert!(looks_like("image/webp", b"RIFF\0\0\0\0WEBPVP8 "));
+        assert!(!looks_like("image/png", b"<svg onload=alert(1)>"));
+        assert!(!looks_like("image/svg+xml", b"<svg/>"));
+    }
+}

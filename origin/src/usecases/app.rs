@@ -1,0 +1,81 @@
+//! The origin's state: its ports, its caches and its settings, built once at
+//! start (`crate::wiring`) and shared by every request and every tick. It knows
+//! no router: the HTTP pipeline (`crate::http`) and the use cases take it.
+
+use std::sync::Arc;
+
+use folio_shared::jwt::Verifier;
+
+use crate::ports::media::MediaStore;
+use crate::ports::{IdentityProvider, Invalidator, Store};
+use crate::usecases::login_throttle::LoginThrottle;
+use crate::usecases::render::Renderer;
+use crate::usecases::site::Site;
+use crate::usecases::tracking::Tracker;
+use crate::usecases::verified_tokens::VerifiedTokens;
+use crate::usecases::webhooks::Webhooks;
+
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub identity: Arc<dyn IdentityProvider>,
+    pub invalidator: Arc<dyn Invalidator>,
+    pub verifier: Arc<Verifier>,
+    /// The verifier behind a cache of tokens it already accepted.
+    pub tokens: VerifiedTokens,
+    pub tracker: Tracker,
+    pub login_throttle: LoginThrottle,
+    /// Rendered HTML of the Markdown fields readers get beside them.
+    pub renderer: Renderer,
+    /// The owner's frontend, which feeds and the sitemap link to (none: no feeds).
+    pub site: Option<Site>,
+    /// Rebuild hooks to notify of public changes (none: no hooks).
+    pub webhooks: Option<Webhooks>,
+    /// Where uploaded images go (unset: no uploads). Set once at start-up, by
+    /// whoever knows the storage (the AWS wiring, or `folio serve`).
+    media: std::sync::OnceLock<Arc<dyn MediaStore>>,
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        identity: Arc<dyn IdentityProvider>,
+        invalidator: Arc<dyn Invalidator>,
+        verifier: Arc<Verifier>,
+        region: &str,
+    ) -> Self {
+        Self {
+            store,
+            identity,
+            invalidator,
+            tokens: VerifiedTokens::new(Arc::clone(&verifier)),
+            verifier,
+            tracker: Tracker::new(region),
+            login_throttle: LoginThrottle::default(),
+            renderer: Renderer::default(),
+            site: None,
+            webhooks: None,
+            media: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Stores uploaded images in `media`, unless storage was set already.
+    pub fn set_media(&self, media: Arc<dyn MediaStore>) {
+        let _ = self.media.set(media);
+    }
+
+    pub fn media(&self) -> Option<&Arc<dyn MediaStore>> {
+        self.media.get()
+    }
+
+    /// The same app, notifying `hooks` of public changes.
+    pub fn with_webhooks(mut self, hooks: Option<Webhooks>) -> Self {
+        self.webhooks = hooks;
+        self
+    }
+
+    /// The same app, linking feeds and the sitemap to `site`.
+    pub fn with_site(mut self, site: Option<Site>) -> Self {
+        self.site = site;
+        self
+    }
+}

@@ -1,0 +1,25 @@
+//! What the origin does, whoever asks: the HTTP handlers and the scheduler's tick
+//! both call in here, never into each other. Nothing here knows HTTP.
+//!
+//! - `app`: the state every use case and handler shares (ports, caches, settings)
+//! - `publishing`: writes that change what readers see, with their cache purge
+//!   and rebuild-hook outbox
+//! - `scheduler`: publishes scheduled items when due (one `tick`)
+//! - `webhooks`: rebuild hooks, sent from an outbox by the tick
+//! - `portable`: the export format, and export and import over any store
+//! - `render`: Markdown to sanitised HTML; `site`: the owner's frontend
+//! - `tracking`: deduplicated visits and views, counted without storing an address
+//! - `login_throttle`, `tracking_limit`: what one client may do
+//! - `verified_tokens`: tokens verified once, accepted again by a lookup
+
+pub mod app;
+pub mod login_throttle;
+pub mod portable;
+pub mod publishing;
+pub mod render;
+pub mod scheduler;
+pub mod site;
+pub mod tracking;
+pub mod tracking_limit;
+pub mod verified_tokens;
+pub mod webhooks;

@@ -1,0 +1,134 @@
+//! Writes that change what readers see: the item written on the version it was
+//! read at, the rebuild hooks' outbox in the same transaction, and the cached
+//! public paths it affects purged after. The owner's handlers and the
+//! scheduler's tick both publish through here.
+
+use folio_shared::ApiError;
+use folio_shared::domain::{Content, ContentKind, ItemId, Status, Timestamp, today_utc};
+use folio_shared::metrics;
+
+use crate::repo::content::{self as repo, Stored};
+use crate::usecases::app::App;
+use crate::usecases::webhooks::{self, Change};
+
+/// The cached public paths a change to an item affects: its collection (one
+/// wildcard covers lists, the item, slugs, categories and the blog's feeds), its
+/// view count and the sitemap.
+pub fn public_paths(kind: ContentKind, id: &ItemId) -> Vec<String> {
+    vec![
+        format!("{}*", kind.collection_path()),
+        format!("/v1/analytics/views/{kind}/{id}"),
+        SITEMAP_PATH.to_string(),
+    ]
+}
+
+/// The sitemap lists every kind: every public change purges it.
+const SITEMAP_PATH: &str = "/v1/sitemap.xml";
+
+/// Purges what readers saw of an item, when a write changed it for them.
+async fn invalidate_if_public(app: &App, change: Option<Change>, kind: ContentKind, id: &ItemId) {
+    if change.is_some() {
+        metrics::count("Invalidations", &[("Function", "origin")]);
+        app.invalidator.invalidate(public_paths(kind, id)).await;
+    }
+}
+
+/// Replaces the stored item with `next` if nobody wrote it since it was read,
+/// with the rebuild hooks' outbox for what readers see change in the same
+/// transaction; then purges what readers saw.
+pub async fn replace_and_announce<T: Content>(
+    app: &App,
+    stored: &Stored<T>,
+    next: T,
+) -> Result<T, ApiError> {
+    let change = Change::between(&stored.item, Some(&next));
+    let outbox = webhooks::outbox(app.webhooks.as_ref(), change, &next)?;
+    let saved = repo::replace_with(
+        app.store.as_ref(),
+        stored,
+        next,
+        app.tracker.region(),
+        outbox,
+    )
+    .await?;
+    invalidate_if_public(app, change, T::KIND, stored.item.id()).await;
+    Ok(saved)
+}
+
+/// Moves a stored item to `target` (published or draft; a schedule is dropped) if
+/// nobody wrote it since it was read, and purges what readers saw.
+pub async fn change_status<T: Content>(
+    app: &App,
+    stored: &Stored<T>,
+    target: Status,
+) -> Result<T, ApiError> {
+    let mut next = stored.item.clone();
+    next.set_status(target, today_utc());
+    next.meta_mut().publish_at = None;
+    next.meta_mut().updated_at = Timestamp::now();
+    replace_and_announce(app, stored, next).await
+}
+
+/// Deletes a stored item, with the rebuild hooks' outbox in the same
+/// transaction; then purges what readers saw.
+pub async fn remove<T: Content>(app: &App, stored: &Stored<T>) -> Result<(), ApiError> {
+    let change = Change::between(&stored.item, None);
+    let outbox = webhooks::outbox(app.webhooks.as_ref(), change, &stored.item)?;
+    repo::delete(app.store.as_ref(), stored, app.tracker.region(), outbox).await?;
+    invalidate_if_public(app, change, T::KIND, stored.item.id()).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use folio_shared::routes::{Caching, ROUTES, RouteId};
+
+    /// CloudFront invalidation paths: exact, or a prefix ending in `*`.
+    fn covers(pattern: &str, path: &str) -> bool {
+        match pattern.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => pattern == path,
+        }
+    }
+
+    /// Every public answer kept for minutes that depends on content is purged by
+    /// a change to the content it shows: a new cached route without its
+    /// invalidation path fails here.
+    #[test]
+    fn every_cached_content_route_is_purged_by_the_changes_that_alter_it() {
+        let id = ItemId::parse("id", "item-1").unwrap();
+        for route in ROUTES {
+            let Caching::Shared { s_maxage } = route.caching else {
+                continue;
+            };
+            let kinds: Vec<ContentKind> = match route.id {
+                RouteId::List(k) | RouteId::Get(k) => vec![k],
+                RouteId::GetBlogPostBySlug | RouteId::ListBlogCategories | RouteId::BlogFeed(_) => {
+                    vec![ContentKind::Blog]
+                }
+                RouteId::Sitemap | RouteId::ContentViews => ContentKind::ALL.to_vec(),
+                // Counters live seconds; the document changes with a deploy.
+                RouteId::VisitorCount | RouteId::OpenApi => {
+                    assert!(s_maxage <= 10 || route.id == RouteId::OpenApi);
+                    continue;
+                }
+                other => panic!("{other:?} is cached: say what purges it"),
+            };
+            for kind in kinds {
+                let path = route
+                    .path
+                    .replace("{postId}", "item-1")
+                    .replace("{projectId}", "item-1")
+                    .replace("{certificationId}", "item-1")
+                    .replace("{slug}", "a-slug")
+                    .replace("{contentType}", kind.as_str())
+                    .replace("{contentId}", "item-1");
+                assert!(
+                    public_paths(kind, &id).iter().any(|p| covers(p, &path)),
+                    "a change to a {kind} does not purge {path}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! Cookieless, deduplicated visit and view counting (DESIGN §4).
+//!
+//! The visitor key is HMAC-SHA-256 over the client address and User-Agent, keyed by
+//! a random salt of the UTC day. Salts live two days and are then deleted, so no
+//! stored key can be traced back to an address. The dedup marker and the counter
+//! increments commit in one transaction: concurrent duplicates count once.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Datelike, Duration, NaiveDate};
+use folio_shared::ApiError;
+use folio_shared::domain::{ContentKind, ItemId, Status};
+use ring::hmac;
+
+use crate::ports::keys::{self, entity};
+use crate::ports::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write};
+use crate::usecases::tracking_limit::{Kind, TrackingLimiter, network_of};
+
+/// Substrings of User-Agents that are not people: crawlers, previewers, HTTP libraries.
+const BOT_MARKERS: &[&str] = &[
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "facebookexternalhit",
+    "headlesschrome",
+    "lighthouse",
+    "preview",
+    "curl/",
+    "wget/",
+    "python-requests",
+    "python-urllib",
+    "go-http-client",
+    "okhttp",
+    "java/",
+    "libwww",
+    "httpclient",
+    "axios/",
+    "node-fetch",
+];
+
+pub fn is_bot(user_agent: &str) -> bool {
+    let ua = user_agent.to_ascii_lowercase();
+    ua.trim().is_empty() || BOT_MARKERS.iter().any(|m| ua.contains(m))
+}
+
+/// Seconds since the epoch at the start of `day` (UTC).
+fn start_of(day: NaiveDate) -> i64 {
+    day.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp())
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Counted,
+    Duplicate,
+    Bot,
+}
+
+/// How far back a new day's salt deletes old salts explicitly.
+const SALT_CLEANUP_DAYS: i64 = 31;
+
+pub struct Tracker {
+    region: String,
+    /// What one network may add to the counters (429 past it).
+    pub limiter: TrackingLimiter,
+    /// Today's salt, cached: one store read per process per day.
+    salt: Mutex<Option<(NaiveDate, hmac::Key)>>,
+}
+
+impl Tracker {
+    pub fn new(region: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            limiter: TrackingLimiter::default(),
+            salt: Mutex::new(None),
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn salt_for(&self, store: &dyn Store, day: NaiveDate) -> Result<hmac::Key, ApiError> {
+        if let Some((d, key)) = self.salt.lock().map_err(|_| poisoned())?.as_ref()
+            && *d == day
+        {
+            return Ok(key.clone());
+        }
+        let bytes = match store.get(&keys::salt(day)).await? {
+            Some(row) => decode_salt(&row)?,
+            None => self.create_salt(store, day).await?,
+        };
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &bytes);
+        *self.salt.lock().map_err(|_| poisoned())? = Some((day, key.clone()));
+        Ok(key)
+    }
+
+    /// Creates the day's salt, deleting salts two or more days old in the same write.
+    /// If another instance created it first, theirs is used.
+    async fn create_salt(&self, store: &dyn Store, day: NaiveDate) -> Result<Vec<u8>, ApiError> {
+        let salt = crate::support::random::bytes::<32>()?;
+        let key = keys::salt(day);
+        let row = Item {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: entity::SALT.into(),
+            data: Some(URL_SAFE_NO_PAD.encode(salt)),
+            expires_at: Some(start_of(day + Duration::days(2))),
+            ..Item::default()
+        };
+        let mut writes = vec![Write::Put {
+            item: row,
+            condition: Condition::NotExists,
+        }];
+        // Salts two or more days old go in the same write, back a month, so days
+        // the service was down leave none behind (their rows have also expired:
+        // the embedded store sweeps them, DynamoDB's TTL deletes them later).
+        for age in 2..=SALT_CLEANUP_DAYS {
+            let old = keys::salt(day - Duration::days(age));
+            writes.push(Write::Delete {
+                key: old,
+                condition: Condition::None,
+            });
+        }
+        match store.transact(writes).await {
+            Ok(()) => Ok(salt.to_vec()),
+            Err(StoreError::ConditionFailed { index: 0 }) => {
+                let row = store.get(&keys::salt(day)).await?.ok_or_else(|| {
+                    ApiError::Internal("salt vanished after a concurrent create".into())
+                })?;
+                decode_salt(&row)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The visitor key of a client today; the address never leaves this function.
+    async fn visitor_key(
+        &self,
+        store: &dyn Store,
+        day: NaiveDate,
+        client_address: &str,
+        user_agent: &str,
+    ) -> Result<String, ApiError> {
+        let salt = self.salt_for(store, day).await?;
+        let mut ctx = hmac::Context::with_key(&salt);
+        // An IPv6 client is one visitor across its /64, which it can rotate through.
+        ctx.update(network_of(client_address).as_bytes());
+        ctx.update(b"\n");
+        ctx.update(user_agent.as_bytes());
+        Ok(URL_SAFE_NO_PAD.encode(&ctx.sign().as_ref()[..20]))
+    }
+
+    pub async fn track_visit(
+        &self,
+        store: &dyn Store,
+        day: NaiveDate,
+        client_address: &str,
+        user_agent: &str,
+    ) -> Result<Outcome, ApiError> {
+        if is_bot(user_agent) {
+            return Ok(Outcome::Bot);
+        }
+        let visitor = self
+            .visitor_key(store, day, client_address, user_agent)
+            .await?;
+        let marker = keys::visit_marker(day, &visitor);
+        let network = network_of(client_address);
+        if let Some(outcome) = self.limit(store, &network, Kind::Visit, &marker).await? {
+            return Ok(outcome);
+        }
+        let writes = vec![
+            Write::Put {
+                item: marker_row(marker, entity::VISIT_MARKER, day),
+                condition: Condition::NotExists,
+            },
+            counter(keys::visits_on(day, &self.region)),
+            counter(keys::total(keys::VISITS, &self.region)),
+        ];
+        let outcome = commit_once(store, writes).await?;
+        if outcome == Outcome::Counted {
+            self.limiter.counted(&network, Kind::Visit);
+        }
+        Ok(outcome)
+    }
+
+    /// The tracking limit: nothing to say while the network may still add counts;
+    /// past it, a visitor counted already (its marker exists) is a duplicate as
+    /// usual, and anyone else is refused with the limiter's 429.
+    async fn limit(
+        &self,
+        store: &dyn Store,
+        network: &str,
+        kind: Kind,
+        marker: &crate::ports::Key,
+    ) -> Result<Option<Outcome>, ApiError> {
+        let Err(refused) = self.limiter.check(network, kind) else {
+            return Ok(None);
+        };
+        if store.get(marker).await?.is_some() {
+            return Ok(Some(Outcome::Duplicate));
+        }
+        Err(refused)
+    }
+
+    /// Counts a view of a published item; `NotFound` if it is not (or no longer) published.
+    pub async fn track_view(
+        &self,
+        store: &dyn Store,
+        day: NaiveDate,
+        client_address: &str,
+        user_agent: &str,
+        kind: ContentKind,
+        id: &ItemId,
+    ) -> Result<Outcome, ApiError> {
+        if is_bot(user_agent) {
+            return Ok(Outcome::Bot);
+        }
+        let visitor = self
+            .visitor_key(store, day, client_address, user_agent)
+            .await?;
+        let marker = keys::view_marker(day, &visitor, kind, id);
+        let network = network_of(client_address);
+        if let Some(outcome) = self.limit(store, &network, Kind::View, &marker).await? {
+            return Ok(outcome);
+        }
+        let writes = vec![
+            Write::Put {
+                item: marker_row(marker, entity::VIEW_MARKER, day),
+                condition: Condition::NotExists,
+            },
+            counter(keys::views_of(kind, id, &self.region)),
+            counter(keys::total(keys::TOTAL_VIEWS, &self.region)),
+            Write::Check {
+                key: keys::content(kind, id),
+                condition: Condition::StatusIs(Status::Published.as_str().into()),
+            },
+        ];
+        match store.transact(writes).await {
+            Ok(()) => {
+                self.limiter.counted(&network, Kind::View);
+                Ok(Outcome::Counted)
+            }
+            Err(StoreError::ConditionFailed { index: 0 }) => Ok(Outcome::Duplicate),
+            Err(StoreError::ConditionFailed { .. }) => Err(ApiError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn poisoned() -> ApiError {
+    ApiError::Internal("salt cache lock poisoned".into())
+}
+
+fn decode_salt(row: &Item) -> Result<Vec<u8>, ApiError> {
+    row.data
+        .as_deref()
+        .and_then(|d| URL_SAFE_NO_PAD.decode(d).ok())
+        .ok_or_else(|| ApiError::Internal("corrupt salt row".into()))
+}
+
+fn marker_row(key: crate::ports::Key, entity_type: &str, day: NaiveDate) -> Item {
+    Item {
+        pk: key.pk,
+        sk: key.sk,
+        entity_type: entity_type.into(),
+        // Markers are only needed for their day; TTL removes them after the next.
+        expires_at: Some(start_of(day + Duration::days(2))),
+        ..Item::default()
+    }
+}
+
+fn counter(key: crate::ports::Key) -> Write {
+    Write::Increment {
+        key,
+        entity_type: entity::COUNTER.into(),
+        by: 1,
+        label: None,
+    }
+}
+
+async fn commit_once(store: &dyn Store, writes: Vec<Write>) -> Result<Outcome, ApiError> {
+    match store.transact(writes).await {
+        Ok(()) => Ok(Outcome::Counted),
+        Err(StoreError::ConditionFailed { index: 0 }) => Ok(Outcome::Duplicate),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn sum(store: &dyn Store, pk: &str, range: SortKeyRange) -> Result<i64, ApiError> {
+    let rows = store.query(&Query::table(pk, range)).await?;
+    Ok(rows.iter().map(|r| r.count).sum())
+}
+
+pub async fn visitor_count(store: &dyn Store) -> Result<i64, ApiError> {
+    sum(store, keys::VISITS, keys::totals()).await
+}
+
+pub async fn total_views(store: &dyn Store) -> Result<i64, ApiError> {
+    sum(store, keys::TOTAL_VIEWS, keys::totals()).await
+}
+
+pub async fn views_of(store: &dyn Store, kind: ContentKind, id: &ItemId) -> Result<i64, ApiError> {
+    sum(store, &keys::views_partition(kind), keys::views_of_item(id)).await
+}
+
+/// Views per item id of one kind, summed over Regions.
+pub async fn views_by_item(
+    store: &dyn Store,
+    kind: ContentKind,
+) -> Result<BTreeMap<String, i64>, ApiError> {
+    let rows = store
+        .query(&Query::table(
+            keys::views_partition(kind),
+            keys::views_of_all_items(),
+        ))
+        .await?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        if let Some(id) = keys::item_of_views_row(&row.sk) {
+            *out.entry(id.to_string()).or_insert(0) += row.count;
+        }
+    }
+    Ok(out)
+}
+
+/// Visits per day from `first` to `last` inclusive, every day present (0 if none).
+pub async fn visits_per_day(
+    store: &dyn Store,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<(NaiveDate, i64)>, ApiError> {
+    let rows = store
+        .query(&Query::table(
+            keys::VISITS,
+            keys::visits_between(first, last),
+        ))
+        .await?;
+    let mut by_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    for row in rows {
+        if let Some(day) = keys::day_of_visits_row(&row.sk) {
+            *by_day.entry(day).or_insert(0) += row.count;
+        }
+    }
+    Ok(first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|d| (d, by_day.get(&d).copied().unwrap_or(0)))
+        .collect())
+}
+
+/// Visits per calendar month for the `months` months ending with `today`'s.
+pub async fn visits_per_month(
+    store: &dyn Store,
+    today: NaiveDate,
+    months: u32,
+) -> Result<Vec<(NaiveDate, i64)>, ApiError> {
+    let this_month = today.with_day(1).unwrap_or(today);
+    let first = this_month
+        .checked_sub_months(chrono::Months::new(months.saturating_sub(1)))
+        .unwrap_or(this_month);
+    let days = visits_per_day(store, first, today).await?;
+    let mut out: Vec<(NaiveDate, i64)> = Vec::new();
+    for (day, n) in days {
+        let month = day.with_day(1).unwrap_or(day);
+        match out.last_mut() {
+            Some((m, total)) if *m == month => *total += n,
+            _ => out.push((month, n)),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_bots_and_tools_are_recognised() {
+        for ua in [
+            "Googlebot/2.1",
+            "curl/8.0",
+            "",
+            "Mozilla/5.0 HeadlessChrome/120",
+            "python-requests/2",
+        ] {
+            assert!(is_bot(ua), "{ua:?} not seen as a bot");
+        }
+        assert!(!is_bot("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"));
+    }
+
+    /// Yesterday's visitor keys must not be recomputable: a new day's salt deletes
+    /// every salt two or more days old, even after days nobody visited.
+    #[tokio::test]
+    async fn a_new_salt_deletes_old_salts_whatever_days_were_skipped() {
+        use crate::adapters::local::embedded::EmbeddedStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
+        let day = chrono::Utc::now().date_naive();
+        // Salts left by a server that last ran ten and three days ago (written
+        // without expiry, as a store from before expiry was kept would hold them).
+        for age in [10, 3] {
+            let key = keys::salt(day - Duration::days(age));
+            let row = Item {
+                pk: key.pk,
+                sk: key.sk,
+                entity_type: entity::SALT.into(),
+                data: Some(URL_SAFE_NO_PAD.encode([1u8; 32])),
+                ..Item::default()
+            };
+            store
+                .transact(vec![Write::Put {
+                    item: row,
+                    condition: Condition::None,
+                }])
+                .await
+                .unwrap();
+        }
+        let tracker = Tracker::new("local");
+        tracker
+            .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0")
+            .await
+            .unwrap();
+        for age in [10, 3] {
+            let old = store
+                .get(&keys::salt(day - Duration::days(age)))
+                .await
+                .unwrap();
+            assert!(old.is_none(), "the salt of {age} days ago is gone");
+        }
+        assert!(store.get(&keys::salt(day)).await.unwrap().is_some());
+    }
+}

@@ -1,0 +1,471 @@
+//! AWS mode: the origin wired to DynamoDB, Cognito and CloudFront. Used by the
+//! origin Lambda when `TABLE_NAME` is set and by `folio serve --aws`.
+//!
+//! Settings are read once, here, from the environment of the Lambda:
+//!
+//! | variable                  | meaning                                                  |
+//! |---------------------------|----------------------------------------------------------|
+//! | `TABLE_NAME`              | the DynamoDB table (required)                            |
+//! | `USER_POOL_ID`            | the Cognito user pool (required)                         |
+//! | `USER_POOL_CLIENT_ID`     | its app client (required)                                |
+//! | `USER_POOL_CLIENT_SECRET` | the app client's secret, when it has one                 |
+//! | `OWNER_GROUP`             | Cognito group of the owner (default `owner`)             |
+//! | `DISTRIBUTION_ID`         | CloudFront distribution to invalidate (none: no invalidation) |
+//! | `AWS_REGION`              | Region of the SDK clients and of this origin's counter rows (required) |
+//! | `JWKS_URL`                | override of the pool's JWKS URL (moto serves its own)    |
+//! | `SITE_URL`, `SITE_…`, `API_URL` | the owner's frontend, for feeds and the sitemap (`site`) |
+//! | `WEBHOOK_URLS`, `WEBHOOK_SECRET` | rebuild hooks (`webhooks`)                   |
+//! | `MEDIA_BUCKET`, `MEDIA_URL` | image uploads (`media`)                           |
+//!
+//! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, … are honoured by the SDK.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use folio_shared::ApiError;
+use folio_shared::jwt::jwks_http::HttpJwks;
+use folio_shared::jwt::{
+    Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url, cognito_pool_region,
+};
+use jsonwebtoken::jwk::JwkSet;
+
+use crate::adapters::aws::call_policy::CallPolicy;
+use crate::adapters::aws::cloudfront::CloudFrontInvalidator;
+use crate::adapters::aws::cognito::{CognitoConfig, CognitoIdentity};
+use crate::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore};
+use crate::adapters::aws::s3::{AwsCredentials, CredentialSource, S3Media};
+use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
+use crate::ports::{Invalidator, Store};
+use crate::usecases::app::App;
+use crate::usecases::site::Site;
+use crate::usecases::webhooks::{WebhookSettings, Webhooks};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing setting{} {}: set {} in the environment", if .0.len() > 1 { "s" } else { "" }, .0.join(", "), if .0.len() > 1 { "them" } else { "it" })]
+    Missing(Vec<&'static str>),
+    #[error("setting {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// The settings the AWS adapters cannot start without.
+pub const REQUIRED: &[&str] = &[
+    "AWS_REGION",
+    "TABLE_NAME",
+    "USER_POOL_ID",
+    "USER_POOL_CLIENT_ID",
+];
+
+/// CloudFront's API is global and signs in us-east-1.
+const CLOUDFRONT_REGION: &str = "us-east-1";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub table_name: String,
+    pub user_pool_id: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub owner_group: String,
+    pub distribution_id: Option<String>,
+    pub region: String,
+    pub jwks_url: String,
+    /// `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_CA_BUNDLE`, for the store's own calls.
+    pub dynamodb: DynamoEndpoint,
+    /// The owner's frontend, for feeds and the sitemap.
+    pub site: Option<Site>,
+    /// Rebuild hooks to notify of public changes.
+    pub webhooks: Option<WebhookSettings>,
+    /// The bucket images are uploaded to, and where `/media/…` is served.
+    pub media: Option<MediaSettings>,
+}
+
+/// `MEDIA_BUCKET` and `MEDIA_URL` (`crate::adapters::aws::s3`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaSettings {
+    pub bucket: String,
+    pub public_base: String,
+    /// `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: S3 elsewhere (moto), path-style.
+    pub endpoint: Option<String>,
+}
+
+/// The SDK's credentials (the Lambda's role), for signing upload URLs.
+struct SdkCredentials(aws_credential_types::provider::SharedCredentialsProvider);
+
+#[async_trait]
+impl CredentialSource for SdkCredentials {
+    async fn credentials(&self) -> Result<AwsCredentials, ApiError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let c = self
+            .0
+            .provide_credentials()
+            .await
+            .map_err(|e| ApiError::Unavailable {
+                retry_after_secs: 1,
+                message: format!("no AWS credentials to sign an upload with: {e}"),
+            })?;
+        Ok(AwsCredentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+            session_token: c.session_token().map(String::from),
+        })
+    }
+}
+
+impl AwsSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, in production).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        // Every missing setting is named at once, not one per attempt.
+        let missing: Vec<&'static str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|name| optional(name).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ConfigError::Missing(missing));
+        }
+        let required = |name: &'static str| optional(name).unwrap_or_default();
+        let region = required("AWS_REGION");
+        let user_pool_id = required("USER_POOL_ID");
+        if !user_pool_id.contains('_') {
+            return Err(ConfigError::Invalid {
+                name: "USER_POOL_ID",
+                reason: format!("{user_pool_id:?} is not a pool id like us-east-1_AbCdEf123"),
+            });
+        }
+        let site = Site::from_lookup(&lookup).map_err(|e| ConfigError::Invalid {
+            name: e.name,
+            reason: e.reason,
+        })?;
+        let webhooks = WebhookSettings::from_lookup(&lookup).map_err(|e| ConfigError::Invalid {
+            name: e.name,
+            reason: e.reason,
+        })?;
+        // Uploads need both; MEDIA_URL is empty until the distribution exists (the
+        // first deploy), and uploads stay off until then.
+        let media = match (optional("MEDIA_BUCKET"), optional("MEDIA_URL")) {
+            (Some(bucket), Some(public_base)) => {
+                url::Url::parse(&public_base).map_err(|_| ConfigError::Invalid {
+                    name: "MEDIA_URL",
+                    reason: format!("{public_base:?} is not an absolute URL"),
+                })?;
+                Some(MediaSettings {
+                    bucket,
+                    public_base,
+                    endpoint: optional("AWS_ENDPOINT_URL_S3")
+                        .or_else(|| optional("AWS_ENDPOINT_URL")),
+                })
+            }
+            _ => None,
+        };
+        let jwks_url = optional("JWKS_URL").unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
+        Ok(Self {
+            table_name: required("TABLE_NAME"),
+            client_id: required("USER_POOL_CLIENT_ID"),
+            client_secret: optional("USER_POOL_CLIENT_SECRET"),
+            owner_group: optional("OWNER_GROUP").unwrap_or_else(|| "owner".into()),
+            distribution_id: optional("DISTRIBUTION_ID"),
+            dynamodb: DynamoEndpoint::from_lookup(&lookup),
+            user_pool_id,
+            region,
+            jwks_url,
+            site,
+            webhooks,
+            media,
+        })
+    }
+
+    /// The Region of the user pool, from its id (`eu-west-1_AbC` → `eu-west-1`): the
+    /// Cognito client talks to it, wherever this origin runs.
+    pub fn pool_region(&self) -> &str {
+        cognito_pool_region(&self.user_pool_id)
+    }
+
+    /// `iss` of the pool's tokens. Cognito (and moto) always use the AWS URL.
+    pub fn issuer(&self) -> String {
+        cognito_issuer(&self.user_pool_id)
+    }
+
+    pub fn cognito_config(&self) -> CognitoConfig {
+        CognitoConfig {
+            user_pool_id: self.user_pool_id.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            owner_group: self.owner_group.clone(),
+        }
+    }
+
+    /// The store: the table, reached at its own endpoint when one is set, signed
+    /// with the shared SDK configuration's credentials.
+    pub fn dynamodb_store(&self, sdk: &SdkConfig) -> Result<DynamoStore, String> {
+        DynamoStore::connect(sdk, &self.dynamodb, &self.table_name)
+    }
+
+    /// An SDK client of the table's endpoint: for creating the table
+    /// (`dynamo::create_table`) and for tests that look at rows as DynamoDB holds them.
+    pub fn dynamodb_client(&self, sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+        let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
+        if let Some(endpoint) = &self.dynamodb.url {
+            config = config.endpoint_url(endpoint);
+        }
+        aws_sdk_dynamodb::Client::from_conf(config.build())
+    }
+
+    pub fn verifier_config(&self) -> VerifierConfig {
+        VerifierConfig::new(&self.issuer(), &self.client_id, &self.owner_group)
+    }
+}
+
+/// The SDK configuration every client shares: the retry mode and timeouts of
+/// `CallPolicy::AWS`, which folio's own DynamoDB calls follow too. Credentials,
+/// endpoints and the rest come from the environment as usual.
+///
+/// Lambda hands a function its execution role's keys in `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>).
+/// When they are there, they are what the default chain would pick first, so
+/// they are read directly: building the chain also builds providers a Lambda
+/// never asks (profile, SSO, web identity with an STS client of its own, ECS,
+/// IMDS). Without them (a laptop with a profile, SSO), the default chain.
+pub fn sdk_loader(region: &str) -> ConfigLoader {
+    const POLICY: CallPolicy = CallPolicy::AWS;
+    let loader = aws_config::defaults(BehaviorVersion::latest());
+    let has = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let loader = if has("AWS_ACCESS_KEY_ID") && has("AWS_SECRET_ACCESS_KEY") {
+        loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+    } else {
+        loader
+    };
+    loader
+        .http_client(SharedHttpClient::new(RootsOnFirstCall(sdk_https_client())))
+        .region(Region::new(region.to_string()))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(POLICY.max_attempts)
+                .with_initial_backoff(POLICY.initial_backoff),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(POLICY.connect_timeout)
+                .operation_attempt_timeout(POLICY.attempt_timeout)
+                .operation_timeout(POLICY.operation_timeout)
+                .build(),
+        )
+}
+
+/// The SDK's default HTTPS client, built as `aws-smithy-runtime` builds it (rustls
+/// on aws-lc, the proxy the environment names).
+fn sdk_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
+/// An HTTP client that reads the trusted roots on its first call, not while the
+/// SDK clients are built at start-up. The default client builds a connector, and
+/// so reads and decodes the CA bundle (about 1.5 ms, BENCHMARKS.md), in
+/// `validate_base_client_config`; here that is the trait's no-op. Cognito and
+/// CloudFront are called by sign-in and publishing only, so a cold start that
+/// answers a public read never reads the bundle.
+#[derive(Debug)]
+struct RootsOnFirstCall(SharedHttpClient);
+
+impl HttpClient for RootsOnFirstCall {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// Sends a change to several invalidators (the local cache of `folio serve` and
+/// CloudFront, say).
+pub struct Fanout(pub Vec<Arc<dyn Invalidator>>);
+
+#[async_trait]
+impl Invalidator for Fanout {
+    async fn invalidate(&self, paths: Vec<String>) {
+        for target in &self.0 {
+            target.invalidate(paths.clone()).await;
+        }
+    }
+}
+
+/// Everything AWS mode is made of; clients are built once and reused.
+pub struct Aws {
+    pub app: Arc<App>,
+    pub verifier: Arc<Verifier>,
+    pub store: Arc<DynamoStore>,
+    pub identity: Arc<CognitoIdentity>,
+}
+
+impl Aws {
+    /// Wires the adapters. `also_invalidate` receives every invalidation besides
+    /// CloudFront (the local cache of `folio serve`).
+    pub async fn connect(
+        settings: &AwsSettings,
+        sdk: &SdkConfig,
+        also_invalidate: Vec<Arc<dyn Invalidator>>,
+    ) -> Result<Self, String> {
+        Self::connect_with(settings, sdk, also_invalidate, None).await
+    }
+
+    /// `connect`, with failures injected into the store and identity ports (tests).
+    pub async fn connect_with(
+        settings: &AwsSettings,
+        sdk: &SdkConfig,
+        also_invalidate: Vec<Arc<dyn Invalidator>>,
+        faults: Option<FaultPlan>,
+    ) -> Result<Self, String> {
+        let store = Arc::new(settings.dynamodb_store(sdk)?);
+        // Every client talks to the Region of the resource it calls: the table's
+        // replica here, the pool where it lives, CloudFront's global endpoint.
+        let cognito = aws_sdk_cognitoidentityprovider::config::Builder::from(sdk)
+            .region(Region::new(settings.pool_region().to_string()))
+            .build();
+        let identity = Arc::new(CognitoIdentity::new(
+            aws_sdk_cognitoidentityprovider::Client::from_conf(cognito),
+            settings.cognito_config(),
+        ));
+        let mut invalidators = also_invalidate;
+        if let Some(distribution) = &settings.distribution_id {
+            let cloudfront = aws_sdk_cloudfront::config::Builder::from(sdk)
+                .region(Region::new(CLOUDFRONT_REGION))
+                .build();
+            invalidators.push(Arc::new(CloudFrontInvalidator::new(
+                aws_sdk_cloudfront::Client::from_conf(cloudfront),
+                distribution,
+            )));
+        }
+        let jwks = Arc::new(HttpJwks::new(&settings.jwks_url)?);
+        let config = settings.verifier_config();
+        // No JWKS fetch at start-up: most requests are public reads that need no key,
+        // and a cold start should not wait on Cognito. The first token fetches the
+        // keys (its kid is unknown: single flight, rate-limited, last keys kept).
+        let initial = JwkSet { keys: Vec::new() };
+        let verifier = Arc::new(Verifier::new(config, &initial, jwks));
+        let app = Arc::new(
+            App::new(
+                wrap_store(Arc::clone(&store) as Arc<dyn Store>, faults.clone()),
+                wrap_identity(identity.clone(), faults),
+                Arc::new(Fanout(invalidators)),
+                Arc::clone(&verifier),
+                &settings.region,
+            )
+            .with_site(settings.site.clone())
+            .with_webhooks(settings.webhooks.clone().map(Webhooks::new).transpose()?),
+        );
+        if let (Some(media), Some(credentials)) = (&settings.media, sdk.credentials_provider()) {
+            let endpoint = media
+                .endpoint
+                .as_deref()
+                .map(url::Url::parse)
+                .transpose()
+                .map_err(|e| format!("setting AWS_ENDPOINT_URL is invalid: {e}"))?;
+            app.set_media(Arc::new(S3Media {
+                bucket: media.bucket.clone(),
+                region: settings.region.clone(),
+                endpoint,
+                public_base: media.public_base.clone(),
+                credentials: Box::new(SdkCredentials(credentials)),
+            }));
+        }
+        Ok(Self {
+            app,
+            verifier,
+            store,
+            identity,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const FULL: &[(&str, &str)] = &[
+        ("AWS_REGION", "eu-west-1"),
+        ("TABLE_NAME", "folio"),
+        ("USER_POOL_ID", "us-east-1_Abc123"),
+        ("USER_POOL_CLIENT_ID", "client"),
+    ];
+
+    #[test]
+    fn settings_name_the_missing_variable() {
+        for missing in REQUIRED {
+            let pairs: Vec<_> = FULL.iter().copied().filter(|(k, _)| k != missing).collect();
+            assert_eq!(
+                AwsSettings::from_lookup(env(&pairs)),
+                Err(ConfigError::Missing(vec![missing]))
+            );
+        }
+    }
+
+    #[test]
+    fn every_missing_setting_is_named_in_one_message() {
+        let error = AwsSettings::from_lookup(env(&[("AWS_REGION", "eu-west-1")])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "missing settings TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID: set them in the environment"
+        );
+    }
+
+    #[test]
+    fn the_cognito_client_uses_the_pool_region_not_the_function_region() {
+        let settings = AwsSettings::from_lookup(env(FULL)).unwrap();
+        assert_eq!(settings.region, "eu-west-1");
+        assert_eq!(settings.pool_region(), "us-east-1");
+    }
+
+    #[test]
+    fn issuer_and_jwks_follow_the_pool_region_not_the_function_region() {
+        let settings = AwsSettings::from_lookup(env(FULL)).unwrap();
+        assert_eq!(
+            settings.issuer(),
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc123"
+        );
+        assert_eq!(settings.owner_group, "owner");
+        assert_eq!(settings.distribution_id, None);
+        assert_eq!(
+            settings.jwks_url,
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc123/.well-known/jwks.json"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! Start-up: settings read once, the adapters built and an `App` assembled, for
+//! AWS (`aws`) or for one machine (`local`).
+
+pub mod aws;
+pub mod local;
