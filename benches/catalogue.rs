@@ -383,7 +383,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, bulk: Option<BulkSeed>, sizes
                 // moto ignores the idempotency token the SDK puts on every
                 // TransactWriteItems: a retry of a write that was applied (the
                 // first attempt timed out on a busy moto) finds the post there.
-                Err(folio_shared::ApiError::PreconditionFailed) => {}
+                Err(folio_origin::repo::RepoError::Changed) => {}
                 Err(e) => panic!("post {written}: {e}"),
             }
             written += 1;

@@ -1,19 +1,21 @@
 //! The AWS side of the `folio` command: `serve --aws`, `table`, `owner`, `aws-init`.
 //! Settings come from the environment exactly as for the origin Lambda.
 
+use crate::error::CommandError;
 use crate::serve::Backend;
 use folio_origin::adapters::aws::cognito::{CognitoIdentity, create_pool};
 use folio_origin::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore, table_definition};
+use folio_origin::ports::IdentityError;
 use folio_origin::wiring::aws::{AwsSettings, sdk_loader};
 use folio_shared::domain::Email;
 
-fn settings() -> Result<AwsSettings, String> {
-    AwsSettings::from_env().map_err(|e| e.to_string())
+fn settings() -> Result<AwsSettings, CommandError> {
+    Ok(AwsSettings::from_env()?)
 }
 
 /// The SDK configuration for a command, refused at once (in one line, with the
 /// fix) when no credentials can be found.
-pub async fn sdk_for(region: &str) -> Result<aws_config::SdkConfig, String> {
+pub async fn sdk_for(region: &str) -> Result<aws_config::SdkConfig, CommandError> {
     use aws_credential_types::provider::ProvideCredentials;
     let sdk = sdk_loader(region).load().await;
     let provider = sdk.credentials_provider().ok_or_else(no_credentials)?;
@@ -31,9 +33,9 @@ fn no_credentials() -> String {
 
 /// An identity-provider failure as the command's one line: the API's generic
 /// "unavailable" says nothing to the person at the terminal.
-fn owner_error(error: folio_shared::ApiError, region: &str) -> String {
+fn owner_error(error: IdentityError, region: &str) -> String {
     match error {
-        folio_shared::ApiError::Unavailable { .. } => {
+        IdentityError::Unavailable { .. } => {
             let endpoint = std::env::var("AWS_ENDPOINT_URL")
                 .map(|e| format!(" at {e}"))
                 .unwrap_or_default();
@@ -45,7 +47,7 @@ fn owner_error(error: folio_shared::ApiError, region: &str) -> String {
     }
 }
 
-pub async fn backend() -> Result<Backend, String> {
+pub async fn backend() -> Result<Backend, CommandError> {
     let settings = settings()?;
     let sdk = sdk_loader(&settings.region).load().await;
     Ok(Backend::Aws {
@@ -54,14 +56,16 @@ pub async fn backend() -> Result<Backend, String> {
     })
 }
 
-fn required_env(name: &'static str) -> Result<String, String> {
+fn required_env(name: &'static str) -> Result<String, CommandError> {
     std::env::var(name)
         .ok()
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| format!("missing setting {name}: set it in the environment"))
+        .ok_or_else(|| {
+            CommandError::Refused(format!("missing setting {name}: set it in the environment"))
+        })
 }
 
-async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
+async fn create_table_named(region: &str, table: &str) -> Result<(), CommandError> {
     let sdk = sdk_for(region).await?;
     println!("Creating table {table} in {region}…");
     let created = folio_origin::adapters::aws::dynamo::create_table(
@@ -81,7 +85,7 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
             |_, _| {},
         )
         .await
-        .map_err(|e| format!("cannot mark the new table indexed: {e}"))?;
+        .map_err(|e| CommandError::Refused(format!("cannot mark the new table indexed: {e}")))?;
     } else {
         println!(
             "Table {table} exists already; left as it is (`folio migrate --aws` indexes it for lists)."
@@ -91,16 +95,16 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), String> {
 }
 
 /// The table a data command works on: AWS_REGION and TABLE_NAME, nothing else.
-pub fn table_settings() -> Result<(String, String), String> {
+pub fn table_settings() -> Result<(String, String), CommandError> {
     Ok((required_env("AWS_REGION")?, required_env("TABLE_NAME")?))
 }
 
 /// `folio table create`: needs only TABLE_NAME and AWS_REGION.
-pub async fn create_table() -> Result<(), String> {
+pub async fn create_table() -> Result<(), CommandError> {
     create_table_named(&required_env("AWS_REGION")?, &required_env("TABLE_NAME")?).await
 }
 
-pub fn print_table_definition() -> Result<(), String> {
+pub fn print_table_definition() -> Result<(), CommandError> {
     let json = serde_json::to_string_pretty(&table_definition()).map_err(|e| e.to_string())?;
     crate::print_document(&json)
 }
@@ -112,7 +116,7 @@ fn cognito(settings: &AwsSettings, sdk: &aws_config::SdkConfig) -> CognitoIdenti
     )
 }
 
-pub async fn create_owner(email: &Email, password: &str) -> Result<(), String> {
+pub async fn create_owner(email: &Email, password: &str) -> Result<(), CommandError> {
     let settings = settings()?;
     let sdk = sdk_for(&settings.region).await?;
     cognito(&settings, &sdk)
@@ -129,14 +133,19 @@ pub async fn create_owner(email: &Email, password: &str) -> Result<(), String> {
 }
 
 /// `folio aws-init`: everything `serve --aws` needs, created from nothing.
-pub async fn init(region: &str, table: &str, email: &Email, password: &str) -> Result<(), String> {
+pub async fn init(
+    region: &str,
+    table: &str,
+    email: &Email,
+    password: &str,
+) -> Result<(), CommandError> {
     create_table_named(region, table).await?;
     let sdk = sdk_for(region).await?;
     let client = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     println!("Creating user pool folio…");
     let (pool_id, client_id) = create_pool(&client, "folio")
         .await
-        .map_err(|e| format!("cannot create the user pool: {e}"))?;
+        .map_err(|e| CommandError::Refused(format!("cannot create the user pool: {e}")))?;
     let lookup = |name: &str| match name {
         "AWS_REGION" => Some(region.to_string()),
         "TABLE_NAME" => Some(table.to_string()),

@@ -2,6 +2,7 @@
 //! CloudFront stand-in (`standin`); `folio seed` loads sample content.
 
 pub mod aws_cli;
+pub mod error;
 pub mod markdown_import;
 pub mod package;
 pub mod portable;
@@ -13,11 +14,11 @@ pub mod standin;
 
 /// Writes a document to stdout. A closed pipe (`folio openapi | head`) ends the
 /// output quietly instead of panicking as `println!` does.
-pub fn print_document(text: &str) -> Result<(), String> {
+pub fn print_document(text: &str) -> Result<(), error::CommandError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string().into()),
         _ => Ok(()),
     }
 }

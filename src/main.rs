@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use folio::aws_cli;
+use folio::error::CommandError;
 use folio::serve::{self, Backend, ServeConfig};
 use folio_origin::wiring::local::{Local, LocalConfig};
 use folio_shared::domain::Email;
@@ -216,7 +217,7 @@ struct EdgePackageArgs {
 }
 
 impl EdgePackageArgs {
-    fn settings(&self) -> Result<folio_edge::config::EdgeSettings, String> {
+    fn settings(&self) -> Result<folio_edge::config::EdgeSettings, CommandError> {
         use folio_edge::config::RunMode;
         let required = |value: &Option<String>, name: &str| {
             value.clone().filter(|v| !v.is_empty()).ok_or_else(|| {
@@ -229,7 +230,11 @@ impl EdgePackageArgs {
         let mode = match self.mode.as_str() {
             "exec" => RunMode::Exec,
             "pipe" => RunMode::Pipe,
-            other => return Err(format!("--mode must be exec or pipe, not {other:?}")),
+            other => {
+                return Err(CommandError::Refused(format!(
+                    "--mode must be exec or pipe, not {other:?}"
+                )));
+            }
         };
         Ok(folio_edge::config::EdgeSettings {
             user_pool_id: required(&self.user_pool_id, "USER_POOL_ID")?,
@@ -279,12 +284,14 @@ enum OwnerCommand {
 }
 
 /// `127.0.0.1:8080`, `[::1]:8080`, or `8080` alone (on 127.0.0.1).
-fn parse_addr(value: &str) -> Result<SocketAddr, String> {
+fn parse_addr(value: &str) -> Result<SocketAddr, CommandError> {
     if let Ok(port) = value.parse::<u16>() {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     value.parse().map_err(|_| {
-        format!("{value:?} is not an address: use host:port (127.0.0.1:8080) or a port (8080)")
+        CommandError::Refused(format!(
+            "{value:?} is not an address: use host:port (127.0.0.1:8080) or a port (8080)"
+        ))
     })
 }
 
@@ -299,9 +306,10 @@ fn init_logging(default: &str) {
         .init();
 }
 
-fn owner_email() -> Result<Email, String> {
+fn owner_email() -> Result<Email, CommandError> {
     let raw = std::env::var("FOLIO_OWNER_EMAIL").unwrap_or_else(|_| "owner@folio.local".into());
-    Email::parse("FOLIO_OWNER_EMAIL", &raw).map_err(|e| format!("FOLIO_OWNER_EMAIL: {}", e.issue))
+    Email::parse("FOLIO_OWNER_EMAIL", &raw)
+        .map_err(|e| CommandError::Refused(format!("FOLIO_OWNER_EMAIL: {}", e.issue)))
 }
 
 fn owner_password() -> Option<String> {
@@ -310,7 +318,7 @@ fn owner_password() -> Option<String> {
         .filter(|p| !p.is_empty())
 }
 
-async fn serve_command(mut config: ServeConfig, seed: bool) -> Result<(), String> {
+async fn serve_command(mut config: ServeConfig, seed: bool) -> Result<(), CommandError> {
     let email = owner_email()?;
     config.owner = Some((email.clone(), owner_password()));
     let server = serve::start(config.clone()).await?;
@@ -414,7 +422,7 @@ async fn package_command(
     what: PackageWhat,
     edge: &EdgePackageArgs,
     options: &PackageOptions,
-) -> Result<(), String> {
+) -> Result<(), CommandError> {
     if matches!(what, PackageWhat::All | PackageWhat::Origin) {
         folio::package::origin(&options.build(&options.origin_binary), &options.dist)?;
     }
@@ -427,14 +435,15 @@ async fn package_command(
 }
 
 /// The local store of `data_dir`, opened for a one-shot command.
-async fn open_local(data_dir: PathBuf) -> Result<Local, String> {
+async fn open_local(data_dir: PathBuf) -> Result<Local, CommandError> {
     let config = LocalConfig::plain(data_dir, "folio-cli");
-    tokio::task::spawn_blocking(move || Local::open(&config))
+    let local = tokio::task::spawn_blocking(move || Local::open(&config))
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())??;
+    Ok(local)
 }
 
-async fn owner_reset_password(data_dir: PathBuf) -> Result<(), String> {
+async fn owner_reset_password(data_dir: PathBuf) -> Result<(), CommandError> {
     let local = open_local(data_dir).await?;
     let owner = local
         .issuer
@@ -454,7 +463,7 @@ async fn owner_reset_password(data_dir: PathBuf) -> Result<(), String> {
         .issuer
         .set_password(&owner, &password)
         .await
-        .map_err(|e| format!("cannot set the password: {e}"))?;
+        .map_err(|e| CommandError::Refused(format!("cannot set the password: {e}")))?;
     match shown {
         Some(p) => println!("The password of {owner} is now {p}  (shown once)."),
         None => println!("The password of {owner} is now the one in FOLIO_OWNER_PASSWORD."),
@@ -463,14 +472,15 @@ async fn owner_reset_password(data_dir: PathBuf) -> Result<(), String> {
     Ok(())
 }
 
-async fn owner_set_email(email: &str, data_dir: PathBuf) -> Result<(), String> {
-    let email = Email::parse("email", email).map_err(|e| format!("{email:?}: {}", e.issue))?;
+async fn owner_set_email(email: &str, data_dir: PathBuf) -> Result<(), CommandError> {
+    let email = Email::parse("email", email)
+        .map_err(|e| CommandError::Refused(format!("{email:?}: {}", e.issue)))?;
     let local = open_local(data_dir).await?;
     let old = local
         .issuer
         .set_owner_email(&email)
         .await
-        .map_err(|e| format!("cannot change the owner's email: {e}"))?;
+        .map_err(|e| CommandError::Refused(format!("cannot change the owner's email: {e}")))?;
     println!(
         "The owner is now {} (was {old}); the password is unchanged. Set FOLIO_OWNER_EMAIL={} for `folio serve`.",
         email.as_str(),
@@ -486,7 +496,7 @@ fn target(data_dir: Option<PathBuf>, aws: bool) -> folio::portable::Target {
     }
 }
 
-async fn seed_command(data_dir: PathBuf) -> Result<(), String> {
+async fn seed_command(data_dir: PathBuf) -> Result<(), CommandError> {
     let config = LocalConfig::plain(data_dir.clone(), "folio-seed");
     let local = tokio::task::spawn_blocking(move || Local::open(&config))
         .await
@@ -603,7 +613,7 @@ async fn main() -> ExitCode {
         Command::Owner {
             command: OwnerCommand::PasswordPolicy,
         } => serde_json::to_string_pretty(&folio_shared::domain::PASSWORD_POLICY.document())
-            .map_err(|e| e.to_string())
+            .map_err(|e| CommandError::Refused(e.to_string()))
             .and_then(|doc| folio::print_document(&doc)),
         Command::AwsInit { region, table } => match (owner_email(), owner_password()) {
             (Ok(email), Some(password)) => aws_cli::init(&region, &table, &email, &password).await,
@@ -639,11 +649,11 @@ async fn main() -> ExitCode {
         },
         Command::CloudfrontPolicies => {
             serde_json::to_string_pretty(&folio_shared::policy::document())
-                .map_err(|e| e.to_string())
+                .map_err(|e| CommandError::Refused(e.to_string()))
                 .and_then(|doc| folio::print_document(&doc))
         }
         Command::Openapi => serde_json::to_string_pretty(&folio_origin::http::openapi::document())
-            .map_err(|e| e.to_string())
+            .map_err(|e| CommandError::Refused(e.to_string()))
             .and_then(|doc| folio::print_document(&doc)),
     };
     match result {

@@ -20,6 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::CommandError;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use folio_origin::usecases::portable::Record;
 use folio_shared::domain::{BlogPost, Meta, Status, read_time, slugify};
@@ -29,8 +30,28 @@ use serde_json::{Map, Value};
 #[derive(Debug)]
 pub struct Converted {
     pub file: PathBuf,
-    pub record: Result<Record, String>,
+    pub record: Result<Record, Skipped>,
     pub notes: Vec<String>,
+}
+
+/// Why a file was skipped (named in the import's notes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Skipped {
+    #[error("cannot read it: {0}")]
+    Unreadable(String),
+    #[error("TOML front matter: {0}")]
+    Toml(String),
+    #[error("YAML front matter: {0}")]
+    Yaml(String),
+    #[error("front matter is not a map of keys")]
+    NotMap,
+    #[error("front matter opened with {0} is never closed")]
+    Unclosed(&'static str),
+    #[error("it has no body to be the post's content")]
+    NoBody,
+    /// Dates or an id the item cannot be made of.
+    #[error("{0}")]
+    Meta(String),
 }
 
 const EXCERPT_CHARS: usize = 500;
@@ -68,7 +89,7 @@ fn toml_to_json(value: &toml::Value) -> Value {
 }
 
 /// The front matter (as JSON) and the body of a file's text.
-fn split(text: &str) -> Result<(Map<String, Value>, &str), String> {
+fn split(text: &str) -> Result<(Map<String, Value>, &str), Skipped> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (fence, is_toml) in [("---", false), ("+++", true)] {
         let Some(rest) = text
@@ -85,22 +106,22 @@ fn split(text: &str) -> Result<(Map<String, Value>, &str), String> {
                 let body = &rest[offset + line.len()..];
                 let value = if is_toml {
                     let table: toml::Table =
-                        toml::from_str(matter).map_err(|e| format!("TOML front matter: {e}"))?;
+                        toml::from_str(matter).map_err(|e| Skipped::Toml(e.to_string()))?;
                     toml_to_json(&toml::Value::Table(table))
                 } else {
                     let docs = yaml_rust2::YamlLoader::load_from_str(matter)
-                        .map_err(|e| format!("YAML front matter: {e}"))?;
+                        .map_err(|e| Skipped::Yaml(e.to_string()))?;
                     docs.first().map(yaml_to_json).unwrap_or(Value::Null)
                 };
                 return match value {
                     Value::Object(map) => Ok((map, body)),
                     Value::Null => Ok((Map::new(), body)),
-                    _ => Err("front matter is not a map of keys".into()),
+                    _ => Err(Skipped::NotMap),
                 };
             }
             offset += line.len();
         }
-        return Err(format!("front matter opened with {fence} is never closed"));
+        return Err(Skipped::Unclosed(fence));
     }
     Ok((Map::new(), text))
 }
@@ -161,7 +182,7 @@ fn timestamp(day: NaiveDate) -> String {
 pub fn convert(file: &Path, relative: &str) -> Converted {
     let mut notes = Vec::new();
     let record = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read it: {e}"))
+        .map_err(|e| Skipped::Unreadable(e.to_string()))
         .and_then(|text| post_of(&text, file, relative, &mut notes));
     Converted {
         file: file.to_path_buf(),
@@ -175,7 +196,7 @@ fn post_of(
     file: &Path,
     relative: &str,
     notes: &mut Vec<String>,
-) -> Result<Record, String> {
+) -> Result<Record, Skipped> {
     let (mut matter, body) = split(text)?;
     let mut take = |keys: &[&str]| keys.iter().find_map(|k| matter.remove(*k));
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("post");
@@ -187,7 +208,7 @@ fn post_of(
         .map(|day| (day, &stem[11..]));
     let content = body.trim().to_string();
     if content.is_empty() {
-        return Err("it has no body to be the post's content".into());
+        return Err(Skipped::NoBody);
     }
     let title = take(&["title"])
         .and_then(|v| v.as_str().map(str::trim).map(String::from))
@@ -267,7 +288,7 @@ fn post_of(
         "createdAt": created,
         "updatedAt": updated.map(timestamp).unwrap_or_else(|| created.clone()),
     }))
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| Skipped::Meta(e.to_string()))?;
     Ok(Record::Blog {
         item: BlogPost {
             meta,
@@ -286,12 +307,12 @@ fn post_of(
 
 /// Every `.md` / `.markdown` file under `dir` (sorted, so runs are the same),
 /// converted.
-pub fn convert_dir(dir: &Path) -> Result<Vec<Converted>, String> {
+pub fn convert_dir(dir: &Path) -> Result<Vec<Converted>, CommandError> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(next) = pending.pop() {
-        let entries =
-            std::fs::read_dir(&next).map_err(|e| format!("cannot read {}: {e}", next.display()))?;
+        let entries = std::fs::read_dir(&next)
+            .map_err(|e| CommandError::Refused(format!("cannot read {}: {e}", next.display())))?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::error::CommandError;
 use folio_edge::config::EdgeSettings;
 use folio_edge::package::{ORIGIN_TRIGGER_LIMIT, VIEWER_TRIGGER_LIMIT, check_binary, write_zip};
 use folio_shared::jwt::JwksSource;
@@ -58,7 +59,7 @@ impl Build {
     }
 
     /// Builds (unless prebuilt) and returns the binary's path.
-    fn binary(&self, profile: &str, package: &str, bin: &str) -> Result<PathBuf, String> {
+    fn binary(&self, profile: &str, package: &str, bin: &str) -> Result<PathBuf, CommandError> {
         if let Build::Prebuilt(path) = self {
             return Ok(path.clone());
         }
@@ -73,22 +74,25 @@ fn kib(bytes: u64) -> String {
 }
 
 /// Runs cargo (the one running us, if any) with its progress on the terminal.
-fn cargo_build(args: &[&str]) -> Result<(), String> {
+fn cargo_build(args: &[&str]) -> Result<(), CommandError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!("==> cargo {}", args.join(" "));
     let status = Command::new(&cargo)
         .args(args)
         .status()
-        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+        .map_err(|e| CommandError::Refused(format!("cannot run {cargo}: {e}")))?;
     if !status.success() && args.first() == Some(&"zigbuild") {
-        return Err(format!(
+        return Err(CommandError::Refused(format!(
             "cargo zigbuild failed ({status}): is it installed? `pip install cargo-zigbuild ziglang`"
-        ));
+        )));
     }
     if status.success() {
         Ok(())
     } else {
-        Err(format!("cargo {} failed ({status})", args.join(" ")))
+        Err(CommandError::Refused(format!(
+            "cargo {} failed ({status})",
+            args.join(" ")
+        )))
     }
 }
 
@@ -99,15 +103,16 @@ fn target_dir() -> PathBuf {
 }
 
 /// Builds and zips the origin Lambda into `dist`.
-pub fn origin(build: &Build, dist: &Path) -> Result<PathBuf, String> {
+pub fn origin(build: &Build, dist: &Path) -> Result<PathBuf, CommandError> {
     let binary = build.binary("lambda", "folio-origin", "bootstrap")?;
-    let bytes =
-        std::fs::read(&binary).map_err(|e| format!("cannot read {}: {e}", binary.display()))?;
+    let bytes = std::fs::read(&binary)
+        .map_err(|e| CommandError::Refused(format!("cannot read {}: {e}", binary.display())))?;
     let glibc = check_binary(&bytes, "the origin binary")?;
     let out = dist.join("origin.zip");
-    std::fs::create_dir_all(dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
-    let file =
-        std::fs::File::create(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    std::fs::create_dir_all(dist)
+        .map_err(|e| CommandError::Refused(format!("cannot create {}: {e}", dist.display())))?;
+    let file = std::fs::File::create(&out)
+        .map_err(|e| CommandError::Refused(format!("cannot create {}: {e}", out.display())))?;
     let mut zip = zip::ZipWriter::new(file);
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -115,7 +120,7 @@ pub fn origin(build: &Build, dist: &Path) -> Result<PathBuf, String> {
     zip.start_file("bootstrap", options)
         .and_then(|()| zip.write_all(&bytes).map_err(Into::into))
         .and_then(|()| zip.finish().map(|_| ()))
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        .map_err(|e| CommandError::Refused(format!("cannot write {}: {e}", out.display())))?;
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     println!(
         "{}: {} (binary {}, x86_64, glibc {})",
@@ -125,28 +130,29 @@ pub fn origin(build: &Build, dist: &Path) -> Result<PathBuf, String> {
         glibc.map_or("none".into(), |(a, b)| format!("{a}.{b}"))
     );
     if size > ORIGIN_TRIGGER_LIMIT {
-        return Err(format!(
+        return Err(CommandError::Refused(format!(
             "{} is over Lambda's 50 MB zip limit",
             out.display()
-        ));
+        )));
     }
     Ok(out)
 }
 
 /// The JWKS snapshot: a file, or fetched from the pool's JWKS URL now.
-async fn snapshot(settings: &EdgeSettings, file: Option<&Path>) -> Result<JwkSet, String> {
+async fn snapshot(settings: &EdgeSettings, file: Option<&Path>) -> Result<JwkSet, CommandError> {
     if let Some(file) = file {
-        let bytes =
-            std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let bytes = std::fs::read(file)
+            .map_err(|e| CommandError::Refused(format!("cannot read {}: {e}", file.display())))?;
         return serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{} is not a JWKS: {e}", file.display()));
+            .map_err(|e| CommandError::Refused(format!("{} is not a JWKS: {e}", file.display())));
     }
     let url = settings.jwks_url();
     println!("==> fetching the JWKS snapshot from {url}");
-    HttpJwks::new(&url)?
-        .fetch()
-        .await
-        .map_err(|e| format!("cannot fetch the JWKS snapshot ({e}); pass --jwks-file"))
+    HttpJwks::new(&url)?.fetch().await.map_err(|e| {
+        CommandError::Refused(format!(
+            "cannot fetch the JWKS snapshot ({e}); pass --jwks-file"
+        ))
+    })
 }
 
 /// Builds and zips the edge with `settings` baked in, into `dist`.
@@ -155,7 +161,7 @@ pub async fn edge(
     jwks_file: Option<&Path>,
     build: &Build,
     dist: &Path,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, CommandError> {
     let jwks = snapshot(settings, jwks_file).await?;
     if jwks.keys.is_empty() {
         return Err("the JWKS snapshot has no keys".into());
@@ -180,10 +186,10 @@ pub async fn edge(
         );
     }
     if report.zip_bytes > ORIGIN_TRIGGER_LIMIT {
-        return Err(format!(
+        return Err(CommandError::Refused(format!(
             "{} is over the 50 MB Lambda@Edge limit",
             out.display()
-        ));
+        )));
     }
     Ok(out)
 }
@@ -204,7 +210,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("bootstrap");
         std::fs::write(&script, "#!/bin/sh\n").unwrap();
-        let error = origin(&Build::Prebuilt(script), dir.path()).unwrap_err();
+        let error = origin(&Build::Prebuilt(script), dir.path())
+            .unwrap_err()
+            .to_string();
         assert!(
             error.starts_with("the origin binary is not an ELF"),
             "{error}"

@@ -11,6 +11,7 @@ use folio_origin::ports::Store;
 use folio_origin::usecases::portable;
 use folio_origin::wiring::local::{LOCAL_REGION, STORE_FILE};
 
+use crate::error::CommandError;
 use crate::progress::Progress;
 
 /// Which store a command works on.
@@ -30,7 +31,7 @@ enum Use {
 /// The store of the target. For an import, a data directory without a store gets a
 /// new (private) one; a dry run compares with an empty scratch store instead and
 /// leaves the directory alone; an export needs a store.
-async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), String> {
+async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), CommandError> {
     match target {
         Target::DataDir(dir) => {
             let mut file = dir.join(STORE_FILE);
@@ -46,10 +47,10 @@ async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), S
                 folio_origin::support::private_files::ensure_dir(dir)?;
                 folio_origin::support::private_files::ensure_file(&file)?;
             } else if !file.exists() {
-                return Err(format!(
+                return Err(CommandError::Refused(format!(
                     "no folio store in {}: give the data directory of a folio serve (--data-dir)",
                     dir.display()
-                ));
+                )));
             }
             // An export reads a snapshot beside a running `folio serve`; an
             // import writes, so it needs the store to itself.
@@ -74,17 +75,17 @@ async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), S
     }
 }
 
-pub async fn export(target: Target, out: &Path) -> Result<(), String> {
+pub async fn export(target: Target, out: &Path) -> Result<(), CommandError> {
     let (store, _) = open(&target, Use::Export).await?;
     let records = portable::export(store.as_ref())
         .await
-        .map_err(|e| format!("cannot read the store: {e}"))?;
+        .map_err(|e| CommandError::Refused(format!("cannot read the store: {e}")))?;
     let text = portable::to_lines(&records).map_err(|e| e.to_string())?;
     // Written beside the target and renamed: an interrupted export leaves no half file.
     let partial = out.with_extension("partial");
     std::fs::write(&partial, text)
         .and_then(|()| std::fs::rename(&partial, out))
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        .map_err(|e| CommandError::Refused(format!("cannot write {}: {e}", out.display())))?;
     eprintln!(
         "Exported {} records to {}",
         records.len() - 1,
@@ -103,7 +104,7 @@ fn report(summary: &portable::Summary, dry_run: bool) {
 }
 
 /// A directory of Markdown files (Hugo, Jekyll, Astro) as blog posts.
-async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<(), String> {
+async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<(), CommandError> {
     let converted = crate::markdown_import::convert_dir(dir)?;
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
     let mut summary = portable::Summary::default();
@@ -118,7 +119,7 @@ async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<()
             Ok(record) => {
                 match portable::import_record(store.as_ref(), record, &region, dry_run)
                     .await
-                    .map_err(|e| format!("{name}: {e}"))?
+                    .map_err(|e| CommandError::Refused(format!("{name}: {e}")))?
                 {
                     Ok(outcome) => summary.count(outcome),
                     Err(e) => summary
@@ -134,12 +135,12 @@ async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<()
     Ok(())
 }
 
-pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), String> {
+pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), CommandError> {
     if file.is_dir() {
         return import_markdown(target, file, dry_run).await;
     }
     let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        .map_err(|e| CommandError::Refused(format!("cannot read {}: {e}", file.display())))?;
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
     let mut progress = None;
     let summary = portable::import(store.as_ref(), &text, &region, dry_run, |done, total| {
@@ -148,7 +149,7 @@ pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), St
             .update(done);
     })
     .await
-    .map_err(|e| format!("{}: {e}", file.display()))?;
+    .map_err(|e| CommandError::Refused(format!("{}: {e}", file.display())))?;
     drop(progress);
     report(&summary, dry_run);
     Ok(())
@@ -156,13 +157,13 @@ pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), St
 
 /// `folio backup`: one consistent snapshot of a data directory's store, taken while
 /// `folio serve` runs (or not), into a new file.
-pub fn backup(data_dir: &Path, out: &Path) -> Result<(), String> {
+pub fn backup(data_dir: &Path, out: &Path) -> Result<(), CommandError> {
     let file = data_dir.join(STORE_FILE);
     if out.exists() {
-        return Err(format!(
+        return Err(CommandError::Refused(format!(
             "{} exists: give a new file to back up into",
             out.display()
-        ));
+        )));
     }
     let snapshot = EmbeddedSnapshot::open(&file).map_err(|e| e.to_string())?;
     // Secrets live in the store (password hashes, salts): the copy is private too.
@@ -180,21 +181,24 @@ pub fn backup(data_dir: &Path, out: &Path) -> Result<(), String> {
 
 /// `folio restore`: puts a backup in place of a data directory's store. The
 /// server must be stopped; the backup is checked before anything is replaced.
-pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
-    EmbeddedSnapshot::open(backup)
-        .map_err(|e| format!("{} is not a folio backup: {e}", backup.display()))?;
+pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), CommandError> {
+    EmbeddedSnapshot::open(backup).map_err(|e| {
+        CommandError::Refused(format!("{} is not a folio backup: {e}", backup.display()))
+    })?;
     let file = data_dir.join(STORE_FILE);
     if file.exists() {
         // Opening it for writing proves no server uses it.
-        EmbeddedStore::open(&file).map_err(|e| format!("cannot restore: {e}"))?;
+        EmbeddedStore::open(&file)
+            .map_err(|e| CommandError::Refused(format!("cannot restore: {e}")))?;
     }
     folio_origin::support::private_files::ensure_dir(data_dir)?;
     let staged = data_dir.join(format!("{STORE_FILE}.restoring"));
     std::fs::copy(backup, &staged)
         .and_then(|_| std::fs::File::open(&staged)?.sync_all())
-        .map_err(|e| format!("cannot copy {}: {e}", backup.display()))?;
+        .map_err(|e| CommandError::Refused(format!("cannot copy {}: {e}", backup.display())))?;
     folio_origin::support::private_files::ensure_file(&staged)?;
-    std::fs::rename(&staged, &file).map_err(|e| format!("cannot put the backup in place: {e}"))?;
+    std::fs::rename(&staged, &file)
+        .map_err(|e| CommandError::Refused(format!("cannot put the backup in place: {e}")))?;
     println!("Restored {} into {}", backup.display(), data_dir.display());
     Ok(())
 }
@@ -203,7 +207,7 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<(), String> {
 /// their place in the tallies, and every item a catalogue entry that matches it
 /// (removing those of deleted items), then marks the store indexed. Safe beside a
 /// running service, and safe to run again.
-pub async fn migrate(target: Target) -> Result<(), String> {
+pub async fn migrate(target: Target) -> Result<(), CommandError> {
     let (store, region) = open(&target, Use::Import).await?;
     let mut progress = Progress::open_ended();
     let done = folio_origin::repo::content::migrate_all(
@@ -221,7 +225,7 @@ pub async fn migrate(target: Target) -> Result<(), String> {
         },
     )
     .await
-    .map_err(|e| format!("cannot migrate the store: {e}"))?;
+    .map_err(|e| CommandError::Refused(format!("cannot migrate the store: {e}")))?;
     drop(progress);
     println!(
         "Indexed {} items for lists ({} had their index rows already), wrote {} catalogue entries (missing or out of date) and removed {} left by deleted items; lists, the sitemap and the view statistics now read only what they return.",

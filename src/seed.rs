@@ -2,24 +2,30 @@
 
 use folio_origin::App;
 use folio_origin::repo::content as repo;
-use folio_shared::ApiError;
 use folio_shared::domain::{
     BlogPost, Certification, Content, Fields, Meta, Project, Status, today_utc,
 };
 use serde_json::json;
 
+use crate::error::CommandError;
+
 async fn add<T: Content>(
     app: &App,
     body: serde_json::Value,
     publish: bool,
-) -> Result<(), ApiError> {
-    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let item = T::create(&Fields::parse(&bytes, &T::writable())?, Meta::new_draft())?;
+) -> Result<(), CommandError> {
+    let bytes = serde_json::to_vec(&body).map_err(|e| CommandError::Refused(e.to_string()))?;
+    let fields = Fields::parse(&bytes, &T::writable())
+        .map_err(|e| CommandError::Refused(format!("sample content: {e}")))?;
+    let item = T::create(&fields, Meta::new_draft())
+        .map_err(|e| CommandError::Refused(format!("sample content: {e}")))?;
     let created = repo::create(app.store.as_ref(), item, app.tracker.region()).await?;
     if publish {
         let stored = repo::get::<T>(app.store.as_ref(), created.id())
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(CommandError::Refused(
+                "a sample item vanished as it was published".into(),
+            ))?;
         let mut next = stored.item.clone();
         next.set_status(Status::Published, today_utc());
         repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
@@ -51,7 +57,7 @@ impl std::fmt::Display for Seeded {
 
 /// The samples, only into a store without blog posts: `folio seed` and
 /// `folio serve --seed` both run this, so neither ever doubles them.
-pub async fn seed_if_empty(app: &App) -> Result<Seeded, ApiError> {
+pub async fn seed_if_empty(app: &App) -> Result<Seeded, CommandError> {
     let posts = repo::ids(app.store.as_ref(), folio_shared::domain::ContentKind::Blog)
         .await?
         .len();
@@ -62,7 +68,7 @@ pub async fn seed_if_empty(app: &App) -> Result<Seeded, ApiError> {
 }
 
 /// Adds three posts (one a draft), two projects and two certifications.
-pub async fn seed(app: &App) -> Result<usize, ApiError> {
+pub async fn seed(app: &App) -> Result<usize, CommandError> {
     add::<BlogPost>(app, json!({
         "title": "Hello from folio", "excerpt": "What this site runs on.",
         "content": "folio serves this portfolio from the edge: posts, projects and certifications, counted without cookies.",

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::error::CommandError;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
@@ -51,7 +52,7 @@ impl Smoke {
         path: &str,
         body: Option<Value>,
         headers: &[(&str, &str)],
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, CommandError> {
         let mut request = Request::builder()
             .method(method.clone())
             .uri(format!("{}{path}", self.base))
@@ -71,11 +72,15 @@ impl Smoke {
         };
         let request = request
             .body(Full::new(payload))
-            .map_err(|e| format!("cannot build the request: {e}"))?;
+            .map_err(|e| CommandError::Refused(format!("cannot build the request: {e}")))?;
         let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
             .await
-            .map_err(|_| format!("{method} {path}: no answer within {REQUEST_TIMEOUT:?}"))?
-            .map_err(|e| format!("{method} {path}: {e}"))?;
+            .map_err(|_| {
+                CommandError::Refused(format!(
+                    "{method} {path}: no answer within {REQUEST_TIMEOUT:?}"
+                ))
+            })?
+            .map_err(|e| CommandError::Refused(format!("{method} {path}: {e}")))?;
         let status = response.status();
         let etag = response
             .headers()
@@ -86,7 +91,7 @@ impl Smoke {
             .into_body()
             .collect()
             .await
-            .map_err(|e| format!("{method} {path}: body unreadable: {e}"))?
+            .map_err(|e| CommandError::Refused(format!("{method} {path}: body unreadable: {e}")))?
             .to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok(Answer { status, etag, body })
@@ -99,20 +104,20 @@ impl Smoke {
         path: &str,
         body: Option<Value>,
         want: StatusCode,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, CommandError> {
         let answer = self.send(who, method.clone(), path, body, &[]).await?;
         if answer.status != want {
-            return Err(format!(
+            return Err(CommandError::Refused(format!(
                 "{method} {path} answered {} (wanted {want}): {}",
                 answer.status, answer.body
-            ));
+            )));
         }
         Ok(answer)
     }
 
     /// Repeats an anonymous GET until it answers `want` (CloudFront's cache may hold
     /// the previous answer until the invalidation lands).
-    async fn eventually(&self, path: &str, want: StatusCode) -> Result<Answer, String> {
+    async fn eventually(&self, path: &str, want: StatusCode) -> Result<Answer, CommandError> {
         let deadline = Instant::now() + PROPAGATION;
         loop {
             let answer = self.send(As::Public, Method::GET, path, None, &[]).await?;
@@ -120,10 +125,10 @@ impl Smoke {
                 return Ok(answer);
             }
             if Instant::now() > deadline {
-                return Err(format!(
+                return Err(CommandError::Refused(format!(
                     "GET {path} still answered {} after {PROPAGATION:?} (wanted {want})",
                     answer.status
-                ));
+                )));
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
@@ -132,8 +137,8 @@ impl Smoke {
 
 async fn step<T>(
     name: &str,
-    work: impl std::future::Future<Output = Result<T, String>>,
-) -> Result<T, String> {
+    work: impl std::future::Future<Output = Result<T, CommandError>>,
+) -> Result<T, CommandError> {
     let started = Instant::now();
     let result = work.await;
     let ms = started.elapsed().as_millis();
@@ -141,11 +146,11 @@ async fn step<T>(
         Ok(_) => println!("  ok    {name:<28} {ms:>6} ms"),
         Err(e) => println!("  FAIL  {name:<28} {ms:>6} ms  {e}"),
     }
-    result.map_err(|e| format!("step '{name}' failed: {e}"))
+    result.map_err(|e| CommandError::Refused(format!("step '{name}' failed: {e}")))
 }
 
 /// Runs every check against `base` (e.g. `https://d111.cloudfront.net`).
-pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
+pub async fn run(base: &str, credentials: &Credentials) -> Result<(), CommandError> {
     let connector = folio_shared::jwt::jwks_http::https_connector()?;
     let mut smoke = Smoke {
         base: base.trim_end_matches('/').to_string(),
@@ -174,7 +179,7 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
         a.body["posts"]
             .as_array()
             .map(|_| ())
-            .ok_or_else(|| format!("no posts array: {}", a.body))
+            .ok_or_else(|| CommandError::Refused(format!("no posts array: {}", a.body)))
     })
     .await?;
     let token = step("owner sign-in", async {
@@ -191,7 +196,7 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
         a.body["token"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| "no token in the answer".to_string())
+            .ok_or_else(|| CommandError::from("no token in the answer"))
     })
     .await?;
     smoke.token = Some(token);
@@ -216,7 +221,7 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
         a.body["id"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| "no id in the answer".to_string())
+            .ok_or_else(|| CommandError::from("no id in the answer"))
     })
     .await?;
     let checks = checks_on(&smoke, &id).await;
@@ -229,7 +234,10 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
         if a.status.is_success() {
             Ok(())
         } else {
-            Err(format!("DELETE answered {}: {}", a.status, a.body))
+            Err(CommandError::Refused(format!(
+                "DELETE answered {}: {}",
+                a.status, a.body
+            )))
         }
     })
     .await;
@@ -240,7 +248,7 @@ pub async fn run(base: &str, credentials: &Credentials) -> Result<(), String> {
 }
 
 /// The checks between creating the draft and deleting it.
-async fn checks_on(smoke: &Smoke, id: &str) -> Result<(), String> {
+async fn checks_on(smoke: &Smoke, id: &str) -> Result<(), CommandError> {
     let item = format!("/v1/blog/posts/{id}");
     let owner_post = |action: &'static str| {
         let path = format!("{item}/{action}");
@@ -258,14 +266,17 @@ async fn checks_on(smoke: &Smoke, id: &str) -> Result<(), String> {
             .status
         {
             StatusCode::NOT_FOUND => Ok(()),
-            other => Err(format!("the public got {other} for a draft")),
+            other => Err(CommandError::Refused(format!(
+                "the public got {other} for a draft"
+            ))),
         }
     })
     .await?;
     step("publish", owner_post("publish")).await?;
     let etag = step("public read", async {
         let a = smoke.eventually(&item, StatusCode::OK).await?;
-        a.etag.ok_or_else(|| "no ETag on a public read".to_string())
+        a.etag
+            .ok_or_else(|| CommandError::from("no ETag on a public read"))
     })
     .await?;
     step("ETag / 304", async {
@@ -276,7 +287,9 @@ async fn checks_on(smoke: &Smoke, id: &str) -> Result<(), String> {
             .status
         {
             StatusCode::NOT_MODIFIED => Ok(()),
-            other => Err(format!("If-None-Match answered {other}, not 304")),
+            other => Err(CommandError::Refused(format!(
+                "If-None-Match answered {other}, not 304"
+            ))),
         }
     })
     .await?;
@@ -293,7 +306,7 @@ async fn checks_on(smoke: &Smoke, id: &str) -> Result<(), String> {
         a.body["count"]
             .as_i64()
             .map(|_| ())
-            .ok_or_else(|| format!("no integer count: {}", a.body))
+            .ok_or_else(|| CommandError::Refused(format!("no integer count: {}", a.body)))
     })
     .await?;
     step("unpublish", owner_post("unpublish")).await?;

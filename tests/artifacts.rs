@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use folio::standin::cache::ResponseCache;
 use folio::standin::function_url::AuthorizationAfterOac;
-use folio::standin::{Distribution, LambdaFunction, StandinConfig};
+use folio::standin::{Distribution, FunctionError, LambdaFunction, StandinConfig};
 use folio_edge::config::{EdgeSettings, RunMode};
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Value, json};
@@ -48,10 +48,10 @@ struct ViaRuntimeApi(RuntimeApi);
 
 #[async_trait]
 impl LambdaFunction for ViaRuntimeApi {
-    async fn invoke(&self, event: Value) -> Result<Value, String> {
+    async fn invoke(&self, event: Value) -> Result<Value, FunctionError> {
         match self.0.invoke(event, Duration::from_secs(30)).await {
             Outcome::Response(value) => Ok(value),
-            Outcome::Error(error) => Err(error.to_string()),
+            Outcome::Error(error) => Err(FunctionError::new(error)),
         }
     }
 }

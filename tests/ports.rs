@@ -9,14 +9,13 @@ use crate::support::{OWNER_EMAIL, OWNER_PASSWORD};
 use folio_origin::adapters::aws::cloudfront::CloudFrontInvalidator;
 use folio_origin::adapters::local::embedded::EmbeddedStore;
 use folio_origin::adapters::local::purge::LocalPurge;
-use folio_origin::ports::identity::WRONG_CREDENTIALS;
+use folio_origin::ports::identity::{IdentityError, WRONG_CREDENTIALS};
 use folio_origin::ports::{
     Condition, IdentityProvider, Invalidator, Item, Key, Query, SortKeyRange, Store, StoreError,
     Write,
 };
 use folio_origin::wiring::aws::Aws;
 use folio_origin::wiring::local::{Local, LocalConfig};
-use folio_shared::ApiError;
 use folio_shared::domain::Email;
 use folio_shared::jwt::Verifier;
 
@@ -615,7 +614,8 @@ fn a_ca_bundle_that_is_not_pem_certificates_is_refused_at_start_naming_the_setti
         };
         let error = DynamoStore::connect(&sdk, &endpoint, "t")
             .err()
-            .expect("refused");
+            .expect("refused")
+            .to_string();
         assert!(
             error.starts_with("setting AWS_CA_BUNDLE: ")
                 && error.contains(&*bundle.to_string_lossy()),
@@ -641,15 +641,16 @@ async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier)
     assert!(session.expires_in > 0);
 
     let wrong = identity.sign_in(&email, "not-the-password-1A!").await;
+    assert_eq!(wrong.unwrap_err(), IdentityError::WrongCredentials);
     assert_eq!(
-        wrong.unwrap_err(),
-        ApiError::Unauthorized(WRONG_CREDENTIALS.into())
+        IdentityError::WrongCredentials.to_string(),
+        WRONG_CREDENTIALS
     );
     let stranger = Email::parse("email", "nobody@folio.test").unwrap();
     let unknown = identity.sign_in(&stranger, OWNER_PASSWORD).await;
     assert_eq!(
         unknown.unwrap_err(),
-        ApiError::Unauthorized(WRONG_CREDENTIALS.into()),
+        IdentityError::WrongCredentials,
         "unknown users and wrong passwords look the same"
     );
 
@@ -657,7 +658,7 @@ async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier)
     assert!(verifier.verify(&refreshed.id_token).await.unwrap().is_owner);
     assert!(matches!(
         identity.refresh("not-a-refresh-token").await,
-        Err(ApiError::Unauthorized(_))
+        Err(IdentityError::RefreshRefused(_))
     ));
 
     let username = who.username.clone().unwrap_or(who.subject.clone());
@@ -665,7 +666,7 @@ async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier)
     assert!(
         matches!(
             identity.refresh(&session.refresh_token).await,
-            Err(ApiError::Unauthorized(_))
+            Err(IdentityError::RefreshRefused(_))
         ),
         "sign-out revokes refresh tokens"
     );

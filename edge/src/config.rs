@@ -49,22 +49,35 @@ fn default_owner_group() -> String {
     "owner".into()
 }
 
+/// Baked settings that cannot be read: the package is broken, rebuild it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{CONFIG_FILE} is invalid: {0}")]
+    Invalid(String),
+    #[error("{CONFIG_FILE}: userPoolId and clientId are required")]
+    Required,
+    #[error("{JWKS_FILE} is not a key set: {0}")]
+    NotKeySet(String),
+}
+
 impl EdgeSettings {
     /// Reads `folio-edge.json` and `jwks.json` from `dir`; errors name the file.
-    pub fn load(dir: &Path) -> Result<(Self, JwkSet), String> {
+    pub fn load(dir: &Path) -> Result<(Self, JwkSet), SettingsError> {
         let read = |name: &str| {
-            std::fs::read(dir.join(name))
-                .map_err(|e| format!("cannot read {}: {e}", dir.join(name).display()))
+            std::fs::read(dir.join(name)).map_err(|e| SettingsError::Read {
+                path: dir.join(name).display().to_string(),
+                reason: e.to_string(),
+            })
         };
         let settings: Self = serde_json::from_slice(&read(CONFIG_FILE)?)
-            .map_err(|e| format!("{CONFIG_FILE} is invalid: {e}"))?;
+            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
         if settings.user_pool_id.is_empty() || settings.client_id.is_empty() {
-            return Err(format!(
-                "{CONFIG_FILE}: userPoolId and clientId are required"
-            ));
+            return Err(SettingsError::Required);
         }
         let jwks: JwkSet = serde_json::from_slice(&read(JWKS_FILE)?)
-            .map_err(|e| format!("{JWKS_FILE} is not a key set: {e}"))?;
+            .map_err(|e| SettingsError::NotKeySet(e.to_string()))?;
         Ok((settings, jwks))
     }
 

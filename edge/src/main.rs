@@ -16,8 +16,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 fn build_edge() -> Result<Edge, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate the binary: {e}"))?;
     let dir = exe.parent().ok_or("the binary has no directory")?;
-    let (settings, snapshot) = EdgeSettings::load(dir)?;
-    let source = Arc::new(HttpJwks::new(&settings.jwks_url())?);
+    let (settings, snapshot) = EdgeSettings::load(dir).map_err(|e| e.to_string())?;
+    let source = Arc::new(HttpJwks::new(&settings.jwks_url()).map_err(|e| e.to_string())?);
     let verifier = Arc::new(Verifier::new(settings.verifier_config(), &snapshot, source));
     Ok(Edge::new(verifier, settings.edge_config()))
 }

@@ -253,7 +253,7 @@ struct CountingJwks {
 
 #[async_trait]
 impl JwksSource for CountingJwks {
-    async fn fetch(&self) -> Result<JwkSet, String> {
+    async fn fetch(&self) -> Result<JwkSet, folio_shared::jwt::JwksError> {
         self.fetches.fetch_add(1, Ordering::SeqCst);
         Ok(self.keys.clone())
     }

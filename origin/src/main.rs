@@ -23,7 +23,10 @@ async fn build_app() -> Result<Arc<App>, String> {
         Err(_) | Ok("aws") => {
             let settings = AwsSettings::from_env().map_err(|e| e.to_string())?;
             let sdk = sdk_loader(&settings.region).load().await;
-            return Ok(Aws::connect(&settings, &sdk, Vec::new()).await?.app);
+            return Ok(Aws::connect(&settings, &sdk, Vec::new())
+                .await
+                .map_err(|e| e.to_string())?
+                .app);
         }
         Ok("local") => {}
         Ok(other) => {
@@ -46,7 +49,7 @@ async fn build_app() -> Result<Arc<App>, String> {
         })
         .map_err(|e| e.to_string())?,
     };
-    Ok(Local::open(&config)?.app)
+    Ok(Local::open(&config).map_err(|e| e.to_string())?.app)
 }
 
 fn main() -> Result<(), Error> {

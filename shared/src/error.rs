@@ -8,22 +8,7 @@ use serde_json::{Value, json};
 
 use crate::response::ApiResponse;
 
-/// A validation failure on one named input field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {issue}")]
-pub struct FieldError {
-    pub field: String,
-    pub issue: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, issue: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            issue: issue.into(),
-        }
-    }
-}
+pub use crate::domain::FieldError;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
@@ -73,6 +58,23 @@ pub enum ApiError {
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         ApiError::Validation(e)
+    }
+}
+
+/// Every refused token gets one message; why it was refused goes to the logs.
+impl From<crate::jwt::JwtRejection> for ApiError {
+    fn from(_: crate::jwt::JwtRejection) -> Self {
+        ApiError::Unauthorized(crate::jwt::INVALID_TOKEN_MESSAGE.into())
+    }
+}
+
+/// A body that is not a JSON object: 400, naming the field when one is at fault.
+impl From<crate::domain::BodyError> for ApiError {
+    fn from(e: crate::domain::BodyError) -> Self {
+        match e {
+            crate::domain::BodyError::Field(field) => ApiError::Validation(field),
+            other => ApiError::BadRequest(other.to_string()),
+        }
     }
 }
 

@@ -37,6 +37,8 @@ use crate::standin::{
     Distribution, InProcessEdge, InProcessOrigin, LambdaFunction, Reply, StandinConfig, Stats,
 };
 
+use crate::error::CommandError;
+use folio_origin::usecases::error::UseCaseError;
 use folio_shared::policy::MAX_BODY_BYTES;
 /// Headers must arrive within this (idle keep-alive connections are closed too).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -156,7 +158,7 @@ async fn run_scheduler(app: Arc<App>) {
 async fn every_period<F, Fut>(work: F)
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<(), ApiError>>,
+    Fut: std::future::Future<Output = Result<(), UseCaseError>>,
 {
     let mut every = tokio::time::interval(SCHEDULER_PERIOD);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -253,7 +255,7 @@ async fn serve_one(
 }
 
 /// Binds, opens the data directory and starts serving in the background.
-pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
+pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| match e.kind() {
@@ -296,7 +298,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                 |_, _| {},
             )
             .await
-            .map_err(|e| format!("cannot index the store for lists: {e}"))?;
+            .map_err(|e| CommandError::Refused(format!("cannot index the store for lists: {e}")))?;
             if migrated.indexed > 0 {
                 eprintln!("Indexed {} items for lists.", migrated.indexed);
             }
@@ -308,7 +310,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
                         .issuer
                         .ensure_owner(email, password.as_deref())
                         .await
-                        .map_err(|e| format!("cannot create the owner: {e}"))?,
+                        .map_err(|e| {
+                            CommandError::Refused(format!("cannot create the owner: {e}"))
+                        })?,
                 );
             }
             let purge = Arc::clone(&local.purge);

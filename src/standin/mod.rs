@@ -52,10 +52,26 @@ use function_url::{AuthorizationAfterOac, FunctionUrl, OriginAccessControl, Orig
 pub use rules::EventType;
 use sigv4::Credentials;
 
+/// A function that failed instead of answering (Lambda's `errorMessage`):
+/// CloudFront answers 502 for an edge function, a Function URL 502 for the origin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FunctionError {
+    pub message: String,
+}
+
+impl FunctionError {
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        Self {
+            message: message.to_string(),
+        }
+    }
+}
+
 /// A Lambda function as CloudFront and a Function URL call it: JSON in, JSON out.
 #[async_trait]
 pub trait LambdaFunction: Send + Sync {
-    async fn invoke(&self, event: Value) -> Result<Value, String>;
+    async fn invoke(&self, event: Value) -> Result<Value, FunctionError>;
 }
 
 /// The edge handler in this process, behind its event shape.
@@ -63,9 +79,9 @@ pub struct InProcessEdge(pub Edge);
 
 #[async_trait]
 impl LambdaFunction for InProcessEdge {
-    async fn invoke(&self, event: Value) -> Result<Value, String> {
-        let event: CloudFrontEvent = serde_json::from_value(event).map_err(|e| e.to_string())?;
-        self.0.handle(event).await.map_err(|e| e.to_string())
+    async fn invoke(&self, event: Value) -> Result<Value, FunctionError> {
+        let event: CloudFrontEvent = serde_json::from_value(event).map_err(FunctionError::new)?;
+        self.0.handle(event).await.map_err(FunctionError::new)
     }
 }
 
@@ -74,14 +90,14 @@ pub struct InProcessOrigin(pub Arc<App>);
 
 #[async_trait]
 impl LambdaFunction for InProcessOrigin {
-    async fn invoke(&self, event: Value) -> Result<Value, String> {
+    async fn invoke(&self, event: Value) -> Result<Value, FunctionError> {
         let event: LambdaFunctionUrlRequest =
-            serde_json::from_value(event).map_err(|e| e.to_string())?;
-        let request = request_from_event(event)?;
+            serde_json::from_value(event).map_err(FunctionError::new)?;
+        let request = request_from_event(event).map_err(FunctionError::new)?;
         serde_json::to_value(response_to_event(
             folio_origin::http::handle(&self.0, request).await,
         ))
-        .map_err(|e| e.to_string())
+        .map_err(FunctionError::new)
     }
 }
 
@@ -492,7 +508,7 @@ impl Distribution {
         };
         let result = match serde_json::to_value(event) {
             Ok(event) => self.origin.invoke(event).await,
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(FunctionError::new(e)),
         };
         match result {
             Ok(value) => function_url_response(value),
@@ -702,7 +718,7 @@ mod tests {
 
     #[async_trait]
     impl LambdaFunction for PassThrough {
-        async fn invoke(&self, mut event: Value) -> Result<Value, String> {
+        async fn invoke(&self, mut event: Value) -> Result<Value, FunctionError> {
             Ok(event["Records"][0]["cf"]["request"].take())
         }
     }
@@ -712,7 +728,7 @@ mod tests {
 
     #[async_trait]
     impl LambdaFunction for Answers {
-        async fn invoke(&self, _: Value) -> Result<Value, String> {
+        async fn invoke(&self, _: Value) -> Result<Value, FunctionError> {
             Ok(json_response(self.0, self.1))
         }
     }
@@ -747,7 +763,7 @@ mod tests {
 
     #[async_trait]
     impl LambdaFunction for Recorder {
-        async fn invoke(&self, event: Value) -> Result<Value, String> {
+        async fn invoke(&self, event: Value) -> Result<Value, FunctionError> {
             if let Ok(mut events) = self.events.lock() {
                 events.push(event);
             }

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use async_trait::async_trait;
 use folio::standin::cache::ResponseCache;
 use folio::standin::function_url::AuthorizationAfterOac;
-use folio::standin::{Distribution, EventType, LambdaFunction, StandinConfig};
+use folio::standin::{Distribution, EventType, FunctionError, LambdaFunction, StandinConfig};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -121,7 +121,7 @@ struct AddsHeader(&'static str);
 
 #[async_trait]
 impl LambdaFunction for AddsHeader {
-    async fn invoke(&self, mut event: Value) -> Result<Value, String> {
+    async fn invoke(&self, mut event: Value) -> Result<Value, FunctionError> {
         let mut request = event["Records"][0]["cf"]["request"].take();
         request["headers"][self.0] = json!([{ "key": self.0, "value": "1" }]);
         Ok(request)
@@ -134,7 +134,7 @@ struct Ok200;
 
 #[async_trait]
 impl LambdaFunction for Ok200 {
-    async fn invoke(&self, _: Value) -> Result<Value, String> {
+    async fn invoke(&self, _: Value) -> Result<Value, FunctionError> {
         Ok(json!({ "statusCode": 200, "headers": {}, "body": "{}" }))
     }
 }

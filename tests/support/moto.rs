@@ -152,7 +152,7 @@ impl AwsFixture {
         let (pool, client) = loop {
             match create_pool(&cognito, &table).await {
                 Ok(created) => break created,
-                Err(folio_shared::ApiError::Unavailable { .. }) if attempt < 3 => {
+                Err(folio_origin::ports::IdentityError::Unavailable { .. }) if attempt < 3 => {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }

@@ -11,11 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use folio_shared::ApiError;
 use folio_shared::domain::Email;
 
 use crate::ports::identity::Session;
-use crate::ports::{IdentityProvider, Item, Key, Query, Store, StoreError, Write};
+use crate::ports::{IdentityError, IdentityProvider, Item, Key, Query, Store, StoreError, Write};
 
 /// Attempts of a transaction cancelled by conflicting concurrent transactions.
 pub const CONFLICT_ATTEMPTS: u32 = 8;
@@ -119,15 +118,14 @@ impl Fault {
         }
     }
 
-    fn identity_error(&self) -> ApiError {
+    fn identity_error(&self) -> IdentityError {
         match self {
-            Fault::Throttled => ApiError::TooManyRequests {
+            Fault::Throttled => IdentityError::Throttled {
                 message: "Too many sign-in attempts; try again shortly".into(),
                 retry_after_secs: 5,
             },
-            _ => ApiError::Unavailable {
-                message: "The identity provider is temporarily unavailable".into(),
-                retry_after_secs: 2,
+            _ => IdentityError::Unavailable {
+                detail: format!("{self:?} (injected)"),
             },
         }
     }
@@ -239,21 +237,21 @@ impl FaultyIdentity {
 
 #[async_trait]
 impl IdentityProvider for FaultyIdentity {
-    async fn sign_in(&self, email: &Email, password: &str) -> Result<Session, ApiError> {
+    async fn sign_in(&self, email: &Email, password: &str) -> Result<Session, IdentityError> {
         match self.plan.next(false).await {
             Some(fault) => Err(fault.identity_error()),
             None => self.inner.sign_in(email, password).await,
         }
     }
 
-    async fn refresh(&self, refresh_token: &str) -> Result<Session, ApiError> {
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {
         match self.plan.next(false).await {
             Some(fault) => Err(fault.identity_error()),
             None => self.inner.refresh(refresh_token).await,
         }
     }
 
-    async fn sign_out(&self, username: &str) -> Result<(), ApiError> {
+    async fn sign_out(&self, username: &str) -> Result<(), IdentityError> {
         match self.plan.next(false).await {
             Some(fault) => Err(fault.identity_error()),
             None => self.inner.sign_out(username).await,
@@ -265,7 +263,7 @@ impl IdentityProvider for FaultyIdentity {
         email: &Email,
         current: &str,
         new: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), IdentityError> {
         match self.plan.next(false).await {
             Some(fault) => Err(fault.identity_error()),
             None => self.inner.change_password(email, current, new).await,

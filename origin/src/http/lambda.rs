@@ -54,6 +54,18 @@ pub unsafe fn read_roots_from_the_system_bundle() {
     }
 }
 
+/// An invocation that is neither a Function URL request the origin can read nor
+/// the scheduler's tick.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("not a Function URL event nor a tick: {0}")]
+    Unknown(String),
+    #[error("bad method")]
+    Method,
+    #[error("body is not valid base64")]
+    Body,
+}
+
 /// What the origin Lambda is invoked with: a Function URL request, or the
 /// scheduler's tick (`{"folio":"tick"}`, sent by EventBridge Scheduler with an
 /// IAM role; a Function URL request can never take this shape, its body is a
@@ -65,7 +77,7 @@ pub enum Invocation {
 }
 
 impl Invocation {
-    pub fn parse(payload: serde_json::Value) -> Result<Self, String> {
+    pub fn parse(payload: serde_json::Value) -> Result<Self, EventError> {
         let is_tick = payload.as_object().is_some_and(|o| {
             o.len() == 1 && o.get("folio").and_then(|v| v.as_str()) == Some("tick")
         });
@@ -74,18 +86,18 @@ impl Invocation {
         }
         serde_json::from_value(payload)
             .map(|event| Self::Http(Box::new(event)))
-            .map_err(|e| format!("not a Function URL event nor a tick: {e}"))
+            .map_err(|e| EventError::Unknown(e.to_string()))
     }
 }
 
-pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, String> {
+pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, EventError> {
     let http = &event.request_context.http;
     let method: Method = http
         .method
         .as_deref()
         .unwrap_or("GET")
         .parse()
-        .map_err(|_| "bad method".to_string())?;
+        .map_err(|_| EventError::Method)?;
     let path = event
         .raw_path
         .clone()
@@ -97,9 +109,7 @@ pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, St
             .collect();
     let body = match (&event.body, event.is_base64_encoded) {
         (None, _) => Vec::new(),
-        (Some(b), true) => STANDARD
-            .decode(b)
-            .map_err(|_| "body is not valid base64".to_string())?,
+        (Some(b), true) => STANDARD.decode(b).map_err(|_| EventError::Body)?,
         (Some(b), false) => b.clone().into_bytes(),
     };
     let client_address = event

@@ -4,6 +4,7 @@
 //! into `Request`s and answers back; `openapi` is folio's API document.
 
 pub mod caller;
+pub mod error;
 pub mod handlers;
 pub mod lambda;
 pub mod openapi;

@@ -32,7 +32,7 @@ impl Request {
         if !mime.eq_ignore_ascii_case("application/json") {
             return Err(ApiError::UnsupportedMediaType);
         }
-        Fields::parse(&self.body, allowed)
+        Ok(Fields::parse(&self.body, allowed)?)
     }
 }
 

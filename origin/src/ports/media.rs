@@ -19,7 +19,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use folio_shared::ApiError;
 
 /// Where media live, in keys and in URL paths (CloudFront's `/media/*`).
 pub const MEDIA_PREFIX: &str = "media/";
@@ -76,6 +75,16 @@ pub struct SignedUpload {
     pub url: String,
 }
 
+/// Why an upload could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    /// No credentials to sign with right now (the role's are being refreshed).
+    #[error("no AWS credentials to sign an upload with: {0}")]
+    NoCredentials(String),
+    #[error(transparent)]
+    NoEntropy(#[from] crate::support::random::NoEntropy),
+}
+
 /// Storage for uploaded images: S3 in production, the data directory locally.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
@@ -83,7 +92,7 @@ pub trait MediaStore: Send + Sync {
         &self,
         grant: &UploadGrant,
         now: DateTime<Utc>,
-    ) -> Result<SignedUpload, ApiError>;
+    ) -> Result<SignedUpload, MediaError>;
 }
 
 #[cfg(test)]

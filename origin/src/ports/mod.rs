@@ -7,6 +7,6 @@ pub mod keys;
 pub mod media;
 pub mod store;
 
-pub use identity::{IdentityProvider, Session};
+pub use identity::{IdentityError, IdentityProvider, Session};
 pub use invalidator::Invalidator;
 pub use store::{Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, Write};

@@ -13,11 +13,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use folio_shared::ApiError;
 use folio_shared::domain::{Content, ContentKind, Facet, ItemId, ListQuery, Status, slugify};
 
 use crate::ports::keys;
 use crate::ports::store::{Condition, Item, Key, Query, SortKeyRange, Store, StoreError, Write};
+use crate::repo::RepoError;
 
 /// The layout of content rows whose index rows and tallies exist (rows written
 /// before it have layout 0 until `folio migrate` indexes them).
@@ -225,7 +225,7 @@ pub struct Entry {
 pub async fn catalogue(
     store: &dyn Store,
     kind: ContentKind,
-) -> Result<Option<Vec<Entry>>, ApiError> {
+) -> Result<Option<Vec<Entry>>, RepoError> {
     let rows = store
         .query(&Query::table(keys::catalogue(kind), SortKeyRange::All))
         .await?;
@@ -238,7 +238,7 @@ pub async fn catalogue(
         .filter(|row| row.sk != keys::CATALOGUE_COMPLETE)
     {
         let data: EntryData = serde_json::from_str(row.data.as_deref().unwrap_or("null"))
-            .map_err(|e| ApiError::Internal(format!("corrupt catalogue entry {}: {e}", row.sk)))?;
+            .map_err(|e| RepoError::Corrupt(format!("corrupt catalogue entry {}: {e}", row.sk)))?;
         entries.push((
             data.order,
             Entry {
@@ -253,9 +253,9 @@ pub async fn catalogue(
     Ok(Some(entries.into_iter().map(|(_, entry)| entry).collect()))
 }
 
-fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, ApiError> {
+fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, RepoError> {
     let meta = item.meta();
-    let data = serde_json::to_string(item).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let data = serde_json::to_string(item).map_err(|e| RepoError::Corrupt(e.to_string()))?;
     let key = keys::content(T::KIND, &meta.id);
     Ok(Item {
         pk: key.pk,
@@ -273,10 +273,10 @@ fn to_row<T: Content>(item: &T, version: u64) -> Result<Item, ApiError> {
     })
 }
 
-fn from_row<T: Content>(row: &Item) -> Result<Stored<T>, ApiError> {
+fn from_row<T: Content>(row: &Item) -> Result<Stored<T>, RepoError> {
     let data = row.data.as_deref().unwrap_or("null");
     let item = serde_json::from_str(data)
-        .map_err(|e| ApiError::Internal(format!("corrupt {} row {}: {e}", T::KIND, row.pk)))?;
+        .map_err(|e| RepoError::Corrupt(format!("corrupt {} row {}: {e}", T::KIND, row.pk)))?;
     Ok(Stored {
         item,
         version: row.version,
@@ -285,7 +285,7 @@ fn from_row<T: Content>(row: &Item) -> Result<Stored<T>, ApiError> {
 }
 
 /// The items rows hold, in the rows' order.
-fn items_from_rows<T: Content>(rows: &[Item]) -> Result<Vec<T>, ApiError> {
+fn items_from_rows<T: Content>(rows: &[Item]) -> Result<Vec<T>, RepoError> {
     rows.iter()
         .map(|row| from_row::<T>(row).map(|s| s.item))
         .collect()
@@ -316,7 +316,7 @@ fn category_changes<T: Content>(before: Option<&T>, after: Option<&T>, region: &
 
 /// The categories of published posts, summed over every Region's rows, in
 /// case-insensitive order: one Query on the aggregate rows.
-pub async fn categories(store: &dyn Store) -> Result<Vec<String>, ApiError> {
+pub async fn categories(store: &dyn Store) -> Result<Vec<String>, RepoError> {
     let rows = store
         .query(&Query::table(keys::CATEGORIES, keys::every_category()))
         .await?;
@@ -342,7 +342,7 @@ pub async fn categories(store: &dyn Store) -> Result<Vec<String>, ApiError> {
 pub async fn get<T: Content>(
     store: &dyn Store,
     id: &ItemId,
-) -> Result<Option<Stored<T>>, ApiError> {
+) -> Result<Option<Stored<T>>, RepoError> {
     match store.get(&keys::content(T::KIND, id)).await? {
         Some(row) => Ok(Some(from_row(&row)?)),
         None => Ok(None),
@@ -353,7 +353,7 @@ pub async fn get<T: Content>(
 pub async fn get_by_slug<T: Content>(
     store: &dyn Store,
     slug: &str,
-) -> Result<Option<Stored<T>>, ApiError> {
+) -> Result<Option<Stored<T>>, RepoError> {
     let Some(row) = store.get(&keys::slug(slug)).await? else {
         return Ok(None);
     };
@@ -372,7 +372,7 @@ pub async fn newest<T: Content>(
     store: &dyn Store,
     status: Status,
     limit: usize,
-) -> Result<Vec<T>, ApiError> {
+) -> Result<Vec<T>, RepoError> {
     let rows = store
         .query(&keys::list_items(keys::content_by_status(T::KIND, status)).first(limit))
         .await?;
@@ -386,7 +386,7 @@ pub async fn due<T: Content>(
     store: &dyn Store,
     now: &str,
     limit: usize,
-) -> Result<Vec<T>, ApiError> {
+) -> Result<Vec<T>, RepoError> {
     let query = keys::due_by(
         keys::content_by_status(T::KIND, Status::Scheduled),
         now,
@@ -407,7 +407,7 @@ async fn tallies(
     store: &dyn Store,
     kind: ContentKind,
     status: Status,
-) -> Result<Option<BTreeMap<String, i64>>, ApiError> {
+) -> Result<Option<BTreeMap<String, i64>>, RepoError> {
     let rows = store
         .query(&Query::table(
             keys::tallies(kind, status),
@@ -442,7 +442,7 @@ pub async fn page<T: Content>(
     store: &dyn Store,
     statuses: &[Status],
     query: &ListQuery,
-) -> Result<Page<T>, ApiError> {
+) -> Result<Page<T>, RepoError> {
     let facets = query.facets();
     let first_page = match first_page(store, statuses, query, &facets).await? {
         FirstPage::Whole(page) => return Ok(page),
@@ -529,7 +529,7 @@ async fn first_page<T: Content>(
     statuses: &[Status],
     query: &ListQuery,
     facets: &[Facet],
-) -> Result<FirstPage<T>, ApiError> {
+) -> Result<FirstPage<T>, RepoError> {
     let [status] = statuses else {
         return Ok(FirstPage::NotAsked);
     };
@@ -578,12 +578,12 @@ async fn walk_and_check<T: Content>(
     query: &ListQuery,
     several: &[Facet],
     total_of: impl Fn(&str) -> usize,
-) -> Result<Page<T>, ApiError> {
+) -> Result<Page<T>, RepoError> {
     let walked = several
         .iter()
         .find(|f| f.is_multi_valued())
         .or_else(|| several.iter().min_by_key(|f| total_of(&f.to_string())))
-        .ok_or_else(|| ApiError::Internal("no filter to walk".into()))?;
+        .ok_or_else(|| RepoError::Corrupt("no filter to walk".into()))?;
     let others: Vec<String> = several
         .iter()
         .filter(|f| *f != walked)
@@ -620,7 +620,7 @@ fn newest_page(mut rows: Vec<Item>, query: &ListQuery) -> Vec<Item> {
 }
 
 /// The items index rows point at, in their order: one batch read.
-async fn items_of<T: Content>(store: &dyn Store, rows: &[Item]) -> Result<Vec<T>, ApiError> {
+async fn items_of<T: Content>(store: &dyn Store, rows: &[Item]) -> Result<Vec<T>, RepoError> {
     let keys: Vec<Key> = rows
         .iter()
         .map(|row| Key::new(row.pk.clone(), keys::META))
@@ -650,7 +650,7 @@ async fn page_by_reading_all<T: Content>(
     store: &dyn Store,
     statuses: &[Status],
     query: &ListQuery,
-) -> Result<Page<T>, ApiError> {
+) -> Result<Page<T>, RepoError> {
     let rows = rows_of::<T>(store, statuses).await?;
     if rows.iter().all(|row| row.layout >= INDEXED_LAYOUT)
         && let Err(e) = mark_indexed(store, T::KIND, statuses).await
@@ -682,7 +682,7 @@ async fn mark_indexed(
     store: &dyn Store,
     kind: ContentKind,
     statuses: &[Status],
-) -> Result<(), ApiError> {
+) -> Result<(), RepoError> {
     let mut writes = Vec::with_capacity(statuses.len());
     for status in statuses {
         let tally_rows = store
@@ -724,7 +724,7 @@ enum Marked {
     Listed,
 }
 
-async fn marked(store: &dyn Store, kind: ContentKind) -> Result<Marked, ApiError> {
+async fn marked(store: &dyn Store, kind: ContentKind) -> Result<Marked, RepoError> {
     let mut listed = true;
     for status in Status::ALL {
         match store.get(&keys::indexed_marker(kind, status)).await? {
@@ -786,7 +786,7 @@ pub async fn migrate<T: Content>(
     region: &str,
     walk: Walk,
     mut progress: impl FnMut(Migrated),
-) -> Result<Migrated, ApiError> {
+) -> Result<Migrated, RepoError> {
     let mut done = Migrated::default();
     let (marked, catalogued) = match walk {
         Walk::UnlessMarked => (
@@ -896,7 +896,7 @@ pub async fn migrate<T: Content>(
 
 /// Removes the catalogue entry `sk` unless its item exists (the walk missed an
 /// item that moved between statuses meanwhile): 1 if it was removed.
-async fn remove_orphan(store: &dyn Store, kind: ContentKind, sk: &str) -> Result<usize, ApiError> {
+async fn remove_orphan(store: &dyn Store, kind: ContentKind, sk: &str) -> Result<usize, RepoError> {
     let entry = Key::new(keys::catalogue(kind), sk);
     let Ok(id) = ItemId::parse("id", sk) else {
         return Ok(0);
@@ -919,7 +919,7 @@ async fn remove_orphan(store: &dyn Store, kind: ContentKind, sk: &str) -> Result
 }
 
 /// The marker that lets the sitemap and the statistics read a kind's entries.
-async fn mark_catalogued(store: &dyn Store, kind: ContentKind) -> Result<(), ApiError> {
+async fn mark_catalogued(store: &dyn Store, kind: ContentKind) -> Result<(), RepoError> {
     let marker = keys::catalogue_marker(kind);
     store
         .transact(vec![Write::Put {
@@ -951,8 +951,8 @@ enum Written {
 async fn write_unless_changed<T: Content>(
     store: &dyn Store,
     mut current: Stored<T>,
-    writes_for: impl Fn(&Stored<T>) -> Result<Option<Vec<Write>>, ApiError>,
-) -> Result<Written, ApiError> {
+    writes_for: impl Fn(&Stored<T>) -> Result<Option<Vec<Write>>, RepoError>,
+) -> Result<Written, RepoError> {
     loop {
         let Some(writes) = writes_for(&current)? else {
             return Ok(Written::NotNeeded);
@@ -976,7 +976,7 @@ pub async fn migrate_all(
     region: &str,
     walk: Walk,
     mut progress: impl FnMut(ContentKind, Migrated),
-) -> Result<Migrated, ApiError> {
+) -> Result<Migrated, RepoError> {
     use folio_shared::domain::{BlogPost, Certification, Project};
     let blog = migrate::<BlogPost>(store, region, walk, |m| progress(ContentKind::Blog, m)).await?;
     let projects =
@@ -998,7 +998,7 @@ pub async fn migrate_all(
 async fn rows_of<T: Content>(
     store: &dyn Store,
     statuses: &[Status],
-) -> Result<Vec<Item>, ApiError> {
+) -> Result<Vec<Item>, RepoError> {
     let mut rows = Vec::new();
     for status in statuses {
         rows.extend(
@@ -1015,13 +1015,13 @@ async fn rows_of<T: Content>(
 
 /// Every item in the given statuses, newest first: for what returns them all
 /// (the sitemap, an export).
-pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<Vec<T>, ApiError> {
+pub async fn list<T: Content>(store: &dyn Store, statuses: &[Status]) -> Result<Vec<T>, RepoError> {
     items_from_rows(&rows_of::<T>(store, statuses).await?)
 }
 
 /// The ids and statuses of every item of a kind: from the catalogue entries, or,
 /// in a store `folio migrate` has not given them yet, from the items.
-pub async fn ids(store: &dyn Store, kind: ContentKind) -> Result<Vec<(String, Status)>, ApiError> {
+pub async fn ids(store: &dyn Store, kind: ContentKind) -> Result<Vec<(String, Status)>, RepoError> {
     if let Some(entries) = catalogue(store, kind).await? {
         return Ok(entries.into_iter().map(|e| (e.id, e.status)).collect());
     }
@@ -1074,7 +1074,7 @@ async fn write_with_new_slug<T: Content>(
     extra: Vec<Write>,
     content_condition: Condition,
     current: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), RepoError> {
     for attempt in 0..SLUG_ATTEMPTS {
         let slug = slug_candidate(base, attempt);
         let keeps_current = current == Some(slug.as_str());
@@ -1100,11 +1100,11 @@ async fn write_with_new_slug<T: Content>(
         match store.transact(writes).await {
             Ok(()) => return Ok(()),
             Err(StoreError::ConditionFailed { index: 0 }) if !keeps_current => continue,
-            Err(StoreError::ConditionFailed { .. }) => return Err(ApiError::PreconditionFailed),
+            Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::Changed),
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Conflict(format!("No free slug near '{base}'")))
+    Err(RepoError::Conflict(format!("No free slug near '{base}'")))
 }
 
 /// Writes a new item as given (a new draft, or an import: its id, dates, status
@@ -1114,7 +1114,7 @@ pub async fn create<T: Content>(
     store: &dyn Store,
     mut item: T,
     region: &str,
-) -> Result<T, ApiError> {
+) -> Result<T, RepoError> {
     let categories = derived_changes(None, Some(&item), region);
     match item.slug().map(str::to_string) {
         Some(base) => {
@@ -1138,7 +1138,7 @@ pub async fn create<T: Content>(
             match store.transact(writes).await {
                 Ok(()) => {}
                 Err(StoreError::ConditionFailed { .. }) => {
-                    return Err(ApiError::Conflict(format!("{} exists", item.id())));
+                    return Err(RepoError::Conflict(format!("{} exists", item.id())));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -1154,7 +1154,7 @@ pub async fn replace<T: Content>(
     old: &Stored<T>,
     new: T,
     region: &str,
-) -> Result<T, ApiError> {
+) -> Result<T, RepoError> {
     replace_with(store, old, new, region, Vec::new()).await
 }
 
@@ -1165,7 +1165,7 @@ pub async fn replace_with<T: Content>(
     mut new: T,
     region: &str,
     extra: Vec<Write>,
-) -> Result<T, ApiError> {
+) -> Result<T, RepoError> {
     let version = old.version + 1;
     let condition = Condition::VersionIs(old.version);
     let mut aggregates = derived_changes(Some(old), Some(&new), region);
@@ -1196,7 +1196,7 @@ pub async fn replace_with<T: Content>(
     writes.extend(aggregates);
     match store.transact(writes).await {
         Ok(()) => Ok(new),
-        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed),
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::Changed),
         Err(e) => Err(e.into()),
     }
 }
@@ -1208,7 +1208,7 @@ pub async fn delete<T: Content>(
     old: &Stored<T>,
     region: &str,
     extra: Vec<Write>,
-) -> Result<(), ApiError> {
+) -> Result<(), RepoError> {
     let mut writes = vec![Write::Delete {
         key: keys::content(T::KIND, &old.item.meta().id),
         condition: Condition::VersionIs(old.version),
@@ -1223,7 +1223,7 @@ pub async fn delete<T: Content>(
     writes.extend(extra);
     match store.transact(writes).await {
         Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed),
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::Changed),
         Err(e) => Err(e.into()),
     }
 }

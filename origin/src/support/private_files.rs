@@ -7,40 +7,64 @@
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const DIR_MODE: u32 = 0o700;
 pub const FILE_MODE: u32 = 0o600;
 
-fn narrow(path: &Path, mode: u32) -> Result<(), String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// A private file or directory that could not be made or kept private.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} can be read by other users and cannot be made private: {source}", path.display())]
+    NotPrivate {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> FileError {
+    let path = path.to_path_buf();
+    move |source| FileError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+fn narrow(path: &Path, mode: u32) -> Result<(), FileError> {
+    let meta = std::fs::metadata(path).map_err(io("read", path))?;
     if meta.permissions().mode() & 0o077 != 0 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| {
-            format!(
-                "{} can be read by other users and cannot be made private: {e}",
-                path.display()
-            )
-        })?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(
+            |source| FileError::NotPrivate {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
     }
     Ok(())
 }
 
 /// Creates `dir` (and its parents) private, or makes an existing one private.
-pub fn ensure_dir(dir: &Path) -> Result<(), String> {
+pub fn ensure_dir(dir: &Path) -> Result<(), FileError> {
     if !dir.exists() {
         DirBuilder::new()
             .recursive(true)
             .mode(DIR_MODE)
             .create(dir)
-            .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+            .map_err(io("create the data directory", dir))?;
     }
     narrow(dir, DIR_MODE)
 }
 
 /// Makes sure `path` exists and is private: created empty with mode 0600 if it is
 /// missing (for stores that fill an empty file themselves), narrowed if it exists.
-pub fn ensure_file(path: &Path) -> Result<(), String> {
+pub fn ensure_file(path: &Path) -> Result<(), FileError> {
     match OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -49,12 +73,12 @@ pub fn ensure_file(path: &Path) -> Result<(), String> {
     {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => narrow(path, FILE_MODE),
-        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+        Err(e) => Err(io("create", path)(e)),
     }
 }
 
 /// Writes `bytes` to `path` through a private temporary file, then renames it in.
-pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     let tmp = path.with_extension("tmp");
     let _ = std::fs::remove_file(&tmp);
     let mut file: File = OpenOptions::new()
@@ -62,11 +86,11 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .create_new(true)
         .mode(FILE_MODE)
         .open(&tmp)
-        .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        .map_err(io("create", &tmp))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(io("write", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(io("write", path))
 }
 
 #[cfg(test)]

@@ -2,20 +2,22 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use folio_shared::ApiError;
 use ring::rand::{SecureRandom, SystemRandom};
 
+/// The operating system's generator gave no bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system's random generator gave no bytes")]
+pub struct NoEntropy;
+
 /// `N` random bytes; fails only when the OS has no entropy to give.
-pub fn bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+pub fn bytes<const N: usize>() -> Result<[u8; N], NoEntropy> {
     let mut out = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut out)
-        .map_err(|_| ApiError::Internal("no entropy".into()))?;
+    SystemRandom::new().fill(&mut out).map_err(|_| NoEntropy)?;
     Ok(out)
 }
 
 /// A bearer token of 256 random bits, URL-safe base64 (43 characters).
-pub fn token() -> Result<String, ApiError> {
+pub fn token() -> Result<String, NoEntropy> {
     Ok(URL_SAFE_NO_PAD.encode(bytes::<32>()?))
 }
 

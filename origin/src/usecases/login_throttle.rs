@@ -8,11 +8,10 @@
 //! In production Cognito's own throttling (and its advanced security features,
 //! if enabled on the pool) stand behind it.
 
+use crate::usecases::error::UseCaseError;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use folio_shared::ApiError;
 
 pub const MAX_FAILURES_PER_ACCOUNT: u32 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: u32 = 20;
@@ -37,7 +36,7 @@ fn keys(email: &str, address: &str) -> [(String, u32); 2] {
 
 impl LoginThrottle {
     /// Refuses with 429 while either count is at its limit.
-    pub fn check(&self, email: &str, address: &str) -> Result<(), ApiError> {
+    pub fn check(&self, email: &str, address: &str) -> Result<(), UseCaseError> {
         let Ok(failures) = self.failures.lock() else {
             return Ok(());
         };
@@ -47,7 +46,7 @@ impl LoginThrottle {
                 && since.elapsed() < WINDOW
             {
                 let wait = WINDOW.saturating_sub(since.elapsed()).as_secs().max(1);
-                return Err(ApiError::TooManyRequests {
+                return Err(UseCaseError::Throttled {
                     message: "Too many failed sign-ins; try again later".into(),
                     retry_after_secs: wait,
                 });
@@ -92,7 +91,7 @@ mod tests {
         }
         let refused = throttle.check("A@x.test", "5.6.7.8").unwrap_err();
         assert!(
-            matches!(refused, ApiError::TooManyRequests { retry_after_secs, .. } if retry_after_secs > 0)
+            matches!(refused, UseCaseError::Throttled { retry_after_secs, .. } if retry_after_secs > 0)
         );
         assert!(
             throttle.check("b@x.test", "5.6.7.8").is_ok(),

@@ -1,6 +1,7 @@
 //! What the origin does, whoever asks: the HTTP handlers and the scheduler's tick
 //! both call in here, never into each other. Nothing here knows HTTP.
 //!
+//! - `error`: the use cases' one error type
 //! - `app`: the state every use case and handler shares (ports, caches, settings)
 //! - `publishing`: writes that change what readers see, with their cache purge
 //!   and rebuild-hook outbox
@@ -13,6 +14,7 @@
 //! - `verified_tokens`: tokens verified once, accepted again by a lookup
 
 pub mod app;
+pub mod error;
 pub mod login_throttle;
 pub mod portable;
 pub mod publishing;

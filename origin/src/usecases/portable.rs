@@ -23,15 +23,17 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use folio_shared::FieldError;
 use folio_shared::domain::{
-    BlogPost, Certification, Content, ContentKind, Fields, ItemId, Project, Status,
+    BlogPost, BodyError, Certification, Content, ContentKind, Fields, ItemId, Project, Status,
 };
-use folio_shared::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 
 use crate::ports::keys;
 use crate::ports::store::{Query, SortKeyRange, Store, Write};
+use crate::repo::RepoError;
 use crate::repo::content as repo;
+use crate::usecases::error::UseCaseError;
 use crate::usecases::tracking;
 
 pub const FORMAT: &str = "folio-export";
@@ -78,14 +80,14 @@ fn header() -> Record {
     }
 }
 
-async fn items<T: Content>(store: &dyn Store) -> Result<Vec<T>, ApiError> {
+async fn items<T: Content>(store: &dyn Store) -> Result<Vec<T>, UseCaseError> {
     let mut items = repo::list::<T>(store, &Status::ALL).await?;
     items.sort_by(|a, b| a.id().as_str().cmp(b.id().as_str()));
     Ok(items)
 }
 
 /// Every record of a store, in the format's order.
-pub async fn export(store: &dyn Store) -> Result<Vec<Record>, ApiError> {
+pub async fn export(store: &dyn Store) -> Result<Vec<Record>, UseCaseError> {
     let mut out = vec![header()];
     out.extend(
         items::<BlogPost>(store)
@@ -140,11 +142,11 @@ pub async fn export(store: &dyn Store) -> Result<Vec<Record>, ApiError> {
 }
 
 /// The records as the file holds them: one JSON object a line.
-pub fn to_lines(records: &[Record]) -> Result<String, ApiError> {
+pub fn to_lines(records: &[Record]) -> Result<String, UseCaseError> {
     let mut text = String::new();
     for record in records {
         text.push_str(
-            &serde_json::to_string(record).map_err(|e| ApiError::Internal(e.to_string()))?,
+            &serde_json::to_string(record).map_err(|e| UseCaseError::Corrupt(e.to_string()))?,
         );
         text.push('\n');
     }
@@ -202,7 +204,7 @@ fn check<T: Content>(item: &T) -> Result<(), FieldError> {
         .collect();
     let body = serde_json::to_vec(&writable).map_err(|e| FieldError::new("item", e.to_string()))?;
     let fields = Fields::parse(&body, &T::writable()).map_err(|e| match e {
-        ApiError::Validation(e) => e,
+        BodyError::Field(e) => e,
         other => FieldError::new("item", other.to_string()),
     })?;
     T::create(&fields, item.meta().clone()).map(|_| ())
@@ -213,7 +215,7 @@ async fn import_item<T: Content + PartialEq>(
     item: T,
     region: &str,
     dry_run: bool,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, UseCaseError> {
     match repo::get::<T>(store, item.id()).await? {
         Some(stored) if stored.item == item => Ok(Outcome::Unchanged),
         Some(_) if dry_run => Ok(Outcome::Updated),
@@ -226,20 +228,20 @@ async fn import_item<T: Content + PartialEq>(
             Ok(_) => Ok(Outcome::Created),
             // Written meanwhile: by an attempt whose answer was lost (a timeout, then
             // the SDK's retry), or by someone else. Compare again instead of failing.
-            Err(ApiError::PreconditionFailed | ApiError::Conflict(_)) => {
+            Err(RepoError::Changed | RepoError::Conflict(_)) => {
                 match repo::get::<T>(store, item.id()).await? {
                     Some(stored) if stored.item == item => Ok(Outcome::Created),
                     Some(stored) => {
                         repo::replace(store, &stored, item, region).await?;
                         Ok(Outcome::Updated)
                     }
-                    None => Err(ApiError::Conflict(format!(
+                    None => Err(UseCaseError::Conflict(format!(
                         "{} could not be written: try the import again",
                         item.id()
                     ))),
                 }
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         },
     }
 }
@@ -253,7 +255,7 @@ async fn set_count(
     this_region: crate::ports::store::Key,
     target: i64,
     dry_run: bool,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, UseCaseError> {
     let rows = store.query(&Query::table(partition, every_region)).await?;
     let current: i64 = rows.iter().map(|r| r.count).sum();
     if current == target {
@@ -282,7 +284,7 @@ pub async fn import_record(
     record: Record,
     region: &str,
     dry_run: bool,
-) -> Result<Result<Outcome, FieldError>, ApiError> {
+) -> Result<Result<Outcome, FieldError>, UseCaseError> {
     let checked = match &record {
         Record::Blog { item } => check(item),
         Record::Project { item } => check(item),
@@ -360,13 +362,13 @@ pub async fn import(
     region: &str,
     dry_run: bool,
     mut progress: impl FnMut(usize, usize),
-) -> Result<Summary, ApiError> {
+) -> Result<Summary, UseCaseError> {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut summary = Summary::default();
     match lines.first().map(|l| serde_json::from_str::<Record>(l)) {
         Some(Ok(Record::Header { format, version })) if format == FORMAT && version == VERSION => {}
         _ => {
-            return Err(ApiError::BadRequest(format!(
+            return Err(UseCaseError::Refused(format!(
                 "line 1: not a {FORMAT} file of version {VERSION} (its first line must be the header)"
             )));
         }

@@ -3,12 +3,12 @@
 //! public paths it affects purged after. The owner's handlers and the
 //! scheduler's tick both publish through here.
 
-use folio_shared::ApiError;
 use folio_shared::domain::{Content, ContentKind, ItemId, Status, Timestamp, today_utc};
 use folio_shared::metrics;
 
 use crate::repo::content::{self as repo, Stored};
 use crate::usecases::app::App;
+use crate::usecases::error::UseCaseError;
 use crate::usecases::webhooks::{self, Change};
 
 /// The cached public paths a change to an item affects: its collection (one
@@ -40,7 +40,7 @@ pub async fn replace_and_announce<T: Content>(
     app: &App,
     stored: &Stored<T>,
     next: T,
-) -> Result<T, ApiError> {
+) -> Result<T, UseCaseError> {
     let change = Change::between(&stored.item, Some(&next));
     let outbox = webhooks::outbox(app.webhooks.as_ref(), change, &next)?;
     let saved = repo::replace_with(
@@ -61,7 +61,7 @@ pub async fn change_status<T: Content>(
     app: &App,
     stored: &Stored<T>,
     target: Status,
-) -> Result<T, ApiError> {
+) -> Result<T, UseCaseError> {
     let mut next = stored.item.clone();
     next.set_status(target, today_utc());
     next.meta_mut().publish_at = None;
@@ -71,7 +71,7 @@ pub async fn change_status<T: Content>(
 
 /// Deletes a stored item, with the rebuild hooks' outbox in the same
 /// transaction; then purges what readers saw.
-pub async fn remove<T: Content>(app: &App, stored: &Stored<T>) -> Result<(), ApiError> {
+pub async fn remove<T: Content>(app: &App, stored: &Stored<T>) -> Result<(), UseCaseError> {
     let change = Change::between(&stored.item, None);
     let outbox = webhooks::outbox(app.webhooks.as_ref(), change, &stored.item)?;
     repo::delete(app.store.as_ref(), stored, app.tracker.region(), outbox).await?;

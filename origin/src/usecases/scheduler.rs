@@ -9,13 +9,14 @@
 //! the other finds the condition failed and does nothing.
 
 use chrono::{DateTime, Utc};
+use folio_shared::domain::ItemId;
 use folio_shared::domain::{
     BlogPost, Certification, Content, ContentKind, Project, Status, Timestamp,
 };
-use folio_shared::{ApiError, domain::ItemId};
 
 use crate::repo::content as repo;
 use crate::usecases::app::App;
+use crate::usecases::error::UseCaseError;
 use crate::usecases::publishing::change_status;
 
 /// Items published per kind per tick: a backlog drains over the next ticks.
@@ -37,7 +38,7 @@ async fn publish_due_of<T: Content>(
     app: &App,
     now: DateTime<Utc>,
     report: &mut TickReport,
-) -> Result<(), ApiError> {
+) -> Result<(), UseCaseError> {
     let now_text = Timestamp::from_utc(now);
     for candidate in repo::due::<T>(app.store.as_ref(), now_text.as_str(), DUE_BATCH).await? {
         // The index may lag: read the item itself before acting on it.
@@ -61,7 +62,7 @@ async fn publish_due_of<T: Content>(
                 report.published.push((T::KIND, item.id().clone()));
             }
             // Another tick (or the owner) changed it first: theirs stands.
-            Err(ApiError::PreconditionFailed) => {}
+            Err(UseCaseError::Changed) => {}
             Err(e) => return Err(e),
         }
     }
@@ -69,7 +70,7 @@ async fn publish_due_of<T: Content>(
 }
 
 /// Publishes every scheduled item due at `now`.
-pub async fn publish_due(app: &App, now: DateTime<Utc>) -> Result<TickReport, ApiError> {
+pub async fn publish_due(app: &App, now: DateTime<Utc>) -> Result<TickReport, UseCaseError> {
     let mut report = TickReport::default();
     publish_due_of::<BlogPost>(app, now, &mut report).await?;
     publish_due_of::<Project>(app, now, &mut report).await?;
@@ -80,7 +81,7 @@ pub async fn publish_due(app: &App, now: DateTime<Utc>) -> Result<TickReport, Ap
 /// The whole tick: publishes what is due, then sends the rebuild hooks that are
 /// due (this tick's publications among them). `folio serve` runs the two parts
 /// in loops of their own, so a slow hook receiver never delays a publication.
-pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, ApiError> {
+pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, UseCaseError> {
     let mut report = publish_due(app, now).await?;
     report.deliveries = crate::usecases::webhooks::deliver_due(
         app.store.as_ref(),

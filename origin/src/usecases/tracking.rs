@@ -11,12 +11,12 @@ use std::sync::Mutex;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Datelike, Duration, NaiveDate};
-use folio_shared::ApiError;
 use folio_shared::domain::{ContentKind, ItemId, Status};
 use ring::hmac;
 
 use crate::ports::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write};
+use crate::usecases::error::UseCaseError;
 use crate::usecases::tracking_limit::{Kind, TrackingLimiter, network_of};
 
 /// Substrings of User-Agents that are not people: crawlers, previewers, HTTP libraries.
@@ -85,7 +85,7 @@ impl Tracker {
         &self.region
     }
 
-    async fn salt_for(&self, store: &dyn Store, day: NaiveDate) -> Result<hmac::Key, ApiError> {
+    async fn salt_for(&self, store: &dyn Store, day: NaiveDate) -> Result<hmac::Key, UseCaseError> {
         if let Some((d, key)) = self.salt.lock().map_err(|_| poisoned())?.as_ref()
             && *d == day
         {
@@ -102,7 +102,11 @@ impl Tracker {
 
     /// Creates the day's salt, deleting salts two or more days old in the same write.
     /// If another instance created it first, theirs is used.
-    async fn create_salt(&self, store: &dyn Store, day: NaiveDate) -> Result<Vec<u8>, ApiError> {
+    async fn create_salt(
+        &self,
+        store: &dyn Store,
+        day: NaiveDate,
+    ) -> Result<Vec<u8>, UseCaseError> {
         let salt = crate::support::random::bytes::<32>()?;
         let key = keys::salt(day);
         let row = Item {
@@ -131,7 +135,7 @@ impl Tracker {
             Ok(()) => Ok(salt.to_vec()),
             Err(StoreError::ConditionFailed { index: 0 }) => {
                 let row = store.get(&keys::salt(day)).await?.ok_or_else(|| {
-                    ApiError::Internal("salt vanished after a concurrent create".into())
+                    UseCaseError::Corrupt("salt vanished after a concurrent create".into())
                 })?;
                 decode_salt(&row)
             }
@@ -146,7 +150,7 @@ impl Tracker {
         day: NaiveDate,
         client_address: &str,
         user_agent: &str,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, UseCaseError> {
         let salt = self.salt_for(store, day).await?;
         let mut ctx = hmac::Context::with_key(&salt);
         // An IPv6 client is one visitor across its /64, which it can rotate through.
@@ -162,7 +166,7 @@ impl Tracker {
         day: NaiveDate,
         client_address: &str,
         user_agent: &str,
-    ) -> Result<Outcome, ApiError> {
+    ) -> Result<Outcome, UseCaseError> {
         if is_bot(user_agent) {
             return Ok(Outcome::Bot);
         }
@@ -198,7 +202,7 @@ impl Tracker {
         network: &str,
         kind: Kind,
         marker: &crate::ports::Key,
-    ) -> Result<Option<Outcome>, ApiError> {
+    ) -> Result<Option<Outcome>, UseCaseError> {
         let Err(refused) = self.limiter.check(network, kind) else {
             return Ok(None);
         };
@@ -217,7 +221,7 @@ impl Tracker {
         user_agent: &str,
         kind: ContentKind,
         id: &ItemId,
-    ) -> Result<Outcome, ApiError> {
+    ) -> Result<Outcome, UseCaseError> {
         if is_bot(user_agent) {
             return Ok(Outcome::Bot);
         }
@@ -247,21 +251,21 @@ impl Tracker {
                 Ok(Outcome::Counted)
             }
             Err(StoreError::ConditionFailed { index: 0 }) => Ok(Outcome::Duplicate),
-            Err(StoreError::ConditionFailed { .. }) => Err(ApiError::NotFound),
+            Err(StoreError::ConditionFailed { .. }) => Err(UseCaseError::NotFound),
             Err(e) => Err(e.into()),
         }
     }
 }
 
-fn poisoned() -> ApiError {
-    ApiError::Internal("salt cache lock poisoned".into())
+fn poisoned() -> UseCaseError {
+    UseCaseError::Corrupt("salt cache lock poisoned".into())
 }
 
-fn decode_salt(row: &Item) -> Result<Vec<u8>, ApiError> {
+fn decode_salt(row: &Item) -> Result<Vec<u8>, UseCaseError> {
     row.data
         .as_deref()
         .and_then(|d| URL_SAFE_NO_PAD.decode(d).ok())
-        .ok_or_else(|| ApiError::Internal("corrupt salt row".into()))
+        .ok_or_else(|| UseCaseError::Corrupt("corrupt salt row".into()))
 }
 
 fn marker_row(key: crate::ports::Key, entity_type: &str, day: NaiveDate) -> Item {
@@ -284,7 +288,7 @@ fn counter(key: crate::ports::Key) -> Write {
     }
 }
 
-async fn commit_once(store: &dyn Store, writes: Vec<Write>) -> Result<Outcome, ApiError> {
+async fn commit_once(store: &dyn Store, writes: Vec<Write>) -> Result<Outcome, UseCaseError> {
     match store.transact(writes).await {
         Ok(()) => Ok(Outcome::Counted),
         Err(StoreError::ConditionFailed { index: 0 }) => Ok(Outcome::Duplicate),
@@ -292,20 +296,24 @@ async fn commit_once(store: &dyn Store, writes: Vec<Write>) -> Result<Outcome, A
     }
 }
 
-async fn sum(store: &dyn Store, pk: &str, range: SortKeyRange) -> Result<i64, ApiError> {
+async fn sum(store: &dyn Store, pk: &str, range: SortKeyRange) -> Result<i64, UseCaseError> {
     let rows = store.query(&Query::table(pk, range)).await?;
     Ok(rows.iter().map(|r| r.count).sum())
 }
 
-pub async fn visitor_count(store: &dyn Store) -> Result<i64, ApiError> {
+pub async fn visitor_count(store: &dyn Store) -> Result<i64, UseCaseError> {
     sum(store, keys::VISITS, keys::totals()).await
 }
 
-pub async fn total_views(store: &dyn Store) -> Result<i64, ApiError> {
+pub async fn total_views(store: &dyn Store) -> Result<i64, UseCaseError> {
     sum(store, keys::TOTAL_VIEWS, keys::totals()).await
 }
 
-pub async fn views_of(store: &dyn Store, kind: ContentKind, id: &ItemId) -> Result<i64, ApiError> {
+pub async fn views_of(
+    store: &dyn Store,
+    kind: ContentKind,
+    id: &ItemId,
+) -> Result<i64, UseCaseError> {
     sum(store, &keys::views_partition(kind), keys::views_of_item(id)).await
 }
 
@@ -313,7 +321,7 @@ pub async fn views_of(store: &dyn Store, kind: ContentKind, id: &ItemId) -> Resu
 pub async fn views_by_item(
     store: &dyn Store,
     kind: ContentKind,
-) -> Result<BTreeMap<String, i64>, ApiError> {
+) -> Result<BTreeMap<String, i64>, UseCaseError> {
     let rows = store
         .query(&Query::table(
             keys::views_partition(kind),
@@ -334,7 +342,7 @@ pub async fn visits_per_day(
     store: &dyn Store,
     first: NaiveDate,
     last: NaiveDate,
-) -> Result<Vec<(NaiveDate, i64)>, ApiError> {
+) -> Result<Vec<(NaiveDate, i64)>, UseCaseError> {
     let rows = store
         .query(&Query::table(
             keys::VISITS,
@@ -359,7 +367,7 @@ pub async fn visits_per_month(
     store: &dyn Store,
     today: NaiveDate,
     months: u32,
-) -> Result<Vec<(NaiveDate, i64)>, ApiError> {
+) -> Result<Vec<(NaiveDate, i64)>, UseCaseError> {
     let this_month = today.with_day(1).unwrap_or(today);
     let first = this_month
         .checked_sub_months(chrono::Months::new(months.saturating_sub(1)))

@@ -14,9 +14,9 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::usecases::error::UseCaseError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use folio_shared::ApiError;
 use ring::digest;
 
 pub const VISITS_PER_MINUTE: u32 = 60;
@@ -71,7 +71,7 @@ fn key(network: &str) -> String {
 
 impl TrackingLimiter {
     /// `Err(429)` when the network has added all it may for now.
-    pub fn check(&self, network: &str, kind: Kind) -> Result<(), ApiError> {
+    pub fn check(&self, network: &str, kind: Kind) -> Result<(), UseCaseError> {
         let Ok(counted) = self.counted.lock() else {
             return Ok(());
         };
@@ -81,7 +81,7 @@ impl TrackingLimiter {
         for ((count, since), (length, limit)) in windows.iter().zip(kind.limits()) {
             if *count >= limit && since.elapsed() < length {
                 let wait = length.saturating_sub(since.elapsed()).as_secs().max(1);
-                return Err(ApiError::TooManyRequests {
+                return Err(UseCaseError::Throttled {
                     message: "This network has been counted often enough for now".into(),
                     retry_after_secs: wait,
                 });
@@ -135,7 +135,7 @@ mod tests {
         }
         assert!(matches!(
             limiter.check("203.0.113.7", Kind::Visit),
-            Err(ApiError::TooManyRequests { .. })
+            Err(UseCaseError::Throttled { .. })
         ));
         assert!(limiter.check("203.0.113.7", Kind::View).is_ok());
         assert!(limiter.check("203.0.113.8", Kind::Visit).is_ok());

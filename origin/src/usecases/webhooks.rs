@@ -26,7 +26,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use folio_shared::ApiError;
 use folio_shared::digest::hex;
 use folio_shared::domain::{Content, ContentKind, Status, Timestamp};
 use http_body_util::{BodyExt, Full};
@@ -38,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::ports::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Query, Store, StoreError, Write};
 use crate::support::random;
+use crate::usecases::error::UseCaseError;
 
 /// At most this many hook URLs.
 pub const MAX_URLS: usize = 5;
@@ -66,6 +66,19 @@ pub const RECENT: usize = 50;
 pub struct WebhookError {
     pub name: &'static str,
     pub reason: String,
+}
+
+/// Why a delivery got no status: recorded on the delivery, shown to the owner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("TLS set-up for webhooks failed: {0}")]
+    Tls(String),
+    #[error("{0}")]
+    Request(String),
+    #[error("no answer within {0} s")]
+    NoAnswer(u64),
+    #[error("request failed: {0}")]
+    Failed(String),
 }
 
 type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -156,12 +169,12 @@ impl Webhooks {
         &self.settings.urls
     }
 
-    pub fn new(settings: WebhookSettings) -> Result<Self, String> {
+    pub fn new(settings: WebhookSettings) -> Result<Self, SendError> {
         // A full TLS provider (ECDSA and the NIST curves included): hook receivers
         // present whatever certificates their hosts chose.
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| format!("TLS set-up for webhooks failed: {e}"))?
+            .map_err(|e| SendError::Tls(e.to_string()))?
             .https_or_http()
             .enable_http1()
             .build();
@@ -267,7 +280,7 @@ fn stamp(time: DateTime<Utc>) -> String {
     Timestamp::from_utc(time).as_str().to_string()
 }
 
-fn row(delivery: &Delivery, version: u64) -> Result<Item, ApiError> {
+fn row(delivery: &Delivery, version: u64) -> Result<Item, UseCaseError> {
     let key = keys::webhook_delivery(&delivery.id);
     let (index, order) = match delivery.state {
         State::Pending => (keys::WEBHOOKS_PENDING, &delivery.next_attempt_at),
@@ -289,16 +302,18 @@ fn row(delivery: &Delivery, version: u64) -> Result<Item, ApiError> {
         gsi1pk: Some(index.into()),
         gsi1sk: Some(format!("{order}#{}", delivery.id)),
         entity_type: entity::WEBHOOK_DELIVERY.into(),
-        data: Some(serde_json::to_string(delivery).map_err(|e| ApiError::Internal(e.to_string()))?),
+        data: Some(
+            serde_json::to_string(delivery).map_err(|e| UseCaseError::Corrupt(e.to_string()))?,
+        ),
         version,
         expires_at: Some(expires),
         ..Item::default()
     })
 }
 
-fn from_row(item: &Item) -> Result<Delivery, ApiError> {
+fn from_row(item: &Item) -> Result<Delivery, UseCaseError> {
     serde_json::from_str(item.data.as_deref().unwrap_or("null"))
-        .map_err(|e| ApiError::Internal(format!("corrupt webhook delivery {}: {e}", item.pk)))
+        .map_err(|e| UseCaseError::Corrupt(format!("corrupt webhook delivery {}: {e}", item.pk)))
 }
 
 /// The outbox rows of a change: one delivery per URL, to be written in the same
@@ -307,7 +322,7 @@ pub fn outbox<T: Content>(
     hooks: Option<&Webhooks>,
     change: Option<Change>,
     item: &T,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, UseCaseError> {
     let (Some(hooks), Some(change)) = (hooks, change) else {
         return Ok(Vec::new());
     };
@@ -346,8 +361,9 @@ pub fn outbox<T: Content>(
 }
 
 /// One POST; the status, or why there was none.
-async fn send(hooks: &Webhooks, delivery: &Delivery) -> Result<u16, String> {
-    let body = serde_json::to_vec(&delivery.event).map_err(|e| e.to_string())?;
+async fn send(hooks: &Webhooks, delivery: &Delivery) -> Result<u16, SendError> {
+    let body =
+        serde_json::to_vec(&delivery.event).map_err(|e| SendError::Request(e.to_string()))?;
     let request = http::Request::post(&delivery.url)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(http::header::USER_AGENT, "folio-webhooks/1")
@@ -358,11 +374,11 @@ async fn send(hooks: &Webhooks, delivery: &Delivery) -> Result<u16, String> {
             signature(&hooks.settings.secret, Utc::now().timestamp(), &body),
         )
         .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| SendError::Request(e.to_string()))?;
     let response = tokio::time::timeout(REQUEST_TIMEOUT, hooks.client.request(request))
         .await
-        .map_err(|_| format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))?
-        .map_err(|e| format!("request failed: {e}"))?;
+        .map_err(|_| SendError::NoAnswer(REQUEST_TIMEOUT.as_secs()))?
+        .map_err(|e| SendError::Failed(e.to_string()))?;
     let status = response.status().as_u16();
     // Drain a little of the body so the connection can be reused; ignore the rest.
     let _ = tokio::time::timeout(Duration::from_secs(1), response.into_body().collect()).await;
@@ -374,7 +390,7 @@ pub async fn deliver_due(
     store: &dyn Store,
     hooks: Option<&Webhooks>,
     now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
+) -> Result<usize, UseCaseError> {
     let Some(hooks) = hooks else {
         return Ok(0);
     };
@@ -424,7 +440,7 @@ pub async fn deliver_due(
                         delivery.last_status = Some(status);
                         delivery.last_error = Some(format!("answered {status}"));
                     }
-                    Err(reason) => delivery.last_error = Some(reason),
+                    Err(reason) => delivery.last_error = Some(reason.to_string()),
                 }
                 if delivery.attempts >= MAX_ATTEMPTS {
                     delivery.state = State::Failed;
@@ -453,7 +469,7 @@ pub async fn deliver_due(
 }
 
 /// The newest deliveries, pending or finished, newest first.
-pub async fn recent(store: &dyn Store) -> Result<Vec<Delivery>, ApiError> {
+pub async fn recent(store: &dyn Store) -> Result<Vec<Delivery>, UseCaseError> {
     let mut out = Vec::new();
     for index in [keys::WEBHOOKS_PENDING, keys::WEBHOOKS_DONE] {
         for item in store.query(&Query::gsi1(index).first(RECENT)).await? {

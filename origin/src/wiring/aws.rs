@@ -17,7 +17,10 @@
 //! | `WEBHOOK_URLS`, `WEBHOOK_SECRET` | rebuild hooks (`webhooks`)                   |
 //! | `MEDIA_BUCKET`, `MEDIA_URL` | image uploads (`media`)                           |
 //!
-//! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, … are honoured by the SDK.
+//! `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` point a client elsewhere
+//! (moto, DynamoDB Local): the SDK reads them for Cognito, CloudFront and S3, and
+//! folio's own DynamoDB client reads `AWS_ENDPOINT_URL_DYNAMODB`, then
+//! `AWS_ENDPOINT_URL` (`DynamoEndpoint`); `AWS_CA_BUNDLE` names extra CA roots.
 
 use std::sync::Arc;
 
@@ -30,7 +33,6 @@ use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use folio_shared::ApiError;
 use folio_shared::jwt::jwks_http::HttpJwks;
 use folio_shared::jwt::{
     Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url, cognito_pool_region,
@@ -40,21 +42,16 @@ use jsonwebtoken::jwk::JwkSet;
 use crate::adapters::aws::call_policy::CallPolicy;
 use crate::adapters::aws::cloudfront::CloudFrontInvalidator;
 use crate::adapters::aws::cognito::{CognitoConfig, CognitoIdentity};
-use crate::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore};
+use crate::adapters::aws::dynamo::{ConnectError, DynamoEndpoint, DynamoStore};
 use crate::adapters::aws::s3::{AwsCredentials, CredentialSource, S3Media};
 use crate::adapters::resilience::{FaultPlan, wrap_identity, wrap_store};
+use crate::ports::media::MediaError;
 use crate::ports::{Invalidator, Store};
 use crate::usecases::app::App;
 use crate::usecases::site::Site;
 use crate::usecases::webhooks::{WebhookSettings, Webhooks};
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("missing setting{} {}: set {} in the environment", if .0.len() > 1 { "s" } else { "" }, .0.join(", "), if .0.len() > 1 { "them" } else { "it" })]
-    Missing(Vec<&'static str>),
-    #[error("setting {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-}
+pub use crate::wiring::error::ConfigError;
+use crate::wiring::error::StartError;
 
 /// The settings the AWS adapters cannot start without.
 pub const REQUIRED: &[&str] = &[
@@ -101,16 +98,13 @@ struct SdkCredentials(aws_credential_types::provider::SharedCredentialsProvider)
 
 #[async_trait]
 impl CredentialSource for SdkCredentials {
-    async fn credentials(&self) -> Result<AwsCredentials, ApiError> {
+    async fn credentials(&self) -> Result<AwsCredentials, MediaError> {
         use aws_credential_types::provider::ProvideCredentials;
         let c = self
             .0
             .provide_credentials()
             .await
-            .map_err(|e| ApiError::Unavailable {
-                retry_after_secs: 1,
-                message: format!("no AWS credentials to sign an upload with: {e}"),
-            })?;
+            .map_err(|e| MediaError::NoCredentials(e.to_string()))?;
         Ok(AwsCredentials {
             access_key_id: c.access_key_id().to_string(),
             secret_access_key: c.secret_access_key().to_string(),
@@ -209,7 +203,7 @@ impl AwsSettings {
 
     /// The store: the table, reached at its own endpoint when one is set, signed
     /// with the shared SDK configuration's credentials.
-    pub fn dynamodb_store(&self, sdk: &SdkConfig) -> Result<DynamoStore, String> {
+    pub fn dynamodb_store(&self, sdk: &SdkConfig) -> Result<DynamoStore, ConnectError> {
         DynamoStore::connect(sdk, &self.dynamodb, &self.table_name)
     }
 
@@ -335,7 +329,7 @@ impl Aws {
         settings: &AwsSettings,
         sdk: &SdkConfig,
         also_invalidate: Vec<Arc<dyn Invalidator>>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StartError> {
         Self::connect_with(settings, sdk, also_invalidate, None).await
     }
 
@@ -345,7 +339,7 @@ impl Aws {
         sdk: &SdkConfig,
         also_invalidate: Vec<Arc<dyn Invalidator>>,
         faults: Option<FaultPlan>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StartError> {
         let store = Arc::new(settings.dynamodb_store(sdk)?);
         // Every client talks to the Region of the resource it calls: the table's
         // replica here, the pool where it lives, CloudFront's global endpoint.
@@ -390,7 +384,7 @@ impl Aws {
                 .as_deref()
                 .map(url::Url::parse)
                 .transpose()
-                .map_err(|e| format!("setting AWS_ENDPOINT_URL is invalid: {e}"))?;
+                .map_err(|e| StartError::MediaEndpoint(e.to_string()))?;
             app.set_media(Arc::new(S3Media {
                 bucket: media.bucket.clone(),
                 region: settings.region.clone(),

@@ -17,6 +17,7 @@ use crate::ports::Store;
 use crate::usecases::app::App;
 use crate::usecases::site::Site;
 use crate::usecases::webhooks::{WebhookSettings, Webhooks};
+use crate::wiring::error::StartError;
 
 pub const STORE_FILE: &str = "folio.redb";
 pub const LOCAL_CLIENT_ID: &str = "folio-local";
@@ -65,7 +66,7 @@ struct IssuerKeys(Arc<LocalIssuer>);
 
 #[async_trait]
 impl JwksSource for IssuerKeys {
-    async fn fetch(&self) -> Result<JwkSet, String> {
+    async fn fetch(&self) -> Result<JwkSet, folio_shared::jwt::JwksError> {
         Ok(self.0.jwks().clone())
     }
 }
@@ -75,14 +76,13 @@ pub fn verifier_config(issuer: &str) -> VerifierConfig {
 }
 
 impl Local {
-    pub fn open(config: &LocalConfig) -> Result<Self, String> {
+    pub fn open(config: &LocalConfig) -> Result<Self, StartError> {
         let dir: &Path = &config.data_dir;
         // Password hashes, visitor salts and the signing key live here: private
         // from creation.
         crate::support::private_files::ensure_dir(dir)?;
         crate::support::private_files::ensure_file(&dir.join(STORE_FILE))?;
-        let embedded: Arc<dyn Store> =
-            Arc::new(EmbeddedStore::open(&dir.join(STORE_FILE)).map_err(|e| e.to_string())?);
+        let embedded: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&dir.join(STORE_FILE))?);
         let store = wrap_store(embedded, config.faults.clone());
         let issuer = Arc::new(LocalIssuer::open(
             dir,

@@ -2,4 +2,5 @@
 //! AWS (`aws`) or for one machine (`local`).
 
 pub mod aws;
+pub mod error;
 pub mod local;

@@ -1,11 +1,11 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::FieldError;
 use crate::domain::content::PUBLISH_AT;
 use crate::domain::query::{self, Facet, distinct};
 use crate::domain::rules::{FieldKind, FieldRule};
 use crate::domain::{Content, ContentKind, Fields, HttpUrl, Meta, Status};
-use crate::error::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,10 +1,10 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::FieldError;
 use crate::domain::query::{self, Facet, bool_text};
 use crate::domain::rules::{FieldKind, FieldRule};
 use crate::domain::{CertType, Content, ContentKind, Fields, HttpUrl, Meta};
-use crate::error::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,10 +1,10 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use crate::domain::FieldError;
 use crate::domain::query::Facet;
 use crate::domain::rules::FieldRule;
 use crate::domain::{ContentKind, Fields, ItemId, ListQuery, Status, Timestamp};
-use crate::error::FieldError;
 
 /// The field naming when a scheduled item is published.
 pub const PUBLISH_AT: &str = "publishAt";

@@ -5,9 +5,9 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use crate::domain::FieldError;
 use crate::domain::rules::{FieldRule, MAX_LIST_ITEM_CHARS, MAX_LIST_ITEMS};
 use crate::domain::types::HttpUrl;
-use crate::error::{ApiError, FieldError};
 
 /// The longest password or token accepted, in characters.
 pub const MAX_SECRET_CHARS: usize = 4096;
@@ -16,18 +16,30 @@ pub struct Fields {
     map: Map<String, Value>,
 }
 
+/// A body that is not a JSON object of the accepted fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("Request body is required")]
+    Missing,
+    #[error("Request body is not valid JSON: {0}")]
+    NotJson(String),
+    #[error("Request body must be a JSON object")]
+    NotObject,
+    /// A field that is not accepted (unknown to this operation).
+    #[error(transparent)]
+    Field(#[from] FieldError),
+}
+
 impl Fields {
     /// Parses a JSON object and refuses any key not in `allowed`.
-    pub fn parse(body: &[u8], allowed: &[&str]) -> Result<Self, ApiError> {
+    pub fn parse(body: &[u8], allowed: &[&str]) -> Result<Self, BodyError> {
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::BadRequest("Request body is required".into()));
+            return Err(BodyError::Missing);
         }
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::BadRequest(format!("Request body is not valid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| BodyError::NotJson(e.to_string()))?;
         let Value::Object(map) = value else {
-            return Err(ApiError::BadRequest(
-                "Request body must be a JSON object".into(),
-            ));
+            return Err(BodyError::NotObject);
         };
         if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
             return Err(FieldError::new(unknown.as_str(), "unknown field").into());
@@ -234,14 +246,14 @@ impl Fields {
 mod tests {
     use super::*;
 
-    fn fields(json: &str) -> Result<Fields, ApiError> {
+    fn fields(json: &str) -> Result<Fields, BodyError> {
         Fields::parse(json.as_bytes(), &["title", "tags", "url", "flag", "day"])
     }
 
-    fn field_of(err: ApiError) -> String {
+    fn field_of(err: BodyError) -> String {
         match err {
-            ApiError::Validation(e) => e.field,
-            other => panic!("expected a validation error, got {other:?}"),
+            BodyError::Field(e) => e.field,
+            other => panic!("expected a field error, got {other:?}"),
         }
     }
 
@@ -261,9 +273,9 @@ mod tests {
 
     #[test]
     fn non_objects_and_bad_json_are_bad_requests() {
-        assert!(matches!(fields("[1]"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(fields("{"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(fields(""), Err(ApiError::BadRequest(_))));
+        assert!(matches!(fields("[1]"), Err(BodyError::NotObject)));
+        assert!(matches!(fields("{"), Err(BodyError::NotJson(_))));
+        assert!(matches!(fields(""), Err(BodyError::Missing)));
     }
 
     #[test]

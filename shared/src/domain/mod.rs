@@ -3,6 +3,7 @@
 mod blog;
 mod certification;
 mod content;
+mod field_error;
 mod fields;
 mod project;
 pub mod query;
@@ -21,7 +22,8 @@ pub use password::{PASSWORD_POLICY, PasswordPolicy};
 pub const MARKDOWN_MAX_CHARS: usize = 200_000;
 pub use certification::Certification;
 pub use content::{Content, Meta, PUBLISH_AT};
-pub use fields::{Fields, MAX_SECRET_CHARS};
+pub use field_error::FieldError;
+pub use fields::{BodyError, Fields, MAX_SECRET_CHARS};
 pub use project::{LONG_DESCRIPTION_HTML, Project};
 pub use query::{Facet, ListQuery, StatusFilter, bounded_int};
 pub use types::{

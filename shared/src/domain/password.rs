@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::error::FieldError;
+use crate::domain::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordPolicy {

@@ -5,9 +5,9 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::FieldError;
 use crate::domain::types::CertType;
 use crate::domain::types::Status;
-use crate::error::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamKind {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::rules::MAX_URL_CHARS;
 
-use crate::error::FieldError;
+use crate::domain::FieldError;
 
 /// The three kinds of portfolio content; each has its own collection under `/v1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

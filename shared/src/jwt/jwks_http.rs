@@ -9,7 +9,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::jwk::JwkSet;
 
-use super::JwksSource;
+use super::{JwksError, JwksSource};
 
 /// A JWKS document larger than this is refused (Cognito's is about 1 KB).
 const MAX_JWKS_BYTES: usize = 64 * 1024;
@@ -104,10 +104,10 @@ pub struct HttpJwks {
 
 /// An HTTP/1.1 connector for `https://` (rustls on ring, the webpki roots) and
 /// plain `http://` URLs; the JWKS fetcher's, and `folio smoke`'s.
-pub fn https_connector() -> Result<hyper_rustls::HttpsConnector<HttpConnector>, String> {
+pub fn https_connector() -> Result<hyper_rustls::HttpsConnector<HttpConnector>, JwksError> {
     Ok(hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_webpki_roots(tls_provider())
-        .map_err(|e| format!("TLS set-up failed: {e}"))?
+        .map_err(|e| JwksError::Tls(e.to_string()))?
         .https_or_http()
         .enable_http1()
         .build())
@@ -116,10 +116,13 @@ pub fn https_connector() -> Result<hyper_rustls::HttpsConnector<HttpConnector>, 
 impl HttpJwks {
     /// `url` is `https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`
     /// in production; plain `http://` is accepted for local endpoints such as moto.
-    pub fn new(url: &str) -> Result<Self, String> {
+    pub fn new(url: &str) -> Result<Self, JwksError> {
         let url: http::Uri = url
             .parse()
-            .map_err(|e| format!("invalid JWKS URL {url:?}: {e}"))?;
+            .map_err(|e: http::uri::InvalidUri| JwksError::BadUrl {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?;
         let connector = https_connector()?;
         Ok(Self {
             url,
@@ -131,20 +134,23 @@ impl HttpJwks {
 #[async_trait]
 impl JwksSource for HttpJwks {
     /// The verifier bounds this call with its own fetch timeout.
-    async fn fetch(&self) -> Result<JwkSet, String> {
+    async fn fetch(&self) -> Result<JwkSet, JwksError> {
         let response = self
             .client
             .get(self.url.clone())
             .await
-            .map_err(|e| format!("JWKS request to {} failed: {e}", self.url))?;
+            .map_err(|e| JwksError::Request {
+                url: self.url.to_string(),
+                reason: e.to_string(),
+            })?;
         if !response.status().is_success() {
-            return Err(format!("JWKS endpoint answered {}", response.status()));
+            return Err(JwksError::Status(response.status().to_string()));
         }
         let body = Limited::new(response.into_body(), MAX_JWKS_BYTES)
             .collect()
             .await
-            .map_err(|e| format!("JWKS body unreadable: {e}"))?
+            .map_err(|e| JwksError::Body(e.to_string()))?
             .to_bytes();
-        serde_json::from_slice(&body).map_err(|e| format!("JWKS is not a key set: {e}"))
+        serde_json::from_slice(&body).map_err(|e| JwksError::NotKeySet(e.to_string()))
     }
 }

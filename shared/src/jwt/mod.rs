@@ -27,7 +27,6 @@ use serde::de::DeserializeOwned;
 pub use crypto::install as install_crypto_provider;
 
 use crate::domain::unix_now;
-use crate::error::ApiError;
 
 /// Tokens longer than this are refused before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -88,12 +87,6 @@ impl JwtRejection {
 /// attacker which part of a forgery to fix next.
 pub const INVALID_TOKEN_MESSAGE: &str = "The authentication token is invalid or expired";
 
-impl From<JwtRejection> for ApiError {
-    fn from(_: JwtRejection) -> Self {
-        ApiError::Unauthorized(INVALID_TOKEN_MESSAGE.into())
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct VerifierConfig {
     /// Exact `iss`, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc`.
@@ -141,10 +134,29 @@ pub fn cognito_jwks_url(user_pool_id: &str) -> String {
     format!("{}/.well-known/jwks.json", cognito_issuer(user_pool_id))
 }
 
+/// Why fresh keys could not be had (logged; the known keys keep verifying).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwksError {
+    #[error("JWKS refetch is disabled")]
+    Disabled,
+    #[error("invalid JWKS URL {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("TLS set-up failed: {0}")]
+    Tls(String),
+    #[error("JWKS request to {url} failed: {reason}")]
+    Request { url: String, reason: String },
+    #[error("JWKS endpoint answered {0}")]
+    Status(String),
+    #[error("JWKS body unreadable: {0}")]
+    Body(String),
+    #[error("JWKS is not a key set: {0}")]
+    NotKeySet(String),
+}
+
 /// Where fresh keys come from when a token names a key we do not know.
 #[async_trait]
 pub trait JwksSource: Send + Sync {
-    async fn fetch(&self) -> Result<JwkSet, String>;
+    async fn fetch(&self) -> Result<JwkSet, JwksError>;
 }
 
 /// A source that never has anything new: verification uses the initial keys only.
@@ -152,8 +164,8 @@ pub struct NoRefetch;
 
 #[async_trait]
 impl JwksSource for NoRefetch {
-    async fn fetch(&self) -> Result<JwkSet, String> {
-        Err("JWKS refetch is disabled".into())
+    async fn fetch(&self) -> Result<JwkSet, JwksError> {
+        Err(JwksError::Disabled)
     }
 }
 

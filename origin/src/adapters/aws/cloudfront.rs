@@ -29,6 +29,15 @@ fn caller_reference(paths: &[String], change_id: &str) -> String {
     format!("folio-{hex}-{change_id}")
 }
 
+/// Why CloudFront did not take an invalidation (logged; the port never fails).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum InvalidationError {
+    #[error("the invalidation batch cannot be built: {0}")]
+    Batch(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
 impl CloudFrontInvalidator {
     pub fn new(client: Client, distribution_id: impl Into<String>) -> Self {
         Self {
@@ -39,8 +48,9 @@ impl CloudFrontInvalidator {
     }
 
     /// Sends one invalidation; returns its id.
-    async fn create(&self, paths: &[String], reference: &str) -> Result<String, String> {
-        let quantity = i32::try_from(paths.len()).map_err(|e| e.to_string())?;
+    async fn create(&self, paths: &[String], reference: &str) -> Result<String, InvalidationError> {
+        let quantity =
+            i32::try_from(paths.len()).map_err(|e| InvalidationError::Batch(e.to_string()))?;
         let batch = InvalidationBatch::builder()
             .caller_reference(reference)
             .paths(
@@ -48,10 +58,10 @@ impl CloudFrontInvalidator {
                     .quantity(quantity)
                     .set_items(Some(paths.to_vec()))
                     .build()
-                    .map_err(|e| e.to_string())?,
+                    .map_err(|e| InvalidationError::Batch(e.to_string()))?,
             )
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| InvalidationError::Batch(e.to_string()))?;
         let output = self
             .client
             .create_invalidation()
@@ -59,7 +69,12 @@ impl CloudFrontInvalidator {
             .invalidation_batch(batch)
             .send()
             .await
-            .map_err(|e| format!("{:?}", aws_sdk_cloudfront::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                InvalidationError::Refused(format!(
+                    "{:?}",
+                    aws_sdk_cloudfront::error::DisplayErrorContext(e)
+                ))
+            })?;
         Ok(output
             .invalidation()
             .map(|i| i.id().to_string())

@@ -14,11 +14,10 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use folio_shared::ApiError;
 use folio_shared::domain::Email;
 use ring::hmac;
 
-use crate::ports::identity::{IdentityProvider, Session, WRONG_CREDENTIALS};
+use crate::ports::identity::{IdentityError, IdentityProvider, Session};
 
 #[derive(Debug, Clone)]
 pub struct CognitoConfig {
@@ -39,46 +38,43 @@ pub struct CognitoIdentity {
 /// Without a secret, clients get Cognito's refresh token unchanged.
 const WRAPPED_PREFIX: &str = "folio1.";
 
-/// One mapping from Cognito failures to API errors: nothing here is a 500 unless
-/// Cognito itself is broken.
+/// One mapping from Cognito failures to the port's errors: nothing here is a
+/// failure of ours unless Cognito itself answers something unusable.
 fn cognito_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     operation: &str,
     error: SdkError<E>,
-) -> ApiError {
-    let unavailable = |detail: String| {
-        tracing::warn!(operation, error = %detail, "identity provider unavailable");
-        ApiError::Unavailable {
-            message: "The identity provider is temporarily unavailable".into(),
-            retry_after_secs: 2,
-        }
-    };
+) -> IdentityError {
     match &error {
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("Unknown");
             match code {
                 "NotAuthorizedException" | "UserNotFoundException" => {
-                    ApiError::Unauthorized(WRONG_CREDENTIALS.into())
+                    IdentityError::WrongCredentials
                 }
-                "UserNotConfirmedException" => ApiError::Forbidden(
+                "UserNotConfirmedException" => IdentityError::NotAllowed(
                     "This account is not confirmed yet; confirm it, then sign in".into(),
                 ),
-                "PasswordResetRequiredException" => {
-                    ApiError::Forbidden("A password reset is required before signing in".into())
-                }
+                "PasswordResetRequiredException" => IdentityError::NotAllowed(
+                    "A password reset is required before signing in".into(),
+                ),
                 "TooManyRequestsException"
                 | "LimitExceededException"
-                | "TooManyFailedAttemptsException" => ApiError::TooManyRequests {
+                | "TooManyFailedAttemptsException" => IdentityError::Throttled {
                     message: "Too many sign-in attempts; wait and try again".into(),
                     retry_after_secs: 30,
                 },
-                "InternalErrorException" => unavailable(code.to_string()),
-                _ => ApiError::Internal(explain(operation, &error)),
+                "InternalErrorException" => IdentityError::Unavailable {
+                    detail: format!("{operation}: {code}"),
+                },
+                _ => IdentityError::Failed(explain(operation, &error)),
             }
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            unavailable(explain(operation, &error))
+            IdentityError::Unavailable {
+                detail: explain(operation, &error),
+            }
         }
-        _ => ApiError::Internal(explain(operation, &error)),
+        _ => IdentityError::Failed(explain(operation, &error)),
     }
 }
 
@@ -105,16 +101,18 @@ impl CognitoIdentity {
         &self,
         result: Option<&AuthenticationResultType>,
         refresh_token: Option<String>,
-    ) -> Result<Session, ApiError> {
+    ) -> Result<Session, IdentityError> {
         let result = result.ok_or_else(|| {
-            ApiError::Internal("Cognito answered without authentication result".into())
+            IdentityError::Failed("Cognito answered without authentication result".into())
         })?;
         let id_token = result
             .id_token()
-            .ok_or_else(|| ApiError::Internal("Cognito answered without an ID token".into()))?;
+            .ok_or_else(|| IdentityError::Failed("Cognito answered without an ID token".into()))?;
         let refresh_token = refresh_token
             .or_else(|| result.refresh_token().map(String::from))
-            .ok_or_else(|| ApiError::Internal("Cognito answered without refresh token".into()))?;
+            .ok_or_else(|| {
+                IdentityError::Failed("Cognito answered without refresh token".into())
+            })?;
         Ok(Session {
             id_token: id_token.to_string(),
             refresh_token,
@@ -136,7 +134,7 @@ impl CognitoIdentity {
 
     /// Creates (or updates) the owner: a confirmed user with a permanent password in
     /// the owner group, creating the group when missing. Used by `folio owner create`.
-    pub async fn ensure_owner(&self, email: &Email, password: &str) -> Result<(), ApiError> {
+    pub async fn ensure_owner(&self, email: &Email, password: &str) -> Result<(), IdentityError> {
         let pool = &self.config.user_pool_id;
         let group = &self.config.owner_group;
         match self
@@ -157,7 +155,7 @@ impl CognitoIdentity {
                 .name(name)
                 .value(value)
                 .build()
-                .map_err(|e| ApiError::Internal(e.to_string()))
+                .map_err(|e| IdentityError::Failed(e.to_string()))
         };
         match self
             .client
@@ -184,7 +182,7 @@ impl CognitoIdentity {
             .send()
             .await
             .map_err(|e| match e.as_service_error().and_then(|s| s.code()) {
-                Some("InvalidPasswordException") => ApiError::BadRequest(
+                Some("InvalidPasswordException") => IdentityError::Refused(
                     "The password does not meet the user pool's password policy".into(),
                 ),
                 _ => cognito_error("AdminSetUserPassword", e),
@@ -204,7 +202,7 @@ impl CognitoIdentity {
 /// Creates a user pool and an app client the way `template.yaml` configures them
 /// (USER_PASSWORD_AUTH + refresh, token revocation on). For work against moto and
 /// for tests; deployments get theirs from the template. Returns `(pool id, client id)`.
-pub async fn create_pool(client: &Client, name: &str) -> Result<(String, String), ApiError> {
+pub async fn create_pool(client: &Client, name: &str) -> Result<(String, String), IdentityError> {
     let pool = client
         .create_user_pool()
         .pool_name(name)
@@ -214,7 +212,7 @@ pub async fn create_pool(client: &Client, name: &str) -> Result<(String, String)
     let pool_id = pool
         .user_pool()
         .and_then(|p| p.id())
-        .ok_or_else(|| ApiError::Internal("CreateUserPool returned no id".into()))?
+        .ok_or_else(|| IdentityError::Failed("CreateUserPool returned no id".into()))?
         .to_string();
     let app = client
         .create_user_pool_client()
@@ -232,14 +230,14 @@ pub async fn create_pool(client: &Client, name: &str) -> Result<(String, String)
     let client_id = app
         .user_pool_client()
         .and_then(|c| c.client_id())
-        .ok_or_else(|| ApiError::Internal("CreateUserPoolClient returned no id".into()))?
+        .ok_or_else(|| IdentityError::Failed("CreateUserPoolClient returned no id".into()))?
         .to_string();
     Ok((pool_id, client_id))
 }
 
 #[async_trait]
 impl IdentityProvider for CognitoIdentity {
-    async fn sign_in(&self, email: &Email, password: &str) -> Result<Session, ApiError> {
+    async fn sign_in(&self, email: &Email, password: &str) -> Result<Session, IdentityError> {
         let username = email.as_str();
         let mut request = self
             .client
@@ -257,12 +255,12 @@ impl IdentityProvider for CognitoIdentity {
             .map_err(|e| cognito_error("InitiateAuth", e))?;
         if let Some(challenge) = output.challenge_name() {
             return Err(match challenge {
-                ChallengeNameType::NewPasswordRequired => ApiError::Forbidden(
+                ChallengeNameType::NewPasswordRequired => IdentityError::NotAllowed(
                     "A new password is required for this account; set a permanent one \
                      (for the owner: `folio owner create`) and sign in again"
                         .into(),
                 ),
-                other => ApiError::Forbidden(format!(
+                other => IdentityError::NotAllowed(format!(
                     "Sign-in needs the {} challenge, which this API does not support",
                     other.as_str()
                 )),
@@ -275,17 +273,17 @@ impl IdentityProvider for CognitoIdentity {
         self.session(result, refresh)
     }
 
-    async fn refresh(&self, refresh_token: &str) -> Result<Session, ApiError> {
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {
         let (username, cognito_token) = match refresh_token.strip_prefix(WRAPPED_PREFIX) {
             Some(wrapped) => {
                 let (encoded, token) = wrapped
                     .split_once('.')
-                    .ok_or_else(|| ApiError::Unauthorized("Invalid refresh token".into()))?;
+                    .ok_or_else(|| IdentityError::RefreshRefused("Invalid refresh token".into()))?;
                 let username = URL_SAFE_NO_PAD
                     .decode(encoded)
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| ApiError::Unauthorized("Invalid refresh token".into()))?;
+                    .ok_or_else(|| IdentityError::RefreshRefused("Invalid refresh token".into()))?;
                 (Some(username), token)
             }
             None => (None, refresh_token),
@@ -303,8 +301,8 @@ impl IdentityProvider for CognitoIdentity {
             .send()
             .await
             .map_err(|e| match cognito_error("InitiateAuth", e) {
-                ApiError::Unauthorized(_) => {
-                    ApiError::Unauthorized("The refresh token is invalid or revoked".into())
+                IdentityError::WrongCredentials => {
+                    IdentityError::RefreshRefused("The refresh token is invalid or revoked".into())
                 }
                 other => other,
             })?;
@@ -312,7 +310,7 @@ impl IdentityProvider for CognitoIdentity {
         self.session(output.authentication_result(), Some(refresh_token.into()))
     }
 
-    async fn sign_out(&self, username: &str) -> Result<(), ApiError> {
+    async fn sign_out(&self, username: &str) -> Result<(), IdentityError> {
         self.client
             .admin_user_global_sign_out()
             .user_pool_id(&self.config.user_pool_id)
@@ -332,7 +330,7 @@ impl IdentityProvider for CognitoIdentity {
         email: &Email,
         current: &str,
         new: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), IdentityError> {
         self.sign_in(email, current).await?;
         self.client
             .admin_set_user_password()
@@ -344,7 +342,7 @@ impl IdentityProvider for CognitoIdentity {
             .await
             .map_err(|e| match e.as_service_error().and_then(|s| s.code()) {
                 Some("InvalidPasswordException") => {
-                    ApiError::Validation(folio_shared::FieldError::new(
+                    IdentityError::Invalid(folio_shared::FieldError::new(
                         "newPassword",
                         "does not meet the user pool's password policy",
                     ))

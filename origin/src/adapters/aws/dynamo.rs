@@ -23,8 +23,8 @@ pub mod wire;
 
 use crate::adapters::aws::call_policy::CallPolicy;
 pub use admin::create_table;
-pub use http::DynamoEndpoint;
 use http::{CallError, DynamoHttp, Operation};
+pub use http::{ConnectError, DynamoEndpoint};
 use wire::{KeyAttrs, Placeholders, Value};
 
 /// Attribute names of the table, the one place they are spelled.
@@ -377,11 +377,11 @@ impl DynamoStore {
         sdk: &SdkConfig,
         endpoint: &DynamoEndpoint,
         table: impl Into<String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConnectError> {
         let region = sdk
             .region()
             .map(|r| r.to_string())
-            .ok_or("no AWS Region for DynamoDB: set AWS_REGION")?;
+            .ok_or(ConnectError::NoRegion)?;
         let url = endpoint
             .url
             .as_deref()
@@ -389,7 +389,7 @@ impl DynamoStore {
             .map_or_else(|| regional_endpoint(&region), String::from);
         let credentials = sdk
             .credentials_provider()
-            .ok_or("no AWS credentials provider for DynamoDB: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")?;
+            .ok_or(ConnectError::NoCredentials)?;
         let http = DynamoHttp::new(
             &url,
             endpoint.ca_bundle.as_deref(),

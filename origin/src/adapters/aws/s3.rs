@@ -6,11 +6,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use folio_shared::ApiError;
 use folio_shared::digest::{aws_signing_key, aws_uri_encode, hex, sha256_hex};
 use ring::hmac;
 
-use crate::ports::media::{MediaStore, SignedUpload, UPLOAD_SECS, UploadGrant};
+use crate::ports::media::{MediaError, MediaStore, SignedUpload, UPLOAD_SECS, UploadGrant};
 
 /// AWS credentials for signing (the origin's role in Lambda).
 #[derive(Clone)]
@@ -111,7 +110,7 @@ pub fn presign(
 /// Where the signing credentials come from: the SDK's provider chain.
 #[async_trait]
 pub trait CredentialSource: Send + Sync {
-    async fn credentials(&self) -> Result<AwsCredentials, ApiError>;
+    async fn credentials(&self) -> Result<AwsCredentials, MediaError>;
 }
 
 pub struct S3Media {
@@ -131,7 +130,7 @@ impl MediaStore for S3Media {
         &self,
         grant: &UploadGrant,
         now: DateTime<Utc>,
-    ) -> Result<SignedUpload, ApiError> {
+    ) -> Result<SignedUpload, MediaError> {
         let credentials = self.credentials.credentials().await?;
         let (scheme, host, path) = match &self.endpoint {
             Some(endpoint) => {

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use folio_shared::ApiError;
 use folio_shared::domain::{Email, PASSWORD_POLICY};
 use folio_shared::jwt::install_crypto_provider;
 use jsonwebtoken::jwk::{
@@ -22,10 +21,11 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::{digest, pbkdf2};
 use serde::{Deserialize, Serialize};
 
-use crate::ports::identity::{IdentityProvider, Session, WRONG_CREDENTIALS};
+use crate::ports::identity::{IdentityError, IdentityProvider, Session};
 use crate::ports::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Store, StoreError, Write};
-use crate::support::random;
+use crate::support::private_files::FileError;
+use crate::support::random::{self, NoEntropy};
 
 const KEY_FILE: &str = "issuer-key.der";
 const PBKDF2_ITERATIONS: u32 = 100_000;
@@ -90,7 +90,7 @@ pub struct OwnerSetup {
 }
 
 /// A random password the policy accepts.
-pub fn generated_password() -> Result<String, ApiError> {
+pub fn generated_password() -> Result<String, NoEntropy> {
     // 96 random bits, and one character of each class the policy asks for.
     Ok(format!(
         "{}-Aa1",
@@ -106,7 +106,7 @@ pub struct LocalIssuer {
     jwks: JwkSet,
 }
 
-fn hash_password(password: &str) -> Result<String, ApiError> {
+fn hash_password(password: &str) -> Result<String, NoEntropy> {
     let salt = random::bytes::<16>()?;
     let mut out = [0u8; 32];
     let iterations =
@@ -161,27 +161,44 @@ fn sha256_b64(text: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, text.as_bytes()))
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized(WRONG_CREDENTIALS.into())
+/// Why the issuer's signing key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not an RSA key: {reason}")]
+    NotRsa { path: String, reason: String },
+    #[error("cannot generate the issuer key: {0}")]
+    Generate(String),
 }
 
 /// Loads the RSA key from `dir`, or generates and saves one (mode 0600).
-fn load_or_create_key(dir: &Path) -> Result<Vec<u8>, String> {
+fn load_or_create_key(dir: &Path) -> Result<Vec<u8>, KeyError> {
     use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
     let path = dir.join(KEY_FILE);
+    let shown = || path.display().to_string();
     if path.exists() {
         crate::support::private_files::ensure_file(&path)?;
-        let der =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        rsa::RsaPrivateKey::from_pkcs1_der(&der)
-            .map_err(|e| format!("{} is not an RSA key: {e}", path.display()))?;
+        let der = std::fs::read(&path).map_err(|source| KeyError::Read {
+            path: shown(),
+            source,
+        })?;
+        rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| KeyError::NotRsa {
+            path: shown(),
+            reason: e.to_string(),
+        })?;
         return Ok(der);
     }
     let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
-        .map_err(|e| format!("cannot generate the issuer key: {e}"))?;
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
     let der = key
         .to_pkcs1_der()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| KeyError::Generate(e.to_string()))?
         .as_bytes()
         .to_vec();
     crate::support::private_files::write_new(&path, &der)?;
@@ -193,12 +210,15 @@ impl LocalIssuer {
         data_dir: &Path,
         store: Arc<dyn Store>,
         config: IssuerConfig,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, KeyError> {
         use rsa::pkcs1::DecodeRsaPrivateKey;
         use rsa::traits::PublicKeyParts;
         install_crypto_provider();
         let der = load_or_create_key(data_dir)?;
-        let private = rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| e.to_string())?;
+        let private = rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| KeyError::NotRsa {
+            path: data_dir.join(KEY_FILE).display().to_string(),
+            reason: e.to_string(),
+        })?;
         let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
         let kid = sha256_b64(&n)[..16].to_string();
@@ -241,23 +261,23 @@ impl LocalIssuer {
         &self.kid
     }
 
-    async fn load_user(&self, email: &str) -> Result<Option<(UserRecord, u64)>, ApiError> {
+    async fn load_user(&self, email: &str) -> Result<Option<(UserRecord, u64)>, IdentityError> {
         let Some(row) = self.store.get(&keys::user(email)).await? else {
             return Ok(None);
         };
         let record = serde_json::from_str(row.data.as_deref().unwrap_or(""))
-            .map_err(|e| ApiError::Internal(format!("corrupt user row: {e}")))?;
+            .map_err(|e| IdentityError::Failed(format!("corrupt user row: {e}")))?;
         Ok(Some((record, row.version)))
     }
 
-    fn user_row(record: &UserRecord, version: u64) -> Result<Item, ApiError> {
+    fn user_row(record: &UserRecord, version: u64) -> Result<Item, IdentityError> {
         let key = keys::user(&record.email);
         Ok(Item {
             pk: key.pk,
             sk: key.sk,
             entity_type: entity::USER.into(),
             data: Some(
-                serde_json::to_string(record).map_err(|e| ApiError::Internal(e.to_string()))?,
+                serde_json::to_string(record).map_err(|e| IdentityError::Failed(e.to_string()))?,
             ),
             version,
             ..Item::default()
@@ -271,7 +291,7 @@ impl LocalIssuer {
         password: &str,
         name: &str,
         groups: Vec<String>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), IdentityError> {
         let record = UserRecord {
             sub: uuid::Uuid::now_v7().to_string(),
             email: email.as_str().to_string(),
@@ -286,7 +306,7 @@ impl LocalIssuer {
         };
         match self.store.transact(vec![put]).await {
             Ok(()) => Ok(()),
-            Err(StoreError::ConditionFailed { .. }) => Err(ApiError::Conflict(format!(
+            Err(StoreError::ConditionFailed { .. }) => Err(IdentityError::Conflict(format!(
                 "User {} already exists",
                 email.as_str()
             ))),
@@ -295,7 +315,7 @@ impl LocalIssuer {
     }
 
     /// The owner's email, as recorded when the owner was created.
-    pub async fn owner_email(&self) -> Result<Option<String>, ApiError> {
+    pub async fn owner_email(&self) -> Result<Option<String>, IdentityError> {
         Ok(self
             .store
             .get(&keys::owner_pointer())
@@ -325,7 +345,7 @@ impl LocalIssuer {
         &self,
         email: &Email,
         password: Option<&str>,
-    ) -> Result<OwnerSetup, ApiError> {
+    ) -> Result<OwnerSetup, IdentityError> {
         let mut notes = Vec::new();
         if password.is_some() {
             notes.push(
@@ -393,7 +413,11 @@ impl LocalIssuer {
     /// wrong password and for an unknown email alike. Both cost the same PBKDF2 work
     /// (an unknown email is checked against a hash of nothing), so timing does not
     /// tell which accounts exist; the work runs off the async workers.
-    async fn checked_user(&self, email: &Email, password: &str) -> Result<UserRecord, ApiError> {
+    async fn checked_user(
+        &self,
+        email: &Email,
+        password: &str,
+    ) -> Result<UserRecord, IdentityError> {
         let user = self.load_user(email.as_str()).await?;
         let stored = user.as_ref().map_or_else(
             || dummy_hash().to_string(),
@@ -402,20 +426,20 @@ impl LocalIssuer {
         let attempt = password.to_string();
         let matches = tokio::task::spawn_blocking(move || password_matches(&stored, &attempt))
             .await
-            .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+            .map_err(|e| IdentityError::Failed(format!("password check failed: {e}")))?;
         match user {
             Some((user, _)) if matches => Ok(user),
-            _ => Err(invalid_credentials()),
+            _ => Err(IdentityError::WrongCredentials),
         }
     }
 
     /// Sets a user's password (the policy's), revoking their refresh tokens.
-    pub async fn set_password(&self, email: &str, new: &str) -> Result<(), ApiError> {
+    pub async fn set_password(&self, email: &str, new: &str) -> Result<(), IdentityError> {
         PASSWORD_POLICY.check("password", new)?;
         let new = new.to_string();
         let hash = tokio::task::spawn_blocking(move || hash_password(&new))
             .await
-            .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))??;
+            .map_err(|e| IdentityError::Failed(format!("password hashing failed: {e}")))??;
         let found = self
             .update_user(email, |user| {
                 user.password_hash = hash.clone();
@@ -425,7 +449,7 @@ impl LocalIssuer {
         if found {
             Ok(())
         } else {
-            Err(ApiError::NotFound)
+            Err(IdentityError::UnknownUser)
         }
     }
 
@@ -436,7 +460,7 @@ impl LocalIssuer {
         &self,
         email: &str,
         change: impl Fn(&mut UserRecord),
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, IdentityError> {
         for _ in 0..5 {
             let Some((mut user, version)) = self.load_user(email).await? else {
                 return Ok(false);
@@ -452,22 +476,22 @@ impl LocalIssuer {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ApiError::Conflict(
+        Err(IdentityError::Conflict(
             "The account changed concurrently; retry".into(),
         ))
     }
 
     /// Moves the owner to another email (the same user: `sub`, groups, password);
     /// refresh tokens of the old email stop working.
-    pub async fn set_owner_email(&self, new: &Email) -> Result<String, ApiError> {
+    pub async fn set_owner_email(&self, new: &Email) -> Result<String, IdentityError> {
         let old = self
             .owner_email()
             .await?
-            .ok_or_else(|| ApiError::BadRequest("This store has no owner yet".into()))?;
+            .ok_or_else(|| IdentityError::Refused("This store has no owner yet".into()))?;
         let (mut user, version) = self
             .load_user(&old)
             .await?
-            .ok_or_else(|| ApiError::Internal(format!("the owner {old} has no user row")))?;
+            .ok_or_else(|| IdentityError::Failed(format!("the owner {old} has no user row")))?;
         if old == new.as_str() {
             return Ok(old);
         }
@@ -486,18 +510,18 @@ impl LocalIssuer {
         ];
         match self.store.transact(writes).await {
             Ok(()) => Ok(old),
-            Err(StoreError::ConditionFailed { index: 0 }) => Err(ApiError::Conflict(format!(
+            Err(StoreError::ConditionFailed { index: 0 }) => Err(IdentityError::Conflict(format!(
                 "A user {} exists already",
                 new.as_str()
             ))),
-            Err(StoreError::ConditionFailed { .. }) => Err(ApiError::Conflict(
+            Err(StoreError::ConditionFailed { .. }) => Err(IdentityError::Conflict(
                 "The owner changed meanwhile; retry".into(),
             )),
             Err(e) => Err(e.into()),
         }
     }
 
-    fn id_token(&self, user: &UserRecord) -> Result<String, ApiError> {
+    fn id_token(&self, user: &UserRecord) -> Result<String, IdentityError> {
         let now = chrono::Utc::now().timestamp();
         let claims = IdClaims {
             sub: &user.sub,
@@ -517,10 +541,10 @@ impl LocalIssuer {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, &claims, &self.signing_key)
-            .map_err(|e| ApiError::Internal(format!("cannot sign token: {e}")))
+            .map_err(|e| IdentityError::Failed(format!("cannot sign token: {e}")))
     }
 
-    async fn new_refresh_token(&self, user: &UserRecord) -> Result<String, ApiError> {
+    async fn new_refresh_token(&self, user: &UserRecord) -> Result<String, IdentityError> {
         let token = random::token()?;
         let key = keys::refresh_token(&sha256_b64(&token));
         let record = RefreshRecord {
@@ -532,7 +556,7 @@ impl LocalIssuer {
             sk: key.sk,
             entity_type: entity::REFRESH_TOKEN.into(),
             data: Some(
-                serde_json::to_string(&record).map_err(|e| ApiError::Internal(e.to_string()))?,
+                serde_json::to_string(&record).map_err(|e| IdentityError::Failed(e.to_string()))?,
             ),
             expires_at: Some(chrono::Utc::now().timestamp() + REFRESH_TOKEN_DAYS * 86_400),
             ..Item::default()
@@ -549,7 +573,7 @@ impl LocalIssuer {
 
 #[async_trait]
 impl IdentityProvider for LocalIssuer {
-    async fn sign_in(&self, email: &Email, password: &str) -> Result<Session, ApiError> {
+    async fn sign_in(&self, email: &Email, password: &str) -> Result<Session, IdentityError> {
         let user = self.checked_user(email, password).await?;
         Ok(Session {
             id_token: self.id_token(&user)?,
@@ -558,8 +582,9 @@ impl IdentityProvider for LocalIssuer {
         })
     }
 
-    async fn refresh(&self, refresh_token: &str) -> Result<Session, ApiError> {
-        let refused = || ApiError::Unauthorized("Refresh token is invalid or revoked".into());
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {
+        let refused =
+            || IdentityError::RefreshRefused("Refresh token is invalid or revoked".into());
         let row = self
             .store
             .get(&keys::refresh_token(&sha256_b64(refresh_token)))
@@ -583,12 +608,12 @@ impl IdentityProvider for LocalIssuer {
         email: &Email,
         current: &str,
         new: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), IdentityError> {
         self.checked_user(email, current).await?;
         self.set_password(email.as_str(), new).await
     }
 
-    async fn sign_out(&self, username: &str) -> Result<(), ApiError> {
+    async fn sign_out(&self, username: &str) -> Result<(), IdentityError> {
         // Refresh tokens of older generations are dead.
         self.update_user(username, |user| user.generation += 1)
             .await

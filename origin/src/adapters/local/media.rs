@@ -4,11 +4,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use folio_shared::ApiError;
 use folio_shared::digest::{hex, unhex};
 use ring::hmac;
 
-use crate::ports::media::{MediaStore, SignedUpload, UploadGrant};
+use crate::ports::media::{MediaError, MediaStore, SignedUpload, UploadGrant};
+use crate::support::random::{self, NoEntropy};
 
 /// `folio serve`'s media: uploads signed with a key of this process, checked
 /// and stored by `folio serve` (src/serve), under the data directory.
@@ -19,10 +19,10 @@ pub struct LocalMedia {
 }
 
 impl LocalMedia {
-    pub fn new(base_url: &str) -> Result<Self, ApiError> {
+    pub fn new(base_url: &str) -> Result<Self, NoEntropy> {
         Ok(Self {
             base_url: base_url.trim_end_matches('/').to_string(),
-            key: hmac::Key::new(hmac::HMAC_SHA256, &crate::support::random::bytes::<32>()?),
+            key: hmac::Key::new(hmac::HMAC_SHA256, &random::bytes::<32>()?),
         })
     }
 
@@ -64,7 +64,7 @@ impl MediaStore for LocalMedia {
         &self,
         grant: &UploadGrant,
         _now: DateTime<Utc>,
-    ) -> Result<SignedUpload, ApiError> {
+    ) -> Result<SignedUpload, MediaError> {
         let expires = grant.expires.timestamp();
         let signature = self.tag(&grant.key, &grant.content_type, grant.size, expires);
         Ok(SignedUpload {

@@ -10,9 +10,9 @@ use serde_json::json;
 
 use crate::http::caller::Caller;
 use crate::http::request::Request;
-use crate::ports::Session;
 use crate::ports::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Write};
+use crate::ports::{IdentityError, Session};
 use crate::usecases::app::App;
 
 #[derive(Serialize)]
@@ -67,11 +67,11 @@ pub async fn login(app: &App, request: &Request) -> Result<ApiResponse, ApiError
             app.login_throttle.succeeded(email.as_str());
             session
         }
-        Err(error @ ApiError::Unauthorized(_)) => {
+        Err(error @ IdentityError::WrongCredentials) => {
             app.login_throttle.failed(email.as_str(), address);
-            return Err(error);
+            return Err(error.into());
         }
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into()),
     };
     let mut identity = identity_of(app, &session).await?;
     let mut session = session;
@@ -135,13 +135,13 @@ pub async fn change_password(
     app.login_throttle.check(email.as_str(), address)?;
     match app.identity.change_password(&email, &current, &new).await {
         Ok(()) => app.login_throttle.succeeded(email.as_str()),
-        Err(ApiError::Unauthorized(_)) => {
+        Err(IdentityError::WrongCredentials) => {
             app.login_throttle.failed(email.as_str(), address);
             // 403, not 400: the request is well-formed, the caller lacks the secret
             // (and not 401: the session itself is still valid).
             return Err(ApiError::Forbidden("The current password is wrong".into()));
         }
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into()),
     }
     refuse_tokens_issued_until_now(app, identity).await?;
     let body = json!({ "message": "Password changed; every session is signed out: sign in again" });

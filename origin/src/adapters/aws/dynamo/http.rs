@@ -218,20 +218,42 @@ impl DynamoEndpoint {
     }
 }
 
+/// Why the store's client could not be set up: one line, naming the setting and
+/// the fix where one is at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error("no AWS Region for DynamoDB: set AWS_REGION")]
+    NoRegion,
+    #[error(
+        "no AWS credentials provider for DynamoDB: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )]
+    NoCredentials,
+    #[error("TLS set-up for DynamoDB failed: {0}")]
+    Tls(String),
+    #[error(
+        "setting AWS_CA_BUNDLE: {path}: {reason}: name a PEM file of CA certificates, or unset it"
+    )]
+    CaBundle { path: String, reason: String },
+    #[error("the DynamoDB endpoint {endpoint:?} is not a URL: {reason}")]
+    NotUrl { endpoint: String, reason: String },
+    #[error("the DynamoDB endpoint {0:?} names no host")]
+    NoHost(String),
+}
+
 /// The TLS settings of the calls: Mozilla's roots (`webpki-roots`, compiled in,
 /// so a cold start parses no certificate file), or those of `AWS_CA_BUNDLE`.
-fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, ConnectError> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS set-up for DynamoDB failed: {e}"))?;
+        .map_err(|e| ConnectError::Tls(e.to_string()))?;
     let mut roots = rustls::RootCertStore::empty();
     match ca_bundle {
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         Some(path) => {
-            let fix = "name a PEM file of CA certificates, or unset it";
-            let unreadable = |e: &dyn std::fmt::Display| {
-                format!("setting AWS_CA_BUNDLE: {}: {e}: {fix}", path.display())
+            let unreadable = |e: &dyn std::fmt::Display| ConnectError::CaBundle {
+                path: path.display().to_string(),
+                reason: e.to_string(),
             };
             for certificate in CertificateDer::pem_file_iter(path).map_err(|e| unreadable(&e))? {
                 let certificate = certificate.map_err(|e| unreadable(&e))?;
@@ -256,15 +278,19 @@ impl DynamoHttp {
         region: &str,
         provider: SharedCredentialsProvider,
         policy: CallPolicy,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConnectError> {
         let endpoint_text = endpoint.trim_end_matches('/').to_string() + "/";
-        let uri: Uri = endpoint_text
-            .parse()
-            .map_err(|e| format!("the DynamoDB endpoint {endpoint:?} is not a URL: {e}"))?;
+        let uri: Uri =
+            endpoint_text
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| ConnectError::NotUrl {
+                    endpoint: endpoint.to_string(),
+                    reason: e.to_string(),
+                })?;
         let host = uri
             .authority()
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-            .ok_or_else(|| format!("the DynamoDB endpoint {endpoint:?} names no host"))?;
+            .ok_or_else(|| ConnectError::NoHost(endpoint.to_string()))?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(policy.connect_timeout));

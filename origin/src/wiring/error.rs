@@ -1,0 +1,39 @@
+//! Why the origin could not start: one line each, naming the setting and the fix
+//! where a setting is at fault.
+
+use folio_shared::jwt::JwksError;
+
+use crate::adapters::aws::dynamo::ConnectError;
+use crate::adapters::local::issuer::KeyError;
+use crate::ports::StoreError;
+use crate::support::private_files::FileError;
+use crate::usecases::webhooks::SendError;
+
+/// A setting that is missing or cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing setting{} {}: set {} in the environment", if .0.len() > 1 { "s" } else { "" }, .0.join(", "), if .0.len() > 1 { "them" } else { "it" })]
+    Missing(Vec<&'static str>),
+    #[error("setting {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    IssuerKey(#[from] KeyError),
+    #[error(transparent)]
+    Webhooks(#[from] SendError),
+    #[error(transparent)]
+    DynamoDb(#[from] ConnectError),
+    #[error(transparent)]
+    Jwks(#[from] JwksError),
+    #[error("setting AWS_ENDPOINT_URL is invalid: {0}")]
+    MediaEndpoint(String),
+}
