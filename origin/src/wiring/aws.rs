@@ -261,8 +261,10 @@ pub fn sdk_loader(region: &str) -> ConfigLoader {
         )
 }
 
-/// The SDK's default HTTPS client, built as `aws-smithy-runtime` builds it (rustls
-/// on aws-lc, the proxy the environment names).
+/// The SDK's default HTTPS client, built as `aws-smithy-runtime` 1.16.2 builds it
+/// (`default_https_client`: rustls on aws-lc, the proxy the environment names).
+/// A test pins the versions this copies, so an update of the SDK fails until the
+/// copy is compared again.
 fn sdk_https_client() -> SharedHttpClient {
     use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
     Builder::new().build_with_connector_fn(|settings, components| {
@@ -405,6 +407,31 @@ impl Aws {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `sdk_https_client` copies the SDK's private `default_https_client`: a new
+    /// version of the crates it comes from may build its client otherwise (a TLS
+    /// provider, a proxy rule), and this copy would not follow. So this fails on
+    /// any other locked version until someone compares the copy with the new
+    /// `aws-smithy-runtime/src/client/http.rs` and updates the versions here.
+    #[test]
+    fn the_copied_default_https_client_is_of_the_locked_sdk_versions() {
+        let lock = include_str!("../../../Cargo.lock");
+        for (name, copied) in [
+            ("aws-smithy-runtime", "1.16.2"),
+            ("aws-smithy-http-client", "1.5.2"),
+        ] {
+            let locked = lock
+                .split("[[package]]")
+                .find(|p| p.contains(&format!("name = \"{name}\"\n")))
+                .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+                .map(|v| v.trim_matches('"'));
+            assert_eq!(
+                locked,
+                Some(copied),
+                "{name} is no longer {copied}: compare sdk_https_client with its default_https_client, then update this test"
+            );
+        }
+    }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: std::collections::HashMap<String, String> = pairs

@@ -22,7 +22,7 @@ pub mod http;
 pub mod wire;
 
 use crate::adapters::aws::call_policy::CallPolicy;
-pub use admin::create_table;
+pub use admin::{create_table, load_rows};
 use http::{CallError, DynamoHttp, Operation};
 pub use http::{ConnectError, DynamoEndpoint};
 use wire::{KeyAttrs, Placeholders, Value};
@@ -167,49 +167,91 @@ fn call_error(operation: Operation, error: CallError) -> StoreError {
         CallError::Malformed(cause) => StoreError::Failed(format!("{operation}: {cause}")),
         // The table is missing (a wrong TABLE_NAME, a deleted stack): the service
         // cannot work, but it is not a bug of the request.
-        CallError::Service { code, message, .. } if code == "ResourceNotFoundException" => {
-            StoreError::Unavailable(format!(
-                "{operation}: the table does not exist or is not active ({message}); check TABLE_NAME and the table's Region"
-            ))
-        }
-        CallError::Service { code, message, .. } if transient => {
-            StoreError::Unavailable(format!("{operation}: {code}: {message}"))
-        }
-        CallError::Service { code, message, .. } => StoreError::Failed(format!(
+        CallError::Service {
+            code,
+            message,
+            request_id,
+            ..
+        } if code == "ResourceNotFoundException" => StoreError::Unavailable(format!(
+            "{operation}: the table does not exist or is not active ({message}); check TABLE_NAME and the table's Region{}",
+            request_id_note(request_id.as_deref())
+        )),
+        CallError::Service {
+            code,
+            message,
+            request_id,
+            ..
+        } if transient => StoreError::Unavailable(format!(
             "{operation}: {code}: {message}{}",
+            request_id_note(request_id.as_deref())
+        )),
+        CallError::Service {
+            code,
+            message,
+            request_id,
+            ..
+        } => StoreError::Failed(format!(
+            "{operation}: {code}: {message}{}{}",
+            request_id_note(request_id.as_deref()),
             crate::adapters::aws::error::fix_for(&code)
         )),
     }
 }
 
+/// The partition of a Region folio's client has no endpoints for: it knows the
+/// `aws` and `aws-cn` partitions ("Amazon DynamoDB endpoints and quotas", AWS
+/// General Reference), not GovCloud or the isolated ones.
+fn unsupported_partition(region: &str) -> Option<&'static str> {
+    const OTHERS: &[(&str, &str)] = &[
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+    ];
+    OTHERS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map(|(_, partition)| *partition)
+}
+
+/// `" (request id …)"`: the id AWS Support asks for, kept in errors and logs.
+fn request_id_note(request_id: Option<&str>) -> String {
+    request_id.map_or_else(String::new, |id| format!(" (request id {id})"))
+}
+
 /// The attempts of a batch request (BatchGetItem, BatchWriteItem) that DynamoDB
 /// may answer only in part: what it left unprocessed is sent again after a pause
-/// that doubles, 7 attempts in all ("BatchGetItem", "BatchWriteItem", DynamoDB API
-/// Reference).
-struct Unprocessed {
+/// that doubles ("BatchGetItem", "BatchWriteItem", DynamoDB API Reference), at
+/// most 7 attempts and never past the operation's deadline (`CallPolicy`), so a
+/// read waits no longer than any other call.
+pub(crate) struct Unprocessed {
     what_is_left: &'static str,
     attempts: u32,
     pause: Duration,
+    deadline: std::time::Instant,
 }
 
 impl Unprocessed {
     const ATTEMPTS: u32 = 7;
 
-    fn new(what_is_left: &'static str) -> Self {
+    pub(crate) fn new(what_is_left: &'static str, policy: &CallPolicy) -> Self {
         Self {
             what_is_left,
             attempts: 1,
             pause: Duration::from_millis(20),
+            deadline: std::time::Instant::now() + policy.operation_timeout,
         }
     }
 
-    /// Waits before the next attempt, or fails when the last one left some.
-    async fn pause(&mut self) -> Result<(), StoreError> {
-        if self.attempts >= Self::ATTEMPTS {
+    /// Waits before the next attempt, or fails when the last one left some or
+    /// the next would start past the deadline.
+    pub(crate) async fn pause(&mut self) -> Result<(), StoreError> {
+        let past_deadline = std::time::Instant::now() + self.pause >= self.deadline;
+        if self.attempts >= Self::ATTEMPTS || past_deadline {
             return Err(StoreError::Unavailable(format!(
                 "{} unprocessed after {} attempts",
-                self.what_is_left,
-                Self::ATTEMPTS
+                self.what_is_left, self.attempts
             )));
         }
         self.attempts += 1;
@@ -382,6 +424,28 @@ impl DynamoStore {
             .region()
             .map(|r| r.to_string())
             .ok_or(ConnectError::NoRegion)?;
+        // What folio's own client does not do, refused rather than ignored.
+        if sdk.use_fips() == Some(true) {
+            return Err(ConnectError::Unsupported {
+                setting: "AWS_USE_FIPS_ENDPOINT",
+                what: "FIPS endpoints".into(),
+            });
+        }
+        if sdk.use_dual_stack() == Some(true) {
+            return Err(ConnectError::Unsupported {
+                setting: "AWS_USE_DUALSTACK_ENDPOINT",
+                what: "dual-stack endpoints".into(),
+            });
+        }
+        if endpoint.url.is_none()
+            && sdk.endpoint_url().is_none()
+            && let Some(partition) = unsupported_partition(&region)
+        {
+            return Err(ConnectError::Unsupported {
+                setting: "AWS_REGION",
+                what: format!("the {partition} partition (Region {region})"),
+            });
+        }
         let url = endpoint
             .url
             .as_deref()
@@ -435,41 +499,6 @@ impl DynamoStore {
             .map_err(|e| StoreError::Failed(format!("{}: {e}", operation.name())))?;
         let _slot = self.slot().await?;
         Ok(self.http.call(operation, body).await)
-    }
-
-    /// Writes rows as they are, 25 to a BatchWriteItem, without conditions and
-    /// outside any transaction: a bulk load into a table that nothing else writes
-    /// meanwhile. The catalogue bench seeds moto with it (moto copies every table
-    /// on each TransactWriteItems, so 10,000 posts written one transaction each
-    /// would take hours). Unprocessed items are sent again after a pause
-    /// ("BatchWriteItem", DynamoDB API Reference).
-    pub async fn load_rows(&self, rows: &[Item]) -> Result<(), StoreError> {
-        const BATCH: usize = 25;
-        for chunk in rows.chunks(BATCH) {
-            let requests: Vec<wire::PutRequest<'_>> = chunk.iter().map(wire::PutRequest).collect();
-            let mut output: wire::BatchWriteItemOutput = self
-                .call(
-                    Operation::BatchWriteItem,
-                    &wire::RequestItems(&self.table, &requests),
-                )
-                .await?;
-            let mut retry = Unprocessed::new("BatchWriteItem left items");
-            loop {
-                match output.unprocessed_items.remove(&self.table) {
-                    Some(rest) if !rest.is_empty() => {
-                        retry.pause().await?;
-                        output = self
-                            .call(
-                                Operation::BatchWriteItem,
-                                &wire::RequestItems(&self.table, &rest),
-                            )
-                            .await?;
-                    }
-                    _ => break,
-                }
-            }
-        }
-        Ok(())
     }
 
     fn transact_item<'a>(&'a self, write: &'a Write, now: i64) -> wire::TransactItem<'a> {
@@ -621,7 +650,7 @@ impl Store for DynamoStore {
                     &wire::RequestItems(&self.table, &request),
                 )
                 .await?;
-            let mut retry = Unprocessed::new("BatchGetItem left keys");
+            let mut retry = Unprocessed::new("BatchGetItem left keys", &CallPolicy::AWS);
             loop {
                 for row in output.responses.remove(&self.table).into_iter().flatten() {
                     if !row.0.is_expired(now) {
@@ -756,6 +785,7 @@ mod tests {
             code: "TransactionCanceledException".into(),
             message: "Transaction cancelled".into(),
             cancellation_reasons: reasons.iter().map(|r| r.map(String::from)).collect(),
+            request_id: None,
         }
     }
 
@@ -782,7 +812,88 @@ mod tests {
             code: code.into(),
             message: "m".into(),
             cancellation_reasons: Vec::new(),
+            request_id: Some("REQ-7".into()),
         }
+    }
+
+    /// An SDK configuration of `region`, with FIPS and dual-stack as given.
+    fn sdk(region: &str, fips: bool, dual_stack: bool) -> aws_config::SdkConfig {
+        let credentials =
+            aws_credential_types::Credentials::new("AK", "secret", None, None, "test");
+        aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new(region.to_string()))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .use_fips(fips)
+            .use_dual_stack(dual_stack)
+            .build()
+    }
+
+    /// What folio's own client cannot do is refused at start, naming the setting,
+    /// instead of being ignored (a FIPS-only account would otherwise send its
+    /// data to a non-FIPS endpoint).
+    #[test]
+    fn fips_dual_stack_and_other_partitions_are_refused_at_start_by_name() {
+        let endpoint = DynamoEndpoint::default();
+        let refused = |config: aws_config::SdkConfig| {
+            DynamoStore::connect(&config, &endpoint, "t")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let fips = refused(sdk("us-east-1", true, false));
+        assert!(fips.starts_with("setting AWS_USE_FIPS_ENDPOINT:"), "{fips}");
+        let dual = refused(sdk("us-east-1", false, true));
+        assert!(
+            dual.starts_with("setting AWS_USE_DUALSTACK_ENDPOINT:"),
+            "{dual}"
+        );
+        let gov = refused(sdk("us-gov-west-1", false, false));
+        assert!(
+            gov.starts_with("setting AWS_REGION:") && gov.contains("aws-us-gov"),
+            "{gov}"
+        );
+        for region in ["us-east-1", "eu-west-1", "cn-north-1"] {
+            assert!(
+                DynamoStore::connect(&sdk(region, false, false), &endpoint, "t").is_ok(),
+                "{region}"
+            );
+        }
+        // An endpoint named by hand is the user's to choose.
+        let named = DynamoEndpoint {
+            url: Some("http://127.0.0.1:8000".into()),
+            ca_bundle: None,
+        };
+        assert!(DynamoStore::connect(&sdk("us-gov-west-1", false, false), &named, "t").is_ok());
+    }
+
+    #[test]
+    fn store_errors_carry_dynamodbs_request_id() {
+        let failed = call_error(Operation::Query, service(400, "ValidationException"));
+        assert!(
+            failed.to_string().contains("(request id REQ-7)"),
+            "{failed}"
+        );
+        let busy = call_error(Operation::Query, service(500, "InternalServerError"));
+        assert!(busy.to_string().contains("(request id REQ-7)"), "{busy}");
+    }
+
+    #[tokio::test]
+    async fn unprocessed_batches_give_up_at_the_operations_deadline() {
+        let policy = CallPolicy {
+            operation_timeout: Duration::from_millis(50),
+            ..CallPolicy::AWS
+        };
+        let mut retry = Unprocessed::new("keys", &policy);
+        let started = std::time::Instant::now();
+        let mut paused = 0;
+        while retry.pause().await.is_ok() {
+            paused += 1;
+        }
+        // 20 ms, then 40 ms would pass the 50 ms deadline: one pause, not six.
+        assert_eq!(paused, 1);
+        assert!(started.elapsed() < Duration::from_millis(50));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Creating the table: a command a person runs once (`folio table create`, the
-//! test suites), not a request path, so it goes through aws-sdk-dynamodb.
+//! Calls off the request path go through aws-sdk-dynamodb: creating the table (a
+//! command a person runs once: `folio table create`, the test suites) and bulk
+//! loads. folio's own client (`http`) sends the request path's four calls only.
 
 use std::time::Duration;
 
@@ -10,8 +11,10 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-use super::{KeySpec, table_definition};
+use super::{KeySpec, Unprocessed, table_definition, wire};
+use crate::adapters::aws::call_policy::CallPolicy;
 use crate::adapters::aws::error::explain;
+use crate::ports::store::Item;
 use crate::ports::store::StoreError;
 
 fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -110,4 +113,75 @@ pub async fn create_table(client: &Client, table: &str) -> Result<bool, StoreErr
         .await
         .map_err(|e| sdk_error("UpdateTimeToLive", e))?;
     Ok(true)
+}
+
+/// A row in the SDK's shape, read from the one place rows are spelled
+/// (`wire::ItemAttrs`): folio writes strings and numbers only.
+fn sdk_item(
+    item: &Item,
+) -> Result<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, StoreError>
+{
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let json = serde_json::to_value(wire::ItemAttrs(item))
+        .map_err(|e| StoreError::Failed(format!("row {}: {e}", item.pk)))?;
+    let serde_json::Value::Object(attributes) = json else {
+        return Err(StoreError::Failed(format!("row {} is not a map", item.pk)));
+    };
+    attributes
+        .into_iter()
+        .map(|(name, value)| {
+            let typed = match (value.get("S"), value.get("N")) {
+                (Some(serde_json::Value::String(s)), _) => AttributeValue::S(s.clone()),
+                (_, Some(serde_json::Value::String(n))) => AttributeValue::N(n.clone()),
+                _ => {
+                    return Err(StoreError::Failed(format!(
+                        "row {}: attribute {name} is neither a string nor a number",
+                        item.pk
+                    )));
+                }
+            };
+            Ok((name, typed))
+        })
+        .collect()
+}
+
+/// Writes rows as they are, 25 to a BatchWriteItem, without conditions and
+/// outside any transaction: a bulk load into a table that nothing else writes
+/// meanwhile. The catalogue bench seeds moto with it (moto copies every table on
+/// each TransactWriteItems, so 10,000 posts written one transaction each would
+/// take hours). Unprocessed items are sent again after a pause ("BatchWriteItem",
+/// DynamoDB API Reference).
+pub async fn load_rows(client: &Client, table: &str, rows: &[Item]) -> Result<(), StoreError> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    const BATCH: usize = 25;
+    for chunk in rows.chunks(BATCH) {
+        let requests = chunk
+            .iter()
+            .map(|row| {
+                let put = PutRequest::builder()
+                    .set_item(Some(sdk_item(row)?))
+                    .build()
+                    .map_err(built)?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut pending = std::collections::HashMap::from([(table.to_string(), requests)]);
+        let mut retry = Unprocessed::new("BatchWriteItem left items", &CallPolicy::AWS);
+        loop {
+            let output = client
+                .batch_write_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchWriteItem", e))?;
+            match output.unprocessed_items {
+                Some(rest) if rest.values().any(|r| !r.is_empty()) => {
+                    retry.pause().await?;
+                    pending = rest;
+                }
+                _ => break,
+            }
+        }
+    }
+    Ok(())
 }

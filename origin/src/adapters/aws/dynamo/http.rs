@@ -32,6 +32,14 @@ use serde::de::DeserializeOwned;
 use crate::adapters::aws::call_policy::CallPolicy;
 use crate::adapters::aws::error::deepest;
 
+/// The header DynamoDB names each answer with ("Errors", DynamoDB Developer Guide:
+/// the request ID AWS Support asks for).
+const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+
+/// What folio's calls say they are (the SDK sends `aws-sdk-rust/…`): who is
+/// calling shows in CloudTrail and in AWS Support's view of a request.
+const USER_AGENT: &str = concat!("folio/", env!("CARGO_PKG_VERSION"), " dynamodb-json-1.0");
+
 /// How a call failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallError {
@@ -44,6 +52,8 @@ pub enum CallError {
         /// One per action of a cancelled transaction, in order: `"None"`,
         /// `"ConditionalCheckFailed"`, `"TransactionConflict"`, …
         cancellation_reasons: Vec<Option<String>>,
+        /// DynamoDB's `x-amzn-RequestId`: what AWS Support asks for.
+        request_id: Option<String>,
     },
     /// No answer: unreachable, timed out, or the connection failed.
     Transport(String),
@@ -156,14 +166,15 @@ pub struct DynamoHttp {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
-/// The operations folio sends, each named as `X-Amz-Target` names it.
+/// The operations folio's own client sends, each named as `X-Amz-Target` names
+/// it: the four calls of the request path, and no other. Every other call (the
+/// table, bulk loads, any new access pattern) goes through aws-sdk-dynamodb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
     GetItem,
     BatchGetItem,
     Query,
     TransactWriteItems,
-    BatchWriteItem,
 }
 
 impl Operation {
@@ -173,7 +184,6 @@ impl Operation {
             Operation::BatchGetItem => "BatchGetItem",
             Operation::Query => "Query",
             Operation::TransactWriteItems => "TransactWriteItems",
-            Operation::BatchWriteItem => "BatchWriteItem",
         }
     }
 
@@ -183,7 +193,6 @@ impl Operation {
             Operation::BatchGetItem => "DynamoDB_20120810.BatchGetItem",
             Operation::Query => "DynamoDB_20120810.Query",
             Operation::TransactWriteItems => "DynamoDB_20120810.TransactWriteItems",
-            Operation::BatchWriteItem => "DynamoDB_20120810.BatchWriteItem",
         })
     }
 }
@@ -238,6 +247,10 @@ pub enum ConnectError {
     NotUrl { endpoint: String, reason: String },
     #[error("the DynamoDB endpoint {0:?} names no host")]
     NoHost(String),
+    #[error(
+        "setting {setting}: folio's DynamoDB client does not support {what}: unset it, or use a Region of the aws or aws-cn partition, or name the endpoint in AWS_ENDPOINT_URL_DYNAMODB"
+    )]
+    Unsupported { setting: &'static str, what: String },
 }
 
 /// The TLS settings of the calls: Mozilla's roots (`webpki-roots`, compiled in,
@@ -375,6 +388,11 @@ impl DynamoHttp {
             .await
             .map_err(|e| CallError::Transport(transport_cause(&e)))?;
         let status = response.status();
+        let request_id = response
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         let bytes = response
             .into_body()
             .collect()
@@ -398,6 +416,7 @@ impl DynamoHttp {
                     .into_iter()
                     .map(|r| r.code)
                     .collect(),
+                request_id,
             },
             // A 5xx from something in front of DynamoDB: transient all the same.
             Err(_) => CallError::Service {
@@ -405,6 +424,7 @@ impl DynamoHttp {
                 code: format!("HTTP {}", status.as_u16()),
                 message: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
                 cancellation_reasons: Vec::new(),
+                request_id,
             },
         })
     }
@@ -422,6 +442,10 @@ impl DynamoHttp {
                 HeaderValue::from_static("application/x-amz-json-1.0"),
             )
             .header("x-amz-target", operation.target())
+            .header(
+                http::header::USER_AGENT,
+                HeaderValue::from_static(USER_AGENT),
+            )
             .body(Full::new(body.clone()))
             .map_err(|e| CallError::Malformed(e.to_string()))?;
         let identity = credentials.into();
@@ -478,6 +502,7 @@ mod tests {
             code: code.into(),
             message: String::new(),
             cancellation_reasons: Vec::new(),
+            request_id: None,
         }
     }
 
@@ -486,6 +511,7 @@ mod tests {
     struct Scripted {
         endpoint: String,
         signed_with: Arc<Mutex<Vec<String>>>,
+        user_agents: Arc<Mutex<Vec<String>>>,
         _serving: tokio::task::JoinHandle<()>,
     }
 
@@ -496,12 +522,15 @@ mod tests {
                 answers.iter().map(|(s, b)| (*s, b.to_string())).collect(),
             ));
             let signed_with = Arc::new(Mutex::new(Vec::new()));
+            let user_agents = Arc::new(Mutex::new(Vec::new()));
+            let agents = Arc::clone(&user_agents);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let endpoint = format!("http://{}", listener.local_addr().unwrap());
             let log = Arc::clone(&signed_with);
             let serving = tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     let (answers, log) = (Arc::clone(&answers), Arc::clone(&log));
+                    let agents = Arc::clone(&agents);
                     tokio::spawn(async move {
                         let mut stream = BufReader::new(stream);
                         loop {
@@ -519,6 +548,9 @@ mod tests {
                                 match name.to_ascii_lowercase().as_str() {
                                     "content-length" => length = value.trim().parse().unwrap(),
                                     "authorization" => authorization = value.trim().into(),
+                                    "user-agent" => {
+                                        agents.lock().unwrap().push(value.trim().into())
+                                    }
                                     _ => {}
                                 }
                             }
@@ -528,7 +560,8 @@ mod tests {
                             let next = answers.lock().unwrap().pop_front();
                             let (status, body) = next.expect("no answer left in the script");
                             let answer = format!(
-                                "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\nx-amzn-RequestId: REQ{}\r\ncontent-length: {}\r\n\r\n{body}",
+                                log.lock().unwrap().len(),
                                 body.len()
                             );
                             stream.get_mut().write_all(answer.as_bytes()).await.unwrap();
@@ -539,6 +572,7 @@ mod tests {
             Self {
                 endpoint,
                 signed_with,
+                user_agents,
                 _serving: serving,
             }
         }
@@ -667,6 +701,22 @@ mod tests {
         let dynamo = Scripted::start(&[(200, "not json")]).await;
         let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
         assert!(matches!(get(&http).await, Err(CallError::Malformed(_))));
+    }
+
+    #[tokio::test]
+    async fn errors_keep_dynamodbs_request_id_and_calls_say_they_are_folio() {
+        const INVALID: &str =
+            r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"bad"}"#;
+        let dynamo = Scripted::start(&[(400, INVALID)]).await;
+        let (http, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        let error = get(&http).await.unwrap_err();
+        assert!(
+            matches!(&error, CallError::Service { request_id: Some(id), .. } if id == "REQ1"),
+            "{error:?}"
+        );
+        let agents = dynamo.user_agents.lock().unwrap().clone();
+        assert_eq!(agents.len(), 1);
+        assert!(agents[0].starts_with("folio/"), "{agents:?}");
     }
 
     #[test]

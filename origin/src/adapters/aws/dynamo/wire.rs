@@ -138,7 +138,7 @@ pub struct Query<'a> {
     pub exclusive_start_key: Option<serde_json::Value>,
 }
 
-/// `{"RequestItems": {<table>: …}}`, of BatchGetItem and BatchWriteItem.
+/// `{"RequestItems": {<table>: …}}`, of BatchGetItem.
 pub struct RequestItems<'a, T>(pub &'a str, pub T);
 
 impl<T: Serialize> Serialize for RequestItems<'_, T> {
@@ -154,17 +154,6 @@ impl<T: Serialize> Serialize for RequestItems<'_, T> {
 pub struct KeysAndAttributes<'a> {
     pub keys: Vec<KeyAttrs<'a>>,
     pub consistent_read: bool,
-}
-
-/// `{"PutRequest": {"Item": …}}`, one row of a BatchWriteItem.
-pub struct PutRequest<'a>(pub &'a Item);
-
-impl Serialize for PutRequest<'_> {
-    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        let mut outer = serializer.serialize_map(Some(1))?;
-        outer.serialize_entry("PutRequest", &HashMap::from([("Item", ItemAttrs(self.0))]))?;
-        outer.end()
-    }
 }
 
 #[derive(Serialize)]
@@ -244,13 +233,6 @@ pub struct BatchGetItemOutput {
     /// Per table, `{"Keys": […], "ConsistentRead": …}` to ask again, as it came.
     #[serde(rename = "UnprocessedKeys", default)]
     pub unprocessed_keys: HashMap<String, serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-pub struct BatchWriteItemOutput {
-    /// Per table, the write requests to send again, as they came.
-    #[serde(rename = "UnprocessedItems", default)]
-    pub unprocessed_items: HashMap<String, Vec<serde_json::Value>>,
 }
 
 /// An answer whose content folio does not read (TransactWriteItems).
