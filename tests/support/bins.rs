@@ -36,6 +36,25 @@ fn build(package: &str, bin: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command.args(["build", "--quiet", "--workspace", "--tests", "--bins"]);
+    // Cargo runs this test with the package's variables set (`CARGO_PKG_NAME`,
+    // `CARGO_MANIFEST_DIR`, …). Build scripts that declare them
+    // `rerun-if-env-changed` (ring's does) would see other values than in the
+    // outer build and build everything again: the child gets none of them.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_the_test = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*name);
+        if set_for_the_test {
+            command.env_remove(&*name);
+        }
+    }
     if dir.file_name().is_some_and(|n| n == "release") {
         command.arg("--release");
     }
