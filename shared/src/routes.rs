@@ -41,6 +41,8 @@ pub enum RouteId {
     CreateUpload,
     /// The latest rebuild-hook deliveries, for the owner.
     WebhookDeliveries,
+    /// Markdown rendered as readers get it, for the console's preview.
+    RenderMarkdown,
     TrackVisit,
     VisitorCount,
     DailyVisitorTrends,
@@ -196,6 +198,7 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/preview/{previewToken}" => RevokePreview, Owner, Never, "revokePreview"),
     route!(POST "/v1/media/uploads" => CreateUpload, Owner, Never, "createImageUpload"),
     route!(GET "/v1/webhooks/deliveries" => WebhookDeliveries, Owner, Never, "listWebhookDeliveries"),
+    route!(POST "/v1/render" => RenderMarkdown, Owner, Never, "renderMarkdown"),
     route!(POST "/v1/visitors/track" => TrackVisit, Tracking, Never, "trackVisit"),
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
     route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends", query = &[DAYS]),
@@ -376,6 +379,7 @@ mod tests {
             "revokePreview",
             "listWebhookDeliveries",
             "createImageUpload",
+            "renderMarkdown",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }

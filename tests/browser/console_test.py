@@ -246,10 +246,13 @@ class ConsoleTests:
         self.text_in("aside.meta", "Draft")
         status, _, _ = self.server.request("GET", f"/v1/blog/posts/{post_id}")
         self.assertEqual(status, 404, "a draft must be invisible to the public")
-        # The live preview renders the Markdown, and shows raw HTML as text.
-        self.fill("content", "## Preview\n\n<img src=x onerror=alert(1)> **strong**")
+        # The live preview renders the Markdown as readers get it: raw HTML only as
+        # the server's sanitiser lets it through, no script, no event handler.
+        self.fill("content", "## Preview\n\n<b onclick=alert(1)>kept</b> <script>alert(1)</script> **strong**")
         self.text_in("#preview-content h2", "Preview")
-        self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "#preview-content img"), [])
+        self.text_in("#preview-content", "kept")
+        self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "#preview-content script"), [])
+        self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "#preview-content [onclick]"), [])
         self.fill("title", "Console draft, edited")
         self.browser.find_element(By.ID, "save").click()
         self.text_in("#toast", "Saved")
@@ -275,6 +278,36 @@ class ConsoleTests:
         self.wait(lambda b: b.current_url.endswith("#/blog"))
         status, _, _ = self.server.request("GET", f"/v1/blog/posts/{post_id}", token=token)
         self.assertEqual(status, 404)
+
+    def test_the_preview_is_the_html_readers_get_byte_for_byte(self):
+        self.signed_in()
+        post_id = self.new_post("Preview parity")
+        markdown = ("## Parity\n\nSee https://example.com/docs, ~~old~~ and `code`.\n\n"
+                    "| a | b |\n|---|---|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```\n\n"
+                    "<b onclick=alert(1)>bold</b>")
+        self.fill("content", markdown)
+        # What the console's own renderer got wrong: a bare URL is a link.
+        self.wait(lambda b: b.find_elements(
+            By.CSS_SELECTOR, '#preview-content a[href="https://example.com/docs"]'))
+        self.text_in("#preview-content td", "1")
+        self.text_in("#preview-content b", "bold")
+        self.browser.find_element(By.ID, "save").click()
+        self.text_in("#toast", "Saved")
+        self.browser.find_element(By.ID, "publish").click()
+        self.visible("#unpublish")
+        self.assertNotIn("null", self.browser.find_element(By.CSS_SELECTOR, "aside.meta").text)
+        _, _, published = self.server.request("GET", f"/v1/blog/posts/{post_id}")
+        token = self.server.owner_token()
+        status, _, rendered = self.server.request("POST", "/v1/render", body={"markdown": markdown}, token=token)
+        self.assertEqual(status, 200, rendered)
+        # The preview's source and what readers get: the same bytes.
+        self.assertEqual(rendered["html"], published["contentHtml"])
+        # And the preview shows exactly that HTML (both parsed by this browser).
+        same = self.browser.execute_script(
+            "const t = document.createElement('template'); t.innerHTML = arguments[0];"
+            "return t.innerHTML === document.getElementById('preview-content').innerHTML;",
+            published["contentHtml"])
+        self.assertTrue(same, "the preview differs from the published contentHtml")
 
     def test_a_preview_link_opens_the_draft_for_anyone_until_revoked(self):
         self.signed_in()

@@ -8,13 +8,14 @@
 use folio_shared::domain::rules::{create_schema, update_schema};
 use folio_shared::domain::{
     BlogPost, CONTENT_HTML, Certification, Content, ContentKind, ItemId, LONG_DESCRIPTION_HTML,
-    MAX_SECRET_CHARS, PASSWORD_POLICY, PUBLISH_AT, Project, Status,
+    MARKDOWN_MAX_CHARS, MAX_SECRET_CHARS, PASSWORD_POLICY, PUBLISH_AT, Project, Status,
 };
 use folio_shared::routes::{Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE};
 
 use crate::http::handlers::feeds::FEED_ENTRIES;
 use crate::http::handlers::media as media_handler;
 use crate::http::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
+use crate::http::handlers::render as render_handler;
 use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
 use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
 use serde_json::{Map, Value, json};
@@ -258,6 +259,23 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                     404,
                     error_response("Uploads are not configured (MEDIA_BUCKET and MEDIA_URL)"),
                 ),
+            ]
+        }
+        RenderMarkdown => {
+            request = Some(body(schema("RenderRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        "The HTML readers get for this Markdown (a post's contentHtml, a project's longDescriptionHtml): rendered and sanitised by the same code, for a preview that is what will be published",
+                        schema("RenderedMarkdown"),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (413, error_ref(413)),
+                (415, error_ref(415)),
             ]
         }
         WebhookDeliveries => vec![
@@ -622,6 +640,10 @@ fn schemas() -> Value {
             "url": { "type": "string", "format": "uri" },
             "key": { "type": "string" },
             "expiresAt": { "type": "string", "format": "date-time" } } },
+        "RenderRequest": { "type": "object", "required": [render_handler::MARKDOWN], "additionalProperties": false, "properties": {
+            render_handler::MARKDOWN: { "type": "string", "maxLength": MARKDOWN_MAX_CHARS, "description": "Markdown, as a post's content or a project's longDescription" } } },
+        "RenderedMarkdown": { "type": "object", "required": [render_handler::HTML], "properties": {
+            render_handler::HTML: { "type": "string" } } },
         "WebhookDeliveries": { "type": "object", "required": ["urls", "deliveries"], "properties": {
             "urls": { "type": "array", "items": { "type": "string" } },
             "deliveries": { "type": "array", "maxItems": RECENT, "items": { "type": "object",

@@ -10,18 +10,52 @@ use folio_shared::policy::CONSOLE_CSP;
 use folio_shared::{ApiError, ApiResponse};
 use http::{HeaderValue, StatusCode, header};
 
+/// The console's scripts, one per concern, in the order the page loads them
+/// (each registers itself on `globalThis.folio`; `app.js` boots the page).
+const JS: &str = "text/javascript; charset=utf-8";
+
 /// The files under `origin/console/`, with the name the page refers to them by.
 const SOURCES: &[(&str, &str, &[u8])] = &[
+    ("kinds.js", JS, include_bytes!("../../../console/kinds.js")),
     (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../console/app.js"),
+        "format.js",
+        JS,
+        include_bytes!("../../../console/format.js"),
     ),
     (
-        "markdown.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../console/markdown.js"),
+        "schema.js",
+        JS,
+        include_bytes!("../../../console/schema.js"),
     ),
+    ("dom.js", JS, include_bytes!("../../../console/dom.js")),
+    (
+        "charts.js",
+        JS,
+        include_bytes!("../../../console/charts.js"),
+    ),
+    ("api.js", JS, include_bytes!("../../../console/api.js")),
+    (
+        "preview.js",
+        JS,
+        include_bytes!("../../../console/preview.js"),
+    ),
+    (
+        "dashboard.js",
+        JS,
+        include_bytes!("../../../console/dashboard.js"),
+    ),
+    ("list.js", JS, include_bytes!("../../../console/list.js")),
+    (
+        "editor.js",
+        JS,
+        include_bytes!("../../../console/editor.js"),
+    ),
+    (
+        "account.js",
+        JS,
+        include_bytes!("../../../console/account.js"),
+    ),
+    ("app.js", JS, include_bytes!("../../../console/app.js")),
     (
         "app.css",
         "text/css; charset=utf-8",

@@ -8,6 +8,7 @@ pub mod feeds;
 pub mod media;
 mod meta;
 pub mod preview;
+pub mod render;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
 use folio_shared::routes::{Matched, RouteId, decode_param};
@@ -91,6 +92,7 @@ pub async fn handle(
                 &serde_json::json!({ "urls": hooks, "deliveries": deliveries }),
             ))
         }
+        RenderMarkdown => render::render(request).await,
         GetPreview => preview::read(app, matched.param("previewToken").unwrap_or("")).await,
         RevokePreview => preview::revoke(app, matched.param("previewToken").unwrap_or("")).await,
         Schedule(kind) => {

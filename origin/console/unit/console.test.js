@@ -1,0 +1,124 @@
+// Unit tests of the console's pure parts: forms from the API document, dates and
+// labels, chart scales, routes. Run: node --test origin/console/unit/
+"use strict";
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const path = require("node:path");
+const folio = require("./load.js");
+
+/// A small API document shaped like folio's own.
+const spec = {
+  paths: {
+    "/blog/posts": { get: { parameters: [
+      { $ref: "#/components/parameters/Limit" },
+      { name: "offset", in: "query", schema: { type: "integer" } },
+      { name: "category", in: "query", schema: { type: "string" } },
+      { name: "status", in: "query", schema: { type: "string", enum: ["published", "draft", "all"] } },
+      { name: "postId", in: "path", schema: { type: "string" } },
+    ] } },
+  },
+  components: {
+    parameters: { Limit: { name: "limit", in: "query", schema: { type: "integer" } } },
+    schemas: {
+      BlogPostCreate: {
+        required: ["title", "content"],
+        properties: {
+          coverImage: { anyOf: [{ type: "string", format: "uri" }, { type: "string", maxLength: 0 }] },
+          content: { type: "string", maxLength: 200000 },
+          title: { type: "string", maxLength: 200 },
+          tags: { type: "array", maxItems: 20, items: { type: "string", maxLength: 50 } },
+          publishedAt: { anyOf: [{ type: "string", format: "date" }, { type: "string", maxLength: 0 }] },
+          featured: { type: "boolean" },
+          excerpt: { type: "string", maxLength: 500 },
+          category: { type: "string", maxLength: 50 },
+          mood: { type: "string", enum: ["calm", "loud"] },
+        },
+      },
+    },
+  },
+};
+
+test("forms list the console's fields in its order, then the ones it does not know", () => {
+  const names = folio.schema.formFields(spec, "blog").map((f) => f.name);
+  assert.deepEqual(names, ["title", "excerpt", "content", "category", "tags", "publishedAt",
+    "coverImage", "featured", "mood"]);
+  const title = folio.schema.formFields(spec, "blog").find((f) => f.name === "title");
+  assert.equal(title.required, true);
+});
+
+test("each field gets the control its schema calls for", () => {
+  const kinds = Object.fromEntries(folio.schema.formFields(spec, "blog")
+    .map((f) => [f.name, folio.schema.controlKind("blog", f)]));
+  assert.deepEqual(kinds, {
+    title: "text", excerpt: "textarea", content: "markdown", category: "text", tags: "list",
+    publishedAt: "date", coverImage: "url", featured: "checkbox", mood: "select",
+  });
+});
+
+test("values read back as the API takes them", () => {
+  const field = (name) => folio.schema.formFields(spec, "blog").find((f) => f.name === name);
+  assert.deepEqual(folio.schema.readValue(field("tags"), " rust, ,web "), ["rust", "web"]);
+  assert.equal(folio.schema.readValue(field("coverImage"), "  "), null);
+  assert.equal(folio.schema.readValue(field("coverImage"), " https://a.example/x.png "), "https://a.example/x.png");
+  assert.equal(folio.schema.readValue(field("featured"), 1), true);
+  assert.equal(folio.schema.readValue(field("mood"), ""), null);
+  assert.equal(folio.schema.readValue(field("content"), " # Kept as typed "), " # Kept as typed ");
+});
+
+test("hints state the limits the document gives", () => {
+  const field = (name) => folio.schema.formFields(spec, "blog").find((f) => f.name === name);
+  assert.equal(folio.schema.hintFor(field("content"), "en"),
+    "Markdown; the preview shows it as readers will get it. Up to 200,000 characters.");
+  assert.equal(folio.schema.hintFor(field("tags"), "en"),
+    "Separate tags with commas. Up to 20 items of 50 characters each.");
+});
+
+test("list filters are the list's query parameters, references resolved, paging left out", () => {
+  assert.deepEqual(folio.schema.listFilters(spec, "blog").map((p) => p.name), ["category", "status"]);
+});
+
+test("field names read as words", () => {
+  assert.equal(folio.format.label("coverImage"), "Cover image");
+  assert.equal(folio.format.label("githubUrl"), "GitHub URL");
+  assert.equal(folio.format.label("title"), "Title");
+});
+
+test("dates show in the reader's locale, and what is not a date as it is", () => {
+  assert.equal(folio.format.formatDate(""), "—");
+  assert.equal(folio.format.formatDate(null), "—");
+  assert.equal(folio.format.formatDate("soon"), "soon");
+  assert.equal(folio.format.formatDate("2026-01-02", "en-GB"), "2 Jan 2026");
+});
+
+test("a chosen local time becomes the API's UTC time, and nothing stays nothing", () => {
+  assert.equal(folio.format.toPublishAt(""), null);
+  assert.equal(folio.format.toPublishAt("not a time"), null);
+  const at = folio.format.toPublishAt("2026-03-04T05:06");
+  assert.match(at, /^2026-03-0[345]T\d\d:06:00Z$/);
+  assert.equal(new Date(at).getTime(), new Date("2026-03-04T05:06").getTime());
+});
+
+test("chart axes have four round steps at or above the peak", () => {
+  const cases = [[0, 1, 4], [1, 1, 4], [7, 2, 8], [38, 10, 40], [41, 20, 80], [1234, 500, 2000]];
+  for (const [max, tick, ceiling] of cases) {
+    assert.deepEqual(folio.charts.scale(max), { tick, ceiling }, `peak ${max}`);
+  }
+  assert.equal(folio.charts.labelEvery(30), 3);
+  assert.equal(folio.charts.labelEvery(12), 1);
+  assert.equal(folio.charts.labelEvery(365), 31);
+});
+
+test("routes name a section and an item, and a broken fragment names none", () => {
+  assert.deepEqual(folio.app.parseRoute(""), { section: "dashboard", id: null });
+  assert.deepEqual(folio.app.parseRoute("#/blog"), { section: "blog", id: null });
+  assert.deepEqual(folio.app.parseRoute("#/blog/a%20b"), { section: "blog", id: "a b" });
+  assert.deepEqual(folio.app.parseRoute("#/blog/%E0%A4%A"), { section: "blog", id: null });
+});
+
+test("the page loads every script, in the order the tests load them, and no other", () => {
+  const page = fs.readFileSync(path.join(__dirname, "..", "index.html"), "utf8");
+  const scripts = [...page.matchAll(/<script defer src="\{\{asset:([a-z]+)\.js\}\}"><\/script>/g)].map((m) => m[1]);
+  assert.deepEqual(scripts, folio.ORDER);
+});
