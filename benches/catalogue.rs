@@ -302,7 +302,7 @@ impl BulkSeed {
             self.target.transact(chunk.to_vec()).await.unwrap();
         }
         let rows = std::mem::take(&mut *self.rows.lock().unwrap());
-        folio_origin::adapters::aws::dynamo::load_rows(&self.admin, self.target.table(), &rows)
+        folio::dynamo_admin::load_rows(&self.admin, self.target.table(), &rows)
             .await
             .unwrap();
     }
@@ -586,7 +586,7 @@ fn main() {
                     } else {
                         let bulk = BulkSeed::new(
                             Arc::clone(&store),
-                            fixture.settings.dynamodb_client(&fixture.sdk),
+                            folio::dynamo_admin::client(&fixture.settings, &fixture.sdk),
                         );
                         run(name, store.clone(), Some(bulk), &sizes).await;
                     }
@@ -606,7 +606,7 @@ fn main() {
                         };
                         let row = keys::indexed_marker(ContentKind::Blog, Status::Published);
                         let list = keys::content_by_status(ContentKind::Blog, Status::Published);
-                        let sdk = settings.dynamodb_client(&fixture.sdk);
+                        let sdk = folio::dynamo_admin::client(&settings, &fixture.sdk);
                         call_floor::report(name, &store, &sdk, target, row, &list).await;
                     }
                 }

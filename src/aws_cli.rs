@@ -68,12 +68,9 @@ fn required_env(name: &'static str) -> Result<String, CommandError> {
 async fn create_table_named(region: &str, table: &str) -> Result<(), CommandError> {
     let sdk = sdk_for(region).await?;
     println!("Creating table {table} in {region}…");
-    let created = folio_origin::adapters::aws::dynamo::create_table(
-        &aws_sdk_dynamodb::Client::new(&sdk),
-        table,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let created = crate::dynamo_admin::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table)
+        .await
+        .map_err(|e| e.to_string())?;
     let store = DynamoStore::connect(&sdk, &DynamoEndpoint::from_env(), table)?;
     if created {
         println!("Table {table} is active, TTL on ExpiresAt.");

@@ -2,6 +2,7 @@
 //! CloudFront stand-in (`standin`); `folio seed` loads sample content.
 
 pub mod aws_cli;
+pub mod dynamo_admin;
 pub mod error;
 pub mod markdown_import;
 pub mod package;

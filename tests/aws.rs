@@ -47,9 +47,7 @@ async fn moto_stopped_mid_run_answers_503_with_retry_after() {
 async fn a_missing_table_answers_503_not_500() {
     let s = TestServer::spawn_moto().await;
     let fixture = &s.moto.as_ref().unwrap().1;
-    fixture
-        .settings
-        .dynamodb_client(&fixture.sdk)
+    folio::dynamo_admin::client(&fixture.settings, &fixture.sdk)
         .delete_table()
         .table_name(&fixture.settings.table_name)
         .send()

@@ -483,7 +483,7 @@ async fn the_dynamodb_engine_refuses_what_the_port_rules_refuse() {
     use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
-    let client = fixture.settings.dynamodb_client(&fixture.sdk);
+    let client = folio::dynamo_admin::client(&fixture.settings, &fixture.sdk);
     let table = &fixture.settings.table_name;
     let key = |sk: &str| {
         std::collections::HashMap::from([

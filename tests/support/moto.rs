@@ -118,8 +118,9 @@ pub struct AwsFixture {
 
 impl AwsFixture {
     pub async fn create(moto: &Moto, owner_email: &str, owner_password: &str) -> Self {
+        use folio::dynamo_admin::create_table;
         use folio_origin::adapters::aws::cognito::{CognitoIdentity, create_pool};
-        use folio_origin::adapters::aws::dynamo::{DynamoStore, create_table};
+        use folio_origin::adapters::aws::dynamo::DynamoStore;
         let sdk = moto.sdk().await;
         let table = format!("folio-{}", uuid_suffix());
         // Under scripts/dynamodb_local_suite, DynamoDB is Amazon's DynamoDB Local
@@ -174,8 +175,7 @@ impl AwsFixture {
         let settings =
             folio_origin::wiring::aws::AwsSettings::from_lookup(lookup).expect("settings");
         // Prove the table is where the adapters will look for it.
-        settings
-            .dynamodb_client(&sdk)
+        folio::dynamo_admin::client(&settings, &sdk)
             .describe_table()
             .table_name(&table)
             .send()

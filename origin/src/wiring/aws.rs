@@ -207,16 +207,6 @@ impl AwsSettings {
         DynamoStore::connect(sdk, &self.dynamodb, &self.table_name)
     }
 
-    /// An SDK client of the table's endpoint: for creating the table
-    /// (`dynamo::create_table`) and for tests that look at rows as DynamoDB holds them.
-    pub fn dynamodb_client(&self, sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
-        let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
-        if let Some(endpoint) = &self.dynamodb.url {
-            config = config.endpoint_url(endpoint);
-        }
-        aws_sdk_dynamodb::Client::from_conf(config.build())
-    }
-
     pub fn verifier_config(&self) -> VerifierConfig {
         VerifierConfig::new(&self.issuer(), &self.client_id, &self.owner_group)
     }

@@ -17,12 +17,10 @@ use crate::ports::store::{
     check_query, check_transaction,
 };
 
-mod admin;
 pub mod http;
 pub mod wire;
 
 use crate::adapters::aws::call_policy::CallPolicy;
-pub use admin::{create_table, load_rows};
 use http::{CallError, DynamoHttp, Operation};
 pub use http::{ConnectError, DynamoEndpoint};
 use wire::{KeyAttrs, Placeholders, Value};
@@ -225,7 +223,7 @@ fn request_id_note(request_id: Option<&str>) -> String {
 /// that doubles ("BatchGetItem", "BatchWriteItem", DynamoDB API Reference), at
 /// most 7 attempts and never past the operation's deadline (`CallPolicy`), so a
 /// read waits no longer than any other call.
-pub(crate) struct Unprocessed {
+pub struct Unprocessed {
     what_is_left: &'static str,
     attempts: u32,
     pause: Duration,
@@ -235,7 +233,7 @@ pub(crate) struct Unprocessed {
 impl Unprocessed {
     const ATTEMPTS: u32 = 7;
 
-    pub(crate) fn new(what_is_left: &'static str, policy: &CallPolicy) -> Self {
+    pub fn new(what_is_left: &'static str, policy: &CallPolicy) -> Self {
         Self {
             what_is_left,
             attempts: 1,
@@ -246,7 +244,7 @@ impl Unprocessed {
 
     /// Waits before the next attempt, or fails when the last one left some or
     /// the next would start past the deadline.
-    pub(crate) async fn pause(&mut self) -> Result<(), StoreError> {
+    pub async fn pause(&mut self) -> Result<(), StoreError> {
         let past_deadline = std::time::Instant::now() + self.pause >= self.deadline;
         if self.attempts >= Self::ATTEMPTS || past_deadline {
             return Err(StoreError::Unavailable(format!(

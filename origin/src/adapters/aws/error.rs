@@ -4,7 +4,7 @@
 
 use std::error::Error;
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 
 /// The innermost cause of an error chain, which is the one that says what happened.
 pub fn deepest(error: &(dyn Error + 'static)) -> String {

@@ -1,6 +1,7 @@
-//! Calls off the request path go through aws-sdk-dynamodb: creating the table (a
-//! command a person runs once: `folio table create`, the test suites) and bulk
-//! loads. folio's own client (`http`) sends the request path's four calls only.
+//! The table's administration, off the request path, through aws-sdk-dynamodb:
+//! creating it (`folio table create`, `folio aws-init`, the test suites) and bulk
+//! loads. The origin Lambda links no DynamoDB SDK: its own client sends the
+//! request path's four calls only (`folio_origin::adapters::aws::dynamo`).
 
 use std::time::Duration;
 
@@ -11,11 +12,11 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-use super::{KeySpec, Unprocessed, table_definition, wire};
-use crate::adapters::aws::call_policy::CallPolicy;
-use crate::adapters::aws::error::explain;
-use crate::ports::store::Item;
-use crate::ports::store::StoreError;
+use folio_origin::adapters::aws::call_policy::CallPolicy;
+use folio_origin::adapters::aws::dynamo::{KeySpec, Unprocessed, table_definition, wire};
+use folio_origin::adapters::aws::error::explain;
+use folio_origin::ports::store::{Item, StoreError};
+use folio_origin::wiring::aws::AwsSettings;
 
 fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     operation: &str,
@@ -184,4 +185,15 @@ pub async fn load_rows(client: &Client, table: &str, rows: &[Item]) -> Result<()
         }
     }
     Ok(())
+}
+
+/// An SDK client of the table's endpoint (`AWS_ENDPOINT_URL_DYNAMODB` when set):
+/// for creating the table, bulk loads, and tests that look at rows as DynamoDB
+/// holds them.
+pub fn client(settings: &AwsSettings, sdk: &aws_config::SdkConfig) -> Client {
+    let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
+    if let Some(endpoint) = &settings.dynamodb.url {
+        config = config.endpoint_url(endpoint);
+    }
+    Client::from_conf(config.build())
 }
