@@ -7,6 +7,10 @@ use serde::Serialize;
 pub const NO_STORE: &str = "no-store";
 /// `Cache-Control` for answers that depend on who asked (owner views, auth).
 pub const PRIVATE_NO_STORE: &str = "private, no-store";
+/// `Cache-Control` for what never changes at its address (the console's hashed
+/// assets, uploaded images under random keys): kept for a year by browsers and
+/// shared caches alike.
+pub const IMMUTABLE: &str = "public, max-age=31536000, s-maxage=31536000, immutable";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiResponse {

@@ -25,9 +25,9 @@ pub enum RouteId {
     Delete(ContentKind),
     Publish(ContentKind),
     Unpublish(ContentKind),
-    /// A link that lets whoever holds it read one item, drafts included.
     /// Publication at a set time (`publishAt`); until then owner-only.
     Schedule(ContentKind),
+    /// A link that lets whoever holds it read one item, drafts included.
     CreatePreview(ContentKind),
     GetPreview,
     RevokePreview,

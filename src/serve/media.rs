@@ -97,7 +97,7 @@ async fn serve(path: &Path, content_type: &'static str, head: bool) -> Response<
     // Keys are random and never rewritten: cache for good.
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
+        HeaderValue::from_static(folio_shared::response::IMMUTABLE),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

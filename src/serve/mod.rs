@@ -38,6 +38,7 @@ use crate::standin::{
 };
 
 use crate::error::CommandError;
+use folio_origin::adapters::resilience::unfaulted;
 use folio_origin::usecases::error::UseCaseError;
 use folio_shared::policy::MAX_BODY_BYTES;
 /// Headers must arrive within this (idle keep-alive connections are closed too).
@@ -135,19 +136,22 @@ async fn run_scheduler(app: Arc<App>) {
     let publishing = every_period(move || {
         let app = Arc::clone(&app);
         async move {
-            folio_origin::usecases::scheduler::publish_due(&app, chrono::Utc::now())
-                .await
-                .map(|_| ())
+            unfaulted(folio_origin::usecases::scheduler::publish_due(
+                &app,
+                chrono::Utc::now(),
+            ))
+            .await
+            .map(|_| ())
         }
     });
     let delivering = every_period(move || {
         let app = Arc::clone(&hooks);
         async move {
-            folio_origin::usecases::webhooks::deliver_due(
+            unfaulted(folio_origin::usecases::webhooks::deliver_due(
                 app.store.as_ref(),
                 app.webhooks.as_ref(),
                 chrono::Utc::now(),
-            )
+            ))
             .await
             .map(|_| ())
         }

@@ -131,11 +131,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (401, error_ref(401)),
         ],
         List(kind) => {
-            let field = match kind {
-                ContentKind::Blog => "posts",
-                ContentKind::Project => "projects",
-                ContentKind::Certification => "certifications",
-            };
+            let field = kind.list_field();
             vec![
                 (
                     200,

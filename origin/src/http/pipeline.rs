@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use folio_shared::policy::MAX_BODY_BYTES;
-use folio_shared::response::PRIVATE_NO_STORE;
+use folio_shared::response::{IMMUTABLE, PRIVATE_NO_STORE};
 use folio_shared::routes::{Caching, RouteTable, loggable_path};
 use folio_shared::{ApiError, ApiResponse};
 use http::{Method, StatusCode, header};
@@ -88,7 +88,7 @@ fn apply_caching(
         )),
         Caching::Never => response.cache_control(PRIVATE_NO_STORE),
         Caching::Immutable => response
-            .cache_control("public, max-age=31536000, s-maxage=31536000, immutable"),
+            .cache_control(IMMUTABLE),
     };
     if request
         .header(header::IF_NONE_MATCH)

@@ -1,5 +1,6 @@
 //! AWS mode: the origin wired to DynamoDB, Cognito and CloudFront. Used by the
-//! origin Lambda when `TABLE_NAME` is set and by `folio serve --aws`.
+//! origin Lambda (unless `FOLIO_ADAPTERS=local`; a missing setting stops the
+//! start, naming it) and by `folio serve --aws`.
 //!
 //! Settings are read once, here, from the environment of the Lambda:
 //!

@@ -33,6 +33,16 @@ impl ContentKind {
     }
 
     /// The URL prefix of the collection: every cached path of this kind starts with it.
+    /// The field of a list answer that holds the items (`{"posts": […]}`); the
+    /// console's `listKey` (origin/console/kinds.js) is held equal by a test.
+    pub fn list_field(self) -> &'static str {
+        match self {
+            ContentKind::Blog => "posts",
+            ContentKind::Project => "projects",
+            ContentKind::Certification => "certifications",
+        }
+    }
+
     pub fn collection_path(self) -> &'static str {
         match self {
             ContentKind::Blog => "/v1/blog/",

@@ -161,6 +161,24 @@ pub fn asset(file: &str) -> Result<ApiResponse, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    /// The console reads each list answer's items by its `listKey`: the field the
+    /// API names (`ContentKind::list_field`).
+    #[test]
+    fn the_consoles_list_keys_are_the_apis_list_fields() {
+        let kinds = include_str!("../../../console/kinds.js");
+        for kind in folio_shared::domain::ContentKind::ALL {
+            let entry = kinds
+                .split_once(&format!("{}: {{", kind.as_str()))
+                .map(|(_, rest)| rest.split("},").next().unwrap_or(""))
+                .unwrap_or_else(|| panic!("kinds.js has no entry for {kind}"));
+            assert!(
+                entry.contains(&format!("listKey: \"{}\"", kind.list_field())),
+                "kinds.js's {kind} lists its items under another key than the API's {}",
+                kind.list_field()
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -1,7 +1,7 @@
 //! Blog posts, projects and certifications: one set of handlers for every kind.
 
 use folio_shared::domain::{
-    BlogPost, Content, ContentKind, ItemId, ListQuery, Meta, PUBLISH_AT, Status, Timestamp,
+    BlogPost, Content, ItemId, ListQuery, Meta, PUBLISH_AT, Status, Timestamp,
 };
 use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::{StatusCode, header};
@@ -15,15 +15,6 @@ use crate::http::request::{Request, etag, etag_matches};
 use crate::repo::content::{self as repo, Stored};
 use crate::usecases::app::App;
 use crate::usecases::publishing::{self, change_status, replace_and_announce};
-
-/// The name of the list field in a collection answer.
-fn list_field(kind: ContentKind) -> &'static str {
-    match kind {
-        ContentKind::Blog => "posts",
-        ContentKind::Project => "projects",
-        ContentKind::Certification => "certifications",
-    }
-}
 
 /// An item as readers get it: its stored fields, and the HTML of its Markdown.
 #[derive(Serialize)]
@@ -99,7 +90,7 @@ pub async fn list<T: Content>(
     let body = PageBody {
         total: page.total,
         query: &query,
-        field: list_field(T::KIND),
+        field: T::KIND.list_field(),
         items,
     };
     Ok(ApiResponse::json(StatusCode::OK, &body))
