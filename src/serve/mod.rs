@@ -41,6 +41,7 @@ use crate::error::CommandError;
 use folio_origin::adapters::resilience::unfaulted;
 use folio_origin::usecases::error::UseCaseError;
 use folio_shared::policy::MAX_BODY_BYTES;
+
 /// Headers must arrive within this (idle keep-alive connections are closed too).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// A body must arrive within this once its headers have: a client announcing a

@@ -92,14 +92,10 @@ impl From<NoEntropy> for ApiError {
     }
 }
 
+/// A repository's refusal means what it means to a use case: one mapping serves both.
 impl From<RepoError> for ApiError {
     fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::Conflict(message) => ApiError::Conflict(message),
-            RepoError::Changed => ApiError::PreconditionFailed,
-            RepoError::Corrupt(message) => ApiError::Internal(message),
-            RepoError::Store(store) => store.into(),
-        }
+        UseCaseError::from(e).into()
     }
 }
 

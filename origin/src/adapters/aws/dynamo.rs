@@ -160,37 +160,25 @@ pub fn regional_endpoint(region: &str) -> String {
 fn call_error(operation: Operation, error: CallError) -> StoreError {
     let operation = operation.name();
     let transient = error.is_transient();
+    let note = match &error {
+        CallError::Service { request_id, .. } => request_id_note(request_id.as_deref()),
+        _ => String::new(),
+    };
     match error {
         CallError::Transport(cause) => StoreError::Unavailable(format!("{operation}: {cause}")),
         CallError::Malformed(cause) => StoreError::Failed(format!("{operation}: {cause}")),
         // The table is missing (a wrong TABLE_NAME, a deleted stack): the service
         // cannot work, but it is not a bug of the request.
-        CallError::Service {
-            code,
-            message,
-            request_id,
-            ..
-        } if code == "ResourceNotFoundException" => StoreError::Unavailable(format!(
-            "{operation}: the table does not exist or is not active ({message}); check TABLE_NAME and the table's Region{}",
-            request_id_note(request_id.as_deref())
-        )),
-        CallError::Service {
-            code,
-            message,
-            request_id,
-            ..
-        } if transient => StoreError::Unavailable(format!(
-            "{operation}: {code}: {message}{}",
-            request_id_note(request_id.as_deref())
-        )),
-        CallError::Service {
-            code,
-            message,
-            request_id,
-            ..
-        } => StoreError::Failed(format!(
-            "{operation}: {code}: {message}{}{}",
-            request_id_note(request_id.as_deref()),
+        CallError::Service { code, message, .. } if code == "ResourceNotFoundException" => {
+            StoreError::Unavailable(format!(
+                "{operation}: the table does not exist or is not active ({message}); check TABLE_NAME and the table's Region{note}"
+            ))
+        }
+        CallError::Service { code, message, .. } if transient => {
+            StoreError::Unavailable(format!("{operation}: {code}: {message}{note}"))
+        }
+        CallError::Service { code, message, .. } => StoreError::Failed(format!(
+            "{operation}: {code}: {message}{note}{}",
             crate::adapters::aws::error::fix_for(&code)
         )),
     }
