@@ -367,10 +367,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, bulk: Option<BulkSeed>, sizes
         .unwrap();
     let (app, counting) = counting::counted_app(&local, Arc::clone(&store));
     // The sitemap needs a site to link to.
-    let site = folio_origin::usecases::site::Site::from_lookup(|name| {
-        (name == "SITE_URL").then(|| "https://jane.dev".to_string())
-    })
-    .unwrap();
+    let site = Some(folio_origin::usecases::site::Site::at("https://jane.dev").unwrap());
     let app = app.with_site(site);
     let mut written = 0;
     let mut some_id = None;

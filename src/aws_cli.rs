@@ -8,16 +8,21 @@ use folio_origin::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore, table_def
 use folio_origin::ports::IdentityError;
 use folio_origin::wiring::aws::{AwsSettings, sdk_loader};
 use folio_shared::domain::Email;
+use folio_shared::settings::{
+    AWS_ENDPOINT_URL, AWS_REGION, Setting, TABLE_NAME, USER_POOL_CLIENT_ID, USER_POOL_ID,
+};
+
+use crate::env;
 
 fn settings() -> Result<AwsSettings, CommandError> {
-    Ok(AwsSettings::from_env()?)
+    Ok(AwsSettings::from_env(env())?)
 }
 
 /// The SDK configuration for a command, refused at once (in one line, with the
 /// fix) when no credentials can be found.
 pub async fn sdk_for(region: &str) -> Result<aws_config::SdkConfig, CommandError> {
     use aws_credential_types::provider::ProvideCredentials;
-    let sdk = sdk_loader(region).load().await;
+    let sdk = sdk_loader(region, env()).load().await;
     let provider = sdk.credentials_provider().ok_or_else(no_credentials)?;
     provider
         .provide_credentials()
@@ -36,7 +41,8 @@ fn no_credentials() -> String {
 fn owner_error(error: IdentityError, region: &str) -> String {
     match error {
         IdentityError::Unavailable { .. } => {
-            let endpoint = std::env::var("AWS_ENDPOINT_URL")
+            let endpoint = env()
+                .get(&AWS_ENDPOINT_URL)
                 .map(|e| format!(" at {e}"))
                 .unwrap_or_default();
             format!(
@@ -49,20 +55,20 @@ fn owner_error(error: IdentityError, region: &str) -> String {
 
 pub async fn backend() -> Result<Backend, CommandError> {
     let settings = settings()?;
-    let sdk = sdk_loader(&settings.region).load().await;
+    let sdk = sdk_loader(&settings.region, env()).load().await;
     Ok(Backend::Aws {
         settings: Box::new(settings),
         sdk: Box::new(sdk),
     })
 }
 
-fn required_env(name: &'static str) -> Result<String, CommandError> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            CommandError::Refused(format!("missing setting {name}: set it in the environment"))
-        })
+fn required_env(setting: &Setting) -> Result<String, CommandError> {
+    env().get(setting).map(String::from).ok_or_else(|| {
+        CommandError::Refused(format!(
+            "missing setting {}: set it in the environment",
+            setting.name
+        ))
+    })
 }
 
 async fn create_table_named(region: &str, table: &str) -> Result<(), CommandError> {
@@ -71,7 +77,7 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), CommandErro
     let created = crate::dynamo_admin::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table)
         .await
         .map_err(|e| e.to_string())?;
-    let store = DynamoStore::connect(&sdk, &DynamoEndpoint::from_env(), table)?;
+    let store = DynamoStore::connect(&sdk, &DynamoEndpoint::from_env(env()), table)?;
     if created {
         println!("Table {table} is active, TTL on ExpiresAt.");
         // A new table holds no item: marking it indexed is all a migration does.
@@ -93,12 +99,12 @@ async fn create_table_named(region: &str, table: &str) -> Result<(), CommandErro
 
 /// The table a data command works on: AWS_REGION and TABLE_NAME, nothing else.
 pub fn table_settings() -> Result<(String, String), CommandError> {
-    Ok((required_env("AWS_REGION")?, required_env("TABLE_NAME")?))
+    Ok((required_env(&AWS_REGION)?, required_env(&TABLE_NAME)?))
 }
 
 /// `folio table create`: needs only TABLE_NAME and AWS_REGION.
 pub async fn create_table() -> Result<(), CommandError> {
-    create_table_named(&required_env("AWS_REGION")?, &required_env("TABLE_NAME")?).await
+    create_table_named(&required_env(&AWS_REGION)?, &required_env(&TABLE_NAME)?).await
 }
 
 pub fn print_table_definition() -> Result<(), CommandError> {
@@ -143,14 +149,13 @@ pub async fn init(
     let (pool_id, client_id) = create_pool(&client, "folio")
         .await
         .map_err(|e| CommandError::Refused(format!("cannot create the user pool: {e}")))?;
-    let lookup = |name: &str| match name {
-        "AWS_REGION" => Some(region.to_string()),
-        "TABLE_NAME" => Some(table.to_string()),
-        "USER_POOL_ID" => Some(pool_id.clone()),
-        "USER_POOL_CLIENT_ID" => Some(client_id.clone()),
-        other => std::env::var(other).ok(),
-    };
-    let settings = AwsSettings::from_lookup(lookup).map_err(|e| e.to_string())?;
+    let created = env()
+        .clone()
+        .with(&AWS_REGION, region)
+        .with(&TABLE_NAME, table)
+        .with(&USER_POOL_ID, pool_id.clone())
+        .with(&USER_POOL_CLIENT_ID, client_id.clone());
+    let settings = AwsSettings::from_env(&created)?;
     cognito(&settings, &sdk)
         .ensure_owner(email, password)
         .await
@@ -161,7 +166,7 @@ pub async fn init(
     );
     println!("export AWS_REGION={region} TABLE_NAME={table}");
     println!("export USER_POOL_ID={pool_id} USER_POOL_CLIENT_ID={client_id}");
-    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+    if let Some(endpoint) = env().get(&AWS_ENDPOINT_URL) {
         println!("export JWKS_URL={endpoint}/{pool_id}/.well-known/jwks.json");
     }
     Ok(())

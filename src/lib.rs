@@ -13,6 +13,13 @@ pub mod serve;
 pub mod smoke;
 pub mod standin;
 
+/// The settings in the process's environment (`folio_shared::settings`), read on
+/// first use and never again: every command reads them from here.
+pub fn env() -> &'static folio_shared::settings::Env {
+    static ENV: std::sync::OnceLock<folio_shared::settings::Env> = std::sync::OnceLock::new();
+    ENV.get_or_init(folio_shared::settings::Env::from_process)
+}
+
 /// Writes a document to stdout. A closed pipe (`folio openapi | head`) ends the
 /// output quietly instead of panicking as `println!` does.
 pub fn print_document(text: &str) -> Result<(), error::CommandError> {

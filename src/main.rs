@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use folio::aws_cli;
+use folio::env;
 use folio::error::CommandError;
 use folio::serve::{self, Backend, ServeConfig};
 use folio_origin::wiring::local::{Local, LocalConfig};
 use folio_shared::domain::Email;
+use folio_shared::settings::{self, FOLIO_LOG, FOLIO_OWNER_EMAIL, FOLIO_OWNER_PASSWORD};
 
 #[derive(Parser)]
 #[command(
@@ -27,24 +29,25 @@ enum Command {
         FOLIO_OWNER_EMAIL     the owner created on first start (default owner@folio.local)\n  \
         FOLIO_OWNER_PASSWORD  that owner's password (none: one is generated and printed once)\n  \
         FOLIO_LOG             log filter, e.g. info (default warn)\n  \
-        FOLIO_SITE_URL        your frontend, which feeds and the sitemap link to (default: this server)\n  \
-        FOLIO_SITE_TITLE, FOLIO_SITE_POST_PATH (default /blog/{slug}), FOLIO_SITE_PROJECT_PATH,\n  \
-        FOLIO_SITE_CERTIFICATION_PATH, FOLIO_API_URL: the rest of the frontend's settings\n  \
-        FOLIO_WEBHOOK_URLS, FOLIO_WEBHOOK_SECRET: rebuild hooks told of every public change\n  \
+        SITE_URL              your frontend, which feeds and the sitemap link to (default: this server)\n  \
+        SITE_TITLE, SITE_POST_PATH (default /blog/{slug}), SITE_PROJECT_PATH,\n  \
+        SITE_CERTIFICATION_PATH, API_URL: the rest of the frontend's settings\n  \
+        WEBHOOK_URLS, WEBHOOK_SECRET: rebuild hooks told of every public change\n  \
+        Every setting: folio settings\n  \
         With --aws: TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID, AWS_REGION (required),\n  \
         USER_POOL_CLIENT_SECRET, OWNER_GROUP, DISTRIBUTION_ID, JWKS_URL, AWS_ENDPOINT_URL")]
     Serve {
         /// Address to listen on: host:port, or a port alone for 127.0.0.1:PORT.
-        #[arg(long, env = "FOLIO_ADDR", default_value = "127.0.0.1:8080", value_parser = parse_addr)]
+        #[arg(long, env = settings::FOLIO_ADDR.name, default_value = settings::FOLIO_ADDR.default, value_parser = parse_addr)]
         addr: SocketAddr,
         /// Directory holding the store and the local issuer's key.
-        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        #[arg(long, env = settings::FOLIO_DATA_DIR.name, default_value = settings::FOLIO_DATA_DIR.default)]
         data_dir: PathBuf,
         /// Browser origins allowed to call the API (comma-separated; * for any).
         #[arg(
             long,
-            env = "FOLIO_ALLOWED_ORIGINS",
-            default_value = "*",
+            env = settings::FOLIO_ALLOWED_ORIGINS.name,
+            default_value = settings::FOLIO_ALLOWED_ORIGINS.default,
             value_delimiter = ','
         )]
         allow_origin: Vec<String>,
@@ -71,9 +74,9 @@ enum Command {
     /// table, a user pool with its app client and owner group, and the owner, then
     /// print the settings `serve --aws` needs.
     AwsInit {
-        #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+        #[arg(long, env = settings::AWS_REGION.name, default_value = "us-east-1")]
         region: String,
-        #[arg(long, env = "TABLE_NAME", default_value = "folio")]
+        #[arg(long, env = settings::TABLE_NAME.name, default_value = "folio")]
         table: String,
     },
     /// Check a running folio (a fresh deploy, or `folio serve`) end to end: health,
@@ -87,6 +90,13 @@ enum Command {
     },
     /// Print folio's OpenAPI document (JSON) to stdout.
     Openapi,
+    /// Print every setting folio reads from the environment: who reads it, its
+    /// default and its meaning (the README's table).
+    Settings {
+        /// JSON instead of a Markdown table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the CloudFront policies (cache key, origin request headers, CORS,
     /// security headers, error caching) that template.yaml must declare and the
     /// CloudFront stand-in of `folio serve` applies (JSON).
@@ -163,7 +173,7 @@ enum Command {
     /// Copy the embedded store of a data directory into a new file: one consistent
     /// snapshot, taken while `folio serve` runs or not.
     Backup {
-        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        #[arg(long, env = settings::FOLIO_DATA_DIR.name, default_value = settings::FOLIO_DATA_DIR.default)]
         data_dir: PathBuf,
         /// A new file (private, 0600: it holds password hashes).
         #[arg(long)]
@@ -172,14 +182,14 @@ enum Command {
     /// Put a backup (from `folio backup`) in place of a data directory's store. Stop
     /// `folio serve` first; the backup is checked before anything is replaced.
     Restore {
-        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        #[arg(long, env = settings::FOLIO_DATA_DIR.name, default_value = settings::FOLIO_DATA_DIR.default)]
         data_dir: PathBuf,
         /// A file written by `folio backup`.
         backup: PathBuf,
     },
     /// Load sample content into a data directory (while no server uses it).
     Seed {
-        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        #[arg(long, env = settings::FOLIO_DATA_DIR.name, default_value = settings::FOLIO_DATA_DIR.default)]
         data_dir: PathBuf,
     },
 }
@@ -195,15 +205,15 @@ enum PackageWhat {
 #[derive(clap::Args)]
 struct EdgePackageArgs {
     /// The Cognito user pool whose tokens the edge accepts.
-    #[arg(long, env = "USER_POOL_ID")]
+    #[arg(long, env = settings::USER_POOL_ID.name)]
     user_pool_id: Option<String>,
     /// Its app client id.
-    #[arg(long, env = "USER_POOL_CLIENT_ID")]
+    #[arg(long, env = settings::USER_POOL_CLIENT_ID.name)]
     client_id: Option<String>,
-    #[arg(long, env = "OWNER_GROUP", default_value = "owner")]
+    #[arg(long, env = settings::OWNER_GROUP.name, default_value = settings::OWNER_GROUP.default)]
     owner_group: String,
     /// Browser origins allowed to call the API (comma-separated; * for any).
-    #[arg(long, env = "FOLIO_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(long, env = settings::FOLIO_ALLOWED_ORIGINS.name, value_delimiter = ',')]
     allow_origin: Vec<String>,
     /// exec: the handler execs the binary (default); pipe: the binary stays a child.
     #[arg(long, default_value = "exec")]
@@ -212,7 +222,7 @@ struct EdgePackageArgs {
     #[arg(long)]
     jwks_file: Option<PathBuf>,
     /// JWKS URL override for refetches (default: the pool's).
-    #[arg(long, env = "JWKS_URL")]
+    #[arg(long, env = settings::JWKS_URL.name)]
     jwks_url: Option<String>,
 }
 
@@ -269,13 +279,13 @@ enum OwnerCommand {
     /// generated one, printed once) and sign every session out. Run it while no
     /// `folio serve` uses the directory.
     ResetPassword {
-        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        #[arg(long, env = settings::FOLIO_DATA_DIR.name, default_value = settings::FOLIO_DATA_DIR.default)]
         data_dir: PathBuf,
     },
     /// Local store: move the owner to another email (same account, same password).
     SetEmail {
         email: String,
-        #[arg(long, env = "FOLIO_DATA_DIR", default_value = "folio-data")]
+        #[arg(long, env = settings::FOLIO_DATA_DIR.name, default_value = settings::FOLIO_DATA_DIR.default)]
         data_dir: PathBuf,
     },
     /// Print the password policy (JSON) the local issuer enforces and the user pool
@@ -298,7 +308,7 @@ fn parse_addr(value: &str) -> Result<SocketAddr, CommandError> {
 /// `FOLIO_LOG` if set; else warnings for the server, and nothing but errors for
 /// one-shot commands, whose failure is the one line they print.
 fn init_logging(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG")
+    let filter = tracing_subscriber::EnvFilter::try_new(env().get(&FOLIO_LOG).unwrap_or(default))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -307,15 +317,16 @@ fn init_logging(default: &str) {
 }
 
 fn owner_email() -> Result<Email, CommandError> {
-    let raw = std::env::var("FOLIO_OWNER_EMAIL").unwrap_or_else(|_| "owner@folio.local".into());
-    Email::parse("FOLIO_OWNER_EMAIL", &raw)
-        .map_err(|e| CommandError::Refused(format!("FOLIO_OWNER_EMAIL: {}", e.issue)))
+    let raw = env()
+        .get(&FOLIO_OWNER_EMAIL)
+        .unwrap_or(FOLIO_OWNER_EMAIL.default);
+    Email::parse(FOLIO_OWNER_EMAIL.name, raw).map_err(|e| {
+        CommandError::Refused(format!("setting FOLIO_OWNER_EMAIL is invalid: {}", e.issue))
+    })
 }
 
 fn owner_password() -> Option<String> {
-    std::env::var("FOLIO_OWNER_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty())
+    env().get(&FOLIO_OWNER_PASSWORD).map(String::from)
 }
 
 async fn serve_command(mut config: ServeConfig, seed: bool) -> Result<(), CommandError> {
@@ -508,8 +519,8 @@ async fn seed_command(data_dir: PathBuf) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// `folio serve`'s feature settings, read as the Lambda reads them but with a
-/// `FOLIO_` prefix: the frontend (feeds, sitemap) and the rebuild hooks.
+/// `folio serve`'s feature settings, read as the Lambda reads them: the frontend
+/// (feeds, sitemap) and the rebuild hooks.
 fn serve_features() -> Result<
     (
         Option<folio_origin::usecases::site::Site>,
@@ -517,20 +528,20 @@ fn serve_features() -> Result<
     ),
     String,
 > {
-    let folio_env = |name: &str| std::env::var(format!("FOLIO_{name}")).ok();
-    let named = |name: &str, reason: String| format!("setting FOLIO_{name} is invalid: {reason}");
-    let site = folio_origin::usecases::site::Site::from_lookup(folio_env)
-        .map_err(|e| named(e.name, e.reason))?;
-    let hooks = folio_origin::usecases::webhooks::WebhookSettings::from_lookup(folio_env)
-        .map_err(|e| named(e.name, e.reason))?;
+    let site = folio_origin::usecases::site::Site::from_env(env()).map_err(|e| e.to_string())?;
+    let hooks = folio_origin::usecases::webhooks::WebhookSettings::from_env(env())
+        .map_err(|e| e.to_string())?;
     Ok((site, hooks))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    for warning in env().warnings() {
+        eprintln!("folio: {warning}");
+    }
     init_logging(match cli.command {
-        Command::Serve { .. } => "warn",
+        Command::Serve { .. } => FOLIO_LOG.default,
         _ => "off",
     });
     let result = match cli.command {
@@ -652,6 +663,10 @@ async fn main() -> ExitCode {
                 .map_err(|e| CommandError::Refused(e.to_string()))
                 .and_then(|doc| folio::print_document(&doc))
         }
+        Command::Settings { json: false } => folio::print_document(&settings::markdown_table()),
+        Command::Settings { json: true } => serde_json::to_string_pretty(settings::ALL)
+            .map_err(|e| CommandError::Refused(e.to_string()))
+            .and_then(|doc| folio::print_document(&doc)),
         Command::Openapi => serde_json::to_string_pretty(&folio_origin::http::openapi::document())
             .map_err(|e| CommandError::Refused(e.to_string()))
             .and_then(|doc| folio::print_document(&doc)),

@@ -9,6 +9,7 @@
 //! host's toolchain links too new a glibc (`--zigbuild`), or taken as built
 //! elsewhere (`--origin-binary`, `--edge-binary`).
 
+use folio_shared::settings::{CARGO, CARGO_TARGET_DIR};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -75,7 +76,10 @@ fn kib(bytes: u64) -> String {
 
 /// Runs cargo (the one running us, if any) with its progress on the terminal.
 fn cargo_build(args: &[&str]) -> Result<(), CommandError> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = crate::env()
+        .get(&CARGO)
+        .unwrap_or(CARGO.default)
+        .to_string();
     println!("==> cargo {}", args.join(" "));
     let status = Command::new(&cargo)
         .args(args)
@@ -97,9 +101,11 @@ fn cargo_build(args: &[&str]) -> Result<(), CommandError> {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"))
+    PathBuf::from(
+        crate::env()
+            .get(&CARGO_TARGET_DIR)
+            .unwrap_or(CARGO_TARGET_DIR.default),
+    )
 }
 
 /// Builds and zips the origin Lambda into `dist`.

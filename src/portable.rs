@@ -69,7 +69,8 @@ async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), C
         Target::Aws => {
             let (region, table) = crate::aws_cli::table_settings()?;
             let sdk = crate::aws_cli::sdk_for(&region).await?;
-            let store = DynamoStore::connect(&sdk, &DynamoEndpoint::from_env(), &table)?;
+            let store =
+                DynamoStore::connect(&sdk, &DynamoEndpoint::from_env(crate::env()), &table)?;
             Ok((Arc::new(store), region))
         }
     }

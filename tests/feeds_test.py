@@ -72,7 +72,7 @@ class Feeds(unittest.TestCase):
         port = free_port()
         cls.base = f"http://127.0.0.1:{port}"
         env = dict(os.environ, FOLIO_OWNER_EMAIL=EMAIL, FOLIO_OWNER_PASSWORD=PASSWORD,
-                   FOLIO_SITE_URL=SITE, FOLIO_SITE_TITLE=TITLE, FOLIO_LOG="warn")
+                   SITE_URL=SITE, SITE_TITLE=TITLE, FOLIO_LOG="warn")
         cls.log = open(Path(cls.dir.name) / "serve.log", "wb")
         cls.serve = subprocess.Popen(
             [str(FOLIO), "serve", "--addr", f"127.0.0.1:{port}", "--data-dir", str(Path(cls.dir.name) / "data")],

@@ -1206,10 +1206,7 @@ mod catalogue {
         /// The catalogue's app, reading through the counting wrapper, with a site
         /// for the sitemap to link to.
         fn app_with_site(&self) -> App {
-            let site = folio_origin::usecases::site::Site::from_lookup(|name| {
-                (name == "SITE_URL").then(|| "https://jane.dev".to_string())
-            })
-            .unwrap();
+            let site = Some(folio_origin::usecases::site::Site::at("https://jane.dev").unwrap());
             App::new(
                 self.counting.clone(),
                 self.app.identity.clone(),

@@ -231,19 +231,20 @@ class CloudFront(unittest.TestCase):
         for name in ["TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID"]:
             self.assertIn(name, variables)
 
-    def test_every_frontend_hook_and_media_setting_the_origin_reads_is_set_by_the_template(self):
-        # origin/src/usecases/site.rs, usecases/webhooks.rs and ports/media.rs document each setting they read in a table.
-        read = set()
-        for module in ["usecases/site.rs", "usecases/webhooks.rs", "ports/media.rs"]:
-            source = (ROOT / "origin" / "src" / module).read_text()
-            read |= set(re.findall(r"^//! \| `([A-Z_]+)`", source, re.M))
-        self.assertTrue({"SITE_URL", "WEBHOOK_URLS", "WEBHOOK_SECRET"} <= read, read)
+    def test_every_setting_the_template_owns_is_set_by_the_template(self):
+        # `folio settings --json` is the catalogue of shared/src/settings.rs: every setting, who reads it.
+        settings = json.loads(folio("settings", "--json"))
+        owned = {s["name"] for s in settings if s["readBy"] in ("template", "everywhere")}
+        self.assertTrue({"SITE_URL", "WEBHOOK_URLS", "WEBHOOK_SECRET", "MEDIA_BUCKET", "TABLE_NAME"} <= owned, owned)
         self.assertTrue(TEMPLATE["Parameters"]["WebhookSecret"].get("NoEcho"), "the secret is NoEcho")
         variables = props("OriginFunction")["Environment"]["Variables"]
-        for name in read:
+        for name in owned:
             self.assertIn(name, variables, f"the origin reads {name}; the template never sets it")
-            self.assertEqual(set(variables[name]), {"Ref"}, name)
-            self.assertIn(variables[name]["Ref"], {**TEMPLATE["Parameters"], **RESOURCES})
+            if name != "OWNER_GROUP":
+                self.assertEqual(set(variables[name]), {"Ref"}, name)
+                self.assertIn(variables[name]["Ref"], {**TEMPLATE["Parameters"], **RESOURCES})
+        for name in variables:
+            self.assertIn(name, {s["name"] for s in settings}, f"the template sets {name}, which folio never reads")
 
     def test_the_scheduler_ticks_the_origin_every_minute_with_least_privilege(self):
         schedule = props("TickSchedule")

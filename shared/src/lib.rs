@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod policy;
 pub mod response;
 pub mod routes;
+pub mod settings;
 
 pub use error::{ApiError, FieldError};
 pub use response::ApiResponse;

@@ -3,6 +3,7 @@
 //! which makes each request atomic as DynamoDB's are. A missing moto fails the
 //! test: the AWS adapters are never silently skipped.
 
+use folio_shared::settings::Env;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -95,7 +96,7 @@ impl Moto {
 
     /// The SDK configuration of the origin (same retry and timeouts), pointed at moto.
     pub async fn sdk(&self) -> SdkConfig {
-        folio_origin::wiring::aws::sdk_loader(REGION)
+        folio_origin::wiring::aws::sdk_loader(REGION, &Env::default())
             .endpoint_url(&self.endpoint)
             .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
             .load()
@@ -161,19 +162,17 @@ impl AwsFixture {
             }
         };
         let jwks = format!("{}/{pool}/.well-known/jwks.json", moto.endpoint);
-        let lookup = |name: &str| -> Option<String> {
-            Some(match name {
-                "AWS_REGION" => REGION.to_string(),
-                "TABLE_NAME" => table.clone(),
-                "USER_POOL_ID" => pool.clone(),
-                "USER_POOL_CLIENT_ID" => client.clone(),
-                "JWKS_URL" => jwks.clone(),
-                "AWS_ENDPOINT_URL_DYNAMODB" => dynamodb_endpoint.clone()?,
-                _ => return None,
-            })
-        };
-        let settings =
-            folio_origin::wiring::aws::AwsSettings::from_lookup(lookup).expect("settings");
+        let mut env = Env::from_pairs(&[
+            ("AWS_REGION", REGION),
+            ("TABLE_NAME", &table),
+            ("USER_POOL_ID", &pool),
+            ("USER_POOL_CLIENT_ID", &client),
+            ("JWKS_URL", &jwks),
+        ]);
+        if let Some(endpoint) = &dynamodb_endpoint {
+            env = env.with(&folio_shared::settings::AWS_ENDPOINT_URL_DYNAMODB, endpoint);
+        }
+        let settings = folio_origin::wiring::aws::AwsSettings::from_env(&env).expect("settings");
         // Prove the table is where the adapters will look for it.
         folio::dynamo_admin::client(&settings, &sdk)
             .describe_table()

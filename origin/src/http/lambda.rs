@@ -6,6 +6,7 @@ use aws_lambda_events::lambda_function_urls::{
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use folio_shared::ApiResponse;
+use folio_shared::settings::{Env, SSL_CERT_DIR, SSL_CERT_FILE};
 use http::Method;
 
 use crate::http::request::Request;
@@ -42,15 +43,15 @@ pub fn system_ca_bundle(
 /// # Safety
 ///
 /// Sets an environment variable: call it before any other thread exists.
-pub unsafe fn read_roots_from_the_system_bundle() {
+pub unsafe fn read_roots_from_the_system_bundle(env: &Env) {
     let bundle = system_ca_bundle(
-        std::env::var_os("SSL_CERT_FILE").as_deref(),
-        std::env::var_os("SSL_CERT_DIR").as_deref(),
+        env.get(&SSL_CERT_FILE).map(std::ffi::OsStr::new),
+        env.get(&SSL_CERT_DIR).map(std::ffi::OsStr::new),
         || openssl_probe::probe().cert_file,
     );
     if let Some(bundle) = bundle {
         // SAFETY: the caller guarantees no other thread reads the environment.
-        unsafe { std::env::set_var("SSL_CERT_FILE", bundle) };
+        unsafe { std::env::set_var(SSL_CERT_FILE.name, bundle) };
     }
 }
 

@@ -522,7 +522,7 @@ fn document_of(description: &str, media_type: &str, schema: Value) -> Value {
 
 /// Feeds and the sitemap exist only once the owner's frontend is configured.
 fn no_site() -> Value {
-    error_response("No frontend is configured: set SITE_URL (FOLIO_SITE_URL for folio serve)")
+    error_response("No frontend is configured: set SITE_URL")
 }
 
 /// The parts of JSON Feed 1.1 (jsonfeed.org/version/1.1) folio writes.

@@ -12,10 +12,8 @@
 //!   HMAC-signed URL to `/media/<key>` on its own address, the file written under
 //!   the data directory, served back like CloudFront would serve the bucket.
 //!
-//! | setting        | meaning                                                            |
-//! |----------------|--------------------------------------------------------------------|
-//! | `MEDIA_BUCKET` | the S3 bucket uploads go to (none: no uploads)                     |
-//! | `MEDIA_URL`    | the public address `/media/…` is served at (the distribution's)    |
+//! Production's settings, `MEDIA_BUCKET` and `MEDIA_URL`, are defined in
+//! `folio_shared::settings`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,18 +1,14 @@
 //! The owner's frontend: where readers read what the API serves. Feeds and the
 //! sitemap link there, never to the API.
 //!
-//! | setting                   | meaning                                                 |
-//! |---------------------------|---------------------------------------------------------|
-//! | `SITE_URL`                | the frontend's address, e.g. `https://jane.dev` (none: no feeds or sitemap) |
-//! | `SITE_TITLE`              | the feeds' title (default: the site's host name)        |
-//! | `SITE_POST_PATH`          | a post's page, default `/blog/{slug}` (`{slug}` or `{id}`) |
-//! | `SITE_PROJECT_PATH`       | a project's page, default `/projects/{id}`              |
-//! | `SITE_CERTIFICATION_PATH` | a certification's page, default `/certifications/{id}`  |
-//! | `API_URL`                 | the API's public address, for the feeds' self links (optional) |
-//!
-//! The Lambda reads these names; `folio serve` reads them with a `FOLIO_` prefix.
+//! Its settings (`SITE_URL`, `SITE_TITLE`, `SITE_*_PATH`, `API_URL`) are defined in
+//! `folio_shared::settings`.
 
 use folio_shared::domain::ContentKind;
+use folio_shared::settings::{
+    API_URL, Env, SITE_CERTIFICATION_PATH, SITE_POST_PATH, SITE_PROJECT_PATH, SITE_TITLE, SITE_URL,
+    Setting,
+};
 use url::Url;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,10 +29,6 @@ pub struct Site {
     /// The API's public address, without a trailing slash.
     api_url: Option<String>,
 }
-
-const DEFAULT_POST_PATH: &str = "/blog/{slug}";
-const DEFAULT_PROJECT_PATH: &str = "/projects/{id}";
-const DEFAULT_CERTIFICATION_PATH: &str = "/certifications/{id}";
 
 /// An absolute http(s) address without query or fragment, trailing slash removed.
 fn base_url(name: &'static str, value: &str) -> Result<String, SiteError> {
@@ -77,37 +69,35 @@ fn path_pattern(
 }
 
 impl Site {
-    /// Reads the settings through `lookup`; `None` when `SITE_URL` is not set.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, SiteError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let Some(url) = get("SITE_URL") else {
+    /// The site the settings describe; `None` when `SITE_URL` is not set.
+    pub fn from_env(env: &Env) -> Result<Option<Self>, SiteError> {
+        let Some(url) = env.get(&SITE_URL) else {
             return Ok(None);
         };
-        let url = base_url("SITE_URL", url.trim())?;
+        let url = base_url(SITE_URL.name, url)?;
         let host = Url::parse(&url)
             .ok()
             .and_then(|u| u.host_str().map(String::from))
             .unwrap_or_default();
-        let pattern = |name: &'static str, default: &str, placeholders: &[&str]| {
+        let pattern = |setting: &Setting, default: &str, placeholders: &[&str]| {
             path_pattern(
-                name,
-                get(name).as_deref().unwrap_or(default).trim(),
+                setting.name,
+                env.get(setting).unwrap_or(default),
                 placeholders,
             )
         };
         Ok(Some(Self {
-            title: get("SITE_TITLE")
-                .map(|t| t.trim().to_string())
-                .unwrap_or(host),
-            post_path: pattern("SITE_POST_PATH", DEFAULT_POST_PATH, &["{slug}", "{id}"])?,
-            project_path: pattern("SITE_PROJECT_PATH", DEFAULT_PROJECT_PATH, &["{id}"])?,
+            title: env.get(&SITE_TITLE).map(String::from).unwrap_or(host),
+            post_path: pattern(&SITE_POST_PATH, SITE_POST_PATH.default, &["{slug}", "{id}"])?,
+            project_path: pattern(&SITE_PROJECT_PATH, SITE_PROJECT_PATH.default, &["{id}"])?,
             certification_path: pattern(
-                "SITE_CERTIFICATION_PATH",
-                DEFAULT_CERTIFICATION_PATH,
+                &SITE_CERTIFICATION_PATH,
+                SITE_CERTIFICATION_PATH.default,
                 &["{id}"],
             )?,
-            api_url: get("API_URL")
-                .map(|v| base_url("API_URL", v.trim()))
+            api_url: env
+                .get(&API_URL)
+                .map(|v| base_url(API_URL.name, v))
                 .transpose()?,
             url,
         }))
@@ -115,8 +105,8 @@ impl Site {
 
     /// A site at `url` with every other setting at its default.
     pub fn at(url: &str) -> Result<Self, SiteError> {
-        Self::from_lookup(|name| (name == "SITE_URL").then(|| url.to_string()))?.ok_or(SiteError {
-            name: "SITE_URL",
+        Self::from_env(&Env::default().with(&SITE_URL, url))?.ok_or(SiteError {
+            name: SITE_URL.name,
             reason: "is empty".into(),
         })
     }
@@ -124,7 +114,7 @@ impl Site {
     /// The same site, with the API's public address (for self links).
     pub fn with_api_url(mut self, api_url: &str) -> Self {
         if self.api_url.is_none() {
-            self.api_url = base_url("API_URL", api_url).ok();
+            self.api_url = base_url(API_URL.name, api_url).ok();
         }
         self
     }
@@ -160,28 +150,19 @@ impl Site {
 mod tests {
     use super::*;
 
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        }
+    fn lookup(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs)
     }
 
     #[test]
     fn no_site_url_means_no_site() {
-        assert_eq!(Site::from_lookup(lookup(&[])), Ok(None));
-        assert_eq!(Site::from_lookup(lookup(&[("SITE_URL", " ")])), Ok(None));
+        assert_eq!(Site::from_env(&lookup(&[])), Ok(None));
+        assert_eq!(Site::from_env(&lookup(&[("SITE_URL", " ")])), Ok(None));
     }
 
     #[test]
     fn item_urls_follow_the_patterns_and_encode_other_scripts() {
-        let site = Site::from_lookup(lookup(&[
+        let site = Site::from_env(&lookup(&[
             ("SITE_URL", "https://jane.dev/"),
             ("SITE_POST_PATH", "/posts/{slug}/"),
         ]))
@@ -230,7 +211,7 @@ mod tests {
                 "API_URL",
             ),
         ] {
-            let error = Site::from_lookup(lookup(&pairs)).unwrap_err();
+            let error = Site::from_env(&lookup(&pairs)).unwrap_err();
             assert_eq!(error.name, name, "{pairs:?}");
         }
     }

@@ -2,12 +2,8 @@
 //! published content, a delete) is POSTed, signed, to each configured URL, the
 //! way static-site hosts are told to rebuild.
 //!
-//! | setting          | meaning                                                        |
-//! |------------------|----------------------------------------------------------------|
-//! | `WEBHOOK_URLS`   | comma-separated http(s) URLs, at most 5 (none: no hooks)       |
-//! | `WEBHOOK_SECRET` | the HMAC-SHA-256 key, at least 32 characters (required with URLs) |
-//!
-//! The Lambda reads these names; `folio serve` reads them with a `FOLIO_` prefix.
+//! Their settings, `WEBHOOK_URLS` and `WEBHOOK_SECRET`, are defined in
+//! `folio_shared::settings`.
 //!
 //! Never failing or delaying the owner's write: a change writes one delivery row
 //! per URL *in the same transaction* as the content (an outbox), and the tick
@@ -28,6 +24,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use folio_shared::digest::hex;
 use folio_shared::domain::{Content, ContentKind, Status, Timestamp};
+use folio_shared::settings::{Env, WEBHOOK_SECRET, WEBHOOK_URLS};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -107,11 +104,10 @@ fn invalid(name: &'static str, reason: impl Into<String>) -> WebhookError {
 }
 
 impl WebhookSettings {
-    /// Reads the settings through `lookup`; `None` when no URL is set.
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<Self>, WebhookError> {
-        let urls: Vec<String> = lookup("WEBHOOK_URLS")
+    /// The hooks the settings describe; `None` when no URL is set.
+    pub fn from_env(env: &Env) -> Result<Option<Self>, WebhookError> {
+        let urls: Vec<String> = env
+            .get(&WEBHOOK_URLS)
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
@@ -121,30 +117,31 @@ impl WebhookSettings {
         if urls.is_empty() {
             return Ok(None);
         }
-        let secret = lookup("WEBHOOK_SECRET").unwrap_or_default();
+        let secret = env.get(&WEBHOOK_SECRET).unwrap_or_default().to_string();
         Self::new(urls, secret).map(Some)
     }
 
     pub fn new(urls: Vec<String>, secret: String) -> Result<Self, WebhookError> {
         if urls.len() > MAX_URLS {
             return Err(invalid(
-                "WEBHOOK_URLS",
+                WEBHOOK_URLS.name,
                 format!("{} URLs; at most {MAX_URLS}", urls.len()),
             ));
         }
         for url in &urls {
-            let parsed = url::Url::parse(url)
-                .map_err(|_| invalid("WEBHOOK_URLS", format!("{url:?} is not an absolute URL")))?;
+            let parsed = url::Url::parse(url).map_err(|_| {
+                invalid(WEBHOOK_URLS.name, format!("{url:?} is not an absolute URL"))
+            })?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                 return Err(invalid(
-                    "WEBHOOK_URLS",
+                    WEBHOOK_URLS.name,
                     format!("{url:?} must be an http(s) URL"),
                 ));
             }
         }
         if secret.chars().count() < MIN_SECRET_CHARS {
             return Err(invalid(
-                "WEBHOOK_SECRET",
+                WEBHOOK_SECRET.name,
                 format!(
                     "must be at least {MIN_SECRET_CHARS} characters (e.g. `openssl rand -hex 32`)"
                 ),
@@ -503,22 +500,18 @@ mod tests {
     #[test]
     fn settings_are_checked_and_named() {
         let lookup = |pairs: Vec<(&'static str, String)>| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.clone())
-            }
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            Env::from_pairs(&pairs)
         };
         assert!(
-            WebhookSettings::from_lookup(lookup(vec![]))
+            WebhookSettings::from_env(&lookup(vec![]))
                 .unwrap()
                 .is_none()
         );
         let secret = "s".repeat(MIN_SECRET_CHARS);
-        let ok = WebhookSettings::from_lookup(lookup(vec![
+        let ok = WebhookSettings::from_env(&lookup(vec![
             (
-                "WEBHOOK_URLS",
+                WEBHOOK_URLS.name,
                 "https://a.example/hook, http://127.0.0.1:9/x".into(),
             ),
             ("WEBHOOK_SECRET", secret.clone()),
@@ -537,11 +530,11 @@ mod tests {
             (
                 "https://1.example,https://2.example,https://3.example,https://4.example,https://5.example,https://6.example",
                 secret.clone(),
-                "WEBHOOK_URLS",
+                WEBHOOK_URLS.name,
             ),
         ] {
-            let error = WebhookSettings::from_lookup(lookup(vec![
-                ("WEBHOOK_URLS", urls.into()),
+            let error = WebhookSettings::from_env(&lookup(vec![
+                (WEBHOOK_URLS.name, urls.into()),
                 ("WEBHOOK_SECRET", secret),
             ]))
             .unwrap_err();

@@ -2,21 +2,8 @@
 //! origin Lambda (unless `FOLIO_ADAPTERS=local`; a missing setting stops the
 //! start, naming it) and by `folio serve --aws`.
 //!
-//! Settings are read once, here, from the environment of the Lambda:
-//!
-//! | variable                  | meaning                                                  |
-//! |---------------------------|----------------------------------------------------------|
-//! | `TABLE_NAME`              | the DynamoDB table (required)                            |
-//! | `USER_POOL_ID`            | the Cognito user pool (required)                         |
-//! | `USER_POOL_CLIENT_ID`     | its app client (required)                                |
-//! | `USER_POOL_CLIENT_SECRET` | the app client's secret, when it has one                 |
-//! | `OWNER_GROUP`             | Cognito group of the owner (default `owner`)             |
-//! | `DISTRIBUTION_ID`         | CloudFront distribution to invalidate (none: no invalidation) |
-//! | `AWS_REGION`              | Region of the SDK clients and of this origin's counter rows (required) |
-//! | `JWKS_URL`                | override of the pool's JWKS URL (moto serves its own)    |
-//! | `SITE_URL`, `SITE_…`, `API_URL` | the owner's frontend, for feeds and the sitemap (`site`) |
-//! | `WEBHOOK_URLS`, `WEBHOOK_SECRET` | rebuild hooks (`webhooks`)                   |
-//! | `MEDIA_BUCKET`, `MEDIA_URL` | image uploads (`media`)                           |
+//! Its settings are defined in `folio_shared::settings` and read once, by
+//! [`AwsSettings::from_env`].
 //!
 //! `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` point a client elsewhere
 //! (moto, DynamoDB Local): the SDK reads them for Cognito, CloudFront and S3, and
@@ -38,6 +25,11 @@ use folio_shared::jwt::jwks_http::HttpJwks;
 use folio_shared::jwt::{
     Verifier, VerifierConfig, cognito_issuer, cognito_jwks_url, cognito_pool_region,
 };
+use folio_shared::settings::{
+    AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_SECRET_ACCESS_KEY,
+    DISTRIBUTION_ID, Env, JWKS_URL, MEDIA_BUCKET, MEDIA_URL, OWNER_GROUP, Setting, TABLE_NAME,
+    USER_POOL_CLIENT_ID, USER_POOL_CLIENT_SECRET, USER_POOL_ID,
+};
 use jsonwebtoken::jwk::JwkSet;
 
 use crate::adapters::aws::call_policy::CallPolicy;
@@ -55,11 +47,11 @@ pub use crate::wiring::error::ConfigError;
 use crate::wiring::error::StartError;
 
 /// The settings the AWS adapters cannot start without.
-pub const REQUIRED: &[&str] = &[
-    "AWS_REGION",
-    "TABLE_NAME",
-    "USER_POOL_ID",
-    "USER_POOL_CLIENT_ID",
+pub const REQUIRED: &[&Setting] = &[
+    &AWS_REGION,
+    &TABLE_NAME,
+    &USER_POOL_ID,
+    &USER_POOL_CLIENT_ID,
 ];
 
 /// CloudFront's API is global and signs in us-east-1.
@@ -115,64 +107,60 @@ impl CredentialSource for SdkCredentials {
 }
 
 impl AwsSettings {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the settings through `lookup` (the environment, in production).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    /// The settings in `env` (the process's environment, read once at start-up).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         // Every missing setting is named at once, not one per attempt.
         let missing: Vec<&'static str> = REQUIRED
             .iter()
-            .copied()
-            .filter(|name| optional(name).is_none())
+            .filter(|setting| env.get(setting).is_none())
+            .map(|setting| setting.name)
             .collect();
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing));
         }
-        let required = |name: &'static str| optional(name).unwrap_or_default();
-        let region = required("AWS_REGION");
-        let user_pool_id = required("USER_POOL_ID");
+        let required = |setting: &Setting| env.get(setting).unwrap_or_default().to_string();
+        let optional = |setting: &Setting| env.get(setting).map(String::from);
+        let region = required(&AWS_REGION);
+        let user_pool_id = required(&USER_POOL_ID);
         if !user_pool_id.contains('_') {
             return Err(ConfigError::Invalid {
-                name: "USER_POOL_ID",
+                name: USER_POOL_ID.name,
                 reason: format!("{user_pool_id:?} is not a pool id like us-east-1_AbCdEf123"),
             });
         }
-        let site = Site::from_lookup(&lookup).map_err(|e| ConfigError::Invalid {
+        let site = Site::from_env(env).map_err(|e| ConfigError::Invalid {
             name: e.name,
             reason: e.reason,
         })?;
-        let webhooks = WebhookSettings::from_lookup(&lookup).map_err(|e| ConfigError::Invalid {
+        let webhooks = WebhookSettings::from_env(env).map_err(|e| ConfigError::Invalid {
             name: e.name,
             reason: e.reason,
         })?;
         // Uploads need both; MEDIA_URL is empty until the distribution exists (the
         // first deploy), and uploads stay off until then.
-        let media = match (optional("MEDIA_BUCKET"), optional("MEDIA_URL")) {
+        let media = match (optional(&MEDIA_BUCKET), optional(&MEDIA_URL)) {
             (Some(bucket), Some(public_base)) => {
                 url::Url::parse(&public_base).map_err(|_| ConfigError::Invalid {
-                    name: "MEDIA_URL",
+                    name: MEDIA_URL.name,
                     reason: format!("{public_base:?} is not an absolute URL"),
                 })?;
                 Some(MediaSettings {
                     bucket,
                     public_base,
-                    endpoint: optional("AWS_ENDPOINT_URL_S3")
-                        .or_else(|| optional("AWS_ENDPOINT_URL")),
+                    endpoint: optional(&AWS_ENDPOINT_URL_S3)
+                        .or_else(|| optional(&AWS_ENDPOINT_URL)),
                 })
             }
             _ => None,
         };
-        let jwks_url = optional("JWKS_URL").unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
+        let jwks_url = optional(&JWKS_URL).unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
         Ok(Self {
-            table_name: required("TABLE_NAME"),
-            client_id: required("USER_POOL_CLIENT_ID"),
-            client_secret: optional("USER_POOL_CLIENT_SECRET"),
-            owner_group: optional("OWNER_GROUP").unwrap_or_else(|| "owner".into()),
-            distribution_id: optional("DISTRIBUTION_ID"),
-            dynamodb: DynamoEndpoint::from_lookup(&lookup),
+            table_name: required(&TABLE_NAME),
+            client_id: required(&USER_POOL_CLIENT_ID),
+            client_secret: optional(&USER_POOL_CLIENT_SECRET),
+            owner_group: optional(&OWNER_GROUP).unwrap_or_else(|| OWNER_GROUP.default.into()),
+            distribution_id: optional(&DISTRIBUTION_ID),
+            dynamodb: DynamoEndpoint::from_env(env),
             user_pool_id,
             region,
             jwks_url,
@@ -224,11 +212,11 @@ impl AwsSettings {
 /// they are read directly: building the chain also builds providers a Lambda
 /// never asks (profile, SSO, web identity with an STS client of its own, ECS,
 /// IMDS). Without them (a laptop with a profile, SSO), the default chain.
-pub fn sdk_loader(region: &str) -> ConfigLoader {
+pub fn sdk_loader(region: &str, env: &Env) -> ConfigLoader {
     const POLICY: CallPolicy = CallPolicy::AWS;
     let loader = aws_config::defaults(BehaviorVersion::latest());
-    let has = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    let loader = if has("AWS_ACCESS_KEY_ID") && has("AWS_SECRET_ACCESS_KEY") {
+    let has = |setting: &Setting| env.get(setting).is_some();
+    let loader = if has(&AWS_ACCESS_KEY_ID) && has(&AWS_SECRET_ACCESS_KEY) {
         loader.credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         )
@@ -424,12 +412,8 @@ mod tests {
         }
     }
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: std::collections::HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs)
     }
 
     const FULL: &[(&str, &str)] = &[
@@ -442,17 +426,21 @@ mod tests {
     #[test]
     fn settings_name_the_missing_variable() {
         for missing in REQUIRED {
-            let pairs: Vec<_> = FULL.iter().copied().filter(|(k, _)| k != missing).collect();
+            let pairs: Vec<_> = FULL
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != missing.name)
+                .collect();
             assert_eq!(
-                AwsSettings::from_lookup(env(&pairs)),
-                Err(ConfigError::Missing(vec![missing]))
+                AwsSettings::from_env(&env(&pairs)),
+                Err(ConfigError::Missing(vec![missing.name]))
             );
         }
     }
 
     #[test]
     fn every_missing_setting_is_named_in_one_message() {
-        let error = AwsSettings::from_lookup(env(&[("AWS_REGION", "eu-west-1")])).unwrap_err();
+        let error = AwsSettings::from_env(&env(&[("AWS_REGION", "eu-west-1")])).unwrap_err();
         assert_eq!(
             error.to_string(),
             "missing settings TABLE_NAME, USER_POOL_ID, USER_POOL_CLIENT_ID: set them in the environment"
@@ -461,14 +449,14 @@ mod tests {
 
     #[test]
     fn the_cognito_client_uses_the_pool_region_not_the_function_region() {
-        let settings = AwsSettings::from_lookup(env(FULL)).unwrap();
+        let settings = AwsSettings::from_env(&env(FULL)).unwrap();
         assert_eq!(settings.region, "eu-west-1");
         assert_eq!(settings.pool_region(), "us-east-1");
     }
 
     #[test]
     fn issuer_and_jwks_follow_the_pool_region_not_the_function_region() {
-        let settings = AwsSettings::from_lookup(env(FULL)).unwrap();
+        let settings = AwsSettings::from_env(&env(FULL)).unwrap();
         assert_eq!(
             settings.issuer(),
             "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc123"

@@ -29,7 +29,7 @@ fn feed_path(format: FeedFormat) -> &'static str {
 
 fn site(app: &App) -> Result<&Site, ApiError> {
     app.site.as_ref().ok_or_else(|| {
-        tracing::info!("feeds and the sitemap need SITE_URL (FOLIO_SITE_URL for folio serve)");
+        tracing::info!("feeds and the sitemap need SITE_URL");
         ApiError::NotFound
     })
 }

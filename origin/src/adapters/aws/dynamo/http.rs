@@ -18,6 +18,7 @@ use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
+use folio_shared::settings::{AWS_CA_BUNDLE, AWS_ENDPOINT_URL_DYNAMODB, Env};
 use http::{HeaderValue, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
@@ -213,17 +214,12 @@ pub struct DynamoEndpoint {
 }
 
 impl DynamoEndpoint {
-    /// Reads both settings through `lookup` (the environment); empty is unset.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    /// Reads both settings (empty is unset).
+    pub fn from_env(env: &Env) -> Self {
         Self {
-            url: optional("AWS_ENDPOINT_URL_DYNAMODB"),
-            ca_bundle: optional("AWS_CA_BUNDLE").map(PathBuf::from),
+            url: env.get(&AWS_ENDPOINT_URL_DYNAMODB).map(String::from),
+            ca_bundle: env.get(&AWS_CA_BUNDLE).map(PathBuf::from),
         }
-    }
-
-    pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
     }
 }
 
