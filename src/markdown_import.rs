@@ -17,10 +17,19 @@
 //! Anything else is reported per file, as are the defaults a file needed. The id is
 //! derived from the file's path under the directory, so importing the same
 //! directory again updates the same posts instead of adding new ones.
+//!
+//! The directory is treated as hostile (`crate::untrusted_files`): no symbolic link
+//! is followed (a linked file or directory is named in the notes and skipped, so a
+//! loop cannot be walked), only regular files are read, each at most
+//! `MAX_FILE_BYTES`; the walk stops with an error past `MAX_DEPTH` directories or
+//! `MAX_FILES` Markdown files; YAML front matter may not use aliases (a few hundred
+//! bytes of nested aliases expand to gigabytes) nor nest deeper than
+//! `MAX_MATTER_DEPTH`, and front matter is at most `MAX_MATTER_BYTES`.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::CommandError;
+use crate::untrusted_files::{self, UntrustedFileError};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use folio_origin::usecases::portable::Record;
 use folio_shared::domain::{BlogPost, Meta, Status, read_time, slugify};
@@ -37,8 +46,10 @@ pub struct Converted {
 /// Why a file was skipped (named in the import's notes).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Skipped {
-    #[error("cannot read it: {0}")]
-    Unreadable(String),
+    #[error(transparent)]
+    Unreadable(#[from] UntrustedFileError),
+    #[error("front matter of {0} bytes; at most {MAX_MATTER_BYTES}")]
+    MatterTooLarge(usize),
     #[error("TOML front matter: {0}")]
     Toml(String),
     #[error("YAML front matter: {0}")]
@@ -55,6 +66,102 @@ pub enum Skipped {
 }
 
 const EXCERPT_CHARS: usize = 500;
+
+/// The largest file read: a post's content at its limit
+/// (`MARKDOWN_MAX_CHARS` characters) in 4-byte characters, with front matter.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// The largest front matter parsed.
+pub const MAX_MATTER_BYTES: usize = 64 * 1024;
+/// How deeply YAML or TOML front matter may nest.
+pub const MAX_MATTER_DEPTH: usize = 32;
+/// How deep the walk goes below the directory.
+pub const MAX_DEPTH: usize = 32;
+/// How many Markdown files one import reads.
+pub const MAX_FILES: usize = 10_000;
+/// How much of a parser's message is shown (a TOML error can quote a 200 KB line).
+const MAX_MESSAGE_CHARS: usize = 300;
+
+fn short(message: impl std::fmt::Display) -> String {
+    let message = message.to_string();
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message,
+    }
+}
+
+/// Refuses YAML that uses aliases or nests deeper than `MAX_MATTER_DEPTH`, reading
+/// its events one by one (the loader would expand aliases, and recurses).
+fn check_yaml(matter: &str) -> Result<(), Skipped> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(matter);
+    let mut depth = 0usize;
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| Skipped::Yaml(short(e)))?;
+        match event {
+            Event::StreamEnd => return Ok(()),
+            Event::Alias(_) => {
+                return Err(Skipped::Yaml(format!(
+                    "an alias (*name) at line {}: folio reads front matter without aliases",
+                    mark.line()
+                )));
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_MATTER_DEPTH {
+                    return Err(Skipped::Yaml(format!(
+                        "nested deeper than {MAX_MATTER_DEPTH} levels at line {}",
+                        mark.line()
+                    )));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+}
+
+/// Refuses TOML nested deeper than `MAX_MATTER_DEPTH` before it is parsed: arrays
+/// and inline tables open with `[` or `{` outside strings and comments.
+fn check_toml(matter: &str) -> Result<(), Skipped> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut escaped = false;
+    for c in matter.chars() {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '#' => comment = true,
+                '[' | '{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    // A table header `[a]` or `[[a]]` counts too, at most 2: still far below.
+    if deepest > MAX_MATTER_DEPTH {
+        return Err(Skipped::Toml(format!(
+            "nested deeper than {MAX_MATTER_DEPTH} levels"
+        )));
+    }
+    Ok(())
+}
 
 fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> Value {
     use yaml_rust2::Yaml;
@@ -104,13 +211,18 @@ fn split(text: &str) -> Result<(Map<String, Value>, &str), Skipped> {
             if bare == fence || (!is_toml && bare == "...") {
                 let matter = &rest[..offset];
                 let body = &rest[offset + line.len()..];
+                if matter.len() > MAX_MATTER_BYTES {
+                    return Err(Skipped::MatterTooLarge(matter.len()));
+                }
                 let value = if is_toml {
+                    check_toml(matter)?;
                     let table: toml::Table =
-                        toml::from_str(matter).map_err(|e| Skipped::Toml(e.to_string()))?;
+                        toml::from_str(matter).map_err(|e| Skipped::Toml(short(e)))?;
                     toml_to_json(&toml::Value::Table(table))
                 } else {
+                    check_yaml(matter)?;
                     let docs = yaml_rust2::YamlLoader::load_from_str(matter)
-                        .map_err(|e| Skipped::Yaml(e.to_string()))?;
+                        .map_err(|e| Skipped::Yaml(short(e)))?;
                     docs.first().map(yaml_to_json).unwrap_or(Value::Null)
                 };
                 return match value {
@@ -181,8 +293,8 @@ fn timestamp(day: NaiveDate) -> String {
 /// Converts one file; `relative` is its path under the imported directory.
 pub fn convert(file: &Path, relative: &str) -> Converted {
     let mut notes = Vec::new();
-    let record = std::fs::read_to_string(file)
-        .map_err(|e| Skipped::Unreadable(e.to_string()))
+    let record = untrusted_files::read_text_bounded(file, MAX_FILE_BYTES)
+        .map_err(Skipped::from)
         .and_then(|text| post_of(&text, file, relative, &mut notes));
     Converted {
         file: file.to_path_buf(),
@@ -306,35 +418,71 @@ fn post_of(
 }
 
 /// Every `.md` / `.markdown` file under `dir` (sorted, so runs are the same),
-/// converted.
+/// converted; links and what is not a regular file are listed as skipped, never
+/// followed or read.
 pub fn convert_dir(dir: &Path) -> Result<Vec<Converted>, CommandError> {
+    let is_markdown = |path: &Path| {
+        path.extension()
+            .is_some_and(|e| e == "md" || e == "markdown")
+    };
     let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
+    let mut refused = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((next, depth)) = pending.pop() {
         let entries = std::fs::read_dir(&next)
             .map_err(|e| CommandError::Refused(format!("cannot read {}: {e}", next.display())))?;
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "md" || e == "markdown")
-            {
-                files.push(path);
+            // The entry's own type: a link is a link, never what it points to.
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
+            if file_type.is_dir() {
+                if depth + 1 > MAX_DEPTH {
+                    return Err(CommandError::Refused(format!(
+                        "{} is more than {MAX_DEPTH} directories below {}: import a directory nearer the posts",
+                        path.display(),
+                        dir.display()
+                    )));
+                }
+                pending.push((path, depth + 1));
+            } else if file_type.is_file() {
+                if is_markdown(&path) {
+                    files.push(path);
+                    if files.len() > MAX_FILES {
+                        return Err(CommandError::Refused(format!(
+                            "more than {MAX_FILES} Markdown files under {}: import it a directory at a time",
+                            dir.display()
+                        )));
+                    }
+                }
+            } else if file_type.is_symlink() || is_markdown(&path) {
+                // Named, so the owner knows what was left out and why.
+                let why = if file_type.is_symlink() {
+                    UntrustedFileError::Link
+                } else {
+                    UntrustedFileError::NotRegular(untrusted_files::kind(file_type))
+                };
+                refused.push((path, why));
             }
         }
     }
     files.sort();
-    Ok(files
+    refused.sort_by(|a, b| a.0.cmp(&b.0));
+    let relative = |file: &Path| {
+        file.strip_prefix(dir)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .replace('\\', "/")
+    };
+    let mut converted: Vec<Converted> = files
         .iter()
-        .map(|file| {
-            let relative = file
-                .strip_prefix(dir)
-                .unwrap_or(file)
-                .to_string_lossy()
-                .replace('\\', "/");
-            convert(file, &relative)
-        })
-        .collect())
+        .map(|file| convert(file, &relative(file)))
+        .collect();
+    converted.extend(refused.into_iter().map(|(file, why)| Converted {
+        file,
+        record: Err(Skipped::Unreadable(why)),
+        notes: Vec::new(),
+    }));
+    Ok(converted)
 }

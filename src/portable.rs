@@ -82,11 +82,10 @@ pub async fn export(target: Target, out: &Path) -> Result<(), CommandError> {
         .await
         .map_err(|e| CommandError::Refused(format!("cannot read the store: {e}")))?;
     let text = portable::to_lines(&records).map_err(|e| e.to_string())?;
-    // Written beside the target and renamed: an interrupted export leaves no half file.
-    let partial = out.with_extension("partial");
-    std::fs::write(&partial, text)
-        .and_then(|()| std::fs::rename(&partial, out))
-        .map_err(|e| CommandError::Refused(format!("cannot write {}: {e}", out.display())))?;
+    refuse_link(out)?;
+    // It holds drafts: private (0600) from its first byte, written beside the target
+    // and renamed, so an interrupted export leaves no half file.
+    folio_origin::support::private_files::write_new(out, text.as_bytes())?;
     eprintln!(
         "Exported {} records to {}",
         records.len() - 1,
@@ -94,6 +93,9 @@ pub async fn export(target: Target, out: &Path) -> Result<(), CommandError> {
     );
     Ok(())
 }
+
+/// The largest export file `folio import` reads (larger: import it in parts).
+pub const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Prints what happened to one file or line, and the summary.
 fn report(summary: &portable::Summary, dry_run: bool) {
@@ -140,8 +142,8 @@ pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), Co
     if file.is_dir() {
         return import_markdown(target, file, dry_run).await;
     }
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| CommandError::Refused(format!("cannot read {}: {e}", file.display())))?;
+    let text = crate::untrusted_files::read_text_bounded(file, MAX_IMPORT_BYTES)
+        .map_err(|e| CommandError::Refused(format!("cannot import {}: {e}", file.display())))?;
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
     let mut progress = None;
     let summary = portable::import(store.as_ref(), &text, &region, dry_run, |done, total| {
@@ -156,10 +158,23 @@ pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), Co
     Ok(())
 }
 
+/// A file the command writes is never a symbolic link: it would write wherever the
+/// link points.
+fn refuse_link(out: &Path) -> Result<(), CommandError> {
+    match std::fs::symlink_metadata(out) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(CommandError::Refused(format!(
+            "{} is a symbolic link: give the path of a file",
+            out.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `folio backup`: one consistent snapshot of a data directory's store, taken while
 /// `folio serve` runs (or not), into a new file.
 pub fn backup(data_dir: &Path, out: &Path) -> Result<(), CommandError> {
     let file = data_dir.join(STORE_FILE);
+    refuse_link(out)?;
     if out.exists() {
         return Err(CommandError::Refused(format!(
             "{} exists: give a new file to back up into",
@@ -167,11 +182,13 @@ pub fn backup(data_dir: &Path, out: &Path) -> Result<(), CommandError> {
         )));
     }
     let snapshot = EmbeddedSnapshot::open(&file).map_err(|e| e.to_string())?;
-    // Secrets live in the store (password hashes, salts): the copy is private too.
-    folio_origin::support::private_files::ensure_file(out)?;
-    let _ = std::fs::remove_file(out);
-    let rows = snapshot.backup(out).map_err(|e| e.to_string())?;
-    folio_origin::support::private_files::ensure_file(out)?;
+    // Secrets live in the store (password hashes, salts): the copy is private from
+    // its creation, and written into the very file created so.
+    let target = folio_origin::support::private_files::create_new(out)?;
+    let rows = snapshot.backup(target).map_err(|e| {
+        let _ = std::fs::remove_file(out);
+        e.to_string()
+    })?;
     println!(
         "Backed up {rows} rows of {} to {}",
         data_dir.display(),

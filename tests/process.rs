@@ -572,3 +572,171 @@ async fn export_and_backup_run_beside_the_server_and_a_restore_brings_it_all_bac
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 }
+
+/// Runs `folio` like `folio()`, but kills it if it has not finished within a
+/// minute: a hang is a failure, not a stuck suite.
+fn folio_within_a_minute(args: &[&str], dir: &std::path::Path) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("folio {args:?} still running after a minute");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// A content directory is often someone else's (a theme, a starter, a site being
+/// migrated): its links are not followed, what is not a regular file is not read,
+/// and front matter cannot make the import blow up. Each is named, the rest imports.
+#[test]
+fn a_hostile_content_directory_imports_its_own_posts_and_nothing_it_links_to() {
+    use std::os::unix::fs::symlink;
+    let work = tempfile::tempdir().unwrap();
+    let secret = work.path().join("credentials");
+    std::fs::write(&secret, "aws_secret_access_key = SECRETKEY123\n").unwrap();
+    let site = work.path().join("site");
+    let posts = site.join("posts");
+    std::fs::create_dir_all(&posts).unwrap();
+    std::fs::write(
+        posts.join("good.md"),
+        "---\ntitle: A real post\n---\nHello there.\n",
+    )
+    .unwrap();
+    symlink(&secret, posts.join("leak.md")).unwrap();
+    symlink("/etc/passwd", posts.join("passwd.markdown")).unwrap();
+    symlink(".", posts.join("loop")).unwrap();
+    symlink("..", posts.join("up")).unwrap();
+    symlink("/dev/zero", posts.join("zero.md")).unwrap();
+    let fifo = std::ffi::CString::new(posts.join("pipe.md").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    // "Billion laughs": nine levels of nine aliases each.
+    let mut laughs = String::from(
+        "---\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (prev, next) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+    {
+        laughs.push_str(&format!(
+            "{next}: &{next} [{}]\n",
+            vec![format!("*{prev}"); 9].join(",")
+        ));
+    }
+    laughs.push_str("title: laughs\n---\nbody\n");
+    std::fs::write(posts.join("laughs.md"), laughs).unwrap();
+    std::fs::write(
+        posts.join("deep.md"),
+        format!(
+            "---\nx: {}{}\n---\nbody\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        posts.join("deep-toml.md"),
+        format!(
+            "+++\nx = {}{}\n+++\nbody\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        posts.join("long-line.md"),
+        format!("+++\ntitle = \"{}\n+++\nbody\n", "x".repeat(60_000)),
+    )
+    .unwrap();
+    std::fs::write(
+        posts.join("huge.md"),
+        format!("# Huge\n\n{}", "x".repeat(2 * 1024 * 1024)),
+    )
+    .unwrap();
+
+    let data = work.path().join("data");
+    let (ok, said) = folio_within_a_minute(&["import", site.to_str().unwrap()], &data);
+    assert!(ok, "{said}");
+    assert!(said.contains("Imported: 1 created"), "{said}");
+    for (file, why) in [
+        ("leak.md", "a symbolic link"),
+        ("passwd.markdown", "a symbolic link"),
+        ("loop", "a symbolic link"),
+        ("up", "a symbolic link"),
+        ("zero.md", "a symbolic link"),
+        ("pipe.md", "not a regular file (a named pipe)"),
+        ("laughs.md", "an alias"),
+        ("deep.md", "nested deeper than"),
+        ("deep-toml.md", "nested deeper than"),
+        ("huge.md", "at most"),
+        ("long-line.md", "TOML front matter"),
+    ] {
+        assert!(
+            said.lines()
+                .any(|l| l.starts_with("skipped") && l.contains(file) && l.contains(why)),
+            "{file} is named as skipped ({why}): {said}"
+        );
+    }
+    assert!(
+        said.len() < 20_000,
+        "no 60 KB line echoed: {} bytes",
+        said.len()
+    );
+    let out = work.path().join("out.jsonl");
+    let (ok, said) = folio(&["export", "--out", out.to_str().unwrap()], &data, &[]);
+    assert!(ok, "{said}");
+    let exported = std::fs::read_to_string(&out).unwrap();
+    assert!(exported.contains("A real post"));
+    assert!(!exported.contains("SECRETKEY123") && !exported.contains("root:"));
+}
+
+/// An export holds drafts and a backup holds password hashes: both are private
+/// (0600) files, and neither is written through a symbolic link at the target.
+#[test]
+fn exports_and_backups_are_private_and_never_written_through_a_link() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let (ok, said) = folio(&["seed"], &data, &[]);
+    assert!(ok, "{said}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    let export = work.path().join("export.jsonl");
+    let (ok, said) = folio(&["export", "--out", export.to_str().unwrap()], &data, &[]);
+    assert!(ok, "{said}");
+    assert_eq!(mode(&export), 0o600, "the export holds drafts");
+
+    let victim = work.path().join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    for command in ["export", "backup"] {
+        let link = work.path().join(format!("{command}-link"));
+        symlink(&victim, &link).unwrap();
+        let (ok, said) = folio(&[command, "--out", link.to_str().unwrap()], &data, &[]);
+        assert!(!ok && said.contains("symbolic link"), "{command}: {said}");
+        let dangling = work.path().join(format!("{command}-dangling"));
+        let target = work.path().join(format!("{command}-made-through-a-link"));
+        symlink(&target, &dangling).unwrap();
+        let (ok, said) = folio(&[command, "--out", dangling.to_str().unwrap()], &data, &[]);
+        assert!(!ok, "{command}: {said}");
+        assert!(!target.exists(), "{command} wrote through a dangling link");
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+
+    let backup = work.path().join("backup.redb");
+    let (ok, said) = folio(&["backup", "--out", backup.to_str().unwrap()], &data, &[]);
+    assert!(ok, "{said}");
+    assert_eq!(mode(&backup), 0o600);
+}

@@ -77,16 +77,25 @@ pub fn ensure_file(path: &Path) -> Result<(), FileError> {
     }
 }
 
-/// Writes `bytes` to `path` through a private temporary file, then renames it in.
-pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let tmp = path.with_extension("tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut file: File = OpenOptions::new()
+/// Creates `path` as a new private file (0600 from its creation) and opens it for
+/// reading and writing. Refused when anything is there already, a symbolic link
+/// included (`O_EXCL` never follows one).
+pub fn create_new(path: &Path) -> Result<File, FileError> {
+    OpenOptions::new()
+        .read(true)
         .write(true)
         .create_new(true)
         .mode(FILE_MODE)
-        .open(&tmp)
-        .map_err(io("create", &tmp))?;
+        .open(path)
+        .map_err(io("create", path))
+}
+
+/// Writes `bytes` to `path` through a private temporary file, then renames it in
+/// (a symbolic link at `path` is replaced, never written through).
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = create_new(&tmp)?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(io("write", &tmp))?;

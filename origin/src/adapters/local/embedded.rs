@@ -343,11 +343,16 @@ impl EmbeddedSnapshot {
 
     /// Copies one snapshot of the whole store into a new file at `target` (fsync'd
     /// before it returns); returns the rows copied. Consistent: one read transaction.
-    pub fn backup(&self, target: &Path) -> Result<u64, StoreError> {
+    /// Copies every row into `target`, an empty file the caller created (private,
+    /// from its first byte: the copy holds password hashes).
+    pub fn backup(&self, target: std::fs::File) -> Result<u64, StoreError> {
+        let cannot =
+            |e: &dyn std::fmt::Display| StoreError::Failed(format!("cannot write the backup: {e}"));
+        let backend = redb::backends::FileBackend::new(target).map_err(|e| cannot(&e))?;
         let copy = Builder::new()
             .set_concurrency_mode(MODE)
-            .create(target)
-            .map_err(|e| StoreError::Failed(format!("cannot create {}: {e}", target.display())))?;
+            .create_with_backend(backend)
+            .map_err(|e| cannot(&e))?;
         let read = self.db.begin_read().map_err(failed)?;
         let write = copy.begin_write().map_err(failed)?;
         let mut rows = 0;
@@ -424,6 +429,39 @@ mod tests {
             expires_at,
             ..Item::default()
         }
+    }
+
+    /// A backup is written into the file the caller created private: the same
+    /// file (inode), never unlinked and made again by the store with the umask's
+    /// mode while the password hashes are copied in.
+    #[tokio::test]
+    async fn a_backup_fills_the_private_file_it_is_given() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("s.redb");
+        let store = EmbeddedStore::open(&source).unwrap();
+        let put = Write::Put {
+            item: row("kept", None),
+            condition: Condition::None,
+        };
+        store.transact(vec![put]).await.unwrap();
+        drop(store);
+        let out = dir.path().join("backup.redb");
+        let file = crate::support::private_files::create_new(&out).unwrap();
+        let inode = file.metadata().unwrap().ino();
+        let rows = EmbeddedSnapshot::open(&source)
+            .unwrap()
+            .backup(file)
+            .unwrap();
+        assert_eq!(rows, 1);
+        let meta = std::fs::metadata(&out).unwrap();
+        assert_eq!(
+            (meta.ino(), meta.permissions().mode() & 0o777),
+            (inode, 0o600)
+        );
+        let copy = EmbeddedSnapshot::open(&out).unwrap();
+        let key = Key::new("TTL", "kept");
+        assert!(copy.get(&key).await.unwrap().is_some());
     }
 
     /// DynamoDB's TTL deletes rows past `ExpiresAt`: so does the embedded store,
