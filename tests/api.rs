@@ -931,7 +931,8 @@ async fn slow_bodies_neither_stall_the_server_nor_hold_connections() {
 
 /// Sign-in neither tells which emails exist (an unknown one costs the same
 /// password-hash work as a known one) nor lets a password be guessed at will
-/// (429 with Retry-After after repeated failures, the right password included).
+/// (429 with Retry-After after repeated failures from one network, the right
+/// password included), nor lets a guesser keep the owner out from elsewhere.
 #[tokio::test]
 async fn sign_in_hides_which_accounts_exist_and_stops_guessing() {
     let s = TestServer::spawn().await;
@@ -972,6 +973,20 @@ async fn sign_in_hides_which_accounts_exist_and_stops_guessing() {
     let locked = s.login(OWNER_EMAIL, OWNER_PASSWORD).await;
     locked.error(429);
     assert!(locked.header("retry-after").is_some());
+    // The guesser locked their own network out, not the owner: from another
+    // address (the stand-in reads it from the connection, as CloudFront does) the
+    // right password signs in.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let r = TestServer::finish(
+        elsewhere
+            .post(format!("{}/v1/auth/login", s.base))
+            .json(&json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "the owner from another network: {}", r.body);
 }
 
 /// Every tracking answer about a non-public item is the same 404, also for a

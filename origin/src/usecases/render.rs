@@ -8,6 +8,13 @@
 //! bounded cache keyed by the Markdown keeps a warm origin from rendering the
 //! same text twice. It holds the HTML as a JSON string literal, escaped once:
 //! escaping it on every list was a fifth of that request's CPU.
+//!
+//! Rendering is linear in the Markdown's size. The HTML sanitiser's tree builder
+//! (html5ever) is quadratic in nesting depth (`>` × 25,000 took 2 s), so the HTML it
+//! is given nests at most `MAX_NESTING` levels: deeper block quotes and lists are
+//! flattened into their parent, and raw HTML that would open an element past the
+//! limit is shown as text. The bare-URL autolinker scans each character a bounded
+//! number of times. `BENCHMARKS.md` ("Rendering hostile Markdown") has the figures.
 
 use std::sync::{Arc, LazyLock};
 
@@ -45,11 +52,24 @@ fn is_language_class(value: &str) -> bool {
     })
 }
 
-/// Markdown to sanitised HTML.
+/// How deeply the rendered HTML nests: block quotes, lists and raw HTML elements
+/// together. Far beyond what prose uses; bounded so the sanitiser stays linear.
+pub const MAX_NESTING: usize = 32;
+
+/// HTML elements that have no end tag: they never nest.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// Markdown to sanitised HTML. CPU-bound (a 200,000-character post takes
+/// milliseconds): callers on async workers run it with `spawn_blocking`.
 pub fn markdown_to_html(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     // Text arrives in pieces (split at would-be emphasis): merged, a URL is whole.
-    let events = autolink(TextMergeStream::new(Parser::new_ext(markdown, options)));
+    let events = bound_nesting(autolink(TextMergeStream::new(Parser::new_ext(
+        markdown, options,
+    ))));
     let mut html = String::with_capacity(markdown.len() * 5 / 4);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     SANITIZER.clean(&html).to_string()
@@ -67,8 +87,9 @@ fn autolink<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
             Event::End(TagEnd::Link | TagEnd::Image) => in_link = in_link.saturating_sub(1),
             Event::Text(text) if in_link == 0 => {
                 let text = text.to_string();
-                if let Some(first) = find_bare_url(&text, 0) {
-                    split_links(&text, first, &mut out);
+                let mut urls = BareUrls::new(&text);
+                if let Some(first) = urls.find(0) {
+                    split_links(&text, first, &mut urls, &mut out);
                     continue;
                 }
             }
@@ -79,7 +100,101 @@ fn autolink<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
     out
 }
 
-fn split_links<'a>(text: &str, mut found: (usize, usize), out: &mut Vec<Event<'a>>) {
+/// Whether a Markdown element is a container that nests in HTML.
+fn is_container(tag: &Tag) -> bool {
+    matches!(tag, Tag::BlockQuote(_) | Tag::List(_) | Tag::Item)
+}
+
+fn ends_container(tag: &TagEnd) -> bool {
+    matches!(tag, TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item)
+}
+
+/// The tags `html` opens and closes, in order: `(name, true)` for an opening tag
+/// of an element that can nest, `(name, false)` for a closing one.
+fn raw_tags(html: &str) -> Vec<(String, bool)> {
+    let mut tags = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        let (closing, name_at) = match rest.strip_prefix('/') {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let name: String = name_at
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        let self_closing = name_at
+            .find('>')
+            .is_some_and(|end| name_at[..end].ends_with('/'));
+        if closing {
+            tags.push((name, false));
+        } else if !self_closing && !VOID_ELEMENTS.contains(&name.as_str()) {
+            tags.push((name, true));
+        }
+    }
+    tags
+}
+
+/// Keeps the HTML's nesting within `MAX_NESTING` (see the module's comment): a
+/// container past it is dropped with its end (its content stays, in the parent),
+/// and raw HTML that would open an element past it becomes text.
+fn bound_nesting(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out = Vec::with_capacity(events.len());
+    // Per open container: whether it was kept.
+    let mut containers: Vec<bool> = Vec::new();
+    let mut kept = 0usize;
+    // Raw HTML elements open now, innermost last.
+    let mut raw: Vec<String> = Vec::new();
+    for event in events {
+        match &event {
+            Event::Start(tag) if is_container(tag) => {
+                let keep = kept + raw.len() < MAX_NESTING;
+                containers.push(keep);
+                if !keep {
+                    continue;
+                }
+                kept += 1;
+            }
+            Event::End(tag) if ends_container(tag) => {
+                if !containers.pop().unwrap_or(true) {
+                    continue;
+                }
+                kept = kept.saturating_sub(1);
+            }
+            Event::Html(html) | Event::InlineHtml(html) => {
+                let tags = raw_tags(html);
+                let opens = tags.iter().filter(|(_, open)| *open).count();
+                if kept + raw.len() + opens > MAX_NESTING {
+                    out.push(Event::Text(html.clone()));
+                    continue;
+                }
+                for (name, open) in tags {
+                    if open {
+                        raw.push(name);
+                    } else if let Some(at) = raw.iter().rposition(|n| *n == name) {
+                        // A closing tag closes what it names and what is inside it.
+                        raw.truncate(at);
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.push(event);
+    }
+    out
+}
+
+fn split_links<'a>(
+    text: &str,
+    mut found: (usize, usize),
+    urls: &mut BareUrls<'_>,
+    out: &mut Vec<Event<'a>>,
+) {
     let mut done = 0;
     loop {
         let (start, end) = found;
@@ -101,7 +216,7 @@ fn split_links<'a>(text: &str, mut found: (usize, usize), out: &mut Vec<Event<'a
         out.push(Event::Text(CowStr::from(shown.to_string())));
         out.push(Event::End(TagEnd::Link));
         done = end;
-        match find_bare_url(text, done) {
+        match urls.find(done) {
             Some(next) => found = next,
             None => break,
         }
@@ -111,49 +226,95 @@ fn split_links<'a>(text: &str, mut found: (usize, usize), out: &mut Vec<Event<'a
     }
 }
 
-/// The next bare URL at or after `from`: its byte range, trailing punctuation and
-/// an unbalanced closing parenthesis left out (GFM §6.9).
-fn find_bare_url(text: &str, from: usize) -> Option<(usize, usize)> {
-    let mut search = from;
-    while search < text.len() {
-        let rest = &text[search..];
-        let start = ["https://", "http://", "www."]
-            .iter()
-            .filter_map(|p| rest.find(p).map(|i| (search + i, p.len())))
-            .min_by_key(|(i, _)| *i)?;
-        let (begin, prefix_len) = start;
-        // A URL starts a word: after the start of text, a space or an opening bracket.
-        let boundary = text[..begin]
-            .chars()
-            .next_back()
-            .is_none_or(|c| c.is_whitespace() || matches!(c, '(' | '*' | '_' | '~'));
-        let mut end = begin
-            + text[begin..]
-                .find(|c: char| c.is_whitespace() || c == '<')
-                .unwrap_or(text.len() - begin);
-        while end > begin {
-            let last = text[..end].chars().next_back().unwrap_or(' ');
-            let unbalanced_paren = last == ')'
-                && text[begin..end].matches('(').count() < text[begin..end].matches(')').count();
-            if matches!(
-                last,
-                '?' | '!' | '.' | ',' | ':' | '*' | '_' | '~' | '\'' | '"'
-            ) || unbalanced_paren
-            {
-                end -= last.len_utf8();
-            } else {
-                break;
-            }
+const URL_PREFIXES: [&str; 3] = ["https://", "http://", "www."];
+
+/// The bare URLs of one text, in order: each `find(from)` gives the next at or
+/// after `from`, its byte range, trailing punctuation and an unbalanced closing
+/// parenthesis left out (GFM §6.9).
+///
+/// Linear in the text over all the calls: each prefix's next occurrence is found
+/// once and kept until the search passes it, and a URL's end and its parentheses
+/// are counted once (trimming `)` × 199,000 used to recount them for every one).
+struct BareUrls<'t> {
+    text: &'t str,
+    /// Each prefix's next occurrence at or after where it was last looked for.
+    next: [Option<usize>; 3],
+    looked: bool,
+}
+
+impl<'t> BareUrls<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            next: [None; 3],
+            looked: false,
         }
-        if boundary
-            && end > begin + prefix_len
-            && text[begin + prefix_len..end].contains(|c: char| c.is_alphanumeric())
-        {
-            return Some((begin, end));
-        }
-        search = begin + prefix_len;
     }
-    None
+
+    fn find(&mut self, from: usize) -> Option<(usize, usize)> {
+        let text = self.text;
+        let mut search = from;
+        while search < text.len() {
+            for (i, prefix) in URL_PREFIXES.iter().enumerate() {
+                // Still ahead of the search (or none left): what was found holds.
+                if self.looked && self.next[i].is_none_or(|at| at >= search) {
+                    continue;
+                }
+                self.next[i] = text[search..].find(prefix).map(|at| search + at);
+            }
+            self.looked = true;
+            let (begin, prefix_len) = self
+                .next
+                .iter()
+                .enumerate()
+                .filter_map(|(i, at)| at.map(|at| (at, URL_PREFIXES[i].len())))
+                .min_by_key(|(at, _)| *at)?;
+            // A URL starts a word: after the start of text, a space or an opening bracket.
+            let boundary = text[..begin]
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || matches!(c, '(' | '*' | '_' | '~'));
+            if !boundary {
+                search = begin + prefix_len;
+                continue;
+            }
+            let run_end = begin
+                + text[begin..]
+                    .find(|c: char| c.is_whitespace() || c == '<')
+                    .unwrap_or(text.len() - begin);
+            let url = &text[begin..run_end];
+            let mut opens = url.matches('(').count();
+            let mut closes = url.matches(')').count();
+            let mut end = run_end;
+            while end > begin {
+                let last = text[..end].chars().next_back().unwrap_or(' ');
+                let unbalanced_paren = last == ')' && opens < closes;
+                if matches!(
+                    last,
+                    '?' | '!' | '.' | ',' | ':' | '*' | '_' | '~' | '\'' | '"'
+                ) || unbalanced_paren
+                {
+                    end -= last.len_utf8();
+                    match last {
+                        '(' => opens -= 1,
+                        ')' => closes -= 1,
+                        _ => {}
+                    }
+                } else {
+                    break;
+                }
+            }
+            if end > begin + prefix_len
+                && text[begin + prefix_len..end].contains(|c: char| c.is_alphanumeric())
+            {
+                return Some((begin, end));
+            }
+            // Nothing linkable in this run of text: the next URL starts after it (any
+            // prefix inside it has letters, so this run would have been linked).
+            search = run_end.max(begin + prefix_len);
+        }
+        None
+    }
 }
 
 /// Rendered HTML by Markdown (as JSON string literals), bounded by bytes.
@@ -176,17 +337,61 @@ impl Default for Renderer {
 }
 
 impl Renderer {
-    /// The HTML of `markdown` as a JSON string literal, to go into a JSON answer as is.
-    pub fn render_json(&self, markdown: &str) -> Arc<RawValue> {
-        let key = xxhash_rust::xxh3::xxh3_128(markdown.as_bytes());
-        self.cache
-            .get_with(key, || json_literal(&markdown_to_html(markdown)))
+    /// The HTML of each Markdown as a JSON string literal, to go into a JSON
+    /// answer as is. What the cache lacks is rendered off the async workers, in one
+    /// blocking task for the lot.
+    pub async fn render_many(&self, markdowns: &[&str]) -> Vec<Arc<RawValue>> {
+        let mut out: Vec<Option<Arc<RawValue>>> = Vec::with_capacity(markdowns.len());
+        let mut misses = Vec::new();
+        for (i, markdown) in markdowns.iter().enumerate() {
+            let key = xxhash_rust::xxh3::xxh3_128(markdown.as_bytes());
+            let hit = self.cache.get(&key);
+            if hit.is_none() {
+                misses.push((i, key, markdown.to_string()));
+            }
+            out.push(hit);
+        }
+        if !misses.is_empty() {
+            let cache = self.cache.clone();
+            let render = move || {
+                misses
+                    .into_iter()
+                    .map(|(i, key, markdown)| {
+                        let html = json_literal(&markdown_to_html(&markdown));
+                        cache.insert(key, Arc::clone(&html));
+                        (i, html)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            // A blocking task that died (a panic in a dependency) leaves its items
+            // to the fallback below, rendered here.
+            for (i, html) in tokio::task::spawn_blocking(render)
+                .await
+                .unwrap_or_default()
+            {
+                out[i] = Some(html);
+            }
+        }
+        out.into_iter()
+            .zip(markdowns)
+            .map(|(html, markdown)| {
+                html.unwrap_or_else(|| json_literal(&markdown_to_html(markdown)))
+            })
+            .collect()
+    }
+
+    /// `render_many` of one.
+    pub async fn render_json(&self, markdown: &str) -> Arc<RawValue> {
+        self.render_many(&[markdown])
+            .await
+            .pop()
+            .unwrap_or_else(|| json_literal(""))
     }
 
     /// The HTML of `markdown`.
-    pub fn render(&self, markdown: &str) -> String {
-        serde_json::from_str(self.render_json(markdown).get())
-            .unwrap_or_else(|_| markdown_to_html(markdown))
+    pub async fn render(&self, markdown: &str) -> String {
+        let literal = self.render_json(markdown).await;
+        serde_json::from_str(literal.get()).unwrap_or_else(|_| markdown_to_html(markdown))
     }
 }
 
@@ -297,22 +502,75 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_cache_answers_the_same_html_for_the_same_markdown() {
+    #[tokio::test]
+    async fn the_cache_answers_the_same_html_for_the_same_markdown() {
         let renderer = Renderer::default();
-        let first = renderer.render_json("# One");
-        let again = renderer.render_json("# One");
+        let first = renderer.render_json("# One").await;
+        let again = renderer.render_json("# One").await;
         assert!(Arc::ptr_eq(&first, &again));
-        assert_eq!(renderer.render("# Two"), "<h1>Two</h1>\n");
+        assert_eq!(renderer.render("# Two").await, "<h1>Two</h1>\n");
+        let many = renderer.render_many(&["# One", "# Three", "# One"]).await;
+        assert!(Arc::ptr_eq(&many[0], &first) && Arc::ptr_eq(&many[2], &first));
+        assert_eq!(many[1].get(), "\"<h1>Three</h1>\\n\"");
     }
 
-    #[test]
-    fn the_cached_html_is_a_json_string_of_the_html() {
+    #[tokio::test]
+    async fn the_cached_html_is_a_json_string_of_the_html() {
         let renderer = Renderer::default();
         let markdown = "Say \"hi\" \\ <b>bye</b>\n\n| a |\n|---|\n| 1 |\n";
-        let literal = renderer.render_json(markdown);
+        let literal = renderer.render_json(markdown).await;
         let html: String = serde_json::from_str(literal.get()).expect("a JSON string");
         assert_eq!(html, markdown_to_html(markdown));
-        assert_eq!(renderer.render(markdown), html);
+        assert_eq!(renderer.render(markdown).await, html);
+    }
+
+    /// The sanitiser's tree builder is quadratic in depth: the HTML it gets nests
+    /// at most MAX_NESTING levels, however deep the Markdown or its raw HTML goes.
+    #[test]
+    fn nesting_past_the_limit_is_flattened_and_content_is_kept() {
+        fn depth(html: &str) -> usize {
+            let (mut depth, mut deepest) = (0usize, 0usize);
+            for tag in raw_tags(html) {
+                if tag.1 {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                } else {
+                    depth = depth.saturating_sub(1);
+                }
+            }
+            deepest
+        }
+        let quotes = markdown_to_html(&format!("{}deep", ">".repeat(5_000)));
+        assert!(depth(&quotes) <= MAX_NESTING + 1, "{}", depth(&quotes));
+        assert!(quotes.contains("deep"));
+        let html = markdown_to_html(&"<div>".repeat(5_000));
+        assert!(depth(&html) <= MAX_NESTING + 1, "{}", depth(&html));
+        assert!(
+            html.contains("&lt;div&gt;"),
+            "raw HTML past the limit is text"
+        );
+        let lists = markdown_to_html(&"- ".repeat(5_000));
+        assert!(depth(&lists) <= MAX_NESTING + 1, "{}", depth(&lists));
+        // Within the limit nothing changes.
+        assert_eq!(
+            markdown_to_html("> a\n>> b"),
+            "<blockquote>\n<p>a</p>\n<blockquote>\n<p>b</p>\n</blockquote>\n</blockquote>\n"
+        );
+    }
+
+    /// Each of these took seconds to a minute (quadratic): now each is a single
+    /// pass. The timing is in BENCHMARKS.md; this holds the shape of the output.
+    #[test]
+    fn trailing_parentheses_and_failed_url_candidates_are_scanned_once() {
+        let html = markdown_to_html(&format!("https://a.example/{}", ")".repeat(50_000)));
+        assert!(
+            html.starts_with("<p><a href=\"https://a.example/\""),
+            "{}",
+            &html[..80]
+        );
+        let html = markdown_to_html(&format!("{} https://x.example", "xwww.".repeat(20_000)));
+        assert_eq!(html.matches("<a ").count(), 1);
+        let html = markdown_to_html(&"www.a.example ".repeat(10_000));
+        assert_eq!(html.matches("<a ").count(), 10_000);
     }
 }

@@ -48,9 +48,15 @@ pub const FIRST_RETRY: Duration = Duration::from_secs(2);
 const LEASE: Duration = Duration::from_secs(60);
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
-/// How long one tick spends sending: with one request's timeout on top, a tick
-/// stays inside the origin Lambda's 10 s timeout; the rest waits for the next.
-const SEND_BUDGET: Duration = Duration::from_secs(5);
+/// How long one tick spends sending, every delivery's whole exchange included (a
+/// delivery gets what is left of it, at most `REQUEST_TIMEOUT`): a tick stays well
+/// inside the origin Lambda's 10 s timeout; the rest waits for the next tick.
+pub const SEND_BUDGET: Duration = Duration::from_secs(5);
+/// Less than this left of the budget: the next delivery waits for the next tick.
+const MIN_SEND: Duration = Duration::from_millis(500);
+/// How much of a receiver's answer is read (to reuse the connection); the rest is
+/// dropped with the connection. A hostile receiver's endless body costs nothing.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
 /// Deliveries sent per tick: a backlog drains over the next ticks.
 const BATCH: usize = 10;
 /// How long a finished delivery stays visible to the owner.
@@ -357,8 +363,8 @@ pub fn outbox<T: Content>(
         .collect()
 }
 
-/// One POST; the status, or why there was none.
-async fn send(hooks: &Webhooks, delivery: &Delivery) -> Result<u16, SendError> {
+/// One POST, its whole exchange within `limit`; the status, or why there was none.
+async fn send(hooks: &Webhooks, delivery: &Delivery, limit: Duration) -> Result<u16, SendError> {
     let body =
         serde_json::to_vec(&delivery.event).map_err(|e| SendError::Request(e.to_string()))?;
     let request = http::Request::post(&delivery.url)
@@ -372,21 +378,44 @@ async fn send(hooks: &Webhooks, delivery: &Delivery) -> Result<u16, SendError> {
         )
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| SendError::Request(e.to_string()))?;
-    let response = tokio::time::timeout(REQUEST_TIMEOUT, hooks.client.request(request))
+    let deadline = tokio::time::Instant::now() + limit;
+    let response = tokio::time::timeout_at(deadline, hooks.client.request(request))
         .await
-        .map_err(|_| SendError::NoAnswer(REQUEST_TIMEOUT.as_secs()))?
+        .map_err(|_| SendError::NoAnswer(limit.as_secs().max(1)))?
         .map_err(|e| SendError::Failed(e.to_string()))?;
     let status = response.status().as_u16();
-    // Drain a little of the body so the connection can be reused; ignore the rest.
-    let _ = tokio::time::timeout(Duration::from_secs(1), response.into_body().collect()).await;
+    // Read a little of the body so the connection can be reused; past
+    // `MAX_ANSWER_BYTES` or the deadline, the body is dropped with its connection.
+    let mut answer = response.into_body();
+    let drain = async {
+        let mut read = 0usize;
+        while read <= MAX_ANSWER_BYTES {
+            match answer.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout_at(deadline, drain).await;
     Ok(status)
 }
 
-/// Sends every delivery due at `now`; returns how many were attempted.
+/// Sends every delivery due at `now`, within `SEND_BUDGET`; returns how many
+/// were attempted.
 pub async fn deliver_due(
     store: &dyn Store,
     hooks: Option<&Webhooks>,
     now: DateTime<Utc>,
+) -> Result<usize, UseCaseError> {
+    deliver_due_within(store, hooks, now, SEND_BUDGET).await
+}
+
+/// `deliver_due` with another budget (tests).
+pub async fn deliver_due_within(
+    store: &dyn Store,
+    hooks: Option<&Webhooks>,
+    now: DateTime<Utc>,
+    budget: Duration,
 ) -> Result<usize, UseCaseError> {
     let Some(hooks) = hooks else {
         return Ok(0);
@@ -395,7 +424,8 @@ pub async fn deliver_due(
     let mut attempted = 0;
     let started = std::time::Instant::now();
     for candidate in store.query(&due).await? {
-        if started.elapsed() > SEND_BUDGET {
+        let left = budget.saturating_sub(started.elapsed());
+        if left < MIN_SEND.min(budget) {
             break;
         }
         // The index may lag: read the row itself, then claim it.
@@ -409,7 +439,18 @@ pub async fn deliver_due(
         if !due_now {
             continue;
         }
-        delivery.next_attempt_at = stamp(now + LEASE);
+        // The claim records the attempt before it is made: a tick that dies while
+        // sending (the Lambda's timeout) leaves it counted, with the reason, and
+        // the lease brings it back after `LEASE`.
+        let out_of_attempts = delivery.attempts >= MAX_ATTEMPTS;
+        if out_of_attempts {
+            delivery.state = State::Failed;
+            delivery.finished_at = Some(stamp(now));
+        } else {
+            delivery.attempts += 1;
+            delivery.last_error = Some("the attempt did not finish (the tick ended)".into());
+            delivery.next_attempt_at = stamp(now + LEASE);
+        }
         let claim = Write::Put {
             item: row(&delivery, current.version + 1)?,
             condition: Condition::VersionIs(current.version),
@@ -420,9 +461,11 @@ pub async fn deliver_due(
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(e) => return Err(e.into()),
         }
+        if out_of_attempts {
+            continue;
+        }
         attempted += 1;
-        let outcome = send(hooks, &delivery).await;
-        delivery.attempts += 1;
+        let outcome = send(hooks, &delivery, left.min(REQUEST_TIMEOUT)).await;
         let finished = Utc::now();
         match outcome {
             Ok(status) if (200..300).contains(&status) => {
@@ -539,6 +582,172 @@ mod tests {
             ]))
             .unwrap_err();
             assert_eq!(error.name, name, "{urls}");
+        }
+    }
+
+    mod hostile_receivers {
+        use super::super::*;
+        use crate::adapters::local::embedded::EmbeddedStore;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::net::TcpListener;
+
+        const SECRET: &str = "a-test-secret-of-at-least-32-characters";
+
+        fn store() -> (tempfile::TempDir, EmbeddedStore) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = EmbeddedStore::open(&dir.path().join("s.redb")).unwrap();
+            (dir, store)
+        }
+
+        async fn due(store: &EmbeddedStore, url: &str, count: usize) -> Vec<String> {
+            let now = stamp(Utc::now() - chrono::Duration::seconds(1));
+            let mut ids = Vec::new();
+            for i in 0..count {
+                let delivery = Delivery {
+                    id: format!("d{i}"),
+                    url: url.into(),
+                    event: Event {
+                        id: format!("e{i}"),
+                        event_type: "content.published".into(),
+                        occurred_at: now.clone(),
+                        content_type: ContentKind::Blog,
+                        content_id: format!("c{i}"),
+                        slug: None,
+                    },
+                    state: State::Pending,
+                    attempts: 0,
+                    last_status: None,
+                    last_error: None,
+                    created_at: now.clone(),
+                    next_attempt_at: now.clone(),
+                    finished_at: None,
+                };
+                let put = Write::Put {
+                    item: row(&delivery, 1).unwrap(),
+                    condition: Condition::NotExists,
+                };
+                store.transact(vec![put]).await.unwrap();
+                ids.push(delivery.id);
+            }
+            ids
+        }
+
+        async fn delivery(store: &EmbeddedStore, id: &str) -> Delivery {
+            from_row(
+                &store
+                    .get(&keys::webhook_delivery(id))
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            )
+            .unwrap()
+        }
+
+        fn hooks(url: &str) -> Webhooks {
+            Webhooks::new(WebhookSettings::new(vec![url.into()], SECRET.into()).unwrap()).unwrap()
+        }
+
+        /// A receiver that reads requests and never answers; counts connections.
+        async fn silent() -> (String, Arc<AtomicUsize>) {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/hook", listener.local_addr().unwrap());
+            let seen = Arc::new(AtomicUsize::new(0));
+            let counter = Arc::clone(&seen);
+            tokio::spawn(async move {
+                while let Ok((mut socket, _)) = listener.accept().await {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    tokio::spawn(async move {
+                        let mut buf = [0u8; 4096];
+                        while socket.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+                    });
+                }
+            });
+            (url, seen)
+        }
+
+        #[tokio::test]
+        async fn a_tick_with_silent_receivers_ends_within_its_budget() {
+            let (_dir, store) = store();
+            let (url, _) = silent().await;
+            let ids = due(&store, &url, 3).await;
+            let budget = Duration::from_millis(800);
+            let started = std::time::Instant::now();
+            deliver_due_within(&store, Some(&hooks(&url)), Utc::now(), budget)
+                .await
+                .unwrap();
+            // Before, the first delivery alone waited REQUEST_TIMEOUT (4 s), whatever
+            // was left of the budget; the margin here is for a loaded machine.
+            assert!(
+                started.elapsed() < budget + Duration::from_millis(1500),
+                "{:?}",
+                started.elapsed()
+            );
+            let first = delivery(&store, &ids[0]).await;
+            assert_eq!(first.attempts, 1);
+            assert!(first.last_error.unwrap().contains("no answer"));
+        }
+
+        #[tokio::test]
+        async fn an_attempt_is_recorded_before_it_is_sent() {
+            let (_dir, store) = store();
+            let (url, seen) = silent().await;
+            let ids = due(&store, &url, 1).await;
+            let store = Arc::new(store);
+            let tick = {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let hooks = hooks(&url);
+                    deliver_due(store.as_ref(), Some(&hooks), Utc::now()).await
+                })
+            };
+            while seen.load(Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            // The Lambda's timeout ends the tick mid-send.
+            tick.abort();
+            let recorded = delivery(&store, &ids[0]).await;
+            assert_eq!(recorded.attempts, 1);
+            assert_eq!(recorded.state, State::Pending);
+            assert!(recorded.last_error.unwrap().contains("did not finish"));
+        }
+
+        #[tokio::test]
+        async fn an_endless_answer_is_read_no_further_than_the_cap() {
+            let (_dir, store) = store();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/hook", listener.local_addr().unwrap());
+            let written = Arc::new(AtomicUsize::new(0));
+            let counter = Arc::clone(&written);
+            let receiver = tokio::spawn(async move {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-length: 1073741824\r\n\r\n";
+                socket.write_all(head.as_bytes()).await.unwrap();
+                let chunk = vec![b'x'; 64 * 1024];
+                while counter.load(Ordering::SeqCst) < 1 << 30 {
+                    if socket.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                    counter.fetch_add(chunk.len(), Ordering::SeqCst);
+                }
+            });
+            let ids = due(&store, &url, 1).await;
+            deliver_due(&store, Some(&hooks(&url)), Utc::now())
+                .await
+                .unwrap();
+            let done = delivery(&store, &ids[0]).await;
+            assert_eq!(
+                (done.state, done.last_status),
+                (State::Delivered, Some(200))
+            );
+            receiver.await.unwrap();
+            // What the receiver got into the socket buffers before the connection
+            // closed: a few MB at most, not the gigabyte it offered.
+            let written = written.load(Ordering::SeqCst);
+            assert!(written < 64 << 20, "{written} bytes were taken");
         }
     }
 }

@@ -64,7 +64,7 @@ pub async fn login(app: &App, request: &Request) -> Result<ApiResponse, ApiError
     app.login_throttle.check(email.as_str(), address)?;
     let session = match app.identity.sign_in(&email, &password).await {
         Ok(session) => {
-            app.login_throttle.succeeded(email.as_str());
+            app.login_throttle.succeeded(email.as_str(), address);
             session
         }
         Err(error @ IdentityError::WrongCredentials) => {
@@ -134,7 +134,7 @@ pub async fn change_password(
     let address = &request.client_address;
     app.login_throttle.check(email.as_str(), address)?;
     match app.identity.change_password(&email, &current, &new).await {
-        Ok(()) => app.login_throttle.succeeded(email.as_str()),
+        Ok(()) => app.login_throttle.succeeded(email.as_str(), address),
         Err(IdentityError::WrongCredentials) => {
             app.login_throttle.failed(email.as_str(), address);
             // 403, not 400: the request is well-formed, the caller lacks the secret

@@ -40,18 +40,39 @@ impl Serialize for Rendered {
     }
 }
 
-pub fn representation<'a, T: Content>(app: &App, item: &'a T) -> Representation<'a, T> {
-    let rendered = item
-        .markdown()
-        .map(|(name, markdown)| (name, app.renderer.render_json(markdown)));
+pub async fn representation<'a, T: Content>(app: &App, item: &'a T) -> Representation<'a, T> {
+    let rendered = match item.markdown() {
+        Some((name, markdown)) => Some((name, app.renderer.render_json(markdown).await)),
+        None => None,
+    };
     Representation {
         item,
         rendered: Rendered(rendered),
     }
 }
 
-fn item_response<T: Content>(app: &App, status: StatusCode, item: &T) -> ApiResponse {
-    ApiResponse::json(status, &representation(app, item))
+/// The representations of a page of items: what the render cache lacks is
+/// rendered in one blocking task.
+async fn representations<'a, T: Content>(app: &App, items: &'a [T]) -> Vec<Representation<'a, T>> {
+    let markdowns: Vec<&str> = items
+        .iter()
+        .filter_map(|item| item.markdown().map(|(_, markdown)| markdown))
+        .collect();
+    let mut html = app.renderer.render_many(&markdowns).await.into_iter();
+    items
+        .iter()
+        .map(|item| Representation {
+            item,
+            rendered: Rendered(
+                item.markdown()
+                    .and_then(|(name, _)| html.next().map(|h| (name, h))),
+            ),
+        })
+        .collect()
+}
+
+async fn item_response<T: Content>(app: &App, status: StatusCode, item: &T) -> ApiResponse {
+    ApiResponse::json(status, &representation(app, item).await)
 }
 
 /// Loads an item; drafts exist only for the owner (the public gets 404, not 403).
@@ -82,11 +103,7 @@ pub async fn list<T: Content>(
         });
     }
     let page = repo::page::<T>(app.store.as_ref(), query.status.statuses(), &query).await?;
-    let items: Vec<Representation<'_, T>> = page
-        .items
-        .iter()
-        .map(|item| representation(app, item))
-        .collect();
+    let items = representations(app, &page.items).await;
     let body = PageBody {
         total: page.total,
         query: &query,
@@ -124,7 +141,7 @@ pub async fn get<T: Content>(
     caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
     let stored = load_visible::<T>(app, id, caller).await?;
-    Ok(item_response(app, StatusCode::OK, &stored.item))
+    Ok(item_response(app, StatusCode::OK, &stored.item).await)
 }
 
 pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiResponse, ApiError> {
@@ -134,7 +151,7 @@ pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiRe
     if stored.item.status() != Status::Published && !is_owner(caller) {
         return Err(ApiError::NotFound);
     }
-    Ok(item_response(app, StatusCode::OK, &stored.item))
+    Ok(item_response(app, StatusCode::OK, &stored.item).await)
 }
 
 pub async fn categories(app: &App) -> Result<ApiResponse, ApiError> {
@@ -161,11 +178,13 @@ pub async fn create<T: Content>(app: &App, request: &Request) -> Result<ApiRespo
     let item = repo::create(app.store.as_ref(), item, app.tracker.region()).await?;
     let location = format!("{}/{}", request.path.trim_end_matches('/'), item.id());
     // A new item is a draft: nothing public changed, nothing to invalidate.
-    Ok(item_response(app, StatusCode::CREATED, &item).header(header::LOCATION, &location))
+    Ok(item_response(app, StatusCode::CREATED, &item)
+        .await
+        .header(header::LOCATION, &location))
 }
 
 /// Checks `If-Match` against the stored item's current representation.
-fn check_if_match<T: Content>(
+async fn check_if_match<T: Content>(
     app: &App,
     request: &Request,
     stored: &Stored<T>,
@@ -173,7 +192,7 @@ fn check_if_match<T: Content>(
     let Some(expected) = request.header(header::IF_MATCH) else {
         return Ok(());
     };
-    let current = serde_json::to_vec(&representation(app, &stored.item))
+    let current = serde_json::to_vec(&representation(app, &stored.item).await)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if etag_matches(expected, &etag(&current)) {
         Ok(())
@@ -206,7 +225,7 @@ pub async fn update<T: Content>(
         };
         if current.is_none() {
             current = Some(
-                serde_json::to_value(representation(app, &stored.item))
+                serde_json::to_value(representation(app, &stored.item).await)
                     .map_err(|e| ApiError::Internal(e.to_string()))?,
             );
         }
@@ -221,14 +240,14 @@ pub async fn update<T: Content>(
     // An invalid body is a 400 whatever `If-Match` says: validate, then compare.
     let mut next = stored.item.clone();
     next.update(&fields)?;
-    check_if_match(app, request, &stored)?;
+    check_if_match(app, request, &stored).await?;
     if fields.is_empty() {
         // Only read-only fields, all matching: nothing to change.
-        return Ok(item_response(app, StatusCode::OK, &stored.item));
+        return Ok(item_response(app, StatusCode::OK, &stored.item).await);
     }
     next.meta_mut().updated_at = Timestamp::now();
     let saved = replace_and_announce(app, &stored, next).await?;
-    Ok(item_response(app, StatusCode::OK, &saved))
+    Ok(item_response(app, StatusCode::OK, &saved).await)
 }
 
 pub async fn delete<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, ApiError> {
@@ -253,10 +272,10 @@ pub async fn set_status<T: Content>(
         .await?
         .ok_or(ApiError::NotFound)?;
     if stored.item.status() == target {
-        return Ok(item_response(app, StatusCode::OK, &stored.item));
+        return Ok(item_response(app, StatusCode::OK, &stored.item).await);
     }
     let saved = change_status(app, &stored, target).await?;
-    Ok(item_response(app, StatusCode::OK, &saved))
+    Ok(item_response(app, StatusCode::OK, &saved).await)
 }
 
 /// Schedules an unpublished item to be published at `publishAt` (owner-only until
@@ -288,5 +307,5 @@ pub async fn schedule<T: Content>(
     next.meta_mut().updated_at = Timestamp::now();
     // Nothing public changes until the scheduler publishes it.
     let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
-    Ok(item_response(app, StatusCode::OK, &saved))
+    Ok(item_response(app, StatusCode::OK, &saved).await)
 }

@@ -110,7 +110,7 @@ async fn item_json<T: Content>(app: &App, id: &ItemId) -> Result<serde_json::Val
     let stored = repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    serde_json::to_value(representation(app, &stored.item))
+    serde_json::to_value(representation(app, &stored.item).await)
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
