@@ -863,6 +863,7 @@ async fn the_data_directory_and_its_secrets_are_private() {
     let stored = reqwest::Client::new()
         .put(upload.body["uploadUrl"].as_str().unwrap())
         .header("content-type", "image/gif")
+        .header("if-none-match", "*")
         .body(b"GIF89a".to_vec())
         .send()
         .await

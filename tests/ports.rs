@@ -832,7 +832,8 @@ async fn cloudfront_honours_the_invalidator_contract() {
 // ---------------------------------------------------------------- media
 
 /// The upload contract: a signed grant takes exactly the granted bytes, and the
-/// object is then there to read. (`folio serve`'s adapter is held to the same in
+/// object is then there to read, and a second upload through the same URL is
+/// refused (412) and changes nothing. (`folio serve`'s adapter is held to the same in
 /// tests/cases/publishing.rs, through its own `/media/` handler.)
 async fn media_contract<F, Fut>(media: &dyn folio_origin::ports::media::MediaStore, read: F)
 where
@@ -850,19 +851,27 @@ where
     };
     let signed = media.sign_upload(&grant, now).await.unwrap();
     assert!(signed.url.ends_with(&grant.key), "{}", signed.url);
-    let mut put = reqwest::Client::new()
-        .put(&signed.upload_url)
-        .body(png.clone());
-    for (name, value) in &signed.headers {
-        put = put.header(name, value);
-    }
-    let answer = put.send().await.unwrap();
+    let put = |body: Vec<u8>| {
+        let mut put = reqwest::Client::new().put(&signed.upload_url).body(body);
+        for (name, value) in &signed.headers {
+            put = put.header(name, value);
+        }
+        put.send()
+    };
+    let answer = put(png.clone()).await.unwrap();
     assert!(
         answer.status().is_success(),
         "{}: {}",
         answer.status(),
         answer.text().await.unwrap_or_default()
     );
+    assert_eq!(read(grant.key.clone()).await, Some(png.clone()));
+    // Single-use: the same URL cannot replace the object (served `immutable`)
+    // with other bytes of the same size.
+    let mut other = png.clone();
+    *other.last_mut().unwrap() = b'!';
+    let again = put(other).await.unwrap();
+    assert_eq!(again.status(), 412, "a second upload to the same URL");
     assert_eq!(read(grant.key.clone()).await, Some(png));
 }
 

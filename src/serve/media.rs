@@ -10,6 +10,11 @@
 //!   Parameters", Amazon S3 API Reference);
 //! - the bytes must start like the signed image type (S3 cannot check this; the
 //!   stand-in does, so a client that sends the wrong file fails here first);
+//! - an upload is single-use: it must carry the signed `If-None-Match: *` (else
+//!   403, as S3 answers a request without a signed header), and an object already
+//!   at the key is `412 Precondition Failed`, as S3 answers a conditional write
+//!   ("Prevent object overwrites with conditional writes", Amazon S3 User Guide);
+//!   two at once: one wins, the other is 412 (S3: 409 or 412);
 //! - a missing object is 403, not 404: S3 answers 403 to a caller without
 //!   `s3:ListBucket` (CloudFront's OAC policy grants only `s3:GetObject`), per
 //!   "How do I troubleshoot 403 errors from Amazon S3" and the GetObject reference.
@@ -19,7 +24,9 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use folio_origin::adapters::local::media::LocalMedia;
-use folio_origin::ports::media::{MAX_IMAGE_BYTES, MEDIA_PREFIX, looks_like, type_of_extension};
+use folio_origin::ports::media::{
+    CREATE_ONLY, MAX_IMAGE_BYTES, MEDIA_PREFIX, looks_like, type_of_extension,
+};
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -147,6 +154,22 @@ async fn upload(
             "the Content-Type is not the one signed",
         );
     }
+    let create_only = parts
+        .headers
+        .get(CREATE_ONLY.0)
+        .is_some_and(|v| v.as_bytes() == CREATE_ONLY.1.as_bytes());
+    if !create_only {
+        return answer(
+            StatusCode::FORBIDDEN,
+            "the signed If-None-Match: * is missing",
+        );
+    }
+    if tokio::fs::symlink_metadata(path).await.is_ok() {
+        return answer(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed: an object exists at this key",
+        );
+    }
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -180,17 +203,32 @@ async fn upload(
             "the body is not an image of the signed type",
         );
     }
-    // Written beside, then renamed: a reader never sees half a file.
-    let partial = path.with_extension("partial");
+    // Written beside, then linked in: a reader never sees half a file, and the
+    // link fails when an object got there first (create-only, like the header).
+    static PARTIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PARTIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = path.with_extension(format!("partial-{}-{n}", std::process::id()));
     let private = std::fs::Permissions::from_mode(0o600);
     if tokio::fs::write(&partial, &bytes).await.is_err()
         || tokio::fs::set_permissions(&partial, private).await.is_err()
-        || tokio::fs::rename(&partial, path).await.is_err()
     {
+        let _ = tokio::fs::remove_file(&partial).await;
         return answer(
             StatusCode::INTERNAL_SERVER_ERROR,
             "could not store the file",
         );
     }
-    answer(StatusCode::OK, "stored")
+    let linked = tokio::fs::hard_link(&partial, path).await;
+    let _ = tokio::fs::remove_file(&partial).await;
+    match linked {
+        Ok(()) => answer(StatusCode::OK, "stored"),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => answer(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed: an object exists at this key",
+        ),
+        Err(_) => answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "could not store the file",
+        ),
+    }
 }

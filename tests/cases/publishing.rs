@@ -744,6 +744,7 @@ async fn an_uploaded_image_is_stored_served_and_set_as_a_cover() {
             client
                 .put(target)
                 .header("content-type", content_type)
+                .header("if-none-match", "*")
                 .body(body)
                 .send()
                 .await
@@ -782,9 +783,30 @@ async fn an_uploaded_image_is_stored_served_and_set_as_a_cover() {
         "nothing stored yet"
     );
 
+    let without_the_condition = client
+        .put(upload_url.clone())
+        .header("content-type", "image/png")
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        without_the_condition.status(),
+        403,
+        "the signed If-None-Match: * left out"
+    );
     assert_eq!(
         put(PNG.to_vec(), "image/png", upload_url.clone()).await,
         200
+    );
+    // Single-use: other bytes of the same size cannot replace what readers are
+    // served `immutable`.
+    let mut other = PNG.to_vec();
+    *other.last_mut().unwrap() ^= 0xFF;
+    assert_eq!(
+        put(other, "image/png", upload_url.clone()).await,
+        412,
+        "a second upload"
     );
     let got = reqwest::get(&url).await.unwrap();
     assert_eq!(got.status(), 200);

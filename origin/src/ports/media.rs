@@ -24,6 +24,13 @@ pub const MEDIA_PREFIX: &str = "media/";
 pub const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 /// How long an upload URL works.
 pub const UPLOAD_SECS: i64 = 15 * 60;
+/// The header that makes an upload single-use: it creates the object or fails
+/// (`412`) when one is there already, so a URL cannot overwrite what readers get
+/// served `immutable` for a year. S3 supports it on `PutObject` ("Prevent object
+/// overwrites with conditional writes", Amazon S3 User Guide:
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>);
+/// it is signed into the URL, so the uploader cannot leave it out.
+pub const CREATE_ONLY: (&str, &str) = ("If-None-Match", "*");
 /// The image types accepted, with their file extension. No SVG: it can carry script.
 pub const IMAGE_TYPES: &[(&str, &str)] = &[
     ("image/jpeg", "jpg"),

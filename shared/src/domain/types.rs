@@ -312,16 +312,26 @@ impl Timestamp {
         Self(time.to_rfc3339_opts(SecondsFormat::Secs, true))
     }
 
-    /// Any RFC 3339 date-time (any offset), as UTC to the second.
+    /// Any RFC 3339 date-time (any offset), as UTC to the second, within years
+    /// 0000–9999 once in UTC: stored times are compared as text, which orders only
+    /// four-digit years (`-0001-…` or `+10000-…` would sort outside the scheduler's
+    /// due query and never be published). No leap second (`:60`): it would be
+    /// stored as given and mean nothing to the clock.
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        DateTime::parse_from_rfc3339(value)
-            .map(|t| Self::from_utc(t.with_timezone(&Utc)))
-            .map_err(|_| {
-                FieldError::new(
-                    field,
-                    "must be an RFC 3339 date-time, e.g. 2030-01-31T09:00:00Z",
-                )
-            })
+        let invalid = || {
+            FieldError::new(
+                field,
+                "must be an RFC 3339 date-time in years 0000-9999 (in UTC), e.g. 2030-01-31T09:00:00Z",
+            )
+        };
+        let time = DateTime::parse_from_rfc3339(value)
+            .map_err(|_| invalid())?
+            .with_timezone(&Utc);
+        use chrono::{Datelike, Timelike};
+        if !(0..=9999).contains(&time.year()) || time.nanosecond() >= 1_000_000_000 {
+            return Err(invalid());
+        }
+        Ok(Self::from_utc(time))
     }
 
     /// The instant, for comparisons with the clock.
@@ -369,6 +379,30 @@ impl CertType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_outside_years_0000_to_9999_in_utc_or_on_a_leap_second_are_refused() {
+        for bad in [
+            "0000-01-01T00:00:00+00:01",
+            "+10000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-00:01",
+            "2030-01-01T00:00:60Z",
+            "2030-02-30T00:00:00Z",
+            "tomorrow",
+        ] {
+            assert!(Timestamp::parse("publishAt", bad).is_err(), "{bad}");
+        }
+        for (good, stored) in [
+            ("0000-01-01T00:01:00+00:01", "0000-01-01T00:00:00Z"),
+            ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"),
+            ("2030-01-31T10:00:00+01:00", "2030-01-31T09:00:00Z"),
+        ] {
+            assert_eq!(
+                Timestamp::parse("publishAt", good).unwrap().as_str(),
+                stored
+            );
+        }
+    }
 
     #[test]
     fn urls_follow_rfc_3986_not_the_lenient_parser() {

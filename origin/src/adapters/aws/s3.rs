@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use folio_shared::digest::{aws_signing_key, aws_uri_encode, hex, sha256_hex};
 use ring::hmac;
 
-use crate::ports::media::{MediaError, MediaStore, SignedUpload, UPLOAD_SECS, UploadGrant};
+use crate::ports::media::{
+    CREATE_ONLY, MediaError, MediaStore, SignedUpload, UPLOAD_SECS, UploadGrant,
+};
 
 /// AWS credentials for signing (the origin's role in Lambda).
 #[derive(Clone)]
@@ -20,7 +22,8 @@ pub struct AwsCredentials {
 }
 
 /// A presigned `PUT` of `path` on `host`, valid `expires_secs` from `now`, with
-/// `content-length`, `content-type` and `host` signed.
+/// `content-length`, `content-type`, `host` and `if-none-match: *` signed: one
+/// object of that type and size, created once (`CREATE_ONLY`).
 #[allow(clippy::too_many_arguments)]
 pub fn presign_put(
     credentials: &AwsCredentials,
@@ -40,7 +43,11 @@ pub fn presign_put(
         region,
         "PUT",
         &target,
-        &[("content-length", &size), ("content-type", content_type)],
+        &[
+            ("content-length", &size),
+            ("content-type", content_type),
+            ("if-none-match", CREATE_ONLY.1),
+        ],
         now,
         expires_secs,
     )
@@ -164,7 +171,10 @@ impl MediaStore for S3Media {
         );
         Ok(SignedUpload {
             upload_url,
-            headers: vec![("Content-Type".into(), grant.content_type.clone())],
+            headers: vec![
+                ("Content-Type".into(), grant.content_type.clone()),
+                (CREATE_ONLY.0.into(), CREATE_ONLY.1.into()),
+            ],
             url: format!("{}/{}", self.public_base.trim_end_matches('/'), grant.key),
         })
     }
@@ -174,8 +184,10 @@ impl MediaStore for S3Media {
 mod tests {
     use super::*;
 
-    /// The same request presigned by botocore (AWS's own Python signer,
-    /// `S3SigV4QueryAuth`) gave this URL: our signer must agree byte for byte.
+    /// The same request presigned by botocore 1.43 (AWS's own Python signer,
+    /// `S3SigV4QueryAuth`, its clock fixed, `If-None-Match: *` among the headers)
+    /// has this signature: ours must agree byte for byte. (botocore lists the
+    /// query in another order; the signature covers it sorted.)
     #[test]
     fn presigned_puts_match_botocore() {
         let credentials = AwsCredentials {
@@ -199,7 +211,7 @@ mod tests {
         );
         assert_eq!(
             url,
-            "https://folio-media.s3.eu-west-1.amazonaws.com/media/abc_DEF-1.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261127%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261127T192915Z&X-Amz-Expires=900&X-Amz-Security-Token=session-token%2Fwith%2Bchars%3D&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&X-Amz-Signature=b88ac9c8e240c5f3735550f1e84c5fb3a2f5a98679ce37b343009841eeb7eb2a"
+            "https://folio-media.s3.eu-west-1.amazonaws.com/media/abc_DEF-1.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261127%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261127T192915Z&X-Amz-Expires=900&X-Amz-Security-Token=session-token%2Fwith%2Bchars%3D&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bif-none-match&X-Amz-Signature=7475f2ecab248c5652ce5405c3829871fd06c6c0e04111c99b73150da442a86b"
         );
     }
 }

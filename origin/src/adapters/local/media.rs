@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use folio_shared::digest::{hex, unhex};
 use ring::hmac;
 
-use crate::ports::media::{MediaError, MediaStore, SignedUpload, UploadGrant};
+use crate::ports::media::{CREATE_ONLY, MediaError, MediaStore, SignedUpload, UploadGrant};
 use crate::support::random::{self, NoEntropy};
 
 /// `folio serve`'s media: uploads signed with a key of this process, checked
@@ -72,7 +72,10 @@ impl MediaStore for LocalMedia {
                 "{}/{}?size={}&expires={expires}&signature={signature}",
                 self.base_url, grant.key, grant.size
             ),
-            headers: vec![("Content-Type".into(), grant.content_type.clone())],
+            headers: vec![
+                ("Content-Type".into(), grant.content_type.clone()),
+                (CREATE_ONLY.0.into(), CREATE_ONLY.1.into()),
+            ],
             url: format!("{}/{}", self.base_url, grant.key),
         })
     }
