@@ -10,6 +10,7 @@ use folio_origin::adapters::aws::cloudfront::CloudFrontInvalidator;
 use folio_origin::adapters::local::embedded::EmbeddedStore;
 use folio_origin::adapters::local::purge::LocalPurge;
 use folio_origin::ports::identity::{IdentityError, WRONG_CREDENTIALS};
+use folio_origin::ports::store::Limit;
 use folio_origin::ports::{
     Condition, IdentityProvider, Invalidator, Item, Key, Query, SortKeyRange, Store, StoreError,
     Write,
@@ -327,6 +328,65 @@ async fn store_contract(store: &dyn Store) {
     );
     assert_eq!(head[0].tallies, counted.tallies);
     assert_eq!(head[0].gsi1sk.as_deref(), Some("~REGION#a"));
+    // A tally back at zero can be removed, on the condition that it is zero (or
+    // absent): a row does not keep every tag ever used.
+    let untally = |names: &[&str]| Write::Untally {
+        key: tally.clone(),
+        names: names.iter().map(|n| n.to_string()).collect(),
+    };
+    store
+        .transact(vec![add(&[("tag=go", -1)], None)])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .transact(vec![untally(&["tag=go", "tag=c++ & ü.x"])])
+            .await,
+        Err(StoreError::ConditionFailed { index: 0 })
+    ));
+    store
+        .transact(vec![untally(&["tag=go", "tag=never"])])
+        .await
+        .unwrap();
+    let counted = store.get(&tally).await.unwrap().expect("a tally row");
+    assert_eq!(
+        counted.tallies,
+        std::collections::BTreeMap::from([
+            ("all".to_string(), 2),
+            ("tag=c++ & ü.x".to_string(), 1),
+        ])
+    );
+    assert_eq!(counted.gsi1sk.as_deref(), Some("~REGION#a"), "still listed");
+    // An update may not grow a row past DynamoDB's 400 KB either: tallies of
+    // 1,000-byte names, 30 a write, are refused before the row passes the limit.
+    let big = Key::new("TALLY", "REGION#big");
+    let mut refused = None;
+    for round in 0..20 {
+        let by = (0..30)
+            .map(|i| (format!("{round:02}-{i:02}-{}", "n".repeat(994)), 1))
+            .collect();
+        let write = Write::Tally {
+            key: big.clone(),
+            entity_type: "Tally".into(),
+            by,
+            listed_at: None,
+        };
+        if let Err(e) = store.transact(vec![write]).await {
+            refused = Some((round, e));
+            break;
+        }
+    }
+    let (round, error) = refused.expect("an update past 400 KB is refused");
+    assert!(
+        matches!(error, StoreError::Limit(Limit::UpdatedItemSize { .. })),
+        "{error:?}"
+    );
+    assert_eq!(
+        round, 13,
+        "refused at the write that would pass 400,000 bytes"
+    );
+    let kept = store.get(&big).await.unwrap().expect("the row as it was");
+    assert_eq!(kept.tallies.len(), 13 * 30);
     // A row's layout comes back as written.
     let laid = Item {
         layout: 1,
@@ -1588,5 +1648,25 @@ mod catalogue {
             let (_, body) = c.reads(path, owner).await;
             assert_eq!(body["total"], total, "{path}");
         }
+        // The published tally row keeps no name counted back to zero: the 100
+        // tags that came and went left nothing behind.
+        let published = folio_origin::ports::keys::tally(
+            folio_shared::domain::ContentKind::Blog,
+            Status::Published,
+            LOCAL_REGION,
+        );
+        let row = store.get(&published).await.unwrap().expect("the tally row");
+        let left: Vec<&String> = row
+            .tallies
+            .iter()
+            .filter(|(name, _)| name.contains("first-") || name.contains("second-"))
+            .map(|(name, _)| name)
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        assert!(
+            row.tallies.iter().all(|(name, n)| *n > 0 || name == "all"),
+            "only `all` stays at zero: {:?}",
+            row.tallies
+        );
     }
 }

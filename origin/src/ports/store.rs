@@ -102,6 +102,13 @@ pub enum Write {
         by: Vec<(String, i64)>,
         listed_at: Option<Key>,
     },
+    /// Removes the named tallies from the row, each of which must be 0 (or
+    /// absent): fails the transaction otherwise. A tally row keeps no name whose
+    /// count went back to zero, so it does not grow with every tag ever used.
+    Untally {
+        key: Key,
+        names: Vec<String>,
+    },
     /// Writes nothing; fails the transaction unless the condition holds.
     Check {
         key: Key,
@@ -217,6 +224,8 @@ pub mod limits {
 pub enum Limit {
     #[error("the item is {size} bytes; DynamoDB stores at most {max} bytes per item")]
     ItemSize { size: usize, max: usize },
+    #[error("an update would make an item larger than the {max} bytes DynamoDB stores")]
+    UpdatedItemSize { max: usize },
     #[error("a key value is {size} bytes; DynamoDB allows 1 to {max}")]
     KeySize { size: usize, max: usize },
     #[error("a transaction of {0} writes; DynamoDB allows at most 100")]
@@ -344,6 +353,7 @@ impl Write {
             Write::Delete { key, .. }
             | Write::Increment { key, .. }
             | Write::Tally { key, .. }
+            | Write::Untally { key, .. }
             | Write::Check { key, .. } => key.clone(),
         }
     }

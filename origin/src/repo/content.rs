@@ -135,6 +135,48 @@ fn list_changes<T: Content>(before: Option<&T>, after: Option<&T>, region: &str)
     writes
 }
 
+/// The tally rows and facet names that `writes` count down: what may be at zero
+/// after them. (`all` is one name per row and stays.)
+fn counted_down(writes: &[Write]) -> Vec<(Key, Vec<String>)> {
+    writes
+        .iter()
+        .filter_map(|write| match write {
+            Write::Tally { key, by, .. } => {
+                let names: Vec<String> = by
+                    .iter()
+                    .filter(|(name, n)| *n < 0 && name != ALL)
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                (!names.is_empty()).then(|| (key.clone(), names))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Removes the tallies a change left at zero, so a kind's tally row does not keep
+/// every tag ever used until DynamoDB's 400 KB item limit refuses the next new
+/// one. After the change, best effort: one read of the row, one write that
+/// removes the names still at 0 on that condition (a concurrent change that
+/// counts one up again makes it fail, and the name stays, counted).
+async fn prune_tallies(store: &dyn Store, counted_down: Vec<(Key, Vec<String>)>) {
+    for (key, names) in counted_down {
+        let Ok(Some(row)) = store.get(&key).await else {
+            continue;
+        };
+        let zero: Vec<String> = names
+            .into_iter()
+            .filter(|name| row.tallies.get(name) == Some(&0))
+            .collect();
+        if !zero.is_empty() {
+            // A failure leaves a zero, which reads as nothing: nothing to undo.
+            let _ = store
+                .transact(vec![Write::Untally { key, names: zero }])
+                .await;
+        }
+    }
+}
+
 /// Adds `by` to this Region's tally row of a kind and status, and lists the row at
 /// the head of the list it counts.
 fn listed_tally(kind: ContentKind, status: Status, region: &str, by: Vec<(String, i64)>) -> Write {
@@ -1169,6 +1211,7 @@ pub async fn replace_with<T: Content>(
     let version = old.version + 1;
     let condition = Condition::VersionIs(old.version);
     let mut aggregates = derived_changes(Some(old), Some(&new), region);
+    let counted_down = counted_down(&aggregates);
     aggregates.extend(extra);
     let reslug = match (old.item.slug_source(), new.slug_source(), old.item.slug()) {
         (Some(before), Some(after), Some(old_slug)) if slugify(before) != slugify(after) => {
@@ -1187,6 +1230,7 @@ pub async fn replace_with<T: Content>(
             Some(&old_slug),
         )
         .await?;
+        prune_tallies(store, counted_down).await;
         return Ok(new);
     }
     let mut writes = vec![Write::Put {
@@ -1195,7 +1239,10 @@ pub async fn replace_with<T: Content>(
     }];
     writes.extend(aggregates);
     match store.transact(writes).await {
-        Ok(()) => Ok(new),
+        Ok(()) => {
+            prune_tallies(store, counted_down).await;
+            Ok(new)
+        }
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::Changed),
         Err(e) => Err(e.into()),
     }
@@ -1219,10 +1266,15 @@ pub async fn delete<T: Content>(
             condition: Condition::None,
         });
     }
-    writes.extend(derived_changes(Some(old), None, region));
+    let derived = derived_changes(Some(old), None, region);
+    let counted_down = counted_down(&derived);
+    writes.extend(derived);
     writes.extend(extra);
     match store.transact(writes).await {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            prune_tallies(store, counted_down).await;
+            Ok(())
+        }
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::Changed),
         Err(e) => Err(e.into()),
     }

@@ -13,8 +13,8 @@ use folio_shared::domain::unix_now;
 use serde::Serialize;
 
 use crate::ports::store::{
-    Condition, Index, Item, Key, Query, SortKeyRange, Store, StoreError, TALLY_PREFIX, Write,
-    check_query, check_transaction,
+    Condition, Index, Item, Key, Limit, Query, SortKeyRange, Store, StoreError, TALLY_PREFIX,
+    Write, check_query, check_transaction, limits,
 };
 
 pub mod http;
@@ -298,6 +298,7 @@ fn update<'a>(
         table_name: table,
         key: KeyAttrs(key),
         update_expression: expression,
+        condition_expression: None,
         placeholders: Placeholders {
             expression_attribute_names: names,
             expression_attribute_values: values,
@@ -363,6 +364,29 @@ fn tally<'a>(
         format!("{set} ADD {}", adds.join(", "))
     };
     update(table, key, update_expression, names, values)
+}
+
+/// `Write::Untally` as an Update: REMOVE each tally, on the condition that each
+/// is 0 or absent.
+fn untally<'a>(table: &'a str, key: &'a Key, names: &[String]) -> wire::Update<'a> {
+    let mut attribute_names = BTreeMap::new();
+    let mut removes = Vec::with_capacity(names.len());
+    let mut conditions = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        attribute_names.insert(format!("#t{i}"), format!("{TALLY_PREFIX}{name}"));
+        removes.push(format!("#t{i}"));
+        conditions.push(format!("(attribute_not_exists(#t{i}) OR #t{i} = :zero)"));
+    }
+    let values = BTreeMap::from([(":zero".to_string(), Value::n(0))]);
+    let mut update = update(
+        table,
+        key,
+        format!("REMOVE {}", removes.join(", ")),
+        attribute_names,
+        values,
+    );
+    update.condition_expression = Some(conditions.join(" AND "));
+    update
 }
 
 /// A condition split as the protocol writes it: the expression, its placeholders.
@@ -523,6 +547,7 @@ impl DynamoStore {
                 by,
                 listed_at,
             } => wire::TransactItem::Update(tally(table, key, entity_type, by, listed_at.as_ref())),
+            Write::Untally { key, names } => wire::TransactItem::Update(untally(table, key, names)),
             Write::Check { key, condition } => {
                 let expression = condition_expression(condition, now).unwrap_or(Expression {
                     text: "attribute_exists(#pk) OR attribute_not_exists(#pk)".into(),
@@ -547,6 +572,15 @@ enum Cancelled {
     Condition(usize),
     Conflict,
     Other(String),
+}
+
+/// Whether DynamoDB refused an update that would grow an item past 400 KB: a
+/// `ValidationException` ("Item size to update has exceeded the maximum allowed
+/// size", as moto answers) or a cancelled transaction whose reason says so.
+fn grew_too_large(error: &CallError) -> bool {
+    matches!(error, CallError::Service { code, message, .. }
+        if matches!(code.as_str(), "ValidationException" | "TransactionCanceledException")
+            && message.contains("Item size"))
 }
 
 /// Reads a `TransactionCanceledException`: one reason per action, in order
@@ -749,6 +783,11 @@ impl Store for DynamoStore {
             Ok(_) => return Ok(()),
             Err(error) => error,
         };
+        if grew_too_large(&error) {
+            return Err(StoreError::Limit(Limit::UpdatedItemSize {
+                max: limits::MAX_ITEM_BYTES,
+            }));
+        }
         match cancellation(&error) {
             Some(Cancelled::Condition(index)) => Err(StoreError::ConditionFailed { index }),
             // Retried by `resilience::RetryConflicts`, the same for every adapter.

@@ -13,7 +13,8 @@ use redb::{
 };
 
 use crate::ports::store::{
-    Condition, Index, Item, Key, Query, Store, StoreError, Write, check_query, check_transaction,
+    Condition, Index, Item, Key, Limit, Query, Store, StoreError, Write, check_query,
+    check_transaction, item_size, limits,
 };
 
 /// (PK, SK) -> the row as JSON.
@@ -240,7 +241,9 @@ impl EmbeddedStore {
                     Write::Put { condition, .. }
                     | Write::Delete { condition, .. }
                     | Write::Check { condition, .. } => condition.clone(),
-                    Write::Increment { .. } | Write::Tally { .. } => Condition::None,
+                    Write::Increment { .. } | Write::Tally { .. } | Write::Untally { .. } => {
+                        Condition::None
+                    }
                 };
                 if !holds(&condition, live) {
                     // Dropping the transaction without commit discards every write so far.
@@ -288,8 +291,33 @@ impl EmbeddedStore {
                         }
                         Some(row)
                     }
+                    Write::Untally { names, .. } => {
+                        let Some(mut row) = live.cloned() else {
+                            continue;
+                        };
+                        if names
+                            .iter()
+                            .any(|n| row.tallies.get(n).is_some_and(|c| *c != 0))
+                        {
+                            return Err(StoreError::ConditionFailed { index: i });
+                        }
+                        for name in &names {
+                            row.tallies.remove(name);
+                        }
+                        Some(row)
+                    }
                     Write::Check { .. } => continue,
                 };
+                // DynamoDB refuses an update that would make the item too large
+                // ("Item size to update has exceeded the maximum allowed size"), as
+                // it refuses such a Put (checked before): so does this store.
+                if let Some(row) = &next
+                    && item_size(row) > limits::MAX_ITEM_BYTES
+                {
+                    return Err(StoreError::Limit(Limit::UpdatedItemSize {
+                        max: limits::MAX_ITEM_BYTES,
+                    }));
+                }
                 if let Some(old) = &current
                     && let (Some(gpk), Some(gsk)) = (&old.gsi1pk, &old.gsi1sk)
                 {

@@ -103,6 +103,8 @@ struct ErrorBody {
 struct Reason {
     #[serde(rename = "Code")]
     code: Option<String>,
+    #[serde(rename = "Message", default)]
+    message: Option<String>,
 }
 
 /// The signing identity, kept until five minutes before it expires: the SDK's
@@ -406,7 +408,17 @@ impl DynamoHttp {
                     .rsplit_once('#')
                     .map_or(error.kind.as_str(), |(_, code)| code)
                     .to_string(),
-                message: error.message,
+                // A cancelled transaction's reasons say what went wrong (an item
+                // grown past 400 KB): their messages join the error's.
+                message: std::iter::once(error.message)
+                    .chain(
+                        error
+                            .cancellation_reasons
+                            .iter()
+                            .filter_map(|r| r.message.clone()),
+                    )
+                    .collect::<Vec<_>>()
+                    .join(": "),
                 cancellation_reasons: error
                     .cancellation_reasons
                     .into_iter()

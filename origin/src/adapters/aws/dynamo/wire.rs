@@ -191,6 +191,8 @@ pub struct Update<'a> {
     pub table_name: &'a str,
     pub key: KeyAttrs<'a>,
     pub update_expression: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition_expression: Option<String>,
     #[serde(flatten)]
     pub placeholders: Placeholders,
 }
