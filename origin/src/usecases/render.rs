@@ -33,6 +33,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
         .url_schemes(URL_SCHEMES.iter().copied().collect())
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_url)))
         .add_tag_attributes("code", ["class"])
         // Fenced code keeps its `language-…` class (for a frontend's highlighter);
         // no other class survives.
@@ -42,6 +43,21 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         });
     builder
 });
+
+/// A relative URL stays as written unless a browser would read it as another
+/// host's: `//evil.example`, and `\\evil.example` or `/\evil.example`, which
+/// browsers read as `//evil.example` (the URL Standard treats `\` as `/` in http(s)
+/// URLs). Those are dropped: a link to another site is written with its scheme.
+fn relative_url(url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let trimmed = url.trim_start_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
+    let mut leading = trimmed
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .take(2);
+    let other_host = leading.next().is_some_and(|c| c == '/' || c == '\\')
+        && leading.next().is_some_and(|c| c == '/' || c == '\\');
+    (!other_host).then_some(std::borrow::Cow::Borrowed(url))
+}
 
 fn is_language_class(value: &str) -> bool {
     value.strip_prefix("language-").is_some_and(|lang| {
@@ -487,6 +503,33 @@ mod tests {
             ] {
                 assert!(!html.contains(live), "{markdown:?} rendered {html:?}");
             }
+        }
+    }
+
+    #[test]
+    fn relative_links_that_browsers_read_as_another_host_are_dropped() {
+        for markdown in [
+            "[x](//evil.example)",
+            "[x](\\\\evil.example)",
+            "[x](/\\evil.example)",
+            "<a href=\"\\/evil.example\">x</a>",
+            "![x](//evil.example/i.png)",
+        ] {
+            let html = markdown_to_html(markdown);
+            // What is left may name evil.example only as a path of this site
+            // (`%5Cevil.example`): never as a URL a browser reads as that host.
+            for attribute in ["href=\"", "src=\""] {
+                for value in html.split(attribute).skip(1) {
+                    let mut lead = value.chars().take(2);
+                    let other_host = lead.next().is_some_and(|c| c == '/' || c == '\\')
+                        && lead.next().is_some_and(|c| c == '/' || c == '\\');
+                    assert!(!other_host, "{markdown:?} rendered {html:?}");
+                }
+            }
+        }
+        let kept = markdown_to_html("[a](/blog/a) [b](b.html) [c](#c) [d](https://other.example)");
+        for href in ["/blog/a", "b.html", "#c", "https://other.example"] {
+            assert!(kept.contains(&format!("href=\"{href}\"")), "{href}: {kept}");
         }
     }
 
