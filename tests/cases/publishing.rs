@@ -376,6 +376,38 @@ async fn a_preview_link_reads_one_draft_until_it_expires_or_is_revoked() {
     assert_eq!(s.get(&live, None).await.status, 404);
 }
 
+/// A link outlives nothing the owner ends: signing out everywhere ends every
+/// preview link made until then, as it ends every session; links made after
+/// work again.
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_preview_link() {
+    let s = TestServer::spawn().await;
+    let draft = s.create("/v1/blog/posts", blog_body("Shared draft")).await;
+    let path = format!("/v1/blog/posts/{}/preview", draft["id"].as_str().unwrap());
+    let r = s.owner(Method::POST, &path, Some(json!({}))).await;
+    let shared = r.body["path"].as_str().unwrap().to_string();
+    assert_eq!(s.get(&shared, None).await.status, 200);
+
+    let r = s.owner(Method::POST, "/v1/auth/logout", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        s.get(&shared, None).await.status,
+        404,
+        "ended with the sessions"
+    );
+
+    let login = s.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let token = login.body["token"].as_str().unwrap();
+    let r = s
+        .send(Method::POST, &path, Some(token), Some(json!({})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let fresh = r.body["path"].as_str().unwrap().to_string();
+    assert_eq!(s.get(&fresh, None).await.status, 200, "a new link works");
+    assert_eq!(s.get(&shared, None).await.status, 404);
+}
+
 fn in_secs(secs: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(secs))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

@@ -12,6 +12,7 @@
 //! | refresh token     | `REFRESH#<sha256>`          | `TOKEN`              |                   |                 |
 //! | revoked ID token  | `REVOKED#<jti>`             | `TOKEN`              |                   |                 |
 //! | preview link      | `PREVIEW#<sha256>`          | `LINK`               |                   |                 |
+//! | links valid since | `PREVIEWS`                  | `VALID_SINCE`        |                   |                 |
 //! | hook delivery     | `HOOK#<id>`                 | `DELIVERY`           | `HOOKS#pending` / `HOOKS#done` | next attempt / finish time |
 //! | daily salt        | `SALT`                      | `<YYYY-MM-DD>`       |                   |                 |
 //! | visit marker      | `VISIT#<YYYY-MM-DD>`        | `<visitor key>`      |                   |                 |
@@ -174,6 +175,12 @@ pub const WEBHOOKS_DONE: &str = "HOOKS#done";
 /// A preview link, by the SHA-256 of its token (the token itself is never stored).
 pub fn preview(token_hash: &str) -> Key {
     Key::new(format!("PREVIEW#{token_hash}"), "LINK")
+}
+
+/// When the owner last signed out everywhere or changed the password (`Count`:
+/// unix seconds): a preview link created up to then is refused.
+pub fn previews_valid_since() -> Key {
+    Key::new("PREVIEWS", "VALID_SINCE")
 }
 
 pub fn revoked_token(token_id: &str) -> Key {

@@ -165,6 +165,20 @@ async fn refuse_tokens_issued_until_now(app: &App, identity: &Identity) -> Resul
         },
         condition: Condition::None,
     }];
+    if identity.is_owner {
+        // The owner's shared preview links end with the sessions (`preview::find`).
+        let since = keys::previews_valid_since();
+        writes.push(Write::Put {
+            item: Item {
+                pk: since.pk,
+                sk: since.sk,
+                entity_type: entity::PREVIEW.into(),
+                count: now,
+                ..Item::default()
+            },
+            condition: Condition::None,
+        });
+    }
     if let Some(jti) = &identity.token_id {
         let key = keys::revoked_token(jti);
         writes.push(Write::Put {

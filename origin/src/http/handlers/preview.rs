@@ -1,6 +1,8 @@
 //! Preview links: the owner hands someone a link that reads one item (a draft,
 //! usually) until it expires or is revoked. The link's token is the credential:
 //! only its SHA-256 is stored, answers are never cached, and logs never show it.
+//! Signing out everywhere and changing the password end every link created until
+//! then (`keys::previews_valid_since`), as they end every session.
 
 use chrono::{DateTime, Duration, Utc};
 use folio_shared::digest::sha256_hex;
@@ -95,15 +97,25 @@ pub async fn create<T: Content>(
     ))
 }
 
-/// The preview row a token names, if it is live.
+/// The preview row a token names, if it is live: not expired, not revoked, and
+/// created after the owner last signed out everywhere.
 async fn find(app: &App, token: &str) -> Result<Item, ApiError> {
     if !random::is_token_shaped(token) {
         return Err(ApiError::NotFound);
     }
-    app.store
-        .get(&keys::preview(&sha256_hex(token.as_bytes())))
-        .await?
-        .ok_or(ApiError::NotFound)
+    let link_key = keys::preview(&sha256_hex(token.as_bytes()));
+    let since_key = keys::previews_valid_since();
+    let (link, since) = tokio::join!(app.store.get(&link_key), app.store.get(&since_key));
+    let link = link?.ok_or(ApiError::NotFound)?;
+    let created = link
+        .created_at
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or(0, |t| t.timestamp());
+    if since?.is_some_and(|since| created <= since.count) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(link)
 }
 
 async fn item_json<T: Content>(app: &App, id: &ItemId) -> Result<serde_json::Value, ApiError> {
