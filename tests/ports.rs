@@ -723,9 +723,10 @@ async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier)
 
     let username = who.username.clone().unwrap_or(who.subject.clone());
     identity.sign_out(&username).await.unwrap();
+    // The current token: the one the refresh gave (a new one where tokens rotate).
     assert!(
         matches!(
-            identity.refresh(&session.refresh_token).await,
+            identity.refresh(&refreshed.refresh_token).await,
             Err(IdentityError::RefreshRefused(_))
         ),
         "sign-out revokes refresh tokens"
@@ -734,6 +735,38 @@ async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier)
         .sign_in(&email, OWNER_PASSWORD)
         .await
         .expect("signing in again works after sign-out");
+}
+
+/// The local issuer rotates refresh tokens: each refresh spends the token and
+/// hands out the next; a spent one presented again (a stolen copy, or the
+/// owner's after the thief refreshed) is refused and ends every session.
+#[tokio::test]
+async fn the_local_issuer_rotates_refresh_tokens_and_a_reused_one_ends_every_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = local_with_owner(&dir).await;
+    let identity = local.issuer.as_ref();
+    let email = Email::parse("email", OWNER_EMAIL).unwrap();
+    let first = identity.sign_in(&email, OWNER_PASSWORD).await.unwrap();
+    let second = identity.refresh(&first.refresh_token).await.unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token, "rotated");
+    let third = identity.refresh(&second.refresh_token).await.unwrap();
+    match identity.refresh(&first.refresh_token).await {
+        Err(IdentityError::RefreshRefused(message)) => {
+            assert!(message.contains("already used"), "{message}")
+        }
+        other => panic!("a spent token: {other:?}"),
+    }
+    assert!(
+        matches!(
+            identity.refresh(&third.refresh_token).await,
+            Err(IdentityError::RefreshRefused(_))
+        ),
+        "the reuse signed every session out, the newest token's too"
+    );
+    identity
+        .sign_in(&email, OWNER_PASSWORD)
+        .await
+        .expect("the owner signs in again");
 }
 
 #[tokio::test]

@@ -57,6 +57,10 @@ struct UserRecord {
 struct RefreshRecord {
     email: String,
     generation: u64,
+    /// Spent: exchanged once for a new token. Presented again, it means a copy is
+    /// in someone else's hands, and the user's sessions end (reuse detection).
+    #[serde(default)]
+    rotated: bool,
 }
 
 #[derive(Serialize)]
@@ -544,12 +548,14 @@ impl LocalIssuer {
             .map_err(|e| IdentityError::Failed(format!("cannot sign token: {e}")))
     }
 
-    async fn new_refresh_token(&self, user: &UserRecord) -> Result<String, IdentityError> {
+    /// A new refresh token's value and row.
+    fn refresh_row(&self, user: &UserRecord) -> Result<(String, Item), IdentityError> {
         let token = random::token()?;
         let key = keys::refresh_token(&sha256_b64(&token));
         let record = RefreshRecord {
             email: user.email.clone(),
             generation: user.generation,
+            rotated: false,
         };
         let row = Item {
             pk: key.pk,
@@ -561,6 +567,11 @@ impl LocalIssuer {
             expires_at: Some(chrono::Utc::now().timestamp() + REFRESH_TOKEN_DAYS * 86_400),
             ..Item::default()
         };
+        Ok((token, row))
+    }
+
+    async fn new_refresh_token(&self, user: &UserRecord) -> Result<String, IdentityError> {
+        let (token, row) = self.refresh_row(user)?;
         self.store
             .transact(vec![Write::Put {
                 item: row,
@@ -582,23 +593,58 @@ impl IdentityProvider for LocalIssuer {
         })
     }
 
+    /// Rotates: the presented token is spent and a new one comes with the session.
+    /// A spent token presented again ends every session of the user (the OAuth
+    /// 2.0 Security BCP's refresh token rotation with reuse detection, RFC 9700
+    /// §4.14.2), so a stolen copy works at most until its owner refreshes.
     async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {
         let refused =
             || IdentityError::RefreshRefused("Refresh token is invalid or revoked".into());
-        let row = self
-            .store
-            .get(&keys::refresh_token(&sha256_b64(refresh_token)))
-            .await?;
-        let record: RefreshRecord = row
-            .and_then(|r| serde_json::from_str(r.data.as_deref().unwrap_or("")).ok())
-            .ok_or_else(refused)?;
+        let key = keys::refresh_token(&sha256_b64(refresh_token));
+        let row = self.store.get(&key).await?.ok_or_else(refused)?;
+        let mut record: RefreshRecord =
+            serde_json::from_str(row.data.as_deref().unwrap_or("")).map_err(|_| refused())?;
         let (user, _) = self.load_user(&record.email).await?.ok_or_else(refused)?;
         if user.generation != record.generation {
             return Err(refused());
         }
+        if record.rotated {
+            self.sign_out(&record.email).await?;
+            return Err(IdentityError::RefreshRefused(
+                "Refresh token was already used: every session is signed out".into(),
+            ));
+        }
+        record.rotated = true;
+        let spent = Item {
+            data: Some(
+                serde_json::to_string(&record).map_err(|e| IdentityError::Failed(e.to_string()))?,
+            ),
+            version: row.version + 1,
+            ..row.clone()
+        };
+        let (next, next_row) = self.refresh_row(&user)?;
+        match self
+            .store
+            .transact(vec![
+                Write::Put {
+                    item: spent,
+                    condition: Condition::VersionIs(row.version),
+                },
+                Write::Put {
+                    item: next_row,
+                    condition: Condition::NotExists,
+                },
+            ])
+            .await
+        {
+            Ok(()) => {}
+            // Spent by a refresh at the same moment (two tabs): this one is refused.
+            Err(StoreError::ConditionFailed { .. }) => return Err(refused()),
+            Err(e) => return Err(e.into()),
+        }
         Ok(Session {
             id_token: self.id_token(&user)?,
-            refresh_token: refresh_token.to_string(),
+            refresh_token: next,
             expires_in: self.config.token_ttl_secs,
         })
     }
