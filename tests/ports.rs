@@ -998,6 +998,11 @@ async fn s3_presigned_uploads_honour_the_media_contract_on_moto() {
         .app
         .media()
         .expect("uploads are on with MEDIA_BUCKET and MEDIA_URL");
+    assert_eq!(
+        media.upload_origin().as_deref(),
+        Some(moto.endpoint.trim_end_matches('/')),
+        "the console's CSP lets the browser reach the uploads' origin"
+    );
     // The bucket is private (moto answers an anonymous GET 403, as S3 does): read
     // with a presigned GET, as CloudFront's OAC reads with a signed one.
     let endpoint = url::Url::parse(&moto.endpoint).unwrap();

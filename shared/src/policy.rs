@@ -84,15 +84,25 @@ pub const ERROR_CACHING_MIN_TTL: &[(u16, u64)] =
 /// Security headers the policy adds only when the origin sent none (`Override:
 /// false`: "whether CloudFront overrides the … header received from the origin",
 /// CloudFront API Reference, ResponseHeadersPolicyContentSecurityPolicy): the
-/// console at `/admin/` runs scripts and so sends its own [`CONSOLE_CSP`]; every
+/// console at `/admin/` runs scripts and so sends its own [`console_csp`]; every
 /// API answer sends none and gets the policy's `default-src 'none'`.
 pub const ORIGIN_MAY_SET: &[&str] = &["content-security-policy"];
 
 /// The console's Content-Security-Policy: its own scripts, styles and the API on
-/// the same origin, nothing else (no inline code, no third party, no framing);
-/// uploads go to S3's presigned URLs (`https://<bucket>.s3.<region>.amazonaws.com`).
-pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; connect-src 'self' https://*.amazonaws.com; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// the same origin, nothing else (no inline code, no third party, no framing).
+/// Uploads go where the media store's URLs point: `upload_origin`, the one S3
+/// bucket (`https://<bucket>.s3.<region>.amazonaws.com`), never all of AWS; under
+/// `folio serve` they go to the page's own origin (`None`).
+pub fn console_csp(upload_origin: Option<&str>) -> String {
+    let connect = match upload_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_string(),
+    };
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+connect-src {connect}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
 
 /// Viewer headers the origin request policy forwards besides the cache key's.
 pub const ORIGIN_REQUEST_HEADERS: &[&str] = &[

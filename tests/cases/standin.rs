@@ -262,7 +262,7 @@ async fn the_console_keeps_its_csp_its_page_is_never_cached_and_its_assets_are()
     assert_eq!(status, 200);
     assert_eq!(
         headers["content-security-policy"],
-        folio_shared::policy::CONSOLE_CSP
+        folio_shared::policy::console_csp(None)
     );
     assert!(
         headers["content-type"]

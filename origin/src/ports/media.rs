@@ -98,6 +98,12 @@ pub trait MediaStore: Send + Sync {
         grant: &UploadGrant,
         now: DateTime<Utc>,
     ) -> Result<SignedUpload, MediaError>;
+
+    /// The origin (`scheme://host[:port]`) upload URLs point at, when it is not
+    /// the API's own: the console's CSP lets the browser reach that one, no other.
+    fn upload_origin(&self) -> Option<String> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -131,15 +131,11 @@ pub struct S3Media {
     pub credentials: Box<dyn CredentialSource>,
 }
 
-#[async_trait]
-impl MediaStore for S3Media {
-    async fn sign_upload(
-        &self,
-        grant: &UploadGrant,
-        now: DateTime<Utc>,
-    ) -> Result<SignedUpload, MediaError> {
-        let credentials = self.credentials.credentials().await?;
-        let (scheme, host, path) = match &self.endpoint {
+impl S3Media {
+    /// Where an object's upload goes: scheme, host and path. An endpoint of its own
+    /// (moto) is addressed path-style, S3 itself virtual-hosted.
+    fn target(&self, key: &str) -> (String, String, String) {
+        match &self.endpoint {
             Some(endpoint) => {
                 let host = match endpoint.port() {
                     Some(port) => format!("{}:{port}", endpoint.host_str().unwrap_or("")),
@@ -148,15 +144,32 @@ impl MediaStore for S3Media {
                 (
                     endpoint.scheme().to_string(),
                     host,
-                    format!("/{}/{}", self.bucket, grant.key),
+                    format!("/{}/{key}", self.bucket),
                 )
             }
             None => (
                 "https".to_string(),
                 format!("{}.s3.{}.amazonaws.com", self.bucket, self.region),
-                format!("/{}", grant.key),
+                format!("/{key}"),
             ),
-        };
+        }
+    }
+}
+
+#[async_trait]
+impl MediaStore for S3Media {
+    fn upload_origin(&self) -> Option<String> {
+        let (scheme, host, _) = self.target("");
+        Some(format!("{scheme}://{host}"))
+    }
+
+    async fn sign_upload(
+        &self,
+        grant: &UploadGrant,
+        now: DateTime<Utc>,
+    ) -> Result<SignedUpload, MediaError> {
+        let credentials = self.credentials.credentials().await?;
+        let (scheme, host, path) = self.target(&grant.key);
         let expires_secs = (grant.expires - now).num_seconds().clamp(1, UPLOAD_SECS);
         let upload_url = presign_put(
             &credentials,

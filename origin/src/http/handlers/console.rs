@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use folio_shared::digest::sha256_hex_prefix;
-use folio_shared::policy::CONSOLE_CSP;
+use folio_shared::policy::console_csp;
 use folio_shared::{ApiError, ApiResponse};
 use http::{HeaderValue, StatusCode, header};
 
@@ -119,21 +119,30 @@ fn console() -> &'static Console {
     })
 }
 
-fn with_type(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> ApiResponse {
+/// A console answer; `upload_origin` is where the media store's upload URLs
+/// point (`MediaStore::upload_origin`), the one other origin the CSP allows.
+fn with_type(
+    upload_origin: Option<&str>,
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> ApiResponse {
     let mut response = ApiResponse::empty(status);
     response.body = body;
     response
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response.headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONSOLE_CSP),
-    );
+    if let Ok(csp) = HeaderValue::from_str(&console_csp(upload_origin)) {
+        response
+            .headers
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     response
 }
 
-pub fn page() -> ApiResponse {
+pub fn page(upload_origin: Option<&str>) -> ApiResponse {
     with_type(
+        upload_origin,
         StatusCode::OK,
         "text/html; charset=utf-8",
         console().page.clone(),
@@ -146,13 +155,14 @@ pub fn redirect() -> ApiResponse {
 }
 
 /// An asset by its hashed name; any other name (an older deploy's, say) is a 404.
-pub fn asset(file: &str) -> Result<ApiResponse, ApiError> {
+pub fn asset(upload_origin: Option<&str>, file: &str) -> Result<ApiResponse, ApiError> {
     let asset = console()
         .assets
         .iter()
         .find(|a| a.hashed_name == file)
         .ok_or(ApiError::NotFound)?;
     Ok(with_type(
+        upload_origin,
         StatusCode::OK,
         asset.content_type,
         asset.bytes.to_vec(),
@@ -183,16 +193,32 @@ mod tests {
 
     #[test]
     fn the_page_links_every_asset_by_its_hash_and_each_is_served() {
-        let page = String::from_utf8(page().body).unwrap();
+        let page = String::from_utf8(page(None).body).unwrap();
         assert!(!page.contains("{{"), "a placeholder was left in the page");
         for asset in &console().assets {
             let link = format!("/admin/assets/{}", asset.hashed_name);
             assert!(page.contains(&link), "{link} is not linked");
-            let served = self::asset(&asset.hashed_name).unwrap();
+            let served = self::asset(None, &asset.hashed_name).unwrap();
             assert_eq!(served.body, asset.bytes);
             assert_eq!(served.headers[header::CONTENT_TYPE], asset.content_type);
         }
-        assert_eq!(asset("app.js").unwrap_err(), ApiError::NotFound);
+        assert_eq!(asset(None, "app.js").unwrap_err(), ApiError::NotFound);
+    }
+
+    /// The console may reach its own origin and the one bucket uploads go to;
+    /// nothing else of AWS.
+    #[test]
+    fn the_console_may_connect_to_its_own_origin_and_the_upload_bucket_only() {
+        let csp = |origin| {
+            page(origin).headers[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        let bucket = "https://folio-media.s3.eu-west-1.amazonaws.com";
+        assert!(csp(Some(bucket)).contains(&format!("connect-src 'self' {bucket};")));
+        assert!(csp(None).contains("connect-src 'self';"));
+        assert!(!csp(Some(bucket)).contains("*.amazonaws.com"));
     }
 
     #[test]

@@ -129,8 +129,16 @@ pub async fn handle(
         TotalViews => analytics::total_views(app).await,
         Health => meta::health(app).await,
         OpenApi => Ok(meta::openapi()),
-        ConsolePage => Ok(console::page()),
+        ConsolePage => Ok(console::page(upload_origin(app).as_deref())),
         ConsoleRedirect => Ok(console::redirect()),
-        ConsoleAsset => console::asset(matched.param("file").unwrap_or("")),
+        ConsoleAsset => console::asset(
+            upload_origin(app).as_deref(),
+            matched.param("file").unwrap_or(""),
+        ),
     }
+}
+
+/// Where the media store's upload URLs point, when not at the API itself.
+fn upload_origin(app: &App) -> Option<String> {
+    app.media().and_then(|media| media.upload_origin())
 }
