@@ -156,6 +156,7 @@
         : h("button", { type: "button", id: "publish", onclick: () => setStatus(true) }, "Publish");
       const views = h("dd", { id: "item-views" }, "…");
       const previewBox = h("div", { id: "preview-link", "aria-live": "polite" });
+      const linksBox = h("div", { id: "preview-links" });
       // Publish later: the scheduler publishes it at that time (local time here).
       const when = h("input", { id: "publish-at", type: "datetime-local", "aria-describedby": "publish-at-hint" });
       const scheduleBox = item.status === "published" ? null : h("div", { class: "schedule" },
@@ -167,7 +168,8 @@
           h("button", { type: "button", class: "secondary", id: "make-preview", onclick: () => makePreview(previewBox) }, "Preview link"),
           h("button", { type: "button", class: "danger", id: "delete", onclick: remove }, "Delete")),
         // A published item has no schedule box (null would show as the text "null").
-        ...[scheduleBox, previewBox].filter(Boolean));
+        ...[scheduleBox, previewBox, linksBox].filter(Boolean));
+      listPreviews(linksBox);
       try {
         const r = await api("GET", `/v1/analytics/views/${k.viewType}/${encodeURIComponent(item.id)}`);
         views.textContent = r.data.views.toLocaleString();
@@ -277,6 +279,7 @@
           try {
             await api("DELETE", r.data.path);
             box.replaceChildren(h("p", { class: "hint" }, "Preview link revoked: it opens nothing now."));
+            listPreviews(document.getElementById("preview-links"));
           } catch (failure) { showFailure(failure); }
         } }, "Revoke");
         const copy = h("button", { type: "button", class: "secondary", onclick: async () => {
@@ -288,7 +291,28 @@
           field, h("div", { class: "actions" }, copy, revoke));
         field.focus();
         field.select();
+        listPreviews(document.getElementById("preview-links"));
       } catch (failure) { showFailure(failure); }
+    }
+
+    /// The item's live preview links (made and expiry times; their tokens are
+    /// never shown again), each with a Revoke button.
+    async function listPreviews(box) {
+      if (!box) return;
+      try {
+        const r = await api("GET", `${k.path}/${encodeURIComponent(item.id)}/previews`);
+        const links = r.data.links || [];
+        if (!links.length) { box.replaceChildren(); return; }
+        box.replaceChildren(h("h3", {}, "Live preview links"), h("ul", { class: "links" }, links.map((link) =>
+          h("li", {}, `Made ${formatDate(link.createdAt)}, works until ${formatDate(link.expiresAt)} `,
+            h("button", { type: "button", class: "secondary", "data-link": link.id, onclick: async () => {
+              try {
+                await api("DELETE", `${k.path}/${encodeURIComponent(item.id)}/previews/${encodeURIComponent(link.id)}`);
+                toast("Preview link revoked: it opens nothing now.");
+                listPreviews(box);
+              } catch (failure) { showFailure(failure); }
+            } }, "Revoke")))));
+      } catch { box.replaceChildren(); }
     }
 
     async function remove() {

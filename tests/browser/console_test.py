@@ -321,10 +321,22 @@ class ConsoleTests:
         self.assertEqual(status, 200, preview)
         self.assertEqual((preview["item"]["id"], preview["item"]["status"]), (post_id, "draft"))
         self.assertEqual(headers["Cache-Control"], "private, no-store")
+        # The item's live links are listed (times, never the token).
+        self.text_in("#preview-links", "works until")
+        self.assertNotIn(path.rsplit("/", 1)[1], self.browser.find_element(By.ID, "preview-links").text)
         self.browser.find_element(By.ID, "revoke-preview").click()
         self.text_in("#preview-link", "revoked")
         status, _, _ = self.server.request("GET", path)
         self.assertEqual(status, 404, "a revoked link opens nothing")
+        self.wait(lambda b: not b.find_elements(By.CSS_SELECTOR, "#preview-links li"))
+        # A link revoked from the list, without its token.
+        self.browser.find_element(By.ID, "make-preview").click()
+        self.wait(lambda b: b.find_element(By.ID, "preview-url").get_attribute("value") != url)
+        second = self.browser.find_element(By.ID, "preview-url").get_attribute("value")[len(self.server.base):]
+        self.visible("#preview-links li button").click()
+        self.wait(lambda b: not b.find_elements(By.CSS_SELECTOR, "#preview-links li"))
+        status, _, _ = self.server.request("GET", second)
+        self.assertEqual(status, 404, "revoked from the list")
 
     def test_a_draft_scheduled_in_the_console_goes_out_on_time(self):
         import datetime

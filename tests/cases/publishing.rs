@@ -376,6 +376,84 @@ async fn a_preview_link_reads_one_draft_until_it_expires_or_is_revoked() {
     assert_eq!(s.get(&live, None).await.status, 404);
 }
 
+/// The owner sees an item's live links (ids and times, never tokens) and
+/// revokes any one of them without its token.
+#[tokio::test]
+async fn the_owner_lists_an_items_preview_links_and_revokes_one_by_its_id() {
+    let s = TestServer::spawn().await;
+    let draft = s
+        .create("/v1/projects", project_body("Previewed project"))
+        .await;
+    let item = format!("/v1/projects/{}", draft["id"].as_str().unwrap());
+    let mut made = Vec::new();
+    for _ in 0..2 {
+        let r = s
+            .owner(Method::POST, &format!("{item}/preview"), Some(json!({})))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        made.push(r.body.clone());
+    }
+    let r = s
+        .owner(Method::GET, &format!("{item}/previews"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s.conforms(&r, "get", "/projects/{projectId}/previews")
+        .await;
+    let links = r.body["links"].as_array().unwrap().clone();
+    assert_eq!(links.len(), 2, "{}", r.body);
+    let ids: Vec<&str> = links.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    for link in &made {
+        assert!(ids.contains(&link["id"].as_str().unwrap()), "{ids:?}");
+        assert!(
+            !r.text.contains(link["token"].as_str().unwrap()),
+            "no token is listed"
+        );
+    }
+    assert_eq!(
+        s.get(&format!("{item}/previews"), None).await.status,
+        401,
+        "only the owner"
+    );
+
+    let first = made[0]["id"].as_str().unwrap();
+    let r = s
+        .owner(Method::DELETE, &format!("{item}/previews/{first}"), None)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        s.get(made[0]["path"].as_str().unwrap(), None).await.status,
+        404
+    );
+    assert_eq!(
+        s.get(made[1]["path"].as_str().unwrap(), None).await.status,
+        200
+    );
+    let r = s
+        .owner(Method::GET, &format!("{item}/previews"), None)
+        .await;
+    assert_eq!(r.body["links"].as_array().unwrap().len(), 1);
+    for gone in [first, "0123456789abcdef", "not-a-link-id"] {
+        let r = s
+            .owner(Method::DELETE, &format!("{item}/previews/{gone}"), None)
+            .await;
+        assert_eq!(r.status, 404, "{gone}");
+    }
+    // Another item's link is not this item's to revoke.
+    let other = s
+        .create("/v1/projects", project_body("Other project"))
+        .await;
+    let other = format!("/v1/projects/{}", other["id"].as_str().unwrap());
+    let second = made[1]["id"].as_str().unwrap();
+    let r = s
+        .owner(Method::DELETE, &format!("{other}/previews/{second}"), None)
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        s.get(made[1]["path"].as_str().unwrap(), None).await.status,
+        200
+    );
+}
+
 /// A link outlives nothing the owner ends: signing out everywhere ends every
 /// preview link made until then, as it ends every session; links made after
 /// work again.

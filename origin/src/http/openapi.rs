@@ -287,6 +287,29 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (401, error_ref(401)),
             (403, error_ref(403)),
         ],
+        ListPreviews(kind) => vec![
+            (
+                200,
+                ok(
+                    &format!(
+                        "This {kind}'s live preview links, newest first (at most 100): their ids, never their tokens"
+                    ),
+                    schema("PreviewLinks"),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
+        RevokePreviewLink(kind) => vec![
+            (
+                204,
+                json!({ "description": format!("Revoked: the {kind}'s link with this id opens nothing now") }),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
         GetPreview => vec![
             (
                 200,
@@ -659,7 +682,13 @@ fn schemas() -> Value {
         "PreviewRequest": { "type": "object", "additionalProperties": false, "properties": {
             EXPIRES_IN_HOURS: { "type": "integer", "minimum": 1, "maximum": MAX_PREVIEW_HOURS, "default": DEFAULT_PREVIEW_HOURS,
                 "description": "How long the link works" } } },
-        "PreviewLink": { "type": "object", "required": ["token", "path", "expiresAt", "contentType", "contentId"], "properties": {
+        "PreviewLinks": { "type": "object", "required": ["links"], "properties": {
+            "links": { "type": "array", "items": { "type": "object", "required": ["id", "createdAt", "expiresAt"], "properties": {
+                "id": { "type": "string", "pattern": "^[0-9a-f]{16}$", "description": "Names the link to revoke it; not its token" },
+                "createdAt": { "type": "string", "format": "date-time" },
+                "expiresAt": { "type": "string", "format": "date-time" } } } } } },
+        "PreviewLink": { "type": "object", "required": ["token", "path", "expiresAt", "contentType", "contentId", "id"], "properties": {
+            "id": { "type": "string", "pattern": "^[0-9a-f]{16}$", "description": "Names the link in the item's list of links" },
             "token": { "type": "string", "description": "The link's secret: 256 random bits" },
             "path": { "type": "string", "description": "GET this path of the API to read the item" },
             "expiresAt": { "type": "string", "format": "date-time" },

@@ -11,7 +11,7 @@
 //! | user (local)      | `USER#<email>`              | `PROFILE`            |                   |                 |
 //! | refresh token     | `REFRESH#<sha256>`          | `TOKEN`              |                   |                 |
 //! | revoked ID token  | `REVOKED#<jti>`             | `TOKEN`              |                   |                 |
-//! | preview link      | `PREVIEW#<sha256>`          | `LINK`               |                   |                 |
+//! | preview link      | `PREVIEW#<sha256>`          | `LINK`               | `PREVIEWS#<kind>#<id>` | `<created>#<link id>` |
 //! | links valid since | `PREVIEWS`                  | `VALID_SINCE`        |                   |                 |
 //! | hook delivery     | `HOOK#<id>`                 | `DELIVERY`           | `HOOKS#pending` / `HOOKS#done` | next attempt / finish time |
 //! | daily salt        | `SALT`                      | `<YYYY-MM-DD>`       |                   |                 |
@@ -175,6 +175,11 @@ pub const WEBHOOKS_DONE: &str = "HOOKS#done";
 /// A preview link, by the SHA-256 of its token (the token itself is never stored).
 pub fn preview(token_hash: &str) -> Key {
     Key::new(format!("PREVIEW#{token_hash}"), "LINK")
+}
+
+/// The GSI1 partition of an item's preview links (listed for the owner).
+pub fn previews_of(kind: ContentKind, id: &ItemId) -> String {
+    format!("PREVIEWS#{kind}#{id}")
 }
 
 /// When the owner last signed out everywhere or changed the password (`Count`:

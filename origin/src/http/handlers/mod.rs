@@ -83,6 +83,15 @@ pub async fn handle(
             let id = item_id(matched)?;
             with_kind!(kind, T => preview::create::<T>(app, &id, request).await)
         }
+        ListPreviews(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => preview::list::<T>(app, &id).await)
+        }
+        RevokePreviewLink(kind) => {
+            let id = item_id(matched)?;
+            let link = matched.param("linkId").unwrap_or("");
+            with_kind!(kind, T => preview::revoke_link::<T>(app, &id, link).await)
+        }
         CreateUpload => media::create_upload(app, request).await,
         WebhookDeliveries => {
             let deliveries = crate::usecases::webhooks::recent(app.store.as_ref()).await?;

@@ -2,7 +2,9 @@
 //! usually) until it expires or is revoked. The link's token is the credential:
 //! only its SHA-256 is stored, answers are never cached, and logs never show it.
 //! Signing out everywhere and changing the password end every link created until
-//! then (`keys::previews_valid_since`), as they end every session.
+//! then (`keys::previews_valid_since`), as they end every session. The owner can
+//! list an item's live links (by id: the first 16 hex digits of the token's hash,
+//! never the token) and revoke any of them.
 
 use chrono::{DateTime, Duration, Utc};
 use folio_shared::digest::sha256_hex;
@@ -18,7 +20,7 @@ use serde_json::json;
 use crate::http::handlers::content::representation;
 use crate::http::request::Request;
 use crate::ports::keys::{self, entity};
-use crate::ports::store::{Condition, Item, StoreError, Write};
+use crate::ports::store::{Condition, Item, Query, StoreError, Write};
 use crate::repo::content as repo;
 use crate::support::random;
 use crate::usecases::app::App;
@@ -28,6 +30,10 @@ pub const DEFAULT_PREVIEW_HOURS: u64 = 72;
 pub const MAX_PREVIEW_HOURS: u64 = 720;
 /// The body field naming a link's lifetime.
 pub const EXPIRES_IN_HOURS: &str = "expiresInHours";
+/// How many hex digits of a token's hash name its link to the owner.
+const LINK_ID_CHARS: usize = 16;
+/// The most links an item's list shows (the newest).
+const MAX_LISTED: usize = 100;
 
 /// What a preview row points at.
 #[derive(Serialize, Deserialize)]
@@ -64,7 +70,9 @@ pub async fn create<T: Content>(
         .ok_or(ApiError::NotFound)?;
     let token = random::token()?;
     let expires = Utc::now() + Duration::hours(i64::try_from(hours).unwrap_or(1));
-    let key = keys::preview(&sha256_hex(token.as_bytes()));
+    let hash = sha256_hex(token.as_bytes());
+    let key = keys::preview(&hash);
+    let created = Timestamp::now();
     let target = Target {
         kind: T::KIND,
         id: id.to_string(),
@@ -73,7 +81,10 @@ pub async fn create<T: Content>(
         pk: key.pk,
         sk: key.sk,
         entity_type: entity::PREVIEW.into(),
-        created_at: Some(Timestamp::now().as_str().to_string()),
+        // Listed under the item, newest first, by the link's id.
+        gsi1pk: Some(keys::previews_of(T::KIND, id)),
+        gsi1sk: Some(format!("{}#{}", created.as_str(), &hash[..LINK_ID_CHARS])),
+        created_at: Some(created.as_str().to_string()),
         data: Some(serde_json::to_string(&target).map_err(|e| ApiError::Internal(e.to_string()))?),
         // The store stops returning the row at this second; DynamoDB's TTL deletes it later.
         expires_at: Some(expires.timestamp()),
@@ -93,8 +104,101 @@ pub async fn create<T: Content>(
             "expiresAt": Timestamp::from_utc(expires),
             "contentType": T::KIND,
             "contentId": id,
+            "id": &hash[..LINK_ID_CHARS],
         }),
     ))
+}
+
+/// When the owner last ended every link (signing out everywhere), in unix seconds.
+async fn valid_since(app: &App) -> Result<i64, ApiError> {
+    Ok(app
+        .store
+        .get(&keys::previews_valid_since())
+        .await?
+        .map_or(i64::MIN, |row| row.count))
+}
+
+fn created_secs(row: &Item) -> i64 {
+    row.created_at
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or(0, |t| t.timestamp())
+}
+
+/// The link id of a listed row: the hash digits after its creation time.
+fn link_id(row: &Item) -> Option<&str> {
+    row.gsi1sk.as_deref()?.rsplit_once('#').map(|(_, id)| id)
+}
+
+/// An item's live links, newest first: not expired (the store leaves those out)
+/// and not ended by a sign-out everywhere.
+async fn live_links<T: Content>(app: &App, id: &ItemId) -> Result<Vec<Item>, ApiError> {
+    repo::get::<T>(app.store.as_ref(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let since = valid_since(app).await?;
+    let rows = app
+        .store
+        .query(&Query::gsi1(keys::previews_of(T::KIND, id)).first(MAX_LISTED))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| created_secs(row) > since && link_id(row).is_some())
+        .collect())
+}
+
+pub async fn list<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, ApiError> {
+    let links: Vec<serde_json::Value> = live_links::<T>(app, id)
+        .await?
+        .iter()
+        .map(|row| {
+            json!({
+                "id": link_id(row),
+                "createdAt": row.created_at,
+                "expiresAt": row.expires_at.and_then(|t| DateTime::from_timestamp(t, 0)).map(Timestamp::from_utc),
+            })
+        })
+        .collect();
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "links": links }),
+    ))
+}
+
+pub async fn revoke_link<T: Content>(
+    app: &App,
+    id: &ItemId,
+    link: &str,
+) -> Result<ApiResponse, ApiError> {
+    let shaped = link.len() == LINK_ID_CHARS
+        && link
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !shaped {
+        return Err(ApiError::NotFound);
+    }
+    let row = live_links::<T>(app, id)
+        .await?
+        .into_iter()
+        .find(|row| link_id(row) == Some(link))
+        .ok_or(ApiError::NotFound)?;
+    delete_link(app, &row).await
+}
+
+async fn delete_link(app: &App, row: &Item) -> Result<ApiResponse, ApiError> {
+    match app
+        .store
+        .transact(vec![Write::Delete {
+            key: row.key(),
+            condition: Condition::Exists,
+        }])
+        .await
+    {
+        Ok(()) => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
+        // Revoked (or expired) by someone else in the meantime: gone either way.
+        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::NotFound),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The preview row a token names, if it is live: not expired, not revoked, and
@@ -107,12 +211,7 @@ async fn find(app: &App, token: &str) -> Result<Item, ApiError> {
     let since_key = keys::previews_valid_since();
     let (link, since) = tokio::join!(app.store.get(&link_key), app.store.get(&since_key));
     let link = link?.ok_or(ApiError::NotFound)?;
-    let created = link
-        .created_at
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map_or(0, |t| t.timestamp());
-    if since?.is_some_and(|since| created <= since.count) {
+    if since?.is_some_and(|since| created_secs(&link) <= since.count) {
         return Err(ApiError::NotFound);
     }
     Ok(link)
@@ -154,17 +253,5 @@ pub async fn read(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
 
 pub async fn revoke(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
     let row = find(app, token).await?;
-    match app
-        .store
-        .transact(vec![Write::Delete {
-            key: row.key(),
-            condition: Condition::Exists,
-        }])
-        .await
-    {
-        Ok(()) => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
-        // Revoked (or expired) by someone else in the meantime: gone either way.
-        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    delete_link(app, &row).await
 }
