@@ -279,6 +279,24 @@ pub struct Delivery {
     pub finished_at: Option<String>,
 }
 
+impl Delivery {
+    /// A new delivery of `event` to `url`, due at `now`.
+    fn pending(id: String, url: String, event: Event, now: &str) -> Self {
+        Self {
+            id,
+            url,
+            event,
+            state: State::Pending,
+            attempts: 0,
+            last_status: None,
+            last_error: None,
+            created_at: now.to_string(),
+            next_attempt_at: now.to_string(),
+            finished_at: None,
+        }
+    }
+}
+
 fn stamp(time: DateTime<Utc>) -> String {
     Timestamp::from_utc(time).as_str().to_string()
 }
@@ -343,18 +361,7 @@ pub fn outbox<T: Content>(
         .urls
         .iter()
         .map(|url| {
-            let delivery = Delivery {
-                id: random::token()?,
-                url: url.clone(),
-                event: event.clone(),
-                state: State::Pending,
-                attempts: 0,
-                last_status: None,
-                last_error: None,
-                created_at: now.clone(),
-                next_attempt_at: now.clone(),
-                finished_at: None,
-            };
+            let delivery = Delivery::pending(random::token()?, url.clone(), event.clone(), &now);
             Ok(Write::Put {
                 item: row(&delivery, 1)?,
                 condition: Condition::NotExists,
@@ -605,25 +612,15 @@ mod tests {
             let now = stamp(Utc::now() - chrono::Duration::seconds(1));
             let mut ids = Vec::new();
             for i in 0..count {
-                let delivery = Delivery {
-                    id: format!("d{i}"),
-                    url: url.into(),
-                    event: Event {
-                        id: format!("e{i}"),
-                        event_type: "content.published".into(),
-                        occurred_at: now.clone(),
-                        content_type: ContentKind::Blog,
-                        content_id: format!("c{i}"),
-                        slug: None,
-                    },
-                    state: State::Pending,
-                    attempts: 0,
-                    last_status: None,
-                    last_error: None,
-                    created_at: now.clone(),
-                    next_attempt_at: now.clone(),
-                    finished_at: None,
+                let event = Event {
+                    id: format!("e{i}"),
+                    event_type: "content.published".into(),
+                    occurred_at: now.clone(),
+                    content_type: ContentKind::Blog,
+                    content_id: format!("c{i}"),
+                    slug: None,
                 };
+                let delivery = Delivery::pending(format!("d{i}"), url.into(), event, &now);
                 let put = Write::Put {
                     item: row(&delivery, 1).unwrap(),
                     condition: Condition::NotExists,
