@@ -5,18 +5,117 @@ threaded server does not: two requests can both pass a condition before either
 writes. So this launcher keeps moto's threaded HTTP server (connections are
 accepted concurrently) but runs one request at a time through moto's backends.
 
+It also teaches moto's Cognito what folio relies on and moto does not serve:
+refresh token rotation ("RefreshTokenRotationType" and "GetTokensFromRefreshToken",
+Amazon Cognito User Pools API Reference). With `RefreshTokenRotation.Feature`
+ENABLED on an app client, `GetTokensFromRefreshToken` returns a new refresh token
+and the submitted one stops working after `RetryGracePeriodSeconds` (0 to 60):
+presented later it is refused with `RefreshTokenReuseException`; and a refresh
+through `InitiateAuth` is refused, since rotation "must be completed with
+GetTokensFromRefreshToken" (the page names no error for that: the stricter
+InvalidParameterException here). With rotation off, it returns new ID and access
+tokens only.
+
 Usage: python scripts/moto_server.py PORT
 """
 
 import sys
 import threading
+import time
 
+from moto.cognitoidp import models as cognito
+from moto.cognitoidp.exceptions import (
+    InvalidParameterException,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+)
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
 from werkzeug.serving import run_simple
+
+
+class RefreshTokenReuseException(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__(
+            "RefreshTokenReuseException",
+            "Refresh token has been invalidated by refresh token rotation",
+        )
+
+
+# Rotated-out refresh token -> the time it stops working (the grace period's end).
+SPENT: dict[str, float] = {}
+
+
+def rotation(client) -> tuple[bool, int]:
+    config = (getattr(client, "extended_config", None) or {}).get("RefreshTokenRotation") or {}
+    grace = int(config.get("RetryGracePeriodSeconds") or 0)
+    return config.get("Feature") == "ENABLED", max(0, min(grace, 60))
+
+
+def pool_and_client(client_id: str):
+    for account in cognito.cognitoidp_backends.values():
+        for region, backend in account.items():
+            if region == "global":
+                continue
+            for pool in backend.user_pools.values():
+                if client_id in pool.clients:
+                    return pool, pool.clients[client_id]
+    raise ResourceNotFoundError(client_id)
+
+
+def get_tokens_from_refresh_token(self):
+    client_id = self._get_param("ClientId")
+    token = self._get_param("RefreshToken")
+    pool, client = pool_and_client(client_id)
+    if client.generate_secret and self._get_param("ClientSecret") != client.secret:
+        raise NotAuthorizedError("Client secret is missing or wrong")
+    if token in SPENT and time.time() >= SPENT[token]:
+        raise RefreshTokenReuseException()
+    entry = pool.refresh_tokens.get(token)
+    if entry is None:
+        raise NotAuthorizedError("Invalid Refresh Token")
+    issued_to, username, origin_jti = entry
+    if issued_to != client_id or not username:
+        raise NotAuthorizedError("Invalid Refresh Token")
+    access_token, id_token, expires_in = pool.create_tokens_from_refresh_token(token)
+    result = {
+        "IdToken": id_token,
+        "AccessToken": access_token,
+        "ExpiresIn": expires_in,
+        "TokenType": "Bearer",
+    }
+    rotates, grace = rotation(client)
+    if rotates:
+        new_token, _ = pool.create_refresh_token(client_id, username)
+        pool.refresh_tokens[new_token] = (client_id, username, origin_jti)
+        SPENT.setdefault(token, time.time() + grace)
+        result["RefreshToken"] = new_token
+    return ActionResult({"AuthenticationResult": result})
+
+
+def refuse_initiate_auth_refresh_under_rotation(original):
+    def initiate_auth(self, client_id, auth_flow, auth_parameters):
+        if auth_flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            _, client = pool_and_client(client_id)
+            if rotation(client)[0]:
+                raise InvalidParameterException(
+                    "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken"
+                )
+        return original(self, client_id, auth_flow, auth_parameters)
+
+    return initiate_auth
+
+
+CognitoIdpResponse.get_tokens_from_refresh_token = get_tokens_from_refresh_token
+cognito.CognitoIdpBackend.initiate_auth = refuse_initiate_auth_refresh_under_rotation(
+    cognito.CognitoIdpBackend.initiate_auth
+)
 
 
 def main() -> None:

@@ -720,13 +720,24 @@ async fn identity_contract(identity: &dyn IdentityProvider, verifier: &Verifier)
         identity.refresh("not-a-refresh-token").await,
         Err(IdentityError::RefreshRefused(_))
     ));
-
-    let username = who.username.clone().unwrap_or(who.subject.clone());
-    identity.sign_out(&username).await.unwrap();
-    // The current token: the one the refresh gave (a new one where tokens rotate).
+    // Refresh tokens rotate: the refresh gave the next one, and the spent one is
+    // refused (Cognito with RefreshTokenRotation, as template.yaml sets it).
+    assert_ne!(refreshed.refresh_token, session.refresh_token, "rotated");
     assert!(
         matches!(
-            identity.refresh(&refreshed.refresh_token).await,
+            identity.refresh(&session.refresh_token).await,
+            Err(IdentityError::RefreshRefused(_))
+        ),
+        "a spent refresh token is refused"
+    );
+
+    let again = identity.sign_in(&email, OWNER_PASSWORD).await.unwrap();
+    let current = identity.refresh(&again.refresh_token).await.unwrap();
+    let username = who.username.clone().unwrap_or(who.subject.clone());
+    identity.sign_out(&username).await.unwrap();
+    assert!(
+        matches!(
+            identity.refresh(&current.refresh_token).await,
             Err(IdentityError::RefreshRefused(_))
         ),
         "sign-out revokes refresh tokens"

@@ -225,6 +225,13 @@ class CloudFront(unittest.TestCase):
         self.assertEqual(oac["OriginAccessControlOriginType"], "lambda")
         self.assertEqual(props("OriginFunctionUrl")["AuthType"], "AWS_IAM")
 
+    def test_refresh_tokens_rotate_and_a_spent_one_ends_at_once(self):
+        # The origin refreshes with GetTokensFromRefreshToken (origin/src/adapters/aws/cognito.rs),
+        # which rotates only when the app client says so; scripts/moto_server.py stands in for it.
+        client = props("UserPoolClient")
+        self.assertEqual(client["RefreshTokenRotation"], {"Feature": "ENABLED", "RetryGracePeriodSeconds": 0})
+        self.assertIn("ALLOW_REFRESH_TOKEN_AUTH", client["ExplicitAuthFlows"])
+
     def test_the_origin_runs_on_the_aws_adapters_by_name(self):
         variables = props("OriginFunction")["Environment"]["Variables"]
         self.assertEqual(variables.get("FOLIO_ADAPTERS"), "aws")

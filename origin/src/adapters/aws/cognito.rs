@@ -10,7 +10,7 @@ use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use crate::adapters::aws::error::explain;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
-    ExplicitAuthFlowsType, MessageActionType,
+    ExplicitAuthFlowsType, FeatureType, MessageActionType, RefreshTokenRotationType,
 };
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -202,6 +202,17 @@ impl CognitoIdentity {
 /// Creates a user pool and an app client the way `template.yaml` configures them
 /// (USER_PASSWORD_AUTH + refresh, token revocation on). For work against moto and
 /// for tests; deployments get theirs from the template. Returns `(pool id, client id)`.
+/// Refresh token rotation as template.yaml declares it: a refresh returns a new
+/// refresh token and the old one stops working at once ("RefreshTokenRotationType",
+/// Amazon Cognito User Pools API Reference).
+fn rotation() -> Result<RefreshTokenRotationType, IdentityError> {
+    RefreshTokenRotationType::builder()
+        .feature(FeatureType::Enabled)
+        .retry_grace_period_seconds(0)
+        .build()
+        .map_err(|e| IdentityError::Failed(e.to_string()))
+}
+
 pub async fn create_pool(client: &Client, name: &str) -> Result<(String, String), IdentityError> {
     let pool = client
         .create_user_pool()
@@ -221,6 +232,7 @@ pub async fn create_pool(client: &Client, name: &str) -> Result<(String, String)
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
         .enable_token_revocation(true)
+        .refresh_token_rotation(rotation()?)
         .read_attributes("email")
         .read_attributes("email_verified")
         .read_attributes("name")
@@ -288,26 +300,38 @@ impl IdentityProvider for CognitoIdentity {
             }
             None => (None, refresh_token),
         };
-        let mut request = self
+        // GetTokensFromRefreshToken, not InitiateAuth: with rotation on (template.yaml)
+        // it is the only way to refresh, and it returns the next refresh token; with
+        // rotation off it returns none, and the client keeps the one it has.
+        let output = self
             .client
-            .initiate_auth()
+            .get_tokens_from_refresh_token()
             .client_id(&self.config.client_id)
-            .auth_flow(AuthFlowType::RefreshTokenAuth)
-            .auth_parameters("REFRESH_TOKEN", cognito_token);
-        if let Some(hash) = username.as_deref().and_then(|u| self.secret_hash_for(u)) {
-            request = request.auth_parameters("SECRET_HASH", hash);
-        }
-        let output = request
+            .refresh_token(cognito_token)
+            .set_client_secret(self.config.client_secret.clone())
             .send()
             .await
-            .map_err(|e| match cognito_error("InitiateAuth", e) {
-                IdentityError::WrongCredentials => {
-                    IdentityError::RefreshRefused("The refresh token is invalid or revoked".into())
+            .map_err(|e| {
+                let reused = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_refresh_token_reuse_exception());
+                match cognito_error("GetTokensFromRefreshToken", e) {
+                    _ if reused => IdentityError::RefreshRefused(
+                        "Refresh token was already used: sign in again".into(),
+                    ),
+                    IdentityError::WrongCredentials => IdentityError::RefreshRefused(
+                        "The refresh token is invalid or revoked".into(),
+                    ),
+                    other => other,
                 }
-                other => other,
             })?;
-        // Refresh does not rotate the refresh token: the client keeps the one it has.
-        self.session(output.authentication_result(), Some(refresh_token.into()))
+        let result = output.authentication_result();
+        let next = match (result.and_then(|r| r.refresh_token()), username.as_deref()) {
+            (Some(rotated), Some(username)) => self.wrap_refresh_token(username, rotated),
+            (Some(rotated), None) => rotated.to_string(),
+            (None, _) => refresh_token.to_string(),
+        };
+        self.session(result, Some(next))
     }
 
     async fn sign_out(&self, username: &str) -> Result<(), IdentityError> {
