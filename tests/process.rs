@@ -740,3 +740,60 @@ fn exports_and_backups_are_private_and_never_written_through_a_link() {
     assert!(ok, "{said}");
     assert_eq!(mode(&backup), 0o600);
 }
+
+/// Under the open-file limit many systems start a process with (256 on macOS),
+/// `folio serve` raises its soft limit to the hard one and keeps its connection
+/// cap below it: 300 clients that never send their bodies do not keep a health
+/// check waiting (it waited about 9 s, for their body timeout, before).
+#[test]
+fn a_low_open_file_limit_does_not_stall_the_server_behind_slow_clients() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -Sn 256 && exec "$0" serve --addr 127.0.0.1:0 --data-dir "$1""#)
+        .arg(env!("CARGO_BIN_EXE_folio"))
+        .arg(dir.path())
+        .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
+        .env("FOLIO_OWNER_PASSWORD", "Restart-passw0rd-ok")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("folio starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines.next().expect("folio printed its address").unwrap();
+        if let Some(rest) = line.strip_prefix("folio is serving ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let addr = base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .write_all(b"POST /v1/visitors/track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+            .unwrap();
+        slow.push(stream);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let mut health = std::net::TcpStream::connect(&addr).unwrap();
+    health
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    health
+        .write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = health.read_to_string(&mut answer);
+    let waited = started.elapsed();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Before: about 9 s (EMFILE, then the slow clients' 10 s body timeout).
+    assert!(waited < Duration::from_secs(2), "health waited {waited:?}");
+    drop(slow);
+}

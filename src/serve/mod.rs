@@ -3,6 +3,7 @@
 //! the AWS adapters (`--aws`: DynamoDB, Cognito, CloudFront; moto works too).
 
 mod media;
+mod open_files;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,7 +48,8 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// A body must arrive within this once its headers have: a client announcing a
 /// body it never sends is answered 408 and its connection closed.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections served at once; more wait in the listen backlog, so a flood of
+/// Connections served at once (fewer under a low open-file limit:
+/// `open_files::connection_cap`); more wait in the listen backlog, so a flood of
 /// slow clients cannot take every file descriptor.
 pub const MAX_CONNECTIONS: usize = 512;
 /// After a failed accept (out of file descriptors, say), wait this long before
@@ -261,6 +263,10 @@ async fn serve_one(
 
 /// Binds, opens the data directory and starts serving in the background.
 pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
+    // Before the store and the listener take descriptors of their own.
+    let open_files = open_files::raise_to_hard_limit();
+    let cap = open_files::connection_cap(open_files, MAX_CONNECTIONS);
+    tracing::info!(?open_files, connections = cap, "open-file limit");
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| match e.kind() {
@@ -378,7 +384,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
     let serve_local = local.clone();
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
-        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        let slots = Arc::new(tokio::sync::Semaphore::new(cap));
         loop {
             // Wait for a free slot before accepting: excess clients queue in the
             // kernel's backlog instead of holding descriptors here.
