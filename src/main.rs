@@ -368,20 +368,28 @@ async fn serve_command(mut config: ServeConfig, seed: bool) -> Result<(), Comman
             .map_err(|e| e.to_string())?;
         println!("{seeded}");
     }
-    // A command that works as pasted: the password comes from the environment
-    // variable it was set in, or from the one printed above.
-    let password = match server
+    // Commands that work as pasted, one after the other: the password is the one
+    // printed above, or the environment variable it was given in; after a restart
+    // without it, a placeholder and how to reset a lost one.
+    let generated = server
         .owner
         .as_ref()
-        .and_then(|o| o.generated_password.clone())
-    {
-        Some(generated) => generated,
-        None => "$FOLIO_OWNER_PASSWORD".to_string(),
+        .and_then(|o| o.generated_password.clone());
+    let password = match (generated, owner_password()) {
+        (Some(generated), _) => generated,
+        (None, Some(_)) => "$FOLIO_OWNER_PASSWORD".to_string(),
+        (None, None) => "YOUR-PASSWORD".to_string(),
     };
     println!("Owner's console: {url}/admin/  (sign in as {owner_email})");
     println!(
-        "Or sign in from a shell (prints a token):\n  curl -s -X POST {url}/v1/auth/login -H 'Content-Type: application/json' \\\n    -d \"{{\\\"email\\\":\\\"{owner_email}\\\",\\\"password\\\":\\\"{password}\\\"}}\"\nUse it:  curl -s {url}/v1/auth/me -H \"Authorization: Bearer $TOKEN\""
+        "Or sign in from a shell (keeps the token in $TOKEN):\n  TOKEN=$(curl -s -X POST {url}/v1/auth/login -H 'Content-Type: application/json' \\\n    -d \"{{\\\"email\\\":\\\"{owner_email}\\\",\\\"password\\\":\\\"{password}\\\"}}\" | sed -n 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/p')\n  curl -s {url}/v1/auth/me -H \"Authorization: Bearer $TOKEN\""
     );
+    if password == "YOUR-PASSWORD" && server.owner.is_some() {
+        println!(
+            "  (YOUR-PASSWORD: the owner's password; lost it? stop folio, then `folio owner reset-password --data-dir {}`)",
+            config.data_dir.display()
+        );
+    }
     println!("API spec: {url}/v1/openapi.json\nPress Ctrl-C to stop.");
     shutdown_signal().await;
     println!("Shutting down…");

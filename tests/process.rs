@@ -797,3 +797,64 @@ fn a_low_open_file_limit_does_not_stall_the_server_behind_slow_clients() {
     assert!(waited < Duration::from_secs(2), "health waited {waited:?}");
     drop(slow);
 }
+
+/// What `folio serve` prints for the shell works as pasted: the sign-in keeps the
+/// token in `$TOKEN` and the next command uses it. After a restart without the
+/// password in the environment, it says how to reset a lost one.
+#[test]
+fn the_sign_in_commands_folio_serve_prints_work_as_pasted() {
+    let dir = tempfile::tempdir().unwrap();
+    let printed = |password: Option<&str>| -> (Child, String) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_folio"));
+        command
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
+            .env_remove("FOLIO_OWNER_PASSWORD")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(password) = password {
+            command.env("FOLIO_OWNER_PASSWORD", password);
+        }
+        let mut child = command.spawn().expect("folio starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut text = String::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            text.push_str(&line);
+            text.push('\n');
+            if line.starts_with("API spec:") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        (child, text)
+    };
+    let (mut server, text) = printed(Some("Restart-passw0rd-ok"));
+    let commands: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Or sign in from a shell"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&commands)
+        .env("FOLIO_OWNER_PASSWORD", "Restart-passw0rd-ok")
+        .output()
+        .unwrap();
+    let me = String::from_utf8_lossy(&out.stdout);
+    assert!(me.contains("\"owner@folio.test\""), "{commands}\n→ {me}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let (mut server, text) = printed(None);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        text.contains("YOUR-PASSWORD") && text.contains("folio owner reset-password"),
+        "{text}"
+    );
+    assert!(!text.contains("$FOLIO_OWNER_PASSWORD"), "{text}");
+}
