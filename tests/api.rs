@@ -1095,3 +1095,22 @@ async fn the_owner_changes_the_password_and_every_session_ends() {
     let token = again.body["token"].as_str().unwrap();
     assert_eq!(s.get("/v1/auth/me", Some(token)).await.status, 200);
 }
+
+/// Whoever opens the API's address is pointed to the console and the API
+/// document, not answered a JSON 404.
+#[tokio::test]
+async fn the_site_root_points_a_person_to_the_console_and_the_api_document() {
+    let s = TestServer::spawn().await;
+    let page = s.get("/", None).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    for link in ["href=\"/admin/\"", "href=\"/v1/openapi.json\""] {
+        assert!(page.text.contains(link), "{link}: {}", page.text);
+    }
+    assert_eq!(s.get("/v1/openapi.json", None).await.status, 200);
+    assert_eq!(s.get("/admin/", None).await.status, 200);
+}

@@ -58,6 +58,9 @@ pub enum RouteId {
     TotalViews,
     Health,
     OpenApi,
+    /// `/`: where a person who opens the API's address is pointed (the console,
+    /// the API document).
+    SiteRoot,
     /// The owner's console page (`/admin/`); `/admin` redirects to it.
     ConsolePage,
     ConsoleRedirect,
@@ -222,10 +225,12 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/openapi.json" => OpenApi, Public, CONTENT, "getOpenApiDocument"),
 ];
 
-/// The owner's console: a web page, not part of the API (nor of its document). The
+/// The owner's console (and `/`, which points a person to it): web pages, not part
+/// of the API (nor of its document). The
 /// page itself is never cached by a shared cache (it is the same for everyone, but a
 /// deploy must reach the owner at once); its assets are named by their hash.
 pub static CONSOLE_ROUTES: &[Route] = &[
+    route!(GET "/" => SiteRoot, Public, Never, "siteRoot"),
     route!(GET "/admin" => ConsoleRedirect, Public, Never, "consoleRedirect"),
     route!(GET "/admin/" => ConsolePage, Public, Never, "consolePage"),
     route!(GET "/admin/assets/{file}" => ConsoleAsset, Public, Caching::Immutable, "consoleAsset"),

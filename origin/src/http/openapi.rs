@@ -506,7 +506,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
         ],
         OpenApi => vec![(200, ok("This document", json!({ "type": "object" })))],
         // The console is a web page beside the API, not in `ROUTES`: never described.
-        ConsolePage | ConsoleRedirect | ConsoleAsset => Vec::new(),
+        SiteRoot | ConsolePage | ConsoleRedirect | ConsoleAsset => Vec::new(),
     };
     (params, request, responses)
 }

@@ -149,6 +149,26 @@ pub fn page(upload_origin: Option<&str>) -> ApiResponse {
     )
 }
 
+/// `/`: a person who opens the API's address learns where to go. (No JSON for
+/// programs: CloudFront does not forward `Accept` to the origin, and programs
+/// start from `/v1/openapi.json`.)
+pub fn root() -> ApiResponse {
+    let page = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta name=\"robots\" content=\"noindex\"><title>folio</title></head><body>\
+<h1>folio</h1><p>This address serves a portfolio's API.</p><ul>\
+<li><a href=\"/admin/\">The owner's console</a></li>\
+<li><a href=\"/v1/openapi.json\">The API document</a> (OpenAPI 3)</li>\
+<li><a href=\"/v1/health\">Health</a></li></ul></body></html>\n";
+    let mut response = ApiResponse::empty(StatusCode::OK);
+    response.body = page.as_bytes().to_vec();
+    response.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
 /// `/admin` → `/admin/`, so that the page's relative world starts at the folder.
 pub fn redirect() -> ApiResponse {
     ApiResponse::empty(StatusCode::MOVED_PERMANENTLY).header(header::LOCATION, "/admin/")

@@ -138,6 +138,7 @@ pub async fn handle(
         TotalViews => analytics::total_views(app).await,
         Health => meta::health(app).await,
         OpenApi => Ok(meta::openapi()),
+        SiteRoot => Ok(console::root()),
         ConsolePage => Ok(console::page(upload_origin(app).as_deref())),
         ConsoleRedirect => Ok(console::redirect()),
         ConsoleAsset => console::asset(
