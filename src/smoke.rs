@@ -37,6 +37,32 @@ enum As {
     Public,
 }
 
+/// The smoke's User-Agent: a tool, not a reader (`tracking::is_bot`).
+pub const SMOKE_USER_AGENT: &str = concat!("folio-smoke/", env!("CARGO_PKG_VERSION"));
+
+/// Why a request got no answer, in words: hyper's own says `client error (Connect)`.
+fn unreachable(base: &str, error: &hyper_util::client::legacy::Error) -> String {
+    use std::error::Error as _;
+    let mut cause: Option<&dyn std::error::Error> = error.source();
+    while let Some(inner) = cause {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => format!(
+                    "the connection to {base} was refused: nothing listens there (is folio running, and is the address right?)"
+                ),
+                std::io::ErrorKind::TimedOut => format!("connecting to {base} timed out"),
+                _ => format!("cannot reach {base}: {io}"),
+            };
+        }
+        cause = inner.source();
+    }
+    if error.is_connect() {
+        format!("cannot connect to {base}: {error:?}")
+    } else {
+        error.to_string()
+    }
+}
+
 struct Smoke {
     base: String,
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
@@ -56,7 +82,9 @@ impl Smoke {
         let mut request = Request::builder()
             .method(method.clone())
             .uri(format!("{}{path}", self.base))
-            .header(header::USER_AGENT, "Mozilla/5.0 (folio smoke)");
+            // Named as the tool it is: the origin counts no visitor for it, so a
+            // smoke run leaves the owner's numbers as they were.
+            .header(header::USER_AGENT, SMOKE_USER_AGENT);
         if let (As::Owner, Some(token)) = (who, &self.token) {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -80,7 +108,9 @@ impl Smoke {
                     "{method} {path}: no answer within {REQUEST_TIMEOUT:?}"
                 ))
             })?
-            .map_err(|e| CommandError::Refused(format!("{method} {path}: {e}")))?;
+            .map_err(|e| {
+                CommandError::Refused(format!("{method} {path}: {}", unreachable(&self.base, &e)))
+            })?;
         let status = response.status();
         let etag = response
             .headers()
@@ -293,7 +323,7 @@ async fn checks_on(smoke: &Smoke, id: &str) -> Result<(), CommandError> {
         }
     })
     .await?;
-    step("tracked visit", async {
+    step("visit tracking answers, and counts no smoke", async {
         let a = smoke
             .expect(
                 As::Public,
@@ -303,6 +333,12 @@ async fn checks_on(smoke: &Smoke, id: &str) -> Result<(), CommandError> {
                 StatusCode::OK,
             )
             .await?;
+        if a.body["tracked"] != json!(false) {
+            return Err(CommandError::Refused(format!(
+                "the smoke was counted as a visitor: {}",
+                a.body
+            )));
+        }
         a.body["count"]
             .as_i64()
             .map(|_| ())

@@ -858,3 +858,27 @@ fn the_sign_in_commands_folio_serve_prints_work_as_pasted() {
     );
     assert!(!text.contains("$FOLIO_OWNER_PASSWORD"), "{text}");
 }
+
+/// `folio smoke` at an address where nothing listens says so in words, not as
+/// hyper's `client error (Connect)`.
+#[test]
+fn smoke_against_nothing_says_the_connection_was_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["smoke", &format!("http://127.0.0.1:{port}")])
+        .env("FOLIO_OWNER_PASSWORD", "Smoke-test-passw0rd")
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("was refused: nothing listens there"),
+        "{said}"
+    );
+    assert!(!said.contains("client error (Connect)"), "{said}");
+}

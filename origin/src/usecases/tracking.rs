@@ -40,6 +40,8 @@ const BOT_MARKERS: &[&str] = &[
     "httpclient",
     "axios/",
     "node-fetch",
+    // `folio smoke`, which checks a live site without adding to its numbers.
+    "folio-smoke/",
 ];
 
 pub fn is_bot(user_agent: &str) -> bool {
@@ -393,6 +395,7 @@ mod tests {
         for ua in [
             "Googlebot/2.1",
             "curl/8.0",
+            "folio-smoke/0.1.0",
             "",
             "Mozilla/5.0 HeadlessChrome/120",
             "python-requests/2",
