@@ -273,7 +273,8 @@
     async function makePreview(box) {
       try {
         const r = await api("POST", `${k.path}/${encodeURIComponent(item.id)}/preview`, { body: {} });
-        const url = `${location.origin}${r.data.path}`;
+        // The page a person opens (the API's JSON stays at r.data.path).
+        const url = `${location.origin}${r.data.pagePath || r.data.path}`;
         const field = h("input", { id: "preview-url", type: "url", readonly: true, value: url, "aria-label": "Preview link" });
         const revoke = h("button", { type: "button", class: "secondary", id: "revoke-preview", onclick: async () => {
           try {

@@ -61,6 +61,8 @@ pub enum RouteId {
     /// `/`: where a person who opens the API's address is pointed (the console,
     /// the API document).
     SiteRoot,
+    /// A preview link opened by a person: the item as a readable page.
+    PreviewPage,
     /// The owner's console page (`/admin/`); `/admin` redirects to it.
     ConsolePage,
     ConsoleRedirect,
@@ -231,6 +233,8 @@ pub static ROUTES: &[Route] = &[
 /// deploy must reach the owner at once); its assets are named by their hash.
 pub static CONSOLE_ROUTES: &[Route] = &[
     route!(GET "/" => SiteRoot, Public, Never, "siteRoot"),
+    // The token is the credential: never cached, never logged (`loggable_path`).
+    route!(GET "/preview/{previewToken}" => PreviewPage, Public, Never, "previewPage"),
     route!(GET "/admin" => ConsoleRedirect, Public, Never, "consoleRedirect"),
     route!(GET "/admin/" => ConsolePage, Public, Never, "consolePage"),
     route!(GET "/admin/assets/{file}" => ConsoleAsset, Public, Caching::Immutable, "consoleAsset"),
@@ -243,14 +247,18 @@ pub fn all_routes() -> impl Iterator<Item = &'static Route> {
 
 /// Where preview links live: the segment after it is a bearer token.
 pub const PREVIEW_PREFIX: &str = "/v1/preview/";
+/// Where the same link opens as a page for a person.
+pub const PREVIEW_PAGE_PREFIX: &str = "/preview/";
 
 /// The request path as logs may show it: a preview link's token replaced by its
 /// parameter name (whoever reads the logs must not be able to open drafts).
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    match path.strip_prefix(PREVIEW_PREFIX) {
-        Some(_) => format!("{PREVIEW_PREFIX}{{previewToken}}").into(),
-        None => path.into(),
+    for prefix in [PREVIEW_PREFIX, PREVIEW_PAGE_PREFIX] {
+        if path.starts_with(prefix) {
+            return format!("{prefix}{{previewToken}}").into();
+        }
     }
+    path.into()
 }
 
 /// A request matched to its route, with the path parameters it carried.
@@ -457,15 +465,26 @@ mod tests {
 
     #[test]
     fn preview_tokens_never_reach_a_log() {
-        let preview: Vec<&Route> = ROUTES
-            .iter()
-            .filter(|r| matches!(r.id, RouteId::GetPreview | RouteId::RevokePreview))
+        let preview: Vec<&Route> = all_routes()
+            .filter(|r| {
+                matches!(
+                    r.id,
+                    RouteId::GetPreview | RouteId::RevokePreview | RouteId::PreviewPage
+                )
+            })
             .collect();
-        assert_eq!(preview.len(), 2);
+        assert_eq!(preview.len(), 3);
         for route in preview {
-            assert!(route.path.starts_with(PREVIEW_PREFIX), "{}", route.path);
+            assert!(
+                route.path.starts_with(PREVIEW_PREFIX)
+                    || route.path.starts_with(PREVIEW_PAGE_PREFIX),
+                "{}",
+                route.path
+            );
             assert_eq!(route.caching, Caching::Never);
         }
+        let page = loggable_path("/preview/3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(page, "/preview/{previewToken}");
         let token = "3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         let path = format!("/v1/preview/{token}");
         let logged = loggable_path(&path);

@@ -309,14 +309,26 @@ class ConsoleTests:
             published["contentHtml"])
         self.assertTrue(same, "the preview differs from the published contentHtml")
 
+    def test_a_preview_link_opens_as_a_page_with_a_banner(self):
+        self.signed_in()
+        self.new_post("A draft to show")
+        self.browser.find_element(By.ID, "make-preview").click()
+        url = self.visible("#preview-url").get_attribute("value")
+        self.browser.get(url)
+        self.wait(lambda b: "Preview, not published" in b.find_element(By.TAG_NAME, "body").text)
+        self.assertEqual(self.browser.find_element(By.TAG_NAME, "h1").text, "A draft to show")
+        robots = self.browser.find_element(By.CSS_SELECTOR, "meta[name=robots]").get_attribute("content")
+        self.assertIn("noindex", robots)
+
     def test_a_preview_link_opens_the_draft_for_anyone_until_revoked(self):
         self.signed_in()
         post_id = self.new_post("Previewed draft")
         self.browser.find_element(By.ID, "make-preview").click()
         field = self.visible("#preview-url")
         url = field.get_attribute("value")
-        self.assertTrue(url.startswith(self.server.base + "/v1/preview/"), url)
-        path = url[len(self.server.base):]
+        # The link is the page a person opens; the API's JSON is under /v1.
+        self.assertTrue(url.startswith(self.server.base + "/preview/"), url)
+        path = "/v1" + url[len(self.server.base):]
         status, headers, preview = self.server.request("GET", path)
         self.assertEqual(status, 200, preview)
         self.assertEqual((preview["item"]["id"], preview["item"]["status"]), (post_id, "draft"))
@@ -335,7 +347,7 @@ class ConsoleTests:
         second = self.browser.find_element(By.ID, "preview-url").get_attribute("value")[len(self.server.base):]
         self.visible("#preview-links li button").click()
         self.wait(lambda b: not b.find_elements(By.CSS_SELECTOR, "#preview-links li"))
-        status, _, _ = self.server.request("GET", second)
+        status, _, _ = self.server.request("GET", "/v1" + second)
         self.assertEqual(status, 404, "revoked from the list")
 
     def test_a_draft_scheduled_in_the_console_goes_out_on_time(self):

@@ -454,6 +454,58 @@ async fn the_owner_lists_an_items_preview_links_and_revokes_one_by_its_id() {
     );
 }
 
+/// A preview link opens as a page for a person: the item's HTML under a "not
+/// published" banner, noindex, no script; a dead link is a page saying so.
+#[tokio::test]
+async fn a_preview_link_opens_as_a_page_a_person_can_read() {
+    let s = TestServer::spawn().await;
+    let mut body = blog_body("<script>alert(1)</script> & friends");
+    body["content"] = json!("Some **bold** words.");
+    let draft = s.create("/v1/blog/posts", body).await;
+    let r = s
+        .owner(
+            Method::POST,
+            &format!("/v1/blog/posts/{}/preview", draft["id"].as_str().unwrap()),
+            Some(json!({})),
+        )
+        .await;
+    let page_path = r.body["pagePath"].as_str().unwrap().to_string();
+    assert_eq!(
+        page_path.replacen("/preview/", "/v1/preview/", 1),
+        r.body["path"]
+    );
+    let page = s.get(&page_path, None).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(page.header("x-robots-tag"), Some("noindex, nofollow"));
+    assert_eq!(page.header("cache-control"), Some("private, no-store"));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert!(
+        page.text.contains("Preview, not published"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("<strong>bold</strong>"), "{}", page.text);
+    assert!(
+        page.text
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends")
+    );
+    assert!(!page.text.contains("<script>"));
+    let dead = s
+        .get("/preview/3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", None)
+        .await;
+    assert_eq!(dead.status, 404);
+    assert!(dead.text.contains("not available"), "{}", dead.text);
+}
+
 /// A link outlives nothing the owner ends: signing out everywhere ends every
 /// preview link made until then, as it ends every session; links made after
 /// work again.

@@ -506,7 +506,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
         ],
         OpenApi => vec![(200, ok("This document", json!({ "type": "object" })))],
         // The console is a web page beside the API, not in `ROUTES`: never described.
-        SiteRoot | ConsolePage | ConsoleRedirect | ConsoleAsset => Vec::new(),
+        SiteRoot | PreviewPage | ConsolePage | ConsoleRedirect | ConsoleAsset => Vec::new(),
     };
     (params, request, responses)
 }
@@ -690,7 +690,8 @@ fn schemas() -> Value {
         "PreviewLink": { "type": "object", "required": ["token", "path", "expiresAt", "contentType", "contentId", "id"], "properties": {
             "id": { "type": "string", "pattern": "^[0-9a-f]{16}$", "description": "Names the link in the item's list of links" },
             "token": { "type": "string", "description": "The link's secret: 256 random bits" },
-            "path": { "type": "string", "description": "GET this path of the API to read the item" },
+            "path": { "type": "string", "description": "GET this path of the API to read the item (JSON)" },
+            "pagePath": { "type": "string", "description": "The same link as a page a person opens in a browser" },
             "expiresAt": { "type": "string", "format": "date-time" },
             "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
             "contentId": { "type": "string" } } },

@@ -155,7 +155,7 @@ pub fn page(upload_origin: Option<&str>) -> ApiResponse {
 pub fn root() -> ApiResponse {
     let page = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta name=\"robots\" content=\"noindex\"><title>folio</title></head><body>\
+<meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\"><title>folio</title></head><body>\
 <h1>folio</h1><p>This address serves a portfolio's API.</p><ul>\
 <li><a href=\"/admin/\">The owner's console</a></li>\
 <li><a href=\"/v1/openapi.json\">The API document</a> (OpenAPI 3)</li>\

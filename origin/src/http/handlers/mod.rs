@@ -139,6 +139,7 @@ pub async fn handle(
         Health => meta::health(app).await,
         OpenApi => Ok(meta::openapi()),
         SiteRoot => Ok(console::root()),
+        PreviewPage => Ok(preview::page(app, matched.param("previewToken").unwrap_or("")).await),
         ConsolePage => Ok(console::page(upload_origin(app).as_deref())),
         ConsoleRedirect => Ok(console::redirect()),
         ConsoleAsset => console::asset(

@@ -11,7 +11,7 @@ use folio_shared::digest::sha256_hex;
 use folio_shared::domain::{
     BlogPost, Certification, Content, ContentKind, ItemId, Project, Timestamp,
 };
-use folio_shared::routes::PREVIEW_PREFIX;
+use folio_shared::routes::{PREVIEW_PAGE_PREFIX, PREVIEW_PREFIX};
 use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::{HeaderName, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -101,6 +101,7 @@ pub async fn create<T: Content>(
         &json!({
             "token": token,
             "path": format!("{PREVIEW_PREFIX}{token}"),
+            "pagePath": format!("{PREVIEW_PAGE_PREFIX}{token}"),
             "expiresAt": Timestamp::from_utc(expires),
             "contentType": T::KIND,
             "contentId": id,
@@ -225,7 +226,12 @@ async fn item_json<T: Content>(app: &App, id: &ItemId) -> Result<serde_json::Val
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-pub async fn read(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
+/// What a live link opens: the item's kind, its representation (drafts included,
+/// with its HTML) and when the link expires.
+async fn open(
+    app: &App,
+    token: &str,
+) -> Result<(ContentKind, serde_json::Value, Option<Timestamp>), ApiError> {
     let row = find(app, token).await?;
     let target: Target = row
         .data
@@ -243,12 +249,115 @@ pub async fn read(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
         .expires_at
         .and_then(|t| DateTime::from_timestamp(t, 0))
         .map(Timestamp::from_utc);
+    Ok((target.kind, item, expires_at))
+}
+
+pub async fn read(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
+    let (kind, item, expires_at) = open(app, token).await?;
     Ok(ApiResponse::json(
         StatusCode::OK,
-        &json!({ "contentType": target.kind, "expiresAt": expires_at, "item": item }),
+        &json!({ "contentType": kind, "expiresAt": expires_at, "item": item }),
     )
     // A draft must not turn up in a search engine through a shared link.
     .header(HeaderName::from_static("x-robots-tag"), "noindex, nofollow"))
+}
+
+/// The page's own policy: no script at all; its one stylesheet inline; images
+/// from anywhere over HTTPS (a cover may live on another host) or this origin.
+const PAGE_CSP: &str = "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; \
+base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_page(status: StatusCode, title: &str, body: &str) -> ApiResponse {
+    let page = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta name=\"robots\" content=\"noindex, nofollow\"><link rel=\"icon\" href=\"data:,\"><title>{}</title>\
+<style>body{{font:17px/1.6 system-ui,sans-serif;max-width:42rem;margin:0 auto;padding:1rem;color:#1d1d1f}}\
+.banner{{background:#fff4d6;border:1px solid #e0b84a;padding:.6rem .8rem;border-radius:.4rem}}\
+img{{max-width:100%;height:auto}}pre{{overflow-x:auto;background:#f4f4f5;padding:.8rem}}</style></head>\
+<body>{body}</body></html>\n",
+        escape(title)
+    );
+    let mut response = ApiResponse::empty(status);
+    response.body = page.into_bytes();
+    response.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response.headers.insert(
+        http::header::CONTENT_SECURITY_POLICY,
+        http::HeaderValue::from_static(PAGE_CSP),
+    );
+    response.header(HeaderName::from_static("x-robots-tag"), "noindex, nofollow")
+}
+
+/// A preview link opened by a person: the item as a page, with a banner saying it
+/// is a preview; a link that opens nothing is a page saying so (404).
+pub async fn page(app: &App, token: &str) -> ApiResponse {
+    let (kind, item, expires_at) = match open(app, token).await {
+        Ok(opened) => opened,
+        Err(ApiError::NotFound) => {
+            return html_page(
+                StatusCode::NOT_FOUND,
+                "Preview not available",
+                "<h1>This preview is not available</h1><p>The link has expired or was revoked, \
+or the item was deleted. Ask for a new link.</p>",
+            );
+        }
+        Err(_) => {
+            return html_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Preview unavailable",
+                "<h1>The preview cannot be shown right now</h1><p>Try again in a moment.</p>",
+            );
+        }
+    };
+    let text = |name: &str| item.get(name).and_then(|v| v.as_str()).unwrap_or("");
+    let title = [text("title"), text("name")]
+        .into_iter()
+        .find(|t| !t.is_empty())
+        .unwrap_or("Preview");
+    let cover = [text("coverImage"), text("imageUrl")]
+        .into_iter()
+        .find(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'));
+    // The item's rendered Markdown, sanitised by the renderer; else its plain text.
+    let html = item
+        .as_object()
+        .and_then(|fields| {
+            fields
+                .iter()
+                .find(|(name, _)| name.ends_with("Html"))
+                .and_then(|(_, v)| v.as_str().map(String::from))
+        })
+        .unwrap_or_else(|| format!("<p>{}</p>", escape(text("description"))));
+    let until = expires_at
+        .map(|t| format!(" This link works until {} (UTC).", escape(t.as_str())))
+        .unwrap_or_default();
+    let body = format!(
+        "<p class=\"banner\" role=\"note\"><strong>Preview, not published.</strong> \
+You are reading a {kind} before it is public; please do not share this link.{until}</p>\
+<h1>{}</h1>{}<article>{html}</article>",
+        escape(title),
+        cover
+            .map(|src| format!("<p><img src=\"{}\" alt=\"\"></p>", escape(src)))
+            .unwrap_or_default(),
+    );
+    html_page(StatusCode::OK, title, &body)
 }
 
 pub async fn revoke(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
