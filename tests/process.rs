@@ -23,6 +23,30 @@ fn start(data_dir: &std::path::Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("folio starts");
+    let base = serving(&mut child);
+    Server { child, base }
+}
+
+/// What `folio serve` printed up to the line starting with `last`; the rest of
+/// its output is drained so the child never blocks on a full pipe.
+fn printed_until(child: &mut Child, last: &str) -> String {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut said = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.starts_with(last) {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    said
+}
+
+/// The address `folio serve` printed on its stdout; the rest of the output is
+/// drained so the child never blocks on a full pipe.
+fn serving(child: &mut Child) -> String {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let base = loop {
@@ -31,9 +55,8 @@ fn start(data_dir: &std::path::Path) -> Server {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
-    // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
+    base
 }
 
 async fn login(client: &reqwest::Client, base: &str) -> String {
@@ -400,16 +423,7 @@ async fn the_owner_is_managed_by_folio_owner_and_never_doubled() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut said = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        said.push_str(&line);
-        said.push('\n');
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
+    let said = printed_until(&mut child, "Press Ctrl-C");
     let _ = child.kill();
     let _ = child.wait();
     assert!(said.contains("Owner: me@folio.test"), "{said}");
@@ -760,15 +774,7 @@ fn a_low_open_file_limit_does_not_stall_the_server_behind_slow_clients() {
         .stderr(Stdio::null())
         .spawn()
         .expect("folio starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines.next().expect("folio printed its address").unwrap();
-        if let Some(rest) = line.strip_prefix("folio is serving ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let base = serving(&mut child);
     let addr = base.trim_start_matches("http://").to_string();
     let mut slow = Vec::new();
     for _ in 0..300 {
@@ -817,17 +823,7 @@ fn the_sign_in_commands_folio_serve_prints_work_as_pasted() {
             command.env("FOLIO_OWNER_PASSWORD", password);
         }
         let mut child = command.spawn().expect("folio starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut text = String::new();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            text.push_str(&line);
-            text.push('\n');
-            if line.starts_with("API spec:") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
+        let text = printed_until(&mut child, "API spec:");
         (child, text)
     };
     let (mut server, text) = printed(Some("Restart-passw0rd-ok"));

@@ -10,6 +10,7 @@ use folio_shared::{ApiError, ApiResponse};
 use http::{StatusCode, header};
 use serde_json::json;
 
+use crate::http::markup::xml;
 use crate::repo::content as repo;
 use crate::usecases::app::App;
 use crate::usecases::render::markdown_to_html;
@@ -42,25 +43,6 @@ fn respond(media_type: &str, body: String) -> ApiResponse {
     );
     response.body = body.into_bytes();
     response
-}
-
-/// Text for XML character data and attribute values: markup escaped, and the
-/// characters XML 1.0 cannot carry at all (most C0 controls) left out.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// When a post was published: the owner's date at midnight UTC, else its creation.

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::http::handlers::content::representation;
+use crate::http::markup::xml;
 use crate::http::request::Request;
 use crate::ports::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Query, StoreError, Write};
@@ -267,21 +268,6 @@ pub async fn read(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
 const PAGE_CSP: &str = "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; \
 base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn html_page(status: StatusCode, title: &str, body: &str) -> ApiResponse {
     let page = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -291,7 +277,7 @@ fn html_page(status: StatusCode, title: &str, body: &str) -> ApiResponse {
 .banner{{background:#fff4d6;border:1px solid #e0b84a;padding:.6rem .8rem;border-radius:.4rem}}\
 img{{max-width:100%;height:auto}}pre{{overflow-x:auto;background:#f4f4f5;padding:.8rem}}</style></head>\
 <body>{body}</body></html>\n",
-        escape(title)
+        xml(title)
     );
     let mut response = ApiResponse::empty(status);
     response.body = page.into_bytes();
@@ -344,17 +330,17 @@ or the item was deleted. Ask for a new link.</p>",
                 .find(|(name, _)| name.ends_with("Html"))
                 .and_then(|(_, v)| v.as_str().map(String::from))
         })
-        .unwrap_or_else(|| format!("<p>{}</p>", escape(text("description"))));
+        .unwrap_or_else(|| format!("<p>{}</p>", xml(text("description"))));
     let until = expires_at
-        .map(|t| format!(" This link works until {} (UTC).", escape(t.as_str())))
+        .map(|t| format!(" This link works until {} (UTC).", xml(t.as_str())))
         .unwrap_or_default();
     let body = format!(
         "<p class=\"banner\" role=\"note\"><strong>Preview, not published.</strong> \
 You are reading a {kind} before it is public; please do not share this link.{until}</p>\
 <h1>{}</h1>{}<article>{html}</article>",
-        escape(title),
+        xml(title),
         cover
-            .map(|src| format!("<p><img src=\"{}\" alt=\"\"></p>", escape(src)))
+            .map(|src| format!("<p><img src=\"{}\" alt=\"\"></p>", xml(src)))
             .unwrap_or_default(),
     );
     html_page(StatusCode::OK, title, &body)
