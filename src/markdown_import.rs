@@ -10,7 +10,7 @@
 //! | `draft: true`, Jekyll's `published: false` | status draft (else published) |
 //! | `tags` (a list, or one string split on commas or spaces) | `tags` |
 //! | `categories` (the first), `category` | `category` |
-//! | `summary`, `description`, `excerpt` (else the first paragraph) | `excerpt` |
+//! | `summary`, `description`, `excerpt` (else the first paragraph, as plain text) | `excerpt` |
 //! | `slug` (else the Jekyll file name, else the title) | `slug` |
 //! | the body | `content` |
 //!
@@ -279,13 +279,6 @@ fn id_of(relative: &str) -> String {
     )
 }
 
-fn first_paragraph(body: &str) -> Option<String> {
-    body.split("\n\n")
-        .map(str::trim)
-        .find(|p| !p.is_empty() && !p.starts_with('#') && !p.starts_with("```"))
-        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-}
-
 fn timestamp(day: NaiveDate) -> String {
     format!("{day}T00:00:00Z")
 }
@@ -373,7 +366,7 @@ fn post_of(
     let mut excerpt = take(&["summary", "description", "excerpt"])
         .and_then(|v| v.as_str().map(str::trim).map(String::from))
         .filter(|e| !e.is_empty())
-        .or_else(|| first_paragraph(&content))
+        .or_else(|| folio_origin::usecases::render::first_paragraph_text(&content))
         .unwrap_or_else(|| title.clone());
     if excerpt.chars().count() > EXCERPT_CHARS {
         notes.push(format!("the excerpt was cut to {EXCERPT_CHARS} characters"));

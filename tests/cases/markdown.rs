@@ -59,8 +59,8 @@ async fn hugo_jekyll_and_astro_posts_map_field_by_field_and_import_once() {
     assert_eq!(jekyll.tags, ["ruby", "static"]);
     assert_eq!(jekyll.category, "Blog");
     assert_eq!(
-        jekyll.excerpt,
-        "The date and the slug come from the file name."
+        jekyll.excerpt, "The date and the slug come from the file name.",
+        "an excerpt from the first paragraph is plain text (no ** or link syntax)"
     );
     assert!(notes.iter().any(|n| n == "not mapped: layout"), "{notes:?}");
 

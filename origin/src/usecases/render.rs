@@ -1,5 +1,5 @@
-//! Markdown to HTML for readers: CommonMark with GFM tables, strikethrough and
-//! autolinks, then sanitised against an allow-list so that nothing the Markdown
+//! Markdown to HTML for readers: CommonMark with GFM tables, strikethrough,
+//! autolinks and footnotes, then sanitised against an allow-list so that nothing the Markdown
 //! carries (raw HTML, `javascript:` links, event attributes) reaches a reader as
 //! live code.
 //!
@@ -35,10 +35,16 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .url_schemes(URL_SCHEMES.iter().copied().collect())
         .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_url)))
         .add_tag_attributes("code", ["class"])
+        // A footnote's definition is the target of its references' links.
+        .add_tag_attributes("div", ["id"])
         // Fenced code keeps its `language-…` class (for a frontend's highlighter);
         // no other class survives.
         .attribute_filter(|element, attribute, value| {
-            let keep = element != "code" || attribute != "class" || is_language_class(value);
+            let keep = match (element, attribute) {
+                ("code", "class") => is_language_class(value),
+                ("div", "id") => value.starts_with(FOOTNOTE_ID_PREFIX),
+                _ => true,
+            };
             keep.then(|| value.into())
         });
     builder
@@ -68,6 +74,10 @@ fn is_language_class(value: &str) -> bool {
     })
 }
 
+/// What a footnote's anchor starts with: the page's own ids (a frontend's) stay
+/// clear of the Markdown's labels, and only these ids survive the sanitiser.
+const FOOTNOTE_ID_PREFIX: &str = "folio-fn-";
+
 /// How deeply the rendered HTML nests: block quotes, lists and raw HTML elements
 /// together. Far beyond what prose uses; bounded so the sanitiser stays linear.
 pub const MAX_NESTING: usize = 32;
@@ -81,14 +91,52 @@ const VOID_ELEMENTS: &[&str] = &[
 /// Markdown to sanitised HTML. CPU-bound (a 200,000-character post takes
 /// milliseconds): callers on async workers run it with `spawn_blocking`.
 pub fn markdown_to_html(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES;
     // Text arrives in pieces (split at would-be emphasis): merged, a URL is whole.
-    let events = bound_nesting(autolink(TextMergeStream::new(Parser::new_ext(
-        markdown, options,
-    ))));
+    let events = bound_nesting(autolink(
+        TextMergeStream::new(Parser::new_ext(markdown, options)).map(namespace_footnote),
+    ));
     let mut html = String::with_capacity(markdown.len() * 5 / 4);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     SANITIZER.clean(&html).to_string()
+}
+
+/// The first paragraph of `markdown` as plain text (emphasis, links and code as
+/// their words; HTML left out), for an excerpt a frontend prints as text.
+pub fn first_paragraph_text(markdown: &str) -> Option<String> {
+    let mut text = String::new();
+    let mut in_paragraph = false;
+    for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Start(Tag::Paragraph) => in_paragraph = true,
+            Event::End(TagEnd::Paragraph) if in_paragraph => {
+                let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !words.is_empty() {
+                    return Some(words);
+                }
+                in_paragraph = false;
+                text.clear();
+            }
+            Event::Text(t) | Event::Code(t) if in_paragraph => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak if in_paragraph => text.push(' '),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A footnote's label as an id of its own (`FOOTNOTE_ID_PREFIX`), in its
+/// references and its definition alike.
+fn namespace_footnote(event: Event<'_>) -> Event<'_> {
+    let namespaced = |label: &CowStr<'_>| CowStr::from(format!("{FOOTNOTE_ID_PREFIX}{label}"));
+    match event {
+        Event::FootnoteReference(label) => Event::FootnoteReference(namespaced(&label)),
+        Event::Start(Tag::FootnoteDefinition(label)) => {
+            Event::Start(Tag::FootnoteDefinition(namespaced(&label)))
+        }
+        other => other,
+    }
 }
 
 /// GFM's extended autolinks: bare `https://…`, `http://…` and `www.…` in text
@@ -531,6 +579,27 @@ mod tests {
         for href in ["/blog/a", "b.html", "#c", "https://other.example"] {
             assert!(kept.contains(&format!("href=\"{href}\"")), "{href}: {kept}");
         }
+    }
+
+    #[test]
+    fn a_first_paragraph_reads_as_plain_text() {
+        let md = "# Title\n\n<div>raw</div>\n\nSome **bold** and [a link](https://x.example)\nwith `code`.\n\nMore.";
+        assert_eq!(
+            first_paragraph_text(md).as_deref(),
+            Some("Some bold and a link with code.")
+        );
+        assert_eq!(first_paragraph_text("# Only a title"), None);
+    }
+
+    #[test]
+    fn footnotes_render_and_link_to_their_definitions() {
+        let html = markdown_to_html("A claim.[^src]\n\n[^src]: Where it comes from.\n");
+        assert!(html.contains("href=\"#folio-fn-src\""), "{html}");
+        assert!(html.contains("id=\"folio-fn-src\""), "{html}");
+        assert!(html.contains("Where it comes from."), "{html}");
+        // Only footnote ids survive: no other id can clobber the page's.
+        let raw = markdown_to_html("<div id=\"main\">x</div>");
+        assert!(!raw.contains("id="), "{raw}");
     }
 
     #[test]
