@@ -153,6 +153,12 @@ enum Command {
         /// Say what would change, and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Markdown posts without a category get this one (the API requires one).
+        #[arg(long, default_value = "Uncategorized")]
+        default_category: String,
+        /// Markdown posts without tags get this one (the API requires one).
+        #[arg(long, default_value = "untagged")]
+        default_tag: String,
         /// A file from `folio export`, or a directory of Markdown files.
         file: PathBuf,
     },
@@ -650,8 +656,16 @@ async fn main() -> ExitCode {
             data_dir,
             aws,
             dry_run,
+            default_category,
+            default_tag,
             file,
-        } => folio::portable::import(target(data_dir, aws), &file, dry_run).await,
+        } => {
+            let defaults = folio::markdown_import::Defaults {
+                category: default_category,
+                tag: default_tag,
+            };
+            folio::portable::import(target(data_dir, aws), &file, dry_run, &defaults).await
+        }
         Command::Smoke { base_url } => match (owner_email(), owner_password()) {
             (Ok(email), Some(password)) => {
                 let credentials = folio::smoke::Credentials {

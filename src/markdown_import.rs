@@ -283,12 +283,31 @@ fn timestamp(day: NaiveDate) -> String {
     format!("{day}T00:00:00Z")
 }
 
+/// What a post gets when its front matter names no category or no tag: the API
+/// requires both (as the reference API does), so the owner chooses them on the
+/// command line (`--default-category`, `--default-tag`) and the import says so up
+/// front and per file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    pub category: String,
+    pub tag: String,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            category: "Uncategorized".into(),
+            tag: "untagged".into(),
+        }
+    }
+}
+
 /// Converts one file; `relative` is its path under the imported directory.
-pub fn convert(file: &Path, relative: &str) -> Converted {
+pub fn convert(file: &Path, relative: &str, defaults: &Defaults) -> Converted {
     let mut notes = Vec::new();
     let record = untrusted_files::read_text_bounded(file, MAX_FILE_BYTES)
         .map_err(Skipped::from)
-        .and_then(|text| post_of(&text, file, relative, &mut notes));
+        .and_then(|text| post_of(&text, file, relative, defaults, &mut notes));
     Converted {
         file: file.to_path_buf(),
         record,
@@ -300,6 +319,7 @@ fn post_of(
     text: &str,
     file: &Path,
     relative: &str,
+    defaults: &Defaults,
     notes: &mut Vec<String>,
 ) -> Result<Record, Skipped> {
     let (mut matter, body) = split(text)?;
@@ -356,12 +376,18 @@ fn post_of(
         ));
     }
     let category = categories.into_iter().next().unwrap_or_else(|| {
-        notes.push("no category: filed under Uncategorized".into());
-        "Uncategorized".into()
+        notes.push(format!(
+            "no category: filed under {:?} (--default-category)",
+            defaults.category
+        ));
+        defaults.category.clone()
     });
     if tags.is_empty() {
-        notes.push("no tags: tagged untagged".into());
-        tags.push("untagged".into());
+        notes.push(format!(
+            "no tags: tagged {:?} (--default-tag)",
+            defaults.tag
+        ));
+        tags.push(defaults.tag.clone());
     }
     let mut excerpt = take(&["summary", "description", "excerpt"])
         .and_then(|v| v.as_str().map(str::trim).map(String::from))
@@ -413,7 +439,7 @@ fn post_of(
 /// Every `.md` / `.markdown` file under `dir` (sorted, so runs are the same),
 /// converted; links and what is not a regular file are listed as skipped, never
 /// followed or read.
-pub fn convert_dir(dir: &Path) -> Result<Vec<Converted>, CommandError> {
+pub fn convert_dir(dir: &Path, defaults: &Defaults) -> Result<Vec<Converted>, CommandError> {
     let is_markdown = |path: &Path| {
         path.extension()
             .is_some_and(|e| e == "md" || e == "markdown")
@@ -470,7 +496,7 @@ pub fn convert_dir(dir: &Path) -> Result<Vec<Converted>, CommandError> {
     };
     let mut converted: Vec<Converted> = files
         .iter()
-        .map(|file| convert(file, &relative(file)))
+        .map(|file| convert(file, &relative(file), defaults))
         .collect();
     converted.extend(refused.into_iter().map(|(file, why)| Converted {
         file,

@@ -12,6 +12,7 @@ use folio_origin::usecases::portable;
 use folio_origin::wiring::local::{LOCAL_REGION, STORE_FILE};
 
 use crate::error::CommandError;
+use crate::markdown_import::Defaults;
 use crate::progress::Progress;
 
 /// Which store a command works on.
@@ -107,8 +108,17 @@ fn report(summary: &portable::Summary, dry_run: bool) {
 }
 
 /// A directory of Markdown files (Hugo, Jekyll, Astro) as blog posts.
-async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<(), CommandError> {
-    let converted = crate::markdown_import::convert_dir(dir)?;
+async fn import_markdown(
+    target: Target,
+    dir: &Path,
+    dry_run: bool,
+    defaults: &Defaults,
+) -> Result<(), CommandError> {
+    eprintln!(
+        "Posts without a category are filed under {:?}, posts without tags tagged {:?} (choose with --default-category, --default-tag).",
+        defaults.category, defaults.tag
+    );
+    let converted = crate::markdown_import::convert_dir(dir, defaults)?;
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
     let mut summary = portable::Summary::default();
     let mut progress = Progress::new("files", converted.len());
@@ -138,9 +148,14 @@ async fn import_markdown(target: Target, dir: &Path, dry_run: bool) -> Result<()
     Ok(())
 }
 
-pub async fn import(target: Target, file: &Path, dry_run: bool) -> Result<(), CommandError> {
+pub async fn import(
+    target: Target,
+    file: &Path,
+    dry_run: bool,
+    defaults: &Defaults,
+) -> Result<(), CommandError> {
     if file.is_dir() {
-        return import_markdown(target, file, dry_run).await;
+        return import_markdown(target, file, dry_run, defaults).await;
     }
     let text = crate::untrusted_files::read_text_bounded(file, MAX_IMPORT_BYTES)
         .map_err(|e| CommandError::Refused(format!("cannot import {}: {e}", file.display())))?;

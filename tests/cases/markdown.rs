@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use folio::markdown_import::{Converted, convert_dir};
+use folio::markdown_import::{Converted, Defaults, convert_dir};
 use folio_origin::usecases::portable::{self, Record};
 use folio_shared::domain::{BlogPost, Status};
 
@@ -23,7 +23,7 @@ fn post(converted: &[Converted], title: &str) -> (BlogPost, Vec<String>) {
 #[tokio::test]
 async fn hugo_jekyll_and_astro_posts_map_field_by_field_and_import_once() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/markdown");
-    let converted = convert_dir(&dir).unwrap();
+    let converted = convert_dir(&dir, &Defaults::default()).unwrap();
     assert_eq!(converted.len(), 4);
 
     let (hugo, notes) = post(&converted, "Hello from Hugo");
@@ -74,13 +74,30 @@ async fn hugo_jekyll_and_astro_posts_map_field_by_field_and_import_once() {
         notes.iter().any(|n| n == "not mapped: heroImage"),
         "{notes:?}"
     );
+    // The owner chooses what a post without a category or tags gets.
+    let chosen = Defaults {
+        category: "Writing".into(),
+        tag: "imported".into(),
+    };
+    let converted = convert_dir(&dir, &chosen).unwrap();
+    let (astro, notes) = post(&converted, "First post in Astro");
+    assert_eq!(
+        (astro.category.as_str(), astro.tags.as_slice()),
+        ("Writing", &["imported".to_string()][..])
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("\"imported\" (--default-tag)")),
+        "{notes:?}"
+    );
 
     // Imported through the same path as `folio import DIR`: the second run changes nothing.
     let s = TestServer::spawn().await;
     let store = s.server.app.store.as_ref();
     for round in 0..2 {
         let mut summary = portable::Summary::default();
-        for file in convert_dir(&dir).unwrap() {
+        for file in convert_dir(&dir, &Defaults::default()).unwrap() {
             let outcome = portable::import_record(store, file.record.unwrap(), "local", false)
                 .await
                 .unwrap()
