@@ -12,6 +12,7 @@ pub mod seed;
 pub mod serve;
 pub mod smoke;
 pub mod standin;
+pub mod template_tags;
 pub mod untrusted_files;
 
 /// The settings in the process's environment (`folio_shared::settings`), read on

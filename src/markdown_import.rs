@@ -60,6 +60,8 @@ pub enum Skipped {
     Unclosed(&'static str),
     #[error("it has no body to be the post's content")]
     NoBody,
+    #[error("a Hugo section page (_index), not a post")]
+    SectionPage,
     /// Dates or an id the item cannot be made of.
     #[error("{0}")]
     Meta(String),
@@ -331,9 +333,20 @@ fn post_of(
         .filter(|p| p.ends_with('-'))
         .and_then(|p| NaiveDate::parse_from_str(&p[..10], "%Y-%m-%d").ok())
         .map(|day| (day, &stem[11..]));
-    let content = body.trim().to_string();
+    let mdx = file.extension().is_some_and(|e| e == "mdx");
+    let (content, template_notes) = crate::template_tags::convert(body.trim(), mdx);
+    notes.extend(template_notes);
     if content.is_empty() {
         return Err(Skipped::NoBody);
+    }
+    // `post.fr.md`: a translation; folio has no languages.
+    if let Some((_, lang)) = stem.rsplit_once('.')
+        && (lang.len() == 2 || (lang.len() == 5 && lang.as_bytes()[2] == b'-'))
+        && lang.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+    {
+        notes.push(format!(
+            "a translation ({lang}): imported as a post of its own (folio has no languages)"
+        ));
     }
     let title = take(&["title"])
         .and_then(|v| v.as_str().map(str::trim).map(String::from))
@@ -359,8 +372,18 @@ fn post_of(
         None => jekyll.map(|(day, _)| day),
     };
     let updated = take(&["lastmod", "updated", "updatedDate"]).and_then(|v| date_of(&v));
+    // Hugo's `expiryDate`: past it, the site no longer shows the page.
+    let expired = take(&["expiryDate", "expirydate"])
+        .and_then(|v| date_of(&v))
+        .filter(|day| *day <= Utc::now().date_naive());
+    if let Some(day) = expired {
+        notes.push(format!(
+            "expired on {day} (expiryDate): imported as a draft"
+        ));
+    }
     let draft = take(&["draft"]).and_then(|v| v.as_bool()).unwrap_or(false)
-        || take(&["published"]).and_then(|v| v.as_bool()) == Some(false);
+        || take(&["published"]).and_then(|v| v.as_bool()) == Some(false)
+        || expired.is_some();
     let mut tags = take(&["tags"]).map(|v| strings(&v)).unwrap_or_default();
     let mut categories = take(&["categories"])
         .map(|v| strings(&v))
@@ -442,7 +465,7 @@ fn post_of(
 pub fn convert_dir(dir: &Path, defaults: &Defaults) -> Result<Vec<Converted>, CommandError> {
     let is_markdown = |path: &Path| {
         path.extension()
-            .is_some_and(|e| e == "md" || e == "markdown")
+            .is_some_and(|e| e == "md" || e == "markdown" || e == "mdx")
     };
     let mut files = Vec::new();
     let mut refused = Vec::new();
@@ -466,7 +489,10 @@ pub fn convert_dir(dir: &Path, defaults: &Defaults) -> Result<Vec<Converted>, Co
                 }
                 pending.push((path, depth + 1));
             } else if file_type.is_file() {
-                if is_markdown(&path) {
+                if is_markdown(&path) && path.file_stem().is_some_and(|s| s == "_index") {
+                    // Hugo's section page: the list of a section, not a post.
+                    refused.push((path, Skipped::SectionPage));
+                } else if is_markdown(&path) {
                     files.push(path);
                     if files.len() > MAX_FILES {
                         return Err(CommandError::Refused(format!(
@@ -482,7 +508,7 @@ pub fn convert_dir(dir: &Path, defaults: &Defaults) -> Result<Vec<Converted>, Co
                 } else {
                     UntrustedFileError::NotRegular(untrusted_files::kind(file_type))
                 };
-                refused.push((path, why));
+                refused.push((path, Skipped::Unreadable(why)));
             }
         }
     }
@@ -500,7 +526,7 @@ pub fn convert_dir(dir: &Path, defaults: &Defaults) -> Result<Vec<Converted>, Co
         .collect();
     converted.extend(refused.into_iter().map(|(file, why)| Converted {
         file,
-        record: Err(Skipped::Unreadable(why)),
+        record: Err(why),
         notes: Vec::new(),
     }));
     Ok(converted)

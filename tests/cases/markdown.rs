@@ -119,3 +119,95 @@ async fn hugo_jekyll_and_astro_posts_map_field_by_field_and_import_once() {
         "newest first, the draft hidden"
     );
 }
+
+/// Real sites carry more than the fixtures above: template code, section pages,
+/// page bundles, translations, expired pages and MDX. Each is imported as what
+/// it means, or named.
+#[test]
+fn real_site_shapes_are_imported_as_what_they_mean_or_named() {
+    let site = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let file = site.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    };
+    write(
+        "content/posts/_index.md",
+        "---\ntitle: Posts\n---\nAll the posts.\n",
+    );
+    write(
+        "content/posts/bundle/index.md",
+        "---\ntitle: A bundle\ntags: [a]\ncategories: [B]\n---\n{{< figure src=\"cover.jpg\" alt=\"The cover\" >}}\n\nText.\n",
+    );
+    write(
+        "content/posts/hello.fr.md",
+        "---\ntitle: Bonjour\ntags: [a]\ncategories: [B]\n---\nSalut.\n",
+    );
+    write(
+        "content/posts/old.md",
+        "---\ntitle: Old news\nexpiryDate: 2001-01-01\ntags: [a]\ncategories: [B]\n---\nGone.\n",
+    );
+    write(
+        "src/content/blog/chart.mdx",
+        "---\ntitle: With a chart\n---\nimport Chart from '../Chart.astro'\n\nA chart:\n\n<Chart />\n",
+    );
+    write(
+        "_posts/2020-02-02-liquid.md",
+        "---\ntitle: Liquid\n---\n{% highlight ruby %}\nputs 1\n{% endhighlight %}\n\n{% include aside.html %}\n",
+    );
+    let converted = convert_dir(site.path(), &Defaults::default()).unwrap();
+    let named = |end: &str| {
+        converted
+            .iter()
+            .find(|c| c.file.ends_with(end))
+            .unwrap_or_else(|| panic!("{end} not seen: {converted:#?}"))
+    };
+    let section = named("_index.md");
+    assert!(
+        section
+            .record
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("section page"),
+        "{section:?}"
+    );
+    let (bundle, _) = post(&converted, "A bundle");
+    assert!(
+        bundle.content.starts_with("![The cover](cover.jpg)"),
+        "{}",
+        bundle.content
+    );
+    let translation = named("hello.fr.md");
+    assert!(
+        translation
+            .notes
+            .iter()
+            .any(|n| n.contains("a translation (fr)")),
+        "{translation:?}"
+    );
+    let (old, notes) = post(&converted, "Old news");
+    assert_eq!(old.meta.status, Status::Draft);
+    assert!(
+        notes.iter().any(|n| n.contains("expired on 2001-01-01")),
+        "{notes:?}"
+    );
+    let (chart, notes) = post(&converted, "With a chart");
+    assert!(!chart.content.contains("import Chart"));
+    assert!(
+        notes.iter().any(|n| n.contains("MDX component")),
+        "{notes:?}"
+    );
+    let (liquid, notes) = post(&converted, "Liquid");
+    assert!(
+        liquid.content.starts_with("```ruby\nputs 1\n```"),
+        "{}",
+        liquid.content
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("line 5: Liquid tag `{% include aside.html %}`")),
+        "{notes:?}"
+    );
+}
