@@ -283,7 +283,7 @@
             listPreviews(document.getElementById("preview-links"));
           } catch (failure) { showFailure(failure); }
         } }, "Revoke");
-        const copy = h("button", { type: "button", class: "secondary", onclick: async () => {
+        const copy = h("button", { type: "button", class: "secondary", id: "copy-preview", onclick: async () => {
           field.select();
           try { await navigator.clipboard.writeText(url); toast("Preview link copied."); } catch { /* selected for copying by hand */ }
         } }, "Copy");

@@ -326,6 +326,9 @@ class ConsoleTests:
         self.browser.find_element(By.ID, "make-preview").click()
         field = self.visible("#preview-url")
         url = field.get_attribute("value")
+        # The "Draft created" toast is still up: it must not swallow the click.
+        self.assertTrue(self.browser.find_element(By.ID, "toast").is_displayed())
+        self.browser.find_element(By.ID, "copy-preview").click()
         # The link is the page a person opens; the API's JSON is under /v1.
         self.assertTrue(url.startswith(self.server.base + "/preview/"), url)
         path = "/v1" + url[len(self.server.base):]
