@@ -225,6 +225,36 @@ class CloudFront(unittest.TestCase):
         self.assertEqual(oac["OriginAccessControlOriginType"], "lambda")
         self.assertEqual(props("OriginFunctionUrl")["AuthType"], "AWS_IAM")
 
+    def test_your_own_domain_is_optional_and_complete_when_given(self):
+        params = TEMPLATE["Parameters"]
+        for name in ["DomainName", "CertificateArn", "HostedZoneId"]:
+            self.assertEqual(params[name]["Default"], "", f"{name} is optional")
+        self.assertIn("us-east-1", params["CertificateArn"]["AllowedPattern"], "CloudFront reads ACM in us-east-1 only")
+        rule = TEMPLATE["Rules"]["DomainNeedsCertificate"]
+        self.assertEqual(rule["Assertions"][0]["Assert"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]})
+        config = props("Distribution")["DistributionConfig"]
+        self.assertEqual(config["Aliases"], {"Fn::If": ["HasDomain", [{"Ref": "DomainName"}], {"Ref": "AWS::NoValue"}]})
+        with_domain, without = config["ViewerCertificate"]["Fn::If"][1:]
+        self.assertEqual(with_domain, {"AcmCertificateArn": {"Ref": "CertificateArn"}, "SslSupportMethod": "sni-only",
+                                       "MinimumProtocolVersion": "TLSv1.2_2021"})
+        self.assertEqual(without, {"CloudFrontDefaultCertificate": True})
+        records = RESOURCES["DomainRecords"]
+        self.assertEqual(records["Condition"], "HasDomainRecords")
+        self.assertEqual(sorted(r["Type"] for r in records["Properties"]["RecordSets"]), ["A", "AAAA"])
+        for record in records["Properties"]["RecordSets"]:
+            self.assertEqual(record["Name"], {"Ref": "DomainName"})
+            self.assertEqual(record["AliasTarget"], {"DNSName": {"Fn::GetAtt": ["Distribution", "DomainName"]},
+                                                     "HostedZoneId": "Z2FDTNDATAQYW2"})
+        # The API's address follows the domain: scripts/deploy passes it on as
+        # PublicApiUrl, which the feeds' self links and MEDIA_URL use.
+        api_url = TEMPLATE["Outputs"]["ApiUrl"]["Value"]["Fn::If"]
+        self.assertEqual(api_url[0], "HasDomain")
+        self.assertEqual(api_url[1], {"Fn::Sub": "https://${DomainName}"})
+        deploy = (ROOT / "scripts" / "deploy").read_text()
+        self.assertIn('PublicApiUrl="$(output ApiUrl)"', deploy)
+        for name in ["DomainName", "CertificateArn", "HostedZoneId"]:
+            self.assertIn(name, deploy, f"scripts/deploy passes {name} on")
+
     def test_refresh_tokens_rotate_and_a_spent_one_ends_at_once(self):
         # The origin refreshes with GetTokensFromRefreshToken (origin/src/adapters/aws/cognito.rs),
         # which rotates only when the app client says so; scripts/moto_server.py stands in for it.
