@@ -452,10 +452,24 @@ impl Renderer {
             .unwrap_or_else(|| json_literal(""))
     }
 
+    /// The HTML of each Markdown, as text (`render_many`, unescaped).
+    pub async fn render_many_html(&self, markdowns: &[&str]) -> Vec<String> {
+        self.render_many(markdowns)
+            .await
+            .iter()
+            .zip(markdowns)
+            .map(|(literal, markdown)| {
+                serde_json::from_str(literal.get()).unwrap_or_else(|_| markdown_to_html(markdown))
+            })
+            .collect()
+    }
+
     /// The HTML of `markdown`.
     pub async fn render(&self, markdown: &str) -> String {
-        let literal = self.render_json(markdown).await;
-        serde_json::from_str(literal.get()).unwrap_or_else(|_| markdown_to_html(markdown))
+        self.render_many_html(&[markdown])
+            .await
+            .pop()
+            .unwrap_or_default()
     }
 }
 

@@ -128,14 +128,8 @@ impl AwsSettings {
                 reason: format!("{user_pool_id:?} is not a pool id like us-east-1_AbCdEf123"),
             });
         }
-        let site = Site::from_env(env).map_err(|e| ConfigError::Invalid {
-            name: e.name,
-            reason: e.reason,
-        })?;
-        let webhooks = WebhookSettings::from_env(env).map_err(|e| ConfigError::Invalid {
-            name: e.name,
-            reason: e.reason,
-        })?;
+        let site = Site::from_env(env)?;
+        let webhooks = WebhookSettings::from_env(env)?;
         // Uploads need both; MEDIA_URL is empty until the distribution exists (the
         // first deploy), and uploads stay off until then.
         let media = match (optional(&MEDIA_BUCKET), optional(&MEDIA_URL)) {

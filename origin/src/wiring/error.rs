@@ -7,7 +7,8 @@ use crate::adapters::aws::dynamo::ConnectError;
 use crate::adapters::local::issuer::KeyError;
 use crate::ports::StoreError;
 use crate::support::private_files::FileError;
-use crate::usecases::webhooks::SendError;
+use crate::usecases::site::SiteError;
+use crate::usecases::webhooks::{SendError, WebhookError};
 
 /// A setting that is missing or cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +17,25 @@ pub enum ConfigError {
     Missing(Vec<&'static str>),
     #[error("setting {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+}
+
+/// A use case's setting that does not parse is a setting that is invalid.
+impl From<SiteError> for ConfigError {
+    fn from(e: SiteError) -> Self {
+        ConfigError::Invalid {
+            name: e.name,
+            reason: e.reason,
+        }
+    }
+}
+
+impl From<WebhookError> for ConfigError {
+    fn from(e: WebhookError) -> Self {
+        ConfigError::Invalid {
+            name: e.name,
+            reason: e.reason,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -34,15 +34,13 @@ impl OriginSettings {
         let adapters = match env.get(&FOLIO_ADAPTERS).unwrap_or(FOLIO_ADAPTERS.default) {
             "aws" => Adapters::Aws(Box::new(AwsSettings::from_env(env)?)),
             "local" => {
-                let named = |name, reason| ConfigError::Invalid { name, reason };
                 let mut config = LocalConfig::plain(
                     env.get(&FOLIO_DATA_DIR)
                         .map_or_else(|| PathBuf::from(LAMBDA_DATA_DIR), PathBuf::from),
                     env.get(&FOLIO_ISSUER).unwrap_or(FOLIO_ISSUER.default),
                 );
-                config.site = Site::from_env(env).map_err(|e| named(e.name, e.reason))?;
-                config.webhooks =
-                    WebhookSettings::from_env(env).map_err(|e| named(e.name, e.reason))?;
+                config.site = Site::from_env(env)?;
+                config.webhooks = WebhookSettings::from_env(env)?;
                 Adapters::Local(Box::new(config))
             }
             other => {

@@ -13,7 +13,6 @@ use serde_json::json;
 use crate::http::markup::xml;
 use crate::repo::content as repo;
 use crate::usecases::app::App;
-use crate::usecases::render::markdown_to_html;
 use crate::usecases::site::Site;
 
 /// Entries in a feed: the newest posts (feed readers poll; the archive is the site's).
@@ -80,14 +79,13 @@ pub async fn feed(app: &App, format: FeedFormat) -> Result<ApiResponse, ApiError
     let posts =
         repo::newest::<BlogPost>(app.store.as_ref(), Status::Published, FEED_ENTRIES).await?;
     let markdowns: Vec<&str> = posts.iter().map(|post| post.content.as_str()).collect();
-    let rendered = app.renderer.render_many(&markdowns).await;
+    let rendered = app.renderer.render_many_html(&markdowns).await;
     let entries: Vec<Entry> = posts
         .into_iter()
         .zip(rendered)
         .map(|(post, html)| Entry {
             url: site.item_url(ContentKind::Blog, post.id().as_str(), Some(&post.slug)),
-            html: serde_json::from_str(html.get())
-                .unwrap_or_else(|_| markdown_to_html(&post.content)),
+            html,
             post,
         })
         .collect();
