@@ -230,6 +230,9 @@ struct EdgePackageArgs {
     /// JWKS URL override for refetches (default: the pool's).
     #[arg(long, env = settings::JWKS_URL.name)]
     jwks_url: Option<String>,
+    /// on: the edge writes CloudWatch custom metrics (they cost money); off by default.
+    #[arg(long, env = settings::FOLIO_METRICS.name, default_value = settings::FOLIO_METRICS.default)]
+    metrics: String,
 }
 
 impl EdgePackageArgs {
@@ -252,6 +255,15 @@ impl EdgePackageArgs {
                 )));
             }
         };
+        let metrics = match self.metrics.as_str() {
+            "on" => true,
+            "off" => false,
+            other => {
+                return Err(CommandError::Refused(format!(
+                    "--metrics (FOLIO_METRICS) must be off or on, not {other:?}"
+                )));
+            }
+        };
         Ok(folio_edge::config::EdgeSettings {
             user_pool_id: required(&self.user_pool_id, "USER_POOL_ID")?,
             client_id: required(&self.client_id, "USER_POOL_CLIENT_ID")?,
@@ -260,6 +272,7 @@ impl EdgePackageArgs {
             jwks_url: self.jwks_url.clone(),
             issuer: None,
             mode,
+            metrics,
         })
     }
 }

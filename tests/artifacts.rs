@@ -129,6 +129,7 @@ async fn start_edge(task: &Path, api: &RuntimeApi, fixture: &AwsFixture) -> Runn
         jwks_url: Some(s.jwks_url.clone()),
         issuer: None,
         mode: RunMode::Exec,
+        metrics: false,
     };
     let jwks = reqwest::get(&s.jwks_url)
         .await

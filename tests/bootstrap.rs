@@ -58,7 +58,9 @@ async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
     let api = RuntimeApi::start().await;
-    let mut child = start_bootstrap(&api.endpoint(), &moto, &fixture);
+    // Custom metrics cost money, so they are off unless turned on; on here.
+    let mut child =
+        start_bootstrap_with(&api.endpoint(), &moto, &fixture, &[("FOLIO_METRICS", "on")]);
 
     let login = sign_in(&api).await;
     assert_eq!(login.status, 200, "{}", login.body);

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cfnlint.decode import decode_str
 
+import importlib.util
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE, _ = decode_str((ROOT / "template.yaml").read_text())
 RESOURCES = TEMPLATE["Resources"]
@@ -365,6 +367,63 @@ class Alarms(unittest.TestCase):
             ("AWS/DynamoDB", "ThrottledRequests"),
         ]:
             self.assertIn(wanted, metrics)
+
+
+def cost_model():
+    spec = importlib.util.spec_from_file_location("cost", ROOT / "scripts/cost.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Cost(unittest.TestCase):
+    def test_the_default_stack_costs_at_most_a_dollar_at_50000_requests_with_its_alarms_on(self):
+        cost = cost_model()
+        template, params = cost.load({})
+        self.assertEqual(params["Alarms"], "on")
+        lines = cost.lines(template, params, 50_000)
+        alarms = [line for line in lines if line[0] == "CloudWatch alarms"]
+        self.assertAlmostEqual(alarms[0][2], 0.6, msg="six alarms are counted")
+        total = sum(line[2] for line in lines)
+        self.assertLessEqual(total, 1.00, lines)
+
+    def test_deploy_md_shows_the_table_the_cost_model_computes(self):
+        cost = cost_model()
+        template, params = cost.load({})
+        text = (ROOT / "docs/DEPLOY.md").read_text()
+        shown = text.split("<!-- cost:begin -->\n")[1].split("\n<!-- cost:end -->")[0]
+        self.assertEqual(shown, cost.markdown(template, params),
+                         "run .venv/bin/python scripts/cost.py and paste its output into docs/DEPLOY.md")
+
+    def test_every_resource_the_template_creates_is_priced_or_known_to_be_free(self):
+        cost = cost_model()
+        for name, resource in RESOURCES.items():
+            kind = resource["Type"]
+            self.assertTrue(kind in cost.PRICED_TYPES or kind in cost.FREE_TYPES,
+                            f"{name} ({kind}) is not in scripts/cost.py")
+
+    def test_the_costed_custom_metrics_are_the_ones_the_code_writes(self):
+        cost = cost_model()
+        written = set()
+        for path in [*ROOT.glob("origin/src/**/*.rs"), *ROOT.glob("edge/src/**/*.rs")]:
+            written |= set(re.findall(r'metrics::count\(\s*"(\w+)"', path.read_text()))
+        self.assertEqual(written, set(cost.ORIGIN_METRICS) | set(cost.EDGE_METRICS))
+        reasons = re.findall(r'JwtRejection::\w+ => "', (ROOT / "shared/src/jwt/mod.rs").read_text())
+        self.assertEqual(cost.EDGE_METRICS["JwtRejected"], len(reasons))
+
+    def test_what_costs_money_and_is_not_needed_can_be_turned_off_and_is_off_by_default(self):
+        params = TEMPLATE["Parameters"]
+        self.assertEqual(params["CustomMetrics"]["Default"], "off")
+        env = props("OriginFunction")["Environment"]["Variables"]
+        self.assertEqual(env["FOLIO_METRICS"], {"Ref": "CustomMetrics"})
+        cost = cost_model()
+        template, off = cost.load({"Alarms": "off", "AlarmEmail": "me@example.com"})
+        made = cost.created(template, off)
+        self.assertFalse([n for n, r in made.items() if r["Type"] in ("AWS::CloudWatch::Alarm", "AWS::SNS::Topic")])
+        template, on = cost.load({"AlarmEmail": "me@example.com"})
+        made = cost.created(template, on)
+        self.assertEqual(sum(r["Type"] == "AWS::CloudWatch::Alarm" for r in made.values()), 6)
+        self.assertIn("AlarmTopic", made)
 
 
 if __name__ == "__main__":

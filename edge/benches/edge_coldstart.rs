@@ -31,6 +31,7 @@ fn main() {
         jwks_url: Some("http://127.0.0.1:9/jwks.json".into()),
         issuer: None,
         mode: RunMode::Exec,
+        metrics: false,
     };
     let zip = dir.path().join("edge.zip");
     // FOLIO_EDGE_BINARY measures another build, e.g. the size-profile one that ships.

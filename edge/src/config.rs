@@ -43,6 +43,10 @@ pub struct EdgeSettings {
     pub issuer: Option<String>,
     #[serde(default)]
     pub mode: RunMode,
+    /// CloudWatch custom metrics as EMF lines (`FOLIO_METRICS=on` when packaged):
+    /// off by default, since each metric costs money in every Region the edge runs in.
+    #[serde(default)]
+    pub metrics: bool,
 }
 
 fn default_owner_group() -> String {

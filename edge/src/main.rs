@@ -17,6 +17,10 @@ fn build_edge() -> Result<Edge, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate the binary: {e}"))?;
     let dir = exe.parent().ok_or("the binary has no directory")?;
     let (settings, snapshot) = EdgeSettings::load(dir).map_err(|e| e.to_string())?;
+    if settings.metrics {
+        // Logs go to stderr: stdout is the event channel in pipe mode.
+        folio_shared::metrics::enable(folio_shared::metrics::Sink::Stderr);
+    }
     let source = Arc::new(HttpJwks::new(&settings.jwks_url()).map_err(|e| e.to_string())?);
     let verifier = Arc::new(Verifier::new(settings.verifier_config(), &snapshot, source));
     Ok(Edge::new(verifier, settings.edge_config()))
@@ -58,7 +62,6 @@ async fn main() -> Result<(), Error> {
         .with_current_span(true)
         .without_time()
         .init();
-    folio_shared::metrics::enable(folio_shared::metrics::Sink::Stderr);
     let edge = build_edge().map_err(|e| format!("edge start-up failed: {e}"))?;
     if std::env::args().any(|a| a == "--pipe") {
         return serve_pipe(edge).await;

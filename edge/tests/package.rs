@@ -32,6 +32,7 @@ fn settings(mode: RunMode) -> EdgeSettings {
         jwks_url: Some("http://127.0.0.1:9/.well-known/jwks.json".into()),
         issuer: None,
         mode,
+        metrics: false,
     }
 }
 

@@ -51,7 +51,9 @@ async fn run(env: Env) -> Result<(), Error> {
         .with_current_span(true)
         .without_time()
         .init();
-    folio_shared::metrics::enable(folio_shared::metrics::Sink::Stdout);
+    if settings.metrics {
+        folio_shared::metrics::enable(folio_shared::metrics::Sink::Stdout);
+    }
     let app = build_app(settings.adapters, &env)
         .await
         .map_err(|e| format!("origin start-up failed: {e}"))?;

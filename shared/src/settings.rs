@@ -90,6 +90,8 @@ settings! {
         "`iss` of the local issuer's tokens with `FOLIO_ADAPTERS=local`";
     OWNER_GROUP = "OWNER_GROUP", Template, "owner",
         "the Cognito group of the owner";
+    FOLIO_METRICS = "FOLIO_METRICS", Template, "off",
+        "`on` writes CloudWatch custom metrics as EMF log lines (each metric and dimension set costs about $0.30 a month, the edge's in every Region it runs in); `off` writes none. `folio package edge` bakes it into the edge";
     DISTRIBUTION_ID = "DISTRIBUTION_ID", Template, "",
         "the CloudFront distribution to invalidate on publish (none: no invalidation)";
     USER_POOL_CLIENT_SECRET = "USER_POOL_CLIENT_SECRET", Aws, "",

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use folio_shared::settings::{Env, FOLIO_ADAPTERS, FOLIO_DATA_DIR, FOLIO_ISSUER, RUST_LOG};
+use folio_shared::settings::{
+    Env, FOLIO_ADAPTERS, FOLIO_DATA_DIR, FOLIO_ISSUER, FOLIO_METRICS, RUST_LOG,
+};
 
 use crate::usecases::site::Site;
 use crate::usecases::webhooks::WebhookSettings;
@@ -27,6 +29,9 @@ pub struct OriginSettings {
     pub adapters: Adapters,
     /// The `tracing` filter.
     pub log_filter: String,
+    /// Whether CloudWatch custom metrics (EMF lines) are written: they cost
+    /// money per metric, so only when the owner asks.
+    pub metrics: bool,
 }
 
 impl OriginSettings {
@@ -53,6 +58,16 @@ impl OriginSettings {
         Ok(Self {
             adapters,
             log_filter: env.get(&RUST_LOG).unwrap_or(RUST_LOG.default).to_string(),
+            metrics: match env.get(&FOLIO_METRICS).unwrap_or(FOLIO_METRICS.default) {
+                "on" => true,
+                "off" => false,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        name: FOLIO_METRICS.name,
+                        reason: format!("{other:?}: use off (the default) or on"),
+                    });
+                }
+            },
         })
     }
 }
@@ -93,5 +108,28 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from(LAMBDA_DATA_DIR));
         assert_eq!(config.issuer, "folio-local");
         assert_eq!(config.site.unwrap().home(), "https://jane.dev/");
+    }
+
+    #[test]
+    fn custom_metrics_are_off_unless_turned_on_because_each_costs_money() {
+        let local = [("FOLIO_ADAPTERS", "local")];
+        assert!(
+            !OriginSettings::from_env(&Env::from_pairs(&local))
+                .unwrap()
+                .metrics
+        );
+        let on = [("FOLIO_ADAPTERS", "local"), ("FOLIO_METRICS", "on")];
+        assert!(
+            OriginSettings::from_env(&Env::from_pairs(&on))
+                .unwrap()
+                .metrics
+        );
+        let typo = [("FOLIO_ADAPTERS", "local"), ("FOLIO_METRICS", "yes")];
+        assert_eq!(
+            OriginSettings::from_env(&Env::from_pairs(&typo))
+                .unwrap_err()
+                .to_string(),
+            "setting FOLIO_METRICS is invalid: \"yes\": use off (the default) or on"
+        );
     }
 }
