@@ -4,6 +4,7 @@
 pub mod aws_cli;
 pub mod dynamo_admin;
 pub mod error;
+pub mod import_images;
 pub mod markdown_import;
 pub mod package;
 pub mod portable;
@@ -17,6 +18,18 @@ pub mod untrusted_files;
 
 /// The settings in the process's environment (`folio_shared::settings`), read on
 /// first use and never again: every command reads them from here.
+/// `127.0.0.1:8080`, `[::1]:8080`, or `8080` alone (on 127.0.0.1).
+pub fn parse_addr(value: &str) -> Result<std::net::SocketAddr, error::CommandError> {
+    if let Ok(port) = value.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    value.parse().map_err(|_| {
+        error::CommandError::Refused(format!(
+            "{value:?} is not an address: use host:port (127.0.0.1:8080) or a port (8080)"
+        ))
+    })
+}
+
 pub fn env() -> &'static folio_shared::settings::Env {
     static ENV: std::sync::OnceLock<folio_shared::settings::Env> = std::sync::OnceLock::new();
     ENV.get_or_init(folio_shared::settings::Env::from_process)

@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use folio::aws_cli;
-use folio::env;
 use folio::error::CommandError;
 use folio::serve::{self, Backend, ServeConfig};
+use folio::{env, parse_addr};
 use folio_origin::wiring::local::{Local, LocalConfig};
 use folio_shared::domain::Email;
 use folio_shared::settings::{self, FOLIO_LOG, FOLIO_OWNER_EMAIL, FOLIO_OWNER_PASSWORD};
@@ -310,18 +310,6 @@ enum OwnerCommand {
     /// Print the password policy (JSON) the local issuer enforces and the user pool
     /// in template.yaml declares.
     PasswordPolicy,
-}
-
-/// `127.0.0.1:8080`, `[::1]:8080`, or `8080` alone (on 127.0.0.1).
-fn parse_addr(value: &str) -> Result<SocketAddr, CommandError> {
-    if let Ok(port) = value.parse::<u16>() {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    value.parse().map_err(|_| {
-        CommandError::Refused(format!(
-            "{value:?} is not an address: use host:port (127.0.0.1:8080) or a port (8080)"
-        ))
-    })
 }
 
 /// `FOLIO_LOG` if set; else warnings for the server, and nothing but errors for

@@ -12,7 +12,14 @@
 //! | `categories` (the first), `category` | `category` |
 //! | `summary`, `description`, `excerpt` (else the first paragraph, as plain text) | `excerpt` |
 //! | `slug` (else the Jekyll file name, else the title) | `slug` |
+//! | `cover` (a path, or `cover.image`), `heroImage`, `image`, `featured_image`, `featuredImage`, `thumbnail` | `coverImage` |
 //! | the body | `content` |
+//!
+//! Images come along: a local cover and every local picture in the body (a page
+//! bundle's `index.md` beside its images, `/images/…` from the site's `static/`
+//! or `public/`) are stored in the target's media storage by the import and the
+//! links rewritten; one that cannot be found is named with its line
+//! (`crate::import_images`).
 //!
 //! Anything else is reported per file, as are the defaults a file needed. The id is
 //! derived from the file's path under the directory, so importing the same
@@ -32,15 +39,38 @@ use crate::error::CommandError;
 use crate::untrusted_files::{self, UntrustedFileError};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use folio_origin::usecases::portable::Record;
-use folio_shared::domain::{BlogPost, Meta, Status, read_time, slugify};
+use folio_shared::domain::{BlogPost, HttpUrl, Meta, Status, read_time, slugify};
 use serde_json::{Map, Value};
 
-/// One file, converted: the record, and what could not be mapped as it was.
+/// One file, converted: the record, what could not be mapped as it was, and the
+/// local images it uses (to be stored and linked by the import).
 #[derive(Debug)]
 pub struct Converted {
     pub file: PathBuf,
     pub record: Result<Record, Skipped>,
     pub notes: Vec<String>,
+    pub images: Vec<LocalImage>,
+    /// The slug the file asked for, when folio had to change it (`3.0` → `3-0`).
+    pub slug_changed_from: Option<String>,
+}
+
+/// An image of the site a post uses: its cover, or a picture in its content at
+/// `range` (of the record's `content`, as converted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalImage {
+    pub reference: String,
+    /// The file it names, if it is inside the site (`crate::import_images`).
+    pub file: Option<PathBuf>,
+    pub place: ImagePlace,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImagePlace {
+    Cover,
+    Body {
+        range: std::ops::Range<usize>,
+        line: usize,
+    },
 }
 
 /// Why a file was skipped (named in the import's notes).
@@ -273,11 +303,14 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
-/// The id of the post a file becomes: stable for the same path.
-fn id_of(relative: &str) -> String {
+/// The id of the post a file becomes: stable for the same file of the same site,
+/// and different for the same path in another directory, so two imports never
+/// overwrite each other's posts (`source` is the imported directory's full path).
+fn id_of(source: &str, relative: &str) -> String {
+    let key = format!("{source}\n{relative}");
     format!(
         "md-{}",
-        folio_shared::digest::sha256_hex_prefix(relative.as_bytes(), 16)
+        folio_shared::digest::sha256_hex_prefix(key.as_bytes(), 16)
     )
 }
 
@@ -304,26 +337,69 @@ impl Default for Defaults {
     }
 }
 
+/// Where a file comes from: the imported directory (its full path names the
+/// source), and the directories the site's root may be.
+pub struct Site {
+    pub source: String,
+    pub roots: Vec<PathBuf>,
+}
+
+impl Site {
+    pub fn of(dir: &Path) -> Self {
+        let full = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        Self {
+            source: full.to_string_lossy().into_owned(),
+            roots: crate::import_images::site_roots(&full),
+        }
+    }
+}
+
+/// What converting one file found besides the record.
+#[derive(Default)]
+struct Found {
+    notes: Vec<String>,
+    images: Vec<LocalImage>,
+    slug_changed_from: Option<String>,
+}
+
 /// Converts one file; `relative` is its path under the imported directory.
-pub fn convert(file: &Path, relative: &str, defaults: &Defaults) -> Converted {
-    let mut notes = Vec::new();
+pub fn convert(file: &Path, relative: &str, site: &Site, defaults: &Defaults) -> Converted {
+    let mut found = Found::default();
     let record = untrusted_files::read_text_bounded(file, MAX_FILE_BYTES)
         .map_err(Skipped::from)
-        .and_then(|text| post_of(&text, file, relative, defaults, &mut notes));
+        .and_then(|text| post_of(&text, file, relative, site, defaults, &mut found));
     Converted {
         file: file.to_path_buf(),
         record,
-        notes,
+        notes: found.notes,
+        images: found.images,
+        slug_changed_from: found.slug_changed_from,
     }
+}
+
+/// A string front-matter value, or the `image` of a map (PaperMod's `cover.image`).
+fn image_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Object(map) => map
+            .get("image")
+            .or_else(|| map.get("src"))
+            .and_then(|v| v.as_str())
+            .map(|s| s.trim().to_string()),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
 }
 
 fn post_of(
     text: &str,
     file: &Path,
     relative: &str,
+    site: &Site,
     defaults: &Defaults,
-    notes: &mut Vec<String>,
+    found: &mut Found,
 ) -> Result<Record, Skipped> {
+    let notes = &mut found.notes;
     let (mut matter, body) = split(text)?;
     let mut take = |keys: &[&str]| keys.iter().find_map(|k| matter.remove(*k));
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("post");
@@ -421,10 +497,57 @@ fn post_of(
         notes.push(format!("the excerpt was cut to {EXCERPT_CHARS} characters"));
         excerpt = excerpt.chars().take(EXCERPT_CHARS - 1).collect::<String>() + "…";
     }
-    let slug = take(&["slug"])
-        .and_then(|v| v.as_str().map(slugify))
-        .or_else(|| jekyll.map(|(_, s)| slugify(s)))
+    let asked = take(&["slug"])
+        .and_then(|v| v.as_str().map(|s| s.trim().to_string()))
+        .or_else(|| jekyll.map(|(_, s)| s.to_string()));
+    let slug = asked
+        .as_deref()
+        .map(slugify)
         .unwrap_or_else(|| slugify(&title));
+    if let Some(asked) = asked.filter(|asked| *asked != slug) {
+        notes.push(format!(
+            "the slug {asked:?} is not one folio can serve: it is {slug:?} (see the redirects below)"
+        ));
+        found.slug_changed_from = Some(asked);
+    }
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let mut cover_image = None;
+    if let Some(cover) = take(&[
+        "cover",
+        "heroImage",
+        "image",
+        "featured_image",
+        "featuredImage",
+        "thumbnail",
+    ])
+    .as_ref()
+    .and_then(image_value)
+    {
+        if crate::import_images::is_local(&cover) {
+            found.images.push(LocalImage {
+                file: crate::import_images::resolve(&cover, dir, &site.roots),
+                reference: cover,
+                place: ImagePlace::Cover,
+            });
+        } else {
+            match HttpUrl::parse("coverImage", &cover) {
+                Ok(url) => cover_image = Some(url),
+                Err(_) => notes.push(format!(
+                    "the cover {cover:?} is not a URL or a file: left out"
+                )),
+            }
+        }
+    }
+    for image in crate::import_images::body_images(&content) {
+        found.images.push(LocalImage {
+            file: crate::import_images::resolve(&image.reference, dir, &site.roots),
+            reference: image.reference,
+            place: ImagePlace::Body {
+                range: image.range,
+                line: image.line,
+            },
+        });
+    }
     let mut unmapped: Vec<&String> = matter.keys().collect();
     unmapped.sort();
     if !unmapped.is_empty() {
@@ -437,7 +560,7 @@ fn post_of(
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
     let created = published.map(timestamp).unwrap_or_else(|| modified.clone());
     let meta: Meta = serde_json::from_value(serde_json::json!({
-        "id": id_of(relative),
+        "id": id_of(&site.source, relative),
         "status": if draft { Status::Draft } else { Status::Published },
         "createdAt": created,
         "updatedAt": updated.map(timestamp).unwrap_or_else(|| created.clone()),
@@ -454,7 +577,7 @@ fn post_of(
             category,
             tags,
             content,
-            cover_image: None,
+            cover_image,
         },
     })
 }
@@ -463,6 +586,7 @@ fn post_of(
 /// converted; links and what is not a regular file are listed as skipped, never
 /// followed or read.
 pub fn convert_dir(dir: &Path, defaults: &Defaults) -> Result<Vec<Converted>, CommandError> {
+    let site = Site::of(dir);
     let is_markdown = |path: &Path| {
         path.extension()
             .is_some_and(|e| e == "md" || e == "markdown" || e == "mdx")
@@ -522,12 +646,14 @@ pub fn convert_dir(dir: &Path, defaults: &Defaults) -> Result<Vec<Converted>, Co
     };
     let mut converted: Vec<Converted> = files
         .iter()
-        .map(|file| convert(file, &relative(file), defaults))
+        .map(|file| convert(file, &relative(file), &site, defaults))
         .collect();
     converted.extend(refused.into_iter().map(|(file, why)| Converted {
         file,
         record: Err(why),
         notes: Vec::new(),
+        images: Vec::new(),
+        slug_changed_from: None,
     }));
     Ok(converted)
 }

@@ -1,24 +1,82 @@
 //! `folio export` and `folio import`: the portable format (`folio_origin::usecases::portable`)
 //! to and from a file, on the embedded store of a data directory or on the AWS
-//! table (`--aws`: TABLE_NAME and AWS_REGION, AWS_ENDPOINT_URL for moto).
+//! table (`--aws`: TABLE_NAME and AWS_REGION, AWS_ENDPOINT_URL for moto). Images
+//! travel too: from and to `<data dir>/media` (served by `folio serve` at
+//! `http://<FOLIO_ADDR>/media/…`), or the bucket of `MEDIA_BUCKET` (served at
+//! `MEDIA_URL`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use folio_origin::adapters::aws::dynamo::{DynamoEndpoint, DynamoStore};
+use folio_origin::adapters::aws::s3::S3Objects;
 use folio_origin::adapters::local::embedded::{EmbeddedSnapshot, EmbeddedStore};
+use folio_origin::adapters::local::media::MediaDir;
 use folio_origin::ports::Store;
+use folio_origin::ports::media::MediaObjects;
 use folio_origin::usecases::portable;
+use folio_origin::wiring::aws::MediaSettings;
 use folio_origin::wiring::local::{LOCAL_REGION, STORE_FILE};
+use folio_shared::settings::{FOLIO_ADDR, MEDIA_BUCKET, MEDIA_URL};
 
 use crate::error::CommandError;
-use crate::markdown_import::Defaults;
+use crate::import_images::read_image;
+use crate::markdown_import::{Defaults, ImagePlace, LocalImage};
 use crate::progress::Progress;
+use folio_origin::ports::media::MEDIA_PREFIX;
+use folio_origin::usecases::portable::Record;
+use folio_shared::domain::HttpUrl;
 
 /// Which store a command works on.
 pub enum Target {
     DataDir(PathBuf),
     Aws,
+}
+
+/// Where the images of `target` live, if it has a place for them: the data
+/// directory's `media/` (at the address `folio serve` listens on), or the bucket.
+pub async fn media_of(target: &Target) -> Result<Option<Arc<dyn MediaObjects>>, CommandError> {
+    match target {
+        Target::DataDir(dir) => {
+            let env = crate::env();
+            let addr = crate::parse_addr(env.get(&FOLIO_ADDR).unwrap_or(FOLIO_ADDR.default))?;
+            Ok(Some(Arc::new(MediaDir {
+                dir: dir.join("media"),
+                public_base: format!("http://{addr}"),
+            })))
+        }
+        Target::Aws => {
+            let Some(settings) =
+                MediaSettings::from_env(crate::env()).map_err(|e| e.to_string())?
+            else {
+                return Ok(None);
+            };
+            let (region, _) = crate::aws_cli::table_settings()?;
+            let sdk = crate::aws_cli::sdk_for(&region).await?;
+            let credentials = sdk
+                .credentials_provider()
+                .ok_or("no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")?;
+            let s3 = settings
+                .s3(&region, credentials)
+                .map_err(|e| e.to_string())?;
+            Ok(Some(Arc::new(
+                S3Objects::new(s3).map_err(|e| e.to_string())?,
+            )))
+        }
+    }
+}
+
+/// The target's media storage, which a command that moves images needs.
+fn need_media(
+    media: Option<Arc<dyn MediaObjects>>,
+    what: &str,
+) -> Result<Arc<dyn MediaObjects>, CommandError> {
+    media.ok_or_else(|| {
+        CommandError::Refused(format!(
+            "{what}: set {} and {} (the stack's MediaBucket and ApiUrl)",
+            MEDIA_BUCKET.name, MEDIA_URL.name
+        ))
+    })
 }
 
 /// What a command does with the store it opens.
@@ -79,17 +137,37 @@ async fn open(target: &Target, usage: Use) -> Result<(Arc<dyn Store>, String), C
 
 pub async fn export(target: Target, out: &Path) -> Result<(), CommandError> {
     let (store, _) = open(&target, Use::Export).await?;
-    let records = portable::export(store.as_ref())
+    let mut records = portable::export(store.as_ref())
         .await
         .map_err(|e| CommandError::Refused(format!("cannot read the store: {e}")))?;
+    let items = records.len() - 1;
+    let linked = records
+        .iter()
+        .map(|r| serde_json::to_string(r).map(|j| portable::media_links(&j).len()))
+        .sum::<Result<usize, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut images = 0;
+    if linked > 0 {
+        let media = need_media(
+            media_of(&target).await?,
+            "the items link to images, and the export carries them",
+        )?;
+        let (found, missing) = portable::export_media(&records, media.as_ref())
+            .await
+            .map_err(|e| CommandError::Refused(format!("cannot read the images: {e}")))?;
+        for name in &missing {
+            eprintln!("warning: media/{name} is linked to but not in the media storage: left out");
+        }
+        images = found.len();
+        records.extend(found);
+    }
     let text = portable::to_lines(&records).map_err(|e| e.to_string())?;
     refuse_link(out)?;
     // It holds drafts: private (0600) from its first byte, written beside the target
     // and renamed, so an interrupted export leaves no half file.
     folio_origin::support::private_files::write_new(out, text.as_bytes())?;
     eprintln!(
-        "Exported {} records to {}",
-        records.len() - 1,
+        "Exported {items} records and {images} images to {}",
         out.display()
     );
     Ok(())
@@ -120,6 +198,20 @@ async fn import_markdown(
     );
     let converted = crate::markdown_import::convert_dir(dir, defaults)?;
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
+    let with_images = converted.iter().any(|c| !c.images.is_empty());
+    let media = if with_images {
+        Some(need_media(
+            media_of(&target).await?,
+            "the posts use images, and the import stores them",
+        )?)
+    } else {
+        None
+    };
+    let post_path = crate::env()
+        .get(&folio_shared::settings::SITE_POST_PATH)
+        .unwrap_or(folio_shared::settings::SITE_POST_PATH.default)
+        .to_string();
+    let mut redirects = Vec::new();
     let mut summary = portable::Summary::default();
     let mut progress = Progress::new("files", converted.len());
     for (done, file) in converted.into_iter().enumerate() {
@@ -127,7 +219,31 @@ async fn import_markdown(
         for note in &file.notes {
             progress.note(&format!("{name}: {note}"));
         }
-        match file.record {
+        let mut record = file.record;
+        if let (Ok(Record::Blog { item }), Some(media)) = (&mut record, &media) {
+            let mut stored = |image: &LocalImage, note: String| {
+                progress.note(&format!("{name}: {} {note}", describe(image)));
+            };
+            bring_images(
+                item,
+                &file.images,
+                media.as_ref(),
+                dry_run,
+                &mut summary,
+                &mut stored,
+            )
+            .await?;
+        }
+        if let (Ok(Record::Blog { item }), Some(asked)) = (&record, &file.slug_changed_from)
+            && post_path.contains("{slug}")
+        {
+            redirects.push(format!(
+                "{} {} 301",
+                post_path.replace("{slug}", asked),
+                post_path.replace("{slug}", &item.slug)
+            ));
+        }
+        match record {
             Err(why) => summary.skipped.push(format!("{name}: {why}")),
             Ok(record) => {
                 match portable::import_record(store.as_ref(), record, &region, dry_run)
@@ -145,6 +261,85 @@ async fn import_markdown(
     }
     drop(progress);
     report(&summary, dry_run);
+    if !redirects.is_empty() {
+        // The `_redirects` format Netlify and Cloudflare Pages read: the old
+        // addresses keep working once the frontend serves these.
+        println!("Slugs folio had to change; redirects for your frontend (old new status):");
+        for line in redirects {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+/// Where an image sits, for the notes.
+fn describe(image: &LocalImage) -> String {
+    match &image.place {
+        ImagePlace::Cover => format!("cover {:?}", image.reference),
+        ImagePlace::Body { line, .. } => format!("line {line}: image {:?}", image.reference),
+    }
+}
+
+/// Stores the post's local images in `media` and links the post to them there;
+/// each that cannot be brought is named through `note` and its link left as it was.
+async fn bring_images(
+    item: &mut folio_shared::domain::BlogPost,
+    images: &[LocalImage],
+    media: &dyn MediaObjects,
+    dry_run: bool,
+    summary: &mut portable::Summary,
+    note: &mut impl FnMut(&LocalImage, String),
+) -> Result<(), CommandError> {
+    let base = media.public_base().trim_end_matches('/').to_string();
+    let mut rewrites = Vec::new();
+    for image in images {
+        let Some(path) = &image.file else {
+            note(
+                image,
+                "is not in the site: its link is left as it was".into(),
+            );
+            continue;
+        };
+        let path = path.clone();
+        let file = match tokio::task::spawn_blocking(move || read_image(&path))
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Ok(file) => file,
+            Err(e) => {
+                note(image, format!("cannot be stored: {e}"));
+                continue;
+            }
+        };
+        let stored = if dry_run {
+            true
+        } else {
+            media
+                .put(&file.name, file.content_type, &file.bytes)
+                .await
+                .map_err(|e| CommandError::Refused(format!("cannot store an image: {e}")))?
+        };
+        if stored {
+            summary.images_stored += 1;
+        } else {
+            summary.images_present += 1;
+        }
+        let url = format!("{base}/{MEDIA_PREFIX}{}", file.name);
+        match &image.place {
+            ImagePlace::Cover => match HttpUrl::parse("coverImage", &url) {
+                Ok(url) => item.cover_image = Some(url),
+                Err(e) => note(image, format!("cannot be the cover: {}", e.issue)),
+            },
+            ImagePlace::Body { range, .. } => rewrites.push((range.clone(), url)),
+        }
+    }
+    // From the last to the first, so the earlier ranges still hold.
+    rewrites.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    for (range, url) in rewrites {
+        if item.content.get(range.clone()).is_some() {
+            item.content.replace_range(range, &url);
+        }
+    }
     Ok(())
 }
 
@@ -160,12 +355,20 @@ pub async fn import(
     let text = crate::untrusted_files::read_text_bounded(file, MAX_IMPORT_BYTES)
         .map_err(|e| CommandError::Refused(format!("cannot import {}: {e}", file.display())))?;
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
+    let media = media_of(&target).await?;
     let mut progress = None;
-    let summary = portable::import(store.as_ref(), &text, &region, dry_run, |done, total| {
-        progress
-            .get_or_insert_with(|| Progress::new("lines", total))
-            .update(done);
-    })
+    let summary = portable::import(
+        store.as_ref(),
+        media.as_deref(),
+        &text,
+        &region,
+        dry_run,
+        |done, total| {
+            progress
+                .get_or_insert_with(|| Progress::new("lines", total))
+                .update(done);
+        },
+    )
     .await
     .map_err(|e| CommandError::Refused(format!("{}: {e}", file.display())))?;
     drop(progress);

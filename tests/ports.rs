@@ -1060,6 +1060,188 @@ async fn s3_presigned_uploads_honour_the_media_contract_on_moto() {
     .await;
 }
 
+/// The bulk commands' media contract: an object is created once and read back
+/// as written; a second put of the name changes nothing and says so; a name
+/// folio never issues is refused; a missing object is `None`.
+async fn media_objects_contract(media: &dyn folio_origin::ports::media::MediaObjects) {
+    use folio_origin::ports::media::content_name;
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(crate::support::moto::uuid_suffix().as_bytes());
+    let name = content_name(&png, "image/png").unwrap();
+    assert_eq!(media.get(&name).await.unwrap(), None, "nothing there yet");
+    assert!(
+        media.put(&name, "image/png", &png).await.unwrap(),
+        "created"
+    );
+    assert_eq!(media.get(&name).await.unwrap(), Some(png.clone()));
+    assert!(
+        !media
+            .put(&name, "image/png", b"\x89PNG\r\n\x1a\nother")
+            .await
+            .unwrap(),
+        "a second put is refused"
+    );
+    assert_eq!(
+        media.get(&name).await.unwrap(),
+        Some(png),
+        "and changes nothing"
+    );
+    for bad in ["../escape.png", "a/b.png", "x.svg"] {
+        assert!(media.get(bad).await.is_err(), "{bad}");
+        assert!(media.put(bad, "image/png", b"x").await.is_err(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_data_directory_honours_the_media_objects_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = folio_origin::adapters::local::media::MediaDir {
+        dir: dir.path().join("media"),
+        public_base: "http://127.0.0.1:8080".into(),
+    };
+    media_objects_contract(&media).await;
+}
+
+/// A bucket of its own on moto, and the S3 objects adapter on it.
+async fn moto_bucket(
+    moto: &Moto,
+    fixture: &AwsFixture,
+) -> folio_origin::adapters::aws::s3::S3Objects {
+    use folio_origin::wiring::aws::MediaSettings;
+    let bucket = format!("folio-media-{}", crate::support::moto::uuid_suffix());
+    let created = reqwest::Client::new()
+        .put(format!("{}/{bucket}", moto.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        created.status().is_success(),
+        "bucket: {}",
+        created.status()
+    );
+    let settings = MediaSettings {
+        bucket,
+        public_base: "https://d111111abcdef8.cloudfront.net".into(),
+        endpoint: Some(moto.endpoint.clone()),
+    };
+    let credentials = aws_config::SdkConfig::credentials_provider(&fixture.sdk).unwrap();
+    folio_origin::adapters::aws::s3::S3Objects::new(settings.s3("us-east-1", credentials).unwrap())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn s3_objects_honour_the_media_objects_contract_on_moto() {
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    media_objects_contract(&moto_bucket(&moto, &fixture).await).await;
+}
+
+/// An export of `folio serve`'s store carries its images; imported into DynamoDB
+/// with S3 (moto), every image is in the bucket and every link points at the
+/// distribution's address instead of the old one.
+#[tokio::test]
+async fn an_export_moves_to_dynamodb_and_s3_with_every_image() {
+    use folio_origin::ports::media::{MediaObjects, content_name};
+    use folio_origin::usecases::portable::{self, Record};
+    use folio_shared::domain::{BlogPost, Content, Fields};
+    let dir = tempfile::tempdir().unwrap();
+    let source_media = folio_origin::adapters::local::media::MediaDir {
+        dir: dir.path().join("media"),
+        public_base: "http://127.0.0.1:8080".into(),
+    };
+    let cover = b"\x89PNG\r\n\x1a\nthe cover".to_vec();
+    let inline = b"GIF89a the inline one".to_vec();
+    let cover_name = content_name(&cover, "image/png").unwrap();
+    let inline_name = content_name(&inline, "image/gif").unwrap();
+    source_media
+        .put(&cover_name, "image/png", &cover)
+        .await
+        .unwrap();
+    source_media
+        .put(&inline_name, "image/gif", &inline)
+        .await
+        .unwrap();
+    let body = serde_json::json!({
+        "title": "Pictures", "excerpt": "e", "category": "c", "tags": ["t"],
+        "content": format!("Look: ![x](http://127.0.0.1:8080/media/{inline_name}). And [gone](http://127.0.0.1:8080/media/gone.png)."),
+        "coverImage": format!("http://127.0.0.1:8080/media/{cover_name}"),
+    });
+    let fields = Fields::parse(body.to_string().as_bytes(), &BlogPost::writable()).unwrap();
+    let meta = serde_json::from_value(serde_json::json!({
+        "id": "pictures", "status": "published",
+        "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z"
+    }))
+    .unwrap();
+    let post = BlogPost::create(&fields, meta).unwrap();
+    let records = vec![
+        Record::Header {
+            format: portable::FORMAT.into(),
+            version: portable::VERSION,
+        },
+        Record::Blog { item: post },
+    ];
+    let (images, missing) = portable::export_media(&records, &source_media)
+        .await
+        .unwrap();
+    assert_eq!(images.len(), 2);
+    assert_eq!(
+        missing,
+        vec!["gone.png".to_string()],
+        "a linked image the source lacks is named"
+    );
+    let text = portable::to_lines(&[records, images].concat()).unwrap();
+
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let bucket = moto_bucket(&moto, &fixture).await;
+    let aws = Aws::connect(&fixture.settings, &fixture.sdk, Vec::new())
+        .await
+        .unwrap();
+    let store = aws.store.as_ref();
+    let summary = portable::import(store, Some(&bucket), &text, "us-east-1", false, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.created, summary.images_stored),
+        (1, 2),
+        "{summary}"
+    );
+    assert_eq!(bucket.get(&cover_name).await.unwrap(), Some(cover));
+    assert_eq!(bucket.get(&inline_name).await.unwrap(), Some(inline));
+    let stored = folio_origin::repo::content::get::<BlogPost>(
+        store,
+        &folio_shared::domain::ItemId::parse("id", "pictures").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .item;
+    let json = serde_json::to_value(&stored).unwrap();
+    assert_eq!(
+        json["coverImage"],
+        format!("https://d111111abcdef8.cloudfront.net/media/{cover_name}")
+    );
+    let content = json["content"].as_str().unwrap();
+    assert!(
+        content.contains(&format!(
+            "https://d111111abcdef8.cloudfront.net/media/{inline_name})"
+        )),
+        "{content}"
+    );
+    assert!(
+        content.contains("http://127.0.0.1:8080/media/gone.png"),
+        "a link to a missing image is left alone"
+    );
+    let again = portable::import(store, Some(&bucket), &text, "us-east-1", false, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.unchanged, again.images_present),
+        (1, 2),
+        "importing again changes nothing: {again}"
+    );
+}
+
 // ---------------------------------------------------------------- catalogue cost
 
 mod catalogue {

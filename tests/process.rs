@@ -878,3 +878,171 @@ fn smoke_against_nothing_says_the_connection_was_refused() {
     );
     assert!(!said.contains("client error (Connect)"), "{said}");
 }
+
+/// A port nothing listens on now, for a server started later at a known address.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_at(data_dir: &std::path::Path, port: u16) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
+        .env("FOLIO_OWNER_PASSWORD", "Restart-passw0rd-ok")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("folio starts");
+    let base = serving(&mut child);
+    Server { child, base }
+}
+
+/// An old site moves in with its images: a page bundle's cover and pictures, an
+/// image from `static/`, one that is missing (named, with its line); a slug folio
+/// cannot serve is named with the redirect to set up; a second site with the same
+/// paths adds its own posts instead of overwriting; and an export carries the
+/// images into a fresh data directory, where every one still loads.
+#[tokio::test]
+async fn an_old_site_moves_in_with_its_images_and_keeps_them_through_export_and_import() {
+    let work = tempfile::tempdir().unwrap();
+    let write = |path: &str, bytes: &[u8]| {
+        let file = work.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    };
+    let cover = b"\x89PNG\r\n\x1a\nthe trip's cover".to_vec();
+    let map = b"\x89PNG\r\n\x1a\nthe map".to_vec();
+    let logo = b"GIF89a the logo".to_vec();
+    write(
+        "site/content/posts/trip/index.md",
+        b"---\ntitle: A trip\ntags: [travel]\ncategories: [Life]\ncover:\n  image: cover.png\n---\nWe went.\n\n![the map](map.png)\n\n![lost](lost.png)\n\n<img src=\"/img/logo.gif\" alt=\"logo\">\n",
+    );
+    write("site/content/posts/trip/cover.png", &cover);
+    write("site/content/posts/trip/map.png", &map);
+    write("site/static/img/logo.gif", &logo);
+    write(
+        "site/content/posts/three.md",
+        b"---\ntitle: Version three\nslug: \"3.0\"\ntags: [a]\ncategories: [B]\n---\nOut now.\n",
+    );
+    write(
+        "other/content/posts/trip/index.md",
+        b"---\ntitle: Another trip\ntags: [travel]\ncategories: [Life]\n---\nSomeone else's.\n",
+    );
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let data = work.path().join("data");
+    let site = work.path().join("site/content");
+    let (ok, said) = folio(
+        &["import", site.to_str().unwrap()],
+        &data,
+        &[("FOLIO_ADDR", &addr)],
+    );
+    assert!(ok, "{said}");
+    assert!(
+        said.lines()
+            .any(|l| l.contains("index.md: line 5: image \"lost.png\" is not in the site")),
+        "a missing image is named with its line: {said}"
+    );
+    assert!(said.contains("images: 3 stored"), "{said}");
+    assert!(
+        said.lines().any(|l| l == "/blog/3.0 /blog/3-0 301"),
+        "the changed slug's redirect is printed: {said}"
+    );
+    let other = work.path().join("other/content");
+    let (ok, said) = folio(&["import", other.to_str().unwrap()], &data, &[]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("1 created"),
+        "the same path from another site is a new post: {said}"
+    );
+
+    let exported = work.path().join("export.jsonl");
+    let (ok, said) = folio(&["export", "--out", exported.to_str().unwrap()], &data, &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("and 3 images"), "{said}");
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(
+        text.contains("A trip") && text.contains("Another trip"),
+        "neither overwrote the other"
+    );
+
+    // A fresh data directory served at another address: the links follow it.
+    let port = free_port();
+    let fresh = work.path().join("fresh");
+    let (ok, said) = folio(
+        &["import", exported.to_str().unwrap()],
+        &fresh,
+        &[("FOLIO_ADDR", &format!("127.0.0.1:{port}"))],
+    );
+    assert!(ok, "{said}");
+    assert!(said.contains("images: 3 stored"), "{said}");
+    let mut server = start_at(&fresh, port);
+    let client = reqwest::Client::new();
+    let posts: Value = client
+        .get(format!("{}/v1/blog/posts?limit=50", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let trip = posts["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "A trip")
+        .unwrap_or_else(|| panic!("{posts}"));
+    let page: Value = client
+        .get(format!(
+            "{}/v1/blog/posts/{}",
+            server.base,
+            trip["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut urls = vec![page["coverImage"].as_str().unwrap().to_string()];
+    let content = page["content"].as_str().unwrap();
+    urls.extend(
+        content
+            .split(['(', '"', ')'])
+            .filter(|s| s.contains("/media/"))
+            .map(String::from),
+    );
+    assert_eq!(
+        urls.len(),
+        3,
+        "the cover and two pictures: {urls:?} in {content}"
+    );
+    let mut loaded = Vec::new();
+    for url in &urls {
+        assert!(
+            url.starts_with(&server.base),
+            "{url} is on the new address {}",
+            server.base
+        );
+        let answer = client.get(url).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{url}");
+        loaded.push(answer.bytes().await.unwrap().to_vec());
+    }
+    assert_eq!(loaded, vec![cover, map, logo]);
+    assert!(
+        content.contains("(lost.png)"),
+        "a missing image's link is left as it was"
+    );
+    server.child.kill().unwrap();
+    let _ = server.child.wait();
+}

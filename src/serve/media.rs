@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use folio_origin::adapters::local::media::LocalMedia;
 use folio_origin::ports::media::{
-    CREATE_ONLY, MAX_IMAGE_BYTES, MEDIA_PREFIX, looks_like, type_of_extension,
+    CREATE_ONLY, MAX_IMAGE_BYTES, MEDIA_PREFIX, looks_like, parse_name,
 };
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
@@ -53,13 +53,7 @@ fn answer(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
 /// image extension. Anything else names nothing.
 fn file_name(path: &str) -> Option<(&str, &'static str)> {
     let name = path.strip_prefix('/')?.strip_prefix(MEDIA_PREFIX)?;
-    let (stem, extension) = name.rsplit_once('.')?;
-    let safe = !stem.is_empty()
-        && stem
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let content_type = type_of_extension(extension)?;
-    safe.then_some((name, content_type))
+    Some((name, parse_name(name)?))
 }
 
 fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {

@@ -38,6 +38,7 @@ async fn export_text(s: &TestServer) -> String {
 async fn import_text(s: &TestServer, text: &str, dry_run: bool) -> Summary {
     portable::import(
         s.server.app.store.as_ref(),
+        None,
         text,
         "us-east-1",
         dry_run,
@@ -125,6 +126,7 @@ async fn an_invalid_record_is_named_and_skipped_and_nothing_of_it_is_written() {
         .error(404);
     let wrong = portable::import(
         target.server.app.store.as_ref(),
+        None,
         "{\"type\":\"visitors\",\"total\":1}\n",
         "local",
         false,

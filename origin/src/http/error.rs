@@ -82,6 +82,10 @@ impl From<MediaError> for ApiError {
                 retry_after_secs: 1,
             },
             MediaError::NoEntropy(e) => e.into(),
+            MediaError::Storage(_) => ApiError::Unavailable {
+                message: e.to_string(),
+                retry_after_secs: 1,
+            },
         }
     }
 }
@@ -117,6 +121,7 @@ impl From<UseCaseError> for ApiError {
             UseCaseError::Corrupt(message) => ApiError::Internal(message),
             UseCaseError::Store(store) => store.into(),
             UseCaseError::NoEntropy(e) => e.into(),
+            UseCaseError::Media(e) => e.into(),
         }
     }
 }

@@ -88,6 +88,48 @@ pub enum MediaError {
     NoCredentials(String),
     #[error(transparent)]
     NoEntropy(#[from] crate::support::random::NoEntropy),
+    /// Storage answered otherwise than the contract says, or could not be reached.
+    #[error("media storage: {0}")]
+    Storage(String),
+}
+
+/// A media object's name under `media/`: `<stem>.<ext>`, the stem of
+/// `[A-Za-z0-9_-]`, the extension one of `IMAGE_TYPES`; its media type.
+pub fn parse_name(name: &str) -> Option<&'static str> {
+    let (stem, extension) = name.rsplit_once('.')?;
+    let safe = !stem.is_empty()
+        && stem.len() <= 128
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    safe.then(|| type_of_extension(extension)).flatten()
+}
+
+/// The name an image is stored under when the bulk commands bring it in: its
+/// content's digest, so the same image brought twice is one object, and a name
+/// never points at other bytes.
+pub fn content_name(bytes: &[u8], content_type: &str) -> Option<String> {
+    let (_, extension) = IMAGE_TYPES.iter().find(|(t, _)| *t == content_type)?;
+    Some(format!(
+        "{}.{extension}",
+        folio_shared::digest::sha256_hex_prefix(bytes, 16)
+    ))
+}
+
+/// The media objects themselves, for the bulk commands (export, import): read one,
+/// create one. The request path never uses this; readers fetch `/media/…` from
+/// the distribution.
+#[async_trait]
+pub trait MediaObjects: Send + Sync {
+    /// Where readers fetch `media/<name>`: `<public_base>/media/<name>`.
+    fn public_base(&self) -> &str;
+
+    /// The bytes of `media/<name>`; `None` when there is no such object.
+    async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, MediaError>;
+
+    /// Creates `media/<name>`, never replacing one: `false` when it was there
+    /// already (names are digests of the content, so it holds the same bytes).
+    async fn put(&self, name: &str, content_type: &str, bytes: &[u8]) -> Result<bool, MediaError>;
 }
 
 /// Storage for uploaded images: S3 in production, the data directory locally.
@@ -117,5 +159,24 @@ mod tests {
         assert!(looks_like("image/webp", b"RIFF\0\0\0\0WEBPVP8 "));
         assert!(!looks_like("image/png", b"<svg onload=alert(1)>"));
         assert!(!looks_like("image/svg+xml", b"<svg/>"));
+    }
+
+    #[test]
+    fn a_media_name_is_one_safe_segment_with_an_image_extension() {
+        assert_eq!(parse_name("abc-1_2.png"), Some("image/png"));
+        for bad in [
+            "../x.png",
+            "a/b.png",
+            "x.svg",
+            ".png",
+            "x",
+            "x.png.exe",
+            "x y.png",
+        ] {
+            assert_eq!(parse_name(bad), None, "{bad}");
+        }
+        let name = content_name(b"\x89PNG\r\n\x1a\n", "image/png").unwrap();
+        assert_eq!(parse_name(&name), Some("image/png"));
+        assert_eq!(content_name(b"<svg/>", "image/svg+xml"), None);
     }
 }

@@ -35,6 +35,8 @@ pub enum UseCaseError {
     Store(#[from] StoreError),
     #[error(transparent)]
     NoEntropy(#[from] NoEntropy),
+    #[error(transparent)]
+    Media(#[from] crate::ports::media::MediaError),
 }
 
 impl From<RepoError> for UseCaseError {

@@ -12,7 +12,15 @@
 //! {"type":"visitorsDay","day":"2026-11-27","visitors":3}
 //! {"type":"visitors","total":40}
 //! {"type":"totalViews","views":95}
+//! {"type":"media","name":"3f2a….png","contentType":"image/png","data":"<base64>"}
 //! ```
+//!
+//! Images travel in the file: every `/media/<name>` an item links to (cover,
+//! image, pictures in the Markdown) is a `media` record, so a site moved from
+//! `folio serve` to AWS keeps its images. Importing stores each one in the
+//! target's media storage (never replacing an object) and rewrites the items'
+//! links from the source's address to the target's. An image the source no longer
+//! has is named, and its links are left as they were.
 //!
 //! Counts are summed over every Region's rows. Importing sets them: this Region's
 //! row takes the difference, so an import run twice (or killed and run again) ends
@@ -20,7 +28,7 @@
 //! (the item, its slug, its category count) and compared first, so re-running an
 //! import changes nothing that is already there.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use folio_shared::FieldError;
@@ -29,7 +37,11 @@ use folio_shared::domain::{
 };
 use serde::{Deserialize, Serialize};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use crate::ports::keys;
+use crate::ports::media::{MAX_IMAGE_BYTES, MediaObjects, looks_like, parse_name};
 use crate::ports::store::{Query, SortKeyRange, Store, Write};
 use crate::repo::RepoError;
 use crate::repo::content as repo;
@@ -71,6 +83,81 @@ pub enum Record {
     TotalViews {
         views: i64,
     },
+    /// An image: `media/<name>`, its bytes in standard base64.
+    #[serde(rename_all = "camelCase")]
+    Media {
+        name: String,
+        content_type: String,
+        data: String,
+    },
+}
+
+/// An absolute link to a media object inside some text:
+/// `http(s)://<host>/media/<name>`, at `range`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaLink {
+    pub range: std::ops::Range<usize>,
+    /// Where the link's `/media/` starts (the end of its base).
+    pub path_start: usize,
+    pub name: String,
+}
+
+/// Every absolute link to a media object in `text` (a record's JSON, a post's
+/// Markdown), in order. Linear in the text's length.
+pub fn media_links(text: &str) -> Vec<MediaLink> {
+    const MARK: &str = "/media/";
+    let bytes = text.as_bytes();
+    let host = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']');
+    let mut links = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(MARK) {
+        let at = from + found;
+        from = at + MARK.len();
+        let name_end = from
+            + bytes[from..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                .count();
+        // A sentence may end right after a link: its full stop is not the name's.
+        let name = text[from..name_end].trim_end_matches('.');
+        if parse_name(name).is_none() {
+            continue;
+        }
+        // The host, walked back at most as far as a host name can be long (so a
+        // text of many `/media/` marks stays linear).
+        let mut start = at;
+        while start > 0 && at - start <= 300 && host(bytes[start - 1]) {
+            start -= 1;
+        }
+        let scheme = ["https://", "http://"]
+            .into_iter()
+            .find(|s| text[..start].ends_with(s));
+        let Some(scheme) = scheme else { continue };
+        if start == at {
+            continue;
+        }
+        links.push(MediaLink {
+            range: start - scheme.len()..from + name.len(),
+            path_start: at,
+            name: name.to_string(),
+        });
+    }
+    links
+}
+
+/// `text` with every link to one of `names` pointing at `base` instead.
+pub fn rewrite_media_links(text: &str, names: &BTreeSet<String>, base: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for link in media_links(text) {
+        if names.contains(&link.name) {
+            out.push_str(&text[last..link.range.start]);
+            out.push_str(base.trim_end_matches('/'));
+            last = link.path_start;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 fn header() -> Record {
@@ -141,6 +228,75 @@ pub async fn export(store: &dyn Store) -> Result<Vec<Record>, UseCaseError> {
     Ok(out)
 }
 
+/// The images the items of `records` link to, as `media` records (sorted by
+/// name); and the names of those `media` does not have.
+pub async fn export_media(
+    records: &[Record],
+    media: &dyn MediaObjects,
+) -> Result<(Vec<Record>, Vec<String>), UseCaseError> {
+    let mut names = BTreeSet::new();
+    for record in records {
+        if matches!(
+            record,
+            Record::Blog { .. } | Record::Project { .. } | Record::Certification { .. }
+        ) {
+            let json =
+                serde_json::to_string(record).map_err(|e| UseCaseError::Corrupt(e.to_string()))?;
+            names.extend(media_links(&json).into_iter().map(|l| l.name));
+        }
+    }
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in names {
+        let Some(content_type) = parse_name(&name) else {
+            continue;
+        };
+        match media.get(&name).await? {
+            Some(bytes) => found.push(Record::Media {
+                name,
+                content_type: content_type.to_string(),
+                data: STANDARD.encode(bytes),
+            }),
+            None => missing.push(name),
+        }
+    }
+    Ok((found, missing))
+}
+
+/// A `media` record's bytes, held to the rules an upload is held to: a name
+/// folio issues, the type its extension names, at most `MAX_IMAGE_BYTES`, and
+/// bytes that start like that type.
+fn image_of(name: &str, content_type: &str, data: &str) -> Result<Vec<u8>, FieldError> {
+    let Some(expected) = parse_name(name) else {
+        return Err(FieldError::new(
+            "name",
+            "is not a media name like <name>.png",
+        ));
+    };
+    if expected != content_type {
+        return Err(FieldError::new(
+            "contentType",
+            format!("is not {expected}, the type of {name}"),
+        ));
+    }
+    if data.len() as u64 > MAX_IMAGE_BYTES / 3 * 4 + 4 {
+        return Err(FieldError::new(
+            "data",
+            format!("is larger than {MAX_IMAGE_BYTES} bytes"),
+        ));
+    }
+    let bytes = STANDARD
+        .decode(data)
+        .map_err(|e| FieldError::new("data", format!("is not base64: {e}")))?;
+    if !looks_like(content_type, &bytes) {
+        return Err(FieldError::new(
+            "data",
+            format!("does not start like a {content_type} file"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// The records as the file holds them: one JSON object a line.
 pub fn to_lines(records: &[Record]) -> Result<String, UseCaseError> {
     let mut text = String::new();
@@ -159,6 +315,9 @@ pub struct Summary {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Images stored in the target's media storage, and those it had already.
+    pub images_stored: usize,
+    pub images_present: usize,
     /// `line N: what was wrong`, for each record left out.
     pub skipped: Vec<String>,
 }
@@ -172,7 +331,15 @@ impl std::fmt::Display for Summary {
             self.updated,
             self.unchanged,
             self.skipped.len()
-        )
+        )?;
+        if self.images_stored + self.images_present > 0 {
+            write!(
+                f,
+                "; images: {} stored, {} there already",
+                self.images_stored, self.images_present
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -290,13 +457,17 @@ pub async fn import_record(
         Record::Project { item } => check(item),
         Record::Certification { item } => check(item),
         Record::Views { content_id, .. } => ItemId::parse("contentId", content_id).map(|_| ()),
+        Record::Media { .. } => Err(FieldError::new(
+            "type",
+            "an image is stored by a whole file's import, which knows the media storage",
+        )),
         _ => Ok(()),
     };
     if let Err(e) = checked {
         return Ok(Err(e));
     }
     let outcome = match record {
-        Record::Header { .. } => Outcome::Unchanged,
+        Record::Header { .. } | Record::Media { .. } => Outcome::Unchanged,
         Record::Blog { item } => import_item(store, item, region, dry_run).await?,
         Record::Project { item } => import_item(store, item, region, dry_run).await?,
         Record::Certification { item } => import_item(store, item, region, dry_run).await?,
@@ -353,11 +524,32 @@ pub async fn import_record(
     Ok(Ok(outcome))
 }
 
+/// Stores one image, never replacing an object; `true` when stored, `false`
+/// when the target had it already.
+async fn import_media(
+    media: &dyn MediaObjects,
+    name: &str,
+    content_type: &str,
+    data: &str,
+    dry_run: bool,
+) -> Result<Result<bool, FieldError>, UseCaseError> {
+    let bytes = match image_of(name, content_type, data) {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(Err(e)),
+    };
+    if dry_run {
+        return Ok(Ok(true));
+    }
+    Ok(Ok(media.put(name, content_type, &bytes).await?))
+}
+
 /// Imports a file's text. A line that is not a valid record is named in the
-/// summary and skipped; nothing of it is written. `progress` hears the number of
-/// lines done after each line.
+/// summary and skipped; nothing of it is written. Images go to `media`, and the
+/// items' links to them are rewritten to its address; a file with images needs
+/// one. `progress` hears the number of lines done after each line.
 pub async fn import(
     store: &dyn Store,
+    media: Option<&dyn MediaObjects>,
     text: &str,
     region: &str,
     dry_run: bool,
@@ -373,10 +565,47 @@ pub async fn import(
             )));
         }
     }
+    // The images the file carries: links to them are rewritten to the target.
+    let carried: BTreeSet<String> = lines
+        .iter()
+        .filter(|l| l.contains("\"type\":\"media\""))
+        .filter_map(|l| match serde_json::from_str::<Record>(l) {
+            Ok(Record::Media { name, .. }) => Some(name),
+            _ => None,
+        })
+        .collect();
+    if !carried.is_empty() && media.is_none() {
+        return Err(UseCaseError::Refused(format!(
+            "the file carries {} images and this target has no media storage: set MEDIA_BUCKET and MEDIA_URL",
+            carried.len()
+        )));
+    }
     for (n, line) in lines.iter().enumerate().skip(1) {
         let number = n + 1;
+        let rewritten;
+        let line = match media {
+            Some(media) if !carried.is_empty() => {
+                rewritten = rewrite_media_links(line, &carried, media.public_base());
+                rewritten.as_str()
+            }
+            _ => line,
+        };
         match serde_json::from_str::<Record>(line) {
             Err(e) => summary.skipped.push(format!("line {number}: {e}")),
+            Ok(Record::Media {
+                name,
+                content_type,
+                data,
+            }) => {
+                let Some(media) = media else { continue };
+                match import_media(media, &name, &content_type, &data, dry_run).await? {
+                    Ok(true) => summary.images_stored += 1,
+                    Ok(false) => summary.images_present += 1,
+                    Err(e) => summary
+                        .skipped
+                        .push(format!("line {number}: '{}' {}", e.field, e.issue)),
+                }
+            }
             Ok(record) => match import_record(store, record, region, dry_run).await? {
                 Ok(outcome) => summary.count(outcome),
                 Err(e) => summary

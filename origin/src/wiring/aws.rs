@@ -86,6 +86,49 @@ pub struct MediaSettings {
     pub endpoint: Option<String>,
 }
 
+impl MediaSettings {
+    /// Uploads need both `MEDIA_BUCKET` and `MEDIA_URL`; MEDIA_URL is empty until
+    /// the distribution exists (the first deploy), and uploads stay off until then.
+    pub fn from_env(env: &Env) -> Result<Option<Self>, ConfigError> {
+        let optional = |setting| env.get(setting).map(String::from);
+        let (Some(bucket), Some(public_base)) = (optional(&MEDIA_BUCKET), optional(&MEDIA_URL))
+        else {
+            return Ok(None);
+        };
+        url::Url::parse(&public_base).map_err(|_| ConfigError::Invalid {
+            name: MEDIA_URL.name,
+            reason: format!("{public_base:?} is not an absolute URL"),
+        })?;
+        Ok(Some(Self {
+            bucket,
+            public_base: public_base.trim_end_matches('/').to_string(),
+            endpoint: optional(&AWS_ENDPOINT_URL_S3).or_else(|| optional(&AWS_ENDPOINT_URL)),
+        }))
+    }
+
+    /// The bucket, signing with the SDK's credentials (the Lambda's role, or the
+    /// command's profile).
+    pub fn s3(
+        &self,
+        region: &str,
+        credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    ) -> Result<S3Media, StartError> {
+        let endpoint = self
+            .endpoint
+            .as_deref()
+            .map(url::Url::parse)
+            .transpose()
+            .map_err(|e| StartError::MediaEndpoint(e.to_string()))?;
+        Ok(S3Media {
+            bucket: self.bucket.clone(),
+            region: region.to_string(),
+            endpoint,
+            public_base: self.public_base.clone(),
+            credentials: Box::new(SdkCredentials(credentials)),
+        })
+    }
+}
+
 /// The SDK's credentials (the Lambda's role), for signing upload URLs.
 struct SdkCredentials(aws_credential_types::provider::SharedCredentialsProvider);
 
@@ -130,23 +173,7 @@ impl AwsSettings {
         }
         let site = Site::from_env(env)?;
         let webhooks = WebhookSettings::from_env(env)?;
-        // Uploads need both; MEDIA_URL is empty until the distribution exists (the
-        // first deploy), and uploads stay off until then.
-        let media = match (optional(&MEDIA_BUCKET), optional(&MEDIA_URL)) {
-            (Some(bucket), Some(public_base)) => {
-                url::Url::parse(&public_base).map_err(|_| ConfigError::Invalid {
-                    name: MEDIA_URL.name,
-                    reason: format!("{public_base:?} is not an absolute URL"),
-                })?;
-                Some(MediaSettings {
-                    bucket,
-                    public_base,
-                    endpoint: optional(&AWS_ENDPOINT_URL_S3)
-                        .or_else(|| optional(&AWS_ENDPOINT_URL)),
-                })
-            }
-            _ => None,
-        };
+        let media = MediaSettings::from_env(env)?;
         let jwks_url = optional(&JWKS_URL).unwrap_or_else(|| cognito_jwks_url(&user_pool_id));
         Ok(Self {
             table_name: required(&TABLE_NAME),
@@ -354,19 +381,7 @@ impl Aws {
             .with_webhooks(settings.webhooks.clone().map(Webhooks::new).transpose()?),
         );
         if let (Some(media), Some(credentials)) = (&settings.media, sdk.credentials_provider()) {
-            let endpoint = media
-                .endpoint
-                .as_deref()
-                .map(url::Url::parse)
-                .transpose()
-                .map_err(|e| StartError::MediaEndpoint(e.to_string()))?;
-            app.set_media(Arc::new(S3Media {
-                bucket: media.bucket.clone(),
-                region: settings.region.clone(),
-                endpoint,
-                public_base: media.public_base.clone(),
-                credentials: Box::new(SdkCredentials(credentials)),
-            }));
+            app.set_media(Arc::new(media.s3(&settings.region, credentials)?));
         }
         Ok(Self {
             app,

@@ -9,8 +9,15 @@ use chrono::{DateTime, Utc};
 use folio_shared::digest::{aws_signing_key, aws_uri_encode, hex, sha256_hex};
 use ring::hmac;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
 use crate::ports::media::{
-    CREATE_ONLY, MediaError, MediaStore, SignedUpload, UPLOAD_SECS, UploadGrant,
+    CREATE_ONLY, MAX_IMAGE_BYTES, MEDIA_PREFIX, MediaError, MediaObjects, MediaStore, SignedUpload,
+    UPLOAD_SECS, UploadGrant, parse_name,
 };
 
 /// AWS credentials for signing (the origin's role in Lambda).
@@ -190,6 +197,121 @@ impl MediaStore for S3Media {
             ],
             url: format!("{}/{}", self.public_base.trim_end_matches('/'), grant.key),
         })
+    }
+}
+
+/// The bucket's objects for the bulk commands (export, import): a presigned `GET`
+/// and a presigned create-only `PUT`, signed as the upload URLs are, so one
+/// signer serves both and no S3 SDK is linked in for two calls.
+pub struct S3Objects {
+    pub media: S3Media,
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl S3Objects {
+    pub fn new(media: S3Media) -> Result<Self, MediaError> {
+        let connector = folio_shared::jwt::jwks_http::https_connector()
+            .map_err(|e| MediaError::Storage(e.to_string()))?;
+        Ok(Self {
+            media,
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        })
+    }
+
+    async fn send(
+        &self,
+        request: http::Request<Full<Bytes>>,
+    ) -> Result<(http::StatusCode, Bytes), MediaError> {
+        let call = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| MediaError::Storage(format!("S3 cannot be reached: {e}")))?;
+            let status = response.status();
+            let body = Limited::new(response.into_body(), MAX_IMAGE_BYTES as usize + 64 * 1024)
+                .collect()
+                .await
+                .map_err(|e| MediaError::Storage(format!("S3's answer: {e}")))?
+                .to_bytes();
+            Ok((status, body))
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), call)
+            .await
+            .map_err(|_| MediaError::Storage("S3 did not answer within 60 s".into()))?
+    }
+}
+
+#[async_trait]
+impl MediaObjects for S3Objects {
+    fn public_base(&self) -> &str {
+        &self.media.public_base
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        parse_name(name)
+            .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))?;
+        let credentials = self.media.credentials.credentials().await?;
+        let (scheme, host, path) = self.media.target(&format!("{MEDIA_PREFIX}{name}"));
+        let target = Target {
+            scheme: &scheme,
+            host: &host,
+            path: &path,
+        };
+        let url = presign(
+            &credentials,
+            &self.media.region,
+            "GET",
+            &target,
+            &[],
+            Utc::now(),
+            300,
+        );
+        let request = http::Request::get(url)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| MediaError::Storage(e.to_string()))?;
+        match self.send(request).await? {
+            (status, body) if status.is_success() => Ok(Some(body.to_vec())),
+            // Without s3:ListBucket a missing key is 403 (the origin's role has none).
+            (http::StatusCode::NOT_FOUND | http::StatusCode::FORBIDDEN, _) => Ok(None),
+            (status, body) => Err(MediaError::Storage(format!(
+                "GET {name}: {status} {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ))),
+        }
+    }
+
+    async fn put(&self, name: &str, content_type: &str, bytes: &[u8]) -> Result<bool, MediaError> {
+        parse_name(name)
+            .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))?;
+        let credentials = self.media.credentials.credentials().await?;
+        let (scheme, host, path) = self.media.target(&format!("{MEDIA_PREFIX}{name}"));
+        let url = presign_put(
+            &credentials,
+            &self.media.region,
+            &scheme,
+            &host,
+            &path,
+            content_type,
+            bytes.len() as u64,
+            Utc::now(),
+            300,
+        );
+        let request = http::Request::put(url)
+            .header(http::header::CONTENT_TYPE, content_type)
+            .header(http::header::CONTENT_LENGTH, bytes.len())
+            .header(CREATE_ONLY.0, CREATE_ONLY.1)
+            .body(Full::new(Bytes::copy_from_slice(bytes)))
+            .map_err(|e| MediaError::Storage(e.to_string()))?;
+        match self.send(request).await? {
+            (status, _) if status.is_success() => Ok(true),
+            // There already (If-None-Match: *): S3 answers 412, or 409 to a race.
+            (http::StatusCode::PRECONDITION_FAILED | http::StatusCode::CONFLICT, _) => Ok(false),
+            (status, body) => Err(MediaError::Storage(format!(
+                "PUT {name}: {status} {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ))),
+        }
     }
 }
 

@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 use folio_shared::digest::{hex, unhex};
 use ring::hmac;
 
-use crate::ports::media::{CREATE_ONLY, MediaError, MediaStore, SignedUpload, UploadGrant};
+use crate::ports::media::{
+    CREATE_ONLY, MAX_IMAGE_BYTES, MediaError, MediaObjects, MediaStore, SignedUpload, UploadGrant,
+    parse_name,
+};
 use crate::support::random::{self, NoEntropy};
 
 /// `folio serve`'s media: uploads signed with a key of this process, checked
@@ -78,6 +81,93 @@ impl MediaStore for LocalMedia {
             ],
             url: format!("{}/{}", self.base_url, grant.key),
         })
+    }
+}
+
+/// The files `folio serve` serves at `/media/…`: `<data dir>/media/<name>`, for
+/// the bulk commands.
+pub struct MediaDir {
+    pub dir: std::path::PathBuf,
+    /// The address `folio serve` will serve them at (`http://127.0.0.1:8080`).
+    pub public_base: String,
+}
+
+impl MediaDir {
+    fn path(&self, name: &str) -> Result<std::path::PathBuf, MediaError> {
+        parse_name(name)
+            .map(|_| self.dir.join(name))
+            .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))
+    }
+}
+
+#[async_trait]
+impl MediaObjects for MediaDir {
+    fn public_base(&self) -> &str {
+        &self.public_base
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        let path = self.path(name)?;
+        // Bounded, and never through a link: the directory may have been tampered with.
+        let read = tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            use std::os::unix::fs::MetadataExt;
+            let seen = match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_file() => meta,
+                Ok(_) => return Err(format!("{} is not a regular file", path.display())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            };
+            let file = std::fs::File::open(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            // The file opened is the one looked at (not a link swapped in between).
+            let opened = file
+                .metadata()
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            if (opened.dev(), opened.ino()) != (seen.dev(), seen.ino()) {
+                return Err(format!("{} changed while being read", path.display()));
+            }
+            let mut bytes = Vec::new();
+            file.take(MAX_IMAGE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            if bytes.len() as u64 > MAX_IMAGE_BYTES {
+                return Err(format!("{} is larger than an image may be", path.display()));
+            }
+            Ok(Some(bytes))
+        })
+        .await
+        .map_err(|e| MediaError::Storage(e.to_string()))?;
+        read.map_err(MediaError::Storage)
+    }
+
+    async fn put(&self, name: &str, _content_type: &str, bytes: &[u8]) -> Result<bool, MediaError> {
+        use std::io::Write;
+        let path = self.path(name)?;
+        crate::support::private_files::ensure_dir(&self.dir)
+            .map_err(|e| MediaError::Storage(e.to_string()))?;
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Ok(false);
+        }
+        let tmp = self.dir.join(format!(".{name}.part"));
+        let _ = std::fs::remove_file(&tmp);
+        let mut file = crate::support::private_files::create_new(&tmp)
+            .map_err(|e| MediaError::Storage(e.to_string()))?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| MediaError::Storage(format!("cannot write {}: {e}", tmp.display())))?;
+        // A hard link creates the name only if it is free: create-only, as S3's
+        // If-None-Match: * is; the temporary name goes either way.
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(MediaError::Storage(format!(
+                "cannot write {}: {e}",
+                path.display()
+            ))),
+        }
     }
 }
 
