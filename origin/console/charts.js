@@ -12,17 +12,21 @@
     return { tick, ceiling: tick * 4 };
   }
 
-  /// Which of `count` bars get a label under them: at most 12, evenly.
-  const labelEvery = (count) => Math.max(1, Math.ceil(count / 12));
+  /// Which of `count` bars get a label under them: at most `most`, evenly.
+  const labelEvery = (count, most = 12) => Math.max(1, Math.ceil(count / Math.max(1, most)));
+
+  /// The drawing's width for a box `available` pixels wide: drawn at its real
+  /// size, so its 11-pixel labels are 11 pixels on a phone too.
+  const chartWidth = (available) => Math.round(Math.min(720, Math.max(280, available || 720)));
 
   /// The chart, or a sentence when every value is zero.
-  function chartOrEmpty(points, name, unit, emptyText) {
+  function chartOrEmpty(points, name, unit, emptyText, available) {
     const { h } = folio.dom;
     if (!points.some((p) => p.value > 0)) return h("p", { class: "empty", id: `${name}-empty` }, emptyText);
-    return barChart(points, name, unit);
+    return barChart(points, name, unit, chartWidth(available));
   }
 
-  function barChart(points, name, unit) {
+  function barChart(points, name, unit, width = 720) {
     const { h } = folio.dom;
     const { label } = folio.format;
     const NS = "http://www.w3.org/2000/svg";
@@ -32,18 +36,19 @@
       if (text !== undefined) el.textContent = text;
       return el;
     };
-    const width = 720, height = 240, left = 36, bottom = 28, top = 10;
+    const height = 240, left = 36, bottom = 28, top = 10;
     const { tick, ceiling } = scale(Math.max(0, ...points.map((p) => p.value)));
     const plotW = width - left - 8, plotH = height - top - bottom;
-    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", id: `${name}-chart`, role: "img",
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, class: "chart", id: `${name}-chart`, role: "img",
       "aria-label": `Bar chart of ${unit}; the same numbers are in the table below` });
     for (let i = 0; i <= 4; i += 1) {
       const y = top + plotH - (plotH * i) / 4;
       chart.append(svg("line", { x1: left, x2: width - 8, y1: y, y2: y, class: "gridline" }),
-        svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", class: "axis" }, tick * i));
+        svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", class: "axis y" }, tick * i));
     }
     const slot = plotW / points.length;
-    const every = labelEvery(points.length);
+    // A label is up to 10 characters (2026-11-05): about 64 pixels with its gap.
+    const every = labelEvery(points.length, Math.floor(plotW / 64));
     points.forEach((p, i) => {
       const barH = (plotH * p.value) / ceiling;
       const bar = svg("rect", { x: left + i * slot + slot * 0.15, y: top + plotH - barH, width: Math.max(1, slot * 0.7),
@@ -51,7 +56,7 @@
       bar.append(svg("title", {}, `${p.label}: ${p.value} ${unit}`));
       chart.append(bar);
       if (i % every === 0) {
-        chart.append(svg("text", { x: left + i * slot + slot / 2, y: height - 8, "text-anchor": "middle", class: "axis" }, p.label));
+        chart.append(svg("text", { x: left + i * slot + slot / 2, y: height - 8, "text-anchor": "middle", class: "axis x" }, p.label));
       }
     });
     const table = h("table", { class: "list" },
@@ -60,5 +65,5 @@
     return h("figure", { class: "chart-figure" }, chart, h("details", {}, h("summary", {}, "Show as a table"), table));
   }
 
-  folio.charts = { scale, labelEvery, chartOrEmpty, barChart };
+  folio.charts = { scale, labelEvery, chartWidth, chartOrEmpty, barChart };
 })(globalThis.folio = globalThis.folio || {});

@@ -109,7 +109,7 @@
     const save = h("button", { type: "submit", id: "save" }, item ? "Save" : "Create draft");
     const meta = h("aside", { class: "meta", "aria-label": "About this item" });
     const form = h("form", { class: "editor", id: "editor", novalidate: true },
-      h("div", { class: "fields" }, messages, fieldEls, h("div", {}, save)), meta);
+      h("div", { class: "fields" }, messages, fieldEls, h("div", { class: "save-row" }, save)), meta);
     page(item ? `Edit ${k.one}: ${item[k.titleField]}` : `New ${k.one}`,
       h("p", {}, h("a", { href: `#/${kind}` }, `← All ${k.plural.toLowerCase()}`)), form);
     for (const [control, preview] of previews) folio.preview.attach(control, preview);

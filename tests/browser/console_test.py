@@ -530,12 +530,47 @@ class ConsoleTests:
         search.send_keys(Keys.CONTROL, "a")
         search.send_keys(Keys.BACKSPACE)
         self.text_in("#items", "Beta other")
-        category = self.browser.find_element(By.ID, "filter-category")
-        category.send_keys("Elsewhere" + Keys.TAB)
+        # The category filter offers the categories the posts carry, not free text.
+        category = Select(self.browser.find_element(By.ID, "filter-category"))
+        options = [o.text for o in category.options]
+        self.assertEqual(options[0], "Any")
+        self.assertIn("Elsewhere", options)
+        self.assertIn("Searchable", options)
+        category.select_by_visible_text("Elsewhere")
         self.wait(lambda b: "Alpha search target" not in b.find_element(By.ID, "main").text)
         self.text_in("#items", "Beta other")
         Select(self.browser.find_element(By.ID, "filter-status")).select_by_value("published")
         self.text_in("#main", "Nothing matches these filters")
+
+    def test_a_long_list_is_paged_and_the_dashboard_counts_each_kind_and_what_is_scheduled(self):
+        import datetime
+        token = self.server.owner_token()
+        for n in range(30):
+            self.server.request("POST", "/v1/blog/posts", {
+                "title": f"Paged post {n:02}", "excerpt": "e", "content": "c", "category": "Paging",
+                "tags": ["p"]}, token=token)
+        status, _, later = self.server.request("POST", "/v1/projects", {
+            "name": "Launching tomorrow", "description": "d", "longDescription": "l", "tech": ["Rust"],
+            "company": "Acme", "featured": False}, token=token)
+        self.assertEqual(status, 201, later)
+        at = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status, _, body = self.server.request("POST", f"/v1/projects/{later['id']}/schedule", {"publishAt": at}, token=token)
+        self.assertEqual(status, 200, body)
+        _, _, posts = self.server.request("GET", "/v1/blog/posts?status=all&limit=1", token=token)
+        _, _, published = self.server.request("GET", "/v1/blog/posts?status=published&limit=1", token=token)
+        self.signed_in()
+        self.go("#/dashboard")
+        self.text_in("#scheduled", "Launching tomorrow")
+        self.assertEqual(self.browser.find_element(By.ID, "stat-published-blog").text.replace(",", ""),
+                         str(published["total"]), "published posts are counted apart from the other kinds")
+        self.visible("#stat-published-project")
+        self.assertGreaterEqual(int(self.browser.find_element(By.ID, "stat-scheduled").text), 1)
+        self.go("#/blog")
+        self.text_in("#page-position", f"1–25 of {posts['total']}")
+        self.assertEqual(len(self.browser.find_elements(By.CSS_SELECTOR, "#items tbody tr")), 25)
+        self.browser.find_element(By.ID, "page-next").click()
+        self.text_in("#page-position", f"26–")
+        self.assertFalse(self.browser.find_element(By.ID, "page-previous").get_attribute("disabled"))
 
     def test_keyboard_and_phone_layout(self):
         self.signed_in()
@@ -548,15 +583,49 @@ class ConsoleTests:
         self.assertTrue(first.is_displayed(), "the skip link shows when it has focus")
         self.browser.switch_to.active_element.send_keys(Keys.ENTER)
         self.assertEqual(self.browser.switch_to.active_element.get_attribute("id"), "main")
+        token = self.server.owner_token()
+        _, _, post = self.server.request("POST", "/v1/blog/posts", {
+            "title": "Edited on a phone", "excerpt": "e", "content": "c", "category": "Notes", "tags": ["t"]},
+            token=token)
+        reader = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1"}
+        self.server.request("POST", "/v1/visitors/track", headers=reader)
+        backend = "moto" if self.aws else "embedded"
         self.browser.set_window_size(390, 844)
         try:
-            for where, ready in [("#/dashboard", "#stat-visitors"), ("#/blog/new", "#field-content")]:
+            inner = self.browser.execute_script("return window.innerHeight")
+            for where, ready in [("#/dashboard", "#daily-chart"), ("#/blog/new", "#field-content"),
+                                 (f"#/blog/{post['id']}", "#publish")]:
                 self.go(where)
                 self.visible(ready)
                 overflow = self.browser.execute_script(
                     "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
                 self.assertLessEqual(overflow, 0, f"{where} scrolls sideways on a phone")
-            self.browser.save_screenshot(str(SHOTS / f"{'moto' if self.aws else 'embedded'}-phone-editor.png"))
+                bar = self.browser.execute_script("return document.querySelector('header.bar').getBoundingClientRect().height")
+                self.assertLessEqual(bar, inner * 0.12, f"the navigation takes {bar}px of {inner}px")
+            # The chart's labels are drawn at their size, not shrunk with the chart.
+            self.go("#/dashboard")
+            self.visible("#daily-chart")
+            sizes = self.browser.execute_script(
+                "return [...document.querySelectorAll('#daily-chart text.axis')]"
+                ".map(t => t.getBoundingClientRect()).map(r => [r.height, r.left, r.right])")
+            self.assertTrue(sizes and min(h for h, _, _ in sizes) >= 10, f"label heights {sizes}")
+            labels = sorted(self.browser.execute_script(
+                "return [...document.querySelectorAll('#daily-chart text.axis.x')]"
+                ".map(t => t.getBoundingClientRect()).map(r => [r.left, r.right])"))
+            self.assertGreaterEqual(len(labels), 2, "the days are labelled")
+            self.assertTrue(all(a[1] <= b[0] for a, b in zip(labels, labels[1:])), f"labels overlap: {labels}")
+            self.browser.execute_script("window.scrollTo(0, 0)")
+            self.browser.save_screenshot(str(SHOTS / f"{backend}-phone-dashboard.png"))
+            # An item's actions are on the first screen, before its fields.
+            self.go(f"#/blog/{post['id']}")
+            publish = self.visible("#publish")
+            self.browser.execute_script("window.scrollTo(0, 0)")
+            top = self.browser.execute_script("return arguments[0].getBoundingClientRect().bottom", publish)
+            self.assertLessEqual(top, inner, "Publish is reachable without scrolling past the fields")
+            save = self.browser.find_element(By.ID, "save")
+            bottom = self.browser.execute_script("return arguments[0].getBoundingClientRect().bottom", save)
+            self.assertLessEqual(bottom, inner, "Save stays in reach while the fields scroll")
+            self.browser.save_screenshot(str(SHOTS / f"{backend}-phone-editor.png"))
         finally:
             self.browser.set_window_size(1280, 900)
 

@@ -110,6 +110,37 @@ test("chart axes have four round steps at or above the peak", () => {
   assert.equal(folio.charts.labelEvery(365), 31);
 });
 
+test("a chart is drawn at the width it is shown, so a phone's labels are as large as a laptop's", () => {
+  assert.equal(folio.charts.chartWidth(326), 326);
+  assert.equal(folio.charts.chartWidth(1400), 720);
+  assert.equal(folio.charts.chartWidth(100), 280);
+  assert.equal(folio.charts.chartWidth(undefined), 720);
+  // 30 daily bars on a phone's 326 pixels: at most 4 labels of 64 pixels fit.
+  const every = folio.charts.labelEvery(30, Math.floor((326 - 44) / 64));
+  assert.ok(Math.ceil(30 / every) <= 4, `every ${every}`);
+});
+
+test("a list's free-text filters offer the values its items carry, each once", () => {
+  const items = [
+    { category: "Rust", tags: ["aws", "Lambda"] },
+    { category: "rust", tags: ["lambda", "Edge"] },
+    { category: "", tags: [] },
+    { category: "Notes" },
+  ];
+  assert.deepEqual(folio.list.knownValues(items, "category"), ["Notes", "Rust"]);
+  assert.deepEqual(folio.list.knownValues(items, "tag"), ["aws", "Edge", "Lambda"]);
+  assert.deepEqual(folio.list.knownValues(items, "company"), []);
+});
+
+test("a long list is shown a page at a time, and a page past the end shows the last", () => {
+  const items = Array.from({ length: 102 }, (_, i) => i);
+  const first = folio.list.pageOf(items, 0);
+  assert.deepEqual([first.rows.length, first.first, first.last, first.pages], [25, 1, 25, 5]);
+  const last = folio.list.pageOf(items, 9);
+  assert.deepEqual([last.page, last.rows, last.first, last.last], [4, [100, 101], 101, 102]);
+  assert.deepEqual(folio.list.pageOf([], 3), { rows: [], page: 0, pages: 1, first: 0, last: 0 });
+});
+
 test("routes name a section and an item, and a broken fragment names none", () => {
   assert.deepEqual(folio.app.parseRoute(""), { section: "dashboard", id: null });
   assert.deepEqual(folio.app.parseRoute("#/blog"), { section: "blog", id: null });
