@@ -168,7 +168,7 @@ async fn start_edge(task: &Path, api: &RuntimeApi, fixture: &AwsFixture) -> Runn
 }
 
 struct Viewer<'a> {
-    distribution: &'a Distribution,
+    distribution: &'a Arc<Distribution>,
 }
 
 impl Viewer<'_> {

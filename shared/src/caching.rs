@@ -44,6 +44,28 @@ pub fn shared_ttl(cache_control: &str) -> Option<Duration> {
     ttl.filter(|t| *t > 0).map(Duration::from_secs)
 }
 
+/// How long past its lifetime a shared cache may still serve a response:
+/// `stale-while-revalidate` (served at once while the cache fetches a fresh copy
+/// in the background) and `stale-if-error` (served when the origin answers 500,
+/// 502, 503 or 504, or cannot be reached). CloudFront honours both ("Manage how
+/// long content stays in the cache (expiration)", CloudFront Developer Guide;
+/// supported since 2023-05-17). Zero when absent or not a number.
+pub fn stale_windows(cache_control: &str) -> (Duration, Duration) {
+    let mut while_revalidate = 0;
+    let mut if_error = 0;
+    for directive in cache_control.split(',').map(str::trim) {
+        if let Some(n) = directive.strip_prefix("stale-while-revalidate=") {
+            while_revalidate = n.parse::<u64>().unwrap_or(0);
+        } else if let Some(n) = directive.strip_prefix("stale-if-error=") {
+            if_error = n.parse::<u64>().unwrap_or(0);
+        }
+    }
+    (
+        Duration::from_secs(while_revalidate),
+        Duration::from_secs(if_error),
+    )
+}
+
 /// The key of a public answer: the path and the query string as the API reads it
 /// (`policy::normalise_query`: decoded, de-duplicated, known names only, sorted).
 pub fn cache_key(path: &str, query: &str) -> String {
@@ -70,6 +92,24 @@ pub fn invalidation_covers(path: &str, key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_windows_are_read_from_cache_control() {
+        assert_eq!(
+            stale_windows(
+                "public, max-age=0, s-maxage=60, stale-while-revalidate=60, stale-if-error=86400"
+            ),
+            (Duration::from_secs(60), Duration::from_secs(86400))
+        );
+        assert_eq!(
+            stale_windows("public, s-maxage=60"),
+            (Duration::ZERO, Duration::ZERO)
+        );
+        assert_eq!(
+            stale_windows("stale-if-error=x"),
+            (Duration::ZERO, Duration::ZERO)
+        );
+    }
 
     #[test]
     fn etags_follow_the_body_and_stay_the_same_across_releases() {

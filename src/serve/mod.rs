@@ -358,7 +358,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
     );
     let edge: Arc<dyn LambdaFunction> = Arc::new(InProcessEdge(edge));
     let origin: Arc<dyn LambdaFunction> = Arc::new(InProcessOrigin(Arc::clone(&app)));
-    let pipeline = Arc::new(Distribution::new(
+    let pipeline = Distribution::new(
         edge,
         origin,
         Arc::clone(&cache),
@@ -366,7 +366,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
             allowed_origins: config.allowed_origins.clone(),
             ..config.standin.clone()
         },
-    ));
+    );
     // Images: the origin signs uploads, this server takes and serves them (the
     // stand-in for the bucket behind `/media/*`), unless the origin already
     // uploads to S3 (`folio serve --aws` with MEDIA_BUCKET).

@@ -3,6 +3,9 @@
 //! the cache (expiration)": `s-maxage`, else `max-age`, bounded by the policy's
 //! MinTTL/MaxTTL; MinTTL 0 honours `no-store`), keeps error answers for the
 //! distribution's error caching minimum TTL, and drops paths on invalidation.
+//! Past its lifetime an answer is kept for its `stale-while-revalidate` and
+//! `stale-if-error` windows, which the distribution serves it in
+//! (`Freshness`, `crate::standin::Distribution`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,9 +22,36 @@ pub struct CachedResponse {
     pub body: Bytes,
     pub stored_at: Instant,
     pub ttl: Duration,
+    /// `stale-while-revalidate` and `stale-if-error`, past `ttl`.
+    pub while_revalidate: Duration,
+    pub if_error: Duration,
+}
+
+/// Where an entry is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Fresh,
+    /// Served at once; a fresh copy is fetched in the background.
+    StaleWhileRevalidate,
+    /// Served only if the origin answers 500, 502, 503 or 504, or fails.
+    StaleIfError,
+    Expired,
 }
 
 impl CachedResponse {
+    pub fn freshness(&self, now: Instant) -> Freshness {
+        let age = now.saturating_duration_since(self.stored_at);
+        if age < self.ttl {
+            Freshness::Fresh
+        } else if age < self.ttl + self.while_revalidate {
+            Freshness::StaleWhileRevalidate
+        } else if age < self.ttl + self.if_error {
+            Freshness::StaleIfError
+        } else {
+            Freshness::Expired
+        }
+    }
+
     pub fn etag(&self) -> Option<&str> {
         self.headers.get(header::ETAG).and_then(|v| v.to_str().ok())
     }
@@ -36,7 +66,7 @@ impl moka::Expiry<String, Arc<CachedResponse>> for TtlFromEntry {
         value: &Arc<CachedResponse>,
         _: Instant,
     ) -> Option<Duration> {
-        Some(value.ttl)
+        Some(value.ttl + value.while_revalidate.max(value.if_error))
     }
 }
 
@@ -132,6 +162,8 @@ mod tests {
             body: Bytes::from_static(b"{}"),
             stored_at: Instant::now(),
             ttl: Duration::from_secs(60),
+            while_revalidate: Duration::ZERO,
+            if_error: Duration::ZERO,
         };
         for k in [
             "/v1/blog/posts",
@@ -146,5 +178,26 @@ mod tests {
         assert!(cache.get("/v1/blog/posts/1").is_none());
         assert!(cache.get("/v1/projects?limit=1").is_none());
         assert!(cache.get("/v1/visitors/count").is_some());
+    }
+
+    #[test]
+    fn an_entry_is_fresh_then_stale_while_revalidating_then_stale_if_error_then_gone() {
+        let at = Instant::now();
+        let entry = CachedResponse {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            stored_at: at,
+            ttl: Duration::from_secs(60),
+            while_revalidate: Duration::from_secs(60),
+            if_error: Duration::from_secs(86400),
+        };
+        let after = |s| entry.freshness(at + Duration::from_secs(s));
+        assert_eq!(after(59), Freshness::Fresh);
+        assert_eq!(after(60), Freshness::StaleWhileRevalidate);
+        assert_eq!(after(119), Freshness::StaleWhileRevalidate);
+        assert_eq!(after(120), Freshness::StaleIfError);
+        assert_eq!(after(86459), Freshness::StaleIfError);
+        assert_eq!(after(86460), Freshness::Expired);
     }
 }

@@ -43,11 +43,12 @@ use folio_edge::events::{
 };
 use folio_origin::App;
 use folio_origin::http::lambda::{VIEWER_ADDRESS_HEADER, request_from_event, response_to_event};
+use folio_shared::caching;
 use folio_shared::policy::{self, CORS, Cors, SECURITY_HEADERS};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use serde_json::Value;
 
-use cache::{CachedResponse, ResponseCache, shared_ttl};
+use cache::{CachedResponse, Freshness, ResponseCache, shared_ttl};
 use function_url::{AuthorizationAfterOac, FunctionUrl, OriginAccessControl, OriginRequest};
 pub use rules::EventType;
 use sigv4::Credentials;
@@ -120,7 +121,15 @@ pub struct Stats {
     pub validation_failures: AtomicU64,
     /// Requests the Function URL refused (answered 403).
     pub iam_refusals: AtomicU64,
+    /// Answers served past their lifetime (`stale-while-revalidate`, `stale-if-error`).
+    pub stale_served: AtomicU64,
 }
+
+/// The origin's answers on which a copy in its `stale-if-error` window is served
+/// instead ("Manage how long content stays in the cache (expiration)", CloudFront
+/// Developer Guide). A failed origin function reaches the viewer as 502, so it is
+/// among them; the page names no other status, so no other is.
+pub const STALE_IF_ERROR_STATUSES: [u16; 4] = [500, 502, 503, 504];
 
 #[derive(Debug, Clone)]
 pub struct StandinConfig {
@@ -266,7 +275,7 @@ impl Distribution {
         origin: Arc<dyn LambdaFunction>,
         cache: Arc<ResponseCache>,
         config: StandinConfig,
-    ) -> Self {
+    ) -> Arc<Self> {
         // The distribution's OAC signs as CloudFront's service principal; the
         // Function URL trusts exactly these credentials.
         let secret = format!("{:032x}", random_u128());
@@ -274,7 +283,7 @@ impl Distribution {
             access_key_id: "ASIACLOUDFRONTOAC".into(),
             secret_access_key: secret,
         };
-        Self {
+        Arc::new(Self {
             edge,
             origin,
             oac: OriginAccessControl::new(credentials.clone()),
@@ -283,7 +292,7 @@ impl Distribution {
             stats: Arc::new(Stats::default()),
             config,
             request_prefix: format!("{:08x}", random_u128() as u32),
-        }
+        })
     }
 
     fn request_id(&self, n: u64) -> String {
@@ -291,7 +300,7 @@ impl Distribution {
     }
 
     pub async fn handle(
-        &self,
+        self: &Arc<Self>,
         method: Method,
         uri: &Uri,
         headers: &HeaderMap,
@@ -305,7 +314,7 @@ impl Distribution {
     }
 
     async fn respond(
-        &self,
+        self: &Arc<Self>,
         method: Method,
         uri: &Uri,
         headers: &HeaderMap,
@@ -375,12 +384,55 @@ impl Distribution {
                 cf_header(&request.headers, "authorization").map(str::as_bytes),
             )
         });
-        if let Some(key) = &key
-            && let Some(hit) = self.cache.get(key)
+        let stale = match key.as_ref().and_then(|key| self.cache.get(key)) {
+            Some(hit) => match hit.freshness(Instant::now()) {
+                Freshness::Fresh => {
+                    self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    return hit_reply(&hit, headers);
+                }
+                // Served at once; the fresh copy comes from a fetch in the background.
+                Freshness::StaleWhileRevalidate => {
+                    self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                    let me = Arc::clone(self);
+                    let (request, peer, key) = (request.clone(), peer, key.clone());
+                    let request_id = format!("{request_id}-revalidate");
+                    tokio::spawn(async move {
+                        let reply = me.fetch(request, Bytes::new(), peer, &request_id).await;
+                        // A failed revalidation leaves the stale copy in its windows.
+                        if !STALE_IF_ERROR_STATUSES.contains(&reply.status) {
+                            me.keep(key, &reply);
+                        }
+                    });
+                    return hit_reply(&hit, headers);
+                }
+                Freshness::StaleIfError => Some(hit),
+                Freshness::Expired => None,
+            },
+            None => None,
+        };
+        let reply = self.fetch(request, body, peer, &request_id).await;
+        if let Some(hit) = stale
+            && STALE_IF_ERROR_STATUSES.contains(&reply.status)
         {
             self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+            self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
             return hit_reply(&hit, headers);
         }
+        self.keep(key, &reply);
+        reply
+    }
+
+    /// The request's way to the origin, as CloudFront takes it on a cache miss:
+    /// the origin request policy, the edge function at origin-request (its own
+    /// answers are the reply), OAC, the Function URL. The reply is not cached here.
+    async fn fetch(
+        &self,
+        mut request: CfRequest,
+        body: Bytes,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> Reply {
         // What reaches the origin request: the policies' headers and CloudFront's own.
         let at_viewer = self.config.edge_event == EventType::ViewerRequest;
         request
@@ -407,23 +459,18 @@ impl Distribution {
             EventType::OriginRequest => {
                 request.body = exposed_body(&body, EventType::OriginRequest);
                 match self
-                    .run_edge(EventType::OriginRequest, request, &request_id)
+                    .run_edge(EventType::OriginRequest, request, request_id)
                     .await
                 {
-                    Decided::Answer(reply) => {
-                        // Responses generated at origin-request are cached by
-                        // CloudFront ("Generate HTTP responses in request triggers").
-                        self.keep(key, &reply);
-                        return reply;
-                    }
+                    // Responses generated at origin-request are cached by CloudFront
+                    // ("Generate HTTP responses in request triggers"): the caller keeps it.
+                    Decided::Answer(reply) => return reply,
                     Decided::Forward(forwarded) => forwarded,
                 }
             }
             EventType::ViewerRequest => request,
         };
-        let reply = self.to_origin(forwarded, body, &request_id).await;
-        self.keep(key, &reply);
-        reply
+        self.to_origin(forwarded, body, request_id).await
     }
 
     /// Calls the edge function and validates its result as CloudFront does.
@@ -537,6 +584,14 @@ impl Distribution {
         let Some(ttl) = ttl.map(|t| t.min(Duration::from_secs(policy::MAX_TTL_SECS))) else {
             return;
         };
+        let (while_revalidate, if_error) = match reply.status {
+            200 => reply
+                .headers
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok())
+                .map_or((Duration::ZERO, Duration::ZERO), caching::stale_windows),
+            _ => (Duration::ZERO, Duration::ZERO),
+        };
         self.cache.insert(
             key,
             CachedResponse {
@@ -545,6 +600,8 @@ impl Distribution {
                 body: reply.body.clone(),
                 stored_at: Instant::now(),
                 ttl,
+                while_revalidate,
+                if_error,
             },
         );
     }
@@ -775,7 +832,7 @@ mod tests {
         }
     }
 
-    fn distribution(edge: Arc<dyn LambdaFunction>, origin: Arc<Recorder>) -> Distribution {
+    fn distribution(edge: Arc<dyn LambdaFunction>, origin: Arc<Recorder>) -> Arc<Distribution> {
         Distribution::new(
             edge,
             origin,
@@ -784,7 +841,7 @@ mod tests {
         )
     }
 
-    async fn get(d: &Distribution, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    async fn get(d: &Arc<Distribution>, uri: &str, headers: &[(&str, &str)]) -> Reply {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.insert(
@@ -914,5 +971,136 @@ mod tests {
         let reply = get(&d, "/", &[host[0], ("cookie", &at_quota)]).await;
         assert_ne!(reply.status, 431, "a request at the quota");
         assert_eq!(origin.events.lock().unwrap().len(), 2);
+    }
+
+    /// An origin whose answer the test changes: a status, a body, a Cache-Control.
+    struct Switchable {
+        answer: Mutex<(u16, &'static str, &'static str)>,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Switchable {
+        fn new(cache_control: &'static str) -> Arc<Self> {
+            Arc::new(Self {
+                answer: Mutex::new((200, "v1", cache_control)),
+                calls: Default::default(),
+            })
+        }
+        fn set(&self, status: u16, body: &'static str) {
+            let mut answer = self.answer.lock().unwrap();
+            answer.0 = status;
+            answer.1 = body;
+        }
+        fn calls(&self) -> usize {
+            self.calls.load(Ordering::SeqCst)
+        }
+    }
+
+    #[async_trait]
+    impl LambdaFunction for Switchable {
+        async fn invoke(&self, _: Value) -> Result<Value, FunctionError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let (status, body, cache_control) = *self.answer.lock().unwrap();
+            Ok(serde_json::json!({
+                "statusCode": status,
+                "headers": { "cache-control": cache_control, "content-type": "text/plain" },
+                "body": body,
+            }))
+        }
+    }
+
+    fn over(origin: &Arc<Switchable>) -> Arc<Distribution> {
+        Distribution::new(
+            Arc::new(PassThrough),
+            Arc::clone(origin) as Arc<dyn LambdaFunction>,
+            Arc::new(ResponseCache::new(1 << 20)),
+            StandinConfig::default(),
+        )
+    }
+
+    /// "Manage how long content stays in the cache (expiration)": past its
+    /// lifetime, within `stale-if-error`, a copy is served when the origin answers
+    /// 500, 502, 503 or 504; any other answer (a 404, a fresh 200) is the viewer's.
+    #[tokio::test]
+    async fn a_stale_copy_is_served_when_the_origin_fails_within_stale_if_error() {
+        let origin = Switchable::new("public, s-maxage=1, stale-if-error=60");
+        let d = over(&origin);
+        assert_eq!(get(&d, "/v1/projects", &[]).await.body, "v1");
+        for status in [500, 502, 503, 504] {
+            origin.set(status, "down");
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            let reply = get(&d, "/v1/projects", &[]).await;
+            assert_eq!(
+                (reply.status, reply.body.as_ref()),
+                (200, &b"v1"[..]),
+                "on {status}"
+            );
+        }
+        assert_eq!(
+            origin.calls(),
+            5,
+            "each expired request still asks the origin first"
+        );
+        assert_eq!(d.stats.stale_served.load(Ordering::Relaxed), 4);
+        origin.set(404, "gone");
+        assert_eq!(
+            get(&d, "/v1/projects", &[]).await.status,
+            404,
+            "a 404 is not an error the copy covers"
+        );
+    }
+
+    /// Without `stale-if-error`, an expired copy is never served: the origin's
+    /// failure is the viewer's.
+    #[tokio::test]
+    async fn without_stale_if_error_the_origins_failure_reaches_the_viewer() {
+        let origin = Switchable::new("public, s-maxage=1");
+        let d = over(&origin);
+        assert_eq!(get(&d, "/v1/projects", &[]).await.body, "v1");
+        origin.set(503, "down");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(get(&d, "/v1/projects", &[]).await.status, 503);
+    }
+
+    /// Within `stale-while-revalidate` the copy is served at once and a fresh one
+    /// fetched in the background, which the next viewer gets.
+    #[tokio::test]
+    async fn a_stale_copy_is_served_at_once_while_a_fresh_one_is_fetched() {
+        let origin = Switchable::new("public, s-maxage=1, stale-while-revalidate=30");
+        let d = over(&origin);
+        assert_eq!(get(&d, "/v1/projects", &[]).await.body, "v1");
+        origin.set(200, "v2");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(
+            get(&d, "/v1/projects", &[]).await.body,
+            "v1",
+            "the stale copy, at once"
+        );
+        for _ in 0..100 {
+            if origin.calls() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(origin.calls(), 2, "one revalidation in the background");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(get(&d, "/v1/projects", &[]).await.body, "v2");
+        assert_eq!(origin.calls(), 2, "the revalidated copy is fresh");
+    }
+
+    /// A revalidation that fails keeps the stale copy; it is not replaced by the error.
+    #[tokio::test]
+    async fn a_failed_revalidation_keeps_the_stale_copy() {
+        let origin =
+            Switchable::new("public, s-maxage=1, stale-while-revalidate=30, stale-if-error=60");
+        let d = over(&origin);
+        assert_eq!(get(&d, "/v1/projects", &[]).await.body, "v1");
+        origin.set(502, "down");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        for _ in 0..3 {
+            let reply = get(&d, "/v1/projects", &[]).await;
+            assert_eq!((reply.status, reply.body.as_ref()), (200, &b"v1"[..]));
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
     }
 }
