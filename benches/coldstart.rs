@@ -106,17 +106,91 @@ fn drain(child: &mut Child) {
     }
 }
 
-/// A new visitor's track event: an address and a browser no one had before.
-fn new_visitor(n: usize) -> serde_json::Value {
-    let mut event = url_event("POST", "/v1/visitors/track", None, None);
-    event["headers"]["cloudfront-viewer-address"] =
-        format!("198.51.{}.{}:443", (n / 250) % 250, n % 250).into();
-    event["headers"]["user-agent"] = format!("Mozilla/5.0 Firefox/{n}.0").into();
+/// A browser's User-Agent, as most visits carry one.
+const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+/// A visitor no one had before: a new address, a real browser's User-Agent.
+fn from_visitor(mut event: serde_json::Value, n: usize) -> serde_json::Value {
+    event["headers"]["cloudfront-viewer-address"] = format!(
+        "198.{}.{}.{}:443",
+        18 + (n / 62_500) % 2,
+        (n / 250) % 250,
+        n % 250
+    )
+    .into();
+    event["headers"]["user-agent"] = BROWSER.into();
     event
 }
 
+/// Markdown of 2 to 5 KB, shaped like a real post: headings, paragraphs with
+/// emphasis and links, a list, a code block, a quote.
+fn post_markdown(n: usize) -> String {
+    let paragraph = "Rust on Lambda starts in milliseconds, and a **single table** keeps the reads \
+        cheap. The [design notes](https://example.com/notes) explain why the cache key is the \
+        path and the query as the API reads it, and why `Authorization` is part of it.\n\n";
+    let mut text = format!("Post {n} opens with a sentence that becomes the excerpt.\n\n");
+    for section in 0..(2 + n % 4) {
+        text.push_str(&format!("## Part {section}\n\n"));
+        text.push_str(paragraph);
+        text.push_str("- one point, with `code`\n- another, with a [link](https://example.org)\n- a third\n\n");
+        text.push_str("```rust\nfn main() {\n    println!(\"hello\");\n}\n```\n\n> A quote to end the part.\n\n");
+    }
+    text
+}
+
 /// Makes the `n`-th event of one kind of request.
-type EventOf = fn(usize) -> serde_json::Value;
+type EventOf = Box<dyn Fn(usize) -> serde_json::Value>;
+
+/// Seeds a catalogue like a real portfolio's: 20 published posts of 2 to 5 KB
+/// with their HTML, 6 projects, 9 certifications, 5 drafts.
+async fn seed(store: &dyn folio_origin::ports::Store, region: &str) -> Vec<BlogPost> {
+    use folio_shared::domain::{Certification, Project};
+    let mut posts = Vec::new();
+    for n in 0..25 {
+        let body = serde_json::json!({
+            "title": format!("Post number {n}"),
+            "excerpt": "What this post is about, in a sentence or two.",
+            "content": post_markdown(n),
+            "category": format!("category-{}", n % 4),
+            "tags": [format!("tag-{}", n % 7), "rust"],
+        });
+        let fields =
+            Fields::parse(body.to_string().as_bytes(), &BlogPost::writable()).expect("fields");
+        let mut post = BlogPost::create(&fields, Meta::new_draft()).expect("post");
+        if n < 20 {
+            post.set_status(Status::Published, today_utc());
+        }
+        posts.push(
+            repo::create(store, post, region)
+                .await
+                .expect("seeded post"),
+        );
+    }
+    for n in 0..6 {
+        let body = serde_json::json!({ "name": format!("Project {n}"), "description": "A short description.",
+            "longDescription": post_markdown(n), "tech": ["Rust", "AWS"], "company": "Acme", "featured": n < 2 });
+        let fields =
+            Fields::parse(body.to_string().as_bytes(), &Project::writable()).expect("fields");
+        let mut project = Project::create(&fields, Meta::new_draft()).expect("project");
+        project.set_status(Status::Published, today_utc());
+        repo::create(store, project, region)
+            .await
+            .expect("seeded project");
+    }
+    for n in 0..9 {
+        let body = serde_json::json!({ "name": format!("Certification {n}"), "issuer": "AWS", "icon": "☁",
+            "type": "certification", "featured": false, "description": "What it covers.",
+            "credentialUrl": "https://example.com/c", "dateEarned": "2025-01-01" });
+        let fields =
+            Fields::parse(body.to_string().as_bytes(), &Certification::writable()).expect("fields");
+        let mut cert = Certification::create(&fields, Meta::new_draft()).expect("certification");
+        cert.set_status(Status::Published, today_utc());
+        repo::create(store, cert, region)
+            .await
+            .expect("seeded certification");
+    }
+    posts
+}
 
 /// The warm bootstrap's CPU per invocation of each request.
 async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
@@ -125,35 +199,80 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
         .dynamodb_store(&fixture.sdk)
         .expect("store");
     let store: Arc<dyn folio_origin::ports::Store> = Arc::new(store);
-    for n in 0..20 {
-        let body = serde_json::json!({
-            "title": format!("Post number {n}"),
-            "excerpt": "What this post is about, in a sentence or two.",
-            "content": "Some *Markdown* with a [link](https://example.com) and `code`.\n\n".repeat(5),
-            "category": format!("category-{}", n % 4),
-            "tags": [format!("tag-{}", n % 7)],
-        });
-        let fields =
-            Fields::parse(body.to_string().as_bytes(), &BlogPost::writable()).expect("fields");
-        let mut post = BlogPost::create(&fields, Meta::new_draft()).expect("post");
-        post.set_status(Status::Published, today_utc());
-        repo::create(store.as_ref(), post, &fixture.settings.region)
-            .await
-            .expect("seeded post");
-    }
+    let posts = seed(store.as_ref(), &fixture.settings.region).await;
     let api = RuntimeApi::start().await;
     let mut child = start_bootstrap(&api.endpoint(), moto, fixture);
     drain(&mut child);
-    let list = |_: usize| url_event("GET", "/v1/blog/posts", None, None);
-    let shapes: [(&str, EventOf); 2] = [
-        ("list of 20 posts", list),
-        ("track, new visitor", new_visitor),
+    let login = serde_json::json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD });
+    let token = match api
+        .invoke(
+            url_event("POST", "/v1/auth/login", None, Some(login)),
+            Duration::from_secs(30),
+        )
+        .await
+    {
+        Outcome::Response(r) => {
+            let body: serde_json::Value =
+                serde_json::from_str(r["body"].as_str().expect("body")).expect("JSON");
+            body["token"].as_str().expect("a token").to_string()
+        }
+        other => panic!("sign-in failed: {other:?}"),
+    };
+    let slug = posts[0].slug.clone();
+    let post_id = posts[0].meta.id.to_string();
+    let shapes: Vec<(&str, EventOf)> = vec![
+        (
+            "404, no such route (the floor)",
+            Box::new(|_| url_event("GET", "/v1/nothing-here", None, None)),
+        ),
+        (
+            "public list of 20 posts with their HTML",
+            Box::new(|_| url_event("GET", "/v1/blog/posts?limit=20", None, None)),
+        ),
+        (
+            "one post by slug",
+            Box::new(move |_| {
+                url_event("GET", &format!("/v1/blog/posts/by-slug/{slug}"), None, None)
+            }),
+        ),
+        (
+            "the owner's list (all statuses)",
+            Box::new(move |_| {
+                url_event(
+                    "GET",
+                    "/v1/blog/posts?status=all&limit=20",
+                    Some(&token),
+                    None,
+                )
+            }),
+        ),
+        (
+            "track, new visitor",
+            Box::new(|n| from_visitor(url_event("POST", "/v1/visitors/track", None, None), n)),
+        ),
+        (
+            "track, repeat visitor",
+            Box::new(|_| {
+                from_visitor(url_event("POST", "/v1/visitors/track", None, None), 999_999)
+            }),
+        ),
+        (
+            "view track, new viewer",
+            Box::new(move |n| {
+                let body = serde_json::json!({ "contentType": "blog", "contentId": post_id });
+                from_visitor(
+                    url_event("POST", "/v1/analytics/track", None, Some(body)),
+                    500_000 + n,
+                )
+            }),
+        ),
     ];
-    for (name, event) in &shapes {
+    for (round, (name, event)) in shapes.iter().enumerate() {
         // Warm-up: connections open, caches filled, as in a warm execution environment.
-        for n in 0..5 {
-            answered(
-                api.invoke(event(1_000_000 + n), Duration::from_secs(30))
+        let mut bytes = 0;
+        for n in 0..20 {
+            bytes = answered(
+                api.invoke(event(1_000_000 * (round + 1) + n), Duration::from_secs(30))
                     .await,
             );
         }
@@ -165,7 +284,7 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
         let cpu = (cpu_of(&child) - before) / invocations as u32;
         let wall = started.elapsed() / invocations as u32;
         println!(
-            "warm bootstrap, {name} ({invocations} invocations): {:.3} ms CPU, {:.2} ms wall per invocation",
+            "warm bootstrap, {name} ({invocations} invocations, {bytes} B answer): {:.3} ms CPU, {:.2} ms wall per invocation",
             cpu.as_secs_f64() * 1000.0,
             wall.as_secs_f64() * 1000.0
         );
@@ -174,9 +293,12 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
     let _ = child.wait();
 }
 
-fn answered(outcome: Outcome) {
+/// The answer's body size; panics on anything but the answer each shape expects.
+fn answered(outcome: Outcome) -> usize {
     match outcome {
-        Outcome::Response(r) if r["statusCode"] == 200 => {}
+        Outcome::Response(r) if r["statusCode"] == 200 || r["statusCode"] == 404 => {
+            r["body"].as_str().map_or(0, str::len)
+        }
         other => panic!("invocation failed: {other:?}"),
     }
 }
