@@ -1053,3 +1053,65 @@ async fn a_slow_hook_receiver_never_delays_a_scheduled_publication() {
     // And both changes still reach the receiver.
     assert_eq!(receive(&receiver, 2).await.len(), 2);
 }
+
+/// No link to a post breaks when its title changes while it is unpublished: the
+/// old slug answers 301 to the new one (through the stand-in), as long as the
+/// post is published; a draft that was never public releases its old slug, and
+/// nothing about an unpublished post leaks through an old address.
+#[tokio::test]
+async fn an_old_slug_of_a_published_post_redirects_to_its_new_one() {
+    let s = TestServer::spawn().await;
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let by_slug = |slug: &str| {
+        no_follow
+            .get(format!("{}/v1/blog/posts/by-slug/{slug}", s.base))
+            .send()
+    };
+    let post = s.create("/v1/blog/posts", blog_body("First name")).await;
+    let id = post["id"].as_str().unwrap();
+    s.publish("/v1/blog/posts", id).await;
+    s.unpublish("/v1/blog/posts", id).await;
+    let mut renamed = blog_body("Second name");
+    renamed["publishedAt"] = post["publishedAt"].clone();
+    let r = s
+        .owner(Method::PUT, &format!("/v1/blog/posts/{id}"), Some(renamed))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["slug"], "second-name");
+    assert_eq!(
+        by_slug("first-name").await.unwrap().status(),
+        404,
+        "while the post is unpublished, its old address tells nothing"
+    );
+    s.publish("/v1/blog/posts", id).await;
+    let moved = by_slug("first-name").await.unwrap();
+    assert_eq!(moved.status(), 301);
+    assert_eq!(
+        moved.headers()["location"],
+        "/v1/blog/posts/by-slug/second-name"
+    );
+    let followed = s.get("/v1/blog/posts/by-slug/first-name", None).await;
+    assert_eq!(
+        (followed.status, followed.body["id"].as_str()),
+        (200, Some(id))
+    );
+    // A draft never published gives its old slug back when renamed.
+    let draft = s.create("/v1/blog/posts", blog_body("Draft name")).await;
+    let draft_id = draft["id"].as_str().unwrap();
+    let r = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{draft_id}"),
+            Some(blog_body("Draft renamed")),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let again = s.create("/v1/blog/posts", blog_body("Draft name")).await;
+    assert_eq!(
+        again["slug"], "draft-name",
+        "the released slug is free again"
+    );
+}

@@ -331,6 +331,17 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
         ],
         GetBlogPostBySlug => vec![
             (200, ok("The post", schema("BlogPost"))),
+            (
+                301,
+                json!({
+                    "description": "An earlier slug of a published post (its title changed while it was unpublished): Location is the post's current by-slug address",
+                    "headers": { "Location": { "schema": { "type": "string" } } },
+                    "content": { "application/json": { "schema": {
+                        "type": "object", "required": ["message", "slug"],
+                        "properties": { "message": { "type": "string" }, "slug": { "type": "string" } },
+                    } } },
+                }),
+            ),
             (404, error_ref(404)),
         ],
         ListBlogCategories => vec![(

@@ -1105,9 +1105,11 @@ const SLUG_ATTEMPTS: usize = 100;
 
 /// Writes `item` with a unique slug from `base` (the first free candidate) and
 /// `extra`, retrying with the next candidate while the slug is taken. `current` is
-/// the slug the item holds now: its row is released, or kept as it is when a
-/// candidate is that same slug (DynamoDB allows one operation per item in a
-/// transaction, so the row is neither put nor deleted then).
+/// the slug the item holds now and whether links to it may exist: its row is
+/// released, or kept pointing at the item (so the old address can redirect; the
+/// slug stays taken), or kept as it is when a candidate is that same slug
+/// (DynamoDB allows one operation per item in a transaction, so the row is
+/// neither put nor deleted then).
 async fn write_with_new_slug<T: Content>(
     store: &dyn Store,
     item: &mut T,
@@ -1115,8 +1117,9 @@ async fn write_with_new_slug<T: Content>(
     version: u64,
     extra: Vec<Write>,
     content_condition: Condition,
-    current: Option<&str>,
+    current: Option<(&str, bool)>,
 ) -> Result<(), RepoError> {
+    let (current, linked) = current.map_or((None, false), |(slug, linked)| (Some(slug), linked));
     for attempt in 0..SLUG_ATTEMPTS {
         let slug = slug_candidate(base, attempt);
         let keeps_current = current == Some(slug.as_str());
@@ -1132,7 +1135,7 @@ async fn write_with_new_slug<T: Content>(
             item: to_row(item, version)?,
             condition: content_condition.clone(),
         });
-        if let Some(old) = current.filter(|_| !keeps_current) {
+        if let Some(old) = current.filter(|_| !keeps_current && !linked) {
             writes.push(Write::Delete {
                 key: keys::slug(old),
                 condition: Condition::None,
@@ -1227,7 +1230,7 @@ pub async fn replace_with<T: Content>(
             version,
             aggregates,
             condition,
-            Some(&old_slug),
+            Some((&old_slug, old.item.slug_may_be_linked())),
         )
         .await?;
         prune_tallies(store, counted_down).await;

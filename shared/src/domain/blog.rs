@@ -237,6 +237,10 @@ impl Content for BlogPost {
         self.slug = slug;
     }
 
+    fn slug_may_be_linked(&self) -> bool {
+        self.meta.status == Status::Published || !self.published_at.is_empty()
+    }
+
     fn listed_category(&self) -> Option<&str> {
         (self.status() == Status::Published).then_some(self.category.as_str())
     }

@@ -97,6 +97,13 @@ pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
 
     fn set_slug(&mut self, _slug: String) {}
 
+    /// Whether links to the item's current slug may exist outside (it was
+    /// published, or carries the date it was published elsewhere): when its slug
+    /// changes, the old one keeps leading to it.
+    fn slug_may_be_linked(&self) -> bool {
+        false
+    }
+
     /// The category this item puts on the public category list: published blog
     /// posts only.
     fn listed_category(&self) -> Option<&str> {

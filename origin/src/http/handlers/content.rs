@@ -151,6 +151,16 @@ pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiRe
     if stored.item.status() != Status::Published && !is_owner(caller) {
         return Err(ApiError::NotFound);
     }
+    // An old slug of the post (its title changed while it was a draft again):
+    // the old address leads to the current one.
+    if stored.item.slug != slug {
+        let location = format!("/v1/blog/posts/by-slug/{}", stored.item.slug);
+        return Ok(ApiResponse::json(
+            StatusCode::MOVED_PERMANENTLY,
+            &json!({ "message": "This post's slug changed", "slug": stored.item.slug }),
+        )
+        .header(header::LOCATION, &location));
+    }
     Ok(item_response(app, StatusCode::OK, &stored.item).await)
 }
 
