@@ -66,17 +66,20 @@ pub async fn media_of(target: &Target) -> Result<Option<Arc<dyn MediaObjects>>, 
     }
 }
 
-/// The target's media storage, which a command that moves images needs.
-fn need_media(
+/// The target's media storage for a command that moves images; without one the
+/// command goes on without them and says so once (the content is what matters
+/// most, and running it again with the settings brings the images).
+fn media_or_warn(
     media: Option<Arc<dyn MediaObjects>>,
     what: &str,
-) -> Result<Arc<dyn MediaObjects>, CommandError> {
-    media.ok_or_else(|| {
-        CommandError::Refused(format!(
-            "{what}: set {} and {} (the stack's MediaBucket and ApiUrl)",
+) -> Option<Arc<dyn MediaObjects>> {
+    if media.is_none() {
+        eprintln!(
+            "warning: {what}, but this target has no media storage: set {} and {} (the stack's MediaBucket and ApiUrl) to bring them; they are left out and links to them left as they were",
             MEDIA_BUCKET.name, MEDIA_URL.name
-        ))
-    })
+        );
+    }
+    media
 }
 
 /// What a command does with the store it opens.
@@ -147,11 +150,9 @@ pub async fn export(target: Target, out: &Path) -> Result<(), CommandError> {
         .sum::<Result<usize, _>>()
         .map_err(|e| e.to_string())?;
     let mut images = 0;
-    if linked > 0 {
-        let media = need_media(
-            media_of(&target).await?,
-            "the items link to images, and the export carries them",
-        )?;
+    if linked > 0
+        && let Some(media) = media_or_warn(media_of(&target).await?, "the items link to images")
+    {
         let (found, missing) = portable::export_media(&records, media.as_ref())
             .await
             .map_err(|e| CommandError::Refused(format!("cannot read the images: {e}")))?;
@@ -200,10 +201,7 @@ async fn import_markdown(
     let (store, region) = open(&target, if dry_run { Use::DryRun } else { Use::Import }).await?;
     let with_images = converted.iter().any(|c| !c.images.is_empty());
     let media = if with_images {
-        Some(need_media(
-            media_of(&target).await?,
-            "the posts use images, and the import stores them",
-        )?)
+        media_or_warn(media_of(&target).await?, "the posts use images")
     } else {
         None
     };

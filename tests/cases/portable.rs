@@ -135,3 +135,61 @@ async fn an_invalid_record_is_named_and_skipped_and_nothing_of_it_is_written() {
     .await;
     assert!(wrong.is_err(), "a file without the header is refused whole");
 }
+
+/// A file that carries images, imported where there is no media storage (an AWS
+/// target without MEDIA_BUCKET): the content goes in, the images are named as
+/// left out with the settings that would bring them, and nothing is refused.
+#[tokio::test]
+async fn images_without_a_media_storage_are_named_and_the_content_still_imports() {
+    let target = TestServer::spawn().await;
+    let png = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        b"\x89PNG\r\n\x1a\nbytes",
+    );
+    let mut post = blog_body("With a picture");
+    post["content"] = json!("![p](http://127.0.0.1:8080/media/abc.png)");
+    let fields = folio_shared::domain::Fields::parse(
+        post.to_string().as_bytes(),
+        &<folio_shared::domain::BlogPost as folio_shared::domain::Content>::writable(),
+    )
+    .unwrap();
+    let meta = serde_json::from_value(json!({ "id": "with-picture", "status": "draft",
+        "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z" }))
+    .unwrap();
+    let item =
+        <folio_shared::domain::BlogPost as folio_shared::domain::Content>::create(&fields, meta)
+            .unwrap();
+    let text = portable::to_lines(&[
+        portable::Record::Header {
+            format: portable::FORMAT.into(),
+            version: portable::VERSION,
+        },
+        portable::Record::Blog { item },
+        portable::Record::Media {
+            name: "abc.png".into(),
+            content_type: "image/png".into(),
+            data: png,
+        },
+    ])
+    .unwrap();
+    let summary = portable::import(
+        target.server.app.store.as_ref(),
+        None,
+        &text,
+        "local",
+        false,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.created, 1, "{summary}");
+    assert_eq!(summary.images_stored, 0);
+    assert!(
+        summary
+            .skipped
+            .iter()
+            .any(|s| s.contains("1 images") && s.contains("MEDIA_BUCKET")),
+        "{:?}",
+        summary.skipped
+    );
+}

@@ -1109,9 +1109,33 @@ async fn an_old_slug_of_a_published_post_redirects_to_its_new_one() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // The origin remembers which post a slug led to; it must not answer with the
+    // renamed draft once another post holds the slug (read it first, then rename).
+    let r = s
+        .get("/v1/blog/posts/by-slug/draft-renamed", Some(&s.owner_token))
+        .await;
+    assert_eq!(r.body["id"].as_str(), Some(draft_id));
+    let r = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{draft_id}"),
+            Some(blog_body("Draft renamed twice")),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let again = s.create("/v1/blog/posts", blog_body("Draft name")).await;
     assert_eq!(
         again["slug"], "draft-name",
         "the released slug is free again"
+    );
+    let taker = s.create("/v1/blog/posts", blog_body("Draft renamed")).await;
+    assert_eq!(taker["slug"], "draft-renamed");
+    let r = s
+        .get("/v1/blog/posts/by-slug/draft-renamed", Some(&s.owner_token))
+        .await;
+    assert_eq!(
+        (r.status, r.body["id"].as_str()),
+        (200, taker["id"].as_str()),
+        "the slug's new holder, not the post it led to before"
     );
 }

@@ -409,6 +409,37 @@ pub async fn get_by_slug<T: Content>(
     get(store, &id).await
 }
 
+/// Which item a slug last led to, kept in the process. Never trusted alone: a hit
+/// is used only when the item read still has that slug (slugs are unique among
+/// current slugs, so it is the one), else the slug row is read again.
+pub struct SlugCache(moka::sync::Cache<String, ItemId>);
+
+impl Default for SlugCache {
+    fn default() -> Self {
+        Self(moka::sync::Cache::new(10_000))
+    }
+}
+
+/// `get_by_slug` in one read when `cache` knows the slug's item.
+pub async fn get_by_slug_cached<T: Content>(
+    store: &dyn Store,
+    cache: &SlugCache,
+    slug: &str,
+) -> Result<Option<Stored<T>>, RepoError> {
+    if let Some(id) = cache.0.get(slug)
+        && let Some(stored) = get::<T>(store, &id).await?
+        && stored.item.slug() == Some(slug)
+    {
+        return Ok(Some(stored));
+    }
+    let found = get_by_slug::<T>(store, slug).await?;
+    match &found {
+        Some(stored) => cache.0.insert(slug.to_string(), stored.item.id().clone()),
+        None => cache.0.invalidate(slug),
+    }
+    Ok(found)
+}
+
 /// The newest `limit` items in one status: one bounded GSI1 Query.
 pub async fn newest<T: Content>(
     store: &dyn Store,

@@ -33,6 +33,9 @@ pub struct App {
     /// Where uploaded images go (unset: no uploads). Set once at start-up, by
     /// whoever knows the storage (the AWS wiring, or `folio serve`).
     media: std::sync::OnceLock<Arc<dyn MediaStore>>,
+    /// Which post a slug last led to: a by-slug read then costs one read, not
+    /// two (`repo::content::get_by_slug_cached` checks the post still has it).
+    pub slugs: crate::repo::content::SlugCache,
 }
 
 impl App {
@@ -55,6 +58,7 @@ impl App {
             site: None,
             webhooks: None,
             media: std::sync::OnceLock::new(),
+            slugs: crate::repo::content::SlugCache::default(),
         }
     }
 

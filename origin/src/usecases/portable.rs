@@ -545,8 +545,9 @@ async fn import_media(
 
 /// Imports a file's text. A line that is not a valid record is named in the
 /// summary and skipped; nothing of it is written. Images go to `media`, and the
-/// items' links to them are rewritten to its address; a file with images needs
-/// one. `progress` hears the number of lines done after each line.
+/// items' links to them are rewritten to its address; without one they are
+/// named as skipped and the links left alone. `progress` hears the number of
+/// lines done after each line.
 pub async fn import(
     store: &dyn Store,
     media: Option<&dyn MediaObjects>,
@@ -575,10 +576,12 @@ pub async fn import(
         })
         .collect();
     if !carried.is_empty() && media.is_none() {
-        return Err(UseCaseError::Refused(format!(
-            "the file carries {} images and this target has no media storage: set MEDIA_BUCKET and MEDIA_URL",
+        // The content goes in; the images wait for a target with media storage
+        // (running the import again with it brings them and rewrites the links).
+        summary.skipped.push(format!(
+            "{} images: this target has no media storage (set MEDIA_BUCKET and MEDIA_URL); links to them are left as they were",
             carried.len()
-        )));
+        ));
     }
     for (n, line) in lines.iter().enumerate().skip(1) {
         let number = n + 1;

@@ -145,7 +145,7 @@ pub async fn get<T: Content>(
 }
 
 pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiResponse, ApiError> {
-    let stored = repo::get_by_slug::<BlogPost>(app.store.as_ref(), slug)
+    let stored = repo::get_by_slug_cached::<BlogPost>(app.store.as_ref(), &app.slugs, slug)
         .await?
         .ok_or(ApiError::NotFound)?;
     if stored.item.status() != Status::Published && !is_owner(caller) {
