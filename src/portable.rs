@@ -235,10 +235,9 @@ async fn import_markdown(
         if let (Ok(Record::Blog { item }), Some(asked)) = (&record, &file.slug_changed_from)
             && post_path.contains("{slug}")
         {
-            redirects.push(format!(
-                "{} {} 301",
+            redirects.push((
                 post_path.replace("{slug}", asked),
-                post_path.replace("{slug}", &item.slug)
+                post_path.replace("{slug}", &item.slug),
             ));
         }
         match record {
@@ -260,11 +259,23 @@ async fn import_markdown(
     drop(progress);
     report(&summary, dry_run);
     if !redirects.is_empty() {
-        // The `_redirects` format Netlify and Cloudflare Pages read: the old
-        // addresses keep working once the frontend serves these.
-        println!("Slugs folio had to change; redirects for your frontend (old new status):");
-        for line in redirects {
-            println!("{line}");
+        // Kept in folio's redirects (`GET /v1/redirects`), and printed in the
+        // `_redirects` format Netlify and Cloudflare Pages read.
+        let mut recorded = 0;
+        for (from, to) in &redirects {
+            if dry_run {
+                continue;
+            }
+            match folio_origin::usecases::redirects::put(store.as_ref(), from, to).await {
+                Ok(_) => recorded += 1,
+                Err(e) => eprintln!("warning: the redirect {from} → {to} is not kept: {e}"),
+            }
+        }
+        println!(
+            "Slugs folio had to change: {recorded} redirects kept (GET /v1/redirects); for your frontend (old new status):"
+        );
+        for (from, to) in redirects {
+            println!("{from} {to} 301");
         }
     }
     Ok(())

@@ -958,6 +958,7 @@ async fn an_old_site_moves_in_with_its_images_and_keeps_them_through_export_and_
         said.lines().any(|l| l == "/blog/3.0 /blog/3-0 301"),
         "the changed slug's redirect is printed: {said}"
     );
+    assert!(said.contains("1 redirects kept"), "and kept: {said}");
     let other = work.path().join("other/content");
     let (ok, said) = folio(&["import", other.to_str().unwrap()], &data, &[]);
     assert!(ok, "{said}");
@@ -1043,6 +1044,17 @@ async fn an_old_site_moves_in_with_its_images_and_keeps_them_through_export_and_
         content.contains("(lost.png)"),
         "a missing image's link is left as it was"
     );
+    // The redirect an import kept travels with the export.
+    let redirects: Value = client
+        .get(format!("{}/v1/redirects", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(redirects["redirects"][0]["from"], "/blog/3.0");
+    assert_eq!(redirects["redirects"][0]["to"], "/blog/3-0");
     server.child.kill().unwrap();
     let _ = server.child.wait();
 }

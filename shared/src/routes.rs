@@ -43,6 +43,10 @@ pub enum RouteId {
     Sitemap,
     /// A signed URL to upload one image to.
     CreateUpload,
+    /// The owner's redirects (old address → new), which the frontend applies.
+    ListRedirects,
+    PutRedirect,
+    DeleteRedirect,
     /// The latest rebuild-hook deliveries, for the owner.
     WebhookDeliveries,
     /// Markdown rendered as readers get it, for the console's preview.
@@ -212,6 +216,9 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/preview/{previewToken}" => GetPreview, Public, Never, "getPreview"),
     route!(DELETE "/v1/preview/{previewToken}" => RevokePreview, Owner, Never, "revokePreview"),
     route!(POST "/v1/media/uploads" => CreateUpload, Owner, Never, "createImageUpload"),
+    route!(GET "/v1/redirects" => ListRedirects, Public, CONTENT, "listRedirects"),
+    route!(PUT "/v1/redirects" => PutRedirect, Owner, Never, "putRedirect"),
+    route!(DELETE "/v1/redirects/{redirectId}" => DeleteRedirect, Owner, Never, "deleteRedirect"),
     route!(GET "/v1/webhooks/deliveries" => WebhookDeliveries, Owner, Never, "listWebhookDeliveries"),
     route!(POST "/v1/render" => RenderMarkdown, Owner, Never, "renderMarkdown"),
     route!(POST "/v1/visitors/track" => TrackVisit, Tracking, Never, "trackVisit"),
@@ -409,6 +416,9 @@ mod tests {
             "listWebhookDeliveries",
             "createImageUpload",
             "renderMarkdown",
+            "listRedirects",
+            "putRedirect",
+            "deleteRedirect",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }

@@ -572,6 +572,32 @@ class ConsoleTests:
         self.text_in("#page-position", f"26–")
         self.assertFalse(self.browser.find_element(By.ID, "page-previous").get_attribute("disabled"))
 
+    def test_redirects_are_added_refused_when_they_loop_and_deleted(self):
+        self.signed_in()
+        self.go("#/redirects")
+        self.visible("#redirect-form")
+        for old, new in [("/blog/2019/moved", "/blog/moved"), ("/blog/moved", "/writing/moved")]:
+            self.fill_text("redirect-from", old)
+            self.fill_text("redirect-to", new)
+            self.browser.find_element(By.ID, "redirect-add").click()
+            self.visible(f"#redirects tr[data-from='{old}']")
+        # One hop each: the first now leads where the second does.
+        self.text_in("#redirects tr[data-from='/blog/2019/moved']", "/writing/moved")
+        row = self.browser.find_element(By.CSS_SELECTOR, "#redirects tr[data-from='/blog/2019/moved']")
+        self.fill_text("redirect-from", "/writing/moved")
+        self.fill_text("redirect-to", "/blog/2019/moved")
+        self.browser.find_element(By.ID, "redirect-add").click()
+        self.text_in("#redirect-form", "loop")
+        _, _, public = self.server.request("GET", "/v1/redirects")
+        self.assertEqual({r["from"]: r["to"] for r in public["redirects"]}.get("/blog/2019/moved"), "/writing/moved")
+        row.find_element(By.TAG_NAME, "button").click()
+        self.wait(lambda b: not b.find_elements(By.CSS_SELECTOR, "#redirects tr[data-from='/blog/2019/moved']"))
+
+    def fill_text(self, id_, value):
+        field = self.visible(f"#{id_}")
+        field.clear()
+        field.send_keys(value)
+
     def test_keyboard_and_phone_layout(self):
         self.signed_in()
         # The skip link comes first in the tab order and moves focus to the content.

@@ -1139,3 +1139,89 @@ async fn an_old_slug_of_a_published_post_redirects_to_its_new_one() {
         "the slug's new holder, not the post it led to before"
     );
 }
+
+/// The owner's redirects: public to read (cached, and purged when they change),
+/// the owner's to write; chains collapse to one hop, loops and addresses that are
+/// not the site's are refused by field, and one is deleted by its id.
+#[tokio::test]
+async fn redirects_are_kept_one_hop_each_and_served_to_the_frontend() {
+    let s = TestServer::spawn().await;
+    let put = |from: &str, to: &str| {
+        s.owner(
+            Method::PUT,
+            "/v1/redirects",
+            Some(json!({ "from": from, "to": to })),
+        )
+    };
+    let r = s.get("/v1/redirects", None).await;
+    assert_eq!(
+        (r.status, r.body["redirects"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    s.conforms(&r, "get", "/redirects").await;
+    let r = put("/blog/old", "/blog/mid").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s.conforms(&r, "put", "/redirects").await;
+    assert_eq!(put("/blog/mid", "/blog/new").await.status, 200);
+    let r = s.get("/v1/redirects", None).await;
+    let pairs: Vec<(String, String)> = r.body["redirects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["from"].as_str().unwrap().into(),
+                r["to"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            ("/blog/mid".to_string(), "/blog/new".to_string()),
+            ("/blog/old".to_string(), "/blog/new".to_string()),
+        ],
+        "the chain collapsed, and the cached list was purged by the change"
+    );
+    let loop_back = put("/blog/new", "/blog/old").await;
+    assert_eq!(
+        (
+            loop_back.status,
+            loop_back.body["details"]["field"].as_str()
+        ),
+        (400, Some("to"))
+    );
+    for (from, to) in [
+        ("blog/x", "/y"),
+        ("//evil.example/x", "/y"),
+        ("/x y", "/y"),
+        ("/x", "javascript:alert(1)"),
+    ] {
+        let r = put(from, to).await;
+        assert_eq!(r.status, 400, "{from} → {to}: {}", r.body);
+    }
+    let anonymous = s
+        .send(
+            Method::PUT,
+            "/v1/redirects",
+            None,
+            Some(json!({ "from": "/a", "to": "/b" })),
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
+    let id = r.body["redirects"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.owner(Method::DELETE, &format!("/v1/redirects/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.owner(Method::DELETE, &format!("/v1/redirects/{id}"), None)
+            .await
+            .status,
+        404
+    );
+    let r = s.get("/v1/redirects", None).await;
+    assert_eq!(r.body["redirects"].as_array().map(Vec::len), Some(1));
+}

@@ -17,6 +17,7 @@ use crate::http::handlers::media as media_handler;
 use crate::http::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
 use crate::http::handlers::render as render_handler;
 use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
+use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS};
 use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
 use serde_json::{Map, Value, json};
 
@@ -320,6 +321,35 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             ),
             (404, error_ref(404)),
         ],
+        ListRedirects => vec![(
+            200,
+            ok(
+                "The owner's redirects, by from: old addresses of the site and where each leads now, one hop each. The frontend applies them (a 301 from `from` to `to`)",
+                schema("Redirects"),
+            ),
+        )],
+        PutRedirect => {
+            request = Some(body(schema("RedirectRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        "The redirect as stored: a `to` that itself redirects is followed, and redirects that led to `from` now lead to `to`; a loop is refused",
+                        schema("Redirect"),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (415, error_ref(415)),
+            ]
+        }
+        DeleteRedirect => vec![
+            (204, json!({ "description": "Deleted" })),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
         RevokePreview => vec![
             (
                 204,
@@ -618,6 +648,25 @@ fn meta_properties(extra: Value) -> Value {
     props
 }
 
+/// The redirects' schemas (apart: one `json!` of every schema would pass the
+/// macro's recursion limit).
+fn redirect_schemas() -> Value {
+    json!({
+        "Redirect": { "type": "object", "required": ["id", "from", "to", "createdAt"], "properties": {
+            "id": { "type": "string", "pattern": "^[0-9a-f]{16}$", "description": "Names the redirect to delete it" },
+            "from": { "type": "string", "maxLength": MAX_PATH_CHARS, "description": "A path of the site, starting with /" },
+            "to": { "type": "string", "description": "A path of the site, or an absolute http(s) URL" },
+            "createdAt": { "type": "string", "format": "date-time" } } },
+        "Redirects": { "type": "object", "required": ["redirects"], "properties": {
+            "redirects": { "type": "array", "maxItems": MAX_REDIRECTS, "items": schema("Redirect") } } },
+        "RedirectRequest": { "type": "object", "required": ["from", "to"], "additionalProperties": false, "properties": {
+            "from": { "type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS, "pattern": "^/[!$%&'()*+,\\-./0-9:;=?@A-Z\\[\\]_a-z~]*$",
+                "description": "A path of the site: / then ASCII without spaces, quotes, <, >, \\, ^, `, {, |, } or #" },
+            "to": { "type": "string", "minLength": 1, "maxLength": 2048,
+                "description": "A path of the site like from, or an absolute http(s) URL" } } },
+    })
+}
+
 fn schemas() -> Value {
     let blog_item = json!({ "type": "object",
             "required": ["id", "slug", "title", "excerpt", "content", CONTENT_HTML, "category", "readTime", "publishedAt", "tags", "status", "createdAt", "updatedAt"],
@@ -742,6 +791,10 @@ fn schemas() -> Value {
 }
 
 pub fn document() -> Value {
+    let mut all_schemas = schemas();
+    if let (Some(all), Value::Object(more)) = (all_schemas.as_object_mut(), redirect_schemas()) {
+        all.extend(more);
+    }
     let mut paths = Map::new();
     for route in ROUTES {
         let path = route.path.strip_prefix("/v1").unwrap_or(route.path);
@@ -756,7 +809,7 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearerAuth": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
-            "schemas": schemas(),
+            "schemas": all_schemas,
             "responses": {
                 "BadRequestError": error_response("Invalid input; details names the field"),
                 "UnauthorizedError": error_response("Token missing, invalid, expired or revoked"),

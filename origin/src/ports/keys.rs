@@ -21,6 +21,7 @@
 //! | view counters     | `STATS#VIEWS#<kind>`        | `ITEM#<id>#<region>` |                   |                 |
 //! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
 //! | category counts   | `STATS#CATEGORIES`          | `CAT#<category>#<region>` |              |                 |
+//! | redirect          | `REDIRECTS`                 | `FROM#<path>`        |                   |                 |
 //!
 //! Counters carry the Region in their sort key: with a global table, each Region
 //! increments only its own rows (last-writer-wins never loses a count) and reads sum
@@ -152,6 +153,16 @@ pub fn catalogue_marker(kind: ContentKind) -> Key {
 
 pub fn slug(slug: &str) -> Key {
     Key::new(format!("SLUG#{slug}"), "BLOG")
+}
+
+/// The owner's redirect from `from` (a path of their site).
+pub fn redirect(from: &str) -> Key {
+    Key::new("REDIRECTS", format!("FROM#{from}"))
+}
+
+/// Every redirect: one partition.
+pub fn redirects() -> Query {
+    Query::table("REDIRECTS", SortKeyRange::BeginsWith("FROM#".into()))
 }
 
 pub fn user(email: &str) -> Key {
@@ -303,6 +314,7 @@ pub mod entity {
     pub const INDEXED_MARKER: &str = "IndexedMarker";
     pub const CATALOGUE_ENTRY: &str = "CatalogueEntry";
     pub const CATALOGUE_MARKER: &str = "CatalogueMarker";
+    pub const REDIRECT: &str = "Redirect";
 }
 
 #[cfg(test)]

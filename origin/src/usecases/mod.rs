@@ -18,6 +18,7 @@ pub mod error;
 pub mod login_throttle;
 pub mod portable;
 pub mod publishing;
+pub mod redirects;
 pub mod render;
 pub mod scheduler;
 pub mod site;

@@ -12,6 +12,7 @@
 //! {"type":"visitorsDay","day":"2026-11-27","visitors":3}
 //! {"type":"visitors","total":40}
 //! {"type":"totalViews","views":95}
+//! {"type":"redirect","from":"/blog/3.0","to":"/blog/3-0"}
 //! {"type":"media","name":"3f2a….png","contentType":"image/png","data":"<base64>"}
 //! ```
 //!
@@ -46,7 +47,7 @@ use crate::ports::store::{Query, SortKeyRange, Store, Write};
 use crate::repo::RepoError;
 use crate::repo::content as repo;
 use crate::usecases::error::UseCaseError;
-use crate::usecases::tracking;
+use crate::usecases::{redirects, tracking};
 
 pub const FORMAT: &str = "folio-export";
 pub const VERSION: u32 = 1;
@@ -82,6 +83,11 @@ pub enum Record {
     },
     TotalViews {
         views: i64,
+    },
+    /// One of the owner's redirects (`crate::usecases::redirects`).
+    Redirect {
+        from: String,
+        to: String,
     },
     /// An image: `media/<name>`, its bytes in standard base64.
     #[serde(rename_all = "camelCase")]
@@ -225,6 +231,15 @@ pub async fn export(store: &dyn Store) -> Result<Vec<Record>, UseCaseError> {
     out.push(Record::TotalViews {
         views: tracking::total_views(store).await?,
     });
+    out.extend(
+        redirects::list(store)
+            .await?
+            .into_iter()
+            .map(|r| Record::Redirect {
+                from: r.from,
+                to: r.to,
+            }),
+    );
     Ok(out)
 }
 
@@ -468,6 +483,26 @@ pub async fn import_record(
     }
     let outcome = match record {
         Record::Header { .. } | Record::Media { .. } => Outcome::Unchanged,
+        Record::Redirect { from, to } => {
+            let existing = redirects::list(store).await?;
+            match existing.iter().find(|r| r.from == from) {
+                Some(r) if r.to == to => Outcome::Unchanged,
+                _ if dry_run => Outcome::Created,
+                found => {
+                    if let Err(e) = redirects::put(store, &from, &to).await {
+                        return match e {
+                            UseCaseError::Invalid(field) => Ok(Err(field)),
+                            other => Err(other),
+                        };
+                    }
+                    if found.is_some() {
+                        Outcome::Updated
+                    } else {
+                        Outcome::Created
+                    }
+                }
+            }
+        }
         Record::Blog { item } => import_item(store, item, region, dry_run).await?,
         Record::Project { item } => import_item(store, item, region, dry_run).await?,
         Record::Certification { item } => import_item(store, item, region, dry_run).await?,

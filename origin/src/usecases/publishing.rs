@@ -108,6 +108,11 @@ mod tests {
                     vec![ContentKind::Blog]
                 }
                 RouteId::Sitemap | RouteId::ContentViews => ContentKind::ALL.to_vec(),
+                // Every change to the redirects purges their one path (handlers::redirects).
+                RouteId::ListRedirects => {
+                    assert_eq!(route.path, crate::usecases::redirects::PUBLIC_PATH);
+                    continue;
+                }
                 // Counters live seconds; the document changes with a deploy.
                 RouteId::VisitorCount | RouteId::OpenApi => {
                     assert!(s_maxage <= 10 || route.id == RouteId::OpenApi);

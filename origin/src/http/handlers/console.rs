@@ -55,6 +55,11 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../../console/account.js"),
     ),
+    (
+        "redirects.js",
+        JS,
+        include_bytes!("../../../console/redirects.js"),
+    ),
     ("app.js", JS, include_bytes!("../../../console/app.js")),
     (
         "app.css",

@@ -8,6 +8,7 @@ pub mod feeds;
 pub mod media;
 mod meta;
 pub mod preview;
+pub mod redirects;
 pub mod render;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
@@ -93,6 +94,9 @@ pub async fn handle(
             with_kind!(kind, T => preview::revoke_link::<T>(app, &id, link).await)
         }
         CreateUpload => media::create_upload(app, request).await,
+        ListRedirects => redirects::list(app).await,
+        PutRedirect => redirects::put(app, request).await,
+        DeleteRedirect => redirects::delete(app, matched.param("redirectId").unwrap_or("")).await,
         WebhookDeliveries => {
             let deliveries = crate::usecases::webhooks::recent(app.store.as_ref()).await?;
             let hooks = app.webhooks.as_ref().map_or(&[][..], |h| h.urls());
