@@ -1184,13 +1184,7 @@ async fn redirects_are_kept_one_hop_each_and_served_to_the_frontend() {
         "the chain collapsed, and the cached list was purged by the change"
     );
     let loop_back = put("/blog/new", "/blog/old").await;
-    assert_eq!(
-        (
-            loop_back.status,
-            loop_back.body["details"]["field"].as_str()
-        ),
-        (400, Some("to"))
-    );
+    assert_eq!(loop_back.status, 409, "a loop: {}", loop_back.body);
     for (from, to) in [
         ("blog/x", "/y"),
         ("//evil.example/x", "/y"),

@@ -17,8 +17,9 @@ use crate::http::handlers::media as media_handler;
 use crate::http::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
 use crate::http::handlers::render as render_handler;
 use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
-use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS};
+use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS, path_pattern};
 use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
+use folio_shared::domain::rules::{MAX_URL_CHARS, URL_PATTERN};
 use serde_json::{Map, Value, json};
 
 fn schema(name: &str) -> Value {
@@ -341,6 +342,12 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (400, error_ref(400)),
                 (401, error_ref(401)),
                 (403, error_ref(403)),
+                (
+                    409,
+                    error_response(
+                        "A loop (to leads back to from), or more than the site may keep",
+                    ),
+                ),
                 (415, error_ref(415)),
             ]
         }
@@ -660,10 +667,13 @@ fn redirect_schemas() -> Value {
         "Redirects": { "type": "object", "required": ["redirects"], "properties": {
             "redirects": { "type": "array", "maxItems": MAX_REDIRECTS, "items": schema("Redirect") } } },
         "RedirectRequest": { "type": "object", "required": ["from", "to"], "additionalProperties": false, "properties": {
-            "from": { "type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS, "pattern": "^/[!$%&'()*+,\\-./0-9:;=?@A-Z\\[\\]_a-z~]*$",
+            "from": { "type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS, "pattern": path_pattern(),
                 "description": "A path of the site: / then ASCII without spaces, quotes, <, >, \\, ^, `, {, |, } or #" },
-            "to": { "type": "string", "minLength": 1, "maxLength": 2048,
-                "description": "A path of the site like from, or an absolute http(s) URL" } } },
+            "to": { "type": "string", "description": "A path of the site like from, or an absolute http(s) URL",
+                "anyOf": [
+                    { "minLength": 1, "maxLength": MAX_PATH_CHARS, "pattern": path_pattern() },
+                    { "format": "uri", "maxLength": MAX_URL_CHARS, "pattern": URL_PATTERN },
+                ] } } },
     })
 }
 

@@ -19,6 +19,28 @@ pub const PUBLIC_PATH: &str = "/v1/redirects";
 pub const MAX_REDIRECTS: usize = 1000;
 /// The longest address on either side.
 pub const MAX_PATH_CHARS: usize = 512;
+/// What a path may hold after its `/`: printable ASCII a URL carries unencoded,
+/// less `"<>\^`{|}#`. `site_path` checks it, `path_pattern` documents it.
+const PATH_CHARS: &str =
+    "!$%&'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]_abcdefghijklmnopqrstuvwxyz~";
+
+/// `PATH_CHARS` as the API document's pattern: `/`, not `//`, then those.
+pub fn path_pattern() -> String {
+    let class = |chars: &mut dyn Iterator<Item = char>| {
+        chars
+            .map(|c| {
+                if "\\-[]^".contains(c) {
+                    format!("\\{c}")
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+    };
+    let first = class(&mut PATH_CHARS.chars().filter(|c| *c != '/'));
+    let rest = class(&mut PATH_CHARS.chars());
+    format!("^/([{first}][{rest}]*)?$")
+}
 /// DynamoDB's transaction bound: a new redirect and the entries it collapses.
 const MAX_COLLAPSED: usize = 99;
 
@@ -47,10 +69,7 @@ pub fn site_path(field: &str, value: &str) -> Result<String, FieldError> {
     }
     // ASCII only (a URL carries anything else percent-encoded), which also keeps
     // the stored key within DynamoDB's 1,024 bytes for a sort key.
-    if value
-        .chars()
-        .any(|c| !c.is_ascii_graphic() || "\"<>\\^`{|}#".contains(c))
-    {
+    if !value[1..].chars().all(|c| PATH_CHARS.contains(c)) {
         return Err(bad(
             "must be ASCII without spaces, quotes, <, >, \\, ^, `, {, |, } or # (percent-encode the rest)",
         ));
@@ -103,17 +122,19 @@ pub async fn put(store: &dyn Store, from: &str, to: &str) -> Result<Redirect, Us
         to = next.to.clone();
     }
     if to == from {
-        return Err(FieldError::new("to", "leads back to from: a redirect loop").into());
+        return Err(UseCaseError::Conflict(format!(
+            "{from} would lead back to itself: a redirect loop"
+        )));
     }
     let replacing = existing.iter().any(|r| r.from == from);
     if !replacing && existing.len() >= MAX_REDIRECTS {
-        return Err(UseCaseError::Refused(format!(
+        return Err(UseCaseError::Conflict(format!(
             "at most {MAX_REDIRECTS} redirects: delete some first"
         )));
     }
     let leading_here: Vec<&Redirect> = existing.iter().filter(|r| r.to == from).collect();
     if leading_here.len() > MAX_COLLAPSED {
-        return Err(UseCaseError::Refused(format!(
+        return Err(UseCaseError::Conflict(format!(
             "{} redirects lead to {from}: too many to move at once",
             leading_here.len()
         )));
@@ -160,6 +181,24 @@ pub async fn delete(store: &dyn Store, id: &str) -> Result<(), UseCaseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `site_path` admits after the `/` exactly the printable ASCII the document's
+    /// pattern lists, and the pattern is built from that list.
+    #[test]
+    fn a_path_holds_the_characters_the_document_names() {
+        for c in (0u8..128).map(char::from) {
+            let admitted = site_path("from", &format!("/a{c}b")).is_ok();
+            let listed = c.is_ascii_graphic() && !"\"<>\\^`{|}#".contains(c);
+            assert_eq!(admitted, listed, "{c:?}");
+        }
+        let pattern = path_pattern();
+        for c in PATH_CHARS.chars() {
+            assert!(pattern.contains(c), "{c:?} in {pattern}");
+        }
+        assert!(
+            pattern.starts_with("^/([") && !pattern[4..pattern.find(']').unwrap()].contains('/')
+        );
+    }
 
     #[test]
     fn addresses_are_paths_of_the_site_or_absolute_urls() {

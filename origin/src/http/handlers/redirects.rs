@@ -20,7 +20,7 @@ pub async fn list(app: &App) -> Result<ApiResponse, ApiError> {
 pub async fn put(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
     let fields = request.json_fields(&["from", "to"])?;
     let from = fields.required_text("from", 1, redirects::MAX_PATH_CHARS)?;
-    let to = fields.required_text("to", 1, 2048)?;
+    let to = fields.required_text("to", 1, folio_shared::domain::rules::MAX_URL_CHARS)?;
     let redirect = redirects::put(app.store.as_ref(), &from, &to).await?;
     app.invalidator
         .invalidate(vec![redirects::PUBLIC_PATH.into()])
