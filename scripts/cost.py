@@ -20,7 +20,8 @@ from cfnlint.decode import decode_str
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# us-east-1 list prices, read on 2026-12-05 from the pages named.
+# us-east-1 list prices as of 2026-12-05, from the pages named (CloudFront's and
+# CloudWatch's read that day; check the others against their pages).
 PRICES_READ = "2026-12-05"
 CLOUDFRONT = "https://aws.amazon.com/cloudfront/pricing/"
 LAMBDA = "https://aws.amazon.com/lambda/pricing/"
@@ -249,7 +250,8 @@ def markdown(template, params):
     )
     return (
         f"{table(template, params, [50_000, 5_000_000])}\n\n"
-        f"us-east-1 list prices read on {PRICES_READ} from the pricing pages of {sources}. "
+        f"us-east-1 list prices as of {PRICES_READ}, from the pricing pages of {sources}; the CloudFront "
+        "and CloudWatch pages were read that day, the others are worth checking before you rely on them. "
         "CloudWatch's own free allowance (10 alarms, 10 metrics, 5 GB of logs) is left out, "
         "since the account's other alarms may use it; inside it, the alarms cost nothing."
     )
