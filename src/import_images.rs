@@ -57,7 +57,7 @@ pub fn body_images(markdown: &str) -> Vec<BodyImage> {
         }
         at
     };
-    let mut found = Vec::new();
+    let mut ranges = Vec::new();
     // ![alt](destination "title")
     let mut from = 0;
     while let Some(i) = markdown[from..].find("](") {
@@ -89,14 +89,7 @@ pub fn body_images(markdown: &str) -> Vec<BodyImage> {
         if !(after.starts_with(')') || after.starts_with('"') || after.starts_with('\'')) {
             continue;
         }
-        let reference = &markdown[start..end];
-        if is_local(reference) {
-            found.push(BodyImage {
-                range: start..end,
-                reference: reference.to_string(),
-                line: 0,
-            });
-        }
+        ranges.push(start..end);
     }
     // <img ... src="destination">
     let lower = markdown.to_ascii_lowercase();
@@ -128,22 +121,23 @@ pub fn body_images(markdown: &str) -> Vec<BodyImage> {
                 (value, value + len)
             }
         };
-        let reference = &markdown[start..end];
-        if is_local(reference) {
-            found.push(BodyImage {
-                range: start..end,
-                reference: reference.to_string(),
-                line: 0,
-            });
-        }
+        ranges.push(start..end);
     }
-    found.sort_by_key(|image| image.range.start);
+    ranges.sort_by_key(|range| range.start);
     // Lines in one pass over the text.
     let (mut line, mut at) = (1, 0);
-    for image in &mut found {
-        line += markdown[at..image.range.start].matches('\n').count();
-        at = image.range.start;
-        image.line = line;
+    let mut found = Vec::new();
+    for range in ranges {
+        line += markdown[at..range.start].matches('\n').count();
+        at = range.start;
+        let reference = &markdown[range.clone()];
+        if is_local(reference) {
+            found.push(BodyImage {
+                reference: reference.to_string(),
+                range,
+                line,
+            });
+        }
     }
     found
 }

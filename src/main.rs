@@ -255,15 +255,12 @@ impl EdgePackageArgs {
                 )));
             }
         };
-        let metrics = match self.metrics.as_str() {
-            "on" => true,
-            "off" => false,
-            other => {
-                return Err(CommandError::Refused(format!(
-                    "--metrics (FOLIO_METRICS) must be off or on, not {other:?}"
-                )));
-            }
-        };
+        let metrics = settings::metrics_on(&self.metrics).ok_or_else(|| {
+            CommandError::Refused(format!(
+                "--metrics (FOLIO_METRICS) must be off or on, not {:?}",
+                self.metrics
+            ))
+        })?;
         Ok(folio_edge::config::EdgeSettings {
             user_pool_id: required(&self.user_pool_id, "USER_POOL_ID")?,
             client_id: required(&self.client_id, "USER_POOL_CLIENT_ID")?,

@@ -144,16 +144,12 @@ pub async fn export(target: Target, out: &Path) -> Result<(), CommandError> {
         .await
         .map_err(|e| CommandError::Refused(format!("cannot read the store: {e}")))?;
     let items = records.len() - 1;
-    let linked = records
-        .iter()
-        .map(|r| serde_json::to_string(r).map(|j| portable::media_links(&j).len()))
-        .sum::<Result<usize, _>>()
-        .map_err(|e| e.to_string())?;
+    let linked = portable::linked_media(&records).map_err(|e| e.to_string())?;
     let mut images = 0;
-    if linked > 0
+    if !linked.is_empty()
         && let Some(media) = media_or_warn(media_of(&target).await?, "the items link to images")
     {
-        let (found, missing) = portable::export_media(&records, media.as_ref())
+        let (found, missing) = portable::export_media(linked, media.as_ref())
             .await
             .map_err(|e| CommandError::Refused(format!("cannot read the images: {e}")))?;
         for name in &missing {

@@ -1180,9 +1180,10 @@ async fn an_export_moves_to_dynamodb_and_s3_with_every_image() {
         },
         Record::Blog { item: post },
     ];
-    let (images, missing) = portable::export_media(&records, &source_media)
-        .await
-        .unwrap();
+    let (images, missing) =
+        portable::export_media(portable::linked_media(&records).unwrap(), &source_media)
+            .await
+            .unwrap();
     assert_eq!(images.len(), 2);
     assert_eq!(
         missing,

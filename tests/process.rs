@@ -14,17 +14,7 @@ struct Server {
 }
 
 fn start(data_dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("FOLIO_OWNER_EMAIL", "owner@folio.test")
-        .env("FOLIO_OWNER_PASSWORD", "Restart-passw0rd-ok")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("folio starts");
-    let base = serving(&mut child);
-    Server { child, base }
+    start_at(data_dir, 0)
 }
 
 /// What `folio serve` printed up to the line starting with `last`; the rest of
@@ -888,6 +878,7 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// `folio serve` on `port` of 127.0.0.1 (0: any free one).
 fn start_at(data_dir: &std::path::Path, port: u16) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
         .args([

@@ -249,6 +249,16 @@ impl Env {
 }
 
 /// The README's settings table.
+/// `FOLIO_METRICS`'s value as a switch, read the same by the origin and by
+/// `folio package edge` (which bakes it into the edge); `None` for anything else.
+pub fn metrics_on(value: &str) -> Option<bool> {
+    match value {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
 pub fn markdown_table() -> String {
     let mut out = String::from("| setting | read by | default | meaning |\n|---|---|---|---|\n");
     for s in ALL {

@@ -243,12 +243,8 @@ pub async fn export(store: &dyn Store) -> Result<Vec<Record>, UseCaseError> {
     Ok(out)
 }
 
-/// The images the items of `records` link to, as `media` records (sorted by
-/// name); and the names of those `media` does not have.
-pub async fn export_media(
-    records: &[Record],
-    media: &dyn MediaObjects,
-) -> Result<(Vec<Record>, Vec<String>), UseCaseError> {
+/// The names of the images the items of `records` link to.
+pub fn linked_media(records: &[Record]) -> Result<BTreeSet<String>, UseCaseError> {
     let mut names = BTreeSet::new();
     for record in records {
         if matches!(
@@ -260,6 +256,15 @@ pub async fn export_media(
             names.extend(media_links(&json).into_iter().map(|l| l.name));
         }
     }
+    Ok(names)
+}
+
+/// The images named (`linked_media`), as `media` records sorted by name; and the
+/// names of those `media` does not have.
+pub async fn export_media(
+    names: BTreeSet<String>,
+    media: &dyn MediaObjects,
+) -> Result<(Vec<Record>, Vec<String>), UseCaseError> {
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for name in names {

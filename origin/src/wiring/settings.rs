@@ -58,15 +58,12 @@ impl OriginSettings {
         Ok(Self {
             adapters,
             log_filter: env.get(&RUST_LOG).unwrap_or(RUST_LOG.default).to_string(),
-            metrics: match env.get(&FOLIO_METRICS).unwrap_or(FOLIO_METRICS.default) {
-                "on" => true,
-                "off" => false,
-                other => {
-                    return Err(ConfigError::Invalid {
-                        name: FOLIO_METRICS.name,
-                        reason: format!("{other:?}: use off (the default) or on"),
-                    });
-                }
+            metrics: {
+                let value = env.get(&FOLIO_METRICS).unwrap_or(FOLIO_METRICS.default);
+                folio_shared::settings::metrics_on(value).ok_or_else(|| ConfigError::Invalid {
+                    name: FOLIO_METRICS.name,
+                    reason: format!("{value:?}: use off (the default) or on"),
+                })?
             },
         })
     }
