@@ -28,7 +28,14 @@ async fn add<T: Content>(
             ))?;
         let mut next = stored.item.clone();
         next.set_status(Status::Published, today_utc());
-        repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
+        repo::replace(
+            app.store.as_ref(),
+            &stored,
+            next,
+            app.tracker.region(),
+            &folio_origin::repo::history::Author::new("seed"),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -4,6 +4,8 @@
 mod contract;
 #[path = "cases/data_path.rs"]
 mod data_path;
+#[path = "cases/history.rs"]
+mod history;
 #[path = "cases/markdown.rs"]
 mod markdown;
 #[path = "cases/portable.rs"]

@@ -22,6 +22,10 @@ use folio_shared::jwt::Verifier;
 
 // ---------------------------------------------------------------- store
 
+fn owner() -> folio_origin::repo::history::Author {
+    folio_origin::repo::history::Author::new(OWNER_EMAIL)
+}
+
 fn row(pk: &str, sk: &str) -> Item {
     Item {
         pk: pk.into(),
@@ -1575,7 +1579,7 @@ mod catalogue {
         let old_slug = stored.item.slug.clone();
         let mut draft = stored.item.clone();
         draft.set_status(Status::Draft, today_utc());
-        repo::replace(store, &stored, draft, LOCAL_REGION)
+        repo::replace(store, &stored, draft, LOCAL_REGION, &owner())
             .await
             .unwrap();
         let (xml, _) = c.sitemap(&app).await;
@@ -1589,7 +1593,7 @@ mod catalogue {
         let mut again = stored.item.clone();
         again.title = "A new title".into();
         again.set_status(Status::Published, today_utc());
-        repo::replace(store, &stored, again, LOCAL_REGION)
+        repo::replace(store, &stored, again, LOCAL_REGION, &owner())
             .await
             .unwrap();
         let (xml, _) = c.sitemap(&app).await;
@@ -1626,7 +1630,7 @@ mod catalogue {
         );
         // Deleting a published post takes it out of both.
         let stored = repo::get::<BlogPost>(store, &id).await.unwrap().unwrap();
-        repo::delete(store, &stored, LOCAL_REGION, Vec::new())
+        repo::delete(store, &stored, LOCAL_REGION, &owner(), Vec::new())
             .await
             .unwrap();
         let (xml, _) = c.sitemap(&app).await;
@@ -1666,7 +1670,7 @@ mod catalogue {
         let entry_before = store.get(&entry_of(unpublished)).await.unwrap().unwrap();
         let mut draft = stored.item.clone();
         draft.set_status(Status::Draft, today_utc());
-        repo::replace(store, &stored, draft, LOCAL_REGION)
+        repo::replace(store, &stored, draft, LOCAL_REGION, &owner())
             .await
             .unwrap();
         store
@@ -1678,7 +1682,7 @@ mod catalogue {
             .unwrap()
             .unwrap();
         let orphan = store.get(&entry_of(deleted)).await.unwrap().unwrap();
-        repo::delete(store, &stored, LOCAL_REGION, Vec::new())
+        repo::delete(store, &stored, LOCAL_REGION, &owner(), Vec::new())
             .await
             .unwrap();
         store
@@ -1729,9 +1733,15 @@ mod catalogue {
         assert!(!stored.indexed);
         let mut edited = stored.item.clone();
         edited.tags.push("edited".into());
-        repo::replace(c.app.store.as_ref(), &stored, edited, LOCAL_REGION)
-            .await
-            .unwrap();
+        repo::replace(
+            c.app.store.as_ref(),
+            &stored,
+            edited,
+            LOCAL_REGION,
+            &owner(),
+        )
+        .await
+        .unwrap();
 
         let done = c.migrate().await;
         assert_eq!((done.indexed, done.already), (39, 1));
@@ -1856,13 +1866,13 @@ mod catalogue {
         let stored = repo::get::<BlogPost>(store, &id).await.unwrap().unwrap();
         let mut retagged = stored.item.clone();
         retagged.tags = tags("second");
-        repo::replace(store, &stored, retagged, LOCAL_REGION)
+        repo::replace(store, &stored, retagged, LOCAL_REGION, &owner())
             .await
             .expect("retagging 50 tags fits one transaction");
         let stored = repo::get::<BlogPost>(store, &id).await.unwrap().unwrap();
         let mut draft = stored.item.clone();
         draft.set_status(Status::Draft, today_utc());
-        repo::replace(store, &stored, draft, LOCAL_REGION)
+        repo::replace(store, &stored, draft, LOCAL_REGION, &owner())
             .await
             .expect("unpublishing a post of 50 tags fits one transaction");
 

@@ -70,6 +70,8 @@ async fn run(env: Env) -> Result<(), Error> {
                     Ok(serde_json::json!({
                         "published": report.published.len(),
                         "deliveries": report.deliveries,
+                        "revisionsRemoved": report.swept.revisions,
+                        "deletedItemsRemoved": report.swept.deleted_items,
                     }))
                 }
                 Invocation::Http(payload) => {

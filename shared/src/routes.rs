@@ -33,6 +33,17 @@ pub enum RouteId {
     ListPreviews(ContentKind),
     /// Ends one of the item's links, named by its id from `ListPreviews`.
     RevokePreviewLink(ContentKind),
+    /// The item's earlier versions, newest first (who replaced each, when, and
+    /// which fields changed).
+    ListRevisions(ContentKind),
+    /// One earlier version of the item, whole.
+    GetRevision(ContentKind),
+    /// Makes an earlier version the item's content again (itself a new version).
+    RestoreRevision(ContentKind),
+    /// Deleted items the owner can still restore.
+    ListTrash,
+    /// Brings a deleted item back.
+    RestoreDeleted,
     GetPreview,
     RevokePreview,
     GetBlogPostBySlug,
@@ -184,6 +195,9 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/blog/posts/{postId}/preview" => CreatePreview(Blog), Owner, Never, "createBlogPostPreview"),
     route!(GET "/v1/blog/posts/{postId}/previews" => ListPreviews(Blog), Owner, Never, "listBlogPostPreviews"),
     route!(DELETE "/v1/blog/posts/{postId}/previews/{linkId}" => RevokePreviewLink(Blog), Owner, Never, "revokeBlogPostPreviewLink"),
+    route!(GET "/v1/blog/posts/{postId}/revisions" => ListRevisions(Blog), Owner, Never, "listBlogPostRevisions"),
+    route!(GET "/v1/blog/posts/{postId}/revisions/{version}" => GetRevision(Blog), Owner, Never, "getBlogPostRevision"),
+    route!(POST "/v1/blog/posts/{postId}/revisions/{version}/restore" => RestoreRevision(Blog), Owner, Never, "restoreBlogPostRevision"),
     route!(GET "/v1/blog/posts/by-slug/{slug}" => GetBlogPostBySlug, PublicOwnerSeesMore, CONTENT, "getBlogPostBySlug"),
     route!(GET "/v1/blog/categories" => ListBlogCategories, Public, CONTENT, "listBlogCategories"),
     route!(GET "/v1/blog/feed.atom" => BlogFeed(FeedFormat::Atom), Public, CONTENT, "getBlogFeedAtom"),
@@ -201,6 +215,9 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/projects/{projectId}/preview" => CreatePreview(Project), Owner, Never, "createProjectPreview"),
     route!(GET "/v1/projects/{projectId}/previews" => ListPreviews(Project), Owner, Never, "listProjectPreviews"),
     route!(DELETE "/v1/projects/{projectId}/previews/{linkId}" => RevokePreviewLink(Project), Owner, Never, "revokeProjectPreviewLink"),
+    route!(GET "/v1/projects/{projectId}/revisions" => ListRevisions(Project), Owner, Never, "listProjectRevisions"),
+    route!(GET "/v1/projects/{projectId}/revisions/{version}" => GetRevision(Project), Owner, Never, "getProjectRevision"),
+    route!(POST "/v1/projects/{projectId}/revisions/{version}/restore" => RestoreRevision(Project), Owner, Never, "restoreProjectRevision"),
     route!(GET "/v1/certifications" => List(Certification), PublicOwnerSeesMore, CONTENT, "listCertifications", query = CERTIFICATION_LIST),
     route!(POST "/v1/certifications" => Create(Certification), Owner, Never, "createCertification"),
     route!(GET "/v1/certifications/{certificationId}" => Get(Certification), PublicOwnerSeesMore, CONTENT, "getCertification"),
@@ -212,9 +229,14 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/certifications/{certificationId}/preview" => CreatePreview(Certification), Owner, Never, "createCertificationPreview"),
     route!(GET "/v1/certifications/{certificationId}/previews" => ListPreviews(Certification), Owner, Never, "listCertificationPreviews"),
     route!(DELETE "/v1/certifications/{certificationId}/previews/{linkId}" => RevokePreviewLink(Certification), Owner, Never, "revokeCertificationPreviewLink"),
+    route!(GET "/v1/certifications/{certificationId}/revisions" => ListRevisions(Certification), Owner, Never, "listCertificationRevisions"),
+    route!(GET "/v1/certifications/{certificationId}/revisions/{version}" => GetRevision(Certification), Owner, Never, "getCertificationRevision"),
+    route!(POST "/v1/certifications/{certificationId}/revisions/{version}/restore" => RestoreRevision(Certification), Owner, Never, "restoreCertificationRevision"),
     // The token is the credential: never cached, never logged (`loggable_path`).
     route!(GET "/v1/preview/{previewToken}" => GetPreview, Public, Never, "getPreview"),
     route!(DELETE "/v1/preview/{previewToken}" => RevokePreview, Owner, Never, "revokePreview"),
+    route!(GET "/v1/trash" => ListTrash, Owner, Never, "listTrash"),
+    route!(POST "/v1/trash/{contentType}/{contentId}/restore" => RestoreDeleted, Owner, Never, "restoreDeleted"),
     route!(POST "/v1/media/uploads" => CreateUpload, Owner, Never, "createImageUpload"),
     route!(GET "/v1/redirects" => ListRedirects, Public, CONTENT, "listRedirects"),
     route!(PUT "/v1/redirects" => PutRedirect, Owner, Never, "putRedirect"),
@@ -419,6 +441,17 @@ mod tests {
             "listRedirects",
             "putRedirect",
             "deleteRedirect",
+            "listBlogPostRevisions",
+            "listProjectRevisions",
+            "listCertificationRevisions",
+            "getBlogPostRevision",
+            "getProjectRevision",
+            "getCertificationRevision",
+            "restoreBlogPostRevision",
+            "restoreProjectRevision",
+            "restoreCertificationRevision",
+            "listTrash",
+            "restoreDeleted",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }

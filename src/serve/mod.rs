@@ -131,11 +131,12 @@ impl RunningServer {
 /// EventBridge Scheduler).
 pub const SCHEDULER_PERIOD: Duration = Duration::from_millis(500);
 
-/// The local stand-in for EventBridge Scheduler: the two parts of the tick the
+/// The local stand-in for EventBridge Scheduler: the three parts of the tick the
 /// origin Lambda runs, each twice a second in a loop of its own (so a scheduled
 /// item goes out within a second of its time, however slow a hook receiver is).
 async fn run_scheduler(app: Arc<App>) {
     let hooks = Arc::clone(&app);
+    let sweeper = Arc::clone(&app);
     let publishing = every_period(move || {
         let app = Arc::clone(&app);
         async move {
@@ -159,7 +160,18 @@ async fn run_scheduler(app: Arc<App>) {
             .map(|_| ())
         }
     });
-    tokio::join!(publishing, delivering);
+    let sweeping = every_period(move || {
+        let app = Arc::clone(&sweeper);
+        async move {
+            unfaulted(folio_origin::usecases::scheduler::sweep(
+                &app,
+                chrono::Utc::now(),
+            ))
+            .await
+            .map(|_| ())
+        }
+    });
+    tokio::join!(publishing, delivering, sweeping);
 }
 
 async fn every_period<F, Fut>(work: F)

@@ -9,10 +9,23 @@ use folio_shared::routes::Access;
 
 use crate::http::request::Request;
 use crate::ports::keys;
+use crate::repo::history::Author;
 use crate::usecases::app::App;
 
 /// Who is calling: nobody, or the holder of a verified, unrevoked token.
 pub type Caller = Option<Arc<Identity>>;
+
+/// How the history names the caller: their email, else their user name, else
+/// the token's subject.
+pub fn author(caller: &Caller) -> Author {
+    let name = caller.as_ref().map_or("anonymous", |c| {
+        c.email
+            .as_deref()
+            .or(c.username.as_deref())
+            .unwrap_or(&c.subject)
+    });
+    Author::new(name)
+}
 
 pub fn is_owner(caller: &Caller) -> bool {
     caller.as_ref().is_some_and(|c| c.is_owner)

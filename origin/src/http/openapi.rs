@@ -17,6 +17,7 @@ use crate::http::handlers::media as media_handler;
 use crate::http::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
 use crate::http::handlers::render as render_handler;
 use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
+use crate::repo::history::{KEEP_DAYS, KEEP_NEWEST, TRASH_DAYS};
 use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS, path_pattern};
 use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
 use folio_shared::domain::rules::{MAX_URL_CHARS, URL_PATTERN};
@@ -312,6 +313,88 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (403, error_ref(403)),
             (404, error_ref(404)),
         ],
+        ListRevisions(kind) => vec![
+            (
+                200,
+                ok(
+                    &format!(
+                        "This {kind}'s earlier versions, newest first: every save keeps the version it replaced (the newest {KEEP_NEWEST}, and all from the last {KEEP_DAYS} days, are kept), a deletion keeps the last"
+                    ),
+                    schema("Revisions"),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
+        GetRevision(kind) => {
+            version_param(&mut params);
+            vec![
+                (
+                    200,
+                    ok(
+                        &format!("One earlier version of this {kind}, whole"),
+                        json!({ "type": "object", "required": ["revision", "item"], "properties": {
+                            "revision": schema("Revision"), "item": schema(content_schema(kind)) } }),
+                    ),
+                ),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+            ]
+        }
+        RestoreRevision(kind) => {
+            version_param(&mut params);
+            vec![
+                (
+                    200,
+                    ok(
+                        &format!(
+                            "The {kind} with this version's content again: a new save (the version it replaces is kept, so the restore can be undone). Its status, publication date, schedule and slug stay as they are"
+                        ),
+                        schema(content_schema(kind)),
+                    ),
+                ),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+                (
+                    409,
+                    error_response("The item changed while it was restored: try again"),
+                ),
+            ]
+        }
+        ListTrash => vec![
+            (
+                200,
+                ok(
+                    &format!(
+                        "Items deleted in the last {TRASH_DAYS} days, the latest first: each can be restored"
+                    ),
+                    json!({ "type": "object", "required": ["items"], "properties": {
+                        "items": { "type": "array", "items": schema("Trashed") } } }),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+        ],
+        RestoreDeleted => {
+            params.insert(0, content_type_param());
+            vec![
+                (
+                    200,
+                    ok(
+                        "The item back as it was deleted (a slug another item took meanwhile gets the next free one)",
+                        json!({ "oneOf": [schema("BlogPost"), schema("Project"), schema("Certification")] }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
+                (404, error_ref(404)),
+                (409, error_response("Restored (or recreated) meanwhile")),
+            ]
+        }
         GetPreview => vec![
             (
                 200,
@@ -677,6 +760,37 @@ fn redirect_schemas() -> Value {
     })
 }
 
+/// A revision's number in the path: a positive integer.
+fn version_param(params: &mut [Value]) {
+    if let Some(param) = params.iter_mut().find(|p| p["name"] == "version") {
+        param["schema"] = json!({ "type": "integer", "minimum": 1 });
+    }
+}
+
+/// The history's schemas.
+fn revision_schemas() -> Value {
+    json!({
+        "Revision": { "type": "object", "required": ["version", "savedAt", "replacedAt", "replacedBy", "changed", "deleted", "title"], "properties": {
+            "version": { "type": "integer", "minimum": 1, "description": "The item's version this revision holds" },
+            "savedAt": { "type": "string", "format": "date-time", "description": "When this version was saved" },
+            "replacedAt": { "type": "string", "format": "date-time", "description": "When the save (or deletion) that replaced it happened" },
+            "replacedBy": { "type": "string", "description": "Who replaced it: the owner's email, `scheduler` or `import`" },
+            "changed": { "type": "array", "items": { "type": "string" }, "description": "The fields the replacing save changed" },
+            "deleted": { "type": "boolean", "description": "The item was deleted while this version was current" },
+            "title": { "type": "string" } } },
+        "Revisions": { "type": "object", "required": ["revisions"], "properties": {
+            "revisions": { "type": "array", "items": schema("Revision") } } },
+        "Trashed": { "type": "object", "required": ["contentType", "id", "version", "title", "deletedAt", "deletedBy", "restorableUntil"], "properties": {
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "id": { "type": "string" },
+            "version": { "type": "integer", "description": "The revision holding the item as it was deleted" },
+            "title": { "type": "string" },
+            "deletedAt": { "type": "string", "format": "date-time" },
+            "deletedBy": { "type": "string" },
+            "restorableUntil": { "type": "string", "format": "date-time" } } },
+    })
+}
+
 fn schemas() -> Value {
     let blog_item = json!({ "type": "object",
             "required": ["id", "slug", "title", "excerpt", "content", CONTENT_HTML, "category", "readTime", "publishedAt", "tags", "status", "createdAt", "updatedAt"],
@@ -802,8 +916,10 @@ fn schemas() -> Value {
 
 pub fn document() -> Value {
     let mut all_schemas = schemas();
-    if let (Some(all), Value::Object(more)) = (all_schemas.as_object_mut(), redirect_schemas()) {
-        all.extend(more);
+    for more in [redirect_schemas(), revision_schemas()] {
+        if let (Some(all), Value::Object(more)) = (all_schemas.as_object_mut(), more) {
+            all.extend(more);
+        }
     }
     let mut paths = Map::new();
     for route in ROUTES {

@@ -22,6 +22,9 @@
 //! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
 //! | category counts   | `STATS#CATEGORIES`          | `CAT#<category>#<region>` |              |                 |
 //! | redirect          | `REDIRECTS`                 | `FROM#<path>`        |                   |                 |
+//! | revision (summary)| `HISTORY#<kind>#<id>`       | `REV#<version>`      | `HISTORY#AGING` once past the newest 50 | `<replaced at>#<kind>#<id>#<version>` |
+//! | revision (item)   | `HISTORY#<kind>#<id>`       | `BODY#<version>`     |                   |                 |
+//! | deleted item      | `TRASH`                     | `<kind>#<id>`        | `TRASH`           | `<deleted at>#<kind>#<id>` |
 //!
 //! Counters carry the Region in their sort key: with a global table, each Region
 //! increments only its own rows (last-writer-wins never loses a count) and reads sum
@@ -297,6 +300,47 @@ pub fn category_of_row(sk: &str) -> Option<&str> {
     sk.strip_prefix("CAT#")?.rsplit_once('#').map(|(c, _)| c)
 }
 
+/// The partition of an item's history: a small summary row per revision (listed
+/// without reading the items) and the item as it was, in a row of its own.
+pub fn history(kind: ContentKind, id: &ItemId) -> String {
+    format!("HISTORY#{}#{id}", kind_prefix(kind))
+}
+
+/// Versions are zero-padded so the sort key orders them.
+pub fn revision(kind: ContentKind, id: &ItemId, version: u64) -> Key {
+    Key::new(history(kind, id), format!("REV#{version:010}"))
+}
+
+pub fn revision_body(kind: ContentKind, id: &ItemId, version: u64) -> Key {
+    Key::new(history(kind, id), format!("BODY#{version:010}"))
+}
+
+/// Every revision summary of an item.
+pub fn revisions(kind: ContentKind, id: &ItemId) -> Query {
+    Query::table(history(kind, id), SortKeyRange::BeginsWith("REV#".into()))
+}
+
+/// Every row of an item's history, summaries and items.
+pub fn whole_history(kind: ContentKind, id: &ItemId) -> Query {
+    Query::table(history(kind, id), SortKeyRange::All)
+}
+
+/// Revisions past an item's newest 50, listed by when they were replaced, so the
+/// tick removes those past the age limit with one bounded query.
+pub const HISTORY_AGING: &str = "HISTORY#AGING";
+
+/// A deleted item, restorable for a while: listed by when it was deleted.
+pub fn trashed(kind: ContentKind, id: &ItemId) -> Key {
+    Key::new(TRASH, format!("{}#{id}", kind.as_str()))
+}
+
+pub const TRASH: &str = "TRASH";
+
+/// Every deleted item.
+pub fn trash() -> Query {
+    Query::table(TRASH, SortKeyRange::All)
+}
+
 pub mod entity {
     pub const USER: &str = "User";
     pub const REFRESH_TOKEN: &str = "RefreshToken";
@@ -315,6 +359,9 @@ pub mod entity {
     pub const CATALOGUE_ENTRY: &str = "CatalogueEntry";
     pub const CATALOGUE_MARKER: &str = "CatalogueMarker";
     pub const REDIRECT: &str = "Redirect";
+    pub const REVISION: &str = "Revision";
+    pub const REVISION_BODY: &str = "RevisionBody";
+    pub const TRASHED: &str = "Trashed";
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use folio_shared::domain::{Content, ContentKind, Facet, ItemId, ListQuery, Statu
 use crate::ports::keys;
 use crate::ports::store::{Condition, Item, Key, Query, SortKeyRange, Store, StoreError, Write};
 use crate::repo::RepoError;
+use crate::repo::history::{self, Author};
 
 /// The layout of content rows whose index rows and tallies exist (rows written
 /// before it have layout 0 until `folio migrate` indexes them).
@@ -1186,20 +1187,29 @@ async fn write_with_new_slug<T: Content>(
 /// Writes a new item as given (a new draft, or an import: its id, dates, status
 /// and slug kept; a slug another item holds gets the next free candidate), with the
 /// category count a published post adds. Refused if the id exists.
-pub async fn create<T: Content>(
+pub async fn create<T: Content>(store: &dyn Store, item: T, region: &str) -> Result<T, RepoError> {
+    create_at(store, item, region, 1, Vec::new()).await
+}
+
+/// `create`, at `version` (an item restored after deletion carries on from the
+/// version its history ends at), with `extra` writes in the same transaction.
+pub async fn create_at<T: Content>(
     store: &dyn Store,
     mut item: T,
     region: &str,
+    version: u64,
+    extra: Vec<Write>,
 ) -> Result<T, RepoError> {
-    let categories = derived_changes(None, Some(&item), region);
+    let mut derived = derived_changes(None, Some(&item), region);
+    derived.extend(extra);
     match item.slug().map(str::to_string) {
         Some(base) => {
             write_with_new_slug(
                 store,
                 &mut item,
                 &base,
-                1,
-                categories,
+                version,
+                derived,
                 Condition::NotExists,
                 None,
             )
@@ -1207,15 +1217,16 @@ pub async fn create<T: Content>(
         }
         None => {
             let mut writes = vec![Write::Put {
-                item: to_row(&item, 1)?,
+                item: to_row(&item, version)?,
                 condition: Condition::NotExists,
             }];
-            writes.extend(categories);
+            writes.extend(derived);
             match store.transact(writes).await {
                 Ok(()) => {}
-                Err(StoreError::ConditionFailed { .. }) => {
+                Err(StoreError::ConditionFailed { index: 0 }) => {
                     return Err(RepoError::Conflict(format!("{} exists", item.id())));
                 }
+                Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::Changed),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -1224,14 +1235,16 @@ pub async fn create<T: Content>(
 }
 
 /// Replaces `old` with `new` if nobody wrote the item since `old` was read;
-/// otherwise `PreconditionFailed`. A draft's slug follows its title.
+/// otherwise `PreconditionFailed`. A draft's slug follows its title. `old` is
+/// kept as a revision, replaced by `author` at `new`'s `updatedAt`.
 pub async fn replace<T: Content>(
     store: &dyn Store,
     old: &Stored<T>,
     new: T,
     region: &str,
+    author: &Author,
 ) -> Result<T, RepoError> {
-    replace_with(store, old, new, region, Vec::new()).await
+    replace_with(store, old, new, region, author, Vec::new()).await
 }
 
 /// `replace`, with `extra` writes (a webhook outbox) in the same transaction.
@@ -1240,12 +1253,19 @@ pub async fn replace_with<T: Content>(
     old: &Stored<T>,
     mut new: T,
     region: &str,
+    author: &Author,
     extra: Vec<Write>,
 ) -> Result<T, RepoError> {
     let version = old.version + 1;
     let condition = Condition::VersionIs(old.version);
     let mut aggregates = derived_changes(Some(old), Some(&new), region);
     let counted_down = counted_down(&aggregates);
+    aggregates.extend(history::keep(
+        old,
+        Some(&new),
+        author,
+        &new.meta().updated_at,
+    )?);
     aggregates.extend(extra);
     let reslug = match (old.item.slug_source(), new.slug_source(), old.item.slug()) {
         (Some(before), Some(after), Some(old_slug)) if slugify(before) != slugify(after) => {
@@ -1264,7 +1284,7 @@ pub async fn replace_with<T: Content>(
             Some((&old_slug, old.item.slug_may_be_linked())),
         )
         .await?;
-        prune_tallies(store, counted_down).await;
+        after_replace(store, old, counted_down).await;
         return Ok(new);
     }
     let mut writes = vec![Write::Put {
@@ -1274,7 +1294,7 @@ pub async fn replace_with<T: Content>(
     writes.extend(aggregates);
     match store.transact(writes).await {
         Ok(()) => {
-            prune_tallies(store, counted_down).await;
+            after_replace(store, old, counted_down).await;
             Ok(new)
         }
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::Changed),
@@ -1282,14 +1302,34 @@ pub async fn replace_with<T: Content>(
     }
 }
 
+/// The best-effort upkeep after a save: tallies at zero pruned, old revisions aged.
+async fn after_replace<T: Content>(
+    store: &dyn Store,
+    old: &Stored<T>,
+    counted_down: Vec<(Key, Vec<String>)>,
+) {
+    prune_tallies(store, counted_down).await;
+    history::age(
+        store,
+        T::KIND,
+        old.item.id(),
+        old.version,
+        chrono::Utc::now(),
+    )
+    .await;
+}
+
 /// Deletes the item (and its slug and category count), with `extra` writes (a
-/// webhook outbox) in the same transaction.
+/// webhook outbox) in the same transaction. Its last version is kept as a
+/// revision, and the item is listed as restorable (`history::TRASH_DAYS`).
 pub async fn delete<T: Content>(
     store: &dyn Store,
     old: &Stored<T>,
     region: &str,
+    author: &Author,
     extra: Vec<Write>,
 ) -> Result<(), RepoError> {
+    let now = folio_shared::domain::Timestamp::now();
     let mut writes = vec![Write::Delete {
         key: keys::content(T::KIND, &old.item.meta().id),
         condition: Condition::VersionIs(old.version),
@@ -1303,6 +1343,8 @@ pub async fn delete<T: Content>(
     let derived = derived_changes(Some(old), None, region);
     let counted_down = counted_down(&derived);
     writes.extend(derived);
+    writes.extend(history::keep(old, None, author, &now)?);
+    writes.push(history::trash(old, author, &now)?);
     writes.extend(extra);
     match store.transact(writes).await {
         Ok(()) => {

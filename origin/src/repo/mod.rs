@@ -1,6 +1,7 @@
 //! Domain operations over the store port, written once for every adapter.
 
 pub mod content;
+pub mod history;
 
 use crate::ports::StoreError;
 

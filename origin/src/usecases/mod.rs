@@ -7,6 +7,7 @@
 //!   and rebuild-hook outbox
 //! - `scheduler`: publishes scheduled items when due (one `tick`)
 //! - `webhooks`: rebuild hooks, sent from an outbox by the tick
+//! - `revisions`: earlier versions read and restored, deleted items brought back
 //! - `portable`: the export format, and export and import over any store
 //! - `render`: Markdown to sanitised HTML; `site`: the owner's frontend
 //! - `tracking`: deduplicated visits and views, counted without storing an address
@@ -20,6 +21,7 @@ pub mod portable;
 pub mod publishing;
 pub mod redirects;
 pub mod render;
+pub mod revisions;
 pub mod scheduler;
 pub mod site;
 pub mod tracking;

@@ -46,6 +46,7 @@ use crate::ports::media::{MAX_IMAGE_BYTES, MediaObjects, looks_like, parse_name}
 use crate::ports::store::{Query, SortKeyRange, Store, Write};
 use crate::repo::RepoError;
 use crate::repo::content as repo;
+use crate::repo::history::Author;
 use crate::usecases::error::UseCaseError;
 use crate::usecases::{redirects, tracking};
 
@@ -407,7 +408,7 @@ async fn import_item<T: Content + PartialEq>(
         Some(stored) if stored.item == item => Ok(Outcome::Unchanged),
         Some(_) if dry_run => Ok(Outcome::Updated),
         Some(stored) => {
-            repo::replace(store, &stored, item, region).await?;
+            repo::replace(store, &stored, item, region, &Author::import()).await?;
             Ok(Outcome::Updated)
         }
         None if dry_run => Ok(Outcome::Created),
@@ -419,7 +420,7 @@ async fn import_item<T: Content + PartialEq>(
                 match repo::get::<T>(store, item.id()).await? {
                     Some(stored) if stored.item == item => Ok(Outcome::Created),
                     Some(stored) => {
-                        repo::replace(store, &stored, item, region).await?;
+                        repo::replace(store, &stored, item, region, &Author::import()).await?;
                         Ok(Outcome::Updated)
                     }
                     None => Err(UseCaseError::Conflict(format!(

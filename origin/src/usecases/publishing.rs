@@ -7,6 +7,7 @@ use folio_shared::domain::{Content, ContentKind, ItemId, Status, Timestamp, toda
 use folio_shared::metrics;
 
 use crate::repo::content::{self as repo, Stored};
+use crate::repo::history::Author;
 use crate::usecases::app::App;
 use crate::usecases::error::UseCaseError;
 use crate::usecases::webhooks::{self, Change};
@@ -40,6 +41,7 @@ pub async fn replace_and_announce<T: Content>(
     app: &App,
     stored: &Stored<T>,
     next: T,
+    author: &Author,
 ) -> Result<T, UseCaseError> {
     let change = Change::between(&stored.item, Some(&next));
     let outbox = webhooks::outbox(app.webhooks.as_ref(), change, &next)?;
@@ -48,6 +50,7 @@ pub async fn replace_and_announce<T: Content>(
         stored,
         next,
         app.tracker.region(),
+        author,
         outbox,
     )
     .await?;
@@ -61,22 +64,59 @@ pub async fn change_status<T: Content>(
     app: &App,
     stored: &Stored<T>,
     target: Status,
+    author: &Author,
 ) -> Result<T, UseCaseError> {
     let mut next = stored.item.clone();
     next.set_status(target, today_utc());
     next.meta_mut().publish_at = None;
     next.meta_mut().updated_at = Timestamp::now();
-    replace_and_announce(app, stored, next).await
+    replace_and_announce(app, stored, next, author).await
 }
 
 /// Deletes a stored item, with the rebuild hooks' outbox in the same
 /// transaction; then purges what readers saw.
-pub async fn remove<T: Content>(app: &App, stored: &Stored<T>) -> Result<(), UseCaseError> {
+pub async fn remove<T: Content>(
+    app: &App,
+    stored: &Stored<T>,
+    author: &Author,
+) -> Result<(), UseCaseError> {
     let change = Change::between(&stored.item, None);
     let outbox = webhooks::outbox(app.webhooks.as_ref(), change, &stored.item)?;
-    repo::delete(app.store.as_ref(), stored, app.tracker.region(), outbox).await?;
+    repo::delete(
+        app.store.as_ref(),
+        stored,
+        app.tracker.region(),
+        author,
+        outbox,
+    )
+    .await?;
     invalidate_if_public(app, change, T::KIND, stored.item.id()).await;
     Ok(())
+}
+
+/// Writes a deleted item back as it was at `version` of its history (its
+/// slug, if another item took it meanwhile, the next free one), with `extra`
+/// writes in the same transaction; then announces it if readers see it.
+pub async fn recreate<T: Content>(
+    app: &App,
+    item: T,
+    version: u64,
+    extra: Vec<crate::ports::store::Write>,
+) -> Result<T, UseCaseError> {
+    let change = (item.status() == Status::Published).then_some(Change::Published);
+    let mut writes = webhooks::outbox(app.webhooks.as_ref(), change, &item)?;
+    writes.extend(extra);
+    let id = item.id().clone();
+    let saved = repo::create_at(
+        app.store.as_ref(),
+        item,
+        app.tracker.region(),
+        version,
+        writes,
+    )
+    .await?;
+    invalidate_if_public(app, change, T::KIND, &id).await;
+    Ok(saved)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use folio_shared::domain::{
 };
 
 use crate::repo::content as repo;
+use crate::repo::history::{self, Author};
 use crate::usecases::app::App;
 use crate::usecases::error::UseCaseError;
 use crate::usecases::publishing::change_status;
@@ -32,6 +33,8 @@ pub struct TickReport {
     pub published: Vec<(ContentKind, ItemId)>,
     /// Rebuild-hook deliveries this tick attempted.
     pub deliveries: usize,
+    /// Old revisions and expired deleted items this tick removed.
+    pub swept: history::Swept,
 }
 
 async fn publish_due_of<T: Content>(
@@ -56,7 +59,7 @@ async fn publish_due_of<T: Content>(
         if !due {
             continue;
         }
-        match change_status(app, &stored, Status::Published).await {
+        match change_status(app, &stored, Status::Published, &Author::scheduler()).await {
             Ok(item) => {
                 tracing::info!(kind = %T::KIND, id = %item.id(), "scheduled item published");
                 report.published.push((T::KIND, item.id().clone()));
@@ -79,7 +82,8 @@ pub async fn publish_due(app: &App, now: DateTime<Utc>) -> Result<TickReport, Us
 }
 
 /// The whole tick: publishes what is due, then sends the rebuild hooks that are
-/// due (this tick's publications among them). `folio serve` runs the two parts
+/// due (this tick's publications among them), then removes history past its
+/// keeping (`history::sweep`). `folio serve` runs the two parts
 /// in loops of their own, so a slow hook receiver never delays a publication.
 pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, UseCaseError> {
     let mut report = publish_due(app, now).await?;
@@ -89,5 +93,11 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, UseCaseEr
         Utc::now(),
     )
     .await?;
+    report.swept = sweep(app, now).await?;
     Ok(report)
+}
+
+/// Removes revisions and deleted items past their keeping.
+pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<history::Swept, UseCaseError> {
+    Ok(history::sweep(app.store.as_ref(), now).await?)
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 
-use crate::http::caller::{Caller, is_owner};
+use crate::http::caller::{Caller, author, is_owner};
 use crate::http::request::{Request, etag, etag_matches};
 use crate::repo::content::{self as repo, Stored};
 use crate::usecases::app::App;
@@ -215,6 +215,7 @@ pub async fn update<T: Content>(
     app: &App,
     id: &ItemId,
     request: &Request,
+    caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
     let mut fields = request.json_fields(&accepted::<T>())?;
     if fields.is_empty() {
@@ -256,15 +257,19 @@ pub async fn update<T: Content>(
         return Ok(item_response(app, StatusCode::OK, &stored.item).await);
     }
     next.meta_mut().updated_at = Timestamp::now();
-    let saved = replace_and_announce(app, &stored, next).await?;
+    let saved = replace_and_announce(app, &stored, next, &author(caller)).await?;
     Ok(item_response(app, StatusCode::OK, &saved).await)
 }
 
-pub async fn delete<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, ApiError> {
+pub async fn delete<T: Content>(
+    app: &App,
+    id: &ItemId,
+    caller: &Caller,
+) -> Result<ApiResponse, ApiError> {
     let stored = repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    publishing::remove(app, &stored).await?;
+    publishing::remove(app, &stored, &author(caller)).await?;
     Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
 
@@ -272,6 +277,7 @@ pub async fn set_status<T: Content>(
     app: &App,
     id: &ItemId,
     publish: bool,
+    caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
     let target = if publish {
         Status::Published
@@ -284,7 +290,7 @@ pub async fn set_status<T: Content>(
     if stored.item.status() == target {
         return Ok(item_response(app, StatusCode::OK, &stored.item).await);
     }
-    let saved = change_status(app, &stored, target).await?;
+    let saved = change_status(app, &stored, target, &author(caller)).await?;
     Ok(item_response(app, StatusCode::OK, &saved).await)
 }
 
@@ -295,6 +301,7 @@ pub async fn schedule<T: Content>(
     app: &App,
     id: &ItemId,
     request: &Request,
+    caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
     let mut fields = request.json_fields(&[PUBLISH_AT])?;
     let at = match fields.take(PUBLISH_AT) {
@@ -316,6 +323,13 @@ pub async fn schedule<T: Content>(
     next.meta_mut().publish_at = Some(at);
     next.meta_mut().updated_at = Timestamp::now();
     // Nothing public changes until the scheduler publishes it.
-    let saved = repo::replace(app.store.as_ref(), &stored, next, app.tracker.region()).await?;
+    let saved = repo::replace(
+        app.store.as_ref(),
+        &stored,
+        next,
+        app.tracker.region(),
+        &author(caller),
+    )
+    .await?;
     Ok(item_response(app, StatusCode::OK, &saved).await)
 }

@@ -10,6 +10,7 @@ mod meta;
 pub mod preview;
 pub mod redirects;
 pub mod render;
+pub mod revisions;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
 use folio_shared::routes::{Matched, RouteId, decode_param};
@@ -69,16 +70,16 @@ pub async fn handle(
         }
         Update(kind) => {
             let id = item_id(matched)?;
-            with_kind!(kind, T => content::update::<T>(app, &id, request).await)
+            with_kind!(kind, T => content::update::<T>(app, &id, request, caller).await)
         }
         Delete(kind) => {
             let id = item_id(matched)?;
-            with_kind!(kind, T => content::delete::<T>(app, &id).await)
+            with_kind!(kind, T => content::delete::<T>(app, &id, caller).await)
         }
         Publish(kind) | Unpublish(kind) => {
             let id = item_id(matched)?;
             let publish = matches!(route, Publish(_));
-            with_kind!(kind, T => content::set_status::<T>(app, &id, publish).await)
+            with_kind!(kind, T => content::set_status::<T>(app, &id, publish, caller).await)
         }
         CreatePreview(kind) => {
             let id = item_id(matched)?;
@@ -92,6 +93,29 @@ pub async fn handle(
             let id = item_id(matched)?;
             let link = matched.param("linkId").unwrap_or("");
             with_kind!(kind, T => preview::revoke_link::<T>(app, &id, link).await)
+        }
+        ListRevisions(kind) => {
+            let id = item_id(matched)?;
+            with_kind!(kind, T => revisions::list::<T>(app, &id).await)
+        }
+        GetRevision(kind) => {
+            let id = item_id(matched)?;
+            let version = revisions::version(matched.param("version"))?;
+            with_kind!(kind, T => revisions::get::<T>(app, &id, version).await)
+        }
+        RestoreRevision(kind) => {
+            let id = item_id(matched)?;
+            let version = revisions::version(matched.param("version"))?;
+            with_kind!(kind, T => revisions::restore::<T>(app, &id, version, caller).await)
+        }
+        ListTrash => revisions::trash(app).await,
+        RestoreDeleted => {
+            let kind = analytics::kind_param(matched)?;
+            let id = matched
+                .param("contentId")
+                .and_then(|v| ItemId::parse("contentId", v).ok())
+                .ok_or(ApiError::NotFound)?;
+            with_kind!(kind, T => revisions::undelete::<T>(app, &id).await)
         }
         CreateUpload => media::create_upload(app, request).await,
         ListRedirects => redirects::list(app).await,
@@ -110,7 +134,7 @@ pub async fn handle(
         RevokePreview => preview::revoke(app, matched.param("previewToken").unwrap_or("")).await,
         Schedule(kind) => {
             let id = item_id(matched)?;
-            with_kind!(kind, T => content::schedule::<T>(app, &id, request).await)
+            with_kind!(kind, T => content::schedule::<T>(app, &id, request, caller).await)
         }
         GetBlogPostBySlug => {
             let slug = matched
