@@ -9,9 +9,18 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// A store with something of everything: drafts and published items of each kind,
-/// a dated post, views and a visit.
+/// a dated post, views and a visit, an edited item's history and a deleted item.
 async fn populated() -> TestServer {
     let s = TestServer::spawn().await;
+    let gone = s.create("/v1/projects", project_body("Deleted")).await;
+    let r = s
+        .owner(
+            Method::DELETE,
+            &format!("/v1/projects/{}", gone["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
     let mut dated = blog_body("Written in 2019");
     dated["publishedAt"] = json!("2019-05-01");
     let post = s.create("/v1/blog/posts", dated).await;
@@ -60,6 +69,8 @@ async fn embedded_to_dynamodb_and_back_loses_nothing_and_doubles_nothing() {
     assert!(first.contains(r#""publishedAt":"2019-05-01""#));
     assert!(first.contains(r#"{"type":"visitors","total":1}"#));
     assert!(first.contains(r#"{"type":"totalViews","views":1}"#));
+    assert_eq!(first.matches(r#"{"type":"revision""#).count(), 3);
+    assert_eq!(first.matches(r#"{"type":"trashed""#).count(), 1);
 
     let aws = TestServer::spawn_moto().await;
     let summary = import_text(&aws, &first, true).await;
@@ -96,6 +107,82 @@ async fn embedded_to_dynamodb_and_back_loses_nothing_and_doubles_nothing() {
     let back = TestServer::spawn().await;
     import_text(&back, &export_text(&aws).await, false).await;
     assert_eq!(export_text(&back).await, first);
+}
+
+async fn revision_titles(s: &TestServer, path: &str) -> Vec<(u64, String)> {
+    let r = s
+        .owner(Method::GET, &format!("{path}/revisions"), None)
+        .await;
+    r.body["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["version"].as_u64().unwrap(),
+                r["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An item's history moves with it: the target lists the same revisions, can
+/// restore one and the deleted item, and its next save keeps the version it
+/// replaces instead of overwriting one the file brought.
+#[tokio::test]
+async fn the_history_and_the_trash_move_with_an_export_and_go_on_in_the_target() {
+    let source = TestServer::spawn().await;
+    let post = source
+        .create("/v1/blog/posts", blog_body("Version one"))
+        .await;
+    let id = post["id"].as_str().unwrap();
+    let path = format!("/v1/blog/posts/{id}");
+    for title in ["Version two", "Version three"] {
+        let r = source
+            .owner(Method::PUT, &path, Some(json!({ "title": title })))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let gone = source.create("/v1/projects", project_body("Deleted")).await;
+    let gone_id = gone["id"].as_str().unwrap();
+    source
+        .owner(Method::DELETE, &format!("/v1/projects/{gone_id}"), None)
+        .await;
+    let text = export_text(&source).await;
+
+    let target = TestServer::spawn_moto().await;
+    let summary = import_text(&target, &text, false).await;
+    assert!(
+        summary.skipped.is_empty(),
+        "{summary}: {:?}",
+        summary.skipped
+    );
+    assert_eq!(
+        revision_titles(&target, &path).await,
+        revision_titles(&source, &path).await
+    );
+    let r = target
+        .owner(Method::PUT, &path, Some(json!({ "title": "Version four" })))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        revision_titles(&target, &path).await,
+        [
+            (3, "Version three".to_string()),
+            (2, "Version two".to_string()),
+            (1, "Version one".to_string())
+        ],
+        "the target's save kept version 3 and left the file's two alone"
+    );
+    let r = target
+        .owner(
+            Method::POST,
+            &format!("/v1/trash/project/{gone_id}/restore"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["name"], "Deleted");
 }
 
 #[tokio::test]

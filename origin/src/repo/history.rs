@@ -128,6 +128,45 @@ fn title_of(fields: &serde_json::Map<String, Value>) -> String {
         .to_string()
 }
 
+/// A row of an item's history: a revision's summary or its item.
+fn history_row(key: Key, entity: &str, replaced_at: &str, data: String) -> Write {
+    // Unconditional: an id imported again over an old history overwrites it,
+    // rather than failing the save.
+    Write::Put {
+        item: Item {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: entity.into(),
+            created_at: Some(replaced_at.to_string()),
+            data: Some(data),
+            ..Item::default()
+        },
+        condition: Condition::None,
+    }
+}
+
+/// The row listing a deleted item, by when it was deleted.
+fn trash_row(trashed: &Trashed) -> Result<Write, RepoError> {
+    let key = keys::trashed(trashed.content_type, &trashed.id);
+    Ok(Write::Put {
+        item: Item {
+            pk: key.pk,
+            sk: key.sk,
+            gsi1pk: Some(keys::TRASH.into()),
+            gsi1sk: Some(format!(
+                "{}#{}#{}",
+                trashed.deleted_at,
+                trashed.content_type.as_str(),
+                trashed.id
+            )),
+            entity_type: keys::entity::TRASHED.into(),
+            data: Some(serde_json::to_string(trashed).map_err(|e| corrupt("trash row", e))?),
+            ..Item::default()
+        },
+        condition: Condition::None,
+    })
+}
+
 /// The writes that keep `old` as a revision, replaced at `at` by `author` with
 /// `new` (`None`: deleted). They go in the same transaction as the change.
 pub fn keep<T: Content>(
@@ -151,35 +190,21 @@ pub fn keep<T: Content>(
         deleted: new.is_none(),
         title: title_of(&before),
     };
-    let summary = keys::revision(T::KIND, id, old.version);
-    let body = keys::revision_body(T::KIND, id, old.version);
     let data = serde_json::to_string(&revision).map_err(|e| corrupt("revision", e))?;
     let item = serde_json::to_string(&old.item).map_err(|e| corrupt("item", e))?;
-    // Unconditional: an id imported again over an old history overwrites it,
-    // rather than failing the save.
     Ok(vec![
-        Write::Put {
-            item: Item {
-                pk: summary.pk,
-                sk: summary.sk,
-                entity_type: keys::entity::REVISION.into(),
-                created_at: Some(revision.replaced_at.clone()),
-                data: Some(data),
-                ..Item::default()
-            },
-            condition: Condition::None,
-        },
-        Write::Put {
-            item: Item {
-                pk: body.pk,
-                sk: body.sk,
-                entity_type: keys::entity::REVISION_BODY.into(),
-                created_at: Some(revision.replaced_at),
-                data: Some(item),
-                ..Item::default()
-            },
-            condition: Condition::None,
-        },
+        history_row(
+            keys::revision(T::KIND, id, old.version),
+            keys::entity::REVISION,
+            &revision.replaced_at,
+            data,
+        ),
+        history_row(
+            keys::revision_body(T::KIND, id, old.version),
+            keys::entity::REVISION_BODY,
+            &revision.replaced_at,
+            item,
+        ),
     ])
 }
 
@@ -203,19 +228,7 @@ pub fn trash<T: Content>(
         deleted_by: author.as_str().to_string(),
         restorable_until: until.as_str().to_string(),
     };
-    let key = keys::trashed(T::KIND, id);
-    Ok(Write::Put {
-        item: Item {
-            pk: key.pk,
-            sk: key.sk,
-            gsi1pk: Some(keys::TRASH.into()),
-            gsi1sk: Some(format!("{}#{}#{id}", at.as_str(), T::KIND.as_str())),
-            entity_type: keys::entity::TRASHED.into(),
-            data: Some(serde_json::to_string(&trashed).map_err(|e| corrupt("trash row", e))?),
-            ..Item::default()
-        },
-        condition: Condition::None,
-    })
+    trash_row(&trashed)
 }
 
 fn revision_of(row: &Item) -> Result<Revision, RepoError> {
@@ -436,6 +449,140 @@ async fn remove_history(
             .collect();
         store.transact(deletes).await?;
     }
+}
+
+/// An item's history as an export carries it: each revision with the item as
+/// it was (as JSON), oldest first.
+pub async fn export(
+    store: &dyn Store,
+    kind: ContentKind,
+    id: &ItemId,
+) -> Result<Vec<(Revision, Value)>, RepoError> {
+    let rows = store.query(&keys::whole_history(kind, id)).await?;
+    let mut bodies: std::collections::HashMap<&str, &Item> = rows
+        .iter()
+        .filter_map(|row| row.sk.strip_prefix("BODY#").map(|v| (v, row)))
+        .collect();
+    let mut out = Vec::new();
+    for row in &rows {
+        let Some(version) = row.sk.strip_prefix("REV#") else {
+            continue;
+        };
+        let Some(body) = bodies.remove(version) else {
+            continue;
+        };
+        let item = serde_json::from_str(body.data.as_deref().unwrap_or("null"))
+            .map_err(|e| corrupt("revision", e))?;
+        out.push((revision_of(row)?, item));
+    }
+    Ok(out)
+}
+
+/// The newest version an item's history holds: a recreated item (an import
+/// into a store that kept its history) carries on after it.
+pub async fn newest(
+    store: &dyn Store,
+    kind: ContentKind,
+    id: &ItemId,
+) -> Result<Option<u64>, RepoError> {
+    let query = Query {
+        descending: true,
+        ..keys::revisions(kind, id)
+    }
+    .first(1);
+    Ok(store
+        .query(&query)
+        .await?
+        .first()
+        .map(revision_of)
+        .transpose()?
+        .map(|r| r.version))
+}
+
+/// What putting a revision from an export did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Stores a revision from an export (`item`: the item as it was, already held
+/// to its kind's rules by the caller), unless the same is there.
+pub async fn put(
+    store: &dyn Store,
+    kind: ContentKind,
+    id: &ItemId,
+    revision: &Revision,
+    item: &Value,
+    dry_run: bool,
+) -> Result<Put, RepoError> {
+    let summary = keys::revision(kind, id, revision.version);
+    let body = keys::revision_body(kind, id, revision.version);
+    let data = serde_json::to_string(revision).map_err(|e| corrupt("revision", e))?;
+    let item = serde_json::to_string(item).map_err(|e| corrupt("revision", e))?;
+    let rows = store.get_many(&[summary.clone(), body.clone()]).await?;
+    let same = |row: Option<&Option<Item>>, text: &str| {
+        row.and_then(Option::as_ref)
+            .and_then(|r| r.data.as_deref())
+            .is_some_and(|d| d == text)
+    };
+    let outcome = match (same(rows.first(), &data), same(rows.get(1), &item)) {
+        (true, true) => return Ok(Put::Unchanged),
+        _ if rows.iter().any(Option::is_some) => Put::Updated,
+        _ => Put::Created,
+    };
+    if dry_run {
+        return Ok(outcome);
+    }
+    store
+        .transact(vec![
+            history_row(summary, keys::entity::REVISION, &revision.replaced_at, data),
+            history_row(
+                body,
+                keys::entity::REVISION_BODY,
+                &revision.replaced_at,
+                item,
+            ),
+        ])
+        .await?;
+    Ok(outcome)
+}
+
+/// Lists a deleted item from an export as restorable, unless it lives.
+pub async fn put_trashed(
+    store: &dyn Store,
+    trashed: &Trashed,
+    dry_run: bool,
+) -> Result<Put, RepoError> {
+    if store
+        .get(&keys::content(trashed.content_type, &trashed.id))
+        .await?
+        .is_some()
+    {
+        return Ok(Put::Unchanged);
+    }
+    let key = keys::trashed(trashed.content_type, &trashed.id);
+    let data = serde_json::to_string(trashed).map_err(|e| corrupt("trash row", e))?;
+    let outcome = match store.get(&key).await? {
+        Some(row) if row.data.as_deref() == Some(data.as_str()) => return Ok(Put::Unchanged),
+        Some(_) => Put::Updated,
+        None => Put::Created,
+    };
+    if !dry_run {
+        store.transact(vec![trash_row(trashed)?]).await?;
+    }
+    Ok(outcome)
+}
+
+/// Every deleted item's row, restorable or not yet swept.
+pub async fn all_trashed(store: &dyn Store) -> Result<Vec<Trashed>, RepoError> {
+    store
+        .query(&keys::trash())
+        .await?
+        .iter()
+        .map(trashed_of)
+        .collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //!
 //! ```text
 //! {"type":"header","format":"folio-export","version":1}
+//! {"type":"revision","contentType":"blog","id":"...","revision":{...},"item":{...}}
+//! {"type":"trashed","contentType":"blog","id":"...","version":3,...}
 //! {"type":"blog","item":{...a BlogPost as GET answers it...}}
 //! {"type":"project","item":{...}}
 //! {"type":"certification","item":{...}}
@@ -22,6 +24,11 @@
 //! target's media storage (never replacing an object) and rewrites the items'
 //! links from the source's address to the target's. An image the source no longer
 //! has is named, and its links are left as they were.
+//!
+//! Every item's history travels too (`crate::repo::history`): its revisions,
+//! oldest first, before the items, so an item created by the import carries on
+//! from the version its history ends at; and the deleted items still
+//! restorable.
 //!
 //! Counts are summed over every Region's rows. Importing sets them: this Region's
 //! row takes the difference, so an import run twice (or killed and run again) ends
@@ -46,7 +53,7 @@ use crate::ports::media::{MAX_IMAGE_BYTES, MediaObjects, looks_like, parse_name}
 use crate::ports::store::{Query, SortKeyRange, Store, Write};
 use crate::repo::RepoError;
 use crate::repo::content as repo;
-use crate::repo::history::Author;
+use crate::repo::history::{self, Author};
 use crate::usecases::error::UseCaseError;
 use crate::usecases::{redirects, tracking};
 
@@ -60,6 +67,17 @@ pub enum Record {
         format: String,
         version: u32,
     },
+    /// An earlier version of an item, and the item as it was then.
+    #[serde(rename_all = "camelCase")]
+    Revision {
+        content_type: ContentKind,
+        id: ItemId,
+        revision: history::Revision,
+        item: serde_json::Value,
+    },
+    /// A deleted item the owner can still restore (its last version is a
+    /// `revision` record).
+    Trashed(history::Trashed),
     Blog {
         item: BlogPost,
     },
@@ -183,21 +201,46 @@ async fn items<T: Content>(store: &dyn Store) -> Result<Vec<T>, UseCaseError> {
 /// Every record of a store, in the format's order.
 pub async fn export(store: &dyn Store) -> Result<Vec<Record>, UseCaseError> {
     let mut out = vec![header()];
+    let posts = items::<BlogPost>(store).await?;
+    let projects = items::<Project>(store).await?;
+    let certifications = items::<Certification>(store).await?;
+    let trashed = history::all_trashed(store).await?;
+    let mut histories: Vec<(ContentKind, ItemId)> = posts
+        .iter()
+        .map(|i| (ContentKind::Blog, i.id().clone()))
+        .chain(
+            projects
+                .iter()
+                .map(|i| (ContentKind::Project, i.id().clone())),
+        )
+        .chain(
+            certifications
+                .iter()
+                .map(|i| (ContentKind::Certification, i.id().clone())),
+        )
+        .chain(trashed.iter().map(|t| (t.content_type, t.id.clone())))
+        .collect();
+    histories.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
+    histories.dedup();
+    for (kind, id) in histories {
+        for (revision, item) in history::export(store, kind, &id).await? {
+            out.push(Record::Revision {
+                content_type: kind,
+                id: id.clone(),
+                revision,
+                item,
+            });
+        }
+    }
+    let mut trashed = trashed;
+    trashed.sort_by(|a, b| {
+        (a.content_type.as_str(), a.id.as_str()).cmp(&(b.content_type.as_str(), b.id.as_str()))
+    });
+    out.extend(trashed.into_iter().map(Record::Trashed));
+    out.extend(posts.into_iter().map(|item| Record::Blog { item }));
+    out.extend(projects.into_iter().map(|item| Record::Project { item }));
     out.extend(
-        items::<BlogPost>(store)
-            .await?
-            .into_iter()
-            .map(|item| Record::Blog { item }),
-    );
-    out.extend(
-        items::<Project>(store)
-            .await?
-            .into_iter()
-            .map(|item| Record::Project { item }),
-    );
-    out.extend(
-        items::<Certification>(store)
-            .await?
+        certifications
             .into_iter()
             .map(|item| Record::Certification { item }),
     );
@@ -250,7 +293,10 @@ pub fn linked_media(records: &[Record]) -> Result<BTreeSet<String>, UseCaseError
     for record in records {
         if matches!(
             record,
-            Record::Blog { .. } | Record::Project { .. } | Record::Certification { .. }
+            Record::Blog { .. }
+                | Record::Project { .. }
+                | Record::Certification { .. }
+                | Record::Revision { .. }
         ) {
             let json =
                 serde_json::to_string(record).map_err(|e| UseCaseError::Corrupt(e.to_string()))?;
@@ -398,6 +444,38 @@ fn check<T: Content>(item: &T) -> Result<(), FieldError> {
     T::create(&fields, item.meta().clone()).map(|_| ())
 }
 
+/// A revision's item, held to its kind's rules like an item of the file.
+fn check_revision(
+    kind: ContentKind,
+    id: &ItemId,
+    item: &serde_json::Value,
+) -> Result<(), FieldError> {
+    ItemId::parse("id", id.as_str())?;
+    fn of<T: Content>(id: &ItemId, item: &serde_json::Value) -> Result<(), FieldError> {
+        let item: T = serde_json::from_value(item.clone())
+            .map_err(|e| FieldError::new("item", e.to_string()))?;
+        if item.id() != id {
+            return Err(FieldError::new("item", "is another item's version"));
+        }
+        check(&item)
+    }
+    match kind {
+        ContentKind::Blog => of::<BlogPost>(id, item),
+        ContentKind::Project => of::<Project>(id, item),
+        ContentKind::Certification => of::<Certification>(id, item),
+    }
+}
+
+impl From<history::Put> for Outcome {
+    fn from(put: history::Put) -> Self {
+        match put {
+            history::Put::Created => Outcome::Created,
+            history::Put::Updated => Outcome::Updated,
+            history::Put::Unchanged => Outcome::Unchanged,
+        }
+    }
+}
+
 async fn import_item<T: Content + PartialEq>(
     store: &dyn Store,
     item: T,
@@ -412,7 +490,7 @@ async fn import_item<T: Content + PartialEq>(
             Ok(Outcome::Updated)
         }
         None if dry_run => Ok(Outcome::Created),
-        None => match repo::create(store, item.clone(), region).await {
+        None => match create_after_history(store, item.clone(), region).await {
             Ok(_) => Ok(Outcome::Created),
             // Written meanwhile: by an attempt whose answer was lost (a timeout, then
             // the SDK's retry), or by someone else. Compare again instead of failing.
@@ -432,6 +510,20 @@ async fn import_item<T: Content + PartialEq>(
             Err(e) => Err(e.into()),
         },
     }
+}
+
+/// Creates an item at the version after the newest its history holds (the
+/// file's revisions come before its items), so its next save never overwrites
+/// a revision.
+async fn create_after_history<T: Content>(
+    store: &dyn Store,
+    item: T,
+    region: &str,
+) -> Result<T, RepoError> {
+    let version = history::newest(store, T::KIND, item.id())
+        .await?
+        .map_or(1, |v| v + 1);
+    repo::create_at(store, item, region, version, Vec::new()).await
 }
 
 /// Sets a count summed over Regions to `target` by adding the difference to this
@@ -478,6 +570,13 @@ pub async fn import_record(
         Record::Project { item } => check(item),
         Record::Certification { item } => check(item),
         Record::Views { content_id, .. } => ItemId::parse("contentId", content_id).map(|_| ()),
+        Record::Revision {
+            content_type,
+            id,
+            item,
+            ..
+        } => check_revision(*content_type, id, item),
+        Record::Trashed(trashed) => ItemId::parse("id", trashed.id.as_str()).map(|_| ()),
         Record::Media { .. } => Err(FieldError::new(
             "type",
             "an image is stored by a whole file's import, which knows the media storage",
@@ -489,6 +588,15 @@ pub async fn import_record(
     }
     let outcome = match record {
         Record::Header { .. } | Record::Media { .. } => Outcome::Unchanged,
+        Record::Revision {
+            content_type,
+            id,
+            revision,
+            item,
+        } => history::put(store, content_type, &id, &revision, &item, dry_run)
+            .await?
+            .into(),
+        Record::Trashed(trashed) => history::put_trashed(store, &trashed, dry_run).await?.into(),
         Record::Redirect { from, to } => {
             let existing = redirects::list(store).await?;
             match existing.iter().find(|r| r.from == from) {
