@@ -30,7 +30,8 @@
     const view = KINDS[section]
       ? (id ? folio.editor.render(section, id === "new" ? null : id) : folio.list.render(section))
       : section === "account" ? folio.account.render()
-        : section === "redirects" ? folio.redirects.render() : folio.dashboard.render();
+        : section === "redirects" ? folio.redirects.render()
+          : section === "trash" ? folio.history.renderTrash() : folio.dashboard.render();
     view.catch((failure) => {
       if (failure instanceof Stale) return;
       main().replaceChildren(h("h1", { tabindex: -1 }, "Something went wrong"), notice("error", failure.message));

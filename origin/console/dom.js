@@ -46,10 +46,13 @@
     heading.focus({ preventScroll: true });
   }
 
-  function confirmDialog(title, text) {
+  /// Asks before an action; `action` names its button ("Delete" unless said).
+  function confirmDialog(title, text, action = "Delete") {
     const dialog = $("confirm");
     $("confirm-title").textContent = title;
     $("confirm-text").textContent = text;
+    $("confirm-ok").textContent = action;
+    $("confirm-ok").className = action === "Delete" ? "danger" : "";
     dialog.returnValue = "cancel";
     dialog.showModal();
     $("confirm-cancel").focus();

@@ -157,6 +157,7 @@
       const views = h("dd", { id: "item-views" }, "…");
       const previewBox = h("div", { id: "preview-link", "aria-live": "polite" });
       const linksBox = h("div", { id: "preview-links" });
+      const historyBox = h("div", { id: "history", class: "history" });
       // Publish later: the scheduler publishes it at that time (local time here).
       const when = h("input", { id: "publish-at", type: "datetime-local", "aria-describedby": "publish-at-hint" });
       const scheduleBox = item.status === "published" ? null : h("div", { class: "schedule" },
@@ -168,8 +169,9 @@
           h("button", { type: "button", class: "secondary", id: "make-preview", onclick: () => makePreview(previewBox) }, "Preview link"),
           h("button", { type: "button", class: "danger", id: "delete", onclick: remove }, "Delete")),
         // A published item has no schedule box (null would show as the text "null").
-        ...[scheduleBox, previewBox, linksBox].filter(Boolean));
+        ...[scheduleBox, previewBox, linksBox, historyBox].filter(Boolean));
       listPreviews(linksBox);
+      folio.history.attach(historyBox, kind, item, () => { dirty = false; folio.app.route(); });
       try {
         const r = await api("GET", `/v1/analytics/views/${k.viewType}/${encodeURIComponent(item.id)}`);
         views.textContent = r.data.views.toLocaleString();
@@ -318,7 +320,7 @@
 
     async function remove() {
       const ok = await confirmDialog(`Delete “${item[k.titleField]}”?`,
-        `It disappears for readers at once and cannot be restored. Its view count is kept.`);
+        `It disappears for readers at once. You can restore it from Trash for 30 days; its view count is kept.`);
       if (!ok) return;
       try {
         await api("DELETE", `${k.path}/${encodeURIComponent(item.id)}`);

@@ -153,3 +153,25 @@ test("the page loads every script, in the order the tests load them, and no othe
   const scripts = [...page.matchAll(/<script defer src="\{\{asset:([a-z]+)\.js\}\}"><\/script>/g)].map((m) => m[1]);
   assert.deepEqual(scripts, folio.ORDER);
 });
+
+test("a line diff keeps the common lines and marks what went and what came", () => {
+  const { diffLines } = folio.history;
+  const ops = (a, b) => diffLines(a, b).map((l) => `${l.op[0]}:${l.text}`);
+  assert.deepEqual(ops("a\nb\nc", "a\nx\nc"), ["s:a", "d:b", "a:x", "s:c"]);
+  assert.deepEqual(ops("", "new"), ["d:", "a:new"]);
+  assert.deepEqual(ops("same", "same"), ["s:same"]);
+  assert.deepEqual(ops("a\nb", "b\na\nb"), ["a:b", "s:a", "s:b"]);
+  // Long texts that differ everywhere stay linear: shown as replaced whole.
+  const many = (tag) => Array.from({ length: 3000 }, (_, i) => `${tag}${i}`).join("\n");
+  const big = diffLines(many("x"), many("y"));
+  assert.equal(big.length, 6000);
+  assert.equal(big.filter((l) => l.op === "same").length, 0);
+});
+
+test("the changed fields of two versions leave out the save time and the rendered HTML", () => {
+  const { changedFields } = folio.history;
+  const before = { title: "A", tags: ["x"], updatedAt: "1", content: "c", contentHtml: "<p>c</p>" };
+  const after = { title: "B", tags: ["x", "y"], updatedAt: "2", content: "c", contentHtml: "<p>d</p>" };
+  assert.deepEqual(changedFields(before, after).map((f) => [f.name, f.before, f.after]),
+    [["tags", '["x"]', '["x","y"]'], ["title", "A", "B"]]);
+});

@@ -60,6 +60,11 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../../console/redirects.js"),
     ),
+    (
+        "history.js",
+        JS,
+        include_bytes!("../../../console/history.js"),
+    ),
     ("app.js", JS, include_bytes!("../../../console/app.js")),
     (
         "app.css",
