@@ -12,7 +12,7 @@
 // tests/fixtures/query_normalisation.json, and tests/template_test.py holds the
 // parameter list equal to the Rust one and to the cache policy.
 
-var KNOWN_QUERY_PARAMS = ["status", "featured", "type", "category", "tag", "limit", "offset", "days", "months"];
+var KNOWN_QUERY_PARAMS = ["status", "featured", "type", "category", "tag", "limit", "offset", "days", "months", "q"];
 var MAX_AUTHORIZATION_BYTES = 8192;
 
 function refuse(statusCode, statusDescription, error, message, extraHeaders) {

@@ -62,8 +62,10 @@ impl Cors {
 
 /// Query parameters the API reads. Anything else (`utm_*`, `fbclid`, cache
 /// busters…) cannot change an answer, so it is dropped before the cache key.
+/// At most 10: "Query strings per cache policy", CloudFront Developer Guide,
+/// Quotas (cloudfront-limits.html), held by a test.
 pub const CACHE_KEY_QUERY_STRINGS: &[&str] = &[
-    "status", "featured", "type", "category", "tag", "limit", "offset", "days", "months",
+    "status", "featured", "type", "category", "tag", "limit", "offset", "days", "months", "q",
 ];
 
 /// Request headers in the cache key (and so forwarded to the origin request).

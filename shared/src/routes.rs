@@ -6,7 +6,7 @@ use http::Method;
 
 use crate::domain::ContentKind;
 use crate::domain::query::{
-    BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PROJECT_LIST, QueryParam, TOP_LIMIT,
+    BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PROJECT_LIST, QueryParam, SEARCH, TOP_LIMIT,
 };
 use crate::error::ApiError;
 
@@ -52,6 +52,8 @@ pub enum RouteId {
     BlogFeed(FeedFormat),
     /// The frontend page of every published item, for search engines.
     Sitemap,
+    /// Published items matching words, ranked, with snippets.
+    Search,
     /// A signed URL to upload one image to.
     CreateUpload,
     /// The owner's redirects (old address → new), which the frontend applies.
@@ -204,6 +206,7 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/blog/feed.rss" => BlogFeed(FeedFormat::Rss), Public, CONTENT, "getBlogFeedRss"),
     route!(GET "/v1/blog/feed.json" => BlogFeed(FeedFormat::Json), Public, CONTENT, "getBlogFeedJson"),
     route!(GET "/v1/sitemap.xml" => Sitemap, Public, CONTENT, "getSitemap"),
+    route!(GET "/v1/search" => Search, Public, CONTENT, "search", query = SEARCH),
     route!(GET "/v1/projects" => List(Project), PublicOwnerSeesMore, CONTENT, "listProjects", query = PROJECT_LIST),
     route!(POST "/v1/projects" => Create(Project), Owner, Never, "createProject"),
     route!(GET "/v1/projects/{projectId}" => Get(Project), PublicOwnerSeesMore, CONTENT, "getProject"),
@@ -452,6 +455,7 @@ mod tests {
             "restoreCertificationRevision",
             "listTrash",
             "restoreDeleted",
+            "search",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }
@@ -561,6 +565,8 @@ mod tests {
             .copied()
             .collect();
         assert_eq!(read, whitelisted);
+        // "Query strings per cache policy: 10" (CloudFront Developer Guide, Quotas).
+        assert!(whitelisted.len() <= 10, "{whitelisted:?}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::http::handlers::render as render_handler;
 use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
 use crate::repo::history::{KEEP_DAYS, KEEP_NEWEST, TRASH_DAYS};
 use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS, path_pattern};
+use crate::usecases::search::MAX_QUERY_CHARS;
 use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
 use folio_shared::domain::rules::{MAX_URL_CHARS, URL_PATTERN};
 use serde_json::{Map, Value, json};
@@ -506,6 +507,22 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             ),
             (404, no_site()),
         ],
+        Search => {
+            if let Some(q) = params.iter_mut().find(|p| p["name"] == "q") {
+                q["required"] = json!(true);
+                q["schema"] = json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": "\\S" });
+            }
+            vec![
+                (
+                    200,
+                    ok(
+                        "Published posts, projects and certifications matching every word, best first (a title counts above a body), each with a snippet: the item's text escaped, the matching words in <mark>",
+                        search_schema(),
+                    ),
+                ),
+                (400, error_ref(400)),
+            ]
+        }
         TrackVisit => vec![
             (
                 200,
@@ -758,6 +775,20 @@ fn redirect_schemas() -> Value {
                     { "format": "uri", "maxLength": MAX_URL_CHARS, "pattern": URL_PATTERN },
                 ] } } },
     })
+}
+
+fn search_schema() -> Value {
+    json!({ "type": "object", "required": ["query", "total", "results"], "properties": {
+        "query": { "type": "string", "description": "The words searched for, as read" },
+        "total": { "type": "integer", "description": "How many items match" },
+        "results": { "type": "array", "items": { "type": "object",
+            "required": ["contentType", "id", "title", "snippet", "score"], "properties": {
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "id": { "type": "string" },
+            "slug": { "type": "string", "description": "A post's slug" },
+            "title": { "type": "string" },
+            "snippet": { "type": "string", "description": "Escaped text around the first match; only <mark> and </mark> are markup" },
+            "score": { "type": "number" } } } } } })
 }
 
 /// A revision's number in the path: a positive integer.

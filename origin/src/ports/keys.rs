@@ -20,6 +20,7 @@
 //! | visit counters    | `STATS#VISITS`              | `DAY#<date>#<region>`, `TOTAL#<region>` |   |                 |
 //! | view counters     | `STATS#VIEWS#<kind>`        | `ITEM#<id>#<region>` |                   |                 |
 //! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
+//! | content changes   | `STATS#CONTENT`             | `CHANGES#<region>`   |                   |                 |
 //! | category counts   | `STATS#CATEGORIES`          | `CAT#<category>#<region>` |              |                 |
 //! | redirect          | `REDIRECTS`                 | `FROM#<path>`        |                   |                 |
 //! | revision (summary)| `HISTORY#<kind>#<id>`       | `REV#<version>`      | `HISTORY#AGING` once past the newest 50 | `<replaced at>#<kind>#<id>#<version>` |
@@ -277,6 +278,18 @@ pub fn views_of_all_items() -> SortKeyRange {
 /// The item id of a view row's sort key.
 pub fn item_of_views_row(sk: &str) -> Option<&str> {
     sk.strip_prefix("ITEM#")?.split('#').next()
+}
+
+/// Content writes counted, one row per Region: search rebuilds its index when
+/// their sum moves.
+pub const CONTENT_CHANGES: &str = "STATS#CONTENT";
+
+pub fn content_changes(region: &str) -> Key {
+    Key::new(CONTENT_CHANGES, format!("CHANGES#{region}"))
+}
+
+pub fn every_content_change() -> Query {
+    Query::table(CONTENT_CHANGES, SortKeyRange::BeginsWith("CHANGES#".into()))
 }
 
 pub const CATEGORIES: &str = "STATS#CATEGORIES";

@@ -1231,6 +1231,7 @@ pub async fn create_at<T: Content>(
             }
         }
     }
+    count_change(store, region).await;
     Ok(item)
 }
 
@@ -1284,7 +1285,7 @@ pub async fn replace_with<T: Content>(
             Some((&old_slug, old.item.slug_may_be_linked())),
         )
         .await?;
-        after_replace(store, old, counted_down).await;
+        after_replace(store, old, region, counted_down).await;
         return Ok(new);
     }
     let mut writes = vec![Write::Put {
@@ -1294,7 +1295,7 @@ pub async fn replace_with<T: Content>(
     writes.extend(aggregates);
     match store.transact(writes).await {
         Ok(()) => {
-            after_replace(store, old, counted_down).await;
+            after_replace(store, old, region, counted_down).await;
             Ok(new)
         }
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::Changed),
@@ -1302,12 +1303,43 @@ pub async fn replace_with<T: Content>(
     }
 }
 
-/// The best-effort upkeep after a save: tallies at zero pruned, old revisions aged.
+/// How many content writes every Region counted: what search's index was
+/// built at, read back to know whether it is current.
+pub async fn changes(store: &dyn Store) -> Result<i64, RepoError> {
+    Ok(store
+        .query(&keys::every_content_change())
+        .await?
+        .iter()
+        .map(|row| row.count)
+        .sum())
+}
+
+/// Counts a content write, after it: outside its transaction, so writes of
+/// different items never contend for the counter. A failure leaves search's
+/// index as it was until the next write counts.
+async fn count_change(store: &dyn Store, region: &str) {
+    let counted = store
+        .transact(vec![Write::Increment {
+            key: keys::content_changes(region),
+            entity_type: keys::entity::COUNTER.into(),
+            by: 1,
+            label: None,
+        }])
+        .await;
+    if let Err(e) = counted {
+        tracing::warn!(error = %e, "a content write was not counted; search may lag until the next");
+    }
+}
+
+/// The best-effort upkeep after a save: the write counted, tallies at zero
+/// pruned, old revisions aged.
 async fn after_replace<T: Content>(
     store: &dyn Store,
     old: &Stored<T>,
+    region: &str,
     counted_down: Vec<(Key, Vec<String>)>,
 ) {
+    count_change(store, region).await;
     prune_tallies(store, counted_down).await;
     history::age(
         store,
@@ -1348,6 +1380,7 @@ pub async fn delete<T: Content>(
     writes.extend(extra);
     match store.transact(writes).await {
         Ok(()) => {
+            count_change(store, region).await;
             prune_tallies(store, counted_down).await;
             Ok(())
         }

@@ -36,6 +36,8 @@ pub struct App {
     /// Which post a slug last led to: a by-slug read then costs one read, not
     /// two (`repo::content::get_by_slug_cached` checks the post still has it).
     pub slugs: crate::repo::content::SlugCache,
+    /// Search's index of the published items, and the change count it is at.
+    pub search: crate::usecases::search::SearchIndex,
 }
 
 impl App {
@@ -59,6 +61,7 @@ impl App {
             webhooks: None,
             media: std::sync::OnceLock::new(),
             slugs: crate::repo::content::SlugCache::default(),
+            search: crate::usecases::search::SearchIndex::default(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! - `webhooks`: rebuild hooks, sent from an outbox by the tick
 //! - `revisions`: earlier versions read and restored, deleted items brought back
 //! - `portable`: the export format, and export and import over any store
+//! - `search`: ranked search over the published items
 //! - `render`: Markdown to sanitised HTML; `site`: the owner's frontend
 //! - `tracking`: deduplicated visits and views, counted without storing an address
 //! - `login_throttle`, `tracking_limit`: what one client may do
@@ -23,6 +24,7 @@ pub mod redirects;
 pub mod render;
 pub mod revisions;
 pub mod scheduler;
+pub mod search;
 pub mod site;
 pub mod tracking;
 pub mod tracking_limit;

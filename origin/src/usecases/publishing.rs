@@ -20,8 +20,12 @@ pub fn public_paths(kind: ContentKind, id: &ItemId) -> Vec<String> {
         format!("{}*", kind.collection_path()),
         format!("/v1/analytics/views/{kind}/{id}"),
         SITEMAP_PATH.to_string(),
+        SEARCH_PATHS.to_string(),
     ]
 }
+
+/// Search answers: any change to what readers see may change any of them.
+const SEARCH_PATHS: &str = "/v1/search*";
 
 /// The sitemap lists every kind: every public change purges it.
 const SITEMAP_PATH: &str = "/v1/sitemap.xml";
@@ -147,7 +151,9 @@ mod tests {
                 RouteId::GetBlogPostBySlug | RouteId::ListBlogCategories | RouteId::BlogFeed(_) => {
                     vec![ContentKind::Blog]
                 }
-                RouteId::Sitemap | RouteId::ContentViews => ContentKind::ALL.to_vec(),
+                RouteId::Sitemap | RouteId::ContentViews | RouteId::Search => {
+                    ContentKind::ALL.to_vec()
+                }
                 // Every change to the redirects purges their one path (handlers::redirects).
                 RouteId::ListRedirects => {
                     assert_eq!(route.path, crate::usecases::redirects::PUBLIC_PATH);

@@ -122,10 +122,19 @@ pub const DAYS: QueryParam = QueryParam::integer("days", (1, 90, 30), "Number of
 pub const MONTHS: QueryParam = QueryParam::integer("months", (1, 12, 6), "Number of months");
 pub const TOP_LIMIT: QueryParam = QueryParam::integer("limit", (1, 20, 5), "Items per type");
 
+pub const SEARCH_QUERY: QueryParam = QueryParam {
+    name: "q",
+    kind: ParamKind::Text,
+    description: "What to look for: words of the titles, excerpts, tags, categories and bodies of published items (every word required; words of four letters or more also match as prefixes and with one typo)",
+};
+pub const SEARCH_LIMIT: QueryParam =
+    QueryParam::integer("limit", (1, 50, 10), "Maximum number of results to return");
+
 /// The parameters each list reads.
 pub const BLOG_LIST: &[QueryParam] = &[STATUS, CATEGORY, TAG, LIMIT, OFFSET];
 pub const PROJECT_LIST: &[QueryParam] = &[STATUS, FEATURED, LIMIT, OFFSET];
 pub const CERTIFICATION_LIST: &[QueryParam] = &[STATUS, CERT_TYPE, FEATURED, LIMIT, OFFSET];
+pub const SEARCH: &[QueryParam] = &[SEARCH_QUERY, SEARCH_LIMIT];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusFilter {

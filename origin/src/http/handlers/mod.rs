@@ -11,6 +11,7 @@ pub mod preview;
 pub mod redirects;
 pub mod render;
 pub mod revisions;
+pub mod search;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
 use folio_shared::routes::{Matched, RouteId, decode_param};
@@ -146,6 +147,7 @@ pub async fn handle(
         ListBlogCategories => content::categories(app).await,
         BlogFeed(format) => feeds::feed(app, format).await,
         Sitemap => feeds::sitemap(app).await,
+        Search => search::search(app, request).await,
         TrackVisit => analytics::track_visit(app, request).await,
         VisitorCount => analytics::visitor_count(app).await,
         DailyVisitorTrends => analytics::daily_trends(app, request).await,
