@@ -49,7 +49,11 @@ fn post(n: usize, rng: &mut Lcg) -> Source {
         let r = rng.next() as f64 / (1u64 << 31) as f64;
         let rank = ((VOCABULARY as f64).powf(r) as usize).min(VOCABULARY - 1);
         markdown.push_str(&word(rank));
-        markdown.push(if rng.next().is_multiple_of(12) { '.' } else { ' ' });
+        markdown.push(if rng.next().is_multiple_of(12) {
+            '.'
+        } else {
+            ' '
+        });
         if rng.next().is_multiple_of(90) {
             markdown.push_str("\n\n**note** [link](https://example.com/x) ");
         }
