@@ -17,8 +17,8 @@ use folio_shared::domain::{Content, ContentKind, Facet, ItemId, ListQuery, Statu
 
 use crate::ports::keys;
 use crate::ports::store::{Condition, Item, Key, Query, SortKeyRange, Store, StoreError, Write};
-use crate::repo::RepoError;
 use crate::repo::history::{self, Author};
+use crate::repo::{RepoError, Stored};
 
 /// The layout of content rows whose index rows and tallies exist (rows written
 /// before it have layout 0 until `folio migrate` indexes them).
@@ -26,16 +26,6 @@ pub const INDEXED_LAYOUT: u32 = 1;
 
 /// The tally of every item of a kind and status, beside one per facet.
 const ALL: &str = "all";
-
-/// An item with the version its row had when read.
-#[derive(Debug, Clone)]
-pub struct Stored<T> {
-    pub item: T,
-    pub version: u64,
-    /// Whether the item's index rows and tallies exist (a row written by this
-    /// version, or migrated).
-    pub indexed: bool,
-}
 
 /// The GSI1 sort key of an item and of its index rows: newest first when read
 /// descending. Scheduled items are listed by when they go out, so the scheduler

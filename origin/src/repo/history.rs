@@ -20,8 +20,7 @@ use serde_json::Value;
 
 use crate::ports::keys;
 use crate::ports::store::{Condition, Item, Key, Query, Store, Write};
-use crate::repo::RepoError;
-use crate::repo::content::Stored;
+use crate::repo::{RepoError, Stored};
 
 /// Revisions of an item kept whatever their age.
 pub const KEEP_NEWEST: usize = 50;

@@ -20,3 +20,13 @@ pub enum RepoError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// An item with the version its row had when read.
+#[derive(Debug, Clone)]
+pub struct Stored<T> {
+    pub item: T,
+    pub version: u64,
+    /// Whether the item's index rows and tallies exist (a row written by this
+    /// version, or migrated).
+    pub indexed: bool,
+}

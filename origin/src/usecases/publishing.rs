@@ -6,7 +6,8 @@
 use folio_shared::domain::{Content, ContentKind, ItemId, Status, Timestamp, today_utc};
 use folio_shared::metrics;
 
-use crate::repo::content::{self as repo, Stored};
+use crate::repo::Stored;
+use crate::repo::content as repo;
 use crate::repo::history::Author;
 use crate::usecases::app::App;
 use crate::usecases::error::UseCaseError;

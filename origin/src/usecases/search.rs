@@ -21,7 +21,6 @@ use serde_json::Value;
 
 use crate::ports::Store;
 use crate::repo::content as repo;
-use crate::usecases::app::App;
 use crate::usecases::error::UseCaseError;
 
 /// The longest query read, in characters.
@@ -509,21 +508,26 @@ fn blocking_failed(e: tokio::task::JoinError) -> UseCaseError {
     UseCaseError::Corrupt(format!("search task failed: {e}"))
 }
 
-/// Searches what readers can see (the index rebuilt first if the content
-/// changed since it was built).
-pub async fn search(app: &App, query: &str, limit: usize) -> Result<Results, UseCaseError> {
-    let changes = repo::changes(app.store.as_ref()).await?;
-    let index = match app.search.current(changes) {
+/// Searches what readers can see with the index `held` (rebuilt first if the
+/// content changed since it was built).
+pub async fn search(
+    store: &dyn Store,
+    held: &SearchIndex,
+    query: &str,
+    limit: usize,
+) -> Result<Results, UseCaseError> {
+    let changes = repo::changes(store).await?;
+    let index = match held.current(changes) {
         Some(index) => index,
         None => {
-            let sources = sources(app.store.as_ref()).await?;
+            let sources = sources(store).await?;
             // Building and querying are CPU work: off the async workers.
             let index = Arc::new(
                 tokio::task::spawn_blocking(move || Index::build(sources))
                     .await
                     .map_err(blocking_failed)?,
             );
-            app.search.keep(changes, Arc::clone(&index));
+            held.keep(changes, Arc::clone(&index));
             index
         }
     };

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use crate::http::caller::{Caller, author, is_owner};
 use crate::http::request::{Request, etag, etag_matches};
-use crate::repo::content::{self as repo, Stored};
+use crate::repo::Stored;
+use crate::repo::content as repo;
 use crate::usecases::app::App;
 use crate::usecases::publishing::{self, change_status, replace_and_announce};
 

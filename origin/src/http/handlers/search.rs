@@ -28,6 +28,6 @@ pub async fn search(app: &App, request: &Request) -> Result<ApiResponse, ApiErro
         .into());
     }
     let limit = SEARCH_LIMIT.int(&request.query)?;
-    let results = search::search(app, query, limit).await?;
+    let results = search::search(app.store.as_ref(), &app.search, query, limit).await?;
     Ok(ApiResponse::json(StatusCode::OK, &results))
 }
