@@ -7,7 +7,6 @@ pub mod caller;
 pub mod error;
 pub mod handlers;
 pub mod lambda;
-pub mod markup;
 pub mod openapi;
 pub mod pipeline;
 pub mod request;

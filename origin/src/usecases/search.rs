@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::ports::Store;
 use crate::repo::content as repo;
+use crate::support::markup::xml;
 use crate::usecases::error::UseCaseError;
 
 /// The longest query read, in characters.
@@ -397,19 +398,6 @@ impl Index {
     }
 }
 
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
-
 /// The text around the first matching word of the body (else of the other
 /// fields), escaped, each matching word in `<mark>`.
 fn snippet(source: &Source, matched: &HashSet<&str>) -> String {
@@ -449,14 +437,14 @@ fn snippet(source: &Source, matched: &HashSet<&str>) -> String {
     let mut last = 0;
     for (s, e, word) in words(window) {
         if matched.contains(word.as_str()) {
-            escape_into(&mut out, &window[last..s]);
+            out.push_str(&xml(&window[last..s]));
             out.push_str("<mark>");
-            escape_into(&mut out, &window[s..e]);
+            out.push_str(&xml(&window[s..e]));
             out.push_str("</mark>");
             last = e;
         }
     }
-    escape_into(&mut out, &window[last..]);
+    out.push_str(&xml(&window[last..]));
     if end < text.len() {
         out.push('…');
     }

@@ -10,8 +10,8 @@ use folio_shared::{ApiError, ApiResponse};
 use http::{StatusCode, header};
 use serde_json::json;
 
-use crate::http::markup::xml;
 use crate::repo::content as repo;
+use crate::support::markup::xml;
 use crate::usecases::app::App;
 use crate::usecases::site::Site;
 

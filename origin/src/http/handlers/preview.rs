@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::http::handlers::content::representation;
-use crate::http::markup::xml;
 use crate::http::request::Request;
 use crate::ports::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Query, StoreError, Write};
 use crate::repo::content as repo;
+use crate::support::markup::xml;
 use crate::support::random;
 use crate::usecases::app::App;
 

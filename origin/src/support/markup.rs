@@ -1,5 +1,5 @@
 //! Text put into markup the origin writes itself (feeds, the sitemap, the preview
-//! page): one escaping, whatever the document.
+//! page, search snippets): one escaping, whatever the document.
 
 /// Text for XML or HTML character data and attribute values: markup escaped, and
 /// the characters XML 1.0 cannot carry at all (most C0 controls) left out.
