@@ -328,9 +328,12 @@ pub fn revision_body(kind: ContentKind, id: &ItemId, version: u64) -> Key {
     Key::new(history(kind, id), format!("BODY#{version:010}"))
 }
 
-/// Every revision summary of an item.
+/// Every revision summary of an item, newest first.
 pub fn revisions(kind: ContentKind, id: &ItemId) -> Query {
-    Query::table(history(kind, id), SortKeyRange::BeginsWith("REV#".into()))
+    Query {
+        descending: true,
+        ..Query::table(history(kind, id), SortKeyRange::BeginsWith("REV#".into()))
+    }
 }
 
 /// Every row of an item's history, summaries and items.

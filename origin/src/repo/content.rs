@@ -1366,7 +1366,6 @@ pub async fn delete<T: Content>(
     let counted_down = counted_down(&derived);
     writes.extend(derived);
     writes.extend(history::keep(old, None, author, &now)?);
-    writes.push(history::trash(old, author, &now)?);
     writes.extend(extra);
     match store.transact(writes).await {
         Ok(()) => {

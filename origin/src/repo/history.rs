@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ports::keys;
-use crate::ports::store::{Condition, Item, Key, Query, Store, Write};
+use crate::ports::store::{Condition, Item, Key, Store, Write};
 use crate::repo::{RepoError, Stored};
 
 /// Revisions of an item kept whatever their age.
@@ -167,7 +167,9 @@ fn trash_row(trashed: &Trashed) -> Result<Write, RepoError> {
 }
 
 /// The writes that keep `old` as a revision, replaced at `at` by `author` with
-/// `new` (`None`: deleted). They go in the same transaction as the change.
+/// `new`; with `None`, deleted, and then also listed as restorable for
+/// `TRASH_DAYS`. They go in the same transaction as the change. The old item is
+/// serialised once: its fields compared, its title read and its copy written.
 pub fn keep<T: Content>(
     old: &Stored<T>,
     new: Option<&T>,
@@ -180,6 +182,8 @@ pub fn keep<T: Content>(
         Some(new) => changed_fields(&before, &as_object(new)?),
         None => Vec::new(),
     };
+    let title = title_of(&before);
+    let item = serde_json::to_string(&before).map_err(|e| corrupt("item", e))?;
     let revision = Revision {
         version: old.version,
         saved_at: old.item.meta().updated_at.as_str().to_string(),
@@ -187,11 +191,10 @@ pub fn keep<T: Content>(
         replaced_by: author.as_str().to_string(),
         changed,
         deleted: new.is_none(),
-        title: title_of(&before),
+        title,
     };
     let data = serde_json::to_string(&revision).map_err(|e| corrupt("revision", e))?;
-    let item = serde_json::to_string(&old.item).map_err(|e| corrupt("item", e))?;
-    Ok(vec![
+    let mut writes = vec![
         history_row(
             keys::revision(T::KIND, id, old.version),
             keys::entity::REVISION,
@@ -204,30 +207,23 @@ pub fn keep<T: Content>(
             &revision.replaced_at,
             item,
         ),
-    ])
-}
-
-/// The row that lists a deleted item as restorable, written with the deletion.
-pub fn trash<T: Content>(
-    old: &Stored<T>,
-    author: &Author,
-    at: &Timestamp,
-) -> Result<Write, RepoError> {
-    let id = old.item.id();
-    let until = at
-        .to_utc()
-        .map(|t| Timestamp::from_utc(t + Duration::days(TRASH_DAYS)))
-        .unwrap_or_else(|| at.clone());
-    let trashed = Trashed {
-        content_type: T::KIND,
-        id: id.clone(),
-        version: old.version,
-        title: title_of(&as_object(&old.item)?),
-        deleted_at: at.as_str().to_string(),
-        deleted_by: author.as_str().to_string(),
-        restorable_until: until.as_str().to_string(),
-    };
-    trash_row(&trashed)
+    ];
+    if new.is_none() {
+        let until = at
+            .to_utc()
+            .map(|t| Timestamp::from_utc(t + Duration::days(TRASH_DAYS)))
+            .unwrap_or_else(|| at.clone());
+        writes.push(trash_row(&Trashed {
+            content_type: T::KIND,
+            id: id.clone(),
+            version: old.version,
+            title: revision.title,
+            deleted_at: revision.replaced_at,
+            deleted_by: revision.replaced_by,
+            restorable_until: until.as_str().to_string(),
+        })?);
+    }
+    Ok(writes)
 }
 
 fn revision_of(row: &Item) -> Result<Revision, RepoError> {
@@ -244,11 +240,12 @@ pub async fn list(
     kind: ContentKind,
     id: &ItemId,
 ) -> Result<Vec<Revision>, RepoError> {
-    let query = Query {
-        descending: true,
-        ..keys::revisions(kind, id)
-    };
-    store.query(&query).await?.iter().map(revision_of).collect()
+    store
+        .query(&keys::revisions(kind, id))
+        .await?
+        .iter()
+        .map(revision_of)
+        .collect()
 }
 
 /// One revision and the item as it was then.
@@ -348,11 +345,7 @@ pub async fn age(
     if newest <= KEEP_NEWEST as u64 {
         return;
     }
-    let query = Query {
-        descending: true,
-        ..keys::revisions(kind, id)
-    };
-    let Ok(rows) = store.query(&query).await else {
+    let Ok(rows) = store.query(&keys::revisions(kind, id)).await else {
         return;
     };
     let old_enough = cutoff(now, KEEP_DAYS);
@@ -484,13 +477,8 @@ pub async fn newest(
     kind: ContentKind,
     id: &ItemId,
 ) -> Result<Option<u64>, RepoError> {
-    let query = Query {
-        descending: true,
-        ..keys::revisions(kind, id)
-    }
-    .first(1);
     Ok(store
-        .query(&query)
+        .query(&keys::revisions(kind, id).first(1))
         .await?
         .first()
         .map(revision_of)
