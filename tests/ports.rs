@@ -988,18 +988,8 @@ async fn s3_presigned_uploads_honour_the_media_contract_on_moto() {
     use folio_origin::wiring::aws::MediaSettings;
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
-    let bucket = format!("folio-media-{}", crate::support::moto::uuid_suffix());
+    let bucket = new_moto_bucket(&moto).await;
     let http = reqwest::Client::new();
-    let created = http
-        .put(format!("{}/{bucket}", moto.endpoint))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        created.status().is_success(),
-        "bucket: {}",
-        created.status()
-    );
     let mut settings = fixture.settings.clone();
     settings.media = Some(MediaSettings {
         bucket: bucket.clone(),
@@ -1106,12 +1096,8 @@ async fn the_data_directory_honours_the_media_objects_contract() {
     media_objects_contract(&media).await;
 }
 
-/// A bucket of its own on moto, and the S3 objects adapter on it.
-async fn moto_bucket(
-    moto: &Moto,
-    fixture: &AwsFixture,
-) -> folio_origin::adapters::aws::s3::S3Objects {
-    use folio_origin::wiring::aws::MediaSettings;
+/// A new, empty bucket on moto, by name.
+async fn new_moto_bucket(moto: &Moto) -> String {
     let bucket = format!("folio-media-{}", crate::support::moto::uuid_suffix());
     let created = reqwest::Client::new()
         .put(format!("{}/{bucket}", moto.endpoint))
@@ -1123,8 +1109,17 @@ async fn moto_bucket(
         "bucket: {}",
         created.status()
     );
+    bucket
+}
+
+/// A bucket of its own on moto, and the S3 objects adapter on it.
+async fn moto_bucket(
+    moto: &Moto,
+    fixture: &AwsFixture,
+) -> folio_origin::adapters::aws::s3::S3Objects {
+    use folio_origin::wiring::aws::MediaSettings;
     let settings = MediaSettings {
-        bucket,
+        bucket: new_moto_bucket(moto).await,
         public_base: "https://d111111abcdef8.cloudfront.net".into(),
         endpoint: Some(moto.endpoint.clone()),
     };
