@@ -49,6 +49,11 @@ fn serving(child: &mut Child) -> String {
     base
 }
 
+/// The JSON a GET of `url` answers.
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 async fn login(client: &reqwest::Client, base: &str) -> String {
     let r: Value = client
         .post(format!("{base}/v1/auth/login"))
@@ -980,32 +985,22 @@ async fn an_old_site_moves_in_with_its_images_and_keeps_them_through_export_and_
     assert!(said.contains("images: 3 stored"), "{said}");
     let mut server = start_at(&fresh, port);
     let client = reqwest::Client::new();
-    let posts: Value = client
-        .get(format!("{}/v1/blog/posts?limit=50", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let posts: Value = get_json(&client, &format!("{}/v1/blog/posts?limit=50", server.base)).await;
     let trip = posts["posts"]
         .as_array()
         .unwrap()
         .iter()
         .find(|p| p["title"] == "A trip")
         .unwrap_or_else(|| panic!("{posts}"));
-    let page: Value = client
-        .get(format!(
+    let page: Value = get_json(
+        &client,
+        &format!(
             "{}/v1/blog/posts/{}",
             server.base,
             trip["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     let mut urls = vec![page["coverImage"].as_str().unwrap().to_string()];
     let content = page["content"].as_str().unwrap();
     urls.extend(
@@ -1036,14 +1031,7 @@ async fn an_old_site_moves_in_with_its_images_and_keeps_them_through_export_and_
         "a missing image's link is left as it was"
     );
     // The redirect an import kept travels with the export.
-    let redirects: Value = client
-        .get(format!("{}/v1/redirects", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let redirects: Value = get_json(&client, &format!("{}/v1/redirects", server.base)).await;
     assert_eq!(redirects["redirects"][0]["from"], "/blog/3.0");
     assert_eq!(redirects["redirects"][0]["to"], "/blog/3-0");
     server.child.kill().unwrap();
