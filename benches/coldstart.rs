@@ -8,7 +8,7 @@
 //! over many invocations of an uncached list of 20 posts and of a new visitor's
 //! track, Runtime API round trips included.
 //!
-//! `cargo bench --bench coldstart` (20 starts and 300 warm
+//! `cargo bench --bench coldstart` (20 starts and 1,500 warm
 //! invocations per request, release build); under `cargo test` it runs one start
 //! and a few invocations as a smoke test.
 
@@ -63,7 +63,11 @@ fn main() {
             ms(samples[samples.len() / 2]),
             ms(samples[samples.len() - 1]),
         );
-        warm(&moto, &fixture, if benchmarking { 300 } else { 5 }).await;
+        let invocations = std::env::var("FOLIO_BENCH_INVOCATIONS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(if benchmarking { 1500 } else { 5 });
+        warm(&moto, &fixture, invocations).await;
     });
 }
 
@@ -269,7 +273,14 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
             }),
         ),
     ];
+    // For profiling one shape: `FOLIO_BENCH_SHAPES=visitor` runs the shapes whose
+    // name holds it, and the bootstrap's pid is printed for `perf record -p`.
+    let only = std::env::var("FOLIO_BENCH_SHAPES").unwrap_or_default();
+    println!("bootstrap pid {}", child.id());
     for (round, (name, event)) in shapes.iter().enumerate() {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
         // Warm-up: connections open, caches filled, as in a warm execution environment.
         let mut bytes = 0;
         for n in 0..warm_up {

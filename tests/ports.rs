@@ -1373,6 +1373,9 @@ mod catalogue {
                 ("/v1/blog/categories", false),
                 (views.as_str(), false),
             ] {
+                // As a warm origin reads it: the first read of a list also reads
+                // the items of its page it has not sent before, once.
+                self.reads(path, owner).await;
                 let (reads, body) = self.reads(path, owner).await;
                 let total = body["total"].as_u64().unwrap_or(0);
                 out.push((path.to_string(), reads, total));
@@ -1388,11 +1391,31 @@ mod catalogue {
         c.add_posts(0..24).await;
         let small = c.flat_reads().await;
         // A list that fits one page is one Query (of its 18 items and its head,
-        // the marker and this Region's tally row): its length is its total.
+        // the marker and this Region's tally row): its length is its total. The
+        // Query reads no item's data; the items not sent before (all but the
+        // five newest, listed above) are read in one batch, and their
+        // representations kept.
+        c.counting.take_data_bytes();
         let (reads, body) = c.reads("/v1/blog/posts?limit=100", false).await;
         assert_eq!(body["total"], 18);
         assert_eq!(body["posts"].as_array().unwrap().len(), 18);
+        assert_eq!(
+            reads,
+            Reads {
+                rows: 20 + 13,
+                calls: 2
+            }
+        );
+        let first_time = c.counting.take_data_bytes();
+        assert!(
+            first_time > 13 * 6000,
+            "the batch read the items: {first_time} B"
+        );
+        // Read again, the list sends what it kept: the one Query, no item's data.
+        let (reads, again) = c.reads("/v1/blog/posts?limit=100", false).await;
+        assert_eq!(again, body, "the same answer, from what was kept");
         assert_eq!(reads, Reads { rows: 20, calls: 1 });
+        assert_eq!(c.counting.take_data_bytes(), 0, "no item's data read again");
         // So is a list that exactly fills its page: the row after it is asked for.
         let (reads, body) = c.reads("/v1/blog/posts?limit=18", false).await;
         assert_eq!(body["total"], 18);
@@ -1797,6 +1820,8 @@ mod catalogue {
                 .unwrap();
         }
         let list = "/v1/blog/posts?limit=5";
+        // Once its items are kept (the first read also reads them in a batch):
+        c.reads(list, false).await;
         let (reads, body) = c.reads(list, false).await;
         assert_eq!(body["total"], 20, "every Region's tally, summed");
         assert_eq!(reads.calls, 2, "the total from the tallies partition");
@@ -1841,8 +1866,18 @@ mod catalogue {
         assert!(first.rows >= 30, "{first:?}");
         let (then, body) = c.reads("/v1/blog/posts?limit=5", false).await;
         assert_eq!(body["total"], 30);
-        // One Query: the list's head, the page and the row after it.
-        assert_eq!(then, Reads { rows: 8, calls: 1 }, "bounded once marked");
+        // One Query: the list's head, the page and the row after it, and one
+        // batch read of the page's items, which are then kept.
+        assert_eq!(
+            then,
+            Reads {
+                rows: 8 + 5,
+                calls: 2
+            },
+            "bounded once marked"
+        );
+        let (then, _) = c.reads("/v1/blog/posts?limit=5", false).await;
+        assert_eq!(then, Reads { rows: 8, calls: 1 }, "the Query alone");
     }
 
     #[tokio::test]

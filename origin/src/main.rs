@@ -32,10 +32,22 @@ async fn build_app(adapters: Adapters, env: &Env) -> Result<Arc<App>, String> {
     }
 }
 
+/// What an invocation answers, serialised once by the runtime (through a
+/// `serde_json::Value` a list's 90 KB body was copied once more).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Answer {
+    Tick(serde_json::Value),
+    Http(LambdaFunctionUrlResponse),
+}
+
 fn main() -> Result<(), Error> {
     let env = Env::from_process();
     // SAFETY: no other thread exists yet; the runtime is built after.
-    unsafe { folio_origin::http::lambda::read_roots_from_the_system_bundle(&env) };
+    unsafe {
+        folio_origin::http::lambda::keep_freed_memory();
+        folio_origin::http::lambda::read_roots_from_the_system_bundle(&env);
+    }
     folio_origin::http::lambda::runtime()?.block_on(run(env))
 }
 
@@ -67,21 +79,21 @@ async fn run(env: Env) -> Result<(), Error> {
                     let report = folio_origin::usecases::scheduler::tick(&app, chrono::Utc::now())
                         .await
                         .map_err(|e| format!("tick failed: {e}"))?;
-                    Ok(serde_json::json!({
+                    Ok(Answer::Tick(serde_json::json!({
                         "published": report.published.len(),
                         "deliveries": report.deliveries,
                         "revisionsRemoved": report.swept.revisions,
                         "deletedItemsRemoved": report.swept.deleted_items,
-                    }))
+                    })))
                 }
                 Invocation::Http(payload) => {
                     let mut request = request_from_event(*payload)?;
                     if request.request_id.is_empty() {
                         request.request_id = request_id;
                     }
-                    let response: LambdaFunctionUrlResponse =
-                        response_to_event(folio_origin::http::handle(&app, request).await);
-                    Ok::<serde_json::Value, Error>(serde_json::to_value(response)?)
+                    Ok::<Answer, Error>(Answer::Http(response_to_event(
+                        folio_origin::http::handle(&app, request).await,
+                    )))
                 }
             }
         }

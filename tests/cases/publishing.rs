@@ -1219,3 +1219,85 @@ async fn redirects_are_kept_one_hop_each_and_served_to_the_frontend() {
     let r = s.get("/v1/redirects", None).await;
     assert_eq!(r.body["redirects"].as_array().map(Vec::len), Some(1));
 }
+
+/// The titles of a list answer, in its order.
+fn titles(list: &serde_json::Value, field: &str) -> Vec<String> {
+    list[field]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_list_sends_each_item_as_it_is_now_whatever_it_sent_before() {
+    // Lists send the representations they kept by version: every change of an
+    // item must show in the next list, and nothing kept may outlive the item.
+    let s = TestServer::spawn().await;
+    let mut ids = Vec::new();
+    for title in ["First", "Second", "Third"] {
+        let post = s.create("/v1/blog/posts", blog_body(title)).await;
+        let id = post["id"].as_str().unwrap().to_string();
+        s.publish("/v1/blog/posts", &id).await;
+        ids.push(id);
+    }
+    async fn list(s: &TestServer) -> serde_json::Value {
+        s.get("/v1/blog/posts?limit=10", Some(&s.owner_token))
+            .await
+            .body
+    }
+    let before = list(&s).await;
+    assert_eq!(titles(&before, "posts"), ["Third", "Second", "First"]);
+    assert_eq!(list(&s).await, before, "read again, the same answer");
+
+    // An edit of the title and the Markdown shows, HTML included.
+    let mut edit = blog_body("Second, edited");
+    edit["content"] = json!("Now with *emphasis*.");
+    let r = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{}", ids[1]),
+            Some(edit),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = list(&s).await;
+    assert_eq!(
+        titles(&after, "posts"),
+        ["Third", "Second, edited", "First"]
+    );
+    assert_eq!(
+        after["posts"][1]["contentHtml"],
+        "<p>Now with <em>emphasis</em>.</p>\n"
+    );
+    assert_eq!(
+        after["posts"][1], r.body,
+        "the list's item is the item's answer"
+    );
+
+    // Unpublished, it leaves the public list and joins the drafts, as it is now.
+    s.unpublish("/v1/blog/posts", &ids[1]).await;
+    assert_eq!(titles(&list(&s).await, "posts"), ["Third", "First"]);
+    let drafts = s
+        .get("/v1/blog/posts?status=draft", Some(&s.owner_token))
+        .await
+        .body;
+    assert_eq!(titles(&drafts, "posts"), ["Second, edited"]);
+    assert_eq!(drafts["posts"][0]["status"], "draft");
+    assert_eq!(drafts["total"], 1);
+
+    // Deleted, it is gone from every list.
+    let r = s
+        .owner(Method::DELETE, &format!("/v1/blog/posts/{}", ids[0]), None)
+        .await;
+    assert_eq!(r.status, 204);
+    let last = list(&s).await;
+    assert_eq!(titles(&last, "posts"), ["Third"]);
+    assert_eq!(last["total"], 1);
+    let one = s
+        .get(&format!("/v1/blog/posts/{}", ids[2]), None)
+        .await
+        .body;
+    assert_eq!(last["posts"][0], one, "by id, the same representation");
+}

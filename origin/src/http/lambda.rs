@@ -38,6 +38,44 @@ pub fn system_ca_bundle(
     probe()
 }
 
+/// Keeps freed memory in the process. By default glibc gives the heap's free top
+/// back to the kernel past 128 KiB and serves each allocation of 128 KiB or more
+/// with a mapping of its own, so an invocation answering ≈ 100 KB (a list of 20
+/// posts with their HTML) faulted fresh, zeroed pages in on every call: about a
+/// sixth of that invocation's CPU (`BENCHMARKS.md`, issue 33). An execution
+/// environment serves one invocation at a time for hours; keeping up to 32 MiB
+/// freed costs nothing the next invocation does not use again.
+///
+/// # Safety
+///
+/// Changes the allocator's settings: call it before any other thread exists.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub unsafe fn keep_freed_memory() {
+    use std::ffi::c_int;
+    // glibc's <malloc.h>.
+    const M_TRIM_THRESHOLD: c_int = -1;
+    const M_TOP_PAD: c_int = -2;
+    const M_MMAP_THRESHOLD: c_int = -3;
+    unsafe extern "C" {
+        fn mallopt(param: c_int, value: c_int) -> c_int;
+    }
+    // SAFETY: mallopt only sets allocator parameters; the caller guarantees no
+    // other thread is allocating.
+    unsafe {
+        mallopt(M_TRIM_THRESHOLD, 32 << 20);
+        mallopt(M_TOP_PAD, 4 << 20);
+        mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
+/// Elsewhere the allocator's defaults stay.
+///
+/// # Safety
+///
+/// None needed; kept `unsafe` to match the Linux one.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub unsafe fn keep_freed_memory() {}
+
 /// Sets `SSL_CERT_FILE` to `system_ca_bundle`'s choice.
 ///
 /// # Safety

@@ -149,6 +149,34 @@ pub struct Query {
     /// At most this many items, the first in the query's order (DynamoDB's
     /// `Limit`, applied after expired items are left out); none: every item.
     pub limit: Option<usize>,
+    /// Which attributes the rows come back with.
+    pub attributes: Attributes,
+}
+
+/// Which attributes a read returns (DynamoDB's `ProjectionExpression`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attributes {
+    All,
+    /// Every attribute but `data`, and of the tallies only the named ones: what
+    /// a list needs to know which items, at which versions, it holds, without
+    /// their bytes. DynamoDB bills the read as a whole (read capacity follows the
+    /// item's size, not the projection's), so this saves transfer and parsing,
+    /// not capacity.
+    WithoutData {
+        tallies: &'static [&'static str],
+    },
+}
+
+impl Item {
+    /// The row as a read with `attributes` returns it.
+    pub fn project(mut self, attributes: Attributes) -> Self {
+        if let Attributes::WithoutData { tallies } = attributes {
+            self.data = None;
+            self.tallies
+                .retain(|name, _| tallies.contains(&name.as_str()));
+        }
+        self
+    }
 }
 
 impl Query {
@@ -159,6 +187,7 @@ impl Query {
             range,
             descending: false,
             limit: None,
+            attributes: Attributes::All,
         }
     }
 
@@ -169,7 +198,14 @@ impl Query {
             range: SortKeyRange::All,
             descending: true,
             limit: None,
+            attributes: Attributes::All,
         }
+    }
+
+    /// The same query, its rows with `attributes` only.
+    pub fn with(mut self, attributes: Attributes) -> Self {
+        self.attributes = attributes;
+        self
     }
 
     /// The same query, stopping after `limit` items.

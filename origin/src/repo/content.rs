@@ -16,7 +16,9 @@ use std::collections::{BTreeMap, HashMap};
 use folio_shared::domain::{Content, ContentKind, Facet, ItemId, ListQuery, Status, slugify};
 
 use crate::ports::keys;
-use crate::ports::store::{Condition, Item, Key, Query, SortKeyRange, Store, StoreError, Write};
+use crate::ports::store::{
+    Attributes, Condition, Item, Key, Query, SortKeyRange, Store, StoreError, Write,
+};
 use crate::repo::history::{self, Author};
 use crate::repo::{RepoError, Stored};
 
@@ -508,7 +510,7 @@ pub async fn page<T: Content>(
     query: &ListQuery,
 ) -> Result<Page<T>, RepoError> {
     let facets = query.facets();
-    let first_page = match first_page(store, statuses, query, &facets).await? {
+    let first_page = match first_page::<T>(store, statuses, query).await? {
         FirstPage::Whole(page) => return Ok(page),
         FirstPage::Full(rows) => Some(rows),
         FirstPage::NotAsked => None,
@@ -563,6 +565,12 @@ pub async fn page<T: Content>(
     })
 }
 
+/// Whether an item's row (or its GSI1 copy, which may lag) is in `status`: all
+/// that decides whether an unfiltered list still holds it.
+fn is_listed_as(row: &Item, status: Status) -> bool {
+    row.status.as_deref() == Some(status.as_str())
+}
+
 /// What reading an unfiltered list's first page first found.
 enum FirstPage<T> {
     /// The page and its total: the whole list fitted, or its head held the total.
@@ -587,23 +595,29 @@ thread_local! {
 /// list's head (its tally rows and marker, listed above every item), the page, and
 /// one row more, which tells a list that fits its page from a longer one. Only
 /// while the head is not listed yet (a store before `folio migrate`) does a longer
-/// list read its tallies next.
-async fn first_page<T: Content>(
+/// list read its tallies next. The rows come with `attributes`. GSI1 is
+/// eventually consistent: a row whose status is no longer the list's is left out
+/// (unfiltered, its status is all that decides).
+async fn first_rows(
     store: &dyn Store,
+    kind: ContentKind,
     statuses: &[Status],
     query: &ListQuery,
-    facets: &[Facet],
-) -> Result<FirstPage<T>, RepoError> {
+    attributes: Attributes,
+) -> Result<FirstPage<Item>, RepoError> {
     let [status] = statuses else {
         return Ok(FirstPage::NotAsked);
     };
-    if query.offset > 0 || !facets.is_empty() {
+    if query.offset > 0 || !query.facets().is_empty() {
         return Ok(FirstPage::NotAsked);
     }
-    let partition = keys::content_by_status(T::KIND, *status);
+    let listed = |row: &Item| is_listed_as(row, *status);
+    let partition = keys::content_by_status(kind, *status);
     let head_rows = LIST_HEAD_ROWS.get();
     let asked = head_rows + query.limit + 1;
-    let rows = store.query(&Query::gsi1(partition).first(asked)).await?;
+    let rows = store
+        .query(&Query::gsi1(partition).first(asked).with(attributes))
+        .await?;
     let read_to_the_end = rows.len() < asked;
     let (head, rows): (Vec<Item>, Vec<Item>) = rows
         .into_iter()
@@ -612,7 +626,7 @@ async fn first_page<T: Content>(
         LIST_HEAD_ROWS.set(head.len());
     }
     if read_to_the_end {
-        let mut items = still_listed(items_from_rows(&rows)?, statuses, query);
+        let mut items: Vec<Item> = rows.into_iter().filter(|row| listed(row)).collect();
         let total = items.len();
         items.truncate(query.limit);
         return Ok(FirstPage::Whole(Page { items, total }));
@@ -626,11 +640,108 @@ async fn first_page<T: Content>(
         return Ok(FirstPage::Full(rows));
     }
     let total = sum_tallies(&head).get(ALL).copied().unwrap_or(0);
-    let page = newest_page(rows, query);
+    let items = newest_page(rows, query)
+        .into_iter()
+        .filter(|row| listed(row))
+        .collect();
     Ok(FirstPage::Whole(Page {
-        items: still_listed(items_from_rows(&page)?, statuses, query),
+        items,
         total: usize::try_from(total).unwrap_or(0),
     }))
+}
+
+/// `first_rows` with the items of the rows.
+async fn first_page<T: Content>(
+    store: &dyn Store,
+    statuses: &[Status],
+    query: &ListQuery,
+) -> Result<FirstPage<T>, RepoError> {
+    Ok(
+        match first_rows(store, T::KIND, statuses, query, Attributes::All).await? {
+            FirstPage::Whole(Page { items, total }) => FirstPage::Whole(Page {
+                items: still_listed(items_from_rows(&items)?, statuses, query),
+                total,
+            }),
+            FirstPage::Full(rows) => FirstPage::Full(rows),
+            FirstPage::NotAsked => FirstPage::NotAsked,
+        },
+    )
+}
+
+/// An item of a list as its row says, without its data: which item, at which
+/// version. What readers get of it is kept by version elsewhere (the origin's
+/// cache of representations), so a list whose items did not change reads none of
+/// their bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Listed {
+    pub key: Key,
+    pub version: u64,
+    pub updated_at: String,
+}
+
+/// The first page of an unfiltered list in one status, as `Listed` rows, with
+/// its total: one Query that reads no item's data (two while the list's head
+/// does not hold its total). `None` when the query is not such a page, or the
+/// list is not indexed yet: `page` answers it.
+pub async fn first_page_listed(
+    store: &dyn Store,
+    kind: ContentKind,
+    status: Status,
+    query: &ListQuery,
+) -> Result<Option<Page<Listed>>, RepoError> {
+    let attributes = Attributes::WithoutData { tallies: &[ALL] };
+    let page = match first_rows(store, kind, &[status], query, attributes).await? {
+        FirstPage::Whole(page) => page,
+        FirstPage::Full(rows) => {
+            let Some(sum) = tallies(store, kind, status).await? else {
+                return Ok(None);
+            };
+            Page {
+                items: newest_page(rows, query)
+                    .into_iter()
+                    .filter(|row| is_listed_as(row, status))
+                    .collect(),
+                total: usize::try_from(sum.get(ALL).copied().unwrap_or(0)).unwrap_or(0),
+            }
+        }
+        FirstPage::NotAsked => return Ok(None),
+    };
+    Ok(Some(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|row| Listed {
+                key: Key::new(row.pk, keys::META),
+                version: row.version,
+                updated_at: row.updated_at.unwrap_or_default(),
+            })
+            .collect(),
+        total: page.total,
+    }))
+}
+
+impl Listed {
+    /// How a list would name `stored`.
+    pub fn of<T: Content>(stored: &Stored<T>) -> Self {
+        Self {
+            key: keys::content(T::KIND, stored.item.id()),
+            version: stored.version,
+            updated_at: stored.item.meta().updated_at.as_str().to_string(),
+        }
+    }
+}
+
+/// The items at `keys`, in their order (`None`: no such item): one batch read.
+pub async fn get_many<T: Content>(
+    store: &dyn Store,
+    keys: &[Key],
+) -> Result<Vec<Option<Stored<T>>>, RepoError> {
+    store
+        .get_many(keys)
+        .await?
+        .iter()
+        .map(|row| row.as_ref().map(from_row::<T>).transpose())
+        .collect()
 }
 
 /// Two filters at once: walks the index rows of one (the tag, whose rows carry the

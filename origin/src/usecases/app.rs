@@ -38,6 +38,8 @@ pub struct App {
     pub slugs: crate::repo::content::SlugCache,
     /// Search's index of the published items, and the change count it is at.
     pub search: crate::usecases::search::SearchIndex,
+    /// Items as readers get them, by version: what lists and reads send.
+    pub representations: crate::usecases::representations::Representations,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
             media: std::sync::OnceLock::new(),
             slugs: crate::repo::content::SlugCache::default(),
             search: crate::usecases::search::SearchIndex::default(),
+            representations: Default::default(),
         }
     }
 

@@ -11,6 +11,7 @@
 //! - `portable`: the export format, and export and import over any store
 //! - `search`: ranked search over the published items
 //! - `render`: Markdown to sanitised HTML; `site`: the owner's frontend
+//! - `representations`: items as readers get them, kept by version
 //! - `tracking`: deduplicated visits and views, counted without storing an address
 //! - `login_throttle`, `tracking_limit`: what one client may do
 //! - `verified_tokens`: tokens verified once, accepted again by a lookup
@@ -22,6 +23,7 @@ pub mod portable;
 pub mod publishing;
 pub mod redirects;
 pub mod render;
+pub mod representations;
 pub mod revisions;
 pub mod scheduler;
 pub mod search;

@@ -13,8 +13,8 @@ use folio_shared::domain::unix_now;
 use serde::Serialize;
 
 use crate::ports::store::{
-    Condition, Index, Item, Key, Limit, Query, SortKeyRange, Store, StoreError, TALLY_PREFIX,
-    Write, check_query, check_transaction, limits,
+    Attributes, Condition, Index, Item, Key, Limit, Query, SortKeyRange, Store, StoreError,
+    TALLY_PREFIX, Write, check_query, check_transaction, limits,
 };
 
 pub mod http;
@@ -40,6 +40,22 @@ pub mod attr {
     pub const COUNT: &str = "Count";
     pub const EXPIRES_AT: &str = "ExpiresAt";
     pub const LAYOUT: &str = "Layout";
+
+    /// Every attribute of a row but its data: `Attributes::WithoutData`.
+    pub const ALL_BUT_DATA: &[&str] = &[
+        PK,
+        SK,
+        GSI1PK,
+        GSI1SK,
+        ENTITY_TYPE,
+        STATUS,
+        CREATED_AT,
+        UPDATED_AT,
+        VERSION,
+        COUNT,
+        EXPIRES_AT,
+        LAYOUT,
+    ];
 }
 
 pub const GSI1: &str = "GSI1";
@@ -619,6 +635,25 @@ fn cancellation(error: &CallError) -> Option<Cancelled> {
     }))
 }
 
+/// The `ProjectionExpression` of a read returning `attributes`, its names added to
+/// `names` (a tally's name holds `:`, so every name goes through a placeholder).
+fn projection(attributes: Attributes, names: &mut BTreeMap<String, String>) -> Option<String> {
+    let Attributes::WithoutData { tallies } = attributes else {
+        return None;
+    };
+    let mut placeholders = Vec::with_capacity(attr::ALL_BUT_DATA.len() + tallies.len());
+    let all = attr::ALL_BUT_DATA
+        .iter()
+        .map(|name| (*name).to_string())
+        .chain(tallies.iter().map(|name| format!("{TALLY_PREFIX}{name}")));
+    for (i, name) in all.enumerate() {
+        let placeholder = format!("#a{i}");
+        names.insert(placeholder.clone(), name);
+        placeholders.push(placeholder);
+    }
+    Some(placeholders.join(", "))
+}
+
 /// A `ClientRequestToken`: 32 hex digits from the OS's generator (1 to 36
 /// characters allowed).
 fn request_token() -> Result<String, StoreError> {
@@ -723,6 +758,7 @@ impl Store for DynamoStore {
                 "#pk = :pk AND #sk BETWEEN :low AND :high"
             }
         };
+        let projection = projection(query.attributes, &mut names);
         let placeholders = Placeholders {
             expression_attribute_names: names,
             expression_attribute_values: values,
@@ -741,6 +777,7 @@ impl Store for DynamoStore {
                         // consistently.
                         consistent_read: index.is_none(),
                         key_condition_expression: condition,
+                        projection_expression: projection.as_deref(),
                         placeholders: &placeholders,
                         scan_index_forward: !query.descending,
                         limit: query.limit.map(|l| l.saturating_sub(items.len())),
@@ -812,6 +849,44 @@ mod tests {
             cancellation_reasons: reasons.iter().map(|r| r.map(String::from)).collect(),
             request_id: None,
         }
+    }
+
+    #[test]
+    fn a_projected_read_returns_what_item_project_keeps() {
+        // Every attribute a row is written with, as DynamoDB would keep of it
+        // under the projection: the same row as the embedded store's `project`.
+        let row = Item {
+            pk: "BLOG#a".into(),
+            sk: "META".into(),
+            gsi1pk: Some("LIST".into()),
+            gsi1sk: Some("2026".into()),
+            entity_type: "Post".into(),
+            status: Some("published".into()),
+            created_at: Some("c".into()),
+            updated_at: Some("u".into()),
+            data: Some("{}".into()),
+            version: 3,
+            count: 2,
+            expires_at: Some(9),
+            tallies: BTreeMap::from([("all".into(), 4), ("tag:x".into(), 1)]),
+            layout: 1,
+        };
+        let attributes = Attributes::WithoutData { tallies: &["all"] };
+        let mut names = BTreeMap::new();
+        let expression = projection(attributes, &mut names).unwrap();
+        let kept: Vec<&String> = expression.split(", ").map(|p| &names[p]).collect();
+        let written = serde_json::to_value(wire::ItemAttrs(&row)).unwrap();
+        let projected: serde_json::Map<String, serde_json::Value> = written
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(name, _)| kept.contains(name))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        let read: wire::WireItem =
+            serde_json::from_value(serde_json::Value::Object(projected)).unwrap();
+        assert_eq!(read.0, row.clone().project(attributes));
+        assert_eq!(projection(Attributes::All, &mut names), None);
     }
 
     #[test]

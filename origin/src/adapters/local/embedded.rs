@@ -180,7 +180,7 @@ impl EmbeddedStore {
         let mut keep = |bytes: &[u8]| -> Result<bool, StoreError> {
             let item = decode(bytes)?;
             if !item.is_expired(now) {
-                out.push(item);
+                out.push(item.project(q.attributes));
             }
             Ok(out.len() < limit)
         };

@@ -8,12 +8,14 @@ use http::{StatusCode, header};
 use serde::Serialize;
 use serde_json::json;
 use serde_json::value::RawValue;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::http::caller::{Caller, author, is_owner};
 use crate::http::request::{Request, etag, etag_matches};
+use crate::ports::Key;
 use crate::repo::Stored;
-use crate::repo::content as repo;
+use crate::repo::content::{self as repo, Listed};
 use crate::usecases::app::App;
 use crate::usecases::publishing::{self, change_status, replace_and_announce};
 
@@ -54,7 +56,7 @@ pub async fn representation<'a, T: Content>(app: &App, item: &'a T) -> Represent
 
 /// The representations of a page of items: what the render cache lacks is
 /// rendered in one blocking task.
-async fn representations<'a, T: Content>(app: &App, items: &'a [T]) -> Vec<Representation<'a, T>> {
+async fn representations<'a, T: Content>(app: &App, items: &[&'a T]) -> Vec<Representation<'a, T>> {
     let markdowns: Vec<&str> = items
         .iter()
         .filter_map(|item| item.markdown().map(|(_, markdown)| markdown))
@@ -62,6 +64,7 @@ async fn representations<'a, T: Content>(app: &App, items: &'a [T]) -> Vec<Repre
     let mut html = app.renderer.render_many(&markdowns).await.into_iter();
     items
         .iter()
+        .copied()
         .map(|item| Representation {
             item,
             rendered: Rendered(
@@ -74,6 +77,70 @@ async fn representations<'a, T: Content>(app: &App, items: &'a [T]) -> Vec<Repre
 
 async fn item_response<T: Content>(app: &App, status: StatusCode, item: &T) -> ApiResponse {
     ApiResponse::json(status, &representation(app, item).await)
+}
+
+/// The JSON of a representation, to keep.
+fn to_json<T: Serialize>(representation: &T) -> Result<Arc<RawValue>, ApiError> {
+    serde_json::value::to_raw_value(representation)
+        .map(Arc::from)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// A stored item's representation: kept from an earlier answer at this
+/// version, or made and kept.
+async fn kept_representation<T: Content>(
+    app: &App,
+    stored: &Stored<T>,
+) -> Result<Arc<RawValue>, ApiError> {
+    let listed = Listed::of(stored);
+    if let Some(json) = app.representations.get(&listed) {
+        return Ok(json);
+    }
+    let json = to_json(&representation(app, &stored.item).await)?;
+    app.representations.keep(listed, Arc::clone(&json));
+    Ok(json)
+}
+
+/// The representations of a listed page, in its order: those kept are sent as
+/// they are; the rest are read in one batch, made and kept. An item that left
+/// the list since its row was read (deleted, or no longer in `status`) is left
+/// out, as `repo::content::page` leaves it out.
+async fn kept_representations<T: Content>(
+    app: &App,
+    listed: &[Listed],
+    status: Status,
+) -> Result<Vec<Arc<RawValue>>, ApiError> {
+    let mut kept: Vec<Option<Arc<RawValue>>> =
+        listed.iter().map(|l| app.representations.get(l)).collect();
+    let missing: Vec<Key> = listed
+        .iter()
+        .zip(&kept)
+        .filter(|(_, json)| json.is_none())
+        .map(|(l, _)| l.key.clone())
+        .collect();
+    if !missing.is_empty() {
+        let read = repo::get_many::<T>(app.store.as_ref(), &missing).await?;
+        let still: Vec<&Stored<T>> = read
+            .iter()
+            .flatten()
+            .filter(|stored| stored.item.status() == status)
+            .collect();
+        let items: Vec<&T> = still.iter().map(|stored| &stored.item).collect();
+        let made = representations(app, &items).await;
+        let mut by_key: HashMap<Key, Arc<RawValue>> = HashMap::with_capacity(made.len());
+        for (stored, representation) in still.iter().zip(&made) {
+            let listed = Listed::of(*stored);
+            let json = to_json(representation)?;
+            app.representations.keep(listed.clone(), Arc::clone(&json));
+            by_key.insert(listed.key, json);
+        }
+        for (slot, l) in kept.iter_mut().zip(listed) {
+            if slot.is_none() {
+                *slot = by_key.remove(&l.key);
+            }
+        }
+    }
+    Ok(kept.into_iter().flatten().collect())
 }
 
 /// Loads an item; drafts exist only for the owner (the public gets 404, not 403).
@@ -103,12 +170,27 @@ pub async fn list<T: Content>(
             Some(_) => ApiError::Forbidden("Only the owner may list drafts".into()),
         });
     }
+    let field = T::KIND.list_field();
+    if let [status] = query.status.statuses()
+        && let Some(page) =
+            repo::first_page_listed(app.store.as_ref(), T::KIND, *status, &query).await?
+    {
+        let items = kept_representations::<T>(app, &page.items, *status).await?;
+        let body = PageBody {
+            total: page.total,
+            query: &query,
+            field,
+            items,
+        };
+        return Ok(ApiResponse::json(StatusCode::OK, &body));
+    }
     let page = repo::page::<T>(app.store.as_ref(), query.status.statuses(), &query).await?;
-    let items = representations(app, &page.items).await;
+    let items: Vec<&T> = page.items.iter().collect();
+    let items = representations(app, &items).await;
     let body = PageBody {
         total: page.total,
         query: &query,
-        field: T::KIND.list_field(),
+        field,
         items,
     };
     Ok(ApiResponse::json(StatusCode::OK, &body))
@@ -116,12 +198,13 @@ pub async fn list<T: Content>(
 
 /// A page as the API returns it, serialised straight to bytes (through a
 /// `serde_json::Value` it cost an eighth of an uncached list's CPU).
-struct PageBody<'a, T> {
+struct PageBody<'a, I> {
     total: usize,
     query: &'a ListQuery,
     /// The kind's list field: `posts`, `projects` or `certifications`.
     field: &'static str,
-    items: Vec<Representation<'a, T>>,
+    /// Representations, made now or kept.
+    items: Vec<I>,
 }
 
 impl<T: Serialize> Serialize for PageBody<'_, T> {
@@ -142,7 +225,10 @@ pub async fn get<T: Content>(
     caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
     let stored = load_visible::<T>(app, id, caller).await?;
-    Ok(item_response(app, StatusCode::OK, &stored.item).await)
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &*kept_representation(app, &stored).await?,
+    ))
 }
 
 pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiResponse, ApiError> {
@@ -162,7 +248,10 @@ pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiRe
         )
         .header(header::LOCATION, &location));
     }
-    Ok(item_response(app, StatusCode::OK, &stored.item).await)
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &*kept_representation(app, &stored).await?,
+    ))
 }
 
 pub async fn categories(app: &App) -> Result<ApiResponse, ApiError> {

@@ -129,6 +129,8 @@ pub struct Query<'a> {
     pub index_name: Option<&'a str>,
     pub consistent_read: bool,
     pub key_condition_expression: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection_expression: Option<&'a str>,
     #[serde(flatten)]
     pub placeholders: &'a Placeholders,
     pub scan_index_forward: bool,

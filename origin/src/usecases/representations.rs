@@ -1,0 +1,44 @@
+//! Items as readers get them (their fields and the HTML of their Markdown, as
+//! JSON), kept by version. A list of items that did not change then reads their
+//! rows without data and sends what is kept, instead of reading, parsing and
+//! serialising each item again: a list of 20 posts with their HTML is ≈ 90 KB,
+//! and parsing and writing those bytes was most of the list's CPU (issue 33).
+//!
+//! Never stale: the key is the item's version and last change, which every write
+//! moves, and an entry is only ever read under the version it was made from.
+
+use std::sync::Arc;
+
+use moka::sync::Cache;
+use serde_json::value::RawValue;
+
+use crate::repo::content::Listed;
+
+/// What the cache may hold, in bytes of JSON.
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+pub struct Representations(Cache<Listed, Arc<RawValue>>);
+
+impl Default for Representations {
+    fn default() -> Self {
+        Self(
+            Cache::builder()
+                .max_capacity(CACHE_BYTES)
+                .weigher(|listed: &Listed, json: &Arc<RawValue>| {
+                    u32::try_from(json.get().len() + listed.key.pk.len()).unwrap_or(u32::MAX)
+                })
+                .build(),
+        )
+    }
+}
+
+impl Representations {
+    /// The representation of the item at this version, if kept.
+    pub fn get(&self, listed: &Listed) -> Option<Arc<RawValue>> {
+        self.0.get(listed)
+    }
+
+    pub fn keep(&self, listed: Listed, json: Arc<RawValue>) {
+        self.0.insert(listed, json);
+    }
+}
