@@ -510,11 +510,11 @@ pub async fn page<T: Content>(
     query: &ListQuery,
 ) -> Result<Page<T>, RepoError> {
     let facets = query.facets();
-    let first_page = match first_page::<T>(store, statuses, query).await? {
+    match first_page::<T>(store, statuses, query).await? {
         FirstPage::Whole(page) => return Ok(page),
-        FirstPage::Full(rows) => Some(rows),
-        FirstPage::NotAsked => None,
-    };
+        FirstPage::NotIndexed => return page_by_reading_all(store, statuses, query).await,
+        FirstPage::NotAsked => {}
+    }
     let mut sums = Vec::with_capacity(statuses.len());
     for status in statuses {
         match tallies(store, T::KIND, *status).await? {
@@ -539,19 +539,17 @@ pub async fn page<T: Content>(
             total,
         });
     }
-    let mut rows = first_page.unwrap_or_default();
-    if rows.is_empty() {
-        for status in statuses {
-            let partition = match one {
-                None => keys::content_by_status(T::KIND, *status),
-                Some(facet) => keys::content_by_facet(T::KIND, *status, facet),
-            };
-            rows.extend(
-                store
-                    .query(&keys::list_items(partition).first(wanted))
-                    .await?,
-            );
-        }
+    let mut rows = Vec::new();
+    for status in statuses {
+        let partition = match one {
+            None => keys::content_by_status(T::KIND, *status),
+            Some(facet) => keys::content_by_facet(T::KIND, *status, facet),
+        };
+        rows.extend(
+            store
+                .query(&keys::list_items(partition).first(wanted))
+                .await?,
+        );
     }
     let page = newest_page(rows, query);
     let items = match one {
@@ -565,20 +563,15 @@ pub async fn page<T: Content>(
     })
 }
 
-/// Whether an item's row (or its GSI1 copy, which may lag) is in `status`: all
-/// that decides whether an unfiltered list still holds it.
-fn is_listed_as(row: &Item, status: Status) -> bool {
-    row.status.as_deref() == Some(status.as_str())
-}
-
 /// What reading an unfiltered list's first page first found.
 enum FirstPage<T> {
-    /// The page and its total: the whole list fitted, or its head held the total.
+    /// The page and its total.
     Whole(Page<T>),
-    /// More rows than the page: the list goes on, and only its total is still to
-    /// be read.
-    Full(Vec<Item>),
-    /// Not an unfiltered first page of one status.
+    /// Some item of the list has no index rows yet (before `folio migrate`):
+    /// there is no total to read.
+    NotIndexed,
+    /// Not an unfiltered first page of one status, or its head was longer than
+    /// the Query allowed for.
     NotAsked,
 }
 
@@ -595,9 +588,8 @@ thread_local! {
 /// list's head (its tally rows and marker, listed above every item), the page, and
 /// one row more, which tells a list that fits its page from a longer one. Only
 /// while the head is not listed yet (a store before `folio migrate`) does a longer
-/// list read its tallies next. The rows come with `attributes`. GSI1 is
-/// eventually consistent: a row whose status is no longer the list's is left out
-/// (unfiltered, its status is all that decides).
+/// list read its tallies next, from their own partition. The rows come with
+/// `attributes`.
 async fn first_rows(
     store: &dyn Store,
     kind: ContentKind,
@@ -611,7 +603,9 @@ async fn first_rows(
     if query.offset > 0 || !query.facets().is_empty() {
         return Ok(FirstPage::NotAsked);
     }
-    let listed = |row: &Item| is_listed_as(row, *status);
+    // GSI1 lags the table: a row no longer in the list's status is left out
+    // (unfiltered, its status is all that decides).
+    let listed = |row: &Item| row.status.as_deref() == Some(status.as_str());
     let partition = keys::content_by_status(kind, *status);
     let head_rows = LIST_HEAD_ROWS.get();
     let asked = head_rows + query.limit + 1;
@@ -636,10 +630,14 @@ async fn first_rows(
         // the next first page allows for it).
         return Ok(FirstPage::NotAsked);
     }
-    if !holds_the_marker(&head) {
-        return Ok(FirstPage::Full(rows));
-    }
-    let total = sum_tallies(&head).get(ALL).copied().unwrap_or(0);
+    let total = if holds_the_marker(&head) {
+        sum_tallies(&head).get(ALL).copied().unwrap_or(0)
+    } else {
+        match tallies(store, kind, *status).await? {
+            Some(sum) => sum.get(ALL).copied().unwrap_or(0),
+            None => return Ok(FirstPage::NotIndexed),
+        }
+    };
     let items = newest_page(rows, query)
         .into_iter()
         .filter(|row| listed(row))
@@ -662,7 +660,7 @@ async fn first_page<T: Content>(
                 items: still_listed(items_from_rows(&items)?, statuses, query),
                 total,
             }),
-            FirstPage::Full(rows) => FirstPage::Full(rows),
+            FirstPage::NotIndexed => FirstPage::NotIndexed,
             FirstPage::NotAsked => FirstPage::NotAsked,
         },
     )
@@ -680,9 +678,9 @@ pub struct Listed {
 }
 
 /// The first page of an unfiltered list in one status, as `Listed` rows, with
-/// its total: one Query that reads no item's data (two while the list's head
-/// does not hold its total). `None` when the query is not such a page, or the
-/// list is not indexed yet: `page` answers it.
+/// its total: one Query that reads no item's data (and the tallies, while the
+/// list's head does not hold its total). `None` when the query is not such a
+/// page, or the list is not indexed yet: `page` answers it.
 pub async fn first_page_listed(
     store: &dyn Store,
     kind: ContentKind,
@@ -690,21 +688,9 @@ pub async fn first_page_listed(
     query: &ListQuery,
 ) -> Result<Option<Page<Listed>>, RepoError> {
     let attributes = Attributes::WithoutData { tallies: &[ALL] };
-    let page = match first_rows(store, kind, &[status], query, attributes).await? {
-        FirstPage::Whole(page) => page,
-        FirstPage::Full(rows) => {
-            let Some(sum) = tallies(store, kind, status).await? else {
-                return Ok(None);
-            };
-            Page {
-                items: newest_page(rows, query)
-                    .into_iter()
-                    .filter(|row| is_listed_as(row, status))
-                    .collect(),
-                total: usize::try_from(sum.get(ALL).copied().unwrap_or(0)).unwrap_or(0),
-            }
-        }
-        FirstPage::NotAsked => return Ok(None),
+    let FirstPage::Whole(page) = first_rows(store, kind, &[status], query, attributes).await?
+    else {
+        return Ok(None);
     };
     Ok(Some(Page {
         items: page

@@ -292,9 +292,8 @@ async fn check_if_match<T: Content>(
     let Some(expected) = request.header(header::IF_MATCH) else {
         return Ok(());
     };
-    let current = serde_json::to_vec(&representation(app, &stored.item).await)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if etag_matches(expected, &etag(&current)) {
+    let current = kept_representation(app, stored).await?;
+    if etag_matches(expected, &etag(current.get().as_bytes())) {
         Ok(())
     } else {
         Err(ApiError::PreconditionFailed)
