@@ -636,7 +636,10 @@ fn cancellation(error: &CallError) -> Option<Cancelled> {
 }
 
 /// The `ProjectionExpression` of a read returning `attributes`, its names added to
-/// `names` (a tally's name holds `:`, so every name goes through a placeholder).
+/// `names`. A name holding `:` (a tally's) must be a placeholder, so every name is
+/// one; the projection saves transfer only, since DynamoDB bills the item's whole
+/// size ("Using projection expressions in DynamoDB", Amazon DynamoDB Developer
+/// Guide: <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ProjectionExpressions.html>).
 fn projection(attributes: Attributes, names: &mut BTreeMap<String, String>) -> Option<String> {
     let Attributes::WithoutData { tallies } = attributes else {
         return None;
