@@ -8,6 +8,10 @@
 //! over many invocations of an uncached list of 20 posts and of a new visitor's
 //! track, Runtime API round trips included.
 //!
+//! Each start also reports the process's CPU and peak RSS at its first answer.
+//! `FOLIO_BENCH_CPU=<n>` moves the bootstrap to CPU `n`, as Lambda gives it a CPU
+//! of its own (see `pin`).
+//!
 //! `cargo bench --bench coldstart` (20 starts and 1,500 warm
 //! invocations per request, release build); under `cargo test` it runs one start
 //! and a few invocations as a smoke test.
@@ -36,10 +40,13 @@ fn main() {
         let moto = Moto::start();
         let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
         let mut samples = Vec::with_capacity(runs);
+        let mut cpu = Vec::with_capacity(runs);
+        let mut peak_rss = Vec::with_capacity(runs);
         for _ in 0..runs {
             let api = RuntimeApi::start().await;
             let started = Instant::now();
             let mut child = start_bootstrap(&api.endpoint(), &moto, &fixture);
+            pin(&child);
             let outcome = api
                 .invoke(
                     url_event("GET", "/v1/projects", None, None),
@@ -47,6 +54,9 @@ fn main() {
                 )
                 .await;
             let elapsed = started.elapsed();
+            // Read before the next `/next`: the process waits for it, idle.
+            cpu.push(cpu_on_the_clock(&child));
+            peak_rss.push(peak_rss_of(&child));
             let _ = child.kill();
             let _ = child.wait();
             match outcome {
@@ -55,13 +65,24 @@ fn main() {
             }
         }
         samples.sort();
+        cpu.sort();
+        peak_rss.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let mib = |kib: u64| kib as f64 / 1024.0;
         println!(
             "origin cold start (process start → first response, {runs} runs): \
-             min {:.1} ms, median {:.1} ms, max {:.1} ms",
+             min {:.1} ms, median {:.1} ms, max {:.1} ms wall; \
+             process CPU min {:.1} ms, median {:.1} ms, max {:.1} ms; \
+             peak RSS min {:.1} MiB, median {:.1} MiB, max {:.1} MiB",
             ms(samples[0]),
             ms(samples[samples.len() / 2]),
             ms(samples[samples.len() - 1]),
+            ms(cpu[0]),
+            ms(cpu[cpu.len() / 2]),
+            ms(cpu[cpu.len() - 1]),
+            mib(peak_rss[0]),
+            mib(peak_rss[peak_rss.len() / 2]),
+            mib(peak_rss[peak_rss.len() - 1]),
         );
         let invocations = std::env::var("FOLIO_BENCH_INVOCATIONS")
             .ok()
@@ -88,6 +109,57 @@ fn cpu_of(child: &Child) -> Duration {
     let ticks: f64 =
         fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
     Duration::from_secs_f64(ticks / ticks_per_second())
+}
+
+/// CPU time a child's live threads have run, to the nanosecond (the first field
+/// of each `/proc/<pid>/task/<tid>/schedstat`): at start-up, `cpu_of`'s 10 ms
+/// ticks are coarser than what is measured.
+fn cpu_on_the_clock(child: &Child) -> Duration {
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).expect("tasks");
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split(' ').next().and_then(|n| n.parse::<u64>().ok()))
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
+/// The child's peak resident set so far, in KiB (`VmHWM` of `/proc/<pid>/status`).
+fn peak_rss_of(child: &Child) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+/// With `FOLIO_BENCH_CPU=<n>`, moves the child (every thread it has, and so every
+/// thread it starts) to CPU `n`. Lambda gives a function's process its own share
+/// of a CPU; on a shared machine DynamoDB Local, the Runtime API and this harness
+/// would otherwise preempt it, and each preemption is charged to its clock. Run
+/// the rest on the other CPUs (`taskset -c 0 …`, see BENCHMARKS.md).
+fn pin(child: &Child) {
+    let Some(cpu) = std::env::var("FOLIO_BENCH_CPU")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return;
+    };
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).expect("tasks");
+    for task in tasks.flatten() {
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::pid_t>() else {
+            continue;
+        };
+        // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET and
+        // sched_setaffinity only read and write the set passed.
+        let pinned = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set)
+        };
+        assert_eq!(pinned, 0, "could not move the bootstrap to CPU {cpu}");
+    }
 }
 
 /// Reads a child's output as it comes, so its logs never fill the pipe.
@@ -208,6 +280,7 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
     let posts = seed(store.as_ref(), &fixture.settings.region).await;
     let api = RuntimeApi::start().await;
     let mut child = start_bootstrap(&api.endpoint(), moto, fixture);
+    pin(&child);
     drain(&mut child);
     let login = serde_json::json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD });
     let token = match api

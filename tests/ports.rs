@@ -10,7 +10,7 @@ use folio_origin::adapters::aws::cloudfront::CloudFrontInvalidator;
 use folio_origin::adapters::local::embedded::EmbeddedStore;
 use folio_origin::adapters::local::purge::LocalPurge;
 use folio_origin::ports::identity::{IdentityError, WRONG_CREDENTIALS};
-use folio_origin::ports::store::Limit;
+use folio_origin::ports::store::{Attributes, Limit};
 use folio_origin::ports::{
     Condition, IdentityProvider, Invalidator, Item, Key, Query, SortKeyRange, Store, StoreError,
     Write,
@@ -43,6 +43,29 @@ fn put(item: Item, condition: Condition) -> Write {
 async fn store_contract(store: &dyn Store) {
     let a = row("P#1", "A");
     assert_eq!(store.get(&a.key()).await, Ok(None), "missing rows are None");
+
+    // A read without data returns what `Item::project` keeps, on every store.
+    let full = Item {
+        status: Some("published".into()),
+        updated_at: Some("2026-12-05T10:00:00Z".into()),
+        data: Some(r#"{"title":"A post"}"#.into()),
+        version: 7,
+        ..row("P#0", "META")
+    };
+    store
+        .transact(vec![put(full.clone(), Condition::None)])
+        .await
+        .unwrap();
+    let head = Attributes::WithoutData { tallies: &[] };
+    assert_eq!(
+        store.get_with(&full.key(), head).await.unwrap(),
+        Some(full.clone().project(head))
+    );
+    assert_eq!(store.get_with(&a.key(), head).await, Ok(None));
+    assert_eq!(
+        store.get_with(&full.key(), Attributes::All).await.unwrap(),
+        Some(full)
+    );
 
     // Conditional creation: the second NotExists put is refused.
     store
@@ -1327,6 +1350,16 @@ mod catalogue {
 
         /// The store reads of one request, and its answer.
         async fn reads(&self, path_and_query: &str, owner: bool) -> (Reads, serde_json::Value) {
+            let request = self.request(Method::GET, path_and_query, owner);
+            self.counting.take();
+            let response = folio_origin::http::handle(&self.app, request).await;
+            let reads = self.counting.take();
+            assert_eq!(response.status, 200, "{path_and_query}");
+            let body = serde_json::from_slice(&response.body).unwrap();
+            (reads, body)
+        }
+
+        fn request(&self, method: Method, path_and_query: &str, owner: bool) -> Request {
             let (path, query) = path_and_query
                 .split_once('?')
                 .unwrap_or((path_and_query, ""));
@@ -1337,8 +1370,8 @@ mod catalogue {
                     HeaderValue::from_str(&self.owner_token).unwrap(),
                 );
             }
-            let request = Request {
-                method: Method::GET,
+            Request {
+                method,
                 path: path.to_string(),
                 query: url::form_urlencoded::parse(query.as_bytes())
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -1347,13 +1380,7 @@ mod catalogue {
                 body: Vec::new(),
                 client_address: "203.0.113.7".into(),
                 request_id: "catalogue".into(),
-            };
-            self.counting.take();
-            let response = folio_origin::http::handle(&self.app, request).await;
-            let reads = self.counting.take();
-            assert_eq!(response.status, 200, "{path_and_query}");
-            let body = serde_json::from_slice(&response.body).unwrap();
-            (reads, body)
+            }
         }
 
         /// Reads per request of every list shape whose cost must stay flat.
@@ -1940,5 +1967,179 @@ mod catalogue {
             "only `all` stays at zero: {:?}",
             row.tallies
         );
+    }
+
+    /// A visitor or a view this origin counted (or found counted) today is
+    /// answered from what it remembers: the count read, no transaction. Another
+    /// origin over the same store still finds the marker and counts nothing.
+    #[tokio::test]
+    async fn a_repeat_visit_or_view_costs_one_read_and_no_transaction() {
+        let mut c = open().await;
+        c.add_posts(1..2).await;
+        let id = c.first_id.clone().unwrap();
+        let track_from = |address: &str, path: &str, body: serde_json::Value| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                http::header::USER_AGENT,
+                HeaderValue::from_static("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"),
+            );
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            Request {
+                method: Method::POST,
+                path: path.to_string(),
+                query: Vec::new(),
+                headers,
+                body: body.to_string().into_bytes(),
+                client_address: address.into(),
+                request_id: "repeat".into(),
+            }
+        };
+        let track = |path: &str, body: serde_json::Value| track_from("203.0.113.9", path, body);
+        // Someone else came first today: the day's salt is made.
+        let salted = track_from("198.51.100.1", "/v1/visitors/track", serde_json::json!({}));
+        assert_eq!(folio_origin::http::handle(&c.app, salted).await.status, 200);
+        let view = serde_json::json!({ "contentType": "blog", "contentId": id });
+        // A repeat view also reads the item's head (no data): a view of an item
+        // no longer published answers 404 to everyone alike.
+        for (path, body, field, reads) in [
+            ("/v1/visitors/track", serde_json::json!({}), "count", 1),
+            ("/v1/analytics/track", view, "views", 2),
+        ] {
+            c.counting.take();
+            c.counting.take_transactions();
+            let first = folio_origin::http::handle(&c.app, track(path, body.clone())).await;
+            assert_eq!(first.status, 200, "{path}");
+            let first: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+            assert_eq!(first["tracked"], true, "{path}");
+            assert_eq!(
+                c.counting.take_transactions(),
+                1,
+                "{path}: the first is written"
+            );
+            c.counting.take();
+            c.counting.take_data_bytes();
+            let again = folio_origin::http::handle(&c.app, track(path, body.clone())).await;
+            let again: serde_json::Value = serde_json::from_slice(&again.body).unwrap();
+            assert_eq!(again["tracked"], false, "{path}");
+            assert_eq!(again[field], first[field], "{path}: counted once");
+            assert_eq!(c.counting.take_transactions(), 0, "{path}: no write again");
+            assert_eq!(c.counting.take().calls, reads, "{path}: the count is read");
+            assert_eq!(c.counting.take_data_bytes(), 0, "{path}: no item's data");
+            // An origin that has not seen this visitor finds the marker.
+            let (other, counting) = counted_app_over(&c);
+            let there = folio_origin::http::handle(&other, track(path, body)).await;
+            let there: serde_json::Value = serde_json::from_slice(&there.body).unwrap();
+            assert_eq!(
+                there["tracked"], false,
+                "{path}: counted once across origins"
+            );
+            assert_eq!(there[field], first[field], "{path}");
+            assert_eq!(
+                counting.take_transactions(),
+                1,
+                "{path}: its write finds the marker"
+            );
+        }
+    }
+
+    /// A second origin over the catalogue's store, with nothing remembered.
+    fn counted_app_over(c: &Catalogue) -> (App, Arc<CountingStore>) {
+        let counting = Arc::new(CountingStore::new(Arc::clone(&c.counting) as Arc<dyn Store>));
+        let app = App::new(
+            counting.clone(),
+            Arc::clone(&c.app.identity),
+            Arc::clone(&c.app.invalidator),
+            Arc::clone(&c.app.verifier),
+            LOCAL_REGION,
+        );
+        (app, counting)
+    }
+
+    /// A post read by slug again, unchanged, costs one read of its row without
+    /// its data; unpublished, it is gone for readers at once, and published
+    /// again after an edit, readers get the edit.
+    #[tokio::test]
+    async fn a_post_read_by_slug_again_reads_no_data_and_never_an_old_answer() {
+        let mut c = open().await;
+        c.add_posts(1..2).await;
+        let id = c.first_id.clone().unwrap();
+        let (_, post) = c.reads(&format!("/v1/blog/posts/{id}"), false).await;
+        let by_slug = format!("/v1/blog/posts/by-slug/{}", post["slug"].as_str().unwrap());
+        let (_, first) = c.reads(&by_slug, false).await;
+        c.counting.take_data_bytes();
+        let (reads, again) = c.reads(&by_slug, false).await;
+        assert_eq!(again, first);
+        assert_eq!(reads.calls, 1);
+        assert_eq!(c.counting.take_data_bytes(), 0, "the row's head only");
+        let path = format!("/v1/blog/posts/{id}/unpublish");
+        let r = folio_origin::http::handle(&c.app, c.request(Method::POST, &path, true)).await;
+        assert_eq!(r.status, 200);
+        let public = c.request(Method::GET, &by_slug, false);
+        assert_eq!(folio_origin::http::handle(&c.app, public).await.status, 404);
+        let (_, owners) = c.reads(&by_slug, true).await;
+        assert_eq!(owners["status"], "draft");
+        let stored = repo::get::<BlogPost>(
+            c.app.store.as_ref(),
+            &folio_shared::domain::ItemId::parse("id", &id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let mut item = stored.item.clone();
+        item.excerpt = "An excerpt, edited".into();
+        item.set_status(Status::Published, today_utc());
+        repo::replace(c.app.store.as_ref(), &stored, item, LOCAL_REGION, &owner())
+            .await
+            .unwrap();
+        let (_, now) = c.reads(&by_slug, false).await;
+        assert_eq!(now["excerpt"], "An excerpt, edited");
+        assert_eq!(now["status"], "published");
+    }
+
+    /// A feed whose posts did not change is sent again for one read of their
+    /// heads; a post edited since is in the next one.
+    #[tokio::test]
+    async fn a_feed_read_again_reads_no_post_and_shows_every_edit() {
+        let mut c = open().await;
+        c.add_posts(0..8).await;
+        let app = c.app_with_site();
+        async fn feed(app: &App) -> String {
+            let response = folio_origin::http::handle(app, get_request("/v1/blog/feed.atom")).await;
+            assert_eq!(response.status, 200);
+            String::from_utf8(response.body).unwrap()
+        }
+        let first = feed(&app).await;
+        assert_eq!(
+            first.matches("<entry>").count(),
+            6,
+            "the six published posts"
+        );
+        c.counting.take();
+        c.counting.take_data_bytes();
+        assert_eq!(feed(&app).await, first);
+        assert_eq!(c.counting.take().calls, 1);
+        assert_eq!(c.counting.take_data_bytes(), 0, "no post read");
+        let id = c.first_id.clone().unwrap();
+        let stored = repo::get::<BlogPost>(
+            c.app.store.as_ref(),
+            &folio_shared::domain::ItemId::parse("id", &id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let mut item = stored.item.clone();
+        item.title = "Post 1, retitled".into();
+        repo::replace(c.app.store.as_ref(), &stored, item, LOCAL_REGION, &owner())
+            .await
+            .unwrap();
+        let edited = feed(&app).await;
+        assert!(
+            edited.contains("<title>Post 1, retitled</title>"),
+            "{edited}"
+        );
+        assert_eq!(edited.matches("<entry>").count(), 6);
     }
 }

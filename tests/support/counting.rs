@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use folio_origin::ports::store::Attributes;
 use folio_origin::ports::{Item, Key, Query, Store, StoreError, Write};
 use folio_origin::usecases::app::App;
 use folio_origin::wiring::local::{LOCAL_REGION, Local};
@@ -15,6 +16,7 @@ pub struct CountingStore {
     calls: AtomicUsize,
     /// Bytes of `Data` in the rows returned: what a read costs beyond its count.
     data_bytes: AtomicUsize,
+    transactions: AtomicUsize,
 }
 
 /// What the store was asked for since the last `take`.
@@ -33,7 +35,13 @@ impl CountingStore {
             rows: AtomicUsize::new(0),
             calls: AtomicUsize::new(0),
             data_bytes: AtomicUsize::new(0),
+            transactions: AtomicUsize::new(0),
         }
+    }
+
+    /// The transactions asked for so far (committed or not), starting that count again.
+    pub fn take_transactions(&self) -> usize {
+        self.transactions.swap(0, Ordering::SeqCst)
     }
 
     /// The bytes of `Data` read so far, starting that count again.
@@ -70,6 +78,19 @@ impl Store for CountingStore {
         Ok(row)
     }
 
+    async fn get_with(
+        &self,
+        key: &Key,
+        attributes: Attributes,
+    ) -> Result<Option<Item>, StoreError> {
+        let row = self.inner.get_with(key, attributes).await?;
+        self.count_data(&row.iter().collect::<Vec<_>>());
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.rows
+            .fetch_add(usize::from(row.is_some()), Ordering::SeqCst);
+        Ok(row)
+    }
+
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         let rows = self.inner.get_many(keys).await?;
         self.count_data(&rows.iter().flatten().collect::<Vec<_>>());
@@ -88,6 +109,7 @@ impl Store for CountingStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.transactions.fetch_add(1, Ordering::SeqCst);
         self.inner.transact(writes).await
     }
 }

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use folio_shared::domain::Email;
 
 use crate::ports::identity::Session;
+use crate::ports::store::Attributes;
 use crate::ports::{IdentityError, IdentityProvider, Item, Key, Query, Store, StoreError, Write};
 
 /// Attempts of a transaction cancelled by conflicting concurrent transactions.
@@ -64,6 +65,14 @@ fn jitter(limit: Duration) -> Duration {
 impl Store for RetryConflicts {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.inner.get(key).await
+    }
+
+    async fn get_with(
+        &self,
+        key: &Key,
+        attributes: Attributes,
+    ) -> Result<Option<Item>, StoreError> {
+        self.inner.get_with(key, attributes).await
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -214,6 +223,17 @@ impl Store for FaultyStore {
         match self.plan.next(false).await {
             Some(fault) => Err(fault.store_error()),
             None => self.inner.get(key).await,
+        }
+    }
+
+    async fn get_with(
+        &self,
+        key: &Key,
+        attributes: Attributes,
+    ) -> Result<Option<Item>, StoreError> {
+        match self.plan.next(false).await {
+            Some(fault) => Err(fault.store_error()),
+            None => self.inner.get_with(key, attributes).await,
         }
     }
 

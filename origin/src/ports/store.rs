@@ -399,6 +399,16 @@ impl Write {
 pub trait Store: Send + Sync {
     /// A strongly consistent read of one row; expired rows are absent.
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    /// `get`, returning only `attributes` of the row (DynamoDB's
+    /// `ProjectionExpression`). A store that cannot leave attributes out reads
+    /// the row and drops them, so no store returns more than DynamoDB would.
+    async fn get_with(
+        &self,
+        key: &Key,
+        attributes: Attributes,
+    ) -> Result<Option<Item>, StoreError> {
+        Ok(self.get(key).await?.map(|row| row.project(attributes)))
+    }
     /// Strongly consistent reads of many rows, answered in the order of `keys`
     /// (missing and expired rows are `None`): one BatchGetItem per 100 keys on
     /// DynamoDB, rather than a request per row.

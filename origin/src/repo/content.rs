@@ -405,7 +405,15 @@ pub async fn get_by_slug<T: Content>(
 /// Which item a slug last led to, kept in the process. Never trusted alone: a hit
 /// is used only when the item read still has that slug (slugs are unique among
 /// current slugs, so it is the one), else the slug row is read again.
-pub struct SlugCache(moka::sync::Cache<String, ItemId>);
+pub struct SlugCache(moka::sync::Cache<String, SlugLed>);
+
+#[derive(Clone)]
+struct SlugLed {
+    id: ItemId,
+    /// The item as it was when it was read with this very slug: at that version
+    /// it still has it, since every write moves the version.
+    checked: Option<Listed>,
+}
 
 impl Default for SlugCache {
     fn default() -> Self {
@@ -419,18 +427,76 @@ pub async fn get_by_slug_cached<T: Content>(
     cache: &SlugCache,
     slug: &str,
 ) -> Result<Option<Stored<T>>, RepoError> {
-    if let Some(id) = cache.0.get(slug)
-        && let Some(stored) = get::<T>(store, &id).await?
+    if let Some(led) = cache.0.get(slug)
+        && let Some(stored) = get::<T>(store, &led.id).await?
         && stored.item.slug() == Some(slug)
     {
+        cache.0.insert(slug.to_string(), SlugLed::checked(&stored));
         return Ok(Some(stored));
     }
     let found = get_by_slug::<T>(store, slug).await?;
     match &found {
-        Some(stored) => cache.0.insert(slug.to_string(), stored.item.id().clone()),
+        Some(stored) if stored.item.slug() == Some(slug) => {
+            cache.0.insert(slug.to_string(), SlugLed::checked(stored));
+        }
+        Some(stored) => cache.0.insert(
+            slug.to_string(),
+            SlugLed {
+                id: stored.item.id().clone(),
+                checked: None,
+            },
+        ),
         None => cache.0.invalidate(slug),
     }
     Ok(found)
+}
+
+impl SlugLed {
+    fn checked<T: Content>(stored: &Stored<T>) -> Self {
+        Self {
+            id: stored.item.id().clone(),
+            checked: Some(Listed::of(stored)),
+        }
+    }
+}
+
+/// An item as its row says without its data: which version it is at, and its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub listed: Listed,
+    pub status: Option<String>,
+}
+
+/// The item `slug` last led to, if `cache` saw it with that slug and `wanted`
+/// says yes to it, and it has not changed since: one read without its data.
+/// `None` says nothing: read the item (`get_by_slug_cached`).
+pub async fn unchanged_by_slug(
+    store: &dyn Store,
+    cache: &SlugCache,
+    slug: &str,
+    wanted: impl Fn(&Listed) -> bool,
+) -> Result<Option<Head>, RepoError> {
+    let Some(checked) = cache.0.get(slug).and_then(|led| led.checked) else {
+        return Ok(None);
+    };
+    if !wanted(&checked) {
+        return Ok(None);
+    }
+    let Some(head) = self::head(store, &checked.key).await? else {
+        return Ok(None);
+    };
+    Ok((head.listed == checked).then_some(head))
+}
+
+/// The head of the item at `key`: one read without its data.
+pub async fn head(store: &dyn Store, key: &Key) -> Result<Option<Head>, RepoError> {
+    let row = store
+        .get_with(key, Attributes::WithoutData { tallies: &[] })
+        .await?;
+    Ok(row.map(|mut row| Head {
+        status: row.status.take(),
+        listed: Listed::of_row(row),
+    }))
 }
 
 /// The newest `limit` items in one status: one bounded GSI1 Query.
@@ -693,20 +759,40 @@ pub async fn first_page_listed(
         return Ok(None);
     };
     Ok(Some(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(|row| Listed {
-                key: Key::new(row.pk, keys::META),
-                version: row.version,
-                updated_at: row.updated_at.unwrap_or_default(),
-            })
-            .collect(),
+        items: page.items.into_iter().map(Listed::of_row).collect(),
         total: page.total,
     }))
 }
 
+/// The newest `limit` items in one status, as `Listed` rows: one bounded GSI1
+/// Query that reads no item's data.
+pub async fn newest_listed(
+    store: &dyn Store,
+    kind: ContentKind,
+    status: Status,
+    limit: usize,
+) -> Result<Vec<Listed>, RepoError> {
+    let query = keys::list_items(keys::content_by_status(kind, status))
+        .first(limit)
+        .with(Attributes::WithoutData { tallies: &[] });
+    Ok(store
+        .query(&query)
+        .await?
+        .into_iter()
+        .map(Listed::of_row)
+        .collect())
+}
+
 impl Listed {
+    /// An item's row, or its row in a list (a GSI1 row of the same item).
+    fn of_row(row: Item) -> Self {
+        Self {
+            key: Key::new(row.pk, keys::META),
+            version: row.version,
+            updated_at: row.updated_at.unwrap_or_default(),
+        }
+    }
+
     /// How a list would name `stored`.
     pub fn of<T: Content>(stored: &Stored<T>) -> Self {
         Self {

@@ -40,6 +40,8 @@ pub struct App {
     pub search: crate::usecases::search::SearchIndex,
     /// Items as readers get them, by version: what lists and reads send.
     pub representations: crate::usecases::representations::Representations,
+    /// The feeds as last sent, with the posts and versions they were made of.
+    pub documents: crate::usecases::representations::Documents,
 }
 
 impl App {
@@ -65,6 +67,7 @@ impl App {
             slugs: crate::repo::content::SlugCache::default(),
             search: crate::usecases::search::SearchIndex::default(),
             representations: Default::default(),
+            documents: Default::default(),
         }
     }
 

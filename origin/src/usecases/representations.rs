@@ -6,8 +6,12 @@
 //!
 //! Never stale: the key is the item's version and last change, which every write
 //! moves, and an entry is only ever read under the version it was made from.
+//!
+//! Documents made of the newest items (the feeds) are kept the same way, with
+//! the items and versions they were made from.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use moka::sync::Cache;
 use serde_json::value::RawValue;
@@ -40,5 +44,31 @@ impl Representations {
 
     pub fn keep(&self, listed: Listed, json: Arc<RawValue>) {
         self.0.insert(listed, json);
+    }
+}
+
+/// A document made of listed items, and the items (at their versions) it was made of.
+struct Document {
+    made_of: Vec<Listed>,
+    body: Arc<str>,
+}
+
+/// Documents made of the newest items, by name (a feed's path): a feed whose
+/// items did not change is sent again for a read of their heads. A few entries,
+/// one per name.
+#[derive(Default)]
+pub struct Documents(Mutex<HashMap<&'static str, Arc<Document>>>);
+
+impl Documents {
+    /// The document `name` if it was made of exactly `items`, at their versions.
+    pub fn get(&self, name: &'static str, items: &[Listed]) -> Option<Arc<str>> {
+        let kept = self.0.lock().ok()?.get(name).cloned()?;
+        (kept.made_of == items).then(|| Arc::clone(&kept.body))
+    }
+
+    pub fn keep(&self, name: &'static str, made_of: Vec<Listed>, body: Arc<str>) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.insert(name, Arc::new(Document { made_of, body }));
+        }
     }
 }

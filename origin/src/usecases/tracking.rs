@@ -5,7 +5,7 @@
 //! stored key can be traced back to an address. The dedup marker and the counter
 //! increments commit in one transaction: concurrent duplicates count once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
 use base64::Engine;
@@ -66,12 +66,48 @@ pub enum Outcome {
 /// How far back a new day's salt deletes old salts explicitly.
 const SALT_CLEANUP_DAYS: i64 = 31;
 
+/// How many of today's markers a process remembers having seen written: about
+/// 150 bytes each, so at most ≈ 3 MiB.
+const SEEN_MARKERS: usize = 20_000;
+
 pub struct Tracker {
     region: String,
     /// What one network may add to the counters (429 past it).
     pub limiter: TrackingLimiter,
     /// Today's salt, cached: one store read per process per day.
     salt: Mutex<Option<(NaiveDate, hmac::Key)>>,
+    /// Markers this process knows exist: it wrote them, or its write found them.
+    /// A marker is never deleted before its day is over (its key holds the day;
+    /// TTL removes it the day after), so a visitor or view found here is a
+    /// duplicate without a transaction: a repeat costs one store call, not two.
+    seen: Mutex<Seen>,
+}
+
+/// The markers of one day a process saw exist (forgotten all at once when full:
+/// a visitor forgotten costs one transaction more, never a count).
+#[derive(Default)]
+struct Seen {
+    day: Option<NaiveDate>,
+    markers: HashSet<crate::ports::Key>,
+}
+
+impl Tracker {
+    fn seen(&self, day: NaiveDate, marker: &crate::ports::Key) -> bool {
+        self.seen
+            .lock()
+            .is_ok_and(|seen| seen.day == Some(day) && seen.markers.contains(marker))
+    }
+
+    fn saw(&self, day: NaiveDate, marker: crate::ports::Key) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        if seen.day != Some(day) || seen.markers.len() >= SEEN_MARKERS {
+            seen.markers.clear();
+            seen.day = Some(day);
+        }
+        seen.markers.insert(marker);
+    }
 }
 
 impl Tracker {
@@ -80,6 +116,7 @@ impl Tracker {
             region: region.into(),
             limiter: TrackingLimiter::default(),
             salt: Mutex::new(None),
+            seen: Mutex::new(Seen::default()),
         }
     }
 
@@ -176,13 +213,17 @@ impl Tracker {
             .visitor_key(store, day, client_address, user_agent)
             .await?;
         let marker = keys::visit_marker(day, &visitor);
+        if self.seen(day, &marker) {
+            return Ok(Outcome::Duplicate);
+        }
         let network = network_of(client_address);
         if let Some(outcome) = self.limit(store, &network, Kind::Visit, &marker).await? {
+            self.saw(day, marker);
             return Ok(outcome);
         }
         let writes = vec![
             Write::Put {
-                item: marker_row(marker, entity::VISIT_MARKER, day),
+                item: marker_row(marker.clone(), entity::VISIT_MARKER, day),
                 condition: Condition::NotExists,
             },
             counter(keys::visits_on(day, &self.region)),
@@ -192,6 +233,7 @@ impl Tracker {
         if outcome == Outcome::Counted {
             self.limiter.counted(&network, Kind::Visit);
         }
+        self.saw(day, marker);
         Ok(outcome)
     }
 
@@ -231,13 +273,17 @@ impl Tracker {
             .visitor_key(store, day, client_address, user_agent)
             .await?;
         let marker = keys::view_marker(day, &visitor, kind, id);
+        if self.seen(day, &marker) {
+            return Ok(Outcome::Duplicate);
+        }
         let network = network_of(client_address);
         if let Some(outcome) = self.limit(store, &network, Kind::View, &marker).await? {
+            self.saw(day, marker);
             return Ok(outcome);
         }
         let writes = vec![
             Write::Put {
-                item: marker_row(marker, entity::VIEW_MARKER, day),
+                item: marker_row(marker.clone(), entity::VIEW_MARKER, day),
                 condition: Condition::NotExists,
             },
             counter(keys::views_of(kind, id, &self.region)),
@@ -250,9 +296,13 @@ impl Tracker {
         match store.transact(writes).await {
             Ok(()) => {
                 self.limiter.counted(&network, Kind::View);
+                self.saw(day, marker);
                 Ok(Outcome::Counted)
             }
-            Err(StoreError::ConditionFailed { index: 0 }) => Ok(Outcome::Duplicate),
+            Err(StoreError::ConditionFailed { index: 0 }) => {
+                self.saw(day, marker);
+                Ok(Outcome::Duplicate)
+            }
             Err(StoreError::ConditionFailed { .. }) => Err(UseCaseError::NotFound),
             Err(e) => Err(e.into()),
         }

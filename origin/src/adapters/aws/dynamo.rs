@@ -668,6 +668,16 @@ fn request_token() -> Result<String, StoreError> {
 #[async_trait]
 impl Store for DynamoStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.get_with(key, Attributes::All).await
+    }
+
+    async fn get_with(
+        &self,
+        key: &Key,
+        attributes: Attributes,
+    ) -> Result<Option<Item>, StoreError> {
+        let mut names = BTreeMap::new();
+        let projection = projection(attributes, &mut names);
         let output: wire::GetItemOutput = self
             .call(
                 Operation::GetItem,
@@ -675,6 +685,8 @@ impl Store for DynamoStore {
                     table_name: &self.table,
                     key: KeyAttrs(key),
                     consistent_read: true,
+                    projection_expression: projection.as_deref(),
+                    expression_attribute_names: names,
                 },
             )
             .await?;

@@ -112,17 +112,17 @@ pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, Api
     ))
 }
 
-/// One GetItem: the item exists and is published (or the caller is the owner).
+/// One GetItem, without the item's data: the item exists and is published (or the caller is the owner).
 async fn published_or_404(
     app: &App,
     kind: ContentKind,
     id: &ItemId,
     caller: &Caller,
 ) -> Result<(), ApiError> {
-    let row = app.store.get(&keys::content(kind, id)).await?;
+    let head = content_repo::head(app.store.as_ref(), &keys::content(kind, id)).await?;
     let published = Some(Status::Published.as_str());
-    match row {
-        Some(row) if row.status.as_deref() == published || is_owner(caller) => Ok(()),
+    match head {
+        Some(head) if head.status.as_deref() == published || is_owner(caller) => Ok(()),
         _ => Err(ApiError::NotFound),
     }
 }

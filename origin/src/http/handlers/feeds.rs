@@ -10,6 +10,9 @@ use folio_shared::{ApiError, ApiResponse};
 use http::{StatusCode, header};
 use serde_json::json;
 
+use std::sync::Arc;
+
+use crate::ports::Key;
 use crate::repo::content as repo;
 use crate::support::markup::xml;
 use crate::usecases::app::App;
@@ -76,8 +79,28 @@ struct Entry {
 
 pub async fn feed(app: &App, format: FeedFormat) -> Result<ApiResponse, ApiError> {
     let site = site(app)?;
-    let posts =
-        repo::newest::<BlogPost>(app.store.as_ref(), Status::Published, FEED_ENTRIES).await?;
+    // Which posts, at which versions, the feed is made of: kept, it is sent as
+    // it was; else those posts are read in one batch.
+    let newest = repo::newest_listed(
+        app.store.as_ref(),
+        ContentKind::Blog,
+        Status::Published,
+        FEED_ENTRIES,
+    )
+    .await?;
+    let name = feed_path(format);
+    if let Some(body) = app.documents.get(name, &newest) {
+        return Ok(respond(format.media_type(), body.to_string()));
+    }
+    let keys: Vec<Key> = newest.iter().map(|listed| listed.key.clone()).collect();
+    let posts: Vec<BlogPost> = repo::get_many::<BlogPost>(app.store.as_ref(), &keys)
+        .await?
+        .into_iter()
+        .flatten()
+        .map(|stored| stored.item)
+        // Unpublished or deleted since its list row was read.
+        .filter(|post| post.status() == Status::Published)
+        .collect();
     let markdowns: Vec<&str> = posts.iter().map(|post| post.content.as_str()).collect();
     let rendered = app.renderer.render_many_html(&markdowns).await;
     let entries: Vec<Entry> = posts
@@ -101,6 +124,7 @@ pub async fn feed(app: &App, format: FeedFormat) -> Result<ApiResponse, ApiError
         FeedFormat::Rss => rss(site, &entries, feed_updated, self_url.as_deref()),
         FeedFormat::Json => json_feed(site, &entries, self_url.as_deref()),
     };
+    app.documents.keep(name, newest, Arc::from(body.as_str()));
     Ok(respond(format.media_type(), body))
 }
 

@@ -119,6 +119,11 @@ pub struct GetItem<'a> {
     pub table_name: &'a str,
     pub key: KeyAttrs<'a>,
     pub consistent_read: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection_expression: Option<&'a str>,
+    /// Absent without a projection: DynamoDB refuses an empty map.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub expression_attribute_names: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
