@@ -1348,6 +1348,26 @@ mod catalogue {
             }
         }
 
+        /// Writes the post `id` again as `change` leaves it, as an edit by the owner.
+        async fn edit(&self, id: &str, change: impl FnOnce(&mut BlogPost)) {
+            let id = folio_shared::domain::ItemId::parse("id", id).unwrap();
+            let stored = repo::get::<BlogPost>(self.app.store.as_ref(), &id)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut item = stored.item.clone();
+            change(&mut item);
+            repo::replace(
+                self.app.store.as_ref(),
+                &stored,
+                item,
+                LOCAL_REGION,
+                &owner(),
+            )
+            .await
+            .unwrap();
+        }
+
         /// The store reads of one request, and its answer.
         async fn reads(&self, path_and_query: &str, owner: bool) -> (Reads, serde_json::Value) {
             let request = self.request(Method::GET, path_and_query, owner);
@@ -2081,19 +2101,11 @@ mod catalogue {
         assert_eq!(folio_origin::http::handle(&c.app, public).await.status, 404);
         let (_, owners) = c.reads(&by_slug, true).await;
         assert_eq!(owners["status"], "draft");
-        let stored = repo::get::<BlogPost>(
-            c.app.store.as_ref(),
-            &folio_shared::domain::ItemId::parse("id", &id).unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        let mut item = stored.item.clone();
-        item.excerpt = "An excerpt, edited".into();
-        item.set_status(Status::Published, today_utc());
-        repo::replace(c.app.store.as_ref(), &stored, item, LOCAL_REGION, &owner())
-            .await
-            .unwrap();
+        c.edit(&id, |item| {
+            item.excerpt = "An excerpt, edited".into();
+            item.set_status(Status::Published, today_utc());
+        })
+        .await;
         let (_, now) = c.reads(&by_slug, false).await;
         assert_eq!(now["excerpt"], "An excerpt, edited");
         assert_eq!(now["status"], "published");
@@ -2123,18 +2135,8 @@ mod catalogue {
         assert_eq!(c.counting.take().calls, 1);
         assert_eq!(c.counting.take_data_bytes(), 0, "no post read");
         let id = c.first_id.clone().unwrap();
-        let stored = repo::get::<BlogPost>(
-            c.app.store.as_ref(),
-            &folio_shared::domain::ItemId::parse("id", &id).unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        let mut item = stored.item.clone();
-        item.title = "Post 1, retitled".into();
-        repo::replace(c.app.store.as_ref(), &stored, item, LOCAL_REGION, &owner())
-            .await
-            .unwrap();
+        c.edit(&id, |item| item.title = "Post 1, retitled".into())
+            .await;
         let edited = feed(&app).await;
         assert!(
             edited.contains("<title>Post 1, retitled</title>"),

@@ -467,25 +467,26 @@ pub struct Head {
     pub status: Option<String>,
 }
 
-/// The item `slug` last led to, if `cache` saw it with that slug and `wanted`
-/// says yes to it, and it has not changed since: one read without its data.
-/// `None` says nothing: read the item (`get_by_slug_cached`).
-pub async fn unchanged_by_slug(
+/// The item `slug` last led to, with what `kept` holds of it, if `cache` saw it
+/// with that slug, `kept` holds something of it, and it has not changed since:
+/// one read without its data. `None` says nothing: read the item
+/// (`get_by_slug_cached`).
+pub async fn unchanged_by_slug<K>(
     store: &dyn Store,
     cache: &SlugCache,
     slug: &str,
-    wanted: impl Fn(&Listed) -> bool,
-) -> Result<Option<Head>, RepoError> {
+    kept: impl Fn(&Listed) -> Option<K>,
+) -> Result<Option<(Head, K)>, RepoError> {
     let Some(checked) = cache.0.get(slug).and_then(|led| led.checked) else {
         return Ok(None);
     };
-    if !wanted(&checked) {
+    let Some(value) = kept(&checked) else {
         return Ok(None);
-    }
+    };
     let Some(head) = self::head(store, &checked.key).await? else {
         return Ok(None);
     };
-    Ok((head.listed == checked).then_some(head))
+    Ok((head.listed == checked).then_some((head, value)))
 }
 
 /// The head of the item at `key`: one read without its data.
@@ -497,18 +498,6 @@ pub async fn head(store: &dyn Store, key: &Key) -> Result<Option<Head>, RepoErro
         status: row.status.take(),
         listed: Listed::of_row(row),
     }))
-}
-
-/// The newest `limit` items in one status: one bounded GSI1 Query.
-pub async fn newest<T: Content>(
-    store: &dyn Store,
-    status: Status,
-    limit: usize,
-) -> Result<Vec<T>, RepoError> {
-    let rows = store
-        .query(&keys::list_items(keys::content_by_status(T::KIND, status)).first(limit))
-        .await?;
-    items_from_rows(&rows)
 }
 
 /// Scheduled items whose time has come (`publishAt` at or before `now`), the

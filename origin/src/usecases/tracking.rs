@@ -92,6 +92,20 @@ struct Seen {
 }
 
 impl Tracker {
+    pub fn new(region: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            limiter: TrackingLimiter::default(),
+            salt: Mutex::new(None),
+            seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Whether this process saw `marker` exist today.
     fn seen(&self, day: NaiveDate, marker: &crate::ports::Key) -> bool {
         self.seen
             .lock()
@@ -107,21 +121,6 @@ impl Tracker {
             seen.day = Some(day);
         }
         seen.markers.insert(marker);
-    }
-}
-
-impl Tracker {
-    pub fn new(region: impl Into<String>) -> Self {
-        Self {
-            region: region.into(),
-            limiter: TrackingLimiter::default(),
-            salt: Mutex::new(None),
-            seen: Mutex::new(Seen::default()),
-        }
-    }
-
-    pub fn region(&self) -> &str {
-        &self.region
     }
 
     async fn salt_for(&self, store: &dyn Store, day: NaiveDate) -> Result<hmac::Key, UseCaseError> {

@@ -234,9 +234,9 @@ pub async fn get<T: Content>(
 pub async fn get_by_slug(app: &App, slug: &str, caller: &Caller) -> Result<ApiResponse, ApiError> {
     // The post this slug led to, unchanged since it was sent: its row's head (no
     // data) says which version it is at, and that version's answer is kept.
-    let kept = |listed: &Listed| app.representations.get(listed).is_some();
-    if let Some(head) = repo::unchanged_by_slug(app.store.as_ref(), &app.slugs, slug, kept).await?
-        && let Some(json) = app.representations.get(&head.listed)
+    let kept = |listed: &Listed| app.representations.get(listed);
+    if let Some((head, json)) =
+        repo::unchanged_by_slug(app.store.as_ref(), &app.slugs, slug, kept).await?
     {
         if head.status.as_deref() != Some(Status::Published.as_str()) && !is_owner(caller) {
             return Err(ApiError::NotFound);
