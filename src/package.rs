@@ -16,11 +16,12 @@ use std::process::Command;
 
 use crate::error::CommandError;
 use folio_edge::config::EdgeSettings;
-use folio_edge::package::{ORIGIN_TRIGGER_LIMIT, VIEWER_TRIGGER_LIMIT, check_binary, write_zip};
+use folio_edge::package::{
+    ORIGIN_TRIGGER_LIMIT, VIEWER_TRIGGER_LIMIT, check_binary, write_zip, zip_entry,
+};
 use folio_shared::jwt::JwksSource;
 use folio_shared::jwt::jwks_http::HttpJwks;
 use jsonwebtoken::jwk::JwkSet;
-use zip::write::SimpleFileOptions;
 
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 /// zigbuild's target: the same triple, linked against glibc 2.17.
@@ -120,10 +121,7 @@ pub fn origin(build: &Build, dist: &Path) -> Result<PathBuf, CommandError> {
     let file = std::fs::File::create(&out)
         .map_err(|e| CommandError::Refused(format!("cannot create {}: {e}", out.display())))?;
     let mut zip = zip::ZipWriter::new(file);
-    let options = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .unix_permissions(0o755);
-    zip.start_file("bootstrap", options)
+    zip.start_file("bootstrap", zip_entry(0o755))
         .and_then(|()| zip.write_all(&bytes).map_err(Into::into))
         .and_then(|()| zip.finish().map(|_| ()))
         .map_err(|e| CommandError::Refused(format!("cannot write {}: {e}", out.display())))?;

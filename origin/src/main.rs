@@ -69,34 +69,37 @@ async fn run(env: Env) -> Result<(), Error> {
     let app = build_app(settings.adapters, &env)
         .await
         .map_err(|e| format!("origin start-up failed: {e}"))?;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let app = Arc::clone(&app);
-        async move {
-            let request_id = event.context.request_id.clone();
-            match Invocation::parse(event.payload)? {
-                // EventBridge Scheduler's tick: due work, nothing to answer.
-                Invocation::Tick => {
-                    let report = folio_origin::usecases::scheduler::tick(&app, chrono::Utc::now())
-                        .await
-                        .map_err(|e| format!("tick failed: {e}"))?;
-                    Ok(Answer::Tick(serde_json::json!({
-                        "published": report.published.len(),
-                        "deliveries": report.deliveries,
-                        "revisionsRemoved": report.swept.revisions,
-                        "deletedItemsRemoved": report.swept.deleted_items,
-                    })))
-                }
-                Invocation::Http(payload) => {
-                    let mut request = request_from_event(*payload)?;
-                    if request.request_id.is_empty() {
-                        request.request_id = request_id;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<serde_json::value::RawValue>>| {
+            let app = Arc::clone(&app);
+            async move {
+                let request_id = event.context.request_id.clone();
+                match Invocation::parse(event.payload.get())? {
+                    // EventBridge Scheduler's tick: due work, nothing to answer.
+                    Invocation::Tick => {
+                        let report =
+                            folio_origin::usecases::scheduler::tick(&app, chrono::Utc::now())
+                                .await
+                                .map_err(|e| format!("tick failed: {e}"))?;
+                        Ok(Answer::Tick(serde_json::json!({
+                            "published": report.published.len(),
+                            "deliveries": report.deliveries,
+                            "revisionsRemoved": report.swept.revisions,
+                            "deletedItemsRemoved": report.swept.deleted_items,
+                        })))
                     }
-                    Ok::<Answer, Error>(Answer::Http(response_to_event(
-                        folio_origin::http::handle(&app, request).await,
-                    )))
+                    Invocation::Http(payload) => {
+                        let mut request = request_from_event(*payload)?;
+                        if request.request_id.is_empty() {
+                            request.request_id = request_id;
+                        }
+                        Ok::<Answer, Error>(Answer::Http(response_to_event(
+                            folio_origin::http::handle(&app, request).await,
+                        )))
+                    }
                 }
             }
-        }
-    }))
+        },
+    ))
     .await
 }
