@@ -1118,3 +1118,115 @@ async fn the_site_root_points_a_person_to_the_console_and_the_api_document() {
     assert_eq!(s.get("/v1/openapi.json", None).await.status, 200);
     assert_eq!(s.get("/admin/", None).await.status, 200);
 }
+
+/// Issue 30: a counted visit adds where it came from and on what to the day's
+/// audience, once per visitor and day; the country is CloudFront's (the stand-in's
+/// test mapping by address), never the viewer's own header; only the owner reads it.
+#[tokio::test]
+async fn a_visit_adds_its_source_campaign_country_and_device_to_the_days_audience_once() {
+    const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1";
+    const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let s = TestServer::spawn().await;
+    // Loopback addresses the stand-in's test mapping places in DE and JP.
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let visit = |client: reqwest::Client, ua: &'static str, body: Option<serde_json::Value>| {
+        let url = format!("{}/v1/visitors/track", s.base);
+        async move {
+            let mut req = client
+                .post(url)
+                .header("user-agent", ua)
+                .header("cloudfront-viewer-country", "ZZ");
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            TestServer::finish(req).await
+        }
+    };
+    let linkedin = json!({
+        "referrer": "https://www.linkedin.com/in/someone/?trk=public_post",
+        "url": "https://me.example/blog/a-post?x=1"
+    });
+    let counted = visit(from("127.0.0.2"), IPHONE, Some(linkedin.clone())).await;
+    assert_eq!(counted.status, 200, "{}", counted.text);
+    assert_eq!(counted.body["tracked"], true);
+    s.conforms(&counted, "post", "/visitors/track").await;
+    // The same reader again, from elsewhere on the site: a repeat adds nothing.
+    let again =
+        json!({ "referrer": "https://me.example/blog/a-post", "url": "https://me.example/about" });
+    let repeat = visit(from("127.0.0.2"), IPHONE, Some(again)).await;
+    assert_eq!(repeat.body["tracked"], false);
+    let campaign = json!({ "url": "https://me.example/?utm_source=newsletter&utm_medium=email&utm_campaign=launch" });
+    visit(from("127.0.0.3"), WINDOWS, Some(campaign)).await;
+    // A frontend that sends no body is counted as before: direct, no country.
+    assert_eq!(
+        visit(from("127.0.0.1"), WINDOWS, None).await.body["tracked"],
+        true
+    );
+    assert_eq!(
+        visit(from("127.0.0.1"), "Googlebot/2.1", Some(linkedin))
+            .await
+            .body["tracked"],
+        false
+    );
+    let bad = visit(
+        from("127.0.0.1"),
+        "Mozilla/5.0 C",
+        Some(json!({ "referrer": 7 })),
+    )
+    .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+
+    assert_eq!(s.get("/v1/visitors/audience", None).await.status, 401);
+    let audience = s
+        .get("/v1/visitors/audience?days=7", Some(&s.owner_token))
+        .await;
+    assert_eq!(audience.status, 200, "{}", audience.text);
+    s.conforms(&audience, "get", "/visitors/audience").await;
+    let table = |name: &str| -> Vec<(String, i64)> {
+        audience.body[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row["value"].as_str().unwrap().to_string(),
+                    row["visitors"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |expected: &[(&str, i64)]| -> Vec<(String, i64)> {
+        expected.iter().map(|(v, n)| (v.to_string(), *n)).collect()
+    };
+    assert_eq!(
+        table("sources"),
+        pairs(&[("Direct / None", 1), ("LinkedIn", 1), ("newsletter", 1)])
+    );
+    assert_eq!(
+        audience.body["referrers"],
+        json!([{ "source": "LinkedIn", "page": "/in/someone/", "visitors": 1 }])
+    );
+    assert_eq!(table("utmCampaigns"), pairs(&[("launch", 1)]));
+    assert_eq!(table("utmMediums"), pairs(&[("email", 1)]));
+    assert_eq!(table("countries"), pairs(&[("DE", 1), ("JP", 1)]));
+    assert_eq!(table("devices"), pairs(&[("Desktop", 2), ("Mobile", 1)]));
+    assert_eq!(table("browsers"), pairs(&[("Chrome", 2), ("Safari", 1)]));
+    assert_eq!(
+        table("operatingSystems"),
+        pairs(&[("Windows", 2), ("iOS", 1)])
+    );
+    assert_eq!(
+        table("landingPages"),
+        pairs(&[("/", 1), ("/blog/a-post", 1)])
+    );
+    assert_eq!(
+        s.get("/v1/visitors/count", None).await.body["count"],
+        3,
+        "the audience never changes the count"
+    );
+}

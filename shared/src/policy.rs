@@ -109,6 +109,9 @@ connect-src {connect}; form-action 'self'; base-uri 'none'; frame-ancestors 'non
 /// Viewer headers the origin request policy forwards besides the cache key's.
 pub const ORIGIN_REQUEST_HEADERS: &[&str] = &[
     "CloudFront-Viewer-Address",
+    // The visit's country for the audience tables ("Add CloudFront request headers":
+    // the two-letter code CloudFront determines from the viewer's address).
+    "CloudFront-Viewer-Country",
     "Content-Type",
     "If-Match",
     "If-None-Match",

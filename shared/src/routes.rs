@@ -68,6 +68,8 @@ pub enum RouteId {
     VisitorCount,
     DailyVisitorTrends,
     MonthlyVisitorTrends,
+    /// Where visits came from and on what (sources, campaigns, countries, devices …).
+    VisitorAudience,
     TrackView,
     ContentViews,
     ContentTypeViews,
@@ -250,6 +252,7 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
     route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends", query = &[DAYS]),
     route!(GET "/v1/visitors/trends/monthly" => MonthlyVisitorTrends, Owner, Never, "getMonthlyVisitorTrends", query = &[MONTHS]),
+    route!(GET "/v1/visitors/audience" => VisitorAudience, Owner, Never, "getVisitorAudience", query = &[DAYS]),
     route!(POST "/v1/analytics/track" => TrackView, Tracking, Never, "trackContentView"),
     route!(GET "/v1/analytics/views/{contentType}/{contentId}" => ContentViews, Public, COUNTER, "getContentViewCount"),
     route!(GET "/v1/analytics/views/{contentType}" => ContentTypeViews, Owner, Never, "getAllViewStats"),

@@ -43,6 +43,7 @@ use folio_edge::events::{
 };
 use folio_origin::App;
 use folio_origin::http::lambda::{VIEWER_ADDRESS_HEADER, request_from_event, response_to_event};
+use folio_origin::usecases::audience::COUNTRY_HEADER;
 use folio_shared::caching;
 use folio_shared::policy::{self, CORS, Cors, SECURITY_HEADERS};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
@@ -163,6 +164,38 @@ pub struct Distribution {
 
 /// The viewer-request CloudFront Function's limit on `Authorization`.
 const MAX_AUTHORIZATION_BYTES: usize = 8192;
+
+/// CloudFront-Viewer-Country as the stand-in gives it. CloudFront looks the
+/// viewer's address up in its geolocation data ("Add CloudFront request headers",
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/adding-cloudfront-headers.html>);
+/// the stand-in has this test mapping instead: the documentation ranges (RFC 5737,
+/// RFC 3849) and three loopback addresses a test can send from. Any other address
+/// gets no header, as the stricter reading of a lookup that can fail, and a
+/// viewer's own copy never reaches the origin.
+pub const TEST_COUNTRIES: &[(&str, &str)] = &[
+    ("127.0.0.2", "DE"),
+    ("127.0.0.3", "JP"),
+    ("127.0.0.4", "BR"),
+    ("192.0.2.", "US"),
+    ("198.51.100.", "DE"),
+    ("203.0.113.", "JP"),
+    ("2001:db8:", "FR"),
+];
+
+/// The country of `ip` under [`TEST_COUNTRIES`].
+pub fn test_country(ip: std::net::IpAddr) -> Option<&'static str> {
+    let text = ip.to_string();
+    TEST_COUNTRIES
+        .iter()
+        .find(|(prefix, _)| {
+            if prefix.ends_with(['.', ':']) {
+                text.starts_with(prefix)
+            } else {
+                text == *prefix
+            }
+        })
+        .map(|(_, country)| *country)
+}
 
 fn reply(status: u16, content_type: &str, body: impl Into<Bytes>) -> Reply {
     let mut headers = HeaderMap::new();
@@ -440,6 +473,12 @@ impl Distribution {
             .retain(|name, _| policy::forwarded_to_origin(name, at_viewer));
         let address = peer.to_string();
         let forwarded_for = peer.ip().to_string();
+        request
+            .headers
+            .retain(|name, _| !name.eq_ignore_ascii_case(COUNTRY_HEADER));
+        if let Some(country) = test_country(peer.ip()) {
+            folio_edge::events::set_header(&mut request.headers, COUNTRY_HEADER, country);
+        }
         for (name, value) in [
             (VIEWER_ADDRESS_HEADER, address.as_str()),
             ("x-forwarded-for", forwarded_for.as_str()),
@@ -874,6 +913,7 @@ mod tests {
                 ("x-custom", "1"),
                 ("user-agent", "Mozilla/5.0"),
                 ("cloudfront-viewer-address", "10.9.9.9:1"),
+                ("cloudfront-viewer-country", "ZZ"),
             ],
         )
         .await;
@@ -882,10 +922,23 @@ mod tests {
         assert!(headers.get("cookie").is_none() && headers.get("x-custom").is_none());
         assert_eq!(headers["user-agent"], "Mozilla/5.0");
         assert_eq!(headers["cloudfront-viewer-address"], "198.51.100.4:5000");
+        // The country is CloudFront's (the test mapping's), never the viewer's.
+        assert_eq!(headers["cloudfront-viewer-country"], "DE");
         assert_eq!(
             events[0]["requestContext"]["http"]["sourceIp"],
             function_url::CLOUDFRONT_SOURCE_IP
         );
+    }
+
+    #[test]
+    fn the_test_mapping_gives_documentation_and_test_loopback_addresses_a_country_and_no_other() {
+        let country = |ip: &str| test_country(ip.parse().unwrap());
+        assert_eq!(country("198.51.100.7"), Some("DE"));
+        assert_eq!(country("127.0.0.3"), Some("JP"));
+        assert_eq!(country("2001:db8::1"), Some("FR"));
+        assert_eq!(country("127.0.0.1"), None);
+        assert_eq!(country("127.0.0.20"), None);
+        assert_eq!(country("10.0.0.1"), None);
     }
 
     /// "Manage how long content stays in the cache": s-maxage decides; MinTTL 0

@@ -59,6 +59,11 @@ fn body(schema_value: Value) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": schema_value } } })
 }
 
+/// A body a client may leave out.
+fn optional_body(schema_value: Value) -> Value {
+    json!({ "required": false, "content": { "application/json": { "schema": schema_value } } })
+}
+
 fn list_schema(field: &str, item: &str) -> Value {
     json!({ "type": "object", "required": [field, "total", "limit", "offset"], "properties": {
         field: { "type": "array", "items": schema(item) },
@@ -523,15 +528,32 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (400, error_ref(400)),
             ]
         }
-        TrackVisit => vec![
+        TrackVisit => {
+            request = Some(optional_body(schema("TrackVisitRequest")));
+            vec![
+                (
+                    200,
+                    ok(
+                        "Visit tracked",
+                        json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (415, error_ref(415)),
+                (429, error_ref(429)),
+            ]
+        }
+        VisitorAudience => vec![
             (
                 200,
                 ok(
-                    "Visit tracked",
-                    json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+                    "Where the visits of the last `days` days (today included, UTC) came from and on what, summed over every Region: one table per dimension, most visitors first. A visit is counted in each table once, on the first tracked request of its visitor's day. Values past 100 new ones a day are counted as `(other)`",
+                    schema("VisitorAudience"),
                 ),
             ),
-            (429, error_ref(429)),
+            (400, error_ref(400)),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
         ],
         VisitorCount => vec![(
             200,
@@ -799,6 +821,31 @@ fn version_param(params: &mut [Value]) {
 }
 
 /// The history's schemas.
+fn audience_schemas() -> Value {
+    json!({
+        "TrackVisitRequest": { "type": "object", "additionalProperties": false,
+            "description": "Optional: what the page knows about the visit. Sent by folio's tracking script; a client that sends no body is counted as before",
+            "properties": {
+            "referrer": { "type": "string", "maxLength": MAX_URL_CHARS, "description": "document.referrer: its site becomes the visit's source (a few well-known sites grouped), its path the referring page; never its query" },
+            "url": { "type": "string", "maxLength": MAX_URL_CHARS, "description": "The landing page's URL: its path, and its utm_source (or ref, source), utm_medium and utm_campaign" } } },
+        "AudienceValue": { "type": "object", "required": ["value", "visitors"], "properties": {
+            "value": { "type": "string" }, "visitors": { "type": "integer", "minimum": 1 } } },
+        "VisitorAudience": { "type": "object", "required": ["from", "to", "sources", "referrers", "utmSources", "utmMediums", "utmCampaigns", "countries", "devices", "browsers", "operatingSystems", "landingPages"], "properties": {
+            "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+            "sources": { "type": "array", "items": schema("AudienceValue"), "description": "A referring site (grouped: Twitter/X, LinkedIn, Google …), else the campaign's utm_source, else \"Direct / None\"" },
+            "referrers": { "type": "array", "items": { "type": "object", "required": ["source", "page", "visitors"], "properties": {
+                "source": { "type": "string" }, "page": { "type": "string" }, "visitors": { "type": "integer", "minimum": 1 } } } },
+            "utmSources": { "type": "array", "items": schema("AudienceValue") },
+            "utmMediums": { "type": "array", "items": schema("AudienceValue") },
+            "utmCampaigns": { "type": "array", "items": schema("AudienceValue") },
+            "countries": { "type": "array", "items": schema("AudienceValue"), "description": "ISO 3166-1 alpha-2, from CloudFront-Viewer-Country" },
+            "devices": { "type": "array", "items": schema("AudienceValue"), "description": "Desktop, Mobile or Tablet, from the User-Agent (never stored)" },
+            "browsers": { "type": "array", "items": schema("AudienceValue") },
+            "operatingSystems": { "type": "array", "items": schema("AudienceValue") },
+            "landingPages": { "type": "array", "items": schema("AudienceValue") } } }
+    })
+}
+
 fn revision_schemas() -> Value {
     json!({
         "Revision": { "type": "object", "required": ["version", "savedAt", "replacedAt", "replacedBy", "changed", "deleted", "title"], "properties": {
@@ -947,7 +994,7 @@ fn schemas() -> Value {
 
 pub fn document() -> Value {
     let mut all_schemas = schemas();
-    for more in [redirect_schemas(), revision_schemas()] {
+    for more in [redirect_schemas(), revision_schemas(), audience_schemas()] {
         if let (Some(all), Value::Object(more)) = (all_schemas.as_object_mut(), more) {
             all.extend(more);
         }

@@ -18,6 +18,7 @@
 //! | visit marker      | `VISIT#<YYYY-MM-DD>`        | `<visitor key>`      |                   |                 |
 //! | view marker       | `VIEW#<YYYY-MM-DD>#<visitor>` | `<kind>#<id>`      |                   |                 |
 //! | visit counters    | `STATS#VISITS`              | `DAY#<date>#<region>`, `TOTAL#<region>` |   |                 |
+//! | visit audience    | `STATS#AUDIENCE`            | `DAY#<date>#<region>` (a tally per source, country, device …) | | |
 //! | view counters     | `STATS#VIEWS#<kind>`        | `ITEM#<id>#<region>` |                   |                 |
 //! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
 //! | content changes   | `STATS#CONTENT`             | `CHANGES#<region>`   |                   |                 |
@@ -238,7 +239,14 @@ pub fn visits_on(day: NaiveDate, region: &str) -> Key {
     Key::new(VISITS, format!("DAY#{day}#{region}"))
 }
 
-/// Every Region's daily visit rows from `first` to `last` inclusive.
+pub const AUDIENCE: &str = "STATS#AUDIENCE";
+
+/// The day's aggregate of where this Region's visits came from and on what.
+pub fn audience_on(day: NaiveDate, region: &str) -> Key {
+    Key::new(AUDIENCE, format!("DAY#{day}#{region}"))
+}
+
+/// Every Region's daily visit rows (and audience rows) from `first` to `last` inclusive.
 pub fn visits_between(first: NaiveDate, last: NaiveDate) -> SortKeyRange {
     // '$' sorts after '#', so the upper bound includes every Region of `last`.
     SortKeyRange::Between(format!("DAY#{first}#"), format!("DAY#{last}$"))
@@ -366,6 +374,7 @@ pub mod entity {
     pub const VISIT_MARKER: &str = "VisitMarker";
     pub const VIEW_MARKER: &str = "ViewMarker";
     pub const COUNTER: &str = "Counter";
+    pub const AUDIENCE: &str = "Audience";
     pub const CATEGORY_COUNT: &str = "CategoryCount";
     pub const PREVIEW: &str = "Preview";
     pub const WEBHOOK_DELIVERY: &str = "WebhookDelivery";

@@ -17,6 +17,7 @@
 //! - `verified_tokens`: tokens verified once, accepted again by a lookup
 
 pub mod app;
+pub mod audience;
 pub mod error;
 pub mod login_throttle;
 pub mod portable;

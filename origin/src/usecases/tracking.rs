@@ -16,6 +16,7 @@ use ring::hmac;
 
 use crate::ports::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write};
+use crate::usecases::audience::{self, Admitted, Dimension, Table, VisitContext};
 use crate::usecases::error::UseCaseError;
 use crate::usecases::tracking_limit::{Kind, TrackingLimiter, network_of};
 
@@ -81,6 +82,8 @@ pub struct Tracker {
     /// TTL removes it the day after), so a visitor or view found here is a
     /// duplicate without a transaction: a repeat costs one store call, not two.
     seen: Mutex<Seen>,
+    /// The audience values this process added today (their cap).
+    admitted: Mutex<Admitted>,
 }
 
 /// The markers of one day a process saw exist (forgotten all at once when full:
@@ -98,6 +101,7 @@ impl Tracker {
             limiter: TrackingLimiter::default(),
             salt: Mutex::new(None),
             seen: Mutex::new(Seen::default()),
+            admitted: Mutex::new(Admitted::default()),
         }
     }
 
@@ -198,12 +202,15 @@ impl Tracker {
         Ok(URL_SAFE_NO_PAD.encode(&ctx.sign().as_ref()[..20]))
     }
 
+    /// Counts a visit once per visitor and day; a counted visit also adds where it
+    /// came from and on what (`audience`) to the day's aggregate row.
     pub async fn track_visit(
         &self,
         store: &dyn Store,
         day: NaiveDate,
         client_address: &str,
         user_agent: &str,
+        visit: &VisitContext,
     ) -> Result<Outcome, UseCaseError> {
         if is_bot(user_agent) {
             return Ok(Outcome::Bot);
@@ -220,7 +227,7 @@ impl Tracker {
             self.saw(day, marker);
             return Ok(outcome);
         }
-        let writes = vec![
+        let mut writes = vec![
             Write::Put {
                 item: marker_row(marker.clone(), entity::VISIT_MARKER, day),
                 condition: Condition::NotExists,
@@ -228,7 +235,27 @@ impl Tracker {
             counter(keys::visits_on(day, &self.region)),
             counter(keys::total(keys::VISITS, &self.region)),
         ];
-        let outcome = commit_once(store, writes).await?;
+        let tallies = self
+            .admitted
+            .lock()
+            .map_err(|_| poisoned())?
+            .tallies(day, audience::derive(visit, user_agent));
+        writes.push(Write::Tally {
+            key: keys::audience_on(day, &self.region),
+            entity_type: entity::AUDIENCE.into(),
+            by: tallies,
+            listed_at: None,
+        });
+        let outcome = match commit_once(store, writes.clone()).await {
+            // The day's row is full (400 KB, every origin's values together): the
+            // visit still counts, without its audience.
+            Err(UseCaseError::Store(StoreError::Limit(limit))) => {
+                tracing::warn!(%limit, "the audience row of the day is full");
+                writes.pop();
+                commit_once(store, writes).await?
+            }
+            other => other?,
+        };
         if outcome == Outcome::Counted {
             self.limiter.counted(&network, Kind::Visit);
         }
@@ -350,6 +377,22 @@ async fn commit_once(store: &dyn Store, writes: Vec<Write>) -> Result<Outcome, U
 async fn sum(store: &dyn Store, pk: &str, range: SortKeyRange) -> Result<i64, UseCaseError> {
     let rows = store.query(&Query::table(pk, range)).await?;
     Ok(rows.iter().map(|r| r.count).sum())
+}
+
+/// Where the visits of `first` to `last` (inclusive) came from and on what, summed
+/// over every Region: one Query of the days' audience rows.
+pub async fn audience_between(
+    store: &dyn Store,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<BTreeMap<Dimension, Table>, UseCaseError> {
+    let rows = store
+        .query(&Query::table(
+            keys::AUDIENCE,
+            keys::visits_between(first, last),
+        ))
+        .await?;
+    Ok(audience::tables(rows.iter().map(|row| &row.tallies)))
 }
 
 pub async fn visitor_count(store: &dyn Store) -> Result<i64, UseCaseError> {
@@ -483,7 +526,13 @@ mod tests {
         }
         let tracker = Tracker::new("local");
         tracker
-            .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0")
+            .track_visit(
+                &store,
+                day,
+                "203.0.113.7",
+                "Mozilla/5.0",
+                &VisitContext::default(),
+            )
             .await
             .unwrap();
         for age in [10, 3] {

@@ -13,6 +13,7 @@ use crate::http::request::Request;
 use crate::ports::keys;
 use crate::repo::content as content_repo;
 use crate::usecases::app::App;
+use crate::usecases::audience::{self, Dimension, VisitContext};
 use crate::usecases::tracking::{self, Outcome};
 
 pub fn kind_param(matched: &Matched<'_>) -> Result<ContentKind, ApiError> {
@@ -21,7 +22,23 @@ pub fn kind_param(matched: &Matched<'_>) -> Result<ContentKind, ApiError> {
     )?)
 }
 
+/// A visit may say where it came from (`referrer`, the landing page's `url`); the
+/// endpoint takes no body too, as it always did.
+fn visit_context(request: &Request) -> Result<VisitContext, ApiError> {
+    let mut visit = VisitContext {
+        country: request.header(audience::COUNTRY_HEADER).map(str::to_string),
+        ..VisitContext::default()
+    };
+    if !request.body.iter().all(u8::is_ascii_whitespace) {
+        let fields = request.json_fields(&["referrer", "url"])?;
+        visit.referrer = fields.text("referrer", 0, audience::MAX_URL_CHARS)?;
+        visit.url = fields.text("url", 0, audience::MAX_URL_CHARS)?;
+    }
+    Ok(visit)
+}
+
 pub async fn track_visit(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let visit = visit_context(request)?;
     let outcome = app
         .tracker
         .track_visit(
@@ -29,6 +46,7 @@ pub async fn track_visit(app: &App, request: &Request) -> Result<ApiResponse, Ap
             today_utc(),
             &request.client_address,
             request.user_agent(),
+            &visit,
         )
         .await?;
     if outcome == Outcome::Counted {
@@ -62,6 +80,39 @@ pub async fn daily_trends(app: &App, request: &Request) -> Result<ApiResponse, A
         StatusCode::OK,
         &json!({ "trends": trends }),
     ))
+}
+
+/// Where the visits of the last `days` days came from and on what: one table per
+/// dimension, most visitors first.
+pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let days = DAYS.int(&request.query)?;
+    let today = today_utc();
+    let first = today - chrono::Duration::days(days as i64 - 1);
+    let tables = tracking::audience_between(app.store.as_ref(), first, today).await?;
+    let rows = |dimension: Dimension| -> Vec<Value> {
+        tables
+            .get(&dimension)
+            .map(|table| {
+                table
+                    .iter()
+                    .map(|(value, visitors)| match dimension {
+                        Dimension::Referrer => {
+                            let (source, page) = value.split_once('\t').unwrap_or((value, ""));
+                            json!({ "source": source, "page": page, "visitors": visitors })
+                        }
+                        _ => json!({ "value": value, "visitors": visitors }),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut body = Map::new();
+    body.insert("from".into(), json!(first.to_string()));
+    body.insert("to".into(), json!(today.to_string()));
+    for dimension in Dimension::ALL {
+        body.insert(dimension.field().into(), Value::Array(rows(dimension)));
+    }
+    Ok(ApiResponse::json(StatusCode::OK, &Value::Object(body)))
 }
 
 pub async fn monthly_trends(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {

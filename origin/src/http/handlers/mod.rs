@@ -151,6 +151,7 @@ pub async fn handle(
         TrackVisit => analytics::track_visit(app, request).await,
         VisitorCount => analytics::visitor_count(app).await,
         DailyVisitorTrends => analytics::daily_trends(app, request).await,
+        VisitorAudience => analytics::audience(app, request).await,
         MonthlyVisitorTrends => analytics::monthly_trends(app, request).await,
         TrackView => analytics::track_view(app, request).await,
         ContentViews => {

@@ -1,0 +1,493 @@
+//! Where a visit came from and on what: derived once per counted visit and added
+//! to the day's aggregate row (`keys::audience_on`). Neither the address nor the
+//! User-Agent is kept; only these coarse values are.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+/// The longest `referrer` or `url` a visit may send: any URL field's limit.
+pub use folio_shared::domain::rules::MAX_URL_CHARS;
+
+/// The request header CloudFront sets from its geolocation of the viewer's
+/// address, when the origin request policy names it.
+pub const COUNTRY_HEADER: &str = "cloudfront-viewer-country";
+/// What a value longer than this is cut to (characters).
+pub const MAX_VALUE_CHARS: usize = 100;
+/// Distinct values of one dimension one origin adds per day; later ones count as
+/// [`OTHER`], so no client grows the day's row by inventing referrers.
+pub const DISTINCT_PER_DAY: usize = 100;
+pub const OTHER: &str = "(other)";
+/// The source of a visit with no referrer from another site and no campaign.
+pub const DIRECT: &str = "Direct / None";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dimension {
+    Source,
+    /// A source's referring page: `<source>\t<path>`.
+    Referrer,
+    UtmSource,
+    UtmMedium,
+    UtmCampaign,
+    Country,
+    Device,
+    Browser,
+    Os,
+    LandingPage,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 10] = [
+        Self::Source,
+        Self::Referrer,
+        Self::UtmSource,
+        Self::UtmMedium,
+        Self::UtmCampaign,
+        Self::Country,
+        Self::Device,
+        Self::Browser,
+        Self::Os,
+        Self::LandingPage,
+    ];
+
+    /// The tally name's prefix in the day's row.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Source => "src",
+            Self::Referrer => "ref",
+            Self::UtmSource => "utms",
+            Self::UtmMedium => "utmm",
+            Self::UtmCampaign => "utmc",
+            Self::Country => "cc",
+            Self::Device => "dev",
+            Self::Browser => "br",
+            Self::Os => "os",
+            Self::LandingPage => "page",
+        }
+    }
+
+    /// The owner API's name of the dimension's table.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Source => "sources",
+            Self::Referrer => "referrers",
+            Self::UtmSource => "utmSources",
+            Self::UtmMedium => "utmMediums",
+            Self::UtmCampaign => "utmCampaigns",
+            Self::Country => "countries",
+            Self::Device => "devices",
+            Self::Browser => "browsers",
+            Self::Os => "operatingSystems",
+            Self::LandingPage => "landingPages",
+        }
+    }
+
+    fn of_tag(tag: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.tag() == tag)
+    }
+}
+
+/// What the frontend and CloudFront say about a visit, as received.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct VisitContext {
+    /// `document.referrer`.
+    pub referrer: Option<String>,
+    /// The landing page's URL (`location.href`).
+    pub url: Option<String>,
+    /// `CloudFront-Viewer-Country`.
+    pub country: Option<String>,
+}
+
+/// The values of one visit, one per dimension it has.
+pub fn derive(visit: &VisitContext, user_agent: &str) -> Vec<(Dimension, String)> {
+    let landing = visit.url.as_deref().and_then(parse_url);
+    let referrer = visit
+        .referrer
+        .as_deref()
+        .and_then(parse_url)
+        .filter(|r| r.host().is_some())
+        // A referrer of the same site is a reader moving on, not a source.
+        .filter(|r| {
+            landing
+                .as_ref()
+                .is_none_or(|l| bare_host(l) != bare_host(r))
+        });
+    let query = |names: &[&str]| {
+        landing.as_ref().and_then(|l| {
+            names.iter().find_map(|name| {
+                l.query_pairs()
+                    .find(|(k, v)| k == name && !v.trim().is_empty())
+                    .map(|(_, v)| clean(&v))
+            })
+        })
+    };
+    let utm_source = query(&["utm_source", "ref", "source"]);
+    let mut out = Vec::with_capacity(Dimension::ALL.len());
+    let source = match (&referrer, &utm_source) {
+        (Some(r), _) => source_of(&bare_host(r)),
+        (None, Some(s)) => s.clone(),
+        (None, None) => DIRECT.to_string(),
+    };
+    if let Some(r) = &referrer {
+        out.push((
+            Dimension::Referrer,
+            format!("{source}\t{}", clean(r.path())),
+        ));
+    }
+    out.push((Dimension::Source, source));
+    if let Some(s) = utm_source {
+        out.push((Dimension::UtmSource, s));
+    }
+    if let Some(m) = query(&["utm_medium"]) {
+        out.push((Dimension::UtmMedium, m));
+    }
+    if let Some(c) = query(&["utm_campaign"]) {
+        out.push((Dimension::UtmCampaign, c));
+    }
+    if let Some(cc) = visit.country.as_deref().filter(|cc| is_country_code(cc)) {
+        out.push((Dimension::Country, cc.to_string()));
+    }
+    out.push((Dimension::Device, device(user_agent).into()));
+    out.push((Dimension::Browser, browser(user_agent).into()));
+    out.push((Dimension::Os, os(user_agent).into()));
+    if let Some(l) = &landing {
+        out.push((Dimension::LandingPage, clean(l.path())));
+    }
+    out
+}
+
+/// An http(s) URL; anything else is no information.
+fn parse_url(text: &str) -> Option<url::Url> {
+    if text.chars().count() > MAX_URL_CHARS {
+        return None;
+    }
+    url::Url::parse(text.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+fn bare_host(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    host.strip_prefix("www.").unwrap_or(&host).to_string()
+}
+
+/// Well-known referrers under one name (a link shortener and its site are one
+/// source); any other site is its host.
+fn source_of(host: &str) -> String {
+    const GROUPS: &[(&str, &[&str])] = &[
+        ("Twitter/X", &["t.co", "twitter.com", "x.com"]),
+        ("LinkedIn", &["lnkd.in", "linkedin.com"]),
+        ("Facebook", &["facebook.com", "fb.me"]),
+        ("Instagram", &["instagram.com"]),
+        ("YouTube", &["youtube.com", "youtu.be"]),
+        ("Reddit", &["reddit.com"]),
+        ("Hacker News", &["news.ycombinator.com"]),
+        ("GitHub", &["github.com"]),
+        ("Bing", &["bing.com"]),
+        ("DuckDuckGo", &["duckduckgo.com"]),
+        ("Bluesky", &["bsky.app"]),
+    ];
+    let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
+    if let Some((name, _)) = GROUPS
+        .iter()
+        .find(|(_, domains)| domains.iter().any(|d| under(d)))
+    {
+        return (*name).to_string();
+    }
+    // google.com, google.co.uk, news.google.de …
+    if host.starts_with("google.") || host.contains(".google.") {
+        return "Google".into();
+    }
+    clean(host)
+}
+
+fn is_country_code(cc: &str) -> bool {
+    cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Without control characters (a tab separates a referrer's source and page),
+/// trimmed, at most [`MAX_VALUE_CHARS`].
+fn clean(text: &str) -> String {
+    let kept: String = text
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_VALUE_CHARS)
+        .collect();
+    kept.trim().to_string()
+}
+
+/// Families from well-known User-Agent tokens, checked in an order that sees past
+/// the tokens every browser copies ("Mozilla", "Safari", "Chrome"). Coarse by
+/// design: a family is all the dashboard shows; a UA parsing crate's full
+/// database would add to the Lambda's zip for detail nobody reads here.
+pub fn device(ua: &str) -> &'static str {
+    if ua.contains("iPad")
+        || ua.contains("Tablet")
+        || (ua.contains("Android") && !ua.contains("Mobile"))
+    {
+        "Tablet"
+    } else if ua.contains("Mobi") || ua.contains("iPhone") || ua.contains("Android") {
+        "Mobile"
+    } else {
+        "Desktop"
+    }
+}
+
+pub fn browser(ua: &str) -> &'static str {
+    const FAMILIES: &[(&str, &[&str])] = &[
+        ("Edge", &["Edg/", "EdgA/", "EdgiOS/", "Edge/"]),
+        ("Opera", &["OPR/", "Opera"]),
+        ("Samsung Internet", &["SamsungBrowser/"]),
+        ("Firefox", &["Firefox/", "FxiOS/"]),
+        ("Chrome", &["CriOS/", "Chrome/", "Chromium/"]),
+        ("Safari", &["Safari/"]),
+    ];
+    FAMILIES
+        .iter()
+        .find(|(_, tokens)| tokens.iter().any(|t| ua.contains(t)))
+        .map_or("Other", |(name, _)| name)
+}
+
+pub fn os(ua: &str) -> &'static str {
+    const FAMILIES: &[(&str, &[&str])] = &[
+        ("Windows", &["Windows"]),
+        ("iOS", &["iPhone", "iPad", "iPod"]),
+        ("Android", &["Android"]),
+        ("ChromeOS", &["CrOS"]),
+        ("macOS", &["Mac OS X", "Macintosh"]),
+        ("Linux", &["Linux", "X11"]),
+    ];
+    FAMILIES
+        .iter()
+        .find(|(_, tokens)| tokens.iter().any(|t| ua.contains(t)))
+        .map_or("Other", |(name, _)| name)
+}
+
+/// The values this origin added today, to cap each dimension's distinct values.
+#[derive(Debug, Default)]
+pub struct Admitted {
+    day: Option<NaiveDate>,
+    values: HashMap<Dimension, HashSet<String>>,
+}
+
+impl Admitted {
+    /// The visit's tallies, each value past the day's cap counted as [`OTHER`].
+    pub fn tallies(
+        &mut self,
+        day: NaiveDate,
+        visit: Vec<(Dimension, String)>,
+    ) -> Vec<(String, i64)> {
+        if self.day != Some(day) {
+            self.day = Some(day);
+            self.values.clear();
+        }
+        visit
+            .into_iter()
+            .map(|(dimension, value)| {
+                let known = self.values.entry(dimension).or_default();
+                let value = if known.contains(&value) || known.len() < DISTINCT_PER_DAY {
+                    known.insert(value.clone());
+                    value
+                } else {
+                    OTHER.to_string()
+                };
+                (format!("{}:{value}", dimension.tag()), 1)
+            })
+            .collect()
+    }
+}
+
+/// One dimension's values over a period, most visitors first.
+pub type Table = Vec<(String, i64)>;
+
+/// Sums the days' rows (every Region's) into one table per dimension.
+pub fn tables<'a>(
+    rows: impl IntoIterator<Item = &'a BTreeMap<String, i64>>,
+) -> BTreeMap<Dimension, Table> {
+    let mut sums: BTreeMap<Dimension, HashMap<&str, i64>> = BTreeMap::new();
+    for tallies in rows {
+        for (name, n) in tallies {
+            let Some((tag, value)) = name.split_once(':') else {
+                continue;
+            };
+            if let Some(dimension) = Dimension::of_tag(tag) {
+                *sums.entry(dimension).or_default().entry(value).or_default() += n;
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|(dimension, values)| {
+            let mut table: Table = values
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(v, n)| (v.to_string(), n))
+                .collect();
+            table.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            (dimension, table)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1";
+    const FIREFOX_LINUX: &str =
+        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    const EDGE_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
+    const SAMSUNG_TABLET: &str = "Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Safari/537.36";
+    const CHROME_ANDROID: &str = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+
+    fn visit(referrer: &str, url: &str, country: &str) -> VisitContext {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        VisitContext {
+            referrer: some(referrer),
+            url: some(url),
+            country: some(country),
+        }
+    }
+
+    fn value(of: &[(Dimension, String)], dimension: Dimension) -> Option<&str> {
+        of.iter()
+            .find(|(d, _)| *d == dimension)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn real_user_agents_fall_into_their_families() {
+        for (ua, device_, browser_, os_) in [
+            (CHROME_WINDOWS, "Desktop", "Chrome", "Windows"),
+            (SAFARI_IPHONE, "Mobile", "Safari", "iOS"),
+            (FIREFOX_LINUX, "Desktop", "Firefox", "Linux"),
+            (EDGE_MAC, "Desktop", "Edge", "macOS"),
+            (SAMSUNG_TABLET, "Tablet", "Samsung Internet", "Android"),
+            (CHROME_ANDROID, "Mobile", "Chrome", "Android"),
+            ("", "Desktop", "Other", "Other"),
+        ] {
+            assert_eq!(
+                (device(ua), browser(ua), os(ua)),
+                (device_, browser_, os_),
+                "{ua}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shortener_and_its_site_are_one_source_with_the_page_but_not_its_query() {
+        let from_tco = derive(
+            &visit("https://t.co/abc?x=1", "https://me.dev/blog/a", ""),
+            "",
+        );
+        assert_eq!(value(&from_tco, Dimension::Source), Some("Twitter/X"));
+        let linkedin = derive(
+            &visit(
+                "https://www.linkedin.com/in/someone/?trk=x",
+                "https://me.dev/",
+                "DE",
+            ),
+            SAFARI_IPHONE,
+        );
+        assert_eq!(value(&linkedin, Dimension::Source), Some("LinkedIn"));
+        assert_eq!(
+            value(&linkedin, Dimension::Referrer),
+            Some("LinkedIn\t/in/someone/")
+        );
+        assert_eq!(value(&linkedin, Dimension::Country), Some("DE"));
+        let google = derive(
+            &visit("https://www.google.co.uk/", "https://me.dev/", ""),
+            "",
+        );
+        assert_eq!(value(&google, Dimension::Source), Some("Google"));
+        let other = derive(
+            &visit("https://Blog.Example.org/post", "https://me.dev/", ""),
+            "",
+        );
+        assert_eq!(value(&other, Dimension::Source), Some("blog.example.org"));
+    }
+
+    #[test]
+    fn the_same_site_and_no_referrer_are_direct_unless_a_campaign_names_a_source() {
+        let inside = derive(
+            &visit("https://www.me.dev/blog", "https://me.dev/about?x=1", ""),
+            "",
+        );
+        assert_eq!(value(&inside, Dimension::Source), Some(DIRECT));
+        assert_eq!(value(&inside, Dimension::Referrer), None);
+        assert_eq!(value(&inside, Dimension::LandingPage), Some("/about"));
+        let campaign = derive(
+            &visit(
+                "",
+                "https://me.dev/?utm_source=newsletter&utm_medium=email&utm_campaign=launch",
+                "",
+            ),
+            "",
+        );
+        assert_eq!(value(&campaign, Dimension::Source), Some("newsletter"));
+        assert_eq!(value(&campaign, Dimension::UtmMedium), Some("email"));
+        assert_eq!(value(&campaign, Dimension::UtmCampaign), Some("launch"));
+        let by_ref = derive(&visit("", "https://me.dev/?ref=producthunt", ""), "");
+        assert_eq!(value(&by_ref, Dimension::UtmSource), Some("producthunt"));
+    }
+
+    #[test]
+    fn hostile_values_are_cut_cleaned_or_ignored() {
+        let long = format!("https://me.dev/?utm_campaign={}", "a".repeat(1500));
+        let derived = derive(&visit("javascript:alert(1)", &long, "germany"), "");
+        assert_eq!(value(&derived, Dimension::Source), Some(DIRECT));
+        assert_eq!(value(&derived, Dimension::Country), None);
+        assert_eq!(
+            value(&derived, Dimension::UtmCampaign).map(|c| c.chars().count()),
+            Some(MAX_VALUE_CHARS)
+        );
+        let control = derive(&visit("", "https://me.dev/?utm_source=a%0Ab%09c", ""), "");
+        assert_eq!(value(&control, Dimension::UtmSource), Some("abc"));
+        assert_eq!(derive(&visit("not a url", "also not", ""), "").len(), 4);
+        // A URL past the field's limit says nothing at all.
+        let too_long = format!("https://me.dev/?utm_source={}", "a".repeat(MAX_URL_CHARS));
+        assert_eq!(
+            value(&derive(&visit("", &too_long, ""), ""), Dimension::UtmSource),
+            None
+        );
+    }
+
+    #[test]
+    fn past_the_days_cap_new_values_count_as_other_and_known_ones_still_count() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let mut admitted = Admitted::default();
+        for n in 0..DISTINCT_PER_DAY {
+            admitted.tallies(day, vec![(Dimension::Source, format!("site{n}.example"))]);
+        }
+        assert_eq!(
+            admitted.tallies(day, vec![(Dimension::Source, "new.example".into())]),
+            vec![(format!("src:{OTHER}"), 1)]
+        );
+        assert_eq!(
+            admitted.tallies(day, vec![(Dimension::Source, "site3.example".into())]),
+            vec![("src:site3.example".to_string(), 1)]
+        );
+        let tomorrow = day.succ_opt().unwrap();
+        assert_eq!(
+            admitted.tallies(tomorrow, vec![(Dimension::Source, "new.example".into())]),
+            vec![("src:new.example".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn tables_sum_every_row_most_visitors_first() {
+        let row = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        let rows = [
+            row(&[("src:LinkedIn", 2), ("cc:DE", 1), ("ignored", 4)]),
+            row(&[("src:LinkedIn", 1), ("src:Google", 5), ("cc:DE", 0)]),
+        ];
+        let tables = tables(&rows);
+        assert_eq!(
+            tables[&Dimension::Source],
+            vec![("Google".to_string(), 5), ("LinkedIn".to_string(), 3)]
+        );
+        assert_eq!(tables[&Dimension::Country], vec![("DE".to_string(), 1)]);
+    }
+}
