@@ -459,6 +459,7 @@ mod tests {
             "listTrash",
             "restoreDeleted",
             "search",
+            "getVisitorAudience",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }
