@@ -1,5 +1,6 @@
-// The dashboard: visitors and views, per day and per month, the most viewed items,
-// what is published of each kind, and what goes out next.
+// The dashboard: visitors and views, per day and per month, where visitors come
+// from (audience.js), the most viewed items, what is published of each kind, and
+// what goes out next.
 "use strict";
 
 (function (folio) {
@@ -8,6 +9,7 @@
   const { KINDS } = folio.kinds;
   const { chartOrEmpty } = folio.charts;
   const { formatDate } = folio.format;
+  const { card: audienceCard } = folio.audience;
 
   async function render() {
     page("Dashboard", h("p", { class: "loading", "aria-busy": "true" }, "Loading the numbers…"));
@@ -29,6 +31,7 @@
     const daily = h("section", { class: "card", "aria-labelledby": "daily-title" });
     const monthly = h("section", { class: "card", "aria-labelledby": "monthly-title" });
     const top = h("section", { class: "card", "aria-labelledby": "top-title" });
+    const audience = h("section", { class: "card", "aria-labelledby": "audience-title" });
     page("Dashboard",
       h("div", { class: "grid" },
         stat("Visitors", visitors, "stat-visitors"),
@@ -37,8 +40,8 @@
           stat(`Published ${KINDS[kind].plural.toLowerCase()}`, published[i], `stat-published-${kind}`, `#/${kind}`)),
         stat("Scheduled", upcoming.length, "stat-scheduled"),
         stat("Drafts", sum(drafts), "stat-drafts")),
-      scheduledCard(upcoming), daily, monthly, top);
-    await Promise.all([dailyChart(daily, 30), monthlyChart(monthly), topContent(top, titles)]);
+      scheduledCard(upcoming), daily, audience, monthly, top);
+    await Promise.all([dailyChart(daily, 30), audienceCard(audience), monthlyChart(monthly), topContent(top, titles)]);
   }
 
   /// Every item of every kind, with its kind.

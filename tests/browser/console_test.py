@@ -479,13 +479,22 @@ class ConsoleTests:
         self.assertEqual(status, 201)
         self.server.request("POST", f"/v1/blog/posts/{post['id']}/publish", token=token)
         reader = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
-        _, _, visit = self.server.request("POST", "/v1/visitors/track", headers=reader)
+        came_from = {"referrer": "https://lnkd.in/a-share", "url": "https://me.example/blog/x?utm_campaign=launch"}
+        _, _, visit = self.server.request("POST", "/v1/visitors/track", came_from, headers=reader)
         self.assertTrue(visit["tracked"], visit)
         _, _, view = self.server.request("POST", "/v1/analytics/track",
                                          {"contentType": "blog", "contentId": post["id"]}, headers=reader)
         self.assertTrue(view["tracked"], view)
         self.signed_in()
         self.go("#/dashboard")
+        # Where the visitor came from, on what: the audience card, with a source's pages.
+        self.text_in("#audience-sources", "LinkedIn")
+        self.text_in("#audience-browsers", "Firefox")
+        self.text_in("#audience-operatingSystems", "Linux")
+        self.text_in("#audience-landingPages", "/blog/x")
+        self.text_in("#audience-utmCampaigns", "launch")
+        self.browser.find_element(By.XPATH, "//table[@id='audience-sources']//button[text()='LinkedIn']").click()
+        self.text_in("#audience-referrers", "/a-share")
         bars = self.visible("#daily-chart")
         values = [int(b.get_attribute("data-value")) for b in bars.find_elements(By.CSS_SELECTOR, "rect.bar")]
         self.assertEqual(len(values), 30)

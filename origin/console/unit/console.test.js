@@ -175,3 +175,25 @@ test("the changed fields of two versions leave out the save time and the rendere
   assert.deepEqual(changedFields(before, after).map((f) => [f.name, f.before, f.after]),
     [["tags", '["x"]', '["x","y"]'], ["title", "A", "B"]]);
 });
+
+test("an audience table shows its first rows and sums the rest as Others", () => {
+  const rows = Array.from({ length: 12 }, (_, i) => ({ value: `site${i}`, visitors: 12 - i }));
+  const shown = folio.audience.shown(rows);
+  assert.equal(shown.length, 8);
+  assert.deepEqual(shown[6], { value: "site6", visitors: 6 });
+  assert.deepEqual(shown[7], { value: "Others", visitors: 5 + 4 + 3 + 2 + 1 });
+  assert.deepEqual(folio.audience.shown(rows.slice(0, 3)), rows.slice(0, 3));
+});
+
+test("a source's drill-down lists only the pages that linked from it", () => {
+  const referrers = [
+    { source: "LinkedIn", page: "/in/someone/", visitors: 3 },
+    { source: "Hacker News", page: "/item", visitors: 9 },
+    { source: "LinkedIn", page: "/feed/", visitors: 1 },
+  ];
+  assert.deepEqual(folio.audience.pagesOf(referrers, "LinkedIn"), [
+    { value: "/in/someone/", visitors: 3 },
+    { value: "/feed/", visitors: 1 },
+  ]);
+  assert.deepEqual(folio.audience.pagesOf(referrers, "Google"), []);
+});

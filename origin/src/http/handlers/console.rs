@@ -40,6 +40,11 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../console/preview.js"),
     ),
     (
+        "audience.js",
+        JS,
+        include_bytes!("../../../console/audience.js"),
+    ),
+    (
         "dashboard.js",
         JS,
         include_bytes!("../../../console/dashboard.js"),
