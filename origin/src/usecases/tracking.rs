@@ -227,32 +227,34 @@ impl Tracker {
             self.saw(day, marker);
             return Ok(outcome);
         }
-        let mut writes = vec![
-            Write::Put {
-                item: marker_row(marker.clone(), entity::VISIT_MARKER, day),
-                condition: Condition::NotExists,
-            },
-            counter(keys::visits_on(day, &self.region)),
-            counter(keys::total(keys::VISITS, &self.region)),
-        ];
+        let counted = || {
+            vec![
+                Write::Put {
+                    item: marker_row(marker.clone(), entity::VISIT_MARKER, day),
+                    condition: Condition::NotExists,
+                },
+                counter(keys::visits_on(day, &self.region)),
+                counter(keys::total(keys::VISITS, &self.region)),
+            ]
+        };
         let tallies = self
             .admitted
             .lock()
             .map_err(|_| poisoned())?
             .tallies(day, audience::derive(visit, user_agent));
+        let mut writes = counted();
         writes.push(Write::Tally {
             key: keys::audience_on(day, &self.region),
             entity_type: entity::AUDIENCE.into(),
             by: tallies,
             listed_at: None,
         });
-        let outcome = match commit_once(store, writes.clone()).await {
+        let outcome = match commit_once(store, writes).await {
             // The day's row is full (400 KB, every origin's values together): the
             // visit still counts, without its audience.
             Err(UseCaseError::Store(StoreError::Limit(limit))) => {
                 tracing::warn!(%limit, "the audience row of the day is full");
-                writes.pop();
-                commit_once(store, writes).await?
+                commit_once(store, counted()).await?
             }
             other => other?,
         };
@@ -495,6 +497,73 @@ mod tests {
             assert!(is_bot(ua), "{ua:?} not seen as a bot");
         }
         assert!(!is_bot("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"));
+    }
+
+    /// A day's audience row at DynamoDB's item limit never costs a visit its count:
+    /// the visit commits again without its audience.
+    #[tokio::test]
+    async fn a_full_audience_row_still_counts_the_visit() {
+        use crate::adapters::local::embedded::EmbeddedStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
+        let day = chrono::Utc::now().date_naive();
+        let tracker = Tracker::new("local");
+        // Fill today's row to 60 bytes under 400 KB with values of other origins.
+        let key = keys::audience_on(day, tracker.region());
+        let mut filler: Vec<(String, i64)> = (0..390)
+            .map(|n| (format!("page:/{n:04}{}", "x".repeat(1000)), 1))
+            .collect();
+        let row_of = |tallies: &[(String, i64)]| Item {
+            pk: key.pk.clone(),
+            sk: key.sk.clone(),
+            entity_type: entity::AUDIENCE.into(),
+            tallies: tallies.iter().cloned().collect(),
+            ..Item::default()
+        };
+        let room = crate::ports::store::limits::MAX_ITEM_BYTES
+            - 60
+            - crate::ports::store::item_size(&row_of(&filler));
+        let last = format!("page:/last{}", "z".repeat(room));
+        filler.push((last, 1));
+        let overshoot = crate::ports::store::item_size(&row_of(&filler))
+            - (crate::ports::store::limits::MAX_ITEM_BYTES - 60);
+        let last = filler.pop().unwrap().0;
+        filler.push((last[..last.len() - overshoot].to_string(), 1));
+        assert_eq!(
+            crate::ports::store::item_size(&row_of(&filler)),
+            crate::ports::store::limits::MAX_ITEM_BYTES - 60
+        );
+        store
+            .transact(vec![Write::Tally {
+                key: key.clone(),
+                entity_type: entity::AUDIENCE.into(),
+                by: filler,
+                listed_at: None,
+            }])
+            .await
+            .unwrap();
+        let visit = VisitContext {
+            url: Some(format!("https://me.example/{}", "y".repeat(90))),
+            ..VisitContext::default()
+        };
+        let outcome = tracker
+            .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0", &visit)
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::Counted);
+        assert_eq!(visitor_count(&store).await.unwrap(), 1);
+        let row = store.get(&key).await.unwrap().unwrap();
+        assert_eq!(
+            row.tallies.len(),
+            391,
+            "the audience was left out, nothing else"
+        );
+        // The same visitor again is still a duplicate.
+        let again = tracker
+            .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0", &visit)
+            .await
+            .unwrap();
+        assert_eq!(again, Outcome::Duplicate);
     }
 
     /// Yesterday's visitor keys must not be recomputable: a new day's salt deletes
