@@ -323,18 +323,37 @@ async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto(
         );
         // A new visitor per variant (one table for both): a browser of its own.
         let agent = format!("Mozilla/5.0 (artifacts {case})");
+        // It came from LinkedIn and claims a country of its own: the country the
+        // origin records is CloudFront's (the stand-in maps 203.0.113.0/24 to JP).
         let (status, tracked) = viewer
             .call(
                 Method::POST,
                 "/v1/visitors/track",
-                &[("user-agent", &agent)],
-                None,
+                &[("user-agent", &agent), ("cloudfront-viewer-country", "ZZ")],
+                Some(json!({ "referrer": "https://lnkd.in/share", "url": "https://me.example/" })),
             )
             .await;
         assert_eq!(
             (status, tracked["tracked"].as_bool()),
             (200, Some(true)),
             "{case}"
+        );
+        let (status, audience) = viewer
+            .call(Method::GET, "/v1/visitors/audience?days=1", &owner, None)
+            .await;
+        assert_eq!(status, 200, "{case}: {audience}");
+        let values = |table: &str| -> Vec<String> {
+            audience[table]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|row| row["value"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(values("countries"), ["JP"], "{case}");
+        assert!(
+            values("sources").contains(&"LinkedIn".to_string()),
+            "{case}: {audience}"
         );
 
         // A viewer who sends the hand-off header with a stolen (valid) token and no
