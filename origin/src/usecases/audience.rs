@@ -19,11 +19,19 @@ pub const DISTINCT_PER_DAY: usize = 100;
 pub const OTHER: &str = "(other)";
 /// The source of a visit with no referrer from another site and no campaign.
 pub const DIRECT: &str = "Direct / None";
+/// Between a referrer's source and its page in a `Referrer` value: a control
+/// character, which `clean` takes out of every value.
+const PAGE_SEPARATOR: char = '\t';
+
+/// A `Referrer` value's source and page.
+pub fn source_and_page(value: &str) -> (&str, &str) {
+    value.split_once(PAGE_SEPARATOR).unwrap_or((value, ""))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dimension {
     Source,
-    /// A source's referring page: `<source>\t<path>`.
+    /// A source's referring page: `<source>`, [`PAGE_SEPARATOR`], `<path>`.
     Referrer,
     UtmSource,
     UtmMedium,
@@ -130,7 +138,7 @@ pub fn derive(visit: &VisitContext, user_agent: &str) -> Vec<(Dimension, String)
     if let Some(r) = &referrer {
         out.push((
             Dimension::Referrer,
-            format!("{source}\t{}", clean(r.path())),
+            format!("{source}{PAGE_SEPARATOR}{}", clean(r.path())),
         ));
     }
     out.push((Dimension::Source, source));
@@ -242,10 +250,7 @@ pub fn browser(ua: &str) -> &'static str {
         ("Chrome", &["CriOS/", "Chrome/", "Chromium/"]),
         ("Safari", &["Safari/"]),
     ];
-    FAMILIES
-        .iter()
-        .find(|(_, tokens)| tokens.iter().any(|t| ua.contains(t)))
-        .map_or("Other", |(name, _)| name)
+    family(ua, FAMILIES)
 }
 
 pub fn os(ua: &str) -> &'static str {
@@ -257,7 +262,12 @@ pub fn os(ua: &str) -> &'static str {
         ("macOS", &["Mac OS X", "Macintosh"]),
         ("Linux", &["Linux", "X11"]),
     ];
-    FAMILIES
+    family(ua, FAMILIES)
+}
+
+/// The first family one of whose tokens `ua` holds; "Other" if none.
+fn family(ua: &str, families: &[(&'static str, &[&str])]) -> &'static str {
+    families
         .iter()
         .find(|(_, tokens)| tokens.iter().any(|t| ua.contains(t)))
         .map_or("Other", |(name, _)| name)

@@ -97,7 +97,7 @@ pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiEr
                     .iter()
                     .map(|(value, visitors)| match dimension {
                         Dimension::Referrer => {
-                            let (source, page) = value.split_once('\t').unwrap_or((value, ""));
+                            let (source, page) = audience::source_and_page(value);
                             json!({ "source": source, "page": page, "visitors": visitors })
                         }
                         _ => json!({ "value": value, "visitors": visitors }),
