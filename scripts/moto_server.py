@@ -16,9 +16,19 @@ GetTokensFromRefreshToken" (the page names no error for that: the stricter
 InvalidParameterException here). With rotation off, it returns new ID and access
 tokens only.
 
+And DynamoDB's: a TransactWriteItems call with a ClientRequestToken is idempotent
+("TransactWriteItems", Amazon DynamoDB API Reference: "multiple identical calls have
+the same effect as one single call"; the token is valid for 10 minutes after the
+first request that uses it completes; the same token with other parameters is an
+IdempotentParameterMismatch). moto ignores the token, so a transaction that
+committed but whose answer arrived after the client's timeout was applied again on
+the client's retry, and a dedup marker or a version condition then failed against
+the client's own first write.
+
 Usage: python scripts/moto_server.py PORT
 """
 
+import json
 import sys
 import threading
 import time
@@ -31,6 +41,7 @@ from moto.cognitoidp.exceptions import (
 )
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.responses import DynamoHandler
 from moto.core.responses import ActionResult
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -115,6 +126,44 @@ def refuse_initiate_auth_refresh_under_rotation(original):
 CognitoIdpResponse.get_tokens_from_refresh_token = get_tokens_from_refresh_token
 cognito.CognitoIdpBackend.initiate_auth = refuse_initiate_auth_refresh_under_rotation(
     cognito.CognitoIdpBackend.initiate_auth
+)
+
+
+# TransactWriteItems tokens that committed -> (the window's end, the call's items).
+COMMITTED: dict[str, tuple[float, str]] = {}
+TOKEN_WINDOW_SECS = 600
+
+
+class IdempotentParameterMismatch(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__(
+            "IdempotentParameterMismatchException",
+            "The request uses the same client token as a previous, but non-identical request.",
+        )
+
+
+def idempotent_transact_write_items(original):
+    def transact_write_items(self):
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return original(self)
+        items = json.dumps(self.body.get("TransactItems"), sort_keys=True)
+        now = time.time()
+        for old in [t for t, (until, _) in COMMITTED.items() if until < now]:
+            del COMMITTED[old]
+        if token in COMMITTED:
+            if COMMITTED[token][1] != items:
+                raise IdempotentParameterMismatch()
+            return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+        result = original(self)
+        COMMITTED[token] = (time.time() + TOKEN_WINDOW_SECS, items)
+        return result
+
+    return transact_write_items
+
+
+DynamoHandler.transact_write_items = idempotent_transact_write_items(
+    DynamoHandler.transact_write_items
 )
 
 
