@@ -1225,8 +1225,253 @@ async fn a_visit_adds_its_source_campaign_country_and_device_to_the_days_audienc
         pairs(&[("/", 1), ("/blog/a-post", 1)])
     );
     assert_eq!(
+        table("filtered"),
+        pairs(&[("Bot", 1)]),
+        "the crawler is counted as filtered, once"
+    );
+    assert_eq!(audience.body["totals"]["visitors"], 3);
+    assert_eq!(
         s.get("/v1/visitors/count", None).await.body["count"],
         3,
         "the audience never changes the count"
+    );
+    // Nothing that identifies a reader was stored: no address, no User-Agent, no
+    // referrer's query string (the whole store, byte for byte or item by item).
+    let stored = s.stored_text().await;
+    assert!(
+        stored.contains("LinkedIn"),
+        "the scan sees the audience rows"
+    );
+    for secret in [
+        "127.0.0.2",
+        "127.0.0.3",
+        "Mobile/15E148",
+        "Win64; x64",
+        "Googlebot",
+        "trk=public_post",
+        "me.example",
+    ] {
+        assert!(!stored.contains(secret), "{secret:?} was stored");
+    }
+}
+
+/// A page's one engagement beacon makes its view a read (30 s visible, or 75 %
+/// scrolled) once per visitor, item and day; the owner's audience shows the
+/// period's views, reads and median time on page, per item and in total. Beacons
+/// arrive as text/plain (navigator.sendBeacon, no CORS preflight).
+#[tokio::test]
+async fn an_engagement_beacon_counts_a_read_once_with_its_time_on_page() {
+    let s = TestServer::spawn().await;
+    let post = s.create("/v1/blog/posts", blog_body("Read me")).await;
+    let id = post["id"].as_str().unwrap().to_string();
+    s.publish("/v1/blog/posts", &id).await;
+    let draft = s.create("/v1/blog/posts", blog_body("Not yet")).await;
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let beacon = |client: reqwest::Client, path: &'static str, body: serde_json::Value| {
+        let url = format!("{}{path}", s.base);
+        async move {
+            TestServer::finish(
+                client
+                    .post(url)
+                    .header(
+                        "user-agent",
+                        "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+                    )
+                    .header("content-type", "text/plain;charset=UTF-8")
+                    .body(body.to_string()),
+            )
+            .await
+        }
+    };
+    let item = json!({ "contentType": "blog", "contentId": id });
+    let view = beacon(from("127.0.0.2"), "/v1/analytics/track", item.clone()).await;
+    assert_eq!(view.status, 200, "{}", view.text);
+    assert_eq!(view.body["tracked"], true);
+    let engaged = |seconds: u32, scrolled: u32| {
+        let mut body = item.clone();
+        body["seconds"] = json!(seconds);
+        body["scrolled"] = json!(scrolled);
+        body
+    };
+    let read = beacon(
+        from("127.0.0.2"),
+        "/v1/analytics/engagement",
+        engaged(45, 10),
+    )
+    .await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body, json!({ "tracked": true, "read": true }));
+    s.conforms(&read, "post", "/analytics/engagement").await;
+    let again = beacon(
+        from("127.0.0.2"),
+        "/v1/analytics/engagement",
+        engaged(600, 100),
+    )
+    .await;
+    assert_eq!(
+        again.body,
+        json!({ "tracked": false, "read": false }),
+        "one beacon per visitor, item and day"
+    );
+    let glance = beacon(
+        from("127.0.0.3"),
+        "/v1/analytics/engagement",
+        engaged(3, 20),
+    )
+    .await;
+    assert_eq!(glance.body, json!({ "tracked": true, "read": false }));
+    let mut on_draft = engaged(40, 0);
+    on_draft["contentId"] = draft["id"].clone();
+    assert_eq!(
+        beacon(from("127.0.0.3"), "/v1/analytics/engagement", on_draft)
+            .await
+            .status,
+        404,
+        "a draft's id is never counted (nor grows the day's row)"
+    );
+    for bad in [
+        engaged(86_401, 0),
+        json!({ "contentType": "blog", "contentId": id, "seconds": -1, "scrolled": 0 }),
+        json!({ "contentType": "blog", "contentId": id, "seconds": 3, "scrolled": 101 }),
+        json!({ "contentType": "blog", "contentId": id, "seconds": 3 }),
+    ] {
+        let r = beacon(from("127.0.0.4"), "/v1/analytics/engagement", bad.clone()).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+    let xml = TestServer::finish(
+        from("127.0.0.4")
+            .post(format!("{}/v1/analytics/engagement", s.base))
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+            )
+            .header("content-type", "application/xml")
+            .body(engaged(40, 0).to_string()),
+    )
+    .await;
+    assert_eq!(xml.status, 415, "{}", xml.text);
+
+    let audience = s
+        .get("/v1/visitors/audience?days=1", Some(&s.owner_token))
+        .await;
+    assert_eq!(audience.status, 200, "{}", audience.text);
+    s.conforms(&audience, "get", "/visitors/audience").await;
+    // Beacons of 45 s and 3 s: the median is the top of the 0–5 s bucket.
+    assert_eq!(
+        audience.body["totals"],
+        json!({ "visitors": 0, "views": 1, "reads": 1, "medianSeconds": 5 })
+    );
+    assert_eq!(
+        audience.body["content"],
+        json!([{ "contentType": "blog", "contentId": id, "views": 1, "reads": 1, "medianSeconds": 5 }])
+    );
+    assert_eq!(
+        audience.body["previous"]["totals"],
+        json!({ "visitors": 0, "views": 0, "reads": 0, "medianSeconds": null })
+    );
+}
+
+/// One `<script>` tag on the owner's site loads the tracker from the API's own
+/// address: JavaScript, kept by browsers and CloudFront for a year (its bytes never
+/// change at this path), so the second load costs the origin nothing.
+#[tokio::test]
+async fn the_tracking_script_is_served_as_javascript_and_cached_for_good() {
+    let s = TestServer::spawn().await;
+    let first = s.get("/v1/tracker/1.js", None).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert!(
+        first
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let cache = first.header("cache-control").unwrap();
+    assert!(
+        cache.contains("immutable") && cache.contains("max-age=31536000"),
+        "{cache}"
+    );
+    assert!(first.text.contains("visitors/track") && first.text.contains("sendBeacon"));
+    let origin = s.origin_requests();
+    let second = s.get("/v1/tracker/1.js", None).await;
+    assert_eq!(second.text, first.text);
+    assert_eq!(
+        s.origin_requests(),
+        origin,
+        "the second load is the cache's"
+    );
+}
+
+/// The owner sees how many distinct visitors were tracked in the last five
+/// minutes, repeat visits included, bots and referrer spam left out; a spam
+/// visit is counted as filtered and nowhere else.
+#[tokio::test]
+async fn live_visitors_are_the_distinct_people_tracked_in_the_last_five_minutes() {
+    let s = TestServer::spawn().await;
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let visit = |client: reqwest::Client, ua: &'static str, referrer: &'static str| {
+        let url = format!("{}/v1/visitors/track", s.base);
+        async move {
+            TestServer::finish(
+                client
+                    .post(url)
+                    .header("user-agent", ua)
+                    .header("content-type", "text/plain")
+                    .body(
+                        json!({ "referrer": referrer, "url": "https://me.example/" }).to_string(),
+                    ),
+            )
+            .await
+        }
+    };
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0";
+    assert_eq!(s.get("/v1/visitors/live", None).await.status, 401);
+    let empty = s.get("/v1/visitors/live", Some(&s.owner_token)).await;
+    assert_eq!(empty.status, 200, "{}", empty.text);
+    s.conforms(&empty, "get", "/visitors/live").await;
+    assert_eq!(empty.body, json!({ "visitors": 0, "windowSeconds": 300 }));
+    assert_eq!(
+        visit(from("127.0.0.2"), FIREFOX, "").await.body["tracked"],
+        true
+    );
+    assert_eq!(
+        visit(from("127.0.0.2"), FIREFOX, "").await.body["tracked"],
+        false
+    );
+    assert_eq!(
+        visit(from("127.0.0.3"), FIREFOX, "").await.body["tracked"],
+        true
+    );
+    let spam = visit(from("127.0.0.4"), FIREFOX, "https://semalt.com/crawler").await;
+    assert_eq!(spam.status, 200, "{}", spam.text);
+    assert_eq!(spam.body["tracked"], false);
+    let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
+    assert_eq!(
+        visit(from("127.0.0.4"), headless, "").await.body["tracked"],
+        false
+    );
+    let live = s.get("/v1/visitors/live", Some(&s.owner_token)).await;
+    assert_eq!(live.body["visitors"], 2, "{}", live.text);
+    let audience = s
+        .get("/v1/visitors/audience?days=1", Some(&s.owner_token))
+        .await;
+    assert_eq!(
+        audience.body["filtered"],
+        json!([{ "value": "Bot", "visitors": 1 }, { "value": "Referrer spam", "visitors": 1 }])
+    );
+    assert_eq!(audience.body["totals"]["visitors"], 2);
+    assert!(
+        !audience.text.contains("semalt"),
+        "a spam referrer is no source: {}",
+        audience.text
     );
 }

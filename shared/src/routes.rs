@@ -6,7 +6,8 @@ use http::Method;
 
 use crate::domain::ContentKind;
 use crate::domain::query::{
-    BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PROJECT_LIST, QueryParam, SEARCH, TOP_LIMIT,
+    BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PERIOD_DAYS, PROJECT_LIST, QueryParam, SEARCH,
+    TOP_LIMIT,
 };
 use crate::error::ApiError;
 
@@ -68,9 +69,16 @@ pub enum RouteId {
     VisitorCount,
     DailyVisitorTrends,
     MonthlyVisitorTrends,
-    /// Where visits came from and on what (sources, campaigns, countries, devices …).
+    /// Where visits came from and on what (sources, campaigns, countries, devices …),
+    /// what they read, compared with the period before.
     VisitorAudience,
+    /// Visitors seen in the last five minutes.
+    LiveVisitors,
     TrackView,
+    /// A view's one engagement beacon: time on page and how far it was scrolled.
+    TrackEngagement,
+    /// The tracking script a site includes with one `<script>` tag.
+    TrackerScript,
     ContentViews,
     ContentTypeViews,
     TopContent,
@@ -252,8 +260,13 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
     route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends", query = &[DAYS]),
     route!(GET "/v1/visitors/trends/monthly" => MonthlyVisitorTrends, Owner, Never, "getMonthlyVisitorTrends", query = &[MONTHS]),
-    route!(GET "/v1/visitors/audience" => VisitorAudience, Owner, Never, "getVisitorAudience", query = &[DAYS]),
+    route!(GET "/v1/visitors/audience" => VisitorAudience, Owner, Never, "getVisitorAudience", query = &[PERIOD_DAYS]),
+    route!(GET "/v1/visitors/live" => LiveVisitors, Owner, Never, "getLiveVisitors"),
     route!(POST "/v1/analytics/track" => TrackView, Tracking, Never, "trackContentView"),
+    route!(POST "/v1/analytics/engagement" => TrackEngagement, Tracking, Never, "trackEngagement"),
+    // A new version of the script gets a new path; this one's bytes never change
+    // (held by a test), so browsers and CloudFront keep it for a year.
+    route!(GET "/v1/tracker/1.js" => TrackerScript, Public, Caching::Immutable, "getTrackerScript"),
     route!(GET "/v1/analytics/views/{contentType}/{contentId}" => ContentViews, Public, COUNTER, "getContentViewCount"),
     route!(GET "/v1/analytics/views/{contentType}" => ContentTypeViews, Owner, Never, "getAllViewStats"),
     route!(GET "/v1/analytics/top-content" => TopContent, Owner, Never, "getTopContent", query = &[TOP_LIMIT]),
@@ -447,6 +460,9 @@ mod tests {
             "listRedirects",
             "putRedirect",
             "deleteRedirect",
+            "getLiveVisitors",
+            "trackEngagement",
+            "getTrackerScript",
             "listBlogPostRevisions",
             "listProjectRevisions",
             "listCertificationRevisions",

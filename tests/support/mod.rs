@@ -280,6 +280,27 @@ impl TestServer {
         schema::check_response(&spec, method, path, resp.status, &resp.body);
     }
 
+    /// Everything the store holds, as text: the embedded store's files byte for
+    /// byte (free pages included), or every DynamoDB item.
+    pub async fn stored_text(&self) -> String {
+        if let Some((_, fixture)) = &self.moto {
+            return fixture.table_text().await;
+        }
+        fn walk(dir: &std::path::Path, out: &mut Vec<u8>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.extend(std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        let mut bytes = Vec::new();
+        walk(self.data_dir.path(), &mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     /// The local issuer and store; tests that forge tokens run on the embedded backend.
     pub fn local(&self) -> &Local {
         self.server

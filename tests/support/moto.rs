@@ -189,6 +189,29 @@ impl AwsFixture {
         Self { settings, sdk }
     }
 
+    /// Every item of the table, as text (a full Scan through the SDK, paged).
+    pub async fn table_text(&self) -> String {
+        let client = folio::dynamo_admin::client(&self.settings, &self.sdk);
+        let mut out = String::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&self.settings.table_name)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("table scanned");
+            for item in page.items() {
+                out.push_str(&format!("{item:?}\n"));
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return out;
+            }
+        }
+    }
+
     /// A confirmed user with a permanent password who is in no group.
     pub async fn add_user(&self, email: &str, password: &str) {
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&self.sdk);

@@ -16,8 +16,10 @@ use crate::http::handlers::feeds::FEED_ENTRIES;
 use crate::http::handlers::media as media_handler;
 use crate::http::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
 use crate::http::handlers::render as render_handler;
+use crate::http::request::BEACON_MEDIA_TYPES;
 use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
 use crate::repo::history::{KEEP_DAYS, KEEP_NEWEST, TRASH_DAYS};
+use crate::usecases::readership;
 use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS, path_pattern};
 use crate::usecases::search::MAX_QUERY_CHARS;
 use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
@@ -59,9 +61,14 @@ fn body(schema_value: Value) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": schema_value } } })
 }
 
-/// A body a client may leave out.
-fn optional_body(schema_value: Value) -> Value {
-    json!({ "required": false, "content": { "application/json": { "schema": schema_value } } })
+/// A tracking body: JSON, labelled `application/json` or `text/plain` (what
+/// `navigator.sendBeacon` sends without a CORS preflight).
+fn beacon_body(schema_value: Value, required: bool) -> Value {
+    let content: Map<String, Value> = BEACON_MEDIA_TYPES
+        .iter()
+        .map(|m| ((*m).to_string(), json!({ "schema": schema_value })))
+        .collect();
+    json!({ "required": required, "content": content })
 }
 
 fn list_schema(field: &str, item: &str) -> Value {
@@ -529,7 +536,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             ]
         }
         TrackVisit => {
-            request = Some(optional_body(schema("TrackVisitRequest")));
+            request = Some(beacon_body(schema("TrackVisitRequest"), false));
             vec![
                 (
                     200,
@@ -590,8 +597,45 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (403, error_ref(403)),
             ]
         }
+        LiveVisitors => vec![
+            (
+                200,
+                ok(
+                    "Distinct visitors whose visit was tracked in the last five minutes (by whole minutes, the current one included), in every Region",
+                    json!({ "type": "object", "required": ["visitors", "windowSeconds"], "properties": {
+                        "visitors": { "type": "integer", "minimum": 0 }, "windowSeconds": { "type": "integer" } } }),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+        ],
+        TrackEngagement => {
+            request = Some(beacon_body(schema("TrackEngagementRequest"), true));
+            vec![
+                (
+                    200,
+                    ok(
+                        "Beacon received: `tracked` when it was this visitor's first for the item today (later ones are not counted), `read` when the view counts as a read",
+                        json!({ "type": "object", "required": ["tracked", "read"], "properties": {
+                            "tracked": { "type": "boolean" }, "read": { "type": "boolean" } } }),
+                    ),
+                ),
+                (400, error_ref(400)),
+                (404, error_ref(404)),
+                (415, error_ref(415)),
+                (429, error_ref(429)),
+            ]
+        }
+        TrackerScript => vec![(
+            200,
+            document_of(
+                "The tracking script: one `<script src=\".../v1/tracker/1.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, the item's view and its engagement (docs/TRACKING.md). Its bytes never change at this path: cached for a year",
+                "text/javascript",
+                json!({ "type": "string" }),
+            ),
+        )],
         TrackView => {
-            request = Some(body(schema("TrackViewRequest")));
+            request = Some(beacon_body(schema("TrackViewRequest"), true));
             vec![
                 (
                     200,
@@ -602,6 +646,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 ),
                 (400, error_ref(400)),
                 (404, error_ref(404)),
+                (415, error_ref(415)),
                 (429, error_ref(429)),
             ]
         }
@@ -830,8 +875,29 @@ fn audience_schemas() -> Value {
             "url": { "type": "string", "maxLength": MAX_URL_CHARS, "description": "The landing page's URL: its path, and its utm_source (or ref, source), utm_medium and utm_campaign" } } },
         "AudienceValue": { "type": "object", "required": ["value", "visitors"], "properties": {
             "value": { "type": "string" }, "visitors": { "type": "integer", "minimum": 1 } } },
-        "VisitorAudience": { "type": "object", "required": ["from", "to", "sources", "referrers", "utmSources", "utmMediums", "utmCampaigns", "countries", "devices", "browsers", "operatingSystems", "landingPages"], "properties": {
+        "TrackEngagementRequest": { "type": "object", "required": ["contentId", "contentType", "seconds", "scrolled"], "additionalProperties": false,
+            "description": "Sent once per view, when the page is first hidden. The view is a read when the page was visible 30 seconds or more, or scrolled 75 % or more",
+            "properties": {
+            "contentId": { "type": "string", "minLength": 1, "maxLength": ItemId::MAX_LEN, "pattern": ItemId::PATTERN },
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "seconds": { "type": "integer", "minimum": 0, "maximum": readership::MAX_SECONDS, "description": "Seconds the page was visible" },
+            "scrolled": { "type": "integer", "minimum": 0, "maximum": 100, "description": "How far down the page the reader got: the bottom of the furthest view as a percentage of the page's height" } } },
+        "PeriodTotals": { "type": "object", "required": ["visitors", "views", "reads", "medianSeconds"], "properties": {
+            "visitors": { "type": "integer", "minimum": 0 }, "views": { "type": "integer", "minimum": 0 },
+            "reads": { "type": "integer", "minimum": 0 },
+            "medianSeconds": { "type": "integer", "nullable": true, "description": "Median time on page over the engagement beacons (null without any)" } } },
+        "VisitorAudience": { "type": "object", "required": ["from", "to", "totals", "previous", "content", "filtered", "sources", "referrers", "utmSources", "utmMediums", "utmCampaigns", "countries", "devices", "browsers", "operatingSystems", "landingPages"], "properties": {
             "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+            "totals": schema("PeriodTotals"),
+            "previous": { "type": "object", "required": ["from", "to", "totals"], "description": "The as many days before `from`", "properties": {
+                "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+                "totals": schema("PeriodTotals") } },
+            "content": { "type": "array", "description": "The period's most viewed items (at most 50)", "items": { "type": "object",
+                "required": ["contentType", "contentId", "views", "reads", "medianSeconds"], "properties": {
+                "contentType": { "type": "string", "enum": ["blog", "project", "certification"] }, "contentId": { "type": "string" },
+                "views": { "type": "integer", "minimum": 0 }, "reads": { "type": "integer", "minimum": 0 },
+                "medianSeconds": { "type": "integer", "nullable": true } } } },
+            "filtered": { "type": "array", "items": schema("AudienceValue"), "description": "Visits left out of every number, by why: `Bot` (crawlers, headless browsers, HTTP libraries) or `Referrer spam`; each visitor once a day" },
             "sources": { "type": "array", "items": schema("AudienceValue"), "description": "A referring site (grouped: Twitter/X, LinkedIn, Google …), else the campaign's utm_source, else \"Direct / None\"" },
             "referrers": { "type": "array", "items": { "type": "object", "required": ["source", "page", "visitors"], "properties": {
                 "source": { "type": "string" }, "page": { "type": "string" }, "visitors": { "type": "integer", "minimum": 1 } } } },

@@ -17,9 +17,12 @@
 //! | daily salt        | `SALT`                      | `<YYYY-MM-DD>`       |                   |                 |
 //! | visit marker      | `VISIT#<YYYY-MM-DD>`        | `<visitor key>`      |                   |                 |
 //! | view marker       | `VIEW#<YYYY-MM-DD>#<visitor>` | `<kind>#<id>`      |                   |                 |
+//! | read marker       | `READ#<YYYY-MM-DD>#<visitor>` | `<kind>#<id>`      |                   |                 |
+//! | live visitor      | `LIVE`                      | `<YYYY-MM-DDTHH:MM>#<visitor prefix>` |   |                 |
 //! | visit counters    | `STATS#VISITS`              | `DAY#<date>#<region>`, `TOTAL#<region>` |   |                 |
 //! | visit audience    | `STATS#AUDIENCE`            | `DAY#<date>#<region>` (a tally per source, country, device …) | | |
 //! | view counters     | `STATS#VIEWS#<kind>`        | `ITEM#<id>#<region>` |                   |                 |
+//! | readership        | `STATS#READS`               | `DAY#<date>#<region>` (a tally per item: views, reads, time on page) | | |
 //! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
 //! | content changes   | `STATS#CONTENT`             | `CHANGES#<region>`   |                   |                 |
 //! | category counts   | `STATS#CATEGORIES`          | `CAT#<category>#<region>` |              |                 |
@@ -232,6 +235,31 @@ pub fn view_marker(day: NaiveDate, visitor: &str, kind: ContentKind, id: &ItemId
     Key::new(format!("VIEW#{day}#{visitor}"), format!("{kind}#{id}"))
 }
 
+/// One engagement beacon per visitor, item and day.
+pub fn read_marker(day: NaiveDate, visitor: &str, kind: ContentKind, id: &ItemId) -> Key {
+    Key::new(format!("READ#{day}#{visitor}"), format!("{kind}#{id}"))
+}
+
+pub const LIVE: &str = "LIVE";
+
+/// A visitor seen in one minute (`minute`: `YYYY-MM-DDTHH:MM`, UTC).
+pub fn live_visitor(minute: &str, visitor: &str) -> Key {
+    Key::new(LIVE, format!("{minute}#{visitor}"))
+}
+
+/// Every visitor seen from minute `first` to minute `last` inclusive.
+pub fn live_between(first: &str, last: &str) -> Query {
+    Query::table(
+        LIVE,
+        SortKeyRange::Between(format!("{first}#"), format!("{last}$")),
+    )
+}
+
+/// The visitor of a live row's sort key.
+pub fn visitor_of_live_row(sk: &str) -> Option<&str> {
+    sk.split_once('#').map(|(_, visitor)| visitor)
+}
+
 pub const VISITS: &str = "STATS#VISITS";
 pub const TOTAL_VIEWS: &str = "STATS#VIEWS";
 
@@ -246,7 +274,14 @@ pub fn audience_on(day: NaiveDate, region: &str) -> Key {
     Key::new(AUDIENCE, format!("DAY#{day}#{region}"))
 }
 
-/// Every Region's daily visit rows (and audience rows) from `first` to `last` inclusive.
+pub const READERSHIP: &str = "STATS#READS";
+
+/// The day's views, reads and time on page per item, in this Region.
+pub fn readership_on(day: NaiveDate, region: &str) -> Key {
+    Key::new(READERSHIP, format!("DAY#{day}#{region}"))
+}
+
+/// Every Region's daily visit rows (and audience and readership rows) from `first` to `last` inclusive.
 pub fn visits_between(first: NaiveDate, last: NaiveDate) -> SortKeyRange {
     // '$' sorts after '#', so the upper bound includes every Region of `last`.
     SortKeyRange::Between(format!("DAY#{first}#"), format!("DAY#{last}$"))
@@ -375,6 +410,9 @@ pub mod entity {
     pub const VIEW_MARKER: &str = "ViewMarker";
     pub const COUNTER: &str = "Counter";
     pub const AUDIENCE: &str = "Audience";
+    pub const READERSHIP: &str = "Readership";
+    pub const READ_MARKER: &str = "ReadMarker";
+    pub const LIVE_VISITOR: &str = "LiveVisitor";
     pub const CATEGORY_COUNT: &str = "CategoryCount";
     pub const PREVIEW: &str = "Preview";
     pub const WEBHOOK_DELIVERY: &str = "WebhookDelivery";

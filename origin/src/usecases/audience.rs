@@ -41,10 +41,12 @@ pub enum Dimension {
     Browser,
     Os,
     LandingPage,
+    /// Visits not counted, by why ([`Filter`]).
+    Filtered,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 10] = [
+    pub const ALL: [Dimension; 11] = [
         Self::Source,
         Self::Referrer,
         Self::UtmSource,
@@ -55,6 +57,7 @@ impl Dimension {
         Self::Browser,
         Self::Os,
         Self::LandingPage,
+        Self::Filtered,
     ];
 
     /// The tally name's prefix in the day's row.
@@ -70,6 +73,7 @@ impl Dimension {
             Self::Browser => "br",
             Self::Os => "os",
             Self::LandingPage => "page",
+            Self::Filtered => "filtered",
         }
     }
 
@@ -86,6 +90,7 @@ impl Dimension {
             Self::Browser => "browsers",
             Self::Os => "operatingSystems",
             Self::LandingPage => "landingPages",
+            Self::Filtered => "filtered",
         }
     }
 
@@ -103,6 +108,51 @@ pub struct VisitContext {
     pub url: Option<String>,
     /// `CloudFront-Viewer-Country`.
     pub country: Option<String>,
+}
+
+/// Why a visit was left out of the numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// A crawler, a previewer, a headless browser or an HTTP library (`tracking::is_bot`).
+    Bot,
+    /// A referrer on the shipped referrer-spam list.
+    ReferrerSpam,
+}
+
+impl Filter {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Bot => "Bot",
+            Self::ReferrerSpam => "Referrer spam",
+        }
+    }
+}
+
+/// Referrer-spam hosts, shipped as data (`origin/data/referrer-spam.txt`).
+static SPAM_HOSTS: std::sync::LazyLock<HashSet<&'static str>> = std::sync::LazyLock::new(|| {
+    include_str!("../../data/referrer-spam.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// Whether the visit's referrer is a spam host or under one.
+pub fn is_referrer_spam(visit: &VisitContext) -> bool {
+    let Some(referrer) = visit.referrer.as_deref().and_then(parse_url) else {
+        return false;
+    };
+    let host = bare_host(&referrer);
+    let mut rest = host.as_str();
+    loop {
+        if SPAM_HOSTS.contains(rest) {
+            return true;
+        }
+        match rest.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => rest = parent,
+            _ => return false,
+        }
+    }
 }
 
 /// The values of one visit, one per dimension it has.
@@ -363,6 +413,26 @@ mod tests {
         of.iter()
             .find(|(d, _)| *d == dimension)
             .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn a_referrer_on_the_spam_list_or_under_one_is_spam_and_others_are_not() {
+        for spam in [
+            "https://semalt.com/",
+            "http://www.darodar.com/x?y",
+            "https://forum.topic.ilovevitaly.com/a",
+        ] {
+            assert!(is_referrer_spam(&visit(spam, "", "")), "{spam}");
+        }
+        for fine in [
+            "https://news.ycombinator.com/item?id=1",
+            "https://notsemalt.com/",
+            "https://com/",
+            "not a url",
+            "",
+        ] {
+            assert!(!is_referrer_spam(&visit(fine, "", "")), "{fine}");
+        }
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! - `search`: ranked search over the published items
 //! - `render`: Markdown to sanitised HTML; `site`: the owner's frontend
 //! - `representations`: items as readers get them, kept by version
-//! - `tracking`: deduplicated visits and views, counted without storing an address
+//! - `tracking`: deduplicated visits and views, counted without storing an address;
+//!   `audience` (where a visit came from, on what) and `readership` (views, reads
+//!   and time on page per item) are the aggregates it keeps
 //! - `login_throttle`, `tracking_limit`: what one client may do
 //! - `verified_tokens`: tokens verified once, accepted again by a lookup
 
@@ -22,6 +24,7 @@ pub mod error;
 pub mod login_throttle;
 pub mod portable;
 pub mod publishing;
+pub mod readership;
 pub mod redirects;
 pub mod render;
 pub mod representations;

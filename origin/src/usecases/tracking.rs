@@ -5,7 +5,7 @@
 //! stored key can be traced back to an address. The dedup marker and the counter
 //! increments commit in one transaction: concurrent duplicates count once.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use base64::Engine;
@@ -16,8 +16,9 @@ use ring::hmac;
 
 use crate::ports::keys::{self, entity};
 use crate::ports::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write};
-use crate::usecases::audience::{self, Admitted, Dimension, Table, VisitContext};
+use crate::usecases::audience::{self, Admitted, Dimension, Filter, Table, VisitContext};
 use crate::usecases::error::UseCaseError;
+use crate::usecases::readership::{self, Engagement, Readership};
 use crate::usecases::tracking_limit::{Kind, TrackingLimiter, network_of};
 
 /// Substrings of User-Agents that are not people: crawlers, previewers, HTTP libraries.
@@ -61,8 +62,17 @@ fn start_of(day: NaiveDate) -> i64 {
 pub enum Outcome {
     Counted,
     Duplicate,
-    Bot,
+    /// A bot's or referrer spam's: left out of the numbers.
+    Filtered,
 }
+
+/// How a live minute is written in its rows' keys (UTC).
+const LIVE_MINUTE: &str = "%Y-%m-%dT%H:%M";
+/// A visitor is live for this long after a tracked visit.
+pub const LIVE_SECS: i64 = 300;
+/// How much of the visitor key a live row keeps: enough to tell a site's
+/// current visitors apart, too little to match against anything else.
+const LIVE_VISITOR_CHARS: usize = 8;
 
 /// How far back a new day's salt deletes old salts explicitly.
 const SALT_CLEANUP_DAYS: i64 = 31;
@@ -84,6 +94,9 @@ pub struct Tracker {
     seen: Mutex<Seen>,
     /// The audience values this process added today (their cap).
     admitted: Mutex<Admitted>,
+    /// The visitors this process marked live, and the minute it did (minutes
+    /// since the epoch): a visitor is marked again only once that mark runs out.
+    live: Mutex<HashMap<String, i64>>,
 }
 
 /// The markers of one day a process saw exist (forgotten all at once when full:
@@ -102,6 +115,7 @@ impl Tracker {
             salt: Mutex::new(None),
             seen: Mutex::new(Seen::default()),
             admitted: Mutex::new(Admitted::default()),
+            live: Mutex::new(HashMap::new()),
         }
     }
 
@@ -203,7 +217,9 @@ impl Tracker {
     }
 
     /// Counts a visit once per visitor and day; a counted visit also adds where it
-    /// came from and on what (`audience`) to the day's aggregate row.
+    /// came from and on what (`audience`) to the day's aggregate row. A bot or a
+    /// referrer-spam visit is counted once a day too, as filtered, and nowhere else.
+    /// Every visit of a person, repeat or new, marks the visitor live this minute.
     pub async fn track_visit(
         &self,
         store: &dyn Store,
@@ -212,30 +228,71 @@ impl Tracker {
         user_agent: &str,
         visit: &VisitContext,
     ) -> Result<Outcome, UseCaseError> {
-        if is_bot(user_agent) {
-            return Ok(Outcome::Bot);
-        }
+        let filter = if is_bot(user_agent) {
+            Some(Filter::Bot)
+        } else if audience::is_referrer_spam(visit) {
+            Some(Filter::ReferrerSpam)
+        } else {
+            None
+        };
         let visitor = self
             .visitor_key(store, day, client_address, user_agent)
             .await?;
         let marker = keys::visit_marker(day, &visitor);
+        let not_counted = if filter.is_some() {
+            Outcome::Filtered
+        } else {
+            Outcome::Duplicate
+        };
         if self.seen(day, &marker) {
-            return Ok(Outcome::Duplicate);
+            if filter.is_none() {
+                self.mark_live(store, &visitor, None).await;
+            }
+            return Ok(not_counted);
         }
         let network = network_of(client_address);
         if let Some(outcome) = self.limit(store, &network, Kind::Visit, &marker).await? {
             self.saw(day, marker);
-            return Ok(outcome);
+            return Ok(if filter.is_some() {
+                Outcome::Filtered
+            } else {
+                outcome
+            });
         }
+        let audience_row = |tallies: Vec<(String, i64)>| Write::Tally {
+            key: keys::audience_on(day, &self.region),
+            entity_type: entity::AUDIENCE.into(),
+            by: tallies,
+            listed_at: None,
+        };
+        let marker_put = || Write::Put {
+            item: marker_row(marker.clone(), entity::VISIT_MARKER, day),
+            condition: Condition::NotExists,
+        };
+        if let Some(filter) = filter {
+            let tallies = self
+                .admitted
+                .lock()
+                .map_err(|_| poisoned())?
+                .tallies(day, vec![(Dimension::Filtered, filter.label().into())]);
+            // A full audience row leaves the filtered visit uncounted: nothing is lost.
+            match commit_once(store, vec![marker_put(), audience_row(tallies)]).await {
+                Ok(_) | Err(UseCaseError::Store(StoreError::Limit(_))) => {}
+                Err(e) => return Err(e),
+            }
+            self.limiter.counted(&network, Kind::Visit);
+            self.saw(day, marker);
+            return Ok(Outcome::Filtered);
+        }
+        let live = self.live_write(&visitor);
         let counted = || {
-            vec![
-                Write::Put {
-                    item: marker_row(marker.clone(), entity::VISIT_MARKER, day),
-                    condition: Condition::NotExists,
-                },
+            let mut writes = vec![
+                marker_put(),
                 counter(keys::visits_on(day, &self.region)),
                 counter(keys::total(keys::VISITS, &self.region)),
-            ]
+            ];
+            writes.extend(live.clone());
+            writes
         };
         let tallies = self
             .admitted
@@ -243,12 +300,7 @@ impl Tracker {
             .map_err(|_| poisoned())?
             .tallies(day, audience::derive(visit, user_agent));
         let mut writes = counted();
-        writes.push(Write::Tally {
-            key: keys::audience_on(day, &self.region),
-            entity_type: entity::AUDIENCE.into(),
-            by: tallies,
-            listed_at: None,
-        });
+        writes.push(audience_row(tallies));
         let outcome = match commit_once(store, writes).await {
             // The day's row is full (400 KB, every origin's values together): the
             // visit still counts, without its audience.
@@ -260,9 +312,53 @@ impl Tracker {
         };
         if outcome == Outcome::Counted {
             self.limiter.counted(&network, Kind::Visit);
+        } else {
+            self.mark_live(store, &visitor, live).await;
         }
         self.saw(day, marker);
         Ok(outcome)
+    }
+
+    /// The write that marks a visitor live this minute, unless this process
+    /// marked them in the last [`LIVE_SECS`] (they are counted live until then).
+    fn live_write(&self, visitor: &str) -> Option<Write> {
+        let now = chrono::Utc::now();
+        let minute = now.timestamp().div_euclid(60);
+        let window = LIVE_SECS / 60;
+        let short: String = visitor.chars().take(LIVE_VISITOR_CHARS).collect();
+        let mut live = self.live.lock().ok()?;
+        if live
+            .get(&short)
+            .is_some_and(|marked| minute - marked < window)
+        {
+            return None;
+        }
+        if live.len() >= SEEN_MARKERS {
+            live.retain(|_, marked| minute - *marked < window);
+        }
+        live.insert(short.clone(), minute);
+        let key = keys::live_visitor(&now.format(LIVE_MINUTE).to_string(), &short);
+        Some(Write::Put {
+            item: Item {
+                pk: key.pk,
+                sk: key.sk,
+                entity_type: entity::LIVE_VISITOR.into(),
+                expires_at: Some((now + Duration::seconds(LIVE_SECS * 2)).timestamp()),
+                ..Item::default()
+            },
+            condition: Condition::None,
+        })
+    }
+
+    /// Marks a repeat visitor live; a failure costs the live count one visitor,
+    /// never the request.
+    async fn mark_live(&self, store: &dyn Store, visitor: &str, write: Option<Write>) {
+        let Some(write) = write.or_else(|| self.live_write(visitor)) else {
+            return;
+        };
+        if let Err(error) = store.transact(vec![write]).await {
+            tracing::warn!(%error, "could not mark a visitor live");
+        }
     }
 
     /// The tracking limit: nothing to say while the network may still add counts;
@@ -295,7 +391,7 @@ impl Tracker {
         id: &ItemId,
     ) -> Result<Outcome, UseCaseError> {
         if is_bot(user_agent) {
-            return Ok(Outcome::Bot);
+            return Ok(Outcome::Filtered);
         }
         let visitor = self
             .visitor_key(store, day, client_address, user_agent)
@@ -320,10 +416,78 @@ impl Tracker {
                 key: keys::content(kind, id),
                 condition: Condition::StatusIs(Status::Published.as_str().into()),
             },
+            self.readership(day, readership::view_tally(kind, id)),
         ];
+        self.commit_item_marker(store, writes, network, Kind::View, day, marker)
+            .await
+    }
+
+    /// Counts a view's engagement beacon once per visitor, item and day: whether
+    /// the view was a read, and the time on page. `NotFound` unless the item is published.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn track_engagement(
+        &self,
+        store: &dyn Store,
+        day: NaiveDate,
+        client_address: &str,
+        user_agent: &str,
+        kind: ContentKind,
+        id: &ItemId,
+        engagement: Engagement,
+    ) -> Result<Outcome, UseCaseError> {
+        if is_bot(user_agent) {
+            return Ok(Outcome::Filtered);
+        }
+        let visitor = self
+            .visitor_key(store, day, client_address, user_agent)
+            .await?;
+        let marker = keys::read_marker(day, &visitor, kind, id);
+        if self.seen(day, &marker) {
+            return Ok(Outcome::Duplicate);
+        }
+        let network = network_of(client_address);
+        if let Some(outcome) = self.limit(store, &network, Kind::View, &marker).await? {
+            self.saw(day, marker);
+            return Ok(outcome);
+        }
+        let writes = vec![
+            Write::Put {
+                item: marker_row(marker.clone(), entity::READ_MARKER, day),
+                condition: Condition::NotExists,
+            },
+            Write::Check {
+                key: keys::content(kind, id),
+                condition: Condition::StatusIs(Status::Published.as_str().into()),
+            },
+            self.readership(day, readership::engagement_tallies(kind, id, engagement)),
+        ];
+        self.commit_item_marker(store, writes, network, Kind::View, day, marker)
+            .await
+    }
+
+    fn readership(&self, day: NaiveDate, by: Vec<(String, i64)>) -> Write {
+        Write::Tally {
+            key: keys::readership_on(day, &self.region),
+            entity_type: entity::READERSHIP.into(),
+            by,
+            listed_at: None,
+        }
+    }
+
+    /// Commits a view's or a beacon's writes: the marker first, the item's
+    /// published check second.
+    async fn commit_item_marker(
+        &self,
+        store: &dyn Store,
+        writes: Vec<Write>,
+        network: String,
+        kind: Kind,
+        day: NaiveDate,
+        marker: crate::ports::Key,
+    ) -> Result<Outcome, UseCaseError> {
         match store.transact(writes).await {
             Ok(()) => {
-                self.limiter.counted(&network, Kind::View);
+                self.limiter.counted(&network, kind);
                 self.saw(day, marker);
                 Ok(Outcome::Counted)
             }
@@ -395,6 +559,54 @@ pub async fn audience_between(
         ))
         .await?;
     Ok(audience::tables(rows.iter().map(|row| &row.tallies)))
+}
+
+/// Views, reads and time on page per item, for each period (`first`, `last`
+/// inclusive), summed over every Region: one Query of the days' readership rows
+/// from the earliest day to the latest.
+pub async fn readership_in<const N: usize>(
+    store: &dyn Store,
+    periods: [(NaiveDate, NaiveDate); N],
+) -> Result<[Readership; N], UseCaseError> {
+    let (Some(first), Some(last)) = (
+        periods.iter().map(|p| p.0).min(),
+        periods.iter().map(|p| p.1).max(),
+    ) else {
+        return Ok(std::array::from_fn(|_| Readership::default()));
+    };
+    let rows = store
+        .query(&Query::table(
+            keys::READERSHIP,
+            keys::visits_between(first, last),
+        ))
+        .await?;
+    Ok(periods.map(|(from, to)| {
+        Readership::from_rows(
+            rows.iter()
+                .filter(|row| {
+                    keys::day_of_visits_row(&row.sk).is_some_and(|d| (from..=to).contains(&d))
+                })
+                .map(|row| &row.tallies),
+        )
+    }))
+}
+
+/// Distinct visitors seen in the last [`LIVE_SECS`] (by whole minutes, the
+/// current one included): one Query.
+pub async fn live_visitors(
+    store: &dyn Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, UseCaseError> {
+    let first = (now - Duration::seconds(LIVE_SECS - 60))
+        .format(LIVE_MINUTE)
+        .to_string();
+    let last = now.format(LIVE_MINUTE).to_string();
+    let rows = store.query(&keys::live_between(&first, &last)).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| keys::visitor_of_live_row(&row.sk))
+        .collect::<HashSet<_>>()
+        .len())
 }
 
 pub async fn visitor_count(store: &dyn Store) -> Result<i64, UseCaseError> {

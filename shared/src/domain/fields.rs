@@ -164,6 +164,14 @@ impl Fields {
         Self::required(rule.name, self.string_list(rule.name)?)
     }
 
+    /// A whole number from 0 to `max`, required (`what` says what it counts).
+    pub fn required_whole(&self, name: &str, max: u64, what: &str) -> Result<u64, FieldError> {
+        self.present(name)?
+            .and_then(Value::as_u64)
+            .filter(|n| *n <= max)
+            .ok_or_else(|| FieldError::new(name, format!("is required: {what}, 0 to {max}")))
+    }
+
     pub fn boolean(&self, name: &str) -> Result<Option<bool>, FieldError> {
         match self.present(name)? {
             None => Ok(None),

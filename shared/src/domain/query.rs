@@ -119,6 +119,12 @@ pub const LIMIT: QueryParam =
 pub const OFFSET: QueryParam =
     QueryParam::integer("offset", (0, 1_000_000, 0), "Number of items to skip");
 pub const DAYS: QueryParam = QueryParam::integer("days", (1, 90, 30), "Number of days");
+/// The audience's period: today back to a year (a leap year's 366 days).
+pub const PERIOD_DAYS: QueryParam = QueryParam::integer(
+    "days",
+    (1, 366, 30),
+    "Number of days, today included (compared with as many days before them)",
+);
 pub const MONTHS: QueryParam = QueryParam::integer("months", (1, 12, 6), "Number of months");
 pub const TOP_LIMIT: QueryParam = QueryParam::integer("limit", (1, 20, 5), "Items per type");
 

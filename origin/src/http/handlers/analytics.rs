@@ -1,6 +1,7 @@
 //! Visitor and view tracking, counts and trends.
 
-use folio_shared::domain::query::{DAYS, MONTHS, TOP_LIMIT};
+use folio_shared::domain::Fields;
+use folio_shared::domain::query::{DAYS, MONTHS, PERIOD_DAYS, TOP_LIMIT};
 use folio_shared::domain::{ContentKind, ItemId, Status, today_utc};
 use folio_shared::metrics;
 use folio_shared::routes::Matched;
@@ -14,6 +15,7 @@ use crate::ports::keys;
 use crate::repo::content as content_repo;
 use crate::usecases::app::App;
 use crate::usecases::audience::{self, Dimension, VisitContext};
+use crate::usecases::readership::{self, Engagement, Readership};
 use crate::usecases::tracking::{self, Outcome};
 
 pub fn kind_param(matched: &Matched<'_>) -> Result<ContentKind, ApiError> {
@@ -30,7 +32,7 @@ fn visit_context(request: &Request) -> Result<VisitContext, ApiError> {
         ..VisitContext::default()
     };
     if !request.body.iter().all(u8::is_ascii_whitespace) {
-        let fields = request.json_fields(&["referrer", "url"])?;
+        let fields = request.beacon_fields(&["referrer", "url"])?;
         visit.referrer = fields.text("referrer", 0, audience::MAX_URL_CHARS)?;
         visit.url = fields.text("url", 0, audience::MAX_URL_CHARS)?;
     }
@@ -82,13 +84,36 @@ pub async fn daily_trends(app: &App, request: &Request) -> Result<ApiResponse, A
     ))
 }
 
-/// Where the visits of the last `days` days came from and on what: one table per
-/// dimension, most visitors first.
+/// How many items the audience's content table lists.
+const CONTENT_ROWS: usize = 50;
+
+/// Where the visits of the last `days` days came from and on what (one table per
+/// dimension, most visitors first), what they read, and the period's totals
+/// beside those of the `days` days before it.
 pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let days = DAYS.int(&request.query)?;
+    let days = PERIOD_DAYS.int(&request.query)? as i64;
     let today = today_utc();
-    let first = today - chrono::Duration::days(days as i64 - 1);
-    let tables = tracking::audience_between(app.store.as_ref(), first, today).await?;
+    let first = today - chrono::Duration::days(days - 1);
+    let (earlier_first, earlier_last) = (
+        first - chrono::Duration::days(days),
+        first - chrono::Duration::days(1),
+    );
+    let store = app.store.as_ref();
+    let tables = tracking::audience_between(store, first, today).await?;
+    let [reading, earlier_reading] =
+        tracking::readership_in(store, [(first, today), (earlier_first, earlier_last)]).await?;
+    let visits = tracking::visits_per_day(store, earlier_first, today).await?;
+    let visitors_between = |from, to| -> i64 {
+        visits
+            .iter()
+            .filter(|(day, _)| (from..=to).contains(day))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let totals = |visitors: i64, reading: &Readership| {
+        json!({ "visitors": visitors, "views": reading.views(), "reads": reading.reads(),
+                "medianSeconds": reading.median_seconds() })
+    };
     let rows = |dimension: Dimension| -> Vec<Value> {
         tables
             .get(&dimension)
@@ -106,9 +131,37 @@ pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiEr
             })
             .unwrap_or_default()
     };
+    let mut content: Vec<_> = reading
+        .items
+        .iter()
+        .filter(|(_, item)| item.views > 0 || item.reads > 0)
+        .collect();
+    content.sort_by(|a, b| {
+        (b.1.views, b.1.reads)
+            .cmp(&(a.1.views, a.1.reads))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    let content: Vec<Value> = content
+        .into_iter()
+        .take(CONTENT_ROWS)
+        .map(|((kind, id), item)| {
+            json!({ "contentType": kind, "contentId": id, "views": item.views,
+                    "reads": item.reads, "medianSeconds": item.median_seconds() })
+        })
+        .collect();
     let mut body = Map::new();
     body.insert("from".into(), json!(first.to_string()));
     body.insert("to".into(), json!(today.to_string()));
+    body.insert(
+        "totals".into(),
+        totals(visitors_between(first, today), &reading),
+    );
+    body.insert(
+        "previous".into(),
+        json!({ "from": earlier_first.to_string(), "to": earlier_last.to_string(),
+                "totals": totals(visitors_between(earlier_first, earlier_last), &earlier_reading) }),
+    );
+    body.insert("content".into(), Value::Array(content));
     for dimension in Dimension::ALL {
         body.insert(dimension.field().into(), Value::Array(rows(dimension)));
     }
@@ -130,10 +183,19 @@ pub async fn monthly_trends(app: &App, request: &Request) -> Result<ApiResponse,
     ))
 }
 
-pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let fields = request.json_fields(&["contentId", "contentType"])?;
+/// The item a view or an engagement beacon is about.
+fn tracked_item(fields: &Fields) -> Result<(ContentKind, ItemId), ApiError> {
     let kind = ContentKind::parse(&fields.required_text("contentType", 1, 20)?)?;
-    let id = ItemId::parse("contentId", &fields.required_text("contentId", 1, 64)?)?;
+    let id = ItemId::parse(
+        "contentId",
+        &fields.required_text("contentId", 1, ItemId::MAX_LEN)?,
+    )?;
+    Ok((kind, id))
+}
+
+pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let fields = request.beacon_fields(&["contentId", "contentType"])?;
+    let (kind, id) = tracked_item(&fields)?;
     let outcome = app
         .tracker
         .track_view(
@@ -162,6 +224,74 @@ pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, Api
         &json!({ "views": views, "tracked": outcome == Outcome::Counted }),
     ))
 }
+
+/// A view's one engagement beacon (`navigator.sendBeacon` when the page is hidden):
+/// how long the page was visible and how far it was scrolled.
+pub async fn track_engagement(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let fields = request.beacon_fields(&[
+        "contentId",
+        "contentType",
+        ENGAGEMENT_SECONDS,
+        ENGAGEMENT_SCROLLED,
+    ])?;
+    let (kind, id) = tracked_item(&fields)?;
+    let engagement = Engagement {
+        seconds: fields.required_whole(
+            ENGAGEMENT_SECONDS,
+            readership::MAX_SECONDS.into(),
+            "the seconds the page was visible",
+        )? as u32,
+        scrolled_percent: fields.required_whole(
+            ENGAGEMENT_SCROLLED,
+            100,
+            "how far down the page was scrolled, in percent",
+        )? as u32,
+    };
+    let outcome = app
+        .tracker
+        .track_engagement(
+            app.store.as_ref(),
+            today_utc(),
+            &request.client_address,
+            request.user_agent(),
+            kind,
+            &id,
+            engagement,
+        )
+        .await?;
+    if outcome == Outcome::Duplicate {
+        published_or_404(app, kind, &id, &None).await?;
+    }
+    let tracked = outcome == Outcome::Counted;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "tracked": tracked, "read": tracked && engagement.is_read() }),
+    ))
+}
+
+pub const ENGAGEMENT_SECONDS: &str = "seconds";
+pub const ENGAGEMENT_SCROLLED: &str = "scrolled";
+
+pub async fn live_visitors(app: &App) -> Result<ApiResponse, ApiError> {
+    let visitors = tracking::live_visitors(app.store.as_ref(), chrono::Utc::now()).await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &json!({ "visitors": visitors, "windowSeconds": tracking::LIVE_SECS }),
+    ))
+}
+
+/// The tracking script (`origin/tracker/1.js`): its bytes never change at this path.
+pub fn tracker_script() -> ApiResponse {
+    let mut response = ApiResponse::empty(StatusCode::OK);
+    response.body = TRACKER_SCRIPT.as_bytes().to_vec();
+    response.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    response
+}
+
+pub const TRACKER_SCRIPT: &str = include_str!("../../../tracker/1.js");
 
 /// One GetItem, without the item's data: the item exists and is published (or the caller is the owner).
 async fn published_or_404(
@@ -242,4 +372,28 @@ pub async fn total_views(app: &App) -> Result<ApiResponse, ApiError> {
         StatusCode::OK,
         &json!({ "totalViews": total }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `/v1/tracker/1.js` is cached for a year by browsers and CloudFront, so its
+    /// bytes may never change: a change belongs in a new script at a new path
+    /// (`/v1/tracker/2.js`), with this one kept for the pages that still load it.
+    #[test]
+    fn the_tracker_scripts_bytes_never_change_at_its_path() {
+        let digest = ring::digest::digest(&ring::digest::SHA256, TRACKER_SCRIPT.as_bytes());
+        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex, "af0716e6fb7e22bab122ba1842cec9f7e0a77fdb59d628b82d5afe979c6e541b",
+            "tracker/1.js changed: publish the change as tracker/2.js (a new route) instead"
+        );
+        let served = tracker_script();
+        assert_eq!(served.body, TRACKER_SCRIPT.as_bytes());
+        assert_eq!(
+            served.headers[http::header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+    }
 }

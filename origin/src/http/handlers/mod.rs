@@ -153,7 +153,10 @@ pub async fn handle(
         DailyVisitorTrends => analytics::daily_trends(app, request).await,
         VisitorAudience => analytics::audience(app, request).await,
         MonthlyVisitorTrends => analytics::monthly_trends(app, request).await,
+        LiveVisitors => analytics::live_visitors(app).await,
         TrackView => analytics::track_view(app, request).await,
+        TrackEngagement => analytics::track_engagement(app, request).await,
+        TrackerScript => Ok(analytics::tracker_script()),
         ContentViews => {
             let kind = analytics::kind_param(matched)?;
             let id = matched
