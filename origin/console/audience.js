@@ -1,10 +1,16 @@
-// The dashboard's audience card: where visitors came from (sources, with the pages
-// that linked, and campaigns), from where and on what, over a period.
+// The dashboard's audience card: the period's visitors, views, reads and time on
+// page beside the period before; who is here now; what was read; where visitors
+// came from (sources, with the pages that linked, and campaigns), from where and
+// on what. Every table downloads as CSV.
 "use strict";
 
 (function (folio) {
   const { h } = folio.dom;
   const { api } = folio.api;
+  const { KINDS } = folio.kinds;
+
+  /// The periods offered: days, label.
+  const PERIODS = [[1, "Today"], [7, "7 days"], [30, "30 days"], [90, "90 days"], [365, "12 months"]];
 
   /// The tables of the card: the answer's field, the heading, the column's name.
   const TABLES = [
@@ -31,6 +37,52 @@
     return referrers.filter((r) => r.source === source).map((r) => ({ value: r.page, visitors: r.visitors }));
   }
 
+  /// How a number moved against the period before: "+25 %", "−10 %", "new", "".
+  function change(now, before) {
+    if (now === null || before === null || now === undefined || before === undefined) return "";
+    if (before === 0) return now === 0 ? "" : "new";
+    const percent = Math.round(((now - before) / before) * 100);
+    if (percent === 0) return "±0 %";
+    return `${percent > 0 ? "+" : "−"}${Math.abs(percent)} %`;
+  }
+
+  /// Seconds as a person reads them: "45 s", "2 min 5 s", "—" for none.
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    if (seconds < 60) return `${seconds} s`;
+    const m = Math.floor(seconds / 60), s = seconds % 60;
+    return s ? `${m} min ${s} s` : `${m} min`;
+  }
+
+  /// Rows as CSV (RFC 4180): a header line, then one line per row; a value with a
+  /// comma, a quote or a line break is quoted, and one starting with = + - @ is
+  /// prefixed with ' so a spreadsheet never runs it as a formula.
+  function csv(columns, rows) {
+    const cell = (v) => {
+      let text = v === null || v === undefined ? "" : String(v);
+      if (/^[=+\-@]/.test(text)) text = `'${text}`;
+      return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    };
+    return [columns.map(([, title]) => cell(title)).join(",")]
+      .concat(rows.map((r) => columns.map(([field]) => cell(r[field])).join(",")))
+      .join("\r\n") + "\r\n";
+  }
+
+  /// A button that saves `rows` as `<name>.csv`.
+  function download(name, columns, rows) {
+    return h("button", {
+      type: "button", class: "link csv", "aria-label": `Download ${name} as CSV`,
+      onclick: () => {
+        const url = URL.createObjectURL(new Blob([csv(columns, rows)], { type: "text/csv" }));
+        const a = h("a", { href: url, download: `${name}.csv` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      },
+    }, "CSV");
+  }
+
   function table(id, column, rows, onpick) {
     return h("table", { class: "list compact", id },
       h("thead", {}, h("tr", {}, h("th", {}, column), h("th", { class: "num" }, "Visitors"))),
@@ -41,19 +93,83 @@
         h("td", { class: "num" }, r.visitors.toLocaleString())))));
   }
 
-  async function card(section, days = 30) {
-    const buttons = [7, 30, 90].map((n) => h("button", {
-      type: "button", "aria-pressed": String(n === days), onclick: () => card(section, n),
-    }, `${n} days`));
+  /// The period's totals, each with its move against the period before.
+  function totals(data, days) {
+    const now = data.totals, before = data.previous.totals;
+    const label = days === 1 ? "yesterday" : `the ${days} days before`;
+    const tile = (name, field, id, text = (v) => v.toLocaleString()) => h("div", { class: "stat" },
+      h("div", { class: "label" }, name),
+      h("div", { class: "value", id }, text(now[field])),
+      h("div", { class: "change", title: `${text(before[field])} ${label}` }, change(now[field], before[field])));
+    return h("div", { class: "grid totals" },
+      tile("Visitors", "visitors", "audience-visitors"),
+      tile("Views", "views", "audience-views"),
+      tile("Reads", "reads", "audience-reads"),
+      tile("Median time on page", "medianSeconds", "audience-time", duration));
+  }
+
+  /// The share of visits left out as bots or spam, or nothing when none were.
+  function filteredNote(data) {
+    const left = data.filtered.reduce((n, r) => n + r.visitors, 0);
+    if (left === 0) return null;
+    const all = left + data.totals.visitors;
+    const why = data.filtered.map((r) => `${r.visitors.toLocaleString()} ${r.value.toLowerCase()}`).join(", ");
+    return h("p", { class: "muted", id: "audience-filtered" },
+      `${Math.round((100 * left) / all)} % of visits were left out of these numbers (${why}).`);
+  }
+
+  function contentTable(data, titles) {
+    const rows = data.content.map((c) => ({
+      title: titles.get(`${c.contentType}:${c.contentId}`) || "(deleted item)",
+      type: KINDS[c.contentType] ? KINDS[c.contentType].one : c.contentType,
+      ...c,
+    }));
+    const columns = [["title", "Title"], ["type", "Type"], ["views", "Views"], ["reads", "Reads"], ["medianSeconds", "Median seconds"]];
+    return h("div", { class: "audience-table wide" },
+      h("h3", {}, "What they read ", download("content", columns, rows)),
+      h("table", { class: "list compact", id: "audience-content" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Title"), h("th", { class: "num" }, "Views"),
+          h("th", { class: "num" }, "Reads"), h("th", { class: "num" }, "Time on page"))),
+        h("tbody", {}, rows.map((r) => h("tr", {},
+          h("td", {}, titles.has(`${r.contentType}:${r.contentId}`)
+            ? h("a", { href: `#/${r.contentType}/${encodeURIComponent(r.contentId)}` }, r.title) : r.title),
+          h("td", { class: "num" }, r.views.toLocaleString()),
+          h("td", { class: "num" }, r.reads.toLocaleString()),
+          h("td", { class: "num" }, duration(r.medianSeconds)))))));
+  }
+
+  /// Who is here now, refreshed every 30 seconds while the line is on the page.
+  function live() {
+    const count = h("strong", { id: "audience-live" }, "…");
+    const what = h("span", {}, " visitors in the last 5 minutes");
+    const line = h("p", { class: "live" }, h("span", { class: "dot", "aria-hidden": "true" }), count, what);
+    // Stops once the line leaves the page (another period, another view).
+    const refresh = async (first) => {
+      if (!first && !line.isConnected) return;
+      const { data } = await api("GET", "/v1/visitors/live");
+      count.textContent = data.visitors.toLocaleString();
+      what.textContent = data.visitors === 1 ? " visitor in the last 5 minutes" : " visitors in the last 5 minutes";
+      setTimeout(() => refresh(false).catch(() => { count.textContent = "?"; }), 30000);
+    };
+    refresh(true).catch(() => { count.textContent = "?"; });
+    return line;
+  }
+
+  async function card(section, days = 30, titles = new Map()) {
+    const buttons = PERIODS.map(([n, label]) => h("button", {
+      type: "button", "aria-pressed": String(n === days), onclick: () => card(section, n, titles),
+    }, label));
+    const name = PERIODS.find(([n]) => n === days)?.[1] || `${days} days`;
     const head = h("div", { class: "chart-head" },
-      h("h2", { id: "audience-title" }, `Where visitors come from, last ${days} days`),
+      h("h2", { id: "audience-title" }, days === 1 ? "Audience today" : `Audience, last ${name}`),
       h("div", { class: "segmented", role: "group", "aria-label": "Period" }, buttons));
     section.replaceChildren(head, h("p", { class: "loading" }, "Loading…"));
     const { data } = await api("GET", `/v1/visitors/audience?days=${days}`);
-    if (data.sources.length === 0) {
-      section.replaceChildren(head, h("p", { class: "empty", id: "audience-empty" },
-        "No visits in this period. Sources, countries and devices appear here for visits your site tracks " +
-        "with POST /v1/visitors/track (send the referrer and the page's URL to see where readers come from)."));
+    const top = [head, live(), totals(data, days), filteredNote(data)].filter(Boolean);
+    if (data.sources.length === 0 && data.content.length === 0) {
+      section.replaceChildren(...top, h("p", { class: "empty", id: "audience-empty" },
+        "No visits in this period. Add folio's tracking script to your site's pages " +
+        "(<script src=\"…/v1/tracker/1.js\" async>) to see where readers come from and what they read."));
       return;
     }
     const drill = h("div", { id: "audience-pages" });
@@ -65,11 +181,12 @@
     };
     const tables = TABLES.filter(([field]) => field === "sources" || data[field].length > 0)
       .map(([field, title, column]) => h("div", { class: "audience-table" },
-        h("h3", {}, title),
+        h("h3", {}, `${title} `, download(field, [["value", column], ["visitors", "Visitors"]], data[field])),
         table(`audience-${field}`, column, data[field], field === "sources" ? pick : null),
         field === "sources" ? drill : null));
-    section.replaceChildren(head, h("div", { class: "audience" }, tables));
+    const content = data.content.length ? contentTable(data, titles) : null;
+    section.replaceChildren(...top, h("div", { class: "audience" }, content, tables));
   }
 
-  folio.audience = { card, shown, pagesOf };
+  folio.audience = { card, shown, pagesOf, change, duration, csv };
 })(globalThis.folio = globalThis.folio || {});

@@ -41,7 +41,7 @@
         stat("Scheduled", upcoming.length, "stat-scheduled"),
         stat("Drafts", sum(drafts), "stat-drafts")),
       scheduledCard(upcoming), daily, audience, monthly, top);
-    await Promise.all([dailyChart(daily, 30), audienceCard(audience), monthlyChart(monthly), topContent(top, titles)]);
+    await Promise.all([dailyChart(daily, 30), audienceCard(audience, 30, titles), monthlyChart(monthly), topContent(top, titles)]);
   }
 
   /// Every item of every kind, with its kind.

@@ -133,17 +133,67 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def chromium() -> webdriver.Chrome:
+def chromium(flags=()) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     # The flags that keep Chromium from reaching for the network at start.
     for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--window-size=1280,900"]:
+                 "--disable-sync", "--window-size=1280,900", *flags]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='folio-chromium-')}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+SAFARI_MAC = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 "
+              "(KHTML, like Gecko) Version/17.5 Safari/605.1.15")
+
+
+class SitePages:
+    """The owner's site on another origin (localhost, not 127.0.0.1), and a third
+    site that links to it (127.0.0.1 on another port): plain pages, one with the
+    tracking script's tag as the README gives it."""
+
+    def __init__(self, api_base, post_id):
+        import http.server
+        import threading
+        pages = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                path = self.path.split("?", 1)[0]
+                if path == "/ref.html":
+                    body = (f'<!doctype html><link rel="icon" href="data:,"><title>A post that links</title>'
+                            f'<a id="to-site" href="{pages.site_base}/landing.html?utm_source=newsletter'
+                            f'&utm_medium=talk&utm_campaign=kubecon-talk">Read it</a>')
+                elif path == "/landing.html":
+                    body = (f'<!doctype html><link rel="icon" href="data:,"><title>Read to the end</title>'
+                            f'<script src="{api_base}/v1/tracker/1.js" data-content-type="blog" '
+                            f'data-content-id="{post_id}" async></script>'
+                            f'<article style="height:6000px">A long post.</article>')
+                else:
+                    self.send_error(404)
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        port = self.httpd.server_address[1]
+        self.site_base = f"http://localhost:{port}"
+        self.referrer_base = f"http://127.0.0.1:{port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class ConsoleTests:
@@ -509,6 +559,74 @@ class ConsoleTests:
         self.text_in("#items", "Most read post")
         row = self.browser.find_element(By.CSS_SELECTOR, f"#items tr[data-id='{post['id']}'] td.num")
         self.assertEqual(row.text, "1")
+
+    def test_the_tracking_script_on_another_origin_shows_its_source_campaign_and_read(self):
+        """A page of the owner's site (another origin) with the one <script> tag,
+        opened from a link on a third site with UTM parameters, then scrolled to
+        its end and left: the dashboard shows the source, the campaign and the read."""
+        token = self.server.owner_token()
+        status, _, post = self.server.request("POST", "/v1/blog/posts", {
+            "title": "Read to the end", "excerpt": "e", "content": "c", "category": "Notes", "tags": ["t"]},
+            token=token)
+        self.assertEqual(status, 201)
+        self.server.request("POST", f"/v1/blog/posts/{post['id']}/publish", token=token)
+        site = SitePages(self.server.base, post["id"])
+        # A reader's browser: headless Chromium says "HeadlessChrome", which is
+        # filtered as a bot (and an override by DevTools does not reach the beacon
+        # sent as the page goes away, so the flag sets it).
+        reader = chromium([f"--user-agent={SAFARI_MAC}"])
+        try:
+            reader.get(f"{site.referrer_base}/ref.html")
+            reader.find_element(By.ID, "to-site").click()
+            WebDriverWait(reader, WAIT).until(
+                lambda b: "/landing.html" in b.current_url
+                and b.execute_script("return document.readyState") == "complete")
+            time.sleep(0.5)  # the script's visit and view requests
+            reader.execute_script("window.scrollTo(0, document.documentElement.scrollHeight)")
+            time.sleep(0.3)
+            # Leaving the page hides it: the script sends its one beacon.
+            reader.get(self.server.base + "/v1/health")
+            self.assertEqual([e for e in reader.get_log("browser") if e["level"] == "SEVERE"], [],
+                             "the site's page logged errors")
+
+            def audience():
+                _, _, body = self.server.request("GET", "/v1/visitors/audience?days=1", token=token)
+                return body
+            wait_for(lambda: any(c["contentId"] == post["id"] and c["reads"] == 1
+                                 for c in audience()["content"]), "the read to be counted", timeout=WAIT)
+            body = audience()
+            self.assertIn({"value": "kubecon-talk", "visitors": 1}, body["utmCampaigns"], body)
+            self.assertIn({"value": "127.0.0.1", "visitors": 1}, body["sources"], body)
+            self.assertIn({"value": "/landing.html", "visitors": 1}, body["landingPages"], body)
+        finally:
+            reader.quit()
+            site.stop()
+        self.browser.get(self.server.base + "/admin/")
+        self.signed_in()
+        self.go("#/dashboard")
+        self.text_in("#audience-sources", "127.0.0.1")
+        self.text_in("#audience-utmCampaigns", "kubecon-talk")
+        self.text_in("#audience-browsers", "Safari")
+        self.text_in("#audience-content", "Read to the end")
+        row = self.browser.find_element(
+            By.XPATH, "//table[@id='audience-content']//tr[td/a[text()='Read to the end']]")
+        self.assertEqual([td.text for td in row.find_elements(By.CSS_SELECTOR, "td.num")][:2], ["1", "1"])
+        self.assertGreaterEqual(int(self.browser.find_element(By.ID, "audience-reads").text), 1)
+        # The reader was here within the last five minutes.
+        self.wait(lambda b: b.find_element(By.ID, "audience-live").text.isdigit()
+                  and int(b.find_element(By.ID, "audience-live").text) >= 1)
+        backend = "moto" if self.aws else "embedded"
+        self.browser.execute_script("document.getElementById('audience-title').scrollIntoView()")
+        self.browser.save_screenshot(str(SHOTS / f"{backend}-audience.png"))
+        self.browser.set_window_size(390, 844)
+        try:
+            self.browser.execute_script("document.getElementById('audience-title').scrollIntoView()")
+            width = self.browser.execute_script("return document.documentElement.scrollWidth")
+            self.assertLessEqual(width, self.browser.execute_script("return innerWidth"),
+                                 "the audience card fits a phone's width")
+            self.browser.save_screenshot(str(SHOTS / f"{backend}-phone-audience.png"))
+        finally:
+            self.browser.set_window_size(1280, 900)
 
     def test_every_field_of_every_type_has_a_labelled_control(self):
         self.signed_in()

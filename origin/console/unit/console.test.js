@@ -197,3 +197,32 @@ test("a source's drill-down lists only the pages that linked from it", () => {
   ]);
   assert.deepEqual(folio.audience.pagesOf(referrers, "Google"), []);
 });
+
+test("a period's number shows how it moved against the period before", () => {
+  const { change } = folio.audience;
+  assert.equal(change(125, 100), "+25 %");
+  assert.equal(change(90, 100), "−10 %");
+  assert.equal(change(100, 100), "±0 %");
+  assert.equal(change(3, 0), "new");
+  assert.equal(change(0, 0), "");
+  assert.equal(change(null, 40), "", "no median time without beacons");
+});
+
+test("time on page reads as seconds and minutes", () => {
+  const { duration } = folio.audience;
+  assert.equal(duration(45), "45 s");
+  assert.equal(duration(125), "2 min 5 s");
+  assert.equal(duration(120), "2 min");
+  assert.equal(duration(null), "—");
+});
+
+test("a table's CSV quotes what needs quoting and never starts a formula", () => {
+  const { csv } = folio.audience;
+  const text = csv([["value", "Source"], ["visitors", "Visitors"]], [
+    { value: "LinkedIn", visitors: 3 },
+    { value: 'say "hi", then', visitors: 1 },
+    { value: "=HYPERLINK(\"x\")", visitors: 2 },
+  ]);
+  assert.equal(text,
+    'Source,Visitors\r\nLinkedIn,3\r\n"say ""hi"", then",1\r\n"\'=HYPERLINK(""x"")",2\r\n');
+});
