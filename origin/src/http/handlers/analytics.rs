@@ -259,7 +259,8 @@ pub async fn track_engagement(app: &App, request: &Request) -> Result<ApiRespons
             engagement,
         )
         .await?;
-    if outcome == Outcome::Duplicate {
+    if outcome != Outcome::Counted {
+        // As for views: every answer about a non-public item is the same 404.
         published_or_404(app, kind, &id, &None).await?;
     }
     let tracked = outcome == Outcome::Counted;
