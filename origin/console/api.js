@@ -55,6 +55,8 @@
       return api(method, path, { body, ifMatch, auth, retried: true });
     }
     const text = await response.text();
+    // Reading the body is one more wait in which the owner may have moved on.
+    if (auth && started !== generation) throw new Stale();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { data = null; }
     if (!response.ok) throw new ApiFailure(response.status, data, response.headers);

@@ -226,3 +226,26 @@ test("a table's CSV quotes what needs quoting and never starts a formula", () =>
   assert.equal(text,
     'Source,Visitors\r\nLinkedIn,3\r\n"say ""hi"", then",1\r\n"\'=HYPERLINK(""x"")",2\r\n');
 });
+
+test("an answer whose body arrives after the owner moved on is dropped as stale", async () => {
+  const { api, newGeneration, Stale } = folio.api;
+  const real = globalThis.fetch;
+  let releaseBody;
+  globalThis.fetch = async () => ({
+    status: 200, ok: true, headers: new Map(),
+    text: () => new Promise((resolve) => { releaseBody = () => resolve("{\"n\":1}"); }),
+  });
+  try {
+    const answer = api("GET", "/v1/visitors/count");
+    await new Promise((resolve) => setImmediate(resolve));
+    newGeneration(); // the owner opened another view while the body was read
+    releaseBody();
+    await assert.rejects(answer, (e) => e instanceof Stale);
+    const fresh = api("GET", "/v1/visitors/count");
+    await new Promise((resolve) => setImmediate(resolve));
+    releaseBody();
+    assert.deepEqual((await fresh).data, { n: 1 });
+  } finally {
+    globalThis.fetch = real;
+  }
+});
