@@ -1128,12 +1128,6 @@ async fn a_visit_adds_its_source_campaign_country_and_device_to_the_days_audienc
     const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     let s = TestServer::spawn().await;
     // Loopback addresses the stand-in's test mapping places in DE and JP.
-    let from = |ip: &str| {
-        reqwest::Client::builder()
-            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
-            .build()
-            .unwrap()
-    };
     let visit = |client: reqwest::Client, ua: &'static str, body: Option<serde_json::Value>| {
         let url = format!("{}/v1/visitors/track", s.base);
         async move {
@@ -1151,30 +1145,30 @@ async fn a_visit_adds_its_source_campaign_country_and_device_to_the_days_audienc
         "referrer": "https://www.linkedin.com/in/someone/?trk=public_post",
         "url": "https://me.example/blog/a-post?x=1"
     });
-    let counted = visit(from("127.0.0.2"), IPHONE, Some(linkedin.clone())).await;
+    let counted = visit(client_from("127.0.0.2"), IPHONE, Some(linkedin.clone())).await;
     assert_eq!(counted.status, 200, "{}", counted.text);
     assert_eq!(counted.body["tracked"], true);
     s.conforms(&counted, "post", "/visitors/track").await;
     // The same reader again, from elsewhere on the site: a repeat adds nothing.
     let again =
         json!({ "referrer": "https://me.example/blog/a-post", "url": "https://me.example/about" });
-    let repeat = visit(from("127.0.0.2"), IPHONE, Some(again)).await;
+    let repeat = visit(client_from("127.0.0.2"), IPHONE, Some(again)).await;
     assert_eq!(repeat.body["tracked"], false);
     let campaign = json!({ "url": "https://me.example/?utm_source=newsletter&utm_medium=email&utm_campaign=launch" });
-    visit(from("127.0.0.3"), WINDOWS, Some(campaign)).await;
+    visit(client_from("127.0.0.3"), WINDOWS, Some(campaign)).await;
     // A frontend that sends no body is counted as before: direct, no country.
     assert_eq!(
-        visit(from("127.0.0.1"), WINDOWS, None).await.body["tracked"],
+        visit(client_from("127.0.0.1"), WINDOWS, None).await.body["tracked"],
         true
     );
     assert_eq!(
-        visit(from("127.0.0.1"), "Googlebot/2.1", Some(linkedin))
+        visit(client_from("127.0.0.1"), "Googlebot/2.1", Some(linkedin))
             .await
             .body["tracked"],
         false
     );
     let bad = visit(
-        from("127.0.0.1"),
+        client_from("127.0.0.1"),
         "Mozilla/5.0 C",
         Some(json!({ "referrer": 7 })),
     )
@@ -1266,12 +1260,6 @@ async fn an_engagement_beacon_counts_a_read_once_with_its_time_on_page() {
     let id = post["id"].as_str().unwrap().to_string();
     s.publish("/v1/blog/posts", &id).await;
     let draft = s.create("/v1/blog/posts", blog_body("Not yet")).await;
-    let from = |ip: &str| {
-        reqwest::Client::builder()
-            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
-            .build()
-            .unwrap()
-    };
     let beacon = |client: reqwest::Client, path: &'static str, body: serde_json::Value| {
         let url = format!("{}{path}", s.base);
         async move {
@@ -1289,7 +1277,12 @@ async fn an_engagement_beacon_counts_a_read_once_with_its_time_on_page() {
         }
     };
     let item = json!({ "contentType": "blog", "contentId": id });
-    let view = beacon(from("127.0.0.2"), "/v1/analytics/track", item.clone()).await;
+    let view = beacon(
+        client_from("127.0.0.2"),
+        "/v1/analytics/track",
+        item.clone(),
+    )
+    .await;
     assert_eq!(view.status, 200, "{}", view.text);
     assert_eq!(view.body["tracked"], true);
     let engaged = |seconds: u32, scrolled: u32| {
@@ -1299,7 +1292,7 @@ async fn an_engagement_beacon_counts_a_read_once_with_its_time_on_page() {
         body
     };
     let read = beacon(
-        from("127.0.0.2"),
+        client_from("127.0.0.2"),
         "/v1/analytics/engagement",
         engaged(45, 10),
     )
@@ -1308,7 +1301,7 @@ async fn an_engagement_beacon_counts_a_read_once_with_its_time_on_page() {
     assert_eq!(read.body, json!({ "tracked": true, "read": true }));
     s.conforms(&read, "post", "/analytics/engagement").await;
     let again = beacon(
-        from("127.0.0.2"),
+        client_from("127.0.0.2"),
         "/v1/analytics/engagement",
         engaged(600, 100),
     )
@@ -1319,7 +1312,7 @@ async fn an_engagement_beacon_counts_a_read_once_with_its_time_on_page() {
         "one beacon per visitor, item and day"
     );
     let glance = beacon(
-        from("127.0.0.3"),
+        client_from("127.0.0.3"),
         "/v1/analytics/engagement",
         engaged(3, 20),
     )
@@ -1328,9 +1321,13 @@ async fn an_engagement_beacon_counts_a_read_once_with_its_time_on_page() {
     let mut on_draft = engaged(40, 0);
     on_draft["contentId"] = draft["id"].clone();
     assert_eq!(
-        beacon(from("127.0.0.3"), "/v1/analytics/engagement", on_draft)
-            .await
-            .status,
+        beacon(
+            client_from("127.0.0.3"),
+            "/v1/analytics/engagement",
+            on_draft
+        )
+        .await
+        .status,
         404,
         "a draft's id is never counted (nor grows the day's row)"
     );
@@ -1340,11 +1337,16 @@ async fn an_engagement_beacon_counts_a_read_once_with_its_time_on_page() {
         json!({ "contentType": "blog", "contentId": id, "seconds": 3, "scrolled": 101 }),
         json!({ "contentType": "blog", "contentId": id, "seconds": 3 }),
     ] {
-        let r = beacon(from("127.0.0.4"), "/v1/analytics/engagement", bad.clone()).await;
+        let r = beacon(
+            client_from("127.0.0.4"),
+            "/v1/analytics/engagement",
+            bad.clone(),
+        )
+        .await;
         assert_eq!(r.status, 400, "{bad}: {}", r.text);
     }
     let xml = TestServer::finish(
-        from("127.0.0.4")
+        client_from("127.0.0.4")
             .post(format!("{}/v1/analytics/engagement", s.base))
             .header(
                 "user-agent",
@@ -1412,12 +1414,6 @@ async fn the_tracking_script_is_served_as_javascript_and_cached_for_good() {
 #[tokio::test]
 async fn live_visitors_are_the_distinct_people_tracked_in_the_last_five_minutes() {
     let s = TestServer::spawn().await;
-    let from = |ip: &str| {
-        reqwest::Client::builder()
-            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
-            .build()
-            .unwrap()
-    };
     let visit = |client: reqwest::Client, ua: &'static str, referrer: &'static str| {
         let url = format!("{}/v1/visitors/track", s.base);
         async move {
@@ -1440,23 +1436,28 @@ async fn live_visitors_are_the_distinct_people_tracked_in_the_last_five_minutes(
     s.conforms(&empty, "get", "/visitors/live").await;
     assert_eq!(empty.body, json!({ "visitors": 0, "windowSeconds": 300 }));
     assert_eq!(
-        visit(from("127.0.0.2"), FIREFOX, "").await.body["tracked"],
+        visit(client_from("127.0.0.2"), FIREFOX, "").await.body["tracked"],
         true
     );
     assert_eq!(
-        visit(from("127.0.0.2"), FIREFOX, "").await.body["tracked"],
+        visit(client_from("127.0.0.2"), FIREFOX, "").await.body["tracked"],
         false
     );
     assert_eq!(
-        visit(from("127.0.0.3"), FIREFOX, "").await.body["tracked"],
+        visit(client_from("127.0.0.3"), FIREFOX, "").await.body["tracked"],
         true
     );
-    let spam = visit(from("127.0.0.4"), FIREFOX, "https://semalt.com/crawler").await;
+    let spam = visit(
+        client_from("127.0.0.4"),
+        FIREFOX,
+        "https://semalt.com/crawler",
+    )
+    .await;
     assert_eq!(spam.status, 200, "{}", spam.text);
     assert_eq!(spam.body["tracked"], false);
     let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
     assert_eq!(
-        visit(from("127.0.0.4"), headless, "").await.body["tracked"],
+        visit(client_from("127.0.0.4"), headless, "").await.body["tracked"],
         false
     );
     let live = s.get("/v1/visitors/live", Some(&s.owner_token)).await;

@@ -369,6 +369,15 @@ pub fn test_site() -> folio_origin::usecases::site::Site {
     folio_origin::usecases::site::Site::at(SITE_URL).expect("site URL")
 }
 
+/// A client whose requests come from `ip` (a loopback address: the stand-in's
+/// test mapping gives some of them a country, and each is another visitor).
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
 pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -251,13 +251,14 @@ impl Tracker {
             return Ok(not_counted);
         }
         let network = network_of(client_address);
-        if let Some(outcome) = self.limit(store, &network, Kind::Visit, &marker).await? {
+        // Past the limit, a visitor whose marker exists is not counted again.
+        if self
+            .limit(store, &network, Kind::Visit, &marker)
+            .await?
+            .is_some()
+        {
             self.saw(day, marker);
-            return Ok(if filter.is_some() {
-                Outcome::Filtered
-            } else {
-                outcome
-            });
+            return Ok(not_counted);
         }
         let audience_row = |tallies: Vec<(String, i64)>| Write::Tally {
             key: keys::audience_on(day, &self.region),
@@ -380,52 +381,11 @@ impl Tracker {
         Err(refused)
     }
 
-    /// Counts a view of a published item; `NotFound` if it is not (or no longer) published.
-    pub async fn track_view(
-        &self,
-        store: &dyn Store,
-        day: NaiveDate,
-        client_address: &str,
-        user_agent: &str,
-        kind: ContentKind,
-        id: &ItemId,
-    ) -> Result<Outcome, UseCaseError> {
-        if is_bot(user_agent) {
-            return Ok(Outcome::Filtered);
-        }
-        let visitor = self
-            .visitor_key(store, day, client_address, user_agent)
-            .await?;
-        let marker = keys::view_marker(day, &visitor, kind, id);
-        if self.seen(day, &marker) {
-            return Ok(Outcome::Duplicate);
-        }
-        let network = network_of(client_address);
-        if let Some(outcome) = self.limit(store, &network, Kind::View, &marker).await? {
-            self.saw(day, marker);
-            return Ok(outcome);
-        }
-        let writes = vec![
-            Write::Put {
-                item: marker_row(marker.clone(), entity::VIEW_MARKER, day),
-                condition: Condition::NotExists,
-            },
-            counter(keys::views_of(kind, id, &self.region)),
-            counter(keys::total(keys::TOTAL_VIEWS, &self.region)),
-            Write::Check {
-                key: keys::content(kind, id),
-                condition: Condition::StatusIs(Status::Published.as_str().into()),
-            },
-            self.readership(day, readership::view_tally(kind, id)),
-        ];
-        self.commit_item_marker(store, writes, network, Kind::View, day, marker)
-            .await
-    }
-
-    /// Counts a view's engagement beacon once per visitor, item and day: whether
-    /// the view was a read, and the time on page. `NotFound` unless the item is published.
+    /// Counts a view of a published item, or a view's engagement beacon (whether
+    /// it was a read, and the time on page), once per visitor, item and day.
+    /// `NotFound` if the item is not (or no longer) published.
     #[allow(clippy::too_many_arguments)]
-    pub async fn track_engagement(
+    pub async fn track_item(
         &self,
         store: &dyn Store,
         day: NaiveDate,
@@ -433,7 +393,7 @@ impl Tracker {
         user_agent: &str,
         kind: ContentKind,
         id: &ItemId,
-        engagement: Engagement,
+        event: ItemEvent,
     ) -> Result<Outcome, UseCaseError> {
         if is_bot(user_agent) {
             return Ok(Outcome::Filtered);
@@ -441,7 +401,16 @@ impl Tracker {
         let visitor = self
             .visitor_key(store, day, client_address, user_agent)
             .await?;
-        let marker = keys::read_marker(day, &visitor, kind, id);
+        let (marker, marker_entity) = match event {
+            ItemEvent::View => (
+                keys::view_marker(day, &visitor, kind, id),
+                entity::VIEW_MARKER,
+            ),
+            ItemEvent::Engagement(_) => (
+                keys::read_marker(day, &visitor, kind, id),
+                entity::READ_MARKER,
+            ),
+        };
         if self.seen(day, &marker) {
             return Ok(Outcome::Duplicate);
         }
@@ -450,44 +419,37 @@ impl Tracker {
             self.saw(day, marker);
             return Ok(outcome);
         }
-        let writes = vec![
+        // The marker first (its condition failing is a duplicate), the item's
+        // published check second (its failing is a 404).
+        let mut writes = vec![
             Write::Put {
-                item: marker_row(marker.clone(), entity::READ_MARKER, day),
+                item: marker_row(marker.clone(), marker_entity, day),
                 condition: Condition::NotExists,
             },
             Write::Check {
                 key: keys::content(kind, id),
                 condition: Condition::StatusIs(Status::Published.as_str().into()),
             },
-            self.readership(day, readership::engagement_tallies(kind, id, engagement)),
         ];
-        self.commit_item_marker(store, writes, network, Kind::View, day, marker)
-            .await
-    }
-
-    fn readership(&self, day: NaiveDate, by: Vec<(String, i64)>) -> Write {
-        Write::Tally {
+        let tallies = match event {
+            ItemEvent::View => {
+                writes.push(counter(keys::views_of(kind, id, &self.region)));
+                writes.push(counter(keys::total(keys::TOTAL_VIEWS, &self.region)));
+                readership::view_tally(kind, id)
+            }
+            ItemEvent::Engagement(engagement) => {
+                readership::engagement_tallies(kind, id, engagement)
+            }
+        };
+        writes.push(Write::Tally {
             key: keys::readership_on(day, &self.region),
             entity_type: entity::READERSHIP.into(),
-            by,
+            by: tallies,
             listed_at: None,
-        }
-    }
-
-    /// Commits a view's or a beacon's writes: the marker first, the item's
-    /// published check second.
-    async fn commit_item_marker(
-        &self,
-        store: &dyn Store,
-        writes: Vec<Write>,
-        network: String,
-        kind: Kind,
-        day: NaiveDate,
-        marker: crate::ports::Key,
-    ) -> Result<Outcome, UseCaseError> {
+        });
         match store.transact(writes).await {
             Ok(()) => {
-                self.limiter.counted(&network, kind);
+                self.limiter.counted(&network, Kind::View);
                 self.saw(day, marker);
                 Ok(Outcome::Counted)
             }
@@ -499,6 +461,14 @@ impl Tracker {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// What a reader did with an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemEvent {
+    View,
+    /// The view's one engagement beacon.
+    Engagement(Engagement),
 }
 
 fn poisoned() -> UseCaseError {

@@ -16,7 +16,7 @@ use crate::repo::content as content_repo;
 use crate::usecases::app::App;
 use crate::usecases::audience::{self, Dimension, VisitContext};
 use crate::usecases::readership::{self, Engagement, Readership};
-use crate::usecases::tracking::{self, Outcome};
+use crate::usecases::tracking::{self, ItemEvent, Outcome};
 
 pub fn kind_param(matched: &Matched<'_>) -> Result<ContentKind, ApiError> {
     Ok(ContentKind::parse(
@@ -193,35 +193,48 @@ fn tracked_item(fields: &Fields) -> Result<(ContentKind, ItemId), ApiError> {
     Ok((kind, id))
 }
 
-pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let fields = request.beacon_fields(&["contentId", "contentType"])?;
-    let (kind, id) = tracked_item(&fields)?;
+/// Counts a view or a beacon. Every answer about a non-public item is the same
+/// 404: a visitor who viewed a post before it was unpublished learns nothing more
+/// than others.
+async fn count_item(
+    app: &App,
+    request: &Request,
+    kind: ContentKind,
+    id: &ItemId,
+    event: ItemEvent,
+) -> Result<bool, ApiError> {
     let outcome = app
         .tracker
-        .track_view(
+        .track_item(
             app.store.as_ref(),
             today_utc(),
             &request.client_address,
             request.user_agent(),
             kind,
-            &id,
+            id,
+            event,
         )
         .await?;
-    if outcome == Outcome::Counted {
+    if outcome != Outcome::Counted {
+        published_or_404(app, kind, id, &None).await?;
+    }
+    Ok(outcome == Outcome::Counted)
+}
+
+pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let fields = request.beacon_fields(&["contentId", "contentType"])?;
+    let (kind, id) = tracked_item(&fields)?;
+    let tracked = count_item(app, request, kind, &id, ItemEvent::View).await?;
+    if tracked {
         metrics::count(
             "ViewsTracked",
             &[("Function", "origin"), ("ContentType", kind.as_str())],
         );
     }
-    if outcome != Outcome::Counted {
-        // Every answer about a non-public item is the same 404: a visitor who
-        // viewed a post before it was unpublished learns nothing more than others.
-        published_or_404(app, kind, &id, &None).await?;
-    }
     let views = tracking::views_of(app.store.as_ref(), kind, &id).await?;
     Ok(ApiResponse::json(
         StatusCode::OK,
-        &json!({ "views": views, "tracked": outcome == Outcome::Counted }),
+        &json!({ "views": views, "tracked": tracked }),
     ))
 }
 
@@ -247,23 +260,7 @@ pub async fn track_engagement(app: &App, request: &Request) -> Result<ApiRespons
             "how far down the page was scrolled, in percent",
         )? as u32,
     };
-    let outcome = app
-        .tracker
-        .track_engagement(
-            app.store.as_ref(),
-            today_utc(),
-            &request.client_address,
-            request.user_agent(),
-            kind,
-            &id,
-            engagement,
-        )
-        .await?;
-    if outcome != Outcome::Counted {
-        // As for views: every answer about a non-public item is the same 404.
-        published_or_404(app, kind, &id, &None).await?;
-    }
-    let tracked = outcome == Outcome::Counted;
+    let tracked = count_item(app, request, kind, &id, ItemEvent::Engagement(engagement)).await?;
     Ok(ApiResponse::json(
         StatusCode::OK,
         &json!({ "tracked": tracked, "read": tracked && engagement.is_read() }),
