@@ -245,6 +245,21 @@ impl TestServer {
         }
     }
 
+    /// Sends `requests` with at most `in_flight` open at once, answers in order.
+    /// moto answers one call at a time, so hundreds at once queue past the
+    /// client's attempt timeout there and test the stand-in's capacity instead of
+    /// folio's exactness (DynamoDB itself has no such queue).
+    pub async fn finish_all(
+        requests: impl IntoIterator<Item = reqwest::RequestBuilder>,
+        in_flight: usize,
+    ) -> Vec<Resp> {
+        use futures::stream::StreamExt;
+        futures::stream::iter(requests.into_iter().map(Self::finish))
+            .buffered(in_flight)
+            .collect()
+            .await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
         self.send(Method::GET, path, token, None).await
     }
