@@ -8,7 +8,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use folio_origin::usecases::search::{Index, Source, plain_text};
-use folio_shared::domain::{ContentKind, ItemId};
+use folio_shared::domain::{ContentKind, ItemId, Status};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -61,6 +61,7 @@ fn post(n: usize, rng: &mut Lcg) -> Source {
     Source {
         kind: ContentKind::Blog,
         id: ItemId::parse("id", &format!("post-{n}")).unwrap(),
+        status: Status::Published,
         slug: Some(format!("post-{n}")),
         title: format!(
             "{} {} {}",

@@ -1,6 +1,6 @@
 // The folio owner's console: sign in, write, publish, watch the numbers. This
 // file routes between the views (one script each: dashboard, list, editor,
-// account) and boots the page; the scripts before it in index.html define them.
+// search, account…) and boots the page; the scripts before it in index.html define them.
 "use strict";
 
 (function (folio) {
@@ -27,11 +27,16 @@
     }
     state.leaveGuard = null;
     newGeneration();
-    const view = KINDS[section]
+    const others = {
+      account: () => folio.account.render(),
+      redirects: () => folio.redirects.render(),
+      search: () => folio.search.render(id),
+      trash: () => folio.history.renderTrash(),
+    };
+    // Own keys only: `#/constructor` names no view.
+    const view = Object.hasOwn(KINDS, section)
       ? (id ? folio.editor.render(section, id === "new" ? null : id) : folio.list.render(section))
-      : section === "account" ? folio.account.render()
-        : section === "redirects" ? folio.redirects.render()
-          : section === "trash" ? folio.history.renderTrash() : folio.dashboard.render();
+      : (Object.hasOwn(others, section) ? others[section] : () => folio.dashboard.render())();
     view.catch((failure) => {
       if (failure instanceof Stale) return;
       main().replaceChildren(h("h1", { tabindex: -1 }, "Something went wrong"), notice("error", failure.message));

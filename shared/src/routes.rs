@@ -216,7 +216,7 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/blog/feed.rss" => BlogFeed(FeedFormat::Rss), Public, CONTENT, "getBlogFeedRss"),
     route!(GET "/v1/blog/feed.json" => BlogFeed(FeedFormat::Json), Public, CONTENT, "getBlogFeedJson"),
     route!(GET "/v1/sitemap.xml" => Sitemap, Public, CONTENT, "getSitemap"),
-    route!(GET "/v1/search" => Search, Public, CONTENT, "search", query = SEARCH),
+    route!(GET "/v1/search" => Search, PublicOwnerSeesMore, CONTENT, "search", query = SEARCH),
     route!(GET "/v1/projects" => List(Project), PublicOwnerSeesMore, CONTENT, "listProjects", query = PROJECT_LIST),
     route!(POST "/v1/projects" => Create(Project), Owner, Never, "createProject"),
     route!(GET "/v1/projects/{projectId}" => Get(Project), PublicOwnerSeesMore, CONTENT, "getProject"),

@@ -670,6 +670,42 @@ class ConsoleTests:
         Select(self.browser.find_element(By.ID, "filter-status")).select_by_value("published")
         self.text_in("#main", "Nothing matches these filters")
 
+    def test_search_finds_drafts_and_published_items_a_title_first_and_opens_one(self):
+        token = self.server.owner_token()
+        word = "Zanzibarite"
+        status, _, draft = self.server.request("POST", "/v1/blog/posts", {
+            "title": "Notes on a mineral", "excerpt": "e", "content": f"We found some {word} & kept it.",
+            "category": "Rocks", "tags": ["x"]}, token=token)
+        self.assertEqual(status, 201, draft)
+        status, _, project = self.server.request("POST", "/v1/projects", {
+            "name": f"{word} catalogue", "description": "d", "longDescription": "l", "tech": ["Rust"],
+            "company": "Acme", "featured": False}, token=token)
+        self.assertEqual(status, 201, project)
+        status, _, body = self.server.request("POST", f"/v1/projects/{project['id']}/publish", token=token)
+        self.assertEqual(status, 200, body)
+        self.signed_in()
+        self.go("#/search")
+        # A prefix of the word finds it (words of four letters or more).
+        self.visible("#search-everything").send_keys(word[:-2].lower())
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#search-results li")) == 2)
+        hits = self.browser.find_elements(By.CSS_SELECTOR, "#search-results li")
+        self.assertEqual([h.get_attribute("data-id") for h in hits], [project["id"], draft["id"]],
+                         "the title's match ranks above the body's")
+        self.assertEqual([h.get_attribute("data-status") for h in hits], ["published", "draft"])
+        self.assertEqual(hits[1].find_element(By.TAG_NAME, "mark").text, word)
+        self.assertIn("& kept it", hits[1].find_element(By.CSS_SELECTOR, ".snippet").text)
+        self.assertIn("#/search/" + word[:-2].lower(), self.browser.current_url)
+        # Readers' search never finds the draft.
+        _, _, public = self.server.request("GET", f"/v1/search?q={word}")
+        self.assertEqual([h["id"] for h in public["results"]], [project["id"]])
+        hits[1].find_element(By.TAG_NAME, "a").click()
+        self.wait(lambda b: b.find_element(By.ID, "field-title").get_attribute("value") == "Notes on a mineral")
+        # Back returns to the same search, asked again.
+        self.browser.back()
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#search-results li")) == 2)
+        self.assertEqual(self.browser.find_element(By.ID, "search-everything").get_attribute("value"),
+                         word[:-2].lower())
+
     def test_a_long_list_is_paged_and_the_dashboard_counts_each_kind_and_what_is_scheduled(self):
         import datetime
         token = self.server.owner_token()

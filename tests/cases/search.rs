@@ -1,4 +1,5 @@
-//! Search over what readers can see, through the stand-in on every backend:
+//! Search over what readers can see (and, for the owner, every status), through
+//! the stand-in on every backend:
 //! ranked, drafts never found, snippets escaped, cached like other public
 //! reads and purged when content changes.
 
@@ -101,4 +102,75 @@ async fn search_ranks_title_matches_first_never_finds_drafts_and_is_purged_on_pu
     let long = "a".repeat(101);
     let r = s.get(&format!("/v1/search?q={long}"), None).await;
     assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn the_owner_searches_every_status_and_no_one_else_can() {
+    let s = TestServer::spawn().await;
+    let mut draft = blog_body("Gardening notes");
+    draft["content"] = json!("Tomatoes want sun.");
+    let draft = s.create("/v1/blog/posts", draft).await;
+    let published = s.create("/v1/blog/posts", blog_body("Tomatoes")).await;
+    s.publish("/v1/blog/posts", published["id"].as_str().unwrap())
+        .await;
+    let (draft_id, published_id) = (
+        draft["id"].as_str().unwrap().to_string(),
+        published["id"].as_str().unwrap().to_string(),
+    );
+
+    let all = s
+        .get("/v1/search?q=tomatoes&status=all", Some(&s.owner_token))
+        .await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    s.conforms(&all, "get", "/search").await;
+    assert_eq!(ids(&all), [published_id.clone(), draft_id.clone()]);
+    let statuses: Vec<_> = all.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["published", "draft"]);
+    assert_eq!(
+        all.header("cache-control"),
+        Some("private, no-store"),
+        "the owner's answer is never kept by a shared cache"
+    );
+    let drafts = s
+        .get("/v1/search?q=tomatoes&status=draft", Some(&s.owner_token))
+        .await;
+    assert_eq!(ids(&drafts), [draft_id.as_str()]);
+
+    // Without status, the owner gets the readers' answer: no draft, no status.
+    let readers = s.get("/v1/search?q=tomatoes", Some(&s.owner_token)).await;
+    assert_eq!(ids(&readers), [published_id.as_str()]);
+    assert!(readers.body["results"][0].get("status").is_none());
+
+    // Anyone else asking for drafts is refused, and a bad status is a 400.
+    let anonymous = s.get("/v1/search?q=tomatoes&status=all", None).await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    let reader = s.non_owner_token().await;
+    let signed_in = s
+        .get("/v1/search?q=tomatoes&status=draft", Some(&reader))
+        .await;
+    assert_eq!(signed_in.status, 403, "{}", signed_in.body);
+    let bad = s
+        .get("/v1/search?q=tomatoes&status=hidden", Some(&s.owner_token))
+        .await;
+    assert_eq!(bad.error(400)["details"]["field"], "status");
+
+    // The owner's index follows edits like the readers' does.
+    let path = format!("/v1/blog/posts/{draft_id}");
+    let r = s
+        .owner(
+            Method::PUT,
+            &path,
+            Some(json!({ "content": "Peppers want sun." })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let all = s
+        .get("/v1/search?q=tomatoes&status=all", Some(&s.owner_token))
+        .await;
+    assert_eq!(ids(&all), [published_id]);
 }

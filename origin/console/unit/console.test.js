@@ -249,3 +249,19 @@ test("an answer whose body arrives after the owner moved on is dropped as stale"
     globalThis.fetch = real;
   }
 });
+
+test("a search snippet is text with the matching words marked, and its escaped markup stays text", () => {
+  const { snippetParts } = folio.search;
+  assert.deepEqual(snippetParts("…we ran <mark>Kubernetes</mark> &amp; <mark>kube</mark>…"), [
+    { text: "…we ran ", marked: false },
+    { text: "Kubernetes", marked: true },
+    { text: " & ", marked: false },
+    { text: "kube", marked: true },
+    { text: "…", marked: false },
+  ]);
+  // What the API escaped comes back as the characters the owner typed, never as markup.
+  assert.deepEqual(snippetParts("&lt;script&gt;alert(&quot;x&apos;)&lt;/script&gt; &amp;lt;"), [
+    { text: "<script>alert(\"x')</script> &lt;", marked: false },
+  ]);
+  assert.deepEqual(snippetParts(""), []);
+});

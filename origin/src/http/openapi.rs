@@ -528,11 +528,13 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (
                     200,
                     ok(
-                        "Published posts, projects and certifications matching every word, best first (a title counts above a body), each with a snippet: the item's text escaped, the matching words in <mark>",
+                        "Posts, projects and certifications matching every word, best first (a title counts above a body), each with a snippet: the item's text escaped, the matching words in <mark>. Published items for anyone; with status draft, scheduled or all, the owner's items of that status, each with its status",
                         search_schema(),
                     ),
                 ),
                 (400, error_ref(400)),
+                (401, error_ref(401)),
+                (403, error_ref(403)),
             ]
         }
         TrackVisit => {
@@ -852,6 +854,7 @@ fn search_schema() -> Value {
             "required": ["contentType", "id", "title", "snippet", "score"], "properties": {
             "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
             "id": { "type": "string" },
+            "status": { "type": "string", "enum": ["published", "scheduled", "draft"], "description": "The item's status: in the owner's answers (status draft, scheduled or all) only" },
             "slug": { "type": "string", "description": "A post's slug" },
             "title": { "type": "string" },
             "snippet": { "type": "string", "description": "Escaped text around the first match; only <mark> and </mark> are markup" },

@@ -36,8 +36,8 @@ pub struct App {
     /// Which post a slug last led to: a by-slug read then costs one read, not
     /// two (`repo::content::get_by_slug_cached` checks the post still has it).
     pub slugs: crate::repo::content::SlugCache,
-    /// Search's index of the published items, and the change count it is at.
-    pub search: crate::usecases::search::SearchIndex,
+    /// Search's indexes (the readers' and the owner's), each with the change count it is at.
+    pub search: crate::usecases::search::SearchIndexes,
     /// Items as readers get them, by version: what lists and reads send.
     pub representations: crate::usecases::representations::Representations,
     /// The feeds as last sent, with the posts and versions they were made of.
@@ -65,7 +65,7 @@ impl App {
             webhooks: None,
             media: std::sync::OnceLock::new(),
             slugs: crate::repo::content::SlugCache::default(),
-            search: crate::usecases::search::SearchIndex::default(),
+            search: crate::usecases::search::SearchIndexes::default(),
             representations: Default::default(),
             documents: Default::default(),
         }

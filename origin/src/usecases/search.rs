@@ -1,14 +1,17 @@
-//! Search over what readers can see: the published posts, projects and
-//! certifications, ranked with BM25 over their fields (a title weighs more than
+//! Search over what readers can see, the published posts, projects and
+//! certifications, and for the owner over every item of any status, ranked with BM25 over their fields (a title weighs more than
 //! a body), every query word required, words of four letters or more matching
 //! as prefixes and with one typo, and a snippet of each hit with the words
 //! marked (the text escaped, `<mark>` the only markup).
 //!
-//! The index lives in the origin's memory, built from the published items when
+//! Each index (the readers', and the owner's of every status, built only when
+//! the owner searches) lives in the origin's memory, built from its items when
 //! the store's change counter (`repo::content::changes`, bumped after every
 //! content write) differs from the one it was built at: one small read per
 //! search that misses CloudFront's cache, and a rebuild after each change.
-//! Answers are cached like other public reads and purged with the content.
+//! Readers' answers are cached like other public reads and purged with the
+//! content; the owner's never are. Two indexes, not one filtered: the readers'
+//! scores must not move with the words of drafts.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -52,6 +55,7 @@ const B: f32 = 0.75;
 pub struct Source {
     pub kind: ContentKind,
     pub id: ItemId,
+    pub status: Status,
     pub slug: Option<String>,
     pub title: String,
     /// Excerpt or description, category, tags, issuer...: text between the two.
@@ -105,6 +109,7 @@ impl Source {
         Self {
             kind: T::KIND,
             id: item.id().clone(),
+            status: item.status(),
             slug: item.slug().map(str::to_string),
             title: text_of(json.get(title)),
             meta: join(meta),
@@ -203,6 +208,9 @@ pub struct Index {
 pub struct Hit {
     pub content_type: ContentKind,
     pub id: ItemId,
+    /// The item's status: in the owner's answers only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     pub title: String,
@@ -334,7 +342,14 @@ impl Index {
         idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len))
     }
 
+    /// Every item of the index that matches, best first (readers' hits: no status).
     pub fn query(&self, query: &str, limit: usize) -> Results {
+        self.query_among(query, limit, None)
+    }
+
+    /// The matches among the items of `statuses` (`None`: all of them, with no
+    /// status in the hits).
+    pub fn query_among(&self, query: &str, limit: usize, statuses: Option<&[Status]>) -> Results {
         let mut asked: Vec<String> = Vec::new();
         for (_, _, word) in words(query) {
             if !asked.contains(&word) && asked.len() < MAX_WORDS {
@@ -365,7 +380,13 @@ impl Index {
                     .collect(),
             });
         }
-        let mut ranked: Vec<(u32, f32)> = scores.unwrap_or_default().into_iter().collect();
+        let mut ranked: Vec<(u32, f32)> = scores
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(doc, _)| {
+                statuses.is_none_or(|s| s.contains(&self.docs[*doc as usize].source.status))
+            })
+            .collect();
         ranked.sort_by(|a, b| {
             b.1.total_cmp(&a.1).then_with(|| {
                 self.docs[a.0 as usize]
@@ -383,6 +404,7 @@ impl Index {
                 Hit {
                     content_type: source.kind,
                     id: source.id.clone(),
+                    status: statuses.map(|_| source.status),
                     slug: source.slug.clone(),
                     title: source.title.clone(),
                     snippet: snippet(source, &matched_terms),
@@ -451,7 +473,8 @@ fn snippet(source: &Source, matched: &HashSet<&str>) -> String {
     out
 }
 
-/// The index the origin holds, with the store's change count it was built at.
+/// The index of one audience the origin holds, with the store's change count it
+/// was built at.
 #[derive(Default)]
 pub struct SearchIndex(Mutex<Option<(i64, Arc<Index>)>>);
 
@@ -470,12 +493,28 @@ impl SearchIndex {
     }
 }
 
+/// The two indexes: what readers can find, and what the owner can.
+#[derive(Default)]
+pub struct SearchIndexes {
+    pub readers: SearchIndex,
+    pub owner: SearchIndex,
+}
+
+/// Who searches: readers find published items; the owner finds items of the
+/// statuses asked for (any of them), each hit with its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Searcher {
+    Reader,
+    Owner(&'static [Status]),
+}
+
 async fn sources_of<T: Content>(
     store: &dyn Store,
+    statuses: &[Status],
     out: &mut Vec<Source>,
 ) -> Result<(), UseCaseError> {
     out.extend(
-        repo::list::<T>(store, &[Status::Published])
+        repo::list::<T>(store, statuses)
             .await?
             .iter()
             .map(Source::of),
@@ -483,12 +522,12 @@ async fn sources_of<T: Content>(
     Ok(())
 }
 
-/// Every published item, as search reads it.
-pub async fn sources(store: &dyn Store) -> Result<Vec<Source>, UseCaseError> {
+/// Every item of `statuses`, as search reads it.
+pub async fn sources(store: &dyn Store, statuses: &[Status]) -> Result<Vec<Source>, UseCaseError> {
     let mut out = Vec::new();
-    sources_of::<BlogPost>(store, &mut out).await?;
-    sources_of::<Project>(store, &mut out).await?;
-    sources_of::<Certification>(store, &mut out).await?;
+    sources_of::<BlogPost>(store, statuses, &mut out).await?;
+    sources_of::<Project>(store, statuses, &mut out).await?;
+    sources_of::<Certification>(store, statuses, &mut out).await?;
     Ok(out)
 }
 
@@ -496,19 +535,24 @@ fn blocking_failed(e: tokio::task::JoinError) -> UseCaseError {
     UseCaseError::Corrupt(format!("search task failed: {e}"))
 }
 
-/// Searches what readers can see with the index `held` (rebuilt first if the
-/// content changed since it was built).
+/// Searches what `searcher` may find with its index in `held` (rebuilt first if
+/// the content changed since it was built).
 pub async fn search(
     store: &dyn Store,
-    held: &SearchIndex,
+    held: &SearchIndexes,
+    searcher: Searcher,
     query: &str,
     limit: usize,
 ) -> Result<Results, UseCaseError> {
+    let (held, indexed, among): (_, &[Status], _) = match searcher {
+        Searcher::Reader => (&held.readers, &[Status::Published], None),
+        Searcher::Owner(statuses) => (&held.owner, &Status::ALL, Some(statuses)),
+    };
     let changes = repo::changes(store).await?;
     let index = match held.current(changes) {
         Some(index) => index,
         None => {
-            let sources = sources(store).await?;
+            let sources = sources(store, indexed).await?;
             // Building and querying are CPU work: off the async workers.
             let index = Arc::new(
                 tokio::task::spawn_blocking(move || Index::build(sources))
@@ -520,7 +564,7 @@ pub async fn search(
         }
     };
     let query = query.to_string();
-    tokio::task::spawn_blocking(move || index.query(&query, limit))
+    tokio::task::spawn_blocking(move || index.query_among(&query, limit, among))
         .await
         .map_err(blocking_failed)
 }
@@ -533,6 +577,7 @@ mod tests {
         Source {
             kind: ContentKind::Blog,
             id: ItemId::parse("id", id).unwrap(),
+            status: Status::Published,
             slug: Some(id.into()),
             title: title.into(),
             meta: meta.into(),

@@ -131,7 +131,7 @@ pub const TOP_LIMIT: QueryParam = QueryParam::integer("limit", (1, 20, 5), "Item
 pub const SEARCH_QUERY: QueryParam = QueryParam {
     name: "q",
     kind: ParamKind::Text,
-    description: "What to look for: words of the titles, excerpts, tags, categories and bodies of published items (every word required; words of four letters or more also match as prefixes and with one typo)",
+    description: "What to look for: words of the titles, excerpts, tags, categories and bodies of the items of the status asked for (every word required; words of four letters or more also match as prefixes and with one typo)",
 };
 pub const SEARCH_LIMIT: QueryParam =
     QueryParam::integer("limit", (1, 50, 10), "Maximum number of results to return");
@@ -140,7 +140,7 @@ pub const SEARCH_LIMIT: QueryParam =
 pub const BLOG_LIST: &[QueryParam] = &[STATUS, CATEGORY, TAG, LIMIT, OFFSET];
 pub const PROJECT_LIST: &[QueryParam] = &[STATUS, FEATURED, LIMIT, OFFSET];
 pub const CERTIFICATION_LIST: &[QueryParam] = &[STATUS, CERT_TYPE, FEATURED, LIMIT, OFFSET];
-pub const SEARCH: &[QueryParam] = &[SEARCH_QUERY, SEARCH_LIMIT];
+pub const SEARCH: &[QueryParam] = &[SEARCH_QUERY, STATUS, SEARCH_LIMIT];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusFilter {
@@ -151,6 +151,20 @@ pub enum StatusFilter {
 }
 
 impl StatusFilter {
+    /// The `status` parameter (published when absent).
+    pub fn parse(query: &[(String, String)]) -> Result<Self, FieldError> {
+        match param(query, STATUS.name) {
+            None | Some("published") => Ok(StatusFilter::Published),
+            Some("draft") => Ok(StatusFilter::Draft),
+            Some("scheduled") => Ok(StatusFilter::Scheduled),
+            Some("all") => Ok(StatusFilter::All),
+            Some(_) => Err(FieldError::new(
+                STATUS.name,
+                "must be one of published, draft, scheduled, all",
+            )),
+        }
+    }
+
     pub fn statuses(self) -> &'static [Status] {
         match self {
             StatusFilter::Published => &[Status::Published],
@@ -262,18 +276,7 @@ impl ListQuery {
     }
 
     pub fn parse(query: &[(String, String)]) -> Result<Self, FieldError> {
-        let status = match param(query, STATUS.name) {
-            None | Some("published") => StatusFilter::Published,
-            Some("draft") => StatusFilter::Draft,
-            Some("scheduled") => StatusFilter::Scheduled,
-            Some("all") => StatusFilter::All,
-            Some(_) => {
-                return Err(FieldError::new(
-                    STATUS.name,
-                    "must be one of published, draft, scheduled, all",
-                ));
-            }
-        };
+        let status = StatusFilter::parse(query)?;
         let featured = match param(query, FEATURED.name) {
             None => None,
             Some("true") => Some(true),

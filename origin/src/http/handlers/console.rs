@@ -70,6 +70,11 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../../console/history.js"),
     ),
+    (
+        "search.js",
+        JS,
+        include_bytes!("../../../console/search.js"),
+    ),
     ("app.js", JS, include_bytes!("../../../console/app.js")),
     (
         "app.css",

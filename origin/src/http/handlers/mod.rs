@@ -147,7 +147,7 @@ pub async fn handle(
         ListBlogCategories => content::categories(app).await,
         BlogFeed(format) => feeds::feed(app, format).await,
         Sitemap => feeds::sitemap(app).await,
-        Search => search::search(app, request).await,
+        Search => search::search(app, request, caller).await,
         TrackVisit => analytics::track_visit(app, request).await,
         VisitorCount => analytics::visitor_count(app).await,
         DailyVisitorTrends => analytics::daily_trends(app, request).await,

@@ -1,14 +1,20 @@
-//! `GET /v1/search`: the published items matching a query, ranked.
+//! `GET /v1/search`: the items matching a query, ranked: the published ones for
+//! anyone, those of any status for the owner who asks (`status`).
 
-use folio_shared::domain::query::{SEARCH_LIMIT, SEARCH_QUERY};
+use folio_shared::domain::query::{SEARCH_LIMIT, SEARCH_QUERY, StatusFilter};
 use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::StatusCode;
 
+use crate::http::caller::{Caller, is_owner};
 use crate::http::request::Request;
 use crate::usecases::app::App;
-use crate::usecases::search::{self, MAX_QUERY_CHARS};
+use crate::usecases::search::{self, MAX_QUERY_CHARS, Searcher};
 
-pub async fn search(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+pub async fn search(
+    app: &App,
+    request: &Request,
+    caller: &Caller,
+) -> Result<ApiResponse, ApiError> {
     let query = request
         .query
         .iter()
@@ -28,6 +34,18 @@ pub async fn search(app: &App, request: &Request) -> Result<ApiResponse, ApiErro
         .into());
     }
     let limit = SEARCH_LIMIT.int(&request.query)?;
-    let results = search::search(app.store.as_ref(), &app.search, query, limit).await?;
+    let searcher = match StatusFilter::parse(&request.query)? {
+        // Readers' search, even for the owner: the answer a reader gets.
+        StatusFilter::Published => Searcher::Reader,
+        filter if is_owner(caller) => Searcher::Owner(filter.statuses()),
+        _ => {
+            let why = "Only the owner may search drafts and scheduled items";
+            return Err(match caller {
+                None => ApiError::Unauthorized(why.into()),
+                Some(_) => ApiError::Forbidden(why.into()),
+            });
+        }
+    };
+    let results = search::search(app.store.as_ref(), &app.search, searcher, query, limit).await?;
     Ok(ApiResponse::json(StatusCode::OK, &results))
 }
