@@ -26,9 +26,18 @@ the client's retry, and a dedup marker or a version condition then failed agains
 the client's own first write.
 
 Usage: python scripts/moto_server.py PORT
+       python scripts/moto_server.py --zygote
+
+The zygote imports moto and loads what its first DynamoDB, Cognito and S3 requests
+would load, once, then reads commands on stdin: `start PORT` forks a server on PORT
+and answers its pid; `stop PID` kills that server and answers `stopped` once it is
+gone. When stdin closes (the test process ended), it kills what it started and
+exits. A test binary starts one zygote instead of importing moto a hundred times.
 """
 
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -167,8 +176,8 @@ DynamoHandler.transact_write_items = idempotent_transact_write_items(
 )
 
 
-def main() -> None:
-    port = int(sys.argv[1])
+def application():
+    """moto's WSGI app, one request at a time."""
     moto_app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 
@@ -176,13 +185,77 @@ def main() -> None:
         with one_at_a_time:
             return list(moto_app(environ, start_response))
 
-    run_simple(
-        "127.0.0.1",
-        port,
-        serialised,
-        threaded=True,
-        request_handler=MotoRequestHandler,
-    )
+    return serialised
+
+
+def serve(port: int, app) -> None:
+    run_simple("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+# One harmless call per service folio uses: moto loads a service's backend and
+# models on its first request.
+WARM_UP = [
+    ("dynamodb", "POST", "DynamoDB_20120810.ListTables", "application/x-amz-json-1.0"),
+    ("cognito-idp", "POST", "AWSCognitoIdentityProviderService.ListUserPools",
+     "application/x-amz-json-1.1"),
+    ("s3", "GET", None, None),
+]
+
+
+def warm(app) -> None:
+    from werkzeug.test import EnvironBuilder
+
+    for service, method, target, content_type in WARM_UP:
+        headers = {
+            "Host": f"{service}.us-east-1.amazonaws.com" if service != "s3" else "s3.amazonaws.com",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"
+            f"{service}/aws4_request, SignedHeaders=host, Signature=0",
+        }
+        if target:
+            headers["X-Amz-Target"] = target
+            headers["Content-Type"] = content_type
+        body = b'{"MaxResults": 1}' if target else None
+        environ = EnvironBuilder(method=method, path="/", headers=headers, data=body).get_environ()
+        list(app(environ, lambda status, headers, exc_info=None: None))
+
+
+def zygote() -> None:
+    app = application()
+    warm(app)
+    children = set()
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            break
+        command, _, argument = line.strip().partition(" ")
+        if command == "start":
+            pid = os.fork()
+            if pid == 0:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                try:
+                    serve(int(argument), app)
+                finally:
+                    os._exit(0)
+            children.add(pid)
+            print(pid, flush=True)
+        elif command == "stop":
+            pid = int(argument)
+            if pid in children:
+                children.discard(pid)
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            print("stopped", flush=True)
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+
+
+def main() -> None:
+    if sys.argv[1] == "--zygote":
+        zygote()
+    else:
+        serve(int(sys.argv[1]), application())
 
 
 if __name__ == "__main__":
