@@ -802,6 +802,8 @@ class ConsoleTests:
 
     def test_keyboard_and_phone_layout(self):
         self.signed_in()
+        # The dashboard has drawn its numbers (its heading takes focus when it does).
+        self.visible("#stat-published-blog")
         # The skip link comes first in the tab order and moves focus to the content.
         first = self.browser.execute_script(
             "return [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')]"
