@@ -386,6 +386,26 @@ pub fn test_site() -> folio_origin::usecases::site::Site {
 
 /// A client whose requests come from `ip` (a loopback address: the stand-in's
 /// test mapping gives some of them a country, and each is another visitor).
+/// Asserts every answer is a 200, naming those that are not.
+pub fn assert_all_ok(responses: &[Resp]) {
+    let failed: Vec<_> = responses
+        .iter()
+        .filter(|r| r.status != 200)
+        .map(|r| (r.status, r.body.to_string()))
+        .collect();
+    assert!(failed.is_empty(), "every call succeeds; failed: {failed:?}");
+}
+
+/// How many tracking answers counted their visit, view or read (`tracked:
+/// true`), once every one of them is a 200.
+pub fn counted(responses: &[Resp]) -> usize {
+    assert_all_ok(responses);
+    responses
+        .iter()
+        .filter(|r| r.body["tracked"] == true)
+        .count()
+}
+
 pub fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(ip.parse::<std::net::IpAddr>().unwrap())

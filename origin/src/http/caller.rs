@@ -31,6 +31,15 @@ pub fn is_owner(caller: &Caller) -> bool {
     caller.as_ref().is_some_and(|c| c.is_owner)
 }
 
+/// The refusal of what only the owner may ask on a route anyone may call: 401
+/// without a token, 403 with someone else's.
+pub fn owner_only(caller: &Caller, why: &str) -> ApiError {
+    match caller {
+        None => ApiError::Unauthorized(why.into()),
+        Some(_) => ApiError::Forbidden(why.into()),
+    }
+}
+
 /// Verifies the caller's token, if any, and enforces the route's access class.
 ///
 /// The token arrives in the edge's hand-off header, never in `Authorization`:

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::http::caller::{Caller, author, is_owner};
+use crate::http::caller::{Caller, author, is_owner, owner_only};
 use crate::http::request::{Request, etag, etag_matches};
 use crate::ports::Key;
 use crate::repo::Stored;
@@ -165,10 +165,7 @@ pub async fn list<T: Content>(
 ) -> Result<ApiResponse, ApiError> {
     let query = ListQuery::parse(&request.query)?;
     if query.status.statuses() != [Status::Published] && !is_owner(caller) {
-        return Err(match caller {
-            None => ApiError::Unauthorized("Only the owner may list drafts".into()),
-            Some(_) => ApiError::Forbidden("Only the owner may list drafts".into()),
-        });
+        return Err(owner_only(caller, "Only the owner may list drafts"));
     }
     let field = T::KIND.list_field();
     if let [status] = query.status.statuses()

@@ -5,7 +5,7 @@ use folio_shared::domain::query::{SEARCH_LIMIT, SEARCH_QUERY, StatusFilter};
 use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::StatusCode;
 
-use crate::http::caller::{Caller, is_owner};
+use crate::http::caller::{Caller, is_owner, owner_only};
 use crate::http::request::Request;
 use crate::usecases::app::App;
 use crate::usecases::search::{self, MAX_QUERY_CHARS, Searcher};
@@ -39,11 +39,10 @@ pub async fn search(
         StatusFilter::Published => Searcher::Reader,
         filter if is_owner(caller) => Searcher::Owner(filter.statuses()),
         _ => {
-            let why = "Only the owner may search drafts and scheduled items";
-            return Err(match caller {
-                None => ApiError::Unauthorized(why.into()),
-                Some(_) => ApiError::Forbidden(why.into()),
-            });
+            return Err(owner_only(
+                caller,
+                "Only the owner may search drafts and scheduled items",
+            ));
         }
     };
     let results = search::search(app.store.as_ref(), &app.search, searcher, query, limit).await?;
