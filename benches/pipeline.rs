@@ -29,6 +29,7 @@ fn pipeline(c: &mut Criterion) {
             owner: None,
             site: None,
             webhooks: None,
+            regions: None,
         })
         .await
         .expect("server");

@@ -59,6 +59,12 @@ enum Command {
         /// …; AWS_ENDPOINT_URL points it at moto).
         #[arg(long)]
         aws: bool,
+        /// Two origins over the one store, as a global table's replicas in two
+        /// Regions: HOME,OTHER (like eu-west-1,us-east-1). Reads fail over to
+        /// OTHER as CloudFront's origin group does; changes go HOME only. Take a
+        /// Region down and back with `PUT /_standin/regions/{region}` (docs/DEPLOY.md).
+        #[arg(long, value_parser = folio::serve::TwoRegions::parse)]
+        regions: Option<folio::serve::TwoRegions>,
     },
     /// The DynamoDB table: create it, or print the definition template.yaml uses.
     Table {
@@ -563,6 +569,7 @@ async fn main() -> ExitCode {
             allow_origin,
             seed,
             aws,
+            regions,
         } => {
             let (site, webhooks) = match serve_features() {
                 Ok(features) => features,
@@ -590,6 +597,7 @@ async fn main() -> ExitCode {
                             owner: None,
                             site,
                             webhooks,
+                            regions,
                         },
                         seed,
                     )

@@ -12,6 +12,8 @@ mod markdown;
 mod portable;
 #[path = "cases/publishing.rs"]
 mod publishing;
+#[path = "cases/regions.rs"]
+mod regions;
 #[path = "cases/search.rs"]
 mod search;
 #[path = "cases/standin.rs"]

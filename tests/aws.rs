@@ -131,6 +131,7 @@ async fn two_regions_writing_one_table_count_exactly() {
         owner: None,
         site: None,
         webhooks: None,
+        regions: None,
     })
     .await
     .unwrap();

@@ -179,6 +179,54 @@ pub fn normalise_query(query: &str) -> String {
         .finish()
 }
 
+/// Origin failover between the home Region's origin and another Region's
+/// ("Optimize high availability with CloudFront origin failover" and "Request and
+/// response behavior for origin groups", CloudFront Developer Guide). folio serves
+/// reads and writes on the same paths, and a cache behaviour whose target is an
+/// origin group may not allow POST, PUT, PATCH or DELETE; so the behaviour's
+/// origin is the home Region's, and the viewer-request CloudFront Function makes
+/// an origin group of the two for the methods CloudFront fails over at all
+/// (`cf.createRequestOriginGroup`, "Helper methods for origin modification").
+/// It names origins the distribution defines, whose settings (OAC included)
+/// apply as configured. Writes keep the home origin: no failover, ever.
+pub struct Failover {
+    /// The distribution's origin ids: the home Region's and the other Region's.
+    pub home_origin_id: &'static str,
+    pub failover_origin_id: &'static str,
+    /// The only viewer methods CloudFront fails over.
+    pub methods: &'static [&'static str],
+    /// The primary's answers that send the request to the secondary (CloudFront
+    /// accepts 403, 404, 500, 502, 503, 504; a 403 or 404 from folio is an answer).
+    pub status_codes: &'static [u16],
+    /// The origins' `ConnectionAttempts` (1–3) and `ConnectionTimeout` (1–10 s),
+    /// and `OriginReadTimeout` (1–60 s): an unreachable primary costs a viewer
+    /// attempts × connection timeout before the secondary is tried; one that
+    /// does not answer costs attempts × read timeout (for custom origins the
+    /// attempts also count response timeouts).
+    pub connection_attempts: u32,
+    pub connection_timeout_secs: u64,
+    pub read_timeout_secs: u64,
+}
+
+pub const FAILOVER: Failover = Failover {
+    home_origin_id: "origin",
+    failover_origin_id: "origin-failover",
+    methods: &["GET", "HEAD", "OPTIONS"],
+    status_codes: &[500, 502, 503, 504],
+    connection_attempts: 2,
+    connection_timeout_secs: 2,
+    // Above the origin function's own timeout (template.yaml, `Timeout`), so a
+    // slow answer is not mistaken for a dead Region.
+    read_timeout_secs: 12,
+};
+
+impl Failover {
+    /// Whether a viewer request with `method` goes to the origin group.
+    pub fn fails_over(&self, method: &str) -> bool {
+        self.methods.contains(&method)
+    }
+}
+
 /// Every policy above as one JSON document (`folio cloudfront-policies`), in the
 /// shape of the template's CloudFormation properties.
 pub fn document() -> Value {
@@ -207,6 +255,15 @@ pub fn document() -> Value {
         },
         "securityHeaders": SECURITY_HEADERS.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
         "securityHeadersOriginMaySet": ORIGIN_MAY_SET,
+        "failover": {
+            "HomeOriginId": FAILOVER.home_origin_id,
+            "FailoverOriginId": FAILOVER.failover_origin_id,
+            "Methods": FAILOVER.methods,
+            "StatusCodes": FAILOVER.status_codes,
+            "ConnectionAttempts": FAILOVER.connection_attempts,
+            "ConnectionTimeout": FAILOVER.connection_timeout_secs,
+            "OriginReadTimeout": FAILOVER.read_timeout_secs,
+        },
     })
 }
 

@@ -164,6 +164,13 @@ pub struct Route {
     pub query: &'static [QueryParam],
 }
 
+impl Route {
+    /// Whether the operation is an owner's change: made in the home Region only.
+    pub fn is_owner_change(&self) -> bool {
+        self.access == Access::Owner && !matches!(self.method, Method::GET | Method::HEAD)
+    }
+}
+
 /// Content lists and items: long-lived, purged by invalidation on every public change.
 const CONTENT: Caching = Caching::Shared { s_maxage: 300 };
 /// Counters change on every visit: a short shared lifetime bounds staleness.

@@ -82,6 +82,8 @@ settings! {
         "its app client (required)";
     AWS_REGION = "AWS_REGION", Platform, "",
         "Region of the SDK clients and of this origin's counter rows (required)";
+    HOME_REGION = "HOME_REGION", Template, "",
+        "the Region whose origin takes the owner's changes and runs the scheduler, hooks and invalidations (default: `AWS_REGION`, a site in one Region); another Region's origin serves reads and counts visits, and answers an owner's change 503";
     FOLIO_ADAPTERS = "FOLIO_ADAPTERS", Lambda, "aws",
         "`aws`, or `local` for the embedded store under `FOLIO_DATA_DIR`, only when named: a missing `TABLE_NAME` never boots an empty store";
     RUST_LOG = "RUST_LOG", Lambda, "info",

@@ -4,6 +4,7 @@
 
 mod media;
 mod open_files;
+pub mod regions;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -79,6 +80,44 @@ pub struct ServeConfig {
     pub site: Option<Site>,
     /// Rebuild hooks to notify of public changes.
     pub webhooks: Option<WebhookSettings>,
+    /// A second Region's origin behind the stand-in (none: one origin).
+    pub regions: Option<TwoRegions>,
+}
+
+/// Two origins over one store, as a global table's replicas in two Regions are:
+/// the home Region's (changes, the scheduler, hooks, invalidations) and another
+/// that serves reads and counts visits. The stand-in fails reads over between
+/// them as CloudFront's origin group does (`crate::standin`).
+#[derive(Debug, Clone)]
+pub struct TwoRegions {
+    /// The home Region's name (the AWS backend: its `AWS_REGION`, whatever this says).
+    pub home: String,
+    pub other: String,
+    /// Failures of the other Region's store and identity endpoints (tests only).
+    pub other_faults: Option<FaultPlan>,
+}
+
+impl TwoRegions {
+    /// `HOME,OTHER` (`folio serve --regions`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let names: Vec<&str> = text.split(',').map(str::trim).collect();
+        let valid = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 32
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        match names.as_slice() {
+            [home, other] if valid(home) && valid(other) && home != other => Ok(Self {
+                home: (*home).to_string(),
+                other: (*other).to_string(),
+                other_faults: None,
+            }),
+            _ => Err(format!(
+                "--regions {text:?}: give two different Region names, the home Region first, like eu-west-1,us-east-1"
+            )),
+        }
+    }
 }
 
 /// What the origin runs on.
@@ -110,6 +149,8 @@ pub struct RunningServer {
     pub stats: Arc<Stats>,
     /// The CloudFront stand-in with the edge and origin behind it, for benchmarks.
     pub pipeline: Arc<Distribution>,
+    /// The other Region's origin (`ServeConfig::regions`).
+    pub other_app: Option<Arc<App>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     /// The local scheduler: ticks while the server runs.
@@ -189,6 +230,37 @@ where
     }
 }
 
+/// `PUT /_standin/regions/{region}`: see [`regions`].
+fn region_switch(
+    switch: &regions::RegionSwitch,
+    method: &http::Method,
+    region: &str,
+    query: Option<&str>,
+) -> Response<Full<Bytes>> {
+    if method != http::Method::PUT {
+        return error_http(ApiError::MethodNotAllowed {
+            allow: vec![http::Method::PUT],
+        });
+    }
+    match regions::Switch::parse(region, query) {
+        Err(message) => error_http(ApiError::BadRequest(message)),
+        Ok(parsed) if !switch.apply(&parsed) => error_http(ApiError::NotFound),
+        Ok(parsed) => {
+            let body = serde_json::json!({
+                "region": parsed.region,
+                "origin": parsed.origin.map(|h| format!("{h:?}").to_lowercase()),
+                "storeDown": parsed.store_down,
+            });
+            let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+    }
+}
+
 fn to_http(reply: Reply) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(reply.body));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -209,10 +281,22 @@ async fn serve_one(
     pipeline: Arc<Distribution>,
     local: Option<Arc<Local>>,
     media_site: Arc<media::MediaSite>,
+    switch: Option<Arc<regions::RegionSwitch>>,
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = request.into_parts();
+    if let (Some(switch), Some(region)) = (
+        switch.as_ref(),
+        parts.uri.path().strip_prefix(regions::PREFIX),
+    ) {
+        return Ok(region_switch(
+            switch,
+            &parts.method,
+            region,
+            parts.uri.query(),
+        ));
+    }
     // CloudFront's `/media/*` behaviour goes to the bucket, not to the API.
     if parts.uri.path().starts_with("/media/") {
         return Ok(media::handle(&media_site, &parts, body).await);
@@ -297,13 +381,22 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
     }
     .with_api_url(&base_url);
     let mut owner = None;
-    let (app, verifier, local, aws, purge) = match &config.backend {
+    // With two Regions each store endpoint can go down on its own (the switch).
+    let home_faults = config
+        .faults
+        .clone()
+        .or_else(|| config.regions.as_ref().map(|_| FaultPlan::new()));
+    let other_faults = config
+        .regions
+        .as_ref()
+        .map(|r| r.other_faults.clone().unwrap_or_default());
+    let (app, other_app, verifier, local, aws, purge) = match &config.backend {
         Backend::Embedded => {
             let local_config = LocalConfig {
                 data_dir: config.data_dir.clone(),
                 issuer: base_url.clone(),
                 token_ttl_secs: config.token_ttl_secs,
-                faults: config.faults.clone(),
+                faults: home_faults.clone(),
                 site: Some(site),
                 webhooks: config.webhooks.clone(),
             };
@@ -339,8 +432,19 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
                 );
             }
             let purge = Arc::clone(&local.purge);
-            let (app, verifier) = (Arc::clone(&local.app), Arc::clone(&local.verifier));
-            (app, verifier, Some(local), None, purge)
+            let verifier = Arc::clone(&local.verifier);
+            let (app, other) = match &config.regions {
+                Some(regions) => (
+                    local.regional_app(&regions.home, &regions.home, home_faults.clone())?,
+                    Some(local.regional_app(
+                        &regions.other,
+                        &regions.home,
+                        other_faults.clone(),
+                    )?),
+                ),
+                None => (Arc::clone(&local.app), None),
+            };
+            (app, other, verifier, Some(local), None, purge)
         }
         Backend::Aws { settings, sdk } => {
             let purge = Arc::new(LocalPurge::new());
@@ -350,12 +454,31 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
                 ..(**settings).clone()
             };
             let aws = Arc::new(
-                Aws::connect_with(&settings, sdk, vec![purge.clone()], config.faults.clone())
-                    .await?,
+                Aws::connect_with(&settings, sdk, vec![purge.clone()], home_faults.clone()).await?,
             );
             let (app, verifier): (Arc<App>, Arc<Verifier>) =
                 (Arc::clone(&aws.app), Arc::clone(&aws.verifier));
-            (app, verifier, None, Some(aws), purge)
+            let other = match &config.regions {
+                Some(regions) => {
+                    let settings = AwsSettings {
+                        region: regions.other.clone(),
+                        home_region: Some(settings.region.clone()),
+                        // Only the home Region invalidates.
+                        distribution_id: None,
+                        ..settings.clone()
+                    };
+                    let other = Aws::connect_with(
+                        &settings,
+                        sdk,
+                        vec![purge.clone()],
+                        other_faults.clone(),
+                    )
+                    .await?;
+                    Some(Arc::clone(&other.app))
+                }
+                None => None,
+            };
+            (app, other, verifier, None, Some(aws), purge)
         }
     };
     // The stand-in's cache takes invalidations at once (CloudFront's take tens of
@@ -370,9 +493,16 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
     );
     let edge: Arc<dyn LambdaFunction> = Arc::new(InProcessEdge(edge));
     let origin: Arc<dyn LambdaFunction> = Arc::new(InProcessOrigin(Arc::clone(&app)));
-    let pipeline = Distribution::new(
+    let mut origins = vec![(app.regions.this.clone(), origin)];
+    if let Some(other) = &other_app {
+        origins.push((
+            other.regions.this.clone(),
+            Arc::new(InProcessOrigin(Arc::clone(other))) as Arc<dyn LambdaFunction>,
+        ));
+    }
+    let pipeline = Distribution::regional(
         edge,
-        origin,
+        origins,
         Arc::clone(&cache),
         StandinConfig {
             allowed_origins: config.allowed_origins.clone(),
@@ -386,10 +516,23 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
     folio_origin::support::private_files::ensure_dir(&media_dir)?;
     let local_media = Arc::new(LocalMedia::new(&base_url).map_err(|e| e.to_string())?);
     app.set_media(local_media.clone());
+    if let Some(other) = &other_app {
+        other.set_media(local_media.clone());
+    }
     let media_site = Arc::new(media::MediaSite {
         media: local_media,
         dir: media_dir,
     });
+    let region_switch_handle = match (&other_app, home_faults, other_faults) {
+        (Some(other), Some(home_plan), Some(other_plan)) => Some(Arc::new(regions::RegionSwitch {
+            pipeline: Arc::clone(&pipeline),
+            stores: vec![
+                (app.regions.this.clone(), home_plan),
+                (other.regions.this.clone(), other_plan),
+            ],
+        })),
+        _ => None,
+    };
     let stats = Arc::clone(&pipeline.stats);
     let handle = Arc::clone(&pipeline);
     let (tx, mut rx) = oneshot::channel::<()>();
@@ -419,8 +562,16 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
                     let pipeline = Arc::clone(&pipeline);
                     let local = serve_local.clone();
                     let media_site = Arc::clone(&media_site);
+                    let switch = region_switch_handle.clone();
                     let service = service_fn(move |req| {
-                        serve_one(Arc::clone(&pipeline), local.clone(), Arc::clone(&media_site), req, peer)
+                        serve_one(
+                            Arc::clone(&pipeline),
+                            local.clone(),
+                            Arc::clone(&media_site),
+                            switch.clone(),
+                            req,
+                            peer,
+                        )
                     });
                     let conn = hyper::server::conn::http1::Builder::new()
                         .timer(hyper_util::rt::TokioTimer::new())
@@ -450,6 +601,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
         cache,
         stats,
         pipeline: handle,
+        other_app,
         shutdown: Some(tx),
         task,
     })

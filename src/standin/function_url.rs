@@ -22,13 +22,18 @@ use folio_shared::digest::sha256_hex;
 
 use super::sigv4::{self, Credentials, Signable, SignatureError};
 
-/// The stand-in's Function URL host, as CloudFront's origin domain.
-pub const FUNCTION_URL_HOST: &str = "folio0standin.lambda-url.us-east-1.on.aws";
+/// The Region of the stand-in's single origin (`folio serve` without `--regions`).
+pub const DEFAULT_REGION: &str = "us-east-1";
 /// The address the Function URL sees as the caller: a CloudFront edge server, never
 /// the viewer (who reaches the origin only in `CloudFront-Viewer-Address`).
 pub const CLOUDFRONT_SOURCE_IP: &str = "130.176.0.1";
 const ACCOUNT_ID: &str = "123456789012";
-const REGION: &str = "us-east-1";
+
+/// A Function URL's host in `region`, as CloudFront's origin domain:
+/// `<url-id>.lambda-url.<region>.on.aws`.
+pub fn function_url_host(region: &str) -> String {
+    format!("folio0standin.lambda-url.{region}.on.aws")
+}
 
 /// What reaches the origin function in `Authorization` once OAC has signed the
 /// request: the documentation does not say whether the Function URL passes the
@@ -106,17 +111,23 @@ impl OriginAccessControl {
         Self { credentials }
     }
 
-    /// Signs the request as OAC does, overwriting whatever `Authorization` it had.
-    pub fn sign(&self, request: &mut OriginRequest, now: chrono::DateTime<chrono::Utc>) {
+    /// Signs the request for the Function URL `to`, as OAC does: for its host and
+    /// Region, overwriting whatever `Authorization` the request had.
+    pub fn sign(
+        &self,
+        request: &mut OriginRequest,
+        to: &FunctionUrl,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
         let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
-        request.set_header("host", FUNCTION_URL_HOST);
+        request.set_header("host", &to.host);
         request.set_header("x-amz-date", &amz_date);
         request.remove_header("authorization");
         let hash = request.payload_hash();
         let authorization = sigv4::authorization(
             &request.signable(&hash),
             &self.credentials,
-            REGION,
+            &to.region,
             &amz_date,
         );
         request.set_header("authorization", &authorization);
@@ -126,13 +137,28 @@ impl OriginAccessControl {
 pub struct FunctionUrl {
     credentials: Credentials,
     pub authorization_after_oac: AuthorizationAfterOac,
+    pub region: String,
+    pub host: String,
 }
 
 impl FunctionUrl {
+    /// The Function URL of an origin in [`DEFAULT_REGION`].
     pub fn new(credentials: Credentials, authorization_after_oac: AuthorizationAfterOac) -> Self {
+        Self::in_region(credentials, authorization_after_oac, DEFAULT_REGION)
+    }
+
+    /// The Function URL of an origin in `region`: it takes only signatures
+    /// scoped to its own Region (SigV4's credential scope).
+    pub fn in_region(
+        credentials: Credentials,
+        authorization_after_oac: AuthorizationAfterOac,
+        region: &str,
+    ) -> Self {
         Self {
             credentials,
             authorization_after_oac,
+            region: region.to_string(),
+            host: function_url_host(region),
         }
     }
 
@@ -151,7 +177,7 @@ impl FunctionUrl {
             &request.signable(&hash),
             request.header("authorization"),
             &self.credentials,
-            REGION,
+            &self.region,
             now,
         )?;
         if self.authorization_after_oac == AuthorizationAfterOac::Absent {
@@ -198,8 +224,8 @@ impl FunctionUrl {
         let context = &mut event.request_context;
         context.account_id = Some("anonymous".into());
         context.request_id = Some(request_id.to_string());
-        context.domain_name = Some(FUNCTION_URL_HOST.into());
-        context.domain_prefix = FUNCTION_URL_HOST.split('.').next().map(str::to_string);
+        context.domain_name = Some(self.host.clone());
+        context.domain_prefix = self.host.split('.').next().map(str::to_string);
         context.time_epoch = now.timestamp_millis();
         let mut iam = LambdaFunctionUrlRequestContextAuthorizerIamDescription::default();
         iam.access_key = Some(self.credentials.access_key_id.clone());
@@ -257,9 +283,10 @@ mod tests {
     #[test]
     fn oac_replaces_the_viewers_authorization_with_a_signature() {
         let oac = OriginAccessControl::new(credentials());
+        let url = FunctionUrl::new(credentials(), AuthorizationAfterOac::Signature);
         let mut request = post("{}");
         request.set_header("x-amz-content-sha256", &sha256_hex(b"{}"));
-        oac.sign(&mut request, chrono::Utc::now());
+        oac.sign(&mut request, &url, chrono::Utc::now());
         let authorization = request.header("authorization").unwrap();
         assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=ASIASTANDIN/"));
         assert!(!authorization.contains("viewer.token"));
@@ -276,26 +303,52 @@ mod tests {
         );
         let oac = OriginAccessControl::new(credentials());
         let mut unhashed = post("{\"a\":1}");
-        oac.sign(&mut unhashed, now);
+        oac.sign(&mut unhashed, &url, now);
         assert_eq!(
             url.accept(unhashed, "r", now).unwrap_err(),
             Refused::PayloadHash
         );
         let mut wrong = post("{\"a\":1}");
         wrong.set_header("x-amz-content-sha256", &sha256_hex(b"{}"));
-        oac.sign(&mut wrong, now);
+        oac.sign(&mut wrong, &url, now);
         assert_eq!(
             url.accept(wrong, "r", now).unwrap_err(),
             Refused::PayloadHash
         );
         let mut good = post("{\"a\":1}");
         good.set_header("x-amz-content-sha256", &sha256_hex(b"{\"a\":1}"));
-        oac.sign(&mut good, now);
+        oac.sign(&mut good, &url, now);
         let event = url.accept(good, "r", now).unwrap();
         assert_eq!(event.body.as_deref(), Some("{\"a\":1}"));
         assert_eq!(
             event.request_context.http.source_ip.as_deref(),
             Some(CLOUDFRONT_SOURCE_IP)
+        );
+    }
+
+    /// SigV4 scopes a signature to one Region ("Elements of an AWS API request
+    /// signature", IAM User Guide): a Function URL in another Region than the one
+    /// OAC signed for refuses the request, so an origin reached by failover must
+    /// be signed for its own Region.
+    #[test]
+    fn a_function_url_refuses_a_signature_for_another_region() {
+        let oac = OriginAccessControl::new(credentials());
+        let now = chrono::Utc::now();
+        let home =
+            FunctionUrl::in_region(credentials(), AuthorizationAfterOac::Signature, "eu-west-1");
+        let replica =
+            FunctionUrl::in_region(credentials(), AuthorizationAfterOac::Signature, "us-east-1");
+        let mut request = post("");
+        request.method = "GET".into();
+        oac.sign(&mut request, &home, now);
+        assert!(matches!(
+            replica.accept(request.clone(), "r", now),
+            Err(Refused::Signature(_))
+        ));
+        let event = home.accept(request, "r", now).unwrap();
+        assert_eq!(
+            event.request_context.domain_name.as_deref(),
+            Some("folio0standin.lambda-url.eu-west-1.on.aws")
         );
     }
 
@@ -309,10 +362,9 @@ mod tests {
         ] {
             let mut request = post("");
             request.method = "GET".into();
-            oac.sign(&mut request, now);
-            let event = FunctionUrl::new(credentials(), mode)
-                .accept(request, "r", now)
-                .unwrap();
+            let url = FunctionUrl::new(credentials(), mode);
+            oac.sign(&mut request, &url, now);
+            let event = url.accept(request, "r", now).unwrap();
             let seen = event
                 .headers
                 .get("authorization")

@@ -124,6 +124,78 @@ pub struct Stats {
     pub iam_refusals: AtomicU64,
     /// Answers served past their lifetime (`stale-while-revalidate`, `stale-if-error`).
     pub stale_served: AtomicU64,
+    /// Requests the origin group sent on to the secondary origin.
+    pub failovers: AtomicU64,
+}
+
+/// How an origin's Region is doing, as CloudFront would find it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginHealth {
+    /// Its Function URL answers.
+    Up,
+    /// No connection can be made: each attempt waits out the connection timeout.
+    Unreachable,
+    /// Connections open but no answer comes: each attempt waits out the read timeout.
+    Silent,
+}
+
+impl OriginHealth {
+    fn from_u8(n: u8) -> Self {
+        match n {
+            1 => Self::Unreachable,
+            2 => Self::Silent,
+            _ => Self::Up,
+        }
+    }
+
+    fn to_u8(self) -> u8 {
+        match self {
+            Self::Up => 0,
+            Self::Unreachable => 1,
+            Self::Silent => 2,
+        }
+    }
+}
+
+/// One origin of the distribution: the origin function behind its Function URL,
+/// in its Region.
+pub struct RegionalOrigin {
+    pub region: String,
+    function: Arc<dyn LambdaFunction>,
+    function_url: FunctionUrl,
+    health: std::sync::atomic::AtomicU8,
+    /// Requests that reached its function.
+    pub requests: AtomicU64,
+}
+
+/// The origins' connection attempts and timeouts (the template's, from
+/// [`policy::FAILOVER`]; tests may shorten them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OriginTimeouts {
+    pub connection_attempts: u32,
+    pub connection_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+impl Default for OriginTimeouts {
+    fn default() -> Self {
+        Self {
+            connection_attempts: policy::FAILOVER.connection_attempts,
+            connection_timeout: Duration::from_secs(policy::FAILOVER.connection_timeout_secs),
+            read_timeout: Duration::from_secs(policy::FAILOVER.read_timeout_secs),
+        }
+    }
+}
+
+/// What one try of an origin came to.
+enum Attempt {
+    /// The edge function answered at origin-request: not the origin's answer,
+    /// so never a reason to fail over.
+    Edge(Reply),
+    /// The origin (or its Function URL) answered.
+    Answered(Reply),
+    /// No answer: CloudFront's own 502 (no connection) or 504 (timed out).
+    NoAnswer(Reply),
 }
 
 /// The origin's answers on which a copy in its `stale-if-error` window is served
@@ -139,6 +211,7 @@ pub struct StandinConfig {
     /// Where the edge function is associated (the template's `EdgeTrigger`).
     pub edge_event: EventType,
     pub authorization_after_oac: AuthorizationAfterOac,
+    pub origin_timeouts: OriginTimeouts,
 }
 
 impl Default for StandinConfig {
@@ -147,15 +220,17 @@ impl Default for StandinConfig {
             allowed_origins: vec!["*".into()],
             edge_event: EventType::OriginRequest,
             authorization_after_oac: AuthorizationAfterOac::Signature,
+            origin_timeouts: OriginTimeouts::default(),
         }
     }
 }
 
 pub struct Distribution {
     edge: Arc<dyn LambdaFunction>,
-    origin: Arc<dyn LambdaFunction>,
+    /// The home Region's origin first, then the failover origin (an origin group
+    /// has two members).
+    origins: Vec<RegionalOrigin>,
     oac: OriginAccessControl,
-    function_url: FunctionUrl,
     pub cache: Arc<ResponseCache>,
     pub stats: Arc<Stats>,
     config: StandinConfig,
@@ -303,12 +378,33 @@ enum Decided {
 }
 
 impl Distribution {
+    /// A distribution with one origin, in [`function_url::DEFAULT_REGION`].
     pub fn new(
         edge: Arc<dyn LambdaFunction>,
         origin: Arc<dyn LambdaFunction>,
         cache: Arc<ResponseCache>,
         config: StandinConfig,
     ) -> Arc<Self> {
+        Self::regional(
+            edge,
+            vec![(function_url::DEFAULT_REGION.to_string(), origin)],
+            cache,
+            config,
+        )
+    }
+
+    /// A distribution with an origin per Region: the home Region's first, and
+    /// the failover origin second (more are refused: an origin group has two).
+    pub fn regional(
+        edge: Arc<dyn LambdaFunction>,
+        origins: Vec<(String, Arc<dyn LambdaFunction>)>,
+        cache: Arc<ResponseCache>,
+        config: StandinConfig,
+    ) -> Arc<Self> {
+        assert!(
+            (1..=2).contains(&origins.len()),
+            "an origin, or an origin group of two"
+        );
         // The distribution's OAC signs as CloudFront's service principal; the
         // Function URL trusts exactly these credentials.
         let secret = format!("{:032x}", random_u128());
@@ -316,16 +412,45 @@ impl Distribution {
             access_key_id: "ASIACLOUDFRONTOAC".into(),
             secret_access_key: secret,
         };
+        let origins = origins
+            .into_iter()
+            .map(|(region, function)| RegionalOrigin {
+                function_url: FunctionUrl::in_region(
+                    credentials.clone(),
+                    config.authorization_after_oac,
+                    &region,
+                ),
+                region,
+                function,
+                health: std::sync::atomic::AtomicU8::new(OriginHealth::Up.to_u8()),
+                requests: AtomicU64::new(0),
+            })
+            .collect();
         Arc::new(Self {
             edge,
-            origin,
-            oac: OriginAccessControl::new(credentials.clone()),
-            function_url: FunctionUrl::new(credentials, config.authorization_after_oac),
+            origins,
+            oac: OriginAccessControl::new(credentials),
             cache,
             stats: Arc::new(Stats::default()),
             config,
             request_prefix: format!("{:08x}", random_u128() as u32),
         })
+    }
+
+    /// Takes `region`'s origin down, or brings it back (tests, `folio serve --regions`).
+    pub fn set_health(&self, region: &str, health: OriginHealth) -> bool {
+        match self.origins.iter().find(|o| o.region == region) {
+            Some(origin) => {
+                origin.health.store(health.to_u8(), Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The origins, home first.
+    pub fn origins(&self) -> &[RegionalOrigin] {
+        &self.origins
     }
 
     fn request_id(&self, n: u64) -> String {
@@ -458,7 +583,12 @@ impl Distribution {
 
     /// The request's way to the origin, as CloudFront takes it on a cache miss:
     /// the origin request policy, the edge function at origin-request (its own
-    /// answers are the reply), OAC, the Function URL. The reply is not cached here.
+    /// answers are the reply), OAC, the Function URL. With two origins and the
+    /// viewer-request CloudFront Function in place, a GET, HEAD or OPTIONS goes to
+    /// the origin group the function makes ([`policy::FAILOVER`]): the home
+    /// origin, then the other when the home one answers a failover status, cannot
+    /// be reached or times out; the edge function runs again for the second
+    /// ("Use origin failover with Lambda@Edge functions"). The reply is not cached here.
     async fn fetch(
         &self,
         mut request: CfRequest,
@@ -483,7 +613,6 @@ impl Distribution {
             (VIEWER_ADDRESS_HEADER, address.as_str()),
             ("x-forwarded-for", forwarded_for.as_str()),
             ("via", "2.0 standin.cloudfront.net (CloudFront)"),
-            ("host", function_url::FUNCTION_URL_HOST),
         ] {
             folio_edge::events::set_header(&mut request.headers, name, value);
         }
@@ -494,6 +623,44 @@ impl Distribution {
                 &body.len().to_string(),
             );
         }
+        // The group is the viewer-request CloudFront Function's doing: with the
+        // edge at viewer-request there is no such function, and no group.
+        let group = self.origins.len() == 2
+            && self.config.edge_event == EventType::OriginRequest
+            && policy::FAILOVER.fails_over(&request.method);
+        let primary = self
+            .attempt(0, request.clone(), body.clone(), request_id)
+            .await;
+        match primary {
+            Attempt::Edge(reply) => reply,
+            Attempt::Answered(reply)
+                if !group || !policy::FAILOVER.status_codes.contains(&reply.status) =>
+            {
+                reply
+            }
+            Attempt::NoAnswer(reply) if !group => reply,
+            Attempt::Answered(_) | Attempt::NoAnswer(_) => {
+                self.stats.failovers.fetch_add(1, Ordering::Relaxed);
+                match self.attempt(1, request, body, request_id).await {
+                    Attempt::Edge(reply) | Attempt::Answered(reply) | Attempt::NoAnswer(reply) => {
+                        reply
+                    }
+                }
+            }
+        }
+    }
+
+    /// One origin's try: CloudFront's Host for it, the edge function at
+    /// origin-request, then the origin.
+    async fn attempt(
+        &self,
+        index: usize,
+        mut request: CfRequest,
+        body: Bytes,
+        request_id: &str,
+    ) -> Attempt {
+        let origin = &self.origins[index];
+        folio_edge::events::set_header(&mut request.headers, "host", &origin.function_url.host);
         let forwarded = match self.config.edge_event {
             EventType::OriginRequest => {
                 request.body = exposed_body(&body, EventType::OriginRequest);
@@ -503,13 +670,13 @@ impl Distribution {
                 {
                     // Responses generated at origin-request are cached by CloudFront
                     // ("Generate HTTP responses in request triggers"): the caller keeps it.
-                    Decided::Answer(reply) => return reply,
+                    Decided::Answer(reply) => return Attempt::Edge(reply),
                     Decided::Forward(forwarded) => forwarded,
                 }
             }
             EventType::ViewerRequest => request,
         };
-        self.to_origin(forwarded, body, request_id).await
+        self.to_origin(origin, forwarded, body, request_id).await
     }
 
     /// Calls the edge function and validates its result as CloudFront does.
@@ -563,9 +730,34 @@ impl Distribution {
         })
     }
 
-    /// OAC signs; the Function URL checks and invokes the origin function.
-    async fn to_origin(&self, forwarded: CfRequest, body: Bytes, request_id: &str) -> Reply {
+    /// OAC signs for this origin's Function URL; the Function URL checks and
+    /// invokes the origin function. An origin that is down costs what the
+    /// origin's attempts and timeouts say ("Controlling origin timeouts and
+    /// attempts"), then CloudFront's 502 or 504.
+    async fn to_origin(
+        &self,
+        origin: &RegionalOrigin,
+        forwarded: CfRequest,
+        body: Bytes,
+        request_id: &str,
+    ) -> Attempt {
         self.stats.origin_requests.fetch_add(1, Ordering::Relaxed);
+        let timeouts = self.config.origin_timeouts;
+        match OriginHealth::from_u8(origin.health.load(Ordering::SeqCst)) {
+            OriginHealth::Up => {}
+            OriginHealth::Unreachable => {
+                tokio::time::sleep(timeouts.connection_timeout * timeouts.connection_attempts)
+                    .await;
+                return Attempt::NoAnswer(cloudfront_error(
+                    502,
+                    "CloudFront wasn't able to connect to the origin.",
+                ));
+            }
+            OriginHealth::Silent => {
+                tokio::time::sleep(timeouts.read_timeout * timeouts.connection_attempts).await;
+                return Attempt::NoAnswer(origin_timed_out());
+            }
+        }
         let mut origin_request = OriginRequest {
             method: forwarded.method,
             path: forwarded.uri,
@@ -583,29 +775,38 @@ impl Distribution {
             body,
         };
         let now = chrono::Utc::now();
-        self.oac.sign(&mut origin_request, now);
-        let event = match self.function_url.accept(origin_request, request_id, now) {
+        self.oac
+            .sign(&mut origin_request, &origin.function_url, now);
+        let event = match origin.function_url.accept(origin_request, request_id, now) {
             Ok(event) => event,
             Err(refused) => {
                 self.stats.iam_refusals.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(%refused, "Function URL refused the origin request");
-                return reply(403, "application/json", r#"{"Message":"Forbidden"}"#);
+                return Attempt::Answered(reply(
+                    403,
+                    "application/json",
+                    r#"{"Message":"Forbidden"}"#,
+                ));
             }
         };
-        let result = match serde_json::to_value(event) {
-            Ok(event) => self.origin.invoke(event).await,
-            Err(e) => Err(FunctionError::new(e)),
+        origin.requests.fetch_add(1, Ordering::Relaxed);
+        let invoked = match serde_json::to_value(event) {
+            Ok(event) => {
+                tokio::time::timeout(timeouts.read_timeout, origin.function.invoke(event)).await
+            }
+            Err(e) => Ok(Err(FunctionError::new(e))),
         };
-        match result {
-            Ok(value) => function_url_response(value),
-            Err(error) => {
+        match invoked {
+            Ok(Ok(value)) => Attempt::Answered(function_url_response(value)),
+            Ok(Err(error)) => {
                 tracing::warn!(%error, "origin function failed");
-                reply(
+                Attempt::Answered(reply(
                     502,
                     "application/json",
                     r#"{"Message":"Internal Server Error"}"#,
-                )
+                ))
             }
+            Err(_) => Attempt::NoAnswer(origin_timed_out()),
         }
     }
 
@@ -763,6 +964,14 @@ fn viewer_function(request: &mut CfRequest) -> Option<Reply> {
     }
     request.querystring = policy::normalise_query(&request.querystring);
     None
+}
+
+/// CloudFront's answer when the origin's response timed out.
+fn origin_timed_out() -> Reply {
+    cloudfront_error(
+        504,
+        "CloudFront attempted to establish a connection with the origin, but either the attempt failed or the origin closed the connection.",
+    )
 }
 
 fn hit_reply(hit: &CachedResponse, request_headers: &HeaderMap) -> Reply {
@@ -1155,5 +1364,179 @@ mod tests {
             assert_eq!((reply.status, reply.body.as_ref()), (200, &b"v1"[..]));
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
+    }
+
+    /// An edge at origin-request that forwards and counts its calls.
+    #[derive(Default)]
+    struct CountingEdge(std::sync::atomic::AtomicUsize);
+
+    #[async_trait]
+    impl LambdaFunction for CountingEdge {
+        async fn invoke(&self, mut event: Value) -> Result<Value, FunctionError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(event["Records"][0]["cf"]["request"].take())
+        }
+    }
+
+    const SHORT: OriginTimeouts = OriginTimeouts {
+        connection_attempts: 2,
+        connection_timeout: Duration::from_millis(100),
+        read_timeout: Duration::from_millis(300),
+    };
+
+    fn two_regions(
+        edge: Arc<dyn LambdaFunction>,
+        home: &Arc<Switchable>,
+        other: &Arc<Switchable>,
+        edge_event: EventType,
+    ) -> Arc<Distribution> {
+        Distribution::regional(
+            edge,
+            vec![
+                (
+                    "eu-west-1".into(),
+                    Arc::clone(home) as Arc<dyn LambdaFunction>,
+                ),
+                (
+                    "us-east-1".into(),
+                    Arc::clone(other) as Arc<dyn LambdaFunction>,
+                ),
+            ],
+            Arc::new(ResponseCache::new(1 << 20)),
+            StandinConfig {
+                edge_event,
+                origin_timeouts: SHORT,
+                ..StandinConfig::default()
+            },
+        )
+    }
+
+    async fn call(d: &Arc<Distribution>, method: Method, uri: &str) -> Reply {
+        d.handle(
+            method,
+            &uri.parse().unwrap(),
+            &HeaderMap::new(),
+            Bytes::new(),
+            "198.51.100.4:5000".parse().unwrap(),
+        )
+        .await
+    }
+
+    /// "Request and response behavior for origin groups": a GET the home origin
+    /// answers with a failover status (500, 502, 503, 504) goes to the other
+    /// Region's, and the origin-request function runs once per origin ("Use origin
+    /// failover with Lambda@Edge functions"); any other answer, a 404 included,
+    /// is the viewer's.
+    #[tokio::test]
+    async fn a_read_fails_over_to_the_other_region_on_the_failover_statuses_only() {
+        let home = Switchable::new("no-store");
+        let other = Switchable::new("no-store");
+        other.set(200, "from us-east-1");
+        let edge = Arc::new(CountingEdge::default());
+        let d = two_regions(edge.clone(), &home, &other, EventType::OriginRequest);
+        for status in policy::FAILOVER.status_codes {
+            home.set(*status, "home failing");
+            let reply = call(&d, Method::GET, "/v1/projects").await;
+            assert_eq!(
+                (reply.status, reply.body.as_ref()),
+                (200, &b"from us-east-1"[..]),
+                "on {status}"
+            );
+        }
+        assert_eq!(
+            edge.0.load(Ordering::SeqCst),
+            8,
+            "the edge runs for each origin"
+        );
+        assert_eq!(d.stats.failovers.load(Ordering::Relaxed), 4);
+        home.set(404, "not here");
+        assert_eq!(call(&d, Method::GET, "/v1/projects").await.status, 404);
+        home.set(200, "home");
+        // (The 404 is cached for its error caching TTL: another path.)
+        assert_eq!(
+            call(&d, Method::GET, "/v1/certifications").await.body,
+            "home"
+        );
+        assert_eq!(other.calls(), 4, "the other Region only after a failure");
+    }
+
+    /// "CloudFront fails over to the secondary origin only when the HTTP method of
+    /// the viewer request is GET, HEAD, or OPTIONS": a write meets the home
+    /// origin's failure, and the other Region never sees it.
+    #[tokio::test]
+    async fn a_write_never_fails_over() {
+        let home = Switchable::new("no-store");
+        let other = Switchable::new("no-store");
+        let d = two_regions(
+            Arc::new(PassThrough),
+            &home,
+            &other,
+            EventType::OriginRequest,
+        );
+        home.set(503, "home failing");
+        for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            assert_eq!(call(&d, method, "/v1/projects").await.status, 503);
+        }
+        d.set_health("eu-west-1", OriginHealth::Unreachable);
+        assert_eq!(call(&d, Method::POST, "/v1/projects").await.status, 502);
+        assert_eq!(other.calls(), 0);
+    }
+
+    /// "Controlling origin timeouts and attempts": an unreachable home origin costs
+    /// attempts × connection timeout, a silent one attempts × read timeout, then
+    /// the read goes to the other Region; with both down the viewer gets
+    /// CloudFront's 502 or 504.
+    #[tokio::test]
+    async fn an_unreachable_or_silent_home_origin_fails_over_after_its_timeouts() {
+        let home = Switchable::new("no-store");
+        let other = Switchable::new("no-store");
+        other.set(200, "from us-east-1");
+        let d = two_regions(
+            Arc::new(PassThrough),
+            &home,
+            &other,
+            EventType::OriginRequest,
+        );
+        for (health, waited) in [
+            (OriginHealth::Unreachable, SHORT.connection_timeout * 2),
+            (OriginHealth::Silent, SHORT.read_timeout * 2),
+        ] {
+            d.set_health("eu-west-1", health);
+            let started = Instant::now();
+            let reply = call(&d, Method::GET, "/v1/projects").await;
+            assert_eq!(reply.body, "from us-east-1", "{health:?}");
+            assert!(
+                started.elapsed() >= waited,
+                "{health:?} waited its timeouts"
+            );
+        }
+        d.set_health("us-east-1", OriginHealth::Unreachable);
+        d.set_health("eu-west-1", OriginHealth::Unreachable);
+        assert_eq!(call(&d, Method::GET, "/v1/projects").await.status, 502);
+        d.set_health("us-east-1", OriginHealth::Silent);
+        assert_eq!(call(&d, Method::GET, "/v1/projects").await.status, 504);
+        d.set_health("eu-west-1", OriginHealth::Up);
+        home.set(200, "home again");
+        assert_eq!(
+            call(&d, Method::GET, "/v1/projects").await.body,
+            "home again"
+        );
+    }
+
+    /// The origin group is the viewer-request CloudFront Function's doing; with
+    /// the edge at viewer-request there is no CloudFront Function, so no failover.
+    #[tokio::test]
+    async fn with_the_edge_at_viewer_request_there_is_no_origin_group() {
+        let home = Switchable::new("no-store");
+        let other = Switchable::new("no-store");
+        let d = two_regions(
+            Arc::new(PassThrough),
+            &home,
+            &other,
+            EventType::ViewerRequest,
+        );
+        home.set(503, "home failing");
+        assert_eq!(call(&d, Method::GET, "/v1/projects").await.status, 503);
+        assert_eq!(other.calls(), 0);
     }
 }

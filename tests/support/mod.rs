@@ -28,6 +28,10 @@ use serde_json::{Value, json};
 pub const OWNER_EMAIL: &str = "owner@folio.test";
 pub const OWNER_PASSWORD: &str = "Correct-horse-battery-st4ple";
 pub const READER_EMAIL: &str = "reader@folio.test";
+/// The Regions of [`TestServer::spawn_two_regions`]: the home Region is the
+/// stack's (us-east-1, where Lambda@Edge lives), as moto's fixture is.
+pub const HOME_REGION: &str = "us-east-1";
+pub const OTHER_REGION: &str = "eu-west-1";
 
 /// Which adapters the end-to-end suites run on: `FOLIO_TEST_BACKEND=moto` runs them
 /// on DynamoDB, Cognito and CloudFront as served by moto; anything else (or unset)
@@ -45,6 +49,8 @@ pub struct TestServer {
     pub data_dir: tempfile::TempDir,
     /// Failures to inject into the origin's store and identity ports.
     pub faults: FaultPlan,
+    /// The other Region's, when there are two (`spawn_two_regions`).
+    pub other_faults: Option<FaultPlan>,
     /// The moto server and what was created on it (moto backend only).
     pub moto: Option<(moto::Moto, moto::AwsFixture)>,
     spec: std::sync::OnceLock<Arc<Value>>,
@@ -108,19 +114,44 @@ impl TestServer {
     pub async fn spawn_with_webhooks(
         hooks: folio_origin::usecases::webhooks::WebhookSettings,
     ) -> Self {
-        Self::spawn_full(backend_is_moto(), StandinConfig::default(), Some(hooks)).await
+        Self::spawn_full(
+            backend_is_moto(),
+            StandinConfig::default(),
+            Some(hooks),
+            None,
+        )
+        .await
+    }
+
+    /// A server with two origins over the one store: the home Region's
+    /// ([`HOME_REGION`]) and [`OTHER_REGION`]'s, on the backend `FOLIO_TEST_BACKEND` names.
+    pub async fn spawn_two_regions() -> Self {
+        let regions = serve::TwoRegions {
+            home: HOME_REGION.into(),
+            other: OTHER_REGION.into(),
+            other_faults: Some(FaultPlan::new()),
+        };
+        Self::spawn_full(
+            backend_is_moto(),
+            StandinConfig::default(),
+            None,
+            Some(regions),
+        )
+        .await
     }
 
     async fn spawn_on(moto: bool, standin: StandinConfig) -> Self {
-        Self::spawn_full(moto, standin, None).await
+        Self::spawn_full(moto, standin, None, None).await
     }
 
     async fn spawn_full(
         moto: bool,
         standin: StandinConfig,
         webhooks: Option<folio_origin::usecases::webhooks::WebhookSettings>,
+        regions: Option<serve::TwoRegions>,
     ) -> Self {
         let faults = FaultPlan::new();
+        let other_faults = regions.as_ref().and_then(|r| r.other_faults.clone());
         let data_dir = tempfile::tempdir().expect("temp dir");
         let (backend, moto) = if moto {
             let moto = moto::Moto::start();
@@ -148,6 +179,7 @@ impl TestServer {
             )),
             site: Some(test_site()),
             webhooks,
+            regions,
         })
         .await
         .expect("server starts");
@@ -164,6 +196,7 @@ impl TestServer {
             refresh_token: String::new(),
             data_dir,
             faults,
+            other_faults,
             moto,
             spec: std::sync::OnceLock::new(),
         };

@@ -144,6 +144,9 @@ impl Fault {
 #[derive(Debug, Default, Clone)]
 pub struct FaultPlan {
     queue: Arc<Mutex<VecDeque<Fault>>>,
+    /// While set, every call fails `Unreachable`, background work too: an
+    /// outage of the service's endpoint, not a fault queued for one request.
+    outage: Arc<std::sync::atomic::AtomicBool>,
     /// How long an injected timeout takes to surface.
     pub timeout: Duration,
 }
@@ -152,6 +155,7 @@ impl FaultPlan {
     pub fn new() -> Self {
         Self {
             queue: Arc::default(),
+            outage: Arc::default(),
             timeout: Duration::from_millis(50),
         }
     }
@@ -170,11 +174,19 @@ impl FaultPlan {
         }
     }
 
+    /// Takes the service down (`true`) or brings it back.
+    pub fn set_outage(&self, down: bool) {
+        self.outage.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
     pub fn pending(&self) -> usize {
         self.queue.lock().map_or(0, |q| q.len())
     }
 
     async fn next(&self, writes: bool) -> Option<Fault> {
+        if self.outage.load(std::sync::atomic::Ordering::SeqCst) {
+            return Some(Fault::Unreachable);
+        }
         // Work nobody asked for (`folio serve`'s scheduler) never takes a fault
         // queued for the next request: the test that queued it would race it.
         if BACKGROUND.try_with(|_| ()).is_ok() {

@@ -59,9 +59,25 @@ async fn dispatch(app: &App, request: &Request) -> Result<ApiResponse, ApiError>
     }
     let matched = ROUTE_TABLE.resolve(&request.method, &request.path)?;
     let route = matched.route;
+    if route.is_owner_change() && !app.regions.is_home() {
+        return Err(not_home(app));
+    }
     let caller = authenticate(app, request, route.access).await?;
     let response = handlers::handle(app, route.id, &matched, request, &caller).await?;
     Ok(apply_caching(request, route.caching, &caller, response))
+}
+
+/// An owner's change reaching another Region's origin: CloudFront sends changes
+/// to the home Region only (origin failover is for GET, HEAD and OPTIONS), so this
+/// is a caller going around it, and nothing is written.
+fn not_home(app: &App) -> ApiError {
+    ApiError::Unavailable {
+        message: format!(
+            "Changes are made in the home Region ({}); this is {}, which serves reads. Try again when the home Region answers",
+            app.regions.home, app.regions.this
+        ),
+        retry_after_secs: 30,
+    }
 }
 
 /// ETag, `If-None-Match` and `Cache-Control` for successful answers.

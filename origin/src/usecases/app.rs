@@ -42,6 +42,32 @@ pub struct App {
     pub representations: crate::usecases::representations::Representations,
     /// The feeds as last sent, with the posts and versions they were made of.
     pub documents: crate::usecases::representations::Documents,
+    /// This origin's Region and the site's home Region.
+    pub regions: Regions,
+}
+
+/// Where this origin runs, and the home Region: the one whose origin takes the
+/// owner's changes (conditional writes hold within one Region of a global table)
+/// and runs the scheduler, the rebuild hooks and the invalidations. Another
+/// Region's origin serves reads and counts visits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regions {
+    pub this: String,
+    pub home: String,
+}
+
+impl Regions {
+    /// A site in one Region: this origin is its home.
+    pub fn single(region: &str) -> Self {
+        Self {
+            this: region.to_string(),
+            home: region.to_string(),
+        }
+    }
+
+    pub fn is_home(&self) -> bool {
+        self.this == self.home
+    }
 }
 
 impl App {
@@ -68,7 +94,16 @@ impl App {
             search: crate::usecases::search::SearchIndexes::default(),
             representations: Default::default(),
             documents: Default::default(),
+            regions: Regions::single(region),
         }
+    }
+
+    /// The same app, in a site whose home is `home` (unset: this Region).
+    pub fn with_home_region(mut self, home: Option<&str>) -> Self {
+        if let Some(home) = home.filter(|h| !h.is_empty()) {
+            self.regions.home = home.to_string();
+        }
+        self
     }
 
     /// Stores uploaded images in `media`, unless storage was set already.

@@ -85,7 +85,13 @@ pub async fn publish_due(app: &App, now: DateTime<Utc>) -> Result<TickReport, Us
 /// due (this tick's publications among them), then removes history past its
 /// keeping (`history::sweep`). `folio serve` runs the two parts
 /// in loops of their own, so a slow hook receiver never delays a publication.
+/// Only the home Region's origin ticks: another Region's tick does nothing, so a
+/// post is published, and its hooks sent, once.
 pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, UseCaseError> {
+    if !app.regions.is_home() {
+        tracing::info!(home = %app.regions.home, "not the home Region: the scheduler runs there");
+        return Ok(TickReport::default());
+    }
     let mut report = publish_due(app, now).await?;
     report.deliveries = crate::usecases::webhooks::deliver_due(
         app.store.as_ref(),

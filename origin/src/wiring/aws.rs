@@ -27,8 +27,8 @@ use folio_shared::jwt::{
 };
 use folio_shared::settings::{
     AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_SECRET_ACCESS_KEY,
-    DISTRIBUTION_ID, Env, JWKS_URL, MEDIA_BUCKET, MEDIA_URL, OWNER_GROUP, Setting, TABLE_NAME,
-    USER_POOL_CLIENT_ID, USER_POOL_CLIENT_SECRET, USER_POOL_ID,
+    DISTRIBUTION_ID, Env, HOME_REGION, JWKS_URL, MEDIA_BUCKET, MEDIA_URL, OWNER_GROUP, Setting,
+    TABLE_NAME, USER_POOL_CLIENT_ID, USER_POOL_CLIENT_SECRET, USER_POOL_ID,
 };
 use jsonwebtoken::jwk::JwkSet;
 
@@ -66,6 +66,8 @@ pub struct AwsSettings {
     pub owner_group: String,
     pub distribution_id: Option<String>,
     pub region: String,
+    /// `HOME_REGION`: unset, this Region is the home.
+    pub home_region: Option<String>,
     pub jwks_url: String,
     /// `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_CA_BUNDLE`, for the store's own calls.
     pub dynamodb: DynamoEndpoint,
@@ -184,6 +186,7 @@ impl AwsSettings {
             dynamodb: DynamoEndpoint::from_env(env),
             user_pool_id,
             region,
+            home_region: optional(&HOME_REGION),
             jwks_url,
             site,
             webhooks,
@@ -377,6 +380,7 @@ impl Aws {
                 Arc::clone(&verifier),
                 &settings.region,
             )
+            .with_home_region(settings.home_region.as_deref())
             .with_site(settings.site.clone())
             .with_webhooks(settings.webhooks.clone().map(Webhooks::new).transpose()?),
         );

@@ -57,6 +57,11 @@ impl LocalConfig {
 /// Everything local mode is made of; `app` is what requests go through.
 pub struct Local {
     pub app: Arc<App>,
+    /// The embedded store without the faults and retries the app's calls go
+    /// through: what [`Local::regional_app`] wraps again for another Region.
+    embedded: Arc<dyn Store>,
+    site: Option<Site>,
+    webhooks: Option<WebhookSettings>,
     pub issuer: Arc<LocalIssuer>,
     pub purge: Arc<LocalPurge>,
     pub verifier: Arc<Verifier>,
@@ -84,7 +89,7 @@ impl Local {
         crate::support::private_files::ensure_dir(dir)?;
         crate::support::private_files::ensure_file(&dir.join(STORE_FILE))?;
         let embedded: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&dir.join(STORE_FILE))?);
-        let store = wrap_store(embedded, config.faults.clone());
+        let store = wrap_store(Arc::clone(&embedded), config.faults.clone());
         let issuer = Arc::new(LocalIssuer::open(
             dir,
             Arc::clone(&store),
@@ -114,9 +119,35 @@ impl Local {
         );
         Ok(Self {
             app,
+            embedded,
+            site: config.site.clone(),
+            webhooks: config.webhooks.clone(),
             issuer,
             purge,
             verifier,
         })
+    }
+
+    /// An origin in `region` over the same store, as one table's replicas in two
+    /// Regions are (`folio serve --regions`): its own counter rows, its own faults
+    /// (an outage of that Region's store endpoint), the same issuer and purge.
+    pub fn regional_app(
+        &self,
+        region: &str,
+        home: &str,
+        faults: Option<FaultPlan>,
+    ) -> Result<Arc<App>, StartError> {
+        Ok(Arc::new(
+            App::new(
+                wrap_store(Arc::clone(&self.embedded), faults.clone()),
+                wrap_identity(self.issuer.clone(), faults),
+                self.purge.clone(),
+                Arc::clone(&self.verifier),
+                region,
+            )
+            .with_home_region(Some(home))
+            .with_site(self.site.clone())
+            .with_webhooks(self.webhooks.clone().map(Webhooks::new).transpose()?),
+        ))
     }
 }

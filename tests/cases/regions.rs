@@ -1,0 +1,202 @@
+//! Two Regions behind the stand-in, on every backend: one table (or store) read
+//! by the home Region's origin and another's, CloudFront's origin-group failover
+//! between them, and what stays the home Region's alone.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use folio::standin::OriginHealth;
+use folio_origin::usecases::scheduler;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+fn other_region_requests(s: &TestServer) -> u64 {
+    s.server.pipeline.origins()[1]
+        .requests
+        .load(Ordering::SeqCst)
+}
+
+/// With the home Region's store endpoint down its origin answers 503, and
+/// CloudFront asks the other Region's for reads (readers' and the owner's);
+/// with its origin unreachable, the same after the origin's connection
+/// attempts. A change is never sent elsewhere: it answers the home Region's
+/// failure, and after recovery nothing is lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_answer_from_the_other_region_while_the_home_region_is_down_and_changes_wait() {
+    let s = TestServer::spawn_two_regions().await;
+    let post = s
+        .create("/v1/blog/posts", blog_body("Written at home"))
+        .await;
+    let id = post["id"].as_str().unwrap();
+    s.publish("/v1/blog/posts", id).await;
+    s.create("/v1/blog/posts", blog_body("A draft")).await;
+    assert_eq!(other_region_requests(&s), 0, "the other Region waits");
+
+    s.faults.set_outage(true);
+    let r = s.get("/v1/blog/posts?limit=7", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.post_titles(), ["Written at home"]);
+    let r = s
+        .get("/v1/blog/posts?status=draft&limit=7", Some(&s.owner_token))
+        .await;
+    assert_eq!(r.status, 200, "the owner's reads fail over too: {}", r.body);
+    assert_eq!(r.post_titles(), ["A draft"]);
+    let served_elsewhere = other_region_requests(&s);
+    assert_eq!(served_elsewhere, 2);
+
+    let r = s
+        .owner(Method::POST, "/v1/blog/posts", Some(blog_body("Lost?")))
+        .await;
+    let error = r.error(503);
+    assert!(
+        error["message"].as_str().unwrap().contains("data store"),
+        "{error}"
+    );
+    assert!(r.header("retry-after").is_some());
+    let r = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{id}"),
+            Some(blog_body("Changed?")),
+        )
+        .await;
+    r.error(503);
+    assert_eq!(
+        other_region_requests(&s),
+        served_elsewhere,
+        "a change never goes to the other Region"
+    );
+    s.faults.set_outage(false);
+
+    s.server
+        .pipeline
+        .set_health(HOME_REGION, OriginHealth::Unreachable);
+    let r = s.get("/v1/blog/posts?limit=8", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.post_titles(), ["Written at home"]);
+    let r = s
+        .owner(Method::POST, "/v1/blog/posts", Some(blog_body("Lost too?")))
+        .await;
+    assert_eq!(r.status, 502, "CloudFront's answer: no origin was reached");
+    s.server.pipeline.set_health(HOME_REGION, OriginHealth::Up);
+    assert!(s.server.pipeline.stats.failovers.load(Ordering::Relaxed) >= 3);
+
+    let r = s
+        .get("/v1/blog/posts?status=all&limit=20", Some(&s.owner_token))
+        .await;
+    let mut titles = r.post_titles();
+    titles.sort_unstable();
+    assert_eq!(
+        titles,
+        ["A draft", "Written at home"],
+        "nothing lost or doubled"
+    );
+}
+
+/// An owner's change that reaches another Region's origin (a caller going
+/// around CloudFront) is refused before anything is read or written, naming
+/// both Regions; that origin's tick does nothing.
+#[tokio::test]
+async fn the_other_regions_origin_refuses_changes_and_never_ticks() {
+    let s = TestServer::spawn_two_regions().await;
+    let other = s.server.other_app.clone().expect("two Regions");
+    assert!(!other.regions.is_home());
+    let response = folio_origin::http::handle(
+        &other,
+        folio_origin::http::request::Request {
+            method: http::Method::POST,
+            path: "/v1/blog/posts".into(),
+            query: Vec::new(),
+            headers: http::HeaderMap::new(),
+            body: serde_json::to_vec(&blog_body("Sent around CloudFront")).unwrap(),
+            client_address: "192.0.2.1:1".into(),
+            request_id: "r-1".into(),
+        },
+    )
+    .await;
+    assert_eq!(response.status, 503);
+    assert!(response.headers.contains_key("retry-after"));
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains(HOME_REGION) && message.contains(OTHER_REGION),
+        "{message}"
+    );
+    let report = scheduler::tick(&other, chrono::Utc::now()).await.unwrap();
+    assert!(report.published.is_empty() && report.deliveries == 0);
+    let r = s
+        .get("/v1/blog/posts?status=all", Some(&s.owner_token))
+        .await;
+    assert_eq!(r.body["total"], 0, "nothing was written");
+}
+
+/// A post falls due while the home Region's store is down: the home
+/// scheduler's tries fail, the other Region's origin does not tick, readers
+/// (served by the other Region) do not see it; once the store is back it is
+/// published, and invalidated, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_due_during_the_outage_is_published_once_after_recovery() {
+    let s = TestServer::spawn_two_regions().await;
+    let post = s
+        .create("/v1/blog/posts", blog_body("Due in the outage"))
+        .await;
+    let id = post["id"].as_str().unwrap();
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let r = s
+        .owner(
+            Method::POST,
+            &format!("/v1/blog/posts/{id}/schedule"),
+            Some(json!({ "publishAt": at })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    s.faults.set_outage(true);
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let other = s.server.other_app.clone().unwrap();
+    let report = scheduler::tick(&other, chrono::Utc::now()).await.unwrap();
+    assert!(
+        report.published.is_empty(),
+        "only the home Region publishes"
+    );
+    let r = s.get("/v1/blog/posts?limit=9", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.post_titles().is_empty(),
+        "not published while the home Region is down"
+    );
+
+    s.faults.set_outage(false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = s
+            .get("/v1/blog/posts?status=all&limit=3", Some(&s.owner_token))
+            .await;
+        if r.body["posts"][0]["status"] == "published" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never published: {}",
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let views = format!("/v1/analytics/views/blog/{id}");
+    let purges = s
+        .server
+        .purge
+        .invalidated()
+        .iter()
+        .filter(|p| **p == views)
+        .count();
+    assert_eq!(
+        purges,
+        1,
+        "published once: {:?}",
+        s.server.purge.invalidated()
+    );
+}
