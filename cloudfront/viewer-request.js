@@ -1,3 +1,5 @@
+import cf from 'cloudfront';
+
 // folio viewer-request CloudFront Function (runtime cloudfront-js-2.0).
 //
 // Runs on every request before the cache: keeps the cache key small and honest and
@@ -8,12 +10,23 @@
 //   again. `?%6fffset=1000` is `offset=1000`, `?limit=1&limit=100` is `limit=1`, so
 //   two requests that get different answers never share a cache entry.
 // - An Authorization header over 8 KB cannot hold a token folio accepts: 401 here.
+// - With an origin in a second Region, a GET, HEAD or OPTIONS goes to an origin group
+//   of the home origin and that one (cf.createRequestOriginGroup, "Helper methods
+//   for origin modification"): CloudFront fails those over, and only those, on the
+//   failover statuses, a refused connection or a timeout. Writes stay with the
+//   behaviour's origin, the home Region's. The values are folio_shared::policy::FAILOVER
+//   (tests/template_test.py holds them equal); the template fills in the origin id.
 // Its Rust twin is folio_shared::policy::normalise_query; both run the cases of
 // tests/fixtures/query_normalisation.json, and tests/template_test.py holds the
 // parameter list equal to the Rust one and to the cache policy.
 
 var KNOWN_QUERY_PARAMS = ["status", "featured", "type", "category", "tag", "limit", "offset", "days", "months", "q"];
 var MAX_AUTHORIZATION_BYTES = 8192;
+// "" when the distribution has one origin (template.yaml: !Sub, HasFailoverOrigin).
+var FAILOVER_ORIGIN_ID = "${FailoverOriginId}";
+var HOME_ORIGIN_ID = "origin";
+var FAILOVER_METHODS = ["GET", "HEAD", "OPTIONS"];
+var FAILOVER_STATUS_CODES = [500, 502, 503, 504];
 
 function refuse(statusCode, statusDescription, error, message, extraHeaders) {
     var headers = {
@@ -89,5 +102,11 @@ function handler(event) {
             { "www-authenticate": { value: 'Bearer error="invalid_token"' } });
     }
     request.querystring = normaliseQuery(request.querystring);
+    if (FAILOVER_ORIGIN_ID !== "" && FAILOVER_METHODS.indexOf(request.method) !== -1) {
+        cf.createRequestOriginGroup({
+            originIds: [{ originId: HOME_ORIGIN_ID }, { originId: FAILOVER_ORIGIN_ID }],
+            failoverCriteria: { statusCodes: FAILOVER_STATUS_CODES }
+        });
+    }
     return request;
 }

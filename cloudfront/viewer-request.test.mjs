@@ -5,12 +5,23 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
 
-// CloudFront Functions are plain scripts with a global `handler`: load it the same way.
-const source = readFileSync(new URL("./viewer-request.js", import.meta.url), "utf8");
-const context = {};
-vm.createContext(context);
-vm.runInContext(source, context);
-const handler = context.handler;
+// CloudFront Functions are scripts with a global `handler` and the `cloudfront`
+// module's `cf`: load it the same way, `cf` recording the origin groups made, and
+// the template's !Sub filling in the failover origin's id (or "" for none).
+const file = readFileSync(new URL("./viewer-request.js", import.meta.url), "utf8");
+const IMPORT = "import cf from 'cloudfront';";
+
+function load(failoverOriginId) {
+    assert.ok(file.startsWith(IMPORT), "the import is the first line");
+    const source = file.slice(IMPORT.length).replace("${FailoverOriginId}", failoverOriginId);
+    const groups = [];
+    const context = { cf: { createRequestOriginGroup: (group) => groups.push(group) } };
+    vm.createContext(context);
+    vm.runInContext(source, context);
+    return { handler: context.handler, groups };
+}
+
+const handler = load("").handler;
 
 function event(uri, querystring = {}, headers = {}) {
     return {
@@ -100,4 +111,32 @@ test("a normal Authorization header reaches the edge function", () => {
     const out = handler(event("/v1/auth/me", {}, { authorization: { value: "Bearer a.b.c" } }));
     assert.equal(out.headers.authorization.value, "Bearer a.b.c");
     assert.equal(out.statusCode, undefined);
+});
+
+// "Optimize high availability with CloudFront origin failover": CloudFront fails
+// over only GET, HEAD and OPTIONS; the group names the distribution's two origins.
+test("reads go to an origin group of the two Regions, writes to the home origin", () => {
+    const { handler, groups } = load("origin-failover");
+    for (const method of ["GET", "HEAD", "OPTIONS"]) {
+        const e = event("/v1/projects");
+        e.request.method = method;
+        handler(e);
+    }
+    assert.equal(groups.length, 3);
+    assert.deepEqual(JSON.parse(JSON.stringify(groups[0])), {
+        originIds: [{ originId: "origin" }, { originId: "origin-failover" }],
+        failoverCriteria: { statusCodes: [500, 502, 503, 504] }
+    });
+    for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+        const e = event("/v1/projects");
+        e.request.method = method;
+        handler(e);
+    }
+    assert.equal(groups.length, 3, "no group for a write");
+});
+
+test("with one origin no group is made", () => {
+    const { handler, groups } = load("");
+    handler(event("/v1/projects"));
+    assert.equal(groups.length, 0);
 });

@@ -151,9 +151,45 @@ class Table(unittest.TestCase):
 
 class CloudFront(unittest.TestCase):
     def test_viewer_function_in_the_template_is_cloudfront_viewer_request_js(self):
-        code = props("ViewerRequestFunction")["FunctionCode"]
+        code, variables = props("ViewerRequestFunction")["FunctionCode"]["Fn::Sub"]
         self.assertEqual(code.strip(), (ROOT / "cloudfront/viewer-request.js").read_text().strip())
+        self.assertEqual(re.findall(r"\$\{([^}]+)\}", code), ["FailoverOriginId"], "nothing else is filled in")
+        failover = json.loads(folio("cloudfront-policies"))["failover"]
+        self.assertEqual(variables["FailoverOriginId"],
+                         {"Fn::If": ["HasFailoverOrigin", failover["FailoverOriginId"], ""]})
         self.assertEqual(props("ViewerRequestFunction")["FunctionConfig"]["Runtime"], "cloudfront-js-2.0")
+        # "include the following statement in the first line": helper methods need it.
+        self.assertEqual(code.splitlines()[0], "import cf from 'cloudfront';")
+
+    def test_failover_is_the_one_definition_in_the_function_the_origins_and_the_stand_in(self):
+        failover = json.loads(folio("cloudfront-policies"))["failover"]
+        js = (ROOT / "cloudfront/viewer-request.js").read_text()
+        value = lambda name: json.loads(re.search(r"var %s = (.*?);" % name, js).group(1))
+        self.assertEqual(value("HOME_ORIGIN_ID"), failover["HomeOriginId"])
+        self.assertEqual(value("FAILOVER_METHODS"), failover["Methods"])
+        self.assertEqual(value("FAILOVER_STATUS_CODES"), failover["StatusCodes"])
+        origins = distribution()["Origins"]
+        home = origins[0]
+        other = next(o["Fn::If"] for o in origins if "Fn::If" in o)
+        self.assertEqual(other[0], "HasFailoverOrigin")
+        other = other[1]
+        self.assertEqual((home["Id"], other["Id"]), (failover["HomeOriginId"], failover["FailoverOriginId"]))
+        for origin in [home, other]:
+            self.assertEqual(origin["ConnectionAttempts"], failover["ConnectionAttempts"])
+            self.assertEqual(origin["ConnectionTimeout"], failover["ConnectionTimeout"])
+            self.assertEqual(origin["CustomOriginConfig"]["OriginReadTimeout"], failover["OriginReadTimeout"])
+            self.assertEqual(origin["OriginAccessControlId"], {"Fn::GetAtt": ["OriginAccessControl", "Id"]})
+        # A read may wait out the timeouts only if the origin gives up first.
+        self.assertGreater(failover["OriginReadTimeout"], props("OriginFunction")["Timeout"])
+
+    def test_no_behaviour_that_allows_writes_targets_an_origin_group(self):
+        # A cache behaviour whose target is an origin group may not allow POST, PUT,
+        # PATCH or DELETE; folio's groups are made per request by the function.
+        self.assertNotIn("OriginGroups", distribution())
+        behaviours = [distribution()["DefaultCacheBehavior"], *distribution()["CacheBehaviors"]]
+        origin_ids = {o["Id"] for o in distribution()["Origins"] if "Id" in o}
+        for behaviour in behaviours:
+            self.assertIn(behaviour["TargetOriginId"], origin_ids)
 
     def test_cache_key_parameters_agree_everywhere(self):
         policies = json.loads(folio("cloudfront-policies"))
@@ -281,7 +317,7 @@ class CloudFront(unittest.TestCase):
             self.assertIn(name, variables, f"the origin reads {name}; the template never sets it")
             if name != "OWNER_GROUP":
                 self.assertEqual(set(variables[name]), {"Ref"}, name)
-                self.assertIn(variables[name]["Ref"], {**TEMPLATE["Parameters"], **RESOURCES})
+                self.assertIn(variables[name]["Ref"], {**TEMPLATE["Parameters"], **RESOURCES, "AWS::Region": None})
         for name in variables:
             self.assertIn(name, {s["name"] for s in settings}, f"the template sets {name}, which folio never reads")
 
@@ -311,7 +347,7 @@ class CloudFront(unittest.TestCase):
         prefix = re.search(r'pub const MEDIA_PREFIX: &str = "(.*?)";', media_rs).group(1)
         behaviours = distribution()["CacheBehaviors"]
         media = next(b for b in behaviours if b["PathPattern"] == f"/{prefix}*")
-        origin = next(o for o in distribution()["Origins"] if o["Id"] == media["TargetOriginId"])
+        origin = next(o for o in distribution()["Origins"] if o.get("Id") == media["TargetOriginId"])
         self.assertEqual(origin["DomainName"], {"Fn::GetAtt": ["MediaBucket", "RegionalDomainName"]})
         self.assertEqual(origin["OriginAccessControlId"], {"Fn::GetAtt": ["MediaOriginAccessControl", "Id"]})
         self.assertEqual(props("MediaOriginAccessControl")["OriginAccessControlConfig"]["OriginAccessControlOriginType"], "s3")
@@ -428,3 +464,40 @@ class Cost(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+REPLICA, _ = decode_str((ROOT / "replica.yaml").read_text())
+
+
+class SecondRegion(unittest.TestCase):
+    """replica.yaml: the origin in ReplicaRegion1 that reads fail over to."""
+
+    def test_the_second_origin_is_the_same_function_with_the_home_stacks_settings(self):
+        home = props("OriginFunction")
+        other = REPLICA["Resources"]["OriginFunction"]["Properties"]
+        for key in ["CodeUri", "Handler", "Runtime", "Architectures", "MemorySize", "Timeout"]:
+            self.assertEqual(other[key], home[key], key)
+        settings = json.loads(folio("settings", "--json"))
+        owned = {s["name"] for s in settings if s["readBy"] in ("template", "everywhere")}
+        # Changes stay home: no invalidations, uploads or hooks from here.
+        home_only = {"DISTRIBUTION_ID", "MEDIA_BUCKET", "WEBHOOK_URLS", "WEBHOOK_SECRET"}
+        variables = other["Environment"]["Variables"]
+        self.assertEqual(set(variables) - {"FOLIO_ADAPTERS"}, owned - home_only)
+        self.assertEqual(variables["HOME_REGION"], {"Ref": "HomeRegion"})
+        self.assertNotIn("TickSchedule", REPLICA["Resources"], "only the home Region ticks")
+
+    def test_only_the_home_distribution_may_call_it_and_it_may_not_delete(self):
+        url = REPLICA["Resources"]["OriginFunctionUrl"]["Properties"]
+        self.assertEqual(url["AuthType"], "AWS_IAM")
+        permission = REPLICA["Resources"]["OriginUrlFromCloudFront"]["Properties"]
+        self.assertEqual(permission["Principal"], "cloudfront.amazonaws.com")
+        self.assertIn("DistributionId", refs(permission["SourceArn"]))
+        statement = REPLICA["Resources"]["OriginFunction"]["Properties"]["Policies"][0]["Statement"][0]
+        self.assertNotIn("dynamodb:DeleteItem", statement["Action"])
+        self.assertIn("TableName", refs(statement["Resource"]))
+
+    def test_the_failover_origin_domain_is_what_replica_yaml_outputs(self):
+        pattern = TEMPLATE["Parameters"]["FailoverOriginDomain"]["AllowedPattern"]
+        self.assertRegex("abcdef0123456789.lambda-url.eu-west-1.on.aws", pattern)
+        self.assertNotRegex("https://abc.lambda-url.eu-west-1.on.aws/", pattern)
+        self.assertIn("FunctionUrlDomain", REPLICA["Outputs"])
