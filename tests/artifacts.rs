@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use folio::standin::cache::ResponseCache;
 use folio::standin::function_url::AuthorizationAfterOac;
-use folio::standin::{Distribution, FunctionError, LambdaFunction, StandinConfig};
+use folio::standin::{Distribution, FunctionError, LambdaFunction, OriginHealth, StandinConfig};
 use folio_edge::config::{EdgeSettings, RunMode};
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Value, json};
@@ -94,6 +94,18 @@ impl Drop for Running {
 /// The origin as Lambda runs `provided.al2023`: `bootstrap` from the zip, with the
 /// template's environment.
 fn start_origin(task: &Path, api: &RuntimeApi, moto: &Moto, fixture: &AwsFixture) -> Running {
+    start_origin_in(task, api, moto, fixture, REGION)
+}
+
+/// The origin in `region`, in a site whose home is [`REGION`] (the template's and
+/// replica.yaml's environment).
+fn start_origin_in(
+    task: &Path,
+    api: &RuntimeApi,
+    moto: &Moto,
+    fixture: &AwsFixture,
+    region: &str,
+) -> Running {
     let s = &fixture.settings;
     let child = Command::new(task.join("bootstrap"))
         .env_clear()
@@ -101,7 +113,8 @@ fn start_origin(task: &Path, api: &RuntimeApi, moto: &Moto, fixture: &AwsFixture
         .env("AWS_LAMBDA_FUNCTION_NAME", "folio-origin")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", REGION)
+        .env("AWS_REGION", region)
+        .env("HOME_REGION", REGION)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_ENDPOINT_URL", &moto.endpoint)
@@ -379,4 +392,166 @@ async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto(
         assert_eq!(stats.validation_failures.load(Relaxed), 0, "{case}");
         assert_eq!(stats.iam_refusals.load(Relaxed), 0, "{case}");
     }
+}
+
+/// A global table's replication, as this test does it: moto keeps each Region's
+/// tables apart, so the other Region gets the table and a copy of every row the
+/// home Region has now (DynamoDB copies asynchronously; here, at a known moment).
+async fn replicate(moto: &Moto, table: &str, to: &str) {
+    let sdk = moto.sdk().await;
+    let home = aws_sdk_dynamodb::Client::new(&sdk);
+    let other = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .region(aws_sdk_dynamodb::config::Region::new(to.to_string()))
+            .build(),
+    );
+    folio::dynamo_admin::create_table(&other, table)
+        .await
+        .expect("the replica's table");
+    let mut start = None;
+    loop {
+        let page = home
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan of the home Region's table");
+        for item in page.items() {
+            other
+                .put_item()
+                .table_name(table)
+                .set_item(Some(item.clone()))
+                .send()
+                .await
+                .expect("row copied");
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+}
+
+/// The shipped origin in two Regions behind the stand-in: with the home one
+/// unreachable, a public read and the owner's own read come from the other
+/// Region's `bootstrap` after the origin's connection attempts, a change answers
+/// CloudFront's 502 and reaches neither, and once the home Region is back the
+/// change goes through there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_origin_in_two_regions_answers_reads_while_the_home_one_is_down() {
+    const OTHER: &str = "eu-west-1";
+    let (edge_zip, origin_zip) = (shipped("edge.zip"), shipped("origin.zip"));
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let (home_task, other_task, edge_task) =
+        (unpack(&origin_zip), unpack(&origin_zip), unpack(&edge_zip));
+    let (home_api, other_api, edge_api) = (
+        RuntimeApi::start().await,
+        RuntimeApi::start().await,
+        RuntimeApi::start().await,
+    );
+    let mut home = start_origin_in(home_task.path(), &home_api, &moto, &fixture, REGION);
+    let mut other = start_origin_in(other_task.path(), &other_api, &moto, &fixture, OTHER);
+    let mut edge = start_edge(edge_task.path(), &edge_api, &fixture).await;
+    ready(&home_api, home_task.path(), "home origin", &mut home).await;
+    ready(&other_api, other_task.path(), "other origin", &mut other).await;
+    ready(&edge_api, edge_task.path(), "edge", &mut edge).await;
+    let distribution = Distribution::regional(
+        Arc::new(ViaRuntimeApi(edge_api)),
+        vec![
+            (
+                REGION.to_string(),
+                Arc::new(ViaRuntimeApi(home_api)) as Arc<dyn LambdaFunction>,
+            ),
+            (
+                OTHER.to_string(),
+                Arc::new(ViaRuntimeApi(other_api)) as Arc<dyn LambdaFunction>,
+            ),
+        ],
+        Arc::new(ResponseCache::new(1 << 20)),
+        StandinConfig::default(),
+    );
+    let viewer = Viewer {
+        distribution: &distribution,
+    };
+    let (status, login) = viewer
+        .call(
+            Method::POST,
+            "/v1/auth/login",
+            &[],
+            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    let bearer = format!("Bearer {}", login["token"].as_str().unwrap());
+    let owner = [("authorization", bearer.as_str())];
+    let (status, post) = viewer
+        .call(
+            Method::POST,
+            "/v1/blog/posts",
+            &owner,
+            Some(blog_body("Both Regions")),
+        )
+        .await;
+    assert_eq!(status, 201, "{post}");
+    let id = post["id"].as_str().unwrap();
+    let (status, _) = viewer
+        .call(
+            Method::POST,
+            &format!("/v1/blog/posts/{id}/publish"),
+            &owner,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    replicate(&moto, &fixture.settings.table_name, OTHER).await;
+    let requests = |i: usize| {
+        distribution.origins()[i]
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    assert_eq!(
+        requests(1),
+        0,
+        "the other Region waits while the home one answers"
+    );
+
+    distribution.set_health(REGION, OriginHealth::Unreachable);
+    let (status, list) = viewer
+        .call(Method::GET, "/v1/blog/posts?limit=5", &[], None)
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["posts"][0]["title"], "Both Regions");
+    let (status, own) = viewer
+        .call(Method::GET, &format!("/v1/blog/posts/{id}"), &owner, None)
+        .await;
+    assert_eq!(
+        (status, own["status"].as_str()),
+        (200, Some("published")),
+        "{own}"
+    );
+    assert_eq!(requests(1), 2, "both reads came from {OTHER}");
+    let (status, _) = viewer
+        .call(
+            Method::POST,
+            "/v1/blog/posts",
+            &owner,
+            Some(blog_body("Waits")),
+        )
+        .await;
+    assert_eq!(status, 502, "a change never fails over");
+    assert_eq!(requests(1), 2);
+
+    distribution.set_health(REGION, OriginHealth::Up);
+    let (status, created) = viewer
+        .call(
+            Method::POST,
+            "/v1/blog/posts",
+            &owner,
+            Some(blog_body("Back home")),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(requests(1), 2);
 }
