@@ -628,25 +628,22 @@ impl Distribution {
         let group = self.origins.len() == 2
             && self.config.edge_event == EventType::OriginRequest
             && policy::FAILOVER.fails_over(&request.method);
-        let primary = self
-            .attempt(0, request.clone(), body.clone(), request_id)
-            .await;
-        match primary {
-            Attempt::Edge(reply) => reply,
-            Attempt::Answered(reply)
-                if !group || !policy::FAILOVER.status_codes.contains(&reply.status) =>
-            {
-                reply
+        // The request is kept for the second origin only when there is a group.
+        let second = group.then(|| (request.clone(), body.clone()));
+        let primary = self.attempt(0, request, body, request_id).await;
+        let failed = match primary {
+            Attempt::Edge(reply) => return reply,
+            Attempt::Answered(reply) if !policy::FAILOVER.status_codes.contains(&reply.status) => {
+                return reply;
             }
-            Attempt::NoAnswer(reply) if !group => reply,
-            Attempt::Answered(_) | Attempt::NoAnswer(_) => {
-                self.stats.failovers.fetch_add(1, Ordering::Relaxed);
-                match self.attempt(1, request, body, request_id).await {
-                    Attempt::Edge(reply) | Attempt::Answered(reply) | Attempt::NoAnswer(reply) => {
-                        reply
-                    }
-                }
-            }
+            Attempt::Answered(reply) | Attempt::NoAnswer(reply) => reply,
+        };
+        let Some((request, body)) = second else {
+            return failed;
+        };
+        self.stats.failovers.fetch_add(1, Ordering::Relaxed);
+        match self.attempt(1, request, body, request_id).await {
+            Attempt::Edge(reply) | Attempt::Answered(reply) | Attempt::NoAnswer(reply) => reply,
         }
     }
 
@@ -1385,22 +1382,23 @@ mod tests {
         read_timeout: Duration::from_millis(300),
     };
 
+    /// A distribution over two switchable origins: eu-west-1 (home) and us-east-1.
     fn two_regions(
         edge: Arc<dyn LambdaFunction>,
-        home: &Arc<Switchable>,
-        other: &Arc<Switchable>,
         edge_event: EventType,
-    ) -> Arc<Distribution> {
-        Distribution::regional(
+    ) -> (Arc<Distribution>, Arc<Switchable>, Arc<Switchable>) {
+        let home = Switchable::new("no-store");
+        let other = Switchable::new("no-store");
+        let d = Distribution::regional(
             edge,
             vec![
                 (
                     "eu-west-1".into(),
-                    Arc::clone(home) as Arc<dyn LambdaFunction>,
+                    Arc::clone(&home) as Arc<dyn LambdaFunction>,
                 ),
                 (
                     "us-east-1".into(),
-                    Arc::clone(other) as Arc<dyn LambdaFunction>,
+                    Arc::clone(&other) as Arc<dyn LambdaFunction>,
                 ),
             ],
             Arc::new(ResponseCache::new(1 << 20)),
@@ -1409,7 +1407,8 @@ mod tests {
                 origin_timeouts: SHORT,
                 ..StandinConfig::default()
             },
-        )
+        );
+        (d, home, other)
     }
 
     async fn call(d: &Arc<Distribution>, method: Method, uri: &str) -> Reply {
@@ -1430,11 +1429,9 @@ mod tests {
     /// is the viewer's.
     #[tokio::test]
     async fn a_read_fails_over_to_the_other_region_on_the_failover_statuses_only() {
-        let home = Switchable::new("no-store");
-        let other = Switchable::new("no-store");
-        other.set(200, "from us-east-1");
         let edge = Arc::new(CountingEdge::default());
-        let d = two_regions(edge.clone(), &home, &other, EventType::OriginRequest);
+        let (d, home, other) = two_regions(edge.clone(), EventType::OriginRequest);
+        other.set(200, "from us-east-1");
         for status in policy::FAILOVER.status_codes {
             home.set(*status, "home failing");
             let reply = call(&d, Method::GET, "/v1/projects").await;
@@ -1466,14 +1463,7 @@ mod tests {
     /// origin's failure, and the other Region never sees it.
     #[tokio::test]
     async fn a_write_never_fails_over() {
-        let home = Switchable::new("no-store");
-        let other = Switchable::new("no-store");
-        let d = two_regions(
-            Arc::new(PassThrough),
-            &home,
-            &other,
-            EventType::OriginRequest,
-        );
+        let (d, home, other) = two_regions(Arc::new(PassThrough), EventType::OriginRequest);
         home.set(503, "home failing");
         for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
             assert_eq!(call(&d, method, "/v1/projects").await.status, 503);
@@ -1489,15 +1479,8 @@ mod tests {
     /// CloudFront's 502 or 504.
     #[tokio::test]
     async fn an_unreachable_or_silent_home_origin_fails_over_after_its_timeouts() {
-        let home = Switchable::new("no-store");
-        let other = Switchable::new("no-store");
+        let (d, home, other) = two_regions(Arc::new(PassThrough), EventType::OriginRequest);
         other.set(200, "from us-east-1");
-        let d = two_regions(
-            Arc::new(PassThrough),
-            &home,
-            &other,
-            EventType::OriginRequest,
-        );
         for (health, waited) in [
             (OriginHealth::Unreachable, SHORT.connection_timeout * 2),
             (OriginHealth::Silent, SHORT.read_timeout * 2),
@@ -1528,14 +1511,7 @@ mod tests {
     /// the edge at viewer-request there is no CloudFront Function, so no failover.
     #[tokio::test]
     async fn with_the_edge_at_viewer_request_there_is_no_origin_group() {
-        let home = Switchable::new("no-store");
-        let other = Switchable::new("no-store");
-        let d = two_regions(
-            Arc::new(PassThrough),
-            &home,
-            &other,
-            EventType::ViewerRequest,
-        );
+        let (d, home, other) = two_regions(Arc::new(PassThrough), EventType::ViewerRequest);
         home.set(503, "home failing");
         assert_eq!(call(&d, Method::GET, "/v1/projects").await.status, 503);
         assert_eq!(other.calls(), 0);
