@@ -185,6 +185,20 @@ struct Viewer<'a> {
 }
 
 impl Viewer<'_> {
+    /// The owner's sign-in through the distribution: their token.
+    async fn sign_in(&self, case: &str) -> String {
+        let (status, login) = self
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                &[],
+                Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
+            )
+            .await;
+        assert_eq!(status, 200, "{case}: owner sign-in: {login}");
+        login["token"].as_str().unwrap().to_string()
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -259,16 +273,8 @@ async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto(
         };
         let case = format!("{after_oac:?}");
 
-        let (status, login) = viewer
-            .call(
-                Method::POST,
-                "/v1/auth/login",
-                &[],
-                Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
-            )
-            .await;
-        assert_eq!(status, 200, "{case}: owner sign-in: {login}");
-        let bearer = format!("Bearer {}", login["token"].as_str().unwrap());
+        let token = viewer.sign_in(&case).await;
+        let bearer = format!("Bearer {token}");
         let owner = [("authorization", bearer.as_str())];
 
         let title = format!("Shipped {case}");
@@ -371,7 +377,7 @@ async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto(
 
         // A viewer who sends the hand-off header with a stolen (valid) token and no
         // valid Authorization creates nothing.
-        let stolen = login["token"].as_str().unwrap();
+        let stolen = token.as_str();
         for extra in [None, Some("Bearer forged.token.value")] {
             let mut headers = vec![("x-folio-caller-token", stolen)];
             if let Some(a) = extra {
@@ -475,16 +481,7 @@ async fn the_shipped_origin_in_two_regions_answers_reads_while_the_home_one_is_d
     let viewer = Viewer {
         distribution: &distribution,
     };
-    let (status, login) = viewer
-        .call(
-            Method::POST,
-            "/v1/auth/login",
-            &[],
-            Some(json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD })),
-        )
-        .await;
-    assert_eq!(status, 200, "{login}");
-    let bearer = format!("Bearer {}", login["token"].as_str().unwrap());
+    let bearer = format!("Bearer {}", viewer.sign_in("two Regions").await);
     let owner = [("authorization", bearer.as_str())];
     let (status, post) = viewer
         .call(

@@ -538,11 +538,6 @@ async fn signing_out_everywhere_ends_every_preview_link() {
     assert_eq!(s.get(&shared, None).await.status, 404);
 }
 
-fn in_secs(secs: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::seconds(secs))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 #[tokio::test]
 async fn a_scheduled_post_is_published_on_time_by_the_local_scheduler_and_invalidated_once() {
     let s = TestServer::spawn().await;
@@ -619,13 +614,7 @@ async fn a_scheduled_post_is_published_on_time_by_the_local_scheduler_and_invali
     );
     // The same invalidation as a manual publish, once.
     let views = format!("/v1/analytics/views/blog/{id}");
-    let purges = s
-        .server
-        .purge
-        .invalidated()
-        .iter()
-        .filter(|p| **p == views)
-        .count();
+    let purges = s.times_invalidated(&views);
     assert_eq!(purges, 1, "{:?}", s.server.purge.invalidated());
 
     // A published item cannot be scheduled.
@@ -642,10 +631,10 @@ async fn a_scheduled_post_is_published_on_time_by_the_local_scheduler_and_invali
     let late = s.create("/v1/blog/posts", blog_body("Overdue")).await;
     let late_id = late["id"].as_str().unwrap();
     let r = s
-        .owner(
-            Method::POST,
-            &format!("/v1/blog/posts/{late_id}/schedule"),
-            Some(json!({ "publishAt": "2000-01-01T00:00:00+01:00" })),
+        .schedule(
+            "/v1/blog/posts",
+            late_id,
+            json!("2000-01-01T00:00:00+01:00"),
         )
         .await;
     assert_eq!(
@@ -679,11 +668,7 @@ async fn two_triggers_at_once_publish_a_scheduled_item_exactly_once() {
         let post = s.create("/v1/blog/posts", blog_body(title)).await;
         let id = post["id"].as_str().unwrap().to_string();
         let r = s
-            .owner(
-                Method::POST,
-                &format!("/v1/blog/posts/{id}/schedule"),
-                Some(json!({ "publishAt": in_secs(3600) })),
-            )
+            .schedule("/v1/blog/posts", &id, json!(in_secs(3600)))
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         ids.push(id);
@@ -721,13 +706,7 @@ async fn two_triggers_at_once_publish_a_scheduled_item_exactly_once() {
         "the cancelled one stays a draft"
     );
     let views = format!("/v1/analytics/views/blog/{}", ids[0]);
-    let purges = s
-        .server
-        .purge
-        .invalidated()
-        .iter()
-        .filter(|p| **p == views)
-        .count();
+    let purges = s.times_invalidated(&views);
     assert_eq!(purges, 1);
 }
 
@@ -1030,13 +1009,7 @@ async fn a_slow_hook_receiver_never_delays_a_scheduled_publication() {
     let later = s.create("/v1/blog/posts", blog_body("Still on time")).await;
     let id = later["id"].as_str().unwrap().to_string();
     let at = in_secs(1);
-    let r = s
-        .owner(
-            Method::POST,
-            &format!("/v1/blog/posts/{id}/schedule"),
-            Some(json!({ "publishAt": at })),
-        )
-        .await;
+    let r = s.schedule("/v1/blog/posts", &id, json!(at)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let due = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
     loop {

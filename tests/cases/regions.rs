@@ -143,15 +143,7 @@ async fn a_post_due_during_the_outage_is_published_once_after_recovery() {
         .create("/v1/blog/posts", blog_body("Due in the outage"))
         .await;
     let id = post["id"].as_str().unwrap();
-    let at = (chrono::Utc::now() + chrono::Duration::seconds(1))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let r = s
-        .owner(
-            Method::POST,
-            &format!("/v1/blog/posts/{id}/schedule"),
-            Some(json!({ "publishAt": at })),
-        )
-        .await;
+    let r = s.schedule("/v1/blog/posts", id, json!(in_secs(1))).await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     s.faults.set_outage(true);
@@ -186,13 +178,7 @@ async fn a_post_due_during_the_outage_is_published_once_after_recovery() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let views = format!("/v1/analytics/views/blog/{id}");
-    let purges = s
-        .server
-        .purge
-        .invalidated()
-        .iter()
-        .filter(|p| **p == views)
-        .count();
+    let purges = s.times_invalidated(&views);
     assert_eq!(
         purges,
         1,

@@ -401,6 +401,27 @@ impl TestServer {
         r.body
     }
 
+    /// `POST {collection}/{id}/schedule` for `publish_at` (any JSON: the
+    /// refusals are tested with it too).
+    pub async fn schedule(&self, collection: &str, id: &str, publish_at: Value) -> Resp {
+        self.owner(
+            Method::POST,
+            &format!("{collection}/{id}/schedule"),
+            Some(json!({ "publishAt": publish_at })),
+        )
+        .await
+    }
+
+    /// How many times the stand-in's cache was told to invalidate `path`.
+    pub fn times_invalidated(&self, path: &str) -> usize {
+        self.server
+            .purge
+            .invalidated()
+            .iter()
+            .filter(|p| *p == path)
+            .count()
+    }
+
     pub async fn unpublish(&self, collection: &str, id: &str) -> Value {
         let r = self
             .owner(Method::POST, &format!("{collection}/{id}/unpublish"), None)
@@ -408,6 +429,12 @@ impl TestServer {
         assert_eq!(r.status, 200, "unpublish: {}", r.body);
         r.body
     }
+}
+
+/// `secs` from now, as the API's timestamps are written (RFC 3339, whole seconds).
+pub fn in_secs(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The frontend the test servers' feeds and sitemap link to.
