@@ -14,8 +14,12 @@ import cf from 'cloudfront';
 //   of the home origin and that one (cf.createRequestOriginGroup, "Helper methods
 //   for origin modification"): CloudFront fails those over, and only those, on the
 //   failover statuses, a refused connection or a timeout. Writes stay with the
-//   behaviour's origin, the home Region's. The values are folio_shared::policy::FAILOVER
-//   (tests/template_test.py holds them equal); the template fills in the origin id.
+//   behaviour's origin, the home Region's, except a tracking beacon the tracking
+//   script sends again with ?failover after the home Region failed it: that one goes
+//   to the other Region's origin (cf.selectRequestOriginById, same page), where it
+//   is counted once however often it arrives. The values are
+//   folio_shared::policy::FAILOVER (tests/template_test.py holds them equal); the
+//   template fills in the origin id.
 // Its Rust twin is folio_shared::policy::normalise_query; both run the cases of
 // tests/fixtures/query_normalisation.json, and tests/template_test.py holds the
 // parameter list equal to the Rust one and to the cache policy.
@@ -27,6 +31,8 @@ var FAILOVER_ORIGIN_ID = "${FailoverOriginId}";
 var HOME_ORIGIN_ID = "origin";
 var FAILOVER_METHODS = ["GET", "HEAD", "OPTIONS"];
 var FAILOVER_STATUS_CODES = [500, 502, 503, 504];
+var FAILOVER_RETRY_QUERY = "failover";
+var FAILOVER_RETRY_PATHS = ["/v1/visitors/track", "/v1/analytics/track", "/v1/analytics/engagement"];
 
 function refuse(statusCode, statusDescription, error, message, extraHeaders) {
     var headers = {
@@ -101,12 +107,20 @@ function handler(event) {
         return refuse(401, "Unauthorized", "Unauthorized", "The authentication token is invalid or expired",
             { "www-authenticate": { value: 'Bearer error="invalid_token"' } });
     }
+    // Read before normalising, which drops the parameter: the origin never sees it.
+    var retry = request.method === "POST" && FAILOVER_RETRY_PATHS.indexOf(request.uri) !== -1 &&
+        Object.prototype.hasOwnProperty.call(request.querystring, FAILOVER_RETRY_QUERY);
     request.querystring = normaliseQuery(request.querystring);
-    if (FAILOVER_ORIGIN_ID !== "" && FAILOVER_METHODS.indexOf(request.method) !== -1) {
+    if (FAILOVER_ORIGIN_ID === "") {
+        return request;
+    }
+    if (FAILOVER_METHODS.indexOf(request.method) !== -1) {
         cf.createRequestOriginGroup({
             originIds: [{ originId: HOME_ORIGIN_ID }, { originId: FAILOVER_ORIGIN_ID }],
             failoverCriteria: { statusCodes: FAILOVER_STATUS_CODES }
         });
+    } else if (retry) {
+        cf.selectRequestOriginById(FAILOVER_ORIGIN_ID);
     }
     return request;
 }

@@ -15,10 +15,16 @@ function load(failoverOriginId) {
     assert.ok(file.startsWith(IMPORT), "the import is the first line");
     const source = file.slice(IMPORT.length).replace("${FailoverOriginId}", failoverOriginId);
     const groups = [];
-    const context = { cf: { createRequestOriginGroup: (group) => groups.push(group) } };
+    const selected = [];
+    const context = {
+        cf: {
+            createRequestOriginGroup: (group) => groups.push(group),
+            selectRequestOriginById: (id) => selected.push(id)
+        }
+    };
     vm.createContext(context);
     vm.runInContext(source, context);
-    return { handler: context.handler, groups };
+    return { handler: context.handler, groups, selected };
 }
 
 const handler = load("").handler;
@@ -133,6 +139,33 @@ test("reads go to an origin group of the two Regions, writes to the home origin"
         handler(e);
     }
     assert.equal(groups.length, 3, "no group for a write");
+});
+
+test("a tracking beacon resent with ?failover goes to the other Region, and only such a one", () => {
+    const { handler, groups, selected } = load("origin-failover");
+    for (const path of ["/v1/visitors/track", "/v1/analytics/track", "/v1/analytics/engagement"]) {
+        const e = event(path, { failover: { value: "1" } });
+        e.request.method = "POST";
+        const out = handler(e);
+        assert.deepEqual(JSON.parse(JSON.stringify(out.querystring)), {}, "the origin never sees the parameter");
+    }
+    assert.deepEqual(selected, ["origin-failover", "origin-failover", "origin-failover"]);
+    const first = event("/v1/visitors/track");
+    first.request.method = "POST";
+    handler(first);
+    const owner = event("/v1/blog/posts", { failover: { value: "1" } });
+    owner.request.method = "POST";
+    handler(owner);
+    const renamed = event("/v1/visitors/track", { failovers: { value: "1" } });
+    renamed.request.method = "POST";
+    handler(renamed);
+    assert.equal(selected.length, 3, "a first try, an owner's change and another name stay home");
+    assert.equal(groups.length, 0, "no group for a POST");
+    const single = load("");
+    const e = event("/v1/visitors/track", { failover: { value: "1" } });
+    e.request.method = "POST";
+    single.handler(e);
+    assert.equal(single.selected.length, 0, "with one origin the parameter is dropped and nothing selected");
 });
 
 test("with one origin no group is made", () => {

@@ -442,8 +442,9 @@ async fn replicate(moto: &Moto, table: &str, to: &str) {
 /// The shipped origin in two Regions behind the stand-in: with the home one
 /// unreachable, a public read and the owner's own read come from the other
 /// Region's `bootstrap` after the origin's connection attempts, a change answers
-/// CloudFront's 502 and reaches neither, and once the home Region is back the
-/// change goes through there.
+/// CloudFront's 502 and reaches neither, a visit the tracking script resends
+/// with `?failover=1` is counted by the other Region's `bootstrap`, and once the
+/// home Region is back the change goes through there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shipped_origin_in_two_regions_answers_reads_while_the_home_one_is_down() {
     const OTHER: &str = "eu-west-1";
@@ -539,6 +540,22 @@ async fn the_shipped_origin_in_two_regions_answers_reads_while_the_home_one_is_d
         .await;
     assert_eq!(status, 502, "a change never fails over");
     assert_eq!(requests(1), 2);
+    // A visit: the first try meets the outage; tracker/2.js sends it again with
+    // `?failover=1`, which the viewer function gives to the other Region.
+    let visit = json!({ "url": "https://me.example/" });
+    let (status, _) = viewer
+        .call(Method::POST, "/v1/visitors/track", &[], Some(visit.clone()))
+        .await;
+    assert_eq!(status, 502);
+    let (status, resent) = viewer
+        .call(Method::POST, "/v1/visitors/track?failover=1", &[], Some(visit))
+        .await;
+    assert_eq!(
+        (status, resent["tracked"].as_bool()),
+        (200, Some(true)),
+        "counted in {OTHER}: {resent}"
+    );
+    assert_eq!(requests(1), 3);
 
     distribution.set_health(REGION, OriginHealth::Up);
     let (status, created) = viewer
@@ -550,5 +567,5 @@ async fn the_shipped_origin_in_two_regions_answers_reads_while_the_home_one_is_d
         )
         .await;
     assert_eq!(status, 201, "{created}");
-    assert_eq!(requests(1), 2);
+    assert_eq!(requests(1), 3);
 }

@@ -169,7 +169,7 @@
     if (data.sources.length === 0 && data.content.length === 0) {
       section.replaceChildren(...top, h("p", { class: "empty", id: "audience-empty" },
         "No visits in this period. Add folio's tracking script to your site's pages " +
-        "(<script src=\"…/v1/tracker/1.js\" async>) to see where readers come from and what they read."));
+        "(<script src=\"…/v1/tracker/2.js\" async>) to see where readers come from and what they read."));
       return;
     }
     const drill = h("div", { id: "audience-pages" });

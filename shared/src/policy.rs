@@ -188,7 +188,12 @@ pub fn normalise_query(query: &str) -> String {
 /// an origin group of the two for the methods CloudFront fails over at all
 /// (`cf.createRequestOriginGroup`, "Helper methods for origin modification").
 /// It names origins the distribution defines, whose settings (OAC included)
-/// apply as configured. Writes keep the home origin: no failover, ever.
+/// apply as configured. Writes keep the home origin, with one exception: a
+/// tracking beacon that the home origin failed is sent again by the tracking
+/// script with [`Failover::retry_query`], and the function sends that one to the
+/// other Region's origin (`cf.selectRequestOriginById`, same page: "uses all the
+/// same settings" of that origin). A beacon is counted once per visitor however
+/// often it arrives, and owner changes are refused outside the home Region.
 pub struct Failover {
     /// The distribution's origin ids: the home Region's and the other Region's.
     pub home_origin_id: &'static str,
@@ -206,6 +211,10 @@ pub struct Failover {
     pub connection_attempts: u32,
     pub connection_timeout_secs: u64,
     pub read_timeout_secs: u64,
+    /// The query parameter of a tracking beacon sent again after the home origin
+    /// failed it (`origin/tracker/2.js`); only on [`Failover::retry_paths`], and
+    /// dropped before the origin sees the query.
+    pub retry_query: &'static str,
 }
 
 pub const FAILOVER: Failover = Failover {
@@ -218,12 +227,32 @@ pub const FAILOVER: Failover = Failover {
     // Above the origin function's own timeout (template.yaml, `Timeout`), so a
     // slow answer is not mistaken for a dead Region.
     read_timeout_secs: 12,
+    retry_query: "failover",
 };
 
 impl Failover {
     /// Whether a viewer request with `method` goes to the origin group.
     pub fn fails_over(&self, method: &str) -> bool {
         self.methods.contains(&method)
+    }
+
+    /// The paths whose `POST` the other Region's origin takes when it carries
+    /// [`Failover::retry_query`]: the tracking routes, and nothing else.
+    pub fn retry_paths(&self) -> impl Iterator<Item = &'static str> {
+        crate::routes::ROUTES
+            .iter()
+            .filter(|route| route.access == crate::routes::Access::Tracking)
+            .map(|route| route.path)
+    }
+
+    /// Whether a viewer's request is a tracking beacon resent for the other
+    /// Region (`querystring` as the viewer sent it, before normalisation).
+    pub fn is_retry(&self, method: &str, path: &str, querystring: &str) -> bool {
+        method == "POST"
+            && self.retry_paths().any(|p| p == path)
+            && querystring
+                .split('&')
+                .any(|pair| pair.split('=').next() == Some(self.retry_query))
     }
 }
 
@@ -263,6 +292,8 @@ pub fn document() -> Value {
             "ConnectionAttempts": FAILOVER.connection_attempts,
             "ConnectionTimeout": FAILOVER.connection_timeout_secs,
             "OriginReadTimeout": FAILOVER.read_timeout_secs,
+            "RetryQuery": FAILOVER.retry_query,
+            "RetryPaths": FAILOVER.retry_paths().collect::<Vec<_>>(),
         },
     })
 }
@@ -270,6 +301,30 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a resent tracking beacon may reach the other Region with POST; an
+    /// owner's change carrying the parameter still goes home (and the parameter
+    /// must be the exact name, as the CloudFront Function reads it).
+    #[test]
+    fn only_a_tracking_post_with_the_retry_parameter_goes_to_the_other_region() {
+        assert_eq!(
+            FAILOVER.retry_paths().collect::<Vec<_>>(),
+            [
+                "/v1/visitors/track",
+                "/v1/analytics/track",
+                "/v1/analytics/engagement"
+            ]
+        );
+        for path in FAILOVER.retry_paths() {
+            assert!(FAILOVER.is_retry("POST", path, "failover=1"), "{path}");
+            assert!(FAILOVER.is_retry("POST", path, "a=b&failover"), "{path}");
+            assert!(!FAILOVER.is_retry("POST", path, ""), "{path}");
+            assert!(!FAILOVER.is_retry("POST", path, "failovers=1"), "{path}");
+            assert!(!FAILOVER.is_retry("GET", path, "failover=1"), "{path}");
+        }
+        assert!(!FAILOVER.is_retry("POST", "/v1/blog/posts", "failover=1"));
+        assert!(!FAILOVER.is_retry("PUT", "/v1/redirects", "failover=1"));
+    }
 
     #[derive(serde::Deserialize)]
     struct Case {

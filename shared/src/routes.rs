@@ -11,6 +11,15 @@ use crate::domain::query::{
 };
 use crate::error::ApiError;
 
+/// The tracking scripts, each at its own path, whose bytes never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackerVersion {
+    /// Sends and forgets (`mode: "no-cors"`).
+    One,
+    /// Reads the answer, and resends a failed beacon to the other Region's origin.
+    Two,
+}
+
 /// Which operation a request names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RouteId {
@@ -78,7 +87,7 @@ pub enum RouteId {
     /// A view's one engagement beacon: time on page and how far it was scrolled.
     TrackEngagement,
     /// The tracking script a site includes with one `<script>` tag.
-    TrackerScript,
+    TrackerScript(TrackerVersion),
     ContentViews,
     ContentTypeViews,
     TopContent,
@@ -273,7 +282,8 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/analytics/engagement" => TrackEngagement, Tracking, Never, "trackEngagement"),
     // A new version of the script gets a new path; this one's bytes never change
     // (held by a test), so browsers and CloudFront keep it for a year.
-    route!(GET "/v1/tracker/1.js" => TrackerScript, Public, Caching::Immutable, "getTrackerScript"),
+    route!(GET "/v1/tracker/1.js" => TrackerScript(TrackerVersion::One), Public, Caching::Immutable, "getTrackerScript"),
+    route!(GET "/v1/tracker/2.js" => TrackerScript(TrackerVersion::Two), Public, Caching::Immutable, "getTrackerScript2"),
     route!(GET "/v1/analytics/views/{contentType}/{contentId}" => ContentViews, Public, COUNTER, "getContentViewCount"),
     route!(GET "/v1/analytics/views/{contentType}" => ContentTypeViews, Owner, Never, "getAllViewStats"),
     route!(GET "/v1/analytics/top-content" => TopContent, Owner, Never, "getTopContent", query = &[TOP_LIMIT]),
@@ -470,6 +480,7 @@ mod tests {
             "getLiveVisitors",
             "trackEngagement",
             "getTrackerScript",
+            "getTrackerScript2",
             "listBlogPostRevisions",
             "listProjectRevisions",
             "listCertificationRevisions",

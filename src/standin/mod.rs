@@ -513,11 +513,13 @@ impl Distribution {
             body: None,
             origin: None,
         };
+        let mut first = FirstOrigin::Behaviour;
         match self.config.edge_event {
             EventType::OriginRequest => {
                 // The CloudFront Function on viewer-request.
-                if let Some(refusal) = viewer_function(&mut request) {
-                    return refusal;
+                match viewer_function(&mut request) {
+                    Ok(chosen) => first = chosen,
+                    Err(refusal) => return *refusal,
                 }
             }
             EventType::ViewerRequest => {
@@ -556,7 +558,15 @@ impl Distribution {
                     let (request, peer, key) = (request.clone(), peer, key.clone());
                     let request_id = format!("{request_id}-revalidate");
                     tokio::spawn(async move {
-                        let reply = me.fetch(request, Bytes::new(), peer, &request_id).await;
+                        let reply = me
+                            .fetch(
+                                request,
+                                Bytes::new(),
+                                peer,
+                                &request_id,
+                                FirstOrigin::Behaviour,
+                            )
+                            .await;
                         // A failed revalidation leaves the stale copy in its windows.
                         if !STALE_IF_ERROR_STATUSES.contains(&reply.status) {
                             me.keep(key, &reply);
@@ -569,7 +579,7 @@ impl Distribution {
             },
             None => None,
         };
-        let reply = self.fetch(request, body, peer, &request_id).await;
+        let reply = self.fetch(request, body, peer, &request_id, first).await;
         if let Some(hit) = stale
             && STALE_IF_ERROR_STATUSES.contains(&reply.status)
         {
@@ -588,13 +598,16 @@ impl Distribution {
     /// the origin group the function makes ([`policy::FAILOVER`]): the home
     /// origin, then the other when the home one answers a failover status, cannot
     /// be reached or times out; the edge function runs again for the second
-    /// ("Use origin failover with Lambda@Edge functions"). The reply is not cached here.
+    /// ("Use origin failover with Lambda@Edge functions"). A resent tracking
+    /// beacon starts, and stays, at the other Region's origin when there is one.
+    /// The reply is not cached here.
     async fn fetch(
         &self,
         mut request: CfRequest,
         body: Bytes,
         peer: SocketAddr,
         request_id: &str,
+        first: FirstOrigin,
     ) -> Reply {
         // What reaches the origin request: the policies' headers and CloudFront's own.
         let at_viewer = self.config.edge_event == EventType::ViewerRequest;
@@ -628,9 +641,11 @@ impl Distribution {
         let group = self.origins.len() == 2
             && self.config.edge_event == EventType::OriginRequest
             && policy::FAILOVER.fails_over(&request.method);
+        // With one origin the function has no other to select.
+        let start = usize::from(first == FirstOrigin::Failover && self.origins.len() == 2);
         // The request is kept for the second origin only when there is a group.
         let second = group.then(|| (request.clone(), body.clone()));
-        let primary = self.attempt(0, request, body, request_id).await;
+        let primary = self.attempt(start, request, body, request_id).await;
         let failed = match primary {
             Attempt::Edge(reply) => return reply,
             Attempt::Answered(reply) if !policy::FAILOVER.status_codes.contains(&reply.status) => {
@@ -942,9 +957,20 @@ fn function_url_response(value: Value) -> Reply {
     }
 }
 
+/// The origin a request starts at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstOrigin {
+    /// The cache behaviour's: the home Region's (or the group the function makes).
+    Behaviour,
+    /// The other Region's, chosen by the viewer-request function for a resent
+    /// tracking beacon ([`policy::Failover::is_retry`]).
+    Failover,
+}
+
 /// The viewer-request CloudFront Function (`cloudfront/viewer-request.js`):
-/// normalises the query string, refuses an `Authorization` no token fits in.
-fn viewer_function(request: &mut CfRequest) -> Option<Reply> {
+/// refuses an `Authorization` no token fits in, picks the other Region's origin
+/// for a resent tracking beacon, normalises the query string.
+fn viewer_function(request: &mut CfRequest) -> Result<FirstOrigin, Box<Reply>> {
     if cf_header(&request.headers, "authorization")
         .is_some_and(|v| v.len() > MAX_AUTHORIZATION_BYTES)
     {
@@ -958,10 +984,15 @@ fn viewer_function(request: &mut CfRequest) -> Option<Reply> {
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer error=\"invalid_token\""),
         );
-        return Some(refusal);
+        return Err(Box::new(refusal));
     }
+    let retry = policy::FAILOVER.is_retry(&request.method, &request.uri, &request.querystring);
     request.querystring = policy::normalise_query(&request.querystring);
-    None
+    Ok(if retry {
+        FirstOrigin::Failover
+    } else {
+        FirstOrigin::Behaviour
+    })
 }
 
 /// CloudFront's answer when the origin's response timed out.
@@ -1237,6 +1268,7 @@ mod tests {
     struct Switchable {
         answer: Mutex<(u16, &'static str, &'static str)>,
         calls: std::sync::atomic::AtomicUsize,
+        last_query: Mutex<String>,
     }
 
     impl Switchable {
@@ -1244,6 +1276,7 @@ mod tests {
             Arc::new(Self {
                 answer: Mutex::new((200, "v1", cache_control)),
                 calls: Default::default(),
+                last_query: Default::default(),
             })
         }
         fn set(&self, status: u16, body: &'static str) {
@@ -1254,12 +1287,20 @@ mod tests {
         fn calls(&self) -> usize {
             self.calls.load(Ordering::SeqCst)
         }
+        /// The query string of the last Function URL event it was given.
+        fn last_query(&self) -> String {
+            self.last_query.lock().unwrap().clone()
+        }
     }
 
     #[async_trait]
     impl LambdaFunction for Switchable {
-        async fn invoke(&self, _: Value) -> Result<Value, FunctionError> {
+        async fn invoke(&self, event: Value) -> Result<Value, FunctionError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
+            *self.last_query.lock().unwrap() = event["rawQueryString"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let (status, body, cache_control) = *self.answer.lock().unwrap();
             Ok(serde_json::json!({
                 "statusCode": status,
@@ -1505,6 +1546,58 @@ mod tests {
             call(&d, Method::GET, "/v1/projects").await.body,
             "home again"
         );
+    }
+
+    /// A tracking beacon the home Region failed is sent again with `?failover`
+    /// by `origin/tracker/2.js`; the viewer-request function selects the other
+    /// Region's origin for it ("Helper methods for origin modification",
+    /// `selectRequestOriginById`), the origin never sees the parameter, and no
+    /// other write (nor a first try) leaves home.
+    #[tokio::test]
+    async fn a_resent_tracking_beacon_goes_to_the_other_region_and_nothing_else_does() {
+        let (d, home, other) = two_regions(Arc::new(PassThrough), EventType::OriginRequest);
+        other.set(200, "from us-east-1");
+        d.set_health("eu-west-1", OriginHealth::Unreachable);
+        assert_eq!(
+            call(&d, Method::POST, "/v1/visitors/track").await.status,
+            502
+        );
+        assert_eq!(
+            call(&d, Method::POST, "/v1/blog/posts?failover=1")
+                .await
+                .status,
+            502
+        );
+        assert_eq!(other.calls(), 0);
+        for path in policy::FAILOVER.retry_paths() {
+            let reply = call(&d, Method::POST, &format!("{path}?failover=1&limit=5")).await;
+            assert_eq!(reply.body, "from us-east-1", "{path}");
+            assert_eq!(other.last_query(), "limit=5", "the parameter is dropped");
+        }
+        assert_eq!(other.calls(), 3);
+        // Back up, a resent beacon still goes where the script sent it.
+        d.set_health("eu-west-1", OriginHealth::Up);
+        home.set(200, "home");
+        call(&d, Method::POST, "/v1/visitors/track?failover=1").await;
+        assert_eq!((home.calls(), other.calls()), (0, 4));
+    }
+
+    /// With one origin the function has no other to choose: a resent beacon goes home.
+    #[tokio::test]
+    async fn with_one_origin_a_resent_beacon_goes_home() {
+        let origin = Switchable::new("no-store");
+        origin.set(200, "home");
+        let d = Distribution::regional(
+            Arc::new(PassThrough),
+            vec![(
+                "eu-west-1".into(),
+                Arc::clone(&origin) as Arc<dyn LambdaFunction>,
+            )],
+            Arc::new(ResponseCache::new(1 << 20)),
+            StandinConfig::default(),
+        );
+        let reply = call(&d, Method::POST, "/v1/visitors/track?failover=1").await;
+        assert_eq!(reply.body, "home");
     }
 
     /// The origin group is the viewer-request CloudFront Function's doing; with

@@ -169,7 +169,7 @@ class SitePages:
                             f'&utm_medium=talk&utm_campaign=kubecon-talk">Read it</a>')
                 elif path == "/landing.html":
                     body = (f'<!doctype html><link rel="icon" href="data:,"><title>Read to the end</title>'
-                            f'<script src="{api_base}/v1/tracker/1.js" data-content-type="blog" '
+                            f'<script src="{api_base}/v1/tracker/2.js" data-content-type="blog" '
                             f'data-content-id="{post_id}" async></script>'
                             f'<article style="height:6000px">A long post.</article>')
                 else:

@@ -186,3 +186,56 @@ async fn a_post_due_during_the_outage_is_published_once_after_recovery() {
         s.server.purge.invalidated()
     );
 }
+
+/// A tracking beacon the home Region failed (its origin unreachable: CloudFront's
+/// 502; its store down: folio's 503) is sent again by `tracker/2.js` with
+/// `?failover=1`, which the viewer-request function sends to the other Region's
+/// origin: counted there once, not again when resent, nor when the visitor
+/// returns home after recovery; the count summed over Regions is exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_the_home_region_failed_is_counted_once_by_the_other_region() {
+    const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let s = TestServer::spawn_two_regions().await;
+    let track = |ip: &'static str, query: &'static str| {
+        let url = format!("{}/v1/visitors/track{query}", s.base);
+        async move {
+            TestServer::finish(
+                client_from(ip)
+                    .post(url)
+                    .header("user-agent", BROWSER)
+                    .json(&json!({ "url": "https://me.example/" })),
+            )
+            .await
+        }
+    };
+
+    s.server
+        .pipeline
+        .set_health(HOME_REGION, OriginHealth::Unreachable);
+    assert_eq!(track("127.0.0.2", "").await.status, 502);
+    assert_eq!(other_region_requests(&s), 0, "a first try stays home");
+    let resent = track("127.0.0.2", "?failover=1").await;
+    assert_eq!(resent.status, 200, "{}", resent.text);
+    assert_eq!(resent.body["tracked"], true);
+    assert_eq!(
+        track("127.0.0.2", "?failover=1").await.body["tracked"],
+        false
+    );
+    assert_eq!(other_region_requests(&s), 2);
+    s.server.pipeline.set_health(HOME_REGION, OriginHealth::Up);
+
+    s.faults.set_outage(true);
+    track("127.0.0.3", "").await.error(503);
+    let resent = track("127.0.0.3", "?failover=1").await;
+    assert_eq!(resent.body["tracked"], true, "{}", resent.text);
+    s.faults.set_outage(false);
+
+    for ip in ["127.0.0.2", "127.0.0.3"] {
+        let home = track(ip, "").await;
+        assert_eq!(home.body["tracked"], false, "{ip} was counted elsewhere");
+    }
+    assert_eq!(track("127.0.0.4", "").await.body["tracked"], true);
+    assert_eq!(other_region_requests(&s), 3, "nothing else left home");
+    let count = s.get("/v1/visitors/count", None).await;
+    assert_eq!(count.body["count"], 3, "{}", count.body);
+}

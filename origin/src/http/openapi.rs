@@ -10,7 +10,9 @@ use folio_shared::domain::{
     BlogPost, CONTENT_HTML, Certification, Content, ContentKind, ItemId, LONG_DESCRIPTION_HTML,
     MARKDOWN_MAX_CHARS, MAX_SECRET_CHARS, PASSWORD_POLICY, PUBLISH_AT, Project, Status,
 };
-use folio_shared::routes::{Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE};
+use folio_shared::routes::{
+    Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE, TrackerVersion,
+};
 
 use crate::http::handlers::feeds::FEED_ENTRIES;
 use crate::http::handlers::media as media_handler;
@@ -628,10 +630,17 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (429, error_ref(429)),
             ]
         }
-        TrackerScript => vec![(
+        TrackerScript(version) => vec![(
             200,
             document_of(
-                "The tracking script: one `<script src=\".../v1/tracker/1.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, the item's view and its engagement (docs/TRACKING.md). Its bytes never change at this path: cached for a year",
+                match version {
+                    TrackerVersion::One => {
+                        "The first tracking script: one `<script src=\".../v1/tracker/1.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, the item's view and its engagement, and never reads an answer (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
+                    }
+                    TrackerVersion::Two => {
+                        "The tracking script: one `<script src=\".../v1/tracker/2.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, the item's view and its engagement, and sends a beacon the home Region failed once more to the other Region's origin (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
+                    }
+                },
                 "text/javascript",
                 json!({ "type": "string" }),
             ),

@@ -4,7 +4,7 @@ use folio_shared::domain::Fields;
 use folio_shared::domain::query::{DAYS, MONTHS, PERIOD_DAYS, TOP_LIMIT};
 use folio_shared::domain::{ContentKind, ItemId, Status, today_utc};
 use folio_shared::metrics;
-use folio_shared::routes::Matched;
+use folio_shared::routes::{Matched, TrackerVersion};
 use folio_shared::{ApiError, ApiResponse};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -278,10 +278,10 @@ pub async fn live_visitors(app: &App) -> Result<ApiResponse, ApiError> {
     ))
 }
 
-/// The tracking script (`origin/tracker/1.js`): its bytes never change at this path.
-pub fn tracker_script() -> ApiResponse {
+/// A tracking script (`origin/tracker/<n>.js`): its bytes never change at its path.
+pub fn tracker_script(version: TrackerVersion) -> ApiResponse {
     let mut response = ApiResponse::empty(StatusCode::OK);
-    response.body = TRACKER_SCRIPT.as_bytes().to_vec();
+    response.body = tracker_source(version).as_bytes().to_vec();
     response.headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/javascript; charset=utf-8"),
@@ -289,7 +289,12 @@ pub fn tracker_script() -> ApiResponse {
     response
 }
 
-pub const TRACKER_SCRIPT: &str = include_str!("../../../tracker/1.js");
+pub fn tracker_source(version: TrackerVersion) -> &'static str {
+    match version {
+        TrackerVersion::One => include_str!("../../../tracker/1.js"),
+        TrackerVersion::Two => include_str!("../../../tracker/2.js"),
+    }
+}
 
 /// One GetItem, without the item's data: the item exists and is published (or the caller is the owner).
 async fn published_or_404(
@@ -376,22 +381,35 @@ pub async fn total_views(app: &App) -> Result<ApiResponse, ApiError> {
 mod tests {
     use super::*;
 
-    /// `/v1/tracker/1.js` is cached for a year by browsers and CloudFront, so its
-    /// bytes may never change: a change belongs in a new script at a new path
-    /// (`/v1/tracker/2.js`), with this one kept for the pages that still load it.
+    /// `/v1/tracker/<n>.js` is cached for a year by browsers and CloudFront, so
+    /// a script's bytes may never change: a change belongs in a new script at a
+    /// new path (`/v1/tracker/3.js`), with the old ones kept for the pages that
+    /// still load them.
     #[test]
-    fn the_tracker_scripts_bytes_never_change_at_its_path() {
-        let digest = ring::digest::digest(&ring::digest::SHA256, TRACKER_SCRIPT.as_bytes());
-        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(
-            hex, "af0716e6fb7e22bab122ba1842cec9f7e0a77fdb59d628b82d5afe979c6e541b",
-            "tracker/1.js changed: publish the change as tracker/2.js (a new route) instead"
-        );
-        let served = tracker_script();
-        assert_eq!(served.body, TRACKER_SCRIPT.as_bytes());
-        assert_eq!(
-            served.headers[http::header::CONTENT_TYPE],
-            "text/javascript; charset=utf-8"
-        );
+    fn the_tracker_scripts_bytes_never_change_at_their_paths() {
+        for (version, sha256) in [
+            (
+                TrackerVersion::One,
+                "af0716e6fb7e22bab122ba1842cec9f7e0a77fdb59d628b82d5afe979c6e541b",
+            ),
+            (
+                TrackerVersion::Two,
+                "8339a5994c4ac23c072c08d5c39f59275a685cc636d95493c5bf51b9599a76ae",
+            ),
+        ] {
+            let source = tracker_source(version);
+            let digest = ring::digest::digest(&ring::digest::SHA256, source.as_bytes());
+            let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(
+                hex, sha256,
+                "tracker {version:?} changed: publish the change as a new script at a new path instead"
+            );
+            let served = tracker_script(version);
+            assert_eq!(served.body, source.as_bytes());
+            assert_eq!(
+                served.headers[http::header::CONTENT_TYPE],
+                "text/javascript; charset=utf-8"
+            );
+        }
     }
 }

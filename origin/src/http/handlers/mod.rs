@@ -156,7 +156,7 @@ pub async fn handle(
         LiveVisitors => analytics::live_visitors(app).await,
         TrackView => analytics::track_view(app, request).await,
         TrackEngagement => analytics::track_engagement(app, request).await,
-        TrackerScript => Ok(analytics::tracker_script()),
+        TrackerScript(version) => Ok(analytics::tracker_script(version)),
         ContentViews => {
             let kind = analytics::kind_param(matched)?;
             let id = matched

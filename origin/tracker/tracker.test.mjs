@@ -1,0 +1,151 @@
+// Tests of origin/tracker/2.js in a fake page: what it sends, and when it sends
+// a beacon again for the other Region. Run: node --test origin/tracker/
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import vm from "node:vm";
+
+const source = readFileSync(new URL("./2.js", import.meta.url), "utf8");
+const API = "https://d111.cloudfront.net";
+
+// A page that loaded the script with `attributes`; `answer(url)` is what fetch
+// gives (a status, or "network" for a failed request), `beacon` what
+// sendBeacon returns.
+function page({ attributes = {}, answer = () => 200, beacon = true, gpc = false } = {}) {
+    const fetched = [];
+    const beacons = [];
+    const timers = [];
+    const listeners = {};
+    const script = {
+        src: `${API}/v1/tracker/2.js`,
+        hasAttribute: (name) => name in attributes,
+        getAttribute: (name) => (name in attributes ? attributes[name] : null)
+    };
+    const document = {
+        currentScript: script,
+        referrer: "https://www.linkedin.com/feed/",
+        hidden: false,
+        documentElement: { scrollHeight: 2000 },
+        addEventListener: (name, fn) => (listeners["document:" + name] = fn)
+    };
+    const context = {
+        document,
+        navigator: {
+            globalPrivacyControl: gpc,
+            sendBeacon: (url, body) => {
+                beacons.push({ url, body: JSON.parse(body) });
+                return beacon;
+            }
+        },
+        location: { href: "https://me.example/posts/hello?utm_source=talk" },
+        scrollY: 0,
+        innerHeight: 1000,
+        addEventListener: (name, fn) => (listeners[name] = fn),
+        setTimeout: (fn, ms) => timers.push({ fn, ms }),
+        fetch: (url, init) => {
+            fetched.push({ url, init, body: JSON.parse(init.body) });
+            const status = answer(url);
+            return status === "network" ? Promise.reject(new TypeError("Failed to fetch")) : Promise.resolve({ status });
+        },
+        Date,
+        Math,
+        JSON
+    };
+    vm.createContext(context);
+    vm.runInContext(source, context);
+    return { fetched, beacons, timers, listeners, document };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+async function runTimers(p) {
+    await settle();
+    while (p.timers.length) {
+        const { fn } = p.timers.shift();
+        fn();
+        await settle();
+    }
+}
+
+test("a page load sends the visit with its referrer and landing page, once when it is answered", async () => {
+    const p = page();
+    await runTimers(p);
+    assert.equal(p.fetched.length, 1);
+    assert.equal(p.fetched[0].url, `${API}/v1/visitors/track`);
+    assert.deepEqual(p.fetched[0].body, {
+        referrer: "https://www.linkedin.com/feed/",
+        url: "https://me.example/posts/hello?utm_source=talk"
+    });
+    assert.equal(p.fetched[0].init.method, "POST");
+    assert.equal(p.fetched[0].init.credentials, "omit", "no cookies");
+    assert.equal(p.fetched[0].init.mode, undefined, "a CORS request, so the answer can be read");
+    assert.equal(typeof p.fetched[0].init.body, "string", "text/plain: no preflight");
+});
+
+test("a beacon the home Region failed goes once more, 2 s later, with ?failover", async () => {
+    for (const failure of ["network", 500, 502, 503, 504]) {
+        const p = page({ answer: (url) => (url.includes("failover") ? 200 : failure) });
+        await settle();
+        assert.equal(p.timers.length, 1, `${failure}: one retry waits`);
+        assert.equal(p.timers[0].ms, 2000);
+        await runTimers(p);
+        assert.deepEqual(
+            p.fetched.map((f) => f.url),
+            [`${API}/v1/visitors/track`, `${API}/v1/visitors/track?failover=1`],
+            `on ${failure}`
+        );
+        assert.deepEqual(p.fetched[1].body, p.fetched[0].body, "the same beacon");
+    }
+});
+
+test("an answer below 500 is final, and a failed retry is not retried", async () => {
+    for (const status of [200, 400, 404, 429]) {
+        const p = page({ answer: () => status });
+        await runTimers(p);
+        assert.equal(p.fetched.length, 1, `on ${status}`);
+    }
+    const p = page({ answer: () => "network" });
+    await runTimers(p);
+    assert.equal(p.fetched.length, 2, "one retry at most");
+});
+
+test("an item's page sends its view, and its engagement beacon once when hidden", async () => {
+    const p = page({ attributes: { "data-content-type": "blog", "data-content-id": "01abc" } });
+    await runTimers(p);
+    assert.deepEqual(
+        p.fetched.map((f) => f.url),
+        [`${API}/v1/visitors/track`, `${API}/v1/analytics/track`]
+    );
+    assert.deepEqual(p.fetched[1].body, { contentType: "blog", contentId: "01abc" });
+    p.document.hidden = true;
+    p.listeners["document:visibilitychange"]();
+    p.listeners.pagehide();
+    assert.equal(p.beacons.length, 1, "one engagement beacon per page load");
+    assert.equal(p.beacons[0].url, `${API}/v1/analytics/engagement`);
+    assert.equal(p.beacons[0].body.scrolled, 50);
+    assert.equal(p.fetched.length, 2, "sendBeacon took it");
+});
+
+test("when sendBeacon refuses, the engagement goes by fetch, and fails over like the rest", async () => {
+    const p = page({
+        attributes: { "data-content-type": "project", "data-content-id": "01p" },
+        beacon: false,
+        answer: (url) => (url.endsWith("engagement") ? 503 : 200)
+    });
+    await runTimers(p);
+    p.listeners.pagehide();
+    await runTimers(p);
+    assert.deepEqual(p.fetched.slice(2).map((f) => f.url), [
+        `${API}/v1/analytics/engagement`,
+        `${API}/v1/analytics/engagement?failover=1`
+    ]);
+});
+
+test("with data-gpc and Global Privacy Control on, nothing is sent", async () => {
+    const p = page({ attributes: { "data-gpc": "" }, gpc: true });
+    await runTimers(p);
+    assert.equal(p.fetched.length, 0);
+    const q = page({ attributes: { "data-gpc": "" }, gpc: false });
+    await runTimers(q);
+    assert.equal(q.fetched.length, 1, "GPC off: the visit is sent");
+});
