@@ -1121,6 +1121,79 @@ async fn the_site_root_points_a_person_to_the_console_and_the_api_document() {
     assert_eq!(s.get("/admin/", None).await.status, 200);
 }
 
+/// Issue 30: a custom range is `days` days ending `offset` days before today
+/// (the console turns two dates into them): only its days are counted, its
+/// previous period is the as many days before it, and an offset past two years
+/// is refused naming the parameter.
+#[tokio::test]
+async fn the_audience_of_a_custom_range_counts_only_its_days() {
+    const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let s = TestServer::spawn().await;
+    let visit = TestServer::finish(
+        client_from("127.0.0.2")
+            .post(format!("{}/v1/visitors/track", s.base))
+            .header("user-agent", BROWSER)
+            .json(&json!({ "url": "https://me.example/" })),
+    )
+    .await;
+    assert_eq!(visit.body["tracked"], true, "{}", visit.text);
+    let today = chrono::Utc::now().date_naive();
+    let day = |back: i64| (today - chrono::Duration::days(back)).to_string();
+    let audience = |query: &'static str| {
+        let s = &s;
+        async move {
+            let r = s
+                .get(
+                    &format!("/v1/visitors/audience?{query}"),
+                    Some(&s.owner_token),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{query}: {}", r.body);
+            r
+        }
+    };
+    let r = audience("days=1").await;
+    assert_eq!(
+        (r.body["from"].as_str(), r.body["to"].as_str()),
+        (Some(day(0).as_str()), Some(day(0).as_str()))
+    );
+    assert_eq!(r.body["totals"]["visitors"], 1);
+    let r = audience("days=1&offset=1").await;
+    assert_eq!(
+        (r.body["from"].as_str(), r.body["to"].as_str()),
+        (Some(day(1).as_str()), Some(day(1).as_str()))
+    );
+    assert_eq!(
+        r.body["totals"]["visitors"], 0,
+        "today is outside yesterday"
+    );
+    assert_eq!(r.body["sources"], json!([]));
+    let r = audience("days=7&offset=1").await;
+    assert_eq!(
+        (r.body["from"].as_str(), r.body["to"].as_str()),
+        (Some(day(7).as_str()), Some(day(1).as_str()))
+    );
+    assert_eq!(r.body["previous"]["to"].as_str(), Some(day(8).as_str()));
+    assert_eq!(r.body["previous"]["from"].as_str(), Some(day(14).as_str()));
+    s.conforms(&r, "get", "/visitors/audience").await;
+    let r = audience("days=2&offset=0").await;
+    assert_eq!(r.body["totals"]["visitors"], 1);
+    assert_eq!(r.body["previous"]["totals"]["visitors"], 0);
+    for bad in ["offset=731", "offset=-1", "offset=yesterday"] {
+        let r = s
+            .get(
+                &format!("/v1/visitors/audience?days=7&{bad}"),
+                Some(&s.owner_token),
+            )
+            .await;
+        let error = r.error(400);
+        assert!(
+            error["message"].as_str().unwrap().contains("offset"),
+            "{bad}: {error}"
+        );
+    }
+}
+
 /// Issue 30: a counted visit adds where it came from and on what to the day's
 /// audience, once per visitor and day; the country is CloudFront's (the stand-in's
 /// test mapping by address), never the viewer's own header; only the owner reads it.

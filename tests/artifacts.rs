@@ -548,7 +548,12 @@ async fn the_shipped_origin_in_two_regions_answers_reads_while_the_home_one_is_d
         .await;
     assert_eq!(status, 502);
     let (status, resent) = viewer
-        .call(Method::POST, "/v1/visitors/track?failover=1", &[], Some(visit))
+        .call(
+            Method::POST,
+            "/v1/visitors/track?failover=1",
+            &[],
+            Some(visit),
+        )
         .await;
     assert_eq!(
         (status, resent["tracked"].as_bool()),

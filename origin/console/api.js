@@ -22,9 +22,17 @@
   const newGeneration = () => { generation += 1; };
   class Stale extends Error {}
 
+  // CloudFront's own error pages carry no message of folio's: say what they mean.
+  // A change refused with 502 never reached the origin; after a 504 it may have.
+  const CLOUDFRONT_ERRORS = {
+    502: "The API's home Region could not be reached (CloudFront answered 502). Nothing reached it: try again in a few minutes.",
+    503: "The API is over capacity (CloudFront answered 503). Try again in a few minutes.",
+    504: "The API's home Region did not answer in time (CloudFront answered 504). Reload before you try a change again: it may have been made.",
+  };
+
   class ApiFailure extends Error {
     constructor(status, body, headers) {
-      super((body && body.message) || `The server answered ${status}`);
+      super((body && body.message) || CLOUDFRONT_ERRORS[status] || `The server answered ${status}`);
       this.status = status;
       this.body = body || {};
       this.headers = headers;

@@ -6,11 +6,38 @@
 
 (function (folio) {
   const { h } = folio.dom;
-  const { api } = folio.api;
+  const { api, state } = folio.api;
   const { KINDS } = folio.kinds;
 
   /// The periods offered: days, label.
   const PERIODS = [[1, "Today"], [7, "7 days"], [30, "30 days"], [90, "90 days"], [365, "12 months"]];
+  const DAY_MS = 86400000;
+
+  /// The longest period and the furthest end the API takes (`days`, `offset`),
+  /// as its document gives them.
+  function periodLimits(spec) {
+    const params = spec.paths["/visitors/audience"].get.parameters;
+    const max = (name) => params.find((p) => p.name === name).schema.maximum;
+    return { days: max("days"), offset: max("offset") };
+  }
+
+  /// A custom range of two dates (`YYYY-MM-DD`, inclusive, UTC) as the API's
+  /// `days` and `offset` from `today`, or `{ error }` saying what is wrong.
+  function rangeQuery(from, to, today, limits) {
+    const parse = (text) => (/^\d{4}-\d{2}-\d{2}$/.test(text || "") ? Date.parse(`${text}T00:00:00Z`) : NaN);
+    const [start, end, now] = [parse(from), parse(to), parse(today)];
+    if (Number.isNaN(start) || Number.isNaN(end)) return { error: "Choose a first and a last day." };
+    if (start > end) return { error: "The first day comes after the last." };
+    if (end > now) return { error: "The last day is in the future." };
+    const days = Math.round((end - start) / DAY_MS) + 1;
+    const offset = Math.round((now - end) / DAY_MS);
+    if (days > limits.days) return { error: `A range is at most ${limits.days} days.` };
+    if (offset > limits.offset) return { error: `The last day is at most ${limits.offset} days ago.` };
+    return { days, offset };
+  }
+
+  /// Today's date in UTC (the API's days are UTC days).
+  const utcToday = () => new Date().toISOString().slice(0, 10);
 
   /// The tables of the card: the answer's field, the heading, the column's name.
   const TABLES = [
@@ -155,17 +182,59 @@
     return line;
   }
 
-  async function card(section, days = 30, titles = new Map()) {
+  /// The custom range's form: two dates and Show; shows the card for them.
+  function rangeForm(section, titles, range) {
+    const today = utcToday();
+    const input = (name, label, value) => h("label", {}, label,
+      h("input", { type: "date", name, value: value || "", max: today, required: true }));
+    const problem = h("p", { class: "error", role: "alert", id: "audience-range-error" });
+    return h("form", {
+      class: "range", id: "audience-range",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const form = event.target;
+        const wanted = { from: form.elements.from.value, to: form.elements.to.value };
+        const query = rangeQuery(wanted.from, wanted.to, today, periodLimits(state.spec));
+        if (query.error) {
+          problem.textContent = query.error;
+          return;
+        }
+        card(section, wanted, titles).catch((e) => { problem.textContent = e.message; });
+      },
+    }, input("from", "From ", range && range.from), input("to", " to ", range && range.to),
+    h("button", { type: "submit" }, "Show"), problem);
+  }
+
+  /// The audience card for a period: a number of days to today, or a custom
+  /// range `{ from, to }` of two dates.
+  async function card(section, period = 30, titles = new Map()) {
+    const custom = typeof period === "object";
+    const query = custom ? rangeQuery(period.from, period.to, utcToday(), periodLimits(state.spec))
+      : { days: period, offset: 0 };
+    if (query.error) throw new Error(query.error);
+    const days = query.days;
     const buttons = PERIODS.map(([n, label]) => h("button", {
-      type: "button", "aria-pressed": String(n === days), onclick: () => card(section, n, titles),
+      type: "button", "aria-pressed": String(n === period), onclick: () => card(section, n, titles),
     }, label));
-    const name = PERIODS.find(([n]) => n === days)?.[1] || `${days} days`;
+    const form = custom ? rangeForm(section, titles, period) : null;
+    buttons.push(h("button", {
+      type: "button", "aria-pressed": String(custom), "aria-expanded": String(custom),
+      onclick: () => {
+        if (head.querySelector("#audience-range")) return;
+        head.append(rangeForm(section, titles, null));
+        head.querySelector("#audience-range input").focus();
+      },
+    }, "Custom"));
+    const name = PERIODS.find(([n]) => n === period)?.[1] || `${days} days`;
+    const title = custom ? `Audience, ${period.from} to ${period.to}`
+      : days === 1 ? "Audience today" : `Audience, last ${name}`;
     const head = h("div", { class: "chart-head" },
-      h("h2", { id: "audience-title" }, days === 1 ? "Audience today" : `Audience, last ${name}`),
-      h("div", { class: "segmented", role: "group", "aria-label": "Period" }, buttons));
+      h("h2", { id: "audience-title" }, title),
+      h("div", { class: "segmented", role: "group", "aria-label": "Period" }, buttons), form);
     section.replaceChildren(head, h("p", { class: "loading" }, "Loading…"));
-    const { data } = await api("GET", `/v1/visitors/audience?days=${days}`);
-    const top = [head, live(), totals(data, days), filteredNote(data)].filter(Boolean);
+    const { data } = await api("GET", `/v1/visitors/audience?days=${days}&offset=${query.offset}`);
+    // Who is here now belongs to a period that ends today.
+    const top = [head, query.offset === 0 ? live() : null, totals(data, days), filteredNote(data)].filter(Boolean);
     if (data.sources.length === 0 && data.content.length === 0) {
       section.replaceChildren(...top, h("p", { class: "empty", id: "audience-empty" },
         "No visits in this period. Add folio's tracking script to your site's pages " +
@@ -188,5 +257,5 @@
     section.replaceChildren(...top, h("div", { class: "audience" }, content, tables));
   }
 
-  folio.audience = { card, shown, pagesOf, change, duration, csv };
+  folio.audience = { card, shown, pagesOf, change, duration, csv, rangeQuery, periodLimits };
 })(globalThis.folio = globalThis.folio || {});

@@ -6,8 +6,8 @@ use http::Method;
 
 use crate::domain::ContentKind;
 use crate::domain::query::{
-    BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PERIOD_DAYS, PROJECT_LIST, QueryParam, SEARCH,
-    TOP_LIMIT,
+    BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PERIOD_DAYS, PERIOD_OFFSET, PROJECT_LIST,
+    QueryParam, SEARCH, TOP_LIMIT,
 };
 use crate::error::ApiError;
 
@@ -276,7 +276,7 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
     route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends", query = &[DAYS]),
     route!(GET "/v1/visitors/trends/monthly" => MonthlyVisitorTrends, Owner, Never, "getMonthlyVisitorTrends", query = &[MONTHS]),
-    route!(GET "/v1/visitors/audience" => VisitorAudience, Owner, Never, "getVisitorAudience", query = &[PERIOD_DAYS]),
+    route!(GET "/v1/visitors/audience" => VisitorAudience, Owner, Never, "getVisitorAudience", query = &[PERIOD_DAYS, PERIOD_OFFSET]),
     route!(GET "/v1/visitors/live" => LiveVisitors, Owner, Never, "getLiveVisitors"),
     route!(POST "/v1/analytics/track" => TrackView, Tracking, Never, "trackContentView"),
     route!(POST "/v1/analytics/engagement" => TrackEngagement, Tracking, Never, "trackEngagement"),

@@ -10,6 +10,7 @@ Run: .venv/bin/python -m unittest tests/browser/console_test.py (scripts/test do
 Needs target/debug/folio, /usr/bin/chromium and /usr/bin/chromedriver.
 """
 
+import datetime
 import json
 import os
 import shlex
@@ -627,6 +628,30 @@ class ConsoleTests:
             self.browser.save_screenshot(str(SHOTS / f"{backend}-phone-audience.png"))
         finally:
             self.browser.set_window_size(1280, 900)
+        # A custom range: yesterday alone has none of today's visits (and no live
+        # count, which belongs to a period ending today); yesterday to today has them.
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        yesterday = today - datetime.timedelta(days=1)
+        self.browser.execute_script("document.getElementById('audience-title').scrollIntoView()")
+        self.browser.find_element(By.XPATH, "//div[@aria-label='Period']/button[text()='Custom']").click()
+
+        def show(first, last):
+            self.browser.execute_script(
+                "const f = document.getElementById('audience-range');"
+                "f.elements.from.value = arguments[0]; f.elements.to.value = arguments[1];",
+                str(first), str(last))
+            self.browser.find_element(By.CSS_SELECTOR, "#audience-range button[type=submit]").click()
+            self.text_in("#audience-title", f"Audience, {first} to {last}")
+        show(yesterday, yesterday)
+        visitors = "const e = document.getElementById('audience-visitors'); return e ? e.textContent : ''"
+        self.wait(lambda b: b.execute_script(visitors) == "0")
+        self.assertEqual(self.browser.find_elements(By.ID, "audience-live"), [])
+        show(yesterday, today)
+        self.wait(lambda b: b.execute_script(visitors) not in ("", "0"))
+        self.browser.execute_script("document.getElementById('audience-title').scrollIntoView()")
+        self.browser.save_screenshot(str(SHOTS / f"{backend}-audience-range.png"))
+        self.assertEqual(self.browser.find_element(
+            By.XPATH, "//div[@aria-label='Period']/button[text()='Custom']").get_attribute("aria-pressed"), "true")
 
     def test_every_field_of_every_type_has_a_labelled_control(self):
         self.signed_in()

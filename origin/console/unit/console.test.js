@@ -265,3 +265,34 @@ test("a search snippet is text with the matching words marked, and its escaped m
   ]);
   assert.deepEqual(snippetParts(""), []);
 });
+
+test("CloudFront's error pages read as what they mean, and folio's own message comes first", () => {
+  const { ApiFailure } = folio.api;
+  assert.match(new ApiFailure(502, null).message, /could not be reached.*Nothing reached it/);
+  assert.match(new ApiFailure(504, null).message, /did not answer in time.*may have been made/);
+  assert.equal(
+    new ApiFailure(503, { message: "The data store is temporarily unavailable" }).message,
+    "The data store is temporarily unavailable",
+  );
+  assert.equal(new ApiFailure(418, null).message, "The server answered 418");
+});
+
+test("a custom range of two dates becomes the API's days and offset, and a wrong one says why", () => {
+  const { periodLimits } = folio.audience;
+  const spec = { paths: { "/visitors/audience": { get: { parameters: [
+    { name: "days", in: "query", schema: { type: "integer", minimum: 1, maximum: 366 } },
+    { name: "offset", in: "query", schema: { type: "integer", minimum: 0, maximum: 730 } },
+  ] } } } };
+  const limits = periodLimits(spec);
+  assert.deepEqual(limits, { days: 366, offset: 730 });
+  const rangeQuery = (from, to, today) => folio.audience.rangeQuery(from, to, today, limits);
+  assert.deepEqual(rangeQuery("2026-11-01", "2026-11-30", "2026-12-06"), { days: 30, offset: 6 });
+  assert.deepEqual(rangeQuery("2026-12-06", "2026-12-06", "2026-12-06"), { days: 1, offset: 0 });
+  assert.deepEqual(rangeQuery("2024-02-28", "2024-03-01", "2024-03-02"), { days: 3, offset: 1 }, "a leap day counts");
+  assert.match(rangeQuery("2026-11-30", "2026-11-01", "2026-12-06").error, /after/);
+  assert.match(rangeQuery("2026-12-01", "2026-12-07", "2026-12-06").error, /future/);
+  assert.match(rangeQuery("2025-01-01", "2026-12-06", "2026-12-06").error, /366 days/);
+  assert.match(rangeQuery("2024-01-01", "2024-01-31", "2026-12-06").error, /730 days ago/);
+  assert.match(rangeQuery("", "2026-12-06", "2026-12-06").error, /Choose/);
+  assert.match(rangeQuery("06/12/2026", "2026-12-06", "2026-12-06").error, /Choose/);
+});

@@ -558,7 +558,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (
                 200,
                 ok(
-                    "Where the visits of the last `days` days (today included, UTC) came from and on what, summed over every Region: one table per dimension, most visitors first. A visit is counted in each table once, on the first tracked request of its visitor's day. Values past 100 new ones a day are counted as `(other)`",
+                    "Where the visits of `days` days (UTC) ending `offset` days before today (0: today included) came from and on what, summed over every Region: one table per dimension, most visitors first. A visit is counted in each table once, on the first tracked request of its visitor's day. Values past 100 new ones a day are counted as `(other)`",
                     schema("VisitorAudience"),
                 ),
             ),

@@ -119,11 +119,19 @@ pub const LIMIT: QueryParam =
 pub const OFFSET: QueryParam =
     QueryParam::integer("offset", (0, 1_000_000, 0), "Number of items to skip");
 pub const DAYS: QueryParam = QueryParam::integer("days", (1, 90, 30), "Number of days");
-/// The audience's period: today back to a year (a leap year's 366 days).
+/// The audience's period: one day to a year (a leap year's 366 days).
 pub const PERIOD_DAYS: QueryParam = QueryParam::integer(
     "days",
     (1, 366, 30),
-    "Number of days, today included (compared with as many days before them)",
+    "Number of days, the period's last day included (compared with as many days before them)",
+);
+/// Where the audience's period ends: with [`PERIOD_DAYS`], any range of the
+/// last two years (the console's custom range). The name is the lists' `offset`,
+/// so the cache key's query names (CloudFront allows 10) stay as they are.
+pub const PERIOD_OFFSET: QueryParam = QueryParam::integer(
+    "offset",
+    (0, 730, 0),
+    "Days before today the period ends (0: it ends today)",
 );
 pub const MONTHS: QueryParam = QueryParam::integer("months", (1, 12, 6), "Number of months");
 pub const TOP_LIMIT: QueryParam = QueryParam::integer("limit", (1, 20, 5), "Items per type");

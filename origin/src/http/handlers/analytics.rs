@@ -1,7 +1,7 @@
 //! Visitor and view tracking, counts and trends.
 
 use folio_shared::domain::Fields;
-use folio_shared::domain::query::{DAYS, MONTHS, PERIOD_DAYS, TOP_LIMIT};
+use folio_shared::domain::query::{DAYS, MONTHS, PERIOD_DAYS, PERIOD_OFFSET, TOP_LIMIT};
 use folio_shared::domain::{ContentKind, ItemId, Status, today_utc};
 use folio_shared::metrics;
 use folio_shared::routes::{Matched, TrackerVersion};
@@ -87,22 +87,23 @@ pub async fn daily_trends(app: &App, request: &Request) -> Result<ApiResponse, A
 /// How many items the audience's content table lists.
 const CONTENT_ROWS: usize = 50;
 
-/// Where the visits of the last `days` days came from and on what (one table per
-/// dimension, most visitors first), what they read, and the period's totals
-/// beside those of the `days` days before it.
+/// Where the visits of `days` days (ending `offset` days before today) came
+/// from and on what (one table per dimension, most visitors first), what they
+/// read, and the period's totals beside those of the `days` days before it.
 pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
     let days = PERIOD_DAYS.int(&request.query)? as i64;
-    let today = today_utc();
-    let first = today - chrono::Duration::days(days - 1);
+    let offset = PERIOD_OFFSET.int(&request.query)? as i64;
+    let last = today_utc() - chrono::Duration::days(offset);
+    let first = last - chrono::Duration::days(days - 1);
     let (earlier_first, earlier_last) = (
         first - chrono::Duration::days(days),
         first - chrono::Duration::days(1),
     );
     let store = app.store.as_ref();
-    let tables = tracking::audience_between(store, first, today).await?;
+    let tables = tracking::audience_between(store, first, last).await?;
     let [reading, earlier_reading] =
-        tracking::readership_in(store, [(first, today), (earlier_first, earlier_last)]).await?;
-    let visits = tracking::visits_per_day(store, earlier_first, today).await?;
+        tracking::readership_in(store, [(first, last), (earlier_first, earlier_last)]).await?;
+    let visits = tracking::visits_per_day(store, earlier_first, last).await?;
     let visitors_between = |from, to| -> i64 {
         visits
             .iter()
@@ -151,10 +152,10 @@ pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiEr
         .collect();
     let mut body = Map::new();
     body.insert("from".into(), json!(first.to_string()));
-    body.insert("to".into(), json!(today.to_string()));
+    body.insert("to".into(), json!(last.to_string()));
     body.insert(
         "totals".into(),
-        totals(visitors_between(first, today), &reading),
+        totals(visitors_between(first, last), &reading),
     );
     body.insert(
         "previous".into(),
