@@ -1127,15 +1127,8 @@ async fn the_site_root_points_a_person_to_the_console_and_the_api_document() {
 /// is refused naming the parameter.
 #[tokio::test]
 async fn the_audience_of_a_custom_range_counts_only_its_days() {
-    const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     let s = TestServer::spawn().await;
-    let visit = TestServer::finish(
-        client_from("127.0.0.2")
-            .post(format!("{}/v1/visitors/track", s.base))
-            .header("user-agent", BROWSER)
-            .json(&json!({ "url": "https://me.example/" })),
-    )
-    .await;
+    let visit = s.track_visit("127.0.0.2", "").await;
     assert_eq!(visit.body["tracked"], true, "{}", visit.text);
     let today = chrono::Utc::now().date_naive();
     let day = |back: i64| (today - chrono::Duration::days(back)).to_string();
@@ -1200,7 +1193,7 @@ async fn the_audience_of_a_custom_range_counts_only_its_days() {
 #[tokio::test]
 async fn a_visit_adds_its_source_campaign_country_and_device_to_the_days_audience_once() {
     const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1";
-    const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    const WINDOWS: &str = DESKTOP_CHROME;
     let s = TestServer::spawn().await;
     // Loopback addresses the stand-in's test mapping places in DE and JP.
     let visit = |client: reqwest::Client, ua: &'static str, body: Option<serde_json::Value>| {

@@ -193,12 +193,9 @@
       onsubmit: (event) => {
         event.preventDefault();
         const form = event.target;
+        // The card refuses a wrong range before it replaces anything: its
+        // message stays here, beside the dates.
         const wanted = { from: form.elements.from.value, to: form.elements.to.value };
-        const query = rangeQuery(wanted.from, wanted.to, today, periodLimits(state.spec));
-        if (query.error) {
-          problem.textContent = query.error;
-          return;
-        }
         card(section, wanted, titles).catch((e) => { problem.textContent = e.message; });
       },
     }, input("from", "From ", range && range.from), input("to", " to ", range && range.to),

@@ -194,20 +194,8 @@ async fn a_post_due_during_the_outage_is_published_once_after_recovery() {
 /// returns home after recovery; the count summed over Regions is exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visit_the_home_region_failed_is_counted_once_by_the_other_region() {
-    const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     let s = TestServer::spawn_two_regions().await;
-    let track = |ip: &'static str, query: &'static str| {
-        let url = format!("{}/v1/visitors/track{query}", s.base);
-        async move {
-            TestServer::finish(
-                client_from(ip)
-                    .post(url)
-                    .header("user-agent", BROWSER)
-                    .json(&json!({ "url": "https://me.example/" })),
-            )
-            .await
-        }
-    };
+    let track = |ip, query| s.track_visit(ip, query);
 
     s.server
         .pipeline

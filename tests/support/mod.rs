@@ -255,6 +255,19 @@ impl TestServer {
         Self::finish(req).await
     }
 
+    /// A visit from a desktop browser at `ip` (a loopback address, so one
+    /// visitor each), landing on the site's home page; `query` follows the path
+    /// (`""`, or `"?failover=1"` as `tracker/2.js` resends it).
+    pub async fn track_visit(&self, ip: &str, query: &str) -> Resp {
+        Self::finish(
+            client_from(ip)
+                .post(format!("{}/v1/visitors/track{query}", self.base))
+                .header("user-agent", DESKTOP_CHROME)
+                .json(&json!({ "url": "https://me.example/" })),
+        )
+        .await
+    }
+
     pub async fn finish(req: reqwest::RequestBuilder) -> Resp {
         let response = req.send().await.expect("request sent");
         let status = response.status().as_u16();
@@ -465,6 +478,9 @@ pub fn counted(responses: &[Resp]) -> usize {
         .filter(|r| r.body["tracked"] == true)
         .count()
 }
+
+/// A person's browser (Chrome on Windows): counted, never filtered as a bot.
+pub const DESKTOP_CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 pub fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
