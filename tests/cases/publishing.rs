@@ -614,7 +614,7 @@ async fn a_scheduled_post_is_published_on_time_by_the_local_scheduler_and_invali
     );
     // The same invalidation as a manual publish, once.
     let views = format!("/v1/analytics/views/blog/{id}");
-    let purges = s.times_invalidated(&views);
+    let purges = s.invalidations_after_publish(&views).await;
     assert_eq!(purges, 1, "{:?}", s.server.purge.invalidated());
 
     // A published item cannot be scheduled.

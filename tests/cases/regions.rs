@@ -178,7 +178,7 @@ async fn a_post_due_during_the_outage_is_published_once_after_recovery() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let views = format!("/v1/analytics/views/blog/{id}");
-    let purges = s.times_invalidated(&views);
+    let purges = s.invalidations_after_publish(&views).await;
     assert_eq!(
         purges,
         1,

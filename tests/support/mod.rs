@@ -426,6 +426,19 @@ impl TestServer {
     }
 
     /// How many times the stand-in's cache was told to invalidate `path`.
+    /// How often `path` was invalidated after a tick's publish: the tick
+    /// invalidates after its publishing write, so a reader may see the item
+    /// before the purge; this waits (up to 10 s) for the first, then through two
+    /// more ticks (twice a second) for any second.
+    pub async fn invalidations_after_publish(&self, path: &str) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.times_invalidated(path) == 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        self.times_invalidated(path)
+    }
+
     pub fn times_invalidated(&self, path: &str) -> usize {
         self.server
             .purge
