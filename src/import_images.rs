@@ -212,6 +212,9 @@ pub enum ImageError {
     NotThatType(&'static str),
     #[error(transparent)]
     Unreadable(#[from] crate::untrusted_files::UntrustedFileError),
+    /// Its header declares more pixels than folio makes copies of: refused before decoding.
+    #[error(transparent)]
+    TooLarge(folio_origin::support::images::ImageError),
 }
 
 /// An image read from the site, ready to store: its name in the media storage,
@@ -240,7 +243,16 @@ pub fn read_image(path: &Path) -> Result<ImageFile, ImageError> {
     if !looks_like(content_type, &bytes) {
         return Err(ImageError::NotThatType(content_type));
     }
-    let name = content_name(&bytes, content_type).ok_or(ImageError::Type)?;
+    // The size from the header alone (a decompression bomb is refused on it);
+    // GIF and AVIF, and a header we cannot read, are stored without one.
+    let dimensions = match folio_origin::support::images::dimensions(&bytes, content_type) {
+        Ok(dimensions) => Some(dimensions),
+        Err(e @ folio_origin::support::images::ImageError::TooLarge(_)) => {
+            return Err(ImageError::TooLarge(e));
+        }
+        Err(_) => None,
+    };
+    let name = content_name(&bytes, content_type, dimensions).ok_or(ImageError::Type)?;
     Ok(ImageFile {
         name,
         content_type,

@@ -107,8 +107,9 @@ enum Command {
     /// security headers, error caching) that template.yaml must declare and the
     /// CloudFront stand-in of `folio serve` applies (JSON).
     CloudfrontPolicies,
-    /// Build the deployable zips into dist/: origin.zip (provided.al2023) and
-    /// edge.zip (Lambda@Edge, python3.12, configuration and JWKS baked in).
+    /// Build the deployable zips into dist/: origin.zip and media.zip
+    /// (provided.al2023) and edge.zip (Lambda@Edge, python3.12, configuration and
+    /// JWKS baked in).
     Package {
         /// What to build.
         #[arg(value_enum, default_value = "all")]
@@ -117,11 +118,14 @@ enum Command {
         edge: EdgePackageArgs,
         /// Build with `cargo zigbuild` against glibc 2.17, for hosts whose toolchain
         /// links a newer glibc than Lambda's 2.34 (pip install cargo-zigbuild ziglang).
-        #[arg(long, conflicts_with_all = ["origin_binary", "edge_binary"])]
+        #[arg(long, conflicts_with_all = ["origin_binary", "media_binary", "edge_binary"])]
         zigbuild: bool,
         /// Package this origin `bootstrap` (built elsewhere) instead of building it.
         #[arg(long)]
         origin_binary: Option<PathBuf>,
+        /// Package this media function binary (built elsewhere) instead of building it.
+        #[arg(long)]
+        media_binary: Option<PathBuf>,
         /// Package this edge binary (built elsewhere) instead of building it.
         #[arg(long)]
         edge_binary: Option<PathBuf>,
@@ -210,6 +214,7 @@ enum Command {
 enum PackageWhat {
     All,
     Origin,
+    Media,
     Edge,
 }
 
@@ -432,6 +437,7 @@ async fn shutdown_signal() {
 struct PackageOptions {
     zigbuild: bool,
     origin_binary: Option<PathBuf>,
+    media_binary: Option<PathBuf>,
     edge_binary: Option<PathBuf>,
     dist: PathBuf,
 }
@@ -454,6 +460,9 @@ async fn package_command(
 ) -> Result<(), CommandError> {
     if matches!(what, PackageWhat::All | PackageWhat::Origin) {
         folio::package::origin(&options.build(&options.origin_binary), &options.dist)?;
+    }
+    if matches!(what, PackageWhat::All | PackageWhat::Media) {
+        folio::package::media(&options.build(&options.media_binary), &options.dist)?;
     }
     if matches!(what, PackageWhat::All | PackageWhat::Edge) {
         let settings = edge.settings()?;
@@ -611,12 +620,14 @@ async fn main() -> ExitCode {
             edge,
             zigbuild,
             origin_binary,
+            media_binary,
             edge_binary,
             dist,
         } => {
             let options = PackageOptions {
                 zigbuild,
                 origin_binary,
+                media_binary,
                 edge_binary,
                 dist,
             };

@@ -1,6 +1,8 @@
 //! `folio package`: the deployable zips in `dist/`.
 //!
 //! - `dist/origin.zip`: the origin `bootstrap` for `provided.al2023` (x86_64).
+//! - `dist/media.zip`: the media function's `bootstrap` (an upload's smaller
+//!   copies), for the same runtime.
 //! - `dist/edge.zip`: the Lambda@Edge package (python3.12 handler, the edge binary
 //!   built with the size profile, the baked configuration and a JWKS snapshot).
 //!
@@ -111,11 +113,27 @@ fn target_dir() -> PathBuf {
 
 /// Builds and zips the origin Lambda into `dist`.
 pub fn origin(build: &Build, dist: &Path) -> Result<PathBuf, CommandError> {
-    let binary = build.binary("lambda", "folio-origin", "bootstrap")?;
+    provided_zip(build, dist, "bootstrap", "origin")
+}
+
+/// Builds and zips the media function into `dist`.
+pub fn media(build: &Build, dist: &Path) -> Result<PathBuf, CommandError> {
+    provided_zip(build, dist, "media", "media")
+}
+
+/// `dist/<name>.zip`: binary `bin` of the origin crate as a `provided.al2023`
+/// function's `bootstrap`.
+fn provided_zip(
+    build: &Build,
+    dist: &Path,
+    bin: &str,
+    name: &str,
+) -> Result<PathBuf, CommandError> {
+    let binary = build.binary("lambda", "folio-origin", bin)?;
     let bytes = std::fs::read(&binary)
         .map_err(|e| CommandError::Refused(format!("cannot read {}: {e}", binary.display())))?;
-    let glibc = check_binary(&bytes, "the origin binary")?;
-    let out = dist.join("origin.zip");
+    let glibc = check_binary(&bytes, &format!("the {name} binary"))?;
+    let out = dist.join(format!("{name}.zip"));
     std::fs::create_dir_all(dist)
         .map_err(|e| CommandError::Refused(format!("cannot create {}: {e}", dist.display())))?;
     let file = std::fs::File::create(&out)

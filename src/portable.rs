@@ -319,10 +319,12 @@ async fn bring_images(
         let stored = if dry_run {
             true
         } else {
-            media
+            let stored = media
                 .put(&file.name, file.content_type, &file.bytes)
                 .await
-                .map_err(|e| CommandError::Refused(format!("cannot store an image: {e}")))?
+                .map_err(|e| CommandError::Refused(format!("cannot store an image: {e}")))?;
+            make_smaller_copies(media, &file.name).await;
+            stored
         };
         if stored {
             summary.images_stored += 1;
@@ -473,4 +475,19 @@ pub async fn migrate(target: Target) -> Result<(), CommandError> {
         done.indexed, done.already, done.entries, done.orphans
     );
     Ok(())
+}
+
+/// The smaller copies of an image the import stored (or found stored), made
+/// here as the media function makes an upload's; an image that gets none is
+/// still linked as it is.
+pub async fn make_smaller_copies(media: &dyn MediaObjects, name: &str) {
+    use folio_origin::usecases::images::{ImagesError, make_smaller};
+    match make_smaller(media, name).await {
+        Ok(_)
+        | Err(ImagesError::Image {
+            source: folio_origin::support::images::ImageError::Unsupported(_),
+            ..
+        }) => {}
+        Err(e) => eprintln!("warning: {name}: no smaller copies: {e}"),
+    }
 }

@@ -1165,7 +1165,7 @@ async fn media_objects_contract(media: &dyn folio_origin::ports::media::MediaObj
     use folio_origin::ports::media::content_name;
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend(crate::support::moto::uuid_suffix().as_bytes());
-    let name = content_name(&png, "image/png").unwrap();
+    let name = content_name(&png, "image/png", None).unwrap();
     assert_eq!(media.get(&name).await.unwrap(), None, "nothing there yet");
     assert!(
         media.put(&name, "image/png", &png).await.unwrap(),
@@ -1188,6 +1188,101 @@ async fn media_objects_contract(media: &dyn folio_origin::ports::media::MediaObj
         assert!(media.get(bad).await.is_err(), "{bad}");
         assert!(media.put(bad, "image/png", b"x").await.is_err(), "{bad}");
     }
+}
+
+/// An upload's smaller copies, over any media objects: WebP at each width
+/// narrower than the image, the aspect kept, for PNG, JPEG and WebP; made once
+/// (a second run writes nothing); none for an upload that is not the size its
+/// name declares, or whose header declares a decompression bomb.
+async fn smaller_copies_contract(media: &dyn folio_origin::ports::media::MediaObjects) {
+    use crate::support::pictures::{picture, png_bomb, size_of};
+    use folio_origin::ports::media::{Dimensions, content_name};
+    use folio_origin::support::images::ImageError;
+    use folio_origin::usecases::images::{ImagesError, make_smaller};
+    let size = Dimensions {
+        width: 1000,
+        height: 600,
+    };
+    for content_type in ["image/png", "image/jpeg", "image/webp"] {
+        let mut bytes = picture(content_type, size.width, size.height);
+        // Each run of the contract has images of its own (a shared bucket).
+        bytes.extend(crate::support::moto::uuid_suffix().as_bytes());
+        let name = content_name(&bytes, content_type, Some(size)).unwrap();
+        assert!(media.put(&name, content_type, &bytes).await.unwrap());
+        let made = make_smaller(media, &name).await.expect(content_type);
+        assert_eq!(made.dimensions, size);
+        let widths: Vec<u32> = made.copies.iter().map(|(_, w)| *w).collect();
+        assert_eq!(
+            widths,
+            vec![960, 480],
+            "{content_type}: 1600 is wider than the image"
+        );
+        assert_eq!(made.already, 0);
+        for ((copy, width), height) in made.copies.iter().zip([576, 288]) {
+            assert!(
+                copy.starts_with("sized/") && copy.ends_with(&format!("-{width}.webp")),
+                "{copy}"
+            );
+            let webp = media.get(copy).await.unwrap().expect("the copy is stored");
+            assert_eq!(&webp[8..12], b"WEBP", "{copy}");
+            assert_eq!(size_of(&webp), (*width, height), "{copy}");
+        }
+        let again = make_smaller(media, &name).await.unwrap();
+        assert_eq!(again.already, 2, "{content_type}: made once");
+    }
+
+    let bytes = picture("image/png", 1000, 600);
+    let lying = content_name(
+        &bytes,
+        "image/png",
+        Some(Dimensions {
+            width: 800,
+            height: 600,
+        }),
+    )
+    .unwrap();
+    media.put(&lying, "image/png", &bytes).await.unwrap();
+    assert!(matches!(
+        make_smaller(media, &lying).await,
+        Err(ImagesError::NotAsDeclared {
+            actual: Dimensions {
+                width: 1000,
+                height: 600
+            },
+            ..
+        })
+    ));
+
+    let bomb = png_bomb(60_000, 60_000);
+    let name = content_name(
+        &bomb,
+        "image/png",
+        Some(Dimensions {
+            width: 100,
+            height: 100,
+        }),
+    )
+    .unwrap();
+    media.put(&name, "image/png", &bomb).await.unwrap();
+    match make_smaller(media, &name).await {
+        Err(ImagesError::Image {
+            source: ImageError::TooLarge(_),
+            ..
+        }) => {}
+        other => panic!("a bomb is refused on its header, not {other:?}"),
+    }
+    let copy = folio_origin::ports::media::smaller_name(&name, 480).unwrap();
+    assert_eq!(media.get(&copy).await.unwrap(), None, "nothing made of it");
+}
+
+#[tokio::test]
+async fn the_data_directory_makes_an_uploads_smaller_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = folio_origin::adapters::local::media::MediaDir {
+        dir: dir.path().join("media"),
+        public_base: "http://127.0.0.1:8080".into(),
+    };
+    smaller_copies_contract(&media).await;
 }
 
 #[tokio::test]
@@ -1239,6 +1334,13 @@ async fn s3_objects_honour_the_media_objects_contract_on_moto() {
     media_objects_contract(&moto_bucket(&moto, &fixture).await).await;
 }
 
+#[tokio::test]
+async fn s3_on_moto_gets_an_uploads_smaller_copies() {
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    smaller_copies_contract(&moto_bucket(&moto, &fixture).await).await;
+}
+
 /// An export of `folio serve`'s store carries its images; imported into DynamoDB
 /// with S3 (moto), every image is in the bucket and every link points at the
 /// distribution's address instead of the old one.
@@ -1254,8 +1356,8 @@ async fn an_export_moves_to_dynamodb_and_s3_with_every_image() {
     };
     let cover = b"\x89PNG\r\n\x1a\nthe cover".to_vec();
     let inline = b"GIF89a the inline one".to_vec();
-    let cover_name = content_name(&cover, "image/png").unwrap();
-    let inline_name = content_name(&inline, "image/gif").unwrap();
+    let cover_name = content_name(&cover, "image/png", None).unwrap();
+    let inline_name = content_name(&inline, "image/gif", None).unwrap();
     source_media
         .put(&cover_name, "image/png", &cover)
         .await

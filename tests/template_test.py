@@ -82,6 +82,46 @@ class EdgeFunction(unittest.TestCase):
         self.assertIn("edgelambda.amazonaws.com", statement["Principal"]["Service"])
 
 
+class MediaFunction(unittest.TestCase):
+    """An upload's smaller copies: S3 → EventBridge → the media function."""
+
+    def test_it_runs_the_packaged_media_zip_on_provided_al2023(self):
+        media = props("MediaFunction")
+        self.assertEqual(media["Runtime"], "provided.al2023")
+        self.assertEqual(media["Architectures"], ["x86_64"])
+        self.assertEqual(media["CodeUri"], "dist/media.zip")
+        self.assertEqual(refs(media["Environment"]["Variables"]["MEDIA_BUCKET"]), {"MediaBucket"})
+        # A 40-megapixel image is 160 MB as RGBA (origin/src/support/images.rs).
+        self.assertGreaterEqual(media["MemorySize"], 512)
+
+    def test_the_bucket_sends_its_events_to_eventbridge_not_to_the_function(self):
+        bucket = props("MediaBucket")
+        self.assertTrue(bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"])
+        # A direct notification would make the bucket depend on the function.
+        self.assertNotIn("LambdaConfigurations", bucket["NotificationConfiguration"])
+
+    def test_the_rule_matches_objects_created_under_media_in_this_bucket(self):
+        (event,) = props("MediaFunction")["Events"].values()
+        self.assertEqual(event["Type"], "EventBridgeRule")
+        pattern = event["Properties"]["Pattern"]
+        self.assertEqual(pattern["source"], ["aws.s3"])
+        self.assertEqual(pattern["detail-type"], ["Object Created"])
+        self.assertEqual(refs(pattern["detail"]["bucket"]["name"]), {"MediaBucket"})
+        self.assertEqual(pattern["detail"]["object"]["key"], [{"prefix": "media/"}])
+        # The fixture the code is tested on is an event this rule matches.
+        fixture = json.loads((ROOT / "origin/fixtures/s3-object-created.json").read_text())
+        self.assertEqual(fixture["source"], "aws.s3")
+        self.assertEqual(fixture["detail-type"], "Object Created")
+        self.assertTrue(fixture["detail"]["object"]["key"].startswith("media/"))
+
+    def test_it_reads_uploads_and_writes_only_under_media_sized(self):
+        statements = props("MediaFunction")["Policies"][0]["Statement"]
+        actions = {s["Sid"]: (s["Action"], s["Resource"]["Fn::Sub"]) for s in statements}
+        self.assertEqual(actions["ReadUploads"], ("s3:GetObject", "${MediaBucket.Arn}/media/*"))
+        self.assertEqual(actions["WriteSmallerCopies"], ("s3:PutObject", "${MediaBucket.Arn}/media/sized/*"))
+        self.assertEqual(len(statements), 2)
+
+
 class Origin(unittest.TestCase):
     def test_origin_is_provided_al2023_on_x86_64_from_the_packaged_zip(self):
         origin = props("OriginFunction")

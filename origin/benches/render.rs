@@ -23,7 +23,7 @@ fn render(c: &mut Criterion) {
     for kb in [5, 20] {
         let markdown = post(kb);
         c.bench_function(&format!("render {kb} KB post, first time"), |b| {
-            b.iter(|| black_box(markdown_to_html(black_box(&markdown))))
+            b.iter(|| black_box(markdown_to_html(black_box(&markdown), None)))
         });
         let renderer = Renderer::default();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -68,7 +68,7 @@ fn render_hostile(c: &mut Criterion) {
         for n in [25_000, 50_000, 100_000, 200_000] {
             let markdown = hostile(name, n);
             group.bench_function(format!("{name}, n = {n}"), |b| {
-                b.iter(|| black_box(markdown_to_html(black_box(&markdown))))
+                b.iter(|| black_box(markdown_to_html(black_box(&markdown), None)))
             });
         }
     }

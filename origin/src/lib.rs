@@ -8,9 +8,11 @@
 //! - `ports`: the store, identity, invalidator and media traits
 //! - `adapters`: their implementations, `local` and `aws`
 //! - `wiring`: settings and start-up for AWS and for `folio serve`
-//! - `support`: randomness and private files
+//! - `events`: the media function's events (S3's, through EventBridge)
+//! - `support`: randomness, private files, escaping, images
 
 pub mod adapters;
+pub mod events;
 pub mod http;
 pub mod ports;
 pub mod repo;

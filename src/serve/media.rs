@@ -18,14 +18,20 @@
 //! - a missing object is 403, not 404: S3 answers 403 to a caller without
 //!   `s3:ListBucket` (CloudFront's OAC policy grants only `s3:GetObject`), per
 //!   "How do I troubleshoot 403 errors from Amazon S3" and the GetObject reference.
+//!
+//! A stored upload starts the making of its smaller copies
+//! (`usecases::images`), after the upload is answered, as S3's event starts the
+//! media function in production: S3 delivers event notifications asynchronously
+//! ("Amazon S3 Event Notifications", Amazon S3 User Guide), so a client never
+//! finds the copies there the moment its upload is answered, here either.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use folio_origin::adapters::local::media::LocalMedia;
+use folio_origin::adapters::local::media::{LocalMedia, MediaDir};
 use folio_origin::ports::media::{
-    CREATE_ONLY, MAX_IMAGE_BYTES, MEDIA_PREFIX, looks_like, parse_name,
+    CREATE_ONLY, MAX_IMAGE_BYTES, MEDIA_PREFIX, MediaStore, looks_like, object_type, parse_name,
 };
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
@@ -49,11 +55,12 @@ fn answer(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     response
 }
 
-/// `<name>.<ext>` of a key we issued: one segment of `[A-Za-z0-9_-]`, a known
-/// image extension. Anything else names nothing.
+/// The name under `media/` of an object we issued or made (`object_type`:
+/// an upload, or one of its smaller copies), and its type. Anything else
+/// names nothing.
 fn file_name(path: &str) -> Option<(&str, &'static str)> {
     let name = path.strip_prefix('/')?.strip_prefix(MEDIA_PREFIX)?;
-    Some((name, parse_name(name)?))
+    Some((name, object_type(name)?))
 }
 
 fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
@@ -77,7 +84,11 @@ pub async fn handle(
         Method::GET | Method::HEAD => {
             serve(&path, content_type, parts.method == Method::HEAD).await
         }
-        Method::PUT => upload(site, parts, body, name, content_type, &path).await,
+        // Only uploads are uploaded: a smaller copy is made, never sent.
+        Method::PUT if parse_name(name).is_some() => {
+            upload(site, parts, body, name, content_type, &path).await
+        }
+        Method::PUT => answer(StatusCode::FORBIDDEN, "Access Denied"),
         _ => answer(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
     }
 }
@@ -215,7 +226,10 @@ async fn upload(
     let linked = tokio::fs::hard_link(&partial, path).await;
     let _ = tokio::fs::remove_file(&partial).await;
     match linked {
-        Ok(()) => answer(StatusCode::OK, "stored"),
+        Ok(()) => {
+            make_smaller_copies(site, name);
+            answer(StatusCode::OK, "stored")
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => answer(
             StatusCode::PRECONDITION_FAILED,
             "PreconditionFailed: an object exists at this key",
@@ -225,4 +239,24 @@ async fn upload(
             "could not store the file",
         ),
     }
+}
+
+/// Makes the upload's smaller copies in the background, as the media function
+/// does on S3's event; what it cannot do is logged, as that function logs it.
+fn make_smaller_copies(site: &MediaSite, name: &str) {
+    let objects = MediaDir {
+        dir: site.dir.clone(),
+        public_base: site.media.public_base().to_string(),
+    };
+    let name = name.to_string();
+    tokio::spawn(async move {
+        match folio_origin::usecases::images::make_smaller(&objects, &name).await {
+            Ok(made) => tracing::info!(
+                image = %name,
+                copies = made.copies.len(),
+                "made the upload's smaller copies"
+            ),
+            Err(e) => tracing::warn!(image = %name, "no smaller copies: {e}"),
+        }
+    });
 }

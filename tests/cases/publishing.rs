@@ -1274,3 +1274,186 @@ async fn a_list_sends_each_item_as_it_is_now_whatever_it_sent_before() {
         .body;
     assert_eq!(last["posts"][0], one, "by id, the same representation");
 }
+
+/// Polls until `url` answers 200 (the copies are made after the upload is
+/// answered, as S3's event starts the media function), or fails after 30 s.
+async fn fetched_when_made(url: &str) -> Vec<u8> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = reqwest::get(url).await.unwrap();
+        if r.status() == 200 {
+            assert_eq!(r.headers()["content-type"], "image/webp");
+            return r.bytes().await.unwrap().to_vec();
+        }
+        assert!(std::time::Instant::now() < deadline, "{url} was never made");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_image_uploaded_with_its_size_gets_smaller_copies_and_pages_lay_it_out() {
+    use crate::support::pictures::{picture, size_of};
+    let s = TestServer::spawn().await;
+    let ask = |body: serde_json::Value| s.owner(Method::POST, "/v1/media/uploads", Some(body));
+    // Refused before a byte is sent: a size too large, or half a size.
+    for bad in [
+        json!({ "contentType": "image/png", "size": 10, "width": 12_001, "height": 10 }),
+        json!({ "contentType": "image/png", "size": 10, "width": 8_000, "height": 8_000 }),
+        json!({ "contentType": "image/png", "size": 10, "width": 0, "height": 10 }),
+        json!({ "contentType": "image/png", "size": 10, "width": 100 }),
+        json!({ "contentType": "image/png", "size": 10, "width": "100", "height": 100 }),
+    ] {
+        let r = ask(bad.clone()).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+
+    let jpeg = picture("image/jpeg", 1200, 800);
+    let r = ask(
+        json!({ "contentType": "image/jpeg", "size": jpeg.len(), "width": 1200, "height": 800 }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    s.conforms(&r, "post", "/media/uploads").await;
+    let url = r.body["url"].as_str().unwrap().to_string();
+    assert!(
+        url.ends_with(".1200x800.jpg"),
+        "the name carries the size: {url}"
+    );
+    let put = reqwest::Client::new()
+        .put(r.body["uploadUrl"].as_str().unwrap())
+        .header("content-type", "image/jpeg")
+        .header("if-none-match", "*")
+        .body(jpeg.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+
+    let stem = url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    let copy = |width: u32| format!("{}/media/sized/{stem}-{width}.webp", s.base);
+    for (width, height) in [(960, 640), (480, 320)] {
+        let webp = fetched_when_made(&copy(width)).await;
+        assert_eq!(size_of(&webp), (width, height));
+        assert!(
+            webp.len() < jpeg.len(),
+            "{width}: a copy is smaller than the original"
+        );
+    }
+    assert_eq!(
+        reqwest::get(copy(1600)).await.unwrap().status(),
+        403,
+        "no copy wider than the image"
+    );
+    // A copy is made, never uploaded.
+    let forged = reqwest::Client::new()
+        .put(copy(480))
+        .header("content-type", "image/webp")
+        .body(b"RIFF0000WEBP".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    let mut body = blog_body("With a sized cover");
+    body["coverImage"] = json!(url);
+    body["content"] = json!(format!(
+        "Text.\n\n![a \"quoted\" picture]({url} \"Its title\")\n\n![elsewhere](https://images.example/a.png)"
+    ));
+    let post = s.create("/v1/blog/posts", body).await;
+    let sources = &post["coverImageSources"];
+    assert_eq!(
+        (sources["width"].as_u64(), sources["height"].as_u64()),
+        (Some(1200), Some(800))
+    );
+    let srcset = format!("{} 480w, {} 960w, {url} 1200w", copy(480), copy(960));
+    assert_eq!(sources["srcset"], srcset.as_str());
+    assert_eq!(sources["candidates"].as_array().unwrap().len(), 3);
+    let html = post["contentHtml"].as_str().unwrap();
+    let escaped_srcset = srcset.replace('&', "&amp;");
+    for attribute in [
+        "width=\"1200\"".to_string(),
+        "height=\"800\"".to_string(),
+        format!("srcset=\"{escaped_srcset}\""),
+        "sizes=\"(max-width: 1200px) 100vw, 1200px\"".to_string(),
+        "loading=\"lazy\"".to_string(),
+        "alt=\"a &quot;quoted&quot; picture\"".to_string(),
+        "title=\"Its title\"".to_string(),
+    ] {
+        assert!(html.contains(&attribute), "{attribute} missing: {html}");
+    }
+    // Another site's image is lazy, and nothing is guessed about its size.
+    assert!(
+        html.contains("<img src=\"https://images.example/a.png\" alt=\"elsewhere\" loading=\"lazy\" decoding=\"async\">"),
+        "{html}"
+    );
+    // The preview is the published HTML, byte for byte.
+    let preview = s
+        .owner(
+            Method::POST,
+            "/v1/render",
+            Some(json!({ "markdown": post["content"] })),
+        )
+        .await;
+    assert_eq!(preview.body["html"], post["contentHtml"]);
+    // The answer with its sources goes back with PUT unchanged.
+    let id = post["id"].as_str().unwrap();
+    let back = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{id}"),
+            Some(post.clone()),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    s.publish("/v1/blog/posts", id).await;
+    let public = s
+        .get(
+            &format!("/v1/blog/posts/by-slug/{}", post["slug"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    s.conforms(&public, "get", "/blog/posts/by-slug/{slug}")
+        .await;
+    assert_eq!(public.body["coverImageSources"], *sources);
+
+    // An upload that is not the size it declared gets no copies; pages still
+    // get the size declared (the owner's word), and its copies' addresses fail
+    // over to the image itself in no browser, so the declared size must be right:
+    // the console reads it from the file.
+    let png = picture("image/png", 600, 400);
+    let r =
+        ask(json!({ "contentType": "image/png", "size": png.len(), "width": 1000, "height": 400 }))
+            .await;
+    let put = reqwest::Client::new()
+        .put(r.body["uploadUrl"].as_str().unwrap())
+        .header("content-type", "image/png")
+        .header("if-none-match", "*")
+        .body(png)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let lying_stem = r.body["key"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("media/")
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        reqwest::get(format!("{}/media/sized/{lying_stem}-480.webp", s.base))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}

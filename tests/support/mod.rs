@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod counting;
 pub mod hooks;
 pub mod moto;
+pub mod pictures;
 pub mod schema;
 
 #[allow(unused_imports)] // the coldstart bench includes this module and uses only runtime_api

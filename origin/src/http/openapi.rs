@@ -7,8 +7,9 @@
 
 use folio_shared::domain::rules::{create_schema, update_schema};
 use folio_shared::domain::{
-    BlogPost, CONTENT_HTML, Certification, Content, ContentKind, ItemId, LONG_DESCRIPTION_HTML,
-    MARKDOWN_MAX_CHARS, MAX_SECRET_CHARS, PASSWORD_POLICY, PUBLISH_AT, Project, Status,
+    BlogPost, CONTENT_HTML, COVER_IMAGE_SOURCES, Certification, Content, ContentKind,
+    IMAGE_SOURCES, ItemId, LONG_DESCRIPTION_HTML, MARKDOWN_MAX_CHARS, MAX_SECRET_CHARS,
+    PASSWORD_POLICY, PUBLISH_AT, Project, Status,
 };
 use folio_shared::routes::{
     Access, FeedFormat, ROUTES, Route, RouteId, SITEMAP_MEDIA_TYPE, TrackerVersion,
@@ -19,8 +20,9 @@ use crate::http::handlers::media as media_handler;
 use crate::http::handlers::preview::{DEFAULT_PREVIEW_HOURS, EXPIRES_IN_HOURS, MAX_PREVIEW_HOURS};
 use crate::http::handlers::render as render_handler;
 use crate::http::request::BEACON_MEDIA_TYPES;
-use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, UPLOAD_SECS};
+use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, SMALLER_WIDTHS, UPLOAD_SECS};
 use crate::repo::history::{KEEP_DAYS, KEEP_NEWEST, TRASH_DAYS};
+use crate::support::images::{MAX_PIXELS, MAX_SIDE};
 use crate::usecases::readership;
 use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS, path_pattern};
 use crate::usecases::search::MAX_QUERY_CHARS;
@@ -812,6 +814,19 @@ fn update_accepting_read_only<T: Content>(item: &Value) -> Value {
     schema
 }
 
+/// The size and smaller copies of an image field (`ports::media::Sources`).
+fn image_sources(source: &str) -> Value {
+    json!({ "type": "object", "readOnly": true,
+        "required": ["width", "height", "srcset", "candidates"],
+        "description": format!("Present when `{source}` is an image uploaded with its width and height declared: its size, for the img's width and height, and its smaller WebP copies (at {SMALLER_WIDTHS:?} px, those narrower than the image) with the image itself, as a srcset and as a list"),
+        "properties": {
+            "width": { "type": "integer", "minimum": 1 },
+            "height": { "type": "integer", "minimum": 1 },
+            "srcset": { "type": "string" },
+            "candidates": { "type": "array", "minItems": 1, "items": { "type": "object", "required": ["url", "width"], "properties": {
+                "url": { "type": "string" }, "width": { "type": "integer", "minimum": 1 } } } } } })
+}
+
 /// An HTML field derived from a Markdown one.
 fn rendered_html(source: &str) -> Value {
     json!({ "type": "string", "readOnly": true,
@@ -956,14 +971,14 @@ fn schemas() -> Value {
                 "readTime": { "type": "string", "example": "5 min read" },
                 "publishedAt": { "type": "string", "description": "YYYY-MM-DD: the owner's date, else the day of the first publication; empty until then" },
                 "tags": { "type": "array", "items": { "type": "string" } },
-                "coverImage": nullable_uri() })) });
+                "coverImage": nullable_uri(), COVER_IMAGE_SOURCES: image_sources("coverImage") })) });
     let project_item = json!({ "type": "object",
             "required": ["id", "name", "description", "longDescription", LONG_DESCRIPTION_HTML, "tech", "company", "featured", "status", "createdAt", "updatedAt"],
             "properties": meta_properties(json!({ "name": { "type": "string" }, "description": { "type": "string" },
                 "longDescription": { "type": "string" },
                 LONG_DESCRIPTION_HTML: rendered_html("longDescription"), "tech": { "type": "array", "items": { "type": "string" } },
                 "company": { "type": "string" }, "featured": { "type": "boolean" },
-                "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri() })) });
+                "githubUrl": nullable_uri(), "liveUrl": nullable_uri(), "imageUrl": nullable_uri(), IMAGE_SOURCES: image_sources("imageUrl") })) });
     let cert_item = json!({ "type": "object",
             "required": ["id", "name", "issuer", "icon", "type", "featured", "description", "dateEarned", "status", "createdAt", "updatedAt"],
             "properties": meta_properties(json!({ "name": { "type": "string" }, "issuer": { "type": "string" },
@@ -991,7 +1006,11 @@ fn schemas() -> Value {
                 "description": "When to publish: an RFC 3339 date-time (any offset; kept in UTC to the second). A time already past is due: the next tick publishes it." } } },
         "UploadRequest": { "type": "object", "required": [media_handler::CONTENT_TYPE, media_handler::SIZE], "additionalProperties": false, "properties": {
             media_handler::CONTENT_TYPE: { "type": "string", "enum": IMAGE_TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>() },
-            media_handler::SIZE: { "type": "integer", "minimum": 1, "maximum": MAX_IMAGE_BYTES, "description": "The file's exact size in bytes" } } },
+            media_handler::SIZE: { "type": "integer", "minimum": 1, "maximum": MAX_IMAGE_BYTES, "description": "The file's exact size in bytes" },
+            media_handler::WIDTH: { "type": "integer", "minimum": 1, "maximum": MAX_SIDE,
+                "description": format!("The image's width in pixels as shown (EXIF orientation applied), with height; at most {} megapixels in all. Declared, the image's URL carries its size: pages get width, height and a srcset of its smaller WebP copies (made after the upload for PNG, JPEG and WebP); an upload that is not the size declared gets no copies", MAX_PIXELS / 1_000_000) },
+            media_handler::HEIGHT: { "type": "integer", "minimum": 1, "maximum": MAX_SIDE,
+                "description": "The image's height in pixels as shown, with width" } } },
         "Upload": { "type": "object", "required": ["uploadUrl", "method", "headers", "url", "key", "expiresAt"], "properties": {
             "uploadUrl": { "type": "string", "format": "uri" },
             "method": { "type": "string", "enum": ["PUT"] },

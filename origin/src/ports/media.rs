@@ -18,6 +18,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use crate::support::images::Dimensions;
+
 /// Where media live, in keys and in URL paths (CloudFront's `/media/*`).
 pub const MEDIA_PREFIX: &str = "media/";
 /// The largest image accepted.
@@ -93,27 +95,179 @@ pub enum MediaError {
     Storage(String),
 }
 
-/// A media object's name under `media/`: `<stem>.<ext>`, the stem of
-/// `[A-Za-z0-9_-]`, the extension one of `IMAGE_TYPES`; its media type.
+/// A media object's name under `media/`: `<stem>[.<width>x<height>].<ext>`, the
+/// stem of `[A-Za-z0-9_-]`, the dimensions (when the uploader declared them) in
+/// decimal, the extension one of `IMAGE_TYPES`; its media type.
 pub fn parse_name(name: &str) -> Option<&'static str> {
-    let (stem, extension) = name.rsplit_once('.')?;
+    parts(name).map(|p| p.content_type)
+}
+
+/// The parts of a media name (`parse_name`).
+struct Parts<'a> {
+    stem: &'a str,
+    dimensions: Option<Dimensions>,
+    content_type: &'static str,
+}
+
+fn parts(name: &str) -> Option<Parts<'_>> {
+    let (rest, extension) = name.rsplit_once('.')?;
+    let (stem, dimensions) = match rest.split_once('.') {
+        Some((stem, declared)) => (stem, Some(parse_dimensions(declared)?)),
+        None => (rest, None),
+    };
     let safe = !stem.is_empty()
         && stem.len() <= 128
         && stem
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    safe.then(|| type_of_extension(extension)).flatten()
+    let content_type = type_of_extension(extension)?;
+    safe.then_some(Parts {
+        stem,
+        dimensions,
+        content_type,
+    })
+}
+
+/// `<width>x<height>`, each 1 to 5 digits without a leading zero.
+fn parse_dimensions(text: &str) -> Option<Dimensions> {
+    let (w, h) = text.split_once('x')?;
+    let number = |s: &str| {
+        (!s.is_empty()
+            && s.len() <= 5
+            && !s.starts_with('0')
+            && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse::<u32>().ok())
+        .flatten()
+    };
+    Some(Dimensions {
+        width: number(w)?,
+        height: number(h)?,
+    })
+}
+
+/// The name an upload of `extension` gets: a random stem, and the dimensions
+/// the uploader declared, so that readers' pages know an image's size and its
+/// smaller copies from its address alone (no lookup when rendering).
+pub fn upload_name(stem: &str, dimensions: Option<Dimensions>, extension: &str) -> String {
+    match dimensions {
+        Some(d) => format!("{stem}.{}x{}.{extension}", d.width, d.height),
+        None => format!("{stem}.{extension}"),
+    }
+}
+
+/// The dimensions a media name declares, if any.
+pub fn declared_dimensions(name: &str) -> Option<Dimensions> {
+    parts(name)?.dimensions
+}
+
+/// The widths smaller copies are made at (those narrower than the image).
+pub const SMALLER_WIDTHS: &[u32] = &[480, 960, 1600];
+/// Where the smaller copies live, under `MEDIA_PREFIX`: out of the uploads'
+/// one-segment names, so a copy is never taken for an upload.
+pub const SMALLER_DIR: &str = "sized/";
+/// The type of every smaller copy.
+pub const SMALLER_TYPE: &str = "image/webp";
+
+/// The name of `name`'s copy at `width`: `sized/<stem>-<width>.webp`.
+pub fn smaller_name(name: &str, width: u32) -> Option<String> {
+    let parts = parts(name)?;
+    Some(format!("{SMALLER_DIR}{}-{width}.webp", parts.stem))
+}
+
+/// The media type of any object under `media/`: an upload (`parse_name`) or a
+/// smaller copy (`smaller_name`).
+pub fn object_type(name: &str) -> Option<&'static str> {
+    match name.strip_prefix(SMALLER_DIR) {
+        Some(copy) => {
+            let (stem, width) = copy.strip_suffix(".webp")?.rsplit_once('-')?;
+            let width: u32 = width.parse().ok()?;
+            (SMALLER_WIDTHS.contains(&width) && parts(&format!("{stem}.webp")).is_some())
+                .then_some(SMALLER_TYPE)
+        }
+        None => parse_name(name),
+    }
+}
+
+/// What a page needs to show an image at the right size: its dimensions, and
+/// the addresses of its copies by width, the image itself the widest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sources {
+    pub width: u32,
+    pub height: u32,
+    /// `srcset`-ready: `<url> <width>w`, narrowest first.
+    pub srcset: String,
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Candidate {
+    pub url: String,
+    pub width: u32,
+}
+
+/// The sources of the image at `url` when it is one of ours: its path is
+/// `/media/<name>` with declared dimensions, and it is relative or on
+/// `public_base` (where `/media/` is served). Smaller copies are listed only for
+/// the types they are made of (PNG, JPEG, WebP).
+pub fn sources(url: &str, public_base: Option<&str>) -> Option<Sources> {
+    let path_at = if url.starts_with('/') {
+        0
+    } else {
+        let base = public_base?.trim_end_matches('/');
+        url.strip_prefix(base)
+            .filter(|rest| rest.starts_with('/'))?;
+        base.len()
+    };
+    let name = url[path_at..]
+        .strip_prefix('/')?
+        .strip_prefix(MEDIA_PREFIX)?;
+    let parts = parts(name)?;
+    let dimensions = parts.dimensions?;
+    let prefix = &url[..path_at];
+    let mut candidates: Vec<Candidate> =
+        if crate::support::images::makes_smaller(parts.content_type) {
+            SMALLER_WIDTHS
+                .iter()
+                .filter(|w| **w < dimensions.width)
+                .filter_map(|w| {
+                    Some(Candidate {
+                        url: format!("{prefix}/{MEDIA_PREFIX}{}", smaller_name(name, *w)?),
+                        width: *w,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+    candidates.push(Candidate {
+        url: url.to_string(),
+        width: dimensions.width,
+    });
+    let srcset = candidates
+        .iter()
+        .map(|c| format!("{} {}w", c.url, c.width))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Sources {
+        width: dimensions.width,
+        height: dimensions.height,
+        srcset,
+        candidates,
+    })
 }
 
 /// The name an image is stored under when the bulk commands bring it in: its
 /// content's digest, so the same image brought twice is one object, and a name
-/// never points at other bytes.
-pub fn content_name(bytes: &[u8], content_type: &str) -> Option<String> {
+/// never points at other bytes; with its dimensions when they are known (as an
+/// upload declares them).
+pub fn content_name(
+    bytes: &[u8],
+    content_type: &str,
+    dimensions: Option<Dimensions>,
+) -> Option<String> {
     let (_, extension) = IMAGE_TYPES.iter().find(|(t, _)| *t == content_type)?;
-    Some(format!(
-        "{}.{extension}",
-        folio_shared::digest::sha256_hex_prefix(bytes, 16)
-    ))
+    let digest = folio_shared::digest::sha256_hex_prefix(bytes, 16);
+    Some(upload_name(&digest, dimensions, extension))
 }
 
 /// The media objects themselves, for the bulk commands (export, import): read one,
@@ -135,6 +289,9 @@ pub trait MediaObjects: Send + Sync {
 /// Storage for uploaded images: S3 in production, the data directory locally.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
+    /// Where readers fetch `media/<name>`: `<public_base>/media/<name>`.
+    fn public_base(&self) -> &str;
+
     async fn sign_upload(
         &self,
         grant: &UploadGrant,
@@ -162,6 +319,73 @@ mod tests {
     }
 
     #[test]
+    fn a_name_may_declare_its_size_and_names_its_smaller_copies() {
+        let size = Dimensions {
+            width: 1200,
+            height: 800,
+        };
+        let name = upload_name("Ab_c-1", Some(size), "jpg");
+        assert_eq!(name, "Ab_c-1.1200x800.jpg");
+        assert_eq!(parse_name(&name), Some("image/jpeg"));
+        assert_eq!(declared_dimensions(&name), Some(size));
+        assert_eq!(declared_dimensions("Ab_c-1.jpg"), None);
+        for bad in [
+            "a.0x5.png",
+            "a.012x5.png",
+            "a.5x.png",
+            "a.5x5x5.png",
+            "a.123456x5.png",
+            "a..png",
+            "a.b.png",
+        ] {
+            assert_eq!(parse_name(bad), None, "{bad}");
+        }
+        assert_eq!(
+            smaller_name(&name, 480).as_deref(),
+            Some("sized/Ab_c-1-480.webp")
+        );
+        assert_eq!(object_type("sized/Ab_c-1-480.webp"), Some("image/webp"));
+        // Only the widths made, and only one segment under sized/.
+        for bad in [
+            "sized/Ab_c-1-500.webp",
+            "sized/a/b-480.webp",
+            "sized/../x-480.webp",
+            "sized/x-480.png",
+        ] {
+            assert_eq!(object_type(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn sources_list_the_copies_narrower_than_the_image_then_the_image() {
+        let base = Some("https://cdn.example");
+        let s = sources("https://cdn.example/media/k.1000x500.webp", base).unwrap();
+        assert_eq!((s.width, s.height), (1000, 500));
+        assert_eq!(
+            s.candidates.iter().map(|c| c.width).collect::<Vec<_>>(),
+            vec![480, 960, 1000]
+        );
+        assert_eq!(
+            s.candidates[0].url,
+            "https://cdn.example/media/sized/k-480.webp"
+        );
+        assert!(
+            sources("/media/k.300x200.png", None).unwrap().srcset == "/media/k.300x200.png 300w"
+        );
+        // Not ours, or no size declared: nothing known.
+        assert_eq!(
+            sources("https://elsewhere.example/media/k.1000x500.png", base),
+            None
+        );
+        assert_eq!(sources("https://cdn.example/media/k.png", base), None);
+        assert_eq!(
+            sources("https://cdn.example.evil/media/k.1000x500.png", base),
+            None
+        );
+        assert_eq!(sources("//cdn.example/media/k.1000x500.png", base), None);
+    }
+
+    #[test]
     fn a_media_name_is_one_safe_segment_with_an_image_extension() {
         assert_eq!(parse_name("abc-1_2.png"), Some("image/png"));
         for bad in [
@@ -175,8 +399,8 @@ mod tests {
         ] {
             assert_eq!(parse_name(bad), None, "{bad}");
         }
-        let name = content_name(b"\x89PNG\r\n\x1a\n", "image/png").unwrap();
+        let name = content_name(b"\x89PNG\r\n\x1a\n", "image/png", None).unwrap();
         assert_eq!(parse_name(&name), Some("image/png"));
-        assert_eq!(content_name(b"<svg/>", "image/svg+xml"), None);
+        assert_eq!(content_name(b"<svg/>", "image/svg+xml", None), None);
     }
 }

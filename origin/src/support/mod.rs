@@ -1,6 +1,8 @@
 //! Small helpers every layer may use: randomness from the operating system,
-//! files created private, and text escaped for the markup the origin writes.
+//! files created private, text escaped for the markup the origin writes, and
+//! images read and made smaller.
 
+pub mod images;
 pub mod markup;
 pub mod private_files;
 pub mod random;

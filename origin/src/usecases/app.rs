@@ -108,6 +108,7 @@ impl App {
 
     /// Stores uploaded images in `media`, unless storage was set already.
     pub fn set_media(&self, media: Arc<dyn MediaStore>) {
+        self.renderer.set_media_base(media.public_base());
         let _ = self.media.set(media);
     }
 

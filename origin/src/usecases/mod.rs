@@ -11,6 +11,7 @@
 //! - `portable`: the export format, and export and import over any store
 //! - `search`: ranked search over the published items
 //! - `render`: Markdown to sanitised HTML; `site`: the owner's frontend
+//! - `images`: an upload's smaller copies, made once after it is stored
 //! - `representations`: items as readers get them, kept by version
 //! - `tracking`: deduplicated visits and views, counted without storing an address;
 //!   `audience` (where a visit came from, on what) and `readership` (views, reads
@@ -21,6 +22,7 @@
 pub mod app;
 pub mod audience;
 pub mod error;
+pub mod images;
 pub mod login_throttle;
 pub mod portable;
 pub mod publishing;

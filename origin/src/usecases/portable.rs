@@ -689,7 +689,16 @@ async fn import_media(
     if dry_run {
         return Ok(Ok(true));
     }
-    Ok(Ok(media.put(name, content_type, &bytes).await?))
+    let stored = media.put(name, content_type, &bytes).await?;
+    // Smaller copies are derived, so an export leaves them out: made again here.
+    // An image that gets none is still imported, as an upload would be.
+    match super::images::make_smaller(media, name).await {
+        Ok(_) => {}
+        Err(e) if e.is_the_uploads_fault() => tracing::info!("{name}: no smaller copies: {e}"),
+        Err(super::images::ImagesError::Media(e)) => return Err(e.into()),
+        Err(e) => tracing::warn!("{name}: no smaller copies: {e}"),
+    }
+    Ok(Ok(stored))
 }
 
 /// Imports a file's text. A line that is not a valid record is named in the

@@ -37,12 +37,21 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("code", ["class"])
         // A footnote's definition is the target of its references' links.
         .add_tag_attributes("div", ["id"])
+        // What `sized_images` gives an image: loaded when near, and the copy the
+        // screen needs.
+        .add_tag_attributes("img", ["loading", "decoding", "srcset", "sizes"])
         // Fenced code keeps its `language-…` class (for a frontend's highlighter);
         // no other class survives.
         .attribute_filter(|element, attribute, value| {
             let keep = match (element, attribute) {
                 ("code", "class") => is_language_class(value),
                 ("div", "id") => value.starts_with(FOOTNOTE_ID_PREFIX),
+                ("img", "loading") => matches!(value, "lazy" | "eager"),
+                ("img", "decoding") => matches!(value, "async" | "sync" | "auto"),
+                ("img", "sizes") => value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b" (),:.-%".contains(&b)),
+                ("img", "srcset") => is_safe_srcset(value),
                 _ => true,
             };
             keep.then(|| value.into())
@@ -63,6 +72,26 @@ fn relative_url(url: &str) -> Option<std::borrow::Cow<'_, str>> {
     let other_host = leading.next().is_some_and(|c| c == '/' || c == '\\')
         && leading.next().is_some_and(|c| c == '/' || c == '\\');
     (!other_host).then_some(std::borrow::Cow::Borrowed(url))
+}
+
+/// A `srcset` whose every address is one a `src` may have: `http(s)://…`, or a
+/// path on this host (not `//other.example`); descriptors `<n>w` or `<n>x`.
+fn is_safe_srcset(value: &str) -> bool {
+    value.split(',').all(|candidate| {
+        let mut words = candidate.split_whitespace();
+        let url_ok = words.next().is_some_and(|url| {
+            let lower = url.to_ascii_lowercase();
+            ((lower.starts_with("https://") || lower.starts_with("http://"))
+                || (url.starts_with('/') && relative_url(url).is_some()))
+                && !url.contains('\\')
+        });
+        let descriptor_ok = words.next().is_none_or(|d| {
+            d.strip_suffix(['w', 'x']).is_some_and(|n| {
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            })
+        });
+        url_ok && descriptor_ok && words.next().is_none()
+    })
 }
 
 fn is_language_class(value: &str) -> bool {
@@ -90,12 +119,14 @@ const VOID_ELEMENTS: &[&str] = &[
 
 /// Markdown to sanitised HTML. CPU-bound (a 200,000-character post takes
 /// milliseconds): callers on async workers run it with `spawn_blocking`.
-pub fn markdown_to_html(markdown: &str) -> String {
+/// `media_base` is where `/media/` is served (`MEDIA_URL`), for `sized_images`.
+pub fn markdown_to_html(markdown: &str, media_base: Option<&str>) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES;
     // Text arrives in pieces (split at would-be emphasis): merged, a URL is whole.
-    let events = bound_nesting(autolink(
-        TextMergeStream::new(Parser::new_ext(markdown, options)).map(namespace_footnote),
+    let events = bound_nesting(sized_images(
+        autolink(TextMergeStream::new(Parser::new_ext(markdown, options)).map(namespace_footnote)),
+        media_base,
     ));
     let mut html = String::with_capacity(markdown.len() * 5 / 4);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
@@ -160,6 +191,62 @@ fn autolink<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
             _ => {}
         }
         out.push(event);
+    }
+    out
+}
+
+/// Every Markdown image gets `loading="lazy"` and `decoding="async"`; one of our
+/// uploads whose name declares its size (`ports::media::sources`) also gets its
+/// `width` and `height` (so the page does not jump as it loads) and a `srcset`
+/// of its smaller copies with `sizes` (so a phone fetches a phone-sized copy).
+/// The image becomes one piece of inline HTML, which the sanitiser then checks
+/// like any other.
+fn sized_images<'a>(events: Vec<Event<'a>>, media_base: Option<&str>) -> Vec<Event<'a>> {
+    use crate::support::markup::xml;
+    let mut out = Vec::with_capacity(events.len());
+    let mut events = events.into_iter();
+    while let Some(event) = events.next() {
+        let Event::Start(Tag::Image {
+            dest_url, title, ..
+        }) = event
+        else {
+            out.push(event);
+            continue;
+        };
+        // The alt text: the words inside, images nested in it included, as
+        // pulldown-cmark's own writer takes them.
+        let mut alt = String::new();
+        let mut depth = 1usize;
+        for inner in events.by_ref() {
+            match inner {
+                Event::Start(Tag::Image { .. }) => depth += 1,
+                Event::End(TagEnd::Image) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                Event::Text(t) | Event::Code(t) | Event::InlineHtml(t) | Event::Html(t) => {
+                    alt.push_str(&t)
+                }
+                Event::SoftBreak | Event::HardBreak => alt.push(' '),
+                _ => {}
+            }
+        }
+        let mut html = format!("<img src=\"{}\" alt=\"{}\"", xml(&dest_url), xml(&alt));
+        if !title.is_empty() {
+            html.push_str(&format!(" title=\"{}\"", xml(&title)));
+        }
+        if let Some(sources) = crate::ports::media::sources(&dest_url, media_base) {
+            let w = sources.width;
+            html.push_str(&format!(
+                " width=\"{w}\" height=\"{}\" srcset=\"{}\" sizes=\"(max-width: {w}px) 100vw, {w}px\"",
+                sources.height,
+                xml(&sources.srcset)
+            ));
+        }
+        html.push_str(" loading=\"lazy\" decoding=\"async\">");
+        out.push(Event::InlineHtml(CowStr::from(html)));
     }
     out
 }
@@ -385,6 +472,8 @@ impl<'t> BareUrls<'t> {
 pub struct Renderer {
     /// Keyed by XXH3-128 of the Markdown.
     cache: Cache<u128, Arc<RawValue>>,
+    /// Where `/media/` is served, once media are configured (`set_media_base`).
+    media_base: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Default for Renderer {
@@ -396,11 +485,34 @@ impl Default for Renderer {
                     u32::try_from(html.get().len()).unwrap_or(u32::MAX)
                 })
                 .build(),
+            media_base: Arc::default(),
         }
     }
 }
 
 impl Renderer {
+    /// Where `/media/` is served: images there get their sizes. Set once at
+    /// start, before anything is rendered (the cache holds HTML made with it).
+    pub fn set_media_base(&self, base: &str) {
+        if self.media_base.set(base.to_string()).is_ok() {
+            self.cache.invalidate_all();
+        }
+    }
+
+    pub fn media_base(&self) -> Option<&str> {
+        self.media_base.get().map(String::as_str)
+    }
+
+    /// The HTML of `markdown`, rendered now (not cached): the preview's.
+    pub async fn render_fresh(&self, markdown: String) -> Result<String, String> {
+        let base = Arc::clone(&self.media_base);
+        tokio::task::spawn_blocking(move || {
+            markdown_to_html(&markdown, base.get().map(String::as_str))
+        })
+        .await
+        .map_err(|e| format!("rendering failed: {e}"))
+    }
+
     /// The HTML of each Markdown as a JSON string literal, to go into a JSON
     /// answer as is. What the cache lacks is rendered off the async workers, in one
     /// blocking task for the lot.
@@ -417,11 +529,13 @@ impl Renderer {
         }
         if !misses.is_empty() {
             let cache = self.cache.clone();
+            let base = Arc::clone(&self.media_base);
             let render = move || {
+                let base = base.get().map(String::as_str);
                 misses
                     .into_iter()
                     .map(|(i, key, markdown)| {
-                        let html = json_literal(&markdown_to_html(&markdown));
+                        let html = json_literal(&markdown_to_html(&markdown, base));
                         cache.insert(key, Arc::clone(&html));
                         (i, html)
                     })
@@ -439,7 +553,7 @@ impl Renderer {
         out.into_iter()
             .zip(markdowns)
             .map(|(html, markdown)| {
-                html.unwrap_or_else(|| json_literal(&markdown_to_html(markdown)))
+                html.unwrap_or_else(|| json_literal(&markdown_to_html(markdown, self.media_base())))
             })
             .collect()
     }
@@ -459,7 +573,8 @@ impl Renderer {
             .iter()
             .zip(markdowns)
             .map(|(literal, markdown)| {
-                serde_json::from_str(literal.get()).unwrap_or_else(|_| markdown_to_html(markdown))
+                serde_json::from_str(literal.get())
+                    .unwrap_or_else(|_| markdown_to_html(markdown, self.media_base()))
             })
             .collect()
     }
@@ -489,6 +604,7 @@ mod tests {
     fn renders_commonmark_and_gfm_tables_strikethrough_and_fenced_code() {
         let html = markdown_to_html(
             "# Title\n\n*em* **strong** ~~gone~~\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```\n",
+            None,
         );
         assert!(html.contains("<h1>Title</h1>"), "{html}");
         assert!(html.contains("<em>em</em>") && html.contains("<strong>strong</strong>"));
@@ -504,9 +620,53 @@ mod tests {
     }
 
     #[test]
+    fn an_uploaded_image_with_its_size_gets_width_height_and_srcset_and_every_image_is_lazy() {
+        let base = "https://d1.cloudfront.net";
+        let html = markdown_to_html(
+            "![Cover](https://d1.cloudfront.net/media/abc.1000x500.png) ![gif](/media/def.640x480.gif) ![x](https://other.example/media/ghi.1000x500.png)",
+            Some(base),
+        );
+        assert!(html.contains("<img src=\"https://d1.cloudfront.net/media/abc.1000x500.png\" alt=\"Cover\" width=\"1000\" height=\"500\" srcset=\"https://d1.cloudfront.net/media/sized/abc-480.webp 480w, https://d1.cloudfront.net/media/sized/abc-960.webp 960w, https://d1.cloudfront.net/media/abc.1000x500.png 1000w\" sizes=\"(max-width: 1000px) 100vw, 1000px\" loading=\"lazy\" decoding=\"async\">"), "{html}");
+        // No copies are made of a GIF: its size, and itself as the only source.
+        assert!(
+            html.contains("width=\"640\" height=\"480\" srcset=\"/media/def.640x480.gif 640w\""),
+            "{html}"
+        );
+        // Another host's /media/ is not ours: nothing guessed.
+        assert!(html.contains("<img src=\"https://other.example/media/ghi.1000x500.png\" alt=\"x\" loading=\"lazy\" decoding=\"async\">"), "{html}");
+    }
+
+    #[test]
+    fn a_hostile_srcset_or_loading_in_raw_html_is_dropped() {
+        let html = markdown_to_html(
+            "<img src=\"/a.png\" srcset=\"javascript:alert(1) 1x\" loading=\"x onerror=alert(1)\" sizes=\"<b>\"> <img src=\"/b.png\" srcset=\"//evil.example/b.png 2x\">",
+            None,
+        );
+        for hostile in [
+            "javascript:",
+            "onerror",
+            "evil.example",
+            "srcset",
+            "loading=",
+            "sizes",
+        ] {
+            assert!(!html.contains(hostile), "{hostile} survived: {html}");
+        }
+        let kept = markdown_to_html(
+            "<img src=\"/a.png\" srcset=\"/a-2.png 2x, https://x.example/a.png 3x\">",
+            None,
+        );
+        assert!(
+            kept.contains("srcset=\"/a-2.png 2x, https://x.example/a.png 3x\""),
+            "{kept}"
+        );
+    }
+
+    #[test]
     fn bare_urls_become_links_without_trailing_punctuation() {
         let html = markdown_to_html(
             "See https://example.com/a_(b). Or www.example.org, not `https://code.example`.",
+            None,
         );
         assert!(
             html.contains("<a href=\"https://example.com/a_(b)\" rel=\"noopener noreferrer\">https://example.com/a_(b)</a>."),
@@ -517,9 +677,11 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<code>https://code.example</code>"), "{html}");
-        let linked = markdown_to_html("[https://a.example](https://b.example)");
+        let linked = markdown_to_html("[https://a.example](https://b.example)", None);
         assert_eq!(linked.matches("<a ").count(), 1, "{linked}");
-        assert!(markdown_to_html("<https://c.example>").contains("href=\"https://c.example\""));
+        assert!(
+            markdown_to_html("<https://c.example>", None).contains("href=\"https://c.example\"")
+        );
     }
 
     #[test]
@@ -545,7 +707,7 @@ mod tests {
             "<p style=\"background:url(javascript:alert(1))\">x</p>",
         ];
         for markdown in hostile {
-            let html = markdown_to_html(markdown).to_ascii_lowercase();
+            let html = markdown_to_html(markdown, None).to_ascii_lowercase();
             for live in [
                 "<script",
                 "javascript:",
@@ -577,7 +739,7 @@ mod tests {
             "<a href=\"\\/evil.example\">x</a>",
             "![x](//evil.example/i.png)",
         ] {
-            let html = markdown_to_html(markdown);
+            let html = markdown_to_html(markdown, None);
             // What is left may name evil.example only as a path of this site
             // (`%5Cevil.example`): never as a URL a browser reads as that host.
             for attribute in ["href=\"", "src=\""] {
@@ -589,7 +751,10 @@ mod tests {
                 }
             }
         }
-        let kept = markdown_to_html("[a](/blog/a) [b](b.html) [c](#c) [d](https://other.example)");
+        let kept = markdown_to_html(
+            "[a](/blog/a) [b](b.html) [c](#c) [d](https://other.example)",
+            None,
+        );
         for href in ["/blog/a", "b.html", "#c", "https://other.example"] {
             assert!(kept.contains(&format!("href=\"{href}\"")), "{href}: {kept}");
         }
@@ -607,18 +772,18 @@ mod tests {
 
     #[test]
     fn footnotes_render_and_link_to_their_definitions() {
-        let html = markdown_to_html("A claim.[^src]\n\n[^src]: Where it comes from.\n");
+        let html = markdown_to_html("A claim.[^src]\n\n[^src]: Where it comes from.\n", None);
         assert!(html.contains("href=\"#folio-fn-src\""), "{html}");
         assert!(html.contains("id=\"folio-fn-src\""), "{html}");
         assert!(html.contains("Where it comes from."), "{html}");
         // Only footnote ids survive: no other id can clobber the page's.
-        let raw = markdown_to_html("<div id=\"main\">x</div>");
+        let raw = markdown_to_html("<div id=\"main\">x</div>", None);
         assert!(!raw.contains("id="), "{raw}");
     }
 
     #[test]
     fn safe_raw_html_is_kept_and_links_get_rel() {
-        let html = markdown_to_html("a <b>bold</b> [link](https://example.com \"t\")");
+        let html = markdown_to_html("a <b>bold</b> [link](https://example.com \"t\")", None);
         assert!(html.contains("<b>bold</b>"), "{html}");
         assert!(
             html.contains(
@@ -646,7 +811,7 @@ mod tests {
         let markdown = "Say \"hi\" \\ <b>bye</b>\n\n| a |\n|---|\n| 1 |\n";
         let literal = renderer.render_json(markdown).await;
         let html: String = serde_json::from_str(literal.get()).expect("a JSON string");
-        assert_eq!(html, markdown_to_html(markdown));
+        assert_eq!(html, markdown_to_html(markdown, None));
         assert_eq!(renderer.render(markdown).await, html);
     }
 
@@ -666,20 +831,20 @@ mod tests {
             }
             deepest
         }
-        let quotes = markdown_to_html(&format!("{}deep", ">".repeat(5_000)));
+        let quotes = markdown_to_html(&format!("{}deep", ">".repeat(5_000)), None);
         assert!(depth(&quotes) <= MAX_NESTING + 1, "{}", depth(&quotes));
         assert!(quotes.contains("deep"));
-        let html = markdown_to_html(&"<div>".repeat(5_000));
+        let html = markdown_to_html(&"<div>".repeat(5_000), None);
         assert!(depth(&html) <= MAX_NESTING + 1, "{}", depth(&html));
         assert!(
             html.contains("&lt;div&gt;"),
             "raw HTML past the limit is text"
         );
-        let lists = markdown_to_html(&"- ".repeat(5_000));
+        let lists = markdown_to_html(&"- ".repeat(5_000), None);
         assert!(depth(&lists) <= MAX_NESTING + 1, "{}", depth(&lists));
         // Within the limit nothing changes.
         assert_eq!(
-            markdown_to_html("> a\n>> b"),
+            markdown_to_html("> a\n>> b", None),
             "<blockquote>\n<p>a</p>\n<blockquote>\n<p>b</p>\n</blockquote>\n</blockquote>\n"
         );
     }
@@ -688,15 +853,18 @@ mod tests {
     /// pass. The timing is in BENCHMARKS.md; this holds the shape of the output.
     #[test]
     fn trailing_parentheses_and_failed_url_candidates_are_scanned_once() {
-        let html = markdown_to_html(&format!("https://a.example/{}", ")".repeat(50_000)));
+        let html = markdown_to_html(&format!("https://a.example/{}", ")".repeat(50_000)), None);
         assert!(
             html.starts_with("<p><a href=\"https://a.example/\""),
             "{}",
             &html[..80]
         );
-        let html = markdown_to_html(&format!("{} https://x.example", "xwww.".repeat(20_000)));
+        let html = markdown_to_html(
+            &format!("{} https://x.example", "xwww.".repeat(20_000)),
+            None,
+        );
         assert_eq!(html.matches("<a ").count(), 1);
-        let html = markdown_to_html(&"www.a.example ".repeat(10_000));
+        let html = markdown_to_html(&"www.a.example ".repeat(10_000), None);
         assert_eq!(html.matches("<a ").count(), 10_000);
     }
 }

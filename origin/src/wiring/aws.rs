@@ -27,8 +27,8 @@ use folio_shared::jwt::{
 };
 use folio_shared::settings::{
     AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_SECRET_ACCESS_KEY,
-    DISTRIBUTION_ID, Env, HOME_REGION, JWKS_URL, MEDIA_BUCKET, MEDIA_URL, OWNER_GROUP, Setting,
-    TABLE_NAME, USER_POOL_CLIENT_ID, USER_POOL_CLIENT_SECRET, USER_POOL_ID,
+    DISTRIBUTION_ID, Env, HOME_REGION, JWKS_URL, MEDIA_BUCKET, MEDIA_URL, OWNER_GROUP, RUST_LOG,
+    Setting, TABLE_NAME, USER_POOL_CLIENT_ID, USER_POOL_CLIENT_SECRET, USER_POOL_ID,
 };
 use jsonwebtoken::jwk::JwkSet;
 
@@ -127,6 +127,39 @@ impl MediaSettings {
             endpoint,
             public_base: self.public_base.clone(),
             credentials: Box::new(SdkCredentials(credentials)),
+        })
+    }
+}
+
+/// The media function's settings: its Region and the bucket
+/// (`src/bin/media.rs`), and the log filter. It needs no `MEDIA_URL`: it writes
+/// copies beside uploads and never links to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFunctionSettings {
+    pub region: String,
+    pub media: MediaSettings,
+    pub log_filter: String,
+}
+
+impl MediaFunctionSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let missing: Vec<&'static str> = [&AWS_REGION, &MEDIA_BUCKET]
+            .into_iter()
+            .filter(|setting| env.get(setting).is_none())
+            .map(|setting| setting.name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(ConfigError::Missing(missing));
+        }
+        let optional = |setting| env.get(setting).map(String::from);
+        Ok(Self {
+            region: env.get(&AWS_REGION).unwrap_or_default().to_string(),
+            media: MediaSettings {
+                bucket: env.get(&MEDIA_BUCKET).unwrap_or_default().to_string(),
+                public_base: optional(&MEDIA_URL).unwrap_or_default(),
+                endpoint: optional(&AWS_ENDPOINT_URL_S3).or_else(|| optional(&AWS_ENDPOINT_URL)),
+            },
+            log_filter: env.get(&RUST_LOG).unwrap_or(RUST_LOG.default).to_string(),
         })
     }
 }

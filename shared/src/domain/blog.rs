@@ -103,6 +103,8 @@ pub fn slugify(title: &str) -> String {
 
 /// The rendered form of `content`, beside it in every answer.
 pub const CONTENT_HTML: &str = "contentHtml";
+/// The cover image's size and smaller copies, beside it when they are known.
+pub const COVER_IMAGE_SOURCES: &str = "coverImageSources";
 
 const TITLE: FieldRule = FieldRule::required("title", FieldKind::Text { max: 200 });
 const EXCERPT: FieldRule = FieldRule::required("excerpt", FieldKind::Text { max: 500 });
@@ -139,6 +141,7 @@ impl Content for BlogPost {
         "slug",
         "readTime",
         CONTENT_HTML,
+        COVER_IMAGE_SOURCES,
     ];
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {
@@ -221,6 +224,12 @@ impl Content for BlogPost {
 
     fn markdown(&self) -> Option<(&'static str, &str)> {
         Some((CONTENT_HTML, &self.content))
+    }
+
+    fn image(&self) -> Option<(&'static str, &str)> {
+        self.cover_image
+            .as_ref()
+            .map(|url| (COVER_IMAGE_SOURCES, url.as_str()))
     }
 
     fn slug(&self) -> Option<&str> {

@@ -56,6 +56,13 @@ pub trait Content: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
         None
     }
 
+    /// The item's picture, if the kind has one and it is set: (the added field
+    /// that gives its size and smaller copies, its URL). Derived on read, like
+    /// the HTML.
+    fn image(&self) -> Option<(&'static str, &str)> {
+        None
+    }
+
     /// The names of `FIELDS`: what a body may carry.
     fn writable() -> Vec<&'static str> {
         Self::FIELDS.iter().map(|r| r.name).collect()

@@ -12,7 +12,7 @@ mod types;
 
 pub mod password;
 
-pub use blog::{BlogPost, CONTENT_HTML, read_time, slugify};
+pub use blog::{BlogPost, CONTENT_HTML, COVER_IMAGE_SOURCES, read_time, slugify};
 pub use password::{PASSWORD_POLICY, PasswordPolicy};
 
 /// The longest Markdown body (blog `content`, project `longDescription`), in
@@ -24,7 +24,7 @@ pub use certification::Certification;
 pub use content::{Content, Meta, PUBLISH_AT};
 pub use field_error::FieldError;
 pub use fields::{BodyError, Fields, MAX_SECRET_CHARS};
-pub use project::{LONG_DESCRIPTION_HTML, Project};
+pub use project::{IMAGE_SOURCES, LONG_DESCRIPTION_HTML, Project};
 pub use query::{Facet, ListQuery, StatusFilter, bounded_int};
 pub use types::{
     CertType, ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, today_utc, unix_now,

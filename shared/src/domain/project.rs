@@ -34,6 +34,8 @@ const IMAGE_URL: FieldRule = FieldRule::optional("imageUrl", FieldKind::Url);
 
 /// The rendered form of `longDescription`, beside it in every answer.
 pub const LONG_DESCRIPTION_HTML: &str = "longDescriptionHtml";
+/// The image's size and smaller copies, beside it when they are known.
+pub const IMAGE_SOURCES: &str = "imageSources";
 
 impl Content for Project {
     const KIND: ContentKind = ContentKind::Project;
@@ -44,6 +46,7 @@ impl Content for Project {
         "updatedAt",
         PUBLISH_AT,
         LONG_DESCRIPTION_HTML,
+        IMAGE_SOURCES,
     ];
     const FIELDS: &'static [FieldRule] = &[
         NAME,
@@ -59,6 +62,12 @@ impl Content for Project {
 
     fn markdown(&self) -> Option<(&'static str, &str)> {
         Some((LONG_DESCRIPTION_HTML, &self.long_description))
+    }
+
+    fn image(&self) -> Option<(&'static str, &str)> {
+        self.image_url
+            .as_ref()
+            .map(|url| (IMAGE_SOURCES, url.as_str()))
     }
 
     fn create(f: &Fields, meta: Meta) -> Result<Self, FieldError> {

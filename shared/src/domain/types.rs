@@ -182,6 +182,10 @@ impl Email {
 pub struct HttpUrl(String);
 
 impl HttpUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let bad = || FieldError::new(field, "must be an absolute http or https URL");
         if value.len() > MAX_URL_CHARS {

@@ -17,7 +17,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::ports::media::{
     CREATE_ONLY, MAX_IMAGE_BYTES, MEDIA_PREFIX, MediaError, MediaObjects, MediaStore, SignedUpload,
-    UPLOAD_SECS, UploadGrant, parse_name,
+    UPLOAD_SECS, UploadGrant, object_type,
 };
 
 /// AWS credentials for signing (the origin's role in Lambda).
@@ -165,6 +165,10 @@ impl S3Media {
 
 #[async_trait]
 impl MediaStore for S3Media {
+    fn public_base(&self) -> &str {
+        &self.public_base
+    }
+
     fn upload_origin(&self) -> Option<String> {
         let (scheme, host, _) = self.target("");
         Some(format!("{scheme}://{host}"))
@@ -249,7 +253,7 @@ impl MediaObjects for S3Objects {
     }
 
     async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, MediaError> {
-        parse_name(name)
+        object_type(name)
             .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))?;
         let credentials = self.media.credentials.credentials().await?;
         let (scheme, host, path) = self.media.target(&format!("{MEDIA_PREFIX}{name}"));
@@ -282,7 +286,7 @@ impl MediaObjects for S3Objects {
     }
 
     async fn put(&self, name: &str, content_type: &str, bytes: &[u8]) -> Result<bool, MediaError> {
-        parse_name(name)
+        object_type(name)
             .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))?;
         let credentials = self.media.credentials.credentials().await?;
         let (scheme, host, path) = self.media.target(&format!("{MEDIA_PREFIX}{name}"));

@@ -9,7 +9,7 @@ use ring::hmac;
 
 use crate::ports::media::{
     CREATE_ONLY, MAX_IMAGE_BYTES, MediaError, MediaObjects, MediaStore, SignedUpload, UploadGrant,
-    parse_name,
+    object_type,
 };
 use crate::support::random::{self, NoEntropy};
 
@@ -63,6 +63,10 @@ impl LocalMedia {
 
 #[async_trait]
 impl MediaStore for LocalMedia {
+    fn public_base(&self) -> &str {
+        &self.base_url
+    }
+
     async fn sign_upload(
         &self,
         grant: &UploadGrant,
@@ -94,7 +98,7 @@ pub struct MediaDir {
 
 impl MediaDir {
     fn path(&self, name: &str) -> Result<std::path::PathBuf, MediaError> {
-        parse_name(name)
+        object_type(name)
             .map(|_| self.dir.join(name))
             .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))
     }
@@ -144,12 +148,17 @@ impl MediaObjects for MediaDir {
     async fn put(&self, name: &str, _content_type: &str, bytes: &[u8]) -> Result<bool, MediaError> {
         use std::io::Write;
         let path = self.path(name)?;
+        // A smaller copy's name has a directory of its own (`sized/`).
+        let (Some(dir), Some(file)) = (path.parent(), path.file_name()) else {
+            return Err(MediaError::Storage(format!("{name:?} is not a media name")));
+        };
         crate::support::private_files::ensure_dir(&self.dir)
+            .and_then(|()| crate::support::private_files::ensure_dir(dir))
             .map_err(|e| MediaError::Storage(e.to_string()))?;
         if std::fs::symlink_metadata(&path).is_ok() {
             return Ok(false);
         }
-        let tmp = self.dir.join(format!(".{name}.part"));
+        let tmp = dir.join(format!(".{}.part", file.to_string_lossy()));
         let _ = std::fs::remove_file(&tmp);
         let mut file = crate::support::private_files::create_new(&tmp)
             .map_err(|e| MediaError::Storage(e.to_string()))?;

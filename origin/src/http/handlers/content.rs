@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::http::caller::{Caller, author, is_owner, owner_only};
 use crate::http::request::{Request, etag, etag_matches};
 use crate::ports::Key;
+use crate::ports::media::{Sources, sources};
 use crate::repo::Stored;
 use crate::repo::content::{self as repo, Listed};
 use crate::usecases::app::App;
@@ -26,6 +27,31 @@ pub struct Representation<'a, T> {
     item: &'a T,
     #[serde(flatten)]
     rendered: Rendered,
+    #[serde(flatten)]
+    image: ImageSources,
+}
+
+/// The added field with the item's picture's size and smaller copies, when it
+/// is one of ours whose name declares its size (`ports::media::sources`).
+struct ImageSources(Option<(&'static str, Sources)>);
+
+impl ImageSources {
+    fn of<T: Content>(app: &App, item: &T) -> Self {
+        Self(item.image().and_then(|(name, url)| {
+            sources(url, app.renderer.media_base()).map(|found| (name, found))
+        }))
+    }
+}
+
+impl Serialize for ImageSources {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(usize::from(self.0.is_some())))?;
+        if let Some((name, sources)) = &self.0 {
+            map.serialize_entry(name, sources)?;
+        }
+        map.end()
+    }
 }
 
 /// The added HTML field, if the kind has one (a map of zero or one entry), its
@@ -51,6 +77,7 @@ pub async fn representation<'a, T: Content>(app: &App, item: &'a T) -> Represent
     Representation {
         item,
         rendered: Rendered(rendered),
+        image: ImageSources::of(app, item),
     }
 }
 
@@ -71,6 +98,7 @@ async fn representations<'a, T: Content>(app: &App, items: &[&'a T]) -> Vec<Repr
                 item.markdown()
                     .and_then(|(name, _)| html.next().map(|h| (name, h))),
             ),
+            image: ImageSources::of(app, item),
         })
         .collect()
 }

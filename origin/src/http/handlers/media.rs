@@ -7,19 +7,23 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::http::request::Request;
-use crate::ports::media::{IMAGE_TYPES, MAX_IMAGE_BYTES, MEDIA_PREFIX, UPLOAD_SECS, UploadGrant};
+use crate::ports::media::{
+    Dimensions, IMAGE_TYPES, MAX_IMAGE_BYTES, MEDIA_PREFIX, UPLOAD_SECS, UploadGrant, upload_name,
+};
 use crate::support::random;
 use crate::usecases::app::App;
 
 pub const CONTENT_TYPE: &str = "contentType";
 pub const SIZE: &str = "size";
+pub const WIDTH: &str = "width";
+pub const HEIGHT: &str = "height";
 
 pub async fn create_upload(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
     let media = app.media().ok_or_else(|| {
         tracing::info!("image uploads need MEDIA_BUCKET and MEDIA_URL");
         ApiError::NotFound
     })?;
-    let mut fields = request.json_fields(&[CONTENT_TYPE, SIZE])?;
+    let mut fields = request.json_fields(&[CONTENT_TYPE, SIZE, WIDTH, HEIGHT])?;
     let accepted = || {
         IMAGE_TYPES
             .iter()
@@ -53,9 +57,13 @@ pub async fn create_upload(app: &App, request: &Request) -> Result<ApiResponse, 
                 format!("is required: the file's size in bytes, 1 to {MAX_IMAGE_BYTES}"),
             )
         })?;
+    let dimensions = declared(fields.take(WIDTH), fields.take(HEIGHT))?;
     let now = Utc::now();
     let grant = UploadGrant {
-        key: format!("{MEDIA_PREFIX}{}.{extension}", random::token()?),
+        key: format!(
+            "{MEDIA_PREFIX}{}",
+            upload_name(&random::token()?, dimensions, extension)
+        ),
         content_type: content_type.to_string(),
         size,
         expires: now + chrono::Duration::seconds(UPLOAD_SECS),
@@ -77,4 +85,43 @@ pub async fn create_upload(app: &App, request: &Request) -> Result<ApiResponse, 
             "expiresAt": folio_shared::domain::Timestamp::from_utc(grant.expires),
         }),
     ))
+}
+
+/// The image's dimensions, when the uploader declares them (both or neither):
+/// they go into its name, so pages lay it out and pick its smaller copies
+/// without a lookup, and the copies' maker holds the file to them. Too large is
+/// refused here, before a byte is sent.
+fn declared(width: Option<Value>, height: Option<Value>) -> Result<Option<Dimensions>, ApiError> {
+    let side = |name: &'static str, value: Option<Value>| -> Result<Option<u32>, ApiError> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| (1..=crate::support::images::MAX_SIDE).contains(n))
+                .map(Some)
+                .ok_or_else(|| {
+                    FieldError::new(
+                        name,
+                        format!(
+                            "must be the image's {name} in pixels, 1 to {}",
+                            crate::support::images::MAX_SIDE
+                        ),
+                    )
+                    .into()
+                }),
+        }
+    };
+    match (side(WIDTH, width)?, side(HEIGHT, height)?) {
+        (None, None) => Ok(None),
+        (Some(width), Some(height)) => {
+            let dimensions = Dimensions { width, height };
+            match dimensions.refusal() {
+                Some(why) => Err(FieldError::new(WIDTH, why).into()),
+                None => Ok(Some(dimensions)),
+            }
+        }
+        (Some(_), None) => Err(FieldError::new(HEIGHT, "is required with width").into()),
+        (None, Some(_)) => Err(FieldError::new(WIDTH, "is required with height").into()),
+    }
 }

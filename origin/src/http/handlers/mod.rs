@@ -130,7 +130,7 @@ pub async fn handle(
                 &serde_json::json!({ "urls": hooks, "deliveries": deliveries }),
             ))
         }
-        RenderMarkdown => render::render(request).await,
+        RenderMarkdown => render::render(app, request).await,
         GetPreview => preview::read(app, matched.param("previewToken").unwrap_or("")).await,
         RevokePreview => preview::revoke(app, matched.param("previewToken").unwrap_or("")).await,
         Schedule(kind) => {
