@@ -1,7 +1,7 @@
 //! What ships, end to end: `dist/edge.zip` under the real `awslambdaric` and the
 //! origin `bootstrap` from `dist/origin.zip`, each behind a Runtime API served by
 //! this test, with the CloudFront stand-in between them, on the AWS adapters
-//! against moto. Run twice: with OAC's SigV4 value reaching the origin in
+//! against moto; and the media function from `dist/media.zip` on S3's events. Run twice: with OAC's SigV4 value reaching the origin in
 //! `Authorization`, and with no `Authorization` at all.
 //!
 //! `folio package all` must have built `dist/` first (`./scripts/test` does).
@@ -573,4 +573,105 @@ async fn the_shipped_origin_in_two_regions_answers_reads_while_the_home_one_is_d
         .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(requests(1), 3);
+}
+
+/// The media function as Lambda runs `provided.al2023`: `bootstrap` from
+/// `dist/media.zip` with the template's environment, invoked with S3's "Object
+/// Created" as EventBridge delivers it (`origin/fixtures/s3-object-created.json`),
+/// against a bucket on moto.
+#[tokio::test]
+async fn the_shipped_media_function_makes_an_uploads_smaller_copies_in_s3_on_moto() {
+    use crate::support::pictures::{picture, size_of};
+    use folio_origin::ports::media::{Dimensions, MediaObjects, content_name, smaller_name};
+    let media_zip = shipped("media.zip");
+    let moto = Moto::start();
+    let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let objects = crate::ports::moto_bucket(&moto, &fixture).await;
+    let bucket = objects.media.bucket.clone();
+
+    let task = unpack(&media_zip);
+    let api = RuntimeApi::start().await;
+    let child = Command::new(task.path().join("bootstrap"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "folio-media")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("MEDIA_BUCKET", &bucket)
+        .stdout(log(task.path()))
+        .stderr(log(task.path()))
+        .spawn()
+        .expect("the media bootstrap starts");
+    let mut running = Running(child);
+    ready(&api, task.path(), "media function", &mut running).await;
+
+    let event_for = |key: &str| {
+        let mut event: Value =
+            serde_json::from_str(include_str!("../origin/fixtures/s3-object-created.json"))
+                .unwrap();
+        event["detail"]["bucket"]["name"] = json!(bucket);
+        event["detail"]["object"]["key"] = json!(key);
+        event
+    };
+    let invoke = |event: Value| {
+        let api = &api;
+        async move {
+            match api.invoke(event, Duration::from_secs(30)).await {
+                Outcome::Response(value) => value,
+                Outcome::Error(error) => panic!("the media function failed: {error}"),
+            }
+        }
+    };
+
+    let size = Dimensions {
+        width: 1000,
+        height: 600,
+    };
+    let jpeg = picture("image/jpeg", size.width, size.height);
+    let name = content_name(&jpeg, "image/jpeg", Some(size)).unwrap();
+    assert!(objects.put(&name, "image/jpeg", &jpeg).await.unwrap());
+    let answer = invoke(event_for(&format!("media/{name}"))).await;
+    let copies = answer["copies"].as_array().expect("copies made").clone();
+    assert_eq!(copies.len(), 2, "{answer}");
+    for (width, height) in [(960, 576), (480, 288)] {
+        let copy = smaller_name(&name, width).unwrap();
+        let webp = objects
+            .get(&copy)
+            .await
+            .unwrap()
+            .expect("stored in the bucket");
+        assert_eq!(size_of(&webp), (width, height));
+        // Its own copy raises an event too, which it ignores.
+        let ignored = invoke(event_for(&format!("media/{copy}"))).await;
+        assert!(ignored["ignored"].is_string(), "{ignored}");
+    }
+
+    // Not the size it declared: refused, and done (nothing to retry).
+    let lying = content_name(
+        &jpeg,
+        "image/jpeg",
+        Some(Dimensions {
+            width: 10,
+            height: 6,
+        }),
+    )
+    .unwrap();
+    objects.put(&lying, "image/jpeg", &jpeg).await.unwrap();
+    let refused = invoke(event_for(&format!("media/{lying}"))).await;
+    assert!(
+        refused["refused"].as_str().unwrap().contains("declares"),
+        "{refused}"
+    );
+    // Storage that lacks the upload is an error, for Lambda to retry.
+    let missing = api
+        .invoke(
+            event_for("media/missing.100x100.png"),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(matches!(missing, Outcome::Error(_)), "{missing:?}");
 }

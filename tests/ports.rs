@@ -1296,7 +1296,7 @@ async fn the_data_directory_honours_the_media_objects_contract() {
 }
 
 /// A new, empty bucket on moto, by name.
-async fn new_moto_bucket(moto: &Moto) -> String {
+pub(crate) async fn new_moto_bucket(moto: &Moto) -> String {
     let bucket = format!("folio-media-{}", crate::support::moto::uuid_suffix());
     let created = reqwest::Client::new()
         .put(format!("{}/{bucket}", moto.endpoint))
@@ -1312,7 +1312,7 @@ async fn new_moto_bucket(moto: &Moto) -> String {
 }
 
 /// A bucket of its own on moto, and the S3 objects adapter on it.
-async fn moto_bucket(
+pub(crate) async fn moto_bucket(
     moto: &Moto,
     fixture: &AwsFixture,
 ) -> folio_origin::adapters::aws::s3::S3Objects {

@@ -13,6 +13,33 @@
   /// The image types uploads accept, as the API document lists them.
   const imageTypes = () => state.spec.components.schemas.UploadRequest.properties.contentType.enum;
 
+  /// The size an image shows at (EXIF orientation applied), read by the browser
+  /// itself; null when it cannot decode the file (the upload goes without one).
+  async function shownSize(file) {
+    if (typeof createImageBitmap !== "function") return null;
+    try {
+      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+      const size = { width: bitmap.width, height: bitmap.height };
+      bitmap.close();
+      return size;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /// What asking for an upload sends: the type and size, and the image's width
+  /// and height when known and within the document's limit, so the API names it
+  /// with them and readers' pages get its smaller copies.
+  function uploadRequest(file, size) {
+    const body = { contentType: file.type, size: file.size };
+    const limit = state.spec.components.schemas.UploadRequest.properties.width.maximum;
+    if (size && size.width >= 1 && size.height >= 1 && size.width <= limit && size.height <= limit) {
+      body.width = size.width;
+      body.height = size.height;
+    }
+    return body;
+  }
+
   function fieldControl(kind, field, value) {
     const { name, schema } = field;
     const id = `field-${name}`;
@@ -95,7 +122,7 @@
       if (!chosen) return;
       status.textContent = "Uploading…";
       try {
-        const r = await api("POST", "/v1/media/uploads", { body: { contentType: chosen.type, size: chosen.size } });
+        const r = await api("POST", "/v1/media/uploads", { body: uploadRequest(chosen, await shownSize(chosen)) });
         const put = await fetch(r.data.uploadUrl, { method: "PUT", headers: r.data.headers, body: chosen, credentials: "omit" });
         if (!put.ok) throw new ApiFailure(put.status, { message: "The image could not be stored; try again." });
         target.value = r.data.url;
@@ -335,5 +362,5 @@
     drawMeta();
   }
 
-  folio.editor = { render };
+  folio.editor = { render, uploadRequest };
 })(globalThis.folio = globalThis.folio || {});

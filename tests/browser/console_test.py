@@ -419,24 +419,42 @@ class ConsoleTests:
         wait_for(lambda: self.server.request("GET", f"/v1/blog/posts/{post_id}")[0] == 200,
                  "the scheduler to publish it", timeout=10)
 
-    def test_a_cover_image_is_uploaded_from_the_editor(self):
+    def test_a_cover_image_is_uploaded_from_the_editor_with_its_size_and_gets_smaller_copies(self):
+        import struct
+        import zlib
         self.signed_in()
         post_id = self.new_post("Post with a cover")
-        png = bytes.fromhex(
-            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-            "1f15c4890000000d49444154789c6300010000050001 0d0a2db40000000049454e44ae426082".replace(" ", ""))
+
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        width, height = 1000, 600
+        rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in (x % 256, y % 256, 128))
+                        for y in range(height))
+        png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+               + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
         path = self.server.dir / "cover.png"
         path.write_bytes(png)
         self.visible("#upload-coverImage").send_keys(str(path))
         self.text_in("#upload-coverImage-status", "Uploaded")
         url = self.browser.find_element(By.ID, "field-coverImage").get_attribute("value")
-        self.assertTrue(url.startswith(self.server.base + "/media/") and url.endswith(".png"), url)
+        # The browser read the picture's size, and the API named the upload with it.
+        self.assertTrue(url.startswith(self.server.base + "/media/") and url.endswith(".1000x600.png"), url)
         self.browser.find_element(By.ID, "save").click()
         self.text_in("#toast", "Saved")
         _, _, stored = self.server.request("GET", f"/v1/blog/posts/{post_id}", token=self.server.owner_token())
         self.assertEqual(stored["coverImage"], url)
+        self.assertEqual((stored["coverImageSources"]["width"], stored["coverImageSources"]["height"]), (1000, 600))
         with urllib.request.urlopen(url, timeout=10) as r:
             self.assertEqual((r.headers["Content-Type"], r.read()), ("image/png", png))
+        stem = url.rsplit("/", 1)[1].split(".")[0]
+
+        def made():
+            try:
+                with urllib.request.urlopen(f"{self.server.base}/media/sized/{stem}-960.webp", timeout=10) as r:
+                    return r.headers["Content-Type"] == "image/webp"
+            except urllib.error.HTTPError:
+                return False
+        wait_for(made, "the cover's 960 px copy", timeout=20)
 
     def test_a_concurrent_edit_is_a_conflict_and_the_owners_text_is_kept(self):
         self.signed_in()
