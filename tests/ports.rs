@@ -1187,7 +1187,34 @@ async fn media_objects_contract(media: &dyn folio_origin::ports::media::MediaObj
     for bad in ["../escape.png", "a/b.png", "x.svg"] {
         assert!(media.get(bad).await.is_err(), "{bad}");
         assert!(media.put(bad, "image/png", b"x").await.is_err(), "{bad}");
+        assert!(media.delete(bad).await.is_err(), "{bad}");
     }
+    // Listed with when it was made, for the sweep; removed, and removed again.
+    let copy = folio_origin::ports::media::smaller_name(&name, 480).unwrap();
+    assert!(
+        media
+            .put(&copy, "image/webp", b"RIFF0000WEBP")
+            .await
+            .unwrap()
+    );
+    let listed = media.list().await.unwrap();
+    for expected in [&name, &copy] {
+        let found = listed.iter().find(|o| &o.name == expected).expect("listed");
+        let age = chrono::Utc::now() - found.modified;
+        assert!(age.num_seconds().abs() < 120, "{expected} made {age} ago");
+    }
+    media.delete(&name).await.unwrap();
+    media.delete(&copy).await.unwrap();
+    assert_eq!(media.get(&name).await.unwrap(), None, "removed");
+    media.delete(&name).await.unwrap();
+    assert!(
+        !media
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .any(|o| o.name == name || o.name == copy)
+    );
 }
 
 /// An upload's smaller copies, over any media objects: WebP at each width

@@ -163,7 +163,8 @@ class Origin(unittest.TestCase):
             self.assertTrue(names, f"{statement['Sid']} names a resource")
             self.assertLessEqual(names, allowed_targets, f"{statement['Sid']} reaches {names}")
         sids = {s["Sid"] for s in flat}
-        self.assertEqual(sids, {"SingleTable", "SignImageUploads", "OwnerSignOutAndPassword", "InvalidateThisDistribution"})
+        self.assertEqual(sids, {"SingleTable", "SignImageUploads", "SweepUnlinkedImages", "ListImages",
+                                "OwnerSignOutAndPassword", "InvalidateThisDistribution"})
         for statement in RESOURCES["EdgeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
             self.assertTrue(all(a.startswith("logs:") for a in statement["Action"]))
 

@@ -86,6 +86,7 @@ async fn run(env: Env) -> Result<(), Error> {
                             "deliveries": report.deliveries,
                             "revisionsRemoved": report.swept.revisions,
                             "deletedItemsRemoved": report.swept.deleted_items,
+                            "unlinkedUploadsRemoved": report.media_swept.uploads,
                         })))
                     }
                     Invocation::Http(payload) => {

@@ -204,12 +204,11 @@ async fn run_scheduler(app: Arc<App>) {
     let sweeping = every_period(move || {
         let app = Arc::clone(&sweeper);
         async move {
-            unfaulted(folio_origin::usecases::scheduler::sweep(
-                &app,
-                chrono::Utc::now(),
-            ))
-            .await
-            .map(|_| ())
+            let now = chrono::Utc::now();
+            unfaulted(folio_origin::usecases::scheduler::sweep(&app, now)).await?;
+            unfaulted(folio_origin::usecases::media_sweep::sweep_daily(&app, now))
+                .await
+                .map(|_| ())
         }
     });
     tokio::join!(publishing, delivering, sweeping);
@@ -516,6 +515,11 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, CommandError> {
     folio_origin::support::private_files::ensure_dir(&media_dir)?;
     let local_media = Arc::new(LocalMedia::new(&base_url).map_err(|e| e.to_string())?);
     app.set_media(local_media.clone());
+    // The tick's daily sweep of unlinked uploads reads and removes these files.
+    app.set_media_objects(Arc::new(folio_origin::adapters::local::media::MediaDir {
+        dir: media_dir.clone(),
+        public_base: base_url.clone(),
+    }));
     if let Some(other) = &other_app {
         other.set_media(local_media.clone());
     }

@@ -1457,3 +1457,125 @@ async fn an_image_uploaded_with_its_size_gets_smaller_copies_and_pages_lay_it_ou
         403
     );
 }
+
+#[tokio::test]
+async fn uploads_no_item_links_to_are_swept_a_day_later_with_their_copies() {
+    use crate::support::pictures::picture;
+    use folio_origin::usecases::media_sweep::{Swept, sweep_orphans};
+    let s = TestServer::spawn().await;
+    // Uploads a 1000 × 600 PNG with its size; its URL once its copies are made.
+    let upload = |seed: u8| {
+        let s = &s;
+        async move {
+            let mut png = picture("image/png", 1000, 600);
+            png.push(seed);
+            let r = s
+                .owner(
+                    Method::POST,
+                    "/v1/media/uploads",
+                    Some(json!({ "contentType": "image/png", "size": png.len(), "width": 1000, "height": 600 })),
+                )
+                .await;
+            let put = reqwest::Client::new()
+                .put(r.body["uploadUrl"].as_str().unwrap())
+                .header("content-type", "image/png")
+                .header("if-none-match", "*")
+                .body(png)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(put.status(), 200);
+            let url = r.body["url"].as_str().unwrap().to_string();
+            let stem = url
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .split('.')
+                .next()
+                .unwrap()
+                .to_string();
+            fetched_when_made(&format!("{}/media/sized/{stem}-480.webp", s.base)).await;
+            (url, stem)
+        }
+    };
+    let (cover, _) = upload(1).await;
+    let (in_an_old_revision, _) = upload(2).await;
+    let (in_a_deleted_post, _) = upload(3).await;
+    let (never_linked, never_linked_stem) = upload(4).await;
+
+    let mut body = blog_body("Linked by its cover");
+    body["coverImage"] = json!(cover);
+    s.create("/v1/blog/posts", body).await;
+    // Linked by a path on this host in Markdown, then edited away: the revision keeps it.
+    let path = in_an_old_revision.trim_start_matches(&s.base).to_string();
+    let mut body = blog_body("Edited");
+    body["content"] = json!(format!("![then]({path})"));
+    let edited = s.create("/v1/blog/posts", body).await;
+    let r = s
+        .owner(
+            Method::PUT,
+            &format!("/v1/blog/posts/{}", edited["id"].as_str().unwrap()),
+            Some(json!({ "content": "No picture now." })),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let mut body = blog_body("Deleted, restorable for 30 days");
+    body["content"] = json!(format!("![gone]({in_a_deleted_post})"));
+    let deleted = s.create("/v1/blog/posts", body).await;
+    let r = s
+        .owner(
+            Method::DELETE,
+            &format!("/v1/blog/posts/{}", deleted["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert!(r.status == 204 || r.status == 200, "{}", r.status);
+
+    let app = &s.server.app;
+    let objects = app
+        .media_objects()
+        .expect("folio serve sweeps its media directory");
+    let now = chrono::Utc::now();
+    assert_eq!(
+        sweep_orphans(app.store.as_ref(), objects.as_ref(), now)
+            .await
+            .unwrap(),
+        Swept::default(),
+        "an upload less than a day old is kept, linked or not"
+    );
+    let tomorrow = now + chrono::Duration::hours(25);
+    assert_eq!(
+        sweep_orphans(app.store.as_ref(), objects.as_ref(), tomorrow)
+            .await
+            .unwrap(),
+        Swept {
+            uploads: 1,
+            copies: 2
+        }
+    );
+    let status = |url: String| async move { reqwest::get(url).await.unwrap().status().as_u16() };
+    assert_eq!(
+        status(never_linked.clone()).await,
+        403,
+        "the unlinked upload is gone"
+    );
+    assert_eq!(
+        status(format!(
+            "{}/media/sized/{never_linked_stem}-480.webp",
+            s.base
+        ))
+        .await,
+        403,
+        "and its copies"
+    );
+    for kept in [cover, in_an_old_revision, in_a_deleted_post] {
+        assert_eq!(status(kept.clone()).await, 200, "{kept} is linked");
+    }
+    assert_eq!(
+        sweep_orphans(app.store.as_ref(), objects.as_ref(), tomorrow)
+            .await
+            .unwrap(),
+        Swept::default(),
+        "nothing more to sweep"
+    );
+}

@@ -284,6 +284,33 @@ pub trait MediaObjects: Send + Sync {
     /// Creates `media/<name>`, never replacing one: `false` when it was there
     /// already (names are digests of the content, so it holds the same bytes).
     async fn put(&self, name: &str, content_type: &str, bytes: &[u8]) -> Result<bool, MediaError>;
+
+    /// Every object under `media/` that is ours (uploads and their copies), for
+    /// the sweep of uploads no item links to.
+    async fn list(&self) -> Result<Vec<StoredObject>, MediaError>;
+
+    /// Removes `media/<name>`; one that is not there is not an error.
+    async fn delete(&self, name: &str) -> Result<(), MediaError>;
+}
+
+/// An object under `media/`, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its name under `media/` (`object_type` knows it).
+    pub name: String,
+    pub modified: DateTime<Utc>,
+}
+
+/// The upload a smaller copy was made of: its stem (`sized/<stem>-<width>.webp`).
+pub fn copy_stem(name: &str) -> Option<&str> {
+    let copy = name.strip_prefix(SMALLER_DIR)?;
+    object_type(name)?;
+    Some(copy.strip_suffix(".webp")?.rsplit_once('-')?.0)
+}
+
+/// The stem of an upload's name (what its copies are named after).
+pub fn upload_stem(name: &str) -> Option<&str> {
+    parts(name).map(|p| p.stem)
 }
 
 /// Storage for uploaded images: S3 in production, the data directory locally.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use folio_shared::jwt::Verifier;
 
-use crate::ports::media::MediaStore;
+use crate::ports::media::{MediaObjects, MediaStore};
 use crate::ports::{IdentityProvider, Invalidator, Store};
 use crate::usecases::login_throttle::LoginThrottle;
 use crate::usecases::render::Renderer;
@@ -33,6 +33,11 @@ pub struct App {
     /// Where uploaded images go (unset: no uploads). Set once at start-up, by
     /// whoever knows the storage (the AWS wiring, or `folio serve`).
     media: std::sync::OnceLock<Arc<dyn MediaStore>>,
+    /// The uploaded images themselves, for the tick's sweep of those no item
+    /// links to (unset: no sweep).
+    media_objects: std::sync::OnceLock<Arc<dyn MediaObjects>>,
+    /// The UTC day this process last swept unlinked uploads (`media_sweep::sweep_daily`).
+    pub media_swept_on: std::sync::Mutex<Option<chrono::NaiveDate>>,
     /// Which post a slug last led to: a by-slug read then costs one read, not
     /// two (`repo::content::get_by_slug_cached` checks the post still has it).
     pub slugs: crate::repo::content::SlugCache,
@@ -90,6 +95,8 @@ impl App {
             site: None,
             webhooks: None,
             media: std::sync::OnceLock::new(),
+            media_objects: std::sync::OnceLock::new(),
+            media_swept_on: std::sync::Mutex::new(None),
             slugs: crate::repo::content::SlugCache::default(),
             search: crate::usecases::search::SearchIndexes::default(),
             representations: Default::default(),
@@ -114,6 +121,15 @@ impl App {
 
     pub fn media(&self) -> Option<&Arc<dyn MediaStore>> {
         self.media.get()
+    }
+
+    /// Sweeps unlinked uploads from `objects` (the same storage as `set_media`'s).
+    pub fn set_media_objects(&self, objects: Arc<dyn MediaObjects>) {
+        let _ = self.media_objects.set(objects);
+    }
+
+    pub fn media_objects(&self) -> Option<&Arc<dyn MediaObjects>> {
+        self.media_objects.get()
     }
 
     /// The same app, notifying `hooks` of public changes.

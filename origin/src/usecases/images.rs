@@ -8,6 +8,8 @@
 //! brings. The copies are created, never replaced (their names follow from the
 //! upload's, and an upload is never rewritten), so a second run for the same
 //! upload writes nothing.
+//!
+//! Uploads nothing links to are swept by the tick (`usecases::media_sweep`).
 
 use crate::ports::media::{
     Dimensions, MediaError, MediaObjects, SMALLER_TYPE, SMALLER_WIDTHS, declared_dimensions,

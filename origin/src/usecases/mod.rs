@@ -11,7 +11,8 @@
 //! - `portable`: the export format, and export and import over any store
 //! - `search`: ranked search over the published items
 //! - `render`: Markdown to sanitised HTML; `site`: the owner's frontend
-//! - `images`: an upload's smaller copies, made once after it is stored
+//! - `images`: an upload's smaller copies, made once after it is stored;
+//!   `media_sweep`: uploads nothing links to, removed a day later
 //! - `representations`: items as readers get them, kept by version
 //! - `tracking`: deduplicated visits and views, counted without storing an address;
 //!   `audience` (where a visit came from, on what) and `readership` (views, reads
@@ -24,6 +25,7 @@ pub mod audience;
 pub mod error;
 pub mod images;
 pub mod login_throttle;
+pub mod media_sweep;
 pub mod portable;
 pub mod publishing;
 pub mod readership;

@@ -35,6 +35,8 @@ pub struct TickReport {
     pub deliveries: usize,
     /// Old revisions and expired deleted items this tick removed.
     pub swept: history::Swept,
+    /// Uploads no item links to, and their copies, this tick removed.
+    pub media_swept: crate::usecases::media_sweep::Swept,
 }
 
 async fn publish_due_of<T: Content>(
@@ -100,6 +102,14 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, UseCaseEr
     )
     .await?;
     report.swept = sweep(app, now).await?;
+    // The day's sweep of unlinked uploads fails alone: publishing went out, and
+    // the next tick tries the sweep again.
+    report.media_swept = crate::usecases::media_sweep::sweep_daily(app, now)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "the sweep of unlinked uploads failed");
+            Default::default()
+        });
     Ok(report)
 }
 

@@ -418,7 +418,12 @@ impl Aws {
             .with_webhooks(settings.webhooks.clone().map(Webhooks::new).transpose()?),
         );
         if let (Some(media), Some(credentials)) = (&settings.media, sdk.credentials_provider()) {
-            app.set_media(Arc::new(media.s3(&settings.region, credentials)?));
+            app.set_media(Arc::new(media.s3(&settings.region, credentials.clone())?));
+            // The tick's daily sweep of unlinked uploads (usecases::images).
+            let objects =
+                crate::adapters::aws::s3::S3Objects::new(media.s3(&settings.region, credentials)?)
+                    .map_err(|e| StartError::MediaClient(e.to_string()))?;
+            app.set_media_objects(Arc::new(objects));
         }
         Ok(Self {
             app,

@@ -56,4 +56,6 @@ pub enum StartError {
     Jwks(#[from] JwksError),
     #[error("setting AWS_ENDPOINT_URL is invalid: {0}")]
     MediaEndpoint(String),
+    #[error("the S3 client for images cannot be built: {0}")]
+    MediaClient(String),
 }

@@ -17,7 +17,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::ports::media::{
     CREATE_ONLY, MAX_IMAGE_BYTES, MEDIA_PREFIX, MediaError, MediaObjects, MediaStore, SignedUpload,
-    UPLOAD_SECS, UploadGrant, object_type,
+    StoredObject, UPLOAD_SECS, UploadGrant, object_type,
 };
 
 /// AWS credentials for signing (the origin's role in Lambda).
@@ -78,6 +78,31 @@ pub fn presign(
     now: DateTime<Utc>,
     expires_secs: i64,
 ) -> String {
+    presign_query(
+        credentials,
+        region,
+        method,
+        target,
+        &[],
+        headers,
+        now,
+        expires_secs,
+    )
+}
+
+/// `presign` of a request with its own query parameters (a bucket listing's),
+/// signed with the rest, sorted.
+#[allow(clippy::too_many_arguments)]
+pub fn presign_query(
+    credentials: &AwsCredentials,
+    region: &str,
+    method: &str,
+    target: &Target<'_>,
+    parameters: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    now: DateTime<Utc>,
+    expires_secs: i64,
+) -> String {
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
     let date = &amz_date[..8];
     let scope = format!("{date}/{region}/s3/aws4_request");
@@ -99,6 +124,7 @@ pub fn presign(
     if let Some(token) = &credentials.session_token {
         query.push(("X-Amz-Security-Token", token.clone()));
     }
+    query.extend(parameters.iter().map(|(k, v)| (*k, v.to_string())));
     query.sort();
     let canonical_query = query
         .iter()
@@ -317,6 +343,130 @@ impl MediaObjects for S3Objects {
             ))),
         }
     }
+
+    /// `ListObjectsV2` under `media/`, page by page ("ListObjectsV2", Amazon S3
+    /// API Reference): the origin's role may list that prefix only.
+    async fn list(&self) -> Result<Vec<StoredObject>, MediaError> {
+        let credentials = self.media.credentials.credentials().await?;
+        let (scheme, host, path) = self.media.target("");
+        let target = Target {
+            scheme: &scheme,
+            host: &host,
+            path: &path,
+        };
+        let mut objects = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut parameters = vec![("list-type", "2"), ("prefix", MEDIA_PREFIX)];
+            if let Some(token) = &token {
+                parameters.push(("continuation-token", token));
+            }
+            let url = presign_query(
+                &credentials,
+                &self.media.region,
+                "GET",
+                &target,
+                &parameters,
+                &[],
+                Utc::now(),
+                300,
+            );
+            let request = http::Request::get(url)
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| MediaError::Storage(e.to_string()))?;
+            let (status, body) = self.send(request).await?;
+            let text = String::from_utf8_lossy(&body);
+            if !status.is_success() {
+                return Err(MediaError::Storage(format!(
+                    "LIST {MEDIA_PREFIX}: {status} {}",
+                    &text[..text.len().min(200)]
+                )));
+            }
+            let page = listing(&text);
+            objects.extend(page.objects);
+            match page.next {
+                Some(next) => token = Some(next),
+                None => return Ok(objects),
+            }
+        }
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), MediaError> {
+        object_type(name)
+            .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))?;
+        let credentials = self.media.credentials.credentials().await?;
+        let (scheme, host, path) = self.media.target(&format!("{MEDIA_PREFIX}{name}"));
+        let target = Target {
+            scheme: &scheme,
+            host: &host,
+            path: &path,
+        };
+        let url = presign(
+            &credentials,
+            &self.media.region,
+            "DELETE",
+            &target,
+            &[],
+            Utc::now(),
+            300,
+        );
+        let request = http::Request::delete(url)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| MediaError::Storage(e.to_string()))?;
+        match self.send(request).await? {
+            // S3 answers 204 whether or not the key was there.
+            (status, _) if status.is_success() || status == http::StatusCode::NOT_FOUND => Ok(()),
+            (status, body) => Err(MediaError::Storage(format!(
+                "DELETE {name}: {status} {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ))),
+        }
+    }
+}
+
+/// One page of a `ListObjectsV2` answer.
+struct Listing {
+    objects: Vec<StoredObject>,
+    next: Option<String>,
+}
+
+/// The text between the first `<tag>` and `</tag>` of `xml` at or after `from`,
+/// and where it ends.
+fn element<'a>(xml: &'a str, tag: &str, from: usize) -> Option<(&'a str, usize)> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = from + xml[from..].find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    Some((&xml[start..end], end + close.len()))
+}
+
+/// The objects of a `ListObjectsV2` page whose keys are media names (ours are
+/// plain `[A-Za-z0-9_./-]`, so nothing in them is escaped), and the token of the
+/// next page when it is truncated.
+fn listing(xml: &str) -> Listing {
+    let mut objects = Vec::new();
+    let mut at = 0;
+    while let Some((contents, end)) = element(xml, "Contents", at) {
+        at = end;
+        let key = element(contents, "Key", 0).map(|(k, _)| k);
+        let modified = element(contents, "LastModified", 0)
+            .and_then(|(m, _)| DateTime::parse_from_rfc3339(m).ok())
+            .map(|m| m.with_timezone(&Utc));
+        if let (Some(name), Some(modified)) =
+            (key.and_then(|k| k.strip_prefix(MEDIA_PREFIX)), modified)
+            && object_type(name).is_some()
+        {
+            objects.push(StoredObject {
+                name: name.to_string(),
+                modified,
+            });
+        }
+    }
+    let truncated = element(xml, "IsTruncated", 0).is_some_and(|(t, _)| t == "true");
+    let next = element(xml, "NextContinuationToken", 0)
+        .map(|(t, _)| t.replace("&amp;", "&"))
+        .filter(|_| truncated);
+    Listing { objects, next }
 }
 
 #[cfg(test)]
@@ -327,6 +477,32 @@ mod tests {
     /// `S3SigV4QueryAuth`, its clock fixed, `If-None-Match: *` among the headers)
     /// has this signature: ours must agree byte for byte. (botocore lists the
     /// query in another order; the signature covers it sorted.)
+    #[test]
+    fn a_listing_page_gives_our_objects_and_the_next_pages_token() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>media/</Prefix>
+<KeyCount>3</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>
+<Contents><Key>media/abc.1200x800.png</Key><LastModified>2026-12-04T10:00:00.000Z</LastModified><Size>5</Size></Contents>
+<Contents><Key>media/sized/abc-480.webp</Key><LastModified>2026-12-04T10:00:01.000Z</LastModified></Contents>
+<Contents><Key>media/not ours.txt</Key><LastModified>2026-12-04T10:00:01.000Z</LastModified></Contents>
+<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken></ListBucketResult>"#;
+        let page = listing(xml);
+        let names: Vec<&str> = page.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, vec!["abc.1200x800.png", "sized/abc-480.webp"]);
+        assert_eq!(
+            page.objects[0].modified.to_rfc3339(),
+            "2026-12-04T10:00:00+00:00"
+        );
+        assert_eq!(
+            page.next.as_deref(),
+            Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=")
+        );
+        assert_eq!(
+            listing(&xml.replace("<IsTruncated>true", "<IsTruncated>false")).next,
+            None
+        );
+    }
+
     #[test]
     fn presigned_puts_match_botocore() {
         let credentials = AwsCredentials {

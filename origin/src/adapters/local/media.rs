@@ -8,8 +8,8 @@ use folio_shared::digest::{hex, unhex};
 use ring::hmac;
 
 use crate::ports::media::{
-    CREATE_ONLY, MAX_IMAGE_BYTES, MediaError, MediaObjects, MediaStore, SignedUpload, UploadGrant,
-    object_type,
+    CREATE_ONLY, MAX_IMAGE_BYTES, MediaError, MediaObjects, MediaStore, SMALLER_DIR, SignedUpload,
+    StoredObject, UploadGrant, object_type,
 };
 use crate::support::random::{self, NoEntropy};
 
@@ -177,6 +177,50 @@ impl MediaObjects for MediaDir {
                 path.display()
             ))),
         }
+    }
+
+    async fn list(&self) -> Result<Vec<StoredObject>, MediaError> {
+        let mut all = self.listed(&self.dir, "")?;
+        all.extend(self.listed(&self.dir.join(SMALLER_DIR), SMALLER_DIR)?);
+        Ok(all)
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), MediaError> {
+        match std::fs::remove_file(self.path(name)?) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(MediaError::Storage(format!("cannot remove {name}: {e}"))),
+        }
+    }
+}
+
+impl MediaDir {
+    /// The files of one directory whose names (`prefix` + file name) are ours.
+    fn listed(&self, dir: &std::path::Path, prefix: &str) -> Result<Vec<StoredObject>, MediaError> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(MediaError::Storage(format!(
+                    "cannot list {}: {e}",
+                    dir.display()
+                )));
+            }
+        };
+        let mut out = Vec::new();
+        for entry in entries.flatten() {
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.file_type().is_file() || object_type(&name).is_none() {
+                continue;
+            }
+            let modified = meta
+                .modified()
+                .map(DateTime::<Utc>::from)
+                .map_err(|e| MediaError::Storage(e.to_string()))?;
+            out.push(StoredObject { name, modified });
+        }
+        Ok(out)
     }
 }
 
