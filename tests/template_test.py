@@ -91,7 +91,7 @@ class MediaFunction(unittest.TestCase):
         self.assertEqual(media["Architectures"], ["x86_64"])
         self.assertEqual(media["CodeUri"], "dist/media.zip")
         self.assertEqual(refs(media["Environment"]["Variables"]["MEDIA_BUCKET"]), {"MediaBucket"})
-        # A 40-megapixel image is 160 MB as RGBA (origin/src/support/images.rs).
+        # A 36-megapixel image is 144 MB as RGBA (origin/src/support/images.rs).
         self.assertGreaterEqual(media["MemorySize"], 512)
 
     def test_the_bucket_sends_its_events_to_eventbridge_not_to_the_function(self):

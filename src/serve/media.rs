@@ -249,7 +249,7 @@ fn make_smaller_copies(site: &MediaSite, name: &str) {
         public_base: site.media.public_base().to_string(),
     };
     let name = name.to_string();
-    // One image at a time: a 40-megapixel one takes 160 MB while it is made
+    // One image at a time: a 36-megapixel one takes 144 MB while it is made
     // smaller, and a burst of uploads should not take that many times over.
     static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
     tokio::spawn(async move {

@@ -300,11 +300,11 @@ test("a custom range of two dates becomes the API's days and offset, and a wrong
 test("an upload declares the image's size when the browser read one within the document's limit", () => {
   const { uploadRequest } = folio.editor;
   folio.api.state.spec = { components: { schemas: { UploadRequest: { properties: {
-    contentType: { enum: ["image/png"] }, width: { maximum: 12000 }, height: { maximum: 12000 } } } } } };
+    contentType: { enum: ["image/png"] }, width: { maximum: 6000 }, height: { maximum: 6000 } } } } } };
   const file = { type: "image/png", size: 1234 };
   assert.deepEqual(uploadRequest(file, { width: 1200, height: 800 }),
     { contentType: "image/png", size: 1234, width: 1200, height: 800 });
   assert.deepEqual(uploadRequest(file, null), { contentType: "image/png", size: 1234 });
-  assert.deepEqual(uploadRequest(file, { width: 20000, height: 10 }), { contentType: "image/png", size: 1234 });
+  assert.deepEqual(uploadRequest(file, { width: 6001, height: 10 }), { contentType: "image/png", size: 1234 });
   assert.deepEqual(uploadRequest(file, { width: 0, height: 0 }), { contentType: "image/png", size: 1234 });
 });

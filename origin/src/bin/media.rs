@@ -3,8 +3,8 @@
 //! EventBridge (`folio_origin::events`); what it writes under `media/sized/`
 //! raises events too, which it ignores.
 //!
-//! Its own function, not the origin's: decoding a 40-megapixel photograph needs
-//! about 160 MB and a few hundred milliseconds, which the origin's 256 MB and
+//! Its own function, not the origin's: decoding a 36-megapixel photograph needs
+//! about 144 MB and a few hundred milliseconds, which the origin's 256 MB and
 //! its size budget (issue 33) should not carry for every request.
 //!
 //! An upload's own fault (not an image, not the size its name declares, too

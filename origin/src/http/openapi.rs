@@ -1004,11 +1004,17 @@ fn schemas() -> Value {
         "ScheduleRequest": { "type": "object", "required": [PUBLISH_AT], "additionalProperties": false, "properties": {
             PUBLISH_AT: { "type": "string", "format": "date-time",
                 "description": "When to publish: an RFC 3339 date-time (any offset; kept in UTC to the second). A time already past is due: the next tick publishes it." } } },
-        "UploadRequest": { "type": "object", "required": [media_handler::CONTENT_TYPE, media_handler::SIZE], "additionalProperties": false, "properties": {
+        "UploadRequest": { "type": "object", "required": [media_handler::CONTENT_TYPE, media_handler::SIZE], "additionalProperties": false,
+            // Width and height come together, or neither.
+            "anyOf": [
+                { "required": [media_handler::WIDTH, media_handler::HEIGHT] },
+                { "not": { "anyOf": [{ "required": [media_handler::WIDTH] }, { "required": [media_handler::HEIGHT] }] } }
+            ],
+            "properties": {
             media_handler::CONTENT_TYPE: { "type": "string", "enum": IMAGE_TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>() },
             media_handler::SIZE: { "type": "integer", "minimum": 1, "maximum": MAX_IMAGE_BYTES, "description": "The file's exact size in bytes" },
             media_handler::WIDTH: { "type": "integer", "minimum": 1, "maximum": MAX_SIDE,
-                "description": format!("The image's width in pixels as shown (EXIF orientation applied), with height; at most {} megapixels in all. Declared, the image's URL carries its size: pages get width, height and a srcset of its smaller WebP copies (made after the upload for PNG, JPEG and WebP); an upload that is not the size declared gets no copies", MAX_PIXELS / 1_000_000) },
+                "description": format!("The image's width in pixels as shown (EXIF orientation applied), with height ({} megapixels at most). Declared, the image's URL carries its size: pages get width, height and a srcset of its smaller WebP copies (made after the upload for PNG, JPEG and WebP); an upload that is not the size declared gets no copies", MAX_PIXELS / 1_000_000) },
             media_handler::HEIGHT: { "type": "integer", "minimum": 1, "maximum": MAX_SIDE,
                 "description": "The image's height in pixels as shown, with width" } } },
         "Upload": { "type": "object", "required": ["uploadUrl", "method", "headers", "url", "key", "expiresAt"], "properties": {

@@ -24,11 +24,13 @@ pub struct Dimensions {
     pub height: u32,
 }
 
-/// The longest side accepted.
-pub const MAX_SIDE: u32 = 12_000;
-/// The most pixels accepted: 40 megapixels (a 7,680 × 5,120 photograph is 39.3),
-/// 160 MB as RGBA while it is made smaller.
-pub const MAX_PIXELS: u64 = 40_000_000;
+/// The longest side accepted: a 24-megapixel camera's 6,000 × 4,000 fits.
+pub const MAX_SIDE: u32 = 6_000;
+/// The most pixels accepted: 36 megapixels, 144 MB as RGBA while it is made
+/// smaller. It is `MAX_SIDE` squared, so the document's per-side maximum is the
+/// whole rule: any size within it is accepted (a request valid by the document
+/// is never refused for its area).
+pub const MAX_PIXELS: u64 = MAX_SIDE as u64 * MAX_SIDE as u64;
 /// WebP quality of the smaller copies (libwebp's 0–100 scale; 80 is its
 /// "photo" preset's default).
 pub const QUALITY: f32 = 80.0;
@@ -275,7 +277,7 @@ pub mod tests {
 
     #[test]
     fn a_decompression_bomb_is_refused_on_its_header() {
-        for (w, h) in [(100_000, 100_000), (12_001, 10), (8_000, 8_000)] {
+        for (w, h) in [(100_000, 100_000), (6_001, 10), (8_000, 8_000)] {
             let bomb = png_header(w, h);
             assert!(
                 matches!(dimensions(&bomb, "image/png"), Err(ImageError::TooLarge(_))),

@@ -94,7 +94,7 @@ pub async fn create_upload(app: &App, request: &Request) -> Result<ApiResponse, 
 fn declared(width: Option<Value>, height: Option<Value>) -> Result<Option<Dimensions>, ApiError> {
     let side = |name: &'static str, value: Option<Value>| -> Result<Option<u32>, ApiError> {
         match value {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(v) => v
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
