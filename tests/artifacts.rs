@@ -91,6 +91,33 @@ impl Drop for Running {
     }
 }
 
+/// `bootstrap` of an unpacked `provided.al2023` zip as Lambda starts it: only
+/// the runtime's variables (the Runtime API, the function's name, memory and
+/// version, its Region) and credentials for moto at `moto`; its output beside it.
+fn provided(
+    task: &Path,
+    api: &RuntimeApi,
+    moto: &Moto,
+    name: &str,
+    memory_mb: &str,
+    region: &str,
+) -> Command {
+    let mut command = Command::new(task.join("bootstrap"));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", region)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .stdout(log(task))
+        .stderr(log(task));
+    command
+}
+
 /// The origin as Lambda runs `provided.al2023`: `bootstrap` from the zip, with the
 /// template's environment.
 fn start_origin(task: &Path, api: &RuntimeApi, moto: &Moto, fixture: &AwsFixture) -> Running {
@@ -107,24 +134,13 @@ fn start_origin_in(
     region: &str,
 ) -> Running {
     let s = &fixture.settings;
-    let child = Command::new(task.join("bootstrap"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "folio-origin")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", region)
+    let child = provided(task, api, moto, "folio-origin", "256", region)
         .env("HOME_REGION", REGION)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
         .env("FOLIO_ADAPTERS", "aws")
         .env("TABLE_NAME", &s.table_name)
         .env("USER_POOL_ID", &s.user_pool_id)
         .env("USER_POOL_CLIENT_ID", &s.client_id)
         .env("JWKS_URL", &s.jwks_url)
-        .stdout(log(task))
-        .stderr(log(task))
         .spawn()
         .expect("the origin bootstrap starts");
     Running(child)
@@ -591,19 +607,8 @@ async fn the_shipped_media_function_makes_an_uploads_smaller_copies_in_s3_on_mot
 
     let task = unpack(&media_zip);
     let api = RuntimeApi::start().await;
-    let child = Command::new(task.path().join("bootstrap"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "folio-media")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", REGION)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+    let child = provided(task.path(), &api, &moto, "folio-media", "1024", REGION)
         .env("MEDIA_BUCKET", &bucket)
-        .stdout(log(task.path()))
-        .stderr(log(task.path()))
         .spawn()
         .expect("the media bootstrap starts");
     let mut running = Running(child);

@@ -1290,6 +1290,43 @@ async fn fetched_when_made(url: &str) -> Vec<u8> {
     }
 }
 
+/// Uploads `bytes` as the console does, declaring `width` × `height`: the
+/// grant (asserted 201), then the PUT (asserted 200). The grant's answer, and the
+/// stem of the image's name (what its copies are named after).
+async fn upload_declaring(
+    s: &TestServer,
+    content_type: &str,
+    bytes: Vec<u8>,
+    (width, height): (u32, u32),
+) -> (Resp, String) {
+    let grant = s
+        .owner(
+            Method::POST,
+            "/v1/media/uploads",
+            Some(json!({ "contentType": content_type, "size": bytes.len(), "width": width, "height": height })),
+        )
+        .await;
+    assert_eq!(grant.status, 201, "{}", grant.body);
+    let put = reqwest::Client::new()
+        .put(grant.body["uploadUrl"].as_str().unwrap())
+        .header("content-type", content_type)
+        .header("if-none-match", "*")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let stem = grant.body["key"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("media/")
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    (grant, stem)
+}
+
 #[tokio::test]
 async fn an_image_uploaded_with_its_size_gets_smaller_copies_and_pages_lay_it_out() {
     use crate::support::pictures::{picture, size_of};
@@ -1308,35 +1345,14 @@ async fn an_image_uploaded_with_its_size_gets_smaller_copies_and_pages_lay_it_ou
     }
 
     let jpeg = picture("image/jpeg", 1200, 800);
-    let r = ask(
-        json!({ "contentType": "image/jpeg", "size": jpeg.len(), "width": 1200, "height": 800 }),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let (r, stem) = upload_declaring(&s, "image/jpeg", jpeg.clone(), (1200, 800)).await;
     s.conforms(&r, "post", "/media/uploads").await;
     let url = r.body["url"].as_str().unwrap().to_string();
     assert!(
         url.ends_with(".1200x800.jpg"),
         "the name carries the size: {url}"
     );
-    let put = reqwest::Client::new()
-        .put(r.body["uploadUrl"].as_str().unwrap())
-        .header("content-type", "image/jpeg")
-        .header("if-none-match", "*")
-        .body(jpeg.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
 
-    let stem = url
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('.')
-        .next()
-        .unwrap()
-        .to_string();
     let copy = |width: u32| format!("{}/media/sized/{stem}-{width}.webp", s.base);
     for (width, height) in [(960, 640), (480, 320)] {
         let webp = fetched_when_made(&copy(width)).await;
@@ -1428,26 +1444,7 @@ async fn an_image_uploaded_with_its_size_gets_smaller_copies_and_pages_lay_it_ou
     // over to the image itself in no browser, so the declared size must be right:
     // the console reads it from the file.
     let png = picture("image/png", 600, 400);
-    let r =
-        ask(json!({ "contentType": "image/png", "size": png.len(), "width": 1000, "height": 400 }))
-            .await;
-    let put = reqwest::Client::new()
-        .put(r.body["uploadUrl"].as_str().unwrap())
-        .header("content-type", "image/png")
-        .header("if-none-match", "*")
-        .body(png)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
-    let lying_stem = r.body["key"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("media/")
-        .split('.')
-        .next()
-        .unwrap()
-        .to_string();
+    let (_, lying_stem) = upload_declaring(&s, "image/png", png, (1000, 400)).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(
         reqwest::get(format!("{}/media/sized/{lying_stem}-480.webp", s.base))
@@ -1469,31 +1466,8 @@ async fn uploads_no_item_links_to_are_swept_a_day_later_with_their_copies() {
         async move {
             let mut png = picture("image/png", 1000, 600);
             png.push(seed);
-            let r = s
-                .owner(
-                    Method::POST,
-                    "/v1/media/uploads",
-                    Some(json!({ "contentType": "image/png", "size": png.len(), "width": 1000, "height": 600 })),
-                )
-                .await;
-            let put = reqwest::Client::new()
-                .put(r.body["uploadUrl"].as_str().unwrap())
-                .header("content-type", "image/png")
-                .header("if-none-match", "*")
-                .body(png)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(put.status(), 200);
-            let url = r.body["url"].as_str().unwrap().to_string();
-            let stem = url
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .split('.')
-                .next()
-                .unwrap()
-                .to_string();
+            let (grant, stem) = upload_declaring(s, "image/png", png, (1000, 600)).await;
+            let url = grant.body["url"].as_str().unwrap().to_string();
             fetched_when_made(&format!("{}/media/sized/{stem}-480.webp", s.base)).await;
             (url, stem)
         }

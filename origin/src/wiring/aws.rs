@@ -104,8 +104,15 @@ impl MediaSettings {
         Ok(Some(Self {
             bucket,
             public_base: public_base.trim_end_matches('/').to_string(),
-            endpoint: optional(&AWS_ENDPOINT_URL_S3).or_else(|| optional(&AWS_ENDPOINT_URL)),
+            endpoint: Self::endpoint(env),
         }))
+    }
+
+    /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`: S3 elsewhere (moto).
+    fn endpoint(env: &Env) -> Option<String> {
+        env.get(&AWS_ENDPOINT_URL_S3)
+            .or_else(|| env.get(&AWS_ENDPOINT_URL))
+            .map(String::from)
     }
 
     /// The bucket, signing with the SDK's credentials (the Lambda's role, or the
@@ -151,13 +158,12 @@ impl MediaFunctionSettings {
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing));
         }
-        let optional = |setting| env.get(setting).map(String::from);
         Ok(Self {
             region: env.get(&AWS_REGION).unwrap_or_default().to_string(),
             media: MediaSettings {
                 bucket: env.get(&MEDIA_BUCKET).unwrap_or_default().to_string(),
-                public_base: optional(&MEDIA_URL).unwrap_or_default(),
-                endpoint: optional(&AWS_ENDPOINT_URL_S3).or_else(|| optional(&AWS_ENDPOINT_URL)),
+                public_base: env.get(&MEDIA_URL).unwrap_or_default().to_string(),
+                endpoint: MediaSettings::endpoint(env),
             },
             log_filter: env.get(&RUST_LOG).unwrap_or(RUST_LOG.default).to_string(),
         })

@@ -270,15 +270,13 @@ impl S3Objects {
             .await
             .map_err(|_| MediaError::Storage("S3 did not answer within 60 s".into()))?
     }
-}
 
-#[async_trait]
-impl MediaObjects for S3Objects {
-    fn public_base(&self) -> &str {
-        &self.media.public_base
-    }
-
-    async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, MediaError> {
+    /// A presigned `method` without a body on `media/<name>` (a name of ours), sent.
+    async fn send_to_object(
+        &self,
+        method: http::Method,
+        name: &str,
+    ) -> Result<(http::StatusCode, Bytes), MediaError> {
         object_type(name)
             .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))?;
         let credentials = self.media.credentials.credentials().await?;
@@ -291,16 +289,29 @@ impl MediaObjects for S3Objects {
         let url = presign(
             &credentials,
             &self.media.region,
-            "GET",
+            method.as_str(),
             &target,
             &[],
             Utc::now(),
             300,
         );
-        let request = http::Request::get(url)
+        let request = http::Request::builder()
+            .method(method)
+            .uri(url)
             .body(Full::new(Bytes::new()))
             .map_err(|e| MediaError::Storage(e.to_string()))?;
-        match self.send(request).await? {
+        self.send(request).await
+    }
+}
+
+#[async_trait]
+impl MediaObjects for S3Objects {
+    fn public_base(&self) -> &str {
+        &self.media.public_base
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, MediaError> {
+        match self.send_to_object(http::Method::GET, name).await? {
             (status, body) if status.is_success() => Ok(Some(body.to_vec())),
             // Without s3:ListBucket a missing key is 403 (the origin's role has none).
             (http::StatusCode::NOT_FOUND | http::StatusCode::FORBIDDEN, _) => Ok(None),
@@ -392,28 +403,7 @@ impl MediaObjects for S3Objects {
     }
 
     async fn delete(&self, name: &str) -> Result<(), MediaError> {
-        object_type(name)
-            .ok_or_else(|| MediaError::Storage(format!("{name:?} is not a media name")))?;
-        let credentials = self.media.credentials.credentials().await?;
-        let (scheme, host, path) = self.media.target(&format!("{MEDIA_PREFIX}{name}"));
-        let target = Target {
-            scheme: &scheme,
-            host: &host,
-            path: &path,
-        };
-        let url = presign(
-            &credentials,
-            &self.media.region,
-            "DELETE",
-            &target,
-            &[],
-            Utc::now(),
-            300,
-        );
-        let request = http::Request::delete(url)
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| MediaError::Storage(e.to_string()))?;
-        match self.send(request).await? {
+        match self.send_to_object(http::Method::DELETE, name).await? {
             // S3 answers 204 whether or not the key was there.
             (status, _) if status.is_success() || status == http::StatusCode::NOT_FOUND => Ok(()),
             (status, body) => Err(MediaError::Storage(format!(
