@@ -404,7 +404,8 @@ impl MediaObjects for S3Objects {
 
     async fn delete(&self, name: &str) -> Result<(), MediaError> {
         match self.send_to_object(http::Method::DELETE, name).await? {
-            // S3 answers 204 whether or not the key was there.
+            // S3 answers 204 whether or not the key was there ("DeleteObject",
+            // Amazon S3 API Reference).
             (status, _) if status.is_success() || status == http::StatusCode::NOT_FOUND => Ok(()),
             (status, body) => Err(MediaError::Storage(format!(
                 "DELETE {name}: {status} {}",
