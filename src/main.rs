@@ -458,16 +458,29 @@ async fn package_command(
     edge: &EdgePackageArgs,
     options: &PackageOptions,
 ) -> Result<(), CommandError> {
+    let mut origin = options.build(&options.origin_binary);
+    let mut media = options.build(&options.media_binary);
+    let mut edge_build = options.build(&options.edge_binary);
+    if matches!(what, PackageWhat::All) {
+        // The edge's settings are checked before minutes of building.
+        edge.settings()?;
+        (origin, media, edge_build) = folio::package::build_all(&origin, &media, &edge_build)?;
+    }
     if matches!(what, PackageWhat::All | PackageWhat::Origin) {
-        folio::package::origin(&options.build(&options.origin_binary), &options.dist)?;
+        folio::package::origin(&origin, &options.dist)?;
     }
     if matches!(what, PackageWhat::All | PackageWhat::Media) {
-        folio::package::media(&options.build(&options.media_binary), &options.dist)?;
+        folio::package::media(&media, &options.dist)?;
     }
     if matches!(what, PackageWhat::All | PackageWhat::Edge) {
         let settings = edge.settings()?;
-        let build = options.build(&options.edge_binary);
-        folio::package::edge(&settings, edge.jwks_file.as_deref(), &build, &options.dist).await?;
+        folio::package::edge(
+            &settings,
+            edge.jwks_file.as_deref(),
+            &edge_build,
+            &options.dist,
+        )
+        .await?;
     }
     Ok(())
 }
