@@ -1315,6 +1315,69 @@ async fn a_visit_adds_its_source_campaign_country_and_device_to_the_days_audienc
     ] {
         assert!(!stored.contains(secret), "{secret:?} was stored");
     }
+
+    // Narrowed to one value of a table, every other table counts only the visits
+    // that had it, and so does the period's visitors.
+    let s = &s;
+    let narrowed = |filter: serde_json::Value| {
+        let q: String =
+            url::form_urlencoded::byte_serialize(filter.to_string().as_bytes()).collect();
+        let path = format!("/v1/visitors/audience?days=7&q={q}");
+        async move { s.get(&path, Some(&s.owner_token)).await }
+    };
+    let from_linkedin = narrowed(json!({ "sources": "LinkedIn" })).await;
+    assert_eq!(from_linkedin.status, 200, "{}", from_linkedin.text);
+    s.conforms(&from_linkedin, "get", "/visitors/audience")
+        .await;
+    let rows = |r: &Resp, name: &str| r.body[name].clone();
+    assert_eq!(from_linkedin.body["totals"]["visitors"], 1);
+    assert_eq!(
+        from_linkedin.body["filter"],
+        json!({ "sources": "LinkedIn" })
+    );
+    assert_eq!(from_linkedin.body["notBrokenDown"], 0);
+    assert_eq!(
+        rows(&from_linkedin, "countries"),
+        json!([{ "value": "DE", "visitors": 1 }])
+    );
+    assert_eq!(
+        rows(&from_linkedin, "devices"),
+        json!([{ "value": "Mobile", "visitors": 1 }])
+    );
+    assert_eq!(
+        rows(&from_linkedin, "referrers"),
+        json!([{ "source": "LinkedIn", "page": "/in/someone/", "visitors": 1 }])
+    );
+    assert_eq!(rows(&from_linkedin, "utmCampaigns"), json!([]));
+    assert_eq!(
+        rows(&from_linkedin, "filtered"),
+        json!([{ "value": "Bot", "visitors": 1 }]),
+        "what was filtered is no visit's value: it stays the period's"
+    );
+    // Two values at once: both required.
+    let desktop_in_japan = narrowed(json!({ "devices": "Desktop", "countries": "JP" })).await;
+    assert_eq!(desktop_in_japan.body["totals"]["visitors"], 1);
+    assert_eq!(
+        rows(&desktop_in_japan, "sources"),
+        json!([{ "value": "newsletter", "visitors": 1 }])
+    );
+    let nobody = narrowed(json!({ "devices": "Mobile", "countries": "JP" })).await;
+    assert_eq!(nobody.body["totals"]["visitors"], 0);
+    assert_eq!(rows(&nobody, "sources"), json!([]));
+    for (bad, names) in [
+        (json!({ "referrers": "LinkedIn" }), "referrers"),
+        (json!({ "sources": 7 }), "sources"),
+        (json!({ "sources": "" }), "sources"),
+        (json!(["sources"]), "JSON object"),
+    ] {
+        let r = narrowed(bad.clone()).await;
+        let error = r.error(400);
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains('q') && message.contains(names),
+            "{bad}: {error}"
+        );
+    }
 }
 
 /// A page's one engagement beacon makes its view a read (30 s visible, or 75 %
@@ -1543,4 +1606,111 @@ async fn live_visitors_are_the_distinct_people_tracked_in_the_last_five_minutes(
         "a spam referrer is no source: {}",
         audience.text
     );
+}
+
+/// Issue 30: the owner makes a read-only link to the audience. Anyone holding it
+/// reads the numbers (never cached, marked noindex), and of what was read only
+/// what is published now; only the owner lists and revokes links; a revoked
+/// link opens nothing; the token itself is never stored.
+#[tokio::test]
+async fn a_share_link_shows_the_audience_read_only_until_it_is_revoked() {
+    let s = TestServer::spawn().await;
+    let kept = s.create("/v1/blog/posts", blog_body("Still public")).await;
+    let pulled = s.create("/v1/blog/posts", blog_body("Pulled later")).await;
+    let ids: Vec<String> = [&kept, &pulled]
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    for id in &ids {
+        s.publish("/v1/blog/posts", id).await;
+        let view = TestServer::finish(
+            client_from("127.0.0.2")
+                .post(format!("{}/v1/analytics/track", s.base))
+                .header("user-agent", DESKTOP_CHROME)
+                .json(&json!({ "contentType": "blog", "contentId": id })),
+        )
+        .await;
+        assert_eq!(view.body["tracked"], true, "{}", view.text);
+    }
+    s.unpublish("/v1/blog/posts", &ids[1]).await;
+
+    assert_eq!(
+        s.send(Method::POST, "/v1/visitors/shares", None, None)
+            .await
+            .status,
+        401
+    );
+    let created = s.owner(Method::POST, "/v1/visitors/shares", None).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    s.conforms(&created, "post", "/visitors/shares").await;
+    let token = created.body["token"].as_str().unwrap().to_string();
+    let path = created.body["path"].as_str().unwrap().to_string();
+    assert!(created.body["pagePath"].as_str().unwrap().ends_with(&token));
+
+    let shared = s.get(&format!("{path}?days=7"), None).await;
+    assert_eq!(shared.status, 200, "{}", shared.text);
+    s.conforms(&shared, "get", "/shared/{shareToken}/audience")
+        .await;
+    let header = |name: &str| {
+        shared
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(
+        header("cache-control").contains("no-store"),
+        "{:?}",
+        shared.headers
+    );
+    assert!(header("x-robots-tag").contains("noindex"));
+    let read: Vec<&str> = shared.body["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["contentId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        read,
+        vec![ids[0].as_str()],
+        "an unpublished item is not shown"
+    );
+    let owners = s
+        .get("/v1/visitors/audience?days=7", Some(&s.owner_token))
+        .await;
+    assert_eq!(owners.body["content"].as_array().unwrap().len(), 2);
+    // The link narrows like the owner's page does.
+    let q: String = url::form_urlencoded::byte_serialize(br#"{"devices":"Mobile"}"#).collect();
+    let narrowed = s.get(&format!("{path}?days=7&q={q}"), None).await;
+    assert_eq!(narrowed.status, 200, "{}", narrowed.text);
+    assert_eq!(narrowed.body["filter"], json!({ "devices": "Mobile" }));
+
+    for wrong in [
+        "/v1/shared/3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/audience",
+        "/v1/shared/short/audience",
+    ] {
+        assert_eq!(s.get(wrong, None).await.status, 404, "{wrong}");
+    }
+    let listed = s.get("/v1/visitors/shares", Some(&s.owner_token)).await;
+    assert_eq!(listed.status, 200);
+    s.conforms(&listed, "get", "/visitors/shares").await;
+    assert_eq!(listed.body["links"][0]["id"], created.body["id"]);
+    assert!(!listed.text.contains(&token), "a list never shows a token");
+    assert_eq!(s.get("/v1/visitors/shares", None).await.status, 401);
+    assert!(
+        !s.stored_text().await.contains(&token),
+        "only the token's hash is stored"
+    );
+
+    let id = created.body["id"].as_str().unwrap();
+    let revoked = s
+        .owner(Method::DELETE, &format!("/v1/visitors/shares/{id}"), None)
+        .await;
+    assert_eq!(revoked.status, 204, "{}", revoked.text);
+    assert_eq!(s.get(&format!("{path}?days=7"), None).await.status, 404);
+    let again = s
+        .owner(Method::DELETE, &format!("/v1/visitors/shares/{id}"), None)
+        .await;
+    assert_eq!(again.status, 404);
 }

@@ -391,6 +391,78 @@ async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto(
             "{case}: {audience}"
         );
 
+        // The tracking script, a view and its engagement beacon, as a site's page
+        // sends them (text/plain, no preflight).
+        let script = distribution
+            .handle(
+                Method::GET,
+                &"/v1/tracker/2.js".parse().unwrap(),
+                &HeaderMap::new(),
+                Bytes::new(),
+                "203.0.113.50:41000".parse().unwrap(),
+            )
+            .await;
+        assert_eq!(script.status, 200, "{case}: tracker script");
+        assert!(
+            String::from_utf8_lossy(&script.body).contains("sendBeacon"),
+            "{case}: the script itself"
+        );
+        let item = json!({ "contentType": "blog", "contentId": id });
+        let (status, viewed) = viewer
+            .call(
+                Method::POST,
+                "/v1/analytics/track",
+                &[("user-agent", &agent)],
+                Some(item.clone()),
+            )
+            .await;
+        assert_eq!(
+            (status, viewed["tracked"].as_bool()),
+            (200, Some(true)),
+            "{case}: {viewed}"
+        );
+        let mut engaged = item.clone();
+        engaged["seconds"] = json!(40);
+        engaged["scrolled"] = json!(80);
+        let (status, read) = viewer
+            .call(
+                Method::POST,
+                "/v1/analytics/engagement",
+                &[
+                    ("user-agent", &agent),
+                    ("content-type", "text/plain;charset=UTF-8"),
+                ],
+                Some(engaged),
+            )
+            .await;
+        assert_eq!(
+            (status, read["read"].as_bool()),
+            (200, Some(true)),
+            "{case}: {read}"
+        );
+
+        // A share link's audience, narrowed: the viewer function keeps `q`, the
+        // edge lets the token-less public route through.
+        let (status, share) = viewer
+            .call(Method::POST, "/v1/visitors/shares", &owner, None)
+            .await;
+        assert_eq!(status, 201, "{case}: share: {share}");
+        let q: String =
+            url::form_urlencoded::byte_serialize(br#"{"sources":"LinkedIn"}"#).collect();
+        let path = format!("{}?days=1&q={q}", share["path"].as_str().unwrap());
+        let (status, shared) = viewer.call(Method::GET, &path, &[], None).await;
+        assert_eq!(status, 200, "{case}: shared audience: {shared}");
+        assert_eq!(shared["filter"], json!({ "sources": "LinkedIn" }), "{case}");
+        assert_eq!(shared["countries"][0]["value"], "JP", "{case}: {shared}");
+        assert!(
+            shared["content"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["contentId"] == id.as_str() && c["reads"] == 1),
+            "{case}: the read, published: {shared}"
+        );
+
         // A viewer who sends the hand-off header with a stolen (valid) token and no
         // valid Authorization creates nothing.
         let stolen = token.as_str();

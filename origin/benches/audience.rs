@@ -239,6 +239,39 @@ largest day {} B), readership rows {readership_bytes} B ({:.0} B per 1,000 visit
             })
         },
     );
+    // Narrowed to a value (the console's click on a source): one more Query, of
+    // both periods' audience rows, read through their profiles.
+    let linkedin = vec![(
+        folio_origin::usecases::audience::Dimension::Source,
+        "LinkedIn".to_string(),
+    )];
+    c.bench_function(
+        "audience answer narrowed to a source, 90 days at 100,000 visits (4 Queries)",
+        |b| {
+            b.iter(|| {
+                runtime.block_on(async {
+                    let tables = tracking::audience_between(&store, first, last)
+                        .await
+                        .expect("read");
+                    let narrowed = tracking::audience_narrowed(
+                        &store,
+                        (first, last),
+                        (first - Duration::days(90), first - Duration::days(1)),
+                        &linkedin,
+                    )
+                    .await
+                    .expect("read");
+                    let reading = tracking::readership_in(
+                        &store,
+                        [(first, last), (first - Duration::days(90), first)],
+                    )
+                    .await
+                    .expect("read");
+                    black_box((tables, narrowed, reading))
+                })
+            })
+        },
+    );
 }
 
 criterion_group!(benches, audience);

@@ -1,4 +1,5 @@
-// The owner's account: change the password, sign out everywhere.
+// The owner's account: change the password, sign out everywhere, share the
+// audience (shares.js).
 "use strict";
 
 (function (folio) {
@@ -43,7 +44,8 @@
         h("p", {}, "As ", h("strong", {}, session.user ? session.user.email : "the owner"), "."),
         h("p", {}, "Signing out ends every session of this account, on every device."),
         h("button", { type: "button", class: "secondary", id: "sign-out-everywhere", onclick: signOut }, "Sign out everywhere")),
-      form);
+      form,
+      folio.shares.card());
   }
 
   folio.account = { render };

@@ -74,6 +74,15 @@
       return;
     }
     $("boot").remove();
+    // A share link's page needs no account: it never asks anyone to sign in.
+    const opened = parseRoute(location.hash);
+    if (opened.section === "shared") {
+      showChrome(false);
+      folio.shares.render(opened.id || "").catch((failure) => {
+        main().replaceChildren(notice("error", failure.message));
+      });
+      return;
+    }
     try {
       await refreshSession();
       showChrome(true);

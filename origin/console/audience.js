@@ -1,7 +1,8 @@
 // The dashboard's audience card: the period's visitors, views, reads and time on
 // page beside the period before; who is here now; what was read; where visitors
 // came from (sources, with the pages that linked, and campaigns), from where and
-// on what. Every table downloads as CSV.
+// on what. Any value narrows every table to its visits ("from LinkedIn"); every
+// table downloads as CSV.
 "use strict";
 
 (function (folio) {
@@ -59,6 +60,24 @@
     return rows.slice(0, ROWS - 1).concat([{ value: "Others", visitors: rest }]);
   }
 
+  /// The audience's address for a period and a filter (`{ table: value }`: every
+  /// table narrowed to the visits that had each value).
+  function audienceQuery(days, offset, filter = {}) {
+    const base = `/v1/visitors/audience?days=${days}&offset=${offset}`;
+    return Object.keys(filter).length ? `${base}&q=${encodeURIComponent(JSON.stringify(filter))}` : base;
+  }
+
+  /// `filter` with `table` narrowed to `value` (a new object).
+  const narrowTo = (filter, table, value) => ({ ...filter, [table]: value });
+  /// `filter` without `table`'s value.
+  function widen(filter, table) {
+    const rest = { ...filter };
+    delete rest[table];
+    return rest;
+  }
+  /// Values that name no single value (a capped day's rest, the shown table's rest).
+  const pickable = (value) => value !== "Others" && value !== "(other)";
+
   /// A source's referring pages, for the drill-down under the sources table.
   function pagesOf(referrers, source) {
     return referrers.filter((r) => r.source === source).map((r) => ({ value: r.page, visitors: r.visitors }));
@@ -114,10 +133,31 @@
     return h("table", { class: "list compact", id },
       h("thead", {}, h("tr", {}, h("th", {}, column), h("th", { class: "num" }, "Visitors"))),
       h("tbody", {}, shown(rows).map((r) => h("tr", {},
-        h("td", {}, onpick && r.value !== "Others"
-          ? h("button", { type: "button", class: "link", onclick: () => onpick(r.value) }, r.value)
+        h("td", {}, onpick && pickable(r.value)
+          ? h("button", { type: "button", class: "link", title: `Only visits with ${column.toLowerCase()} ${r.value}`,
+            onclick: () => onpick(r.value) }, r.value)
           : r.value),
         h("td", { class: "num" }, r.visitors.toLocaleString())))));
+  }
+
+  /// The filter's values, each a button that takes it away, and what a filter
+  /// does not narrow.
+  function filterBar(data, filter, onwiden) {
+    const tables = Object.keys(filter);
+    if (!tables.length) return null;
+    const column = (field) => (TABLES.find(([f]) => f === field) || [field, field, field])[2];
+    const notes = ["Views, reads and what they read are those of every visitor."];
+    if (data.notBrokenDown) {
+      notes.push(`${data.notBrokenDown.toLocaleString()} visits of the period cannot be filtered ` +
+        "(a day past 500 different kinds of visit, or counted before filters existed).");
+    }
+    return h("div", { class: "filters", id: "audience-filters" },
+      h("span", { class: "muted" }, "Only visits with "),
+      tables.map((field) => h("button", {
+        type: "button", class: "chip", "aria-label": `Remove the filter ${column(field)} ${filter[field]}`,
+        onclick: () => onwiden(field),
+      }, `${column(field)}: ${filter[field]} `, h("span", { "aria-hidden": "true" }, "×"))),
+      h("p", { class: "muted" }, notes.join(" ")));
   }
 
   /// The period's totals, each with its move against the period before.
@@ -145,7 +185,7 @@
       `${Math.round((100 * left) / all)} % of visits were left out of these numbers (${why}).`);
   }
 
-  function contentTable(data, titles) {
+  function contentTable(data, titles, linked = true) {
     const rows = data.content.map((c) => ({
       title: titles.get(`${c.contentType}:${c.contentId}`) || "(deleted item)",
       type: KINDS[c.contentType] ? KINDS[c.contentType].one : c.contentType,
@@ -158,7 +198,7 @@
         h("thead", {}, h("tr", {}, h("th", {}, "Title"), h("th", { class: "num" }, "Views"),
           h("th", { class: "num" }, "Reads"), h("th", { class: "num" }, "Time on page"))),
         h("tbody", {}, rows.map((r) => h("tr", {},
-          h("td", {}, titles.has(`${r.contentType}:${r.contentId}`)
+          h("td", {}, linked && titles.has(`${r.contentType}:${r.contentId}`)
             ? h("a", { href: `#/${r.contentType}/${encodeURIComponent(r.contentId)}` }, r.title) : r.title),
           h("td", { class: "num" }, r.views.toLocaleString()),
           h("td", { class: "num" }, r.reads.toLocaleString()),
@@ -183,7 +223,7 @@
   }
 
   /// The custom range's form: two dates and Show; shows the card for them.
-  function rangeForm(section, titles, range) {
+  function rangeForm(section, titles, range, filter, shared) {
     const today = utcToday();
     const input = (name, label, value) => h("label", {}, label,
       h("input", { type: "date", name, value: value || "", max: today, required: true }));
@@ -196,7 +236,7 @@
         // The card refuses a wrong range before it replaces anything: its
         // message stays here, beside the dates.
         const wanted = { from: form.elements.from.value, to: form.elements.to.value };
-        card(section, wanted, titles).catch((e) => { problem.textContent = e.message; });
+        card(section, wanted, titles, filter, shared).catch((e) => { problem.textContent = e.message; });
       },
     }, input("from", "From ", range && range.from), input("to", " to ", range && range.to),
     h("button", { type: "submit" }, "Show"), problem);
@@ -204,21 +244,23 @@
 
   /// The audience card for a period: a number of days to today, or a custom
   /// range `{ from, to }` of two dates.
-  async function card(section, period = 30, titles = new Map()) {
+  /// `shared`: a share link's token, for the read-only page that opens it (no
+  /// live count, no links into the owner's editor).
+  async function card(section, period = 30, titles = new Map(), filter = {}, shared = null) {
     const custom = typeof period === "object";
     const query = custom ? rangeQuery(period.from, period.to, utcToday(), periodLimits(state.spec))
       : { days: period, offset: 0 };
     if (query.error) throw new Error(query.error);
     const days = query.days;
     const buttons = PERIODS.map(([n, label]) => h("button", {
-      type: "button", "aria-pressed": String(n === period), onclick: () => card(section, n, titles),
+      type: "button", "aria-pressed": String(n === period), onclick: () => card(section, n, titles, filter, shared),
     }, label));
-    const form = custom ? rangeForm(section, titles, period) : null;
+    const form = custom ? rangeForm(section, titles, period, filter, shared) : null;
     buttons.push(h("button", {
       type: "button", "aria-pressed": String(custom), "aria-expanded": String(custom),
       onclick: () => {
         if (head.querySelector("#audience-range")) return;
-        head.append(rangeForm(section, titles, null));
+        head.append(rangeForm(section, titles, null, filter, shared));
         head.querySelector("#audience-range input").focus();
       },
     }, "Custom"));
@@ -229,30 +271,36 @@
       h("h2", { id: "audience-title" }, title),
       h("div", { class: "segmented", role: "group", "aria-label": "Period" }, buttons), form);
     section.replaceChildren(head, h("p", { class: "loading" }, "Loading…"));
-    const { data } = await api("GET", `/v1/visitors/audience?days=${days}&offset=${query.offset}`);
-    // Who is here now belongs to a period that ends today.
-    const top = [head, query.offset === 0 ? live() : null, totals(data, days), filteredNote(data)].filter(Boolean);
-    if (data.sources.length === 0 && data.content.length === 0) {
+    const address = audienceQuery(days, query.offset, filter);
+    const { data } = shared
+      ? await api("GET", address.replace("/v1/visitors/", `/v1/shared/${encodeURIComponent(shared)}/`), { auth: false })
+      : await api("GET", address);
+    const again = (next) => card(section, period, titles, next, shared);
+    // Who is here now belongs to a period that ends today (and to the owner).
+    const top = [head, query.offset === 0 && !shared ? live() : null, filterBar(data, filter, (field) => again(widen(filter, field))),
+      totals(data, days), filteredNote(data)].filter(Boolean);
+    if (data.sources.length === 0 && data.content.length === 0 && !Object.keys(filter).length) {
       section.replaceChildren(...top, h("p", { class: "empty", id: "audience-empty" },
         "No visits in this period. Add folio's tracking script to your site's pages " +
         "(<script src=\"…/v1/tracker/2.js\" async>) to see where readers come from and what they read."));
       return;
     }
-    const drill = h("div", { id: "audience-pages" });
-    const pick = (source) => {
-      const pages = pagesOf(data.referrers, source);
-      drill.replaceChildren(h("h3", {}, `Pages that linked from ${source}`),
-        pages.length ? table("audience-referrers", "Page", pages)
-          : h("p", { class: "empty" }, "No referring page: these visits came with a campaign or without a referrer."));
-    };
+    // Filtered to a source, the pages that linked from it show under its table.
+    const source = filter.sources;
+    const pages = source ? pagesOf(data.referrers, source) : [];
+    const drill = source ? h("div", { id: "audience-pages" }, h("h3", {}, `Pages that linked from ${source}`),
+      pages.length ? table("audience-referrers", "Page", pages)
+        : h("p", { class: "empty" }, "No referring page: these visits came with a campaign or without a referrer.")) : null;
+    // Any value narrows every table to its visits; a table already narrowed
+    // shows its one value.
     const tables = TABLES.filter(([field]) => field === "sources" || data[field].length > 0)
       .map(([field, title, column]) => h("div", { class: "audience-table" },
         h("h3", {}, `${title} `, download(field, [["value", column], ["visitors", "Visitors"]], data[field])),
-        table(`audience-${field}`, column, data[field], field === "sources" ? pick : null),
+        table(`audience-${field}`, column, data[field], filter[field] ? null : (value) => again(narrowTo(filter, field, value))),
         field === "sources" ? drill : null));
-    const content = data.content.length ? contentTable(data, titles) : null;
+    const content = data.content.length ? contentTable(data, titles, !shared) : null;
     section.replaceChildren(...top, h("div", { class: "audience" }, content, tables));
   }
 
-  folio.audience = { card, shown, pagesOf, change, duration, csv, rangeQuery, periodLimits };
+  folio.audience = { card, shown, pagesOf, change, duration, csv, rangeQuery, periodLimits, audienceQuery, narrowTo, widen };
 })(globalThis.folio = globalThis.folio || {});

@@ -6,8 +6,8 @@ use http::Method;
 
 use crate::domain::ContentKind;
 use crate::domain::query::{
-    BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PERIOD_DAYS, PERIOD_OFFSET, PROJECT_LIST,
-    QueryParam, SEARCH, TOP_LIMIT,
+    AUDIENCE_FILTER, BLOG_LIST, CERTIFICATION_LIST, DAYS, MONTHS, PERIOD_DAYS, PERIOD_OFFSET,
+    PROJECT_LIST, QueryParam, SEARCH, TOP_LIMIT,
 };
 use crate::error::ApiError;
 
@@ -83,6 +83,12 @@ pub enum RouteId {
     VisitorAudience,
     /// Visitors seen in the last five minutes.
     LiveVisitors,
+    /// A read-only link to the audience, for someone without an account.
+    CreateAudienceShare,
+    ListAudienceShares,
+    RevokeAudienceShare,
+    /// The audience through a share link's token.
+    SharedAudience,
     TrackView,
     /// A view's one engagement beacon: time on page and how far it was scrolled.
     TrackEngagement,
@@ -276,8 +282,13 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/visitors/count" => VisitorCount, Public, COUNTER, "getVisitorCount"),
     route!(GET "/v1/visitors/trends/daily" => DailyVisitorTrends, Owner, Never, "getDailyVisitorTrends", query = &[DAYS]),
     route!(GET "/v1/visitors/trends/monthly" => MonthlyVisitorTrends, Owner, Never, "getMonthlyVisitorTrends", query = &[MONTHS]),
-    route!(GET "/v1/visitors/audience" => VisitorAudience, Owner, Never, "getVisitorAudience", query = &[PERIOD_DAYS, PERIOD_OFFSET]),
+    route!(GET "/v1/visitors/audience" => VisitorAudience, Owner, Never, "getVisitorAudience", query = &[PERIOD_DAYS, PERIOD_OFFSET, AUDIENCE_FILTER]),
     route!(GET "/v1/visitors/live" => LiveVisitors, Owner, Never, "getLiveVisitors"),
+    route!(POST "/v1/visitors/shares" => CreateAudienceShare, Owner, Never, "createAudienceShare"),
+    route!(GET "/v1/visitors/shares" => ListAudienceShares, Owner, Never, "listAudienceShares"),
+    route!(DELETE "/v1/visitors/shares/{linkId}" => RevokeAudienceShare, Owner, Never, "revokeAudienceShare"),
+    // The token is the credential: never cached, never logged (`loggable_path`).
+    route!(GET "/v1/shared/{shareToken}/audience" => SharedAudience, Public, Never, "getSharedAudience", query = &[PERIOD_DAYS, PERIOD_OFFSET, AUDIENCE_FILTER]),
     route!(POST "/v1/analytics/track" => TrackView, Tracking, Never, "trackContentView"),
     route!(POST "/v1/analytics/engagement" => TrackEngagement, Tracking, Never, "trackEngagement"),
     // A new version of the script gets a new path; this one's bytes never change
@@ -323,8 +334,15 @@ pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
             return format!("{prefix}{{previewToken}}").into();
         }
     }
+    if let Some(rest) = path.strip_prefix(SHARED_PREFIX) {
+        let after = rest.split_once('/').map_or("", |(_, after)| after);
+        return format!("{SHARED_PREFIX}{{shareToken}}/{after}").into();
+    }
     path.into()
 }
+
+/// Where a share link's token is: `/v1/shared/{shareToken}/…`.
+pub const SHARED_PREFIX: &str = "/v1/shared/";
 
 /// A request matched to its route, with the path parameters it carried.
 #[derive(Debug)]
@@ -494,6 +512,10 @@ mod tests {
             "restoreDeleted",
             "search",
             "getVisitorAudience",
+            "createAudienceShare",
+            "listAudienceShares",
+            "revokeAudienceShare",
+            "getSharedAudience",
         ];
         assert_eq!(ROUTES.len() - extras.len(), 34);
     }
@@ -546,6 +568,22 @@ mod tests {
         assert_eq!(decode_param("%E6%97"), None, "cut UTF-8");
         assert_eq!(decode_param("%zz"), None);
         assert_eq!(decode_param("%4"), None);
+    }
+
+    #[test]
+    fn share_tokens_never_reach_a_log() {
+        let token = "3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let shared: Vec<&Route> = all_routes()
+            .filter(|r| r.path.contains("{shareToken}"))
+            .collect();
+        assert_eq!(shared.len(), 1);
+        for route in shared {
+            assert!(route.path.starts_with(SHARED_PREFIX), "{}", route.path);
+            assert_eq!(route.caching, Caching::Never);
+        }
+        let path = format!("{SHARED_PREFIX}{token}/audience");
+        assert_eq!(loggable_path(&path), "/v1/shared/{shareToken}/audience");
+        assert!(!loggable_path(&format!("{SHARED_PREFIX}{token}")).contains(token));
     }
 
     #[test]

@@ -147,6 +147,8 @@ def chromium(flags=()) -> webdriver.Chrome:
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+DESKTOP_CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/131.0.0.0 Safari/537.36")
 SAFARI_MAC = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 "
               "(KHTML, like Gecko) Version/17.5 Safari/605.1.15")
 
@@ -551,6 +553,11 @@ class ConsoleTests:
         came_from = {"referrer": "https://lnkd.in/a-share", "url": "https://me.example/blog/x?utm_campaign=launch"}
         _, _, visit = self.server.request("POST", "/v1/visitors/track", came_from, headers=reader)
         self.assertTrue(visit["tracked"], visit)
+        # Another reader, from Google on Chrome: what the LinkedIn filter leaves out.
+        _, _, other = self.server.request(
+            "POST", "/v1/visitors/track", {"referrer": "https://www.google.com/", "url": "https://me.example/cv"},
+            headers={"User-Agent": DESKTOP_CHROME})
+        self.assertTrue(other["tracked"], other)
         _, _, view = self.server.request("POST", "/v1/analytics/track",
                                          {"contentType": "blog", "contentId": post["id"]}, headers=reader)
         self.assertTrue(view["tracked"], view)
@@ -562,8 +569,34 @@ class ConsoleTests:
         self.text_in("#audience-operatingSystems", "Linux")
         self.text_in("#audience-landingPages", "/blog/x")
         self.text_in("#audience-utmCampaigns", "launch")
+        self.text_in("#audience-browsers", "Chrome")
+        # A source narrows every table to its visits, with the pages that linked.
         self.browser.find_element(By.XPATH, "//table[@id='audience-sources']//button[text()='LinkedIn']").click()
+        self.text_in("#audience-filters", "Source: LinkedIn")
         self.text_in("#audience-referrers", "/a-share")
+        self.assertNotIn("Chrome", self.visible("#audience-browsers").text)
+        self.assertNotIn("/cv", self.visible("#audience-landingPages").text)
+        self.assertEqual(self.visible("#audience-visitors").text, "1")
+        # A second value narrows further; each comes off on its own.
+        self.browser.find_element(By.XPATH, "//table[@id='audience-browsers']//button[text()='Firefox']").click()
+        self.text_in("#audience-filters", "Browser: Firefox")
+        self.browser.execute_script("document.getElementById('audience-filters').scrollIntoView()")
+        backend = "moto" if self.aws else "embedded"
+        self.browser.save_screenshot(str(SHOTS / f"{backend}-audience-filtered.png"))
+        self.browser.set_window_size(390, 844)
+        try:
+            self.browser.execute_script("document.getElementById('audience-filters').scrollIntoView()")
+            width = self.browser.execute_script("return document.documentElement.scrollWidth")
+            self.assertLessEqual(width, self.browser.execute_script("return innerWidth"),
+                                 "the filtered audience fits a phone's width")
+            self.browser.save_screenshot(str(SHOTS / f"{backend}-phone-audience-filtered.png"))
+        finally:
+            self.browser.set_window_size(1280, 900)
+        self.browser.find_element(By.CSS_SELECTOR, "button[aria-label='Remove the filter Source LinkedIn']").click()
+        self.wait(lambda b: "Source: LinkedIn" not in b.find_element(By.ID, "audience-filters").text)
+        self.browser.find_element(By.CSS_SELECTOR, "button[aria-label='Remove the filter Browser Firefox']").click()
+        self.wait(lambda b: b.find_elements(By.ID, "audience-filters") == [])
+        self.text_in("#audience-browsers", "Chrome")
         bars = self.visible("#daily-chart")
         values = [int(b.get_attribute("data-value")) for b in bars.find_elements(By.CSS_SELECTOR, "rect.bar")]
         self.assertEqual(len(values), 30)
@@ -670,6 +703,45 @@ class ConsoleTests:
         self.browser.save_screenshot(str(SHOTS / f"{backend}-audience-range.png"))
         self.assertEqual(self.browser.find_element(
             By.XPATH, "//div[@aria-label='Period']/button[text()='Custom']").get_attribute("aria-pressed"), "true")
+
+    def test_a_share_link_opens_the_audience_without_an_account_until_revoked(self):
+        # A reader of its own (the other tests' readers are counted once a day).
+        reader = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 (shared)"}
+        _, _, visit = self.server.request(
+            "POST", "/v1/visitors/track", {"referrer": "https://news.ycombinator.com/item?id=1",
+                                           "url": "https://me.example/"}, headers=reader)
+        self.assertTrue(visit["tracked"], visit)
+        self.signed_in()
+        self.go("#/account")
+        self.visible("#share-create").click()
+        address = self.visible("#share-address").get_attribute("value")
+        self.assertIn("/admin/#/shared/", address)
+        self.text_in("#share-links", "Link ")
+        # Someone without an account: a fresh tab state, no session.
+        self.browser.get(self.server.base + "/v1/health")
+        self.browser.execute_script("sessionStorage.clear()")
+        self.browser.get(address)
+        self.text_in("#audience-sources", "Hacker News")
+        self.assertFalse(self.browser.find_element(By.ID, "sign-in").is_displayed())
+        self.assertEqual(self.browser.find_elements(By.ID, "audience-live"), [], "live visitors are the owner's")
+        self.assertTrue(self.browser.find_element(By.ID, "nav").get_attribute("hidden") is not None)
+        # It narrows like the owner's card.
+        self.browser.find_element(By.XPATH, "//table[@id='audience-sources']//button[text()='Hacker News']").click()
+        self.text_in("#audience-filters", "Source: Hacker News")
+        backend = "moto" if self.aws else "embedded"
+        self.browser.save_screenshot(str(SHOTS / f"{backend}-shared-audience.png"))
+        # Revoked by the owner, it opens nothing.
+        self.browser.get(self.server.base + "/admin/")
+        self.signed_in()
+        self.go("#/account")
+        self.visible("#share-links button").click()
+        self.text_in("#share-links", "No links yet.")
+        self.browser.get(self.server.base + "/v1/health")
+        self.browser.execute_script("sessionStorage.clear()")
+        self.browser.get(address)
+        self.text_in("#main", "does not open anything")
+        # The page's one refused request is the point of this test, not a fault.
+        self.browser.get_log("browser")
 
     def test_every_field_of_every_type_has_a_labelled_control(self):
         self.signed_in()

@@ -308,3 +308,18 @@ test("an upload declares the image's size when the browser read one within the d
   assert.deepEqual(uploadRequest(file, { width: 6001, height: 10 }), { contentType: "image/png", size: 1234 });
   assert.deepEqual(uploadRequest(file, { width: 0, height: 0 }), { contentType: "image/png", size: 1234 });
 });
+
+test("a filter narrows the audience by a table's value, and each value comes off alone", () => {
+  const { audienceQuery, narrowTo, widen } = folio.audience;
+  assert.equal(audienceQuery(30, 0), "/v1/visitors/audience?days=30&offset=0");
+  assert.equal(audienceQuery(7, 2, {}), "/v1/visitors/audience?days=7&offset=2");
+  const filter = narrowTo(narrowTo({}, "sources", "LinkedIn"), "countries", "DE");
+  assert.deepEqual(filter, { sources: "LinkedIn", countries: "DE" });
+  const url = new URL(audienceQuery(30, 0, filter), "https://x.test");
+  assert.deepEqual(JSON.parse(url.searchParams.get("q")), { sources: "LinkedIn", countries: "DE" });
+  // A value with the characters a URL treats specially survives the trip.
+  const odd = new URL(audienceQuery(1, 0, { landingPages: "/a&b=c?d#e" }), "https://x.test");
+  assert.deepEqual(JSON.parse(odd.searchParams.get("q")), { landingPages: "/a&b=c?d#e" });
+  assert.deepEqual(widen(filter, "sources"), { countries: "DE" });
+  assert.deepEqual(filter, { sources: "LinkedIn", countries: "DE" }, "widen leaves the filter it was given");
+});

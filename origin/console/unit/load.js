@@ -5,7 +5,7 @@
 const path = require("node:path");
 
 const ORDER = ["kinds", "format", "schema", "dom", "charts", "api", "preview",
-  "audience", "dashboard", "list", "editor", "account", "redirects", "history", "search", "app"];
+  "audience", "dashboard", "list", "editor", "shares", "account", "redirects", "history", "search", "app"];
 
 for (const name of ORDER) require(path.join(__dirname, "..", `${name}.js`));
 

@@ -457,6 +457,57 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (403, error_ref(403)),
             (404, error_ref(404)),
         ],
+        CreateAudienceShare => vec![
+            (
+                201,
+                ok(
+                    "A new read-only link to the audience: `token` is shown this once (only its hash is kept); `pagePath` opens it in the console, `path` is its API. It lives until revoked",
+                    json!({ "type": "object", "required": ["token", "id", "createdAt", "path", "pagePath"], "properties": {
+                        "token": { "type": "string" }, "id": { "type": "string" },
+                        "createdAt": { "type": "string", "format": "date-time" },
+                        "path": { "type": "string" }, "pagePath": { "type": "string" } } }),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (
+                409,
+                error_response("As many links as the owner may keep: revoke one first"),
+            ),
+        ],
+        ListAudienceShares => vec![
+            (
+                200,
+                ok(
+                    "The live share links, newest first, by id (never their tokens)",
+                    json!({ "type": "object", "required": ["links"], "properties": {
+                        "links": { "type": "array", "items": { "type": "object", "required": ["id", "createdAt"], "properties": {
+                            "id": { "type": "string" }, "createdAt": { "type": "string", "format": "date-time" } } } } } }),
+                ),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+        ],
+        RevokeAudienceShare => vec![
+            (
+                204,
+                json!({ "description": "Revoked: the link no longer opens anything" }),
+            ),
+            (401, error_ref(401)),
+            (403, error_ref(403)),
+            (404, error_ref(404)),
+        ],
+        SharedAudience => vec![
+            (
+                200,
+                ok(
+                    "The owner's audience through a live share link, the same answer as getVisitorAudience; what they read lists only published items. Never cached, marked noindex",
+                    schema("VisitorAudience"),
+                ),
+            ),
+            (400, error_ref(400)),
+            (404, error_ref(404)),
+        ],
         RevokePreview => vec![
             (
                 204,
@@ -935,7 +986,9 @@ fn audience_schemas() -> Value {
             "devices": { "type": "array", "items": schema("AudienceValue"), "description": "Desktop, Mobile or Tablet, from the User-Agent (never stored)" },
             "browsers": { "type": "array", "items": schema("AudienceValue") },
             "operatingSystems": { "type": "array", "items": schema("AudienceValue") },
-            "landingPages": { "type": "array", "items": schema("AudienceValue") } } }
+            "landingPages": { "type": "array", "items": schema("AudienceValue") },
+            "filter": { "type": "object", "additionalProperties": { "type": "string" }, "description": "With `q`: the values every table and `totals.visitors` were narrowed to" },
+            "notBrokenDown": { "type": "integer", "minimum": 0, "description": "With `q`: visits of the period in the full tables that no narrowed table can break down (past 500 distinct combinations of values in a day, or counted before this version)" } } }
     })
 }
 

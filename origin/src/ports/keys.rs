@@ -13,6 +13,7 @@
 //! | revoked ID token  | `REVOKED#<jti>`             | `TOKEN`              |                   |                 |
 //! | preview link      | `PREVIEW#<sha256>`          | `LINK`               | `PREVIEWS#<kind>#<id>` | `<created>#<link id>` |
 //! | links valid since | `PREVIEWS`                  | `VALID_SINCE`        |                   |                 |
+//! | audience share    | `SHARE#<sha256>`            | `LINK`               | `SHARES`          | `<created>#<link id>` |
 //! | hook delivery     | `HOOK#<id>`                 | `DELIVERY`           | `HOOKS#pending` / `HOOKS#done` | next attempt / finish time |
 //! | daily salt        | `SALT`                      | `<YYYY-MM-DD>`       |                   |                 |
 //! | visit marker      | `VISIT#<YYYY-MM-DD>`        | `<visitor key>`      |                   |                 |
@@ -200,6 +201,14 @@ pub fn preview(token_hash: &str) -> Key {
 pub fn previews_of(kind: ContentKind, id: &ItemId) -> String {
     format!("PREVIEWS#{kind}#{id}")
 }
+
+/// A read-only link to the audience, by the SHA-256 of its token.
+pub fn audience_share(token_hash: &str) -> Key {
+    Key::new(format!("SHARE#{token_hash}"), "LINK")
+}
+
+/// The GSI1 partition of the audience's share links (listed for the owner).
+pub const AUDIENCE_SHARES: &str = "SHARES";
 
 /// When the owner last signed out everywhere or changed the password (`Count`:
 /// unix seconds): a preview link created up to then is refused.
@@ -415,6 +424,7 @@ pub mod entity {
     pub const LIVE_VISITOR: &str = "LiveVisitor";
     pub const CATEGORY_COUNT: &str = "CategoryCount";
     pub const PREVIEW: &str = "Preview";
+    pub const AUDIENCE_SHARE: &str = "AudienceShare";
     pub const WEBHOOK_DELIVERY: &str = "WebhookDelivery";
     pub const LIST_INDEX: &str = "ListIndex";
     pub const LIST_TALLY: &str = "ListTally";

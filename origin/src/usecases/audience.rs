@@ -23,6 +23,59 @@ pub const DIRECT: &str = "Direct / None";
 /// character, which `clean` takes out of every value.
 const PAGE_SEPARATOR: char = '\t';
 
+/// A visit's values of every dimension at once, as one tally: `v:` and a hash
+/// of each value of [`PROFILE`], in its order, `-` for a dimension the visit has
+/// not. What lets every table be narrowed to the visits of one value of another
+/// ("from LinkedIn") from the days' rows alone, with no row per visit. A hash
+/// (48 bits, 8 characters) instead of the value keeps a profile under 100 bytes.
+pub const PROFILE_TAG: &str = "v";
+/// The dimensions a profile holds, in its order (never reordered: stored rows
+/// are read with it).
+pub const PROFILE: [Dimension; 10] = [
+    Dimension::Source,
+    Dimension::Referrer,
+    Dimension::UtmSource,
+    Dimension::UtmMedium,
+    Dimension::UtmCampaign,
+    Dimension::Country,
+    Dimension::Device,
+    Dimension::Browser,
+    Dimension::Os,
+    Dimension::LandingPage,
+];
+/// Distinct profiles one origin adds per day; later ones count as
+/// `v:(other)`, in the full tables but left out of narrowed ones.
+pub const PROFILES_PER_DAY: usize = 500;
+const ABSENT: &str = "-";
+
+/// A value's hash in a profile: FNV-1a (64 bits), its top 48 bits in URL-safe
+/// base64. Stored, so never changed.
+fn value_hash(value: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in value.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (0..8)
+        .map(|i| char::from(ALPHABET[((hash >> (58 - 6 * i)) & 63) as usize]))
+        .collect()
+}
+
+/// The profile tally's name of a visit's (capped) values.
+fn profile_of(values: &[(Dimension, String)]) -> String {
+    let parts: Vec<String> = PROFILE
+        .iter()
+        .map(|d| {
+            values
+                .iter()
+                .find(|(x, _)| x == d)
+                .map_or_else(|| ABSENT.to_string(), |(_, v)| value_hash(v))
+        })
+        .collect();
+    format!("{PROFILE_TAG}:{}", parts.join("."))
+}
+
 /// A `Referrer` value's source and page.
 pub fn source_and_page(value: &str) -> (&str, &str) {
     value.split_once(PAGE_SEPARATOR).unwrap_or((value, ""))
@@ -328,10 +381,12 @@ fn family(ua: &str, families: &[(&'static str, &[&str])]) -> &'static str {
 pub struct Admitted {
     day: Option<NaiveDate>,
     values: HashMap<Dimension, HashSet<String>>,
+    profiles: HashSet<String>,
 }
 
 impl Admitted {
-    /// The visit's tallies, each value past the day's cap counted as [`OTHER`].
+    /// The visit's tallies, each value past the day's cap counted as [`OTHER`],
+    /// and, for a counted visit (not a filtered one), its profile.
     pub fn tallies(
         &mut self,
         day: NaiveDate,
@@ -340,8 +395,9 @@ impl Admitted {
         if self.day != Some(day) {
             self.day = Some(day);
             self.values.clear();
+            self.profiles.clear();
         }
-        visit
+        let capped: Vec<(Dimension, String)> = visit
             .into_iter()
             .map(|(dimension, value)| {
                 let known = self.values.entry(dimension).or_default();
@@ -351,9 +407,103 @@ impl Admitted {
                 } else {
                     OTHER.to_string()
                 };
-                (format!("{}:{value}", dimension.tag()), 1)
+                (dimension, value)
             })
+            .collect();
+        let profile = (!capped.iter().any(|(d, _)| *d == Dimension::Filtered)).then(|| {
+            let profile = profile_of(&capped);
+            if self.profiles.contains(&profile) || self.profiles.len() < PROFILES_PER_DAY {
+                self.profiles.insert(profile.clone());
+                profile
+            } else {
+                format!("{PROFILE_TAG}:{OTHER}")
+            }
+        });
+        capped
+            .into_iter()
+            .map(|(dimension, value)| (format!("{}:{value}", dimension.tag()), 1))
+            .chain(profile.map(|p| (p, 1)))
             .collect()
+    }
+}
+
+/// Values a table may be narrowed to: one per dimension, every one required.
+pub type Narrowing = Vec<(Dimension, String)>;
+
+/// The dimensions a narrowing may name (a referring page is its source's
+/// drill-down; filtered visits are in no profile).
+pub fn narrows_by(dimension: Dimension) -> bool {
+    PROFILE.contains(&dimension) && dimension != Dimension::Referrer
+}
+
+/// The tables of the visits that had every value of `narrowing`.
+#[derive(Debug, Default, PartialEq)]
+pub struct Narrowed {
+    pub tables: BTreeMap<Dimension, Table>,
+    /// The visits that had every value.
+    pub visitors: i64,
+    /// Visits no profile breaks down (past a day's [`PROFILES_PER_DAY`], or
+    /// counted before profiles were kept): in the full tables only.
+    pub not_broken_down: i64,
+}
+
+/// Narrows the days' rows to the visits that had every value of `narrowing`:
+/// each matching profile adds its visits to each of its values, named again
+/// from the values the full tables hold.
+pub fn narrowed(rows: &[&BTreeMap<String, i64>], narrowing: &[(Dimension, String)]) -> Narrowed {
+    let full = tables(rows.iter().copied());
+    let names: Vec<HashMap<String, &str>> = PROFILE
+        .iter()
+        .map(|d| {
+            full.get(d)
+                .into_iter()
+                .flatten()
+                .map(|(value, _)| (value_hash(value), value.as_str()))
+                .collect()
+        })
+        .collect();
+    let wanted: Vec<(usize, String)> = narrowing
+        .iter()
+        .filter_map(|(d, v)| Some((PROFILE.iter().position(|p| p == d)?, value_hash(v))))
+        .collect();
+    let mut sums: BTreeMap<Dimension, HashMap<&str, i64>> = BTreeMap::new();
+    let (mut visitors, mut profiled) = (0, 0);
+    let prefix = format!("{PROFILE_TAG}:");
+    for tallies in rows {
+        for (name, n) in tallies.iter() {
+            let Some(hashes) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let parts: Vec<&str> = hashes.split('.').collect();
+            if parts.len() != PROFILE.len() {
+                continue;
+            }
+            profiled += n;
+            if !wanted.iter().all(|(i, hash)| parts[*i] == hash) {
+                continue;
+            }
+            visitors += n;
+            for (i, part) in parts.iter().enumerate() {
+                if let Some(value) = names[i].get(*part) {
+                    *sums
+                        .entry(PROFILE[i])
+                        .or_default()
+                        .entry(value)
+                        .or_default() += n;
+                }
+            }
+        }
+    }
+    let counted: i64 = full
+        .get(&Dimension::Source)
+        .into_iter()
+        .flatten()
+        .map(|(_, n)| n)
+        .sum();
+    Narrowed {
+        tables: sorted(sums),
+        visitors,
+        not_broken_down: (counted - profiled).max(0),
     }
 }
 
@@ -375,6 +525,11 @@ pub fn tables<'a>(
             }
         }
     }
+    sorted(sums)
+}
+
+/// Each dimension's values, most visitors first, without empty ones.
+fn sorted(sums: BTreeMap<Dimension, HashMap<&str, i64>>) -> BTreeMap<Dimension, Table> {
     sums.into_iter()
         .map(|(dimension, values)| {
             let mut table: Table = values
@@ -539,19 +694,97 @@ mod tests {
         for n in 0..DISTINCT_PER_DAY {
             admitted.tallies(day, vec![(Dimension::Source, format!("site{n}.example"))]);
         }
+        let first = |tallies: Vec<(String, i64)>| tallies[0].clone();
         assert_eq!(
-            admitted.tallies(day, vec![(Dimension::Source, "new.example".into())]),
-            vec![(format!("src:{OTHER}"), 1)]
+            first(admitted.tallies(day, vec![(Dimension::Source, "new.example".into())])),
+            (format!("src:{OTHER}"), 1)
         );
         assert_eq!(
-            admitted.tallies(day, vec![(Dimension::Source, "site3.example".into())]),
-            vec![("src:site3.example".to_string(), 1)]
+            first(admitted.tallies(day, vec![(Dimension::Source, "site3.example".into())])),
+            ("src:site3.example".to_string(), 1)
         );
         let tomorrow = day.succ_opt().unwrap();
         assert_eq!(
-            admitted.tallies(tomorrow, vec![(Dimension::Source, "new.example".into())]),
-            vec![("src:new.example".to_string(), 1)]
+            first(admitted.tallies(tomorrow, vec![(Dimension::Source, "new.example".into())])),
+            ("src:new.example".to_string(), 1)
         );
+    }
+
+    #[test]
+    fn a_narrowed_table_counts_only_the_visits_that_had_every_value() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let mut admitted = Admitted::default();
+        let mut row: BTreeMap<String, i64> = BTreeMap::new();
+        let mut add = |referrer: &str, country: &str, ua: &str| {
+            let values = derive(&visit(referrer, "https://me.dev/cv", country), ua);
+            for (name, n) in admitted.tallies(day, values) {
+                *row.entry(name).or_default() += n;
+            }
+        };
+        add("https://lnkd.in/x", "DE", SAFARI_IPHONE);
+        add("https://lnkd.in/x", "DE", SAFARI_IPHONE);
+        add("https://www.linkedin.com/feed/", "FR", CHROME_WINDOWS);
+        add("https://t.co/y", "DE", CHROME_WINDOWS);
+        let from = |pairs: &[(Dimension, &str)]| {
+            let narrowing: Narrowing = pairs.iter().map(|(d, v)| (*d, v.to_string())).collect();
+            narrowed(&[&row], &narrowing)
+        };
+        let linkedin = from(&[(Dimension::Source, "LinkedIn")]);
+        assert_eq!((linkedin.visitors, linkedin.not_broken_down), (3, 0));
+        assert_eq!(
+            linkedin.tables[&Dimension::Country],
+            vec![("DE".to_string(), 2), ("FR".to_string(), 1)]
+        );
+        assert_eq!(
+            linkedin.tables[&Dimension::Referrer],
+            vec![
+                ("LinkedIn\t/x".to_string(), 2),
+                ("LinkedIn\t/feed/".to_string(), 1)
+            ]
+        );
+        let desktop_de = from(&[(Dimension::Device, "Desktop"), (Dimension::Country, "DE")]);
+        assert_eq!(desktop_de.visitors, 1);
+        assert_eq!(
+            desktop_de.tables[&Dimension::Source],
+            vec![("Twitter/X".to_string(), 1)]
+        );
+        assert_eq!(from(&[(Dimension::Source, "Nowhere")]).visitors, 0);
+        // Nothing narrowed: every visit, in the same tables as the full ones.
+        assert_eq!(from(&[]).tables, tables([&row]));
+    }
+
+    #[test]
+    fn past_the_days_profiles_a_visit_is_in_the_full_tables_and_not_broken_down() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let mut admitted = Admitted::default();
+        let mut row: BTreeMap<String, i64> = BTreeMap::new();
+        for n in 0..=PROFILES_PER_DAY {
+            let values = vec![
+                (Dimension::Source, DIRECT.to_string()),
+                (
+                    Dimension::LandingPage,
+                    format!("/p{}", n % DISTINCT_PER_DAY),
+                ),
+                (Dimension::Country, format!("{}", n / DISTINCT_PER_DAY)),
+            ];
+            for (name, k) in admitted.tallies(day, values) {
+                *row.entry(name).or_default() += k;
+            }
+        }
+        assert_eq!(row.get(&format!("{PROFILE_TAG}:{OTHER}")), Some(&1));
+        let all = narrowed(&[&row], &[(Dimension::Source, DIRECT.to_string())]);
+        assert_eq!(
+            (all.visitors, all.not_broken_down),
+            (PROFILES_PER_DAY as i64, 1)
+        );
+    }
+
+    #[test]
+    fn a_value_hash_is_stable_because_stored_profiles_are_read_with_it() {
+        assert_eq!(value_hash(""), value_hash(""));
+        assert_eq!(value_hash("LinkedIn").len(), 8);
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c: its top 48 bits in base64url.
+        assert_eq!(value_hash("a"), "r2PcTIYB");
     }
 
     #[test]

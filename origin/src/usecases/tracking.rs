@@ -531,6 +531,33 @@ pub async fn audience_between(
     Ok(audience::tables(rows.iter().map(|row| &row.tallies)))
 }
 
+/// The audience of `period` narrowed to the visits that had every value of
+/// `narrowing`, and how many visitors of `earlier` had them: one Query of the
+/// days' audience rows of both periods.
+pub async fn audience_narrowed(
+    store: &dyn Store,
+    period: (NaiveDate, NaiveDate),
+    earlier: (NaiveDate, NaiveDate),
+    narrowing: &[(Dimension, String)],
+) -> Result<(audience::Narrowed, i64), UseCaseError> {
+    let rows = store
+        .query(&Query::table(
+            keys::AUDIENCE,
+            keys::visits_between(earlier.0.min(period.0), period.1.max(earlier.1)),
+        ))
+        .await?;
+    let within = |(first, last): (NaiveDate, NaiveDate)| -> Vec<&BTreeMap<String, i64>> {
+        rows.iter()
+            .filter(|row| {
+                keys::day_of_visits_row(&row.sk).is_some_and(|day| (first..=last).contains(&day))
+            })
+            .map(|row| &row.tallies)
+            .collect()
+    };
+    let before = audience::narrowed(&within(earlier), narrowing).visitors;
+    Ok((audience::narrowed(&within(period), narrowing), before))
+}
+
 /// Views, reads and time on page per item, for each period (`first`, `last`
 /// inclusive), summed over every Region: one Query of the days' readership rows
 /// from the earliest day to the latest.

@@ -133,6 +133,13 @@ pub const PERIOD_OFFSET: QueryParam = QueryParam::integer(
     (0, 730, 0),
     "Days before today the period ends (0: it ends today)",
 );
+/// Narrows the audience's tables. Named `q` so that the cache key's query names
+/// (CloudFront allows 10, all taken) stay as they are.
+pub const AUDIENCE_FILTER: QueryParam = QueryParam {
+    name: "q",
+    kind: ParamKind::Text,
+    description: "Only the visits that had these values: a JSON object of one value per table (sources, utmSources, utmMediums, utmCampaigns, countries, devices, browsers, operatingSystems, landingPages), e.g. {\"sources\":\"LinkedIn\",\"devices\":\"Mobile\"}. Narrows every table and the visitors; views, reads and the content table stay those of every visitor",
+};
 pub const MONTHS: QueryParam = QueryParam::integer("months", (1, 12, 6), "Number of months");
 pub const TOP_LIMIT: QueryParam = QueryParam::integer("limit", (1, 20, 5), "Items per type");
 

@@ -1,7 +1,10 @@
 //! Visitor and view tracking, counts and trends.
 
+use folio_shared::domain::FieldError;
 use folio_shared::domain::Fields;
-use folio_shared::domain::query::{DAYS, MONTHS, PERIOD_DAYS, PERIOD_OFFSET, TOP_LIMIT};
+use folio_shared::domain::query::{
+    AUDIENCE_FILTER, DAYS, MONTHS, PERIOD_DAYS, PERIOD_OFFSET, TOP_LIMIT,
+};
 use folio_shared::domain::{ContentKind, ItemId, Status, today_utc};
 use folio_shared::metrics;
 use folio_shared::routes::{Matched, TrackerVersion};
@@ -84,6 +87,47 @@ pub async fn daily_trends(app: &App, request: &Request) -> Result<ApiResponse, A
     ))
 }
 
+/// The audience's narrowing (`q`): a JSON object of a table's name to one of its
+/// values, for the tables a narrowing may name.
+fn narrowing(request: &Request) -> Result<audience::Narrowing, ApiError> {
+    let Some(text) = request
+        .query
+        .iter()
+        .find(|(name, _)| name == AUDIENCE_FILTER.name)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+    else {
+        return Ok(Vec::new());
+    };
+    let refuse = |why: String| ApiError::from(FieldError::new(AUDIENCE_FILTER.name, why));
+    let object: Map<String, Value> = serde_json::from_str(text).map_err(|_| {
+        refuse(
+            "must be a JSON object of table names to values, e.g. {\"sources\":\"LinkedIn\"}"
+                .into(),
+        )
+    })?;
+    object
+        .into_iter()
+        .map(|(field, value)| {
+            let dimension = Dimension::ALL
+                .into_iter()
+                .find(|d| d.field() == field && audience::narrows_by(*d))
+                .ok_or_else(|| refuse(format!("cannot narrow by `{field}`")))?;
+            match value {
+                Value::String(v)
+                    if !v.trim().is_empty() && v.chars().count() <= audience::MAX_VALUE_CHARS =>
+                {
+                    Ok((dimension, v))
+                }
+                _ => Err(refuse(format!(
+                    "`{field}` must be a value of its table (text of 1 to {} characters)",
+                    audience::MAX_VALUE_CHARS
+                ))),
+            }
+        })
+        .collect()
+}
+
 /// How many items the audience's content table lists.
 const CONTENT_ROWS: usize = 50;
 
@@ -91,6 +135,12 @@ const CONTENT_ROWS: usize = 50;
 /// from and on what (one table per dimension, most visitors first), what they
 /// read, and the period's totals beside those of the `days` days before it.
 pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
+    let body = audience_body(app, request).await?;
+    Ok(ApiResponse::json(StatusCode::OK, &Value::Object(body)))
+}
+
+/// The audience's answer, for the owner's route and a share link's.
+pub async fn audience_body(app: &App, request: &Request) -> Result<Map<String, Value>, ApiError> {
     let days = PERIOD_DAYS.int(&request.query)? as i64;
     let offset = PERIOD_OFFSET.int(&request.query)? as i64;
     let last = today_utc() - chrono::Duration::days(offset);
@@ -99,8 +149,24 @@ pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiEr
         first - chrono::Duration::days(days),
         first - chrono::Duration::days(1),
     );
+    let narrowing = narrowing(request)?;
     let store = app.store.as_ref();
-    let tables = tracking::audience_between(store, first, last).await?;
+    let mut tables = tracking::audience_between(store, first, last).await?;
+    let mut narrowed = None;
+    if !narrowing.is_empty() {
+        let (within, before) = tracking::audience_narrowed(
+            store,
+            (first, last),
+            (earlier_first, earlier_last),
+            &narrowing,
+        )
+        .await?;
+        // Filtered visits are in no profile; their table stays the period's.
+        let filtered = tables.remove(&Dimension::Filtered);
+        tables = within.tables;
+        tables.extend(filtered.map(|t| (Dimension::Filtered, t)));
+        narrowed = Some((within.visitors, before, within.not_broken_down));
+    }
     let [reading, earlier_reading] =
         tracking::readership_in(store, [(first, last), (earlier_first, earlier_last)]).await?;
     let visits = tracking::visits_per_day(store, earlier_first, last).await?;
@@ -153,20 +219,34 @@ pub async fn audience(app: &App, request: &Request) -> Result<ApiResponse, ApiEr
     let mut body = Map::new();
     body.insert("from".into(), json!(first.to_string()));
     body.insert("to".into(), json!(last.to_string()));
-    body.insert(
-        "totals".into(),
-        totals(visitors_between(first, last), &reading),
-    );
+    let (visitors, visitors_before) = match narrowed {
+        Some((within, before, not_broken_down)) => {
+            body.insert(
+                "filter".into(),
+                narrowing
+                    .iter()
+                    .map(|(d, v)| (d.field().to_string(), json!(v)))
+                    .collect(),
+            );
+            body.insert("notBrokenDown".into(), json!(not_broken_down));
+            (within, before)
+        }
+        None => (
+            visitors_between(first, last),
+            visitors_between(earlier_first, earlier_last),
+        ),
+    };
+    body.insert("totals".into(), totals(visitors, &reading));
     body.insert(
         "previous".into(),
         json!({ "from": earlier_first.to_string(), "to": earlier_last.to_string(),
-                "totals": totals(visitors_between(earlier_first, earlier_last), &earlier_reading) }),
+                "totals": totals(visitors_before, &earlier_reading) }),
     );
     body.insert("content".into(), Value::Array(content));
     for dimension in Dimension::ALL {
         body.insert(dimension.field().into(), Value::Array(rows(dimension)));
     }
-    Ok(ApiResponse::json(StatusCode::OK, &Value::Object(body)))
+    Ok(body)
 }
 
 pub async fn monthly_trends(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {

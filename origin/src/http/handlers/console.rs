@@ -56,6 +56,11 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../console/editor.js"),
     ),
     (
+        "shares.js",
+        JS,
+        include_bytes!("../../../console/shares.js"),
+    ),
+    (
         "account.js",
         JS,
         include_bytes!("../../../console/account.js"),

@@ -12,6 +12,7 @@ pub mod redirects;
 pub mod render;
 pub mod revisions;
 pub mod search;
+mod shares;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
 use folio_shared::routes::{Matched, RouteId, decode_param};
@@ -154,6 +155,12 @@ pub async fn handle(
         VisitorAudience => analytics::audience(app, request).await,
         MonthlyVisitorTrends => analytics::monthly_trends(app, request).await,
         LiveVisitors => analytics::live_visitors(app).await,
+        CreateAudienceShare => shares::create(app).await,
+        ListAudienceShares => shares::list(app).await,
+        RevokeAudienceShare => shares::revoke(app, matched.param("linkId").unwrap_or("")).await,
+        SharedAudience => {
+            shares::audience(app, matched.param("shareToken").unwrap_or(""), request).await
+        }
         TrackView => analytics::track_view(app, request).await,
         TrackEngagement => analytics::track_engagement(app, request).await,
         TrackerScript(version) => Ok(analytics::tracker_script(version)),
