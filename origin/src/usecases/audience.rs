@@ -779,6 +779,23 @@ mod tests {
         );
     }
 
+    /// The API document's `q` names the tables a narrowing may name, and their
+    /// values' limit, from one list: this one.
+    #[test]
+    fn the_documented_filter_is_the_dimensions_a_profile_narrows_by() {
+        use folio_shared::domain::query::{AUDIENCE_FILTER, ParamKind};
+        let ParamKind::JsonObject { keys, max_chars } = AUDIENCE_FILTER.kind else {
+            panic!("q is a JSON object");
+        };
+        let narrowing: Vec<&str> = Dimension::ALL
+            .into_iter()
+            .filter(|d| narrows_by(*d))
+            .map(Dimension::field)
+            .collect();
+        assert_eq!(keys, narrowing.as_slice());
+        assert_eq!(max_chars, MAX_VALUE_CHARS);
+    }
+
     #[test]
     fn a_value_hash_is_stable_because_stored_profiles_are_read_with_it() {
         assert_eq!(value_hash(""), value_hash(""));

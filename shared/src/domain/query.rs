@@ -26,6 +26,13 @@ pub enum ParamKind {
     Bool,
     /// Any text; blank is the same as absent.
     Text,
+    /// A JSON object of some of `keys`, each to a text of 1 to `max_chars`
+    /// characters (in the document: a parameter with `content`, serialised as
+    /// JSON, OpenAPI 3.0 "Parameter Object").
+    JsonObject {
+        keys: &'static [&'static str],
+        max_chars: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,13 +70,26 @@ impl QueryParam {
             }
             ParamKind::Bool => json!({ "type": "boolean" }),
             ParamKind::Text => json!({ "type": "string" }),
+            ParamKind::JsonObject { keys, max_chars } => {
+                let value = json!({ "type": "string", "minLength": 1, "maxLength": max_chars });
+                let properties: serde_json::Map<String, Value> =
+                    keys.iter().map(|k| (k.to_string(), value.clone())).collect();
+                json!({ "type": "object", "additionalProperties": false, "properties": properties })
+            }
         }
     }
 
     /// The parameter as the document's `parameters` entry.
     pub fn document(&self) -> Value {
-        json!({ "name": self.name, "in": "query", "required": false,
-                "description": self.description, "schema": self.schema() })
+        match self.kind {
+            ParamKind::JsonObject { .. } => {
+                json!({ "name": self.name, "in": "query", "required": false,
+                        "description": self.description,
+                        "content": { "application/json": { "schema": self.schema() } } })
+            }
+            _ => json!({ "name": self.name, "in": "query", "required": false,
+                         "description": self.description, "schema": self.schema() }),
+        }
     }
 
     /// An integer parameter's value (its default when absent).
@@ -137,8 +157,21 @@ pub const PERIOD_OFFSET: QueryParam = QueryParam::integer(
 /// (CloudFront allows 10, all taken) stay as they are.
 pub const AUDIENCE_FILTER: QueryParam = QueryParam {
     name: "q",
-    kind: ParamKind::Text,
-    description: "Only the visits that had these values: a JSON object of one value per table (sources, utmSources, utmMediums, utmCampaigns, countries, devices, browsers, operatingSystems, landingPages), e.g. {\"sources\":\"LinkedIn\",\"devices\":\"Mobile\"}. Narrows every table and the visitors; views, reads and the content table stay those of every visitor",
+    kind: ParamKind::JsonObject {
+        keys: &[
+            "sources",
+            "utmSources",
+            "utmMediums",
+            "utmCampaigns",
+            "countries",
+            "devices",
+            "browsers",
+            "operatingSystems",
+            "landingPages",
+        ],
+        max_chars: 100,
+    },
+    description: "Only the visits that had these values: a JSON object of one value per table, e.g. {\"sources\":\"LinkedIn\",\"devices\":\"Mobile\"}. Narrows every table and the visitors; views, reads and the content table stay those of every visitor",
 };
 pub const MONTHS: QueryParam = QueryParam::integer("months", (1, 12, 6), "Number of months");
 pub const TOP_LIMIT: QueryParam = QueryParam::integer("limit", (1, 20, 5), "Items per type");
