@@ -72,8 +72,10 @@ impl QueryParam {
             ParamKind::Text => json!({ "type": "string" }),
             ParamKind::JsonObject { keys, max_chars } => {
                 let value = json!({ "type": "string", "minLength": 1, "maxLength": max_chars });
-                let properties: serde_json::Map<String, Value> =
-                    keys.iter().map(|k| (k.to_string(), value.clone())).collect();
+                let properties: serde_json::Map<String, Value> = keys
+                    .iter()
+                    .map(|k| (k.to_string(), value.clone()))
+                    .collect();
                 json!({ "type": "object", "additionalProperties": false, "properties": properties })
             }
         }

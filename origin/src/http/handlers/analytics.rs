@@ -114,7 +114,9 @@ fn narrowing(request: &Request) -> Result<audience::Narrowing, ApiError> {
                 .find(|d| d.field() == field && audience::narrows_by(*d))
                 .ok_or_else(|| refuse(format!("cannot narrow by `{field}`")))?;
             match value {
-                Value::String(v) if !v.is_empty() && v.chars().count() <= audience::MAX_VALUE_CHARS => {
+                Value::String(v)
+                    if !v.is_empty() && v.chars().count() <= audience::MAX_VALUE_CHARS =>
+                {
                     Ok((dimension, v))
                 }
                 _ => Err(refuse(format!(
