@@ -19,7 +19,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use folio_origin::adapters::local::embedded::EmbeddedStore;
 use folio_origin::ports::keys::{self, entity};
 use folio_origin::ports::store::{Item, Key, Store, Write, item_size};
-use folio_origin::usecases::audience::{Admitted, VisitContext, derive};
+use folio_origin::usecases::audience::{Admitted, VisitContext, derive, profile_shard};
 use folio_origin::usecases::readership::{Engagement, engagement_tallies, view_tally};
 use folio_origin::usecases::tracking;
 use folio_shared::domain::{ContentKind, ItemId};
@@ -110,6 +110,7 @@ fn day_rows(dice: &mut Dice, first: NaiveDate) -> Vec<DayRow> {
         let mut admitted = Admitted::default();
         let mut audience: BTreeMap<String, i64> = BTreeMap::new();
         let mut reading: BTreeMap<String, i64> = BTreeMap::new();
+        let mut profiles: BTreeMap<char, BTreeMap<String, i64>> = BTreeMap::new();
         for _ in 0..VISITS / DAYS {
             let page = dice.below(80);
             let campaign = dice.below(10) == 0;
@@ -133,8 +134,16 @@ fn day_rows(dice: &mut Dice, first: NaiveDate) -> Vec<DayRow> {
                 ),
             };
             let agent = AGENTS[dice.pick(&AGENT_WEIGHTS)];
-            for (name, n) in admitted.tallies(date, derive(&visit, agent)) {
+            let tallies = admitted.tallies(date, derive(&visit, agent));
+            for (name, n) in tallies.values {
                 *audience.entry(name).or_default() += n;
+            }
+            if let Some(profile) = tallies.profile {
+                *profiles
+                    .entry(profile_shard(&profile))
+                    .or_default()
+                    .entry(profile)
+                    .or_default() += 1;
             }
             // 2.5 views a visit on average; 40 % of them read.
             for _ in 0..(2 + dice.below(2)) {
@@ -155,6 +164,13 @@ fn day_rows(dice: &mut Dice, first: NaiveDate) -> Vec<DayRow> {
             entity::AUDIENCE,
             audience.into_iter().collect(),
         ));
+        for (shard, tallies) in profiles {
+            rows.push((
+                keys::audience_profiles_on(date, REGION, shard),
+                entity::AUDIENCE_PROFILES,
+                tallies.into_iter().collect(),
+            ));
+        }
         rows.push((
             keys::readership_on(date, REGION),
             entity::READERSHIP,
@@ -176,6 +192,7 @@ fn audience(c: &mut Criterion) {
     let mut dice = Dice(0x9E37_79B9_7F4A_7C15);
     let rows = day_rows(&mut dice, first);
     let (mut audience_bytes, mut readership_bytes, mut largest) = (0, 0, 0);
+    let (mut profile_bytes, mut largest_profiles) = (0, 0);
     for (key, entity_type, by) in rows {
         let size = item_size(&Item {
             pk: key.pk.clone(),
@@ -195,6 +212,9 @@ fn audience(c: &mut Criterion) {
             if entity_type == entity::AUDIENCE {
                 audience_bytes += size;
                 largest = largest.max(size);
+            } else if entity_type == entity::AUDIENCE_PROFILES {
+                profile_bytes += size;
+                largest_profiles = largest_profiles.max(size);
             } else {
                 readership_bytes += size;
             }
@@ -212,9 +232,12 @@ fn audience(c: &mut Criterion) {
     let per_thousand = |bytes: usize| bytes as f64 * 1000.0 / VISITS as f64;
     println!(
         "{VISITS} visits over {DAYS} days: audience rows {audience_bytes} B ({:.0} B per 1,000 visits, \
-largest day {} B), readership rows {readership_bytes} B ({:.0} B per 1,000 visits)",
+largest day {} B), profile rows {profile_bytes} B ({:.0} B per 1,000 visits, largest row {} B), \
+readership rows {readership_bytes} B ({:.0} B per 1,000 visits)",
         per_thousand(audience_bytes),
         largest,
+        per_thousand(profile_bytes),
+        largest_profiles,
         per_thousand(readership_bytes),
     );
     c.bench_function(
@@ -239,8 +262,23 @@ largest day {} B), readership rows {readership_bytes} B ({:.0} B per 1,000 visit
             })
         },
     );
-    // Narrowed to a value (the console's click on a source): one more Query, of
-    // both periods' audience rows, read through their profiles.
+    let whole = runtime
+        .block_on(tracking::audience_narrowed(
+            &store,
+            (first, last),
+            (first, last),
+            &[],
+        ))
+        .expect("read")
+        .0;
+    println!(
+        "profiles: {} of the period's visits can be filtered, {} cannot (past {} profiles a day)",
+        whole.visitors,
+        whole.not_broken_down,
+        folio_origin::usecases::audience::PROFILES_PER_DAY
+    );
+    // Narrowed to a value (the console's click on a source): two more Queries,
+    // both periods' audience rows and their profile rows, instead of the visits.
     let linkedin = vec![(
         folio_origin::usecases::audience::Dimension::Source,
         "LinkedIn".to_string(),

@@ -149,7 +149,7 @@
     const notes = ["Views, reads and what they read are those of every visitor."];
     if (data.notBrokenDown) {
       notes.push(`${data.notBrokenDown.toLocaleString()} visits of the period cannot be filtered ` +
-        "(a day past 500 different kinds of visit, or counted before filters existed).");
+        "(on a day with more different kinds of visit than are kept, or counted before filters existed).");
     }
     return h("div", { class: "filters", id: "audience-filters" },
       h("span", { class: "muted" }, "Only visits with "),

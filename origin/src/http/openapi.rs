@@ -988,7 +988,7 @@ fn audience_schemas() -> Value {
             "operatingSystems": { "type": "array", "items": schema("AudienceValue") },
             "landingPages": { "type": "array", "items": schema("AudienceValue") },
             "filter": { "type": "object", "additionalProperties": { "type": "string" }, "description": "With `q`: the values every table and `totals.visitors` were narrowed to" },
-            "notBrokenDown": { "type": "integer", "minimum": 0, "description": "With `q`: visits of the period in the full tables that no narrowed table can break down (past 500 distinct combinations of values in a day, or counted before this version)" } } }
+            "notBrokenDown": { "type": "integer", "minimum": 0, "description": format!("With `q`: visits of the period in the full tables that no narrowed table can break down (past {} distinct combinations of values in a day per origin instance, or counted before this version)", crate::usecases::audience::PROFILES_PER_DAY) } } }
     })
 }
 

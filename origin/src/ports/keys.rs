@@ -22,6 +22,7 @@
 //! | live visitor      | `LIVE`                      | `<YYYY-MM-DDTHH:MM>#<visitor prefix>` |   |                 |
 //! | visit counters    | `STATS#VISITS`              | `DAY#<date>#<region>`, `TOTAL#<region>` |   |                 |
 //! | visit audience    | `STATS#AUDIENCE`            | `DAY#<date>#<region>` (a tally per source, country, device …) | | |
+//! | visit profiles    | `STATS#PROFILES`            | `DAY#<date>#<region>#<shard>` (a tally per combination of a visit's values) | | |
 //! | view counters     | `STATS#VIEWS#<kind>`        | `ITEM#<id>#<region>` |                   |                 |
 //! | readership        | `STATS#READS`               | `DAY#<date>#<region>` (a tally per item: views, reads, time on page) | | |
 //! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
@@ -283,6 +284,16 @@ pub fn audience_on(day: NaiveDate, region: &str) -> Key {
     Key::new(AUDIENCE, format!("DAY#{day}#{region}"))
 }
 
+pub const AUDIENCE_PROFILES: &str = "STATS#PROFILES";
+
+/// One of the day's rows of visit profiles in this Region. Profiles are spread
+/// over 64 rows by `shard` (a character of the profile's own hash): an update
+/// costs the size of the row it changes, so each stays a few KB however many
+/// kinds of visit the day has.
+pub fn audience_profiles_on(day: NaiveDate, region: &str, shard: char) -> Key {
+    Key::new(AUDIENCE_PROFILES, format!("DAY#{day}#{region}#{shard}"))
+}
+
 pub const READERSHIP: &str = "STATS#READS";
 
 /// The day's views, reads and time on page per item, in this Region.
@@ -419,6 +430,7 @@ pub mod entity {
     pub const VIEW_MARKER: &str = "ViewMarker";
     pub const COUNTER: &str = "Counter";
     pub const AUDIENCE: &str = "Audience";
+    pub const AUDIENCE_PROFILES: &str = "AudienceProfiles";
     pub const READERSHIP: &str = "Readership";
     pub const READ_MARKER: &str = "ReadMarker";
     pub const LIVE_VISITOR: &str = "LiveVisitor";

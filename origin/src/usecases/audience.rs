@@ -45,7 +45,7 @@ pub const PROFILE: [Dimension; 10] = [
 ];
 /// Distinct profiles one origin adds per day; later ones count as
 /// `v:(other)`, in the full tables but left out of narrowed ones.
-pub const PROFILES_PER_DAY: usize = 500;
+pub const PROFILES_PER_DAY: usize = 2_000;
 const ABSENT: &str = "-";
 
 /// A value's hash in a profile: FNV-1a (64 bits), its top 48 bits in URL-safe
@@ -60,6 +60,11 @@ fn value_hash(value: &str) -> String {
     (0..8)
         .map(|i| char::from(ALPHABET[((hash >> (58 - 6 * i)) & 63) as usize]))
         .collect()
+}
+
+/// Which of the day's profile rows a profile is counted in (`keys::audience_profiles_on`).
+pub fn profile_shard(profile: &str) -> char {
+    value_hash(profile).chars().next().unwrap_or('A')
 }
 
 /// The profile tally's name of a visit's (capped) values.
@@ -384,14 +389,18 @@ pub struct Admitted {
     profiles: HashSet<String>,
 }
 
+/// What a visit adds: a tally per value (the day's audience row) and, for a
+/// counted visit, its profile (a profile row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitTallies {
+    pub values: Vec<(String, i64)>,
+    pub profile: Option<String>,
+}
+
 impl Admitted {
     /// The visit's tallies, each value past the day's cap counted as [`OTHER`],
     /// and, for a counted visit (not a filtered one), its profile.
-    pub fn tallies(
-        &mut self,
-        day: NaiveDate,
-        visit: Vec<(Dimension, String)>,
-    ) -> Vec<(String, i64)> {
+    pub fn tallies(&mut self, day: NaiveDate, visit: Vec<(Dimension, String)>) -> VisitTallies {
         if self.day != Some(day) {
             self.day = Some(day);
             self.values.clear();
@@ -419,11 +428,13 @@ impl Admitted {
                 format!("{PROFILE_TAG}:{OTHER}")
             }
         });
-        capped
-            .into_iter()
-            .map(|(dimension, value)| (format!("{}:{value}", dimension.tag()), 1))
-            .chain(profile.map(|p| (p, 1)))
-            .collect()
+        VisitTallies {
+            values: capped
+                .into_iter()
+                .map(|(dimension, value)| (format!("{}:{value}", dimension.tag()), 1))
+                .collect(),
+            profile,
+        }
     }
 }
 
@@ -447,10 +458,15 @@ pub struct Narrowed {
     pub not_broken_down: i64,
 }
 
-/// Narrows the days' rows to the visits that had every value of `narrowing`:
-/// each matching profile adds its visits to each of its values, named again
-/// from the values the full tables hold.
-pub fn narrowed(rows: &[&BTreeMap<String, i64>], narrowing: &[(Dimension, String)]) -> Narrowed {
+/// Narrows the days' audience `rows` to the visits that had every value of
+/// `narrowing`, through the same days' `profiles` rows: each matching profile
+/// adds its visits to each of its values, named again from the values the full
+/// tables hold.
+pub fn narrowed(
+    rows: &[&BTreeMap<String, i64>],
+    profiles: &[&BTreeMap<String, i64>],
+    narrowing: &[(Dimension, String)],
+) -> Narrowed {
     let full = tables(rows.iter().copied());
     let names: Vec<HashMap<String, &str>> = PROFILE
         .iter()
@@ -469,7 +485,7 @@ pub fn narrowed(rows: &[&BTreeMap<String, i64>], narrowing: &[(Dimension, String
     let mut sums: BTreeMap<Dimension, HashMap<&str, i64>> = BTreeMap::new();
     let (mut visitors, mut profiled) = (0, 0);
     let prefix = format!("{PROFILE_TAG}:");
-    for tallies in rows {
+    for tallies in profiles {
         for (name, n) in tallies.iter() {
             let Some(hashes) = name.strip_prefix(&prefix) else {
                 continue;
@@ -694,7 +710,7 @@ mod tests {
         for n in 0..DISTINCT_PER_DAY {
             admitted.tallies(day, vec![(Dimension::Source, format!("site{n}.example"))]);
         }
-        let first = |tallies: Vec<(String, i64)>| tallies[0].clone();
+        let first = |tallies: VisitTallies| tallies.values[0].clone();
         assert_eq!(
             first(admitted.tallies(day, vec![(Dimension::Source, "new.example".into())])),
             (format!("src:{OTHER}"), 1)
@@ -715,11 +731,14 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
         let mut admitted = Admitted::default();
         let mut row: BTreeMap<String, i64> = BTreeMap::new();
+        let mut profiles: BTreeMap<String, i64> = BTreeMap::new();
         let mut add = |referrer: &str, country: &str, ua: &str| {
             let values = derive(&visit(referrer, "https://me.dev/cv", country), ua);
-            for (name, n) in admitted.tallies(day, values) {
+            let tallies = admitted.tallies(day, values);
+            for (name, n) in tallies.values {
                 *row.entry(name).or_default() += n;
             }
+            *profiles.entry(tallies.profile.unwrap()).or_default() += 1;
         };
         add("https://lnkd.in/x", "DE", SAFARI_IPHONE);
         add("https://lnkd.in/x", "DE", SAFARI_IPHONE);
@@ -727,7 +746,7 @@ mod tests {
         add("https://t.co/y", "DE", CHROME_WINDOWS);
         let from = |pairs: &[(Dimension, &str)]| {
             let narrowing: Narrowing = pairs.iter().map(|(d, v)| (*d, v.to_string())).collect();
-            narrowed(&[&row], &narrowing)
+            narrowed(&[&row], &[&profiles], &narrowing)
         };
         let linkedin = from(&[(Dimension::Source, "LinkedIn")]);
         assert_eq!((linkedin.visitors, linkedin.not_broken_down), (3, 0));
@@ -758,6 +777,7 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
         let mut admitted = Admitted::default();
         let mut row: BTreeMap<String, i64> = BTreeMap::new();
+        let mut profiles: BTreeMap<String, i64> = BTreeMap::new();
         for n in 0..=PROFILES_PER_DAY {
             let values = vec![
                 (Dimension::Source, DIRECT.to_string()),
@@ -767,12 +787,18 @@ mod tests {
                 ),
                 (Dimension::Country, format!("{}", n / DISTINCT_PER_DAY)),
             ];
-            for (name, k) in admitted.tallies(day, values) {
+            let tallies = admitted.tallies(day, values);
+            for (name, k) in tallies.values {
                 *row.entry(name).or_default() += k;
             }
+            *profiles.entry(tallies.profile.unwrap()).or_default() += 1;
         }
-        assert_eq!(row.get(&format!("{PROFILE_TAG}:{OTHER}")), Some(&1));
-        let all = narrowed(&[&row], &[(Dimension::Source, DIRECT.to_string())]);
+        assert_eq!(profiles.get(&format!("{PROFILE_TAG}:{OTHER}")), Some(&1));
+        let all = narrowed(
+            &[&row],
+            &[&profiles],
+            &[(Dimension::Source, DIRECT.to_string())],
+        );
         assert_eq!(
             (all.visitors, all.not_broken_down),
             (PROFILES_PER_DAY as i64, 1)

@@ -275,7 +275,8 @@ impl Tracker {
                 .admitted
                 .lock()
                 .map_err(|_| poisoned())?
-                .tallies(day, vec![(Dimension::Filtered, filter.label().into())]);
+                .tallies(day, vec![(Dimension::Filtered, filter.label().into())])
+                .values;
             // A full audience row leaves the filtered visit uncounted: nothing is lost.
             match commit_once(store, vec![marker_put(), audience_row(tallies)]).await {
                 Ok(_) | Err(UseCaseError::Store(StoreError::Limit(_))) => {}
@@ -301,7 +302,19 @@ impl Tracker {
             .map_err(|_| poisoned())?
             .tallies(day, audience::derive(visit, user_agent));
         let mut writes = counted();
-        writes.push(audience_row(tallies));
+        writes.push(audience_row(tallies.values));
+        if let Some(profile) = tallies.profile {
+            writes.push(Write::Tally {
+                key: keys::audience_profiles_on(
+                    day,
+                    &self.region,
+                    audience::profile_shard(&profile),
+                ),
+                entity_type: entity::AUDIENCE_PROFILES.into(),
+                by: vec![(profile, 1)],
+                listed_at: None,
+            });
+        }
         let outcome = match commit_once(store, writes).await {
             // The day's row is full (400 KB, every origin's values together): the
             // visit still counts, without its audience.
@@ -533,29 +546,37 @@ pub async fn audience_between(
 
 /// The audience of `period` narrowed to the visits that had every value of
 /// `narrowing`, and how many visitors of `earlier` had them: one Query of the
-/// days' audience rows of both periods.
+/// days' audience rows of both periods and one of their profile rows, at once.
 pub async fn audience_narrowed(
     store: &dyn Store,
     period: (NaiveDate, NaiveDate),
     earlier: (NaiveDate, NaiveDate),
     narrowing: &[(Dimension, String)],
 ) -> Result<(audience::Narrowed, i64), UseCaseError> {
-    let rows = store
-        .query(&Query::table(
-            keys::AUDIENCE,
-            keys::visits_between(earlier.0.min(period.0), period.1.max(earlier.1)),
-        ))
-        .await?;
-    let within = |(first, last): (NaiveDate, NaiveDate)| -> Vec<&BTreeMap<String, i64>> {
+    let days = keys::visits_between(earlier.0.min(period.0), period.1.max(earlier.1));
+    let (audience_rows, profile_rows) = (
+        Query::table(keys::AUDIENCE, days.clone()),
+        Query::table(keys::AUDIENCE_PROFILES, days),
+    );
+    let (rows, profiles) = tokio::join!(store.query(&audience_rows), store.query(&profile_rows));
+    let (rows, profiles) = (rows?, profiles?);
+    fn within(rows: &[Item], (first, last): (NaiveDate, NaiveDate)) -> Vec<&BTreeMap<String, i64>> {
         rows.iter()
             .filter(|row| {
                 keys::day_of_visits_row(&row.sk).is_some_and(|day| (first..=last).contains(&day))
             })
             .map(|row| &row.tallies)
             .collect()
+    }
+    let narrow = |(first, last)| {
+        audience::narrowed(
+            &within(&rows, (first, last)),
+            &within(&profiles, (first, last)),
+            narrowing,
+        )
     };
-    let before = audience::narrowed(&within(earlier), narrowing).visitors;
-    Ok((audience::narrowed(&within(period), narrowing), before))
+    let before = narrow(earlier).visitors;
+    Ok((narrow(period), before))
 }
 
 /// Views, reads and time on page per item, for each period (`first`, `last`

@@ -169,7 +169,11 @@ pub async fn audience_body(app: &App, request: &Request) -> Result<Map<String, V
     }
     let [reading, earlier_reading] =
         tracking::readership_in(store, [(first, last), (earlier_first, earlier_last)]).await?;
-    let visits = tracking::visits_per_day(store, earlier_first, last).await?;
+    // Narrowed, the visitors are the profiles'; else the days' counters.
+    let visits = match narrowed {
+        Some(_) => Vec::new(),
+        None => tracking::visits_per_day(store, earlier_first, last).await?,
+    };
     let visitors_between = |from, to| -> i64 {
         visits
             .iter()
