@@ -287,9 +287,11 @@ pub fn audience_on(day: NaiveDate, region: &str) -> Key {
 pub const AUDIENCE_PROFILES: &str = "STATS#PROFILES";
 
 /// One of the day's rows of visit profiles in this Region. Profiles are spread
-/// over 64 rows by `shard` (a character of the profile's own hash): an update
-/// costs the size of the row it changes, so each stays a few KB however many
-/// kinds of visit the day has.
+/// over 64 rows by `shard` (a character of the profile's own hash): an
+/// UpdateItem is billed on the larger of the item's sizes before and after
+/// ("DynamoDB read and write operations", Capacity unit consumption for write
+/// operations, DynamoDB Developer Guide), so each row stays a few KB however
+/// many kinds of visit the day has.
 pub fn audience_profiles_on(day: NaiveDate, region: &str, shard: char) -> Key {
     Key::new(AUDIENCE_PROFILES, format!("DAY#{day}#{region}#{shard}"))
 }
