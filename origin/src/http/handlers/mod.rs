@@ -13,6 +13,7 @@ pub mod render;
 pub mod revisions;
 pub mod search;
 mod shares;
+mod token_links;
 
 use folio_shared::domain::{BlogPost, Certification, ContentKind, ItemId, Project};
 use folio_shared::routes::{Matched, RouteId, decode_param};

@@ -18,9 +18,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::http::handlers::content::representation;
+use crate::http::handlers::token_links;
 use crate::http::request::Request;
 use crate::ports::keys::{self, entity};
-use crate::ports::store::{Condition, Item, Query, StoreError, Write};
+use crate::ports::store::{Condition, Item, Query, Write};
 use crate::repo::content as repo;
 use crate::support::markup::xml;
 use crate::support::random;
@@ -31,8 +32,6 @@ pub const DEFAULT_PREVIEW_HOURS: u64 = 72;
 pub const MAX_PREVIEW_HOURS: u64 = 720;
 /// The body field naming a link's lifetime.
 pub const EXPIRES_IN_HOURS: &str = "expiresInHours";
-/// How many hex digits of a token's hash name its link to the owner.
-const LINK_ID_CHARS: usize = 16;
 /// The most links an item's list shows (the newest).
 const MAX_LISTED: usize = 100;
 
@@ -69,27 +68,23 @@ pub async fn create<T: Content>(
     repo::get::<T>(app.store.as_ref(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let token = random::token()?;
     let expires = Utc::now() + Duration::hours(i64::try_from(hours).unwrap_or(1));
-    let hash = sha256_hex(token.as_bytes());
-    let key = keys::preview(&hash);
-    let created = Timestamp::now();
     let target = Target {
         kind: T::KIND,
         id: id.to_string(),
     };
+    // Listed under the item.
+    let link = token_links::new_link(
+        keys::preview,
+        entity::PREVIEW,
+        keys::previews_of(T::KIND, id),
+    )?;
+    let token = link.token;
     let row = Item {
-        pk: key.pk,
-        sk: key.sk,
-        entity_type: entity::PREVIEW.into(),
-        // Listed under the item, newest first, by the link's id.
-        gsi1pk: Some(keys::previews_of(T::KIND, id)),
-        gsi1sk: Some(format!("{}#{}", created.as_str(), &hash[..LINK_ID_CHARS])),
-        created_at: Some(created.as_str().to_string()),
         data: Some(serde_json::to_string(&target).map_err(|e| ApiError::Internal(e.to_string()))?),
         // The store stops returning the row at this second; DynamoDB's TTL deletes it later.
         expires_at: Some(expires.timestamp()),
-        ..Item::default()
+        ..link.row
     };
     app.store
         .transact(vec![Write::Put {
@@ -106,7 +101,7 @@ pub async fn create<T: Content>(
             "expiresAt": Timestamp::from_utc(expires),
             "contentType": T::KIND,
             "contentId": id,
-            "id": &hash[..LINK_ID_CHARS],
+            "id": link.id,
         }),
     ))
 }
@@ -127,11 +122,6 @@ fn created_secs(row: &Item) -> i64 {
         .map_or(0, |t| t.timestamp())
 }
 
-/// The link id of a listed row: the hash digits after its creation time.
-fn link_id(row: &Item) -> Option<&str> {
-    row.gsi1sk.as_deref()?.rsplit_once('#').map(|(_, id)| id)
-}
-
 /// An item's live links, newest first: not expired (the store leaves those out)
 /// and not ended by a sign-out everywhere.
 async fn live_links<T: Content>(app: &App, id: &ItemId) -> Result<Vec<Item>, ApiError> {
@@ -145,7 +135,7 @@ async fn live_links<T: Content>(app: &App, id: &ItemId) -> Result<Vec<Item>, Api
         .await?;
     Ok(rows
         .into_iter()
-        .filter(|row| created_secs(row) > since && link_id(row).is_some())
+        .filter(|row| created_secs(row) > since && token_links::link_id(row).is_some())
         .collect())
 }
 
@@ -155,7 +145,7 @@ pub async fn list<T: Content>(app: &App, id: &ItemId) -> Result<ApiResponse, Api
         .iter()
         .map(|row| {
             json!({
-                "id": link_id(row),
+                "id": token_links::link_id(row),
                 "createdAt": row.created_at,
                 "expiresAt": row.expires_at.and_then(|t| DateTime::from_timestamp(t, 0)).map(Timestamp::from_utc),
             })
@@ -172,35 +162,15 @@ pub async fn revoke_link<T: Content>(
     id: &ItemId,
     link: &str,
 ) -> Result<ApiResponse, ApiError> {
-    let shaped = link.len() == LINK_ID_CHARS
-        && link
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !shaped {
+    if !token_links::is_link_id(link) {
         return Err(ApiError::NotFound);
     }
     let row = live_links::<T>(app, id)
         .await?
         .into_iter()
-        .find(|row| link_id(row) == Some(link))
+        .find(|row| token_links::link_id(row) == Some(link))
         .ok_or(ApiError::NotFound)?;
-    delete_link(app, &row).await
-}
-
-async fn delete_link(app: &App, row: &Item) -> Result<ApiResponse, ApiError> {
-    match app
-        .store
-        .transact(vec![Write::Delete {
-            key: row.key(),
-            condition: Condition::Exists,
-        }])
-        .await
-    {
-        Ok(()) => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
-        // Revoked (or expired) by someone else in the meantime: gone either way.
-        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    token_links::delete(app, &row).await
 }
 
 /// The preview row a token names, if it is live: not expired, not revoked, and
@@ -348,5 +318,5 @@ You are reading a {kind} before it is public; please do not share this link.{unt
 
 pub async fn revoke(app: &App, token: &str) -> Result<ApiResponse, ApiError> {
     let row = find(app, token).await?;
-    delete_link(app, &row).await
+    token_links::delete(app, &row).await
 }

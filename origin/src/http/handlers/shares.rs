@@ -7,31 +7,26 @@
 //! signing out everywhere does not end it.
 
 use folio_shared::digest::sha256_hex;
-use folio_shared::domain::{ContentKind, Status, Timestamp};
+use folio_shared::domain::{ContentKind, Status};
 use folio_shared::routes::SHARED_PREFIX;
 use folio_shared::{ApiError, ApiResponse};
 use http::{HeaderName, StatusCode};
 use serde_json::{Value, json};
 
 use crate::http::handlers::analytics;
+use crate::http::handlers::token_links;
 use crate::http::request::Request;
 use crate::ports::keys::{self, entity};
-use crate::ports::store::{Condition, Item, Query, StoreError, Write};
+use crate::ports::store::{Condition, Item, Query, Write};
 use crate::repo::content as repo;
 use crate::support::random;
 use crate::usecases::app::App;
 
-/// How many hex digits of a token's hash name its link to the owner.
-const LINK_ID_CHARS: usize = 16;
 /// The most links the owner may keep at once (and the list shows).
 pub const MAX_SHARES: usize = 20;
 /// The console's page that opens a link (the token stays in the fragment, which
 /// no request carries).
 const PAGE: &str = "/admin/#/shared/";
-
-fn link_id(row: &Item) -> Option<&str> {
-    row.gsi1sk.as_deref()?.rsplit_once('#').map(|(_, id)| id)
-}
 
 async fn links(app: &App) -> Result<Vec<Item>, ApiError> {
     let rows = app
@@ -40,7 +35,7 @@ async fn links(app: &App) -> Result<Vec<Item>, ApiError> {
         .await?;
     Ok(rows
         .into_iter()
-        .filter(|row| link_id(row).is_some())
+        .filter(|row| token_links::link_id(row).is_some())
         .collect())
 }
 
@@ -50,22 +45,15 @@ pub async fn create(app: &App) -> Result<ApiResponse, ApiError> {
             "At most {MAX_SHARES} share links at once: revoke one first"
         )));
     }
-    let token = random::token()?;
-    let hash = sha256_hex(token.as_bytes());
-    let key = keys::audience_share(&hash);
-    let created = Timestamp::now();
-    let row = Item {
-        pk: key.pk,
-        sk: key.sk,
-        entity_type: entity::AUDIENCE_SHARE.into(),
-        gsi1pk: Some(keys::AUDIENCE_SHARES.into()),
-        gsi1sk: Some(format!("{}#{}", created.as_str(), &hash[..LINK_ID_CHARS])),
-        created_at: Some(created.as_str().to_string()),
-        ..Item::default()
-    };
+    let link = token_links::new_link(
+        keys::audience_share,
+        entity::AUDIENCE_SHARE,
+        keys::AUDIENCE_SHARES.into(),
+    )?;
+    let token = link.token;
     app.store
         .transact(vec![Write::Put {
-            item: row,
+            item: link.row,
             condition: Condition::NotExists,
         }])
         .await?;
@@ -73,8 +61,8 @@ pub async fn create(app: &App) -> Result<ApiResponse, ApiError> {
         StatusCode::CREATED,
         &json!({
             "token": token,
-            "id": &hash[..LINK_ID_CHARS],
-            "createdAt": created,
+            "id": link.id,
+            "createdAt": link.created,
             "path": format!("{SHARED_PREFIX}{token}/audience"),
             "pagePath": format!("{PAGE}{token}"),
         }),
@@ -85,7 +73,7 @@ pub async fn list(app: &App) -> Result<ApiResponse, ApiError> {
     let links: Vec<Value> = links(app)
         .await?
         .iter()
-        .map(|row| json!({ "id": link_id(row), "createdAt": row.created_at }))
+        .map(|row| json!({ "id": token_links::link_id(row), "createdAt": row.created_at }))
         .collect();
     Ok(ApiResponse::json(
         StatusCode::OK,
@@ -94,31 +82,15 @@ pub async fn list(app: &App) -> Result<ApiResponse, ApiError> {
 }
 
 pub async fn revoke(app: &App, link: &str) -> Result<ApiResponse, ApiError> {
-    let shaped = link.len() == LINK_ID_CHARS
-        && link
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !shaped {
+    if !token_links::is_link_id(link) {
         return Err(ApiError::NotFound);
     }
     let row = links(app)
         .await?
         .into_iter()
-        .find(|row| link_id(row) == Some(link))
+        .find(|row| token_links::link_id(row) == Some(link))
         .ok_or(ApiError::NotFound)?;
-    match app
-        .store
-        .transact(vec![Write::Delete {
-            key: row.key(),
-            condition: Condition::Exists,
-        }])
-        .await
-    {
-        Ok(()) => Ok(ApiResponse::empty(StatusCode::NO_CONTENT)),
-        // Revoked by another request in the meantime: gone either way.
-        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    token_links::delete(app, &row).await
 }
 
 /// The audience as the owner sees it, through a live link. What they read is
