@@ -516,8 +516,13 @@ pub fn narrowed(
         .flatten()
         .map(|(_, n)| n)
         .sum();
+    let mut tables = sorted(sums);
+    // Filtered visits are in no profile: their table stays the period's.
+    if let Some(filtered) = full.get(&Dimension::Filtered) {
+        tables.insert(Dimension::Filtered, filtered.clone());
+    }
     Narrowed {
-        tables: sorted(sums),
+        tables,
         visitors,
         not_broken_down: (counted - profiled).max(0),
     }

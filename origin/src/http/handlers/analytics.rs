@@ -151,9 +151,9 @@ pub async fn audience_body(app: &App, request: &Request) -> Result<Map<String, V
     );
     let narrowing = narrowing(request)?;
     let store = app.store.as_ref();
-    let mut tables = tracking::audience_between(store, first, last).await?;
-    let mut narrowed = None;
-    if !narrowing.is_empty() {
+    let (tables, narrowed) = if narrowing.is_empty() {
+        (tracking::audience_between(store, first, last).await?, None)
+    } else {
         let (within, before) = tracking::audience_narrowed(
             store,
             (first, last),
@@ -161,12 +161,9 @@ pub async fn audience_body(app: &App, request: &Request) -> Result<Map<String, V
             &narrowing,
         )
         .await?;
-        // Filtered visits are in no profile; their table stays the period's.
-        let filtered = tables.remove(&Dimension::Filtered);
-        tables = within.tables;
-        tables.extend(filtered.map(|t| (Dimension::Filtered, t)));
-        narrowed = Some((within.visitors, before, within.not_broken_down));
-    }
+        let counts = (within.visitors, before, within.not_broken_down);
+        (within.tables, Some(counts))
+    };
     let [reading, earlier_reading] =
         tracking::readership_in(store, [(first, last), (earlier_first, earlier_last)]).await?;
     // Narrowed, the visitors are the profiles'; else the days' counters.
