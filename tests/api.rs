@@ -1380,6 +1380,148 @@ async fn a_visit_adds_its_source_campaign_country_and_device_to_the_days_audienc
     }
 }
 
+/// Issue 30: "from LinkedIn" narrows what they read too. A view and a read count
+/// under the profile of the visitor's visit that day (kept on the visit's
+/// marker), so a filtered answer lists the views and reads of the visits that
+/// had the value; a view with no counted visit before it is in the full table
+/// only. Time on page is not broken down.
+#[tokio::test]
+async fn what_they_read_narrows_to_the_visits_that_had_the_filtered_value() {
+    const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1";
+    let s = TestServer::spawn().await;
+    let mut ids = Vec::new();
+    for title in ["Case study", "Notes"] {
+        let post = s.create("/v1/blog/posts", blog_body(title)).await;
+        let id = post["id"].as_str().unwrap().to_string();
+        s.publish("/v1/blog/posts", &id).await;
+        ids.push(id);
+    }
+    let (case_study, notes) = (ids[0].as_str(), ids[1].as_str());
+    let send =
+        |from: &'static str, ua: &'static str, path: &'static str, body: serde_json::Value| {
+            let url = format!("{}{path}", s.base);
+            async move {
+                let r = TestServer::finish(
+                    client_from(from)
+                        .post(url)
+                        .header("user-agent", ua)
+                        .json(&body),
+                )
+                .await;
+                assert_eq!(r.status, 200, "{path}: {}", r.text);
+                assert_eq!(r.body["tracked"], true, "{path}: {}", r.text);
+            }
+        };
+    let item = |id: &str| json!({ "contentType": "blog", "contentId": id });
+    let linkedin = json!({ "referrer": "https://www.linkedin.com/feed/", "url": "https://me.example/blog/case-study" });
+    // From LinkedIn on a phone: reads the case study, glances at the notes.
+    send("127.0.0.2", IPHONE, "/v1/visitors/track", linkedin).await;
+    send("127.0.0.2", IPHONE, "/v1/analytics/track", item(case_study)).await;
+    let mut read = item(case_study);
+    read["seconds"] = json!(95);
+    read["scrolled"] = json!(100);
+    send("127.0.0.2", IPHONE, "/v1/analytics/engagement", read).await;
+    send("127.0.0.2", IPHONE, "/v1/analytics/track", item(notes)).await;
+    // Direct, on a desktop: the case study only.
+    send("127.0.0.3", DESKTOP_CHROME, "/v1/visitors/track", json!({})).await;
+    send(
+        "127.0.0.3",
+        DESKTOP_CHROME,
+        "/v1/analytics/track",
+        item(case_study),
+    )
+    .await;
+    // A frontend that calls the view endpoint alone: counted, never broken down.
+    send(
+        "127.0.0.4",
+        DESKTOP_CHROME,
+        "/v1/analytics/track",
+        item(notes),
+    )
+    .await;
+
+    let s = &s;
+    let audience = |filter: Option<serde_json::Value>| async move {
+        let q: String = filter.map_or_else(String::new, |f| {
+            let q: String =
+                url::form_urlencoded::byte_serialize(f.to_string().as_bytes()).collect();
+            format!("&q={q}")
+        });
+        let r = s
+            .get(
+                &format!("/v1/visitors/audience?days=7{q}"),
+                Some(&s.owner_token),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        s.conforms(&r, "get", "/visitors/audience").await;
+        r
+    };
+    let content = |r: &Resp| -> Vec<(String, i64, i64)> {
+        r.body["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                let id = row["contentId"].as_str().unwrap();
+                let name = if id == case_study {
+                    "case study"
+                } else {
+                    "notes"
+                };
+                (
+                    name.to_string(),
+                    row["views"].as_i64().unwrap(),
+                    row["reads"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let rows = |expected: &[(&str, i64, i64)]| -> Vec<(String, i64, i64)> {
+        expected
+            .iter()
+            .map(|(n, v, r)| (n.to_string(), *v, *r))
+            .collect()
+    };
+    let everyone = audience(None).await;
+    assert_eq!(
+        content(&everyone),
+        rows(&[("case study", 2, 1), ("notes", 2, 0)])
+    );
+    assert_eq!(everyone.body["totals"]["views"], 4);
+
+    let from_linkedin = audience(Some(json!({ "sources": "LinkedIn" }))).await;
+    assert_eq!(
+        content(&from_linkedin),
+        rows(&[("case study", 1, 1), ("notes", 1, 0)])
+    );
+    assert_eq!(from_linkedin.body["totals"]["views"], 2);
+    assert_eq!(from_linkedin.body["totals"]["reads"], 1);
+    assert_eq!(
+        from_linkedin.body["totals"]["medianSeconds"],
+        json!(null),
+        "time on page is not broken down"
+    );
+    assert_eq!(
+        from_linkedin.body["content"][0]["medianSeconds"],
+        json!(null)
+    );
+
+    let direct = audience(Some(json!({ "sources": "Direct / None" }))).await;
+    assert_eq!(content(&direct), rows(&[("case study", 1, 0)]));
+    let on_phones_direct = audience(Some(
+        json!({ "sources": "Direct / None", "devices": "Mobile" }),
+    ))
+    .await;
+    assert_eq!(content(&on_phones_direct), rows(&[]));
+
+    // Only hashes of the profile and the item are stored with the reading.
+    let stored = s.stored_text().await;
+    for secret in ["127.0.0.2", "Mobile/15E148", "linkedin.com/feed"] {
+        assert!(!stored.contains(secret), "{secret:?} was stored");
+    }
+}
+
 /// A page's one engagement beacon makes its view a read (30 s visible, or 75 %
 /// scrolled) once per visitor, item and day; the owner's audience shows the
 /// period's views, reads and median time on page, per item and in total. Beacons

@@ -396,7 +396,7 @@ async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto(
         let script = distribution
             .handle(
                 Method::GET,
-                &"/v1/tracker/2.js".parse().unwrap(),
+                &"/v1/tracker/3.js".parse().unwrap(),
                 &HeaderMap::new(),
                 Bytes::new(),
                 "203.0.113.50:41000".parse().unwrap(),
@@ -628,7 +628,7 @@ async fn the_shipped_origin_in_two_regions_answers_reads_while_the_home_one_is_d
         .await;
     assert_eq!(status, 502, "a change never fails over");
     assert_eq!(requests(1), 2);
-    // A visit: the first try meets the outage; tracker/2.js sends it again with
+    // A visit: the first try meets the outage; tracker/3.js sends it again with
     // `?failover=1`, which the viewer function gives to the other Region.
     let visit = json!({ "url": "https://me.example/" });
     let (status, _) = viewer

@@ -212,8 +212,9 @@ class CloudFront(unittest.TestCase):
         self.assertEqual(value("FAILOVER_RETRY_QUERY"), failover["RetryQuery"])
         self.assertEqual(value("FAILOVER_RETRY_PATHS"), failover["RetryPaths"])
         # The tracking script resends with the parameter the function reads.
-        tracker = (ROOT / "origin/tracker/2.js").read_text()
-        self.assertIn('"?%s=1"' % failover["RetryQuery"], tracker)
+        for version in ["2", "3"]:
+            tracker = (ROOT / ("origin/tracker/%s.js" % version)).read_text()
+            self.assertIn('"?%s=1"' % failover["RetryQuery"], tracker)
         origins = distribution()["Origins"]
         home = origins[0]
         other = next(o["Fn::If"] for o in origins if "Fn::If" in o)

@@ -146,7 +146,7 @@
     const tables = Object.keys(filter);
     if (!tables.length) return null;
     const column = (field) => (TABLES.find(([f]) => f === field) || [field, field, field])[2];
-    const notes = ["Views, reads and what they read are those of every visitor."];
+    const notes = ["Time on page is not broken down by a filter."];
     if (data.notBrokenDown) {
       notes.push(`${data.notBrokenDown.toLocaleString()} visits of the period cannot be filtered ` +
         "(on a day with more different kinds of visit than are kept, or counted before filters existed).");
@@ -282,7 +282,7 @@
     if (data.sources.length === 0 && data.content.length === 0 && !Object.keys(filter).length) {
       section.replaceChildren(...top, h("p", { class: "empty", id: "audience-empty" },
         "No visits in this period. Add folio's tracking script to your site's pages " +
-        "(<script src=\"…/v1/tracker/2.js\" async>) to see where readers come from and what they read."));
+        "(<script src=\"…/v1/tracker/3.js\" async>) to see where readers come from and what they read."));
       return;
     }
     // Filtered to a source, the pages that linked from it show under its table.

@@ -18,6 +18,9 @@ pub enum TrackerVersion {
     One,
     /// Reads the answer, and resends a failed beacon to the other Region's origin.
     Two,
+    /// As `Two`, and sends an item's view once its visit is answered, so the
+    /// view counts under the visit's profile (what a filter narrows).
+    Three,
 }
 
 /// Which operation a request names.
@@ -295,6 +298,7 @@ pub static ROUTES: &[Route] = &[
     // (held by a test), so browsers and CloudFront keep it for a year.
     route!(GET "/v1/tracker/1.js" => TrackerScript(TrackerVersion::One), Public, Caching::Immutable, "getTrackerScript"),
     route!(GET "/v1/tracker/2.js" => TrackerScript(TrackerVersion::Two), Public, Caching::Immutable, "getTrackerScript2"),
+    route!(GET "/v1/tracker/3.js" => TrackerScript(TrackerVersion::Three), Public, Caching::Immutable, "getTrackerScript3"),
     route!(GET "/v1/analytics/views/{contentType}/{contentId}" => ContentViews, Public, COUNTER, "getContentViewCount"),
     route!(GET "/v1/analytics/views/{contentType}" => ContentTypeViews, Owner, Never, "getAllViewStats"),
     route!(GET "/v1/analytics/top-content" => TopContent, Owner, Never, "getTopContent", query = &[TOP_LIMIT]),
@@ -499,6 +503,7 @@ mod tests {
             "trackEngagement",
             "getTrackerScript",
             "getTrackerScript2",
+            "getTrackerScript3",
             "listBlogPostRevisions",
             "listProjectRevisions",
             "listCertificationRevisions",

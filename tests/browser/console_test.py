@@ -23,6 +23,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -172,7 +173,7 @@ class SitePages:
                             f'&utm_medium=talk&utm_campaign=kubecon-talk">Read it</a>')
                 elif path == "/landing.html":
                     body = (f'<!doctype html><link rel="icon" href="data:,"><title>Read to the end</title>'
-                            f'<script src="{api_base}/v1/tracker/2.js" data-content-type="blog" '
+                            f'<script src="{api_base}/v1/tracker/3.js" data-content-type="blog" '
                             f'data-content-id="{post_id}" async></script>'
                             f'<article style="height:6000px">A long post.</article>')
                 else:
@@ -577,6 +578,9 @@ class ConsoleTests:
         self.assertNotIn("Chrome", self.visible("#audience-browsers").text)
         self.assertNotIn("/cv", self.visible("#audience-landingPages").text)
         self.assertEqual(self.visible("#audience-visitors").text, "1")
+        # What they read narrows too: the LinkedIn reader's view.
+        self.text_in("#audience-content", "Most read post")
+        self.text_in("#audience-filters", "Time on page is not broken down")
         # A second value narrows further; each comes off on its own.
         self.browser.find_element(By.XPATH, "//table[@id='audience-browsers']//button[text()='Firefox']").click()
         self.text_in("#audience-filters", "Browser: Firefox")
@@ -648,6 +652,12 @@ class ConsoleTests:
                                  for c in audience()["content"]), "the read to be counted", timeout=WAIT)
             body = audience()
             self.assertIn({"value": "kubecon-talk", "visitors": 1}, body["utmCampaigns"], body)
+            # 3.js sends the view once the visit is answered, so the view and its
+            # read count under the visit's campaign.
+            q = urllib.parse.quote(json.dumps({"utmCampaigns": "kubecon-talk"}))
+            _, _, narrowed = self.server.request("GET", f"/v1/visitors/audience?days=1&q={q}", token=token)
+            self.assertEqual([(c["contentId"], c["views"], c["reads"]) for c in narrowed["content"]],
+                             [(post["id"], 1, 1)], narrowed)
             self.assertIn({"value": "127.0.0.1", "visitors": 1}, body["sources"], body)
             self.assertIn({"value": "/landing.html", "visitors": 1}, body["landingPages"], body)
         finally:

@@ -188,7 +188,7 @@ async fn a_post_due_during_the_outage_is_published_once_after_recovery() {
 }
 
 /// A tracking beacon the home Region failed (its origin unreachable: CloudFront's
-/// 502; its store down: folio's 503) is sent again by `tracker/2.js` with
+/// 502; its store down: folio's 503) is sent again by `tracker/3.js` with
 /// `?failover=1`, which the viewer-request function sends to the other Region's
 /// origin: counted there once, not again when resent, nor when the visitor
 /// returns home after recovery; the count summed over Regions is exact.

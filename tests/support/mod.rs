@@ -258,7 +258,7 @@ impl TestServer {
 
     /// A visit from a desktop browser at `ip` (a loopback address, so one
     /// visitor each), landing on the site's home page; `query` follows the path
-    /// (`""`, or `"?failover=1"` as `tracker/2.js` resends it).
+    /// (`""`, or `"?failover=1"` as `tracker/3.js` resends it).
     pub async fn track_visit(&self, ip: &str, query: &str) -> Resp {
         Self::finish(
             client_from(ip)

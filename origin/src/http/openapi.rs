@@ -691,7 +691,10 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                         "The first tracking script: one `<script src=\".../v1/tracker/1.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, the item's view and its engagement, and never reads an answer (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
                     }
                     TrackerVersion::Two => {
-                        "The tracking script: one `<script src=\".../v1/tracker/2.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, the item's view and its engagement, and sends a beacon the home Region failed once more to the other Region's origin (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
+                        "The second tracking script: as `3.js`, but sends the item's view at once, beside the visit, so a view on the landing page may reach the origin before its visit and not be narrowed by a filter (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
+                    }
+                    TrackerVersion::Three => {
+                        "The tracking script: one `<script src=\".../v1/tracker/3.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, then the item's view (once the visit is answered, so the view counts under the visit's source and campaign), and its engagement, and sends a beacon the home Region failed once more to the other Region's origin (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
                     }
                 },
                 "text/javascript",
@@ -963,14 +966,14 @@ fn audience_schemas() -> Value {
         "PeriodTotals": { "type": "object", "required": ["visitors", "views", "reads", "medianSeconds"], "properties": {
             "visitors": { "type": "integer", "minimum": 0 }, "views": { "type": "integer", "minimum": 0 },
             "reads": { "type": "integer", "minimum": 0 },
-            "medianSeconds": { "type": "integer", "nullable": true, "description": "Median time on page over the engagement beacons (null without any)" } } },
+            "medianSeconds": { "type": "integer", "nullable": true, "description": "Median time on page over the engagement beacons (null without any, and with `q`: time on page is not broken down)" } } },
         "VisitorAudience": { "type": "object", "required": ["from", "to", "totals", "previous", "content", "filtered", "sources", "referrers", "utmSources", "utmMediums", "utmCampaigns", "countries", "devices", "browsers", "operatingSystems", "landingPages"], "properties": {
             "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
             "totals": schema("PeriodTotals"),
             "previous": { "type": "object", "required": ["from", "to", "totals"], "description": "The as many days before `from`", "properties": {
                 "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
                 "totals": schema("PeriodTotals") } },
-            "content": { "type": "array", "description": "The period's most viewed items (at most 50)", "items": { "type": "object",
+            "content": { "type": "array", "description": "The period's most viewed items (at most 50); with `q`, the views and reads of the visits that had every value (a view counts under its visitor's visit of the day, when one was counted before it)", "items": { "type": "object",
                 "required": ["contentType", "contentId", "views", "reads", "medianSeconds"], "properties": {
                 "contentType": { "type": "string", "enum": ["blog", "project", "certification"] }, "contentId": { "type": "string" },
                 "views": { "type": "integer", "minimum": 0 }, "reads": { "type": "integer", "minimum": 0 },

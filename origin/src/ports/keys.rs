@@ -23,6 +23,7 @@
 //! | visit counters    | `STATS#VISITS`              | `DAY#<date>#<region>`, `TOTAL#<region>` |   |                 |
 //! | visit audience    | `STATS#AUDIENCE`            | `DAY#<date>#<region>` (a tally per source, country, device …) | | |
 //! | visit profiles    | `STATS#PROFILES`            | `DAY#<date>#<region>#<shard>` (a tally per combination of a visit's values) | | |
+//! | profiled reading  | `STATS#PROFILEREADS`        | `DAY#<date>#<region>#<shard>` (a tally per visit profile and item: views, reads) | | |
 //! | view counters     | `STATS#VIEWS#<kind>`        | `ITEM#<id>#<region>` |                   |                 |
 //! | readership        | `STATS#READS`               | `DAY#<date>#<region>` (a tally per item: views, reads, time on page) | | |
 //! | total views       | `STATS#VIEWS`               | `TOTAL#<region>`     |                   |                 |
@@ -296,6 +297,15 @@ pub fn audience_profiles_on(day: NaiveDate, region: &str, shard: char) -> Key {
     Key::new(AUDIENCE_PROFILES, format!("DAY#{day}#{region}#{shard}"))
 }
 
+pub const PROFILED_READING: &str = "STATS#PROFILEREADS";
+
+/// One of the day's rows of views and reads per visit profile and item, in
+/// this Region: sharded like the profile rows (`shard` is the profile's), for
+/// the same reason.
+pub fn profiled_reading_on(day: NaiveDate, region: &str, shard: char) -> Key {
+    Key::new(PROFILED_READING, format!("DAY#{day}#{region}#{shard}"))
+}
+
 pub const READERSHIP: &str = "STATS#READS";
 
 /// The day's views, reads and time on page per item, in this Region.
@@ -434,6 +444,7 @@ pub mod entity {
     pub const AUDIENCE: &str = "Audience";
     pub const AUDIENCE_PROFILES: &str = "AudienceProfiles";
     pub const READERSHIP: &str = "Readership";
+    pub const PROFILED_READING: &str = "ProfiledReading";
     pub const READ_MARKER: &str = "ReadMarker";
     pub const LIVE_VISITOR: &str = "LiveVisitor";
     pub const CATEGORY_COUNT: &str = "CategoryCount";

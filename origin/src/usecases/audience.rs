@@ -67,6 +67,42 @@ pub fn profile_shard(profile: &str) -> char {
     value_hash(profile).chars().next().unwrap_or('A')
 }
 
+/// How many characters (30 bits) of its hash name a profile in the rows of
+/// what it read, and an item there. A profile id is matched only against its
+/// own day's profiles (a false match: about 1 in a million tallies at 1,000
+/// profiles a day), an item's hash against the period's items (two of a
+/// site's 1,000 items sharing one: about 1 in 2,000). Each tally is one per
+/// view, so every byte counts: 11 bytes a name.
+const PROFILE_ID_CHARS: usize = 5;
+const ITEM_HASH_CHARS: usize = 5;
+/// Distinct (profile, item, view or read) tallies one origin adds per day;
+/// later views still count everywhere else, and are not broken down.
+pub const PROFILED_READING_PER_DAY: usize = 10_000;
+
+/// The short name a profile's views and reads are kept under, or `None` for
+/// [`OTHER`]'s (past the day's cap: not broken down). Its first character is
+/// the profile's shard, so its reading is counted in the same shard.
+pub fn profile_id(profile: &str) -> Option<String> {
+    (profile != format!("{PROFILE_TAG}:{OTHER}"))
+        .then(|| value_hash(profile).chars().take(PROFILE_ID_CHARS).collect())
+}
+
+/// Whether `id` could be a [`profile_id`] (it is read back from a marker row).
+pub fn is_profile_id(id: &str) -> bool {
+    id.len() == PROFILE_ID_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The tally a view (`read: false`) or a read of `item` (`kind/id`, as
+/// readership names it) adds for the visit profile `profile_id`:
+/// `v` or `r`, the profile id, the item's hash; never the item.
+pub fn reading_tally(profile_id: &str, item: &str, read: bool) -> String {
+    let hash: String = value_hash(item).chars().take(ITEM_HASH_CHARS).collect();
+    format!("{}{profile_id}{hash}", if read { 'r' } else { 'v' })
+}
+
 /// The profile tally's name of a visit's (capped) values.
 fn profile_of(values: &[(Dimension, String)]) -> String {
     let parts: Vec<String> = PROFILE
@@ -387,6 +423,7 @@ pub struct Admitted {
     day: Option<NaiveDate>,
     values: HashMap<Dimension, HashSet<String>>,
     profiles: HashSet<String>,
+    reading: HashSet<String>,
 }
 
 /// What a visit adds: a tally per value (the day's audience row) and, for a
@@ -398,14 +435,20 @@ pub struct VisitTallies {
 }
 
 impl Admitted {
-    /// The visit's tallies, each value past the day's cap counted as [`OTHER`],
-    /// and, for a counted visit (not a filtered one), its profile.
-    pub fn tallies(&mut self, day: NaiveDate, visit: Vec<(Dimension, String)>) -> VisitTallies {
+    /// Forgets the values of a day before `day`.
+    fn roll(&mut self, day: NaiveDate) {
         if self.day != Some(day) {
             self.day = Some(day);
             self.values.clear();
             self.profiles.clear();
+            self.reading.clear();
         }
+    }
+
+    /// The visit's tallies, each value past the day's cap counted as [`OTHER`],
+    /// and, for a counted visit (not a filtered one), its profile.
+    pub fn tallies(&mut self, day: NaiveDate, visit: Vec<(Dimension, String)>) -> VisitTallies {
+        self.roll(day);
         let capped: Vec<(Dimension, String)> = visit
             .into_iter()
             .map(|(dimension, value)| {
@@ -435,6 +478,19 @@ impl Admitted {
                 .collect(),
             profile,
         }
+    }
+}
+
+impl Admitted {
+    /// Whether a profile's view or read tally (`reading_tally`) may be added
+    /// today: one known already, or one more under the day's cap.
+    pub fn reading(&mut self, day: NaiveDate, tally: &str) -> bool {
+        self.roll(day);
+        if self.reading.contains(tally) || self.reading.len() < PROFILED_READING_PER_DAY {
+            self.reading.insert(tally.to_string());
+            return true;
+        }
+        false
     }
 }
 
@@ -478,24 +534,16 @@ pub fn narrowed(
                 .collect()
         })
         .collect();
-    let wanted: Vec<(usize, String)> = narrowing
-        .iter()
-        .filter_map(|(d, v)| Some((PROFILE.iter().position(|p| p == d)?, value_hash(v))))
-        .collect();
+    let wanted = Wanted::of(narrowing);
     let mut sums: BTreeMap<Dimension, HashMap<&str, i64>> = BTreeMap::new();
     let (mut visitors, mut profiled) = (0, 0);
-    let prefix = format!("{PROFILE_TAG}:");
     for tallies in profiles {
         for (name, n) in tallies.iter() {
-            let Some(hashes) = name.strip_prefix(&prefix) else {
+            let Some(parts) = profile_parts(name) else {
                 continue;
             };
-            let parts: Vec<&str> = hashes.split('.').collect();
-            if parts.len() != PROFILE.len() {
-                continue;
-            }
             profiled += n;
-            if !wanted.iter().all(|(i, hash)| parts[*i] == hash) {
+            if !wanted.matches(&parts) {
                 continue;
             }
             visitors += n;
@@ -526,6 +574,90 @@ pub fn narrowed(
         visitors,
         not_broken_down: (counted - profiled).max(0),
     }
+}
+
+/// A narrowing as the hashes a profile holds.
+struct Wanted(Vec<(usize, String)>);
+
+impl Wanted {
+    fn of(narrowing: &[(Dimension, String)]) -> Self {
+        Self(
+            narrowing
+                .iter()
+                .filter_map(|(d, v)| Some((PROFILE.iter().position(|p| p == d)?, value_hash(v))))
+                .collect(),
+        )
+    }
+
+    fn matches(&self, parts: &[&str]) -> bool {
+        self.0
+            .iter()
+            .all(|(i, hash)| parts.get(*i) == Some(&hash.as_str()))
+    }
+}
+
+/// A profile tally's value hashes, in [`PROFILE`]'s order.
+fn profile_parts(name: &str) -> Option<Vec<&str>> {
+    let hashes = name.strip_prefix(PROFILE_TAG)?.strip_prefix(':')?;
+    let parts: Vec<&str> = hashes.split('.').collect();
+    (parts.len() == PROFILE.len()).then_some(parts)
+}
+
+/// One day's rows of one kind (every Region's, every shard's tallies).
+pub type DayRows<'a> = Vec<&'a BTreeMap<String, i64>>;
+
+/// Views and reads per item (`kind/id`) of the visits that had every value of
+/// `narrowing`, from one day's profile rows and the same day's rows of what
+/// each profile read. A day at a time: a profile's id names its reading on
+/// its own day only. `items` are the items that might have been read (the
+/// period's readership); an item's hash is matched against theirs.
+pub fn narrowed_reading<'a>(
+    days: &[(DayRows, DayRows)],
+    narrowing: &[(Dimension, String)],
+    items: impl IntoIterator<Item = &'a str>,
+) -> HashMap<&'a str, (i64, i64)> {
+    let wanted = Wanted::of(narrowing);
+    let by_hash: HashMap<String, &str> = items
+        .into_iter()
+        .map(|item| {
+            let hash: String = value_hash(item).chars().take(ITEM_HASH_CHARS).collect();
+            (hash, item)
+        })
+        .collect();
+    let mut out: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (profiles, reading) in days {
+        let matching: HashSet<String> = profiles
+            .iter()
+            .flat_map(|tallies| tallies.keys())
+            .filter(|name| profile_parts(name).is_some_and(|parts| wanted.matches(&parts)))
+            .filter_map(|name| profile_id(name))
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
+        for (name, n) in reading.iter().flat_map(|tallies| tallies.iter()) {
+            let (Some(tag), Some(profile), Some(hash)) = (
+                name.get(..1),
+                name.get(1..1 + PROFILE_ID_CHARS),
+                name.get(1 + PROFILE_ID_CHARS..),
+            ) else {
+                continue;
+            };
+            let Some(item) = by_hash.get(hash) else {
+                continue;
+            };
+            if !matching.contains(profile) {
+                continue;
+            }
+            let counts = out.entry(item).or_default();
+            match tag {
+                "v" => counts.0 += n,
+                "r" => counts.1 += n,
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// One dimension's values over a period, most visitors first.
@@ -728,6 +860,80 @@ mod tests {
         assert_eq!(
             first(admitted.tallies(tomorrow, vec![(Dimension::Source, "new.example".into())])),
             ("src:new.example".to_string(), 1)
+        );
+    }
+
+    #[test]
+    fn what_a_profile_read_counts_under_it_on_its_own_day_only() {
+        let mut admitted = Admitted::default();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let profile = |admitted: &mut Admitted, referrer: &str| {
+            let values = derive(&visit(referrer, "https://me.dev/", "DE"), SAFARI_IPHONE);
+            admitted.tallies(day, values).profile.unwrap()
+        };
+        let linkedin = profile(&mut admitted, "https://lnkd.in/x");
+        let direct = profile(&mut admitted, "");
+        let id = |p: &str| profile_id(p).unwrap();
+        assert!(is_profile_id(&id(&linkedin)));
+        let tallies = |pairs: &[(&str, &str, bool)]| -> BTreeMap<String, i64> {
+            pairs
+                .iter()
+                .map(|(p, item, read)| (reading_tally(&id(p), item, *read), 1))
+                .collect()
+        };
+        let profiles_of = |names: &[&str]| -> BTreeMap<String, i64> {
+            names.iter().map(|n| (n.to_string(), 1)).collect()
+        };
+        // Day one: LinkedIn's visitor viewed and read the case study; the
+        // direct visitor viewed the notes.
+        let (profiles1, reading1) = (
+            profiles_of(&[&linkedin, &direct]),
+            tallies(&[
+                (&linkedin, "blog/case", false),
+                (&linkedin, "blog/case", true),
+                (&direct, "blog/notes", false),
+            ]),
+        );
+        // Day two has only the direct visit, yet its reading names LinkedIn's
+        // profile id too (a collision of ids across days): not LinkedIn's.
+        let (profiles2, reading2) = (
+            profiles_of(&[&direct]),
+            tallies(&[
+                (&linkedin, "blog/notes", false),
+                (&direct, "blog/case", false),
+            ]),
+        );
+        let days = [
+            (vec![&profiles1], vec![&reading1]),
+            (vec![&profiles2], vec![&reading2]),
+        ];
+        let items = ["blog/case", "blog/notes"];
+        let from = |source: &str| {
+            let narrowing = vec![(Dimension::Source, source.to_string())];
+            let mut out: Vec<_> = narrowed_reading(&days, &narrowing, items)
+                .into_iter()
+                .collect();
+            out.sort();
+            out
+        };
+        assert_eq!(from("LinkedIn"), vec![("blog/case", (1, 1))]);
+        assert_eq!(
+            from(DIRECT),
+            vec![("blog/case", (1, 0)), ("blog/notes", (1, 0))]
+        );
+        // An item no longer in the period's readership is not named.
+        let narrowing = vec![(Dimension::Source, "LinkedIn".to_string())];
+        assert!(narrowed_reading(&days, &narrowing, ["blog/other"]).is_empty());
+        // Past the day's cap, a profile's reading is not added.
+        let mut full = Admitted::default();
+        for n in 0..PROFILED_READING_PER_DAY {
+            assert!(full.reading(day, &format!("v{n}")));
+        }
+        assert!(full.reading(day, "v0"), "a known tally still counts");
+        assert!(!full.reading(day, "vnew"));
+        assert!(
+            full.reading(day.succ_opt().unwrap(), "vnew"),
+            "a new day starts empty"
         );
     }
 

@@ -35,7 +35,8 @@ impl Engagement {
     }
 }
 
-fn item_name(kind: ContentKind, id: &ItemId) -> String {
+/// An item as the day's tallies name it: `kind/id`.
+pub fn item_name(kind: ContentKind, id: &ItemId) -> String {
     format!("{kind}/{id}")
 }
 
@@ -117,6 +118,31 @@ impl Readership {
         Self {
             items: items.into_iter().collect(),
         }
+    }
+
+    /// Every item's name as tallies hold it (`kind/id`).
+    pub fn item_names(&self) -> Vec<String> {
+        self.items
+            .keys()
+            .map(|(kind, id)| format!("{kind}/{id}"))
+            .collect()
+    }
+
+    /// Views and reads (no time on page) of items named `kind/id`.
+    pub fn of_counts<'a>(counts: impl IntoIterator<Item = (&'a str, (i64, i64))>) -> Self {
+        let items = counts
+            .into_iter()
+            .filter_map(|(item, (views, reads))| {
+                let (kind, id) = item.split_once('/')?;
+                let counted = ItemReadership {
+                    views,
+                    reads,
+                    time: [0; BUCKETS.len()],
+                };
+                Some(((kind.to_string(), id.to_string()), counted))
+            })
+            .collect();
+        Self { items }
     }
 
     pub fn views(&self) -> i64 {

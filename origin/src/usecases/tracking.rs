@@ -105,6 +105,9 @@ pub struct Tracker {
 struct Seen {
     day: Option<NaiveDate>,
     markers: HashSet<crate::ports::Key>,
+    /// Today's visitors' profile ids (`audience::profile_id`), `None` for a
+    /// visit counted without one: what their views and reads are kept under.
+    profiles: HashMap<String, Option<String>>,
 }
 
 impl Tracker {
@@ -134,11 +137,58 @@ impl Tracker {
         let Ok(mut seen) = self.seen.lock() else {
             return;
         };
-        if seen.day != Some(day) || seen.markers.len() >= SEEN_MARKERS {
+        Self::roll(&mut seen, day);
+        seen.markers.insert(marker);
+    }
+
+    /// Forgets a day before `day`, or everything when full.
+    fn roll(seen: &mut Seen, day: NaiveDate) {
+        if seen.day != Some(day)
+            || seen.markers.len() >= SEEN_MARKERS
+            || seen.profiles.len() >= SEEN_MARKERS
+        {
             seen.markers.clear();
+            seen.profiles.clear();
             seen.day = Some(day);
         }
-        seen.markers.insert(marker);
+    }
+
+    fn remember_profile(&self, day: NaiveDate, visitor: &str, profile_id: Option<String>) {
+        if let Ok(mut seen) = self.seen.lock() {
+            Self::roll(&mut seen, day);
+            seen.profiles.insert(visitor.to_string(), profile_id);
+        }
+    }
+
+    /// The profile id of `visitor`'s counted visit today: remembered if this
+    /// process counted or looked it up, else read from the visit's marker (one
+    /// GetItem). `None` without a counted visit, or if the read fails: a view
+    /// then counts everywhere but in the narrowed tables.
+    async fn profile_of_visitor(
+        &self,
+        store: &dyn Store,
+        day: NaiveDate,
+        visitor: &str,
+    ) -> Option<String> {
+        if let Ok(seen) = self.seen.lock()
+            && seen.day == Some(day)
+            && let Some(known) = seen.profiles.get(visitor)
+        {
+            return known.clone();
+        }
+        match store.get(&keys::visit_marker(day, visitor)).await {
+            Ok(Some(marker)) => {
+                let id = marker.data.filter(|id| audience::is_profile_id(id));
+                self.remember_profile(day, visitor, id.clone());
+                id
+            }
+            // Not yet: the visit may still come, so nothing is remembered.
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, "could not read a visit's profile");
+                None
+            }
+        }
     }
 
     async fn salt_for(&self, store: &dyn Store, day: NaiveDate) -> Result<hmac::Key, UseCaseError> {
@@ -266,8 +316,12 @@ impl Tracker {
             by: tallies,
             listed_at: None,
         };
-        let marker_put = || Write::Put {
-            item: marker_row(marker.clone(), entity::VISIT_MARKER, day),
+        // A counted visit's marker holds its profile id, for its views.
+        let marker_put = |profile_id: Option<&String>| Write::Put {
+            item: Item {
+                data: profile_id.cloned(),
+                ..marker_row(marker.clone(), entity::VISIT_MARKER, day)
+            },
             condition: Condition::NotExists,
         };
         if let Some(filter) = filter {
@@ -278,7 +332,7 @@ impl Tracker {
                 .tallies(day, vec![(Dimension::Filtered, filter.label().into())])
                 .values;
             // A full audience row leaves the filtered visit uncounted: nothing is lost.
-            match commit_once(store, vec![marker_put(), audience_row(tallies)]).await {
+            match commit_once(store, vec![marker_put(None), audience_row(tallies)]).await {
                 Ok(_) | Err(UseCaseError::Store(StoreError::Limit(_))) => {}
                 Err(e) => return Err(e),
             }
@@ -287,21 +341,22 @@ impl Tracker {
             return Ok(Outcome::Filtered);
         }
         let live = self.live_write(&visitor);
-        let counted = || {
+        let tallies = self
+            .admitted
+            .lock()
+            .map_err(|_| poisoned())?
+            .tallies(day, audience::derive(visit, user_agent));
+        let profile_id = tallies.profile.as_deref().and_then(audience::profile_id);
+        let counted = |profile_id: Option<&String>| {
             let mut writes = vec![
-                marker_put(),
+                marker_put(profile_id),
                 counter(keys::visits_on(day, &self.region)),
                 counter(keys::total(keys::VISITS, &self.region)),
             ];
             writes.extend(live.clone());
             writes
         };
-        let tallies = self
-            .admitted
-            .lock()
-            .map_err(|_| poisoned())?
-            .tallies(day, audience::derive(visit, user_agent));
-        let mut writes = counted();
+        let mut writes = counted(profile_id.as_ref());
         writes.push(audience_row(tallies.values));
         if let Some(profile) = tallies.profile {
             writes.push(Write::Tally {
@@ -315,17 +370,18 @@ impl Tracker {
                 listed_at: None,
             });
         }
-        let outcome = match commit_once(store, writes).await {
+        let (outcome, profile_id) = match commit_once(store, writes).await {
             // The day's row is full (400 KB, every origin's values together): the
             // visit still counts, without its audience.
             Err(UseCaseError::Store(StoreError::Limit(limit))) => {
                 tracing::warn!(%limit, "the audience row of the day is full");
-                commit_once(store, counted()).await?
+                (commit_once(store, counted(None)).await?, None)
             }
-            other => other?,
+            other => (other?, profile_id),
         };
         if outcome == Outcome::Counted {
             self.limiter.counted(&network, Kind::Visit);
+            self.remember_profile(day, &visitor, profile_id);
         } else {
             self.mark_live(store, &visitor, live).await;
         }
@@ -444,15 +500,16 @@ impl Tracker {
                 condition: Condition::StatusIs(Status::Published.as_str().into()),
             },
         ];
-        let tallies = match event {
+        let (tallies, read) = match event {
             ItemEvent::View => {
                 writes.push(counter(keys::views_of(kind, id, &self.region)));
                 writes.push(counter(keys::total(keys::TOTAL_VIEWS, &self.region)));
-                readership::view_tally(kind, id)
+                (readership::view_tally(kind, id), false)
             }
-            ItemEvent::Engagement(engagement) => {
-                readership::engagement_tallies(kind, id, engagement)
-            }
+            ItemEvent::Engagement(engagement) => (
+                readership::engagement_tallies(kind, id, engagement),
+                engagement.is_read(),
+            ),
         };
         writes.push(Write::Tally {
             key: keys::readership_on(day, &self.region),
@@ -460,7 +517,30 @@ impl Tracker {
             by: tallies,
             listed_at: None,
         });
-        match store.transact(writes).await {
+        // A view, or a read, also counts under the profile of the visitor's
+        // visit: what narrows "what they read" to the visits from a source.
+        let profiled = if matches!(event, ItemEvent::View) || read {
+            self.profiled_reading(store, day, &visitor, kind, id, read)
+                .await?
+        } else {
+            None
+        };
+        let result = match profiled {
+            None => store.transact(writes).await,
+            Some(profiled) => {
+                let mut all = writes.clone();
+                all.push(profiled);
+                match store.transact(all).await {
+                    // The profile's row is full: the view counts without it.
+                    Err(StoreError::Limit(limit)) => {
+                        tracing::warn!(%limit, "a row of what profiles read is full");
+                        store.transact(writes).await
+                    }
+                    other => other,
+                }
+            }
+        };
+        match result {
             Ok(()) => {
                 self.limiter.counted(&network, Kind::View);
                 self.saw(day, marker);
@@ -473,6 +553,40 @@ impl Tracker {
             Err(StoreError::ConditionFailed { .. }) => Err(UseCaseError::NotFound),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+impl Tracker {
+    /// The tally a view (or a read) adds under the profile of the visitor's
+    /// visit: what narrows "what they read" to the visits from a source. `None`
+    /// without a profile, or past the day's cap.
+    async fn profiled_reading(
+        &self,
+        store: &dyn Store,
+        day: NaiveDate,
+        visitor: &str,
+        kind: ContentKind,
+        id: &ItemId,
+        read: bool,
+    ) -> Result<Option<Write>, UseCaseError> {
+        let Some(profile_id) = self.profile_of_visitor(store, day, visitor).await else {
+            return Ok(None);
+        };
+        let tally = audience::reading_tally(&profile_id, &readership::item_name(kind, id), read);
+        let admitted = self
+            .admitted
+            .lock()
+            .map_err(|_| poisoned())?
+            .reading(day, &tally);
+        Ok(match profile_id.chars().next() {
+            Some(shard) if admitted => Some(Write::Tally {
+                key: keys::profiled_reading_on(day, &self.region, shard),
+                entity_type: entity::PROFILED_READING.into(),
+                by: vec![(tally, 1)],
+                listed_at: None,
+            }),
+            _ => None,
+        })
     }
 }
 
@@ -545,21 +659,31 @@ pub async fn audience_between(
 }
 
 /// The audience of `period` narrowed to the visits that had every value of
-/// `narrowing`, and how many visitors of `earlier` had them: one Query of the
-/// days' audience rows of both periods and one of their profile rows, at once.
+/// `narrowing`, with how many visitors of `earlier` had them, and both
+/// periods' views and reads of those visits: one Query each of the days'
+/// audience rows, profile rows, rows of what profiles read and readership rows
+/// (for the items' names), all four at once.
 pub async fn audience_narrowed(
     store: &dyn Store,
     period: (NaiveDate, NaiveDate),
     earlier: (NaiveDate, NaiveDate),
     narrowing: &[(Dimension, String)],
-) -> Result<(audience::Narrowed, i64), UseCaseError> {
+) -> Result<NarrowedAudience, UseCaseError> {
     let days = keys::visits_between(earlier.0.min(period.0), period.1.max(earlier.1));
-    let (audience_rows, profile_rows) = (
-        Query::table(keys::AUDIENCE, days.clone()),
-        Query::table(keys::AUDIENCE_PROFILES, days),
+    let queries = [
+        keys::AUDIENCE,
+        keys::AUDIENCE_PROFILES,
+        keys::PROFILED_READING,
+        keys::READERSHIP,
+    ]
+    .map(|partition| Query::table(partition, days.clone()));
+    let (rows, profiles, reading, readership) = tokio::join!(
+        store.query(&queries[0]),
+        store.query(&queries[1]),
+        store.query(&queries[2]),
+        store.query(&queries[3])
     );
-    let (rows, profiles) = tokio::join!(store.query(&audience_rows), store.query(&profile_rows));
-    let (rows, profiles) = (rows?, profiles?);
+    let (rows, profiles, reading, readership) = (rows?, profiles?, reading?, readership?);
     fn within(rows: &[Item], (first, last): (NaiveDate, NaiveDate)) -> Vec<&BTreeMap<String, i64>> {
         rows.iter()
             .filter(|row| {
@@ -575,8 +699,43 @@ pub async fn audience_narrowed(
             narrowing,
         )
     };
-    let before = narrow(earlier).visitors;
-    Ok((narrow(period), before))
+    fn by_day(rows: &[Item]) -> BTreeMap<NaiveDate, Vec<&BTreeMap<String, i64>>> {
+        let mut days: BTreeMap<NaiveDate, Vec<_>> = BTreeMap::new();
+        for row in rows {
+            if let Some(day) = keys::day_of_visits_row(&row.sk) {
+                days.entry(day).or_default().push(&row.tallies);
+            }
+        }
+        days
+    }
+    let (profiles_by_day, reading_by_day) = (by_day(&profiles), by_day(&reading));
+    let read = |(first, last): (NaiveDate, NaiveDate)| {
+        let items = Readership::from_rows(within(&readership, (first, last))).item_names();
+        let days: Vec<_> = profiles_by_day
+            .range(first..=last)
+            .filter_map(|(day, profiles)| {
+                Some((profiles.clone(), reading_by_day.get(day)?.clone()))
+            })
+            .collect();
+        let counts = audience::narrowed_reading(&days, narrowing, items.iter().map(String::as_str));
+        Readership::of_counts(counts)
+    };
+    Ok(NarrowedAudience {
+        visitors_before: narrow(earlier).visitors,
+        within: narrow(period),
+        reading: read(period),
+        reading_before: read(earlier),
+    })
+}
+
+/// A period's audience narrowed to the visits that had every value of a
+/// narrowing, and what those visits read.
+pub struct NarrowedAudience {
+    pub within: audience::Narrowed,
+    pub visitors_before: i64,
+    /// Views and reads of the narrowed visits (no time on page: kept per item only).
+    pub reading: Readership,
+    pub reading_before: Readership,
 }
 
 /// Views, reads and time on page per item, for each period (`first`, `last`

@@ -151,21 +151,34 @@ pub async fn audience_body(app: &App, request: &Request) -> Result<Map<String, V
     );
     let narrowing = narrowing(request)?;
     let store = app.store.as_ref();
-    let (tables, narrowed) = if narrowing.is_empty() {
-        (tracking::audience_between(store, first, last).await?, None)
+    // Narrowed, the reading is the narrowed visits'; else every view's.
+    let (tables, narrowed, reading, earlier_reading) = if narrowing.is_empty() {
+        let (tables, [reading, earlier_reading]) = tokio::try_join!(
+            tracking::audience_between(store, first, last),
+            tracking::readership_in(store, [(first, last), (earlier_first, earlier_last)])
+        )?;
+        (tables, None, reading, earlier_reading)
     } else {
-        let (within, before) = tracking::audience_narrowed(
+        let narrowed = tracking::audience_narrowed(
             store,
             (first, last),
             (earlier_first, earlier_last),
             &narrowing,
         )
         .await?;
-        let counts = (within.visitors, before, within.not_broken_down);
-        (within.tables, Some(counts))
+        let within = narrowed.within;
+        let counts = (
+            within.visitors,
+            narrowed.visitors_before,
+            within.not_broken_down,
+        );
+        (
+            within.tables,
+            Some(counts),
+            narrowed.reading,
+            narrowed.reading_before,
+        )
     };
-    let [reading, earlier_reading] =
-        tracking::readership_in(store, [(first, last), (earlier_first, earlier_last)]).await?;
     // Narrowed, the visitors are the profiles'; else the days' counters.
     let visits = match narrowed {
         Some(_) => Vec::new(),
@@ -375,6 +388,7 @@ pub fn tracker_source(version: TrackerVersion) -> &'static str {
     match version {
         TrackerVersion::One => include_str!("../../../tracker/1.js"),
         TrackerVersion::Two => include_str!("../../../tracker/2.js"),
+        TrackerVersion::Three => include_str!("../../../tracker/3.js"),
     }
 }
 
@@ -465,7 +479,7 @@ mod tests {
 
     /// `/v1/tracker/<n>.js` is cached for a year by browsers and CloudFront, so
     /// a script's bytes may never change: a change belongs in a new script at a
-    /// new path (`/v1/tracker/3.js`), with the old ones kept for the pages that
+    /// new path (`/v1/tracker/4.js`), with the old ones kept for the pages that
     /// still load them.
     #[test]
     fn the_tracker_scripts_bytes_never_change_at_their_paths() {
@@ -477,6 +491,10 @@ mod tests {
             (
                 TrackerVersion::Two,
                 "8339a5994c4ac23c072c08d5c39f59275a685cc636d95493c5bf51b9599a76ae",
+            ),
+            (
+                TrackerVersion::Three,
+                "32cbff59c15ad56b20b09e9c6fd2196c1f58d66f0fc14459b10f9a653fc48803",
             ),
         ] {
             let source = tracker_source(version);
