@@ -226,4 +226,32 @@ async fn a_visit_the_home_region_failed_is_counted_once_by_the_other_region() {
     assert_eq!(other_region_requests(&s), 3, "nothing else left home");
     let count = s.get("/v1/visitors/count", None).await;
     assert_eq!(count.body["count"], 3, "{}", count.body);
+
+    // The visitor counted by the other Region views a post at home: the home
+    // origin finds the visit's profile on its replicated marker, so the view
+    // counts under the visit in a filtered audience too.
+    let post = s.create("/v1/blog/posts", blog_body("Read at home")).await;
+    let id = post["id"].as_str().unwrap().to_string();
+    s.publish("/v1/blog/posts", &id).await;
+    let view = TestServer::finish(
+        client_from("127.0.0.2")
+            .post(format!("{}/v1/analytics/track", s.base))
+            .header("user-agent", DESKTOP_CHROME)
+            .json(&json!({ "contentType": "blog", "contentId": id })),
+    )
+    .await;
+    assert_eq!(view.body["tracked"], true, "{}", view.text);
+    let q: String = url::form_urlencoded::byte_serialize(br#"{"landingPages":"/"}"#).collect();
+    let narrowed = s
+        .get(
+            &format!("/v1/visitors/audience?days=1&q={q}"),
+            Some(&s.owner_token),
+        )
+        .await;
+    assert_eq!(
+        narrowed.body["content"],
+        json!([{ "contentType": "blog", "contentId": id, "views": 1, "reads": 0, "medianSeconds": null }]),
+        "{}",
+        narrowed.text
+    );
 }

@@ -182,8 +182,14 @@ impl Tracker {
                 self.remember_profile(day, visitor, id.clone());
                 id
             }
-            // Not yet: the visit may still come, so nothing is remembered.
-            Ok(None) => None,
+            // No visit counted today: a frontend that sends views alone, whose
+            // later views then cost no read. A visit this process counts later
+            // replaces it; one another process counts is not seen here (tracker
+            // 3.js sends the view only once its visit is answered).
+            Ok(None) => {
+                self.remember_profile(day, visitor, None);
+                None
+            }
             Err(error) => {
                 tracing::warn!(%error, "could not read a visit's profile");
                 None
