@@ -276,6 +276,9 @@ class ConsoleTests:
         self.browser.find_element(By.ID, "save").click()
         self.wait(lambda b: "/blog/" in b.current_url and not b.current_url.endswith("/new"))
         self.visible("#publish")
+        # Save stays disabled until the new draft's ETag is read back: a click
+        # before that does nothing (seen on moto under load).
+        self.wait(lambda b: b.find_element(By.ID, "save").is_enabled())
         return self.browser.current_url.rsplit("/", 1)[1]
 
     # -------------------------------------------------------------------- tests

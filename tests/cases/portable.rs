@@ -30,7 +30,14 @@ async fn populated() -> TestServer {
     for (collection, item) in [("/v1/blog/posts", &post), ("/v1/projects", &project)] {
         s.publish(collection, item["id"].as_str().unwrap()).await;
     }
-    s.send(Method::POST, "/v1/visitors/track", None, None).await;
+    let from_linkedin = json!({ "referrer": "https://lnkd.in/x", "url": "https://me.example/" });
+    s.send(
+        Method::POST,
+        "/v1/visitors/track",
+        None,
+        Some(from_linkedin),
+    )
+    .await;
     let view = json!({ "contentType": "blog", "contentId": post["id"] });
     let r = s
         .send(Method::POST, "/v1/analytics/track", None, Some(view))
@@ -71,6 +78,12 @@ async fn embedded_to_dynamodb_and_back_loses_nothing_and_doubles_nothing() {
     assert!(first.contains(r#"{"type":"totalViews","views":1}"#));
     assert_eq!(first.matches(r#"{"type":"revision""#).count(), 3);
     assert_eq!(first.matches(r#"{"type":"trashed""#).count(), 1);
+    // The analytics travel as each day's tallies of each table.
+    for table in ["audience", "profiles", "profileReading", "readership"] {
+        let record = format!(r#"{{"type":"dayTallies","table":"{table}","day":"#);
+        assert_eq!(first.matches(&record).count(), 1, "{table}: {first}");
+    }
+    assert!(first.contains(r#""src:LinkedIn":1"#));
 
     let aws = TestServer::spawn_moto().await;
     let summary = import_text(&aws, &first, true).await;
@@ -102,6 +115,16 @@ async fn embedded_to_dynamodb_and_back_loses_nothing_and_doubles_nothing() {
     let list = aws.get("/v1/blog/posts", None).await;
     assert_eq!(list.body["posts"][0]["publishedAt"], "2019-05-01");
     assert_eq!(aws.get("/v1/visitors/count", None).await.body["count"], 1);
+    // The audience moved too, filters and what each visit read included.
+    let q: String = url::form_urlencoded::byte_serialize(br#"{"sources":"LinkedIn"}"#).collect();
+    let narrowed = aws
+        .get(
+            &format!("/v1/visitors/audience?days=7&q={q}"),
+            Some(&aws.owner_token),
+        )
+        .await;
+    assert_eq!(narrowed.body["totals"]["visitors"], 1, "{}", narrowed.text);
+    assert_eq!(narrowed.body["content"][0]["views"], 1, "{}", narrowed.text);
 
     // And back into a fresh embedded store.
     let back = TestServer::spawn().await;
@@ -198,9 +221,23 @@ async fn an_invalid_record_is_named_and_skipped_and_nothing_of_it_is_written() {
     record["item"]["title"] = json!("   ");
     lines[blog] = record.to_string();
     lines.push("not json".into());
+    // A day's tallies with a negative count is refused whole, by name.
+    let day = chrono::Utc::now().date_naive();
+    let tallies = json!({ "type": "dayTallies", "table": "audience", "day": day.to_string(),
+                          "tallies": { "src:Nowhere": 2, "dev:Desktop": -1 } });
+    lines.push(tallies.to_string());
     let target = TestServer::spawn().await;
     let summary = import_text(&target, &(lines.join("\n") + "\n"), false).await;
-    assert_eq!(summary.skipped.len(), 2, "{summary}: {:?}", summary.skipped);
+    assert_eq!(summary.skipped.len(), 3, "{summary}: {:?}", summary.skipped);
+    assert!(
+        summary.skipped[2].contains("'tallies'") && summary.skipped[2].contains("dev:Desktop"),
+        "{:?}",
+        summary.skipped
+    );
+    let audience = target
+        .get("/v1/visitors/audience?days=1", Some(&target.owner_token))
+        .await;
+    assert!(!audience.text.contains("Nowhere"), "{}", audience.text);
     assert!(
         summary.skipped[0].starts_with(&format!("line {}: 'title'", blog + 1)),
         "{:?}",

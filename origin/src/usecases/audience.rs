@@ -95,6 +95,12 @@ pub fn is_profile_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Which of the day's rows of what profiles read a tally is counted in (the
+/// first character of its profile id, the profile's shard).
+pub fn reading_shard(tally: &str) -> Option<char> {
+    tally.chars().nth(1)
+}
+
 /// The tally a view (`read: false`) or a read of `item` (`kind/id`, as
 /// readership names it) adds for the visit profile `profile_id`:
 /// `v` or `r`, the profile id, the item's hash; never the item.

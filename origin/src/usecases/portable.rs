@@ -14,6 +14,7 @@
 //! {"type":"visitorsDay","day":"2026-11-27","visitors":3}
 //! {"type":"visitors","total":40}
 //! {"type":"totalViews","views":95}
+//! {"type":"dayTallies","table":"audience","day":"2026-11-27","tallies":{"src:LinkedIn":2,…}}
 //! {"type":"redirect","from":"/blog/3.0","to":"/blog/3-0"}
 //! {"type":"media","name":"3f2a….png","contentType":"image/png","data":"<base64>"}
 //! ```
@@ -29,6 +30,10 @@
 //! oldest first, before the items, so an item created by the import carries on
 //! from the version its history ends at; and the deleted items still
 //! restorable.
+//!
+//! The analytics travel as each day's tallies per table (`dayTallies`: where
+//! visits came from, their profiles, what each profile read, views and reads
+//! per item), summed over every Region's rows and shards.
 //!
 //! Counts are summed over every Region's rows. Importing sets them: this Region's
 //! row takes the difference, so an import run twice (or killed and run again) ends
@@ -50,12 +55,12 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::ports::keys;
 use crate::ports::media::{MAX_IMAGE_BYTES, MediaObjects, looks_like, parse_name};
-use crate::ports::store::{Query, SortKeyRange, Store, Write};
+use crate::ports::store::{Query, SortKeyRange, Store, StoreError, Write};
 use crate::repo::RepoError;
 use crate::repo::content as repo;
 use crate::repo::history::{self, Author};
 use crate::usecases::error::UseCaseError;
-use crate::usecases::{redirects, tracking};
+use crate::usecases::{audience, redirects, tracking};
 
 pub const FORMAT: &str = "folio-export";
 pub const VERSION: u32 = 1;
@@ -103,6 +108,13 @@ pub enum Record {
     TotalViews {
         views: i64,
     },
+    /// One day's tallies of one of the analytics tables, every Region's and
+    /// shard's summed. Importing sets them, as it sets the counts.
+    DayTallies {
+        table: TallyTable,
+        day: NaiveDate,
+        tallies: BTreeMap<String, i64>,
+    },
     /// One of the owner's redirects (`crate::usecases::redirects`).
     Redirect {
         from: String,
@@ -115,6 +127,160 @@ pub enum Record {
         content_type: String,
         data: String,
     },
+}
+
+/// The analytics tables kept as a day's tallies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TallyTable {
+    /// Where visits came from and on what (`keys::audience_on`).
+    Audience,
+    /// The visits' profiles (`keys::audience_profiles_on`).
+    Profiles,
+    /// What each profile read (`keys::profiled_reading_on`).
+    ProfileReading,
+    /// Views, reads and time on page per item (`keys::readership_on`).
+    Readership,
+}
+
+/// The most tallies one `dayTallies` record may set, and the longest name.
+const MAX_DAY_TALLIES: usize = 100_000;
+const MAX_TALLY_NAME: usize = 400;
+
+impl TallyTable {
+    const ALL: [TallyTable; 4] = [
+        Self::Audience,
+        Self::Profiles,
+        Self::ProfileReading,
+        Self::Readership,
+    ];
+
+    fn partition(self) -> &'static str {
+        match self {
+            Self::Audience => keys::AUDIENCE,
+            Self::Profiles => keys::AUDIENCE_PROFILES,
+            Self::ProfileReading => keys::PROFILED_READING,
+            Self::Readership => keys::READERSHIP,
+        }
+    }
+
+    fn entity_type(self) -> &'static str {
+        match self {
+            Self::Audience => keys::entity::AUDIENCE,
+            Self::Profiles => keys::entity::AUDIENCE_PROFILES,
+            Self::ProfileReading => keys::entity::PROFILED_READING,
+            Self::Readership => keys::entity::READERSHIP,
+        }
+    }
+
+    /// This Region's row of `day` a tally named `name` is kept in.
+    fn row_of(self, day: NaiveDate, region: &str, name: &str) -> crate::ports::store::Key {
+        match self {
+            Self::Audience => keys::audience_on(day, region),
+            Self::Profiles => {
+                keys::audience_profiles_on(day, region, audience::profile_shard(name))
+            }
+            Self::ProfileReading => {
+                keys::profiled_reading_on(day, region, audience::reading_shard(name).unwrap_or('A'))
+            }
+            Self::Readership => keys::readership_on(day, region),
+        }
+    }
+}
+
+/// Every day's tallies of `table`, summed over Regions and shards.
+async fn day_tallies(
+    store: &dyn Store,
+    table: TallyTable,
+) -> Result<BTreeMap<NaiveDate, BTreeMap<String, i64>>, UseCaseError> {
+    let rows = store
+        .query(&Query::table(
+            table.partition(),
+            SortKeyRange::BeginsWith("DAY#".into()),
+        ))
+        .await?;
+    let mut days: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
+    for row in rows {
+        if let Some(day) = keys::day_of_visits_row(&row.sk) {
+            let sums = days.entry(day).or_default();
+            for (name, n) in row.tallies {
+                *sums.entry(name).or_default() += n;
+            }
+        }
+    }
+    for sums in days.values_mut() {
+        sums.retain(|_, n| *n != 0);
+    }
+    days.retain(|_, sums| !sums.is_empty());
+    Ok(days)
+}
+
+/// Sets the day's tallies of `table` to `target`: this Region's rows take the
+/// difference from every Region's sum, so an import run twice ends the same.
+async fn set_day_tallies(
+    store: &dyn Store,
+    table: TallyTable,
+    day: NaiveDate,
+    target: BTreeMap<String, i64>,
+    region: &str,
+    dry_run: bool,
+) -> Result<Result<Outcome, FieldError>, UseCaseError> {
+    let rows = store
+        .query(&Query::table(
+            table.partition(),
+            keys::visits_between(day, day),
+        ))
+        .await?;
+    let mut current: BTreeMap<String, i64> = BTreeMap::new();
+    for row in &rows {
+        for (name, n) in &row.tallies {
+            *current.entry(name.clone()).or_default() += n;
+        }
+    }
+    // Each row's changes, by its sort key (one Tally write a row).
+    let mut by_row: BTreeMap<String, (crate::ports::store::Key, Vec<(String, i64)>)> =
+        BTreeMap::new();
+    let names: BTreeSet<&String> = current.keys().chain(target.keys()).collect();
+    for name in names {
+        let delta =
+            target.get(name).copied().unwrap_or(0) - current.get(name).copied().unwrap_or(0);
+        if delta != 0 {
+            let key = table.row_of(day, region, name);
+            by_row
+                .entry(key.sk.clone())
+                .or_insert_with(|| (key, Vec::new()))
+                .1
+                .push((name.clone(), delta));
+        }
+    }
+    if by_row.is_empty() {
+        return Ok(Ok(Outcome::Unchanged));
+    }
+    if !dry_run {
+        for (key, by) in by_row.into_values() {
+            let write = Write::Tally {
+                key,
+                entity_type: table.entity_type().into(),
+                by,
+                listed_at: None,
+            };
+            match store.transact(vec![write]).await {
+                Ok(()) => {}
+                Err(StoreError::Limit(limit)) => {
+                    return Ok(Err(FieldError::new(
+                        "tallies",
+                        format!("too many for one row of the day: {limit}"),
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(Ok(if rows.is_empty() {
+        Outcome::Created
+    } else {
+        Outcome::Updated
+    }))
 }
 
 /// An absolute link to a media object inside some text:
@@ -275,6 +441,15 @@ pub async fn export(store: &dyn Store) -> Result<Vec<Record>, UseCaseError> {
     out.push(Record::TotalViews {
         views: tracking::total_views(store).await?,
     });
+    for table in TallyTable::ALL {
+        for (day, tallies) in day_tallies(store, table).await? {
+            out.push(Record::DayTallies {
+                table,
+                day,
+                tallies,
+            });
+        }
+    }
     out.extend(
         redirects::list(store)
             .await?
@@ -558,6 +733,30 @@ async fn set_count(
     })
 }
 
+/// A `dayTallies` record's tallies: at most [`MAX_DAY_TALLIES`], each named
+/// (1 to [`MAX_TALLY_NAME`] bytes) and not negative.
+fn check_tallies(tallies: &BTreeMap<String, i64>) -> Result<(), FieldError> {
+    if tallies.len() > MAX_DAY_TALLIES {
+        return Err(FieldError::new(
+            "tallies",
+            format!("at most {MAX_DAY_TALLIES} a day and table"),
+        ));
+    }
+    match tallies
+        .iter()
+        .find(|(name, n)| name.is_empty() || name.len() > MAX_TALLY_NAME || **n < 0)
+    {
+        Some((name, _)) => Err(FieldError::new(
+            "tallies",
+            format!(
+                "each must be named (1 to {MAX_TALLY_NAME} bytes) and not negative; `{}` is not",
+                name.chars().take(40).collect::<String>()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Imports one record (the header is checked by the caller).
 pub async fn import_record(
     store: &dyn Store,
@@ -577,6 +776,7 @@ pub async fn import_record(
             ..
         } => check_revision(*content_type, id, item),
         Record::Trashed(trashed) => ItemId::parse("id", trashed.id.as_str()).map(|_| ()),
+        Record::DayTallies { tallies, .. } => check_tallies(tallies),
         Record::Media { .. } => Err(FieldError::new(
             "type",
             "an image is stored by a whole file's import, which knows the media storage",
@@ -669,6 +869,14 @@ pub async fn import_record(
             )
             .await?
         }
+        Record::DayTallies {
+            table,
+            day,
+            tallies,
+        } => match set_day_tallies(store, table, day, tallies, region, dry_run).await? {
+            Ok(outcome) => outcome,
+            Err(refused) => return Ok(Err(refused)),
+        },
     };
     Ok(Ok(outcome))
 }
