@@ -961,6 +961,114 @@ mod tests {
         assert_eq!(again, Outcome::Duplicate);
     }
 
+    /// A day's row of what profiles read at DynamoDB's item limit never costs a
+    /// view its count: the view commits again without its profile's tally.
+    #[tokio::test]
+    async fn a_full_row_of_what_profiles_read_still_counts_the_view() {
+        use crate::adapters::local::embedded::EmbeddedStore;
+        use crate::ports::store::{item_size, limits::MAX_ITEM_BYTES};
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
+        let day = chrono::Utc::now().date_naive();
+        let tracker = Tracker::new("local");
+        let (address, agent) = ("203.0.113.7", "Mozilla/5.0");
+        let visit = VisitContext {
+            referrer: Some("https://lnkd.in/x".into()),
+            ..VisitContext::default()
+        };
+        tracker
+            .track_visit(&store, day, address, agent, &visit)
+            .await
+            .unwrap();
+        // The visit's marker holds its profile's id: its reading's row is that shard's.
+        let visitor = tracker
+            .visitor_key(&store, day, address, agent)
+            .await
+            .unwrap();
+        let marker = store
+            .get(&keys::visit_marker(day, &visitor))
+            .await
+            .unwrap()
+            .unwrap();
+        let profile_id = marker.data.expect("a profile id on the marker");
+        let key =
+            keys::profiled_reading_on(day, tracker.region(), profile_id.chars().next().unwrap());
+        // Fill that row to 10 bytes under 400 KB with other profiles' tallies.
+        let row_of = |tallies: &[(String, i64)]| Item {
+            pk: key.pk.clone(),
+            sk: key.sk.clone(),
+            entity_type: entity::PROFILED_READING.into(),
+            tallies: tallies.iter().cloned().collect(),
+            ..Item::default()
+        };
+        let mut filler: Vec<(String, i64)> = (0..390)
+            .map(|n| (format!("v{n:04}{}", "x".repeat(1000)), 1))
+            .collect();
+        let room = MAX_ITEM_BYTES - 10 - item_size(&row_of(&filler));
+        filler.push((format!("vlast{}", "z".repeat(room - 12)), 1));
+        while item_size(&row_of(&filler)) > MAX_ITEM_BYTES - 10 {
+            let last = filler.pop().unwrap().0;
+            filler.push((last[..last.len() - 1].to_string(), 1));
+        }
+        store
+            .transact(vec![Write::Tally {
+                key: key.clone(),
+                entity_type: entity::PROFILED_READING.into(),
+                by: filler,
+                listed_at: None,
+            }])
+            .await
+            .unwrap();
+        let id = ItemId::parse("id", "p1").unwrap();
+        let content = keys::content(ContentKind::Blog, &id);
+        store
+            .transact(vec![Write::Put {
+                item: Item {
+                    pk: content.pk,
+                    sk: content.sk,
+                    entity_type: "BlogPost".into(),
+                    status: Some(Status::Published.as_str().into()),
+                    ..Item::default()
+                },
+                condition: Condition::None,
+            }])
+            .await
+            .unwrap();
+        let outcome = tracker
+            .track_item(
+                &store,
+                day,
+                address,
+                agent,
+                ContentKind::Blog,
+                &id,
+                ItemEvent::View,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::Counted);
+        assert_eq!(views_of(&store, ContentKind::Blog, &id).await.unwrap(), 1);
+        let row = store.get(&key).await.unwrap().unwrap();
+        assert_eq!(
+            row.tallies.len(),
+            391,
+            "only the profile's tally was left out"
+        );
+        let again = tracker
+            .track_item(
+                &store,
+                day,
+                address,
+                agent,
+                ContentKind::Blog,
+                &id,
+                ItemEvent::View,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, Outcome::Duplicate);
+    }
+
     /// Yesterday's visitor keys must not be recomputable: a new day's salt deletes
     /// every salt two or more days old, even after days nobody visited.
     #[tokio::test]
