@@ -226,9 +226,21 @@ async fn an_invalid_record_is_named_and_skipped_and_nothing_of_it_is_written() {
     let tallies = json!({ "type": "dayTallies", "table": "audience", "day": day.to_string(),
                           "tallies": { "src:Nowhere": 2, "dev:Desktop": -1 } });
     lines.push(tallies.to_string());
+    // One too large for a row (1,100 names of 380 bytes: 418 KB) is refused
+    // whole too, before anything of it is written.
+    let huge: serde_json::Map<String, Value> = (0..1100)
+        .map(|n| (format!("src:Huge{n:04}{}", "x".repeat(372)), json!(1)))
+        .collect();
+    let huge = json!({ "type": "dayTallies", "table": "audience", "day": day.to_string(), "tallies": huge });
+    lines.push(huge.to_string());
     let target = TestServer::spawn().await;
     let summary = import_text(&target, &(lines.join("\n") + "\n"), false).await;
-    assert_eq!(summary.skipped.len(), 3, "{summary}: {:?}", summary.skipped);
+    assert_eq!(summary.skipped.len(), 4, "{summary}: {:?}", summary.skipped);
+    assert!(
+        summary.skipped[3].contains("item limit"),
+        "{:?}",
+        summary.skipped
+    );
     assert!(
         summary.skipped[2].contains("'tallies'") && summary.skipped[2].contains("dev:Desktop"),
         "{:?}",
@@ -238,6 +250,10 @@ async fn an_invalid_record_is_named_and_skipped_and_nothing_of_it_is_written() {
         .get("/v1/visitors/audience?days=1", Some(&target.owner_token))
         .await;
     assert!(!audience.text.contains("Nowhere"), "{}", audience.text);
+    assert!(
+        !audience.text.contains("Huge"),
+        "nothing of the large record was written"
+    );
     assert!(
         summary.skipped[0].starts_with(&format!("line {}: 'title'", blog + 1)),
         "{:?}",

@@ -256,6 +256,33 @@ async fn set_day_tallies(
     if by_row.is_empty() {
         return Ok(Ok(Outcome::Unchanged));
     }
+    // Every row as it would be, checked before anything is written: a record
+    // too large for DynamoDB's items is refused whole.
+    for (sk, (key, by)) in &by_row {
+        let mut after = rows
+            .iter()
+            .find(|row| &row.sk == sk)
+            .cloned()
+            .unwrap_or_else(|| crate::ports::store::Item {
+                pk: key.pk.clone(),
+                sk: key.sk.clone(),
+                entity_type: table.entity_type().into(),
+                ..Default::default()
+            });
+        for (name, delta) in by {
+            *after.tallies.entry(name.clone()).or_default() += delta;
+        }
+        let size = crate::ports::store::item_size(&after);
+        if size > crate::ports::store::limits::MAX_ITEM_BYTES {
+            return Ok(Err(FieldError::new(
+                "tallies",
+                format!(
+                    "too many for one row of the day ({size} bytes, DynamoDB's item limit is {})",
+                    crate::ports::store::limits::MAX_ITEM_BYTES
+                ),
+            )));
+        }
+    }
     if !dry_run {
         for (key, by) in by_row.into_values() {
             let write = Write::Tally {
