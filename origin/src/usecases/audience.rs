@@ -27,7 +27,8 @@ const PAGE_SEPARATOR: char = '\t';
 /// of each value of [`PROFILE`], in its order, `-` for a dimension the visit has
 /// not. What lets every table be narrowed to the visits of one value of another
 /// ("from LinkedIn") from the days' rows alone, with no row per visit. A hash
-/// (48 bits, 8 characters) instead of the value keeps a profile under 100 bytes.
+/// instead of the value (8 characters, fewer for dimensions of few values:
+/// [`hash_chars`]) keeps a profile near 60 bytes.
 pub const PROFILE_TAG: &str = "v";
 /// The dimensions a profile holds, in its order (never reordered: stored rows
 /// are read with it).
@@ -60,6 +61,34 @@ fn value_hash(value: &str) -> String {
     (0..8)
         .map(|i| char::from(ALPHABET[((hash >> (58 - 6 * i)) & 63) as usize]))
         .collect()
+}
+
+/// How many characters of a value's hash a profile keeps for `dimension`. A
+/// dimension of a few fixed values (devices, browsers, operating systems; the
+/// 676 possible country codes) needs fewer than one of open values, and
+/// `the_short_hashes_of_fixed_values_never_collide` holds them apart. Profiles
+/// are most of the audience's bytes, so each character saved is kept once per
+/// visit. Profiles written before kept 8 characters everywhere; a part is
+/// matched as a prefix of the value's hash, so they are read the same.
+fn hash_chars(dimension: Dimension) -> usize {
+    match dimension {
+        Dimension::Device | Dimension::Browser | Dimension::Os => 2,
+        Dimension::Country => 4,
+        _ => 8,
+    }
+}
+
+/// `value`'s hash in a profile's part for `dimension`.
+fn part_hash(dimension: Dimension, value: &str) -> String {
+    let mut hash = value_hash(value);
+    hash.truncate(hash_chars(dimension));
+    hash
+}
+
+/// Whether a profile's `part` is the hash of the value whose full hash is `full`
+/// (an absent dimension's `-` is never a value's).
+fn part_is(part: &str, full: &str) -> bool {
+    part.len() >= 2 && full.starts_with(part)
 }
 
 /// Which of the day's profile rows a profile is counted in (`keys::audience_profiles_on`).
@@ -117,7 +146,7 @@ fn profile_of(values: &[(Dimension, String)]) -> String {
             values
                 .iter()
                 .find(|(x, _)| x == d)
-                .map_or_else(|| ABSENT.to_string(), |(_, v)| value_hash(v))
+                .map_or_else(|| ABSENT.to_string(), |(_, v)| part_hash(*d, v))
         })
         .collect();
     format!("{PROFILE_TAG}:{}", parts.join("."))
@@ -383,44 +412,54 @@ pub fn device(ua: &str) -> &'static str {
         || ua.contains("Tablet")
         || (ua.contains("Android") && !ua.contains("Mobile"))
     {
-        "Tablet"
+        DEVICES[2]
     } else if ua.contains("Mobi") || ua.contains("iPhone") || ua.contains("Android") {
-        "Mobile"
+        DEVICES[1]
     } else {
-        "Desktop"
+        DEVICES[0]
     }
 }
 
+/// Every value [`device`] gives.
+const DEVICES: [&str; 3] = ["Desktop", "Mobile", "Tablet"];
+
+/// Browser families by their User-Agent tokens, the first match winning.
+const BROWSERS: &[(&str, &[&str])] = &[
+    ("Edge", &["Edg/", "EdgA/", "EdgiOS/", "Edge/"]),
+    ("Opera", &["OPR/", "Opera"]),
+    ("Samsung Internet", &["SamsungBrowser/"]),
+    ("Firefox", &["Firefox/", "FxiOS/"]),
+    ("Chrome", &["CriOS/", "Chrome/", "Chromium/"]),
+    ("Safari", &["Safari/"]),
+];
+
+/// Operating systems by their User-Agent tokens, the first match winning.
+const SYSTEMS: &[(&str, &[&str])] = &[
+    ("Windows", &["Windows"]),
+    ("iOS", &["iPhone", "iPad", "iPod"]),
+    ("Android", &["Android"]),
+    ("ChromeOS", &["CrOS"]),
+    ("macOS", &["Mac OS X", "Macintosh"]),
+    ("Linux", &["Linux", "X11"]),
+];
+
+/// A User-Agent of no known family.
+const OTHER_FAMILY: &str = "Other";
+
 pub fn browser(ua: &str) -> &'static str {
-    const FAMILIES: &[(&str, &[&str])] = &[
-        ("Edge", &["Edg/", "EdgA/", "EdgiOS/", "Edge/"]),
-        ("Opera", &["OPR/", "Opera"]),
-        ("Samsung Internet", &["SamsungBrowser/"]),
-        ("Firefox", &["Firefox/", "FxiOS/"]),
-        ("Chrome", &["CriOS/", "Chrome/", "Chromium/"]),
-        ("Safari", &["Safari/"]),
-    ];
-    family(ua, FAMILIES)
+    family(ua, BROWSERS)
 }
 
 pub fn os(ua: &str) -> &'static str {
-    const FAMILIES: &[(&str, &[&str])] = &[
-        ("Windows", &["Windows"]),
-        ("iOS", &["iPhone", "iPad", "iPod"]),
-        ("Android", &["Android"]),
-        ("ChromeOS", &["CrOS"]),
-        ("macOS", &["Mac OS X", "Macintosh"]),
-        ("Linux", &["Linux", "X11"]),
-    ];
-    family(ua, FAMILIES)
+    family(ua, SYSTEMS)
 }
 
-/// The first family one of whose tokens `ua` holds; "Other" if none.
+/// The first family one of whose tokens `ua` holds; [`OTHER_FAMILY`] if none.
 fn family(ua: &str, families: &[(&'static str, &[&str])]) -> &'static str {
     families
         .iter()
         .find(|(_, tokens)| tokens.iter().any(|t| ua.contains(t)))
-        .map_or("Other", |(name, _)| name)
+        .map_or(OTHER_FAMILY, |(name, _)| name)
 }
 
 /// The values this origin added today, to cap each dimension's distinct values.
@@ -530,13 +569,20 @@ pub fn narrowed(
     narrowing: &[(Dimension, String)],
 ) -> Narrowed {
     let full = tables(rows.iter().copied());
+    // Each value by its part as profiles keep it now, and as they kept it before.
     let names: Vec<HashMap<String, &str>> = PROFILE
         .iter()
         .map(|d| {
             full.get(d)
                 .into_iter()
                 .flatten()
-                .map(|(value, _)| (value_hash(value), value.as_str()))
+                .flat_map(|(value, _)| {
+                    let whole = value_hash(value);
+                    [
+                        (part_hash(*d, value), value.as_str()),
+                        (whole, value.as_str()),
+                    ]
+                })
                 .collect()
         })
         .collect();
@@ -598,7 +644,7 @@ impl Wanted {
     fn matches(&self, parts: &[&str]) -> bool {
         self.0
             .iter()
-            .all(|(i, hash)| parts.get(*i) == Some(&hash.as_str()))
+            .all(|(i, full)| parts.get(*i).is_some_and(|part| part_is(part, full)))
     }
 }
 
@@ -1045,6 +1091,69 @@ mod tests {
         assert_eq!(value_hash("LinkedIn").len(), 8);
         // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c: its top 48 bits in base64url.
         assert_eq!(value_hash("a"), "r2PcTIYB");
+    }
+
+    #[test]
+    fn the_short_hashes_of_fixed_values_never_collide() {
+        let distinct = |dimension: Dimension, values: Vec<String>| {
+            let parts: HashSet<String> = values.iter().map(|v| part_hash(dimension, v)).collect();
+            assert_eq!(parts.len(), values.len(), "{dimension:?}");
+        };
+        let with_others = |names: Vec<&str>| -> Vec<String> {
+            names
+                .into_iter()
+                .chain([OTHER_FAMILY, OTHER])
+                .map(String::from)
+                .collect()
+        };
+        distinct(Dimension::Device, with_others(DEVICES.to_vec()));
+        distinct(
+            Dimension::Browser,
+            with_others(BROWSERS.iter().map(|(n, _)| *n).collect()),
+        );
+        distinct(
+            Dimension::Os,
+            with_others(SYSTEMS.iter().map(|(n, _)| *n).collect()),
+        );
+        let codes: Vec<String> = (b'A'..=b'Z')
+            .flat_map(|a| (b'A'..=b'Z').map(move |b| String::from_utf8(vec![a, b]).unwrap()))
+            .chain([OTHER.to_string()])
+            .collect();
+        assert!(codes.iter().all(|c| c == OTHER || is_country_code(c)));
+        distinct(Dimension::Country, codes);
+    }
+
+    /// Profiles written with 8 characters for every value still narrow.
+    #[test]
+    fn a_profile_of_full_hashes_written_before_is_narrowed_the_same() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let values = derive(
+            &visit("https://lnkd.in/x", "https://me.dev/cv", "DE"),
+            SAFARI_IPHONE,
+        );
+        let tallies = Admitted::default().tallies(day, values.clone());
+        let row: BTreeMap<String, i64> = tallies.values.into_iter().collect();
+        let old: String = PROFILE
+            .iter()
+            .map(|d| value(&values, *d).map_or(ABSENT.to_string(), value_hash))
+            .collect::<Vec<_>>()
+            .join(".");
+        let now = tallies.profile.unwrap();
+        // Country 4 characters instead of 8, device, browser and OS 2 each.
+        assert_eq!(old.len() + 2 - now.len(), 22, "{now} against v:{old}");
+        for profile in [format!("{PROFILE_TAG}:{old}"), now] {
+            let profiles: BTreeMap<String, i64> = [(profile, 1)].into_iter().collect();
+            let narrowing = vec![(Dimension::Device, "Mobile".to_string())];
+            let n = narrowed(&[&row], &[&profiles], &narrowing);
+            assert_eq!(n.visitors, 1);
+            assert_eq!(n.tables[&Dimension::Country], vec![("DE".to_string(), 1)]);
+            assert_eq!(
+                n.tables[&Dimension::Browser],
+                vec![("Safari".to_string(), 1)]
+            );
+            let none = vec![(Dimension::Device, "Tablet".to_string())];
+            assert_eq!(narrowed(&[&row], &[&profiles], &none).visitors, 0);
+        }
     }
 
     #[test]
