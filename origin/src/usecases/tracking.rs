@@ -105,8 +105,9 @@ pub struct Tracker {
 struct Seen {
     day: Option<NaiveDate>,
     markers: HashSet<crate::ports::Key>,
-    /// Today's visitors' profile ids (`audience::profile_id`), `None` for a
-    /// visit counted without one: what their views and reads are kept under.
+    /// Today's visitors' profile ids (`audience::profile_id`): what their views
+    /// and reads are kept under. `None` for a visit counted without one, or a
+    /// visitor whose marker was not there when a view looked it up.
     profiles: HashMap<String, Option<String>>,
 }
 
