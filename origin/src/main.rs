@@ -8,9 +8,10 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlResponse;
 use folio_origin::App;
-use folio_origin::http::lambda::{Invocation, request_from_event, response_to_event};
+use folio_origin::http::lambda::{
+    EscapedBodies, FunctionUrlAnswer, Invocation, request_from_event,
+};
 use folio_origin::wiring::aws::{Aws, sdk_loader};
 use folio_origin::wiring::local::Local;
 use folio_origin::wiring::{Adapters, OriginSettings};
@@ -38,7 +39,7 @@ async fn build_app(adapters: Adapters, env: &Env) -> Result<Arc<App>, String> {
 #[serde(untagged)]
 enum Answer {
     Tick(serde_json::Value),
-    Http(LambdaFunctionUrlResponse),
+    Http(FunctionUrlAnswer),
 }
 
 fn main() -> Result<(), Error> {
@@ -69,9 +70,11 @@ async fn run(env: Env) -> Result<(), Error> {
     let app = build_app(settings.adapters, &env)
         .await
         .map_err(|e| format!("origin start-up failed: {e}"))?;
+    let bodies = Arc::new(EscapedBodies::default());
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<serde_json::value::RawValue>>| {
             let app = Arc::clone(&app);
+            let bodies = Arc::clone(&bodies);
             async move {
                 let request_id = event.context.request_id.clone();
                 match Invocation::parse(event.payload.get())? {
@@ -94,9 +97,8 @@ async fn run(env: Env) -> Result<(), Error> {
                         if request.request_id.is_empty() {
                             request.request_id = request_id;
                         }
-                        Ok::<Answer, Error>(Answer::Http(response_to_event(
-                            folio_origin::http::handle(&app, request).await,
-                        )))
+                        let response = folio_origin::http::handle(&app, request).await;
+                        Ok::<Answer, Error>(Answer::Http(bodies.answer(response)?))
                     }
                 }
             }

@@ -7,7 +7,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use folio_shared::ApiResponse;
 use folio_shared::settings::{Env, SSL_CERT_DIR, SSL_CERT_FILE};
+use std::sync::Arc;
+
 use http::Method;
+use moka::sync::Cache;
+use serde_json::value::RawValue;
 
 use crate::http::request::Request;
 
@@ -214,9 +218,153 @@ pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
     out
 }
 
+/// A Function URL answer as the runtime sends it: `LambdaFunctionUrlResponse`'s
+/// fields, written the same, with the body a JSON string made before
+/// (`EscapedBodies`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionUrlAnswer {
+    status_code: i64,
+    #[serde(serialize_with = "first_values")]
+    headers: http::HeaderMap,
+    body: Option<Box<RawValue>>,
+    is_base64_encoded: bool,
+    cookies: Vec<String>,
+}
+
+/// Each header's first value, as `aws_lambda_events` writes a response's.
+fn first_values<S: serde::Serializer>(
+    headers: &http::HeaderMap,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::{Error, SerializeMap};
+    let mut map = serializer.serialize_map(Some(headers.keys_len()))?;
+    for (name, value) in headers.keys().filter_map(|k| Some((k, headers.get(k)?))) {
+        let value = value.to_str().map_err(S::Error::custom)?;
+        map.serialize_entry(name.as_str(), value)?;
+    }
+    map.end()
+}
+
+/// What the cache of escaped bodies may hold, in bytes (each body twice: as
+/// sent, to compare, and escaped).
+const ESCAPED_BODIES_BYTES: u64 = 8 * 1024 * 1024;
+/// Bodies shorter than this are escaped each time.
+const WORTH_KEEPING: usize = 4096;
+
+/// Answers' bodies as JSON strings, by their bytes. A body sent again (a list
+/// every edge location asks for once, the owner's list between two edits) is
+/// copied instead of escaped again: serde_json's escaping of a list's 86 KB,
+/// one byte at a time, was 22–29 % of the invocation's CPU (`perf`,
+/// BENCHMARKS.md).
+pub struct EscapedBodies(Cache<u128, Arc<(String, Box<RawValue>)>>);
+
+impl Default for EscapedBodies {
+    fn default() -> Self {
+        Self(
+            Cache::builder()
+                .max_capacity(ESCAPED_BODIES_BYTES)
+                .weigher(|_, kept: &Arc<(String, Box<RawValue>)>| {
+                    u32::try_from(kept.0.len() + kept.1.get().len()).unwrap_or(u32::MAX)
+                })
+                .build(),
+        )
+    }
+}
+
+impl EscapedBodies {
+    fn escaped(&self, body: &str) -> Result<Box<RawValue>, serde_json::Error> {
+        if body.len() < WORTH_KEEPING {
+            return serde_json::value::to_raw_value(body);
+        }
+        let key = xxhash_rust::xxh3::xxh3_128(body.as_bytes());
+        // The bytes are compared too: a hash is not a proof.
+        if let Some(kept) = self.0.get(&key)
+            && kept.0 == body
+        {
+            return Ok(kept.1.clone());
+        }
+        let escaped = serde_json::value::to_raw_value(body)?;
+        self.0
+            .insert(key, Arc::new((body.to_owned(), escaped.clone())));
+        Ok(escaped)
+    }
+
+    /// The answer the runtime sends for `response`.
+    pub fn answer(&self, response: ApiResponse) -> Result<FunctionUrlAnswer, serde_json::Error> {
+        let event = response_to_event(response);
+        let body = match &event.body {
+            Some(text) => Some(self.escaped(text)?),
+            None => None,
+        };
+        Ok(FunctionUrlAnswer {
+            status_code: event.status_code,
+            headers: event.headers,
+            body,
+            is_base64_encoded: event.is_base64_encoded,
+            cookies: event.cookies,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The runtime sends what it sent when it serialised the event itself, byte
+    /// for byte, for every kind of body, escaped the first time and kept the
+    /// next: quotes, backslashes, every control character, text beyond ASCII,
+    /// long and short, none, and bytes that are not UTF-8 (base64).
+    #[test]
+    fn an_answer_is_the_function_url_response_byte_for_byte_kept_or_not() {
+        let bodies_cache = EscapedBodies::default();
+        let controls: String = (0u8..0x20).map(char::from).collect();
+        let bodies: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"{\"posts\":[]}".to_vec(),
+            format!("a{controls}b\\\"\u{7f}é€😀 \u{2028}<p class=\"x\">\n</p>").into_bytes(),
+            "x".repeat(17).into_bytes(),
+            "\"".repeat(9).into_bytes(),
+            format!("{}\"{}", "a".repeat(7), "b".repeat(8)).into_bytes(),
+            vec![0xff, 0xfe, b'"'],
+            // Every ASCII byte, between multi-byte characters, long enough to be kept.
+            (0..6000u32)
+                .map(|n| match n % 131 {
+                    128 => 'é',
+                    129 => '€',
+                    130 => '😀',
+                    b => char::from(b as u8),
+                })
+                .collect::<String>()
+                .into_bytes(),
+        ];
+        for body in bodies {
+            let mut response = ApiResponse::empty(http::StatusCode::OK);
+            response.body = body.clone();
+            response.headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            response
+                .headers
+                .insert("x-note", http::HeaderValue::from_static("\"body\":null"));
+            // A header of two values: the first is sent, as before.
+            response
+                .headers
+                .append("x-note", http::HeaderValue::from_static("second"));
+            let expected = serde_json::to_string(&response_to_event(response.clone())).unwrap();
+            for time in ["first", "kept"] {
+                let answer = bodies_cache.answer(response.clone()).unwrap();
+                let sent = serde_json::to_string(&answer).unwrap();
+                assert_eq!(sent, expected, "{time}: {body:?}");
+            }
+        }
+        // Another body is escaped for itself, not answered with a kept one.
+        let mut other = ApiResponse::empty(http::StatusCode::OK);
+        other.body = "y".repeat(5000).into_bytes();
+        let sent = serde_json::to_string(&bodies_cache.answer(other).unwrap()).unwrap();
+        assert!(sent.contains(&"y".repeat(5000)));
+    }
 
     #[test]
     fn the_roots_are_read_from_the_system_bundle_unless_the_environment_names_a_location() {
