@@ -1319,12 +1319,7 @@ async fn a_visit_adds_its_source_campaign_country_and_device_to_the_days_audienc
     // Narrowed to one value of a table, every other table counts only the visits
     // that had it, and so does the period's visitors.
     let s = &s;
-    let narrowed = |filter: serde_json::Value| {
-        let q: String =
-            url::form_urlencoded::byte_serialize(filter.to_string().as_bytes()).collect();
-        let path = format!("/v1/visitors/audience?days=7&q={q}");
-        async move { s.get(&path, Some(&s.owner_token)).await }
-    };
+    let narrowed = |filter: serde_json::Value| async move { s.audience(7, Some(&filter)).await };
     let from_linkedin = narrowed(json!({ "sources": "LinkedIn" })).await;
     assert_eq!(from_linkedin.status, 200, "{}", from_linkedin.text);
     s.conforms(&from_linkedin, "get", "/visitors/audience")
@@ -1442,17 +1437,7 @@ async fn what_they_read_narrows_to_the_visits_that_had_the_filtered_value() {
 
     let s = &s;
     let audience = |filter: Option<serde_json::Value>| async move {
-        let q: String = filter.map_or_else(String::new, |f| {
-            let q: String =
-                url::form_urlencoded::byte_serialize(f.to_string().as_bytes()).collect();
-            format!("&q={q}")
-        });
-        let r = s
-            .get(
-                &format!("/v1/visitors/audience?days=7{q}"),
-                Some(&s.owner_token),
-            )
-            .await;
+        let r = s.audience(7, filter.as_ref()).await;
         assert_eq!(r.status, 200, "{}", r.text);
         s.conforms(&r, "get", "/visitors/audience").await;
         r
@@ -1823,8 +1808,8 @@ async fn a_share_link_shows_the_audience_read_only_until_it_is_revoked() {
         .await;
     assert_eq!(owners.body["content"].as_array().unwrap().len(), 2);
     // The link narrows like the owner's page does.
-    let q: String = url::form_urlencoded::byte_serialize(br#"{"devices":"Mobile"}"#).collect();
-    let narrowed = s.get(&format!("{path}?days=7&q={q}"), None).await;
+    let query = audience_query(7, Some(&json!({ "devices": "Mobile" })));
+    let narrowed = s.get(&format!("{path}?{query}"), None).await;
     assert_eq!(narrowed.status, 200, "{}", narrowed.text);
     assert_eq!(narrowed.body["filter"], json!({ "devices": "Mobile" }));
 

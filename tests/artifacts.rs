@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::support::moto::{AwsFixture, Moto, REGION};
 use crate::support::runtime_api::{Outcome, RuntimeApi};
-use crate::support::{OWNER_EMAIL, OWNER_PASSWORD, blog_body};
+use crate::support::{OWNER_EMAIL, OWNER_PASSWORD, audience_query, blog_body};
 use async_trait::async_trait;
 use bytes::Bytes;
 use folio::standin::cache::ResponseCache;
@@ -447,9 +447,8 @@ async fn the_shipped_edge_and_origin_serve_the_api_through_the_stand_in_on_moto(
             .call(Method::POST, "/v1/visitors/shares", &owner, None)
             .await;
         assert_eq!(status, 201, "{case}: share: {share}");
-        let q: String =
-            url::form_urlencoded::byte_serialize(br#"{"sources":"LinkedIn"}"#).collect();
-        let path = format!("{}?days=1&q={q}", share["path"].as_str().unwrap());
+        let query = audience_query(1, Some(&json!({ "sources": "LinkedIn" })));
+        let path = format!("{}?{query}", share["path"].as_str().unwrap());
         let (status, shared) = viewer.call(Method::GET, &path, &[], None).await;
         assert_eq!(status, 200, "{case}: shared audience: {shared}");
         assert_eq!(shared["filter"], json!({ "sources": "LinkedIn" }), "{case}");

@@ -116,12 +116,8 @@ async fn embedded_to_dynamodb_and_back_loses_nothing_and_doubles_nothing() {
     assert_eq!(list.body["posts"][0]["publishedAt"], "2019-05-01");
     assert_eq!(aws.get("/v1/visitors/count", None).await.body["count"], 1);
     // The audience moved too, filters and what each visit read included.
-    let q: String = url::form_urlencoded::byte_serialize(br#"{"sources":"LinkedIn"}"#).collect();
     let narrowed = aws
-        .get(
-            &format!("/v1/visitors/audience?days=7&q={q}"),
-            Some(&aws.owner_token),
-        )
+        .audience(7, Some(&json!({ "sources": "LinkedIn" })))
         .await;
     assert_eq!(narrowed.body["totals"]["visitors"], 1, "{}", narrowed.text);
     assert_eq!(narrowed.body["content"][0]["views"], 1, "{}", narrowed.text);
@@ -246,9 +242,7 @@ async fn an_invalid_record_is_named_and_skipped_and_nothing_of_it_is_written() {
         "{:?}",
         summary.skipped
     );
-    let audience = target
-        .get("/v1/visitors/audience?days=1", Some(&target.owner_token))
-        .await;
+    let audience = target.audience(1, None).await;
     assert!(!audience.text.contains("Nowhere"), "{}", audience.text);
     assert!(
         !audience.text.contains("Huge"),

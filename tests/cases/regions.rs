@@ -241,13 +241,7 @@ async fn a_visit_the_home_region_failed_is_counted_once_by_the_other_region() {
     )
     .await;
     assert_eq!(view.body["tracked"], true, "{}", view.text);
-    let q: String = url::form_urlencoded::byte_serialize(br#"{"landingPages":"/"}"#).collect();
-    let narrowed = s
-        .get(
-            &format!("/v1/visitors/audience?days=1&q={q}"),
-            Some(&s.owner_token),
-        )
-        .await;
+    let narrowed = s.audience(1, Some(&json!({ "landingPages": "/" }))).await;
     assert_eq!(
         narrowed.body["content"],
         json!([{ "contentType": "blog", "contentId": id, "views": 1, "reads": 0, "medianSeconds": null }]),

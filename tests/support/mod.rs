@@ -96,6 +96,12 @@ impl Resp {
 }
 
 impl TestServer {
+    /// The owner's audience of the last `days` days, narrowed to `filter`.
+    pub async fn audience(&self, days: u32, filter: Option<&Value>) -> Resp {
+        let path = format!("/v1/visitors/audience?{}", audience_query(days, filter));
+        self.get(&path, Some(&self.owner_token)).await
+    }
+
     /// A server on the backend `FOLIO_TEST_BACKEND` names, with the owner signed in.
     pub async fn spawn() -> Self {
         Self::spawn_on(backend_is_moto(), StandinConfig::default()).await
@@ -495,6 +501,19 @@ pub fn counted(responses: &[Resp]) -> usize {
 
 /// A person's browser (Chrome on Windows): counted, never filtered as a bot.
 pub const DESKTOP_CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+/// The audience's query string: the `days` days ending today, narrowed to
+/// `filter` (a JSON object of table names to values, URL-encoded as `q`).
+pub fn audience_query(days: u32, filter: Option<&Value>) -> String {
+    match filter {
+        None => format!("days={days}"),
+        Some(filter) => {
+            let q: String =
+                url::form_urlencoded::byte_serialize(filter.to_string().as_bytes()).collect();
+            format!("days={days}&q={q}")
+        }
+    }
+}
 
 pub fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()

@@ -134,8 +134,18 @@ pub fn reading_shard(tally: &str) -> Option<char> {
 /// readership names it) adds for the visit profile `profile_id`:
 /// `v` or `r`, the profile id, the item's hash; never the item.
 pub fn reading_tally(profile_id: &str, item: &str, read: bool) -> String {
-    let hash: String = value_hash(item).chars().take(ITEM_HASH_CHARS).collect();
-    format!("{}{profile_id}{hash}", if read { 'r' } else { 'v' })
+    format!(
+        "{}{profile_id}{}",
+        if read { 'r' } else { 'v' },
+        item_hash(item)
+    )
+}
+
+/// An item's (`kind/id`) hash in the rows of what profiles read.
+fn item_hash(item: &str) -> String {
+    let mut hash = value_hash(item);
+    hash.truncate(ITEM_HASH_CHARS);
+    hash
 }
 
 /// The profile tally's name of a visit's (capped) values.
@@ -671,10 +681,7 @@ pub fn narrowed_reading<'a>(
     let wanted = Wanted::of(narrowing);
     let by_hash: HashMap<String, &str> = items
         .into_iter()
-        .map(|item| {
-            let hash: String = value_hash(item).chars().take(ITEM_HASH_CHARS).collect();
-            (hash, item)
-        })
+        .map(|item| (item_hash(item), item))
         .collect();
     let mut out: HashMap<&str, (i64, i64)> = HashMap::new();
     for (profiles, reading) in days {

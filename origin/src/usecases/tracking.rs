@@ -585,7 +585,7 @@ impl Tracker {
             .lock()
             .map_err(|_| poisoned())?
             .reading(day, &tally);
-        Ok(match profile_id.chars().next() {
+        Ok(match audience::reading_shard(&tally) {
             Some(shard) if admitted => Some(Write::Tally {
                 key: keys::profiled_reading_on(day, &self.region, shard),
                 entity_type: entity::PROFILED_READING.into(),
@@ -895,6 +895,43 @@ mod tests {
         assert!(!is_bot("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"));
     }
 
+    /// Writes 391 tallies named `prefix`… to the row `key`, leaving it exactly
+    /// `room` bytes under DynamoDB's item limit.
+    async fn fill_row(
+        store: &dyn Store,
+        key: &crate::ports::Key,
+        entity_type: &str,
+        prefix: &str,
+        room: usize,
+    ) {
+        use crate::ports::store::{item_size, limits::MAX_ITEM_BYTES};
+        let row_of = |tallies: &[(String, i64)]| Item {
+            pk: key.pk.clone(),
+            sk: key.sk.clone(),
+            entity_type: entity_type.into(),
+            tallies: tallies.iter().cloned().collect(),
+            ..Item::default()
+        };
+        let mut filler: Vec<(String, i64)> = (0..390)
+            .map(|n| (format!("{prefix}{n:04}{}", "x".repeat(1000)), 1))
+            .collect();
+        let left = MAX_ITEM_BYTES - room - item_size(&row_of(&filler));
+        filler.push((format!("{prefix}last{}", "z".repeat(left)), 1));
+        let overshoot = item_size(&row_of(&filler)) - (MAX_ITEM_BYTES - room);
+        let last = filler.pop().unwrap().0;
+        filler.push((last[..last.len() - overshoot].to_string(), 1));
+        assert_eq!(item_size(&row_of(&filler)), MAX_ITEM_BYTES - room);
+        store
+            .transact(vec![Write::Tally {
+                key: key.clone(),
+                entity_type: entity_type.into(),
+                by: filler,
+                listed_at: None,
+            }])
+            .await
+            .unwrap();
+    }
+
     /// A day's audience row at DynamoDB's item limit never costs a visit its count:
     /// the visit commits again without its audience.
     #[tokio::test]
@@ -906,38 +943,7 @@ mod tests {
         let tracker = Tracker::new("local");
         // Fill today's row to 60 bytes under 400 KB with values of other origins.
         let key = keys::audience_on(day, tracker.region());
-        let mut filler: Vec<(String, i64)> = (0..390)
-            .map(|n| (format!("page:/{n:04}{}", "x".repeat(1000)), 1))
-            .collect();
-        let row_of = |tallies: &[(String, i64)]| Item {
-            pk: key.pk.clone(),
-            sk: key.sk.clone(),
-            entity_type: entity::AUDIENCE.into(),
-            tallies: tallies.iter().cloned().collect(),
-            ..Item::default()
-        };
-        let room = crate::ports::store::limits::MAX_ITEM_BYTES
-            - 60
-            - crate::ports::store::item_size(&row_of(&filler));
-        let last = format!("page:/last{}", "z".repeat(room));
-        filler.push((last, 1));
-        let overshoot = crate::ports::store::item_size(&row_of(&filler))
-            - (crate::ports::store::limits::MAX_ITEM_BYTES - 60);
-        let last = filler.pop().unwrap().0;
-        filler.push((last[..last.len() - overshoot].to_string(), 1));
-        assert_eq!(
-            crate::ports::store::item_size(&row_of(&filler)),
-            crate::ports::store::limits::MAX_ITEM_BYTES - 60
-        );
-        store
-            .transact(vec![Write::Tally {
-                key: key.clone(),
-                entity_type: entity::AUDIENCE.into(),
-                by: filler,
-                listed_at: None,
-            }])
-            .await
-            .unwrap();
+        fill_row(&store, &key, entity::AUDIENCE, "page:/", 60).await;
         let visit = VisitContext {
             url: Some(format!("https://me.example/{}", "y".repeat(90))),
             ..VisitContext::default()
@@ -967,7 +973,6 @@ mod tests {
     #[tokio::test]
     async fn a_full_row_of_what_profiles_read_still_counts_the_view() {
         use crate::adapters::local::embedded::EmbeddedStore;
-        use crate::ports::store::{item_size, limits::MAX_ITEM_BYTES};
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
         let day = chrono::Utc::now().date_naive();
@@ -995,31 +1000,7 @@ mod tests {
         let key =
             keys::profiled_reading_on(day, tracker.region(), profile_id.chars().next().unwrap());
         // Fill that row to 10 bytes under 400 KB with other profiles' tallies.
-        let row_of = |tallies: &[(String, i64)]| Item {
-            pk: key.pk.clone(),
-            sk: key.sk.clone(),
-            entity_type: entity::PROFILED_READING.into(),
-            tallies: tallies.iter().cloned().collect(),
-            ..Item::default()
-        };
-        let mut filler: Vec<(String, i64)> = (0..390)
-            .map(|n| (format!("v{n:04}{}", "x".repeat(1000)), 1))
-            .collect();
-        let room = MAX_ITEM_BYTES - 10 - item_size(&row_of(&filler));
-        filler.push((format!("vlast{}", "z".repeat(room - 12)), 1));
-        while item_size(&row_of(&filler)) > MAX_ITEM_BYTES - 10 {
-            let last = filler.pop().unwrap().0;
-            filler.push((last[..last.len() - 1].to_string(), 1));
-        }
-        store
-            .transact(vec![Write::Tally {
-                key: key.clone(),
-                entity_type: entity::PROFILED_READING.into(),
-                by: filler,
-                listed_at: None,
-            }])
-            .await
-            .unwrap();
+        fill_row(&store, &key, entity::PROFILED_READING, "v", 10).await;
         let id = ItemId::parse("id", "p1").unwrap();
         let content = keys::content(ContentKind::Blog, &id);
         store
@@ -1035,8 +1016,8 @@ mod tests {
             }])
             .await
             .unwrap();
-        let outcome = tracker
-            .track_item(
+        let view = || {
+            tracker.track_item(
                 &store,
                 day,
                 address,
@@ -1045,9 +1026,8 @@ mod tests {
                 &id,
                 ItemEvent::View,
             )
-            .await
-            .unwrap();
-        assert_eq!(outcome, Outcome::Counted);
+        };
+        assert_eq!(view().await.unwrap(), Outcome::Counted);
         assert_eq!(views_of(&store, ContentKind::Blog, &id).await.unwrap(), 1);
         let row = store.get(&key).await.unwrap().unwrap();
         assert_eq!(
@@ -1055,19 +1035,7 @@ mod tests {
             391,
             "only the profile's tally was left out"
         );
-        let again = tracker
-            .track_item(
-                &store,
-                day,
-                address,
-                agent,
-                ContentKind::Blog,
-                &id,
-                ItemEvent::View,
-            )
-            .await
-            .unwrap();
-        assert_eq!(again, Outcome::Duplicate);
+        assert_eq!(view().await.unwrap(), Outcome::Duplicate);
     }
 
     /// Yesterday's visitor keys must not be recomputable: a new day's salt deletes
