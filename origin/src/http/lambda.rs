@@ -220,7 +220,9 @@ pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
 
 /// A Function URL answer as the runtime sends it: `LambdaFunctionUrlResponse`'s
 /// fields, written the same, with the body a JSON string made before
-/// (`EscapedBodies`).
+/// (`EscapedBodies`). The fields are the response payload format of "Invoking
+/// Lambda function URLs" (Request and response payloads, Lambda Developer
+/// Guide): `statusCode`, `headers`, `body`, `isBase64Encoded`, `cookies`.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionUrlAnswer {
