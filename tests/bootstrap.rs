@@ -196,10 +196,11 @@ async fn bootstrap_reports_missing_settings_as_an_init_error_naming_them() {
     let moto = Moto::start();
     let fixture = AwsFixture::create(&moto, OWNER_EMAIL, OWNER_PASSWORD).await;
     // A typo in the template (no TABLE_NAME at all) must not boot an empty local
-    // store: the local adapters run only when asked for by name.
-    // (the settings given, the names the error must mention)
+    // store, and asking for one by name is refused with the command that runs it:
+    // the Lambda links no embedded store.
+    // (the settings given, the words the error must hold)
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
-    let cases: [Case; 3] = [
+    let cases: [Case; 4] = [
         (
             &[
                 ("TABLE_NAME", &fixture.settings.table_name),
@@ -209,6 +210,16 @@ async fn bootstrap_reports_missing_settings_as_an_init_error_naming_them() {
         ),
         (&[], &["AWS_REGION", "TABLE_NAME", "USER_POOL_ID"]),
         (&[("FOLIO_ADAPTERS", "locale")], &["FOLIO_ADAPTERS"]),
+        (
+            &[
+                ("FOLIO_ADAPTERS", "local"),
+                ("TABLE_NAME", &fixture.settings.table_name),
+                ("AWS_REGION", "us-east-1"),
+                ("USER_POOL_ID", "us-east-1_Example"),
+                ("USER_POOL_CLIENT_ID", "exampleclientid"),
+            ],
+            &["FOLIO_ADAPTERS", "folio serve"],
+        ),
     ];
     for (settings, named) in cases {
         let api = RuntimeApi::start().await;

@@ -2,9 +2,9 @@
 //!
 //! Its settings (`folio_shared::settings`) are read once, here, into
 //! `OriginSettings`: it runs on DynamoDB, Cognito and CloudFront and refuses to
-//! start, naming every missing setting, when they are incomplete. The local
-//! adapters run only when asked for by name with `FOLIO_ADAPTERS=local`: a typo in
-//! the template must never boot an empty store in production.
+//! start, naming every missing setting, when they are incomplete: a typo in the
+//! template must never boot an empty store in production. The embedded store and
+//! the local issuer are `folio serve`'s; this binary links none of their code.
 
 use std::sync::Arc;
 
@@ -12,25 +12,19 @@ use folio_origin::App;
 use folio_origin::http::lambda::{
     EscapedBodies, FunctionUrlAnswer, Invocation, request_from_event,
 };
-use folio_origin::wiring::aws::{Aws, sdk_loader};
-use folio_origin::wiring::local::Local;
-use folio_origin::wiring::{Adapters, OriginSettings};
+use folio_origin::wiring::OriginSettings;
+use folio_origin::wiring::aws::{Aws, AwsSettings, sdk_loader};
 use folio_shared::settings::Env;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 /// Builds the App once per execution environment (SDK clients and keys are reused
 /// by every invocation).
-async fn build_app(adapters: Adapters, env: &Env) -> Result<Arc<App>, String> {
-    match adapters {
-        Adapters::Aws(settings) => {
-            let sdk = sdk_loader(&settings.region, env).load().await;
-            Ok(Aws::connect(&settings, &sdk, Vec::new())
-                .await
-                .map_err(|e| e.to_string())?
-                .app)
-        }
-        Adapters::Local(config) => Ok(Local::open(&config).map_err(|e| e.to_string())?.app),
-    }
+async fn build_app(settings: &AwsSettings, env: &Env) -> Result<Arc<App>, String> {
+    let sdk = sdk_loader(&settings.region, env).load().await;
+    Ok(Aws::connect(settings, &sdk, Vec::new())
+        .await
+        .map_err(|e| e.to_string())?
+        .app)
 }
 
 /// What an invocation answers, serialised once by the runtime (through a
@@ -55,19 +49,11 @@ fn main() -> Result<(), Error> {
 async fn run(env: Env) -> Result<(), Error> {
     let settings =
         OriginSettings::from_env(&env).map_err(|e| format!("origin start-up failed: {e}"))?;
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
-                .map_err(|e| format!("origin start-up failed: setting RUST_LOG is invalid: {e}"))?,
-        )
-        .with_current_span(true)
-        .without_time()
-        .init();
+    folio_origin::http::lambda::init_logging(settings.log_filter.clone());
     if settings.metrics {
         folio_shared::metrics::enable(folio_shared::metrics::Sink::Stdout);
     }
-    let app = build_app(settings.adapters, &env)
+    let app = build_app(&settings.aws, &env)
         .await
         .map_err(|e| format!("origin start-up failed: {e}"))?;
     let bodies = Arc::new(EscapedBodies::default());

@@ -85,11 +85,9 @@ settings! {
     HOME_REGION = "HOME_REGION", Template, "",
         "the Region whose origin takes the owner's changes and runs the scheduler, hooks and invalidations (default: `AWS_REGION`, a site in one Region); another Region's origin serves reads and counts visits, and answers an owner's change 503";
     FOLIO_ADAPTERS = "FOLIO_ADAPTERS", Lambda, "aws",
-        "`aws`, or `local` for the embedded store under `FOLIO_DATA_DIR`, only when named: a missing `TABLE_NAME` never boots an empty store";
+        "`aws`, the only value: the origin Lambda runs on AWS and refuses `local` (the embedded store is `folio serve`'s), so a missing `TABLE_NAME` never boots an empty store";
     RUST_LOG = "RUST_LOG", Lambda, "info",
         "the origin Lambda's log filter (JSON lines, one span per request)";
-    FOLIO_ISSUER = "FOLIO_ISSUER", Lambda, "folio-local",
-        "`iss` of the local issuer's tokens with `FOLIO_ADAPTERS=local`";
     OWNER_GROUP = "OWNER_GROUP", Template, "owner",
         "the Cognito group of the owner";
     FOLIO_METRICS = "FOLIO_METRICS", Template, "off",
@@ -139,7 +137,7 @@ settings! {
     FOLIO_ADDR = "FOLIO_ADDR", Cli, "127.0.0.1:8080",
         "`folio serve --addr`: `host:port`, or a port alone for 127.0.0.1";
     FOLIO_DATA_DIR = "FOLIO_DATA_DIR", Cli, "folio-data",
-        "`--data-dir`: the embedded store (`folio.redb`) and the local issuer's key (the origin Lambda with `FOLIO_ADAPTERS=local`: `/tmp/folio`)";
+        "`--data-dir`: the embedded store (`folio.redb`) and the local issuer's key";
     FOLIO_ALLOWED_ORIGINS = "FOLIO_ALLOWED_ORIGINS", Cli, "*",
         "`--allow-origin`: browser origins for CORS (comma-separated)";
     FOLIO_OWNER_EMAIL = "FOLIO_OWNER_EMAIL", Cli, "owner@folio.local",

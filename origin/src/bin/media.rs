@@ -33,16 +33,7 @@ fn main() -> Result<(), Error> {
 async fn run(env: Env) -> Result<(), Error> {
     let settings = MediaFunctionSettings::from_env(&env)
         .map_err(|e| format!("media function start-up failed: {e}"))?;
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log_filter).map_err(|e| {
-                format!("media function start-up failed: setting RUST_LOG is invalid: {e}")
-            })?,
-        )
-        .with_current_span(true)
-        .without_time()
-        .init();
+    folio_origin::http::lambda::init_logging(settings.log_filter.clone());
     let sdk = sdk_loader(&settings.region, &env).load().await;
     let credentials = sdk
         .credentials_provider()

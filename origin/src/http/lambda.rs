@@ -187,6 +187,22 @@ pub fn request_from_event(event: LambdaFunctionUrlRequest) -> Result<Request, Ev
     })
 }
 
+/// The Lambdas' logs: JSON lines to stdout (CloudWatch Logs), each with its
+/// request's span, no time (CloudWatch stamps each line), filtered by `RUST_LOG`.
+pub fn init_logging(filter: tracing_subscriber::filter::Targets) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .without_time(),
+        )
+        .init();
+}
+
 /// The tokio runtime the origin Lambda runs on: one thread. Lambda hands an
 /// execution environment one invocation at a time ("this execution environment
 /// is busy and cannot process other requests",

@@ -1,6 +1,6 @@
 //! AWS mode: the origin wired to DynamoDB, Cognito and CloudFront. Used by the
-//! origin Lambda (unless `FOLIO_ADAPTERS=local`; a missing setting stops the
-//! start, naming it) and by `folio serve --aws`.
+//! origin Lambda (a missing setting stops the start, naming it) and by
+//! `folio serve --aws`.
 //!
 //! Its settings are defined in `folio_shared::settings` and read once, by
 //! [`AwsSettings::from_env`].
@@ -141,11 +141,11 @@ impl MediaSettings {
 /// The media function's settings: its Region and the bucket
 /// (`src/bin/media.rs`), and the log filter. It needs no `MEDIA_URL`: it writes
 /// copies beside uploads and never links to them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MediaFunctionSettings {
     pub region: String,
     pub media: MediaSettings,
-    pub log_filter: String,
+    pub log_filter: tracing_subscriber::filter::Targets,
 }
 
 impl MediaFunctionSettings {
@@ -165,9 +165,22 @@ impl MediaFunctionSettings {
                 public_base: env.get(&MEDIA_URL).unwrap_or_default().to_string(),
                 endpoint: MediaSettings::endpoint(env),
             },
-            log_filter: env.get(&RUST_LOG).unwrap_or(RUST_LOG.default).to_string(),
+            log_filter: log_filter(env)?,
         })
     }
+}
+
+/// The Lambdas' log filter, `RUST_LOG`: `target=level` directives
+/// (`info`, `folio_origin=debug,warn`). `Targets`, not `EnvFilter`, whose span
+/// and field filters bring a regex engine into the shipped binary.
+pub fn log_filter(env: &Env) -> Result<tracing_subscriber::filter::Targets, ConfigError> {
+    let value = env.get(&RUST_LOG).unwrap_or(RUST_LOG.default);
+    value.parse().map_err(|e| ConfigError::Invalid {
+        name: RUST_LOG.name,
+        reason: format!(
+            "{value:?}: {e}: use target=level directives, like info or folio_origin=debug,warn"
+        ),
+    })
 }
 
 /// The SDK's credentials (the Lambda's role), for signing upload URLs.

@@ -1,7 +1,7 @@
 //! Local mode: the origin wired to the embedded store, the local issuer and the
-//! local cache purge. Used by `folio serve`, and by the origin binary only when
-//! `FOLIO_ADAPTERS=local` names it (a missing AWS setting is an error, never a
-//! silent fall back to an empty local store).
+//! local cache purge. Used by `folio serve` and the tests; never by the origin
+//! Lambda, which refuses `FOLIO_ADAPTERS=local` (a missing AWS setting is an
+//! error, never a silent fall back to an empty local store).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
