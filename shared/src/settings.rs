@@ -87,7 +87,7 @@ settings! {
     FOLIO_ADAPTERS = "FOLIO_ADAPTERS", Lambda, "aws",
         "`aws`, the only value: the origin Lambda runs on AWS and refuses `local` (the embedded store is `folio serve`'s), so a missing `TABLE_NAME` never boots an empty store";
     RUST_LOG = "RUST_LOG", Lambda, "info",
-        "the origin Lambda's log filter (JSON lines, one span per request)";
+        "the Lambdas' log filter, `target=level` directives such as `info` or `folio_origin=debug,warn` (JSON lines, one span per request)";
     OWNER_GROUP = "OWNER_GROUP", Template, "owner",
         "the Cognito group of the owner";
     FOLIO_METRICS = "FOLIO_METRICS", Template, "off",
