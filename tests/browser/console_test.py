@@ -1015,5 +1015,24 @@ class MotoConsoleTest(ConsoleTests, unittest.TestCase):
     aws = True
 
 
+def load_tests(loader, tests, pattern):
+    """`FOLIO_BROWSER_SHARD=i/n` keeps every n-th test from the i-th (0-based), so
+    scripts/test can run one class as n processes, each with its own servers and
+    Chromium. Unset, every test runs."""
+    shard = os.environ.get("FOLIO_BROWSER_SHARD")
+    if not shard:
+        return tests
+    index, count = (int(part) for part in shard.split("/"))
+    if not 0 <= index < count:
+        raise ValueError(f"FOLIO_BROWSER_SHARD={shard}: want i/n with 0 <= i < n")
+
+    def flat(suite):
+        for test in suite:
+            yield from flat(test) if isinstance(test, unittest.TestSuite) else [test]
+
+    kept = [test for i, test in enumerate(sorted(flat(tests), key=lambda t: t.id())) if i % count == index]
+    return unittest.TestSuite(kept)
+
+
 if __name__ == "__main__":
     sys.exit(unittest.main())

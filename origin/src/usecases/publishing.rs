@@ -39,6 +39,11 @@ async fn invalidate_if_public(app: &App, change: Option<Change>, kind: ContentKi
     }
 }
 
+/// How many times a change that names no version (no `If-Match`: a restore, a
+/// delete) reads the item again when another save lands between its read and
+/// its write; one that keeps losing is a conflict.
+pub const SAVE_RACE_ATTEMPTS: usize = 3;
+
 /// Replaces the stored item with `next` if nobody wrote it since it was read,
 /// with the rebuild hooks' outbox for what readers see change in the same
 /// transaction; then purges what readers saw.

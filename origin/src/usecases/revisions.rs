@@ -74,19 +74,31 @@ fn restored<T: Content>(current: &T, revision: &T) -> Result<T, UseCaseError> {
 }
 
 /// Makes revision `version` the item's current content (kept as a new save:
-/// the version it replaces becomes a revision in turn).
+/// the version it replaces becomes a revision in turn). The caller named no
+/// version of the current item to replace, so a save that lands meanwhile is
+/// not its precondition failing: the restore reads the item again and applies
+/// itself to that, and only a restore that keeps losing is a conflict.
 pub async fn restore<T: Content>(
     app: &App,
     id: &ItemId,
     version: u64,
     author: &Author,
 ) -> Result<T, UseCaseError> {
-    let stored = repo::get::<T>(app.store.as_ref(), id)
-        .await?
-        .ok_or(UseCaseError::NotFound)?;
     let (_, then) = get::<T>(app, id, version).await?;
-    let next = restored(&stored.item, &then)?;
-    publishing::replace_and_announce(app, &stored, next, author).await
+    for _ in 0..publishing::SAVE_RACE_ATTEMPTS {
+        let stored = repo::get::<T>(app.store.as_ref(), id)
+            .await?
+            .ok_or(UseCaseError::NotFound)?;
+        let next = restored(&stored.item, &then)?;
+        match publishing::replace_and_announce(app, &stored, next, author).await {
+            Err(UseCaseError::Changed) => continue,
+            other => return other,
+        }
+    }
+    Err(UseCaseError::Conflict(format!(
+        "{} {id} kept changing while revision {version} was restored: try again",
+        T::KIND
+    )))
 }
 
 /// Brings a deleted item back as it was when deleted (a scheduled item whose
