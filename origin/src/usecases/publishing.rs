@@ -42,7 +42,35 @@ async fn invalidate_if_public(app: &App, change: Option<Change>, kind: ContentKi
 /// How many times a change that names no version (no `If-Match`: a restore, a
 /// delete) reads the item again when another save lands between its read and
 /// its write; one that keeps losing is a conflict.
-pub const SAVE_RACE_ATTEMPTS: usize = 3;
+const SAVE_RACE_ATTEMPTS: usize = 3;
+
+/// Reads item `id` and applies `change` to what it read. The caller named no
+/// version to change, so a save landing between the read and the write is not a
+/// failed precondition: the item is read again and `change` applied to that.
+/// One that keeps losing is a conflict: "`kind` `id` kept changing while `what`".
+pub async fn on_newest<T: Content, R, F>(
+    app: &App,
+    id: &ItemId,
+    what: &str,
+    mut change: impl FnMut(Stored<T>) -> F,
+) -> Result<R, UseCaseError>
+where
+    F: std::future::Future<Output = Result<R, UseCaseError>>,
+{
+    for _ in 0..SAVE_RACE_ATTEMPTS {
+        let stored = repo::get::<T>(app.store.as_ref(), id)
+            .await?
+            .ok_or(UseCaseError::NotFound)?;
+        match change(stored).await {
+            Err(UseCaseError::Changed) => continue,
+            other => return other,
+        }
+    }
+    Err(UseCaseError::Conflict(format!(
+        "{} {id} kept changing while {what}: try again",
+        T::KIND
+    )))
+}
 
 /// Replaces the stored item with `next` if nobody wrote it since it was read,
 /// with the rebuild hooks' outbox for what readers see change in the same
@@ -102,6 +130,18 @@ pub async fn remove<T: Content>(
     .await?;
     invalidate_if_public(app, change, T::KIND, stored.item.id()).await;
     Ok(())
+}
+
+/// Deletes item `id` as it is now (`on_newest`): DELETE names no version.
+pub async fn remove_newest<T: Content>(
+    app: &App,
+    id: &ItemId,
+    author: &Author,
+) -> Result<(), UseCaseError> {
+    on_newest(app, id, "it was deleted", |stored: Stored<T>| async move {
+        remove(app, &stored, author).await
+    })
+    .await
 }
 
 /// Writes a deleted item back as it was at `version` of its history (its

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::ports::keys;
 use crate::ports::store::{Condition, Write};
+use crate::repo::Stored;
 use crate::repo::content::{self as repo};
 use crate::repo::history::{self, Author, Revision};
 use crate::usecases::app::App;
@@ -74,10 +75,8 @@ fn restored<T: Content>(current: &T, revision: &T) -> Result<T, UseCaseError> {
 }
 
 /// Makes revision `version` the item's current content (kept as a new save:
-/// the version it replaces becomes a revision in turn). The caller named no
-/// version of the current item to replace, so a save that lands meanwhile is
-/// not its precondition failing: the restore reads the item again and applies
-/// itself to that, and only a restore that keeps losing is a conflict.
+/// the version it replaces becomes a revision in turn), on the item as it is
+/// now: the caller names no version of it (`publishing::on_newest`).
 pub async fn restore<T: Content>(
     app: &App,
     id: &ItemId,
@@ -85,20 +84,13 @@ pub async fn restore<T: Content>(
     author: &Author,
 ) -> Result<T, UseCaseError> {
     let (_, then) = get::<T>(app, id, version).await?;
-    for _ in 0..publishing::SAVE_RACE_ATTEMPTS {
-        let stored = repo::get::<T>(app.store.as_ref(), id)
-            .await?
-            .ok_or(UseCaseError::NotFound)?;
-        let next = restored(&stored.item, &then)?;
-        match publishing::replace_and_announce(app, &stored, next, author).await {
-            Err(UseCaseError::Changed) => continue,
-            other => return other,
-        }
-    }
-    Err(UseCaseError::Conflict(format!(
-        "{} {id} kept changing while revision {version} was restored: try again",
-        T::KIND
-    )))
+    let what = format!("revision {version} was restored");
+    let then = &then;
+    publishing::on_newest(app, id, &what, |stored: Stored<T>| async move {
+        let next = restored(&stored.item, then)?;
+        publishing::replace_and_announce(app, &stored, next, author).await
+    })
+    .await
 }
 
 /// Brings a deleted item back as it was when deleted (a scheduled item whose

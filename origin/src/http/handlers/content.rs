@@ -18,7 +18,6 @@ use crate::ports::media::{Sources, sources};
 use crate::repo::Stored;
 use crate::repo::content::{self as repo, Listed};
 use crate::usecases::app::App;
-use crate::usecases::error::UseCaseError;
 use crate::usecases::publishing::{self, change_status, replace_and_announce};
 
 /// An item as readers get it: its stored fields, and the HTML of its Markdown.
@@ -392,22 +391,9 @@ pub async fn delete<T: Content>(
     id: &ItemId,
     caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
-    // A delete names no version: a save landing between its read and its write
-    // is read again, not a failed precondition (DELETE documents no 412).
-    for _ in 0..publishing::SAVE_RACE_ATTEMPTS {
-        let stored = repo::get::<T>(app.store.as_ref(), id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        match publishing::remove(app, &stored, &author(caller)).await {
-            Err(UseCaseError::Changed) => continue,
-            other => other?,
-        }
-        return Ok(ApiResponse::empty(StatusCode::NO_CONTENT));
-    }
-    Err(ApiError::Conflict(format!(
-        "{} {id} kept changing while it was deleted: try again",
-        T::KIND
-    )))
+    // DELETE documents no 412: a save landing meanwhile is read again.
+    publishing::remove_newest::<T>(app, id, &author(caller)).await?;
+    Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
 }
 
 pub async fn set_status<T: Content>(
