@@ -4,9 +4,9 @@
 //! token, not at start-up.
 //!
 //! Then the warm binary's CPU per invocation, as Lambda would bill it: the
-//! `bootstrap` process's user + system time (`/proc/<pid>/stat`, all its threads)
-//! over many invocations of an uncached list of 20 posts and of a new visitor's
-//! track, Runtime API round trips included.
+//! `bootstrap` process's run time (`schedstat`, all its threads) over many
+//! invocations of each request shape, Runtime API round trips included.
+//! `FOLIO_BENCH_GAP_MS=<ms>` idles the bootstrap that long before each one.
 //!
 //! Each start also reports the process's CPU and peak RSS at its first answer.
 //! `FOLIO_BENCH_CPU=<n>` moves the bootstrap to CPU `n`, as Lambda gives it a CPU
@@ -92,28 +92,9 @@ fn main() {
     });
 }
 
-/// Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`).
-fn ticks_per_second() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 { ticks as f64 } else { 100.0 }
-}
-
-/// CPU time (user + system, every thread) a child process has used so far.
-fn cpu_of(child: &Child) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).expect("stat");
-    // Fields after the command name (which may hold spaces) end with ')'.
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat format") + 2..]
-        .split(' ')
-        .collect();
-    let ticks: f64 =
-        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
-    Duration::from_secs_f64(ticks / ticks_per_second())
-}
-
 /// CPU time a child's live threads have run, to the nanosecond (the first field
-/// of each `/proc/<pid>/task/<tid>/schedstat`): at start-up, `cpu_of`'s 10 ms
-/// ticks are coarser than what is measured.
+/// of each `/proc/<pid>/task/<tid>/schedstat`): `/proc/<pid>/stat` counts in 10 ms
+/// ticks, coarser than a start or a few hundred invocations.
 fn cpu_on_the_clock(child: &Child) -> Duration {
     let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).expect("tasks");
     let nanos: u64 = tasks
@@ -349,6 +330,14 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
     // For profiling one shape: `FOLIO_BENCH_SHAPES=visitor` runs the shapes whose
     // name holds it, and the bootstrap's pid is printed for `perf record -p`.
     let only = std::env::var("FOLIO_BENCH_SHAPES").unwrap_or_default();
+    // `FOLIO_BENCH_GAP_MS=<ms>` leaves the bootstrap idle that long before each
+    // invocation, as a function between visits: what idleness alone costs the next one.
+    let gap = Duration::from_millis(
+        std::env::var("FOLIO_BENCH_GAP_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or(0),
+    );
     println!("bootstrap pid {}", child.id());
     for (round, (name, event)) in shapes.iter().enumerate() {
         if !name.contains(only.as_str()) {
@@ -362,12 +351,15 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
                     .await,
             );
         }
-        let before = cpu_of(&child);
+        let before = cpu_on_the_clock(&child);
         let started = Instant::now();
         for n in 0..invocations {
+            if !gap.is_zero() {
+                tokio::time::sleep(gap).await;
+            }
             answered(api.invoke(event(n), Duration::from_secs(30)).await);
         }
-        let cpu = (cpu_of(&child) - before) / invocations as u32;
+        let cpu = (cpu_on_the_clock(&child) - before) / invocations as u32;
         let wall = started.elapsed() / invocations as u32;
         println!(
             "warm bootstrap, {name} ({invocations} invocations, {bytes} B answer): {:.3} ms CPU, {:.2} ms wall per invocation",

@@ -599,7 +599,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                     200,
                     ok(
                         "Visit tracked",
-                        json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+                        json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer", "description": "Visitors counted, every Region's: a sum read at most a second ago, plus the visits this instance counted since (this one included)" }, "tracked": { "type": "boolean" } } }),
                     ),
                 ),
                 (400, error_ref(400)),
@@ -708,7 +708,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                     200,
                     ok(
                         "View tracked",
-                        json!({ "type": "object", "required": ["views", "tracked"], "properties": { "views": { "type": "integer" }, "tracked": { "type": "boolean" } } }),
+                        json!({ "type": "object", "required": ["views", "tracked"], "properties": { "views": { "type": "integer", "description": "The item's views, every Region's: a sum read at most a second ago, plus the views this instance counted since (this one included)" }, "tracked": { "type": "boolean" } } }),
                     ),
                 ),
                 (400, error_ref(400)),

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -97,7 +98,21 @@ pub struct Tracker {
     /// The visitors this process marked live, and the minute it did (minutes
     /// since the epoch): a visitor is marked again only once that mark runs out.
     live: Mutex<HashMap<String, i64>>,
+    /// The counts the last tracks answered with (`recent_sum`).
+    recent: Mutex<RecentSums>,
 }
+
+/// How long a sum a track answers with is reused: a store round trip saved on
+/// every track but one a second under load. Another instance's counts show up
+/// within it (a global table's other Regions take about as long anyway).
+const RECENT_SUM_SECS: u64 = 1;
+/// How many recent sums a process keeps (the visitors' and one per item viewed).
+const RECENT_SUMS: usize = 1_000;
+
+/// Sums a track answered with lately, each with when it was read, plus what this
+/// process counted since.
+#[derive(Default)]
+struct RecentSums(HashMap<String, (Instant, i64)>);
 
 /// The markers of one day a process saw exist (forgotten all at once when full:
 /// a visitor forgotten costs one transaction more, never a count).
@@ -120,6 +135,55 @@ impl Tracker {
             seen: Mutex::new(Seen::default()),
             admitted: Mutex::new(Admitted::default()),
             live: Mutex::new(HashMap::new()),
+            recent: Mutex::new(RecentSums::default()),
+        }
+    }
+
+    /// The number of visitors a track answers with: the sum over Regions read
+    /// at most [`RECENT_SUM_SECS`] ago, plus the visits this process counted since.
+    pub async fn recent_visitor_count(&self, store: &dyn Store) -> Result<i64, UseCaseError> {
+        self.recent_sum(VISITORS_SUM.to_string(), visitor_count(store))
+            .await
+    }
+
+    /// An item's views as a view's track answers them, as [`Self::recent_visitor_count`].
+    pub async fn recent_views_of(
+        &self,
+        store: &dyn Store,
+        kind: ContentKind,
+        id: &ItemId,
+    ) -> Result<i64, UseCaseError> {
+        self.recent_sum(views_sum(kind, id), views_of(store, kind, id))
+            .await
+    }
+
+    async fn recent_sum(
+        &self,
+        name: String,
+        read: impl std::future::Future<Output = Result<i64, UseCaseError>>,
+    ) -> Result<i64, UseCaseError> {
+        if let Ok(recent) = self.recent.lock()
+            && let Some((read_at, sum)) = recent.0.get(&name)
+            && read_at.elapsed().as_secs() < RECENT_SUM_SECS
+        {
+            return Ok(*sum);
+        }
+        let sum = read.await?;
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.0.len() >= RECENT_SUMS {
+                recent.0.clear();
+            }
+            recent.0.insert(name, (Instant::now(), sum));
+        }
+        Ok(sum)
+    }
+
+    /// Adds one this process just counted to a sum it keeps.
+    fn counted_one(&self, name: &str) {
+        if let Ok(mut recent) = self.recent.lock()
+            && let Some((_, sum)) = recent.0.get_mut(name)
+        {
+            *sum += 1;
         }
     }
 
@@ -388,6 +452,7 @@ impl Tracker {
         };
         if outcome == Outcome::Counted {
             self.limiter.counted(&network, Kind::Visit);
+            self.counted_one(VISITORS_SUM);
             self.remember_profile(day, &visitor, profile_id);
         } else {
             self.mark_live(store, &visitor, live).await;
@@ -550,6 +615,9 @@ impl Tracker {
         match result {
             Ok(()) => {
                 self.limiter.counted(&network, Kind::View);
+                if matches!(event, ItemEvent::View) {
+                    self.counted_one(&views_sum(kind, id));
+                }
                 self.saw(day, marker);
                 Ok(Outcome::Counted)
             }
@@ -793,6 +861,12 @@ pub async fn live_visitors(
         .len())
 }
 
+/// The names of the sums a track answers with ([`Tracker::recent_sum`]).
+const VISITORS_SUM: &str = "visitors";
+fn views_sum(kind: ContentKind, id: &ItemId) -> String {
+    format!("views/{}/{id}", kind.as_str())
+}
+
 pub async fn visitor_count(store: &dyn Store) -> Result<i64, UseCaseError> {
     sum(store, keys::VISITS, keys::totals()).await
 }
@@ -930,6 +1004,43 @@ mod tests {
             }])
             .await
             .unwrap();
+    }
+
+    /// A track answers with the visitors' sum it read within the last second plus
+    /// the visits it counted since, without reading again: what another Region
+    /// adds meanwhile shows up once the second is over.
+    #[tokio::test]
+    async fn a_tracks_count_is_at_most_a_second_old_and_includes_its_own_visits() {
+        use crate::adapters::local::embedded::EmbeddedStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
+        let day = chrono::Utc::now().date_naive();
+        let tracker = Tracker::new("local");
+        let visit = VisitContext::default();
+        let track = |address: &'static str| {
+            tracker.track_visit(&store, day, address, "Mozilla/5.0", &visit)
+        };
+        assert_eq!(track("203.0.113.1").await.unwrap(), Outcome::Counted);
+        assert_eq!(tracker.recent_visitor_count(&store).await.unwrap(), 1);
+        // Another Region counts two visits.
+        store
+            .transact(vec![Write::Increment {
+                key: keys::total(keys::VISITS, "elsewhere"),
+                entity_type: entity::COUNTER.into(),
+                by: 2,
+                label: None,
+            }])
+            .await
+            .unwrap();
+        assert_eq!(track("203.0.113.2").await.unwrap(), Outcome::Counted);
+        assert_eq!(
+            tracker.recent_visitor_count(&store).await.unwrap(),
+            2,
+            "the sum read a moment ago, plus this process's visit"
+        );
+        assert_eq!(visitor_count(&store).await.unwrap(), 4);
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert_eq!(tracker.recent_visitor_count(&store).await.unwrap(), 4);
     }
 
     /// A day's audience row at DynamoDB's item limit never costs a visit its count:

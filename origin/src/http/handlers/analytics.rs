@@ -57,7 +57,7 @@ pub async fn track_visit(app: &App, request: &Request) -> Result<ApiResponse, Ap
     if outcome == Outcome::Counted {
         metrics::count("VisitsTracked", &[("Function", "origin")]);
     }
-    let count = tracking::visitor_count(app.store.as_ref()).await?;
+    let count = app.tracker.recent_visitor_count(app.store.as_ref()).await?;
     Ok(ApiResponse::json(
         StatusCode::OK,
         &json!({ "count": count, "tracked": outcome == Outcome::Counted }),
@@ -326,7 +326,10 @@ pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, Api
             &[("Function", "origin"), ("ContentType", kind.as_str())],
         );
     }
-    let views = tracking::views_of(app.store.as_ref(), kind, &id).await?;
+    let views = app
+        .tracker
+        .recent_views_of(app.store.as_ref(), kind, &id)
+        .await?;
     Ok(ApiResponse::json(
         StatusCode::OK,
         &json!({ "views": views, "tracked": tracked }),
