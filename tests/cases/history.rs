@@ -320,3 +320,100 @@ async fn a_restore_racing_other_saves_applies_itself_to_the_newest_never_a_412()
     }
     assert!(restored > 0, "no restore got through");
 }
+
+/// A delete names no version either, nor does a save without If-Match: one
+/// landing between another's read and write makes that one read the item again
+/// and apply itself to the newest, never a 412 (which says an If-Match failed).
+/// After the delete, the post is gone and its newest save is in the trash.
+#[tokio::test]
+async fn a_delete_racing_saves_without_if_match_deletes_the_newest_and_nothing_answers_412() {
+    let s = TestServer::spawn().await;
+    let mut deleted = 0;
+    for round in 0..15 {
+        let post = s
+            .create("/v1/blog/posts", blog_body(&format!("Round {round}")))
+            .await;
+        let id = post["id"].as_str().unwrap().to_string();
+        let path = format!("/v1/blog/posts/{id}");
+        let saves = (0..6).map(|i| {
+            s.owner(
+                Method::PUT,
+                &path,
+                Some(json!({ "excerpt": format!("round {round} save {i}") })),
+            )
+        });
+        let (r, saved) = tokio::join!(
+            s.owner(Method::DELETE, &path, None),
+            futures::future::join_all(saves)
+        );
+        assert!(
+            r.status == 204 || r.status == 409,
+            "round {round}: {} {}",
+            r.status,
+            r.body
+        );
+        for save in &saved {
+            assert!(
+                [200, 404, 409].contains(&save.status),
+                "round {round}: a save answered {} {}",
+                save.status,
+                save.body
+            );
+        }
+        if r.status == 204 {
+            deleted += 1;
+            assert_eq!(s.owner(Method::GET, &path, None).await.status, 404);
+            let trash = s.owner(Method::GET, "/v1/trash", None).await;
+            assert!(
+                trash.text.contains(&id),
+                "round {round}: the deleted post is in the trash"
+            );
+        }
+    }
+    assert!(deleted > 0, "no delete got through");
+}
+
+/// Publishing names no version: saves landing meanwhile are read again, and the
+/// item ends published with every save that answered 200.
+#[tokio::test]
+async fn a_publish_racing_saves_publishes_the_newest_never_a_412() {
+    let s = TestServer::spawn().await;
+    let mut published = 0;
+    for round in 0..10 {
+        let post = s
+            .create("/v1/blog/posts", blog_body(&format!("Round {round}")))
+            .await;
+        let path = format!("/v1/blog/posts/{}", post["id"].as_str().unwrap());
+        let saves = (0..5).map(|i| {
+            s.owner(
+                Method::PUT,
+                &path,
+                Some(json!({ "tags": [format!("save-{i}")] })),
+            )
+        });
+        let publish = format!("{path}/publish");
+        let (r, saved) = tokio::join!(
+            s.owner(Method::POST, &publish, None),
+            futures::future::join_all(saves)
+        );
+        assert!(
+            r.status == 200 || r.status == 409,
+            "round {round}: {} {}",
+            r.status,
+            r.body
+        );
+        assert!(
+            saved
+                .iter()
+                .all(|save| save.status == 200 || save.status == 409),
+            "round {round}: {:?}",
+            saved.iter().map(|save| save.status).collect::<Vec<_>>()
+        );
+        if r.status == 200 {
+            published += 1;
+            let now = s.owner(Method::GET, &path, None).await;
+            assert_eq!(now.body["status"], "published", "round {round}");
+        }
+    }
+    assert!(published > 0, "no publish got through");
+}

@@ -193,6 +193,9 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (401, error_ref(401)),
                 (403, error_ref(403)),
                 (404, error_ref(404)),
+                // Without If-Match a save racing others applies itself to the
+                // newest; this is when they kept landing.
+                (409, concurrent_change()),
                 (412, error_ref(412)),
                 (413, error_ref(413)),
                 (415, error_ref(415)),
@@ -212,7 +215,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
             (401, error_ref(401)),
             (403, error_ref(403)),
             (404, error_ref(404)),
-            (412, concurrent_change()),
+            (409, concurrent_change()),
         ],
         Schedule(kind) => {
             request = Some(body(schema("ScheduleRequest")));
@@ -232,9 +235,10 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                 (404, error_ref(404)),
                 (
                     409,
-                    error_response("Already published: unpublish it to schedule it"),
+                    error_response(
+                        "Already published: unpublish it to schedule it; or the item kept changing while this request ran: read it again and retry",
+                    ),
                 ),
-                (412, concurrent_change()),
             ]
         }
         CreatePreview(kind) => {
@@ -816,7 +820,7 @@ fn operation(route: &Route) -> Value {
 /// A write that lost a race with another (the owner elsewhere, or the scheduler).
 fn concurrent_change() -> Value {
     error_response(
-        "The item changed while this request ran (another write, or the scheduler publishing it): read it again and retry",
+        "The item kept changing while this request ran (other writes, or the scheduler publishing it), each time it was read again: read it again and retry",
     )
 }
 

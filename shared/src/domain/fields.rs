@@ -12,6 +12,7 @@ use crate::domain::types::HttpUrl;
 /// The longest password or token accepted, in characters.
 pub const MAX_SECRET_CHARS: usize = 4096;
 
+#[derive(Clone)]
 pub struct Fields {
     map: Map<String, Value>,
 }

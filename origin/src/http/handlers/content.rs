@@ -1,7 +1,7 @@
 //! Blog posts, projects and certifications: one set of handlers for every kind.
 
 use folio_shared::domain::{
-    BlogPost, Content, ItemId, ListQuery, Meta, PUBLISH_AT, Status, Timestamp,
+    BlogPost, Content, Fields, ItemId, ListQuery, Meta, PUBLISH_AT, Status, Timestamp,
 };
 use folio_shared::{ApiError, ApiResponse, FieldError};
 use http::{StatusCode, header};
@@ -18,6 +18,7 @@ use crate::ports::media::{Sources, sources};
 use crate::repo::Stored;
 use crate::repo::content::{self as repo, Listed};
 use crate::usecases::app::App;
+use crate::usecases::error::UseCaseError;
 use crate::usecases::publishing::{self, change_status, replace_and_announce};
 
 /// An item as readers get it: its stored fields, and the HTML of its Markdown.
@@ -342,15 +343,38 @@ pub async fn update<T: Content>(
     request: &Request,
     caller: &Caller,
 ) -> Result<ApiResponse, ApiError> {
-    let mut fields = request.json_fields(&accepted::<T>())?;
+    let fields = request.json_fields(&accepted::<T>())?;
     if fields.is_empty() {
         return Err(ApiError::BadRequest(
             "Request body must name at least one field to change".into(),
         ));
     }
-    let stored = repo::get::<T>(app.store.as_ref(), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let attempt = |stored: Stored<T>| save_on(app, request, caller, stored, fields.clone());
+    let saved = if request.header(header::IF_MATCH).is_some() {
+        // The precondition names one version: a save landing after it was
+        // checked fails it (412).
+        let stored = repo::get::<T>(app.store.as_ref(), id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        attempt(stored).await?
+    } else {
+        // No precondition: a save landing between the read and the write makes
+        // this one read the item again and apply itself to the newest.
+        publishing::on_newest(app, id, "it was saved", attempt).await?
+    }?;
+    Ok(item_response(app, StatusCode::OK, &saved).await)
+}
+
+/// One attempt at a save of `fields` over `stored`: `Ok(Err(_))` refuses the
+/// request itself, `Err(UseCaseError::Changed)` says another write landed since
+/// `stored` was read.
+async fn save_on<T: Content>(
+    app: &App,
+    request: &Request,
+    caller: &Caller,
+    stored: Stored<T>,
+    mut fields: Fields,
+) -> Result<Result<T, ApiError>, UseCaseError> {
     // A body read with GET may come back as it is: its read-only fields must
     // still be the stored values (so a stale copy is refused by name). The stored
     // item is serialised only when the body carries one of them.
@@ -360,30 +384,35 @@ pub async fn update<T: Content>(
             continue;
         };
         if current.is_none() {
-            current = Some(
-                serde_json::to_value(representation(app, &stored.item).await)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            );
+            match serde_json::to_value(representation(app, &stored.item).await) {
+                Ok(value) => current = Some(value),
+                Err(e) => return Ok(Err(ApiError::Internal(e.to_string()))),
+            }
         }
         if current.as_ref().and_then(|c| c.get(*name)) != Some(&sent) {
-            return Err(FieldError::new(
+            return Ok(Err(FieldError::new(
                 *name,
                 "is read-only: send the stored value or leave it out",
             )
-            .into());
+            .into()));
         }
     }
     // An invalid body is a 400 whatever `If-Match` says: validate, then compare.
     let mut next = stored.item.clone();
-    next.update(&fields)?;
-    check_if_match(app, request, &stored).await?;
+    if let Err(e) = next.update(&fields) {
+        return Ok(Err(e.into()));
+    }
+    if let Err(e) = check_if_match(app, request, &stored).await {
+        return Ok(Err(e));
+    }
     if fields.is_empty() {
         // Only read-only fields, all matching: nothing to change.
-        return Ok(item_response(app, StatusCode::OK, &stored.item).await);
+        return Ok(Ok(stored.item));
     }
     next.meta_mut().updated_at = Timestamp::now();
-    let saved = replace_and_announce(app, &stored, next, &author(caller)).await?;
-    Ok(item_response(app, StatusCode::OK, &saved).await)
+    replace_and_announce(app, &stored, next, &author(caller))
+        .await
+        .map(Ok)
 }
 
 pub async fn delete<T: Content>(
@@ -407,13 +436,19 @@ pub async fn set_status<T: Content>(
     } else {
         Status::Draft
     };
-    let stored = repo::get::<T>(app.store.as_ref(), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if stored.item.status() == target {
-        return Ok(item_response(app, StatusCode::OK, &stored.item).await);
-    }
-    let saved = change_status(app, &stored, target, &author(caller)).await?;
+    let what = if publish {
+        "it was published"
+    } else {
+        "it was unpublished"
+    };
+    // The request names no version: a save landing meanwhile is read again.
+    let saved = publishing::on_newest(app, id, what, |stored: Stored<T>| async move {
+        if stored.item.status() == target {
+            return Ok(stored.item);
+        }
+        change_status(app, &stored, target, &author(caller)).await
+    })
+    .await?;
     Ok(item_response(app, StatusCode::OK, &saved).await)
 }
 
@@ -432,27 +467,33 @@ pub async fn schedule<T: Content>(
         _ => return Err(FieldError::new(PUBLISH_AT, "is required: an RFC 3339 date-time").into()),
     };
     // Any valid time: one already past is due, and the next tick publishes it.
-    let stored = repo::get::<T>(app.store.as_ref(), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if stored.item.status() == Status::Published {
-        return Err(ApiError::Conflict(format!(
-            "This {} is already published: unpublish it to schedule it",
-            T::KIND
-        )));
-    }
-    let mut next = stored.item.clone();
-    next.meta_mut().status = Status::Scheduled;
-    next.meta_mut().publish_at = Some(at);
-    next.meta_mut().updated_at = Timestamp::now();
-    // Nothing public changes until the scheduler publishes it.
-    let saved = repo::replace(
-        app.store.as_ref(),
-        &stored,
-        next,
-        app.tracker.region(),
-        &author(caller),
-    )
-    .await?;
+    // The request names no version: a save landing meanwhile is read again.
+    let saved = publishing::on_newest(app, id, "it was scheduled", |stored: Stored<T>| {
+        let at = at.clone();
+        async move {
+            if stored.item.status() == Status::Published {
+                return Ok(Err(ApiError::Conflict(format!(
+                    "This {} is already published: unpublish it to schedule it",
+                    T::KIND
+                ))));
+            }
+            let mut next = stored.item.clone();
+            next.meta_mut().status = Status::Scheduled;
+            next.meta_mut().publish_at = Some(at);
+            next.meta_mut().updated_at = Timestamp::now();
+            // Nothing public changes until the scheduler publishes it.
+            repo::replace(
+                app.store.as_ref(),
+                &stored,
+                next,
+                app.tracker.region(),
+                &author(caller),
+            )
+            .await
+            .map(Ok)
+            .map_err(UseCaseError::from)
+        }
+    })
+    .await??;
     Ok(item_response(app, StatusCode::OK, &saved).await)
 }
