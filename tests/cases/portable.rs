@@ -327,3 +327,123 @@ async fn images_without_a_media_storage_are_named_and_the_content_still_imports(
         summary.skipped
     );
 }
+
+/// A store where someone saves item `id` just before each of the next `saves`
+/// transactions: every write of it the import makes meets a newer version.
+struct SavedMeanwhile {
+    inner: std::sync::Arc<dyn folio_origin::ports::Store>,
+    id: folio_shared::domain::ItemId,
+    saves: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl folio_origin::ports::Store for SavedMeanwhile {
+    async fn get(
+        &self,
+        key: &folio_origin::ports::Key,
+    ) -> Result<Option<folio_origin::ports::Item>, folio_origin::ports::StoreError> {
+        self.inner.get(key).await
+    }
+
+    async fn get_with(
+        &self,
+        key: &folio_origin::ports::Key,
+        attributes: folio_origin::ports::store::Attributes,
+    ) -> Result<Option<folio_origin::ports::Item>, folio_origin::ports::StoreError> {
+        self.inner.get_with(key, attributes).await
+    }
+
+    async fn get_many(
+        &self,
+        keys: &[folio_origin::ports::Key],
+    ) -> Result<Vec<Option<folio_origin::ports::Item>>, folio_origin::ports::StoreError> {
+        self.inner.get_many(keys).await
+    }
+
+    async fn query(
+        &self,
+        query: &folio_origin::ports::Query,
+    ) -> Result<Vec<folio_origin::ports::Item>, folio_origin::ports::StoreError> {
+        self.inner.query(query).await
+    }
+
+    async fn transact(
+        &self,
+        writes: Vec<folio_origin::ports::Write>,
+    ) -> Result<(), folio_origin::ports::StoreError> {
+        use folio_origin::repo::content as repo;
+        use folio_shared::domain::Content;
+        use std::sync::atomic::Ordering;
+        if self
+            .saves
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            let stored = repo::get::<folio_shared::domain::BlogPost>(self.inner.as_ref(), &self.id)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut next = stored.item.clone();
+            next.meta_mut().updated_at = folio_shared::domain::Timestamp::now();
+            repo::replace(
+                self.inner.as_ref(),
+                &stored,
+                next,
+                "us-east-1",
+                &folio_origin::repo::history::Author::new("the console"),
+            )
+            .await
+            .unwrap();
+        }
+        self.inner.transact(writes).await
+    }
+}
+
+/// An import that meets a save of the same item between its read and its write
+/// reads the item again and replaces the newest, as it would have a moment
+/// later; one that keeps meeting saves says so by the item's id.
+#[tokio::test]
+async fn an_import_racing_a_save_of_the_same_item_replaces_the_newest() {
+    let s = TestServer::spawn().await;
+    let post = s
+        .create("/v1/blog/posts", blog_body("As it was exported"))
+        .await;
+    let id = post["id"].as_str().unwrap();
+    let path = format!("/v1/blog/posts/{id}");
+    let exported = export_text(&s).await;
+    s.owner(
+        Method::PUT,
+        &path,
+        Some(json!({ "title": "Changed since" })),
+    )
+    .await;
+    let racing = |saves| SavedMeanwhile {
+        inner: s.server.app.store.clone(),
+        id: folio_shared::domain::ItemId::parse("id", id).unwrap(),
+        saves: std::sync::atomic::AtomicUsize::new(saves),
+    };
+    let store = racing(1);
+    let summary = portable::import(&store, None, &exported, "us-east-1", false, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((summary.updated, summary.skipped.len()), (1, 0));
+    let now = s.owner(Method::GET, &path, None).await;
+    assert_eq!(now.body["title"], "As it was exported", "{}", now.body);
+
+    s.owner(
+        Method::PUT,
+        &path,
+        Some(json!({ "title": "Changed again" })),
+    )
+    .await;
+    let store = racing(usize::MAX);
+    let error = portable::import(&store, None, &exported, "us-east-1", false, |_, _| {})
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        error.contains(id) && error.contains("try the import again"),
+        "{error}"
+    );
+}

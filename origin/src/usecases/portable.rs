@@ -668,6 +668,9 @@ fn check_revision(
     }
 }
 
+/// How many times an item is read again when a write lands while it is imported.
+const IMPORT_ATTEMPTS: usize = 3;
+
 impl From<history::Put> for Outcome {
     fn from(put: history::Put) -> Self {
         match put {
@@ -684,34 +687,44 @@ async fn import_item<T: Content + PartialEq>(
     region: &str,
     dry_run: bool,
 ) -> Result<Outcome, UseCaseError> {
-    match repo::get::<T>(store, item.id()).await? {
-        Some(stored) if stored.item == item => Ok(Outcome::Unchanged),
-        Some(_) if dry_run => Ok(Outcome::Updated),
-        Some(stored) => {
-            repo::replace(store, &stored, item, region, &Author::import()).await?;
-            Ok(Outcome::Updated)
-        }
-        None if dry_run => Ok(Outcome::Created),
-        None => match create_after_history(store, item.clone(), region).await {
-            Ok(_) => Ok(Outcome::Created),
-            // Written meanwhile: by an attempt whose answer was lost (a timeout, then
-            // the SDK's retry), or by someone else. Compare again instead of failing.
-            Err(RepoError::Changed | RepoError::Conflict(_)) => {
-                match repo::get::<T>(store, item.id()).await? {
-                    Some(stored) if stored.item == item => Ok(Outcome::Created),
-                    Some(stored) => {
-                        repo::replace(store, &stored, item, region, &Author::import()).await?;
-                        Ok(Outcome::Updated)
-                    }
-                    None => Err(UseCaseError::Conflict(format!(
-                        "{} could not be written: try the import again",
-                        item.id()
-                    ))),
+    // A write landing between the read and the import's own (a save in the
+    // console, or an attempt whose answer was lost, then retried) is read again:
+    // the import replaces what it finds, as it would have a moment later.
+    let mut created = false;
+    for _ in 0..IMPORT_ATTEMPTS {
+        let written = match repo::get::<T>(store, item.id()).await? {
+            Some(stored) if stored.item == item => {
+                return Ok(if created {
+                    Outcome::Created
+                } else {
+                    Outcome::Unchanged
+                });
+            }
+            Some(_) if dry_run => return Ok(Outcome::Updated),
+            Some(stored) => {
+                match repo::replace(store, &stored, item.clone(), region, &Author::import()).await {
+                    Err(RepoError::Changed) => None,
+                    other => Some(other.map(|_| Outcome::Updated)),
                 }
             }
-            Err(e) => Err(e.into()),
-        },
+            None if dry_run => return Ok(Outcome::Created),
+            None => {
+                created = true;
+                match create_after_history(store, item.clone(), region).await {
+                    // Created meanwhile ("exists"), or its history moved on.
+                    Err(RepoError::Changed | RepoError::Conflict(_)) => None,
+                    other => Some(other.map(|_| Outcome::Created)),
+                }
+            }
+        };
+        if let Some(written) = written {
+            return written.map_err(UseCaseError::from);
+        }
     }
+    Err(UseCaseError::Conflict(format!(
+        "{} kept changing while it was imported: try the import again",
+        item.id()
+    )))
 }
 
 /// Creates an item at the version after the newest its history holds (the
