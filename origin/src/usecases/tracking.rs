@@ -142,8 +142,7 @@ impl Tracker {
     /// The number of visitors a track answers with: the sum over Regions read
     /// at most [`RECENT_SUM_SECS`] ago, plus the visits this process counted since.
     pub async fn recent_visitor_count(&self, store: &dyn Store) -> Result<i64, UseCaseError> {
-        self.recent_sum(VISITORS_SUM.to_string(), visitor_count(store))
-            .await
+        self.recent_sum(VISITORS_SUM, visitor_count(store)).await
     }
 
     /// An item's views as a view's track answers them, as [`Self::recent_visitor_count`].
@@ -153,17 +152,17 @@ impl Tracker {
         kind: ContentKind,
         id: &ItemId,
     ) -> Result<i64, UseCaseError> {
-        self.recent_sum(views_sum(kind, id), views_of(store, kind, id))
+        self.recent_sum(&views_sum(kind, id), views_of(store, kind, id))
             .await
     }
 
     async fn recent_sum(
         &self,
-        name: String,
+        name: &str,
         read: impl std::future::Future<Output = Result<i64, UseCaseError>>,
     ) -> Result<i64, UseCaseError> {
         if let Ok(recent) = self.recent.lock()
-            && let Some((read_at, sum)) = recent.0.get(&name)
+            && let Some((read_at, sum)) = recent.0.get(name)
             && read_at.elapsed().as_secs() < RECENT_SUM_SECS
         {
             return Ok(*sum);
@@ -173,7 +172,7 @@ impl Tracker {
             if recent.0.len() >= RECENT_SUMS {
                 recent.0.clear();
             }
-            recent.0.insert(name, (Instant::now(), sum));
+            recent.0.insert(name.to_string(), (Instant::now(), sum));
         }
         Ok(sum)
     }
