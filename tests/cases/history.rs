@@ -280,6 +280,28 @@ async fn projects_and_certifications_keep_their_history_too() {
     }
 }
 
+/// `request` (owner's, no body) sent while `saves` saves without If-Match of
+/// the item at `path` land at the same time: its answer and theirs.
+async fn racing_saves(
+    s: &TestServer,
+    request: (Method, &str),
+    path: &str,
+    round: usize,
+    saves: usize,
+) -> (Resp, Vec<Resp>) {
+    let saves = (0..saves).map(|i| {
+        s.owner(
+            Method::PUT,
+            path,
+            Some(json!({ "excerpt": format!("round {round} save {i}") })),
+        )
+    });
+    tokio::join!(
+        s.owner(request.0, request.1, None),
+        futures::future::join_all(saves)
+    )
+}
+
 /// A restore names a revision, not the current version it replaces, so a save
 /// landing between its read and its write is no failed precondition: it applies
 /// itself to the newest version. Found by Schemathesis with two workers: 412,
@@ -296,17 +318,7 @@ async fn a_restore_racing_other_saves_applies_itself_to_the_newest_never_a_412()
     let restore = format!("{path}/revisions/1/restore");
     let mut restored = 0;
     for round in 0..25 {
-        let saves = (0..6).map(|i| {
-            s.owner(
-                Method::PUT,
-                &path,
-                Some(json!({ "excerpt": format!("round {round} save {i}") })),
-            )
-        });
-        let (r, _) = tokio::join!(
-            s.owner(Method::POST, &restore, None),
-            futures::future::join_all(saves)
-        );
+        let (r, _) = racing_saves(&s, (Method::POST, &restore), &path, round, 6).await;
         assert!(
             r.status == 200 || r.status == 409,
             "round {round}: {} {}",
@@ -335,17 +347,7 @@ async fn a_delete_racing_saves_without_if_match_deletes_the_newest_and_nothing_a
             .await;
         let id = post["id"].as_str().unwrap().to_string();
         let path = format!("/v1/blog/posts/{id}");
-        let saves = (0..6).map(|i| {
-            s.owner(
-                Method::PUT,
-                &path,
-                Some(json!({ "excerpt": format!("round {round} save {i}") })),
-            )
-        });
-        let (r, saved) = tokio::join!(
-            s.owner(Method::DELETE, &path, None),
-            futures::future::join_all(saves)
-        );
+        let (r, saved) = racing_saves(&s, (Method::DELETE, &path), &path, round, 6).await;
         assert!(
             r.status == 204 || r.status == 409,
             "round {round}: {} {}",
@@ -384,18 +386,8 @@ async fn a_publish_racing_saves_publishes_the_newest_never_a_412() {
             .create("/v1/blog/posts", blog_body(&format!("Round {round}")))
             .await;
         let path = format!("/v1/blog/posts/{}", post["id"].as_str().unwrap());
-        let saves = (0..5).map(|i| {
-            s.owner(
-                Method::PUT,
-                &path,
-                Some(json!({ "tags": [format!("save-{i}")] })),
-            )
-        });
         let publish = format!("{path}/publish");
-        let (r, saved) = tokio::join!(
-            s.owner(Method::POST, &publish, None),
-            futures::future::join_all(saves)
-        );
+        let (r, saved) = racing_saves(&s, (Method::POST, &publish), &path, round, 5).await;
         assert!(
             r.status == 200 || r.status == 409,
             "round {round}: {} {}",
