@@ -104,7 +104,9 @@ pub struct Tracker {
 
 /// How long a sum a track answers with is reused: a store round trip saved on
 /// every track but one a second under load. Another instance's counts show up
-/// within it (a global table's other Regions take about as long anyway).
+/// within it; another Region's after that Region's write has replicated, which
+/// is asynchronous and has no stated bound ("ReplicationLatency",
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_monitoring.html>).
 const RECENT_SUM_SECS: u64 = 1;
 /// How many recent sums a process keeps (the visitors' and one per item viewed).
 const RECENT_SUMS: usize = 1_000;
