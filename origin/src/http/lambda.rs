@@ -194,12 +194,7 @@ pub fn init_logging(filter: tracing_subscriber::filter::Targets) {
     use tracing_subscriber::util::SubscriberInitExt;
     tracing_subscriber::registry()
         .with(filter)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .json()
-                .with_current_span(true)
-                .without_time(),
-        )
+        .with(crate::http::log_lines::JsonLines::new(std::io::stdout))
         .init();
 }
 
