@@ -8,6 +8,12 @@
 //! invocations of each request shape, Runtime API round trips included.
 //! `FOLIO_BENCH_GAP_MS=<ms>` idles the bootstrap that long before each one.
 //!
+//! `FOLIO_BENCH_CALLGRIND=<dir>` runs the warm bootstrap under valgrind's callgrind
+//! instead, counting instructions only inside each shape's measured invocations,
+//! and writes one profile per shape into `<dir>` (`callgrind_annotate` reads it):
+//! instruction counts repeat from run to run whatever else the machine does, where
+//! its CPU time does not.
+//!
 //! Each start also reports the process's CPU and peak RSS at its first answer.
 //! `FOLIO_BENCH_CPU=<n>` moves the bootstrap to CPU `n`, as Lambda gives it a CPU
 //! of its own (see `pin`).
@@ -260,7 +266,17 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
     let store: Arc<dyn folio_origin::ports::Store> = Arc::new(store);
     let posts = seed(store.as_ref(), &fixture.settings.region).await;
     let api = RuntimeApi::start().await;
-    let mut child = start_bootstrap(&api.endpoint(), moto, fixture);
+    let callgrind = Callgrind::from_env();
+    let mut child = start_bootstrap_under(
+        &api.endpoint(),
+        moto,
+        fixture,
+        &[],
+        &callgrind
+            .as_ref()
+            .map(Callgrind::wrapper)
+            .unwrap_or_default(),
+    );
     pin(&child);
     drain(&mut child);
     let login = serde_json::json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD });
@@ -351,6 +367,9 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
                     .await,
             );
         }
+        if let Some(callgrind) = &callgrind {
+            callgrind.control(&child, &["--instr=on"]);
+        }
         let before = cpu_on_the_clock(&child);
         let started = Instant::now();
         for n in 0..invocations {
@@ -366,9 +385,80 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
             cpu.as_secs_f64() * 1000.0,
             wall.as_secs_f64() * 1000.0
         );
+        if let Some(callgrind) = &callgrind {
+            callgrind.control(&child, &["--instr=off"]);
+            let (profile, instructions) = callgrind.dump(&child);
+            println!(
+                "  callgrind: {} instructions per invocation ({profile})",
+                instructions / invocations as u64,
+            );
+        }
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The warm bootstrap under callgrind (`FOLIO_BENCH_CALLGRIND=<dir>`), collecting
+/// only while a shape's measured invocations run.
+struct Callgrind {
+    dir: std::path::PathBuf,
+    dumps: std::cell::Cell<usize>,
+}
+
+impl Callgrind {
+    fn from_env() -> Option<Self> {
+        let dir = std::env::var_os("FOLIO_BENCH_CALLGRIND")?;
+        std::fs::create_dir_all(&dir).expect("the callgrind directory");
+        Some(Self {
+            dir: std::fs::canonicalize(dir).expect("the callgrind directory"),
+            dumps: std::cell::Cell::new(0),
+        })
+    }
+
+    fn wrapper(&self) -> Vec<String> {
+        vec![
+            "valgrind".into(),
+            "--tool=callgrind".into(),
+            "--instr-atstart=no".into(),
+            format!("--callgrind-out-file={}/callgrind.%p", self.dir.display()),
+        ]
+    }
+
+    fn profile(&self, child: &Child) -> std::path::PathBuf {
+        self.dir.join(format!("callgrind.{}", child.id()))
+    }
+
+    /// `callgrind_control` on the child (valgrind runs it as the child's own pid).
+    fn control(&self, child: &Child, args: &[&str]) {
+        let status = std::process::Command::new("callgrind_control")
+            .args(args)
+            .arg(child.id().to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("callgrind_control (valgrind) runs");
+        assert!(status.success(), "callgrind_control {args:?} failed");
+    }
+
+    /// Writes the counts since the last dump to the next profile (callgrind
+    /// numbers them from 1), and returns it with its instruction total.
+    fn dump(&self, child: &Child) -> (String, u64) {
+        self.control(child, &["--dump"]);
+        self.dumps.set(self.dumps.get() + 1);
+        let path = format!("{}.{}", self.profile(child).display(), self.dumps.get());
+        // The dump is written by the child after callgrind_control returns.
+        for _ in 0..100 {
+            if let Some(total) = std::fs::read_to_string(&path).ok().and_then(|text| {
+                text.lines()
+                    .find_map(|line| line.strip_prefix("totals: "))
+                    .and_then(|n| n.trim().parse().ok())
+            }) {
+                return (path, total);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no callgrind profile at {path}");
+    }
 }
 
 /// The answer's body size; panics on anything but the answer each shape expects.

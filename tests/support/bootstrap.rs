@@ -22,9 +22,28 @@ pub fn start_bootstrap_with(
     fixture: &moto::AwsFixture,
     extra: &[(&str, &str)],
 ) -> Child {
+    start_bootstrap_under(runtime_api, moto, fixture, extra, &[])
+}
+
+/// `start_bootstrap_with`, run by `wrapper` (a program and its arguments, the
+/// binary's path last): a profiler, say. Empty: the binary itself.
+pub fn start_bootstrap_under(
+    runtime_api: &str,
+    moto: &moto::Moto,
+    fixture: &moto::AwsFixture,
+    extra: &[(&str, &str)],
+    wrapper: &[String],
+) -> Child {
     let s = &fixture.settings;
     let binary = bins::origin_bootstrap();
-    let mut command = Command::new(binary);
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
     command.env_clear();
     // The suite run against DynamoDB Local keeps the other services on moto.
     if let Some(endpoint) = &s.dynamodb.url {
