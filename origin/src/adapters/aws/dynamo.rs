@@ -18,6 +18,7 @@ use crate::ports::store::{
 };
 
 pub mod http;
+pub mod sigv4;
 pub mod wire;
 
 use crate::adapters::aws::call_policy::CallPolicy;

@@ -1,6 +1,7 @@
 //! DynamoDB's JSON protocol (`DynamoDB_20120810`, `application/x-amz-json-1.0`)
 //! on a pool of kept-alive HTTP/1.1 connections, each request signed with SigV4
-//! by `aws-sigv4`, the SDK's own signer. The store's four calls (GetItem,
+//! (`sigv4`: what `aws-sigv4`, the SDK's own signer, writes for them, with the
+//! day's signing key kept; `aws-sigv4` itself for an endpoint with a path). The store's four calls (GetItem,
 //! BatchGetItem, Query, TransactWriteItems) go this way rather than through
 //! aws-sdk-dynamodb, whose per-call machinery costs more CPU than the rest of a
 //! request (README, "Crates"; BENCHMARKS.md). What the SDK would do for them is
@@ -31,6 +32,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::adapters::aws::call_policy::CallPolicy;
+use crate::adapters::aws::dynamo::sigv4;
 use crate::adapters::aws::error::deepest;
 
 /// The header DynamoDB names each answer with ("Errors", DynamoDB Developer Guide:
@@ -164,6 +166,8 @@ pub struct DynamoHttp {
     endpoint_text: String,
     host: HeaderValue,
     region: String,
+    /// For an endpoint at its root; `None` signs with aws-sigv4.
+    signer: Option<sigv4::Signer>,
     policy: CallPolicy,
     credentials: CachedCredentials,
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
@@ -190,13 +194,14 @@ impl Operation {
         }
     }
 
-    fn target(self) -> HeaderValue {
-        HeaderValue::from_static(match self {
+    /// Its `X-Amz-Target`.
+    fn target(self) -> &'static str {
+        match self {
             Operation::GetItem => "DynamoDB_20120810.GetItem",
             Operation::BatchGetItem => "DynamoDB_20120810.BatchGetItem",
             Operation::Query => "DynamoDB_20120810.Query",
             Operation::TransactWriteItems => "DynamoDB_20120810.TransactWriteItems",
-        })
+        }
     }
 }
 
@@ -311,11 +316,13 @@ impl DynamoHttp {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
+        let at_root = uri.path() == "/" && uri.query().is_none();
         Ok(Self {
             endpoint: uri,
             endpoint_text,
             host,
             region: region.to_string(),
+            signer: at_root.then(|| sigv4::Signer::new(region)),
             policy,
             credentials: CachedCredentials {
                 provider,
@@ -447,15 +454,38 @@ impl DynamoHttp {
             .header(http::header::HOST, self.host.clone())
             .header(
                 http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-amz-json-1.0"),
+                HeaderValue::from_static(sigv4::CONTENT_TYPE),
             )
-            .header("x-amz-target", operation.target())
+            .header("x-amz-target", HeaderValue::from_static(operation.target()))
             .header(
                 http::header::USER_AGENT,
                 HeaderValue::from_static(USER_AGENT),
             )
             .body(Full::new(body.clone()))
             .map_err(|e| CallError::Malformed(e.to_string()))?;
+        // An endpoint at its root (every real one, moto's and DynamoDB Local's)
+        // is signed by folio's signer; one with a path, by aws-sigv4, which
+        // normalises and encodes it.
+        if let (Some(signer), Ok(host)) = (&self.signer, self.host.to_str()) {
+            let signature = signer.sign(
+                &credentials,
+                SystemTime::now(),
+                host,
+                operation.target(),
+                body,
+            );
+            let headers = request.headers_mut();
+            let value = |text: String| {
+                HeaderValue::try_from(text)
+                    .map_err(|e| CallError::Malformed(format!("signing: {e}")))
+            };
+            headers.insert("x-amz-date", value(signature.amz_date)?);
+            if let Some(token) = signature.security_token {
+                headers.insert("x-amz-security-token", value(token)?);
+            }
+            headers.insert(http::header::AUTHORIZATION, value(signature.authorization)?);
+            return Ok(request);
+        }
         let identity = credentials.into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -657,6 +687,24 @@ mod tests {
         assert!(error.is_expired_credentials(), "{error:?}");
         assert_eq!(dynamo.access_keys(), ["AK1", "AK2", "AK2", "AK3"]);
         assert_eq!(issued.load(Ordering::SeqCst), 3);
+    }
+
+    /// Every endpoint folio knows (DynamoDB's, moto's, DynamoDB Local's) is at
+    /// its root and signed by `sigv4`; one with a path is signed by aws-sigv4,
+    /// which normalises and encodes the path. Both reach the endpoint signed.
+    #[tokio::test]
+    async fn an_endpoint_at_its_root_is_signed_by_folios_signer_and_one_with_a_path_by_aws_sigv4() {
+        let dynamo = Scripted::start(&[(200, "{}"); 2]).await;
+        let (at_root, _) = client(&dynamo.endpoint, Duration::from_secs(3600));
+        assert!(at_root.signer.is_some());
+        get(&at_root).await.unwrap();
+        let (with_path, _) = client(
+            &format!("{}/proxy", dynamo.endpoint),
+            Duration::from_secs(3600),
+        );
+        assert!(with_path.signer.is_none());
+        get(&with_path).await.unwrap();
+        assert_eq!(dynamo.access_keys(), ["AK1", "AK1"]);
     }
 
     #[tokio::test]
