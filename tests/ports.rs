@@ -44,12 +44,19 @@ async fn store_contract(store: &dyn Store) {
     let a = row("P#1", "A");
     assert_eq!(store.get(&a.key()).await, Ok(None), "missing rows are None");
 
-    // A read without data returns what `Item::project` keeps, on every store.
+    // A read without data returns what `Item::project` keeps, on every store:
+    // the row's head, none of the attributes a head leaves out.
     let full = Item {
+        gsi1pk: Some("BLOG#published".into()),
+        gsi1sk: Some("2026-12-05T10:00:00Z#P#0".into()),
         status: Some("published".into()),
+        created_at: Some("2026-12-01T09:00:00Z".into()),
         updated_at: Some("2026-12-05T10:00:00Z".into()),
         data: Some(r#"{"title":"A post"}"#.into()),
         version: 7,
+        count: 3,
+        expires_at: Some(4_102_444_800),
+        layout: 2,
         ..row("P#0", "META")
     };
     store
@@ -57,9 +64,32 @@ async fn store_contract(store: &dyn Store) {
         .await
         .unwrap();
     let head = Attributes::WithoutData { tallies: &[] };
+    let read = store.get_with(&full.key(), head).await.unwrap();
+    assert_eq!(read, Some(full.clone().project(head)));
+    let read = read.unwrap();
     assert_eq!(
-        store.get_with(&full.key(), head).await.unwrap(),
-        Some(full.clone().project(head))
+        (
+            read.gsi1sk.as_deref(),
+            read.status.as_deref(),
+            read.updated_at.as_deref()
+        ),
+        (
+            full.gsi1sk.as_deref(),
+            full.status.as_deref(),
+            full.updated_at.as_deref()
+        )
+    );
+    assert_eq!((read.version, read.expires_at), (7, full.expires_at));
+    assert_eq!(
+        (
+            read.data,
+            read.created_at,
+            read.gsi1pk,
+            read.count,
+            read.layout,
+            read.entity_type.as_str()
+        ),
+        (None, None, None, 0, 0, "")
     );
     assert_eq!(store.get_with(&a.key(), head).await, Ok(None));
     assert_eq!(

@@ -42,21 +42,8 @@ pub mod attr {
     pub const EXPIRES_AT: &str = "ExpiresAt";
     pub const LAYOUT: &str = "Layout";
 
-    /// Every attribute of a row but its data: `Attributes::WithoutData`.
-    pub const ALL_BUT_DATA: &[&str] = &[
-        PK,
-        SK,
-        GSI1PK,
-        GSI1SK,
-        ENTITY_TYPE,
-        STATUS,
-        CREATED_AT,
-        UPDATED_AT,
-        VERSION,
-        COUNT,
-        EXPIRES_AT,
-        LAYOUT,
-    ];
+    /// A row's head, as `Item::project` keeps it: `Attributes::WithoutData`.
+    pub const HEAD: &[&str] = &[PK, SK, GSI1SK, STATUS, UPDATED_AT, VERSION, EXPIRES_AT];
 }
 
 pub const GSI1: &str = "GSI1";
@@ -645,8 +632,8 @@ fn projection(attributes: Attributes, names: &mut BTreeMap<String, String>) -> O
     let Attributes::WithoutData { tallies } = attributes else {
         return None;
     };
-    let mut placeholders = Vec::with_capacity(attr::ALL_BUT_DATA.len() + tallies.len());
-    let all = attr::ALL_BUT_DATA
+    let mut placeholders = Vec::with_capacity(attr::HEAD.len() + tallies.len());
+    let all = attr::HEAD
         .iter()
         .map(|name| (*name).to_string())
         .chain(tallies.iter().map(|name| format!("{TALLY_PREFIX}{name}")));
