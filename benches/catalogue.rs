@@ -625,10 +625,8 @@ mod call_floor {
     use aws_credential_types::Credentials;
     use aws_credential_types::provider::ProvideCredentials;
     use aws_sdk_dynamodb::types::AttributeValue;
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    use aws_sigv4::sign::v4;
     use bytes::Bytes;
-    use folio_origin::adapters::aws::dynamo::{DynamoStore, GSI1, attr};
+    use folio_origin::adapters::aws::dynamo::{DynamoStore, GSI1, attr, sigv4};
     use folio_origin::ports::{Key, Store};
     use http_body_util::{BodyExt, Full};
     use hyper_util::client::legacy::Client;
@@ -683,29 +681,15 @@ mod call_floor {
             .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
             .body(Full::new(Bytes::from(body.clone())))
             .unwrap();
-        let identity = target.credentials.clone().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(target.region)
-            .name("dynamodb")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let headers = request
-            .headers()
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.to_str().unwrap()));
-        let signable = SignableRequest::new(
-            "POST",
+        sigv4::sign_with_aws_sigv4(
+            &mut request,
+            &target.credentials,
+            target.region,
+            SystemTime::now(),
             target.endpoint,
-            headers,
-            SignableBody::Bytes(body.as_bytes()),
+            body.as_bytes(),
         )
         .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        instructions.apply_to_request_http1x(&mut request);
         request
     }
 

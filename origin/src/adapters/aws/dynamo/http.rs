@@ -1,13 +1,13 @@
 //! DynamoDB's JSON protocol (`DynamoDB_20120810`, `application/x-amz-json-1.0`)
 //! on a pool of kept-alive HTTP/1.1 connections, each request signed with SigV4
 //! (`sigv4`: what `aws-sigv4`, the SDK's own signer, writes for them, with the
-//! day's signing key kept; `aws-sigv4` itself for an endpoint with a path). The store's four calls (GetItem,
-//! BatchGetItem, Query, TransactWriteItems) go this way rather than through
-//! aws-sdk-dynamodb, whose per-call machinery costs more CPU than the rest of a
-//! request (README, "Crates"; BENCHMARKS.md). What the SDK would do for them is
-//! done here too, and said where: the retry policy and timeouts of
-//! `CallPolicy::AWS`, an idempotency token per transaction, credentials from the
-//! SDK's own provider chain, refreshed before they expire.
+//! day's signing key kept; `aws-sigv4` itself for an endpoint with a path). The
+//! store's four calls (GetItem, BatchGetItem, Query, TransactWriteItems) go this
+//! way rather than through aws-sdk-dynamodb, whose per-call machinery costs more
+//! CPU than the rest of a request (README, "Crates"; BENCHMARKS.md). What the SDK
+//! would do for them is done here too, and said where: the retry policy and
+//! timeouts of `CallPolicy::AWS`, an idempotency token per transaction,
+//! credentials from the SDK's own provider chain, refreshed before they expire.
 
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -16,8 +16,6 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use folio_shared::settings::{AWS_CA_BUNDLE, AWS_ENDPOINT_URL_DYNAMODB, Env};
 use http::{HeaderValue, Request, StatusCode, Uri};
@@ -486,31 +484,15 @@ impl DynamoHttp {
             headers.insert(http::header::AUTHORIZATION, value(signature.authorization)?);
             return Ok(request);
         }
-        let identity = credentials.into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("dynamodb")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| CallError::Malformed(format!("signing: {e}")))?
-            .into();
-        let headers = request
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| value.to_str().ok().map(|value| (name.as_str(), value)));
-        let signable = SignableRequest::new(
-            "POST",
+        sigv4::sign_with_aws_sigv4(
+            &mut request,
+            &credentials,
+            &self.region,
+            SystemTime::now(),
             &self.endpoint_text,
-            headers,
-            SignableBody::Bytes(body),
+            body,
         )
         .map_err(|e| CallError::Malformed(format!("signing: {e}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| CallError::Malformed(format!("signing: {e}")))?
-            .into_parts();
-        instructions.apply_to_request_http1x(&mut request);
         Ok(request)
     }
 }

@@ -12,11 +12,47 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use ring::{digest, hmac};
 
 pub const SERVICE: &str = "dynamodb";
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// Signs `request` (to `url`, with `body`) with `aws-sigv4` and its default
+/// settings: the store's client for an endpoint with a path, which `aws-sigv4`
+/// normalises and encodes, and the reference `Signer` is held equal to.
+pub fn sign_with_aws_sigv4<B>(
+    request: &mut http::Request<B>,
+    credentials: &Credentials,
+    region: &str,
+    time: SystemTime,
+    url: &str,
+    body: &[u8],
+) -> Result<(), String> {
+    let identity = credentials.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(SERVICE)
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| value.to_str().ok().map(|value| (name.as_str(), value)));
+    let signable = SignableRequest::new("POST", url, headers, SignableBody::Bytes(body))
+        .map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| e.to_string())?
+        .into_parts();
+    instructions.apply_to_request_http1x(request);
+    Ok(())
+}
 
 /// The headers a signed call adds to the request.
 pub struct Signature {
@@ -156,8 +192,6 @@ fn hex_into(out: &mut String, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    use aws_sigv4::sign::v4;
     use std::time::{Duration, UNIX_EPOCH};
 
     /// The headers `aws-sigv4` adds to the same request, with the same settings
@@ -170,36 +204,15 @@ mod tests {
         target: &str,
         body: &[u8],
     ) -> (String, Option<String>, String) {
-        let mut request = http::Request::post(format!("http://{host}/"))
+        let url = format!("http://{host}/");
+        let mut request = http::Request::post(&url)
             .header(http::header::HOST, host)
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header("x-amz-target", target)
             .header(http::header::USER_AGENT, "folio")
             .body(())
             .unwrap();
-        let identity = credentials.clone().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(region)
-            .name(SERVICE)
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let headers = request
-            .headers()
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.to_str().unwrap()));
-        let signable = SignableRequest::new(
-            "POST",
-            format!("http://{host}/"),
-            headers,
-            SignableBody::Bytes(body),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        instructions.apply_to_request_http1x(&mut request);
+        sign_with_aws_sigv4(&mut request, credentials, region, time, &url, body).unwrap();
         let header = |name: &str| {
             request
                 .headers()
