@@ -95,6 +95,22 @@ class BuildCacheSourcesTest(unittest.TestCase):
         self.assertGreaterEqual(self.mtime("src/lib.rs"), started)
         self.assertGreaterEqual(self.mtime("src/main.rs"), started)
 
+    def test_a_clone_in_another_directory_builds_everything_again(self):
+        # Builds carry their checkout's absolute path (CARGO_MANIFEST_DIR), which
+        # cargo does not fingerprint: a test binary built in the recorded clone's
+        # directory would look for its fixtures there.
+        self.run_script("restore")
+        self.run_script("record")
+        moved = Path(self.dir.name) / "elsewhere"
+        self.repo.rename(moved)
+        self.repo = moved
+        time.sleep(0.01)
+        self.new_clone_time()
+        started = time.time_ns()
+        self.run_script("restore")
+        self.assertGreaterEqual(self.mtime("src/lib.rs"), started)
+        self.assertGreaterEqual(self.mtime("src/main.rs"), started)
+
     def test_untracked_files_keep_their_time(self):
         untracked = self.repo / "notes.txt"
         untracked.write_text("mine\n")
