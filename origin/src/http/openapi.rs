@@ -27,7 +27,7 @@ use crate::usecases::readership;
 use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS, path_pattern};
 use crate::usecases::search::MAX_QUERY_CHARS;
 use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
-use folio_shared::domain::rules::{MAX_URL_CHARS, URL_PATTERN};
+use folio_shared::domain::rules::{MAX_URL_CHARS, URL_PATTERN, not_blank};
 use serde_json::{Map, Value, json};
 
 fn schema(name: &str) -> Value {
@@ -581,7 +581,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
         Search => {
             if let Some(q) = params.iter_mut().find(|p| p["name"] == "q") {
                 q["required"] = json!(true);
-                q["schema"] = json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": "\\S" });
+                q["schema"] = json!({ "type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "not": not_blank() });
             }
             vec![
                 (
