@@ -24,7 +24,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Value, json};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    folio_testkit::package_dir()
 }
 
 fn shipped(name: &str) -> PathBuf {

@@ -15,7 +15,7 @@ use folio_testkit::runtime_api::{Outcome, RuntimeApi};
 use serde_json::Value;
 
 fn venv_python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    let python = folio_testkit::package_dir().join("../.venv/bin/python");
     assert!(
         python.exists(),
         "the venv with awslambdaric is missing: run ./scripts/test (it installs it)"

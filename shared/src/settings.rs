@@ -339,7 +339,12 @@ mod tests {
                 }
             }
         }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        // Read when the test runs (cargo sets it), not baked in: see
+        // folio_testkit::package_dir.
+        let root = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test"),
+        )
+        .join("..");
         let mut found = Vec::new();
         for dir in ["src", "origin/src", "edge/src", "shared/src"] {
             walk(&root.join(dir), &mut found);

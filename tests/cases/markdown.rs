@@ -1,8 +1,6 @@
 //! Markdown import: a small set of posts as Hugo (YAML and TOML front matter),
 //! Jekyll and Astro write them, mapped field by field and imported twice.
 
-use std::path::Path;
-
 use folio::markdown_import::{Converted, Defaults, convert_dir};
 use folio_origin::usecases::portable::{self, Record};
 use folio_shared::domain::{BlogPost, Status};
@@ -22,7 +20,7 @@ fn post(converted: &[Converted], title: &str) -> (BlogPost, Vec<String>) {
 
 #[tokio::test]
 async fn hugo_jekyll_and_astro_posts_map_field_by_field_and_import_once() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/markdown");
+    let dir = folio_testkit::package_dir().join("tests/fixtures/markdown");
     let converted = convert_dir(&dir, &Defaults::default()).unwrap();
     assert_eq!(converted.len(), 4);
 

@@ -73,7 +73,7 @@ impl Zygote {
 
 /// The repository root (tests of the root package and of workspace members).
 fn repo_root() -> PathBuf {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let here = folio_testkit::package_dir();
     if here.join("scripts/moto_server.py").exists() {
         here
     } else {
