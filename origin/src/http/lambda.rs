@@ -240,7 +240,7 @@ pub struct FunctionUrlAnswer {
     status_code: i64,
     #[serde(serialize_with = "first_values")]
     headers: http::HeaderMap,
-    body: Option<Box<RawValue>>,
+    body: Option<Arc<RawValue>>,
     is_base64_encoded: bool,
     cookies: Vec<String>,
 }
@@ -265,20 +265,30 @@ const ESCAPED_BODIES_BYTES: u64 = 8 * 1024 * 1024;
 /// Bodies shorter than this are escaped each time.
 const WORTH_KEEPING: usize = 4096;
 
+/// A body as sent, and as a JSON string (base64 if it is not UTF-8).
+struct Escaped {
+    body: Vec<u8>,
+    json: Arc<RawValue>,
+    base64: bool,
+}
+
 /// Answers' bodies as JSON strings, by their bytes. A body sent again (a list
 /// every edge location asks for once, the owner's list between two edits) is
-/// copied instead of escaped again: serde_json's escaping of a list's 86 KB,
+/// shared instead of escaped again: serde_json's escaping of a list's 86 KB,
 /// one byte at a time, was 22–29 % of the invocation's CPU (`perf`,
-/// BENCHMARKS.md).
-pub struct EscapedBodies(Cache<u128, Arc<(String, Box<RawValue>)>>);
+/// BENCHMARKS.md). Kept by the body's ETag (`caching::etag`, which the pipeline
+/// has computed for every read), so a read's body is hashed once; the bytes are
+/// compared on a hit, since a hash is not a proof (nor a handler's own ETag), and
+/// a body found kept is not checked for UTF-8 again.
+pub struct EscapedBodies(Cache<String, Arc<Escaped>>);
 
 impl Default for EscapedBodies {
     fn default() -> Self {
         Self(
             Cache::builder()
                 .max_capacity(ESCAPED_BODIES_BYTES)
-                .weigher(|_, kept: &Arc<(String, Box<RawValue>)>| {
-                    u32::try_from(kept.0.len() + kept.1.get().len()).unwrap_or(u32::MAX)
+                .weigher(|_, kept: &Arc<Escaped>| {
+                    u32::try_from(kept.body.len() + kept.json.get().len()).unwrap_or(u32::MAX)
                 })
                 .build(),
         )
@@ -286,36 +296,67 @@ impl Default for EscapedBodies {
 }
 
 impl EscapedBodies {
-    fn escaped(&self, body: &str) -> Result<Box<RawValue>, serde_json::Error> {
+    /// The body as a JSON string, and whether it is base64 (bytes that are not UTF-8).
+    fn escaped(
+        &self,
+        headers: &http::HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<(Arc<RawValue>, bool), serde_json::Error> {
         if body.len() < WORTH_KEEPING {
-            return serde_json::value::to_raw_value(body);
+            return Self::escape(body);
         }
-        let key = xxhash_rust::xxh3::xxh3_128(body.as_bytes());
-        // The bytes are compared too: a hash is not a proof.
-        if let Some(kept) = self.0.get(&key)
-            && kept.0 == body
+        let key = match headers
+            .get(http::header::ETAG)
+            .and_then(|v| v.to_str().ok())
         {
-            return Ok(kept.1.clone());
+            Some(tag) => tag.to_owned(),
+            None => folio_shared::caching::etag(&body),
+        };
+        if let Some(kept) = self.0.get(&key)
+            && kept.body == body
+        {
+            return Ok((Arc::clone(&kept.json), kept.base64));
         }
-        let escaped = serde_json::value::to_raw_value(body)?;
-        self.0
-            .insert(key, Arc::new((body.to_owned(), escaped.clone())));
-        Ok(escaped)
+        let (json, base64) = Self::escape(body.clone())?;
+        let kept = Escaped {
+            body,
+            json: Arc::clone(&json),
+            base64,
+        };
+        self.0.insert(key, Arc::new(kept));
+        Ok((json, base64))
+    }
+
+    /// As `response_to_event` writes it: the text, or base64 of bytes that are not UTF-8.
+    fn escape(body: Vec<u8>) -> Result<(Arc<RawValue>, bool), serde_json::Error> {
+        match String::from_utf8(body) {
+            Ok(text) => Ok((serde_json::value::to_raw_value(&text)?.into(), false)),
+            Err(e) => Ok((
+                serde_json::value::to_raw_value(&STANDARD.encode(e.into_bytes()))?.into(),
+                true,
+            )),
+        }
     }
 
     /// The answer the runtime sends for `response`.
     pub fn answer(&self, response: ApiResponse) -> Result<FunctionUrlAnswer, serde_json::Error> {
-        let event = response_to_event(response);
-        let body = match &event.body {
-            Some(text) => Some(self.escaped(text)?),
-            None => None,
+        let ApiResponse {
+            status,
+            headers,
+            body,
+        } = response;
+        let (body, is_base64_encoded) = if body.is_empty() {
+            (None, false)
+        } else {
+            let (json, base64) = self.escaped(&headers, body)?;
+            (Some(json), base64)
         };
         Ok(FunctionUrlAnswer {
-            status_code: event.status_code,
-            headers: event.headers,
+            status_code: i64::from(status),
+            headers,
             body,
-            is_base64_encoded: event.is_base64_encoded,
-            cookies: event.cookies,
+            is_base64_encoded,
+            cookies: Vec::new(),
         })
     }
 }
@@ -350,6 +391,8 @@ mod tests {
                 })
                 .collect::<String>()
                 .into_bytes(),
+            // Long bytes that are not UTF-8: base64, kept as such.
+            (0..5000u32).map(|n| (n % 256) as u8).collect(),
         ];
         for body in bodies {
             let mut response = ApiResponse::empty(http::StatusCode::OK);
@@ -372,11 +415,24 @@ mod tests {
                 assert_eq!(sent, expected, "{time}: {body:?}");
             }
         }
-        // Another body is escaped for itself, not answered with a kept one.
-        let mut other = ApiResponse::empty(http::StatusCode::OK);
-        other.body = "y".repeat(5000).into_bytes();
-        let sent = serde_json::to_string(&bodies_cache.answer(other).unwrap()).unwrap();
-        assert!(sent.contains(&"y".repeat(5000)));
+        // Another body is escaped for itself, not answered with a kept one, even
+        // under the ETag of a kept body (bodies are kept by their tag).
+        for tag in [
+            None,
+            Some(folio_shared::caching::etag(&"x".repeat(5000).into_bytes())),
+        ] {
+            let mut kept = ApiResponse::empty(http::StatusCode::OK);
+            kept.body = "x".repeat(5000).into_bytes();
+            let mut other = ApiResponse::empty(http::StatusCode::OK);
+            other.body = "y".repeat(5000).into_bytes();
+            if let Some(tag) = &tag {
+                kept = kept.header(http::header::ETAG, tag);
+                other = other.header(http::header::ETAG, tag);
+            }
+            bodies_cache.answer(kept).unwrap();
+            let sent = serde_json::to_string(&bodies_cache.answer(other).unwrap()).unwrap();
+            assert!(sent.contains(&"y".repeat(5000)), "{tag:?}");
+        }
     }
 
     #[test]
