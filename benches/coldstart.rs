@@ -112,8 +112,8 @@ fn cpu_on_the_clock(child: &Child) -> Duration {
 }
 
 /// The child's user and system time so far, in clock ticks (`utime` and `stime` of
-/// `/proc/<pid>/stat`, every thread's): how much of its CPU the kernel spent for it,
-/// which the loopback TCP of its calls is most of.
+/// `/proc/<pid>/stat`, every thread's): how much of its CPU the kernel spent for it
+/// (its calls' loopback TCP, waking the peer and being woken).
 fn user_and_system_of(child: &Child) -> (u64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).expect("stat");
     // After the command's name, in parentheses: state is field 3, utime 14, stime 15.
