@@ -5,6 +5,7 @@
 //! `admin` creates the table with the SDK.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,6 +18,7 @@ use crate::ports::store::{
     TALLY_PREFIX, Write, check_query, check_transaction, limits,
 };
 
+pub mod answers;
 pub mod http;
 pub mod sigv4;
 pub mod wire;
@@ -145,6 +147,7 @@ pub struct DynamoStore {
     http: DynamoHttp,
     table: String,
     in_flight: tokio::sync::Semaphore,
+    query_answers: answers::QueryAnswers,
 }
 
 /// DynamoDB's public endpoint in `region` ("Amazon DynamoDB endpoints and
@@ -422,6 +425,7 @@ impl DynamoStore {
             http,
             table: table.into(),
             in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+            query_answers: answers::QueryAnswers::default(),
         }
     }
 
@@ -509,10 +513,33 @@ impl DynamoStore {
         operation: Operation,
         request: &impl Serialize,
     ) -> Result<Result<T, CallError>, StoreError> {
+        Ok(self
+            .send_bytes(operation, request)
+            .await?
+            .and_then(|bytes| http::parse(&bytes)))
+    }
+
+    /// `send`, the answer left unread.
+    async fn send_bytes(
+        &self,
+        operation: Operation,
+        request: &impl Serialize,
+    ) -> Result<Result<bytes::Bytes, CallError>, StoreError> {
         let body = serde_json::to_vec(request)
             .map_err(|e| StoreError::Failed(format!("{}: {e}", operation.name())))?;
         let _slot = self.slot().await?;
-        Ok(self.http.call(operation, body).await)
+        Ok(self.http.call_bytes(operation, body).await)
+    }
+
+    /// A Query's answer, read once per distinct answer (`answers`).
+    async fn query_page(
+        &self,
+        request: &wire::Query<'_>,
+    ) -> Result<Arc<answers::Answer>, StoreError> {
+        self.send_bytes(Operation::Query, request)
+            .await?
+            .and_then(|bytes| self.query_answers.read(bytes))
+            .map_err(|e| call_error(Operation::Query, e))
     }
 
     fn transact_item<'a>(&'a self, write: &'a Write, now: i64) -> wire::TransactItem<'a> {
@@ -770,33 +797,30 @@ impl Store for DynamoStore {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let output: wire::QueryOutput = self
-                .call(
-                    Operation::Query,
-                    &wire::Query {
-                        table_name: &self.table,
-                        index_name: index,
-                        // GSIs are eventually consistent only; the table is read
-                        // consistently.
-                        consistent_read: index.is_none(),
-                        key_condition_expression: condition,
-                        projection_expression: projection.as_deref(),
-                        placeholders: &placeholders,
-                        scan_index_forward: !query.descending,
-                        limit: query.limit.map(|l| l.saturating_sub(items.len())),
-                        exclusive_start_key: start.take(),
-                    },
-                )
+            let answer = self
+                .query_page(&wire::Query {
+                    table_name: &self.table,
+                    index_name: index,
+                    // GSIs are eventually consistent only; the table is read
+                    // consistently.
+                    consistent_read: index.is_none(),
+                    key_condition_expression: condition,
+                    projection_expression: projection.as_deref(),
+                    placeholders: &placeholders,
+                    scan_index_forward: !query.descending,
+                    limit: query.limit.map(|l| l.saturating_sub(items.len())),
+                    exclusive_start_key: start.take(),
+                })
                 .await?;
-            for row in output.items {
+            for row in &answer.output.items {
                 if !row.0.is_expired(now) && query.limit.is_none_or(|l| items.len() < l) {
-                    items.push(row.0);
+                    items.push(row.0.clone());
                 }
             }
-            match output.last_evaluated_key {
+            match &answer.output.last_evaluated_key {
                 Some(_) if query.limit.is_some_and(|l| items.len() >= l) => break,
                 Some(last) if last.as_object().is_some_and(|key| !key.is_empty()) => {
-                    start = Some(last);
+                    start = Some(last.clone());
                 }
                 _ => break,
             }

@@ -87,6 +87,12 @@ impl CallError {
     }
 }
 
+/// An answer's body read as `T`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| CallError::Malformed(format!("an answer folio cannot read: {e}")))
+}
+
 /// The error body DynamoDB sends with a 4xx or 5xx.
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -335,14 +341,24 @@ impl DynamoHttp {
         })
     }
 
-    /// Sends `body` as `operation` and reads the answer as `T`, under the call
-    /// policy: each attempt bounded, transient failures tried again after a
-    /// jittered pause that doubles, all within the operation's deadline.
+    /// Sends `body` as `operation` and reads the answer as `T` (`call_bytes`).
     pub async fn call<T: DeserializeOwned>(
         &self,
         operation: Operation,
         body: Vec<u8>,
     ) -> Result<T, CallError> {
+        let bytes = self.call_bytes(operation, body).await?;
+        parse(&bytes)
+    }
+
+    /// Sends `body` as `operation` and returns the answer's body, under the call
+    /// policy: each attempt bounded, transient failures tried again after a
+    /// jittered pause that doubles, all within the operation's deadline.
+    pub async fn call_bytes(
+        &self,
+        operation: Operation,
+        body: Vec<u8>,
+    ) -> Result<Bytes, CallError> {
         let body = Bytes::from(body);
         let deadline = Instant::now() + self.policy.operation_timeout;
         let mut attempt = 1;
@@ -358,11 +374,7 @@ impl DynamoHttp {
                 ))),
             };
             let error = match result {
-                Ok(bytes) => {
-                    return serde_json::from_slice(&bytes).map_err(|e| {
-                        CallError::Malformed(format!("an answer folio cannot read: {e}"))
-                    });
-                }
+                Ok(bytes) => return Ok(bytes),
                 Err(error) => error,
             };
             if error.is_expired_credentials() && !refreshed {
