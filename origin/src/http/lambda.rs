@@ -218,15 +218,20 @@ pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
     out.status_code = i64::from(response.status);
     out.headers = response.headers;
     if !response.body.is_empty() {
-        match String::from_utf8(response.body) {
-            Ok(text) => out.body = Some(text),
-            Err(e) => {
-                out.body = Some(STANDARD.encode(e.into_bytes()));
-                out.is_base64_encoded = true;
-            }
-        }
+        let (text, base64) = text_or_base64(response.body);
+        out.body = Some(text);
+        out.is_base64_encoded = base64;
     }
     out
+}
+
+/// A Function URL answer's body: the text, or base64 of bytes that are not UTF-8
+/// (then `isBase64Encoded`).
+fn text_or_base64(body: Vec<u8>) -> (String, bool) {
+    match String::from_utf8(body) {
+        Ok(text) => (text, false),
+        Err(e) => (STANDARD.encode(e.into_bytes()), true),
+    }
 }
 
 /// A Function URL answer as the runtime sends it: `LambdaFunctionUrlResponse`'s
@@ -328,15 +333,10 @@ impl EscapedBodies {
         Ok((json, base64))
     }
 
-    /// As `response_to_event` writes it: the text, or base64 of bytes that are not UTF-8.
+    /// The body as a JSON string, as `response_to_event` writes it.
     fn escape(body: Vec<u8>) -> Result<(Arc<RawValue>, bool), serde_json::Error> {
-        match String::from_utf8(body) {
-            Ok(text) => Ok((serde_json::value::to_raw_value(&text)?.into(), false)),
-            Err(e) => Ok((
-                serde_json::value::to_raw_value(&STANDARD.encode(e.into_bytes()))?.into(),
-                true,
-            )),
-        }
+        let (text, base64) = text_or_base64(body);
+        Ok((serde_json::value::to_raw_value(&text)?.into(), base64))
     }
 
     /// The answer the runtime sends for `response`.
