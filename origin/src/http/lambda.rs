@@ -135,10 +135,13 @@ enum TickTag {
 
 impl Invocation {
     /// Parses the event's JSON once, straight into the request (through a
-    /// `serde_json::Value` every key and string was allocated twice). A Function
-    /// URL event fails the tick's parse at its first key.
+    /// `serde_json::Value` every key and string was allocated twice). An event
+    /// that cannot spell the tick's key, neither as is nor escaped, is not parsed
+    /// as a tick at all: failing that parse built and formatted an error on every
+    /// invocation.
     pub fn parse(payload: &str) -> Result<Self, EventError> {
-        if serde_json::from_str::<Tick>(payload).is_ok() {
+        let may_be_a_tick = payload.contains("folio") || payload.contains("\\u");
+        if may_be_a_tick && serde_json::from_str::<Tick>(payload).is_ok() {
             return Ok(Self::Tick);
         }
         serde_json::from_str(payload)
@@ -461,6 +464,16 @@ mod tests {
                 .unwrap()
         );
         assert!(matches!(Invocation::parse(tick), Ok(Invocation::Tick)));
+        // The tick with its key or value escaped is still the tick.
+        for spelled in [
+            r#"{"\u0066\u006f\u006c\u0069\u006f": "tick"}"#,
+            r#"{"folio": "\u0074ick"}"#,
+        ] {
+            assert!(
+                matches!(Invocation::parse(spelled), Ok(Invocation::Tick)),
+                "{spelled}"
+            );
+        }
         // A Function URL request whose body is the tick's text is still a request.
         let parsed = Invocation::parse(include_str!("../../fixtures/function-url-request.json"));
         let Ok(Invocation::Http(event)) = parsed else {

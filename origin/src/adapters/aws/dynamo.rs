@@ -351,26 +351,32 @@ fn tally<'a>(
 ) -> wire::Update<'a> {
     let mut names = BTreeMap::from([("#et".to_string(), attr::ENTITY_TYPE.to_string())]);
     let mut values = BTreeMap::from([(":et".to_string(), Value::s(entity_type))]);
-    let mut adds = Vec::with_capacity(by.len());
-    for (i, (name, count)) in by.iter().enumerate() {
-        names.insert(format!("#t{i}"), format!("{TALLY_PREFIX}{name}"));
-        values.insert(format!(":t{i}"), Value::n(count));
-        adds.push(format!("#t{i} :t{i}"));
-    }
-    let mut set = "SET #et = :et".to_string();
+    let mut expression = String::with_capacity(64 + 16 * by.len());
+    expression.push_str("SET #et = :et");
     if let Some(at) = listed_at {
         names.insert("#gpk".into(), attr::GSI1PK.into());
         names.insert("#gsk".into(), attr::GSI1SK.into());
         values.insert(":gpk".into(), Value::s(&at.pk));
         values.insert(":gsk".into(), Value::s(&at.sk));
-        set.push_str(", #gpk = :gpk, #gsk = :gsk");
+        expression.push_str(", #gpk = :gpk, #gsk = :gsk");
     }
-    let update_expression = if adds.is_empty() {
-        set
-    } else {
-        format!("{set} ADD {}", adds.join(", "))
-    };
-    update(table, key, update_expression, names, values)
+    // `ADD #t0 :t0, #t1 :t1, …`, written out: through `format!`, three times a
+    // tally, a visit's audience row was a twentieth of its instructions.
+    for (i, (name, count)) in by.iter().enumerate() {
+        expression.push_str(if i == 0 { " ADD " } else { ", " });
+        let name_at = expression.len();
+        expression.push_str("#t");
+        push_decimal(&mut expression, i);
+        let value_at = expression.len() + 1;
+        expression.push_str(" :t");
+        push_decimal(&mut expression, i);
+        names.insert(
+            expression[name_at..value_at - 1].to_string(),
+            [TALLY_PREFIX, name].concat(),
+        );
+        values.insert(expression[value_at..].to_string(), Value::n(count));
+    }
+    update(table, key, expression, names, values)
 }
 
 /// `Write::Untally` as an Update: REMOVE each tally, on the condition that each
@@ -659,17 +665,31 @@ fn projection(attributes: Attributes, names: &mut BTreeMap<String, String>) -> O
     let Attributes::WithoutData { tallies } = attributes else {
         return None;
     };
-    let mut placeholders = Vec::with_capacity(attr::HEAD.len() + tallies.len());
+    // Written out, not through `format!`: a read's projection was a twentieth of
+    // a post by slug's instructions (BENCHMARKS.md, issue 33).
+    let mut expression = String::with_capacity(5 * (attr::HEAD.len() + tallies.len()));
     let all = attr::HEAD
         .iter()
         .map(|name| (*name).to_string())
-        .chain(tallies.iter().map(|name| format!("{TALLY_PREFIX}{name}")));
+        .chain(tallies.iter().map(|name| [TALLY_PREFIX, name].concat()));
     for (i, name) in all.enumerate() {
-        let placeholder = format!("#a{i}");
-        names.insert(placeholder.clone(), name);
-        placeholders.push(placeholder);
+        if i > 0 {
+            expression.push_str(", ");
+        }
+        let start = expression.len();
+        expression.push_str("#a");
+        push_decimal(&mut expression, i);
+        names.insert(expression[start..].to_string(), name);
     }
-    Some(placeholders.join(", "))
+    Some(expression)
+}
+
+/// `n` in decimal, after what `out` holds.
+fn push_decimal(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// A `ClientRequestToken`: 32 hex digits from the OS's generator (1 to 36
@@ -677,7 +697,7 @@ fn projection(attributes: Attributes, names: &mut BTreeMap<String, String>) -> O
 fn request_token() -> Result<String, StoreError> {
     let bytes = crate::support::random::bytes::<16>()
         .map_err(|_| StoreError::Failed("no entropy for a transaction token".into()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(folio_shared::digest::hex(&bytes))
 }
 
 #[async_trait]
@@ -914,6 +934,41 @@ mod tests {
             serde_json::from_value(serde_json::Value::Object(projected)).unwrap();
         assert_eq!(read.0, row.clone().project(attributes));
         assert_eq!(projection(Attributes::All, &mut names), None);
+        // Past ten names, each placeholder is still its own: `#a10` after `#a9`.
+        const MANY: &[&str] = &["a", "b", "c", "d", "e", "f"];
+        let mut names = BTreeMap::new();
+        let expression = projection(Attributes::WithoutData { tallies: MANY }, &mut names).unwrap();
+        let placeholders: Vec<&str> = expression.split(", ").collect();
+        assert_eq!(placeholders.len(), attr::HEAD.len() + MANY.len());
+        assert_eq!(placeholders[10], "#a10");
+        assert_eq!(names["#a12"], format!("{TALLY_PREFIX}f"));
+        assert_eq!(names.len(), placeholders.len());
+    }
+
+    #[test]
+    fn a_tally_update_adds_each_tally_under_its_own_placeholders() {
+        let key = Key::new("AUD#2026-12-06#eu-west-1", "META");
+        let at = Key::new("LIST", "2026-12-06");
+        let by: Vec<(String, i64)> = (0..12).map(|i| (format!("dim:{i}"), i + 1)).collect();
+        let update = tally("t", &key, "Audience", &by, Some(&at));
+        let adds: Vec<String> = (0..12).map(|i| format!("#t{i} :t{i}")).collect();
+        assert_eq!(
+            update.update_expression,
+            format!(
+                "SET #et = :et, #gpk = :gpk, #gsk = :gsk ADD {}",
+                adds.join(", ")
+            )
+        );
+        let names = &update.placeholders.expression_attribute_names;
+        let values = &update.placeholders.expression_attribute_values;
+        for (i, (name, count)) in by.iter().enumerate() {
+            assert_eq!(names[&format!("#t{i}")], format!("{TALLY_PREFIX}{name}"));
+            assert_eq!(values[&format!(":t{i}")], Value::n(count));
+        }
+        assert_eq!((names.len(), values.len()), (12 + 3, 12 + 3));
+        // No tally: the SET alone.
+        let update = tally("t", &key, "Audience", &[], None);
+        assert_eq!(update.update_expression, "SET #et = :et");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use folio_shared::digest::hex_into;
 use ring::{digest, hmac};
 
 pub const SERVICE: &str = "dynamodb";
@@ -178,14 +179,6 @@ impl Signer {
         let key = hmac::Key::new(hmac::HMAC_SHA256, signing.as_ref());
         *kept = Some((day.to_string(), secret.to_string(), key.clone()));
         key
-    }
-}
-
-fn hex_into(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
     }
 }
 
