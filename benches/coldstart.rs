@@ -14,6 +14,12 @@
 //! instruction counts repeat from run to run whatever else the machine does, where
 //! its CPU time does not.
 //!
+//! `FOLIO_BENCH_COMPARE=<bootstrap>` runs another build beside this one, on the
+//! same store and catalogue, the two measured in turns, block by block: what the
+//! machine does meanwhile weighs on both. The two places are not equal: the same
+//! binary in both measured 2–12 % more as the second (BENCHMARKS.md), so weigh a
+//! change by two runs, the builds swapped, and the geometric mean of their ratios.
+//!
 //! Each start also reports the process's CPU and peak RSS at its first answer.
 //! `FOLIO_BENCH_CPU=<n>` moves the bootstrap to CPU `n`, as Lambda gives it a CPU
 //! of its own (see `pin`).
@@ -371,51 +377,166 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
             .unwrap_or(0),
     );
     println!("bootstrap pid {}", child.id());
+    // `FOLIO_BENCH_COMPARE=<bootstrap>`: another build measured beside this one.
+    let other = match std::env::var_os("FOLIO_BENCH_COMPARE") {
+        Some(binary) => {
+            assert!(
+                callgrind.is_none(),
+                "FOLIO_BENCH_COMPARE measures CPU time; callgrind counts one bootstrap at a time"
+            );
+            let binary = std::path::PathBuf::from(binary);
+            let api = RuntimeApi::start().await;
+            let mut child =
+                start_bootstrap_binary(&binary, &api.endpoint(), moto, fixture, &[], &[]);
+            pin(&child);
+            drain(&mut child);
+            println!("compared with {} (pid {})", binary.display(), child.id());
+            Some(Subject { child, api })
+        }
+        None => None,
+    };
+    let mut subjects = vec![Subject { child, api }];
+    subjects.extend(other);
+    // Every event numbered once across both bootstraps: a new visitor stays new.
+    let mut n = 0;
     for (round, (name, event)) in shapes.iter().enumerate() {
         if !name.contains(only.as_str()) {
             continue;
         }
         // Warm-up: connections open, caches filled, as in a warm execution environment.
         let mut bytes = 0;
-        for n in 0..warm_up {
-            bytes = answered(
-                api.invoke(event(1_000_000 * (round + 1) + n), Duration::from_secs(30))
-                    .await,
-            );
-        }
-        if let Some(callgrind) = &callgrind {
-            callgrind.control(&child, &["--instr=on"]);
-        }
-        let before = cpu_on_the_clock(&child);
-        let (user_before, system_before) = user_and_system_of(&child);
-        let started = Instant::now();
-        for n in 0..invocations {
-            if !gap.is_zero() {
-                tokio::time::sleep(gap).await;
+        for subject in &subjects {
+            for w in 0..warm_up {
+                bytes = answered(
+                    subject
+                        .api
+                        .invoke(event(1_000_000 * (round + 1) + w), Duration::from_secs(30))
+                        .await,
+                );
             }
-            answered(api.invoke(event(n), Duration::from_secs(30)).await);
         }
-        let cpu = (cpu_on_the_clock(&child) - before) / invocations as u32;
+        if subjects.len() > 1 {
+            let (blocks, each) = compare(&subjects, event.as_ref(), &mut n, invocations, gap).await;
+            report_comparison(name, each, bytes, &blocks);
+            continue;
+        }
+        let subject = &subjects[0];
+        if let Some(callgrind) = &callgrind {
+            callgrind.control(&subject.child, &["--instr=on"]);
+        }
+        let (user_before, system_before) = user_and_system_of(&subject.child);
+        let started = Instant::now();
+        let cpu = measure(subject, event.as_ref(), &mut n, invocations, gap).await;
         let wall = started.elapsed() / invocations as u32;
-        let (user, system) = user_and_system_of(&child);
+        let (user, system) = user_and_system_of(&subject.child);
         let (user, system) = (user - user_before, system - system_before);
         println!(
             "warm bootstrap, {name} ({invocations} invocations, {bytes} B answer): {:.3} ms CPU ({:.0} % in the kernel), {:.2} ms wall per invocation",
-            cpu.as_secs_f64() * 1000.0,
+            cpu * 1000.0,
             100.0 * system as f64 / (user + system).max(1) as f64,
             wall.as_secs_f64() * 1000.0
         );
         if let Some(callgrind) = &callgrind {
-            callgrind.control(&child, &["--instr=off"]);
-            let (profile, instructions) = callgrind.dump(&child);
+            callgrind.control(&subject.child, &["--instr=off"]);
+            let (profile, instructions) = callgrind.dump(&subject.child);
             println!(
                 "  callgrind: {} instructions per invocation ({profile})",
                 instructions / invocations as u64,
             );
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    for mut subject in subjects {
+        let _ = subject.child.kill();
+        let _ = subject.child.wait();
+    }
+}
+
+/// A bootstrap under measurement, and the Runtime API it polls.
+struct Subject {
+    child: Child,
+    api: RuntimeApi,
+}
+
+/// The CPU seconds per invocation `subject` spent on `count` invocations of
+/// `event`, numbered from `n` on.
+async fn measure(
+    subject: &Subject,
+    event: &dyn Fn(usize) -> serde_json::Value,
+    n: &mut usize,
+    count: usize,
+    gap: Duration,
+) -> f64 {
+    let before = cpu_on_the_clock(&subject.child);
+    for _ in 0..count {
+        if !gap.is_zero() {
+            tokio::time::sleep(gap).await;
+        }
+        answered(subject.api.invoke(event(*n), Duration::from_secs(30)).await);
+        *n += 1;
+    }
+    (cpu_on_the_clock(&subject.child) - before).as_secs_f64() / count as f64
+}
+
+/// Two bootstraps measured in turns (`FOLIO_BENCH_ROUNDS` blocks each, 10 by
+/// default, the first to go alternating): whatever else the machine does in a
+/// round weighs on both. Each bootstrap's CPU per invocation, block by block,
+/// and how many invocations each answered.
+async fn compare(
+    subjects: &[Subject],
+    event: &dyn Fn(usize) -> serde_json::Value,
+    n: &mut usize,
+    invocations: usize,
+    gap: Duration,
+) -> ([Vec<f64>; 2], usize) {
+    let rounds: usize = std::env::var("FOLIO_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10);
+    let block = (invocations / rounds).max(1);
+    let mut blocks = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
+    for round in 0..rounds {
+        for turn in 0..2 {
+            let which = (round + turn) % 2;
+            blocks[which].push(measure(&subjects[which], event, n, block, gap).await);
+        }
+    }
+    (blocks, rounds * block)
+}
+
+/// Each bootstrap's median block (and the spread), and the median of the
+/// round-by-round ratio of the second to the first.
+fn report_comparison(name: &str, invocations: usize, bytes: usize, blocks: &[Vec<f64>; 2]) {
+    let median = |values: &[f64]| {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        (
+            sorted[0],
+            sorted[sorted.len() / 2],
+            sorted[sorted.len() - 1],
+        )
+    };
+    let ratios: Vec<f64> = blocks[0]
+        .iter()
+        .zip(&blocks[1])
+        .map(|(first, second)| second / first)
+        .collect();
+    let (a_min, a, a_max) = median(&blocks[0]);
+    let (b_min, b, b_max) = median(&blocks[1]);
+    let (r_min, r, r_max) = median(&ratios);
+    println!(
+        "warm bootstraps compared, {name} ({invocations} invocations each, {bytes} B answer): \
+         this {:.3} ms CPU ({:.3}–{:.3}), the other {:.3} ms ({:.3}–{:.3}); \
+         the other / this, round by round: median {:.3} ({:.3}–{:.3})",
+        a * 1000.0,
+        a_min * 1000.0,
+        a_max * 1000.0,
+        b * 1000.0,
+        b_min * 1000.0,
+        b_max * 1000.0,
+        r,
+        r_min,
+        r_max,
+    );
 }
 
 /// The warm bootstrap under callgrind (`FOLIO_BENCH_CALLGRIND=<dir>`), collecting

@@ -34,8 +34,27 @@ pub fn start_bootstrap_under(
     extra: &[(&str, &str)],
     wrapper: &[String],
 ) -> Child {
+    start_bootstrap_binary(
+        &bins::origin_bootstrap(),
+        runtime_api,
+        moto,
+        fixture,
+        extra,
+        wrapper,
+    )
+}
+
+/// `start_bootstrap_under`, of the bootstrap at `binary`: another build's, to
+/// measure two side by side.
+pub fn start_bootstrap_binary(
+    binary: &std::path::Path,
+    runtime_api: &str,
+    moto: &moto::Moto,
+    fixture: &moto::AwsFixture,
+    extra: &[(&str, &str)],
+    wrapper: &[String],
+) -> Child {
     let s = &fixture.settings;
-    let binary = bins::origin_bootstrap();
     let mut command = match wrapper.split_first() {
         Some((program, args)) => {
             let mut command = Command::new(program);
