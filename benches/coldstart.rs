@@ -16,9 +16,10 @@
 //!
 //! `FOLIO_BENCH_COMPARE=<bootstrap>` runs another build beside this one, on the
 //! same store and catalogue, the two measured in turns, block by block: what the
-//! machine does meanwhile weighs on both. The two places are not equal: the same
-//! binary in both measured 2–12 % more as the second (BENCHMARKS.md), so weigh a
-//! change by two runs, the builds swapped, and the geometric mean of their ratios.
+//! machine does meanwhile weighs on both. Two processes are not equal, though:
+//! the same binary in both places measured up to 12 % apart (BENCHMARKS.md), so
+//! weigh a change by two runs, the builds swapped, and the geometric mean of the
+//! two ratios.
 //!
 //! Each start also reports the process's CPU and peak RSS at its first answer.
 //! `FOLIO_BENCH_CPU=<n>` moves the bootstrap to CPU `n`, as Lambda gives it a CPU
