@@ -468,10 +468,17 @@ impl<'t> BareUrls<'t> {
     }
 }
 
+/// Markdown and its HTML (a JSON string literal), as the cache keeps them.
+struct Rendered {
+    markdown: Box<str>,
+    html: Arc<RawValue>,
+}
+
 /// Rendered HTML by Markdown (as JSON string literals), bounded by bytes.
 pub struct Renderer {
-    /// Keyed by XXH3-128 of the Markdown.
-    cache: Cache<u128, Arc<RawValue>>,
+    /// Keyed by XXH3-128 of the Markdown, which a hit is compared with: a hash is
+    /// not a proof (as in the origin's other caches found by a hash).
+    cache: Cache<u128, Arc<Rendered>>,
     /// Where `/media/` is served, once media are configured (`set_media_base`).
     media_base: Arc<std::sync::OnceLock<String>>,
 }
@@ -481,8 +488,8 @@ impl Default for Renderer {
         Self {
             cache: Cache::builder()
                 .max_capacity(CACHE_BYTES)
-                .weigher(|_, html: &Arc<RawValue>| {
-                    u32::try_from(html.get().len()).unwrap_or(u32::MAX)
+                .weigher(|_, kept: &Arc<Rendered>| {
+                    u32::try_from(kept.markdown.len() + kept.html.get().len()).unwrap_or(u32::MAX)
                 })
                 .build(),
             media_base: Arc::default(),
@@ -521,7 +528,11 @@ impl Renderer {
         let mut misses = Vec::new();
         for (i, markdown) in markdowns.iter().enumerate() {
             let key = xxhash_rust::xxh3::xxh3_128(markdown.as_bytes());
-            let hit = self.cache.get(&key);
+            let hit = self
+                .cache
+                .get(&key)
+                .filter(|kept| *kept.markdown == **markdown)
+                .map(|kept| Arc::clone(&kept.html));
             if hit.is_none() {
                 misses.push((i, key, markdown.to_string()));
             }
@@ -536,7 +547,11 @@ impl Renderer {
                     .into_iter()
                     .map(|(i, key, markdown)| {
                         let html = json_literal(&markdown_to_html(&markdown, base));
-                        cache.insert(key, Arc::clone(&html));
+                        let kept = Rendered {
+                            markdown: markdown.into_boxed_str(),
+                            html: Arc::clone(&html),
+                        };
+                        cache.insert(key, Arc::new(kept));
                         (i, html)
                     })
                     .collect::<Vec<_>>()
@@ -803,6 +818,22 @@ mod tests {
         let many = renderer.render_many(&["# One", "# Three", "# One"]).await;
         assert!(Arc::ptr_eq(&many[0], &first) && Arc::ptr_eq(&many[2], &first));
         assert_eq!(many[1].get(), "\"<h1>Three</h1>\\n\"");
+    }
+
+    #[tokio::test]
+    async fn html_kept_under_the_same_key_for_other_markdown_is_not_used() {
+        let renderer = Renderer::default();
+        // What a collision of the hash would leave: "# One"'s key, another text's HTML.
+        let key = xxhash_rust::xxh3::xxh3_128(b"# One");
+        let forged = Rendered {
+            markdown: "# Other".into(),
+            html: json_literal("<h1>Other</h1>\n"),
+        };
+        renderer.cache.insert(key, Arc::new(forged));
+        assert_eq!(renderer.render("# One").await, "<h1>One</h1>\n");
+        // Rendered, it is kept in its place and found again.
+        let kept = renderer.render_json("# One").await;
+        assert!(Arc::ptr_eq(&kept, &renderer.render_json("# One").await));
     }
 
     #[tokio::test]
