@@ -336,6 +336,13 @@ mod tests {
                             found.push(format!("{}: {needle}", path.display()));
                         }
                     }
+                    // `env!` and `option_env!` bake the builder's environment into
+                    // the binary: only cargo's own build facts may be read so.
+                    for (at, _) in text.match_indices("env!(") {
+                        if !text[at + "env!(".len()..].starts_with("\"CARGO_") {
+                            found.push(format!("{}: a setting read at build time", path.display()));
+                        }
+                    }
                 }
             }
         }
