@@ -17,7 +17,7 @@
 //! `FOLIO_BENCH_COMPARE=<bootstrap>` runs another build beside this one, on the
 //! same store and catalogue, the two measured in turns, block by block: what the
 //! machine does meanwhile weighs on both. Two processes are not equal, though:
-//! the same binary in both places measured up to 12 % apart (BENCHMARKS.md), so
+//! the same binary in both places measured up to 14 % apart (BENCHMARKS.md), so
 //! weigh a change by two runs, the builds swapped, and the geometric mean of the
 //! two ratios.
 //!
