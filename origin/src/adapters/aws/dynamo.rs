@@ -361,7 +361,7 @@ fn tally<'a>(
         expression.push_str(", #gpk = :gpk, #gsk = :gsk");
     }
     // `ADD #t0 :t0, #t1 :t1, …`, written out: through `format!`, three times a
-    // tally, a visit's audience row was a twentieth of its instructions.
+    // tally, a new visitor's dozen tallies were 4 % of its instructions.
     for (i, (name, count)) in by.iter().enumerate() {
         expression.push_str(if i == 0 { " ADD " } else { ", " });
         let name_at = expression.len();
@@ -665,8 +665,8 @@ fn projection(attributes: Attributes, names: &mut BTreeMap<String, String>) -> O
     let Attributes::WithoutData { tallies } = attributes else {
         return None;
     };
-    // Written out, not through `format!`: a read's projection was a twentieth of
-    // a post by slug's instructions (BENCHMARKS.md, issue 33).
+    // Written out, not through `format!`: a read's projection was 3 % of a post
+    // by slug's instructions (BENCHMARKS.md, issue 33).
     let mut expression = String::with_capacity(5 * (attr::HEAD.len() + tallies.len()));
     let all = attr::HEAD
         .iter()
