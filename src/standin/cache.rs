@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use folio_origin::support::caches::weighed_in_bytes;
 use folio_shared::caching;
 use http::{HeaderMap, header};
 use moka::sync::Cache;
@@ -94,14 +95,12 @@ pub fn shared_ttl(headers: &HeaderMap) -> Option<Duration> {
 
 impl ResponseCache {
     pub fn new(max_bytes: u64) -> Self {
-        let entries = Cache::builder()
-            .max_capacity(max_bytes)
-            .weigher(|k: &String, v: &Arc<CachedResponse>| {
-                u32::try_from(entry_bytes(k, v)).unwrap_or(u32::MAX)
-            })
-            .expire_after(TtlFromEntry)
-            .support_invalidation_closures()
-            .build();
+        let entries = weighed_in_bytes(max_bytes, |k: &String, v: &Arc<CachedResponse>| {
+            entry_bytes(k, v)
+        })
+        .expire_after(TtlFromEntry)
+        .support_invalidation_closures()
+        .build();
         Self { entries }
     }
 

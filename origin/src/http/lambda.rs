@@ -14,6 +14,7 @@ use moka::sync::Cache;
 use serde_json::value::RawValue;
 
 use crate::http::request::Request;
+use crate::support::caches::weighed_in_bytes;
 
 /// The viewer address CloudFront forwards (`ip:port`, IPv6 bare or bracketed).
 pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
@@ -294,12 +295,10 @@ pub struct EscapedBodies(Cache<String, Arc<Escaped>>);
 impl Default for EscapedBodies {
     fn default() -> Self {
         Self(
-            Cache::builder()
-                .max_capacity(ESCAPED_BODIES_BYTES)
-                .weigher(|_, kept: &Arc<Escaped>| {
-                    u32::try_from(kept.body.len() + kept.json.get().len()).unwrap_or(u32::MAX)
-                })
-                .build(),
+            weighed_in_bytes(ESCAPED_BODIES_BYTES, |_, kept: &Arc<Escaped>| {
+                kept.body.len() + kept.json.get().len()
+            })
+            .build(),
         )
     }
 }

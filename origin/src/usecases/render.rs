@@ -22,7 +22,10 @@ use moka::sync::Cache;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream};
 use serde_json::value::RawValue;
 
-/// What the render cache may hold, in bytes of HTML escaped as JSON strings.
+use crate::support::caches::weighed_in_bytes;
+
+/// What the render cache may hold, in bytes of Markdown and of its HTML escaped
+/// as a JSON string.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// URL schemes a link or image may use; anything else (`javascript:`, `data:`,
@@ -486,12 +489,10 @@ pub struct Renderer {
 impl Default for Renderer {
     fn default() -> Self {
         Self {
-            cache: Cache::builder()
-                .max_capacity(CACHE_BYTES)
-                .weigher(|_, kept: &Arc<Rendered>| {
-                    u32::try_from(kept.markdown.len() + kept.html.get().len()).unwrap_or(u32::MAX)
-                })
-                .build(),
+            cache: weighed_in_bytes(CACHE_BYTES, |_, kept: &Arc<Rendered>| {
+                kept.markdown.len() + kept.html.get().len()
+            })
+            .build(),
             media_base: Arc::default(),
         }
     }

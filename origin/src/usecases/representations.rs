@@ -17,6 +17,7 @@ use moka::sync::Cache;
 use serde_json::value::RawValue;
 
 use crate::repo::content::Listed;
+use crate::support::caches::weighed_in_bytes;
 
 /// What the cache may hold, in bytes of JSON.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -26,12 +27,10 @@ pub struct Representations(Cache<Listed, Arc<RawValue>>);
 impl Default for Representations {
     fn default() -> Self {
         Self(
-            Cache::builder()
-                .max_capacity(CACHE_BYTES)
-                .weigher(|listed: &Listed, json: &Arc<RawValue>| {
-                    u32::try_from(json.get().len() + listed.key.pk.len()).unwrap_or(u32::MAX)
-                })
-                .build(),
+            weighed_in_bytes(CACHE_BYTES, |listed: &Listed, json: &Arc<RawValue>| {
+                json.get().len() + listed.key.pk.len()
+            })
+            .build(),
         )
     }
 }

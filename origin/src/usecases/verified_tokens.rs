@@ -12,6 +12,8 @@ use folio_shared::jwt::{Identity, JwtRejection, Verifier};
 use moka::Expiry;
 use moka::sync::Cache;
 
+use crate::support::caches::weighed_in_bytes;
+
 /// At most this many bytes of tokens (and their identities) are kept.
 pub const MAX_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -37,13 +39,11 @@ pub struct VerifiedTokens {
 
 impl VerifiedTokens {
     pub fn new(verifier: Arc<Verifier>) -> Self {
-        let cache = Cache::builder()
-            .max_capacity(MAX_CACHE_BYTES)
-            .weigher(|token: &Arc<str>, _: &Arc<Identity>| {
-                u32::try_from(token.len() + 512).unwrap_or(u32::MAX)
-            })
-            .expire_after(UntilExpiry)
-            .build();
+        let cache = weighed_in_bytes(MAX_CACHE_BYTES, |token: &Arc<str>, _: &Arc<Identity>| {
+            token.len() + 512
+        })
+        .expire_after(UntilExpiry)
+        .build();
         Self { verifier, cache }
     }
 

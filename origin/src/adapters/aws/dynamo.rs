@@ -364,17 +364,11 @@ fn tally<'a>(
     // tally, a new visitor's dozen tallies were 4 % of its instructions.
     for (i, (name, count)) in by.iter().enumerate() {
         expression.push_str(if i == 0 { " ADD " } else { ", " });
-        let name_at = expression.len();
-        expression.push_str("#t");
-        push_decimal(&mut expression, i);
-        let value_at = expression.len() + 1;
-        expression.push_str(" :t");
-        push_decimal(&mut expression, i);
-        names.insert(
-            expression[name_at..value_at - 1].to_string(),
-            [TALLY_PREFIX, name].concat(),
-        );
-        values.insert(expression[value_at..].to_string(), Value::n(count));
+        let name_placeholder = push_placeholder(&mut expression, "#t", i);
+        expression.push(' ');
+        let value_placeholder = push_placeholder(&mut expression, ":t", i);
+        names.insert(name_placeholder, [TALLY_PREFIX, name].concat());
+        values.insert(value_placeholder, Value::n(count));
     }
     update(table, key, expression, names, values)
 }
@@ -676,20 +670,24 @@ fn projection(attributes: Attributes, names: &mut BTreeMap<String, String>) -> O
         if i > 0 {
             expression.push_str(", ");
         }
-        let start = expression.len();
-        expression.push_str("#a");
-        push_decimal(&mut expression, i);
-        names.insert(expression[start..].to_string(), name);
+        names.insert(push_placeholder(&mut expression, "#a", i), name);
     }
     Some(expression)
 }
 
-/// `n` in decimal, after what `out` holds.
-fn push_decimal(out: &mut String, n: usize) {
-    if n >= 10 {
-        push_decimal(out, n / 10);
+/// The placeholder `prefix` and `n` in decimal (`#t12`), written after what `out`
+/// holds, and returned.
+fn push_placeholder(out: &mut String, prefix: &str, n: usize) -> String {
+    fn push_decimal(out: &mut String, n: usize) {
+        if n >= 10 {
+            push_decimal(out, n / 10);
+        }
+        out.push(char::from(b'0' + (n % 10) as u8));
     }
-    out.push(char::from(b'0' + (n % 10) as u8));
+    let start = out.len();
+    out.push_str(prefix);
+    push_decimal(out, n);
+    out[start..].to_string()
 }
 
 /// A `ClientRequestToken`: 32 hex digits from the OS's generator (1 to 36

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use moka::sync::Cache;
 
+use crate::support::caches::weighed_in_bytes;
+
 use super::http::{CallError, parse};
 use super::wire::QueryOutput;
 
@@ -28,14 +30,7 @@ pub struct QueryAnswers(Cache<u128, Arc<Answer>>);
 
 impl Default for QueryAnswers {
     fn default() -> Self {
-        Self(
-            Cache::builder()
-                .max_capacity(KEPT_BYTES)
-                .weigher(|_, answer: &Arc<Answer>| {
-                    u32::try_from(answer.bytes.len() * 2).unwrap_or(u32::MAX)
-                })
-                .build(),
-        )
+        Self(weighed_in_bytes(KEPT_BYTES, |_, answer: &Arc<Answer>| answer.bytes.len() * 2).build())
     }
 }
 
