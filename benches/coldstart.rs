@@ -197,15 +197,64 @@ const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537
 
 /// A visitor no one had before: a new address, a real browser's User-Agent.
 fn from_visitor(mut event: serde_json::Value, n: usize) -> serde_json::Value {
-    event["headers"]["cloudfront-viewer-address"] = format!(
-        "198.{}.{}.{}:443",
+    event["headers"]["cloudfront-viewer-address"] = format!("{}:443", visitor_address(n)).into();
+    event["headers"]["user-agent"] = BROWSER.into();
+    event
+}
+
+/// The `n`-th visitor's address.
+fn visitor_address(n: usize) -> String {
+    format!(
+        "198.{}.{}.{}",
         18 + (n / 62_500) % 2,
         (n / 250) % 250,
         n % 250
     )
-    .into();
-    event["headers"]["user-agent"] = BROWSER.into();
-    event
+}
+
+/// The shape of views sent as tracker 4.js sends them (`tokens_of_visits`).
+const TOKEN_SHAPE: &str = "view track, 4.js: with its visit's token, the visit counted elsewhere";
+
+/// The first of the visitors whose views carry a token (`tokens_of_visits`).
+const TOKENED: usize = 700_000;
+
+/// The tokens of `count` visits from LinkedIn, of visitors `TOKENED` on, as
+/// another instance counted them (the harness's own `Tracker`, on the same
+/// store): what tracker 4.js sends back with each view, so the measured origin,
+/// which never saw these visits, needs no read of them.
+async fn tokens_of_visits(
+    store: &dyn folio_origin::ports::Store,
+    region: &str,
+    count: usize,
+) -> Vec<String> {
+    use folio_origin::usecases::audience::VisitContext;
+    use folio_origin::usecases::tracking::Tracker;
+    let elsewhere = Tracker::new(region);
+    let from_linkedin = VisitContext {
+        referrer: Some("https://www.linkedin.com/feed/".into()),
+        ..VisitContext::default()
+    };
+    let mut tokens = Vec::with_capacity(count);
+    for n in TOKENED..TOKENED + count {
+        let tracked = elsewhere
+            .track_visit(
+                store,
+                today_utc(),
+                &visitor_address(n),
+                BROWSER,
+                &from_linkedin,
+            )
+            .await
+            .expect("a visit counted");
+        tokens.push(
+            tracked
+                .visit
+                .expect("a counted visit's token")
+                .as_str()
+                .to_string(),
+        );
+    }
+    tokens
 }
 
 /// Markdown of 2 to 5 KB, shaped like a real post: headings, paragraphs with
@@ -319,6 +368,21 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
     };
     let slug = posts[0].slug.clone();
     let post_id = posts[0].meta.id.to_string();
+    let token_post_id = post_id.clone();
+    // Each measured view from its own visitor, over every bootstrap measured.
+    let only = std::env::var("FOLIO_BENCH_SHAPES").unwrap_or_default();
+    let tokens = if TOKEN_SHAPE.contains(only.as_str()) {
+        let bootstraps = 1 + usize::from(std::env::var_os("FOLIO_BENCH_COMPARE").is_some());
+        tokens_of_visits(
+            store.as_ref(),
+            &fixture.settings.region,
+            bootstraps * (warm_up + invocations),
+        )
+        .await
+    } else {
+        vec![String::new()]
+    };
+    let next_token = std::sync::atomic::AtomicUsize::new(0);
     let shapes: Vec<(&str, EventOf)> = vec![
         (
             "404, no such route (the floor)",
@@ -365,10 +429,21 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
                 )
             }),
         ),
+        (
+            TOKEN_SHAPE,
+            Box::new(move |_| {
+                let i = next_token.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let body = serde_json::json!({ "contentType": "blog", "contentId": token_post_id,
+                    "visit": tokens[i % tokens.len()] });
+                from_visitor(
+                    url_event("POST", "/v1/analytics/track", None, Some(body)),
+                    TOKENED + i,
+                )
+            }),
+        ),
     ];
     // For profiling one shape: `FOLIO_BENCH_SHAPES=visitor` runs the shapes whose
     // name holds it, and the bootstrap's pid is printed for `perf record -p`.
-    let only = std::env::var("FOLIO_BENCH_SHAPES").unwrap_or_default();
     // `FOLIO_BENCH_GAP_MS=<ms>` leaves the bootstrap idle that long before each
     // invocation, as a function between visits: what idleness alone costs the next one.
     let gap = Duration::from_millis(

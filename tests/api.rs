@@ -131,7 +131,15 @@ async fn every_operation_answers_with_its_documented_shape() {
     // Tracking and analytics.
     let r = s.send(Method::POST, "/v1/visitors/track", None, None).await;
     s.conforms(&r, "post", "/visitors/track").await;
-    assert_eq!(r.body, json!({ "count": 1, "tracked": true }));
+    assert_eq!(
+        (&r.body["count"], &r.body["tracked"]),
+        (&json!(1), &json!(true))
+    );
+    let token = r.body["visit"].as_str().expect("a counted visit's token");
+    assert!(
+        folio_origin::usecases::tracking::VisitToken::parse(token).is_ok(),
+        "{token}"
+    );
     let r = s.get("/v1/visitors/count", None).await;
     s.conforms(&r, "get", "/visitors/count").await;
     let r = s.get("/v1/visitors/trends/daily?days=7", Some(&t)).await;

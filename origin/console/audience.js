@@ -282,7 +282,7 @@
     if (data.sources.length === 0 && data.content.length === 0 && !Object.keys(filter).length) {
       section.replaceChildren(...top, h("p", { class: "empty", id: "audience-empty" },
         "No visits in this period. Add folio's tracking script to your site's pages " +
-        "(<script src=\"…/v1/tracker/3.js\" async>) to see where readers come from and what they read."));
+        "(<script src=\"…/v1/tracker/4.js\" async>) to see where readers come from and what they read."));
       return;
     }
     // Filtered to a source, the pages that linked from it show under its table.

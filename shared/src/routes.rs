@@ -21,6 +21,9 @@ pub enum TrackerVersion {
     /// As `Two`, and sends an item's view once its visit is answered, so the
     /// view counts under the visit's profile (what a filter narrows).
     Three,
+    /// As `Three`, and sends the visit's answered token (`visit`) back with the
+    /// view and the engagement, so their origin need not read the visit.
+    Four,
 }
 
 /// Which operation a request names.
@@ -299,6 +302,7 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/tracker/1.js" => TrackerScript(TrackerVersion::One), Public, Caching::Immutable, "getTrackerScript"),
     route!(GET "/v1/tracker/2.js" => TrackerScript(TrackerVersion::Two), Public, Caching::Immutable, "getTrackerScript2"),
     route!(GET "/v1/tracker/3.js" => TrackerScript(TrackerVersion::Three), Public, Caching::Immutable, "getTrackerScript3"),
+    route!(GET "/v1/tracker/4.js" => TrackerScript(TrackerVersion::Four), Public, Caching::Immutable, "getTrackerScript4"),
     route!(GET "/v1/analytics/views/{contentType}/{contentId}" => ContentViews, Public, COUNTER, "getContentViewCount"),
     route!(GET "/v1/analytics/views/{contentType}" => ContentTypeViews, Owner, Never, "getAllViewStats"),
     route!(GET "/v1/analytics/top-content" => TopContent, Owner, Never, "getTopContent", query = &[TOP_LIMIT]),

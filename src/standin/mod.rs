@@ -1549,7 +1549,7 @@ mod tests {
     }
 
     /// A tracking beacon the home Region failed is sent again with `?failover`
-    /// by `origin/tracker/3.js`; the viewer-request function selects the other
+    /// by `origin/tracker/3.js` and `4.js`; the viewer-request function selects the other
     /// Region's origin for it ("Helper methods for origin modification",
     /// `selectRequestOriginById`), the origin never sees the parameter, and no
     /// other write (nor a first try) leaves home.

@@ -172,8 +172,11 @@ class SitePages:
                             f'<a id="to-site" href="{pages.site_base}/landing.html?utm_source=newsletter'
                             f'&utm_medium=talk&utm_campaign=kubecon-talk">Read it</a>')
                 elif path == "/landing.html":
+                    # The page notes what the tracker fetches (its view's body).
                     body = (f'<!doctype html><link rel="icon" href="data:,"><title>Read to the end</title>'
-                            f'<script src="{api_base}/v1/tracker/3.js" data-content-type="blog" '
+                            '<script>window.sent=[];var f=fetch;window.fetch=function(u,o)'
+                            '{sent.push([String(u),o&&o.body]);return f.apply(this,arguments)}</script>'
+                            f'<script src="{api_base}/v1/tracker/4.js" data-content-type="blog" '
                             f'data-content-id="{post_id}" async></script>'
                             f'<article style="height:6000px">A long post.</article>')
                 else:
@@ -641,6 +644,14 @@ class ConsoleTests:
                 lambda b: "/landing.html" in b.current_url
                 and b.execute_script("return document.readyState") == "complete")
             time.sleep(0.5)  # the script's visit and view requests
+            # 4.js sends the view with the token its visit answered.
+            def views():
+                return [json.loads(body) for url, body in reader.execute_script("return window.sent")
+                        if url.endswith("/v1/analytics/track")]
+            WebDriverWait(reader, WAIT).until(lambda _: views())
+            views = views()
+            self.assertEqual(len(views), 1, views)
+            self.assertRegex(views[0].get("visit", ""), r"^([A-Za-z0-9_-]{5})?\.[A-Za-z0-9_-]{16}$", views)
             reader.execute_script("window.scrollTo(0, document.documentElement.scrollHeight)")
             time.sleep(0.3)
             # Leaving the page hides it: the script sends its one beacon.
@@ -655,7 +666,7 @@ class ConsoleTests:
                                  for c in audience()["content"]), "the read to be counted", timeout=WAIT)
             body = audience()
             self.assertIn({"value": "kubecon-talk", "visitors": 1}, body["utmCampaigns"], body)
-            # 3.js sends the view once the visit is answered, so the view and its
+            # 4.js sends the view once the visit is answered, so the view and its
             # read count under the visit's campaign.
             q = urllib.parse.quote(json.dumps({"utmCampaigns": "kubecon-talk"}))
             _, _, narrowed = self.server.request("GET", f"/v1/visitors/audience?days=1&q={q}", token=token)

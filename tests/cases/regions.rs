@@ -249,3 +249,70 @@ async fn a_visit_the_home_region_failed_is_counted_once_by_the_other_region() {
         narrowed.text
     );
 }
+
+/// Tracker 4.js sends the token a visit answered back with the page's view: the
+/// other Region's origin, which did not count the visit, counts the view under
+/// the visit's profile on the token's word (no read of the visit). The token
+/// holds for its own visitor only: another visitor sending it is counted as a
+/// visitor with no visit; text not shaped like a token is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_sent_with_its_visits_token_counts_under_that_visit_in_the_other_region() {
+    let s = TestServer::spawn_two_regions().await;
+    let post = s
+        .create("/v1/blog/posts", blog_body("Read elsewhere"))
+        .await;
+    let id = post["id"].as_str().unwrap().to_string();
+    s.publish("/v1/blog/posts", &id).await;
+    let visit = s.track_visit("127.0.0.2", "").await;
+    assert_eq!(visit.body["tracked"], true, "{}", visit.text);
+    s.conforms(&visit, "post", "/visitors/track").await;
+    let token = visit.body["visit"]
+        .as_str()
+        .expect("a counted visit answers its token")
+        .to_string();
+    let s = &s;
+    let view = |ip: &'static str, token: serde_json::Value| {
+        let url = format!("{}/v1/analytics/track?failover=1", s.base);
+        let body = json!({ "contentType": "blog", "contentId": id, "visit": token });
+        async move {
+            TestServer::finish(
+                client_from(ip)
+                    .post(url)
+                    .header("user-agent", DESKTOP_CHROME)
+                    .json(&body),
+            )
+            .await
+        }
+    };
+    for bad in [
+        json!(""),
+        json!("not a token"),
+        json!(42),
+        json!(format!("{token}x")),
+        json!(format!(" {token}")),
+    ] {
+        let refused = view("127.0.0.2", bad.clone()).await;
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.text);
+        assert!(refused.text.contains("visit"), "{}", refused.text);
+    }
+    let before = other_region_requests(s);
+    let counted = view("127.0.0.2", json!(token)).await;
+    assert_eq!(counted.body["tracked"], true, "{}", counted.text);
+    assert_eq!(
+        other_region_requests(s),
+        before + 1,
+        "the other Region's origin counted it"
+    );
+    let borrowed = view("127.0.0.3", json!(token)).await;
+    assert_eq!(borrowed.body["tracked"], true, "{}", borrowed.text);
+    let views = |r: &Resp| r.body["content"][0]["views"].clone();
+    let everyone = s.audience(1, None).await;
+    assert_eq!(views(&everyone), 2, "{}", everyone.text);
+    let narrowed = s.audience(1, Some(&json!({ "landingPages": "/" }))).await;
+    assert_eq!(
+        views(&narrowed),
+        1,
+        "only the token's own visitor's view is the visit's: {}",
+        narrowed.text
+    );
+}

@@ -26,6 +26,7 @@ use crate::support::images::{MAX_PIXELS, MAX_SIDE};
 use crate::usecases::readership;
 use crate::usecases::redirects::{MAX_PATH_CHARS, MAX_REDIRECTS, path_pattern};
 use crate::usecases::search::MAX_QUERY_CHARS;
+use crate::usecases::tracking::VisitToken;
 use crate::usecases::webhooks::{Change, MAX_ATTEMPTS, RECENT};
 use folio_shared::domain::rules::{MAX_URL_CHARS, URL_PATTERN, not_blank};
 use serde_json::{Map, Value, json};
@@ -64,6 +65,15 @@ fn error_ref(code: u16) -> Value {
 fn body(schema_value: Value) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": schema_value } } })
 }
+
+/// A visit's token (`tracking::VisitToken`), in a visit's answer or sent back.
+fn visit_token_schema(description: &str) -> Value {
+    json!({ "type": "string", "maxLength": VisitToken::MAX_CHARS, "pattern": VisitToken::PATTERN,
+            "description": description })
+}
+
+/// What a view's or an engagement's `visit` is.
+const VISIT_TOKEN_SENT: &str = "The `visit` this visitor's visit answered today (tracker 4.js): the origin then counts the view under the visit's profile without reading the visit. One that does not verify (another visitor's, another day's, altered) is not trusted, and the visit is read as without it";
 
 /// A tracking body: JSON, labelled `application/json` or `text/plain` (what
 /// `navigator.sendBeacon` sends without a CORS preflight).
@@ -603,7 +613,7 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                     200,
                     ok(
                         "Visit tracked",
-                        json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer", "description": "Visitors counted, every Region's: a sum read at most a second ago, plus the visits this instance counted since (this one included)" }, "tracked": { "type": "boolean" } } }),
+                        json!({ "type": "object", "required": ["count", "tracked"], "properties": { "count": { "type": "integer", "description": "Visitors counted, every Region's: a sum read at most a second ago, plus the visits this instance counted since (this one included)" }, "tracked": { "type": "boolean" }, "visit": visit_token_schema("This visit's token, when this instance counted the visit or knows its profile: tracker 4.js sends it back with the page's view and engagement, so their origin need not read the visit for its profile (docs/TRACKING.md). Good for this visitor (address and User-Agent) and this UTC day only") } }),
                     ),
                 ),
                 (400, error_ref(400)),
@@ -698,7 +708,10 @@ fn describe(route: &Route) -> (Vec<Value>, Option<Value>, Vec<(u16, Value)>) {
                         "The second tracking script: as `3.js`, but sends the item's view at once, beside the visit, so a view on the landing page may reach the origin before its visit and not be narrowed by a filter (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
                     }
                     TrackerVersion::Three => {
-                        "The tracking script: one `<script src=\".../v1/tracker/3.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, then the item's view (once the visit is answered, so the view counts under the visit's source and campaign), and its engagement, and sends a beacon the home Region failed once more to the other Region's origin (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
+                        "The third tracking script: as `4.js`, but sends no `visit` token back, so the origin of a view reads the visit for its profile unless it counted the visit itself (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
+                    }
+                    TrackerVersion::Four => {
+                        "The tracking script: one `<script src=\".../v1/tracker/4.js\" data-content-type=\"blog\" data-content-id=\"...\" async>` on the owner's site tracks the visit, then the item's view (once the visit is answered, so the view counts under the visit's source and campaign) and its engagement, each with the token the visit answered, and sends a beacon the home Region failed once more to the other Region's origin (docs/TRACKING.md). Its bytes never change at this path: cached for a year"
                     }
                 },
                 "text/javascript",
@@ -965,6 +978,7 @@ fn audience_schemas() -> Value {
             "properties": {
             "contentId": { "type": "string", "minLength": 1, "maxLength": ItemId::MAX_LEN, "pattern": ItemId::PATTERN },
             "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "visit": visit_token_schema(VISIT_TOKEN_SENT),
             "seconds": { "type": "integer", "minimum": 0, "maximum": readership::MAX_SECONDS, "description": "Seconds the page was visible" },
             "scrolled": { "type": "integer", "minimum": 0, "maximum": 100, "description": "How far down the page the reader got: the bottom of the furthest view as a percentage of the page's height" } } },
         "PeriodTotals": { "type": "object", "required": ["visitors", "views", "reads", "medianSeconds"], "properties": {
@@ -1140,7 +1154,8 @@ fn schemas() -> Value {
         "CertificationCreate": create_schema(Certification::FIELDS),
         "TrackViewRequest": { "type": "object", "required": ["contentId", "contentType"], "additionalProperties": false, "properties": {
             "contentId": { "type": "string", "minLength": 1, "maxLength": ItemId::MAX_LEN, "pattern": ItemId::PATTERN },
-            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] } } },
+            "contentType": { "type": "string", "enum": ["blog", "project", "certification"] },
+            "visit": visit_token_schema(VISIT_TOKEN_SENT) } },
         "DailyVisitors": { "type": "object", "required": ["date", "visitors"], "properties": {
             "date": { "type": "string", "description": "MMM DD" }, "day": { "type": "string", "format": "date" },
             "visitors": { "type": "integer", "minimum": 0 } } },

@@ -102,7 +102,7 @@ pub fn profile_shard(profile: &str) -> char {
 /// profiles a day), an item's hash against the period's items (two of a
 /// site's 1,000 items sharing one: about 1 in 2,000). Each tally is one per
 /// view, so every byte counts: 11 bytes a name.
-const PROFILE_ID_CHARS: usize = 5;
+pub const PROFILE_ID_CHARS: usize = 5;
 const ITEM_HASH_CHARS: usize = 5;
 /// Distinct (profile, item, view or read) tallies one origin adds per day;
 /// later views still count everywhere else, and are not broken down.

@@ -67,6 +67,99 @@ pub enum Outcome {
     Filtered,
 }
 
+/// What a visit's track did, and the token of its profile when this process
+/// knows it (it counted the visit, or remembers its profile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracked {
+    pub outcome: Outcome,
+    pub visit: Option<VisitToken>,
+}
+
+/// A visit's profile id, vouched for by the day's salt. A visit's answer gives
+/// it to the tracker (`4.js`), which sends it with that page's view and
+/// engagement, so an instance that did not count the visit finds the profile
+/// its views count under without reading the visit's marker (a GetItem per
+/// view). It holds the profile id (five characters of a hash, or none for a
+/// visit counted without one) and a MAC over that id and the visitor key: it
+/// names no one, holds for one visitor (address and User-Agent) and one day,
+/// and one that does not verify is only not trusted (the marker is read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitToken(String);
+
+/// The bytes of a visit token's MAC (96 bits: forging one is guessing them).
+const VISIT_MAC_BYTES: usize = 12;
+/// Those bytes in unpadded base64.
+const VISIT_MAC_CHARS: usize = 16;
+
+/// Text that is not a visit token's shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "must be the `visit` a visit's answer gave: a profile id of {} characters or none, a dot, and {VISIT_MAC_CHARS} characters of a code",
+    audience::PROFILE_ID_CHARS
+)]
+pub struct NotAVisitToken;
+
+impl VisitToken {
+    /// The longest a token is.
+    pub const MAX_CHARS: usize = audience::PROFILE_ID_CHARS + 1 + VISIT_MAC_CHARS;
+    /// The shape `parse` takes, for the API's document (a test holds them equal).
+    pub const PATTERN: &str = "^([A-Za-z0-9_-]{5})?\\.[A-Za-z0-9_-]{16}$";
+
+    /// A token's shape, as a client sends it back; whether it verifies is for
+    /// the view to find.
+    pub fn parse(text: &str) -> Result<Self, NotAVisitToken> {
+        let (profile, mac) = text.split_once('.').ok_or(NotAVisitToken)?;
+        let shaped = (profile.is_empty() || audience::is_profile_id(profile))
+            && mac.len() == VISIT_MAC_CHARS
+            && mac
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        shaped.then(|| Self(text.to_string())).ok_or(NotAVisitToken)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn mint(salt: &hmac::Key, visitor: &str, profile_id: Option<&str>) -> Self {
+        let profile = profile_id.unwrap_or("");
+        Self(format!(
+            "{profile}.{}",
+            URL_SAFE_NO_PAD.encode(visit_mac(salt, visitor, profile))
+        ))
+    }
+
+    /// The profile id this token vouches for as `visitor`'s today
+    /// (`Some(None)`: a visit counted without one), or `None` if it does not.
+    fn profile_of(&self, salt: &hmac::Key, visitor: &str) -> Option<Option<String>> {
+        let (profile, mac) = self.0.split_once('.')?;
+        let sent = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        let expected = visit_mac(salt, visitor, profile);
+        // Compared in constant time: how far a guess matched must not show.
+        let differ = sent.len() != expected.len()
+            || sent
+                .iter()
+                .zip(expected)
+                .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+                != 0;
+        (!differ).then(|| (!profile.is_empty()).then(|| profile.to_string()))
+    }
+}
+
+/// A visit token's MAC: the day's salt over the visitor key and the profile id.
+/// Its input starts with words no address starts with, so it is never a
+/// visitor key's (`Tracker::visitor_key`).
+fn visit_mac(salt: &hmac::Key, visitor: &str, profile: &str) -> [u8; VISIT_MAC_BYTES] {
+    let mut ctx = hmac::Context::with_key(salt);
+    ctx.update(b"visit profile\n");
+    ctx.update(visitor.as_bytes());
+    ctx.update(b"\n");
+    ctx.update(profile.as_bytes());
+    let mut mac = [0; VISIT_MAC_BYTES];
+    mac.copy_from_slice(&ctx.sign().as_ref()[..VISIT_MAC_BYTES]);
+    mac
+}
+
 /// How a live minute is written in its rows' keys (UTC).
 const LIVE_MINUTE: &str = "%Y-%m-%dT%H:%M";
 /// A visitor is live for this long after a tracked visit.
@@ -226,21 +319,41 @@ impl Tracker {
         }
     }
 
+    /// What this process knows of `visitor`'s profile today (`Seen::profiles`).
+    fn remembered_profile(&self, day: NaiveDate, visitor: &str) -> Option<Option<String>> {
+        let seen = self.seen.lock().ok()?;
+        if seen.day != Some(day) {
+            return None;
+        }
+        seen.profiles.get(visitor).cloned()
+    }
+
     /// The profile id of `visitor`'s counted visit today: remembered if this
-    /// process counted or looked it up, else read from the visit's marker (one
-    /// GetItem). `None` without a counted visit, or if the read fails: a view
-    /// then counts everywhere but in the narrowed tables.
+    /// process counted or looked it up, else vouched for by the visit's token
+    /// (`VisitToken`), else read from the visit's marker (one GetItem). `None`
+    /// without a counted visit, or if the read fails: a view then counts
+    /// everywhere but in the narrowed tables.
     async fn profile_of_visitor(
         &self,
         store: &dyn Store,
         day: NaiveDate,
         visitor: &str,
+        token: Option<&VisitToken>,
     ) -> Option<String> {
-        if let Ok(seen) = self.seen.lock()
-            && seen.day == Some(day)
-            && let Some(known) = seen.profiles.get(visitor)
+        let remembered = self.remembered_profile(day, visitor);
+        if let Some(Some(profile_id)) = remembered {
+            return Some(profile_id);
+        }
+        // A token outranks a `None` remembered from a marker not yet there.
+        if let Some(token) = token
+            && let Ok(salt) = self.salt_for(store, day).await
+            && let Some(vouched) = token.profile_of(&salt, visitor)
         {
-            return known.clone();
+            self.remember_profile(day, visitor, vouched.clone());
+            return vouched;
+        }
+        if let Some(None) = remembered {
+            return None;
         }
         match store.get(&keys::visit_marker(day, visitor)).await {
             Ok(Some(marker)) => {
@@ -349,7 +462,7 @@ impl Tracker {
         client_address: &str,
         user_agent: &str,
         visit: &VisitContext,
-    ) -> Result<Outcome, UseCaseError> {
+    ) -> Result<Tracked, UseCaseError> {
         let filter = if is_bot(user_agent) {
             Some(Filter::Bot)
         } else if audience::is_referrer_spam(visit) {
@@ -361,16 +474,28 @@ impl Tracker {
             .visitor_key(store, day, client_address, user_agent)
             .await?;
         let marker = keys::visit_marker(day, &visitor);
-        let not_counted = if filter.is_some() {
+        let outcome_not_counted = if filter.is_some() {
             Outcome::Filtered
         } else {
             Outcome::Duplicate
+        };
+        // A visit not counted now answers the token of the profile this
+        // process remembers for it, if any.
+        let known = &visitor;
+        let not_counted = move |outcome: Outcome| async move {
+            let visit = match (filter, self.remembered_profile(day, known)) {
+                (None, Some(Some(profile_id))) => {
+                    self.token(store, day, known, Some(&profile_id)).await
+                }
+                _ => None,
+            };
+            Ok::<_, UseCaseError>(Tracked { outcome, visit })
         };
         if self.seen(day, &marker) {
             if filter.is_none() {
                 self.mark_live(store, &visitor, None).await;
             }
-            return Ok(not_counted);
+            return not_counted(outcome_not_counted).await;
         }
         let network = network_of(client_address);
         // Past the limit, a visitor whose marker exists is not counted again.
@@ -380,7 +505,7 @@ impl Tracker {
             .is_some()
         {
             self.saw(day, marker);
-            return Ok(not_counted);
+            return not_counted(outcome_not_counted).await;
         }
         let audience_row = |tallies: Vec<(String, i64)>| Write::Tally {
             key: keys::audience_on(day, &self.region),
@@ -410,7 +535,10 @@ impl Tracker {
             }
             self.limiter.counted(&network, Kind::Visit);
             self.saw(day, marker);
-            return Ok(Outcome::Filtered);
+            return Ok(Tracked {
+                outcome: Outcome::Filtered,
+                visit: None,
+            });
         }
         let live = self.live_write(&visitor);
         let tallies = self
@@ -451,15 +579,31 @@ impl Tracker {
             }
             other => (other?, profile_id),
         };
-        if outcome == Outcome::Counted {
-            self.limiter.counted(&network, Kind::Visit);
-            self.counted_one(VISITORS_SUM);
-            self.remember_profile(day, &visitor, profile_id);
-        } else {
-            self.mark_live(store, &visitor, live).await;
-        }
         self.saw(day, marker);
-        Ok(outcome)
+        if outcome != Outcome::Counted {
+            self.mark_live(store, &visitor, live).await;
+            return not_counted(outcome).await;
+        }
+        self.limiter.counted(&network, Kind::Visit);
+        self.counted_one(VISITORS_SUM);
+        let visit = self
+            .token(store, day, &visitor, profile_id.as_deref())
+            .await;
+        self.remember_profile(day, &visitor, profile_id);
+        Ok(Tracked { outcome, visit })
+    }
+
+    /// `visitor`'s visit token, or none if the day's salt cannot be had (the
+    /// visit was counted all the same; its views then read the visit).
+    async fn token(
+        &self,
+        store: &dyn Store,
+        day: NaiveDate,
+        visitor: &str,
+        profile_id: Option<&str>,
+    ) -> Option<VisitToken> {
+        let salt = self.salt_for(store, day).await.ok()?;
+        Some(VisitToken::mint(&salt, visitor, profile_id))
     }
 
     /// The write that marks a visitor live this minute, unless this process
@@ -536,6 +680,7 @@ impl Tracker {
         kind: ContentKind,
         id: &ItemId,
         event: ItemEvent,
+        visit: Option<&VisitToken>,
     ) -> Result<Outcome, UseCaseError> {
         if is_bot(user_agent) {
             return Ok(Outcome::Filtered);
@@ -593,7 +738,7 @@ impl Tracker {
         // A view, or a read, also counts under the profile of the visitor's
         // visit: what narrows "what they read" to the visits from a source.
         let profiled = if matches!(event, ItemEvent::View) || read {
-            self.profiled_reading(store, day, &visitor, kind, id, read)
+            self.profiled_reading(store, day, &visitor, (kind, id), read, visit)
                 .await?
         } else {
             None
@@ -641,11 +786,11 @@ impl Tracker {
         store: &dyn Store,
         day: NaiveDate,
         visitor: &str,
-        kind: ContentKind,
-        id: &ItemId,
+        (kind, id): (ContentKind, &ItemId),
         read: bool,
+        visit: Option<&VisitToken>,
     ) -> Result<Option<Write>, UseCaseError> {
-        let Some(profile_id) = self.profile_of_visitor(store, day, visitor).await else {
+        let Some(profile_id) = self.profile_of_visitor(store, day, visitor, visit).await else {
             return Ok(None);
         };
         let tally = audience::reading_tally(&profile_id, &readership::item_name(kind, id), read);
@@ -1021,7 +1166,10 @@ mod tests {
         let track = |address: &'static str| {
             tracker.track_visit(&store, day, address, "Mozilla/5.0", &visit)
         };
-        assert_eq!(track("203.0.113.1").await.unwrap(), Outcome::Counted);
+        assert_eq!(
+            track("203.0.113.1").await.unwrap().outcome,
+            Outcome::Counted
+        );
         assert_eq!(tracker.recent_visitor_count(&store).await.unwrap(), 1);
         // Another Region counts two visits.
         store
@@ -1033,7 +1181,10 @@ mod tests {
             }])
             .await
             .unwrap();
-        assert_eq!(track("203.0.113.2").await.unwrap(), Outcome::Counted);
+        assert_eq!(
+            track("203.0.113.2").await.unwrap().outcome,
+            Outcome::Counted
+        );
         assert_eq!(
             tracker.recent_visitor_count(&store).await.unwrap(),
             2,
@@ -1063,7 +1214,8 @@ mod tests {
         let outcome = tracker
             .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0", &visit)
             .await
-            .unwrap();
+            .unwrap()
+            .outcome;
         assert_eq!(outcome, Outcome::Counted);
         assert_eq!(visitor_count(&store).await.unwrap(), 1);
         let row = store.get(&key).await.unwrap().unwrap();
@@ -1076,7 +1228,8 @@ mod tests {
         let again = tracker
             .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0", &visit)
             .await
-            .unwrap();
+            .unwrap()
+            .outcome;
         assert_eq!(again, Outcome::Duplicate);
     }
 
@@ -1137,6 +1290,7 @@ mod tests {
                 ContentKind::Blog,
                 &id,
                 ItemEvent::View,
+                None,
             )
         };
         assert_eq!(view().await.unwrap(), Outcome::Counted);
@@ -1148,6 +1302,237 @@ mod tests {
             "only the profile's tally was left out"
         );
         assert_eq!(view().await.unwrap(), Outcome::Duplicate);
+    }
+
+    /// A store that counts the reads of visit markers (`keys::visit_marker`).
+    struct MarkerReads {
+        inner: crate::adapters::local::embedded::EmbeddedStore,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl Store for MarkerReads {
+        async fn get(&self, key: &crate::ports::Key) -> Result<Option<Item>, StoreError> {
+            if key.pk == keys::visit_marker(chrono::Utc::now().date_naive(), "").pk {
+                self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            self.inner.get(key).await
+        }
+        async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+            self.inner.query(query).await
+        }
+        async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+            self.inner.transact(writes).await
+        }
+    }
+
+    /// A store with one published post, the visit of a visitor from LinkedIn
+    /// counted by one instance, and its answer's token.
+    async fn a_visit_counted_elsewhere() -> (tempfile::TempDir, MarkerReads, ItemId, VisitToken) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MarkerReads {
+            inner: crate::adapters::local::embedded::EmbeddedStore::open(
+                &dir.path().join("t.redb"),
+            )
+            .unwrap(),
+            reads: Default::default(),
+        };
+        let id = ItemId::parse("id", "p1").unwrap();
+        let content = keys::content(ContentKind::Blog, &id);
+        store
+            .transact(vec![Write::Put {
+                item: Item {
+                    pk: content.pk,
+                    sk: content.sk,
+                    entity_type: "BlogPost".into(),
+                    status: Some(Status::Published.as_str().into()),
+                    ..Item::default()
+                },
+                condition: Condition::None,
+            }])
+            .await
+            .unwrap();
+        let visit = VisitContext {
+            referrer: Some("https://lnkd.in/x".into()),
+            ..VisitContext::default()
+        };
+        let day = chrono::Utc::now().date_naive();
+        let tracked = Tracker::new("local")
+            .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0", &visit)
+            .await
+            .unwrap();
+        assert_eq!(tracked.outcome, Outcome::Counted);
+        let token = tracked.visit.expect("a counted visit answers its token");
+        (dir, store, id, token)
+    }
+
+    /// The profile ids whose views of `id` today's rows of what profiles read hold.
+    async fn profiles_that_viewed(store: &dyn Store, id: &ItemId) -> Vec<String> {
+        let day = chrono::Utc::now().date_naive();
+        let item = readership::item_name(ContentKind::Blog, id);
+        let mut found = Vec::new();
+        for shard in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".chars() {
+            let Some(row) = store
+                .get(&keys::profiled_reading_on(day, "local", shard))
+                .await
+                .unwrap()
+            else {
+                continue;
+            };
+            for tally in row.tallies.keys() {
+                let profile_id: String = tally
+                    .chars()
+                    .skip(1)
+                    .take(audience::PROFILE_ID_CHARS)
+                    .collect();
+                if *tally == audience::reading_tally(&profile_id, &item, false) {
+                    found.push(profile_id);
+                }
+            }
+        }
+        found
+    }
+
+    /// Another instance's view, sent with the token its visit answered (tracker
+    /// 4.js), counts under the visit's profile without reading the visit's marker.
+    #[tokio::test]
+    async fn a_view_sent_with_its_visits_token_counts_under_its_profile_without_reading_the_marker()
+    {
+        let (_dir, store, id, token) = a_visit_counted_elsewhere().await;
+        let day = chrono::Utc::now().date_naive();
+        let elsewhere = Tracker::new("local");
+        let outcome = elsewhere
+            .track_item(
+                &store,
+                day,
+                "203.0.113.7",
+                "Mozilla/5.0",
+                ContentKind::Blog,
+                &id,
+                ItemEvent::View,
+                Some(&token),
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::Counted);
+        assert_eq!(
+            store.reads.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "no marker read"
+        );
+        let profile_id = token.as_str().split_once('.').unwrap().0.to_string();
+        assert_eq!(profile_id.len(), audience::PROFILE_ID_CHARS);
+        assert_eq!(profiles_that_viewed(&store, &id).await, vec![profile_id]);
+    }
+
+    /// Without a token, the same view reads the marker and counts under the same profile.
+    #[tokio::test]
+    async fn a_view_without_a_token_reads_its_visits_marker_for_the_profile() {
+        let (_dir, store, id, token) = a_visit_counted_elsewhere().await;
+        let day = chrono::Utc::now().date_naive();
+        Tracker::new("local")
+            .track_item(
+                &store,
+                day,
+                "203.0.113.7",
+                "Mozilla/5.0",
+                ContentKind::Blog,
+                &id,
+                ItemEvent::View,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let profile_id = token.as_str().split_once('.').unwrap().0.to_string();
+        assert_eq!(profiles_that_viewed(&store, &id).await, vec![profile_id]);
+    }
+
+    /// A token is good for its own visitor only, and only as minted: another
+    /// visitor's, or one whose profile id was changed, is not trusted, and the
+    /// view counts under what the marker says (here: no visit, no profile).
+    #[tokio::test]
+    async fn a_token_sent_by_another_visitor_or_altered_is_not_trusted() {
+        let (_dir, store, id, token) = a_visit_counted_elsewhere().await;
+        let day = chrono::Utc::now().date_naive();
+        let (profile_id, mac) = token.as_str().split_once('.').unwrap();
+        let other_id = if profile_id.starts_with('A') {
+            "BBBBB"
+        } else {
+            "AAAAA"
+        };
+        let altered = VisitToken::parse(&format!("{other_id}.{mac}")).unwrap();
+        for (address, sent) in [("203.0.113.8", &token), ("203.0.113.9", &altered)] {
+            let elsewhere = Tracker::new("local");
+            let before = store.reads.load(std::sync::atomic::Ordering::SeqCst);
+            elsewhere
+                .track_item(
+                    &store,
+                    day,
+                    address,
+                    "Mozilla/5.0",
+                    ContentKind::Blog,
+                    &id,
+                    ItemEvent::View,
+                    Some(sent),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                store.reads.load(std::sync::atomic::Ordering::SeqCst),
+                before + 1,
+                "the marker was read"
+            );
+        }
+        // The altered token was sent by its own visitor too.
+        Tracker::new("local")
+            .track_item(
+                &store,
+                day,
+                "203.0.113.7",
+                "Mozilla/5.0",
+                ContentKind::Blog,
+                &id,
+                ItemEvent::View,
+                Some(&altered),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            profiles_that_viewed(&store, &id).await,
+            vec![profile_id.to_string()],
+            "only the marker's profile, never the altered one"
+        );
+    }
+
+    /// A token's shape is checked where it comes in: a profile id or none, a
+    /// dot, sixteen characters of base64url.
+    #[test]
+    fn a_visit_token_is_a_profile_id_a_dot_and_a_code() {
+        let code = "abcdefghijklmnop";
+        for good in [format!("AbC-_.{code}"), format!(".{code}")] {
+            assert!(VisitToken::parse(&good).is_ok(), "{good}");
+        }
+        for bad in [
+            String::new(),
+            code.to_string(),
+            format!("AbCd.{code}"),
+            format!("AbC-_.{code}x"),
+            "AbC-_.abcdefghijklmno=".to_string(),
+            format!("Ab/C_.{code}"),
+            format!("AbC-_.{code}.x"),
+        ] {
+            assert_eq!(VisitToken::parse(&bad), Err(NotAVisitToken), "{bad}");
+        }
+        assert_eq!(VisitToken::MAX_CHARS, format!("AbC-_.{code}").len());
+        assert_eq!(
+            VisitToken::PATTERN,
+            format!(
+                "^([A-Za-z0-9_-]{{{}}})?\\.[A-Za-z0-9_-]{{{VISIT_MAC_CHARS}}}$",
+                audience::PROFILE_ID_CHARS
+            ),
+            "the document's pattern says what parse takes"
+        );
     }
 
     /// Yesterday's visitor keys must not be recomputable: a new day's salt deletes

@@ -19,7 +19,7 @@ use crate::repo::content as content_repo;
 use crate::usecases::app::App;
 use crate::usecases::audience::{self, Dimension, VisitContext};
 use crate::usecases::readership::{self, Engagement, Readership};
-use crate::usecases::tracking::{self, ItemEvent, Outcome};
+use crate::usecases::tracking::{self, ItemEvent, Outcome, VisitToken};
 
 pub fn kind_param(matched: &Matched<'_>) -> Result<ContentKind, ApiError> {
     Ok(ContentKind::parse(
@@ -44,7 +44,7 @@ fn visit_context(request: &Request) -> Result<VisitContext, ApiError> {
 
 pub async fn track_visit(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
     let visit = visit_context(request)?;
-    let outcome = app
+    let tracked = app
         .tracker
         .track_visit(
             app.store.as_ref(),
@@ -54,14 +54,32 @@ pub async fn track_visit(app: &App, request: &Request) -> Result<ApiResponse, Ap
             &visit,
         )
         .await?;
-    if outcome == Outcome::Counted {
+    let counted = tracked.outcome == Outcome::Counted;
+    if counted {
         metrics::count("VisitsTracked", &[("Function", "origin")]);
     }
     let count = app.tracker.recent_visitor_count(app.store.as_ref()).await?;
-    Ok(ApiResponse::json(
-        StatusCode::OK,
-        &json!({ "count": count, "tracked": outcome == Outcome::Counted }),
-    ))
+    let mut answer = json!({ "count": count, "tracked": counted });
+    if let Some(visit) = tracked.visit {
+        answer[VISIT_TOKEN] = visit.as_str().into();
+    }
+    Ok(ApiResponse::json(StatusCode::OK, &answer))
+}
+
+/// The field of a visit's answer that holds its `VisitToken`, and of a view's
+/// and an engagement's body that sends it back (tracker 4.js).
+pub const VISIT_TOKEN: &str = "visit";
+
+/// The `VisitToken` a view or an engagement sent back, if any.
+fn visit_token(fields: &Fields) -> Result<Option<VisitToken>, ApiError> {
+    if !fields.has(VISIT_TOKEN) {
+        return Ok(None);
+    }
+    // Exactly as sent: a token is not text to tidy.
+    let text = fields.required_secret(VISIT_TOKEN)?;
+    Ok(Some(VisitToken::parse(&text).map_err(|e| {
+        ApiError::from(FieldError::new(VISIT_TOKEN, e.to_string()))
+    })?))
 }
 
 pub async fn visitor_count(app: &App) -> Result<ApiResponse, ApiError> {
@@ -297,6 +315,7 @@ async fn count_item(
     kind: ContentKind,
     id: &ItemId,
     event: ItemEvent,
+    visit: Option<&VisitToken>,
 ) -> Result<bool, ApiError> {
     let outcome = app
         .tracker
@@ -308,6 +327,7 @@ async fn count_item(
             kind,
             id,
             event,
+            visit,
         )
         .await?;
     if outcome != Outcome::Counted {
@@ -317,9 +337,10 @@ async fn count_item(
 }
 
 pub async fn track_view(app: &App, request: &Request) -> Result<ApiResponse, ApiError> {
-    let fields = request.beacon_fields(&["contentId", "contentType"])?;
+    let fields = request.beacon_fields(&["contentId", "contentType", VISIT_TOKEN])?;
     let (kind, id) = tracked_item(&fields)?;
-    let tracked = count_item(app, request, kind, &id, ItemEvent::View).await?;
+    let visit = visit_token(&fields)?;
+    let tracked = count_item(app, request, kind, &id, ItemEvent::View, visit.as_ref()).await?;
     if tracked {
         metrics::count(
             "ViewsTracked",
@@ -344,8 +365,10 @@ pub async fn track_engagement(app: &App, request: &Request) -> Result<ApiRespons
         "contentType",
         ENGAGEMENT_SECONDS,
         ENGAGEMENT_SCROLLED,
+        VISIT_TOKEN,
     ])?;
     let (kind, id) = tracked_item(&fields)?;
+    let visit = visit_token(&fields)?;
     let engagement = Engagement {
         seconds: fields.required_whole(
             ENGAGEMENT_SECONDS,
@@ -358,7 +381,15 @@ pub async fn track_engagement(app: &App, request: &Request) -> Result<ApiRespons
             "how far down the page was scrolled, in percent",
         )? as u32,
     };
-    let tracked = count_item(app, request, kind, &id, ItemEvent::Engagement(engagement)).await?;
+    let tracked = count_item(
+        app,
+        request,
+        kind,
+        &id,
+        ItemEvent::Engagement(engagement),
+        visit.as_ref(),
+    )
+    .await?;
     Ok(ApiResponse::json(
         StatusCode::OK,
         &json!({ "tracked": tracked, "read": tracked && engagement.is_read() }),
@@ -392,6 +423,7 @@ pub fn tracker_source(version: TrackerVersion) -> &'static str {
         TrackerVersion::One => include_str!("../../../tracker/1.js"),
         TrackerVersion::Two => include_str!("../../../tracker/2.js"),
         TrackerVersion::Three => include_str!("../../../tracker/3.js"),
+        TrackerVersion::Four => include_str!("../../../tracker/4.js"),
     }
 }
 
@@ -482,7 +514,7 @@ mod tests {
 
     /// `/v1/tracker/<n>.js` is cached for a year by browsers and CloudFront, so
     /// a script's bytes may never change: a change belongs in a new script at a
-    /// new path (`/v1/tracker/4.js`), with the old ones kept for the pages that
+    /// new path (`/v1/tracker/5.js`), with the old ones kept for the pages that
     /// still load them.
     #[test]
     fn the_tracker_scripts_bytes_never_change_at_their_paths() {
@@ -498,6 +530,10 @@ mod tests {
             (
                 TrackerVersion::Three,
                 "32cbff59c15ad56b20b09e9c6fd2196c1f58d66f0fc14459b10f9a653fc48803",
+            ),
+            (
+                TrackerVersion::Four,
+                "fcf7510c605ad67b5dd42778003819223c4d4112d7e76182b4e4e1d2c171f7f4",
             ),
         ] {
             let source = tracker_source(version);
