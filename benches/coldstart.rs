@@ -35,6 +35,7 @@ mod support;
 use std::io::Read;
 use std::process::Child;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use folio_origin::repo::content as repo;
@@ -212,19 +213,24 @@ fn visitor_address(n: usize) -> String {
     )
 }
 
-/// The shape of views sent as tracker 4.js sends them (`tokens_of_visits`).
-const TOKEN_SHAPE: &str = "view track, 4.js: with its visit's token, the visit counted elsewhere";
+/// Views from visitors whose visit another instance counted: as tracker 3.js
+/// sends them (the measured origin reads the visit for its profile), and as 4.js
+/// does (with the visit's token: no read).
+const ELSEWHERE_SHAPES: [&str; 2] = [
+    "view track, 3.js: the visit counted elsewhere",
+    "view track, 4.js: the visit counted elsewhere, its token sent",
+];
 
-/// The first of the visitors whose views carry a token (`tokens_of_visits`).
-const TOKENED: usize = 700_000;
+/// The first of the visitors whose visits `visits_counted_elsewhere` counts.
+const COUNTED_ELSEWHERE: usize = 700_000;
 
-/// The tokens of `count` visits from LinkedIn, of visitors `TOKENED` on, as
-/// another instance counted them (the harness's own `Tracker`, on the same
-/// store): what tracker 4.js sends back with each view, so the measured origin,
-/// which never saw these visits, needs no read of them.
-async fn tokens_of_visits(
+/// The tokens of `count` visits from LinkedIn, of visitors `first` on, as
+/// another instance counts them (the harness's own `Tracker`, on the same
+/// store): the measured origin never saw these visits.
+async fn visits_counted_elsewhere(
     store: &dyn folio_origin::ports::Store,
     region: &str,
+    first: usize,
     count: usize,
 ) -> Vec<String> {
     use folio_origin::usecases::audience::VisitContext;
@@ -235,7 +241,7 @@ async fn tokens_of_visits(
         ..VisitContext::default()
     };
     let mut tokens = Vec::with_capacity(count);
-    for n in TOKENED..TOKENED + count {
+    for n in first..first + count {
         let tracked = elsewhere
             .track_visit(
                 store,
@@ -368,21 +374,26 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
     };
     let slug = posts[0].slug.clone();
     let post_id = posts[0].meta.id.to_string();
-    let token_post_id = post_id.clone();
+    let (post_id_3, post_id_4) = (post_id.clone(), post_id.clone());
     // Each measured view from its own visitor, over every bootstrap measured.
     let only = std::env::var("FOLIO_BENCH_SHAPES").unwrap_or_default();
-    let tokens = if TOKEN_SHAPE.contains(only.as_str()) {
-        let bootstraps = 1 + usize::from(std::env::var_os("FOLIO_BENCH_COMPARE").is_some());
-        tokens_of_visits(
+    let each = (1 + usize::from(std::env::var_os("FOLIO_BENCH_COMPARE").is_some()))
+        * (warm_up + invocations);
+    let tokens = if ELSEWHERE_SHAPES
+        .iter()
+        .any(|name| name.contains(only.as_str()))
+    {
+        visits_counted_elsewhere(
             store.as_ref(),
             &fixture.settings.region,
-            bootstraps * (warm_up + invocations),
+            COUNTED_ELSEWHERE,
+            2 * each,
         )
         .await
     } else {
-        vec![String::new()]
+        vec![String::new(); 2 * each]
     };
-    let next_token = std::sync::atomic::AtomicUsize::new(0);
+    let (next_3, next_4) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let shapes: Vec<(&str, EventOf)> = vec![
         (
             "404, no such route (the floor)",
@@ -430,14 +441,25 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
             }),
         ),
         (
-            TOKEN_SHAPE,
+            ELSEWHERE_SHAPES[0],
             Box::new(move |_| {
-                let i = next_token.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let body = serde_json::json!({ "contentType": "blog", "contentId": token_post_id,
-                    "visit": tokens[i % tokens.len()] });
+                let i = next_3.fetch_add(1, Ordering::Relaxed) % each;
+                let body = serde_json::json!({ "contentType": "blog", "contentId": post_id_3 });
                 from_visitor(
                     url_event("POST", "/v1/analytics/track", None, Some(body)),
-                    TOKENED + i,
+                    COUNTED_ELSEWHERE + i,
+                )
+            }),
+        ),
+        (
+            ELSEWHERE_SHAPES[1],
+            Box::new(move |_| {
+                let i = each + next_4.fetch_add(1, Ordering::Relaxed) % each;
+                let body = serde_json::json!({ "contentType": "blog", "contentId": post_id_4,
+                    "visit": tokens[i] });
+                from_visitor(
+                    url_event("POST", "/v1/analytics/track", None, Some(body)),
+                    COUNTED_ELSEWHERE + i,
                 )
             }),
         ),

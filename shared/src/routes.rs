@@ -508,6 +508,7 @@ mod tests {
             "getTrackerScript",
             "getTrackerScript2",
             "getTrackerScript3",
+            "getTrackerScript4",
             "listBlogPostRevisions",
             "listProjectRevisions",
             "listCertificationRevisions",
