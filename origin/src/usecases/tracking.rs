@@ -219,6 +219,9 @@ struct Seen {
     /// and reads are kept under. `None` for a visit counted without one, or a
     /// visitor whose marker was not there when a view looked it up.
     profiles: HashMap<String, Option<String>>,
+    /// The tokens this process answered today's visitors with: a repeat visit
+    /// answers the same one without computing it again.
+    tokens: HashMap<String, VisitToken>,
 }
 
 impl Tracker {
@@ -305,9 +308,11 @@ impl Tracker {
         if seen.day != Some(day)
             || seen.markers.len() >= SEEN_MARKERS
             || seen.profiles.len() >= SEEN_MARKERS
+            || seen.tokens.len() >= SEEN_MARKERS
         {
             seen.markers.clear();
             seen.profiles.clear();
+            seen.tokens.clear();
             seen.day = Some(day);
         }
     }
@@ -484,9 +489,10 @@ impl Tracker {
         let known = &visitor;
         let not_counted = move |outcome: Outcome| async move {
             let visit = match (filter, self.remembered_profile(day, known)) {
-                (None, Some(Some(profile_id))) => {
-                    self.token(store, day, known, Some(&profile_id)).await
-                }
+                (None, Some(Some(profile_id))) => match self.answered_token(day, known) {
+                    Some(token) => Some(token),
+                    None => self.token(store, day, known, Some(&profile_id)).await,
+                },
                 _ => None,
             };
             Ok::<_, UseCaseError>(Tracked { outcome, visit })
@@ -603,7 +609,20 @@ impl Tracker {
         profile_id: Option<&str>,
     ) -> Option<VisitToken> {
         let salt = self.salt_for(store, day).await.ok()?;
-        Some(VisitToken::mint(&salt, visitor, profile_id))
+        let token = VisitToken::mint(&salt, visitor, profile_id);
+        if let Ok(mut seen) = self.seen.lock() {
+            Self::roll(&mut seen, day);
+            seen.tokens.insert(visitor.to_string(), token.clone());
+        }
+        Some(token)
+    }
+
+    /// The token this process answered `visitor`'s visit with today, if any.
+    fn answered_token(&self, day: NaiveDate, visitor: &str) -> Option<VisitToken> {
+        let seen = self.seen.lock().ok()?;
+        (seen.day == Some(day))
+            .then(|| seen.tokens.get(visitor).cloned())
+            .flatten()
     }
 
     /// The write that marks a visitor live this minute, unless this process
@@ -1423,6 +1442,35 @@ mod tests {
         let profile_id = token.as_str().split_once('.').unwrap().0.to_string();
         assert_eq!(profile_id.len(), audience::PROFILE_ID_CHARS);
         assert_eq!(profiles_that_viewed(&store, &id).await, vec![profile_id]);
+    }
+
+    /// A repeat visit answers the token its counted visit did, from this
+    /// process's memory; an instance that neither counted nor looked up the
+    /// visit has none to give (its page's view then reads the visit).
+    #[tokio::test]
+    async fn a_repeat_visit_answers_its_visits_token_where_the_profile_is_known() {
+        let (_dir, store, _id, token) = a_visit_counted_elsewhere().await;
+        let day = chrono::Utc::now().date_naive();
+        let visit = VisitContext::default();
+        let elsewhere = Tracker::new("local");
+        let again = elsewhere
+            .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0", &visit)
+            .await
+            .unwrap();
+        assert_eq!((again.outcome, again.visit), (Outcome::Duplicate, None));
+        let here = Tracker::new("local");
+        let first = here
+            .track_visit(&store, day, "203.0.113.8", "Mozilla/5.0", &visit)
+            .await
+            .unwrap();
+        let again = here
+            .track_visit(&store, day, "203.0.113.8", "Mozilla/5.0", &visit)
+            .await
+            .unwrap();
+        assert_eq!(again.outcome, Outcome::Duplicate);
+        assert_eq!(again.visit, first.visit);
+        assert!(first.visit.is_some());
+        assert_ne!(first.visit, Some(token), "each visitor's own");
     }
 
     /// Without a token, the same view reads the marker and counts under the same profile.
