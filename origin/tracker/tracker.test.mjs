@@ -1,4 +1,4 @@
-// Tests of origin/tracker/2.js and 3.js in a fake page: what they send, and when
+// Tests of origin/tracker/2.js, 3.js and 4.js in a fake page: what they send, and when
 // they send a beacon again for the other Region. Run: node --test origin/tracker/
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -6,13 +6,13 @@ import { readFileSync } from "node:fs";
 import vm from "node:vm";
 
 const sources = Object.fromEntries(
-    ["2", "3"].map((v) => [v, readFileSync(new URL(`./${v}.js`, import.meta.url), "utf8")])
+    ["2", "3", "4"].map((v) => [v, readFileSync(new URL(`./${v}.js`, import.meta.url), "utf8")])
 );
 const API = "https://d111.cloudfront.net";
 
 // A page that loaded the script with `attributes`; `answer(url)` is what fetch
-// gives (a status, or "network" for a failed request), `beacon` what
-// sendBeacon returns.
+// gives (a status, `{ status, body }` for an answer with a JSON body, or
+// "network" for a failed request), `beacon` what sendBeacon returns.
 function page({ version, attributes = {}, answer = () => 200, beacon = true, gpc = false } = {}) {
     const fetched = [];
     const beacons = [];
@@ -46,9 +46,17 @@ function page({ version, attributes = {}, answer = () => 200, beacon = true, gpc
         setTimeout: (fn, ms) => timers.push({ fn, ms }),
         fetch: (url, init) => {
             fetched.push({ url, init, body: JSON.parse(init.body) });
+            const response = (answered) => {
+                const { status, body } = typeof answered === "object" ? answered : { status: answered };
+                return {
+                    status,
+                    ok: status >= 200 && status < 300,
+                    json: () => (body === undefined ? Promise.reject(new SyntaxError("no JSON")) : Promise.resolve(body))
+                };
+            };
             const status = answer(url);
-            if (status instanceof Promise) return status.then((status) => ({ status }));
-            return status === "network" ? Promise.reject(new TypeError("Failed to fetch")) : Promise.resolve({ status });
+            if (status instanceof Promise) return status.then(response);
+            return status === "network" ? Promise.reject(new TypeError("Failed to fetch")) : Promise.resolve(response(status));
         },
         Date,
         Math,
@@ -155,11 +163,12 @@ for (const version of Object.keys(sources)) {
     });
 }
 
-test("3.js sends an item's view only once its visit is answered, so the visit counts first", async () => {
+for (const version of ["3", "4"]) {
+test(`${version}.js sends an item's view only once its visit is answered, so the visit counts first`, async () => {
     let answer;
     const visitAnswered = new Promise((resolve) => (answer = resolve));
     const p = page({
-        version: "3",
+        version,
         attributes: { "data-content-type": "blog", "data-content-id": "01abc" },
         answer: (url) => (url.endsWith("visitors/track") ? visitAnswered : 200)
     });
@@ -170,9 +179,9 @@ test("3.js sends an item's view only once its visit is answered, so the visit co
     assert.deepEqual(p.fetched.map((f) => f.url), [`${API}/v1/visitors/track`, `${API}/v1/analytics/track`]);
 });
 
-test("3.js sends the view after the visit's retry, even when both tries failed", async () => {
+test(`${version}.js sends the view after the visit's retry, even when both tries failed`, async () => {
     const p = page({
-        version: "3",
+        version,
         attributes: { "data-content-type": "blog", "data-content-id": "01abc" },
         answer: (url) => (url.includes("visitors/track") ? 503 : 200)
     });
@@ -182,4 +191,38 @@ test("3.js sends the view after the visit's retry, even when both tries failed",
         `${API}/v1/visitors/track?failover=1`,
         `${API}/v1/analytics/track`
     ]);
+});
+}
+
+const TOKEN = "AbCd-.0123456789abcdef";
+
+test("4.js sends the token its visit answered with the view and with the engagement beacon", async () => {
+    const p = page({
+        version: "4",
+        attributes: { "data-content-type": "blog", "data-content-id": "01abc" },
+        answer: (url) =>
+            url.endsWith("visitors/track") ? { status: 200, body: { count: 7, tracked: true, visit: TOKEN } } : 200
+    });
+    await runTimers(p);
+    assert.deepEqual(p.fetched[1].body, { contentType: "blog", contentId: "01abc", visit: TOKEN });
+    p.listeners.pagehide();
+    assert.equal(p.beacons[0].body.visit, TOKEN);
+});
+
+test("4.js sends the view without a token when its visit answered none, no JSON, or failed", async () => {
+    for (const visit of [
+        { status: 200, body: { count: 7, tracked: false } },
+        200,
+        { status: 429, body: { visit: TOKEN } },
+        503
+    ]) {
+        const p = page({
+            version: "4",
+            attributes: { "data-content-type": "blog", "data-content-id": "01abc" },
+            answer: (url) => (url.includes("visitors/track") ? visit : 200)
+        });
+        await runTimers(p);
+        const view = p.fetched.find((f) => f.url.endsWith("analytics/track"));
+        assert.deepEqual(view.body, { contentType: "blog", contentId: "01abc" }, JSON.stringify(visit));
+    }
 });
