@@ -164,34 +164,34 @@ for (const version of Object.keys(sources)) {
 }
 
 for (const version of ["3", "4"]) {
-test(`${version}.js sends an item's view only once its visit is answered, so the visit counts first`, async () => {
-    let answer;
-    const visitAnswered = new Promise((resolve) => (answer = resolve));
-    const p = page({
-        version,
-        attributes: { "data-content-type": "blog", "data-content-id": "01abc" },
-        answer: (url) => (url.endsWith("visitors/track") ? visitAnswered : 200)
+    test(`${version}.js sends an item's view only once its visit is answered, so the visit counts first`, async () => {
+        let answer;
+        const visitAnswered = new Promise((resolve) => (answer = resolve));
+        const p = page({
+            version,
+            attributes: { "data-content-type": "blog", "data-content-id": "01abc" },
+            answer: (url) => (url.endsWith("visitors/track") ? visitAnswered : 200)
+        });
+        await runTimers(p);
+        assert.deepEqual(p.fetched.map((f) => f.url), [`${API}/v1/visitors/track`], "the view waits");
+        answer(200);
+        await runTimers(p);
+        assert.deepEqual(p.fetched.map((f) => f.url), [`${API}/v1/visitors/track`, `${API}/v1/analytics/track`]);
     });
-    await runTimers(p);
-    assert.deepEqual(p.fetched.map((f) => f.url), [`${API}/v1/visitors/track`], "the view waits");
-    answer(200);
-    await runTimers(p);
-    assert.deepEqual(p.fetched.map((f) => f.url), [`${API}/v1/visitors/track`, `${API}/v1/analytics/track`]);
-});
 
-test(`${version}.js sends the view after the visit's retry, even when both tries failed`, async () => {
-    const p = page({
-        version,
-        attributes: { "data-content-type": "blog", "data-content-id": "01abc" },
-        answer: (url) => (url.includes("visitors/track") ? 503 : 200)
+    test(`${version}.js sends the view after the visit's retry, even when both tries failed`, async () => {
+        const p = page({
+            version,
+            attributes: { "data-content-type": "blog", "data-content-id": "01abc" },
+            answer: (url) => (url.includes("visitors/track") ? 503 : 200)
+        });
+        await runTimers(p);
+        assert.deepEqual(p.fetched.map((f) => f.url), [
+            `${API}/v1/visitors/track`,
+            `${API}/v1/visitors/track?failover=1`,
+            `${API}/v1/analytics/track`
+        ]);
     });
-    await runTimers(p);
-    assert.deepEqual(p.fetched.map((f) => f.url), [
-        `${API}/v1/visitors/track`,
-        `${API}/v1/visitors/track?failover=1`,
-        `${API}/v1/analytics/track`
-    ]);
-});
 }
 
 const TOKEN = "AbCd-.0123456789abcdef";
