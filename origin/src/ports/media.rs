@@ -115,11 +115,7 @@ fn parts(name: &str) -> Option<Parts<'_>> {
         Some((stem, declared)) => (stem, Some(parse_dimensions(declared)?)),
         None => (rest, None),
     };
-    let safe = !stem.is_empty()
-        && stem.len() <= 128
-        && stem
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let safe = !stem.is_empty() && stem.len() <= 128 && folio_shared::domain::is_url_safe(stem);
     let content_type = type_of_extension(extension)?;
     safe.then_some(Parts {
         stem,

@@ -23,10 +23,7 @@ pub fn token() -> Result<String, NoEntropy> {
 
 /// Whether `text` could be a token `token` made: checked before any store read.
 pub fn is_token_shaped(text: &str) -> bool {
-    text.len() == 43
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    text.len() == 43 && folio_shared::domain::is_url_safe(text)
 }
 
 #[cfg(test)]

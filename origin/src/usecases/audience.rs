@@ -118,10 +118,7 @@ pub fn profile_id(profile: &str) -> Option<String> {
 
 /// Whether `id` could be a [`profile_id`] (it is read back from a marker row).
 pub fn is_profile_id(id: &str) -> bool {
-    id.len() == PROFILE_ID_CHARS
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    id.len() == PROFILE_ID_CHARS && folio_shared::domain::is_url_safe(id)
 }
 
 /// Which of the day's rows of what profiles read a tally is counted in (the

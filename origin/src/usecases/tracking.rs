@@ -111,9 +111,7 @@ impl VisitToken {
         let (profile, mac) = text.split_once('.').ok_or(NotAVisitToken)?;
         let shaped = (profile.is_empty() || audience::is_profile_id(profile))
             && mac.len() == VISIT_MAC_CHARS
-            && mac
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && folio_shared::domain::is_url_safe(mac);
         shaped.then(|| Self(text.to_string())).ok_or(NotAVisitToken)
     }
 

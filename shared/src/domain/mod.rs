@@ -27,5 +27,6 @@ pub use fields::{BodyError, Fields, MAX_SECRET_CHARS};
 pub use project::{IMAGE_SOURCES, LONG_DESCRIPTION_HTML, Project};
 pub use query::{Facet, ListQuery, StatusFilter, bounded_int};
 pub use types::{
-    CertType, ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, today_utc, unix_now,
+    CertType, ContentKind, Email, HttpUrl, ItemId, Status, Timestamp, is_url_safe, today_utc,
+    unix_now,
 };

@@ -103,11 +103,7 @@ impl ItemId {
     pub const PATTERN: &'static str = "^[A-Za-z0-9_-]+$";
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        let ok = !value.is_empty()
-            && value.len() <= Self::MAX_LEN
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = !value.is_empty() && value.len() <= Self::MAX_LEN && is_url_safe(value);
         if ok {
             Ok(Self(value.to_string()))
         } else {
@@ -344,6 +340,14 @@ impl Timestamp {
             .ok()
             .map(|t| t.with_timezone(&Utc))
     }
+}
+
+/// Whether `text` is all letters, digits, '-' and '_': what ids are made of,
+/// and base64url's alphabet (tokens, hashes), so it never holds a key separator
+/// (`#`), a path segment or anything a URL must escape.
+pub fn is_url_safe(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub fn today_utc() -> NaiveDate {
