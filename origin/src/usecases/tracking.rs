@@ -119,6 +119,14 @@ impl VisitToken {
         &self.0
     }
 
+    /// The profile id the token names (`None`: a visit counted without one).
+    fn profile_id(&self) -> Option<&str> {
+        self.0
+            .split_once('.')
+            .map(|(id, _)| id)
+            .filter(|id| !id.is_empty())
+    }
+
     fn mint(salt: &hmac::Key, visitor: &str, profile_id: Option<&str>) -> Self {
         let profile = profile_id.unwrap_or("");
         Self(format!(
@@ -487,10 +495,9 @@ impl Tracker {
         let known = &visitor;
         let not_counted = move |outcome: Outcome| async move {
             let visit = match (filter, self.remembered_profile(day, known)) {
-                (None, Some(Some(profile_id))) => match self.answered_token(day, known) {
-                    Some(token) => Some(token),
-                    None => self.token(store, day, known, Some(&profile_id)).await,
-                },
+                (None, Some(Some(profile_id))) => {
+                    self.token(store, day, known, Some(&profile_id)).await
+                }
                 _ => None,
             };
             Ok::<_, UseCaseError>(Tracked { outcome, visit })
@@ -597,8 +604,9 @@ impl Tracker {
         Ok(Tracked { outcome, visit })
     }
 
-    /// `visitor`'s visit token, or none if the day's salt cannot be had (the
-    /// visit was counted all the same; its views then read the visit).
+    /// `visitor`'s visit token: the one this process answered today, or one
+    /// made now; none if the day's salt cannot be had (the visit was counted all
+    /// the same; its views then read the visit).
     async fn token(
         &self,
         store: &dyn Store,
@@ -606,6 +614,13 @@ impl Tracker {
         visitor: &str,
         profile_id: Option<&str>,
     ) -> Option<VisitToken> {
+        if let Ok(seen) = self.seen.lock()
+            && seen.day == Some(day)
+            && let Some(kept) = seen.tokens.get(visitor)
+            && kept.profile_id() == profile_id
+        {
+            return Some(kept.clone());
+        }
         let salt = self.salt_for(store, day).await.ok()?;
         let token = VisitToken::mint(&salt, visitor, profile_id);
         if let Ok(mut seen) = self.seen.lock() {
@@ -613,14 +628,6 @@ impl Tracker {
             seen.tokens.insert(visitor.to_string(), token.clone());
         }
         Some(token)
-    }
-
-    /// The token this process answered `visitor`'s visit with today, if any.
-    fn answered_token(&self, day: NaiveDate, visitor: &str) -> Option<VisitToken> {
-        let seen = self.seen.lock().ok()?;
-        (seen.day == Some(day))
-            .then(|| seen.tokens.get(visitor).cloned())
-            .flatten()
     }
 
     /// The write that marks a visitor live this minute, unless this process
@@ -1250,6 +1257,26 @@ mod tests {
         assert_eq!(again, Outcome::Duplicate);
     }
 
+    /// A published post's row (all a view's check reads), and its id.
+    async fn a_published_post(store: &dyn Store) -> ItemId {
+        let id = ItemId::parse("id", "p1").unwrap();
+        let content = keys::content(ContentKind::Blog, &id);
+        store
+            .transact(vec![Write::Put {
+                item: Item {
+                    pk: content.pk,
+                    sk: content.sk,
+                    entity_type: "BlogPost".into(),
+                    status: Some(Status::Published.as_str().into()),
+                    ..Item::default()
+                },
+                condition: Condition::None,
+            }])
+            .await
+            .unwrap();
+        id
+    }
+
     /// A day's row of what profiles read at DynamoDB's item limit never costs a
     /// view its count: the view commits again without its profile's tally.
     #[tokio::test]
@@ -1283,21 +1310,7 @@ mod tests {
             keys::profiled_reading_on(day, tracker.region(), profile_id.chars().next().unwrap());
         // Fill that row to 10 bytes under 400 KB with other profiles' tallies.
         fill_row(&store, &key, entity::PROFILED_READING, "v", 10).await;
-        let id = ItemId::parse("id", "p1").unwrap();
-        let content = keys::content(ContentKind::Blog, &id);
-        store
-            .transact(vec![Write::Put {
-                item: Item {
-                    pk: content.pk,
-                    sk: content.sk,
-                    entity_type: "BlogPost".into(),
-                    status: Some(Status::Published.as_str().into()),
-                    ..Item::default()
-                },
-                condition: Condition::None,
-            }])
-            .await
-            .unwrap();
+        let id = a_published_post(&store).await;
         let view = || {
             tracker.track_item(
                 &store,
@@ -1354,21 +1367,7 @@ mod tests {
             .unwrap(),
             reads: Default::default(),
         };
-        let id = ItemId::parse("id", "p1").unwrap();
-        let content = keys::content(ContentKind::Blog, &id);
-        store
-            .transact(vec![Write::Put {
-                item: Item {
-                    pk: content.pk,
-                    sk: content.sk,
-                    entity_type: "BlogPost".into(),
-                    status: Some(Status::Published.as_str().into()),
-                    ..Item::default()
-                },
-                condition: Condition::None,
-            }])
-            .await
-            .unwrap();
+        let id = a_published_post(&store).await;
         let visit = VisitContext {
             referrer: Some("https://lnkd.in/x".into()),
             ..VisitContext::default()
