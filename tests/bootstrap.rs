@@ -175,10 +175,21 @@ async fn bootstrap_serves_the_api_through_the_runtime_api_on_moto() {
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).expect("every log line is JSON"))
         .collect();
-    assert!(
-        lines.iter().any(|l| l.to_string().contains("req-0001")),
-        "log lines carry the Lambda request id"
-    );
+    // One span per invocation, carrying the id the Runtime API gave it (the
+    // event's `requestContext.requestId` is another text here), one id per request.
+    let handled: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "handled")
+        .collect();
+    assert!(handled.len() >= 10, "every request logs a line: {logs}");
+    let mut ids = std::collections::HashSet::new();
+    for line in &handled {
+        assert_eq!(line["spans"].as_array().map(Vec::len), Some(1), "{line}");
+        let id = line["span"]["request_id"].as_str().unwrap_or_default();
+        assert!(id.starts_with("req-"), "the invocation's id: {line}");
+        ids.insert(id.to_string());
+    }
+    assert_eq!(ids.len(), handled.len(), "each request its own id");
     assert!(!logs.contains(&token), "no token is ever logged");
     let emf = lines
         .iter()

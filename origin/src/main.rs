@@ -15,7 +15,8 @@ use folio_origin::http::lambda::{
 use folio_origin::wiring::OriginSettings;
 use folio_origin::wiring::aws::{Aws, AwsSettings, sdk_loader};
 use folio_shared::settings::Env;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::{Error, LambdaEvent, Runtime, service_fn};
+use tracing::Instrument;
 
 /// Builds the App once per execution environment (SDK clients and keys are reused
 /// by every invocation).
@@ -57,17 +58,26 @@ async fn run(env: Env) -> Result<(), Error> {
         .await
         .map_err(|e| format!("origin start-up failed: {e}"))?;
     let bodies = Arc::new(EscapedBodies::default());
-    lambda_runtime::run(service_fn(
+    // Without `lambda_runtime::run`'s TracingLayer: its span carried the id the
+    // request's own span carries (`http::handle`), and entering it on every poll and
+    // writing it into every log line cost a 404 a tenth of its instructions
+    // (BENCHMARKS.md, "One span per invocation").
+    Runtime::new(service_fn(
         move |event: LambdaEvent<Box<serde_json::value::RawValue>>| {
             let app = Arc::clone(&app);
             let bodies = Arc::clone(&bodies);
             async move {
-                let request_id = event.context.request_id.clone();
+                // The invocation's id, the one CloudWatch's START and REPORT lines
+                // name; a Function URL's `requestContext.requestId` is documented as
+                // "the ID of the invocation request", and a tick has none.
+                let request_id = event.context.request_id;
                 match Invocation::parse(event.payload.get())? {
                     // EventBridge Scheduler's tick: due work, nothing to answer.
                     Invocation::Tick => {
+                        let span = tracing::info_span!("tick", request_id = %request_id);
                         let report =
                             folio_origin::usecases::scheduler::tick(&app, chrono::Utc::now())
+                                .instrument(span)
                                 .await
                                 .map_err(|e| format!("tick failed: {e}"))?;
                         Ok(Answer::Tick(serde_json::json!({
@@ -80,9 +90,7 @@ async fn run(env: Env) -> Result<(), Error> {
                     }
                     Invocation::Http(payload) => {
                         let mut request = request_from_event(*payload)?;
-                        if request.request_id.is_empty() {
-                            request.request_id = request_id;
-                        }
+                        request.request_id = request_id;
                         let response = folio_origin::http::handle(&app, request).await;
                         Ok::<Answer, Error>(Answer::Http(bodies.answer(response)?))
                     }
@@ -90,5 +98,6 @@ async fn run(env: Env) -> Result<(), Error> {
             }
         },
     ))
+    .run()
     .await
 }

@@ -1,6 +1,7 @@
 //! The Lambdas' log lines: one JSON object per event, with the fields of the
-//! spans it happened in: the Lambda runtime's (the invocation's id) and the
-//! request's (the Function URL's request id, method, path and status).
+//! spans it happened in: in the origin, the request's (the invocation's id, method,
+//! path and status) or the tick's; in the media function, the Lambda runtime's
+//! (the invocation's id).
 //!
 //! The same lines `tracing_subscriber`'s JSON formatter writes, made for less:
 //! it keeps a span's fields as a JSON text, parses that text back on every event
@@ -67,8 +68,7 @@ where
         line.push_str("},\"target\":");
         escaped(&mut line, meta.target());
         if let Some(scope) = ctx.event_scope(event) {
-            // Every span from the outermost in (the Lambda runtime's, with the
-            // invocation's id, then the request's), and the innermost alone.
+            // Every span from the outermost in, and the innermost alone.
             let mut spans = String::from("[");
             let mut innermost = 1;
             for span in scope.from_root() {
