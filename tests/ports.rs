@@ -107,7 +107,10 @@ async fn store_contract(store: &dyn Store) {
         store
             .transact(vec![put(a.clone(), Condition::NotExists)])
             .await,
-        Err(StoreError::ConditionFailed { index: 0 })
+        Err(StoreError::ConditionFailed {
+            index: 0,
+            holder: None
+        })
     );
 
     // All or nothing, and the failing write is named by its index.
@@ -119,7 +122,10 @@ async fn store_contract(store: &dyn Store) {
                 put(a.clone(), Condition::NotExists),
             ])
             .await,
-        Err(StoreError::ConditionFailed { index: 1 })
+        Err(StoreError::ConditionFailed {
+            index: 1,
+            holder: None
+        })
     );
     assert_eq!(
         store.get(&b.key()).await,
@@ -135,7 +141,10 @@ async fn store_contract(store: &dyn Store) {
         store
             .transact(vec![put(a2.clone(), Condition::VersionIs(7))])
             .await,
-        Err(StoreError::ConditionFailed { index: 0 })
+        Err(StoreError::ConditionFailed {
+            index: 0,
+            holder: None
+        })
     );
     store
         .transact(vec![put(a2.clone(), Condition::VersionIs(1))])
@@ -149,7 +158,10 @@ async fn store_contract(store: &dyn Store) {
                 condition: Condition::StatusIs("draft".into()),
             }])
             .await,
-        Err(StoreError::ConditionFailed { index: 0 })
+        Err(StoreError::ConditionFailed {
+            index: 0,
+            holder: None
+        })
     );
     store
         .transact(vec![Write::Check {
@@ -165,7 +177,10 @@ async fn store_contract(store: &dyn Store) {
                 condition: Condition::Exists,
             }])
             .await,
-        Err(StoreError::ConditionFailed { index: 0 })
+        Err(StoreError::ConditionFailed {
+            index: 0,
+            holder: None
+        })
     );
 
     // Counters start at zero and add up (or down), several in one transaction; a
@@ -306,6 +321,49 @@ async fn store_contract(store: &dyn Store) {
         .transact(vec![put(row("E", "1"), Condition::NotExists)])
         .await
         .expect("an expired row does not block NotExists");
+    // A claim writes a row no live row holds. Refused, it answers the row that
+    // holds the key, read by the same call, and the transaction writes nothing.
+    let held = Item {
+        data: Some("the holder's".into()),
+        expires_at: Some(past + 3_600),
+        ..row("CLAIM", "1")
+    };
+    store
+        .transact(vec![Write::Claim { item: held.clone() }])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .transact(vec![
+                put(row("CLAIM", "2"), Condition::None),
+                Write::Claim {
+                    item: row("CLAIM", "1"),
+                },
+            ])
+            .await,
+        Err(StoreError::ConditionFailed {
+            index: 1,
+            holder: Some(Box::new(held.clone())),
+        })
+    );
+    assert_eq!(store.get(&row("CLAIM", "2").key()).await, Ok(None));
+    assert_eq!(store.get(&held.key()).await, Ok(Some(held)));
+    store
+        .transact(vec![put(
+            Item {
+                expires_at: Some(past),
+                ..row("CLAIM", "3")
+            },
+            Condition::None,
+        )])
+        .await
+        .unwrap();
+    store
+        .transact(vec![Write::Claim {
+            item: row("CLAIM", "3"),
+        }])
+        .await
+        .expect("an expired row holds no claim");
     // A bound counts live rows only.
     store
         .transact(vec![
@@ -399,7 +457,10 @@ async fn store_contract(store: &dyn Store) {
         store
             .transact(vec![untally(&["tag=go", "tag=c++ & ü.x"])])
             .await,
-        Err(StoreError::ConditionFailed { index: 0 })
+        Err(StoreError::ConditionFailed {
+            index: 0,
+            holder: None
+        })
     ));
     store
         .transact(vec![untally(&["tag=go", "tag=never"])])

@@ -81,6 +81,14 @@ pub enum Write {
         item: Item,
         condition: Condition,
     },
+    /// Writes the whole row unless a live row holds its key (`Condition::NotExists`).
+    /// If one does, the transaction fails with `ConditionFailed` carrying that row
+    /// (`holder`), read by the same call: DynamoDB's
+    /// `ReturnValuesOnConditionCheckFailure` of `ALL_OLD` ("TransactWriteItems",
+    /// DynamoDB API Reference: `CancellationReasons`, `Item`).
+    Claim {
+        item: Item,
+    },
     Delete {
         key: Key,
         condition: Condition,
@@ -226,9 +234,13 @@ impl Query {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
     /// The condition of write number `index` in the transaction did not hold;
-    /// nothing was written.
+    /// nothing was written. For a `Write::Claim`, `holder` is the row that holds
+    /// its key.
     #[error("condition of write {index} failed")]
-    ConditionFailed { index: usize },
+    ConditionFailed {
+        index: usize,
+        holder: Option<Box<Item>>,
+    },
     /// The store cannot be reached or is overloaded; the caller may retry later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -367,7 +379,7 @@ pub fn check_transaction(writes: &[Write]) -> Result<(), Limit> {
             return Err(Limit::SameItemTwice(key.clone()));
         }
         seen.push(key);
-        if let Write::Put { item, .. } = write {
+        if let Write::Put { item, .. } | Write::Claim { item } = write {
             if let (Some(pk), Some(sk)) = (&item.gsi1pk, &item.gsi1sk) {
                 check_key(pk, sk)?;
             }
@@ -393,7 +405,7 @@ impl Write {
     /// The item a write touches.
     pub fn key(&self) -> Key {
         match self {
-            Write::Put { item, .. } => item.key(),
+            Write::Put { item, .. } | Write::Claim { item } => item.key(),
             Write::Delete { key, .. }
             | Write::Increment { key, .. }
             | Write::Tally { key, .. }

@@ -1338,7 +1338,7 @@ async fn write_with_new_slug<T: Content>(
         writes.extend(extra.iter().cloned());
         match store.transact(writes).await {
             Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed { index: 0 }) if !keeps_current => continue,
+            Err(StoreError::ConditionFailed { index: 0, .. }) if !keeps_current => continue,
             Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::Changed),
             Err(e) => return Err(e.into()),
         }
@@ -1385,7 +1385,7 @@ pub async fn create_at<T: Content>(
             writes.extend(derived);
             match store.transact(writes).await {
                 Ok(()) => {}
-                Err(StoreError::ConditionFailed { index: 0 }) => {
+                Err(StoreError::ConditionFailed { index: 0, .. }) => {
                     return Err(RepoError::Conflict(format!("{} exists", item.id())));
                 }
                 Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::Changed),

@@ -435,7 +435,7 @@ impl Tracker {
         }
         match store.transact(writes).await {
             Ok(()) => Ok(salt.to_vec()),
-            Err(StoreError::ConditionFailed { index: 0 }) => {
+            Err(StoreError::ConditionFailed { index: 0, .. }) => {
                 let row = store.get(&keys::salt(day)).await?.ok_or_else(|| {
                     UseCaseError::Corrupt("salt vanished after a concurrent create".into())
                 })?;
@@ -524,13 +524,13 @@ impl Tracker {
             by: tallies,
             listed_at: None,
         };
-        // A counted visit's marker holds its profile id, for its views.
-        let marker_put = |profile_id: Option<&String>| Write::Put {
+        // A counted visit's marker holds its profile id, for its views. Claimed: a
+        // visit counted before answers its marker, and so its profile.
+        let marker_claim = |profile_id: Option<&String>| Write::Claim {
             item: Item {
                 data: profile_id.cloned(),
                 ..marker_row(marker.clone(), entity::VISIT_MARKER, day)
             },
-            condition: Condition::NotExists,
         };
         if let Some(filter) = filter {
             let tallies = self
@@ -540,7 +540,7 @@ impl Tracker {
                 .tallies(day, vec![(Dimension::Filtered, filter.label().into())])
                 .values;
             // A full audience row leaves the filtered visit uncounted: nothing is lost.
-            match commit_once(store, vec![marker_put(None), audience_row(tallies)]).await {
+            match commit_once(store, vec![marker_claim(None), audience_row(tallies)]).await {
                 Ok(_) | Err(UseCaseError::Store(StoreError::Limit(_))) => {}
                 Err(e) => return Err(e),
             }
@@ -560,7 +560,7 @@ impl Tracker {
         let profile_id = tallies.profile.as_deref().and_then(audience::profile_id);
         let counted = |profile_id: Option<&String>| {
             let mut writes = vec![
-                marker_put(profile_id),
+                marker_claim(profile_id),
                 counter(keys::visits_on(day, &self.region)),
                 counter(keys::total(keys::VISITS, &self.region)),
             ];
@@ -581,14 +581,25 @@ impl Tracker {
                 listed_at: None,
             });
         }
-        let (outcome, profile_id) = match commit_once(store, writes).await {
+        let (outcome, profile_id) = match store.transact(writes).await {
+            Ok(()) => (Outcome::Counted, profile_id),
+            // Counted before, by another process (or before this one restarted):
+            // its marker says the visit's profile, which its token then vouches for.
+            Err(StoreError::ConditionFailed {
+                index: 0,
+                holder: Some(held),
+            }) => {
+                let held = held.data.filter(|id| audience::is_profile_id(id));
+                self.remember_profile(day, &visitor, held);
+                (Outcome::Duplicate, None)
+            }
             // The day's row is full (400 KB, every origin's values together): the
             // visit still counts, without its audience.
-            Err(UseCaseError::Store(StoreError::Limit(limit))) => {
+            Err(StoreError::Limit(limit)) => {
                 tracing::warn!(%limit, "the audience row of the day is full");
                 (commit_once(store, counted(None)).await?, None)
             }
-            other => (other?, profile_id),
+            Err(error) => (commit_result(Err(error))?, profile_id),
         };
         self.saw(day, marker);
         if outcome != Outcome::Counted {
@@ -791,7 +802,7 @@ impl Tracker {
                 self.saw(day, marker);
                 Ok(Outcome::Counted)
             }
-            Err(StoreError::ConditionFailed { index: 0 }) => {
+            Err(StoreError::ConditionFailed { index: 0, .. }) => {
                 self.saw(day, marker);
                 Ok(Outcome::Duplicate)
             }
@@ -875,9 +886,14 @@ fn counter(key: crate::ports::Key) -> Write {
 }
 
 async fn commit_once(store: &dyn Store, writes: Vec<Write>) -> Result<Outcome, UseCaseError> {
-    match store.transact(writes).await {
+    commit_result(store.transact(writes).await)
+}
+
+/// A transaction whose first write is its marker: counted, or a duplicate.
+fn commit_result(result: Result<(), StoreError>) -> Result<Outcome, UseCaseError> {
+    match result {
         Ok(()) => Ok(Outcome::Counted),
-        Err(StoreError::ConditionFailed { index: 0 }) => Ok(Outcome::Duplicate),
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Ok(Outcome::Duplicate),
         Err(e) => Err(e.into()),
     }
 }
@@ -1445,16 +1461,38 @@ mod tests {
     /// process's memory; an instance that neither counted nor looked up the
     /// visit has none to give (its page's view then reads the visit).
     #[tokio::test]
-    async fn a_repeat_visit_answers_its_visits_token_where_the_profile_is_known() {
-        let (_dir, store, _id, token) = a_visit_counted_elsewhere().await;
+    async fn a_repeat_visit_answers_its_visits_token_here_and_where_another_process_counted_it() {
+        let (_dir, store, id, token) = a_visit_counted_elsewhere().await;
         let day = chrono::Utc::now().date_naive();
         let visit = VisitContext::default();
+        // Another process learns the visit's profile from the marker its claim
+        // found (no read of its own), answers the same token, and counts the
+        // page's view under that profile without reading the marker either.
         let elsewhere = Tracker::new("local");
         let again = elsewhere
             .track_visit(&store, day, "203.0.113.7", "Mozilla/5.0", &visit)
             .await
             .unwrap();
-        assert_eq!((again.outcome, again.visit), (Outcome::Duplicate, None));
+        assert_eq!(
+            (again.outcome, again.visit),
+            (Outcome::Duplicate, Some(token.clone()))
+        );
+        elsewhere
+            .track_item(
+                &store,
+                day,
+                "203.0.113.7",
+                "Mozilla/5.0",
+                ContentKind::Blog,
+                &id,
+                ItemEvent::View,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.reads.load(std::sync::atomic::Ordering::SeqCst), 0);
+        let profile_id = token.as_str().split_once('.').unwrap().0.to_string();
+        assert_eq!(profiles_that_viewed(&store, &id).await, vec![profile_id]);
         let here = Tracker::new("local");
         let first = here
             .track_visit(&store, day, "203.0.113.8", "Mozilla/5.0", &visit)

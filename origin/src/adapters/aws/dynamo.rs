@@ -553,6 +553,18 @@ impl DynamoStore {
                     item: wire::ItemAttrs(item),
                     condition_expression,
                     placeholders,
+                    return_values_on_condition_check_failure: None,
+                })
+            }
+            Write::Claim { item } => {
+                let (condition_expression, placeholders) =
+                    split(condition_expression(&Condition::NotExists, now));
+                wire::TransactItem::Put(wire::Put {
+                    table_name: table,
+                    item: wire::ItemAttrs(item),
+                    condition_expression,
+                    placeholders,
+                    return_values_on_condition_check_failure: Some("ALL_OLD"),
                 })
             }
             Write::Delete { key, condition } => wire::TransactItem::Delete(conditional(
@@ -600,7 +612,9 @@ impl DynamoStore {
 /// first such write), or a concurrent transaction got in the way (retry).
 #[derive(Debug, PartialEq)]
 enum Cancelled {
-    Condition(usize),
+    /// The write's index, and the item that failed its condition if the write
+    /// asked for it.
+    Condition(usize, Option<Box<Item>>),
     Conflict,
     Other(String),
 }
@@ -631,13 +645,18 @@ fn cancellation(error: &CallError) -> Option<Cancelled> {
     }
     if let Some(index) = cancellation_reasons
         .iter()
-        .position(|r| r.as_deref() == Some("ConditionalCheckFailed"))
+        .position(|r| r.code.as_deref() == Some("ConditionalCheckFailed"))
     {
-        return Some(Cancelled::Condition(index));
+        let holder = cancellation_reasons[index]
+            .item
+            .as_deref()
+            .and_then(|item| serde_json::from_str::<wire::WireItem>(item).ok())
+            .map(|item| Box::new(item.0));
+        return Some(Cancelled::Condition(index, holder));
     }
     if cancellation_reasons.iter().any(|r| {
         matches!(
-            r.as_deref(),
+            r.code.as_deref(),
             Some("TransactionConflict" | "ThrottlingError")
         )
     }) {
@@ -871,7 +890,9 @@ impl Store for DynamoStore {
             }));
         }
         match cancellation(&error) {
-            Some(Cancelled::Condition(index)) => Err(StoreError::ConditionFailed { index }),
+            Some(Cancelled::Condition(index, holder)) => {
+                Err(StoreError::ConditionFailed { index, holder })
+            }
             // Retried by `resilience::RetryConflicts`, the same for every adapter.
             Some(Cancelled::Conflict) => Err(StoreError::Conflict(
                 "a concurrent transaction touched the same items".into(),
@@ -891,7 +912,13 @@ mod tests {
             status: 400,
             code: "TransactionCanceledException".into(),
             message: "Transaction cancelled".into(),
-            cancellation_reasons: reasons.iter().map(|r| r.map(String::from)).collect(),
+            cancellation_reasons: reasons
+                .iter()
+                .map(|r| http::CancellationReason {
+                    code: r.map(String::from),
+                    item: None,
+                })
+                .collect(),
             request_id: None,
         }
     }
@@ -973,7 +1000,7 @@ mod tests {
     fn a_cancelled_transaction_names_the_first_failed_condition_or_a_conflict() {
         assert_eq!(
             cancellation(&cancelled(&[Some("None"), Some("ConditionalCheckFailed")])),
-            Some(Cancelled::Condition(1))
+            Some(Cancelled::Condition(1, None))
         );
         assert_eq!(
             cancellation(&cancelled(&[Some("TransactionConflict"), None])),
@@ -984,6 +1011,60 @@ mod tests {
             Some(Cancelled::Other("Transaction cancelled".into()))
         );
         assert_eq!(cancellation(&CallError::Transport("x".into())), None);
+    }
+
+    /// A claim asks DynamoDB for the item that fails its condition, and a
+    /// cancellation carrying it answers that item, as the store's row.
+    #[test]
+    fn a_failed_claim_answers_the_row_that_holds_its_key() {
+        let held = Item {
+            pk: "VISIT#2026-12-07".into(),
+            sk: "k".into(),
+            entity_type: "VisitMarker".into(),
+            data: Some("ab3de".into()),
+            expires_at: Some(1_800_000_000),
+            ..Item::default()
+        };
+        let store = DynamoStore::connect(
+            &sdk("us-east-1", false, false),
+            &DynamoEndpoint::default(),
+            "t",
+        )
+        .unwrap();
+        let store_item =
+            |write: &Write| serde_json::to_value(store.transact_item(write, 0)).unwrap();
+        let claim = store_item(&Write::Claim { item: held.clone() });
+        assert_eq!(
+            claim["Put"]["ReturnValuesOnConditionCheckFailure"],
+            "ALL_OLD"
+        );
+        let put = store_item(&Write::Put {
+            item: held.clone(),
+            condition: Condition::NotExists,
+        });
+        assert_eq!(
+            claim["Put"]["ConditionExpression"],
+            put["Put"]["ConditionExpression"]
+        );
+        assert!(
+            put["Put"]
+                .get("ReturnValuesOnConditionCheckFailure")
+                .is_none()
+        );
+
+        let mut error = cancelled(&[Some("ConditionalCheckFailed"), Some("None")]);
+        if let CallError::Service {
+            cancellation_reasons,
+            ..
+        } = &mut error
+        {
+            cancellation_reasons[0].item =
+                Some(serde_json::to_string(&wire::ItemAttrs(&held)).unwrap());
+        }
+        assert_eq!(
+            cancellation(&error),
+            Some(Cancelled::Condition(0, Some(Box::new(held))))
+        );
     }
 
     fn service(status: u16, code: &str) -> CallError {

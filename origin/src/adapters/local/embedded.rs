@@ -241,16 +241,23 @@ impl EmbeddedStore {
                     Write::Put { condition, .. }
                     | Write::Delete { condition, .. }
                     | Write::Check { condition, .. } => condition.clone(),
+                    Write::Claim { .. } => Condition::NotExists,
                     Write::Increment { .. } | Write::Tally { .. } | Write::Untally { .. } => {
                         Condition::None
                     }
                 };
                 if !holds(&condition, live) {
                     // Dropping the transaction without commit discards every write so far.
-                    return Err(StoreError::ConditionFailed { index: i });
+                    return Err(StoreError::ConditionFailed {
+                        index: i,
+                        holder: match write {
+                            Write::Claim { .. } => live.cloned().map(Box::new),
+                            _ => None,
+                        },
+                    });
                 }
                 let next = match write {
-                    Write::Put { item, .. } => Some(item),
+                    Write::Put { item, .. } | Write::Claim { item } => Some(item),
                     Write::Delete { .. } => None,
                     Write::Increment {
                         key,
@@ -299,7 +306,10 @@ impl EmbeddedStore {
                             .iter()
                             .any(|n| row.tallies.get(n).is_some_and(|c| *c != 0))
                         {
-                            return Err(StoreError::ConditionFailed { index: i });
+                            return Err(StoreError::ConditionFailed {
+                                index: i,
+                                holder: None,
+                            });
                         }
                         for name in &names {
                             row.tallies.remove(name);

@@ -514,10 +514,9 @@ impl LocalIssuer {
         ];
         match self.store.transact(writes).await {
             Ok(()) => Ok(old),
-            Err(StoreError::ConditionFailed { index: 0 }) => Err(IdentityError::Conflict(format!(
-                "A user {} exists already",
-                new.as_str()
-            ))),
+            Err(StoreError::ConditionFailed { index: 0, .. }) => Err(IdentityError::Conflict(
+                format!("A user {} exists already", new.as_str()),
+            )),
             Err(StoreError::ConditionFailed { .. }) => Err(IdentityError::Conflict(
                 "The owner changed meanwhile; retry".into(),
             )),

@@ -50,9 +50,8 @@ pub enum CallError {
         status: u16,
         code: String,
         message: String,
-        /// One per action of a cancelled transaction, in order: `"None"`,
-        /// `"ConditionalCheckFailed"`, `"TransactionConflict"`, …
-        cancellation_reasons: Vec<Option<String>>,
+        /// One per action of a cancelled transaction, in order.
+        cancellation_reasons: Vec<CancellationReason>,
         /// DynamoDB's `x-amzn-RequestId`: what AWS Support asks for.
         request_id: Option<String>,
     },
@@ -60,6 +59,16 @@ pub enum CallError {
     Transport(String),
     /// An answer folio cannot read (a proxy in the way, or a bug).
     Malformed(String),
+}
+
+/// Why one action of a cancelled transaction was cancelled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CancellationReason {
+    /// `"None"`, `"ConditionalCheckFailed"`, `"TransactionConflict"`, …
+    pub code: Option<String>,
+    /// The item whose condition failed, as DynamoDB's JSON, when the action asked
+    /// for it (`ReturnValuesOnConditionCheckFailure`).
+    pub item: Option<String>,
 }
 
 impl CallError {
@@ -111,6 +120,8 @@ struct Reason {
     code: Option<String>,
     #[serde(rename = "Message", default)]
     message: Option<String>,
+    #[serde(rename = "Item", default)]
+    item: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// The signing identity, kept until five minutes before it expires: the SDK's
@@ -439,7 +450,10 @@ impl DynamoHttp {
                 cancellation_reasons: error
                     .cancellation_reasons
                     .into_iter()
-                    .map(|r| r.code)
+                    .map(|r| CancellationReason {
+                        code: r.code,
+                        item: r.item.map(|item| item.get().to_string()),
+                    })
                     .collect(),
                 request_id,
             },

@@ -190,6 +190,9 @@ pub struct Put<'a> {
     pub condition_expression: Option<String>,
     #[serde(flatten)]
     pub placeholders: Option<Placeholders>,
+    /// `ALL_OLD`: a failed condition answers the item that failed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_values_on_condition_check_failure: Option<&'static str>,
 }
 
 #[derive(Serialize)]
