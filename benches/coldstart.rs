@@ -215,10 +215,12 @@ fn visitor_address(n: usize) -> String {
 
 /// Views from visitors whose visit another instance counted: as tracker 3.js
 /// sends them (the measured origin reads the visit for its profile), and as 4.js
-/// does (with the visit's token: no read).
-const ELSEWHERE_SHAPES: [&str; 2] = [
+/// does (with the visit's token: no read); and such a visitor's next visit (its
+/// marker's claim fails and answers the marker: the token without a read).
+const ELSEWHERE_SHAPES: [&str; 3] = [
     "view track, 3.js: the visit counted elsewhere",
     "view track, 4.js: the visit counted elsewhere, its token sent",
+    "track, a repeat visitor another instance counted",
 ];
 
 /// The first of the visitors whose visits `visits_counted_elsewhere` counts.
@@ -387,13 +389,17 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
             store.as_ref(),
             &fixture.settings.region,
             COUNTED_ELSEWHERE,
-            2 * each,
+            3 * each,
         )
         .await
     } else {
-        vec![String::new(); 2 * each]
+        vec![String::new(); 3 * each]
     };
-    let (next_3, next_4) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let (next_3, next_4, next_repeat) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
     let shapes: Vec<(&str, EventOf)> = vec![
         (
             "404, no such route (the floor)",
@@ -463,6 +469,16 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
                 )
             }),
         ),
+        (
+            ELSEWHERE_SHAPES[2],
+            Box::new(move |_| {
+                let i = 2 * each + next_repeat.fetch_add(1, Ordering::Relaxed) % each;
+                from_visitor(
+                    url_event("POST", "/v1/visitors/track", None, None),
+                    COUNTED_ELSEWHERE + i,
+                )
+            }),
+        ),
     ];
     // For profiling one shape: `FOLIO_BENCH_SHAPES=visitor` runs the shapes whose
     // name holds it, and the bootstrap's pid is printed for `perf record -p`.
@@ -502,15 +518,22 @@ async fn warm(moto: &Moto, fixture: &AwsFixture, invocations: usize) {
             continue;
         }
         // Warm-up: connections open, caches filled, as in a warm execution environment.
+        // Each bootstrap's warm-up events its own: the other's would be repeats
+        // (a new visitor's track answered as a repeat visitor's). The answer's
+        // size reported is the measured bootstrap's.
         let mut bytes = 0;
-        for subject in &subjects {
+        for (s, subject) in subjects.iter().enumerate() {
             for w in 0..warm_up {
-                bytes = answered(
+                let number = 1_000_000 * (round + 1) + s * warm_up + w;
+                let size = answered(
                     subject
                         .api
-                        .invoke(event(1_000_000 * (round + 1) + w), Duration::from_secs(30))
+                        .invoke(event(number), Duration::from_secs(30))
                         .await,
                 );
+                if s == 0 {
+                    bytes = size;
+                }
             }
         }
         if subjects.len() > 1 {
