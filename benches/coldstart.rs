@@ -677,13 +677,19 @@ impl Callgrind {
         })
     }
 
+    /// valgrind and its options; `FOLIO_BENCH_CALLGRIND_ARGS` adds more
+    /// (`--demangle=no` for `scripts/hot_functions`).
     fn wrapper(&self) -> Vec<String> {
-        vec![
+        let mut wrapper = vec![
             "valgrind".into(),
             "--tool=callgrind".into(),
             "--instr-atstart=no".into(),
             format!("--callgrind-out-file={}/callgrind.%p", self.dir.display()),
-        ]
+        ];
+        if let Ok(args) = std::env::var("FOLIO_BENCH_CALLGRIND_ARGS") {
+            wrapper.extend(args.split_whitespace().map(String::from));
+        }
+        wrapper
     }
 
     fn profile(&self, child: &Child) -> std::path::PathBuf {
