@@ -31,17 +31,30 @@ fn main() {
         return;
     }
     println!("cargo:rustc-link-arg-bin=bootstrap=-no-pie");
-    if default_lld() {
-        let order = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hot-functions.txt");
-        if order.is_file() {
-            println!(
-                "cargo:rustc-link-arg-bin=bootstrap=-Wl,--symbol-ordering-file={}",
-                order.display()
-            );
-            // A name the file lists but the build no longer has is skipped quietly.
-            println!("cargo:rustc-link-arg-bin=bootstrap=-Wl,--no-warn-symbol-ordering");
-        }
+    if default_lld()
+        && let Some(order) = hot_functions()
+    {
+        println!(
+            "cargo:rustc-link-arg-bin=bootstrap=-Wl,--symbol-ordering-file={}",
+            order.display()
+        );
+        // A name the file lists but the build no longer has is skipped quietly.
+        println!("cargo:rustc-link-arg-bin=bootstrap=-Wl,--no-warn-symbol-ordering");
     }
+}
+
+/// The list, copied into the build's own directory: a build cache shared by
+/// clones keeps this script's output, and a path into the clone that ran it
+/// would not outlive that clone.
+fn hot_functions() -> Option<std::path::PathBuf> {
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")?;
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR")?).join("hot-functions.txt");
+    std::fs::copy(
+        std::path::Path::new(&package).join("hot-functions.txt"),
+        &out,
+    )
+    .ok()?;
+    Some(out)
 }
 
 /// Whether this build links with rustc's own lld: x86_64 GNU/Linux, no linker
