@@ -75,7 +75,7 @@ class HotFunctionsTest(unittest.TestCase):
         self.profile(1, f"ob=(1) {self.binary}\nfn=(1) hot\n0 10\n")
         result = self.run_script()
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn("CARGO_PROFILE_LAMBDA_STRIP=false", result.stderr)
+        self.assertIn("-C strip=none", result.stderr)
 
     def test_no_profiles_is_an_error(self):
         result = self.run_script()
