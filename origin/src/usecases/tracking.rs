@@ -1457,9 +1457,9 @@ mod tests {
         assert_eq!(profiles_that_viewed(&store, &id).await, vec![profile_id]);
     }
 
-    /// A repeat visit answers the token its counted visit did, from this
-    /// process's memory; an instance that neither counted nor looked up the
-    /// visit has none to give (its page's view then reads the visit).
+    /// A repeat visit answers the token its counted visit did: from this
+    /// process's memory, or, in a process that did not count it, from the marker
+    /// its failed claim answered.
     #[tokio::test]
     async fn a_repeat_visit_answers_its_visits_token_here_and_where_another_process_counted_it() {
         let (_dir, store, id, token) = a_visit_counted_elsewhere().await;
