@@ -77,6 +77,33 @@ class HotFunctionsTest(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("-C strip=none", result.stderr)
 
+    def test_the_check_fails_when_most_listed_names_are_not_the_builds(self):
+        # The build's crates: an archive of the program's object, as an rlib is.
+        deps = self.root / "deps"
+        deps.mkdir()
+        objects = self.root / "p.o"
+        subprocess.run(
+            ["cc", "-c", "-o", str(objects), str(self.root / "p.c")], check=True
+        )
+        subprocess.run(["ar", "rcs", str(deps / "libp-0123.rlib"), str(objects)], check=True)
+        listing = self.root / "hot-functions.txt"
+
+        def check(*names):
+            listing.write_text("# a header\n" + "\n".join(names) + "\n")
+            return subprocess.run(
+                [str(SCRIPT), "--check", str(listing), str(deps)],
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+
+        fresh = check("hot", "warm", "made_at_link")
+        self.assertEqual(fresh.returncode, 0, fresh.stderr)
+        self.assertIn("2 of the 3", fresh.stdout)
+        stale = check("hot", "_ZN3old4name17h0000000000000000E", "made_at_link")
+        self.assertNotEqual(stale.returncode, 0)
+        self.assertIn("write it again", stale.stderr)
+
     def test_no_profiles_is_an_error(self):
         result = self.run_script()
         self.assertNotEqual(result.returncode, 0)
