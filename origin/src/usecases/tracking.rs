@@ -585,12 +585,11 @@ impl Tracker {
             Ok(()) => (Outcome::Counted, profile_id),
             // Counted before, by another process (or before this one restarted):
             // its marker says the visit's profile, which its token then vouches for.
-            Err(StoreError::ConditionFailed {
-                index: 0,
-                holder: Some(held),
-            }) => {
-                let held = held.data.filter(|id| audience::is_profile_id(id));
-                self.remember_profile(day, &visitor, held);
+            Err(StoreError::ConditionFailed { index: 0, holder }) => {
+                if let Some(held) = holder {
+                    let held = held.data.filter(|id| audience::is_profile_id(id));
+                    self.remember_profile(day, &visitor, held);
+                }
                 (Outcome::Duplicate, None)
             }
             // The day's row is full (400 KB, every origin's values together): the
@@ -599,7 +598,7 @@ impl Tracker {
                 tracing::warn!(%limit, "the audience row of the day is full");
                 (commit_once(store, counted(None)).await?, None)
             }
-            Err(error) => (commit_result(Err(error))?, profile_id),
+            Err(error) => return Err(error.into()),
         };
         self.saw(day, marker);
         if outcome != Outcome::Counted {
@@ -886,12 +885,7 @@ fn counter(key: crate::ports::Key) -> Write {
 }
 
 async fn commit_once(store: &dyn Store, writes: Vec<Write>) -> Result<Outcome, UseCaseError> {
-    commit_result(store.transact(writes).await)
-}
-
-/// A transaction whose first write is its marker: counted, or a duplicate.
-fn commit_result(result: Result<(), StoreError>) -> Result<Outcome, UseCaseError> {
-    match result {
+    match store.transact(writes).await {
         Ok(()) => Ok(Outcome::Counted),
         Err(StoreError::ConditionFailed { index: 0, .. }) => Ok(Outcome::Duplicate),
         Err(e) => Err(e.into()),
@@ -1425,34 +1419,46 @@ mod tests {
         found
     }
 
+    /// A view of the post `id` today, counted by `tracker`, from the visitor at
+    /// `address` with `a_visit_counted_elsewhere`'s User-Agent, with `token` if sent.
+    async fn view_from(
+        tracker: &Tracker,
+        store: &MarkerReads,
+        address: &str,
+        id: &ItemId,
+        token: Option<&VisitToken>,
+    ) -> Outcome {
+        let day = chrono::Utc::now().date_naive();
+        tracker
+            .track_item(
+                store,
+                day,
+                address,
+                "Mozilla/5.0",
+                ContentKind::Blog,
+                id,
+                ItemEvent::View,
+                token,
+            )
+            .await
+            .unwrap()
+    }
+
     /// Another instance's view, sent with the token its visit answered (tracker
     /// 4.js), counts under the visit's profile without reading the visit's marker.
     #[tokio::test]
     async fn a_view_sent_with_its_visits_token_counts_under_its_profile_without_reading_the_marker()
     {
         let (_dir, store, id, token) = a_visit_counted_elsewhere().await;
-        let day = chrono::Utc::now().date_naive();
         let elsewhere = Tracker::new("local");
-        let outcome = elsewhere
-            .track_item(
-                &store,
-                day,
-                "203.0.113.7",
-                "Mozilla/5.0",
-                ContentKind::Blog,
-                &id,
-                ItemEvent::View,
-                Some(&token),
-            )
-            .await
-            .unwrap();
+        let outcome = view_from(&elsewhere, &store, "203.0.113.7", &id, Some(&token)).await;
         assert_eq!(outcome, Outcome::Counted);
         assert_eq!(
             store.reads.load(std::sync::atomic::Ordering::SeqCst),
             0,
             "no marker read"
         );
-        let profile_id = token.as_str().split_once('.').unwrap().0.to_string();
+        let profile_id = token.profile_id().unwrap().to_string();
         assert_eq!(profile_id.len(), audience::PROFILE_ID_CHARS);
         assert_eq!(profiles_that_viewed(&store, &id).await, vec![profile_id]);
     }
@@ -1477,21 +1483,9 @@ mod tests {
             (again.outcome, again.visit),
             (Outcome::Duplicate, Some(token.clone()))
         );
-        elsewhere
-            .track_item(
-                &store,
-                day,
-                "203.0.113.7",
-                "Mozilla/5.0",
-                ContentKind::Blog,
-                &id,
-                ItemEvent::View,
-                None,
-            )
-            .await
-            .unwrap();
+        view_from(&elsewhere, &store, "203.0.113.7", &id, None).await;
         assert_eq!(store.reads.load(std::sync::atomic::Ordering::SeqCst), 0);
-        let profile_id = token.as_str().split_once('.').unwrap().0.to_string();
+        let profile_id = token.profile_id().unwrap().to_string();
         assert_eq!(profiles_that_viewed(&store, &id).await, vec![profile_id]);
         let here = Tracker::new("local");
         let first = here
@@ -1512,22 +1506,9 @@ mod tests {
     #[tokio::test]
     async fn a_view_without_a_token_reads_its_visits_marker_for_the_profile() {
         let (_dir, store, id, token) = a_visit_counted_elsewhere().await;
-        let day = chrono::Utc::now().date_naive();
-        Tracker::new("local")
-            .track_item(
-                &store,
-                day,
-                "203.0.113.7",
-                "Mozilla/5.0",
-                ContentKind::Blog,
-                &id,
-                ItemEvent::View,
-                None,
-            )
-            .await
-            .unwrap();
+        view_from(&Tracker::new("local"), &store, "203.0.113.7", &id, None).await;
         assert_eq!(store.reads.load(std::sync::atomic::Ordering::SeqCst), 1);
-        let profile_id = token.as_str().split_once('.').unwrap().0.to_string();
+        let profile_id = token.profile_id().unwrap().to_string();
         assert_eq!(profiles_that_viewed(&store, &id).await, vec![profile_id]);
     }
 
@@ -1537,7 +1518,6 @@ mod tests {
     #[tokio::test]
     async fn a_token_sent_by_another_visitor_or_altered_is_not_trusted() {
         let (_dir, store, id, token) = a_visit_counted_elsewhere().await;
-        let day = chrono::Utc::now().date_naive();
         let (profile_id, mac) = token.as_str().split_once('.').unwrap();
         let other_id = if profile_id.starts_with('A') {
             "BBBBB"
@@ -1548,19 +1528,7 @@ mod tests {
         for (address, sent) in [("203.0.113.8", &token), ("203.0.113.9", &altered)] {
             let elsewhere = Tracker::new("local");
             let before = store.reads.load(std::sync::atomic::Ordering::SeqCst);
-            elsewhere
-                .track_item(
-                    &store,
-                    day,
-                    address,
-                    "Mozilla/5.0",
-                    ContentKind::Blog,
-                    &id,
-                    ItemEvent::View,
-                    Some(sent),
-                )
-                .await
-                .unwrap();
+            view_from(&elsewhere, &store, address, &id, Some(sent)).await;
             assert_eq!(
                 store.reads.load(std::sync::atomic::Ordering::SeqCst),
                 before + 1,
@@ -1568,19 +1536,14 @@ mod tests {
             );
         }
         // The altered token was sent by its own visitor too.
-        Tracker::new("local")
-            .track_item(
-                &store,
-                day,
-                "203.0.113.7",
-                "Mozilla/5.0",
-                ContentKind::Blog,
-                &id,
-                ItemEvent::View,
-                Some(&altered),
-            )
-            .await
-            .unwrap();
+        view_from(
+            &Tracker::new("local"),
+            &store,
+            "203.0.113.7",
+            &id,
+            Some(&altered),
+        )
+        .await;
         assert_eq!(
             profiles_that_viewed(&store, &id).await,
             vec![profile_id.to_string()],
