@@ -404,6 +404,24 @@ fn split(expression: Option<Expression>) -> (Option<String>, Option<Placeholders
     }
 }
 
+/// A Put of the whole item on `expression`; `returning` is its
+/// `ReturnValuesOnConditionCheckFailure`.
+fn put<'a>(
+    table: &'a str,
+    item: &'a Item,
+    expression: Option<Expression>,
+    returning: Option<&'static str>,
+) -> wire::Put<'a> {
+    let (condition_expression, placeholders) = split(expression);
+    wire::Put {
+        table_name: table,
+        item: wire::ItemAttrs(item),
+        condition_expression,
+        placeholders,
+        return_values_on_condition_check_failure: returning,
+    }
+}
+
 /// The condition of a Delete or a ConditionCheck, split as the protocol writes it.
 fn conditional<'a>(
     table: &'a str,
@@ -545,28 +563,19 @@ impl DynamoStore {
     fn transact_item<'a>(&'a self, write: &'a Write, now: i64) -> wire::TransactItem<'a> {
         let table = self.table.as_str();
         match write {
-            Write::Put { item, condition } => {
-                let (condition_expression, placeholders) =
-                    split(condition_expression(condition, now));
-                wire::TransactItem::Put(wire::Put {
-                    table_name: table,
-                    item: wire::ItemAttrs(item),
-                    condition_expression,
-                    placeholders,
-                    return_values_on_condition_check_failure: None,
-                })
-            }
-            Write::Claim { item } => {
-                let (condition_expression, placeholders) =
-                    split(condition_expression(&Condition::NotExists, now));
-                wire::TransactItem::Put(wire::Put {
-                    table_name: table,
-                    item: wire::ItemAttrs(item),
-                    condition_expression,
-                    placeholders,
-                    return_values_on_condition_check_failure: Some("ALL_OLD"),
-                })
-            }
+            Write::Put { item, condition } => wire::TransactItem::Put(put(
+                table,
+                item,
+                condition_expression(condition, now),
+                None,
+            )),
+            // A failed claim answers the item that holds the key.
+            Write::Claim { item } => wire::TransactItem::Put(put(
+                table,
+                item,
+                condition_expression(&Condition::NotExists, now),
+                Some("ALL_OLD"),
+            )),
             Write::Delete { key, condition } => wire::TransactItem::Delete(conditional(
                 table,
                 key,
