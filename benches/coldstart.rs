@@ -214,7 +214,8 @@ fn visitor_address(n: usize) -> String {
 }
 
 /// Views from visitors whose visit another instance counted: as tracker 3.js
-/// sends them (the measured origin reads the visit for its profile), and as 4.js
+/// sends them (the measured origin learns the visit's profile from its own
+/// write, refused because the visit exists; a read before stop 55), and as 4.js
 /// does (with the visit's token: no read); and such a visitor's next visit (its
 /// marker's claim fails and answers the marker: the token without a read).
 const ELSEWHERE_SHAPES: [&str; 3] = [

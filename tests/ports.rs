@@ -347,7 +347,7 @@ async fn store_contract(store: &dyn Store) {
         })
     );
     assert_eq!(store.get(&row("CLAIM", "2").key()).await, Ok(None));
-    assert_eq!(store.get(&held.key()).await, Ok(Some(held)));
+    assert_eq!(store.get(&held.key()).await, Ok(Some(held.clone())));
     store
         .transact(vec![put(
             Item {
@@ -364,6 +364,58 @@ async fn store_contract(store: &dyn Store) {
         }])
         .await
         .expect("an expired row holds no claim");
+    // An absence check writes nothing and passes where no live row is; refused,
+    // it answers the row that holds the key, as a claim does, and the
+    // transaction writes nothing.
+    store
+        .transact(vec![put(
+            Item {
+                expires_at: Some(past),
+                ..row("ABSENT", "expired")
+            },
+            Condition::None,
+        )])
+        .await
+        .unwrap();
+    store
+        .transact(vec![
+            put(row("ABSENT", "1"), Condition::None),
+            Write::Absent {
+                key: row("ABSENT", "expired").key(),
+            },
+            Write::Absent {
+                key: row("ABSENT", "never").key(),
+            },
+        ])
+        .await
+        .expect("no live row holds either key");
+    assert_eq!(store.get(&row("ABSENT", "never").key()).await, Ok(None));
+    assert_eq!(
+        store
+            .transact(vec![
+                put(row("ABSENT", "2"), Condition::None),
+                Write::Absent { key: held.key() },
+            ])
+            .await,
+        Err(StoreError::ConditionFailed {
+            index: 1,
+            holder: Some(Box::new(held.clone())),
+        })
+    );
+    assert_eq!(store.get(&row("ABSENT", "2").key()).await, Ok(None));
+    // The first failed condition is the one reported, holder or not.
+    assert_eq!(
+        store
+            .transact(vec![
+                put(row("ABSENT", "1"), Condition::NotExists),
+                Write::Absent { key: held.key() },
+            ])
+            .await,
+        Err(StoreError::ConditionFailed {
+            index: 0,
+            holder: None,
+        })
+    );
     // A bound counts live rows only.
     store
         .transact(vec![

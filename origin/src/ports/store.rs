@@ -122,6 +122,12 @@ pub enum Write {
         key: Key,
         condition: Condition,
     },
+    /// Writes nothing; fails the transaction if a live row holds the key, with
+    /// `ConditionFailed` carrying that row (`holder`), as a refused `Claim` does:
+    /// a read folded into a write that usually finds nothing.
+    Absent {
+        key: Key,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,8 +240,8 @@ impl Query {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
     /// The condition of write number `index` in the transaction did not hold;
-    /// nothing was written. For a `Write::Claim`, `holder` is the row that holds
-    /// its key.
+    /// nothing was written. For a `Write::Claim` or a `Write::Absent`, `holder`
+    /// is the row that holds its key.
     #[error("condition of write {index} failed")]
     ConditionFailed {
         index: usize,
@@ -410,7 +416,8 @@ impl Write {
             | Write::Increment { key, .. }
             | Write::Tally { key, .. }
             | Write::Untally { key, .. }
-            | Write::Check { key, .. } => key.clone(),
+            | Write::Check { key, .. }
+            | Write::Absent { key } => key.clone(),
         }
     }
 }

@@ -422,11 +422,13 @@ fn put<'a>(
     }
 }
 
-/// The condition of a Delete or a ConditionCheck, split as the protocol writes it.
+/// The condition of a Delete or a ConditionCheck, split as the protocol writes
+/// it; `returning` is its `ReturnValuesOnConditionCheckFailure`.
 fn conditional<'a>(
     table: &'a str,
     key: &'a Key,
     expression: Option<Expression>,
+    returning: Option<&'static str>,
 ) -> wire::Conditional<'a> {
     let (condition_expression, placeholders) = split(expression);
     wire::Conditional {
@@ -434,6 +436,7 @@ fn conditional<'a>(
         key: KeyAttrs(key),
         condition_expression,
         placeholders,
+        return_values_on_condition_check_failure: returning,
     }
 }
 
@@ -580,6 +583,7 @@ impl DynamoStore {
                 table,
                 key,
                 condition_expression(condition, now),
+                None,
             )),
             Write::Increment {
                 key,
@@ -611,8 +615,15 @@ impl DynamoStore {
                         expression_attribute_values: BTreeMap::new(),
                     },
                 });
-                wire::TransactItem::ConditionCheck(conditional(table, key, Some(expression)))
+                wire::TransactItem::ConditionCheck(conditional(table, key, Some(expression), None))
             }
+            // A failed check answers the item that holds the key, as a claim does.
+            Write::Absent { key } => wire::TransactItem::ConditionCheck(conditional(
+                table,
+                key,
+                condition_expression(&Condition::NotExists, now),
+                Some("ALL_OLD"),
+            )),
         }
     }
 }
@@ -1022,8 +1033,9 @@ mod tests {
         assert_eq!(cancellation(&CallError::Transport("x".into())), None);
     }
 
-    /// A claim asks DynamoDB for the item that fails its condition, and a
-    /// cancellation carrying it answers that item, as the store's row.
+    /// A claim and an absence check ask DynamoDB for the item that fails their
+    /// condition, and a cancellation carrying it answers that item, as the
+    /// store's row.
     #[test]
     fn a_failed_claim_answers_the_row_that_holds_its_key() {
         let held = Item {
@@ -1057,6 +1069,26 @@ mod tests {
         );
         assert!(
             put["Put"]
+                .get("ReturnValuesOnConditionCheckFailure")
+                .is_none()
+        );
+        // An absence check is a ConditionCheck on the claim's condition, asking
+        // for the holder too; a plain check does not.
+        let absent = store_item(&Write::Absent { key: held.key() });
+        assert_eq!(
+            absent["ConditionCheck"]["ReturnValuesOnConditionCheckFailure"],
+            "ALL_OLD"
+        );
+        assert_eq!(
+            absent["ConditionCheck"]["ConditionExpression"],
+            put["Put"]["ConditionExpression"]
+        );
+        let check = store_item(&Write::Check {
+            key: held.key(),
+            condition: Condition::Exists,
+        });
+        assert!(
+            check["ConditionCheck"]
                 .get("ReturnValuesOnConditionCheckFailure")
                 .is_none()
         );

@@ -241,7 +241,7 @@ impl EmbeddedStore {
                     Write::Put { condition, .. }
                     | Write::Delete { condition, .. }
                     | Write::Check { condition, .. } => condition.clone(),
-                    Write::Claim { .. } => Condition::NotExists,
+                    Write::Claim { .. } | Write::Absent { .. } => Condition::NotExists,
                     Write::Increment { .. } | Write::Tally { .. } | Write::Untally { .. } => {
                         Condition::None
                     }
@@ -251,7 +251,9 @@ impl EmbeddedStore {
                     return Err(StoreError::ConditionFailed {
                         index: i,
                         holder: match write {
-                            Write::Claim { .. } => live.cloned().map(Box::new),
+                            Write::Claim { .. } | Write::Absent { .. } => {
+                                live.cloned().map(Box::new)
+                            }
                             _ => None,
                         },
                     });
@@ -316,7 +318,7 @@ impl EmbeddedStore {
                         }
                         Some(row)
                     }
-                    Write::Check { .. } => continue,
+                    Write::Check { .. } | Write::Absent { .. } => continue,
                 };
                 // DynamoDB refuses an update that would make the item too large
                 // ("Item size to update has exceeded the maximum allowed size"), as

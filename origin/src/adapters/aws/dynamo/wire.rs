@@ -217,6 +217,9 @@ pub struct Conditional<'a> {
     pub condition_expression: Option<String>,
     #[serde(flatten)]
     pub placeholders: Option<Placeholders>,
+    /// `ALL_OLD`: a failed condition answers the item that failed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_values_on_condition_check_failure: Option<&'static str>,
 }
 
 /// A row read from an answer.
@@ -434,9 +437,11 @@ mod tests {
             key: KeyAttrs(&Key::new("p", "s")),
             condition_expression: Some("attribute_exists(#pk)".into()),
             placeholders: Some(placeholders),
+            return_values_on_condition_check_failure: None,
         })
         .unwrap();
         assert!(written.get("ExpressionAttributeValues").is_none());
+        assert!(written.get("ReturnValuesOnConditionCheckFailure").is_none());
         assert_eq!(written["ExpressionAttributeNames"]["#pk"], "PK");
     }
 }
