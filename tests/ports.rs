@@ -1955,7 +1955,7 @@ mod catalogue {
             self.counting.take_data_bytes();
             let response = folio_origin::http::handle(app, get_request("/v1/sitemap.xml")).await;
             assert_eq!(response.status, 200);
-            let body = String::from_utf8(response.body).unwrap();
+            let body = String::from_utf8(response.body.to_vec()).unwrap();
             (body, self.counting.take_data_bytes())
         }
     }
@@ -2482,7 +2482,7 @@ mod catalogue {
         async fn feed(app: &App) -> String {
             let response = folio_origin::http::handle(app, get_request("/v1/blog/feed.atom")).await;
             assert_eq!(response.status, 200);
-            String::from_utf8(response.body).unwrap()
+            String::from_utf8(response.body.to_vec()).unwrap()
         }
         let first = feed(&app).await;
         assert_eq!(

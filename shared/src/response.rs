@@ -16,7 +16,8 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, s-maxage=31536000, immuta
 pub struct ApiResponse {
     pub status: u16,
     pub headers: HeaderMap,
-    pub body: Vec<u8>,
+    /// Shared, not copied, when a handler answers a body it keeps (a list's page).
+    pub body: bytes::Bytes,
 }
 
 impl ApiResponse {
@@ -47,7 +48,7 @@ impl ApiResponse {
         Self {
             status: status.as_u16(),
             headers,
-            body,
+            body: body.into(),
         }
     }
 
@@ -55,7 +56,7 @@ impl ApiResponse {
         Self {
             status: status.as_u16(),
             headers: HeaderMap::new(),
-            body: Vec::new(),
+            body: bytes::Bytes::new(),
         }
     }
 

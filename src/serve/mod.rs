@@ -272,7 +272,7 @@ fn error_http(error: ApiError) -> Response<Full<Bytes>> {
     to_http(Reply {
         status: r.status,
         headers: r.headers,
-        body: Bytes::from(r.body),
+        body: r.body,
     })
 }
 

@@ -9,6 +9,7 @@ use folio_shared::ApiResponse;
 use folio_shared::settings::{Env, SSL_CERT_DIR, SSL_CERT_FILE};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::Method;
 use moka::sync::Cache;
 use serde_json::value::RawValue;
@@ -222,7 +223,7 @@ pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
     out.status_code = i64::from(response.status);
     out.headers = response.headers;
     if !response.body.is_empty() {
-        let (text, base64) = text_or_base64(response.body);
+        let (text, base64) = text_or_base64(response.body.into());
         out.body = Some(text);
         out.is_base64_encoded = base64;
     }
@@ -277,7 +278,7 @@ const WORTH_KEEPING: usize = 1024;
 
 /// A body as sent, and as a JSON string (base64 if it is not UTF-8).
 struct Escaped {
-    body: Vec<u8>,
+    body: Bytes,
     json: Arc<RawValue>,
     base64: bool,
 }
@@ -287,9 +288,10 @@ struct Escaped {
 /// shared instead of escaped again: serde_json's escaping of a list's 86 KB,
 /// one byte at a time, was 22–29 % of the invocation's CPU (`perf`,
 /// BENCHMARKS.md). Kept by the body's ETag (`caching::etag`, which the pipeline
-/// has computed for every read), so a read's body is hashed once; the bytes are
-/// compared on a hit, since a hash is not a proof (nor a handler's own ETag), and
-/// a body found kept is not checked for UTF-8 again.
+/// has computed for every read, or the handler kept with a body it keeps), so a
+/// read's body is hashed once; on a hit the bytes are the same buffer (a kept
+/// page answered again) or compared, since a hash is not a proof, and a body
+/// found kept is not checked for UTF-8 again.
 pub struct EscapedBodies(Cache<String, Arc<Escaped>>);
 
 impl Default for EscapedBodies {
@@ -303,15 +305,20 @@ impl Default for EscapedBodies {
     }
 }
 
+/// Whether `a` and `b` are the same bytes: one shared buffer, or equal ones.
+fn same_bytes(a: &Bytes, b: &Bytes) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
 impl EscapedBodies {
     /// The body as a JSON string, and whether it is base64 (bytes that are not UTF-8).
     fn escaped(
         &self,
         headers: &http::HeaderMap,
-        body: Vec<u8>,
+        body: Bytes,
     ) -> Result<(Arc<RawValue>, bool), serde_json::Error> {
         if body.len() < WORTH_KEEPING {
-            return Self::escape(body);
+            return Self::escape(&body);
         }
         let key = match headers
             .get(http::header::ETAG)
@@ -321,11 +328,11 @@ impl EscapedBodies {
             None => folio_shared::caching::etag(&body),
         };
         if let Some(kept) = self.0.get(&key)
-            && kept.body == body
+            && same_bytes(&kept.body, &body)
         {
             return Ok((Arc::clone(&kept.json), kept.base64));
         }
-        let (json, base64) = Self::escape(body.clone())?;
+        let (json, base64) = Self::escape(&body)?;
         let kept = Escaped {
             body,
             json: Arc::clone(&json),
@@ -336,9 +343,15 @@ impl EscapedBodies {
     }
 
     /// The body as a JSON string, as `response_to_event` writes it.
-    fn escape(body: Vec<u8>) -> Result<(Arc<RawValue>, bool), serde_json::Error> {
-        let (text, base64) = text_or_base64(body);
-        Ok((serde_json::value::to_raw_value(&text)?.into(), base64))
+    fn escape(body: &[u8]) -> Result<(Arc<RawValue>, bool), serde_json::Error> {
+        let (json, base64) = match std::str::from_utf8(body) {
+            Ok(text) => (serde_json::value::to_raw_value(text)?, false),
+            Err(_) => (
+                serde_json::value::to_raw_value(&STANDARD.encode(body))?,
+                true,
+            ),
+        };
+        Ok((json.into(), base64))
     }
 
     /// The answer the runtime sends for `response`.
@@ -399,7 +412,7 @@ mod tests {
         ];
         for body in bodies {
             let mut response = ApiResponse::empty(http::StatusCode::OK);
-            response.body = body.clone();
+            response.body = body.clone().into();
             response.headers.insert(
                 http::header::CONTENT_TYPE,
                 http::HeaderValue::from_static("application/json"),
@@ -412,8 +425,15 @@ mod tests {
                 .headers
                 .append("x-note", http::HeaderValue::from_static("second"));
             let expected = serde_json::to_string(&response_to_event(response.clone())).unwrap();
-            for time in ["first", "kept"] {
-                let answer = bodies_cache.answer(response.clone()).unwrap();
+            // Kept, the same body is found in the same buffer, or in another.
+            let mut copied = response.clone();
+            copied.body = Bytes::copy_from_slice(&body);
+            for (time, response) in [
+                ("first", response.clone()),
+                ("kept", response),
+                ("kept, another buffer", copied),
+            ] {
+                let answer = bodies_cache.answer(response).unwrap();
                 let sent = serde_json::to_string(&answer).unwrap();
                 assert_eq!(sent, expected, "{time}: {body:?}");
             }
@@ -425,9 +445,9 @@ mod tests {
             Some(folio_shared::caching::etag(&"x".repeat(5000).into_bytes())),
         ] {
             let mut kept = ApiResponse::empty(http::StatusCode::OK);
-            kept.body = "x".repeat(5000).into_bytes();
+            kept.body = "x".repeat(5000).into_bytes().into();
             let mut other = ApiResponse::empty(http::StatusCode::OK);
-            other.body = "y".repeat(5000).into_bytes();
+            other.body = "y".repeat(5000).into_bytes().into();
             if let Some(tag) = &tag {
                 kept = kept.header(http::header::ETAG, tag);
                 other = other.header(http::header::ETAG, tag);

@@ -94,8 +94,16 @@ fn apply_caching(
         }
         return response;
     }
-    let tag = etag(&response.body);
-    response = response.header(header::ETAG, &tag);
+    // A handler answering a body it keeps gives the tag `etag` made of the same
+    // bytes when it kept them (a list's page); any other body is hashed here.
+    let tag = match response.headers.get(header::ETAG) {
+        Some(kept) => kept.to_str().unwrap_or_default().to_owned(),
+        None => {
+            let tag = etag(&response.body);
+            response = response.header(header::ETAG, &tag);
+            tag
+        }
+    };
     response = match caching {
         // Answers that depend on the caller never go into a shared cache.
         _ if caller.is_some() => response.cache_control(PRIVATE_NO_STORE),

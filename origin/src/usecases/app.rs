@@ -47,6 +47,7 @@ pub struct App {
     pub representations: crate::usecases::representations::Representations,
     /// The feeds as last sent, with the posts and versions they were made of.
     pub documents: crate::usecases::representations::Documents,
+    pub pages: crate::usecases::representations::Pages,
     /// This origin's Region and the site's home Region.
     pub regions: Regions,
 }
@@ -101,6 +102,7 @@ impl App {
             search: crate::usecases::search::SearchIndexes::default(),
             representations: Default::default(),
             documents: Default::default(),
+            pages: Default::default(),
             regions: Regions::single(region),
         }
     }

@@ -13,6 +13,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+use folio_shared::domain::{ContentKind, Status};
 use moka::sync::Cache;
 use serde_json::value::RawValue;
 
@@ -69,5 +71,100 @@ impl Documents {
         if let Ok(mut kept) = self.0.lock() {
             kept.insert(name, Arc::new(Document { made_of, body }));
         }
+    }
+}
+
+/// What pages may hold, in bytes of body.
+const PAGES_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What a first page answered: its kind, status and length (`limit`).
+pub type PageAsked = (ContentKind, Status, usize);
+
+/// A first page as sent, the items (at their versions) and the total it was
+/// made of, and the tag its sender gave its bytes.
+pub struct Page {
+    made_of: Vec<Listed>,
+    total: usize,
+    pub body: Bytes,
+    pub tag: Arc<str>,
+}
+
+/// First pages of lists, by what they answered: a page whose items and total
+/// did not change is sent again as it was, shared, instead of being written
+/// from its items' representations, hashed and compared again (an 86 KB page
+/// of 20 posts, three passes over its bytes; issue 33). One entry per page
+/// asked for, weighed in bytes.
+pub struct Pages(Cache<PageAsked, Arc<Page>>);
+
+impl Default for Pages {
+    fn default() -> Self {
+        Self(
+            weighed_in_bytes(PAGES_BYTES, |_, page: &Arc<Page>| {
+                page.body.len() + page.tag.len()
+            })
+            .build(),
+        )
+    }
+}
+
+impl Pages {
+    /// The page kept for `asked` if it was made of exactly `items` and `total`.
+    pub fn get(&self, asked: PageAsked, items: &[Listed], total: usize) -> Option<Arc<Page>> {
+        self.0
+            .get(&asked)
+            .filter(|page| page.total == total && page.made_of == items)
+    }
+
+    pub fn keep(
+        &self,
+        asked: PageAsked,
+        made_of: Vec<Listed>,
+        total: usize,
+        body: Bytes,
+        tag: &str,
+    ) {
+        let page = Page {
+            made_of,
+            total,
+            body,
+            tag: tag.into(),
+        };
+        self.0.insert(asked, Arc::new(page));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::Key;
+
+    fn listed(id: &str, version: u64) -> Listed {
+        Listed {
+            key: Key::new(format!("BLOG#{id}"), "META"),
+            version,
+            updated_at: "2026-12-07T00:00:00Z".into(),
+        }
+    }
+
+    /// A kept page is answered only for the same items at the same versions,
+    /// and the same total; anything else is made again.
+    #[test]
+    fn a_page_is_answered_only_while_its_items_and_total_are_unchanged() {
+        let pages = Pages::default();
+        let asked = (ContentKind::Blog, Status::Published, 2);
+        let items = vec![listed("a", 3), listed("b", 1)];
+        pages.keep(asked, items.clone(), 7, Bytes::from_static(b"{}"), "\"t\"");
+        let kept = pages.get(asked, &items, 7).expect("kept");
+        assert_eq!((&kept.body[..], &*kept.tag), (&b"{}"[..], "\"t\""));
+        assert!(pages.get(asked, &items, 8).is_none(), "another total");
+        let edited = vec![listed("a", 4), listed("b", 1)];
+        assert!(pages.get(asked, &edited, 7).is_none(), "an item edited");
+        let reordered = vec![listed("b", 1), listed("a", 3)];
+        assert!(pages.get(asked, &reordered, 7).is_none(), "another order");
+        assert!(pages.get(asked, &items[..1], 7).is_none(), "fewer items");
+        let other = (ContentKind::Blog, Status::Published, 3);
+        assert!(pages.get(other, &items, 7).is_none(), "another length");
+        let drafts = (ContentKind::Blog, Status::Draft, 2);
+        assert!(pages.get(drafts, &items, 7).is_none(), "another status");
     }
 }

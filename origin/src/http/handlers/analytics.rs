@@ -410,7 +410,7 @@ pub async fn live_visitors(app: &App) -> Result<ApiResponse, ApiError> {
 /// A tracking script (`origin/tracker/<n>.js`): its bytes never change at its path.
 pub fn tracker_script(version: TrackerVersion) -> ApiResponse {
     let mut response = ApiResponse::empty(StatusCode::OK);
-    response.body = tracker_source(version).as_bytes().to_vec();
+    response.body = bytes::Bytes::from_static(tracker_source(version).as_bytes());
     response.headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/javascript; charset=utf-8"),

@@ -153,7 +153,7 @@ fn with_type(
     body: Vec<u8>,
 ) -> ApiResponse {
     let mut response = ApiResponse::empty(status);
-    response.body = body;
+    response.body = body.into();
     response
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -186,7 +186,7 @@ pub fn root() -> ApiResponse {
 <li><a href=\"/v1/openapi.json\">The API document</a> (OpenAPI 3)</li>\
 <li><a href=\"/v1/health\">Health</a></li></ul></body></html>\n";
     let mut response = ApiResponse::empty(StatusCode::OK);
-    response.body = page.as_bytes().to_vec();
+    response.body = page.as_bytes().to_vec().into();
     response.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn the_page_links_every_asset_by_its_hash_and_each_is_served() {
-        let page = String::from_utf8(page(None).body).unwrap();
+        let page = String::from_utf8(page(None).body.to_vec()).unwrap();
         assert!(!page.contains("{{"), "a placeholder was left in the page");
         for asset in &console().assets {
             let link = format!("/admin/assets/{}", asset.hashed_name);

@@ -138,7 +138,7 @@ async fn kept_representations<T: Content>(
     app: &App,
     listed: &[Listed],
     status: Status,
-) -> Result<Vec<Arc<RawValue>>, ApiError> {
+) -> Result<(Vec<Arc<RawValue>>, bool), ApiError> {
     let mut kept: Vec<Option<Arc<RawValue>>> =
         listed.iter().map(|l| app.representations.get(l)).collect();
     let missing: Vec<Key> = listed
@@ -147,7 +147,8 @@ async fn kept_representations<T: Content>(
         .filter(|(_, json)| json.is_none())
         .map(|(l, _)| l.key.clone())
         .collect();
-    if !missing.is_empty() {
+    let all_kept = missing.is_empty();
+    if !all_kept {
         let read = repo::get_many::<T>(app.store.as_ref(), &missing).await?;
         let still: Vec<&Stored<T>> = read
             .iter()
@@ -169,7 +170,7 @@ async fn kept_representations<T: Content>(
             }
         }
     }
-    Ok(kept.into_iter().flatten().collect())
+    Ok((kept.into_iter().flatten().collect(), all_kept))
 }
 
 /// Loads an item; drafts exist only for the owner (the public gets 404, not 403).
@@ -201,7 +202,17 @@ pub async fn list<T: Content>(
         && let Some(page) =
             repo::first_page_listed(app.store.as_ref(), T::KIND, *status, &query).await?
     {
-        let items = kept_representations::<T>(app, &page.items, *status).await?;
+        let asked = (T::KIND, *status, query.limit);
+        if let Some(kept) = app.pages.get(asked, &page.items, page.total) {
+            let mut response = ApiResponse::empty(StatusCode::OK);
+            response.body = kept.body.clone();
+            response.headers.insert(
+                header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            return Ok(response.header(header::ETAG, &kept.tag));
+        }
+        let (items, all_kept) = kept_representations::<T>(app, &page.items, *status).await?;
         // The items, a comma after each, and the page's few members around them.
         let size = items.iter().map(|item| item.get().len() + 1).sum::<usize>() + 128;
         let body = PageBody {
@@ -210,7 +221,16 @@ pub async fn list<T: Content>(
             field,
             items,
         };
-        return Ok(ApiResponse::json_sized(StatusCode::OK, &body, size));
+        let response = ApiResponse::json_sized(StatusCode::OK, &body, size);
+        if !all_kept {
+            return Ok(response);
+        }
+        // Made of kept representations only, so of its items' versions alone:
+        // kept with its tag for the next time they are the same.
+        let tag = etag(&response.body);
+        app.pages
+            .keep(asked, page.items, page.total, response.body.clone(), &tag);
+        return Ok(response.header(header::ETAG, &tag));
     }
     let page = repo::page::<T>(app.store.as_ref(), query.status.statuses(), &query).await?;
     let items: Vec<&T> = page.items.iter().collect();

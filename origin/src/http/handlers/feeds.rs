@@ -43,7 +43,7 @@ fn respond(media_type: &str, body: String) -> ApiResponse {
         header::CONTENT_TYPE,
         &format!("{media_type}; charset=utf-8"),
     );
-    response.body = body.into_bytes();
+    response.body = body.into_bytes().into();
     response
 }
 

@@ -21,9 +21,12 @@ pub async fn health(app: &App) -> Result<ApiResponse, ApiError> {
 }
 
 pub fn openapi() -> ApiResponse {
-    static DOCUMENT: OnceLock<Vec<u8>> = OnceLock::new();
-    let body = DOCUMENT
-        .get_or_init(|| serde_json::to_vec(&crate::http::openapi::document()).unwrap_or_default());
+    static DOCUMENT: OnceLock<bytes::Bytes> = OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| {
+        serde_json::to_vec(&crate::http::openapi::document())
+            .unwrap_or_default()
+            .into()
+    });
     let mut response = ApiResponse::json(StatusCode::OK, &());
     response.body = body.clone();
     response

@@ -250,7 +250,7 @@ img{{max-width:100%;height:auto}}pre{{overflow-x:auto;background:#f4f4f5;padding
         xml(title)
     );
     let mut response = ApiResponse::empty(status);
-    response.body = page.into_bytes();
+    response.body = page.into_bytes().into();
     response.headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/html; charset=utf-8"),
