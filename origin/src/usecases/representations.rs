@@ -51,7 +51,7 @@ impl Representations {
 /// A document made of listed items, and the items (at their versions) it was made of.
 struct Document {
     made_of: Vec<Listed>,
-    body: Arc<str>,
+    body: Bytes,
 }
 
 /// Documents made of the newest items, by name (a feed's path): a feed whose
@@ -62,12 +62,12 @@ pub struct Documents(Mutex<HashMap<&'static str, Arc<Document>>>);
 
 impl Documents {
     /// The document `name` if it was made of exactly `items`, at their versions.
-    pub fn get(&self, name: &'static str, items: &[Listed]) -> Option<Arc<str>> {
+    pub fn get(&self, name: &'static str, items: &[Listed]) -> Option<Bytes> {
         let kept = self.0.lock().ok()?.get(name).cloned()?;
-        (kept.made_of == items).then(|| Arc::clone(&kept.body))
+        (kept.made_of == items).then(|| kept.body.clone())
     }
 
-    pub fn keep(&self, name: &'static str, made_of: Vec<Listed>, body: Arc<str>) {
+    pub fn keep(&self, name: &'static str, made_of: Vec<Listed>, body: Bytes) {
         if let Ok(mut kept) = self.0.lock() {
             kept.insert(name, Arc::new(Document { made_of, body }));
         }

@@ -10,7 +10,7 @@ use folio_shared::{ApiError, ApiResponse};
 use http::{StatusCode, header};
 use serde_json::json;
 
-use std::sync::Arc;
+use bytes::Bytes;
 
 use crate::ports::Key;
 use crate::repo::content as repo;
@@ -38,12 +38,12 @@ fn site(app: &App) -> Result<&Site, ApiError> {
     })
 }
 
-fn respond(media_type: &str, body: String) -> ApiResponse {
+fn respond(media_type: &str, body: Bytes) -> ApiResponse {
     let mut response = ApiResponse::empty(StatusCode::OK).header(
         header::CONTENT_TYPE,
         &format!("{media_type}; charset=utf-8"),
     );
-    response.body = body.into_bytes().into();
+    response.body = body;
     response
 }
 
@@ -90,7 +90,7 @@ pub async fn feed(app: &App, format: FeedFormat) -> Result<ApiResponse, ApiError
     .await?;
     let name = feed_path(format);
     if let Some(body) = app.documents.get(name, &newest) {
-        return Ok(respond(format.media_type(), body.to_string()));
+        return Ok(respond(format.media_type(), body));
     }
     let keys: Vec<Key> = newest.iter().map(|listed| listed.key.clone()).collect();
     let posts: Vec<BlogPost> = repo::get_many::<BlogPost>(app.store.as_ref(), &keys)
@@ -124,7 +124,9 @@ pub async fn feed(app: &App, format: FeedFormat) -> Result<ApiResponse, ApiError
         FeedFormat::Rss => rss(site, &entries, feed_updated, self_url.as_deref()),
         FeedFormat::Json => json_feed(site, &entries, self_url.as_deref()),
     };
-    app.documents.keep(name, newest, Arc::from(body.as_str()));
+    // Kept and sent as one shared buffer.
+    let body = Bytes::from(body);
+    app.documents.keep(name, newest, body.clone());
     Ok(respond(format.media_type(), body))
 }
 
@@ -290,7 +292,7 @@ pub async fn sitemap(app: &App) -> Result<ApiResponse, ApiError> {
         url_entry(&mut out, loc, Some(lastmod));
     }
     out.push_str("</urlset>\n");
-    Ok(respond(SITEMAP_MEDIA_TYPE, out))
+    Ok(respond(SITEMAP_MEDIA_TYPE, out.into()))
 }
 
 #[cfg(test)]
