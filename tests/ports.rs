@@ -348,14 +348,18 @@ async fn store_contract(store: &dyn Store) {
     );
     assert_eq!(store.get(&row("CLAIM", "2").key()).await, Ok(None));
     assert_eq!(store.get(&held.key()).await, Ok(Some(held.clone())));
-    store
-        .transact(vec![put(
+    // A row past its expiry, not yet deleted by TTL.
+    let put_expired = |row: Item| {
+        put(
             Item {
                 expires_at: Some(past),
-                ..row("CLAIM", "3")
+                ..row
             },
             Condition::None,
-        )])
+        )
+    };
+    store
+        .transact(vec![put_expired(row("CLAIM", "3"))])
         .await
         .unwrap();
     store
@@ -368,13 +372,7 @@ async fn store_contract(store: &dyn Store) {
     // it answers the row that holds the key, as a claim does, and the
     // transaction writes nothing.
     store
-        .transact(vec![put(
-            Item {
-                expires_at: Some(past),
-                ..row("ABSENT", "expired")
-            },
-            Condition::None,
-        )])
+        .transact(vec![put_expired(row("ABSENT", "expired"))])
         .await
         .unwrap();
     store

@@ -40,6 +40,12 @@ impl ApiResponse {
         if serde_json::to_writer(&mut body, value).is_err() {
             body = b"{}".to_vec();
         }
+        Self::json_bytes(status, body.into())
+    }
+
+    /// A JSON answer whose bytes are made already (a document made once, a page
+    /// kept whole): shared, not serialised again.
+    pub fn json_bytes(status: StatusCode, body: bytes::Bytes) -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,
@@ -48,7 +54,7 @@ impl ApiResponse {
         Self {
             status: status.as_u16(),
             headers,
-            body: body.into(),
+            body,
         }
     }
 

@@ -223,8 +223,8 @@ pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
     out.status_code = i64::from(response.status);
     out.headers = response.headers;
     if !response.body.is_empty() {
-        let (text, base64) = text_or_base64(response.body.into());
-        out.body = Some(text);
+        let (text, base64) = text_or_base64(&response.body);
+        out.body = Some(text.into_owned());
         out.is_base64_encoded = base64;
     }
     out
@@ -232,10 +232,10 @@ pub fn response_to_event(response: ApiResponse) -> LambdaFunctionUrlResponse {
 
 /// A Function URL answer's body: the text, or base64 of bytes that are not UTF-8
 /// (then `isBase64Encoded`).
-fn text_or_base64(body: Vec<u8>) -> (String, bool) {
-    match String::from_utf8(body) {
-        Ok(text) => (text, false),
-        Err(e) => (STANDARD.encode(e.into_bytes()), true),
+fn text_or_base64(body: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+    match std::str::from_utf8(body) {
+        Ok(text) => (text.into(), false),
+        Err(_) => (STANDARD.encode(body).into(), true),
     }
 }
 
@@ -344,14 +344,8 @@ impl EscapedBodies {
 
     /// The body as a JSON string, as `response_to_event` writes it.
     fn escape(body: &[u8]) -> Result<(Arc<RawValue>, bool), serde_json::Error> {
-        let (json, base64) = match std::str::from_utf8(body) {
-            Ok(text) => (serde_json::value::to_raw_value(text)?, false),
-            Err(_) => (
-                serde_json::value::to_raw_value(&STANDARD.encode(body))?,
-                true,
-            ),
-        };
-        Ok((json.into(), base64))
+        let (text, base64) = text_or_base64(body);
+        Ok((serde_json::value::to_raw_value(&text)?.into(), base64))
     }
 
     /// The answer the runtime sends for `response`.

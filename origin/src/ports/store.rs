@@ -408,6 +408,12 @@ pub fn check_transaction(writes: &[Write]) -> Result<(), Limit> {
 }
 
 impl Write {
+    /// Whether a refusal of this write carries the row that holds its key
+    /// (`ConditionFailed::holder`): a claim's and an absence check's do.
+    pub fn answers_holder(&self) -> bool {
+        matches!(self, Write::Claim { .. } | Write::Absent { .. })
+    }
+
     /// The item a write touches.
     pub fn key(&self) -> Key {
         match self {

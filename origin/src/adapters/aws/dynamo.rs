@@ -404,6 +404,13 @@ fn split(expression: Option<Expression>) -> (Option<String>, Option<Placeholders
     }
 }
 
+/// The `ReturnValuesOnConditionCheckFailure` of `write`: `ALL_OLD` for a write
+/// whose refusal answers the row that holds its key, so the cancellation reason
+/// carries it ("TransactWriteItems", DynamoDB API Reference).
+fn returning(write: &Write) -> Option<&'static str> {
+    write.answers_holder().then_some("ALL_OLD")
+}
+
 /// A Put of the whole item on `expression`; `returning` is its
 /// `ReturnValuesOnConditionCheckFailure`.
 fn put<'a>(
@@ -572,12 +579,11 @@ impl DynamoStore {
                 condition_expression(condition, now),
                 None,
             )),
-            // A failed claim answers the item that holds the key.
             Write::Claim { item } => wire::TransactItem::Put(put(
                 table,
                 item,
                 condition_expression(&Condition::NotExists, now),
-                Some("ALL_OLD"),
+                returning(write),
             )),
             Write::Delete { key, condition } => wire::TransactItem::Delete(conditional(
                 table,
@@ -617,12 +623,11 @@ impl DynamoStore {
                 });
                 wire::TransactItem::ConditionCheck(conditional(table, key, Some(expression), None))
             }
-            // A failed check answers the item that holds the key, as a claim does.
             Write::Absent { key } => wire::TransactItem::ConditionCheck(conditional(
                 table,
                 key,
                 condition_expression(&Condition::NotExists, now),
-                Some("ALL_OLD"),
+                returning(write),
             )),
         }
     }

@@ -250,11 +250,10 @@ impl EmbeddedStore {
                     // Dropping the transaction without commit discards every write so far.
                     return Err(StoreError::ConditionFailed {
                         index: i,
-                        holder: match write {
-                            Write::Claim { .. } | Write::Absent { .. } => {
-                                live.cloned().map(Box::new)
-                            }
-                            _ => None,
+                        holder: if write.answers_holder() {
+                            live.cloned().map(Box::new)
+                        } else {
+                            None
                         },
                     });
                 }

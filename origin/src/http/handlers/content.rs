@@ -204,12 +204,7 @@ pub async fn list<T: Content>(
     {
         let asked = (T::KIND, *status, query.limit);
         if let Some(kept) = app.pages.get(asked, &page.items, page.total) {
-            let mut response = ApiResponse::empty(StatusCode::OK);
-            response.body = kept.body.clone();
-            response.headers.insert(
-                header::CONTENT_TYPE,
-                http::HeaderValue::from_static("application/json"),
-            );
+            let response = ApiResponse::json_bytes(StatusCode::OK, kept.body.clone());
             return Ok(response.header(header::ETAG, &kept.tag));
         }
         let (items, all_kept) = kept_representations::<T>(app, &page.items, *status).await?;

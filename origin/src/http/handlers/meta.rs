@@ -27,7 +27,5 @@ pub fn openapi() -> ApiResponse {
             .unwrap_or_default()
             .into()
     });
-    let mut response = ApiResponse::json(StatusCode::OK, &());
-    response.body = body.clone();
-    response
+    ApiResponse::json_bytes(StatusCode::OK, body.clone())
 }
