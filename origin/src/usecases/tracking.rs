@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use base64::Engine;
@@ -174,6 +175,18 @@ pub const LIVE_SECS: i64 = 300;
 /// current visitors apart, too little to match against anything else.
 const LIVE_VISITOR_CHARS: usize = 8;
 
+/// Whether a visitor marked live at `marked` (minutes since the epoch) is
+/// still counted live at `minute`.
+fn still_live(marked: i64, minute: i64) -> bool {
+    minute - marked < LIVE_SECS / 60
+}
+
+/// A visitor marked live: the minute (since the epoch), and the write.
+struct Live {
+    minute: i64,
+    write: Write,
+}
+
 /// How far back a new day's salt deletes old salts explicitly.
 const SALT_CLEANUP_DAYS: i64 = 31;
 
@@ -199,6 +212,33 @@ pub struct Tracker {
     live: Mutex<HashMap<String, i64>>,
     /// The counts the last tracks answered with (`recent_sum`).
     recent: Mutex<RecentSums>,
+    /// Whether the last views whose visit's profile this process did not know
+    /// found a visit counted: how the next one learns it.
+    visits_found: VisitsFound,
+}
+
+/// What the last [`VisitsFound::OF`] views whose visit's profile this process
+/// did not know found: one bit each, newest lowest, set where a visit had been
+/// counted (by another process: this one remembers its own).
+#[derive(Default)]
+struct VisitsFound(AtomicU32);
+
+impl VisitsFound {
+    const OF: u32 = 16;
+
+    fn record(&self, found: bool) {
+        // One load and one store: two views at once may lose one's bit, which
+        // only ages the estimate by one view.
+        let bits = self.0.load(Ordering::Relaxed);
+        let mask = (1 << Self::OF) - 1;
+        self.0
+            .store(((bits << 1) | u32::from(found)) & mask, Ordering::Relaxed);
+    }
+
+    /// Whether more than half of them found one.
+    fn mostly(&self) -> bool {
+        self.0.load(Ordering::Relaxed).count_ones() > Self::OF / 2
+    }
 }
 
 /// How long a sum a track answers with is reused: a store round trip saved on
@@ -240,6 +280,7 @@ impl Tracker {
             admitted: Mutex::new(Admitted::default()),
             live: Mutex::new(HashMap::new()),
             recent: Mutex::new(RecentSums::default()),
+            visits_found: VisitsFound::default(),
         }
     }
 
@@ -483,7 +524,7 @@ impl Tracker {
         };
         if self.seen(day, &marker) {
             if filter.is_none() {
-                self.mark_live(store, &visitor, None).await;
+                self.mark_live(store, &visitor, None, None).await;
             }
             return not_counted(outcome_not_counted).await;
         }
@@ -503,11 +544,13 @@ impl Tracker {
             by: tallies,
             listed_at: None,
         };
-        // A counted visit's marker holds its profile id, for its views. Claimed: a
-        // visit counted before answers its marker, and so its profile.
-        let marker_claim = |profile_id: Option<&String>| Write::Claim {
+        // A counted visit's marker holds its profile id, for its views, and the
+        // minute the visitor was last marked live (`Live`), for its repeats.
+        // Claimed: a visit counted before answers its marker, and so both.
+        let marker_claim = |profile_id: Option<&String>, live: Option<&Live>| Write::Claim {
             item: Item {
                 data: profile_id.cloned(),
+                count: live.map_or(0, |live| live.minute),
                 ..marker_row(marker.clone(), entity::VISIT_MARKER, day)
             },
         };
@@ -519,7 +562,7 @@ impl Tracker {
                 .tallies(day, vec![(Dimension::Filtered, filter.label().into())])
                 .values;
             // A full audience row leaves the filtered visit uncounted: nothing is lost.
-            match commit_once(store, vec![marker_claim(None), audience_row(tallies)]).await {
+            match commit_once(store, vec![marker_claim(None, None), audience_row(tallies)]).await {
                 Ok(_) | Err(UseCaseError::Store(StoreError::Limit(_))) => {}
                 Err(e) => return Err(e),
             }
@@ -539,11 +582,11 @@ impl Tracker {
         let profile_id = tallies.profile.as_deref().and_then(audience::profile_id);
         let counted = |profile_id: Option<&String>| {
             let mut writes = vec![
-                marker_claim(profile_id),
+                marker_claim(profile_id, live.as_ref()),
                 counter(keys::visits_on(day, &self.region)),
                 counter(keys::total(keys::VISITS, &self.region)),
             ];
-            writes.extend(live.clone());
+            writes.extend(live.as_ref().map(|live| live.write.clone()));
             writes
         };
         let mut writes = counted(profile_id.as_ref());
@@ -560,15 +603,18 @@ impl Tracker {
                 listed_at: None,
             });
         }
+        let mut held = None;
         let (outcome, profile_id) = match store.transact(writes).await {
             Ok(()) => (Outcome::Counted, profile_id),
             // Counted before, by another process (or before this one restarted):
-            // its marker says the visit's profile, which its token then vouches for.
+            // its marker says the visit's profile, which its token then vouches
+            // for, and when the visitor was last marked live.
             Err(StoreError::ConditionFailed { index: 0, holder }) => {
-                if let Some(held) = holder {
-                    let held = held.data.filter(|id| audience::is_profile_id(id));
-                    self.remember_profile(day, &visitor, held);
+                if let Some(marker) = &holder {
+                    let profile_id = marker.data.clone().filter(|id| audience::is_profile_id(id));
+                    self.remember_profile(day, &visitor, profile_id);
                 }
+                held = holder.map(|marker| *marker);
                 (Outcome::Duplicate, None)
             }
             // The day's row is full (400 KB, every origin's values together): the
@@ -581,7 +627,7 @@ impl Tracker {
         };
         self.saw(day, marker);
         if outcome != Outcome::Counted {
-            self.mark_live(store, &visitor, live).await;
+            self.mark_live(store, &visitor, live, held).await;
             return not_counted(outcome).await;
         }
         self.limiter.counted(&network, Kind::Visit);
@@ -621,43 +667,76 @@ impl Tracker {
 
     /// The write that marks a visitor live this minute, unless this process
     /// marked them in the last [`LIVE_SECS`] (they are counted live until then).
-    fn live_write(&self, visitor: &str) -> Option<Write> {
+    fn live_write(&self, visitor: &str) -> Option<Live> {
         let now = chrono::Utc::now();
         let minute = now.timestamp().div_euclid(60);
-        let window = LIVE_SECS / 60;
         let short: String = visitor.chars().take(LIVE_VISITOR_CHARS).collect();
         let mut live = self.live.lock().ok()?;
         if live
             .get(&short)
-            .is_some_and(|marked| minute - marked < window)
+            .is_some_and(|&marked| still_live(marked, minute))
         {
             return None;
         }
         if live.len() >= SEEN_MARKERS {
-            live.retain(|_, marked| minute - *marked < window);
+            live.retain(|_, &mut marked| still_live(marked, minute));
         }
         live.insert(short.clone(), minute);
         let key = keys::live_visitor(&now.format(LIVE_MINUTE).to_string(), &short);
-        Some(Write::Put {
-            item: Item {
-                pk: key.pk,
-                sk: key.sk,
-                entity_type: entity::LIVE_VISITOR.into(),
-                expires_at: Some((now + Duration::seconds(LIVE_SECS * 2)).timestamp()),
-                ..Item::default()
+        Some(Live {
+            minute,
+            write: Write::Put {
+                item: Item {
+                    pk: key.pk,
+                    sk: key.sk,
+                    entity_type: entity::LIVE_VISITOR.into(),
+                    expires_at: Some((now + Duration::seconds(LIVE_SECS * 2)).timestamp()),
+                    ..Item::default()
+                },
+                condition: Condition::None,
             },
-            condition: Condition::None,
         })
     }
 
     /// Marks a repeat visitor live; a failure costs the live count one visitor,
-    /// never the request.
-    async fn mark_live(&self, store: &dyn Store, visitor: &str, write: Option<Write>) {
-        let Some(write) = write.or_else(|| self.live_write(visitor)) else {
+    /// never the request. `marker`, the visit's marker as another process left
+    /// it, says when that visitor was last marked live: within [`LIVE_SECS`]
+    /// nothing is written (a repeat counted elsewhere costs its refused claim
+    /// alone); past it, the marker takes the new minute in the same write.
+    async fn mark_live(
+        &self,
+        store: &dyn Store,
+        visitor: &str,
+        live: Option<Live>,
+        marker: Option<Item>,
+    ) {
+        let Some(live) = live.or_else(|| self.live_write(visitor)) else {
             return;
         };
-        if let Err(error) = store.transact(vec![write]).await {
+        let mut writes = vec![live.write];
+        if let Some(marker) = marker {
+            if still_live(marker.count, live.minute) {
+                self.marked_live_at(visitor, marker.count);
+                return;
+            }
+            writes.push(Write::Put {
+                item: Item {
+                    count: live.minute,
+                    ..marker
+                },
+                condition: Condition::None,
+            });
+        }
+        if let Err(error) = store.transact(writes).await {
             tracing::warn!(%error, "could not mark a visitor live");
+        }
+    }
+
+    /// Remembers that `visitor` was marked live at `minute` (by another process).
+    fn marked_live_at(&self, visitor: &str, minute: i64) {
+        let short: String = visitor.chars().take(LIVE_VISITOR_CHARS).collect();
+        if let Ok(mut live) = self.live.lock() {
+            live.insert(short, minute);
         }
     }
 
@@ -767,10 +846,31 @@ impl Tracker {
             // no visit was counted today (a frontend that sends views alone),
             // and where one was, the refused check answers its marker and the
             // writes go again with its profile's tally. One call where a read
-            // of the marker and a write were two; two (as before) for a view
-            // whose visit another process counted and whose token is not sent
-            // (tracker 3.js). The check is one more item in the transaction,
-            // taken to be billed as a transactional write (docs/TRACKING.md).
+            // of the marker and a write were two; two for a view whose visit
+            // another process counted and whose token is not sent (tracker
+            // 3.js), where the refused write costs more than a read: so where
+            // most such views lately found a visit, the marker is read first.
+            // The check is one more item in the transaction, taken to be
+            // billed as a transactional write (docs/TRACKING.md).
+            None if self.visits_found.mostly() => {
+                let profile_id = match store.get(&keys::visit_marker(day, &visitor)).await {
+                    Ok(marker) => {
+                        self.visits_found.record(marker.is_some());
+                        let profile_id = marker
+                            .and_then(|marker| marker.data)
+                            .filter(|id| audience::is_profile_id(id));
+                        self.remember_profile(day, &visitor, profile_id.clone());
+                        profile_id
+                    }
+                    // The view counts all the same, under no profile.
+                    Err(error) => {
+                        tracing::warn!(%error, "could not read a visit's profile");
+                        None
+                    }
+                };
+                let reading = self.profiled_reading(day, (kind, id), read, profile_id)?;
+                commit_reading(store, &writes, reading).await
+            }
             None => {
                 let check = keys::visit_marker(day, &visitor);
                 let mut checked = writes();
@@ -778,10 +878,12 @@ impl Tracker {
                 checked.push(Write::Absent { key: check });
                 match store.transact(checked).await {
                     Ok(()) => {
+                        self.visits_found.record(false);
                         self.remember_profile(day, &visitor, None);
                         Ok(())
                     }
                     Err(StoreError::ConditionFailed { index, holder }) if index == at => {
+                        self.visits_found.record(true);
                         let profile_id = holder
                             .and_then(|marker| marker.data)
                             .filter(|id| audience::is_profile_id(id));
@@ -1375,6 +1477,7 @@ mod tests {
         inner: crate::adapters::local::embedded::EmbeddedStore,
         reads: std::sync::atomic::AtomicUsize,
         checks: std::sync::atomic::AtomicUsize,
+        transactions: std::sync::atomic::AtomicUsize,
     }
 
     impl MarkerReads {
@@ -1383,6 +1486,9 @@ mod tests {
         }
         fn checks(&self) -> usize {
             self.checks.load(std::sync::atomic::Ordering::SeqCst)
+        }
+        fn transactions(&self) -> usize {
+            self.transactions.load(std::sync::atomic::Ordering::SeqCst)
         }
     }
 
@@ -1406,6 +1512,8 @@ mod tests {
                 self.checks
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
+            self.transactions
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.inner.transact(writes).await
         }
     }
@@ -1421,6 +1529,7 @@ mod tests {
             .unwrap(),
             reads: Default::default(),
             checks: Default::default(),
+            transactions: Default::default(),
         };
         let id = a_published_post(&store).await;
         let visit = VisitContext {
@@ -1543,6 +1652,85 @@ mod tests {
         assert_ne!(first.visit, Some(token), "each visitor's own");
     }
 
+    /// A repeat visit that another process counted learns from its refused
+    /// claim when the visitor was last marked live: within five minutes it
+    /// writes nothing more, and the visitor is counted live all the same; past
+    /// them, it marks the visitor live and the marker takes the new minute, in
+    /// one write, so the next process writes nothing either.
+    #[tokio::test]
+    async fn a_repeat_visit_counted_elsewhere_marks_the_visitor_live_only_when_the_marks_minutes_ran_out()
+     {
+        let (_dir, store, _id, _token) = a_visit_counted_elsewhere().await;
+        let day = chrono::Utc::now().date_naive();
+        let visit = VisitContext::default();
+        let repeat = |tracker: Tracker| {
+            let store = &store;
+            let visit = &visit;
+            async move {
+                let before = store.transactions();
+                let tracked = tracker
+                    .track_visit(store, day, "203.0.113.7", "Mozilla/5.0", visit)
+                    .await
+                    .unwrap();
+                assert_eq!(tracked.outcome, Outcome::Duplicate);
+                store.transactions() - before
+            }
+        };
+        let live = || async { live_visitors(&store, chrono::Utc::now()).await.unwrap() };
+        assert_eq!(
+            repeat(Tracker::new("local")).await,
+            1,
+            "the refused claim alone"
+        );
+        assert_eq!(live().await, 1);
+        // Marked live ten minutes ago: the marker says so, and its live row
+        // (gone here) is out of the live count's minutes.
+        let rows = store
+            .query(&Query::table(keys::LIVE, SortKeyRange::All))
+            .await
+            .unwrap();
+        for row in rows {
+            let key = row.key();
+            store
+                .transact(vec![Write::Delete {
+                    key,
+                    condition: Condition::None,
+                }])
+                .await
+                .unwrap();
+        }
+        assert_eq!(live().await, 0);
+        let visitor = Tracker::new("local")
+            .visitor_key(&store, day, "203.0.113.7", "Mozilla/5.0")
+            .await
+            .unwrap();
+        let marker_key = keys::visit_marker(day, &visitor);
+        let mut marker = store.get(&marker_key).await.unwrap().unwrap();
+        let minute = chrono::Utc::now().timestamp().div_euclid(60);
+        assert!(
+            still_live(marker.count, minute),
+            "the counted visit's minute"
+        );
+        marker.count = minute - 10;
+        store
+            .transact(vec![Write::Put {
+                item: marker,
+                condition: Condition::None,
+            }])
+            .await
+            .unwrap();
+        assert_eq!(
+            repeat(Tracker::new("local")).await,
+            2,
+            "refused, then marked live"
+        );
+        assert_eq!(live().await, 1);
+        let marker = store.get(&marker_key).await.unwrap().unwrap();
+        assert!(still_live(marker.count, minute));
+        assert!(marker.data.is_some(), "the marker keeps its profile");
+        assert_eq!(repeat(Tracker::new("local")).await, 1);
+    }
+
     /// Without a token, where another process counted the visit, the view's
     /// write checks that no visit marker exists; refused, the check answers the
     /// marker, and the view counts under its profile: no read of the marker.
@@ -1579,6 +1767,85 @@ mod tests {
         assert_eq!(
             views_of(&store, ContentKind::Blog, &other).await.unwrap(),
             1
+        );
+    }
+
+    /// Where most views lately found their visit counted by another process
+    /// (a site on tracker 3.js), the next such view reads the visit's marker
+    /// rather than check in its write (refused, a check costs more than the
+    /// read); where they stop finding one, views check again.
+    #[tokio::test]
+    async fn views_read_the_visits_marker_first_where_most_lately_found_one_counted_elsewhere() {
+        let (_dir, store, id, _token) = a_visit_counted_elsewhere().await;
+        let day = chrono::Utc::now().date_naive();
+        let linkedin = VisitContext {
+            referrer: Some("https://lnkd.in/x".into()),
+            ..VisitContext::default()
+        };
+        let elsewhere = Tracker::new("local");
+        let counted = (VisitsFound::OF / 2 + 2) as usize;
+        for n in 0..counted {
+            elsewhere
+                .track_visit(
+                    &store,
+                    day,
+                    &format!("198.51.100.{n}"),
+                    "Mozilla/5.0",
+                    &linkedin,
+                )
+                .await
+                .unwrap();
+        }
+        let tracker = Tracker::new("local");
+        let checking = counted - 1;
+        for n in 0..counted {
+            let outcome = view_from(&tracker, &store, &format!("198.51.100.{n}"), &id, None).await;
+            assert_eq!(outcome, Outcome::Counted);
+        }
+        assert_eq!((store.reads(), store.checks()), (1, checking));
+        let profiles = profiles_that_viewed(&store, &id).await;
+        assert_eq!(profiles.len(), 1, "one profile, LinkedIn's: {profiles:?}");
+        let read_under = |profile: &str| {
+            let item = readership::item_name(ContentKind::Blog, &id);
+            audience::reading_tally(profile, &item, false)
+        };
+        let mut viewed = 0;
+        for shard in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".chars() {
+            if let Some(row) = store
+                .get(&keys::profiled_reading_on(day, "local", shard))
+                .await
+                .unwrap()
+            {
+                viewed += row
+                    .tallies
+                    .get(&read_under(&profiles[0]))
+                    .copied()
+                    .unwrap_or(0);
+            }
+        }
+        assert_eq!(
+            viewed, counted as i64,
+            "each view under the visit's profile"
+        );
+        // Views from visitors with no visit: read first until no more than
+        // half of the last views found one (the window fills with misses,
+        // then the finds leave it one per view), then checked again.
+        let until_mostly_none = (VisitsFound::OF / 2) as usize;
+        for n in 0..until_mostly_none {
+            view_from(&tracker, &store, &format!("192.0.2.{n}"), &id, None).await;
+        }
+        assert_eq!(
+            (store.reads(), store.checks()),
+            (1 + until_mostly_none, checking)
+        );
+        view_from(&tracker, &store, "192.0.2.200", &id, None).await;
+        assert_eq!(
+            (store.reads(), store.checks()),
+            (1 + until_mostly_none, checking + 1)
+        );
+        assert_eq!(
+            views_of(&store, ContentKind::Blog, &id).await.unwrap(),
+            (counted + until_mostly_none + 1) as i64
         );
     }
 
