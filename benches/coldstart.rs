@@ -215,9 +215,11 @@ fn visitor_address(n: usize) -> String {
 
 /// Views from visitors whose visit another instance counted: as tracker 3.js
 /// sends them (the measured origin learns the visit's profile from its own
-/// write, refused because the visit exists; a read before stop 55), and as 4.js
-/// does (with the visit's token: no read); and such a visitor's next visit (its
-/// marker's claim fails and answers the marker: the token without a read).
+/// write, refused because the visit exists, until most such views found one;
+/// then from a read of the visit's marker first), and as 4.js does (with the
+/// visit's token: no read); and such a visitor's next visit, minutes after the
+/// first (its marker's claim fails and answers the marker: the token, and the
+/// minute the visitor was marked live, without a read or a live write).
 const ELSEWHERE_SHAPES: [&str; 3] = [
     "view track, 3.js: the visit counted elsewhere",
     "view track, 4.js: the visit counted elsewhere, its token sent",
