@@ -611,8 +611,7 @@ impl Tracker {
             // for, and when the visitor was last marked live.
             Err(StoreError::ConditionFailed { index: 0, holder }) => {
                 if let Some(marker) = &holder {
-                    let profile_id = marker.data.clone().filter(|id| audience::is_profile_id(id));
-                    self.remember_profile(day, &visitor, profile_id);
+                    self.remember_profile(day, &visitor, marker_profile(marker));
                 }
                 held = holder.map(|marker| *marker);
                 (Outcome::Duplicate, None)
@@ -855,12 +854,7 @@ impl Tracker {
             None if self.visits_found.mostly() => {
                 let profile_id = match store.get(&keys::visit_marker(day, &visitor)).await {
                     Ok(marker) => {
-                        self.visits_found.record(marker.is_some());
-                        let profile_id = marker
-                            .and_then(|marker| marker.data)
-                            .filter(|id| audience::is_profile_id(id));
-                        self.remember_profile(day, &visitor, profile_id.clone());
-                        profile_id
+                        self.found_visit(day, &visitor, marker.is_some(), marker.as_ref())
                     }
                     // The view counts all the same, under no profile.
                     Err(error) => {
@@ -878,16 +872,11 @@ impl Tracker {
                 checked.push(Write::Absent { key: check });
                 match store.transact(checked).await {
                     Ok(()) => {
-                        self.visits_found.record(false);
-                        self.remember_profile(day, &visitor, None);
+                        self.found_visit(day, &visitor, false, None);
                         Ok(())
                     }
                     Err(StoreError::ConditionFailed { index, holder }) if index == at => {
-                        self.visits_found.record(true);
-                        let profile_id = holder
-                            .and_then(|marker| marker.data)
-                            .filter(|id| audience::is_profile_id(id));
-                        self.remember_profile(day, &visitor, profile_id.clone());
+                        let profile_id = self.found_visit(day, &visitor, true, holder.as_deref());
                         let reading = self.profiled_reading(day, (kind, id), read, profile_id)?;
                         commit_reading(store, &writes, reading).await
                     }
@@ -915,6 +904,23 @@ impl Tracker {
 }
 
 impl Tracker {
+    /// What a view learned of `visitor`'s visit today: whether one was
+    /// counted (recorded for the next such view, `VisitsFound`), and its
+    /// marker, whose profile is remembered for the visitor's next views and
+    /// returned.
+    fn found_visit(
+        &self,
+        day: NaiveDate,
+        visitor: &str,
+        found: bool,
+        marker: Option<&Item>,
+    ) -> Option<String> {
+        self.visits_found.record(found);
+        let profile_id = marker.and_then(marker_profile);
+        self.remember_profile(day, visitor, profile_id.clone());
+        profile_id
+    }
+
     /// The tally a view (or a read) adds under the profile of the visitor's
     /// visit: what narrows "what they read" to the visits from a source. `None`
     /// without a profile, or past the day's cap.
@@ -984,6 +990,11 @@ fn decode_salt(row: &Item) -> Result<Vec<u8>, UseCaseError> {
         .as_deref()
         .and_then(|d| URL_SAFE_NO_PAD.decode(d).ok())
         .ok_or_else(|| UseCaseError::Corrupt("corrupt salt row".into()))
+}
+
+/// The profile id a visit's marker holds, if any (`audience::profile_id`).
+fn marker_profile(marker: &Item) -> Option<String> {
+    marker.data.clone().filter(|id| audience::is_profile_id(id))
 }
 
 fn marker_row(key: crate::ports::Key, entity_type: &str, day: NaiveDate) -> Item {
